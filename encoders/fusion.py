@@ -1,0 +1,31 @@
+"""The fusion model Protocol and its error."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from schemas import BackendInfo, FusionRequest, FusionResult
+
+
+class FusionError(RuntimeError):
+    """A fusion backend could not load or produce a usable review."""
+
+
+class FusionModel(Protocol):
+    """Fuses instruction, code and analysis into final findings and a summary."""
+
+    def fuse(self, request: FusionRequest) -> FusionResult:
+        """Write the review for one request.
+
+        Args:
+            request: instruction, transcript, recovered code and the analyzer's facts.
+        Returns:
+            Findings (each grounded in request.code) and a summary that answers the instruction.
+        Raises:
+            FusionError: the model failed.
+        """
+        ...
+
+    def info(self) -> BackendInfo:
+        """Name, model and version, for the report's provenance."""
+        ...

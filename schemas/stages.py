@@ -1,0 +1,94 @@
+"""What flows between the pipeline's stages (inputs -> vision -> speech -> analysis -> fusion -> report)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from schemas.report import (
+    Architecture,
+    AudioInput,
+    Code,
+    Finding,
+    ImageInput,
+    Instruction,
+    StageError,
+    StrictModel,
+    Transcript,
+)
+
+
+class ReviewRequest(StrictModel):
+    """What the user asked for: a screenshot and a spoken or typed instruction."""
+
+    image: str = Field(description="Path of the code screenshot.")
+    audio: str | None = Field(default=None, description="Path of the spoken instruction.")
+    instruction: str | None = Field(default=None, description="Typed instruction, used when there is no audio.")
+
+
+class ReviewInputs(StrictModel):
+    """The request's files, checked and fingerprinted by the inputs stage."""
+
+    image: ImageInput
+    audio: AudioInput | None = None
+    instruction_text: str | None = None
+
+
+class OcrWord(StrictModel):
+    """One word an OCR engine found, with its box in the engine's input image (pixels)."""
+
+    text: str
+    left: int
+    top: int
+    width: int
+    height: int
+    confidence: float = Field(ge=0, le=1)
+    line_key: str = Field(default="", description="Engine's own line grouping (e.g. 'block.par.line'); may be empty.")
+
+
+class OcrPage(StrictModel):
+    """An OCR engine's raw result for one image."""
+
+    width: int
+    height: int
+    words: list[OcrWord] = Field(default_factory=list)
+
+
+class VisionResult(StrictModel):
+    """The code read from a screenshot."""
+
+    code: Code
+    notes: list[str] = Field(default_factory=list, description="Non-fatal remarks (gutter found, image inverted, ...).")
+
+
+class SpeechResult(StrictModel):
+    """The instruction, understood: transcript (when spoken), intent and focus."""
+
+    instruction: Instruction
+    transcript: Transcript | None = None
+
+
+class Analysis(StrictModel):
+    """What the static analyzer found in the recovered code."""
+
+    architecture: Architecture = Field(default_factory=Architecture)
+    findings: list[Finding] = Field(default_factory=list, description="Candidate findings, ranked.")
+    parser: str = Field(default="none", description="Which parser read the code (ast, tree-sitter-java, ...).")
+    parse_errors: int = Field(default=0, ge=0, description="Syntax errors the parser recovered from.")
+
+
+class FusionRequest(StrictModel):
+    """Everything a fusion model sees."""
+
+    instruction: Instruction
+    transcript: Transcript | None = None
+    code: Code
+    analysis: Analysis
+
+
+class FusionResult(StrictModel):
+    """The fused review: final findings and a summary that answers the instruction."""
+
+    findings: list[Finding] = Field(default_factory=list)
+    summary: str
+    dropped_findings: int = Field(default=0, ge=0, description="Model findings dropped as ungrounded.")
+    errors: list[StageError] = Field(default_factory=list)

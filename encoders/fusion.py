@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
 from schemas import BackendInfo, FusionRequest, FusionResult
@@ -14,11 +15,12 @@ class FusionError(RuntimeError):
 class FusionModel(Protocol):
     """Fuses instruction, code and analysis into final findings and a summary."""
 
-    def fuse(self, request: FusionRequest) -> FusionResult:
+    def fuse(self, request: FusionRequest, *, on_text: Callable[[str], None] | None = None) -> FusionResult:
         """Write the review for one request.
 
         Args:
             request: instruction, transcript, recovered code and the analyzer's facts.
+            on_text: called with each piece of text as the model writes it (streaming); may be ignored.
         Returns:
             Findings (each grounded in request.code) and a summary that answers the instruction.
         Raises:

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from schemas import AnalyzerFusionOptions, FasterWhisperOptions, OpenAIWhisperOptions, TesseractOptions
+from schemas import AnalyzerFusionOptions, ErnieFusionOptions, FasterWhisperOptions, OpenAIWhisperOptions, TesseractOptions
 
 
 class UnknownBackendError(ValueError):
@@ -25,6 +25,7 @@ _BACKENDS: dict[type[BaseModel], tuple[str, str]] = {
     FasterWhisperOptions: ("encoders.faster_whisper:FasterWhisperTranscriber", "speech"),
     OpenAIWhisperOptions: ("encoders.openai_whisper:OpenAIWhisperTranscriber", "openai-whisper"),
     AnalyzerFusionOptions: ("encoders.analyzer_fusion:AnalyzerFusion", ""),
+    ErnieFusionOptions: ("encoders.ernie:ErnieFusion", "ernie"),
 }
 
 

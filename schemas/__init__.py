@@ -2,6 +2,7 @@
 
 from schemas.options import (
     AnalyzerFusionOptions,
+    ErnieFusionOptions,
     FasterWhisperOptions,
     FusionOptions,
     OcrOptions,
@@ -52,7 +53,7 @@ from schemas.stages import (
 
 __all__ = [
     "CATEGORIES", "INTENTS", "SCHEMA_VERSION", "SEVERITIES", "SEVERITY_RANK",
-    "AnalyzerFusionOptions", "Analysis", "Architecture", "AudioInput", "BackendInfo", "Category", "Code",
+    "AnalyzerFusionOptions", "Analysis", "ErnieFusionOptions", "Architecture", "AudioInput", "BackendInfo", "Category", "Code",
     "Component", "Dependency", "Evidence", "FasterWhisperOptions", "Finding", "FusionOptions", "FusionRequest",
     "FusionResult", "ImageInput", "Inputs", "Instruction", "Intent", "OcrOptions", "OcrPage", "OcrWord",
     "OpenAIWhisperOptions", "Provenance", "ReviewInputs", "ReviewOptions", "ReviewReport", "ReviewRequest",

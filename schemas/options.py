@@ -49,9 +49,28 @@ class AnalyzerFusionOptions(OptionsModel):
     max_findings: int = Field(default=25, ge=1, description="Most findings a report keeps.")
 
 
+class ErnieFusionOptions(OptionsModel):
+    kind: Literal["ernie"] = "ernie"
+    model: str = Field(
+        default="baidu/ERNIE-4.5-0.3B-PT",
+        description="Hub id (baidu/ERNIE-4.5-0.3B-PT, baidu/ERNIE-4.5-21B-A3B-PT) or a local model folder.",
+    )
+    device: Literal["auto", "cpu", "cuda"] = Field(default="auto", description="auto = CUDA when present.")
+    dtype: Literal["auto", "bfloat16", "float16", "float32"] = Field(
+        default="auto", description="auto = bfloat16 on CUDA, float32 on CPU."
+    )
+    quantize: Literal["none", "8bit", "4bit"] = Field(default="none", description="bitsandbytes quantization (CUDA only).")
+    constrained: bool = Field(default=True, description="Constrain decoding by the fusion output's JSON Schema.")
+    max_new_tokens: int = Field(default=1024, ge=16, le=8192, description="Most tokens the model writes a report.")
+    max_attempts: int = Field(default=2, ge=1, le=5, description="Tries when the output fails validation.")
+    temperature: float = Field(default=0.0, ge=0, le=2, description="0 = greedy decoding.")
+    seed: int = Field(default=0, description="Sampling seed (used when temperature > 0).")
+    max_findings: int = Field(default=25, ge=1, description="Most findings a report keeps.")
+
+
 OcrOptions = TesseractOptions
 SpeechOptions = Annotated[FasterWhisperOptions | OpenAIWhisperOptions, Field(discriminator="kind")]
-FusionOptions = AnalyzerFusionOptions
+FusionOptions = Annotated[AnalyzerFusionOptions | ErnieFusionOptions, Field(discriminator="kind")]
 
 
 class ReviewOptions(OptionsModel):

@@ -1,0 +1,106 @@
+"""The inputs stage: check the request's files and fingerprint them."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import warnings
+from pathlib import Path
+
+from PIL import Image, UnidentifiedImageError
+
+from encoders.audio import AudioDecodeError, probe_duration_s
+from pipeline.errors import InputError
+from schemas import AudioInput, ImageInput, ReviewInputs, ReviewOptions, ReviewRequest
+
+IMAGE_FORMATS = frozenset({"PNG", "JPEG", "WEBP", "BMP", "GIF", "TIFF"})
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff"})
+AUDIO_SUFFIXES = frozenset({".wav", ".flac", ".mp3", ".m4a", ".ogg", ".oga", ".opus", ".webm", ".aac"})
+MAX_INSTRUCTION_CHARS = 10_000  # a spoken instruction is a sentence or two; a longer typed one is cut
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def sha256_file(path: Path) -> str:
+    """Hex SHA-256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _existing_file(path_text: str, what: str) -> Path:
+    path = Path(path_text)
+    if not path.exists():
+        raise InputError(f"{what} not found: {path_text}")
+    if not path.is_file():
+        raise InputError(f"{what} is not a file: {path_text}")
+    if path.stat().st_size == 0:
+        raise InputError(f"{what} is empty (0 bytes): {path_text}")
+    return path
+
+
+def check_image(path_text: str, *, max_pixels: int) -> ImageInput:
+    """Open the screenshot far enough to know it is a whole, supported, not-too-large image.
+
+    Raises:
+        InputError: missing, empty, not an image, unsupported format, too large, truncated or corrupt.
+    """
+    path = _existing_file(path_text, "image")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                width, height = image.size
+                image_format = image.format or "unknown"
+                if image_format not in IMAGE_FORMATS:
+                    raise InputError(f"unsupported image format {image_format} ({path_text}); use PNG, JPEG or WEBP")
+                if width * height > max_pixels:
+                    raise InputError(
+                        f"image too large: {width}x{height} pixels (limit {max_pixels:,}) in {path_text}"
+                    )
+                image.load()
+    except InputError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
+        raise InputError(f"image too large (decompression bomb guard): {path_text}") from e
+    except UnidentifiedImageError as e:
+        raise InputError(f"not an image, or an unsupported image format: {path_text}") from e
+    except (OSError, SyntaxError, ValueError) as e:
+        raise InputError(f"image is truncated or corrupt: {path_text} ({e})") from e
+    return ImageInput(path=path_text, sha256=sha256_file(path), width=width, height=height, format=image_format)
+
+
+def check_audio(path_text: str) -> AudioInput:
+    """Check that the voice instruction is a decodable audio file and measure it.
+
+    Raises:
+        InputError: missing, empty, unsupported, corrupt or undecodable.
+    """
+    path = _existing_file(path_text, "audio file")
+    if path.suffix.lower() not in AUDIO_SUFFIXES:
+        known = ", ".join(sorted(suffix.lstrip(".") for suffix in AUDIO_SUFFIXES))
+        raise InputError(f"unsupported audio file type {path.suffix or '(none)'}: {path_text} (use {known})")
+    try:
+        duration_s = probe_duration_s(str(path))
+    except AudioDecodeError as e:
+        raise InputError(str(e)) from e
+    return AudioInput(path=path_text, sha256=sha256_file(path), duration_s=round(duration_s, 3))
+
+
+def clean_instruction(text: str) -> str:
+    """A typed instruction without control characters, folded whitespace, at most MAX_INSTRUCTION_CHARS."""
+    cleaned = " ".join(_CONTROL_CHARS.sub(" ", text).split())
+    return cleaned[:MAX_INSTRUCTION_CHARS]
+
+
+def load_inputs(request: ReviewRequest, options: ReviewOptions) -> ReviewInputs:
+    """The inputs stage: every file checked and fingerprinted before any model runs.
+
+    Raises:
+        InputError: an input file is unusable; the message names it and says why.
+    """
+    image = check_image(request.image, max_pixels=options.max_image_pixels)
+    audio = check_audio(request.audio) if request.audio else None
+    text = clean_instruction(request.instruction) if request.instruction is not None else None
+    return ReviewInputs(image=image, audio=audio, instruction_text=text)

@@ -1,0 +1,66 @@
+"""The report stage: assemble the versioned review report from the stages' results."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+
+from schemas import (
+    Analysis,
+    Code,
+    FusionResult,
+    Inputs,
+    Provenance,
+    ReviewInputs,
+    ReviewOptions,
+    ReviewReport,
+    SpeechResult,
+    StageError,
+    Status,
+)
+
+
+def report_id(inputs: ReviewInputs, options: ReviewOptions) -> str:
+    """A stable id: the same image, instruction and options always give the same id."""
+    digest = hashlib.sha256()
+    digest.update(inputs.image.sha256.encode())
+    digest.update((inputs.audio.sha256 if inputs.audio else "-").encode())
+    digest.update((inputs.instruction_text or "").encode())
+    digest.update(options.model_dump_json().encode())
+    return digest.hexdigest()[:32]
+
+
+def report_status(errors: list[StageError], *, code_found: bool) -> Status:
+    """failed when no code could be read; partial when any stage reported an error; else success."""
+    if not code_found:
+        return "failed"
+    return "partial" if errors else "success"
+
+
+def build_report(
+    *,
+    inputs: ReviewInputs,
+    options: ReviewOptions,
+    speech: SpeechResult,
+    code: Code | None,
+    analysis: Analysis,
+    fusion: FusionResult,
+    provenance: Provenance,
+    errors: list[StageError],
+) -> ReviewReport:
+    """Assemble the report. With no code (vision failed) it is a `failed` report with empty code and no findings."""
+    all_errors = [*errors, *fusion.errors]
+    return ReviewReport(
+        id=report_id(inputs, options),
+        status=report_status(all_errors, code_found=code is not None),
+        created_at=datetime.now(UTC),
+        inputs=Inputs(image=inputs.image, audio=inputs.audio),
+        instruction=speech.instruction,
+        transcript=speech.transcript,
+        code=code or Code(text="", language="unknown", first_line=1, ocr_confidence=0.0),
+        architecture=analysis.architecture,
+        findings=fusion.findings if code is not None else [],
+        summary=fusion.summary,
+        provenance=provenance,
+        errors=all_errors,
+    )

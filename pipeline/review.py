@@ -1,0 +1,174 @@
+"""One review, start to end: inputs -> vision -> speech -> analysis -> fusion -> report."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from encoders.analyzer_fusion import AnalyzerFusion
+from encoders.fusion import FusionModel
+from encoders.ocr import OcrEngine
+from encoders.registry import load_backend
+from encoders.speech import SpeechTranscriber
+from pipeline.analysis import run_analysis
+from pipeline.errors import ArchreviewError, StageFailedError
+from pipeline.fusion import run_fusion
+from pipeline.inputs import load_inputs
+from pipeline.intent import parse_instruction
+from pipeline.report import build_report
+from pipeline.speech import run_speech
+from pipeline.vision import run_vision
+from schemas import (
+    AnalyzerFusionOptions,
+    Analysis,
+    Code,
+    FusionRequest,
+    FusionResult,
+    Provenance,
+    ReviewInputs,
+    ReviewOptions,
+    ReviewReport,
+    ReviewRequest,
+    SpeechResult,
+    StageError,
+)
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Backends:
+    """The model backends a review uses; built once and shared by every review of a process or batch."""
+
+    ocr: OcrEngine
+    speech: SpeechTranscriber
+    fusion: FusionModel
+
+    @classmethod
+    def from_options(cls, options: ReviewOptions) -> Backends:
+        """Backends from the registry (cached a process; models load on first use)."""
+        return cls(ocr=load_backend(options.ocr), speech=load_backend(options.speech), fusion=load_backend(options.fusion))
+
+    def device(self) -> str:
+        """Where the models ran: cuda when any backend ran there."""
+        devices = {str(getattr(backend, "device", "cpu")) for backend in (self.ocr, self.speech, self.fusion)}
+        return "cuda" if any(d.startswith("cuda") for d in devices) else "cpu"
+
+
+@contextmanager
+def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings[stage] = round((time.perf_counter() - start) * 1000, 1)
+
+
+def _speech_stage(inputs: ReviewInputs, backends: Backends, options: ReviewOptions) -> tuple[SpeechResult, list[StageError]]:
+    errors: list[StageError] = []
+    if inputs.audio and inputs.audio.duration_s > options.max_audio_s:
+        errors.append(
+            StageError(
+                stage="speech",
+                code="audio_truncated",
+                message=f"audio is {inputs.audio.duration_s:.0f} s long; only the first {options.max_audio_s:.0f} s were transcribed",
+            )
+        )
+    try:
+        return run_speech(inputs, backends.speech if inputs.audio else None, max_audio_s=options.max_audio_s), errors
+    except StageFailedError as e:
+        logger.debug("speech failed", exc_info=True)
+        fallback = parse_instruction(inputs.instruction_text or "", "text")
+        return SpeechResult(instruction=fallback, transcript=None), [*errors, e.to_stage_error()]
+
+
+def _analysis_stage(code: Code, speech: SpeechResult) -> tuple[Analysis, list[StageError]]:
+    try:
+        return run_analysis(code, speech.instruction), []
+    except Exception as e:  # a stage boundary: a crash in one rule must not lose the whole report
+        logger.debug("analysis failed", exc_info=True)
+        return Analysis(), [StageError(stage="analysis", code="analysis_failed", message=f"{type(e).__name__}: {e}")]
+
+
+def _fusion_stage(request: FusionRequest, backends: Backends) -> tuple[FusionResult, list[StageError]]:
+    try:
+        return run_fusion(request, backends.fusion), []
+    except Exception as e:  # fall back to the analyzer's own findings, status partial
+        logger.debug("fusion failed", exc_info=True)
+        if isinstance(e, ArchreviewError):
+            error = e.to_stage_error()
+        else:
+            error = StageError(stage="fusion", code="fusion_failed", message=f"{type(e).__name__}: {e}")
+        if isinstance(backends.fusion, AnalyzerFusion):
+            raise
+        return run_fusion(request, load_backend(AnalyzerFusionOptions())), [error]
+
+
+def review(request: ReviewRequest, options: ReviewOptions, backends: Backends | None = None) -> ReviewReport:
+    """Review one screenshot against one instruction.
+
+    Args:
+        request: the screenshot and the spoken or typed instruction.
+        options: backend options (hashed into the report id).
+        backends: loaded backends to reuse (a batch passes the same ones); built from `options` when None.
+    Returns:
+        The report: `success`, `partial` (a stage had errors; they are listed) or `failed` (no code read).
+    Raises:
+        InputError: an input file is missing, unreadable, corrupt or unsupported (no report is possible).
+    """
+    timings: dict[str, float] = {}
+    with _timed(timings, "inputs"):
+        inputs = load_inputs(request, options)
+    backends = backends or Backends.from_options(options)
+    errors: list[StageError] = []
+
+    code: Code | None = None
+    with _timed(timings, "vision"):
+        try:
+            code = run_vision(inputs.image, backends.ocr, options.ocr).code
+        except StageFailedError as e:
+            logger.debug("vision failed", exc_info=True)
+            errors.append(e.to_stage_error())
+    with _timed(timings, "speech"):
+        speech, speech_errors = _speech_stage(inputs, backends, options)
+    errors += speech_errors
+
+    if code is None:
+        analysis = Analysis()
+        fusion = FusionResult(summary=f"No review: {errors[0].message}.")
+    else:
+        with _timed(timings, "analysis"):
+            analysis, analysis_errors = _analysis_stage(code, speech)
+        errors += analysis_errors
+        fusion_request = FusionRequest(
+            instruction=speech.instruction, transcript=speech.transcript, code=code, analysis=analysis
+        )
+        with _timed(timings, "fusion"):
+            fusion, fusion_errors = _fusion_stage(fusion_request, backends)
+        errors += fusion_errors
+
+    provenance = Provenance(
+        backends={
+            "ocr": backends.ocr.info(),
+            **({"speech": backends.speech.info()} if inputs.audio else {}),
+            "fusion": backends.fusion.info(),
+        },
+        device=backends.device(),
+        timings_ms=timings,
+    )
+    with _timed(timings, "report"):
+        report = build_report(
+            inputs=inputs,
+            options=options,
+            speech=speech,
+            code=code,
+            analysis=analysis,
+            fusion=fusion,
+            provenance=provenance,
+            errors=errors,
+        )
+    report.provenance.timings_ms["report"] = timings["report"]
+    return report

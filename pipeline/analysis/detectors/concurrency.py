@@ -1,0 +1,215 @@
+"""Concurrency detectors: unguarded shared state, check-then-act races, blocking in async."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from pipeline.analysis.architecture import module_globals
+from pipeline.analysis.detectors.base import Context, Hit
+from pipeline.analysis.outline import FUNCTION_KINDS, Block
+
+_MUTATING_METHODS = r"(append|extend|add|update|pop|remove|insert|setdefault|clear|discard|popitem)"
+_JAVA_FIELD = re.compile(
+    r"^\s*(?:@\w+\s+)*((?:(?:public|private|protected|static|final|volatile|transient)\s+)*)"
+    r"([\w.]+(?:<[^=;()]*>)?(?:\[\])?)\s+(\w+)\s*(?:=[^;]*)?;"
+)
+_JAVA_MUTABLE_TYPE = re.compile(
+    r"^(?:Hash|Linked|Tree|Identity|Weak)?(?:Map|List|Set|HashMap|HashSet|ArrayList|LinkedList|"
+    r"TreeMap|TreeSet|Deque|ArrayDeque|Queue|StringBuilder)\b|\[\]$"
+)
+_JAVA_SAFE_TYPE = re.compile(r"^(Concurrent|Atomic|CopyOnWrite|Blocking|LongAdder|ThreadLocal)")
+_JAVA_PRIMITIVE = re.compile(r"^(int|long|short|byte|double|float|boolean|Integer|Long|Double)$")
+_SHARED_JAVA_CLASS = re.compile(
+    r"@(RestController|Controller|Service|Component|Repository|Singleton|WebServlet)\b|"
+    r"extends\s+HttpServlet|implements\s+Runnable|extends\s+Thread"
+)
+
+
+@dataclass(frozen=True)
+class _Shared:
+    """A piece of state more than one thread can reach."""
+
+    name: str  # variable/field name as written in mutations (`counts`, `self.counts`)
+    declared_at: int  # line of its declaration (0 when unknown)
+
+
+def _python_shared(ctx: Context) -> list[_Shared]:
+    shared = []
+    for name, line_number in module_globals(ctx.source).items():
+        line = ctx.source.line(line_number)
+        if line is None:
+            continue
+        container = re.search(r"=\s*(\{|\[|dict\(|list\(|set\(|defaultdict\(|Counter\(|OrderedDict\()", line.masked)
+        number = re.search(r"=\s*-?\d+(\.\d+)?\s*$", line.masked)
+        if container or (number and not name.isupper()):
+            shared.append(_Shared(name, line_number))
+    for line in ctx.lines:
+        for match in re.finditer(r"\bself\.(\w+)\s*(?::[^=]+)?=(?!=)", line.masked):
+            attr = match.group(1)
+            if re.search(r"lock|queue|event|semaphore|executor|pool", attr, re.IGNORECASE):
+                continue
+            name = f"self.{attr}"
+            if all(s.name != name for s in shared):
+                shared.append(_Shared(name, line.number))
+    return shared
+
+
+def _java_shared(ctx: Context) -> list[_Shared]:
+    class_text = ctx.all_code
+    shared_class = bool(_SHARED_JAVA_CLASS.search(class_text)) or ctx.uses_threads
+    shared = []
+    for line in ctx.lines:
+        if ctx.outline.function_at(line.number) or not ctx.outline.class_at(line.number):
+            continue
+        match = _JAVA_FIELD.match(line.masked)
+        if not match:
+            continue
+        modifiers, type_name, name = match.group(1).split(), match.group(2), match.group(3)
+        if _JAVA_SAFE_TYPE.match(type_name) or type_name in ("return", "throw", "package"):
+            continue
+        if "Collections.synchronized" in line.code or "Concurrent" in line.code:
+            continue
+        mutable_type = bool(_JAVA_MUTABLE_TYPE.search(type_name))
+        if "final" in modifiers and not mutable_type:
+            continue
+        if not (mutable_type or _JAVA_PRIMITIVE.match(type_name)):
+            continue
+        if "static" in modifiers or shared_class:
+            shared.append(_Shared(name, line.number))
+    return shared
+
+
+def _mutation(name: str, masked: str, java: bool) -> bool:
+    target = rf"(?<![\w.]){re.escape(name)}" if "." in name else rf"(?<![\w.])(?:this\.)?{re.escape(name)}\b"
+    if java:
+        return bool(re.search(
+            rf"{target}\s*(\+\+|--|[+\-*/]=|=(?!=))|(\+\+|--){target}|"
+            rf"{target}\.(put|add|remove|clear|putAll|addAll|merge|compute\w*|append)\s*\(",
+            masked,
+        ))
+    return bool(re.search(
+        rf"{target}\s*([+\-*/|]=)|{target}\s*\[[^\]]+\]\s*([+\-*/]?=)(?!=)|"
+        rf"{target}\.{_MUTATING_METHODS}\s*\(|{target}\s*=\s*{target}\s*[+\-]",
+        masked,
+    ))
+
+
+def detect_shared_state(ctx: Context) -> Iterator[Hit]:
+    """Check-then-act races and unguarded updates of shared state."""
+    source = ctx.source
+    if source.is_python:
+        if not ctx.uses_threads:
+            return
+        shared = _python_shared(ctx)
+    elif source.is_java:
+        shared = _java_shared(ctx)
+    else:
+        return
+    covered: set[int] = set()
+    for hit in _check_then_act(ctx, shared):
+        covered.update(range(hit.line, hit.last + 1))
+        yield hit
+    reported: set[tuple[int, str]] = set()
+    for line in ctx.lines:
+        function = ctx.outline.function_at(line.number)
+        if function is None or function.is_constructor or line.number in covered:
+            continue
+        if function.name in ("__init__", "setUp", "main") or ctx.outline.locked(line.number):
+            continue
+        for item in shared:
+            if item.declared_at == line.number and not item.name.startswith("self."):
+                continue
+            if not _mutation(item.name, line.masked, source.is_java):
+                continue
+            if (function.start, item.name) in reported:
+                continue
+            if (
+                source.is_python
+                and "." not in item.name
+                and not _writes_global(ctx, function, item.name)
+                and re.search(rf"(?<![\w.]){re.escape(item.name)}\s*([+\-*/]=|=(?!=))", line.masked)
+            ):
+                continue  # a local variable that shadows the global
+            reported.add((function.start, item.name))
+            yield Hit(
+                "concurrency/unsynchronized-shared-state",
+                line.number,
+                related=(item.declared_at,) if item.declared_at else (),
+                confidence=0.8 if source.is_python or ctx.uses_threads else 0.7,
+                detail=f"`{item.name}` is updated without holding a lock.",
+            )
+
+
+def _writes_global(ctx: Context, function: Block, name: str) -> bool:
+    body = ctx.source.masked_text(function.start, function.end)
+    return bool(re.search(rf"\bglobal\b[^\n]*\b{re.escape(name)}\b", body))
+
+
+def _check_then_act(ctx: Context, shared: list[_Shared]) -> Iterator[Hit]:
+    names = [s.name for s in shared]
+    source = ctx.source
+    for line in ctx.lines:
+        if ctx.outline.locked(line.number) or ctx.outline.function_at(line.number) is None:
+            continue
+        masked = line.masked
+        container = None
+        match = re.search(r"\bif\s+(?:[\w.\[\]'\"]+\s+not\s+in|not\s+[\w.]+\s+in)\s+([\w.]+)", masked)
+        if match is None:
+            match = re.search(r"\bif\s*\(\s*!\s*(?:this\.)?([\w]+)\.(?:containsKey|contains)\s*\(", masked)
+        if match is None:
+            match = re.search(r"\bif\s*\(?\s*((?:self\.|cls\.|this\.)?\w+)\s*(?:is\s+None|==\s*null)\b", masked)
+        if match is not None:
+            container = match.group(1)
+        if container is None:
+            continue
+        bare = container.removeprefix("this.")
+        if container not in names and bare not in names and not container.startswith("cls."):
+            continue
+        for later in source.span(line.number + 1, line.number + 4):
+            act = re.search(
+                rf"(?<![\w]){re.escape(container)}\s*(\[[^\]]+\]\s*)?=(?!=)|"
+                rf"(?<![\w]){re.escape(container)}\.(put|add|append|setdefault)\s*\(",
+                later.masked,
+            )
+            if act:
+                yield Hit(
+                    "concurrency/check-then-act",
+                    line.number,
+                    later.number,
+                    confidence=0.8,
+                    detail=f"`{container}` is checked and then updated as two separate steps.",
+                )
+                break
+
+
+_PY_BLOCKING = re.compile(
+    r"\btime\.sleep\s*\(|\brequests\.(get|post|put|delete|patch|head|request)\s*\(|"
+    r"\burlopen\s*\(|\bsubprocess\.(run|call|check_output|check_call)\s*\(|"
+    r"\bsocket\.create_connection\s*\("
+)
+_JS_BLOCKING = re.compile(r"\b\w+Sync\s*\(|\bAtomics\.wait\s*\(")
+
+
+def detect_blocking_in_async(ctx: Context) -> Iterator[Hit]:
+    """Blocking calls that freeze an event loop."""
+    source = ctx.source
+    if not (source.is_python or source.is_js):
+        return
+    pattern = _PY_BLOCKING if source.is_python else _JS_BLOCKING
+    for line in ctx.lines:
+        if not pattern.search(line.masked):
+            continue
+        function = ctx.outline.function_at(line.number)
+        if function is None or function.kind not in FUNCTION_KINDS:
+            continue
+        if function.is_async:
+            yield Hit("concurrency/blocking-call-in-async", line.number, confidence=0.9,
+                      detail=f"`{function.name or 'this callback'}` is async but blocks here.")
+        elif source.is_js and {"req", "res"} <= set(function.params):
+            yield Hit("concurrency/blocking-call-in-async", line.number, confidence=0.7,
+                      detail="A request handler blocks the event loop with synchronous I/O.")
+
+
+DETECTORS = (detect_shared_state, detect_blocking_in_async)

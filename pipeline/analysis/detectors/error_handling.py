@@ -1,0 +1,124 @@
+"""Error-handling detectors: swallowed exceptions, bare/over-broad catches, lost rejections."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from pipeline.analysis.detectors.base import Context, Hit
+from pipeline.analysis.outline import Block
+
+_PY_BARE = re.compile(r"^\s*except\s*:|^\s*except\s+BaseException\b")
+_PY_BROAD = re.compile(r"^\s*except\s*\(?\s*(Exception|BaseException)\b|^\s*except\s*:")
+_SILENT_STATEMENTS = frozenset({"pass", "...", "continue", "", ";"})
+_REPORTS = re.compile(
+    r"\b(raise|throw|log|logger|logging|LOG|LOGGER|log\.\w+|console\.(error|warn)|warn|warning|"
+    r"error|print|printf|sentry|capture\w*|report\w*|notify|emit|reject|next)\b"
+)
+_JS_SILENT_CATCH = re.compile(
+    r"\.catch\s*\(\s*(?:\(\s*\w*\s*\)|\w+)\s*=>\s*(?:\{\s*\}|null|undefined|void 0)\s*\)"
+    r"|\.catch\s*\(\s*function\s*\w*\s*\(\s*\w*\s*\)\s*\{\s*\}\s*\)"
+)
+
+
+def _python_handler(ctx: Context, handler: Block) -> Hit | None:
+    header = handler.header
+    after_colon = header.split(":", 1)[1].strip() if ":" in header else ""
+    body = [after_colon] if after_colon else []
+    body += [line.code.strip() for line in ctx.body_lines(handler) if line.code.strip()]
+    bare = bool(_PY_BARE.search(header))
+    broad = bool(_PY_BROAD.search(header))
+    span_end = min(handler.end, handler.start + 2)
+    names = re.search(r"\bas\s+(\w+)", header)
+    uses_error = bool(names and any(re.search(rf"\b{names.group(1)}\b", stmt) for stmt in body))
+    if all(stmt in _SILENT_STATEMENTS for stmt in body):
+        what = "everything" if bare else "the error"
+        return Hit("error-handling/swallowed-exception", handler.start, span_end, confidence=0.9,
+                   detail=f"The handler catches {what} and does nothing with it.")
+    if broad and not uses_error and not any(_REPORTS.search(stmt) for stmt in body):
+        return Hit("error-handling/swallowed-exception", handler.start, span_end, confidence=0.7,
+                   detail="Every exception is caught and replaced by a fallback without a trace.")
+    if bare:
+        return Hit("error-handling/bare-except", handler.start, confidence=0.85)
+    return None
+
+
+def _brace_handler(ctx: Context, handler: Block) -> Hit | None:
+    text = ctx.source.masked_text(handler.start, handler.end)
+    code = ctx.source.code_text(handler.start, handler.end)
+    header_match = re.search(r"catch\s*(\(([^)]*)\))?", code)
+    if header_match is None:
+        return None
+    caught = header_match.group(2) or ""
+    brace = text.find("{", header_match.end())
+    if brace < 0:
+        return None
+    closing = text.rfind("}")
+    body = text[brace + 1 : closing if closing > brace else len(text)].strip()
+    statements = [s.strip() for s in re.split(r"[;\n]", body) if s.strip()]
+    span_end = min(handler.end, handler.start + 2)
+    if not statements:
+        return Hit("error-handling/swallowed-exception", handler.start, span_end, confidence=0.9,
+                   detail="The catch block is empty.")
+    if all(re.fullmatch(r"\w+\.printStackTrace\(\)", s) for s in statements):
+        return Hit("error-handling/swallowed-exception", handler.start, span_end, confidence=0.75,
+                   detail="The error is only printed to stderr, then execution continues.")
+    if re.search(r"\b(Throwable|Error)\b", caught) and ctx.source.is_java:
+        return Hit("error-handling/catch-throwable", handler.start, confidence=0.85)
+    return None
+
+
+def detect_exception_handlers(ctx: Context) -> Iterator[Hit]:
+    """Swallowed, bare and over-broad exception handlers."""
+    for handler in ctx.outline.of_kind("handler"):
+        hit = _python_handler(ctx, handler) if ctx.source.is_python else _brace_handler(ctx, handler)
+        if hit is not None:
+            yield hit
+    if ctx.source.is_js:
+        for line in ctx.lines:
+            if _JS_SILENT_CATCH.search(line.masked):
+                yield Hit("error-handling/swallowed-exception", line.number, confidence=0.8,
+                          detail="The promise's rejection handler discards the error.")
+
+
+def detect_unhandled_promise(ctx: Context) -> Iterator[Hit]:
+    """`.then(...)` chains that nobody catches, awaits or returns."""
+    if not ctx.source.is_js:
+        return
+    source = ctx.source
+    seen: set[int] = set()
+    for line in ctx.lines:
+        if ".then(" not in line.masked.replace(" ", ""):
+            continue
+        start = line.number
+        while start > source.first_line:
+            current = source.line(start)
+            previous = source.line(start - 1)
+            if current is None or previous is None or not current.masked.lstrip().startswith("."):
+                break
+            start -= 1
+        if start in seen:
+            continue
+        seen.add(start)
+        end, depth = start, 0
+        for candidate in source.span(start, start + 15):
+            depth += sum(candidate.masked.count(c) for c in "([{")
+            depth -= sum(candidate.masked.count(c) for c in ")]}")
+            end = candidate.number
+            following = source.line(candidate.number + 1)
+            if depth <= 0 and not (following and following.masked.lstrip().startswith(".")):
+                break
+        chain = source.masked_text(start, end)
+        head = source.line(start)
+        head_code = head.masked.strip() if head else ""
+        if ".catch(" in chain.replace(" ", "") or re.match(r"(return|await|yield)\b", head_code):
+            continue
+        if re.match(r"(const|let|var)\s+\w+\s*=|\w+(\.\w+)*\s*=[^=>]|export\b", head_code):
+            continue  # the promise is kept; it may be handled where it is used
+        if re.search(r"\.then\s*\([^()]*\([^()]*\)[^()]*,\s*(\(|function|\w+\s*=>)", chain):
+            continue  # a rejection handler passed as then's second argument
+        yield Hit("error-handling/unhandled-promise", start, min(line.number, start + 2),
+                  confidence=0.75)
+
+
+DETECTORS = (detect_exception_handlers, detect_unhandled_promise)

@@ -1,0 +1,207 @@
+"""Performance detectors: N+1 queries, quadratic loops, string building, whole-file reads."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from pipeline.analysis.detectors.base import Context, Hit
+from pipeline.analysis.outline import Block
+
+_QUERY_CALL = re.compile(
+    r"\.(execute|executeQuery|executeUpdate|query|raw|find_one|findOne|findById|find_by_id|"
+    r"findBy\w+|get_by_id|getById)\s*\(|"
+    r"\.objects\.(get|filter|exclude)\s*\(|\bsession\.(query|get)\s*\(|"
+    r"\brequests\.(get|post|put|delete|patch|request)\s*\(|\bhttpx\.(get|post|put|delete)\s*\(|"
+    r"(?<![.\w])fetch\s*\(|\baxios\.(get|post|put|delete|request)\s*\(|\burlopen\s*\(|"
+    r"\b(?:db|conn|connection|cursor|repo|repository|dao|\w+Repository|\w+Repo|\w+_repo|\w+Dao|"
+    r"\w+_dao|\w+Client|\w+_client|api|client)\.(?:get|find\w*|load\w*|select\w*|fetch\w*|"
+    r"query\w*)\s*\("
+)
+
+
+def detect_query_in_loop(ctx: Context) -> Iterator[Hit]:
+    """Queries and remote calls issued once per iteration (N+1)."""
+    covered_until = 0
+    for line in ctx.lines:
+        if line.number <= covered_until:
+            continue  # the rest of a statement already reported
+        if not _QUERY_CALL.search(line.masked) or "executemany" in line.masked:
+            continue
+        loop = ctx.outline.in_loop(line.number)
+        if loop is None or ctx.is_retry_loop(loop):
+            continue  # a retry repeats one call; resilience rules judge it
+        covered_until = ctx.statement(line.number)[0]
+        if "inline" in loop.modifiers and re.search(r"Promise\.(all|allSettled)|gather\(", loop.header):
+            continue  # issued concurrently, not one round trip after another
+        yield Hit(
+            "performance/query-in-loop",
+            line.number,
+            related=(loop.start,),
+            confidence=0.85,
+            detail="This call runs once for every item of the loop.",
+        )
+
+
+def _string_variables(ctx: Context) -> set[str]:
+    names: set[str] = set()
+    for line in ctx.lines:
+        for match in re.finditer(
+            r"(?:\bString\s+|\b(?:let|var)\s+|^\s*)(\w+)\s*(?::\s*str\s*)?=\s*(?:[fFrR]?[\"'`]|str\()",
+            line.code,
+        ):
+            names.add(match.group(1))
+        for match in re.finditer(r"\bString\s+(\w+)\s*[=;]", line.code):
+            names.add(match.group(1))
+    return names
+
+
+_STRING_EXPRESSION = re.compile(r"^[fF]?[\"'`]|[\"'`]\s*$|\+\s*[fF]?[\"'`]|\bstr\(|String\.valueOf|toString\(\)")
+
+
+def detect_string_concat_in_loop(ctx: Context) -> Iterator[Hit]:
+    """Quadratic string building with `+=` in a loop."""
+    strings = _string_variables(ctx)
+    for line in ctx.lines:
+        match = re.search(r"(?<![\w.])(\w+)\s*\+=\s*(.+)$", line.code) or re.search(
+            r"(?<![\w.])(\w+)\s*=\s*(\1\s*\+.+)$", line.code
+        )
+        if not match or ctx.outline.in_loop(line.number) is None:
+            continue
+        target, rhs = match.group(1), match.group(2)
+        stringy_rhs = bool(_STRING_EXPRESSION.search(rhs))
+        if target in strings or stringy_rhs:
+            yield Hit("performance/string-concat-in-loop", line.number, confidence=0.75 if target in strings else 0.6,
+                      detail=f"`{target}` is copied on every iteration.")
+
+
+def _list_variables(ctx: Context) -> set[str]:
+    names: set[str] = set()
+    for line in ctx.lines:
+        for match in re.finditer(
+            r"(?:self\.|this\.)?(\w+)\s*(?::\s*(?:list|List)\b[^=]*)?=\s*(?:\[|list\(|new\s+ArrayList|Arrays\.asList|"
+            r"List\.of|new\s+LinkedList|Array\.from|\w+\.split\()",
+            line.code,
+        ):
+            names.add(match.group(1))
+        for match in re.finditer(r"\b(?:List|ArrayList|Collection)<[^>]*>\s+(\w+)", line.code):
+            names.add(match.group(1))
+        for match in re.finditer(r"(\w+)\s*:\s*(?:list|List|Sequence)\b", line.code):
+            names.add(match.group(1))
+        for match in re.finditer(r"(\w+)\s*:\s*\w+\[\]", line.code):
+            names.add(match.group(1))
+    return names
+
+
+def detect_linear_search_in_loop(ctx: Context) -> Iterator[Hit]:
+    """Membership tests and index lookups on lists inside loops."""
+    lists = _list_variables(ctx)
+    if not lists:
+        return
+    for line in ctx.lines:
+        if ctx.outline.in_loop(line.number) is None:
+            continue
+        text = re.sub(r"\bfor\s*\(?[\w\s,()\[\]]+?\s+(in|of)\s+", " ", line.masked)
+        text = re.sub(r"^\s*(async\s+)?for\b.*$", " ", text)
+        found = None
+        for match in re.finditer(r"\b(?:not\s+)?in\s+(?:self\.|this\.)?(\w+)\b(?!\s*[.(\[])", text):
+            if match.group(1) in lists:
+                found = match.group(1)
+        for match in re.finditer(r"(?:self\.|this\.)?(\w+)\.(index|indexOf|includes|contains|count)\s*\(", text):
+            if match.group(1) in lists:
+                found = match.group(1)
+        if found:
+            yield Hit("performance/linear-search-in-loop", line.number, confidence=0.75,
+                      detail=f"`{found}` is a list, scanned from the start on every iteration.")
+
+
+_LOOP_HEADERS = (
+    re.compile(r"\bfor\s+(\(?[\w\s,]+?\)?)\s+in\s+(.+?):?\s*$"),
+    re.compile(r"\bfor\s*\(\s*(?:final\s+)?[\w<>\[\],?. ]+\s+(\w+)\s*:\s*(.+?)\s*\)\s*\{?\s*$"),
+    re.compile(r"\bfor\s*\(\s*(?:const|let|var)?\s*(\w+)\s+of\s+(.+?)\s*\)\s*\{?\s*$"),
+    re.compile(r"([\w.]+(?:\(\))?)\.forEach\s*\(\s*\(?\s*(\w+)"),
+)
+
+
+def _loop_variable_and_iterable(header: str) -> tuple[str, str] | None:
+    for index, pattern in enumerate(_LOOP_HEADERS):
+        match = pattern.search(header)
+        if match:
+            if index == 3:
+                return match.group(2), match.group(1)
+            variable, iterable = match.group(1), match.group(2)
+            return variable.strip("() "), re.sub(r"^(self|this)\.", "", iterable.strip())
+    return None
+
+
+def detect_nested_loop_lookup(ctx: Context) -> Iterator[Hit]:
+    """Inner loops over the same collection, or scanning for a match (quadratic joins)."""
+    loops = [loop for loop in ctx.outline.of_kind("loop") if "inline" not in loop.modifiers]
+    for inner in loops:
+        outer = next(
+            (o for o in ctx.outline.enclosing(inner.start, "loop")
+             if o.start < inner.start and "inline" not in o.modifiers),
+            None,
+        )
+        if outer is None or not _same_function(ctx, outer, inner):
+            continue
+        outer_parts = _loop_variable_and_iterable(outer.header)
+        inner_parts = _loop_variable_and_iterable(inner.header)
+        if outer_parts is None or inner_parts is None:
+            continue
+        (outer_var, outer_iter), (inner_var, inner_iter) = outer_parts, inner_parts
+        same = outer_iter == inner_iter and not re.fullmatch(r"range\(\s*\w+\s*\)", inner_iter)
+        body = ctx.source.masked_text(inner.start + 1, inner.end) or inner.header
+        first_var = re.split(r"[\s,]+", inner_var)[0]
+        outer_first = re.split(r"[\s,]+", outer_var)[0]
+        join = bool(first_var and outer_first and re.search(
+            rf"\b{re.escape(first_var)}\b[\w.()\[\]'\"]*\s*(==|===|\.equals\()\s*[\w.(]*\b{re.escape(outer_first)}\b|"
+            rf"\b{re.escape(outer_first)}\b[\w.()\[\]'\"]*\s*(==|===|\.equals\()\s*[\w.(]*\b{re.escape(first_var)}\b",
+            body,
+        ))
+        if same or join:
+            yield Hit(
+                "performance/nested-loop-lookup",
+                inner.start,
+                related=(outer.start,),
+                confidence=0.75 if join else 0.7,
+                detail="The inner loop scans a collection once per outer item.",
+            )
+
+
+def _same_function(ctx: Context, outer: Block, inner: Block) -> bool:
+    return ctx.outline.function_at(outer.start) == ctx.outline.function_at(inner.start)
+
+
+_READ_ALL = re.compile(
+    r"\.readlines\s*\(\s*\)|\.read\s*\(\s*\)\s*\.\s*(split|splitlines)\s*\(|"
+    r"readFileSync\s*\([^)]*\)\s*(\.toString\([^)]*\))?\s*\.split\s*\(|"
+    r"Files\.readAllLines\s*\(|readAllBytes\s*\([^)]*\)\s*\)\s*\.split"
+)
+_READ_ASSIGN = re.compile(
+    r"(\w+)\s*=\s*(?:await\s+)?[\w.]*(?:\.read\s*\(\s*\)|readFileSync\s*\(|readFile\s*\(|readAllBytes\s*\()"
+)
+
+
+def detect_whole_file_read(ctx: Context) -> Iterator[Hit]:
+    """Files slurped into memory and then processed line by line."""
+    for line in ctx.lines:
+        if _READ_ALL.search(line.masked):
+            yield Hit("performance/whole-file-read", line.number, confidence=0.7)
+            continue
+        match = _READ_ASSIGN.search(line.masked)
+        if match is None:
+            continue
+        name = re.escape(match.group(1))
+        later = ctx.source.masked_text(line.number + 1, line.number + 12)
+        if re.search(rf"\b{name}(\.toString\([^)]*\))?\.(split|splitlines|lines)\s*\(|\bin\s+{name}\b", later):
+            yield Hit("performance/whole-file-read", line.number, confidence=0.65)
+
+
+DETECTORS = (
+    detect_query_in_loop,
+    detect_string_concat_in_loop,
+    detect_linear_search_in_loop,
+    detect_nested_loop_lookup,
+    detect_whole_file_read,
+)

@@ -1,0 +1,100 @@
+"""Resilience detectors: remote calls without timeouts, retries without bounds or backoff."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from pipeline.analysis.detectors.base import Context, Hit
+
+_PY_HTTP = re.compile(
+    r"\b(?:requests|httpx)\.(get|post|put|delete|patch|head|request|options)\s*\(|\burlopen\s*\("
+)
+_JS_FETCH = re.compile(r"(?<![.\w])fetch\s*\(")
+_JS_AXIOS = re.compile(r"\baxios\.(get|post|put|delete|patch|request)\s*\(|\baxios\s*\(")
+_JS_NODE_HTTP = re.compile(r"\bhttps?\.(get|request)\s*\(")
+_JAVA_HTTP = re.compile(
+    r"\.openConnection\s*\(|\.openStream\s*\(|HttpRequest\.newBuilder\s*\(|"
+    r"HttpClient\.newHttpClient\s*\(|new\s+RestTemplate\s*\(\s*\)"
+)
+
+
+def detect_missing_timeout(ctx: Context) -> Iterator[Hit]:
+    """HTTP/network calls that can wait forever."""
+    source = ctx.source
+    everything = ctx.all_code
+    if source.is_python or not source.uses_braces:
+        sessions = re.findall(r"([\w.]+)\s*=\s*(?:requests\.Session|httpx\.Client)\s*\(\s*\)", everything)
+        names = "|".join(re.escape(s) for s in sessions)
+        session_call = (
+            re.compile(rf"(?<![\w.])(?:{names})\.(get|post|put|delete|patch|request)\s*\(") if sessions else None
+        )
+        for line in ctx.lines:
+            if _PY_HTTP.search(line.masked) or (session_call and session_call.search(line.masked)):
+                _, statement = ctx.statement(line.number)
+                if "timeout" not in statement:
+                    yield Hit("resilience/missing-timeout", line.number, confidence=0.85,
+                              detail="The request has no timeout, so it can block forever.")
+    elif source.is_js:
+        for line in ctx.lines:
+            masked = line.masked
+            if _JS_FETCH.search(masked):
+                _, statement = ctx.statement(line.number)
+                function = ctx.outline.function_at(line.number)
+                scope = (source.code_text(function.start, function.end) if function else everything)
+                if not re.search(r"signal|AbortController|AbortSignal|timeout", statement + scope, re.IGNORECASE):
+                    yield Hit("resilience/missing-timeout", line.number, confidence=0.8,
+                              detail="`fetch` has no abort signal, so it can hang indefinitely.")
+            elif _JS_AXIOS.search(masked) or _JS_NODE_HTTP.search(masked):
+                _, statement = ctx.statement(line.number)
+                if "timeout" not in statement and not re.search(r"timeout\s*[:=]", everything):
+                    yield Hit("resilience/missing-timeout", line.number, confidence=0.7)
+    elif source.is_java:
+        configured = re.search(r"setConnectTimeout|setReadTimeout|\.timeout\s*\(|connectTimeout", everything)
+        for line in ctx.lines:
+            if _JAVA_HTTP.search(line.masked) and not configured:
+                yield Hit("resilience/missing-timeout", line.number, confidence=0.8,
+                          detail="The connection is opened with the default infinite timeouts.")
+
+
+_INFINITE_HEADER = re.compile(r"\bwhile\s*\(?\s*(True|true|1)\s*\)?\s*[:{]?\s*$|\bfor\s*\(\s*;\s*;\s*\)")
+_SLEEP = re.compile(
+    r"\b(?:time\.sleep|asyncio\.sleep|Thread\.sleep|sleep|setTimeout|\w+\.sleep|delay)\s*\(([^;]*)"
+)
+_BACKOFF = re.compile(r"\*\*|\*|<<|pow|backoff|attempt|jitter|random|exponential", re.IGNORECASE)
+_GROWING_DELAY = re.compile(r"\w+\s*(\*=|<<=)|\w+\s*=\s*\w+\s*\*|\w+\s*=\s*min\(")
+_COUNTER_CHECK = re.compile(
+    r"\b(\w*(attempt|retr|tries|count)\w*|i|n)\s*(>=|>|==|<)\s*\w+|"
+    r"\w+\s*(<=|<|>=)\s*\w*(attempt|retr|tries|max)\w*",
+    re.IGNORECASE,
+)
+
+
+def detect_retry_loops(ctx: Context) -> Iterator[Hit]:
+    """Retry loops that never give up or retry without backing off."""
+    for loop in ctx.outline.of_kind("loop"):
+        if "inline" in loop.modifiers or not ctx.is_retry_loop(loop):
+            continue
+        body = ctx.source.masked_text(loop.start + 1, loop.end)
+        sleeps = [
+            line for line in ctx.source.span(loop.start + 1, loop.end) if _SLEEP.search(line.masked)
+        ]
+        related = tuple(line.number for line in sleeps[:1])
+        infinite = bool(_INFINITE_HEADER.search(loop.header))
+        if infinite and not _COUNTER_CHECK.search(body):
+            yield Hit("resilience/unbounded-retry", loop.start, related=related, confidence=0.8,
+                      detail="The loop retries until the call succeeds, however long that takes.")
+            continue
+        backoff = any(
+            _BACKOFF.search(match.group(1))
+            for line in sleeps
+            for match in [_SLEEP.search(line.masked)]
+            if match
+        ) or bool(sleeps and _GROWING_DELAY.search(body))
+        if not backoff:
+            what = "a fixed delay" if sleeps else "no delay at all"
+            yield Hit("resilience/retry-without-backoff", loop.start, related=related, confidence=0.75,
+                      detail=f"Failed attempts are retried after {what}.")
+
+
+DETECTORS = (detect_missing_timeout, detect_retry_loops)

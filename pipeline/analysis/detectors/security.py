@@ -1,0 +1,276 @@
+"""Security detectors: injection, unsafe deserialization, secrets, TLS, weak hashes, XSS."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from pipeline.analysis.detectors.base import Context, Hit
+
+SQL_STATEMENT = re.compile(  # also used by the layering detectors
+    r"\b(select\s+[\w*,.\s()]+?\s+from\b|insert\s+into\b|update\s+\w+\s+set\b|delete\s+from\b)",
+    re.IGNORECASE,
+)
+_SQL_WEAK = re.compile(r"\b(WHERE|AND|OR|VALUES|ORDER BY|LIMIT)\b")
+_PY_FSTRING = re.compile(r"(?<![\w])[rRbB]?[fF][rR]?[\"']")
+_PERCENT_FORMAT = re.compile(r"[\"']\s*%\s*[\w(\[]")
+_CONCAT = re.compile(r"[\"'`]\s*\+\s*[\w(\[$]|[\w)\]]\s*\+\s*[\"'`]|\+=\s*[\w(]")
+_DOT_FORMAT = re.compile(r"[\"']\s*\.format\s*\(|String\.format\s*\(|\.formatted\s*\(")
+
+
+def _interpolates(statement: str, strings: str) -> bool:
+    """Whether a statement splices values into its string literals."""
+    return bool(
+        _PY_FSTRING.search(statement) and "{" in strings
+        or "${" in strings
+        or _PERCENT_FORMAT.search(statement)
+        or _CONCAT.search(statement)
+        or _DOT_FORMAT.search(statement)
+    )
+
+
+def detect_sql_injection(ctx: Context) -> Iterator[Hit]:
+    """SQL text assembled by formatting or concatenation."""
+    for line in ctx.lines:
+        joined = " ".join(line.strings)
+        strong = SQL_STATEMENT.search(joined)
+        if not strong and not (_SQL_WEAK.search(joined) and line.code.lstrip().startswith(
+            ("sql", "query", "q ", "stmt")
+        )):
+            continue
+        last, statement = ctx.statement(line.number)
+        strings = " ".join(s for ln in ctx.source.span(line.number, last) for s in ln.strings)
+        if not _interpolates(statement, strings):
+            continue
+        yield Hit(
+            "security/sql-injection",
+            line.number,
+            min(last, line.number + 2),
+            confidence=0.9 if strong else 0.7,
+            detail="The query text is built from values at runtime.",
+        )
+
+
+_EVAL = re.compile(r"(?<![.\w])(eval|exec)\s*\(")
+_NEW_FUNCTION = re.compile(r"\bnew\s+Function\s*\(")
+_CONSTANT_ARG = re.compile(r"(?<![.\w])(?:eval|exec)\s*\(\s*[\"'][^\"'{}$]*[\"']\s*\)")
+
+
+def detect_code_injection(ctx: Context) -> Iterator[Hit]:
+    """`eval`/`exec`/`new Function`/script engines evaluating strings."""
+    java_engine = ctx.source.is_java and "ScriptEngine" in ctx.all_masked
+    child_process = "child_process" in ctx.all_code
+    for line in ctx.lines:
+        masked = line.masked
+        if java_engine and re.search(r"\.eval\s*\(", masked):
+            yield Hit("security/code-injection", line.number, confidence=0.75)
+            continue
+        match = _EVAL.search(masked)
+        if match and not (ctx.source.is_java or (match.group(1) == "exec" and child_process)):
+            if _CONSTANT_ARG.search(line.code):
+                continue
+            if ctx.source.is_python and match.group(1) == "exec" and "def exec" in masked:
+                continue
+            yield Hit("security/code-injection", line.number, confidence=0.9,
+                      detail=f"`{match.group(1)}` runs a string as code.")
+        elif ctx.source.is_js and _NEW_FUNCTION.search(masked):
+            yield Hit("security/code-injection", line.number, confidence=0.8)
+
+
+_SHELL_TRUE = re.compile(r"\bshell\s*=\s*True\b")
+_OS_SYSTEM = re.compile(r"\bos\.(system|popen)\s*\(|\bcommands\.getoutput\s*\(")
+_JS_EXEC = re.compile(r"(?<![\w])(?:\w+\.)?(exec|execSync|spawn)\s*\(")
+_JAVA_EXEC = re.compile(r"\.exec\s*\(|new\s+ProcessBuilder\s*\(")
+
+
+def detect_command_injection(ctx: Context) -> Iterator[Hit]:
+    """Shell commands built from strings."""
+    source = ctx.source
+    child_process = "child_process" in ctx.all_code or "shelljs" in ctx.all_code
+    for line in ctx.lines:
+        masked = line.masked
+        if source.is_python or not source.uses_braces:
+            if _SHELL_TRUE.search(masked):
+                start = line.number
+                for back in range(line.number, line.number - 4, -1):
+                    previous = source.line(back)
+                    if previous and re.search(r"\b(subprocess|Popen|check_output|run|call)\b", previous.masked):
+                        start = back
+                        break
+                yield Hit("security/command-injection", start, line.number, confidence=0.85,
+                          detail="The command runs through a shell (`shell=True`).")
+                continue
+            if _OS_SYSTEM.search(masked):
+                _, statement = ctx.statement(line.number)
+                constant = re.search(r"\(\s*[\"'][^\"'{}%]*[\"']\s*\)", statement)
+                if not constant or _interpolates(statement, " ".join(line.strings)):
+                    yield Hit("security/command-injection", line.number, confidence=0.85)
+        elif source.is_js:
+            match = _JS_EXEC.search(masked)
+            if match and child_process and not re.search(r"\b(regex|re|pattern|rx)\.exec", masked):
+                last, statement = ctx.statement(line.number)
+                strings = " ".join(s for ln in source.span(line.number, last) for s in ln.strings)
+                if _interpolates(statement, strings) or re.search(
+                    r"(?:exec|execSync)\s*\(\s*[A-Za-z_$]", masked
+                ):
+                    yield Hit("security/command-injection", line.number, confidence=0.85)
+        elif source.is_java and _JAVA_EXEC.search(masked):
+            last, statement = ctx.statement(line.number)
+            strings = " ".join(s for ln in source.span(line.number, last) for s in ln.strings)
+            if _interpolates(statement, strings) or ("\"sh\"" in statement and "+" in statement):
+                yield Hit("security/command-injection", line.number, confidence=0.85)
+
+
+_DESERIALIZE = re.compile(
+    r"\b(c?[Pp]ickle\.loads?|marshal\.loads?|jsonpickle\.decode|dill\.loads?|"
+    r"shelve\.open|serialize\.unserialize|unserialize)\s*\("
+)
+_YAML_LOAD = re.compile(r"\byaml\.(load|load_all)\s*\(")
+
+
+def detect_insecure_deserialization(ctx: Context) -> Iterator[Hit]:
+    """pickle/marshal/unsafe yaml/Java object streams."""
+    for line in ctx.lines:
+        masked = line.masked
+        if _DESERIALIZE.search(masked):
+            yield Hit("security/insecure-deserialization", line.number, confidence=0.85)
+        elif _YAML_LOAD.search(masked):
+            _, statement = ctx.statement(line.number)
+            if "SafeLoader" not in statement and "CSafeLoader" not in statement:
+                yield Hit("security/insecure-deserialization", line.number, confidence=0.8)
+        elif (
+            ctx.source.is_java
+            and re.search(r"\.readObject\s*\(\s*\)", masked)
+            and "ObjectInputStream" in ctx.all_masked
+        ):
+            yield Hit("security/insecure-deserialization", line.number, confidence=0.8)
+
+
+_SECRET_NAME = (
+    r"[\w$]*(?:password|passwd|passwort|pwd|secret|api[_-]?key|apikey|access[_-]?key|"
+    r"private[_-]?key|auth[_-]?token|access[_-]?token|token|credentials?|client[_-]?secret)[\w$]*"
+)
+_SECRET_ASSIGN = re.compile(
+    rf"(?<![\w$])({_SECRET_NAME})[\"']?\s*(?::\s*[\w\[\]<>]+\s*=|[:=])\s*[\"']([^\"']*)[\"']"
+    rf"|[\"']({_SECRET_NAME})[\"']\s*,\s*[\"']([^\"']*)[\"']",
+    re.IGNORECASE,
+)
+_SECRET_SETTER = re.compile(
+    r"\.set(?:Password|Secret|ApiKey|Token)\s*\(\s*\"([^\"]+)\"", re.IGNORECASE
+)
+_SECRET_FORMAT = re.compile(
+    r"AKIA[0-9A-Z]{16}|sk_(?:live|test)_\w{8,}|ghp_\w{20,}|xox[bap]-[\w-]{10,}|"
+    r"-----BEGIN (?:RSA |EC |DSA |OPENSSH )?PRIVATE KEY|AIza[\w-]{30,}"
+)
+_CREDENTIAL_URL = re.compile(r"\b[a-z][a-z0-9+.-]*://[^/\s:@'\"]+:([^@\s/'\"]+)@")
+_NOT_SECRET_NAME = re.compile(
+    r"(field|label|prompt|placeholder|message|msg|error|param|header|name|pattern|regex|"
+    r"url|uri|path|file|type|length|len|min|max|policy|hint|column|input|selector|"
+    r"endpoint|route|key_?id|format|mode|prefix|suffix|env|var|attr|hash_?alg|_id)$",
+    re.IGNORECASE,
+)
+
+
+def _looks_like_secret(name: str, value: str) -> bool:
+    if len(value) < 4 or any(ch.isspace() for ch in value):
+        return False
+    if _NOT_SECRET_NAME.search(name):
+        return False
+    if value.startswith(("$", "{", "<", "%", "process.env", "os.environ", "/", "http")):
+        return False
+    if re.fullmatch(r"[A-Z][A-Z0-9_]+", value) and "_" in value:
+        return False  # an environment variable's name, not its value
+    lowered = value.lower()
+    if lowered in ("password", "secret", "token", "api_key", "apikey", "none", "null", "bearer"):
+        return False
+    return not (re.fullmatch(r"[*x.]+", lowered) or "example" in lowered)
+
+
+def detect_hardcoded_secret(ctx: Context) -> Iterator[Hit]:
+    """Passwords, tokens and keys written as literals."""
+    for line in ctx.lines:
+        code = line.code
+        hit = bool(_SECRET_FORMAT.search(code))
+        for match in _SECRET_ASSIGN.finditer(code):
+            name, value = match.group(1, 2) if match.group(1) else match.group(3, 4)
+            if _looks_like_secret(name, value):
+                hit = True
+        setter = _SECRET_SETTER.search(code)
+        if setter and _looks_like_secret("password", setter.group(1)):
+            hit = True
+        credential = _CREDENTIAL_URL.search(code)
+        if credential and not credential.group(1).startswith(("$", "{", "<", "%")):
+            hit = True
+        if hit:
+            yield Hit("security/hardcoded-secret", line.number, confidence=0.85)
+
+
+_TLS_OFF = re.compile(
+    r"\bverify\s*=\s*False\b|rejectUnauthorized\s*:\s*false|NODE_TLS_REJECT_UNAUTHORIZED|"
+    r"_create_unverified_context|\bCERT_NONE\b|check_hostname\s*=\s*False|"
+    r"ALLOW_ALL_HOSTNAME_VERIFIER|NoopHostnameVerifier|InsecureSkipVerify\s*:\s*true|"
+    r"strictSSL\s*:\s*false|setHostnameVerifier\s*\(\s*\(?\s*\w+\s*,\s*\w+\s*\)?\s*->\s*true|"
+    r"\.trustAll|TrustAll\w*"
+)
+
+
+def detect_tls_disabled(ctx: Context) -> Iterator[Hit]:
+    """Certificate or host-name verification turned off."""
+    for line in ctx.lines:
+        if _TLS_OFF.search(line.code):
+            yield Hit("security/tls-verification-disabled", line.number, confidence=0.9)
+
+
+_WEAK_HASH = re.compile(
+    r"\b(?:hashlib\.(?:md5|sha1)|md5|sha1|MD5|SHA1)\s*\(|"
+    r"hashlib\.new\s*\(\s*[\"'](?:md5|sha1)|"
+    r"getInstance\s*\(\s*\"(?:MD5|SHA-?1)\"|createHash\s*\(\s*[\"'](?:md5|sha1)[\"']|"
+    r"DigestUtils\.(?:md5|sha1)\w*\s*\("
+)
+_CREDENTIAL_WORDS = re.compile(r"passw|pwd|secret|credential|\bpin\b|token|api_?key", re.IGNORECASE)
+
+
+def detect_weak_password_hash(ctx: Context) -> Iterator[Hit]:
+    """MD5/SHA-1 used on credentials (not on cache keys or checksums)."""
+    for line in ctx.lines:
+        if not _WEAK_HASH.search(line.code):
+            continue
+        function = ctx.outline.function_at(line.number)
+        lo, hi = (function.start, function.end) if function else (line.number - 2, line.number + 2)
+        near = ctx.source.code_text(max(lo, line.number - 4), min(hi, line.number + 4))
+        if _CREDENTIAL_WORDS.search(line.code) or (function and _CREDENTIAL_WORDS.search(function.name)):
+            yield Hit("security/weak-password-hash", line.number, confidence=0.85)
+        elif _CREDENTIAL_WORDS.search(near):
+            yield Hit("security/weak-password-hash", line.number, confidence=0.7)
+
+
+_HTML_SINK = re.compile(r"\.(innerHTML|outerHTML)\s*\+?=\s*(.*)$")
+_HTML_CALL = re.compile(r"\bdocument\.write(?:ln)?\s*\(|\.insertAdjacentHTML\s*\(|dangerouslySetInnerHTML")
+
+
+def detect_xss(ctx: Context) -> Iterator[Hit]:
+    """HTML sinks fed with non-constant content."""
+    if not (ctx.source.is_js or ctx.source.language == "unknown"):
+        return
+    for line in ctx.lines:
+        match = _HTML_SINK.search(line.masked)
+        if match:
+            rhs = match.group(2).strip().rstrip(";")
+            raw_rhs = line.code[match.start(2):].strip().rstrip(";")
+            constant = re.fullmatch(r"[\"'`][^\"'`]*[\"'`]", rhs) and "${" not in raw_rhs
+            if not constant:
+                yield Hit("security/xss-html-injection", line.number, confidence=0.85)
+        elif _HTML_CALL.search(line.masked):
+            yield Hit("security/xss-html-injection", line.number, confidence=0.7)
+
+
+DETECTORS = (
+    detect_sql_injection,
+    detect_code_injection,
+    detect_command_injection,
+    detect_insecure_deserialization,
+    detect_hardcoded_secret,
+    detect_tls_disabled,
+    detect_weak_password_hash,
+    detect_xss,
+)

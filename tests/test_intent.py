@@ -1,0 +1,111 @@
+"""pipeline/intent.py: intent and focus from typed text and from transcripts with typical ASR slips."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from pipeline.intent import DEFAULT_FOCUS, clean_text, parse_instruction
+from schemas import CATEGORIES
+
+ARCH: set[str] = set(DEFAULT_FOCUS["architecture_review"])  # coupling, layering, cohesion
+SEC: set[str] = set(DEFAULT_FOCUS["security_review"])  # security, configuration
+PERF: set[str] = set(DEFAULT_FOCUS["performance_review"])  # performance, caching, concurrency
+
+# text -> (intent, focus)
+CASES: list[tuple[str, str, set[str]]] = [
+    # architecture
+    ("Please review the architecture of this code", "architecture_review", ARCH),
+    ("Please review the architect sure of this code", "architecture_review", ARCH),
+    ("Review the architectural design.", "architecture_review", ARCH),
+    ("Find the design flaws in this module", "architecture_review", ARCH),
+    ("find the design floors in this module", "architecture_review", ARCH),
+    ("Can you check whether this class is too tightly coupled to the database layer?", "architecture_review", ARCH),
+    ("check the layering and cohesion", "architecture_review", ARCH),
+    ("this looks like a god class to me", "architecture_review", ARCH),
+    ("review the architecture and the error handling", "architecture_review", ARCH | {"error-handling"}),
+    ("Review the architecture and security", "architecture_review", ARCH | {"security"}),
+    # security
+    ("Do a security review of this code", "security_review", SEC),
+    ("Do a secure it tea review", "security_review", SEC),
+    ("do a secure ready review and look for hard coded secrets", "security_review", SEC),
+    ("Is this code vulnerable to SQL injection?", "security_review", SEC),
+    ("Are there any hard-coded passwords or credentials?", "security_review", SEC),
+    ("Please do a security review on this code and check the hammer handling.", "security_review",
+     SEC | {"error-handling"}),
+    ("Check the authentication and the retries", "security_review", SEC | {"resilience"}),
+    ("don't worry about performance, focus on security", "security_review", SEC),
+    ("Is there a threat model for this?", "security_review", SEC),
+    # performance
+    ("Find the performance bottlenecks", "performance_review", PERF),
+    ("check the perform ants of this function", "performance_review", PERF),
+    ("Why is this function so slow?", "performance_review", PERF),
+    ("look at the cashing", "performance_review", PERF),
+    ("How could I optimise the memory usage?", "performance_review", PERF),
+    ("Why is this function so slow? Check the caching.", "performance_review", PERF),
+    ("performance review please, and the configuration", "performance_review", PERF | {"configuration"}),
+    # explain
+    ("Explain what this code does.", "explain_code", set()),
+    ("what does this do", "explain_code", set()),
+    ("Walk me through this function", "explain_code", set()),
+    ("explain how the caching works", "explain_code", {"caching"}),
+    ("Could you help me understand the layering here?", "explain_code", {"layering"}),
+    # explain + a request for problems: a review
+    ("explain the security problems in this code", "security_review", SEC),
+    ("Explain what this does and find the bugs", "general_review", set()),
+    # general, with explicit categories
+    ("Review this code.", "general_review", set()),
+    ("Is this thread safe?", "general_review", {"concurrency"}),
+    ("is this code threat safe", "general_review", {"concurrency"}),
+    ("Are there race conditions or deadlocks here?", "general_review", {"concurrency"}),
+    ("Is the error handling okay? Any retries or timeouts missing?", "general_review",
+     {"error-handling", "resilience"}),
+    ("check the air handling", "general_review", {"error-handling"}),
+    ("Is the config loaded from environment variables?", "general_review", {"configuration"}),
+    ("find the flores in this code", "general_review", set()),
+    ("ignore performance and just check the exceptions", "general_review", {"error-handling"}),
+    ("are we catching the right exceptions", "general_review", {"error-handling"}),
+    # not an instruction at all
+    ("And so, my fellow Americans, ask not what your country can do for you.", "general_review", set()),
+]
+
+
+@pytest.mark.parametrize(("text", "intent", "focus"), CASES, ids=[c[0][:40] for c in CASES])
+def test_intent_and_focus(text: str, intent: str, focus: set[str]) -> None:
+    instruction = parse_instruction(text, "speech")
+    assert (instruction.intent, set(instruction.focus)) == (intent, focus)
+    assert instruction.focus == [c for c in CATEGORIES if c in focus]  # canonical order, no duplicates
+    assert instruction.source == "speech"
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\n\t", "\x00\x07\x1b", "\u200b"])
+def test_empty_text_is_a_general_review(text: str) -> None:
+    instruction = parse_instruction(text, "text")
+    assert instruction.model_dump() == {"text": "", "source": "text", "intent": "general_review", "focus": []}
+
+
+def test_text_is_cleaned() -> None:
+    instruction = parse_instruction("  Check\x00 the\r\n\tcaching\x1b[0m   please ", "text")
+    assert instruction.text == "Check the caching [0m please"
+    assert instruction.intent == "performance_review"
+    assert clean_text("a\u00a0b\u200bc") == "a b c"
+
+
+def test_case_and_punctuation_do_not_matter() -> None:
+    assert parse_instruction("SECURITY!!!", "text").intent == "security_review"
+    assert parse_instruction("security’s the concern", "text").intent == "security_review"
+
+
+def test_no_false_positives_on_ordinary_words() -> None:
+    for text in ["I performed the deployment yesterday", "the player went to the lawyer", "because of the weather",
+                 "I was looking at it later"]:
+        instruction = parse_instruction(text, "text")
+        assert (instruction.intent, instruction.focus) == ("general_review", []), text
+
+
+def test_fast_enough() -> None:
+    long_text = " ".join(text for text, _, _ in CASES)  # about 400 words
+    start = time.perf_counter()
+    parse_instruction(long_text, "speech")
+    assert time.perf_counter() - start < 2.0

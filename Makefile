@@ -8,7 +8,6 @@ STAMP := $(VENV)/.archreview-installed
 APT_PACKAGES := tesseract-ocr tesseract-ocr-eng ffmpeg espeak-ng fonts-dejavu-core fonts-liberation chromium
 # openai-whisper's own requirements, less triton (1 GB of GPU compiler, useless on a CPU machine)
 WHISPER_DEPS := numba tiktoken more-itertools tqdm
-export OMP_THREAD_LIMIT := 1
 export HF_HUB_OFFLINE := 1
 export DO_NOT_TRACK := 1
 export PREFECT_SERVER_ANALYTICS_ENABLED := false

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import difflib
-import re
 from dataclasses import dataclass
 
+from pipeline.text_metrics import word_error_rate
 from schemas import Finding, ReviewReport
 
 LINE_TOLERANCE = 1  # a finding covers a planted flaw when its evidence span reaches within one line of it
@@ -38,22 +38,6 @@ def line_accuracy(truth: str, read: str) -> float:
     matcher = difflib.SequenceMatcher(None, truth_lines, read_lines, autojunk=False)
     same = sum(block.size for block in matcher.get_matching_blocks())
     return same / max(len(truth_lines), 1)
-
-
-def _words(text: str) -> list[str]:
-    return re.sub(r"[^a-z0-9' ]+", " ", text.lower().replace("-", " ")).split()
-
-
-def word_error_rate(reference: str, hypothesis: str) -> float:
-    """Word error rate after lower-casing and dropping punctuation (edit distance / reference words)."""
-    ref, hyp = _words(reference), _words(hypothesis)
-    previous = list(range(len(hyp) + 1))
-    for i, ref_word in enumerate(ref, 1):
-        current = [i]
-        for j, hyp_word in enumerate(hyp, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ref_word != hyp_word)))
-        previous = current
-    return previous[-1] / max(len(ref), 1)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 
-os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 

@@ -1,0 +1,368 @@
+"""Rebuild code lines from OCR boxes on the monospace character grid.
+
+OCR engines return words with boxes but lose what matters for code: leading
+indentation, runs of spaces, blank lines and line numbers. Code is set in a
+monospace font, so every character sits in a cell of a fixed grid; recovering
+that grid from the boxes gives all of it back:
+
+- cell width: the period of the characters' centres (a periodogram peak),
+  seeded by the words' widths or the steps between neighbouring characters;
+- column of a character: (centre - grid origin) / cell width, so indentation
+  and runs of spaces are exact, and two words that touch (an OCR
+  engine's spurious word break) are joined again;
+- row: (centre y - origin) / line pitch, so blank lines reappear;
+- a line-number gutter: a column of numbers left of the code, dropped, its
+  numbers anchoring the rows and `first_line`.
+
+Each word's characters fill consecutive cells from its left edge, so engines
+should return words as runs of characters with no space inside (the tesseract
+backend splits its words where a space was swallowed).
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from schemas import OcrPage, OcrWord
+
+# Characters OCR engines return for what, in code, is almost always ASCII.
+_ASCII_FOR = str.maketrans(
+    {
+        "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'", "\u00b4": "'",
+        "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"', "\u00ab": '"', "\u00bb": '"',
+        "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2015": "-", "\u2212": "-",
+        "\u00a0": " ", "\u2026": "...", "\ufb01": "fi", "\ufb02": "fl", "\u00a6": "|",
+    }
+)
+# OCR slips inside line numbers.
+_DIGIT_FOR = str.maketrans({"O": "0", "o": "0", "D": "0", "l": "1", "I": "1", "|": "1", "i": "1", "S": "5",
+                            "s": "5", "B": "8", "Z": "2", "z": "2", "g": "9", "q": "9", "A": "4", "T": "7"})
+_NUMBER_RE = re.compile(r"\d{1,6}")
+# Thin glyphs an editor's vertical rule (the gutter's separator) is read as.
+_RULE_TEXT_RE = re.compile(r"[|!Il1\[\]\u00a6]")
+# Share of rows that must start with a number for the numbers to be a gutter.
+_GUTTER_MIN_SHARE = 0.5
+# Cell-width search range around the first estimate, and its step (fractions of a cell).
+_CELL_SEARCH = 0.05
+_CELL_STEP = 0.0005
+# Words used for the width slope (pairs grow with the square).
+_MAX_SLOPE_WORDS = 400
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Code lines rebuilt from an OCR page."""
+
+    lines: list[str]
+    first_line: int
+    confidence: float  # mean confidence of the code's characters, 0..1
+    code_chars: int  # letters and digits read with confidence >= 0.5
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Char:
+    text: str
+    confidence: float
+    column: int
+
+
+@dataclass
+class _Row:
+    chars: list[_Char]
+    y: float  # centre of the row, pixels
+    number: int | None = None  # line number read from a gutter
+
+
+@dataclass(frozen=True)
+class _Token:
+    text: str
+    first: int  # first column
+    last: int  # last column
+
+
+def ascii_punctuation(text: str) -> str:
+    """Map curly quotes, dashes, ellipses and ligatures that OCR produces back to ASCII."""
+    return text.translate(_ASCII_FOR)
+
+
+def _centre_y(word: OcrWord) -> float:
+    return word.top + word.height / 2
+
+
+def _group_lines(words: list[OcrWord]) -> list[list[OcrWord]]:
+    """Words grouped into text lines: by the engine's line keys, else by vertical overlap."""
+    if all(w.line_key for w in words):
+        groups: dict[str, list[OcrWord]] = defaultdict(list)
+        for word in words:
+            groups[word.line_key].append(word)
+        return list(groups.values())
+    clusters: list[list[OcrWord]] = []
+    for word in sorted(words, key=_centre_y):
+        if clusters and abs(_centre_y(word) - _centre_y(clusters[-1][-1])) < 0.5 * word.height:
+            clusters[-1].append(word)
+        else:
+            clusters.append([word])
+    return clusters
+
+
+def _first_cell_width(lines: list[list[OcrWord]]) -> float | None:
+    """Cell width seen through the words: the median slope of width over length (Theil-Sen).
+
+    Side bearings cancel out of a slope; a line's leading number (a gutter) does not vote.
+    """
+    words = [w for line in lines for i, w in enumerate(sorted(line, key=lambda w: w.left))
+             if not (i == 0 and w.text.isdigit())][:_MAX_SLOPE_WORDS]
+    slopes = [
+        (b.width - a.width) / (len(b.text) - len(a.text))
+        for i, a in enumerate(words)
+        for b in words[i + 1 :]
+        if abs(len(b.text) - len(a.text)) >= 2
+    ]
+    if len(slopes) >= 3:
+        return statistics.median(slopes)
+    ratios = [w.width / max(len(w.text) - 0.3, 0.7) for w in words]
+    return statistics.median(ratios) if ratios else None
+
+
+@dataclass(frozen=True)
+class _Grid:
+    cell: float  # width of a character cell, pixels
+    left_phase: float  # x of a word's ink left edge in column 0
+    right_phase: float  # x of a word's ink right edge in column 0
+
+
+def _phase(edges: np.ndarray, cell: float) -> float:
+    return float(np.angle(np.exp(2j * np.pi * edges / cell).mean()) / (2 * np.pi) * cell) % cell
+
+
+def _right_phase(left_phase: float, rights: np.ndarray, cell: float) -> float:
+    """Right-edge phase, unwrapped: a column-0 character's ink ends 0.35 to 1.35 cells right of where it starts."""
+    ink = (_phase(rights, cell) - left_phase) % cell
+    return left_phase + (ink + cell if ink < 0.35 * cell else ink)
+
+
+def _grid(words: list[OcrWord], guess: float) -> _Grid:
+    """The monospace grid: the period that best lines up the words' left edges.
+
+    The score of a period is the length of the mean unit vector of the edges'
+    phases (a periodogram): edges on one grid all point the same way. A least-squares
+    fit of edge = phase + cell * column then removes what drift the search step left.
+    """
+    lefts = np.array([w.left for w in words], dtype=float)
+    cells = guess * (1 + np.arange(-_CELL_SEARCH, _CELL_SEARCH, _CELL_STEP))
+    scores = np.abs(np.exp(2j * np.pi * lefts[None, :] / cells[:, None]).mean(axis=1))
+    cell = float(cells[int(np.argmax(scores))])
+    phase = _phase(lefts, cell)
+    columns = np.round((lefts - phase) / cell)
+    if len(np.unique(columns)) >= 2:
+        slope, intercept = np.polyfit(columns, lefts, 1)
+        cell, phase = float(slope), float(intercept)
+    rights = np.array([w.left + w.width for w in words], dtype=float)
+    return _Grid(cell, phase, _right_phase(phase, rights, cell))
+
+
+def _chars(line: list[OcrWord], grid: _Grid) -> list[_Char]:
+    """A line's characters in consecutive cells from their word's column.
+
+    A word's column is the mean of what its left edge and its right edge say, which
+    cancels most of the side bearing of narrow glyphs (`;`, `.`, `!`).
+    """
+    chars: list[_Char] = []
+    last = -(10**9)
+    for word in sorted(line, key=lambda w: w.left):
+        text = ascii_punctuation(word.text)
+        from_left = (word.left - grid.left_phase) / grid.cell
+        from_right = (word.left + word.width - grid.right_phase) / grid.cell - (len(text) - 1)
+        column = max(round((from_left + from_right) / 2), last + 1)
+        for index, ch in enumerate(text):
+            if not ch.isspace():
+                chars.append(_Char(ch, word.confidence, column + index))
+        last = column + len(text) - 1
+    return chars
+
+
+def _tokens(row: _Row) -> list[_Token]:
+    """Runs of characters in consecutive cells."""
+    tokens: list[_Token] = []
+    for char in row.chars:
+        if tokens and char.column == tokens[-1].last + 1:
+            last = tokens[-1]
+            tokens[-1] = _Token(last.text + char.text, last.first, char.column)
+        else:
+            tokens.append(_Token(char.text, char.column, char.column))
+    return tokens
+
+
+def _as_number(text: str) -> int | None:
+    digits = text.translate(_DIGIT_FOR)
+    if not any(ch.isdigit() for ch in text) or not _NUMBER_RE.fullmatch(digits):
+        return None
+    return int(digits)
+
+
+def _gutter_last_column(rows: list[_Row]) -> int | None:
+    """Last column of a line-number gutter, or None when the rows do not start with a column of numbers."""
+    numbered: list[tuple[_Row, _Token, int]] = []
+    for row in rows:
+        tokens = _tokens(row)
+        if not tokens:
+            continue
+        number = _as_number(tokens[0].text)
+        # A gutter number stands apart from the code that follows it.
+        if number is None or (len(tokens) > 1 and tokens[1].first - tokens[0].last < 2):
+            continue
+        numbered.append((row, tokens[0], number))
+    rows_with_text = sum(1 for row in rows if row.chars)
+    if len(numbered) < 2 or len(numbered) < _GUTTER_MIN_SHARE * rows_with_text:
+        return None
+    # Editors align line numbers right (a few left): most must share one edge.
+    right = statistics.median_low([t.last for _, t, _ in numbered])
+    left = statistics.median_low([t.first for _, t, _ in numbered])
+    aligned = [(row, n) for row, t, n in numbered if t.last == right or t.first == left]
+    if len(aligned) < _GUTTER_MIN_SHARE * len(numbered):
+        return None
+    pairs = list(zip(aligned, aligned[1:], strict=False))
+    if pairs and sum(1 for (_, a), (_, b) in pairs if b > a) < 0.6 * len(pairs):
+        return None  # line numbers grow downwards
+    for row, number in aligned:
+        row.number = number
+    return max(t.last for _, t, _ in numbered if t.last <= right + 1)
+
+
+def _drop_columns_through(rows: list[_Row], last: int) -> None:
+    """Drop the gutter: every run of characters that starts in a column up to `last`.
+
+    A misread number can run past the gutter's edge (`11s)` for `13`); its tail goes with it.
+    """
+    for row in rows:
+        kept: list[_Char] = []
+        previous: int | None = None  # column of the gutter character just dropped
+        for char in row.chars:
+            if char.column <= last or (previous is not None and char.column == previous + 1):
+                previous = char.column
+                continue
+            previous = None
+            kept.append(char)
+        row.chars = kept
+
+
+def _drop_rule(rows: list[_Row]) -> bool:
+    """Drop a vertical rule (a gutter separator) read as `|` left of all the code."""
+    is_rule = [bool(row.chars) and bool(_RULE_TEXT_RE.fullmatch(row.chars[0].text)) for row in rows]
+    code_starts = [row.chars[0].column for row, rule in zip(rows, is_rule, strict=True) if row.chars and not rule]
+    if not any(is_rule) or not code_starts:
+        return False
+    # A line that starts with `l` or `I` sits on the code's first column; a rule sits left of it.
+    code_left = min(code_starts)
+    dropped = False
+    for row, rule in zip(rows, is_rule, strict=True):
+        if rule and row.chars[0].column < code_left:
+            row.chars = row.chars[1:]
+            dropped = True
+    return dropped
+
+
+def _fit_rows(rows: list[_Row]) -> tuple[float, float] | None:
+    """Line pitch and the y of line 0 from rows whose gutter number is known (robust to misreads)."""
+    known = [(row.y, row.number) for row in rows if row.number is not None]
+    if len(known) < 2:
+        return None
+    slopes = [(yb - ya) / (nb - na) for (ya, na), (yb, nb) in zip(known, known[1:], strict=False) if nb != na]
+    slopes = [s for s in slopes if s > 0]
+    if not slopes:
+        return None
+    pitch = statistics.median(slopes)
+    y0 = statistics.median(y - pitch * n for y, n in known)
+    inliers = [(y, n) for y, n in known if abs(y - y0 - pitch * n) < 0.3 * pitch]
+    if len({n for _, n in inliers}) >= 2:
+        slope, intercept = np.polyfit([n for _, n in inliers], [y for y, _ in inliers], 1)
+        pitch, y0 = float(slope), float(intercept)
+    return pitch, y0
+
+
+def _pitch_from_gaps(ys: list[float]) -> float | None:
+    """Line pitch from the gaps between rows: the smallest usual gap, averaged over its multiples."""
+    gaps = [b - a for a, b in zip(ys, ys[1:], strict=False)]
+    if not gaps:
+        return None
+    typical = statistics.median(gaps)
+    usable = [g for g in gaps if g >= 0.5 * typical and g > 0]
+    if not usable:
+        return None
+    unit = min(usable)
+    return sum(usable) / sum(round(g / unit) for g in usable)
+
+
+def _line_numbers(rows: list[_Row]) -> tuple[list[int], bool]:
+    """A line number for each row; True when they come from a gutter."""
+    ys = [row.y for row in rows]
+    fit = _fit_rows(rows)
+    if fit is not None:
+        gutter_pitch, y0 = fit
+        return [round((y - y0) / gutter_pitch) for y in ys], True
+    pitch = _pitch_from_gaps(ys)
+    if pitch is None:
+        return list(range(1, len(rows) + 1)), False
+    return [1 + round((y - ys[0]) / pitch) for y in ys], False
+
+
+def _line_text(chars: list[_Char], shift: int) -> str:
+    cells: dict[int, str] = {}
+    for char in chars:
+        cells.setdefault(char.column - shift, char.text)
+    if not cells:
+        return ""
+    return "".join(cells.get(col, " ") for col in range(max(cells) + 1)).rstrip()
+
+
+def rebuild_layout(page: OcrPage) -> Layout | None:
+    """Code lines from an OCR page: indentation, spacing, blank lines and gutter numbers recovered.
+
+    Args:
+        page: the engine's words (or characters) and boxes.
+    Returns:
+        The lines (no leading or trailing blank line), the number of the first,
+        confidence and notes; None when the page holds no text.
+    """
+    lines = _group_lines([w for w in page.words if w.text.strip()])
+    guess = _first_cell_width(lines)
+    if not lines or guess is None or guess <= 0:
+        return None
+    grid = _grid([w for line in lines for i, w in enumerate(sorted(line, key=lambda w: w.left))
+                  if not (i == 0 and w.text.isdigit())] or [w for line in lines for w in line], guess)
+    rows = [_Row(_chars(line, grid), statistics.median(_centre_y(w) for w in line)) for line in lines]
+    rows = sorted((row for row in rows if row.chars), key=lambda r: r.y)
+    if not rows:
+        return None
+
+    notes: list[str] = []
+    gutter_last = _gutter_last_column(rows)
+    if gutter_last is not None:
+        _drop_columns_through(rows, gutter_last)
+        notes.append("line-number gutter found and dropped")
+    if _drop_rule(rows):
+        notes.append("dropped a vertical rule left of the code")
+
+    numbers, from_gutter = _line_numbers(rows)
+    by_line: dict[int, list[_Char]] = defaultdict(list)
+    for number, row in zip(numbers, rows, strict=True):
+        by_line[number].extend(row.chars)
+    shown = sorted(n for n, chars in by_line.items() if chars)
+    if not shown:
+        return None
+    code = [c for n in shown for c in by_line[n]]
+    shift = min(c.column for c in code)
+    text_lines = [_line_text(by_line.get(n, []), shift) for n in range(shown[0], shown[-1] + 1)]
+    return Layout(
+        lines=text_lines,
+        first_line=max(shown[0], 0) if from_gutter else 1,
+        confidence=sum(c.confidence for c in code) / len(code),
+        code_chars=sum(1 for c in code if c.text.isalnum() and c.confidence >= 0.5),
+        notes=notes,
+    )

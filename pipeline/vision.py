@@ -1,0 +1,127 @@
+"""The vision stage: read the code in a screenshot.
+
+prepare (grayscale, dark text on light, contrast, upscale) -> OCR engine ->
+rebuild lines on the monospace grid (`pipeline.ocr_layout`) -> detect the
+language. The recipe and its measurements are in shared/NOTES.md ("OCR").
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps
+
+from encoders.ocr import OcrEngine, OcrError
+from pipeline.errors import InputError, NoCodeFoundError, StageFailedError
+from pipeline.language import detect_language
+from pipeline.ocr_layout import rebuild_layout
+from schemas import Code, ImageInput, TesseractOptions, VisionResult
+
+# Below this many letters and digits read with some confidence, an image holds no code worth reviewing.
+_MIN_CODE_CHARS = 6
+# Gray level (0..255) below which a background counts as dark.
+_DARK_BACKGROUND = 128
+
+
+def _to_gray(image: Image.Image, notes: list[str]) -> Image.Image:
+    """Any Pillow mode as 8-bit grayscale; transparency flattened onto a contrasting background."""
+    if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        values = np.asarray(image, dtype=np.float64)
+        low, high = float(values.min()), float(values.max())
+        scaled = (values - low) * (255.0 / (high - low)) if high > low else np.zeros_like(values)
+        notes.append(f"converted {image.mode} image to 8-bit")
+        return Image.fromarray(scaled.astype(np.uint8), mode="L")
+    if image.mode == "P" or image.mode == "PA":
+        image = image.convert("RGBA")
+    if image.mode in ("RGBA", "LA", "La", "RGBa"):
+        rgba = image.convert("RGBA")
+        alpha = np.asarray(rgba.getchannel("A"))
+        if alpha.min() < 255:
+            opaque = np.asarray(rgba.convert("L"))[alpha > 127]
+            # Light text on a transparent background would vanish on white: flatten onto black then.
+            light_content = opaque.size > 0 and float(opaque.mean()) > _DARK_BACKGROUND
+            background = Image.new("RGBA", rgba.size, (0, 0, 0, 255) if light_content else (255, 255, 255, 255))
+            rgba = Image.alpha_composite(background, rgba)
+            notes.append("flattened transparency")
+        image = rgba.convert("RGB")
+    return image.convert("L")
+
+
+def prepare_image(image: Image.Image, *, upscale: float = 2.0) -> tuple[Image.Image, list[str]]:
+    """Make a screenshot easy for OCR: grayscale, dark text on light, full contrast, enlarged.
+
+    Args:
+        image: a screenshot in any Pillow mode (palette, alpha, CMYK, 16-bit, ...).
+        upscale: factor the image is enlarged by (LANCZOS); 1 keeps its size.
+    Returns:
+        The prepared grayscale image and notes on what was done.
+    """
+    notes: list[str] = []
+    gray = _to_gray(image, notes)
+    histogram = gray.histogram()
+    background = max(range(256), key=histogram.__getitem__)
+    if background < _DARK_BACKGROUND:
+        gray = ImageOps.invert(gray)
+        notes.append("dark theme: image inverted")
+    gray = ImageOps.autocontrast(gray)
+    if upscale > 1:
+        size = (round(gray.width * upscale), round(gray.height * upscale))
+        gray = gray.resize(size, Image.Resampling.LANCZOS)
+    return gray, notes
+
+
+def read_code(image: Image.Image, engine: OcrEngine, *, upscale: float = 2.0, name: str = "image") -> VisionResult:
+    """Read the code shown in `image`.
+
+    Args:
+        image: the screenshot, any mode.
+        engine: the OCR engine.
+        upscale: factor the image is enlarged by before OCR.
+        name: what to call the image in errors (its path).
+    Returns:
+        The code (indentation, blank lines and gutter line numbers recovered) and notes.
+    Raises:
+        NoCodeFoundError: the image holds no readable code.
+        StageFailedError: the OCR engine failed (code "ocr_failed").
+    """
+    prepared, notes = prepare_image(image, upscale=upscale)
+    try:
+        page = engine.recognize(prepared)
+    except OcrError as e:
+        raise StageFailedError(f"OCR failed on {name}: {e}", stage="vision", code="ocr_failed") from e
+    layout = rebuild_layout(page)
+    if layout is None or layout.code_chars < _MIN_CODE_CHARS or not any(line.strip() for line in layout.lines):
+        raise NoCodeFoundError(f"no readable code found in {name}")
+    text = "\n".join(layout.lines)
+    code = Code(
+        text=text,
+        language=detect_language(text),
+        first_line=layout.first_line,
+        ocr_confidence=round(min(max(layout.confidence, 0.0), 1.0), 4),
+    )
+    return VisionResult(code=code, notes=notes + layout.notes)
+
+
+def run_vision(image: ImageInput, engine: OcrEngine, options: TesseractOptions) -> VisionResult:
+    """The vision stage: open the screenshot and read its code.
+
+    Args:
+        image: the checked input (its `path` is opened).
+        engine: the OCR engine.
+        options: OCR options (the upscale factor).
+    Returns:
+        The code read and notes.
+    Raises:
+        InputError: the image cannot be opened.
+        NoCodeFoundError: the image holds no readable code.
+        StageFailedError: the OCR engine failed.
+    """
+    try:
+        with Image.open(Path(image.path)) as opened:
+            opened.seek(0)  # first frame of an animation
+            picture = ImageOps.exif_transpose(opened)
+            picture.load()
+    except (OSError, ValueError) as e:
+        raise InputError(f"cannot open image {image.path}: {e}") from e
+    return read_code(picture, engine, upscale=options.upscale, name=image.path)

@@ -1,0 +1,229 @@
+"""The vision stage on screenshots rendered here, read by the real tesseract."""
+
+from __future__ import annotations
+
+import io
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from PIL import Image, ImageFilter
+
+from encoders.ocr import OcrError
+from encoders.tesseract import TesseractOcr
+from pipeline.errors import NoCodeFoundError, StageFailedError
+from pipeline.ocr_layout import rebuild_layout
+from pipeline.vision import prepare_image, read_code, run_vision
+
+# samples/ is a folder of scripts, not an installed package: make the repository root importable
+# (drop this once pyproject's [tool.pytest.ini_options] has pythonpath = ["."]).
+from samples.render import find_monospace_fonts, render_code  # noqa: E402
+from schemas import BackendInfo, ImageInput, OcrPage, OcrWord, TesseractOptions, VisionResult
+
+pytestmark = pytest.mark.skipif(shutil.which("tesseract") is None, reason="needs Debian tesseract-ocr")
+
+PYTHON = [
+    "import os",
+    "",
+    "",
+    "class Loader:",
+    "    def load(self, paths: list) -> dict:",
+    "        result = {}",
+    "",
+    "        for path in paths:",
+    "            if os.path.exists(path):",
+    "                with open(path) as handle:",
+    "                    for line in handle:",
+    "                        result[path] = line.strip()",
+    "",
+    "        return result",
+]
+JAVASCRIPT = [
+    "async function fetchUser(id) {",
+    '  const response = await fetch("/api/users/" + id);',
+    "",
+    "  if (!response.ok) {",
+    "    throw new Error('request failed');",
+    "  }",
+    "  return response.json();",
+    "}",
+]
+JAVA = [
+    "public class Counter {",
+    "    private int count = 0;",
+    "",
+    "    public void increment() {",
+    "        count += 1;",
+    "    }",
+    "}",
+]
+
+
+def _line_accuracy(got: str, expected: list[str]) -> float:
+    lines = got.split("\n")
+    return sum(a == b for a, b in zip(lines, expected, strict=False)) / max(len(lines), len(expected))
+
+
+def _indents(lines: list[str]) -> list[int]:
+    return [len(line) - len(line.lstrip(" ")) for line in lines]
+
+
+def _font(index: int) -> str:
+    fonts = find_monospace_fonts()
+    return fonts[min(index, len(fonts) - 1)]
+
+
+@pytest.fixture(scope="module")
+def engine() -> TesseractOcr:
+    return TesseractOcr(TesseractOptions())
+
+
+# (name, lines, render arguments, shown first line)
+CASES: dict[str, tuple[list[str], dict[str, Any], int]] = {
+    "python-light": (PYTHON, {"theme": "light"}, 1),
+    "python-dark-gutter": (PYTHON, {"theme": "dark", "gutter": True}, 1),
+    "javascript-light-gutter-40": (JAVASCRIPT, {"theme": "light", "gutter": True, "first_line": 40}, 40),
+    "java-dark-second-font": (JAVA, {"theme": "dark", "font_path": "second"}, 1),
+}
+
+
+@pytest.fixture(scope="module")
+def results(engine: TesseractOcr) -> dict[str, VisionResult]:
+    out = {}
+    for name, (lines, kwargs, _first) in CASES.items():
+        arguments: dict[str, Any] = dict(kwargs)
+        if arguments.get("font_path") == "second":
+            arguments["font_path"] = _font(1)
+        out[name] = read_code(render_code(lines, **arguments), engine)
+    return out
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_clean_renders_read_line_for_line(name: str, results: dict[str, VisionResult]) -> None:
+    lines, _kwargs, first = CASES[name]
+    code = results[name].code
+    got = code.text.split("\n")
+    assert len(got) == len(lines), code.text
+    assert _indents(got) == _indents(lines), code.text
+    assert code.first_line == first
+    assert _line_accuracy(code.text, lines) >= 0.9, code.text
+    assert 0.5 < code.ocr_confidence <= 1
+
+
+def test_gutter_is_dropped_and_noted(results: dict[str, VisionResult]) -> None:
+    result = results["javascript-light-gutter-40"]
+    assert any("gutter" in note for note in result.notes)
+    assert not any(line[:2].strip().isdigit() for line in result.code.text.split("\n"))
+    assert result.code.line(43) == JAVASCRIPT[3]
+
+
+def test_dark_theme_is_inverted_and_language_detected(results: dict[str, VisionResult]) -> None:
+    assert any("inverted" in note for note in results["python-dark-gutter"].notes)
+    assert results["python-light"].code.language == "python"
+    assert results["javascript-light-gutter-40"].code.language == "javascript"
+    assert results["java-dark-second-font"].code.language == "java"
+
+
+def test_jpeg_screenshot_keeps_indentation_and_numbering(engine: TesseractOcr) -> None:
+    buffer = io.BytesIO()
+    render_code(PYTHON, theme="light", gutter=True, first_line=120).save(buffer, "JPEG", quality=60)
+    code = read_code(Image.open(io.BytesIO(buffer.getvalue())), engine).code
+    got = code.text.split("\n")
+    assert code.first_line == 120
+    assert len(got) == len(PYTHON)
+    assert _indents(got) == _indents(PYTHON)
+    assert _line_accuracy(code.text, PYTHON) >= 0.8
+
+
+def test_curly_quotes_come_back_as_ascii(engine: TesseractOcr) -> None:
+    lines = ["name = \u201cworld\u201d", "print(\u2018hello\u2019, name)"]
+    code = read_code(render_code(lines), engine).code
+    assert not any(ch in code.text for ch in "\u2018\u2019\u201c\u201d")
+    assert code.text.count('"') == 2 and code.text.count("'") == 2
+
+
+def test_blank_image_has_no_code(engine: TesseractOcr) -> None:
+    with pytest.raises(NoCodeFoundError, match="no readable code found in blank.png"):
+        read_code(Image.new("RGB", (400, 240), "white"), engine, name="blank.png")
+
+
+def test_photo_like_noise_has_no_code(engine: TesseractOcr) -> None:
+    pixels = np.random.default_rng(7).integers(0, 256, (240, 360, 3), dtype=np.uint8)
+    photo = Image.fromarray(pixels).filter(ImageFilter.GaussianBlur(2))
+    with pytest.raises(NoCodeFoundError):
+        read_code(photo, engine)
+
+
+def test_run_vision_opens_the_file(tmp_path: Path, engine: TesseractOcr) -> None:
+    path = tmp_path / "shot.png"
+    render_code(JAVA, theme="light").convert("P", palette=Image.Palette.ADAPTIVE).save(path)
+    image = ImageInput(path=str(path), sha256="0" * 64, width=1, height=1, format="PNG")
+    result = run_vision(image, engine, TesseractOptions())
+    assert result.code.text.split("\n")[3] == JAVA[3]
+
+
+class _FailingEngine:
+    def recognize(self, image: Image.Image) -> OcrPage:
+        raise OcrError("tesseract is not installed")
+
+    def info(self) -> BackendInfo:
+        return BackendInfo(name="failing")
+
+
+def test_engine_failure_is_a_vision_stage_failure() -> None:
+    with pytest.raises(StageFailedError) as caught:
+        read_code(render_code(JAVA), _FailingEngine())
+    assert caught.value.stage == "vision" and caught.value.code == "ocr_failed"
+    assert isinstance(caught.value.__cause__, OcrError)
+
+
+def test_missing_tesseract_names_the_debian_package(monkeypatch: pytest.MonkeyPatch) -> None:
+    import pytesseract
+
+    monkeypatch.setattr(pytesseract.pytesseract, "tesseract_cmd", "/nonexistent/tesseract")
+    with pytest.raises(OcrError, match="apt-get install tesseract-ocr"):
+        TesseractOcr(TesseractOptions()).recognize(Image.new("L", (50, 20), 255))
+
+
+def test_missing_language_pack_is_named() -> None:
+    with pytest.raises(OcrError, match="language pack 'xyz'"):
+        TesseractOcr(TesseractOptions(lang="xyz")).recognize(Image.new("L", (50, 20), 255))
+
+
+def test_info_reports_engine_language_and_version() -> None:
+    info = TesseractOcr(TesseractOptions()).info()
+    assert info.name == "tesseract" and info.model == "eng"
+    assert info.version and info.version[0].isdigit()
+
+
+@pytest.mark.parametrize("mode", ["P", "RGBA", "LA", "CMYK", "I;16", "1"])
+def test_prepare_image_accepts_any_mode(mode: str) -> None:
+    source = render_code(JAVA[:2], theme="dark")
+    image = source.convert("L").convert("I;16") if mode == "I;16" else source.convert(mode)
+    prepared, notes = prepare_image(image, upscale=2)
+    assert prepared.mode == "L"
+    assert prepared.size == (source.width * 2, source.height * 2)
+    # Dark text on a light background, whatever came in.
+    assert max(range(256), key=prepared.histogram().__getitem__) > 128
+
+
+def _word(text: str, column: int, row: int, confidence: float = 0.9) -> OcrWord:
+    return OcrWord(
+        text=text, left=10 + 12 * column, top=5 + 30 * row, width=12 * len(text) - 2, height=20,
+        confidence=confidence,
+    )
+
+
+def test_layout_recovers_blank_lines_indentation_and_gutter_numbers() -> None:
+    # A fake engine's words (no line keys): a gutter at columns 0-1, code from column 4.
+    words = [
+        _word("7", 1, 0), _word("def", 4, 0), _word("f(x):", 8, 0),
+        _word("8", 1, 1),
+        _word("9", 1, 2), _word("return", 8, 2), _word("\u201cx\u201d", 15, 2),
+    ]
+    layout = rebuild_layout(OcrPage(width=400, height=120, words=words))
+    assert layout is not None
+    assert layout.lines == ["def f(x):", "", '    return "x"']
+    assert layout.first_line == 7

@@ -1,0 +1,484 @@
+"""Prefect tasks: thin wrappers around the pipeline stages, cached by input content hashes and options.
+
+Each pair's chain is plan -> read_code | understand_instruction -> analyze_and_fuse -> assemble_report ->
+write_report. The cached stages are keyed by what their result depends on (file SHA-256s, the options'
+JSON, the upstream results), never by run id, so an unchanged pair is never recomputed and a changed
+image recomputes only its own vision, fusion and report.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import re
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from prefect import task
+from prefect.artifacts import create_markdown_artifact
+from prefect.client.schemas.objects import TaskRun
+from prefect.concurrency.sync import concurrency
+from prefect.context import TaskRunContext
+from prefect.states import State
+from prefect.tasks import Task
+from pydantic import BaseModel, ConfigDict, Field
+
+from encoders.registry import load_backend
+from pipeline.batch import BatchPair, _request
+from pipeline.errors import ArchreviewError, InputError, StageFailedError
+from pipeline.inputs import load_inputs
+from pipeline.output import write_atomic
+from pipeline.render import FORMAT_SUFFIXES, OutputFormat, render
+from pipeline.report import build_report, report_id
+from pipeline.review import Backends, _analysis_stage, _fusion_stage, _speech_stage
+from pipeline.vision import run_vision
+from schemas import (
+    Analysis,
+    BackendInfo,
+    BatchItem,
+    Code,
+    FusionRequest,
+    FusionResult,
+    ImageInput,
+    Provenance,
+    ReviewInputs,
+    ReviewOptions,
+    ReviewReport,
+    ReviewRequest,
+    SpeechResult,
+    StageError,
+    TesseractOptions,
+)
+
+GPU_LIMIT = "archreview-gpu"  # global concurrency limit held by GPU stages (speech, fusion on cuda)
+STAGE_RETRIES = 2
+RETRY_DELAY_S = 2.0
+# Cache keys carry the package version: an upgrade never reuses results an older stage computed.
+try:
+    _VERSION = metadata.version("archreview")
+except metadata.PackageNotFoundError:
+    _VERSION = "dev"
+CACHE_VERSION = f"archreview-{_VERSION}-flows-1"
+RESULTS_FOLDER = ".prefect-results"  # under the output folder, unless PREFECT_RESULTS_LOCAL_STORAGE_PATH is set
+# OSErrors that no retry fixes: the file is missing or forbidden, not a flaky disk or a timeout.
+_PERMANENT_OS_ERRORS = (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError)
+_ARTIFACT_KEY = re.compile(r"[^a-z0-9-]+")
+
+
+class FlowModel(BaseModel):
+    """What the flows' tasks pass each other: frozen, unknown keys refused."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PairSpec(FlowModel):
+    """One pair to review: a screenshot and its spoken, typed or file-held instruction."""
+
+    name: str = Field(description="Unique in the batch; the report is written as <name>.json or <name>.md.")
+    image: str
+    audio: str | None = None
+    instruction: str | None = Field(default=None, description="Typed instruction (manifest or single review).")
+    instruction_file: str | None = Field(default=None, description="x.txt beside the image (folder batches).")
+
+
+class PairPlan(FlowModel):
+    """A pair checked and fingerprinted, with where its report goes and whether that report is already there."""
+
+    spec: PairSpec
+    target: str | None = Field(description="Report path; None = not written (single review to stdout).")
+    inputs: ReviewInputs | None = None
+    report_id: str | None = None
+    inputs_ms: float = 0
+    error: str | None = Field(default=None, description="Why no review is possible (bad input).")
+    done: BatchItem | None = Field(default=None, description="Set when a report with this id is already on disk.")
+
+
+class VisionOutcome(FlowModel):
+    """The vision stage's code, or the errors that kept it from reading any."""
+
+    code: Code | None = None
+    errors: list[StageError] = Field(default_factory=list)
+    backend: BackendInfo
+    ms: float
+
+
+class SpeechOutcome(FlowModel):
+    """The speech stage's instruction (spoken or typed) and its non-fatal errors."""
+
+    speech: SpeechResult
+    errors: list[StageError] = Field(default_factory=list)
+    backend: BackendInfo | None = None
+    device: str = "cpu"
+    ms: float
+
+
+class FusionOutcome(FlowModel):
+    """Analysis and fusion of one pair (empty when vision read no code)."""
+
+    analysis: Analysis
+    fusion: FusionResult
+    errors: list[StageError] = Field(default_factory=list)
+    backend: BackendInfo
+    device: str = "cpu"
+    timings_ms: dict[str, float] = Field(default_factory=dict)
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _digest(*parts: str) -> str:
+    digest = hashlib.sha256()
+    for part in (CACHE_VERSION, *parts):
+        digest.update(part.encode())
+        digest.update(b"\0")
+    return digest.hexdigest()[:48]
+
+
+def _dump(value: BaseModel | None) -> str:
+    return "-" if value is None else value.model_dump_json()
+
+
+def _errors_json(errors: list[StageError]) -> str:
+    return json.dumps([e.model_dump(mode="json") for e in errors])
+
+
+def vision_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
+    """read_code's key: the image's path and SHA-256, and the OCR options."""
+    image = parameters["image"]
+    return "vision-" + _digest(image.path, image.sha256, _dump(parameters["ocr"]))
+
+
+def speech_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
+    """understand_instruction's key: the audio's SHA-256 (or the typed text), speech options and max_audio_s."""
+    inputs: ReviewInputs = parameters["inputs"]
+    options: ReviewOptions = parameters["options"]
+    audio = f"{inputs.audio.path}:{inputs.audio.sha256}:{inputs.audio.duration_s}" if inputs.audio else "-"
+    text = inputs.instruction_text if inputs.instruction_text is not None else "\0none"
+    return "speech-" + _digest(audio, text, _dump(options.speech), str(options.max_audio_s))
+
+
+def fusion_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
+    """analyze_and_fuse's key: the code and instruction it fuses (not their timings) and the fusion options."""
+    vision: VisionOutcome = parameters["vision"]
+    speech: SpeechOutcome = parameters["speech"]
+    options: ReviewOptions = parameters["options"]
+    return "fusion-" + _digest(
+        _dump(vision.code), _errors_json(vision.errors), _dump(speech.speech), _errors_json(speech.errors),
+        _dump(options.fusion),
+    )
+
+
+def report_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
+    """assemble_report's key: the report id and every upstream result, so its created_at is stable on reruns."""
+    plan: PairPlan = parameters["plan"]
+    parts = [parameters[name].model_dump_json() for name in ("vision", "speech", "fused")]
+    return "report-" + _digest(plan.report_id or "-", _dump(plan.inputs), *parts)
+
+
+def transient_cause(error: BaseException) -> BaseException | None:
+    """The I/O error, timeout or CUDA out-of-memory behind `error`, or None when retrying cannot help.
+
+    Input errors are never transient, whatever caused them.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, InputError):
+            return None
+        if isinstance(current, OSError) and not isinstance(current, _PERMANENT_OS_ERRORS):
+            return current
+        if "out of memory" in str(current).lower() and "cuda" in f"{type(current).__name__} {current}".lower():
+            return current
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def retry_if_transient(task: Task[..., Any], task_run: TaskRun, state: State[Any]) -> bool:
+    """retry_condition_fn: retry I/O errors and CUDA out of memory, never validation or input errors."""
+    try:
+        state.result()
+    except Exception as e:
+        return transient_cause(e) is not None
+    return False
+
+
+@functools.cache
+def _cuda_present(runtime: str) -> bool:
+    """Whether `runtime` (ctranslate2 or torch) sees a CUDA device; False when it is not installed."""
+    try:
+        if runtime == "ctranslate2":
+            import ctranslate2
+
+            return bool(ctranslate2.get_cuda_device_count() > 0)
+        import torch
+
+        return bool(torch.cuda.is_available())
+    except ImportError:
+        return False
+
+
+def runs_on_gpu(backend_options: BaseModel) -> bool:
+    """Whether a backend with these options runs on CUDA (device 'cuda', or 'auto' on a machine with CUDA).
+
+    Backends without a `device` option (tesseract, the analyzer) never do.
+    """
+    device = getattr(backend_options, "device", "cpu")
+    if device != "auto":
+        return bool(device == "cuda")
+    runtime = "ctranslate2" if getattr(backend_options, "kind", "") == "faster-whisper" else "torch"
+    return _cuda_present(runtime)
+
+
+@contextmanager
+def gpu_slot(backend_options: BaseModel) -> Iterator[None]:
+    """Hold one slot of the GPU_LIMIT global concurrency limit while a GPU backend runs; nothing on CPU."""
+    if not runs_on_gpu(backend_options):
+        yield
+        return
+    with concurrency(GPU_LIMIT, occupy=1):
+        yield
+
+
+def _ms_since(start: float) -> float:
+    return round((time.perf_counter() - start) * 1000, 1)
+
+
+def artifact_key(prefix: str, name: str) -> str:
+    """A valid artifact key (lowercase letters, digits, dashes) from a pair's name."""
+    return f"{prefix}-{_ARTIFACT_KEY.sub('-', name.lower()).strip('-')}"[:100]
+
+
+def item_from_report(plan: PairPlan, report: ReviewReport, target: str | None) -> BatchItem:
+    """The summary line of a pair whose report was made (status, findings, compute time)."""
+    return BatchItem(
+        name=plan.spec.name,
+        image=plan.spec.image,
+        audio=plan.spec.audio,
+        instruction_file=plan.spec.instruction_file,
+        status=report.status,
+        report=target,
+        error=report.errors[0].message if report.status == "failed" and report.errors else None,
+        findings=len(report.findings),
+        duration_ms=round(sum(report.provenance.timings_ms.values()), 1),
+    )
+
+
+def error_item(spec: PairSpec, message: str, duration_ms: float = 0) -> BatchItem:
+    """The summary line of a pair that got no report."""
+    return BatchItem(
+        name=spec.name,
+        image=spec.image,
+        audio=spec.audio,
+        instruction_file=spec.instruction_file,
+        status="error",
+        error=message,
+        duration_ms=duration_ms,
+    )
+
+
+def error_message(error: BaseException) -> str:
+    """One line saying why a pair failed, as the plain batch words it."""
+    if isinstance(error, ArchreviewError):
+        return error.message
+    if isinstance(error, OSError):
+        return f"cannot write report: {error.strerror or error}"
+    return f"{type(error).__name__}: {error}"
+
+
+def _request_of(spec: PairSpec) -> ReviewRequest:
+    if spec.instruction_file is not None:
+        pair = BatchPair(name=spec.name, image=Path(spec.image), instruction_file=Path(spec.instruction_file))
+        return _request(pair)
+    return ReviewRequest(image=spec.image, audio=spec.audio, instruction=spec.instruction)
+
+
+def _existing_report(target: Path, expected_id: str) -> ReviewReport | None:
+    """The JSON report at `target` when it is whole and has the id expected; None otherwise."""
+    if target.suffix != FORMAT_SUFFIXES["json"] or not target.is_file():
+        return None
+    try:
+        report = ReviewReport.model_validate_json(target.read_bytes())
+    except (OSError, ValueError):
+        return None
+    return report if report.id == expected_id else None
+
+
+def plan_pair(spec: PairSpec, options: ReviewOptions, target: Path | None) -> PairPlan:
+    """Check and fingerprint one pair's inputs, and find out whether its report is already at `target`."""
+    start = time.perf_counter()
+    try:
+        inputs = load_inputs(_request_of(spec), options)
+    except InputError as e:
+        return PairPlan(spec=spec, target=str(target) if target else None, error=e.message, inputs_ms=_ms_since(start))
+    inputs_ms = _ms_since(start)
+    rid = report_id(inputs, options)
+    plan = PairPlan(
+        spec=spec, target=str(target) if target else None, inputs=inputs, report_id=rid, inputs_ms=inputs_ms
+    )
+    existing = _existing_report(target, rid) if target is not None else None
+    if existing is not None:
+        plan = plan.model_copy(update={"done": item_from_report(plan, existing, str(target))})
+    return plan
+
+
+# ---------------------------------------------------------------- tasks
+
+
+@task(name="plan-pairs")
+def plan_pairs(specs: list[PairSpec], options: ReviewOptions, out: str | None, fmt: OutputFormat) -> list[PairPlan]:
+    """Check every pair's files, compute its report id and skip pairs whose report is already on disk."""
+    suffix = FORMAT_SUFFIXES[fmt]
+    return [plan_pair(spec, options, Path(out) / f"{spec.name}{suffix}" if out else None) for spec in specs]
+
+
+@task(name="plan-review")
+def plan_review(spec: PairSpec, options: ReviewOptions, target: str | None) -> PairPlan:
+    """Check one pair's files, compute its report id and find whether that report is already at `target`."""
+    return plan_pair(spec, options, Path(target) if target else None)
+
+
+@task(
+    name="read-code",
+    cache_key_fn=vision_cache_key,
+    retries=STAGE_RETRIES,
+    retry_delay_seconds=RETRY_DELAY_S,
+    retry_condition_fn=retry_if_transient,
+)
+def read_code(image: ImageInput, ocr: TesseractOptions) -> VisionOutcome:
+    """Read the code in one screenshot (OCR); a screenshot with no readable code gives errors, not a failure."""
+    start = time.perf_counter()
+    engine = load_backend(ocr)
+    try:
+        code = run_vision(image, engine, ocr).code
+        return VisionOutcome(code=code, backend=engine.info(), ms=_ms_since(start))
+    except StageFailedError as e:
+        if transient_cause(e) is not None:
+            raise
+        return VisionOutcome(errors=[e.to_stage_error()], backend=engine.info(), ms=_ms_since(start))
+
+
+@task(
+    name="understand-instruction",
+    cache_key_fn=speech_cache_key,
+    retries=STAGE_RETRIES,
+    retry_delay_seconds=RETRY_DELAY_S,
+    retry_condition_fn=retry_if_transient,
+)
+def understand_instruction(inputs: ReviewInputs, options: ReviewOptions) -> SpeechOutcome:
+    """Transcribe the spoken instruction (or parse the typed one) into intent and focus."""
+    start = time.perf_counter()
+    backends = Backends.from_options(options)
+    if inputs.audio is None:
+        speech, errors = _speech_stage(inputs, backends, options)
+        return SpeechOutcome(speech=speech, errors=errors, ms=_ms_since(start))
+    with gpu_slot(options.speech):
+        speech, errors = _speech_stage(inputs, backends, options)
+    return SpeechOutcome(
+        speech=speech,
+        errors=errors,
+        backend=backends.speech.info(),
+        device=str(getattr(backends.speech, "device", "cpu")),
+        ms=_ms_since(start),
+    )
+
+
+@task(
+    name="analyze-and-fuse",
+    cache_key_fn=fusion_cache_key,
+    retries=STAGE_RETRIES,
+    retry_delay_seconds=RETRY_DELAY_S,
+    retry_condition_fn=retry_if_transient,
+)
+def analyze_and_fuse(vision: VisionOutcome, speech: SpeechOutcome, options: ReviewOptions) -> FusionOutcome:
+    """Analyze the code read and fuse it with the instruction into findings and a summary."""
+    backends = Backends.from_options(options)
+    fusion_info = backends.fusion.info()
+    if vision.code is None:
+        errors = [*vision.errors, *speech.errors]
+        return FusionOutcome(analysis=Analysis(), fusion=FusionResult(summary=f"No review: {errors[0].message}."),
+                             backend=fusion_info)
+    timings: dict[str, float] = {}
+    start = time.perf_counter()
+    analysis, errors = _analysis_stage(vision.code, speech.speech)
+    timings["analysis"] = _ms_since(start)
+    request = FusionRequest(
+        instruction=speech.speech.instruction, transcript=speech.speech.transcript, code=vision.code, analysis=analysis
+    )
+    start = time.perf_counter()
+    with gpu_slot(options.fusion):
+        fusion, fusion_errors = _fusion_stage(request, backends)
+    timings["fusion"] = _ms_since(start)
+    return FusionOutcome(
+        analysis=analysis,
+        fusion=fusion,
+        errors=[*errors, *fusion_errors],
+        backend=fusion_info,
+        device=str(getattr(backends.fusion, "device", "cpu")),
+        timings_ms=timings,
+    )
+
+
+@task(name="assemble-report", cache_key_fn=report_cache_key)
+def assemble_report(
+    plan: PairPlan, vision: VisionOutcome, speech: SpeechOutcome, fused: FusionOutcome, options: ReviewOptions
+) -> ReviewReport:
+    """Assemble the versioned report from the stages' results (cached, so a rerun keeps its created_at)."""
+    if plan.inputs is None:
+        raise InputError(plan.error or "inputs were not checked")
+    start = time.perf_counter()
+    timings = {"inputs": plan.inputs_ms, "vision": vision.ms, "speech": speech.ms, **fused.timings_ms}
+    devices = {speech.device, fused.device}
+    provenance = Provenance(
+        backends={
+            "ocr": vision.backend,
+            **({"speech": speech.backend} if plan.inputs.audio and speech.backend else {}),
+            "fusion": fused.backend,
+        },
+        device="cuda" if any(d.startswith("cuda") for d in devices) else "cpu",
+        timings_ms=timings,
+    )
+    report = build_report(
+        inputs=plan.inputs,
+        options=options,
+        speech=speech.speech,
+        code=vision.code,
+        analysis=fused.analysis,
+        fusion=fused.fusion,
+        provenance=provenance,
+        errors=[*vision.errors, *speech.errors, *fused.errors],
+    )
+    report.provenance.timings_ms["report"] = _ms_since(start)
+    return report
+
+
+@task(
+    name="write-report",
+    retries=STAGE_RETRIES,
+    retry_delay_seconds=RETRY_DELAY_S,
+    retry_condition_fn=retry_if_transient,
+)
+def write_report(plan: PairPlan, report: ReviewReport, fmt: OutputFormat) -> BatchItem:
+    """Write the report atomically (unless it is already there, byte for byte) and show it as a Markdown artifact."""
+    text = render(report, fmt)
+    if plan.target is not None:
+        target = Path(plan.target)
+        current = target.read_text(encoding="utf-8") if target.is_file() else None
+        if current != text:
+            write_atomic(target, text)
+    create_markdown_artifact(
+        key=artifact_key("review", plan.spec.name),
+        markdown=render(report, "markdown"),
+        description=f"{plan.spec.name}: {report.status}, {len(report.findings)} findings",
+    )
+    return item_from_report(plan, report, plan.target)
+
+
+def results_folder(out: Path) -> Path:
+    """Where task results (the cache) are kept for an output folder."""
+    return out / RESULTS_FOLDER

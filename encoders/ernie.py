@@ -1,0 +1,618 @@
+"""The `ernie` fusion backend: ERNIE-4.5 through transformers' native classes, JSON-constrained by llguidance.
+
+    preprocess (messages -> prompt -> input ids)
+    -> _forward (model.generate under torch.inference_mode(), masked by FusionOutput's JSON Schema)
+    -> postprocess (parse, validate with pydantic, retry with the error in hand, map to Findings)
+
+Only `_forward` touches the device. llguidance is imported lazily (only constrained decoding
+needs it), so this module imports wherever torch and transformers do.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+import torch
+import transformers
+from pydantic import ValidationError
+from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer, LogitsProcessor
+from transformers.generation.streamers import BaseStreamer
+
+from encoders.analyzer_fusion import write_summary
+from encoders.ernie_prompt import Message, build_messages, candidate_id, check_fits, render_prompt, retry_messages
+from encoders.fusion import FusionError
+from schemas import (
+    SEVERITY_RANK,
+    BackendInfo,
+    ErnieFusionOptions,
+    Evidence,
+    Finding,
+    FusionRequest,
+    FusionResult,
+)
+from schemas.fusion_output import FusionOutput, OutputFinding, fusion_output_json_schema
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+DOWNLOAD_HINT = (
+    "download them with `huggingface-cli download baidu/ERNIE-4.5-0.3B-PT --local-dir DIR` and pass "
+    "`--ernie-model DIR` (or set ARCHREVIEW_ERNIE_MODEL=DIR); `--fusion analyzer` works without weights"
+)
+MAX_CANDIDATES = 25  # analyzer candidates shown to the model (C1..C25)
+_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
+_WRAP_UP_MARGIN_TOKENS = 8  # slack on top of the measured cost of closing the JSON from a fresh finding
+_WRAP_UP_TRIALS = 4
+
+
+class FusionModelNotFoundError(FusionError):
+    """The model's weights are not on this machine (hub id not cached, or folder missing)."""
+
+
+class FusionOutputError(FusionError):
+    """The model's output failed validation on every attempt; carries the last raw output and the attempt count."""
+
+    def __init__(self, message: str, *, raw_output: str, attempts: int) -> None:
+        super().__init__(message)
+        self.raw_output = raw_output
+        self.attempts = attempts
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Constrained decoding: FusionOutput's JSON Schema as a token mask (llguidance), with a budget-aware wrap-up.
+# --------------------------------------------------------------------------------------------------------------------
+
+
+def _single_token(tokenizer: Any, text: str) -> int | None:
+    ids = tokenizer.tokenize_str(text)
+    return int(ids[0]) if len(ids) == 1 else None
+
+
+class JsonSchemaGrammar:
+    """A JSON Schema compiled for one tokenizer: makes matchers, and knows how to close any JSON prefix quickly.
+
+    Built once a backend (building the llguidance tokenizer takes about a second for a 100K vocabulary).
+    """
+
+    def __init__(self, hf_tokenizer: PreTrainedTokenizerBase, vocab_size: int, schema: dict[str, Any]) -> None:
+        try:
+            import llguidance
+            import llguidance.hf
+        except ImportError as e:
+            raise FusionError(
+                "constrained decoding needs llguidance: pip install 'archreview[ernie]' (or set constrained=False)"
+            ) from e
+        eos = hf_tokenizer.eos_token_id
+        if eos is None:
+            raise FusionError("the tokenizer has no EOS token; constrained decoding needs one")
+        self.vocab_size = vocab_size
+        self.eos_token_id = int(eos)
+        self._llg = llguidance
+        self.tokenizer = llguidance.hf.from_tokenizer(
+            cast(Any, hf_tokenizer), n_vocab=vocab_size, eos_token=self.eos_token_id
+        )
+        # Compact separators: no whitespace between JSON tokens, so nothing is spent (or looped) on it.
+        self.grammar = llguidance.LLMatcher.grammar_from_json_schema(
+            json.dumps(schema),
+            overrides={"whitespace_flexible": False, "item_separator": ",", "key_separator": ":"},
+        )
+        is_error, messages = llguidance.LLMatcher.validate_grammar_with_warnings(self.grammar, self.tokenizer)
+        if is_error:
+            raise FusionError(f"llguidance rejected the output schema: {messages[0]}")
+        self.quote = _single_token(self.tokenizer, '"')
+        self.closers = [t for t in (_single_token(self.tokenizer, c) for c in "]}") if t is not None]
+        self.comma = _single_token(self.tokenizer, ",")
+        self.letter = _single_token(self.tokenizer, "a")
+        self.single_byte_tokens = [
+            t for t in range(min(vocab_size, 4096)) if len(self.tokenizer.decode_bytes([t])) == 1
+        ]
+        self.wrap_up_tokens = self._measure_wrap_up()
+
+    def matcher(self) -> Any:
+        """A fresh llguidance matcher at the start of the output."""
+        matcher = self._llg.LLMatcher(self.tokenizer, self.grammar, log_level=0)
+        if matcher.is_error():
+            raise FusionError(f"llguidance could not start the grammar: {matcher.get_error()}")
+        return matcher
+
+    @property
+    def mask_words(self) -> int:
+        """32-bit words of one row of the token bitmask."""
+        return (self.vocab_size + 31) // 32
+
+    def fill_mask(self, matcher: Any, row: torch.Tensor) -> None:
+        """Write the matcher's allowed-token bitmask into `row` (a contiguous int32 CPU tensor)."""
+        matcher.unsafe_compute_mask_ptr(row.data_ptr(), row.numel() * row.element_size())
+
+    def wrap_up_token(self, matcher: Any, row: torch.Tensor) -> int | None:
+        """The token that closes the JSON fastest from here, or None to leave the choice to the model.
+
+        Forced text first (keys, separators); inside a string, the closing quote; then `]` or `}` (ends an
+        array or object instead of starting another item); then `,` (ends a number). `row` holds the mask.
+        """
+        forced = matcher.compute_ff_tokens()
+        if forced:
+            return int(forced[0])
+
+        def allowed(token: int | None) -> bool:
+            return token is not None and bool((int(row[token // 32]) >> (token % 32)) & 1)
+
+        if allowed(self.quote) and allowed(self.letter):  # free text inside a string: close it
+            return self.quote
+        for token in (*self.closers, self.comma):
+            if allowed(token):
+                return token
+        return None
+
+    def _measure_wrap_up(self) -> int:
+        """Tokens the wrap-up needs, measured from the costliest point: a finding just opened."""
+        import random
+
+        prefix = self.tokenizer.tokenize_str('{"findings":[{')
+        row = torch.zeros(self.mask_words, dtype=torch.int32)
+        rng = random.Random(0)
+        worst = 0
+        for _ in range(_WRAP_UP_TRIALS):
+            matcher = self.matcher()
+            if not matcher.consume_tokens(prefix):
+                raise FusionError(f"the output grammar does not start as expected: {matcher.get_error()}")
+            steps = 0
+            while not matcher.is_stopped() and steps < 2048:
+                self.fill_mask(matcher, row)
+                token = self.wrap_up_token(matcher, row)
+                if token is None:  # the model's choice: take the shortest tokens at random (the worst case)
+                    choices = [t for t in self.single_byte_tokens if (int(row[t // 32]) >> (t % 32)) & 1]
+                    token = rng.choice(choices)
+                matcher.consume_token(token)
+                steps += 1
+            if not matcher.is_stopped() or matcher.is_error():
+                raise FusionError("the output grammar cannot be closed by the wrap-up policy")
+            worst = max(worst, steps)
+        return worst + _WRAP_UP_MARGIN_TOKENS
+
+
+class JsonSchemaLogitsProcessor(LogitsProcessor):
+    """Masks every token that would break the JSON Schema; closes the JSON before max_new_tokens runs out.
+
+    One llguidance matcher a batch row. In the last `grammar.wrap_up_tokens` steps it forces the quickest
+    way to a complete object, so the output is complete JSON however long the model would have gone on.
+    """
+
+    def __init__(self, grammar: JsonSchemaGrammar, batch_size: int, max_new_tokens: int) -> None:
+        self.grammar = grammar
+        self.max_new_tokens = max_new_tokens
+        self.matchers = [grammar.matcher() for _ in range(batch_size)]
+        self.finished = [False] * batch_size
+        self.errors: list[str | None] = [None] * batch_size
+        self._prompt_length: int | None = None
+        self._bitmask = torch.zeros((batch_size, grammar.mask_words), dtype=torch.int32)
+        self._shifts: torch.Tensor | None = None
+
+    def _consume(self, tokens: list[int]) -> None:
+        for row, token in enumerate(tokens):
+            if self.finished[row]:
+                continue
+            matcher = self.matchers[row]
+            if token == self.grammar.eos_token_id or matcher.is_stopped():
+                self.finished[row] = True
+            elif not matcher.consume_token(token):
+                self.errors[row] = matcher.get_error() or f"token {token} rejected"
+                self.finished[row] = True
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
+        if self._prompt_length is None:
+            self._prompt_length = input_ids.shape[1]
+        else:
+            self._consume(input_ids[:, -1].tolist())
+        remaining = self.max_new_tokens - (input_ids.shape[1] - self._prompt_length)
+        wrap_up = remaining <= self.grammar.wrap_up_tokens
+        for row, matcher in enumerate(self.matchers):
+            words = self._bitmask[row]
+            if self.finished[row]:
+                words.fill_(-1)  # generate() replaces a finished row's token with padding anyway
+                continue
+            self.grammar.fill_mask(matcher, words)
+            if wrap_up:
+                token = self.grammar.wrap_up_token(matcher, words)
+                if token is not None:
+                    words.zero_()
+                    bit = 1 << (token % 32)
+                    words[token // 32] = bit - (1 << 32) if bit >= 1 << 31 else bit  # as a signed int32
+        return self._apply(scores)
+
+    def _apply(self, scores: torch.FloatTensor) -> torch.FloatTensor:
+        if self._shifts is None or self._shifts.device != scores.device:
+            self._shifts = torch.arange(32, dtype=torch.int32, device=scores.device)
+        words = self._bitmask.to(scores.device, non_blocking=True)
+        bits = ((words.unsqueeze(-1) >> self._shifts) & 1).view(words.shape[0], -1)[:, : scores.shape[-1]]
+        return scores.masked_fill(bits == 0, float("-inf"))  # type: ignore[return-value]
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Streaming
+# --------------------------------------------------------------------------------------------------------------------
+
+
+class CallbackStreamer(BaseStreamer):
+    """Hands each new piece of generated text (prompt skipped) to a callback, token by token.
+
+    Unlike `TextStreamer`, which holds text back until a space (compact JSON has almost none), a piece
+    is released as soon as it decodes to whole characters; the pieces concatenate to the decoded answer.
+    """
+
+    def __init__(self, tokenizer: PreTrainedTokenizerBase, on_text: Callable[[str], None]) -> None:
+        self._tokenizer = tokenizer
+        self._on_text = on_text
+        self._tokens: list[int] = []
+        self._emitted = 0
+        self._prompt_done = False
+
+    def put(self, value: torch.Tensor) -> None:
+        """Called by generate(): first with the prompt (skipped), then with each new token."""
+        if not self._prompt_done:
+            self._prompt_done = True
+            return
+        self._tokens.extend(int(t) for t in value.reshape(-1).tolist())
+        self._flush(final=False)
+
+    def end(self) -> None:
+        """Called by generate() when it stops: release what is left."""
+        self._flush(final=True)
+        self._tokens, self._emitted, self._prompt_done = [], 0, False
+
+    def _flush(self, *, final: bool) -> None:
+        text = str(self._tokenizer.decode(self._tokens, skip_special_tokens=True))
+        if not final and text.endswith("\ufffd"):  # a character split across tokens: wait for the rest
+            return
+        piece = text[self._emitted :]
+        if piece:
+            self._emitted = len(text)
+            self._on_text(piece)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# The backend
+# --------------------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Loaded:
+    model: PreTrainedModel
+    tokenizer: PreTrainedTokenizerBase
+    device: torch.device
+    max_positions: int
+    vocab_size: int
+
+
+def _prepare_loaded(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, device: torch.device) -> _Loaded:
+    model.eval()
+    tokenizer.padding_side = "left"
+    if tokenizer.pad_token_id is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    vocab_size = int(model.get_output_embeddings().weight.shape[0])
+    max_positions = int(getattr(model.config, "max_position_embeddings", 0) or 131072)
+    return _Loaded(model=model, tokenizer=tokenizer, device=device, max_positions=max_positions, vocab_size=vocab_size)
+
+
+def _resolve_device(choice: str) -> torch.device:
+    if choice == "cuda" or (choice == "auto" and torch.cuda.is_available()):
+        if not torch.cuda.is_available():
+            raise FusionError("device 'cuda' was asked for but CUDA is not available")
+        return torch.device("cuda", torch.cuda.current_device())
+    return torch.device("cpu")
+
+
+def _resolve_dtype(choice: str, device: torch.device) -> torch.dtype:
+    if choice == "auto":
+        return torch.bfloat16 if device.type == "cuda" else torch.float32
+    dtype: torch.dtype = getattr(torch, choice)
+    return dtype
+
+
+def _locate(model: str) -> tuple[str, bool]:
+    """(where to load from, whether it is a local folder); raise FusionModelNotFoundError when it cannot exist."""
+    path = Path(model).expanduser()
+    if path.is_dir():
+        if not (path / "config.json").is_file():
+            raise FusionModelNotFoundError(
+                f"ERNIE weights not found: folder {path} holds no config.json; {DOWNLOAD_HINT}"
+            )
+        return str(path), True
+    if path.exists() or model.startswith((".", "/", "~")) or not _HUB_ID.match(model):
+        raise FusionModelNotFoundError(f"ERNIE weights not found: no model folder {path}; {DOWNLOAD_HINT}")
+    return model, False
+
+
+def _map_finding(output: OutputFinding) -> Finding:
+    first, last = sorted((output.line_start, output.line_end))
+    return Finding(
+        id="F0",
+        rule_id=output.rule_id.strip() or f"{output.category}/model-finding",
+        title=output.title.strip() or output.rule_id.strip() or output.category,
+        category=output.category,
+        severity=output.severity,
+        confidence=output.confidence,
+        evidence=[Evidence(line_start=first, line_end=last, quote=output.quote)],
+        rationale=output.rationale,
+        recommendation=output.recommendation,
+    )
+
+
+def _same_issue(a: Finding, b: Finding) -> bool:
+    """Same rule and overlapping first evidence lines: a model finding that restates a candidate."""
+    ea, eb = a.evidence[0], b.evidence[0]
+    return a.rule_id == b.rule_id and ea.line_start <= eb.line_end and eb.line_start <= ea.line_end
+
+
+def merge_findings(request: FusionRequest, output: FusionOutput, *, max_findings: int) -> list[Finding]:
+    """The model's findings plus the candidates it neither restated nor rejected, most severe first, F1.. ids.
+
+    Evidence is kept as the model wrote it (the pipeline's fusion stage grounds it against the code).
+    """
+    model_findings = [_map_finding(f) for f in output.findings]
+    rejected = {r.strip().upper() for r in output.rejected}
+    kept_candidates = [
+        candidate
+        for index, candidate in enumerate(request.analysis.findings)
+        if candidate_id(index) not in rejected and not any(_same_issue(m, candidate) for m in model_findings)
+    ]
+    merged = sorted([*model_findings, *kept_candidates], key=lambda f: -SEVERITY_RANK[f.severity])
+    return [f.model_copy(update={"id": f"F{n}"}) for n, f in enumerate(merged[:max_findings], 1)]
+
+
+def _validation_message(error: ValidationError | ValueError) -> str:
+    if isinstance(error, ValidationError):
+        problems = [f"{'.'.join(str(p) for p in e['loc']) or 'output'}: {e['msg']}" for e in error.errors()[:5]]
+        return "; ".join(problems)
+    return str(error)
+
+
+def _extract_json(raw: str) -> str:
+    """The outermost {...} of an unconstrained answer (models like to wrap JSON in prose or fences)."""
+    start, end = raw.find("{"), raw.rfind("}")
+    return raw[start : end + 1] if 0 <= start < end else raw
+
+
+@dataclass
+class _Prepared:
+    messages: list[Message]
+    prompt: str
+
+
+class ErnieFusion:
+    """ERNIE-4.5 (0.3B dense or 21B-A3B MoE) writes the review from instruction, code and the analyzer's facts."""
+
+    def __init__(self, options: ErnieFusionOptions) -> None:
+        self.options = options
+        self._loaded: _Loaded | None = None
+        self._grammar: JsonSchemaGrammar | None = None
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_model(
+        cls, options: ErnieFusionOptions, model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase
+    ) -> ErnieFusion:
+        """A backend around a model already in memory (benchmarks of random weights at real sizes, tests)."""
+        backend = cls(options)
+        backend._loaded = _prepare_loaded(model, tokenizer, model.device)
+        return backend
+
+    # -- loading ------------------------------------------------------------------------------------------------------
+
+    @property
+    def device(self) -> str:
+        """Where the model runs (or will run): 'cpu', 'cuda:0', ..."""
+        if self._loaded is not None:
+            return str(self._loaded.device)
+        try:
+            return str(_resolve_device(self.options.device))
+        except FusionError:
+            return "cpu"
+
+    def load(self) -> None:
+        """Load tokenizer and model once (thread-safe); later calls return at once.
+
+        Raises:
+            FusionModelNotFoundError: the weights are not on this machine.
+            FusionError: quantization asked for without CUDA or bitsandbytes, or the model failed to load.
+        """
+        if self._loaded is not None:
+            return
+        with self._lock:
+            if self._loaded is None:
+                self._loaded = self._load()
+
+    def _load(self) -> _Loaded:
+        options = self.options
+        device = _resolve_device(options.device)
+        dtype = _resolve_dtype(options.dtype, device)
+        source, _ = _locate(options.model)
+        try:
+            AutoConfig.from_pretrained(source, local_files_only=True)  # fails fast, before any weights load
+        except OSError as e:
+            raise FusionModelNotFoundError(
+                f"ERNIE weights not found: {options.model!r} is not in the local Hugging Face cache "
+                f"(no network is used); {DOWNLOAD_HINT}"
+            ) from e
+        kwargs: dict[str, Any] = {"dtype": dtype, "local_files_only": True}
+        if options.quantize != "none":
+            if device.type != "cuda":
+                raise FusionError("--quantize needs CUDA")
+            try:
+                import bitsandbytes  # noqa: F401
+            except ImportError as e:
+                raise FusionError("--quantize needs bitsandbytes: pip install 'archreview[quantize]'") from e
+            kwargs["quantization_config"] = transformers.BitsAndBytesConfig(
+                load_in_8bit=options.quantize == "8bit",
+                load_in_4bit=options.quantize == "4bit",
+                bnb_4bit_compute_dtype=dtype,
+            )
+        if device.type == "cuda":
+            kwargs["device_map"] = str(device)
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=True)
+            model = AutoModelForCausalLM.from_pretrained(source, **kwargs)
+        except OSError as e:
+            raise FusionModelNotFoundError(
+                f"ERNIE weights not found: {options.model!r} is incomplete ({e}); {DOWNLOAD_HINT}"
+            ) from e
+        if device.type != "cuda":
+            model = model.to(device)  # type: ignore[arg-type]  # transformers types .to() oddly
+        return _prepare_loaded(model, tokenizer, device)
+
+    def _loaded_model(self) -> _Loaded:
+        self.load()
+        assert self._loaded is not None  # for mypy: load() sets it or raises
+        return self._loaded
+
+    def grammar(self) -> JsonSchemaGrammar:
+        """The compiled output grammar (built once, after the model)."""
+        loaded = self._loaded_model()
+        if self._grammar is None:
+            with self._lock:
+                if self._grammar is None:
+                    self._grammar = JsonSchemaGrammar(loaded.tokenizer, loaded.vocab_size, fusion_output_json_schema())
+        return self._grammar
+
+    # -- the three steps ----------------------------------------------------------------------------------------------
+
+    def preprocess(self, messages: list[Message]) -> dict[str, torch.Tensor]:
+        """Messages -> prompt -> input ids and attention mask (on the CPU), checked against the model's positions."""
+        return self._encode([messages])
+
+    def _encode(self, conversations: Sequence[list[Message]]) -> dict[str, torch.Tensor]:
+        loaded = self._loaded_model()
+        tokenizer = loaded.tokenizer
+        templated = bool(getattr(tokenizer, "chat_template", None))
+        prompts = [render_prompt(tokenizer, messages) for messages in conversations]
+        # A chat template writes its own BOS; the plain format lets the tokenizer add it.
+        encoded = tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=not templated)
+        check_fits(int(encoded["input_ids"].shape[1]), self.options.max_new_tokens, loaded.max_positions)
+        return {"input_ids": encoded["input_ids"], "attention_mask": encoded["attention_mask"]}
+
+    def _generation_kwargs(self, batch_size: int) -> tuple[dict[str, Any], JsonSchemaLogitsProcessor | None]:
+        loaded = self._loaded_model()
+        options = self.options
+        sample = options.temperature > 0
+        kwargs: dict[str, Any] = {
+            "max_new_tokens": options.max_new_tokens,
+            "do_sample": sample,
+            "temperature": options.temperature if sample else 1.0,
+            # top-p/top-k off (they would run before the grammar mask and could leave nothing allowed),
+            # and neutral values over whatever the model's generation_config.json says.
+            "top_p": 1.0,
+            "repetition_penalty": 1.0,
+            "pad_token_id": loaded.tokenizer.pad_token_id,
+            "eos_token_id": loaded.tokenizer.eos_token_id,
+        }
+        if sample:
+            kwargs["top_k"] = 0
+        processor = None
+        if options.constrained:
+            processor = JsonSchemaLogitsProcessor(self.grammar(), batch_size, options.max_new_tokens)
+            kwargs["logits_processor"] = transformers.LogitsProcessorList([processor])
+        return kwargs, processor
+
+    def _forward(self, inputs: dict[str, torch.Tensor], *, on_text: Callable[[str], None] | None = None) -> list[str]:
+        """Generate on the device; returns the decoded new text of each row."""
+        loaded = self._loaded_model()
+        batch_size = int(inputs["input_ids"].shape[0])
+        kwargs, processor = self._generation_kwargs(batch_size)
+        if on_text is not None and batch_size == 1:
+            kwargs["streamer"] = CallbackStreamer(loaded.tokenizer, on_text)
+        if self.options.temperature > 0:
+            torch.manual_seed(self.options.seed)
+        device_inputs = {name: tensor.to(loaded.device) for name, tensor in inputs.items()}
+        with torch.inference_mode():
+            sequences = loaded.model.generate(**device_inputs, **kwargs)  # type: ignore[operator]
+        new_tokens = sequences[:, inputs["input_ids"].shape[1] :].cpu()
+        texts = loaded.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
+        if processor is not None:
+            for row, error in enumerate(processor.errors):
+                if error:  # should not happen; the raw text then fails validation and is retried
+                    texts[row] += f"\n[constraint error: {error}]"
+        return [str(t) for t in texts]
+
+    def postprocess(self, raw: str) -> FusionOutput:
+        """Parse and validate one raw answer.
+
+        Raises:
+            ValidationError | ValueError: the answer is not a valid FusionOutput.
+        """
+        text = raw if self.options.constrained else _extract_json(raw)
+        return FusionOutput.model_validate_json(text)
+
+    # -- the FusionModel Protocol -------------------------------------------------------------------------------------
+
+    def fuse(self, request: FusionRequest, *, on_text: Callable[[str], None] | None = None) -> FusionResult:
+        """Write the review for one request (see encoders.fusion.FusionModel).
+
+        Raises:
+            FusionModelNotFoundError: no weights on this machine.
+            FusionOutputError: no valid answer within max_attempts (carries the last raw output and the count).
+            FusionError: any other failure of the model.
+        """
+        return self.fuse_many([request], on_text=on_text)[0]
+
+    def fuse_many(
+        self, requests: Sequence[FusionRequest], *, on_text: Callable[[str], None] | None = None
+    ) -> list[FusionResult]:
+        """Write the reviews of several requests, batched in one `generate` a round (left padding).
+
+        Rows whose answer fails validation are retried together, each with its own error in hand.
+        `on_text` streams only when there is a single request.
+
+        Raises:
+            FusionOutputError: for the first request with no valid answer after max_attempts.
+        """
+        conversations = [build_messages(r, max_candidates=MAX_CANDIDATES) for r in requests]
+        outputs: list[FusionOutput | None] = [None] * len(requests)
+        last_raw = [""] * len(requests)
+        last_error = [""] * len(requests)
+        pending = list(range(len(requests)))
+        for _attempt in range(self.options.max_attempts):
+            inputs = self._encode([conversations[i] for i in pending])
+            try:
+                texts = self._forward(inputs, on_text=on_text if len(requests) == 1 else None)
+            except FusionError:
+                raise
+            except (RuntimeError, ValueError) as e:
+                raise FusionError(f"ERNIE generation failed: {type(e).__name__}: {e}") from e
+            still_pending = []
+            for index, raw in zip(pending, texts, strict=True):
+                last_raw[index] = raw
+                try:
+                    outputs[index] = self.postprocess(raw)
+                except (ValidationError, ValueError) as e:
+                    last_error[index] = _validation_message(e)
+                    conversations[index] = retry_messages(conversations[index], raw, last_error[index])
+                    still_pending.append(index)
+            pending = still_pending
+            if not pending:
+                break
+        if pending:
+            index = pending[0]
+            attempts = self.options.max_attempts
+            raise FusionOutputError(
+                f"ERNIE's answer failed validation after {attempts} attempt(s): {last_error[index]}",
+                raw_output=last_raw[index],
+                attempts=attempts,
+            )
+        return [self._result(r, o) for r, o in zip(requests, outputs, strict=True) if o is not None]
+
+    def _result(self, request: FusionRequest, output: FusionOutput) -> FusionResult:
+        findings = merge_findings(request, output, max_findings=self.options.max_findings)
+        summary = output.summary.strip()
+        if not summary:  # the wrap-up closed the JSON before the model wrote one
+            summary = write_summary(request.instruction, request.code, request.analysis.architecture, findings)
+        return FusionResult(findings=findings, summary=summary)
+
+    def info(self) -> BackendInfo:
+        """Provenance of this backend: model id or folder, transformers' version."""
+        return BackendInfo(name="ernie", model=self.options.model, version=transformers.__version__)

@@ -12,6 +12,19 @@ class FusionError(RuntimeError):
     """A fusion backend could not load or produce a usable review."""
 
 
+class FusionModelNotFoundError(FusionError):
+    """The model's weights are not on this machine (hub id not cached, or folder missing)."""
+
+
+class FusionOutputError(FusionError):
+    """The model's output failed validation on every attempt; carries the last raw output and the attempt count."""
+
+    def __init__(self, message: str, *, raw_output: str, attempts: int) -> None:
+        super().__init__(message)
+        self.raw_output = raw_output
+        self.attempts = attempts
+
+
 class FusionModel(Protocol):
     """Fuses instruction, code and analysis into final findings and a summary."""
 

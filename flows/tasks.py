@@ -29,13 +29,13 @@ from prefect.tasks import Task
 from pydantic import BaseModel, ConfigDict, Field
 
 from encoders.registry import load_backend
-from pipeline.batch import BatchPair, _request
+from pipeline.batch import BatchPair, request_for
 from pipeline.errors import ArchreviewError, InputError, StageFailedError
 from pipeline.inputs import load_inputs
 from pipeline.output import write_atomic
 from pipeline.render import FORMAT_SUFFIXES, OutputFormat, render
 from pipeline.report import build_report, report_id
-from pipeline.review import Backends, _analysis_stage, _fusion_stage, _speech_stage
+from pipeline.review import Backends, analysis_stage, fusion_stage, speech_stage
 from pipeline.vision import run_vision
 from schemas import (
     Analysis,
@@ -294,7 +294,7 @@ def error_message(error: BaseException) -> str:
 def _request_of(spec: PairSpec) -> ReviewRequest:
     if spec.instruction_file is not None:
         pair = BatchPair(name=spec.name, image=Path(spec.image), instruction_file=Path(spec.instruction_file))
-        return _request(pair)
+        return request_for(pair)
     return ReviewRequest(image=spec.image, audio=spec.audio, instruction=spec.instruction)
 
 
@@ -375,10 +375,10 @@ def understand_instruction(inputs: ReviewInputs, options: ReviewOptions) -> Spee
     start = time.perf_counter()
     backends = Backends.from_options(options)
     if inputs.audio is None:
-        speech, errors = _speech_stage(inputs, backends, options)
+        speech, errors = speech_stage(inputs, backends, options)
         return SpeechOutcome(speech=speech, errors=errors, ms=_ms_since(start))
     with gpu_slot(options.speech):
-        speech, errors = _speech_stage(inputs, backends, options)
+        speech, errors = speech_stage(inputs, backends, options)
     return SpeechOutcome(
         speech=speech,
         errors=errors,
@@ -405,14 +405,14 @@ def analyze_and_fuse(vision: VisionOutcome, speech: SpeechOutcome, options: Revi
                              backend=fusion_info)
     timings: dict[str, float] = {}
     start = time.perf_counter()
-    analysis, errors = _analysis_stage(vision.code, speech.speech)
+    analysis, errors = analysis_stage(vision.code, speech.speech)
     timings["analysis"] = _ms_since(start)
     request = FusionRequest(
         instruction=speech.speech.instruction, transcript=speech.speech.transcript, code=vision.code, analysis=analysis
     )
     start = time.perf_counter()
     with gpu_slot(options.fusion):
-        fusion, fusion_errors = _fusion_stage(request, backends)
+        fusion, fusion_errors = fusion_stage(request, backends)
     timings["fusion"] = _ms_since(start)
     return FusionOutcome(
         analysis=analysis,

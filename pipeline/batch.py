@@ -65,7 +65,8 @@ def discover_pairs(folder: Path) -> list[BatchPair]:
     return pairs
 
 
-def _request(pair: BatchPair) -> ReviewRequest:
+def request_for(pair: BatchPair) -> ReviewRequest:
+    """The review request of a pair (a typed instruction is read from its .txt file)."""
     instruction = None
     if pair.instruction_file is not None:
         try:
@@ -88,7 +89,7 @@ def _review_pair(pair: BatchPair, options: ReviewOptions, backends: Backends, ou
         status="error",
     )
     try:
-        report = review(_request(pair), options, backends)
+        report = review(request_for(pair), options, backends)
         target = out_dir / f"{pair.name}{FORMAT_SUFFIXES[fmt]}"
         write_atomic(target, render(report, fmt))
         item = item.model_copy(update={"status": report.status, "report": str(target), "findings": len(report.findings)})

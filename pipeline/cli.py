@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
+import threading
 import traceback
 from collections.abc import Callable
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, NoReturn, TypeVar
 
@@ -16,10 +18,11 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from encoders.fusion import FusionError
 from encoders.registry import MissingDependencyError
 from pipeline.errors import ArchreviewError, InputError
 from pipeline.settings import Settings
-from schemas import ReviewReport, ReviewRequest
+from schemas import BatchItem, BatchSummary, ReviewReport, ReviewRequest
 
 app = typer.Typer(
     name="archreview",
@@ -31,28 +34,41 @@ app = typer.Typer(
 err = Console(stderr=True)
 T = TypeVar("T")
 
+_QUIET_PREFECT = {
+    "PREFECT_LOGGING_LEVEL": "WARNING",
+    "PREFECT_SERVER_LOGGING_LEVEL": "CRITICAL",
+    "PREFECT_LOGGING_ROOT_LEVEL": "CRITICAL",
+    "PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW": "ignore",
+}
 EXIT_OK = 0  # report written
 EXIT_FAILED_REPORT = 1  # report written with status failed (batch: some pair failed)
 EXIT_BAD_INPUT = 2  # bad usage or unreadable input
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     json = "json"
     markdown = "markdown"
     html = "html"
     sarif = "sarif"
 
 
-class SpeechBackend(str, Enum):
+class SpeechBackend(StrEnum):
     faster_whisper = "faster-whisper"
     openai_whisper = "openai-whisper"
 
 
-class FusionBackend(str, Enum):
+class FusionBackend(StrEnum):
     analyzer = "analyzer"
+    ernie = "ernie"
 
 
-class Device(str, Enum):
+class Quantize(StrEnum):
+    none = "none"
+    int8 = "8bit"
+    int4 = "4bit"
+
+
+class Device(StrEnum):
     auto = "auto"
     cpu = "cpu"
     cuda = "cuda"
@@ -72,12 +88,19 @@ SpeechModelOpt = Annotated[
 ]
 OcrLangOpt = Annotated[str | None, typer.Option("--ocr-lang", help="Tesseract language(s), e.g. eng or eng+chi_sim.")]
 DeviceOpt = Annotated[Device | None, typer.Option("--device", help="Where models run [env ARCHREVIEW_DEVICE].")]
+ErnieModelOpt = Annotated[
+    str | None,
+    typer.Option("--ernie-model", help="ERNIE-4.5 hub id or local folder [env ARCHREVIEW_ERNIE_MODEL]."),
+]
+QuantizeOpt = Annotated[
+    Quantize | None, typer.Option("--quantize", help="Load ERNIE-4.5 in 8 or 4 bits (CUDA, bitsandbytes).")
+]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")]
 
 
 def _settings(
     fusion: FusionBackend | None, speech_backend: SpeechBackend | None, speech_model: str | None,
-    ocr_lang: str | None, device: Device | None,
+    ocr_lang: str | None, device: Device | None, ernie_model: str | None = None, quantize: Quantize | None = None,
 ) -> Settings:
     overrides = {
         "fusion": fusion.value if fusion else None,
@@ -85,6 +108,8 @@ def _settings(
         "speech_model": speech_model,
         "ocr_lang": ocr_lang,
         "device": device.value if device else None,
+        "ernie_model": ernie_model,
+        "quantize": quantize.value if quantize else None,
     }
     return Settings(**{key: value for key, value in overrides.items() if value is not None})  # type: ignore[arg-type]
 
@@ -101,7 +126,7 @@ def _guarded(debug: bool, action: Callable[[], T]) -> T:
     logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         return action()
-    except (InputError, MissingDependencyError) as e:
+    except (InputError, MissingDependencyError, FusionError) as e:
         _fail(str(e), EXIT_BAD_INPUT, debug)
     except ValidationError as e:
         first = e.errors()[0]
@@ -114,32 +139,60 @@ def _guarded(debug: bool, action: Callable[[], T]) -> T:
 
 @app.command("review")
 def review_command(
-    images: Annotated[list[Path], typer.Argument(help="Screenshot of code (PNG, JPEG, WEBP, BMP, GIF, TIFF).")],
-    audio: Annotated[Path | None, typer.Option("--audio", "-a", help="Spoken instruction (wav, flac, mp3, m4a, ogg, webm).")] = None,
-    instruction: Annotated[str | None, typer.Option("--instruction", "-i", help="Typed instruction, instead of --audio.")] = None,
+    images: Annotated[
+        list[Path],
+        typer.Argument(help="Screenshot(s) of code (PNG, JPEG, WEBP, BMP, GIF, TIFF); several = one file, in order."),
+    ],
+    audio: Annotated[
+        Path | None, typer.Option("--audio", "-a", help="Spoken instruction (wav, flac, mp3, m4a, ogg, webm).")
+    ] = None,
+    instruction: Annotated[
+        str | None, typer.Option("--instruction", "-i", help="Typed instruction, instead of --audio.")
+    ] = None,
+    document: Annotated[
+        Path | None, typer.Option("--document", help="A text document given to the fusion model as context.")
+    ] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report here (default: stdout).")] = None,
     fmt: FormatOpt = Format.json,
     fusion: FusionOpt = None,
+    ernie_model: ErnieModelOpt = None,
+    quantize: QuantizeOpt = None,
+    stream: Annotated[bool, typer.Option("--stream", help="Show the fusion model's text as it is written.")] = False,
     speech_backend: SpeechOpt = None,
     speech_model: SpeechModelOpt = None,
     ocr_lang: OcrLangOpt = None,
     device: DeviceOpt = None,
     debug: DebugOpt = False,
 ) -> None:
-    """Review one screenshot. Exit 0: report written; 1: report written with status failed; 2: bad input."""
+    """Review screenshots of code. Exit 0: report written; 1: report written with status failed; 2: bad input."""
     from pipeline.output import write_atomic
     from pipeline.render import render
-    from pipeline.review import review
+    from pipeline.review import Backends, review
 
-    if len(images) != 1:
-        _fail("give exactly one screenshot (several screenshots of one file come with the ernie backend)", EXIT_BAD_INPUT, debug)
     if audio is not None and instruction is not None:
         _fail("give --audio or --instruction, not both", EXIT_BAD_INPUT, debug)
 
+    def show(piece: str) -> None:
+        err.file.write(piece)
+        err.file.flush()
+
     def run() -> ReviewReport:
-        options = _settings(fusion, speech_backend, speech_model, ocr_lang, device).review_options()
-        request = ReviewRequest(image=str(images[0]), audio=str(audio) if audio else None, instruction=instruction)
-        report = review(request, options)
+        settings = _settings(fusion, speech_backend, speech_model, ocr_lang, device, ernie_model, quantize)
+        options = settings.review_options()
+        backends = Backends.from_options(options)
+        load = getattr(backends.fusion, "load", None)
+        if callable(load):  # missing weights or --quantize on a CPU: one clear line before any work
+            load()
+        request = ReviewRequest(
+            image=str(images[0]),
+            more_images=[str(path) for path in images[1:]],
+            audio=str(audio) if audio else None,
+            instruction=instruction,
+            document=str(document) if document else None,
+        )
+        report = review(request, options, backends, on_text=show if stream else None)
+        if stream:
+            err.file.write("\n")
         text = render(report, fmt.value)
         if output is None:
             sys.stdout.write(text)
@@ -154,38 +207,91 @@ def review_command(
         raise typer.Exit(EXIT_FAILED_REPORT)
 
 
+def _watch_summary(summary_file: Path, total: int, progress: Progress, stop: threading.Event) -> None:
+    """Advance a progress bar from summary.json, which a Prefect batch rewrites after every pair."""
+    task = progress.add_task("reviewing (Prefect batch-review)", total=total)
+    seen: set[str] = set()
+    while not stop.wait(0.5):
+        try:
+            items = BatchSummary.model_validate_json(summary_file.read_text(encoding="utf-8")).items
+        except (OSError, ValueError):
+            continue
+        for item in items:
+            if item.name not in seen:
+                seen.add(item.name)
+                _print_item(progress, item)
+        progress.update(task, completed=len(seen))
+
+
+def _print_item(progress: Progress, item: BatchItem) -> None:
+    mark = "[green]ok[/]" if item.status in ("success", "partial") else "[red]failed[/]"
+    note = f": {item.error}" if item.error else ""
+    progress.console.print(f"{mark} {item.name} ({item.status}){note}", highlight=False)
+
+
 @app.command("batch")
 def batch_command(
-    folder: Annotated[Path, typer.Argument(help="Folder of screenshots, paired by stem with x.wav (or x.txt).")],
+    source: Annotated[
+        Path, typer.Argument(help="Folder of screenshots paired by stem with x.wav (or x.txt), or a JSONL manifest.")
+    ],
     out: Annotated[Path, typer.Option("--out", help="Folder for the reports and summary.json.")] = Path("reports"),
+    prefect: Annotated[
+        bool,
+        typer.Option(
+            "--prefect/--no-prefect",
+            help="Run as the Prefect flow batch-review (PREFECT_API_URL, else a temporary local server: caching, "
+            "resume, UI artifacts), or as a plain loop in this process.",
+        ),
+    ] = True,
     fmt: FormatOpt = Format.json,
     fusion: FusionOpt = None,
+    ernie_model: ErnieModelOpt = None,
+    quantize: QuantizeOpt = None,
     speech_backend: SpeechOpt = None,
     speech_model: SpeechModelOpt = None,
     ocr_lang: OcrLangOpt = None,
     device: DeviceOpt = None,
     debug: DebugOpt = False,
 ) -> None:
-    """Review every screenshot in a folder, loading each model once; go on past bad files.
+    """Review every screenshot of a folder (or manifest), loading each model once; go on past bad files.
 
     Exit 0: every pair got a report; 1: some pair failed (summary.json says which and why); 2: bad folder.
     """
     from pipeline.batch import SUMMARY_FILE, discover_pairs, run_batch
 
     def run() -> int:
-        options = _settings(fusion, speech_backend, speech_model, ocr_lang, device).review_options()
-        pairs = discover_pairs(folder)
+        options = _settings(fusion, speech_backend, speech_model, ocr_lang, device, ernie_model, quantize).review_options()
         columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-        with Progress(*columns, console=err, transient=False) as progress:
-            task = progress.add_task("reviewing", total=len(pairs))
+        if prefect:
+            if not debug:  # the flow's progress shows in the bar; a temporary server's shutdown chatter is noise
+                for name, value in _QUIET_PREFECT.items():
+                    os.environ.setdefault(name, value)
+            from flows.batch import find_pairs, run_batch_flow
 
-            def advance(item):  # type: ignore[no-untyped-def]
-                mark = "[green]ok[/]" if item.status in ("success", "partial") else "[red]failed[/]"
-                note = f": {item.error}" if item.error else ""
-                progress.console.print(f"{mark} {item.name} ({item.status}){note}", highlight=False)
-                progress.advance(task)
+            total = len(find_pairs.fn(str(source)))  # checks the folder before any server starts
+            stop = threading.Event()
+            with Progress(*columns, console=err) as progress:
+                watcher = threading.Thread(
+                    target=_watch_summary, args=(out / SUMMARY_FILE, total, progress, stop), daemon=True
+                )
+                watcher.start()
+                try:
+                    summary = run_batch_flow(source, out, options, fmt.value)
+                finally:
+                    stop.set()
+                    watcher.join()
+        else:
+            if source.is_file():
+                raise InputError(f"a manifest needs the Prefect batch (drop --no-prefect): {source}")
+            pairs = discover_pairs(source)
+            with Progress(*columns, console=err) as progress:
+                task = progress.add_task("reviewing", total=len(pairs))
 
-            summary = run_batch(pairs, options, out, fmt=fmt.value, on_item=advance)
+                def advance(item: BatchItem) -> None:
+                    _print_item(progress, item)
+                    progress.advance(task)
+
+                summary = run_batch(pairs, options, out, fmt=fmt.value, on_item=advance)
         bad = summary.total - summary.counts.get("success", 0) - summary.counts.get("partial", 0)
         err.print(
             f"{summary.total - bad} of {summary.total} reviewed; reports in {out}/, summary in {out / SUMMARY_FILE}",
@@ -195,6 +301,52 @@ def batch_command(
 
     code = _guarded(debug, run)
     raise typer.Exit(code)
+
+
+@app.command("serve")
+def serve_command(
+    host: Annotated[str, typer.Option("--host", help="Address of the Prefect server started here.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port of the Prefect server and UI.")] = 4200,
+    cron: Annotated[
+        str | None, typer.Option("--cron", help="Schedule batch-review over --watch-dir, e.g. '*/15 * * * *'.")
+    ] = None,
+    watch_dir: Annotated[Path | None, typer.Option("--watch-dir", help="Folder the scheduled batch reviews.")] = None,
+    out: Annotated[Path, typer.Option("--out", help="Default output folder of batch-review.")] = Path("reports"),
+    database_url: Annotated[
+        str | None,
+        typer.Option("--database-url", help="PostgreSQL for the server: postgresql+asyncpg://user@host:port/db."),
+    ] = None,
+    metrics_port: Annotated[
+        int | None, typer.Option("--metrics-port", help="Expose Prometheus metrics on 127.0.0.1:PORT/metrics.")
+    ] = None,
+    fmt: FormatOpt = Format.json,
+    fusion: FusionOpt = None,
+    ernie_model: ErnieModelOpt = None,
+    speech_backend: SpeechOpt = None,
+    speech_model: SpeechModelOpt = None,
+    ocr_lang: OcrLangOpt = None,
+    device: DeviceOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Start (or connect to) a Prefect server and serve the review and batch-review deployments until Ctrl-C."""
+    from flows.deploy import serve
+
+    def run() -> None:
+        options = _settings(fusion, speech_backend, speech_model, ocr_lang, device, ernie_model).review_options()
+        if cron and watch_dir is None:
+            raise InputError("--cron needs --watch-dir (the folder the scheduled batch reviews)")
+        if metrics_port is not None:
+            from pipeline.metrics import default_multiprocess_dir, start_metrics_server
+
+            start_metrics_server(metrics_port, multiprocess_dir=default_multiprocess_dir())
+            err.print(f"metrics on http://127.0.0.1:{metrics_port}/metrics", highlight=False)
+        serve(host, port, cron=cron, watch_dir=watch_dir, out=out, options=options, fmt=fmt.value,
+              database_url=database_url)
+
+    try:
+        _guarded(debug, run)
+    except KeyboardInterrupt:
+        err.print("stopped", highlight=False)
 
 
 @app.command("schema")

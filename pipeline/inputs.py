@@ -11,12 +11,14 @@ from PIL import Image, UnidentifiedImageError
 
 from encoders.audio import AudioDecodeError, probe_duration_s
 from pipeline.errors import InputError
-from schemas import AudioInput, ImageInput, ReviewInputs, ReviewOptions, ReviewRequest
+from schemas import AudioInput, DocumentInput, ImageInput, ReviewInputs, ReviewOptions, ReviewRequest
 
 IMAGE_FORMATS = frozenset({"PNG", "JPEG", "WEBP", "BMP", "GIF", "TIFF"})
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff"})
 AUDIO_SUFFIXES = frozenset({".wav", ".flac", ".mp3", ".m4a", ".ogg", ".oga", ".opus", ".webm", ".aac"})
 MAX_INSTRUCTION_CHARS = 10_000  # a spoken instruction is a sentence or two; a longer typed one is cut
+MAX_DOCUMENT_CHARS = 100_000  # ERNIE-4.5's 128K-token context holds this with the code and the prompt
+MAX_IMAGES = 20  # screenshots of one file in one review
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
@@ -94,13 +96,36 @@ def clean_instruction(text: str) -> str:
     return cleaned[:MAX_INSTRUCTION_CHARS]
 
 
+def read_document(path_text: str) -> tuple[DocumentInput, str]:
+    """A context document's text (UTF-8; undecodable bytes replaced, control characters dropped).
+
+    Raises:
+        InputError: missing, empty, a folder, binary, or longer than MAX_DOCUMENT_CHARS.
+    """
+    path = _existing_file(path_text, "document")
+    raw = path.read_bytes()
+    if b"\x00" in raw[:8192]:
+        raise InputError(f"document is not text (binary data): {path_text}")
+    text = _CONTROL_CHARS.sub("", raw.decode("utf-8", errors="replace"))
+    if len(text) > MAX_DOCUMENT_CHARS:
+        raise InputError(f"document too long: {len(text):,} characters (limit {MAX_DOCUMENT_CHARS:,}): {path_text}")
+    digest = hashlib.sha256(raw).hexdigest()
+    return DocumentInput(path=path_text, sha256=digest, chars=len(text)), text
+
+
 def load_inputs(request: ReviewRequest, options: ReviewOptions) -> ReviewInputs:
     """The inputs stage: every file checked and fingerprinted before any model runs.
 
     Raises:
         InputError: an input file is unusable; the message names it and says why.
     """
+    if len(request.more_images) + 1 > MAX_IMAGES:
+        raise InputError(f"too many screenshots: {len(request.more_images) + 1} (limit {MAX_IMAGES})")
     image = check_image(request.image, max_pixels=options.max_image_pixels)
+    more = [check_image(path, max_pixels=options.max_image_pixels) for path in request.more_images]
     audio = check_audio(request.audio) if request.audio else None
     text = clean_instruction(request.instruction) if request.instruction is not None else None
-    return ReviewInputs(image=image, audio=audio, instruction_text=text)
+    document, document_text = read_document(request.document) if request.document else (None, None)
+    return ReviewInputs(
+        image=image, more_images=more, audio=audio, instruction_text=text, document=document, document_text=document_text
+    )

@@ -63,6 +63,7 @@ class Layout:
     confidence: float  # mean confidence of the code's characters, 0..1
     code_chars: int  # letters and digits read with confidence >= 0.5
     notes: list[str] = field(default_factory=list)
+    numbered: bool = False  # first_line and blank lines come from a line-number gutter
 
 
 @dataclass(frozen=True)
@@ -362,6 +363,7 @@ def rebuild_layout(page: OcrPage) -> Layout | None:
     return Layout(
         lines=text_lines,
         first_line=max(shown[0], 0) if from_gutter else 1,
+        numbered=from_gutter,
         confidence=sum(c.confidence for c in code) / len(code),
         code_chars=sum(1 for c in code if c.text.isalnum() and c.confidence >= 0.5),
         notes=notes,

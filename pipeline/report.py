@@ -23,7 +23,9 @@ from schemas import (
 def report_id(inputs: ReviewInputs, options: ReviewOptions) -> str:
     """A stable id: the same image, instruction and options always give the same id."""
     digest = hashlib.sha256()
-    digest.update(inputs.image.sha256.encode())
+    for image in [inputs.image, *inputs.more_images]:
+        digest.update(image.sha256.encode())
+    digest.update((inputs.document.sha256 if inputs.document else "-").encode())
     digest.update((inputs.audio.sha256 if inputs.audio else "-").encode())
     digest.update((inputs.instruction_text or "").encode())
     digest.update(options.model_dump_json().encode())
@@ -54,7 +56,9 @@ def build_report(
         id=report_id(inputs, options),
         status=report_status(all_errors, code_found=code is not None),
         created_at=datetime.now(UTC),
-        inputs=Inputs(image=inputs.image, audio=inputs.audio),
+        inputs=Inputs(
+            image=inputs.image, more_images=inputs.more_images, audio=inputs.audio, document=inputs.document
+        ),
         instruction=speech.instruction,
         transcript=speech.transcript,
         code=code or Code(text="", language="unknown", first_line=1, ocr_confidence=0.0),

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -18,9 +19,10 @@ from pipeline.errors import ArchreviewError, StageFailedError
 from pipeline.fusion import run_fusion
 from pipeline.inputs import load_inputs
 from pipeline.intent import parse_instruction
+from pipeline.metrics import observe_report
 from pipeline.report import build_report
 from pipeline.speech import run_speech
-from pipeline.vision import run_vision
+from pipeline.vision import merge_pages, run_vision
 from schemas import (
     AnalyzerFusionOptions,
     Analysis,
@@ -34,6 +36,7 @@ from schemas import (
     ReviewRequest,
     SpeechResult,
     StageError,
+    VisionResult,
 )
 
 logger = logging.getLogger(__name__)
@@ -50,7 +53,9 @@ class Backends:
     @classmethod
     def from_options(cls, options: ReviewOptions) -> Backends:
         """Backends from the registry (cached a process; models load on first use)."""
-        return cls(ocr=load_backend(options.ocr), speech=load_backend(options.speech), fusion=load_backend(options.fusion))
+        return cls(
+            ocr=load_backend(options.ocr), speech=load_backend(options.speech), fusion=load_backend(options.fusion)
+        )
 
     def device(self) -> str:
         """Where the models ran: cuda when any backend ran there."""
@@ -67,14 +72,34 @@ def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
         timings[stage] = round((time.perf_counter() - start) * 1000, 1)
 
 
-def _speech_stage(inputs: ReviewInputs, backends: Backends, options: ReviewOptions) -> tuple[SpeechResult, list[StageError]]:
+def vision_stage(inputs: ReviewInputs, backends: Backends, options: ReviewOptions) -> tuple[Code | None, list[StageError]]:
+    """Read the code of every screenshot, numbered across them; None when the first shows none (the report fails).
+
+    A further screenshot that cannot be read is left out and named in the errors (status partial).
+    """
+    pages: list[VisionResult] = []
+    errors: list[StageError] = []
+    for number, image in enumerate([inputs.image, *inputs.more_images]):
+        try:
+            pages.append(run_vision(image, backends.ocr, options.ocr))
+        except StageFailedError as e:
+            logger.debug("vision failed on %s", image.path, exc_info=True)
+            errors.append(e.to_stage_error())
+            if number == 0:
+                return None, errors
+    return (merge_pages(pages) if len(pages) > 1 else pages[0].code), errors
+
+
+def speech_stage(inputs: ReviewInputs, backends: Backends, options: ReviewOptions) -> tuple[SpeechResult, list[StageError]]:
+    """Understand the instruction; on failure fall back to the typed text (or a general review) and say why."""
     errors: list[StageError] = []
     if inputs.audio and inputs.audio.duration_s > options.max_audio_s:
         errors.append(
             StageError(
                 stage="speech",
                 code="audio_truncated",
-                message=f"audio is {inputs.audio.duration_s:.0f} s long; only the first {options.max_audio_s:.0f} s were transcribed",
+                message=f"audio is {inputs.audio.duration_s:.0f} s long; "
+                f"only the first {options.max_audio_s:.0f} s were transcribed",
             )
         )
     try:
@@ -85,35 +110,48 @@ def _speech_stage(inputs: ReviewInputs, backends: Backends, options: ReviewOptio
         return SpeechResult(instruction=fallback, transcript=None), [*errors, e.to_stage_error()]
 
 
-def _analysis_stage(code: Code, speech: SpeechResult) -> tuple[Analysis, list[StageError]]:
+def analysis_stage(code: Code, speech: SpeechResult) -> tuple[Analysis, list[StageError]]:
+    """Analyse the code; a crash in one rule must not lose the whole report."""
     try:
         return run_analysis(code, speech.instruction), []
-    except Exception as e:  # a stage boundary: a crash in one rule must not lose the whole report
+    except Exception as e:  # a stage boundary: the report goes on without the analysis, status partial
         logger.debug("analysis failed", exc_info=True)
         return Analysis(), [StageError(stage="analysis", code="analysis_failed", message=f"{type(e).__name__}: {e}")]
 
 
-def _fusion_stage(request: FusionRequest, backends: Backends) -> tuple[FusionResult, list[StageError]]:
+def fusion_stage(
+    request: FusionRequest, backends: Backends, *, on_text: Callable[[str], None] | None = None
+) -> tuple[FusionResult, list[StageError]]:
+    """Fuse; when a language model fails, fall back to the analyzer's findings and say why."""
     try:
-        return run_fusion(request, backends.fusion), []
+        return run_fusion(request, backends.fusion, on_text=on_text), []
     except Exception as e:  # fall back to the analyzer's own findings, status partial
         logger.debug("fusion failed", exc_info=True)
+        if isinstance(backends.fusion, AnalyzerFusion):
+            raise
         if isinstance(e, ArchreviewError):
             error = e.to_stage_error()
         else:
             error = StageError(stage="fusion", code="fusion_failed", message=f"{type(e).__name__}: {e}")
-        if isinstance(backends.fusion, AnalyzerFusion):
-            raise
         return run_fusion(request, load_backend(AnalyzerFusionOptions())), [error]
 
 
-def review(request: ReviewRequest, options: ReviewOptions, backends: Backends | None = None) -> ReviewReport:
+def review(
+    request: ReviewRequest,
+    options: ReviewOptions,
+    backends: Backends | None = None,
+    *,
+    on_text: Callable[[str], None] | None = None,
+) -> ReviewReport:
     """Review one screenshot against one instruction.
+
+    Vision and speech run side by side (tesseract and CTranslate2 both work outside the GIL).
 
     Args:
         request: the screenshot and the spoken or typed instruction.
         options: backend options (hashed into the report id).
         backends: loaded backends to reuse (a batch passes the same ones); built from `options` when None.
+        on_text: receives the fusion model's text as it is written (streaming).
     Returns:
         The report: `success`, `partial` (a stage had errors; they are listed) or `failed` (no code read).
     Raises:
@@ -123,17 +161,16 @@ def review(request: ReviewRequest, options: ReviewOptions, backends: Backends | 
     with _timed(timings, "inputs"):
         inputs = load_inputs(request, options)
     backends = backends or Backends.from_options(options)
-    errors: list[StageError] = []
 
-    code: Code | None = None
-    with _timed(timings, "vision"):
-        try:
-            code = run_vision(inputs.image, backends.ocr, options.ocr).code
-        except StageFailedError as e:
-            logger.debug("vision failed", exc_info=True)
-            errors.append(e.to_stage_error())
-    with _timed(timings, "speech"):
-        speech, speech_errors = _speech_stage(inputs, backends, options)
+    def timed_speech() -> tuple[SpeechResult, list[StageError]]:
+        with _timed(timings, "speech"):
+            return speech_stage(inputs, backends, options)
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        speech_future = pool.submit(timed_speech)
+        with _timed(timings, "vision"):
+            code, errors = vision_stage(inputs, backends, options)
+        speech, speech_errors = speech_future.result()
     errors += speech_errors
 
     if code is None:
@@ -141,13 +178,17 @@ def review(request: ReviewRequest, options: ReviewOptions, backends: Backends | 
         fusion = FusionResult(summary=f"No review: {errors[0].message}.")
     else:
         with _timed(timings, "analysis"):
-            analysis, analysis_errors = _analysis_stage(code, speech)
+            analysis, analysis_errors = analysis_stage(code, speech)
         errors += analysis_errors
         fusion_request = FusionRequest(
-            instruction=speech.instruction, transcript=speech.transcript, code=code, analysis=analysis
+            instruction=speech.instruction,
+            transcript=speech.transcript,
+            code=code,
+            analysis=analysis,
+            document=inputs.document_text,
         )
         with _timed(timings, "fusion"):
-            fusion, fusion_errors = _fusion_stage(fusion_request, backends)
+            fusion, fusion_errors = fusion_stage(fusion_request, backends, on_text=on_text)
         errors += fusion_errors
 
     provenance = Provenance(
@@ -171,4 +212,5 @@ def review(request: ReviewRequest, options: ReviewOptions, backends: Backends | 
             errors=errors,
         )
     report.provenance.timings_ms["report"] = timings["report"]
+    observe_report(report)
     return report

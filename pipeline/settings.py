@@ -9,7 +9,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from schemas import (
     AnalyzerFusionOptions,
+    ErnieFusionOptions,
     FasterWhisperOptions,
+    FusionOptions,
     OpenAIWhisperOptions,
     ReviewOptions,
     SpeechOptions,
@@ -17,7 +19,7 @@ from schemas import (
 )
 
 SpeechBackendName = Literal["faster-whisper", "openai-whisper"]
-FusionBackendName = Literal["analyzer"]
+FusionBackendName = Literal["analyzer", "ernie"]
 
 
 class Settings(BaseSettings):
@@ -38,10 +40,26 @@ class Settings(BaseSettings):
     speech_language: str | None = Field(default="en", description="Spoken language; empty = detect.")
     device: Literal["auto", "cpu", "cuda"] = Field(default="auto", description="Where models run.")
     cpu_threads: int = Field(default=2, ge=1, description="CPU threads for speech recognition.")
-    fusion: FusionBackendName = Field(default="analyzer", description="Fusion backend.")
+    fusion: FusionBackendName = Field(
+        default="analyzer", description="Fusion backend: analyzer (no language model) or ernie (ERNIE-4.5)."
+    )
+    ernie_model: str = Field(
+        default="baidu/ERNIE-4.5-0.3B-PT",
+        description="ERNIE-4.5 hub id (baidu/ERNIE-4.5-0.3B-PT, baidu/ERNIE-4.5-21B-A3B-PT) or a local model folder.",
+    )
+    quantize: Literal["none", "8bit", "4bit"] = Field(
+        default="none", description="Load ERNIE-4.5 quantized through bitsandbytes (CUDA only)."
+    )
     max_findings: int = Field(default=25, ge=1, description="Most findings a report keeps.")
     max_audio_s: float = Field(default=600, gt=0, description="Longest voice instruction, seconds; longer is cut.")
     max_image_pixels: int = Field(default=40_000_000, gt=0, description="Largest image accepted, in pixels.")
+
+    def _fusion_options(self) -> FusionOptions:
+        if self.fusion == "ernie":
+            return ErnieFusionOptions(
+                model=self.ernie_model, device=self.device, quantize=self.quantize, max_findings=self.max_findings
+            )
+        return AnalyzerFusionOptions(max_findings=self.max_findings)
 
     def review_options(self) -> ReviewOptions:
         """The backend options these settings select."""
@@ -56,7 +74,7 @@ class Settings(BaseSettings):
         return ReviewOptions(
             ocr=TesseractOptions(lang=self.ocr_lang, timeout_s=self.ocr_timeout_s),
             speech=speech,
-            fusion=AnalyzerFusionOptions(max_findings=self.max_findings),
+            fusion=self._fusion_options(),
             max_audio_s=self.max_audio_s,
             max_image_pixels=self.max_image_pixels,
         )

@@ -100,7 +100,7 @@ def read_code(image: Image.Image, engine: OcrEngine, *, upscale: float = 2.0, na
         first_line=layout.first_line,
         ocr_confidence=round(min(max(layout.confidence, 0.0), 1.0), 4),
     )
-    return VisionResult(code=code, notes=notes + layout.notes)
+    return VisionResult(code=code, notes=notes + layout.notes, numbered=layout.numbered)
 
 
 def run_vision(image: ImageInput, engine: OcrEngine, options: TesseractOptions) -> VisionResult:
@@ -125,3 +125,42 @@ def run_vision(image: ImageInput, engine: OcrEngine, options: TesseractOptions) 
     except (OSError, ValueError) as e:
         raise InputError(f"cannot open image {image.path}: {e}") from e
     return read_code(picture, engine, upscale=options.upscale, name=image.path)
+
+
+def _overlap(previous: list[str], page: list[str]) -> int:
+    """How many of `page`'s first lines repeat `previous`'s last lines (screenshots taken with some overlap)."""
+    for size in range(min(len(previous), len(page)), 0, -1):
+        if previous[-size:] == page[:size] and (size >= 2 or len(page[0].strip()) >= 10):
+            return size
+    return 0
+
+
+def merge_pages(pages: list[VisionResult]) -> Code:
+    """One `Code` from several screenshots of one file, in order, lines numbered across them.
+
+    A page with a line-number gutter is placed by its numbers (lines between two pages that no page shows
+    become blank lines; lines shown twice are kept once); a page without one follows the previous page, less
+    any lines it repeats.
+
+    Args:
+        pages: the vision results, first page first (at least one).
+    Returns:
+        The merged code; its first line is the first page's.
+    """
+    first = pages[0].code
+    lines = first.text.split("\n")
+    for page in pages[1:]:
+        page_lines = page.code.text.split("\n")
+        next_number = first.first_line + len(lines)
+        if page.numbered and page.code.first_line >= next_number:
+            lines += [""] * (page.code.first_line - next_number) + page_lines
+        elif page.numbered:
+            lines += page_lines[next_number - page.code.first_line :]
+        else:
+            lines += page_lines[_overlap(lines, page_lines) :]
+    text = "\n".join(lines)
+    weights = [len(p.code.text.split("\n")) for p in pages]
+    confidence = sum(p.code.ocr_confidence * w for p, w in zip(pages, weights, strict=True)) / sum(weights)
+    return Code(
+        text=text, language=detect_language(text), first_line=first.first_line, ocr_confidence=round(confidence, 4)
+    )

@@ -24,6 +24,7 @@ from schemas.report import (
     Code,
     Component,
     Dependency,
+    DocumentInput,
     Evidence,
     Finding,
     ImageInput,
@@ -54,7 +55,7 @@ from schemas.stages import (
 __all__ = [
     "CATEGORIES", "INTENTS", "SCHEMA_VERSION", "SEVERITIES", "SEVERITY_RANK",
     "AnalyzerFusionOptions", "Analysis", "ErnieFusionOptions", "Architecture", "AudioInput", "BackendInfo", "Category", "Code",
-    "Component", "Dependency", "Evidence", "FasterWhisperOptions", "Finding", "FusionOptions", "FusionRequest",
+    "Component", "Dependency", "DocumentInput", "Evidence", "FasterWhisperOptions", "Finding", "FusionOptions", "FusionRequest",
     "FusionResult", "ImageInput", "Inputs", "Instruction", "Intent", "OcrOptions", "OcrPage", "OcrWord",
     "OpenAIWhisperOptions", "Provenance", "ReviewInputs", "ReviewOptions", "ReviewReport", "ReviewRequest",
     "Segment", "Severity", "SpeechOptions", "SpeechResult", "StageError", "Status", "TesseractOptions",

@@ -11,7 +11,7 @@ from typing import Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-SCHEMA_VERSION: Final = "1.0"
+SCHEMA_VERSION: Final = "1.1"
 
 Status = Literal["success", "partial", "failed"]
 Intent = Literal[
@@ -62,9 +62,19 @@ class AudioInput(StrictModel):
     duration_s: float = Field(ge=0, description="Duration in seconds.")
 
 
+class DocumentInput(StrictModel):
+    path: str = Field(description="Path of the context document as given.")
+    sha256: str = Field(description="SHA-256 of the file's bytes, hex.")
+    chars: int = Field(ge=0, description="Characters of text it holds.")
+
+
 class Inputs(StrictModel):
-    image: ImageInput
+    image: ImageInput = Field(description="The (first) screenshot.")
+    more_images: list[ImageInput] = Field(
+        default_factory=list, description="Further screenshots of the same file, numbered on from the first (1.1)."
+    )
     audio: AudioInput | None = None
+    document: DocumentInput | None = Field(default=None, description="A text document given as context (1.1).")
 
 
 class Instruction(StrictModel):
@@ -183,7 +193,7 @@ def evidence_problem(code: Code, evidence: Evidence) -> str | None:
 class ReviewReport(StrictModel):
     """One review of one screenshot and one instruction."""
 
-    schema_version: Literal["1.0"] = SCHEMA_VERSION
+    schema_version: Literal["1.1"] = SCHEMA_VERSION
     id: str = Field(description="Hash of the inputs' content and the options.")
     status: Status
     created_at: datetime

@@ -8,6 +8,7 @@ from schemas.report import (
     Architecture,
     AudioInput,
     Code,
+    DocumentInput,
     Finding,
     ImageInput,
     Instruction,
@@ -21,16 +22,23 @@ class ReviewRequest(StrictModel):
     """What the user asked for: a screenshot and a spoken or typed instruction."""
 
     image: str = Field(description="Path of the code screenshot.")
+    more_images: list[str] = Field(
+        default_factory=list, description="Further screenshots of the same file, in order; lines numbered across them."
+    )
     audio: str | None = Field(default=None, description="Path of the spoken instruction.")
     instruction: str | None = Field(default=None, description="Typed instruction, used when there is no audio.")
+    document: str | None = Field(default=None, description="Path of a text document given as context (UTF-8).")
 
 
 class ReviewInputs(StrictModel):
     """The request's files, checked and fingerprinted by the inputs stage."""
 
     image: ImageInput
+    more_images: list[ImageInput] = Field(default_factory=list)
     audio: AudioInput | None = None
     instruction_text: str | None = None
+    document: DocumentInput | None = None
+    document_text: str | None = Field(default=None, description="The context document's text.")
 
 
 class OcrWord(StrictModel):
@@ -58,6 +66,7 @@ class VisionResult(StrictModel):
 
     code: Code
     notes: list[str] = Field(default_factory=list, description="Non-fatal remarks (gutter found, image inverted, ...).")
+    numbered: bool = Field(default=False, description="Line numbers were read from a line-number gutter.")
 
 
 class SpeechResult(StrictModel):
@@ -83,6 +92,7 @@ class FusionRequest(StrictModel):
     transcript: Transcript | None = None
     code: Code
     analysis: Analysis
+    document: str | None = Field(default=None, description="A context document's text, shown to the model as data.")
 
 
 class FusionResult(StrictModel):

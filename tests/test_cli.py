@@ -89,7 +89,7 @@ def test_image_without_code_writes_a_failed_report_and_exits_1(tmp_path: Path) -
 def test_schema_command_prints_the_committed_schema() -> None:
     result = _run("schema")
     assert result.returncode == 0
-    assert json.loads(result.stdout) == json.loads((REPO / "schemas" / "json" / "review_report-1.0.schema.json").read_text())
+    assert json.loads(result.stdout) == json.loads((REPO / "schemas" / "json" / "review_report-1.1.schema.json").read_text())
 
 
 def test_batch_over_the_samples_meets_the_quality_targets(tmp_path: Path, labels: dict[str, Any]) -> None:

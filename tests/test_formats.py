@@ -98,7 +98,7 @@ def test_html_report_renders_with_every_finding_visible(tmp_path: Path) -> None:
 def test_validate_accepts_a_good_report_and_names_the_problem_in_a_bad_one(tmp_path: Path) -> None:
     good = tmp_path / "good.json"
     good.write_text(render(sample_report(tmp_path / "shot.png"), "json"), encoding="utf-8")
-    assert validate_report_file(good) == "1.0"
+    assert validate_report_file(good) == "1.1"
 
     data = json.loads(good.read_text())
     data["findings"][0]["severity"] = "catastrophic"
@@ -121,6 +121,13 @@ def test_validate_accepts_a_good_report_and_names_the_problem_in_a_bad_one(tmp_p
     with pytest.raises(InvalidReportError, match="unknown report schema version '0.9'"):
         validate_report_file(old)
 
+    data = json.loads(good.read_text())
+    data["schema_version"] = "1.0"
+    del data["inputs"]["more_images"], data["inputs"]["document"]
+    old_report = tmp_path / "v10.json"
+    old_report.write_text(json.dumps(data))
+    assert validate_report_file(old_report) == "1.0", "a 1.0 report still validates against the 1.0 schema"
+
     (tmp_path / "x.json").write_text("{not json")
     with pytest.raises(InputError, match="not a JSON file"):
         validate_report_file(tmp_path / "x.json")
@@ -130,7 +137,7 @@ def test_validate_command_exit_codes(tmp_path: Path) -> None:
     good = tmp_path / "good.json"
     good.write_text(render(sample_report(tmp_path / "shot.png"), "json"), encoding="utf-8")
     bad = tmp_path / "bad.json"
-    bad.write_text(json.dumps({"schema_version": "1.0"}))
+    bad.write_text(json.dumps({"schema_version": "1.1"}))
     ok = subprocess.run([ARCHREVIEW, "validate", str(good)], capture_output=True, text=True)
     assert ok.returncode == 0 and "valid:" in ok.stderr
     mixed = subprocess.run([ARCHREVIEW, "validate", str(good), str(bad)], capture_output=True, text=True)
@@ -144,3 +151,23 @@ def test_doctor_finds_this_machines_tools() -> None:
     assert not missing_lang.ok and "tesseract-ocr-klingon" in missing_lang.fix
     ernie = checks["ERNIE-4.5 weights"]
     assert not ernie.required and (ernie.ok or "huggingface-cli download" in ernie.fix)
+
+
+def test_metrics_are_scraped_over_http(tmp_path: Path) -> None:
+    import socket
+    import urllib.request
+
+    from pipeline.metrics import observe_report, start_metrics_server
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    start_metrics_server(port)
+    report = sample_report(tmp_path / "shot.png")
+    report.provenance.timings_ms.update({"vision": 800.0, "fusion": 5.0})
+    observe_report(report, tokens_per_s=123.0)
+    text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+    assert 'archreview_reviews_total{status="success"}' in text
+    assert 'archreview_stage_seconds_bucket{le="1.0",stage="vision"}' in text
+    assert 'archreview_findings_total{severity="critical"}' in text
+    assert "archreview_fusion_tokens_per_second 123.0" in text

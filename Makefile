@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.archreview-installed
-APT_PACKAGES := tesseract-ocr tesseract-ocr-eng ffmpeg espeak-ng fonts-dejavu-core fonts-liberation chromium
+APT_PACKAGES := tesseract-ocr tesseract-ocr-eng ffmpeg espeak-ng fonts-dejavu-core fonts-liberation chromium postgresql
 # openai-whisper's own requirements, less triton (1 GB of GPU compiler, useless on a CPU machine)
 WHISPER_DEPS := numba tiktoken more-itertools tqdm
 export HF_HUB_OFFLINE := 1

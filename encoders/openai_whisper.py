@@ -178,6 +178,7 @@ class OpenAIWhisperTranscriber:
                 fp16=self._device == "cuda",
                 temperature=0.0,
                 condition_on_previous_text=False,
+                initial_prompt=self.options.initial_prompt,
                 verbose=None,  # None: no progress bar, no printed text
             )
         except Exception as e:

@@ -15,6 +15,7 @@ from PIL import Image, ImageOps
 from encoders.ocr import OcrEngine, OcrError
 from pipeline.errors import InputError, NoCodeFoundError, StageFailedError
 from pipeline.language import detect_language
+from pipeline.ocr_correction import correct_code
 from pipeline.ocr_layout import rebuild_layout
 from schemas import Code, ImageInput, TesseractOptions, VisionResult
 
@@ -94,6 +95,7 @@ def read_code(image: Image.Image, engine: OcrEngine, *, upscale: float = 2.0, na
     if layout is None or layout.code_chars < _MIN_CODE_CHARS or not any(line.strip() for line in layout.lines):
         raise NoCodeFoundError(f"no readable code found in {name}")
     text = "\n".join(layout.lines)
+    text = correct_code(text, detect_language(text))
     code = Code(
         text=text,
         language=detect_language(text),

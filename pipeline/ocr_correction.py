@@ -1,0 +1,628 @@
+"""Post-correction of code read by OCR: fix the character slips tesseract still makes.
+
+The grid rebuild (`pipeline.ocr_layout`) gets layout right; what remains are single
+characters misread inside a line. Code is unlike prose: it is full of structure that
+must balance (quotes, brackets) and of identifiers that recur, so most slips show up
+as an inconsistency with the rest of the same screenshot. Each repair here fires only
+on such evidence and leaves everything else alone:
+
+- JavaScript/TypeScript template literals whose backticks were read as `*`, `°`, `'`,
+  `"` or lost (`fetch(*${API}/items/${id}°, {`);
+- `'=` for `!=`, a doubled quote at a string's start, and a closing `});` read as `3);`;
+- Python dunders broken by a space, a dot or a lost underscore (`_i nit__`, `__name_`);
+- identifier voting: a word read once, never defined, one OCR slip away from an
+  identifier the same code defines or uses twice, or from a keyword or well-known
+  library name of the language, takes that spelling (`monh` -> `month`,
+  `1ru_cache` -> `lru_cache`), never across plural/singular or case-of-first-letter pairs.
+
+Precision matters more than recall: a wrong "fix" of a correct line costs as much as a
+missed fix. `correct_code` never adds or removes lines and never changes indentation.
+"""
+
+from __future__ import annotations
+
+import builtins
+import keyword
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+# --- languages -------------------------------------------------------------------------------------
+
+_HASH_COMMENT = frozenset({"python", "ruby"})
+_BRACE_LANGUAGES = frozenset({"javascript", "typescript", "java", "go", "c", "cpp", "csharp", "rust", "php", "kotlin"})
+_TEMPLATE_LANGUAGES = frozenset({"javascript", "typescript"})
+
+# Words the repairs may spell a slip into (keywords, builtins, common library names) and that are never
+# themselves "fixed". Kept small on purpose: a big target list turns rare user names into false fixes.
+_PYTHON_WORDS = frozenset(keyword.kwlist) | frozenset(name for name in dir(builtins) if not name.startswith("_")) | {
+    "self", "cls", "__init__", "__name__", "__main__", "__file__", "__repr__", "__str__", "__eq__", "__len__",
+    "__enter__", "__exit__", "__call__", "__iter__", "__next__", "__all__", "__post_init__", "__future__",
+    "lru_cache", "functools", "logging", "getLogger", "dataclass", "dataclasses", "field", "default_factory",
+    "typing", "Optional", "Callable", "Iterable", "Iterator", "Sequence", "Mapping", "collections",
+    "defaultdict", "OrderedDict", "namedtuple", "pathlib", "Path", "subprocess", "threading", "asyncio",
+    "datetime", "timedelta", "json", "loads", "dumps", "requests", "raise_for_status", "status_code",
+    "sqlite3", "connect", "execute", "fetchall", "fetchone", "cursor", "commit", "append", "extend", "items",
+    "values", "keys", "strip", "split", "join", "startswith", "endswith", "replace", "lower", "upper",
+    "format", "encode", "decode", "read_text", "write_text", "exists", "environ", "getenv", "staticmethod",
+    "classmethod", "property", "abstractmethod", "contextmanager", "monotonic", "perf_counter", "sleep",
+    "warning", "error", "info", "debug", "exception", "critical", "update", "setdefault", "isinstance",
+}
+_JS_WORDS = frozenset({
+    "async", "await", "break", "case", "catch", "class", "const", "continue", "debugger", "default", "delete",
+    "else", "export", "extends", "false", "finally", "function", "import", "instanceof", "return",
+    "static", "super", "switch", "this", "throw", "true", "typeof", "undefined", "while", "yield", "null",
+    "console", "document", "window", "fetch", "Promise", "JSON", "stringify", "parse", "Object", "Array",
+    "isArray", "filter", "reduce", "forEach", "push", "includes", "length", "join", "split", "slice",
+    "splice", "then", "require", "module", "exports", "innerHTML", "textContent", "querySelector",
+    "querySelectorAll", "getElementById", "addEventListener", "createElement", "appendChild", "setTimeout",
+    "setInterval", "clearTimeout", "Math", "floor", "round", "random", "Date", "toString", "toFixed",
+    "parseInt", "parseFloat", "Error", "TypeError", "Number", "String", "Boolean", "Symbol", "process",
+    "localStorage", "encodeURIComponent", "constructor", "prototype", "headers", "method", "status",
+    "response", "request", "resolve", "reject", "warn", "error", "info", "debug", "entries", "values", "keys",
+    "Authorization", "Content-Type", "application", "router", "express",
+})
+_TS_WORDS = _JS_WORDS | {
+    "interface", "implements", "private", "public", "protected", "readonly", "string", "number", "boolean",
+    "unknown", "never", "void", "Record", "Partial", "Required", "Readonly", "enum", "namespace", "declare",
+    "keyof", "Request", "Response",
+}
+_JAVA_WORDS = frozenset({
+    "abstract", "boolean", "break", "catch", "class", "continue", "default", "double", "else", "extends",
+    "final", "finally", "float", "import", "implements", "instanceof", "interface", "long", "native", "new",
+    "null", "package", "private", "protected", "public", "return", "short", "static", "super", "switch",
+    "synchronized", "this", "throw", "throws", "transient", "true", "false", "void", "volatile", "while",
+    "String", "Integer", "Long", "Double", "Boolean", "Object", "System", "println", "print", "List",
+    "ArrayList", "LinkedList", "Map", "HashMap", "Set", "HashSet", "Optional", "Override", "Exception",
+    "RuntimeException", "IllegalStateException", "IllegalArgumentException", "IOException", "Thread",
+    "sleep", "stream", "filter", "collect", "Collectors", "toList", "equals", "hashCode", "toString",
+    "length", "size", "containsKey", "isEmpty", "valueOf", "parseInt", "StringBuilder", "append", "Math",
+    "Autowired", "Connection", "Statement", "ResultSet", "SQLException", "executeQuery",
+    "getConnection", "InterruptedException", "findFirst", "orElse", "Duration", "Instant",
+})
+_WORDS: dict[str, frozenset[str]] = {
+    "python": _PYTHON_WORDS,
+    "javascript": _JS_WORDS,
+    "typescript": _TS_WORDS,
+    "java": _JAVA_WORDS,
+}
+
+# Python dunders the dunder repair may produce.
+_DUNDERS = frozenset({
+    "init", "name", "main", "file", "repr", "str", "eq", "ne", "lt", "le", "gt", "ge", "hash", "len", "iter",
+    "next", "enter", "exit", "aenter", "aexit", "call", "getitem", "setitem", "delitem", "contains", "new",
+    "del", "all", "doc", "dict", "class", "slots", "post_init", "version", "future", "bool", "add", "getattr",
+    "setattr", "module", "qualname", "annotations", "init_subclass", "class_getitem", "format", "bytes",
+    "author", "package", "spec", "builtins", "await", "reduce", "getstate", "setstate", "sizeof", "missing",
+})
+
+# --- lexing ----------------------------------------------------------------------------------------
+
+_CODE, _SQ, _DQ, _BT, _TSQ, _TDQ, _BLOCK = "code", "'", '"', "`", "'''", '"""', "/*"
+
+
+@dataclass(frozen=True)
+class _Segment:
+    """A run of one line: code, a string, or a comment; `closed` is False for a string left open."""
+
+    kind: str  # code | string | template | comment
+    start: int
+    end: int
+    closed: bool = True
+
+
+def _lex_line(line: str, state: str, language: str) -> tuple[list[_Segment], str]:
+    """Split `line` into code, string and comment runs, starting in lexer `state`; return the end state.
+
+    Single-quoted and double-quoted strings end at the line's end (an open one is marked unclosed);
+    triple-quoted strings, backtick templates and block comments carry over to the next line.
+    """
+    hash_comments = language in _HASH_COMMENT or language == "php"
+    slash_comments = language not in _HASH_COMMENT
+    backticks = language in _TEMPLATE_LANGUAGES or language == "go"
+    triple = language in ("python", "java", "kotlin")
+    segments: list[_Segment] = []
+    i, start, n = 0, 0, len(line)
+
+    def close(kind: str, end: int, closed: bool = True) -> None:
+        if end > start:
+            segments.append(_Segment(kind, start, end, closed))
+
+    while i < n:
+        if state == _CODE:
+            two, three = line[i:i + 2], line[i:i + 3]
+            if (hash_comments and line[i] == "#") or (slash_comments and two == "//"):
+                close("code", i)
+                segments.append(_Segment("comment", i, n))
+                return segments, _CODE
+            if slash_comments and two == "/*":
+                close("code", i)
+                start, state, i = i, _BLOCK, i + 2
+                continue
+            if triple and three in ('"""', "'''"):
+                close("code", i)
+                start, state, i = i, three, i + 3
+                continue
+            if line[i] in "'\"" or (backticks and line[i] == "`"):
+                close("code", i)
+                start, state, i = i, line[i], i + 1
+                continue
+            i += 1
+            continue
+        if state == _BLOCK:
+            end = line.find("*/", i)
+            if end < 0:
+                break
+            i = end + 2
+            close("comment", i)
+            start, state = i, _CODE
+            continue
+        if state in (_TSQ, _TDQ):
+            end = line.find(state, i)
+            if end < 0:
+                break
+            i = end + 3
+            close("string", i)
+            start, state = i, _CODE
+            continue
+        if line[i] == "\\":
+            i += 2
+            continue
+        if line[i] == state:
+            i += 1
+            close("template" if state == _BT else "string", i)
+            start, state = i, _CODE
+            continue
+        i += 1
+    if state == _CODE:
+        close("code", n)
+    elif state in (_SQ, _DQ):
+        close("string", n, closed=False)
+        state = _CODE
+    else:
+        close("template" if state == _BT else ("comment" if state == _BLOCK else "string"), n)
+    return segments, state
+
+
+def _lex(lines: list[str], language: str) -> tuple[list[list[_Segment]], list[str]]:
+    """Segments of every line and the lexer state each line starts in."""
+    state = _CODE
+    all_segments: list[list[_Segment]] = []
+    starts: list[str] = []
+    for line in lines:
+        starts.append(state)
+        segments, state = _lex_line(line, state, language)
+        all_segments.append(segments)
+    return all_segments, starts
+
+
+def _is_clean(line: str, language: str) -> bool:
+    """True when `line`, lexed from code, leaves no string or template open."""
+    segments, end = _lex_line(line, _CODE, language)
+    return end == _CODE and all(s.closed for s in segments)
+
+
+# --- punctuation -----------------------------------------------------------------------------------
+
+# Characters a template literal's backtick is read as.
+_TEMPLATE_DELIMITERS = "`*\u00b0'\""
+# What may come right before a template literal starts, and right after it ends.
+_BEFORE_EXPRESSION = set("([{=:,?+!&|>")
+_AFTER_EXPRESSION = set(")]},;:?+.")
+_EXPRESSION_KEYWORDS = ("return", "await", "yield", "case", "typeof")
+_PLACEHOLDER_RE = re.compile(r"\$\{")
+
+
+def _placeholders(line: str) -> list[tuple[int, int]] | None:
+    """Spans of the `${...}` groups of `line` (braces matched); None when one is not closed."""
+    spans: list[tuple[int, int]] = []
+    for match in _PLACEHOLDER_RE.finditer(line):
+        if spans and match.start() < spans[-1][1]:
+            continue
+        depth, j = 0, match.start() + 1
+        while j < len(line):
+            depth += {"{": 1, "}": -1}.get(line[j], 0)
+            if depth == 0:
+                break
+            j += 1
+        if depth != 0:
+            return None
+        spans.append((match.start(), j + 1))
+    return spans
+
+
+def _opens_expression(line: str, j: int) -> bool:
+    """True when an expression may start at `j` (what precedes it is an operator, bracket or keyword)."""
+    before = line[:j].rstrip()
+    if not before:
+        return True
+    return before[-1] in _BEFORE_EXPRESSION or before.endswith(_EXPRESSION_KEYWORDS)
+
+
+def _closes_expression(line: str, j: int) -> bool:
+    """True when an expression may end right after `j`."""
+    after = line[j + 1:].lstrip()
+    return not after or after[0] in _AFTER_EXPRESSION
+
+
+def _needs_template_repair(line: str, segments: list[_Segment], spans: list[tuple[int, int]]) -> bool:
+    """True when some `${` of `line` is outside a template literal and the quotes show damage."""
+    for start, _end in spans:
+        holder = next((s for s in segments if s.start <= start < s.end), None)
+        if holder is None or holder.kind == "code" or (holder.kind == "string" and not holder.closed):
+            return True
+    return False
+
+
+def _template_open(line: str, first: int) -> int | None:
+    """Index of the character that opened the template literal holding `line[first]`, if one is there."""
+    for j in range(first - 1, -1, -1):
+        if line[j] in _TEMPLATE_DELIMITERS and _opens_expression(line, j):
+            return j
+    return None
+
+
+def _template_close(line: str, last: int) -> int | None:
+    """Index of the character that closed the template literal ending after `line[last - 1]`, if any."""
+    for j in range(last, len(line)):
+        if line[j] in _TEMPLATE_DELIMITERS and _closes_expression(line, j):
+            return j
+        if line[j] == ";":
+            return None
+    return None
+
+
+def _insert_open(line: str, first: int) -> str | None:
+    """Put the lost opening backtick before the literal text ending at `first`: after the call's `(`."""
+    paren = line.rfind("(", 0, first)
+    if paren < 0 or any(c in line[paren + 1:first] for c in "()=,"):
+        return None
+    if paren > 0 and line[paren - 1] == " " and paren > 1 and (line[paren - 2].isalnum() or line[paren - 2] == "_"):
+        # The `(` slid one cell right into the backtick's place: `warn (update` for `warn(`update`.
+        return line[:paren - 1] + "(`" + line[paren + 1:]
+    if line[paren + 1:paren + 2] == " ":
+        return line[:paren + 1] + "`" + line[paren + 2:]
+    return line[:paren + 1] + "`" + line[paren + 1:]
+
+
+def _insert_close(line: str, last: int) -> str | None:
+    """Put the lost closing backtick after the literal text starting at `last`: before `)`, `;` or `,`."""
+    match = re.compile(r"[);,\]]").search(line, last)
+    stop = match.start() if match else len(line.rstrip())
+    if stop - 1 >= last and line[stop - 1] == " " and stop >= 2 and line[stop - 2] != " ":
+        # The backtick was read as a blank cell: `${x} );` for `${x}`);`.
+        return line[:stop - 1] + "`" + line[stop:]
+    return line[:stop] + "`" + line[stop:]
+
+
+def _repair_template_line(line: str, language: str) -> str:
+    """Rebuild the backticks of the one template literal on `line`, if its quotes show they were misread."""
+    spans = _placeholders(line)
+    if not spans:
+        return line
+    segments, _ = _lex_line(line, _CODE, language)
+    if not _needs_template_repair(line, segments, spans):
+        return line
+    first, last = spans[0][0], spans[-1][1]
+    # Literal text between the placeholders holds no delimiter: otherwise it is two literals, or prose.
+    between = "".join(line[a:b] for (_, a), (b, _) in zip(spans, spans[1:], strict=False))
+    if any(c in _TEMPLATE_DELIMITERS for c in between):
+        return line
+    opening, closing = _template_open(line, first), _template_close(line, last)
+    if opening is None and closing is None:
+        return line
+    repaired: str | None = line
+    if closing is not None:
+        repaired = line[:closing] + "`" + line[closing + 1:]
+    elif repaired is not None:
+        repaired = _insert_close(repaired, last)
+    if repaired is not None and opening is not None:
+        repaired = repaired[:opening] + "`" + repaired[opening + 1:]
+    elif repaired is not None:
+        repaired = _insert_open(repaired, first)
+    if repaired is None or not _is_clean(repaired, language):
+        return line
+    new_segments, _ = _lex_line(repaired, _CODE, language)
+    new_spans = _placeholders(repaired) or []
+    inside = all(any(s.kind == "template" and s.start < a < s.end for s in new_segments) for a, _ in new_spans)
+    return repaired if inside else line
+
+
+_NOT_EQUAL_RE = re.compile(r"(?<=[\w)\] ]) '=(?= )")
+_DOUBLED_QUOTE_RE = re.compile(r"(?<=[\s(=,:\[])(''|\"\")(?=[A-Za-z0-9_])")
+
+
+def _repair_quote_slips(line: str, language: str) -> str:
+    """`a '= b` -> `a != b`, `= ''tk_live'` -> `= 'tk_live'`, where the line's quotes otherwise do not close."""
+    if _is_clean(line, language):
+        return line
+    for pattern, replacement in ((_NOT_EQUAL_RE, " !="), (_DOUBLED_QUOTE_RE, None)):
+        for match in pattern.finditer(line):
+            fixed = line[:match.start()] + (replacement or match.group(1)[0]) + line[match.end():]
+            if _is_clean(fixed, language):
+                return fixed
+    return line
+
+
+_CLOSER_SLIP_RE = re.compile(r"^(\s*)3(\)?)(;?,?)$")
+_BRACKET_PAIRS = {")": "(", "]": "[", "}": "{"}
+
+
+def _repair_closers(lines: list[str], language: str) -> list[str]:
+    """A line `3);` (or `3)`, `3;`, `3`) that must close an open `({` or `{` becomes `});` (`})`, `};`, `}`).
+
+    Fires only when the bracket opened last is a `{` (after a `(` for `3)`) and the line's indentation
+    equals that of the line that opened it, as editors and formatters indent closers.
+    """
+    out = list(lines)
+    segments, _ = _lex(lines, language)
+    stack: list[tuple[str, int]] = []  # (bracket, line index)
+    for index, line in enumerate(lines):
+        match = _CLOSER_SLIP_RE.match(line)
+        if match and stack and stack[-1][0] == "{":
+            opener_indent = len(lines[stack[-1][1]]) - len(lines[stack[-1][1]].lstrip())
+            paren_ok = not match.group(2) or (len(stack) >= 2 and stack[-2][0] == "(")
+            if paren_ok and len(match.group(1)) == opener_indent:
+                out[index] = match.group(1) + "}" + match.group(2) + match.group(3)
+                line = out[index]
+                segments[index] = [_Segment("code", 0, len(line))]
+        for segment in segments[index]:
+            if segment.kind != "code":
+                continue
+            for char in line[segment.start:segment.end]:
+                if char in "([{":
+                    stack.append((char, index))
+                elif char in _BRACKET_PAIRS and stack and stack[-1][0] == _BRACKET_PAIRS[char]:
+                    stack.pop()
+    return out
+
+
+_DUNDER_RE = re.compile(r"(?<![\w.])(_[_. ]{0,2}|\._)([a-z]+(?: [a-z]+)?)( ?_[_ ]?_?)(?![\w])")
+
+
+def _repair_dunders(line: str) -> str:
+    """Python dunders broken by a space, a dot or a lost underscore: `_i nit__`, `__name_ )`, `_ init _`."""
+    for match in reversed(list(_DUNDER_RE.finditer(line))):
+        prefix, body, suffix = match.groups()
+        name, text = body.replace(" ", ""), match.group(0).rstrip()
+        if name not in _DUNDERS or text == f"__{name}__":
+            continue
+        damaged = " " in text or "." in prefix or prefix.count("_") != suffix.count("_")
+        if damaged and text != f"_{name}_":  # `_name_` (an Enum's sunder) is no damage
+            line = _replace(line, match.start(), text, f"__{name}__")
+    return line
+
+
+# --- identifier voting -----------------------------------------------------------------------------
+
+_WORD_RE = re.compile(r"[A-Za-z0-9_$]*[A-Za-z_$][A-Za-z0-9_$]*")
+# Glyph groups tesseract confuses in monospace code fonts.
+_CONFUSABLE = [set("1lI|i!"), set("0Oo"), set("5S"), set("8B"), set("2Z")]
+_MULTI_CONFUSIONS = (("rn", "m"), ("m", "rn"), ("cl", "d"), ("vv", "w"), ("ri", "n"))
+# Narrow glyphs OCR drops or invents inside a word.
+_THIN = set("tril1fjI_")
+_MIN_LENGTH = 4
+_DEFINING_WORDS = (
+    "def", "class", "function", "const", "let", "var", "import", "from", "as", "interface", "type", "enum",
+    "struct", "fn", "func", "val", "package", "for", "new", "extends", "implements", "throws", "catch",
+)
+_SIGNATURE_RE = re.compile(r"\b(?:def|function)\s*\w*\s*\(([^)]*)\)|\(([^()]*)\)\s*=>|(\w+)\s*=>")
+
+
+def _confusable(a: str, b: str) -> bool:
+    """True when glyphs `a` and `b` look alike in monospace code fonts (`l`/`1`/`I`, `O`/`0`, ...)."""
+    return any(a in group and b in group for group in _CONFUSABLE)
+
+
+def _one_ocr_slip(read: str, target: str) -> bool:
+    """True when `read` is `target` with one OCR slip: a confusable glyph, a lost or an extra narrow
+    character inside the word, or the case of one letter other than the first."""
+    if read == target:
+        return False
+    if len(read) == len(target):
+        diffs = [i for i in range(len(read)) if read[i] != target[i]]
+        if len(diffs) != 1:
+            return any(
+                read.replace(a, b, 1) == target for a, b in _MULTI_CONFUSIONS if a in read
+            )
+        i = diffs[0]
+        x, y = read[i], target[i]
+        if x.lower() == y.lower():
+            return i > 0 and target[:i].strip("_") != ""
+        return _confusable(x, y)
+    if abs(len(read) - len(target)) == 1:
+        if any(read.replace(a, b, 1) == target for a, b in _MULTI_CONFUSIONS if a in read):
+            return True
+        lost = len(target) > len(read)
+        longer, shorter = (target, read) if lost else (read, target)
+        for i in range(1, len(longer) - 1):
+            if longer[:i] + longer[i + 1:] == shorter:
+                char = longer[i]
+                # A lost letter must be narrow; an invented one narrow or a neighbour's double; never an `s`
+                # (plurals inside compound names: `itemsCount`/`itemCount`).
+                if char in "sS":
+                    return False
+                if lost:
+                    return char in _THIN
+                return char in _THIN or char in (longer[i - 1], longer[i + 1])
+    return False
+
+
+def _is_plural_pair(a: str, b: str) -> bool:
+    """True for singular/plural pairs (`item`/`items`, `entry`/`entries`): both are meant, never a slip."""
+    short, long_ = sorted((a.lower(), b.lower()), key=len)
+    return long_ in (short + "s", short + "es") or (short.endswith("y") and long_ == short[:-1] + "ies")
+
+
+@dataclass(frozen=True)
+class _Word:
+    text: str
+    line: int
+    start: int
+    attribute: bool  # comes after a `.`
+
+
+def _code_words(lines: list[str], segments: list[list[_Segment]]) -> list[_Word]:
+    """Every word outside strings and comments, with where it is and whether it is an attribute."""
+    words: list[_Word] = []
+    for index, line in enumerate(lines):
+        for segment in segments[index]:
+            if segment.kind != "code":
+                continue
+            for match in _WORD_RE.finditer(line, segment.start, segment.end):
+                before = line[:match.start()].rstrip()
+                words.append(_Word(match.group(0), index, match.start(), before.endswith(".")))
+    return words
+
+
+def _is_definition(code: str, start: int, end: int) -> bool:
+    """True when the word at `code[start:end]` is being defined: assigned (or a keyword argument), a typed
+    parameter, declared after a keyword or a type (`const x`, `String x`, `List<T> x`), or imported."""
+    before, after = code[:start].rstrip(), code[end:].lstrip()
+    if after.startswith("=") and not after.startswith("=="):
+        return True
+    if after.startswith(":") and "(" in before:
+        return True
+    previous = re.search(r"([\w$]+)\s*$", before)
+    if previous and (previous.group(1) in _DEFINING_WORDS or previous.group(1)[:1].isupper()):
+        return True
+    if re.search(r"[\w>]>$|\[\]$", before) is not None:  # after a generic or array type: `List<T> x`
+        return True
+    return before.endswith(",") and re.match(r"^\s*(import|from)\b", code) is not None
+
+
+def _defined_names(lines: list[str], segments: list[list[_Segment]]) -> set[str]:
+    """Names the code defines: assigned, declared, imported, bound by a loop, or a parameter."""
+    defined: set[str] = set()
+    for index, line in enumerate(lines):
+        # Strings and comments blanked out, so that only code can define a name.
+        code = "".join(
+            line[s.start:s.end] if s.kind == "code" else " " * (s.end - s.start) for s in segments[index]
+        )
+        defined.update(m.group(0) for m in _WORD_RE.finditer(code) if _is_definition(code, m.start(), m.end()))
+        for match in _SIGNATURE_RE.finditer(code):
+            params = match.group(1) or match.group(2) or match.group(3) or ""
+            defined.update(_WORD_RE.findall(params))
+    return defined
+
+
+def _best_target(word: _Word, references: dict[str, bool], vocabulary: frozenset[str]) -> str | None:
+    """The one spelling `word` is a slip of, or None (no candidate, or more than one)."""
+    targets = {
+        target
+        for target, attribute in references.items()
+        if len(target) >= _MIN_LENGTH or target.lower() == word.text.lower()
+        if attribute == word.attribute and _one_ocr_slip(word.text, target) and not _is_plural_pair(word.text, target)
+    }
+    targets |= {
+        t for t in vocabulary
+        if len(t) >= _MIN_LENGTH and _one_ocr_slip(word.text, t) and not _is_plural_pair(word.text, t)
+    }
+    return targets.pop() if len(targets) == 1 else None
+
+
+_SPURIOUS_SPACE_RE = re.compile(r"(?<=[^\s(\[{]) (?=[);,\]:])|(?<=,) (?=[)\]])")
+
+
+def _replace(line: str, start: int, old: str, new: str) -> str:
+    """Replace `old` at `start` by `new`; when `new` is longer, take back the blank cells its lost letters
+    left further on (`customes) ;` -> `customers);`)."""
+    fixed = line[:start] + new + line[start + len(old):]
+    for _ in range(len(new) - len(old)):
+        match = _SPURIOUS_SPACE_RE.search(fixed, start + len(new))
+        if match is None:
+            break
+        fixed = fixed[:match.start()] + fixed[match.end():]
+    return fixed
+
+
+def _vote_identifiers(lines: list[str], language: str) -> list[str]:
+    """Respell words read once that are one OCR slip from an identifier of this code or of the language."""
+    segments, _ = _lex(lines, language)
+    words = _code_words(lines, segments)
+    counts = Counter(w.text for w in words)
+    defined = _defined_names(lines, segments)
+    vocabulary = _WORDS.get(language, frozenset())
+    references: dict[str, bool] = {}
+    for w in words:
+        if counts[w.text] >= 2 or w.text in defined:
+            references.setdefault(w.text, w.attribute)
+    out = list(lines)
+    # Right to left within a line, so earlier offsets stay valid.
+    for w in sorted(words, key=lambda w: (w.line, -w.start)):
+        if counts[w.text] != 1 or w.text in defined or w.text in vocabulary or keyword.iskeyword(w.text):
+            continue
+        short_case_slip = len(w.text) >= 3 and w.text[-1].isupper() and w.text[:-1].islower()
+        if len(w.text) < _MIN_LENGTH and not short_case_slip:
+            continue
+        target = _best_target(w, references, vocabulary)
+        if target is None or (len(w.text) < _MIN_LENGTH and target.lower() != w.text.lower()):
+            continue
+        out[w.line] = _replace(out[w.line], w.start, w.text, target)
+    return _merge_split_words(out, language, references, vocabulary)
+
+
+_SPLIT_RE = re.compile(r"(?<![\w$])([A-Za-z_][\w]*) ([A-Za-z_][\w]*)(?![\w$])")
+
+
+def _merge_split_words(lines: list[str], language: str, references: dict[str, bool],
+                       vocabulary: frozenset[str]) -> list[str]:
+    """`rais efor_status` -> `raise_for_status`: two words a blank apart that, as one word of the same
+    width with one OCR slip, spell a known name (a lost `_` shifted a letter into the blank)."""
+    known = set(references) | set(vocabulary)
+    out = list(lines)
+    segments, _ = _lex(lines, language)
+    for index, line in enumerate(lines):
+        for segment in segments[index]:
+            if segment.kind != "code":
+                continue
+            for match in _SPLIT_RE.finditer(line, segment.start, segment.end):
+                a, b = match.groups()
+                if {a, b} & known or keyword.iskeyword(a) or keyword.iskeyword(b):
+                    continue
+                width = len(a) + 1 + len(b)
+                targets = {t for t in known if len(t) == width and _one_ocr_slip(a + b, t)}
+                if len(targets) == 1:
+                    target = targets.pop()
+                    out[index] = out[index][:match.start()] + target + out[index][match.end():]
+    return out
+
+
+# --- entry point -----------------------------------------------------------------------------------
+
+
+def _keep_indentation(original: list[str], corrected: list[str]) -> list[str]:
+    """Each corrected line, unless a repair touched its indentation (then the original line)."""
+    kept = []
+    for old, new in zip(original, corrected, strict=True):
+        same_indent = old[: len(old) - len(old.lstrip())] == new[: len(new) - len(new.lstrip())]
+        kept.append(new if same_indent and (new.strip() or not old.strip()) else old)
+    return kept
+
+
+def correct_code(text: str, language: str) -> str:
+    """Fix the character slips OCR makes on code, where the rest of the code shows them.
+
+    Args:
+        text: code as read by OCR, lines joined with newlines.
+        language: its language, as `pipeline.language.detect_language` names it ("unknown" is left alone).
+    Returns:
+        The text with the slips repaired: the same number of lines, each with the same indentation.
+    """
+    if language not in _WORDS and language not in _BRACE_LANGUAGES:
+        return text
+    lines = text.split("\n")
+    corrected = list(lines)
+    if language in _TEMPLATE_LANGUAGES:
+        state = _CODE  # a line that starts inside a multi-line template literal is left alone
+        for index, line in enumerate(corrected):
+            if state == _CODE:
+                corrected[index] = _repair_template_line(line, language)
+            _, state = _lex_line(corrected[index], state, language)
+    corrected = [_repair_quote_slips(line, language) for line in corrected]
+    if language == "python":
+        corrected = [_repair_dunders(line) for line in corrected]
+    if language in _BRACE_LANGUAGES:
+        corrected = _repair_closers(corrected, language)
+    corrected = _vote_identifiers(corrected, language)
+    return "\n".join(_keep_indentation(lines, corrected))

@@ -1,0 +1,299 @@
+"""OCR post-correction: real tesseract slips get fixed, correct code is never touched."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pipeline.language import detect_language
+from pipeline.ocr_correction import correct_code
+
+REPO = Path(__file__).resolve().parents[1]
+_MARKER_RE = re.compile(r"\s*(?:#|//)\s*@flaw\s+[a-z-]+\s*$")
+_LANGUAGE_OF = {".py": "python", ".js": "javascript", ".ts": "typescript", ".java": "java"}
+
+
+def _fix_line(line: str, context: list[str], language: str) -> str:
+    """`line` corrected within `context` (the other lines of the same screenshot)."""
+    return correct_code("\n".join([*context, line]), language).split("\n")[-1]
+
+
+# (context lines, OCR line, true line, language): slips read by tesseract on the rendered samples.
+JS_CONTEXT = ["async function getItem(id) {", "  const API_BASE = 'x';", "  const API_TOKEN = 'y';"]
+SLIPS = [
+    (JS_CONTEXT, "  const response = await fetch(*${API_BASE}/items/${id}°, {",
+     "  const response = await fetch(`${API_BASE}/items/${id}`, {", "javascript"),
+    (JS_CONTEXT, '    headers: { Authorization: "Bearer ${API_TOKEN}* },',
+     "    headers: { Authorization: `Bearer ${API_TOKEN}` },", "javascript"),
+    (JS_CONTEXT, "    throw new Error(*item ${id}: HTTP ${response.status} );",
+     "    throw new Error(`item ${id}: HTTP ${response.status}`);", "javascript"),
+    (JS_CONTEXT, "      console.warn (update ${id} failed, retrying', err);",
+     "      console.warn(`update ${id} failed, retrying`, err);", "javascript"),
+    (JS_CONTEXT, "  container.innerHTML = '<table>${rows}</table> ;",
+     "  container.innerHTML = `<table>${rows}</table>`;", "javascript"),
+    (JS_CONTEXT, "    rows += °<tr><td>${order.id}</td><td>${order.total}</td></tr>°;",
+     "    rows += `<tr><td>${order.id}</td><td>${order.total}</td></tr>`;", "javascript"),
+    (["router.get('/users/:id', async (req: Request, res: Response) => {"],
+     '  const sql = "SELECT * FROM users WHERE id = ${req.params.id} ;',
+     "  const sql = `SELECT * FROM users WHERE id = ${req.params.id}`;", "typescript"),
+    (["  private key(id: string): string {"], "    return *${this.prefix}:${id}*;",
+     "    return `${this.prefix}:${id}`;", "typescript"),
+    (["router.get('/users/:id', async (req: Request, res: Response) => {", "  const sql = `x`;",
+      "  const result = await pool.query(sqL);", "  res.json(result.rows[0]);"], "3);", "});", "typescript"),
+    (["import logging"], "log = logging.getLogger(__name_ )", "log = logging.getLogger(__name__)", "python"),
+    (["class OrderService:"], "    def _i nit__(self, db_path: str) -> None:",
+     "    def __init__(self, db_path: str) -> None:", "python"),
+    (["class CatalogueCache:"], "    def _ init _(self, store) -> None:", "    def __init__(self, store) -> None:",
+     "python"),
+    (["import os"], 'if _.name__ == "__main__":', 'if __name__ == "__main__":', "python"),
+    (["import os"], 'if _ name _ == "_m ain_" :', 'if __name__ == "__main__":', "python"),
+    (["import functools", "class Cache:"], "    @functools.1ru_cache(maxsize=256)",
+     "    @functools.lru_cache(maxsize=256)", "python"),
+    (["class ReportManager:", "    def monthly_rows(self, month: str) -> list[tuple]:"],
+     '        cursor.execute("SELECT * FROM sales WHERE month = ?", (monh, ))',
+     '        cursor.execute("SELECT * FROM sales WHERE month = ?", (month,))', "python"),
+    (["export async function refresh(container) {", "  const customers = await loadCustomers();",
+      "  if (customers.length === 0) {", "  }"],
+     "    return vipCustomers(orders, customes) ;", "    return vipCustomers(orders, customers);", "javascript"),
+    (["import requests", "def fetch(url: str) -> dict:", "    response = requests.get(url)"],
+     "    response.rais efor_status()", "    response.raise_for_status()", "python"),
+    (["public class InventoryService {", "    public int pairs(String a, String b) {"],
+     "        if (a '= b && a.equals(b)) return 1;", "        if (a != b && a.equals(b)) return 1;", "java"),
+    (["// client"], "const API_TOKEN = ''tk_live_9f8a7b6c';", "const API_TOKEN = 'tk_live_9f8a7b6c';", "javascript"),
+]
+
+
+@pytest.mark.parametrize(("context", "read", "truth", "language"), SLIPS, ids=[s[2].strip()[:40] for s in SLIPS])
+def test_real_ocr_slips_are_fixed(context: list[str], read: str, truth: str, language: str) -> None:
+    assert _fix_line(read, context, language) == truth
+
+
+def test_fixes_hold_in_a_whole_screenshot() -> None:
+    read = "\n".join([
+        "const API_BASE = 'http://10.0.4.12:8080/inventory';",
+        "",
+        "async function getItem(id) {",
+        "  const response = await fetch(*${API_BASE}/items/${id}°, {",
+        "    headers: { Authorization: 'Bearer token' },",
+        "  3);",
+        "  return response.json();",
+        "}",
+    ])
+    fixed = correct_code(read, "javascript").split("\n")
+    assert fixed[3] == "  const response = await fetch(`${API_BASE}/items/${id}`, {"
+    assert fixed[5] == "  });"
+
+
+# --- precision guard: correct code comes out unchanged ---------------------------------------------
+
+GUARD_SNIPPETS = {
+    "python": '''
+import os
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class Color(Enum):
+    RED = 1
+
+    def label(self) -> str:
+        return self._name_.lower() + str(self._value_)
+
+
+@dataclass
+class Basket:
+    item: str
+    items: list[str] = field(default_factory=list)
+    user: str = ""
+    users: list[str] = field(default_factory=list)
+
+    def __init__(self, item1: str, item2: str) -> None:
+        self.item1 = item1
+        self.item2 = item2
+        self._client = None
+        self.client = "x"
+
+    def __repr__(self) -> str:
+        return f"Basket({self.item1!r}, {self.item2!r})"
+
+    def total(self, prices: dict[str, float]) -> float:
+        price = sum(prices.values())
+        start, stat = 0, os.stat(".")
+        width, widths = 3, [3, 4]
+        count, cont = 1, 2
+        return price + start + stat.st_size + width + sum(widths) + count + cont
+
+
+def load(path: str, data: bytes, date: str) -> str:
+    template = '${name} is literal here'
+    return template + path + date + data.decode()
+
+
+if __name__ == "__main__":
+    print(load("a", b"b", "c"))
+''',
+    "javascript": '''
+// Intentionally similar names, template literals and literal `${` in plain strings.
+const item = { id: 1 };
+const items = [item];
+const user = 'ann';
+const users = [user];
+const item1 = 1;
+const item2 = 2;
+const raw = '${not a template}';
+const other = "${neither}";
+const html = `
+  <div>${user}</div>
+  <span>${items.length}</span>
+`;
+
+async function loadUsers(ids, onDone) {
+  const response = await fetch(`/api/users/${ids.join(',')}`, {
+    headers: { Authorization: `Bearer ${user}` },
+  });
+  if (!response.ok) {
+    throw new Error(`users ${ids}: HTTP ${response.status}`);
+  }
+  const total = item1 * item2 * 3;
+  return onDone(users.filter((u) => u !== user), total, raw + other + html);
+}
+
+module.exports = { loadUsers };
+''',
+    "typescript": '''
+import { Request, Response } from 'express';
+
+interface User {
+  id: string;
+  name: string;
+}
+
+export class UserStore {
+  private readonly users: User[] = [];
+  private readonly prefix: string = 'user';
+
+  public key(user: User): string {
+    return `${this.prefix}:${user.id}`;
+  }
+
+  public async find(req: Request, res: Response): Promise<void> {
+    const user = this.users.find((u) => u.id === req.params.id);
+    const note = 'price: ${amount}';
+    res.json({ user, note, count: this.users.length });
+  }
+}
+''',
+    "java": '''
+package com.example;
+
+import java.util.ArrayList;
+import java.util.List;
+
+public class Inventory {
+    private final List<String> items = new ArrayList<>();
+    private String item;
+    private int count;
+    private int cont;
+
+    public Inventory(String item) {
+        this.item = item;
+    }
+
+    public static String describe(String user, List<String> users) {
+        String template = "${user} stays literal";
+        return template + user + users.size();
+    }
+
+    public boolean differs(String a, String b) {
+        return a != b && !a.equals(b);
+    }
+
+    public void add(String item1, String item2) {
+        items.add(item1);
+        items.add(item2);
+        count++;
+        cont--;
+    }
+}
+''',
+}
+
+
+def _guard_corpus() -> list[tuple[str, str, str]]:
+    """(name, language, correct code): the sample sources (markers stripped) and the snippets above."""
+    corpus = []
+    for path in sorted((REPO / "samples" / "src").iterdir()):
+        lines = [_MARKER_RE.sub("", line) for line in path.read_text(encoding="utf-8").rstrip("\n").split("\n")]
+        corpus.append((path.name, _LANGUAGE_OF[path.suffix], "\n".join(lines)))
+    corpus += [(f"snippet.{lang}", lang, code.strip("\n")) for lang, code in GUARD_SNIPPETS.items()]
+    return corpus
+
+
+GUARD = _guard_corpus()
+
+
+@pytest.mark.parametrize(("name", "language", "code"), GUARD, ids=[g[0] for g in GUARD])
+def test_correct_code_is_left_unchanged(name: str, language: str, code: str) -> None:
+    corrected = correct_code(code, language)
+    changed = [(a, b) for a, b in zip(code.split("\n"), corrected.split("\n"), strict=True) if a != b]
+    assert changed == []
+
+
+@pytest.mark.parametrize(("name", "language", "code"), GUARD, ids=[g[0] for g in GUARD])
+def test_correct_code_is_unchanged_with_the_detected_language(name: str, language: str, code: str) -> None:
+    assert correct_code(code, detect_language(code)) == code
+
+
+def test_unknown_language_is_left_alone() -> None:
+    assert correct_code("x = 1\nfoo(*${a}°)", "unknown") == "x = 1\nfoo(*${a}°)"
+
+
+# --- properties ------------------------------------------------------------------------------------
+
+_CODE_CHARS = st.sampled_from(list("abcdefghilmnorstuyABCIO01358_$ {}()[];:,.'\"`*°=!<>+-/#\\\t") + ["__", "${"])
+_LINES = st.lists(st.lists(_CODE_CHARS, max_size=40).map("".join), max_size=12)
+
+
+def _indent(line: str) -> str:
+    return line[: len(line) - len(line.lstrip())]
+
+
+@settings(max_examples=300, deadline=None)
+@given(lines=_LINES, language=st.sampled_from(["python", "javascript", "typescript", "java", "go", "unknown"]))
+def test_lines_and_indentation_are_kept(lines: list[str], language: str) -> None:
+    text = "\n".join(lines)
+    corrected = correct_code(text, language)
+    out = corrected.split("\n")
+    assert len(out) == len(text.split("\n"))
+    assert [_indent(line) for line in out] == [_indent(line) for line in text.split("\n")]
+
+
+# --- through the vision stage, real tesseract ------------------------------------------------------
+
+
+@pytest.mark.skipif(shutil.which("tesseract") is None, reason="needs Debian tesseract-ocr")
+def test_correction_after_read_code_raises_line_accuracy_on_a_real_screenshot() -> None:
+    from PIL import Image
+
+    from encoders.tesseract import TesseractOcr
+    from pipeline.evaluation import line_accuracy
+    from pipeline.vision import read_code
+    from schemas import TesseractOptions
+
+    case = next(c for c in json.loads((REPO / "samples" / "labels.json").read_text())["cases"]
+                if c["name"] == "api_client")
+    with Image.open(REPO / "samples" / case["image"]) as image:
+        code = read_code(image, TesseractOcr(TesseractOptions())).code
+    corrected = correct_code(code.text, code.language)
+    truth_lines = set(case["code"].split("\n"))
+    broken = [b for a, b in zip(code.text.split("\n"), corrected.split("\n"), strict=True)
+              if a != b and a in truth_lines]
+    assert broken == []
+    assert line_accuracy(case["code"], corrected) > line_accuracy(case["code"], code.text)
+    assert "  const response = await fetch(`${API_BASE}/items/${id}`, {" in corrected.split("\n")

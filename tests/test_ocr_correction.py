@@ -278,22 +278,29 @@ def test_lines_and_indentation_are_kept(lines: list[str], language: str) -> None
 
 
 @pytest.mark.skipif(shutil.which("tesseract") is None, reason="needs Debian tesseract-ocr")
-def test_correction_after_read_code_raises_line_accuracy_on_a_real_screenshot() -> None:
+def test_correction_raises_line_accuracy_on_a_real_screenshot() -> None:
     from PIL import Image
 
     from encoders.tesseract import TesseractOcr
     from pipeline.evaluation import line_accuracy
-    from pipeline.vision import read_code
+    from pipeline.language import detect_language
+    from pipeline.ocr_layout import rebuild_layout
+    from pipeline.vision import prepare_image, read_code
     from schemas import TesseractOptions
 
     case = next(c for c in json.loads((REPO / "samples" / "labels.json").read_text())["cases"]
                 if c["name"] == "api_client")
+    engine = TesseractOcr(TesseractOptions())
     with Image.open(REPO / "samples" / case["image"]) as image:
-        code = read_code(image, TesseractOcr(TesseractOptions())).code
-    corrected = correct_code(code.text, code.language)
+        layout = rebuild_layout(engine.recognize(prepare_image(image)[0]))
+        read = read_code(image, engine).code.text
+    assert layout is not None
+    raw = "\n".join(layout.lines)
+    corrected = correct_code(raw, detect_language(raw))
+    assert corrected == read, "read_code applies the correction"
     truth_lines = set(case["code"].split("\n"))
-    broken = [b for a, b in zip(code.text.split("\n"), corrected.split("\n"), strict=True)
+    broken = [b for a, b in zip(raw.split("\n"), corrected.split("\n"), strict=True)
               if a != b and a in truth_lines]
     assert broken == []
-    assert line_accuracy(case["code"], corrected) > line_accuracy(case["code"], code.text)
+    assert line_accuracy(case["code"], corrected) > line_accuracy(case["code"], raw)
     assert "  const response = await fetch(`${API_BASE}/items/${id}`, {" in corrected.split("\n")

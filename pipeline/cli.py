@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import sys
+import tempfile
 import threading
 import traceback
 from collections.abc import Callable
@@ -329,6 +330,10 @@ def serve_command(
     debug: DebugOpt = False,
 ) -> None:
     """Start (or connect to) a Prefect server and serve the review and batch-review deployments until Ctrl-C."""
+    if metrics_port is not None:
+        # Flow runs happen in child processes: they report through this folder. prometheus_client reads the
+        # variable when it is first imported, so it is set before anything imports it.
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="archreview-metrics-")
     from flows.deploy import serve
 
     def run() -> None:
@@ -336,9 +341,9 @@ def serve_command(
         if cron and watch_dir is None:
             raise InputError("--cron needs --watch-dir (the folder the scheduled batch reviews)")
         if metrics_port is not None:
-            from pipeline.metrics import default_multiprocess_dir, start_metrics_server
+            from pipeline.metrics import start_metrics_server
 
-            start_metrics_server(metrics_port, multiprocess_dir=default_multiprocess_dir())
+            start_metrics_server(metrics_port)
             err.print(f"metrics on http://127.0.0.1:{metrics_port}/metrics", highlight=False)
         serve(host, port, cron=cron, watch_dir=watch_dir, out=out, options=options, fmt=fmt.value,
               database_url=database_url)

@@ -1,20 +1,19 @@
 """Prometheus metrics: stage latency, reviews by status, fusion tokens/s, GPU memory.
 
 Every review records itself (`observe_report`); `start_metrics_server` exposes the numbers over HTTP.
-Flow runs that Prefect starts in child processes are counted too: set PROMETHEUS_MULTIPROC_DIR
-(`start_metrics_server` does it when asked to) before they start.
+Flow runs that Prefect starts in child processes are counted too when PROMETHEUS_MULTIPROC_DIR is set
+before prometheus_client is first imported (`archreview serve --metrics-port` does it).
 """
 
 from __future__ import annotations
 
 import os
-import tempfile
-from pathlib import Path
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
-from prometheus_client import multiprocess
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, multiprocess, start_http_server
 
-from schemas import ReviewReport
+from schemas import SEVERITIES, ReviewReport
+
+STATUSES = ("success", "partial", "failed")
 
 STAGE_SECONDS = Histogram(
     "archreview_stage_seconds",
@@ -32,6 +31,16 @@ GPU_MEMORY_BYTES = Gauge(
 )
 
 
+STAGES = ("inputs", "vision", "speech", "analysis", "fusion", "report")
+# Known label values start at zero, so every series exists before the first review (Prometheus' advice).
+for _stage in STAGES:
+    STAGE_SECONDS.labels(stage=_stage)
+for _status in STATUSES:
+    REVIEWS.labels(status=_status)
+for _severity in SEVERITIES:
+    FINDINGS.labels(severity=_severity)
+
+
 def observe_report(report: ReviewReport, *, tokens_per_s: float | None = None) -> None:
     """Record one finished review."""
     for stage, milliseconds in report.provenance.timings_ms.items():
@@ -47,26 +56,16 @@ def observe_report(report: ReviewReport, *, tokens_per_s: float | None = None) -
         GPU_MEMORY_BYTES.set(torch.cuda.max_memory_allocated())
 
 
-def start_metrics_server(port: int, host: str = "127.0.0.1", *, multiprocess_dir: Path | None = None) -> None:
+def start_metrics_server(port: int, host: str = "127.0.0.1") -> None:
     """Serve /metrics on host:port in a background thread.
 
-    Args:
-        port: TCP port (0 is refused: Prometheus needs to know where to scrape).
-        host: address to bind; loopback by default.
-        multiprocess_dir: when given, child processes started afterwards (Prefect flow runs) report through
-            it too; it must be empty. Set before any metric is touched in a child.
+    With PROMETHEUS_MULTIPROC_DIR set (before prometheus_client was first imported, so that child processes
+    such as Prefect flow runs inherit it), the numbers of every process that reports through that folder are
+    served; otherwise this process's own.
     """
-    if multiprocess_dir is not None:
-        multiprocess_dir.mkdir(parents=True, exist_ok=True)
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(multiprocess_dir)
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
         start_http_server(port, addr=host, registry=registry)
     else:
         start_http_server(port, addr=host)
-
-
-def default_multiprocess_dir() -> Path:
-    """A fresh folder for multi-process metrics."""
-    return Path(tempfile.mkdtemp(prefix="archreview-metrics-"))

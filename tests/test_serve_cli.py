@@ -1,0 +1,71 @@
+"""`archreview serve` as a user starts it: a Prefect server, the deployments, and Prometheus metrics."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+ARCHREVIEW = str(Path(sys.executable).parent / "archreview")
+STARTUP_S = 120
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _get(url: str) -> str | None:
+    try:
+        with urllib.request.urlopen(url, timeout=3) as response:
+            return str(response.read().decode())
+    except (urllib.error.URLError, OSError):
+        return None
+
+
+def test_serve_starts_the_server_the_deployments_and_metrics(tmp_path: Path) -> None:
+    port, metrics_port = _free_port(), _free_port()
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    env["PREFECT_HOME"] = str(tmp_path / "prefect-home")
+    log = (tmp_path / "serve.log").open("w")
+    process = subprocess.Popen(
+        [ARCHREVIEW, "serve", "--port", str(port), "--metrics-port", str(metrics_port), "--out", str(tmp_path / "out")],
+        env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + STARTUP_S
+        deployments = None
+        while time.monotonic() < deadline and deployments is None:
+            time.sleep(1)
+            assert process.poll() is None, (tmp_path / "serve.log").read_text()
+            request = urllib.request.Request(
+                f"http://127.0.0.1:{port}/api/deployments/filter", data=b"{}", method="POST",
+                headers={"Content-Type": "application/json"},
+            )
+            try:
+                with urllib.request.urlopen(request, timeout=3) as response:
+                    found = response.read().decode()
+                deployments = found if '"batch-review"' in found and '"review"' in found else None
+            except (urllib.error.URLError, OSError):
+                continue
+        assert deployments is not None, (tmp_path / "serve.log").read_text()[-2000:]
+        metrics = _get(f"http://127.0.0.1:{metrics_port}/metrics")
+        assert metrics is not None
+        assert 'archreview_reviews_total{status="success"} 0.0' in metrics
+        assert 'archreview_stage_seconds_count{stage="vision"} 0.0' in metrics
+        assert f"Prefect UI: http://127.0.0.1:{port}" in (tmp_path / "serve.log").read_text()
+    finally:
+        os.killpg(process.pid, signal.SIGINT)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        log.close()

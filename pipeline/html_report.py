@@ -33,11 +33,11 @@ img.thumb{max-width:100%;border:1px solid #dde;border-radius:4px}.errors li{colo
 def _thumbnail(path: str) -> str | None:
     """The screenshot as a data: URI, at most THUMBNAIL_WIDTH_PX wide; None when it cannot be read."""
     try:
-        with Image.open(Path(path)) as image:
-            image = ImageOps.exif_transpose(image).convert("RGB")
-            image.thumbnail((THUMBNAIL_WIDTH_PX, THUMBNAIL_WIDTH_PX * 4))
+        with Image.open(Path(path)) as opened:
+            thumb = ImageOps.exif_transpose(opened).convert("RGB")
+            thumb.thumbnail((THUMBNAIL_WIDTH_PX, THUMBNAIL_WIDTH_PX * 4))
             buffer = io.BytesIO()
-            image.save(buffer, format="PNG", optimize=True)
+            thumb.save(buffer, format="PNG", optimize=True)
     except (OSError, ValueError):
         return None
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
@@ -46,7 +46,7 @@ def _thumbnail(path: str) -> str | None:
 def _finding_html(finding: Finding) -> str:
     evidence = "".join(
         f'<p><a href="#L{e.line_start}">line {e.line_start}'
-        f'{"" if e.line_end == e.line_start else f"-{e.line_end}"}</a></p><blockquote>{escape(e.quote)}</blockquote>'
+        f"{'' if e.line_end == e.line_start else f'-{e.line_end}'}</a></p><blockquote>{escape(e.quote)}</blockquote>"
         for e in finding.evidence
     )
     return (
@@ -83,18 +83,32 @@ def render_html(report: ReviewReport) -> str:
         ("Status", f'<span class="badge {report.status}">{report.status}</span>'),
         ("Image", escape(report.inputs.image.path)),
         ("Instruction", f"{escape(report.instruction.text) or '(none)'} <em>({report.instruction.source})</em>"),
-        ("Intent", escape(report.instruction.intent) + (f" &middot; focus: {escape(', '.join(report.instruction.focus))}" if report.instruction.focus else "")),
+        (
+            "Intent",
+            escape(report.instruction.intent)
+            + (f" &middot; focus: {escape(', '.join(report.instruction.focus))}" if report.instruction.focus else ""),
+        ),
         ("Transcript", transcript),
-        ("Code", f"{escape(report.code.language)}, lines {report.code.first_line}-{report.code.last_line}, OCR confidence {report.code.ocr_confidence:.2f}"),
-        ("Report", f"{escape(report.id)} &middot; schema {report.schema_version} &middot; {report.created_at:%Y-%m-%d %H:%M:%S} UTC"),
+        (
+            "Code",
+            f"{escape(report.code.language)}, lines {report.code.first_line}-{report.code.last_line},"
+            f" OCR confidence {report.code.ocr_confidence:.2f}",
+        ),
+        (
+            "Report",
+            f"{escape(report.id)} &middot; schema {report.schema_version}"
+            f" &middot; {report.created_at:%Y-%m-%d %H:%M:%S} UTC",
+        ),
     ]
     groups = []
     for severity in reversed(SEVERITIES):
         in_group = [f for f in report.findings if f.severity == severity]
         if in_group:
-            groups.append(f"<h3>{severity.title()} ({len(in_group)})</h3>" + "".join(_finding_html(f) for f in in_group))
+            groups.append(
+                f"<h3>{severity.title()} ({len(in_group)})</h3>" + "".join(_finding_html(f) for f in in_group)
+            )
     parts = [
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">",
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">',
         f"<title>Code review: {escape(Path(report.inputs.image.path).name)}</title><style>{_CSS}</style></head><body>",
         f"<h1>Code review: {escape(Path(report.inputs.image.path).name)}</h1>",
         '<table class="meta">' + "".join(f"<tr><td>{k}</td><td>{v}</td></tr>" for k, v in meta) + "</table>",
@@ -103,9 +117,13 @@ def render_html(report: ReviewReport) -> str:
         f"<h2>Findings ({len(report.findings)})</h2>" + ("".join(groups) or "<p>No findings.</p>"),
     ]
     if report.errors:
-        parts.append('<h2>Errors</h2><ul class="errors">' + "".join(
-            f"<li><code>{escape(e.stage)}/{escape(e.code)}</code>: {escape(e.message)}</li>" for e in report.errors
-        ) + "</ul>")
+        parts.append(
+            '<h2>Errors</h2><ul class="errors">'
+            + "".join(
+                f"<li><code>{escape(e.stage)}/{escape(e.code)}</code>: {escape(e.message)}</li>" for e in report.errors
+            )
+            + "</ul>"
+        )
     if report.code.text:
         parts.append("<h2>Code as read</h2>" + _code_html(report))
     parts.append("</body></html>\n")

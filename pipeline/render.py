@@ -22,9 +22,18 @@ def _cell(text: str) -> str:
 def render_markdown(report: ReviewReport) -> str:
     """The report as Markdown: summary, findings table, each finding's evidence, then the code read."""
     out = [f"# Code review: {report.inputs.image.path}", ""]
-    out += [f"- Status: **{report.status}**", f"- Instruction ({report.instruction.source}): {report.instruction.text or '(none)'}"]
-    out += [f"- Intent: {report.instruction.intent}" + (f", focus: {', '.join(report.instruction.focus)}" if report.instruction.focus else "")]
-    out += [f"- Code: {report.code.language}, lines {report.code.first_line}-{report.code.last_line}, OCR confidence {report.code.ocr_confidence:.2f}"]
+    out += [
+        f"- Status: **{report.status}**",
+        f"- Instruction ({report.instruction.source}): {report.instruction.text or '(none)'}",
+    ]
+    out += [
+        f"- Intent: {report.instruction.intent}"
+        + (f", focus: {', '.join(report.instruction.focus)}" if report.instruction.focus else "")
+    ]
+    out += [
+        f"- Code: {report.code.language}, lines {report.code.first_line}-{report.code.last_line},"
+        f" OCR confidence {report.code.ocr_confidence:.2f}"
+    ]
     out += ["", "## Summary", "", report.summary, ""]
     if report.findings:
         out += ["## Findings", "", "| id | severity | category | title | lines | rule |", "|---|---|---|---|---|---|"]
@@ -47,7 +56,14 @@ def render_markdown(report: ReviewReport) -> str:
         numbered = "\n".join(
             f"{report.code.first_line + i:>{width}}  {line}" for i, line in enumerate(report.code.text.split("\n"))
         )
-        out += ["## Code as read", "", f"```{report.code.language if report.code.language != 'unknown' else ''}", numbered, "```", ""]
+        out += [
+            "## Code as read",
+            "",
+            f"```{report.code.language if report.code.language != 'unknown' else ''}",
+            numbered,
+            "```",
+            "",
+        ]
     return "\n".join(out)
 
 

@@ -56,9 +56,7 @@ def build_report(
         id=report_id(inputs, options),
         status=report_status(all_errors, code_found=code is not None),
         created_at=datetime.now(UTC),
-        inputs=Inputs(
-            image=inputs.image, more_images=inputs.more_images, audio=inputs.audio, document=inputs.document
-        ),
+        inputs=Inputs(image=inputs.image, more_images=inputs.more_images, audio=inputs.audio, document=inputs.document),
         instruction=speech.instruction,
         transcript=speech.transcript,
         code=code or Code(text="", language="unknown", first_line=1, ocr_confidence=0.0),

@@ -24,8 +24,8 @@ from pipeline.report import build_report
 from pipeline.speech import run_speech
 from pipeline.vision import merge_pages, run_vision
 from schemas import (
-    AnalyzerFusionOptions,
     Analysis,
+    AnalyzerFusionOptions,
     Code,
     FusionRequest,
     FusionResult,
@@ -72,7 +72,9 @@ def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
         timings[stage] = round((time.perf_counter() - start) * 1000, 1)
 
 
-def vision_stage(inputs: ReviewInputs, backends: Backends, options: ReviewOptions) -> tuple[Code | None, list[StageError]]:
+def vision_stage(
+    inputs: ReviewInputs, backends: Backends, options: ReviewOptions
+) -> tuple[Code | None, list[StageError]]:
     """Read the code of every screenshot, numbered across them; None when the first shows none (the report fails).
 
     A further screenshot that cannot be read is left out and named in the errors (status partial).
@@ -90,7 +92,9 @@ def vision_stage(inputs: ReviewInputs, backends: Backends, options: ReviewOption
     return (merge_pages(pages) if len(pages) > 1 else pages[0].code), errors
 
 
-def speech_stage(inputs: ReviewInputs, backends: Backends, options: ReviewOptions) -> tuple[SpeechResult, list[StageError]]:
+def speech_stage(
+    inputs: ReviewInputs, backends: Backends, options: ReviewOptions
+) -> tuple[SpeechResult, list[StageError]]:
     """Understand the instruction; on failure fall back to the typed text (or a general review) and say why."""
     errors: list[StageError] = []
     if inputs.audio and inputs.audio.duration_s > options.max_audio_s:

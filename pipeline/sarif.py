@@ -62,7 +62,11 @@ def _result(finding: Finding, rule_index: int, uri: str) -> dict[str, Any]:
         {
             "physicalLocation": {
                 "artifactLocation": {"uri": uri},
-                "region": {"startLine": max(e.line_start, 1), "endLine": max(e.line_end, 1), "snippet": {"text": e.quote}},
+                "region": {
+                    "startLine": max(e.line_start, 1),
+                    "endLine": max(e.line_end, 1),
+                    "snippet": {"text": e.quote},
+                },
             }
         }
         for e in finding.evidence
@@ -93,14 +97,21 @@ def to_sarif(report: ReviewReport) -> dict[str, Any]:
             }
         },
         "artifacts": [
-            {"location": {"uri": uri}, "hashes": {"sha-256": report.inputs.image.sha256}, "mimeType": "image/" + report.inputs.image.format.lower()}
+            {
+                "location": {"uri": uri},
+                "hashes": {"sha-256": report.inputs.image.sha256},
+                "mimeType": "image/" + report.inputs.image.format.lower(),
+            }
         ],
         "results": [_result(f, rule_ids.index(f.rule_id), uri) for f in report.findings],
         "invocations": [
             {
                 "executionSuccessful": report.status != "failed",
                 "toolExecutionNotifications": [
-                    {"level": "error" if report.status == "failed" else "warning", "message": {"text": f"{e.stage}: {e.message}"}}
+                    {
+                        "level": "error" if report.status == "failed" else "warning",
+                        "message": {"text": f"{e.stage}: {e.message}"},
+                    }
                     for e in report.errors
                 ],
             }

@@ -42,15 +42,101 @@ class Variant:
 
 # Cycled over the sorted source files: themes, gutters, fonts, formats, voices and intents all vary.
 VARIANTS = [
-    Variant("dark", True, 1, 0, 16, "png", "Explain the architecture flaws in this code.", "architecture_review", True, "en-us", 150),
-    Variant("light", False, 1, 1, 17, "png", "Find the security problems in this code.", "security_review", True, "en", 150),
-    Variant("light", True, 1, 0, 15, "png", "Why is this code slow? Look for performance problems.", "performance_review", True, "en-us+m3", 145),
+    Variant(
+        "dark",
+        True,
+        1,
+        0,
+        16,
+        "png",
+        "Explain the architecture flaws in this code.",
+        "architecture_review",
+        True,
+        "en-us",
+        150,
+    ),
+    Variant(
+        "light", False, 1, 1, 17, "png", "Find the security problems in this code.", "security_review", True, "en", 150
+    ),
+    Variant(
+        "light",
+        True,
+        1,
+        0,
+        15,
+        "png",
+        "Why is this code slow? Look for performance problems.",
+        "performance_review",
+        True,
+        "en-us+m3",
+        145,
+    ),
     Variant("dark", False, 1, 1, 16, "png", "Explain what this code does.", "explain_code", True, "en-gb", 150),
-    Variant("light", True, 120, 0, 16, "jpg", "Review this code and list its problems.", "general_review", True, "en-us", 160),
-    Variant("dark", True, 1, 1, 18, "png", "What are the design problems in this class?", "architecture_review", True, "en-us+f3", 145),
-    Variant("light", False, 1, 0, 16, "png", "Is this code secure? Check it for vulnerabilities.", "security_review", True, "en", 150),
-    Variant("dark", True, 35, 0, 15, "png", "Check this code for performance issues.", "performance_review", True, "en-us", 155),
-    Variant("light", True, 1, 1, 16, "png", "Explain the architecture of this code and its flaws.", "architecture_review", True, "en-gb", 150),
+    Variant(
+        "light",
+        True,
+        120,
+        0,
+        16,
+        "jpg",
+        "Review this code and list its problems.",
+        "general_review",
+        True,
+        "en-us",
+        160,
+    ),
+    Variant(
+        "dark",
+        True,
+        1,
+        1,
+        18,
+        "png",
+        "What are the design problems in this class?",
+        "architecture_review",
+        True,
+        "en-us+f3",
+        145,
+    ),
+    Variant(
+        "light",
+        False,
+        1,
+        0,
+        16,
+        "png",
+        "Is this code secure? Check it for vulnerabilities.",
+        "security_review",
+        True,
+        "en",
+        150,
+    ),
+    Variant(
+        "dark",
+        True,
+        35,
+        0,
+        15,
+        "png",
+        "Check this code for performance issues.",
+        "performance_review",
+        True,
+        "en-us",
+        155,
+    ),
+    Variant(
+        "light",
+        True,
+        1,
+        1,
+        16,
+        "png",
+        "Explain the architecture of this code and its flaws.",
+        "architecture_review",
+        True,
+        "en-gb",
+        150,
+    ),
     Variant("dark", False, 1, 0, 16, "png", "find the security problems", "security_review", False, "", 0),
     Variant("light", True, 1, 0, 17, "png", "review this code", "general_review", False, "", 0),
 ]
@@ -92,8 +178,12 @@ def main() -> None:
         lines, flaws = strip_markers(source.read_text(encoding="utf-8"))
         font = fonts[variant.font_index % len(fonts)]
         image = render_code(
-            lines, theme=variant.theme, gutter=variant.gutter, first_line=variant.first_line,  # type: ignore[arg-type]
-            font_path=font, font_size=variant.font_size,
+            lines,
+            theme=variant.theme,
+            gutter=variant.gutter,
+            first_line=variant.first_line,  # type: ignore[arg-type]
+            font_path=font,
+            font_size=variant.font_size,
         )
         image_path = SAMPLES / f"{name}.{variant.image_format}"
         if variant.image_format == "jpg":
@@ -108,26 +198,28 @@ def main() -> None:
             instruction_path = SAMPLES / f"{name}.txt"
             instruction_path.write_text(variant.instruction + "\n", encoding="utf-8")
         first_line = variant.first_line if variant.gutter else 1
-        cases.append({
-            "name": name,
-            "source": f"src/{source.name}",
-            "image": image_path.name,
-            "audio": audio_path.name if audio_path else None,
-            "instruction_file": instruction_path.name if instruction_path else None,
-            "instruction": variant.instruction,
-            "intent": variant.intent,
-            "voice": variant.voice or None,
-            "language": _LANGUAGES[source.suffix],
-            "theme": variant.theme,
-            "gutter": variant.gutter,
-            "font": Path(font).name,
-            "first_line": first_line,
-            "code": "\n".join(lines),
-            "flaws": [
-                {"category": flaw["category"], "line": first_line + int(flaw["index"]) - 1}  # type: ignore[call-overload]
-                for flaw in flaws
-            ],
-        })
+        cases.append(
+            {
+                "name": name,
+                "source": f"src/{source.name}",
+                "image": image_path.name,
+                "audio": audio_path.name if audio_path else None,
+                "instruction_file": instruction_path.name if instruction_path else None,
+                "instruction": variant.instruction,
+                "intent": variant.intent,
+                "voice": variant.voice or None,
+                "language": _LANGUAGES[source.suffix],
+                "theme": variant.theme,
+                "gutter": variant.gutter,
+                "font": Path(font).name,
+                "first_line": first_line,
+                "code": "\n".join(lines),
+                "flaws": [
+                    {"category": flaw["category"], "line": first_line + int(flaw["index"]) - 1}  # type: ignore[call-overload]
+                    for flaw in flaws
+                ],
+            }
+        )
         print(f"{name}: {image_path.name}, {len(flaws)} flaws, {variant.theme}, gutter={variant.gutter}")
     labels = {"description": "Planted flaws (category, line as shown) and instructions of each sample.", "cases": cases}
     (SAMPLES / "labels.json").write_text(json.dumps(labels, indent=2) + "\n", encoding="utf-8")

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field
-
-from pydantic import ConfigDict
+from pydantic import ConfigDict, Field
 
 from schemas.report import StrictModel
-
 
 # Measured on the sample voices: halves tiny.en's word error rate on instructions (0.10 -> 0.05), jfk.flac unchanged.
 SPEECH_PROMPT = (
@@ -74,7 +71,9 @@ class ErnieFusionOptions(OptionsModel):
     dtype: Literal["auto", "bfloat16", "float16", "float32"] = Field(
         default="auto", description="auto = bfloat16 on CUDA, float32 on CPU."
     )
-    quantize: Literal["none", "8bit", "4bit"] = Field(default="none", description="bitsandbytes quantization (CUDA only).")
+    quantize: Literal["none", "8bit", "4bit"] = Field(
+        default="none", description="bitsandbytes quantization (CUDA only)."
+    )
     constrained: bool = Field(default=True, description="Constrain decoding by the fusion output's JSON Schema.")
     max_new_tokens: int = Field(default=1024, ge=16, le=8192, description="Most tokens the model writes a report.")
     max_attempts: int = Field(default=2, ge=1, le=5, description="Tries when the output fails validation.")

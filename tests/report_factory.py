@@ -17,15 +17,21 @@ CODE_LINES = [
     "        return requests.get(url, verify=False)",
     "",
     "    def find(self, db, name):",
-    "        return db.execute(\"SELECT * FROM t WHERE n='\" + name + \"'\")",
+    '        return db.execute("SELECT * FROM t WHERE n=\'" + name + "\'")',
 ]
 
 
 def _finding(number: int, rule: str, category: str, severity: str, line: int, title: str) -> Finding:
     return Finding(
-        id=f"F{number}", rule_id=rule, title=title, category=category, severity=severity,  # type: ignore[arg-type]
-        confidence=0.85, evidence=[Evidence(line_start=line, line_end=line, quote=CODE_LINES[line - 1].strip())],
-        rationale="An attacker controls this input.", recommendation="Use bound parameters.",
+        id=f"F{number}",
+        rule_id=rule,
+        title=title,
+        category=category,
+        severity=severity,  # type: ignore[arg-type]
+        confidence=0.85,
+        evidence=[Evidence(line_start=line, line_end=line, quote=CODE_LINES[line - 1].strip())],
+        rationale="An attacker controls this input.",
+        recommendation="Use bound parameters.",
     )
 
 
@@ -37,7 +43,9 @@ def sample_report(image_path: Path, *, status: str = "success") -> ReviewReport:
         status=status,  # type: ignore[arg-type]
         created_at=datetime(2026, 11, 28, 12, 0, tzinfo=UTC),
         inputs=Inputs(image=ImageInput(path=str(image_path), sha256="ab" * 32, width=320, height=160, format="PNG")),
-        instruction=Instruction(text="find the security problems", source="speech", intent="security_review", focus=["security"]),
+        instruction=Instruction(
+            text="find the security problems", source="speech", intent="security_review", focus=["security"]
+        ),
         transcript=Transcript(text="Find the security problems.", language="en", model="faster-whisper:tiny.en"),
         code=Code(text="\n".join(CODE_LINES), language="python", first_line=1, ocr_confidence=0.93),
         findings=[
@@ -46,5 +54,7 @@ def sample_report(image_path: Path, *, status: str = "success") -> ReviewReport:
             _finding(3, "resilience/missing-timeout", "resilience", "medium", 5, "Network call without a timeout"),
         ],
         summary="Two security problems and one resilience problem.",
-        errors=[StageError(stage="fusion", code="ungrounded_findings", message="dropped 1 finding")] if status == "partial" else [],
+        errors=[StageError(stage="fusion", code="ungrounded_findings", message="dropped 1 finding")]
+        if status == "partial"
+        else [],
     )

@@ -8,10 +8,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 from PIL import Image
 
 from pipeline.evaluation import score_case
+from pipeline.sarif import to_sarif
 from schemas import BatchSummary, ReviewReport
 
 REPO = Path(__file__).resolve().parents[1]
@@ -57,13 +59,19 @@ def test_markdown_goes_to_stdout(labels: dict[str, Any]) -> None:
         (["batch", "missing-folder"], "not a folder"),
     ],
 )
-def test_bad_input_is_one_clear_line_and_exit_2(tmp_path: Path, labels: dict[str, Any], args: list[str], message: str) -> None:
+def test_bad_input_is_one_clear_line_and_exit_2(
+    tmp_path: Path, labels: dict[str, Any], args: list[str], message: str
+) -> None:
     case = _spoken(labels)
     bad_audio, bad_image = tmp_path / "bad.wav", tmp_path / "bad.png"
     bad_audio.write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunkjunk")
     bad_image.write_text("hello")
-    values = {"img": str(SAMPLES / case["image"]), "wav": str(SAMPLES / case["audio"]),
-              "bad_audio": str(bad_audio), "bad_image": str(bad_image)}
+    values = {
+        "img": str(SAMPLES / case["image"]),
+        "wav": str(SAMPLES / case["audio"]),
+        "bad_audio": str(bad_audio),
+        "bad_image": str(bad_image),
+    }
     result = _run(*(a.format(**values) for a in args))
     assert result.returncode == 2
     assert message in result.stderr
@@ -89,10 +97,14 @@ def test_image_without_code_writes_a_failed_report_and_exits_1(tmp_path: Path) -
 def test_schema_command_prints_the_committed_schema() -> None:
     result = _run("schema")
     assert result.returncode == 0
-    assert json.loads(result.stdout) == json.loads((REPO / "schemas" / "json" / "review_report-1.1.schema.json").read_text())
+    assert json.loads(result.stdout) == json.loads(
+        (REPO / "schemas" / "json" / "review_report-1.1.schema.json").read_text()
+    )
 
 
-def test_batch_over_the_samples_meets_the_quality_targets(tmp_path: Path, labels: dict[str, Any]) -> None:
+def test_batch_over_the_samples_meets_the_quality_targets(
+    tmp_path: Path, labels: dict[str, Any], shared_data: Path
+) -> None:
     result = _run("batch", str(SAMPLES), "--out", str(tmp_path))
     assert result.returncode == 0, result.stderr
     summary = BatchSummary.model_validate_json((tmp_path / "summary.json").read_text())
@@ -112,3 +124,11 @@ def test_batch_over_the_samples_meets_the_quality_targets(tmp_path: Path, labels
     assert intents >= 0.9, intents
     assert sum(wers) / len(wers) <= 0.2
     assert all(s.first_line_ok for s in scores), [s.name for s in scores if not s.first_line_ok]
+
+    sarif_schema = json.loads((shared_data / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
+    validator = jsonschema.Draft4Validator(sarif_schema)
+    for case in labels["cases"]:
+        report = ReviewReport.model_validate_json((tmp_path / f"{case['name']}.json").read_text())
+        log = to_sarif(report)
+        validator.validate(log)
+        assert len(log["runs"][0]["results"]) == len(report.findings)

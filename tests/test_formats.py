@@ -9,9 +9,10 @@ import sys
 from pathlib import Path
 
 import jsonschema
-import pytest
 import pytesseract
+import pytest
 from PIL import Image
+from report_factory import sample_report
 
 from pipeline.doctor import run_checks
 from pipeline.errors import InputError
@@ -19,7 +20,6 @@ from pipeline.render import render
 from pipeline.sarif import FINGERPRINT_KEY, to_sarif
 from pipeline.settings import Settings
 from pipeline.validate import InvalidReportError, validate_report_file
-from report_factory import sample_report
 
 REPO = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO / "test-artifacts"
@@ -52,7 +52,14 @@ def test_sarif_fingerprints_survive_line_shifts(tmp_path: Path) -> None:
     report = sample_report(tmp_path / "shot.png")
     shifted = report.model_copy(update={"code": report.code.model_copy(update={"first_line": 101})})
     shifted_findings = [
-        f.model_copy(update={"evidence": [e.model_copy(update={"line_start": e.line_start + 100, "line_end": e.line_end + 100}) for e in f.evidence]})
+        f.model_copy(
+            update={
+                "evidence": [
+                    e.model_copy(update={"line_start": e.line_start + 100, "line_end": e.line_end + 100})
+                    for e in f.evidence
+                ]
+            }
+        )
         for f in report.findings
     ]
     shifted = shifted.model_copy(update={"findings": shifted_findings})
@@ -63,7 +70,11 @@ def test_sarif_fingerprints_survive_line_shifts(tmp_path: Path) -> None:
 
 def test_markdown_lists_every_finding(tmp_path: Path) -> None:
     text = render(sample_report(tmp_path / "shot.png"), "markdown")
-    for title in ("SQL built by string concatenation", "TLS certificate checks disabled", "Network call without a timeout"):
+    for title in (
+        "SQL built by string concatenation",
+        "TLS certificate checks disabled",
+        "Network call without a timeout",
+    ):
         assert title in text
     assert "| F1 | critical | security |" in text
 
@@ -83,13 +94,31 @@ def test_html_report_renders_with_every_finding_visible(tmp_path: Path) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     shot = ARTIFACTS / "html_report.png"
     subprocess.run(
-        ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
-         "--force-device-scale-factor=2", f"--screenshot={shot}", "--window-size=1200,2200", page.as_uri()],
-        check=True, capture_output=True, timeout=120,
+        [
+            "chromium",
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--force-device-scale-factor=2",
+            f"--screenshot={shot}",
+            "--window-size=1200,2200",
+            page.as_uri(),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
     )
     seen = set(pytesseract.image_to_string(Image.open(shot)).split())
-    for title in ("F1. SQL built by string concatenation", "F2. TLS certificate checks disabled", "F3. Network call without a timeout"):
+    for title in (
+        "F1. SQL built by string concatenation",
+        "F2. TLS certificate checks disabled",
+        "F3. Network call without a timeout",
+    ):
         words = title.split()
         visible = sum(word in seen for word in words) / len(words)
         assert visible >= 0.8, f"{title!r} not visible in {shot}"

@@ -9,8 +9,8 @@ from encoders.fusion import FusionError
 from pipeline.errors import StageFailedError
 from pipeline.fusion import ground_findings, run_fusion
 from schemas import (
-    AnalyzerFusionOptions,
     Analysis,
+    AnalyzerFusionOptions,
     Architecture,
     BackendInfo,
     Code,
@@ -33,13 +33,19 @@ CODE = Code(
 
 def _finding(rule: str, category: str, severity: str, line: int, quote: str) -> Finding:
     return Finding(
-        id="F9", rule_id=rule, title=rule.split("/")[1].replace("-", " "), category=category,  # type: ignore[arg-type]
-        severity=severity, confidence=0.8, evidence=[Evidence(line_start=line, line_end=line, quote=quote)],  # type: ignore[arg-type]
-        rationale="Because it matters. More words.", recommendation="Do the right thing. Then test it.",
+        id="F9",
+        rule_id=rule,
+        title=rule.split("/")[1].replace("-", " "),
+        category=category,  # type: ignore[arg-type]
+        severity=severity,
+        confidence=0.8,
+        evidence=[Evidence(line_start=line, line_end=line, quote=quote)],  # type: ignore[arg-type]
+        rationale="Because it matters. More words.",
+        recommendation="Do the right thing. Then test it.",
     )
 
 
-SQL = _finding("security/sql-injection", "security", "high", 3, "sql = \"SELECT * FROM t WHERE n='\" + name")
+SQL = _finding("security/sql-injection", "security", "high", 3, 'sql = "SELECT * FROM t WHERE n=\'" + name')
 COUPLING = _finding("coupling/hidden-dependency", "coupling", "medium", 4, "return self.db.execute(sql)")
 FAKE = _finding("security/made-up", "security", "critical", 3, "os.system(user_input)")
 

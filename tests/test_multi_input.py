@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from ernie_tiny import build_tiny_ernie
+
 from pipeline.errors import InputError
 from pipeline.evaluation import line_accuracy
 from pipeline.inputs import MAX_DOCUMENT_CHARS, read_document
@@ -93,9 +93,26 @@ def test_ernie_fusion_from_the_cli_streams_and_writes_a_valid_report(
     document.write_text("Design note: the service must stay stateless.\n" * 50)
     out = tmp_path / "report.json"
     result = subprocess.run(
-        [ARCHREVIEW, "review", str(Path("samples") / case["image"]), "-i", "explain the architecture flaws",
-         "--fusion", "ernie", "--ernie-model", str(tiny_ernie), "--document", str(document), "--stream", "-o", str(out)],
-        capture_output=True, text=True, timeout=600, cwd=Path(__file__).resolve().parents[1],
+        [
+            ARCHREVIEW,
+            "review",
+            str(Path("samples") / case["image"]),
+            "-i",
+            "explain the architecture flaws",
+            "--fusion",
+            "ernie",
+            "--ernie-model",
+            str(tiny_ernie),
+            "--document",
+            str(document),
+            "--stream",
+            "-o",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=Path(__file__).resolve().parents[1],
     )
     assert result.returncode == 0, result.stderr
     assert '"summary"' in result.stderr or '"findings"' in result.stderr, "the model's JSON is streamed to stderr"
@@ -112,12 +129,17 @@ def test_ernie_fusion_from_the_cli_streams_and_writes_a_valid_report(
         (["--ernie-model", "{tiny}", "--quantize", "8bit"], "CUDA"),
     ],
 )
-def test_ernie_problems_are_one_clear_line(labels: dict[str, Any], tiny_ernie: Path, extra: list[str], message: str) -> None:
+def test_ernie_problems_are_one_clear_line(
+    labels: dict[str, Any], tiny_ernie: Path, extra: list[str], message: str
+) -> None:
     case = labels["cases"][0]
     args = [a.format(tiny=tiny_ernie) for a in extra]
     result = subprocess.run(
         [ARCHREVIEW, "review", str(Path("samples") / case["image"]), "-i", "review", "--fusion", "ernie", *args],
-        capture_output=True, text=True, timeout=300, cwd=Path(__file__).resolve().parents[1],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=Path(__file__).resolve().parents[1],
     )
     assert result.returncode == 2, result.stderr
     assert message in result.stderr and "Traceback" not in result.stderr

@@ -33,7 +33,9 @@ def _case(labels: dict[str, Any], *, audio: bool, gutter: bool | None = None) ->
     raise LookupError("no such sample")
 
 
-def test_spoken_review_finds_the_planted_flaws(labels: dict[str, Any], options: ReviewOptions, backends: Backends) -> None:
+def test_spoken_review_finds_the_planted_flaws(
+    labels: dict[str, Any], options: ReviewOptions, backends: Backends
+) -> None:
     case = _case(labels, audio=True, gutter=True)
     report = review(
         ReviewRequest(image=str(SAMPLES / case["image"]), audio=str(SAMPLES / case["audio"])), options, backends
@@ -62,7 +64,9 @@ def test_report_id_depends_on_content_and_instruction(
     assert first.transcript is None and first.instruction.intent == "security_review"
 
 
-def test_an_image_without_code_gives_a_failed_report(tmp_path: Path, options: ReviewOptions, backends: Backends) -> None:
+def test_an_image_without_code_gives_a_failed_report(
+    tmp_path: Path, options: ReviewOptions, backends: Backends
+) -> None:
     blank = tmp_path / "blank.png"
     Image.new("RGB", (640, 400), "white").save(blank)
     report = review(ReviewRequest(image=str(blank), instruction="review"), options, backends)
@@ -81,7 +85,9 @@ class ExplodingFusion:
         return BackendInfo(name="exploding")
 
 
-def test_fusion_failure_falls_back_to_the_analyzer(labels: dict[str, Any], options: ReviewOptions, backends: Backends) -> None:
+def test_fusion_failure_falls_back_to_the_analyzer(
+    labels: dict[str, Any], options: ReviewOptions, backends: Backends
+) -> None:
     case = _case(labels, audio=False) if any(not c["audio"] for c in labels["cases"]) else _case(labels, audio=True)
     broken = Backends(ocr=backends.ocr, speech=backends.speech, fusion=ExplodingFusion())
     report = review(ReviewRequest(image=str(SAMPLES / case["image"]), instruction="review this"), options, broken)

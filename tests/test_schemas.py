@@ -27,18 +27,28 @@ CODE = Code(text="def f(x):\n    return eval(x)\n", language="python", first_lin
 
 def _finding(line: int, quote: str) -> Finding:
     return Finding(
-        id="F1", rule_id="security/eval", title="eval of input", category="security", severity="high",
-        confidence=0.9, evidence=[Evidence(line_start=line, line_end=line, quote=quote)],
-        rationale="eval runs arbitrary code.", recommendation="Parse the input instead.",
+        id="F1",
+        rule_id="security/eval",
+        title="eval of input",
+        category="security",
+        severity="high",
+        confidence=0.9,
+        evidence=[Evidence(line_start=line, line_end=line, quote=quote)],
+        rationale="eval runs arbitrary code.",
+        recommendation="Parse the input instead.",
     )
 
 
 def _report(**changes: object) -> ReviewReport:
     fields: dict[str, object] = {
-        "id": "abc", "status": "success", "created_at": datetime.now(UTC),
+        "id": "abc",
+        "status": "success",
+        "created_at": datetime.now(UTC),
         "inputs": Inputs(image=ImageInput(path="a.png", sha256="0" * 64, width=10, height=10, format="PNG")),
         "instruction": Instruction(text="find security problems", source="text", intent="security_review"),
-        "code": CODE, "findings": [_finding(11, "return eval(x)")], "summary": "One problem.",
+        "code": CODE,
+        "findings": [_finding(11, "return eval(x)")],
+        "summary": "One problem.",
     }
     fields.update(changes)
     return ReviewReport(**fields)  # type: ignore[arg-type]
@@ -73,11 +83,30 @@ def test_report_round_trips_through_json() -> None:
 def test_fixed_field_names_are_present() -> None:
     data = json.loads(_report().model_dump_json())
     assert set(data) == {
-        "schema_version", "id", "status", "created_at", "inputs", "instruction", "transcript", "code",
-        "architecture", "findings", "summary", "provenance", "errors",
+        "schema_version",
+        "id",
+        "status",
+        "created_at",
+        "inputs",
+        "instruction",
+        "transcript",
+        "code",
+        "architecture",
+        "findings",
+        "summary",
+        "provenance",
+        "errors",
     }
     assert set(data["findings"][0]) == {
-        "id", "rule_id", "title", "category", "severity", "confidence", "evidence", "rationale", "recommendation",
+        "id",
+        "rule_id",
+        "title",
+        "category",
+        "severity",
+        "confidence",
+        "evidence",
+        "rationale",
+        "recommendation",
     }
 
 

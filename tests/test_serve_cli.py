@@ -37,7 +37,10 @@ def test_serve_starts_the_server_the_deployments_and_metrics(tmp_path: Path) -> 
     log = (tmp_path / "serve.log").open("w")
     process = subprocess.Popen(
         [ARCHREVIEW, "serve", "--port", str(port), "--metrics-port", str(metrics_port), "--out", str(tmp_path / "out")],
-        env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     try:
         deadline = time.monotonic() + STARTUP_S
@@ -46,7 +49,9 @@ def test_serve_starts_the_server_the_deployments_and_metrics(tmp_path: Path) -> 
             time.sleep(1)
             assert process.poll() is None, (tmp_path / "serve.log").read_text()
             request = urllib.request.Request(
-                f"http://127.0.0.1:{port}/api/deployments/filter", data=b"{}", method="POST",
+                f"http://127.0.0.1:{port}/api/deployments/filter",
+                data=b"{}",
+                method="POST",
                 headers={"Content-Type": "application/json"},
             )
             try:

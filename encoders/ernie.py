@@ -26,7 +26,7 @@ from transformers.generation.streamers import BaseStreamer
 
 from encoders.analyzer_fusion import write_summary
 from encoders.ernie_prompt import Message, build_messages, candidate_id, check_fits, render_prompt, retry_messages
-from encoders.fusion import FusionError
+from encoders.fusion import FusionError, FusionModelNotFoundError, FusionOutputError
 from schemas import (
     SEVERITY_RANK,
     BackendInfo,
@@ -41,6 +41,8 @@ from schemas.fusion_output import FusionOutput, OutputFinding, fusion_output_jso
 if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
+    from encoders.ernie_engine import EngineConfig, FusionEngine
+
 DOWNLOAD_HINT = (
     "download them with `huggingface-cli download baidu/ERNIE-4.5-0.3B-PT --local-dir DIR` and pass "
     "`--ernie-model DIR` (or set ARCHREVIEW_ERNIE_MODEL=DIR); `--fusion analyzer` works without weights"
@@ -49,19 +51,6 @@ MAX_CANDIDATES = 25  # analyzer candidates shown to the model (C1..C25)
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
 _WRAP_UP_MARGIN_TOKENS = 8  # slack on top of the measured cost of closing the JSON from a fresh finding
 _WRAP_UP_TRIALS = 4
-
-
-class FusionModelNotFoundError(FusionError):
-    """The model's weights are not on this machine (hub id not cached, or folder missing)."""
-
-
-class FusionOutputError(FusionError):
-    """The model's output failed validation on every attempt; carries the last raw output and the attempt count."""
-
-    def __init__(self, message: str, *, raw_output: str, attempts: int) -> None:
-        super().__init__(message)
-        self.raw_output = raw_output
-        self.attempts = attempts
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -388,10 +377,14 @@ class _Prepared:
 class ErnieFusion:
     """ERNIE-4.5 (0.3B dense or 21B-A3B MoE) writes the review from instruction, code and the analyzer's facts."""
 
+    use_engine: bool | None = None  # the batched engine (encoders.ernie_engine): None = on CUDA, without quantization
+    engine_config: EngineConfig | None = None  # its settings (None = EngineConfig())
+
     def __init__(self, options: ErnieFusionOptions) -> None:
         self.options = options
         self._loaded: _Loaded | None = None
         self._grammar: JsonSchemaGrammar | None = None
+        self._engine: FusionEngine | None = None
         self._lock = threading.Lock()
 
     @classmethod
@@ -519,8 +512,54 @@ class ErnieFusion:
             kwargs["logits_processor"] = transformers.LogitsProcessorList([processor])
         return kwargs, processor
 
+    def engine(self) -> FusionEngine:
+        """The batched static-cache engine around the loaded model (built once)."""
+        from encoders.ernie_engine import FusionEngine
+
+        loaded = self._loaded_model()
+        if self._engine is None or self._engine.model is not loaded.model:
+            with self._lock:
+                if self._engine is None or self._engine.model is not loaded.model:
+                    self._engine = FusionEngine(loaded.model, self.engine_config)
+        return self._engine
+
+    def _engine_applies(self) -> bool:
+        if self.use_engine is not None:
+            return self.use_engine
+        return self._loaded_model().device.type == "cuda" and self.options.quantize == "none"
+
+    def _forward_engine(self, inputs: dict[str, torch.Tensor], on_text: Callable[[str], None] | None) -> list[str]:
+        """`_forward` through the engine: the padded rows back to their own ids, batched by length, masked per row."""
+        loaded = self._loaded_model()
+        tokenizer = loaded.tokenizer
+        prompts = [
+            ids[mask.bool()].tolist() for ids, mask in zip(inputs["input_ids"], inputs["attention_mask"], strict=True)
+        ]
+        streamer = CallbackStreamer(tokenizer, on_text) if on_text is not None and len(prompts) == 1 else None
+        if streamer is not None:
+            streamer.put(torch.tensor(prompts[0]))  # the prompt, skipped
+        outputs = self.engine().generate(
+            prompts,
+            max_new_tokens=self.options.max_new_tokens,
+            eos_token_id=int(tokenizer.eos_token_id),
+            pad_token_id=int(tokenizer.pad_token_id),
+            grammar=self.grammar() if self.options.constrained else None,
+            temperature=self.options.temperature,
+            seed=self.options.seed,
+            on_token=(lambda token: streamer.put(torch.tensor([token]))) if streamer is not None else None,
+        )
+        if streamer is not None:
+            streamer.end()
+        texts = [str(tokenizer.decode(o.tokens, skip_special_tokens=True)) for o in outputs]
+        for row, output in enumerate(outputs):
+            if output.error:  # should not happen; the raw text then fails validation and is retried
+                texts[row] += f"\n[constraint error: {output.error}]"
+        return texts
+
     def _forward(self, inputs: dict[str, torch.Tensor], *, on_text: Callable[[str], None] | None = None) -> list[str]:
         """Generate on the device; returns the decoded new text of each row."""
+        if self._engine_applies():
+            return self._forward_engine(inputs, on_text)
         loaded = self._loaded_model()
         batch_size = int(inputs["input_ids"].shape[0])
         kwargs, processor = self._generation_kwargs(batch_size)
@@ -564,6 +603,9 @@ class ErnieFusion:
         self, requests: Sequence[FusionRequest], *, on_text: Callable[[str], None] | None = None
     ) -> list[FusionResult]:
         """Write the reviews of several requests, batched in one `generate` a round (left padding).
+
+        On CUDA the rounds go through the engine (encoders.ernie_engine): static KV cache, CUDA-graph decode,
+        batches sized by free GPU memory and bucketed by prompt length.
 
         Rows whose answer fails validation are retried together, each with its own error in hand.
         `on_text` streams only when there is a single request.

@@ -177,6 +177,7 @@ class FasterWhisperTranscriber:
                 language=self.options.language,
                 beam_size=self.options.beam_size,
                 condition_on_previous_text=False,
+                initial_prompt=self.options.initial_prompt,
             )
             segments = [
                 Segment(start_s=max(piece.start, 0.0), end_s=max(piece.end, 0.0), text=piece.text.strip())
@@ -186,6 +187,49 @@ class FasterWhisperTranscriber:
             raise SpeechError(f"faster-whisper failed to transcribe: {e}") from e
         text = " ".join(segment.text for segment in segments if segment.text).strip()
         return Transcript(text=text, language=info.language or language, segments=segments, model=model_label)
+
+    def transcribe_many(self, audios: list[np.ndarray], *, batch_size: int = 16) -> list[Transcript]:
+        """Transcribe several clips: batched on CUDA (faster-whisper's BatchedInferencePipeline), one by one on CPU.
+
+        Args:
+            audios: float32 samples in [-1, 1], mono, at SAMPLE_RATE, one array a clip.
+            batch_size: 30-second windows decoded together on CUDA.
+        Returns:
+            One transcript a clip, in order.
+        Raises:
+            SpeechError: the model could not load or failed.
+        """
+        model = self.load()
+        if self._device != "cuda":
+            return [self.transcribe(audio) for audio in audios]
+        try:
+            from faster_whisper import BatchedInferencePipeline
+        except ImportError as e:  # an old faster-whisper (< 1.1)
+            raise SpeechError("batched transcription needs faster-whisper >= 1.1") from e
+        pipeline = BatchedInferencePipeline(model=model)
+        model_label = f"{BACKEND_NAME}:{self._model_name}"
+        language = self.options.language or "en"
+        transcripts = []
+        for audio in audios:
+            samples = np.asarray(audio, dtype=np.float32).reshape(-1)
+            if samples.size < SAMPLE_RATE // 100:
+                transcripts.append(Transcript(text="", language=language, segments=[], model=model_label))
+                continue
+            try:
+                pieces, info = pipeline.transcribe(
+                    samples, language=self.options.language, beam_size=self.options.beam_size, batch_size=batch_size
+                )
+                segments = [
+                    Segment(start_s=max(piece.start, 0.0), end_s=max(piece.end, 0.0), text=piece.text.strip())
+                    for piece in pieces
+                ]
+            except Exception as e:
+                raise SpeechError(f"faster-whisper failed to transcribe: {e}") from e
+            text = " ".join(segment.text for segment in segments if segment.text).strip()
+            transcripts.append(
+                Transcript(text=text, language=info.language or language, segments=segments, model=model_label)
+            )
+        return transcripts
 
     @property
     def device(self) -> str:

@@ -1,0 +1,674 @@
+"""A batched decode engine for the ERNIE-4.5 fusion backend: static KV cache, CUDA-graph decode, grammar per row.
+
+    prompts (token ids) -> sorted by length, cut into batches of B rows (B from free GPU memory, a power of two)
+    -> prefill: left padded, in chunks, eager, into a StaticCache sized for the batch
+    -> decode: one captured CUDA graph a step (eager on the CPU); while the GPU runs step t's forward,
+       the CPU feeds step t-1's tokens to each row's llguidance matcher and fills the rows' bitmasks
+       (in parallel, llguidance's executor); then mask + argmax on the GPU and one sync a step.
+    -> rows stop at EOS (or when their JSON is complete); the batch stops when every row has.
+
+CUDA out of memory halves the batch and runs it again (down to one row, then FusionError). The engine
+knows nothing about prompts or schemas: `encoders.ernie.ErnieFusion` tokenizes, owns the grammar and
+parses what comes back. Only torch and transformers are imported; llguidance comes with the grammar.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import torch
+
+from encoders.fusion import FusionError
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedModel
+
+    from encoders.ernie import JsonSchemaGrammar
+
+logger = logging.getLogger(__name__)
+
+GQA_SDPA = "archreview_gqa_sdpa"  # transformers' SDPA, but one-token decode steps skip repeat_kv (below)
+BATCH_LADDER = (1, 2, 4, 8, 16, 32, 64, 128)  # batch sizes a graph is captured for (partial batches pad up)
+_OOM = torch.cuda.OutOfMemoryError  # a RuntimeError subclass; exists (and can be raised) without CUDA
+
+
+def _gqa_sdpa_attention(
+    module: torch.nn.Module,
+    query: torch.Tensor,
+    key: torch.Tensor,
+    value: torch.Tensor,
+    attention_mask: torch.Tensor | None,
+    dropout: float = 0.0,
+    scaling: float | None = None,
+    is_causal: bool | None = None,
+    **kwargs: Any,
+) -> tuple[torch.Tensor, None]:
+    """SDPA for grouped-query attention that reads each KV head once in a one-token decode step.
+
+    transformers' SDPA path copies every KV head out to all its query heads (repeat_kv) whenever a mask
+    is passed: 8x the KV-cache traffic for ERNIE-4.5-0.3B (16 query / 2 KV heads), the largest cost of a
+    batched decode step. With one query token, the group's query heads can instead stand in for query
+    positions of their shared KV head: [B, Hq, 1, d] -> [B, Hkv, Hq/Hkv, d], same mask for every row.
+    """
+    from transformers.integrations.sdpa_attention import sdpa_attention_forward
+
+    batch, query_heads, length, dim = query.shape
+    kv_heads = key.shape[1]
+    if length != 1 or query_heads == kv_heads or dropout:
+        return sdpa_attention_forward(
+            module, query, key, value, attention_mask, dropout=dropout, scaling=scaling, is_causal=is_causal, **kwargs
+        )
+    grouped = query.reshape(batch, kv_heads, query_heads // kv_heads, dim)
+    mask = attention_mask[:, :, :, : key.shape[-2]] if attention_mask is not None else None
+    out = torch.nn.functional.scaled_dot_product_attention(grouped, key, value, attn_mask=mask, scale=scaling)
+    return out.reshape(batch, query_heads, 1, dim).transpose(1, 2).contiguous(), None
+
+
+def _use_gqa_sdpa(model: PreTrainedModel) -> bool:
+    """Switch an SDPA model to the GQA-aware decode attention (same function, less memory traffic)."""
+    try:
+        from transformers import AttentionInterface
+        from transformers.masking_utils import ALL_MASK_ATTENTION_FUNCTIONS, sdpa_mask
+
+        AttentionInterface.register(GQA_SDPA, _gqa_sdpa_attention)
+        ALL_MASK_ATTENTION_FUNCTIONS.register(GQA_SDPA, sdpa_mask)
+        model.set_attn_implementation(GQA_SDPA)
+    except (ImportError, AttributeError, ValueError, TypeError) as e:
+        logger.info("keeping transformers' SDPA attention: %s", e)
+        return False
+    return getattr(model.config, "_attn_implementation", None) == GQA_SDPA
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """How the engine batches and where it stops."""
+
+    max_batch_size: int = 64  # most rows a batch, whatever memory would allow
+    cuda_graphs: bool = True  # capture the decode step (CUDA only); False = eager decode steps
+    cache_len_multiple: int = 256  # the static cache length is rounded up to this (fewer graphs, less waste)
+    prefill_chunk_tokens: int = 16_384  # prompt tokens one prefill forward takes, all rows together
+    memory_fraction: float = 0.85  # share of free GPU memory the engine plans to use for cache and activations
+    max_cached_batches: int = 2  # caches + graphs kept alive between calls (one per batch shape)
+    gqa_decode_attention: bool = True  # decode steps read each KV head once (see _gqa_sdpa_attention)
+    flash_prefill: bool = True  # a one-row batch prefills causally (flash kernel) without the static-length mask
+    # Simulated allocator (tests): a batch whose estimated bytes exceed this raises CUDA out of memory.
+    allocation_limit_bytes: int | None = None
+    # Free device memory in bytes, asked before sizing batches; None = torch.cuda.mem_get_info (no limit on CPU).
+    free_memory: Callable[[], int] | None = None
+
+
+@dataclass
+class EngineOutput:
+    """One row's result: the generated ids (EOS excluded) and any grammar error."""
+
+    tokens: list[int]
+    error: str | None = None
+    first_token_s: float = 0.0  # from the start of its batch's prefill to its first token on the host
+
+
+@dataclass
+class EngineStats:
+    """What the engine did since the last reset (for benchmarks and logs)."""
+
+    batch_sizes: list[int] = field(default_factory=list)
+    oom_retries: int = 0
+    steps: int = 0
+    tokens: int = 0
+    prefill_s: float = 0.0
+    decode_s: float = 0.0
+    capture_s: float = 0.0
+    graphs_captured: int = 0
+    graph_fallback: str | None = None  # why decode ran eager on CUDA, if it did
+    mask_s: float = 0.0  # host time in the grammar (consume + bitmask fill), overlapped with the GPU where it can
+    peak_memory_bytes: int = 0
+
+
+@dataclass
+class _Batch:
+    """A static cache and the decode step's fixed-address inputs for one (batch, cache length) shape."""
+
+    size: int
+    cache_len: int
+    cache: Any
+    tokens: torch.Tensor  # [B, 1] long
+    positions: torch.Tensor  # [B, 1] long
+    cache_position: torch.Tensor  # [1] long
+    mask: torch.Tensor  # [B, 1, 1, cache_len]: True = attend (bool) or 0 (additive float)
+    graph: Any = None  # torch.cuda.CUDAGraph once captured
+    logits: torch.Tensor | None = None  # the graph's output
+
+
+class FusionEngine:
+    """Batched greedy/sampled decoding of one causal LM with per-row JSON-grammar masks.
+
+    Args:
+        model: an ERNIE-4.5 (or any transformers causal LM with a StaticCache-capable forward), eval mode.
+        config: batching and memory settings.
+    """
+
+    def __init__(self, model: PreTrainedModel, config: EngineConfig | None = None) -> None:
+        self.model = model
+        self.config = config or EngineConfig()
+        self.device = model.device
+        text = model.config.get_text_config(decoder=True)
+        head_dim = int(getattr(text, "head_dim", None) or text.hidden_size // text.num_attention_heads)
+        kv_heads = int(getattr(text, "num_key_value_heads", None) or text.num_attention_heads)
+        self._dtype = next(model.parameters()).dtype
+        element = torch.tensor([], dtype=self._dtype).element_size()
+        self.kv_bytes_per_token = 2 * int(text.num_hidden_layers) * kv_heads * head_dim * element
+        self._hidden = int(text.hidden_size)
+        self._intermediate = int(getattr(text, "intermediate_size", 4 * self._hidden))
+        self.vocab_size = int(model.get_output_embeddings().weight.shape[0])
+        attention = getattr(model.config, "_attn_implementation", "sdpa")
+        if attention == "sdpa" and self.config.gqa_decode_attention:
+            attention = GQA_SDPA if _use_gqa_sdpa(model) else attention
+        self._bool_mask = attention in ("sdpa", GQA_SDPA)
+        self._batches: OrderedDict[tuple[int, int], _Batch] = OrderedDict()
+        self._graphs_ok = self.config.cuda_graphs and self.device.type == "cuda"
+        self._flash_prefill_ok = True
+        self._pool: Any = None
+        self._shifts = torch.arange(32, dtype=torch.int32, device=self.device)
+        # transformers renamed `past_key_values` to `cache` and dropped `cache_position` (5.2x); take either.
+        parameters = inspect.signature(model.forward).parameters
+        self._cache_arg = "cache" if "cache" in parameters else "past_key_values"
+        self._pass_cache_position = "cache_position" in parameters
+        self.stats = EngineStats()
+        if self.device.type == "cuda" and getattr(model.config, "_experts_implementation", None) == "eager":
+            # The eager MoE loop syncs with the host (nonzero) and cannot be graph-captured; grouped_mm can.
+            try:
+                model.set_experts_implementation("grouped_mm")
+            except (AttributeError, ValueError, ImportError, RuntimeError) as e:
+                logger.info("MoE experts stay eager: %s", e)
+
+    # -- sizing --------------------------------------------------------------------------------------------------------
+
+    def cache_len(self, longest_prompt: int, max_new_tokens: int) -> int:
+        """The static cache length for a batch whose longest prompt has `longest_prompt` tokens."""
+        multiple = self.config.cache_len_multiple
+        return -(-(longest_prompt + max_new_tokens) // multiple) * multiple
+
+    def estimate_bytes(self, batch: int, cache_len: int) -> int:
+        """Device bytes a batch needs beyond the weights: KV cache, prefill activations and masks, logits."""
+        kv = self.kv_bytes_per_token * batch * cache_len
+        chunk_rows = max(1, min(cache_len, self.config.prefill_chunk_tokens // batch))
+        chunk_tokens = chunk_rows * batch
+        activations = chunk_tokens * (self._hidden * 16 + self._intermediate * 6)
+        masks = chunk_tokens * cache_len * 4  # the prefill mask, and SDPA's additive copy of it
+        logits = batch * self.vocab_size * 4 * 3
+        return kv + activations + masks + logits
+
+    def _free_bytes(self) -> int | None:
+        if self.config.free_memory is not None:
+            return self.config.free_memory()
+        if self.device.type != "cuda":
+            return None
+        free, _total = torch.cuda.mem_get_info(self.device)
+        return int(free) + sum(self._batch_bytes(b) for b in self._batches.values())  # ours can be dropped
+
+    def _batch_bytes(self, batch: _Batch) -> int:
+        return self.kv_bytes_per_token * batch.size * batch.cache_len
+
+    def batch_size_for(self, requests: int, longest_prompt: int, max_new_tokens: int) -> int:
+        """Rows a batch: a power of two, at most max_batch_size, what fits in free memory, no more than needed."""
+        limit = min(self.config.max_batch_size, _ladder_ceil(requests))
+        free = self._free_bytes()
+        if free is not None:
+            budget = free * self.config.memory_fraction
+            cache_len = self.cache_len(longest_prompt, max_new_tokens)
+            while limit > 1 and self.estimate_bytes(limit, cache_len) > budget:
+                limit //= 2
+        return _ladder_floor(max(1, limit))
+
+    # -- the public call -----------------------------------------------------------------------------------------------
+
+    def generate(
+        self,
+        prompts: Sequence[Sequence[int]],
+        *,
+        max_new_tokens: int,
+        eos_token_id: int,
+        pad_token_id: int,
+        grammar: JsonSchemaGrammar | None = None,
+        temperature: float = 0.0,
+        seed: int = 0,
+        on_token: Callable[[int], None] | None = None,
+        batch_size: int | None = None,
+    ) -> list[EngineOutput]:
+        """Generate for every prompt; results in the prompts' order.
+
+        Args:
+            prompts: token ids of each prompt (no padding).
+            max_new_tokens: most tokens a row writes; with a grammar its JSON is closed within them.
+            eos_token_id, pad_token_id: the tokenizer's.
+            grammar: JSON-Schema grammar (one matcher a row), or None for unconstrained decoding.
+            temperature: 0 = greedy; else sampling from the (masked) softmax with `seed`.
+            on_token: called with each new token of the first prompt when there is exactly one.
+            batch_size: rows a batch (rounded down to a power of two); None = from free memory.
+        Raises:
+            FusionError: out of memory even at one row.
+        """
+        if not prompts:
+            return []
+        if self.device.type == "cuda":
+            torch.cuda.reset_peak_memory_stats(self.device)
+        order = sorted(range(len(prompts)), key=lambda i: (len(prompts[i]), i))
+        longest = max(len(p) for p in prompts)
+        size = (
+            _ladder_floor(min(batch_size, self.config.max_batch_size))
+            if batch_size
+            else self.batch_size_for(len(prompts), longest, max_new_tokens)
+        )
+        results: list[EngineOutput | None] = [None] * len(prompts)
+        generator = None
+        if temperature > 0:
+            generator = torch.Generator(device=self.device)
+            generator.manual_seed(seed)
+        done = 0
+        with torch.inference_mode():
+            while done < len(order):
+                chunk = order[done : done + size]
+                try:
+                    outputs = self._run_batch(
+                        [prompts[i] for i in chunk],
+                        max_new_tokens=max_new_tokens,
+                        eos_token_id=eos_token_id,
+                        pad_token_id=pad_token_id,
+                        grammar=grammar,
+                        temperature=temperature,
+                        generator=generator,
+                        on_token=on_token if len(prompts) == 1 else None,
+                    )
+                except _OOM as e:
+                    self.release()
+                    self.stats.oom_retries += 1
+                    if size == 1:
+                        raise FusionError(f"ERNIE ran out of GPU memory even for one request: {e}") from e
+                    size //= 2
+                    logger.warning("out of memory at batch %d; retrying at %d", size * 2, size)
+                    continue
+                for index, output in zip(chunk, outputs, strict=True):
+                    results[index] = output
+                done += len(chunk)
+        if self.device.type == "cuda":
+            self.stats.peak_memory_bytes = max(
+                self.stats.peak_memory_bytes, int(torch.cuda.max_memory_allocated(self.device))
+            )
+        return [r for r in results if r is not None]
+
+    def warm_up(
+        self,
+        batch_size: int,
+        prompt_tokens: int,
+        *,
+        max_new_tokens: int,
+        eos_token_id: int,
+        pad_token_id: int,
+        grammar: JsonSchemaGrammar | None = None,
+    ) -> float:
+        """Allocate the cache and capture the decode graph for this batch shape ahead of traffic; returns seconds.
+
+        A few decode steps of dummy prompts run with the cache length that `generate` will use for prompts of
+        `prompt_tokens` tokens and `max_new_tokens`, so later calls of that shape start at full speed.
+        """
+        start = time.perf_counter()
+        dummy = [[eos_token_id + 1] * prompt_tokens] * _ladder_ceil(batch_size)
+        with torch.inference_mode():
+            self._run_batch(
+                dummy,
+                max_new_tokens=max_new_tokens,
+                eos_token_id=eos_token_id,
+                pad_token_id=pad_token_id,
+                grammar=grammar,
+                temperature=0.0,
+                generator=None,
+                on_token=None,
+                max_steps=4,
+            )
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+        self.stats.batch_sizes.pop()
+        return time.perf_counter() - start
+
+    def release(self) -> None:
+        """Drop every cache and graph (after an out-of-memory error, or to hand the memory back)."""
+        self._batches.clear()
+        self._pool = None
+        if self.device.type == "cuda":
+            torch.cuda.empty_cache()
+
+    # -- one batch -----------------------------------------------------------------------------------------------------
+
+    def _slot(self, size: int, cache_len: int) -> _Batch:
+        key = (size, cache_len)
+        if key in self._batches:
+            self._batches.move_to_end(key)
+            return self._batches[key]
+        limit = self.config.allocation_limit_bytes
+        if limit is not None and self.estimate_bytes(size, cache_len) > limit:
+            raise _OOM(f"simulated: a batch of {size} x {cache_len} positions needs more than {limit} bytes")
+        while len(self._batches) >= self.config.max_cached_batches:
+            self._batches.popitem(last=False)
+        from transformers import StaticCache
+
+        device = self.device
+        mask_dtype = torch.bool if self._bool_mask else self._dtype
+        batch = _Batch(
+            size=size,
+            cache_len=cache_len,
+            cache=StaticCache(config=self.model.config, max_cache_len=cache_len),
+            tokens=torch.zeros((size, 1), dtype=torch.long, device=device),
+            positions=torch.zeros((size, 1), dtype=torch.long, device=device),
+            cache_position=torch.zeros(1, dtype=torch.long, device=device),
+            mask=torch.zeros((size, 1, 1, cache_len), dtype=mask_dtype, device=device),
+        )
+        self._batches[key] = batch
+        return batch
+
+    def _attend(self, allowed: torch.Tensor) -> torch.Tensor:
+        """A boolean 'may attend' tensor in the form the attention implementation takes."""
+        if self._bool_mask:
+            return allowed
+        zero = torch.zeros((), dtype=self._dtype, device=allowed.device)
+        return torch.where(allowed, zero, torch.finfo(self._dtype).min)
+
+    def _prefill(self, batch: _Batch, ids: torch.Tensor, pads: torch.Tensor) -> torch.Tensor:
+        """Run the left-padded prompts through the model in chunks; return the last position's logits."""
+        rows, length = ids.shape
+        if rows == 1 and self.config.flash_prefill and self._flash_prefill_ok:
+            try:
+                return self._prefill_causal(batch, ids)
+            except (TypeError, AttributeError, ValueError, RuntimeError) as e:
+                if isinstance(e, _OOM):
+                    raise
+                self._flash_prefill_ok = False
+                logger.warning("causal prefill unavailable, using the masked one: %s", e)
+                for counter in _write_counters(batch.cache):
+                    counter.zero_()
+        positions = (torch.arange(length, device=self.device)[None, :] - pads[:, None]).clamp(min=0)
+        kv = torch.arange(batch.cache_len, device=self.device)
+        step = max(1, self.config.prefill_chunk_tokens // rows)
+        logits = None
+        for start in range(0, length, step):
+            end = min(length, start + step)
+            query = torch.arange(start, end, device=self.device)
+            # Causal, no padding slots; a padding query sees itself so no row of the mask is empty (no NaN).
+            allowed = (kv[None, None, :] <= query[None, :, None]) & (
+                (kv[None, None, :] >= pads[:, None, None]) | (kv[None, None, :] == query[None, :, None])
+            )
+            out = self.model(
+                input_ids=ids[:, start:end],
+                position_ids=positions[:, start:end],
+                attention_mask=self._attend(allowed[:, None]),
+                use_cache=True,
+                logits_to_keep=1,
+                **self._cache_kwargs(batch.cache, query),
+            )
+            logits = out.logits[:, -1, :]
+        assert logits is not None  # length >= 1
+        return logits
+
+    def _prefill_causal(self, batch: _Batch, ids: torch.Tensor) -> torch.Tensor:
+        """One unpadded row: prefill into a dynamic cache (no mask, so SDPA runs its causal flash kernel and
+        attends over the prompt, not the whole static length), then copy keys and values into the static cache."""
+        from transformers import DynamicCache
+
+        length = ids.shape[1]
+        dynamic = DynamicCache()
+        out = self.model(
+            input_ids=ids,
+            position_ids=torch.arange(length, device=self.device)[None, :],
+            use_cache=True,
+            logits_to_keep=1,
+            **self._cache_kwargs(dynamic, torch.arange(length, device=self.device)),
+        )
+        layers: list[tuple[Any, Any]] = list(zip(batch.cache.layers, dynamic.layers, strict=True))
+        for static, layer in layers:
+            if not static.is_initialized:
+                static.lazy_initialization(layer.keys, layer.values)
+            static.keys[:, :, :length].copy_(layer.keys)
+            static.values[:, :, :length].copy_(layer.values)
+        for counter in _write_counters(batch.cache):
+            counter.fill_(length)
+        logits: torch.Tensor = out.logits[:, -1, :]
+        return logits
+
+    def _cache_kwargs(self, cache: Any, cache_position: torch.Tensor) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {self._cache_arg: cache}
+        if self._pass_cache_position:
+            kwargs["cache_position"] = cache_position
+        return kwargs
+
+    def _decode_forward(self, batch: _Batch) -> torch.Tensor:
+        out = self.model(
+            input_ids=batch.tokens,
+            position_ids=batch.positions,
+            attention_mask=batch.mask,
+            use_cache=True,
+            **self._cache_kwargs(batch.cache, batch.cache_position),
+        )
+        logits: torch.Tensor = out.logits[:, -1, :]
+        return logits
+
+    def _capture(self, batch: _Batch) -> None:
+        """Capture the decode step as a CUDA graph (inputs already set for the first step; warm-up is idempotent)."""
+        start = time.perf_counter()
+        try:
+            stream = torch.cuda.Stream(self.device)
+            stream.wait_stream(torch.cuda.current_stream(self.device))
+            counters = [c.clone() for c in _write_counters(batch.cache)]
+            with torch.cuda.stream(stream):
+                for _ in range(2):
+                    self._decode_forward(batch)
+            torch.cuda.current_stream(self.device).wait_stream(stream)
+            for counter, saved in zip(_write_counters(batch.cache), counters, strict=True):
+                counter.copy_(saved)  # the warm-up steps moved the write position on
+            if self._pool is None:
+                self._pool = torch.cuda.graph_pool_handle()
+            graph = torch.cuda.CUDAGraph()
+            with torch.cuda.graph(graph, pool=self._pool):
+                batch.logits = self._decode_forward(batch)
+            batch.graph = graph
+            self.stats.graphs_captured += 1
+        except _OOM:
+            raise
+        except Exception as e:  # noqa: BLE001 - any capture failure: decode eagerly, say why once
+            self._graphs_ok = False
+            batch.graph, batch.logits = None, None
+            self.stats.graph_fallback = f"{type(e).__name__}: {e}"[:300]
+            logger.warning("CUDA graph capture failed, decoding eagerly: %s", self.stats.graph_fallback)
+            torch.cuda.synchronize(self.device)
+        finally:
+            self.stats.capture_s += time.perf_counter() - start
+
+    def _run_batch(
+        self,
+        prompts: Sequence[Sequence[int]],
+        *,
+        max_new_tokens: int,
+        eos_token_id: int,
+        pad_token_id: int,
+        grammar: JsonSchemaGrammar | None,
+        temperature: float,
+        generator: torch.Generator | None,
+        on_token: Callable[[int], None] | None,
+        max_steps: int | None = None,
+    ) -> list[EngineOutput]:
+        real = len(prompts)
+        size = _ladder_ceil(real)
+        padded = [*prompts, *([prompts[-1]] * (size - real))]  # filler rows: finished from the start
+        length = max(len(p) for p in padded)
+        cache_len = self.cache_len(length, max_new_tokens)
+        batch = self._slot(size, cache_len)
+        self.stats.batch_sizes.append(real)
+        device = self.device
+        cuda = device.type == "cuda"
+
+        ids = torch.full((size, length), pad_token_id, dtype=torch.long)
+        for row, prompt in enumerate(padded):
+            ids[row, length - len(prompt) :] = torch.as_tensor(list(prompt), dtype=torch.long)
+        pads_host = torch.tensor([length - len(p) for p in padded], dtype=torch.long)
+        pads = pads_host.to(device)
+
+        masker = _RowMasks(grammar, size, real, self.vocab_size, max_new_tokens, pin=cuda)
+        outputs = [EngineOutput(tokens=[]) for _ in range(real)]
+        finished = [row >= real for row in range(size)]
+        chosen_host = torch.zeros(size, dtype=torch.long, pin_memory=cuda)
+        ready = torch.cuda.Event() if cuda else None
+
+        start = time.perf_counter()
+        for counter in _write_counters(batch.cache):
+            counter.zero_()  # write from slot 0 again (stale slots beyond are masked)
+        logits = self._prefill(batch, ids.to(device, non_blocking=True), pads)
+        masker.fill(0, finished)  # overlaps the prefill on CUDA
+        # Decode-step state: the mask sees each row's prompt slots; step t writes slot length + t.
+        kv = torch.arange(cache_len, device=device)
+        batch.mask.copy_(self._attend(((kv[None, :] >= pads[:, None]) & (kv[None, :] < length))[:, None, None, :]))
+        batch.positions.copy_((length - pads)[:, None] - 1)
+        batch.cache_position.fill_(length - 1)
+        prefill_done = False
+        decode_start = start
+
+        for step in range(max_new_tokens):
+            chosen = self._choose(logits, masker.upload(device), temperature, generator)
+            chosen_host.copy_(chosen, non_blocking=True)
+            if ready is not None:
+                ready.record()
+                ready.synchronize()
+            tokens = chosen_host.tolist()
+            now = time.perf_counter()
+            if not prefill_done:
+                prefill_done, decode_start = True, now
+                self.stats.prefill_s += now - start
+                for output in outputs:
+                    output.first_token_s = now - start
+            self.stats.steps += 1
+            mask_start = time.perf_counter()
+            for row in range(real):
+                if finished[row]:
+                    continue
+                token = tokens[row]
+                if token == eos_token_id or masker.stopped(row):
+                    finished[row] = True
+                    continue
+                outputs[row].tokens.append(token)
+                if row == 0 and on_token is not None:
+                    on_token(token)
+                error = masker.consume(row, token)
+                if error is not None:
+                    outputs[row].error = error
+                    finished[row] = True
+            self.stats.mask_s += time.perf_counter() - mask_start
+            if all(finished) or step == max_new_tokens - 1 or (max_steps is not None and step + 1 >= max_steps):
+                break
+            # The next step's inputs, on the device (no host round trip for the tokens).
+            batch.tokens.copy_(chosen[:, None])
+            batch.positions.add_(1)
+            batch.cache_position.add_(1)
+            batch.mask.index_fill_(3, batch.cache_position, True if self._bool_mask else 0.0)
+            if self._graphs_ok and batch.graph is None:
+                self._capture(batch)
+            if batch.graph is not None:
+                batch.graph.replay()
+                assert batch.logits is not None
+                logits = batch.logits
+            else:
+                logits = self._decode_forward(batch)
+            mask_start = time.perf_counter()
+            masker.fill(step + 1, finished)  # on the CPU while the GPU runs the forward
+            self.stats.mask_s += time.perf_counter() - mask_start
+        self.stats.decode_s += time.perf_counter() - decode_start
+        self.stats.tokens += sum(len(o.tokens) for o in outputs)
+        return outputs
+
+    def _choose(
+        self,
+        logits: torch.Tensor,
+        words: torch.Tensor | None,
+        temperature: float,
+        generator: torch.Generator | None,
+    ) -> torch.Tensor:
+        scores = logits.float()
+        if words is not None:
+            bits = ((words.unsqueeze(-1) >> self._shifts) & 1).view(words.shape[0], -1)[:, : scores.shape[-1]]
+            scores = scores.masked_fill(bits == 0, float("-inf"))
+        if temperature > 0:
+            probs = torch.softmax(scores / temperature, dim=-1)
+            return torch.multinomial(probs, 1, generator=generator).view(-1)
+        return scores.argmax(dim=-1)
+
+
+class _RowMasks:
+    """The rows' llguidance matchers and their bitmasks (pinned host memory on CUDA), with the budget wrap-up."""
+
+    def __init__(
+        self, grammar: JsonSchemaGrammar | None, size: int, real: int, vocab: int, max_new_tokens: int, *, pin: bool
+    ) -> None:
+        self.grammar = grammar
+        self.max_new_tokens = max_new_tokens
+        self.matchers = [grammar.matcher() for _ in range(real)] if grammar is not None else []
+        self.words = torch.full((size, (vocab + 31) // 32), -1, dtype=torch.int32, pin_memory=pin)
+        self._executor: Any = None
+        if grammar is not None and real > 1:
+            self._executor = grammar._llg.LLExecutor()
+
+    def stopped(self, row: int) -> bool:
+        return bool(self.matchers) and bool(self.matchers[row].is_stopped())
+
+    def consume(self, row: int, token: int) -> str | None:
+        if not self.matchers:
+            return None
+        matcher = self.matchers[row]
+        if not matcher.consume_token(token):
+            return str(matcher.get_error() or f"token {token} rejected")
+        return None
+
+    def fill(self, step: int, finished: list[bool]) -> None:
+        """Bitmasks for the token at `step` (0-based count of tokens written so far)."""
+        grammar = self.grammar
+        if grammar is None:
+            return
+        active = [row for row in range(len(self.matchers)) if not finished[row]]
+        for row, done in enumerate(finished):
+            if done:
+                self.words[row].fill_(-1)  # finished and filler rows: anything (their tokens are ignored)
+        if self._executor is not None and len(active) > 1:
+            width = self.words.shape[1] * 4
+            self._executor.unsafe_compute_mask_ptr(
+                [(self.matchers[row], row) for row in active], self.words.data_ptr(), width, self.words.shape[0]
+            )
+        else:
+            for row in active:
+                grammar.fill_mask(self.matchers[row], self.words[row])
+        if self.max_new_tokens - step <= grammar.wrap_up_tokens:
+            for row in active:
+                words = self.words[row]
+                token = grammar.wrap_up_token(self.matchers[row], words)
+                if token is not None:
+                    words.zero_()
+                    bit = 1 << (token % 32)
+                    words[token // 32] = bit - (1 << 32) if bit >= 1 << 31 else bit  # as a signed int32
+
+    def upload(self, device: torch.device) -> torch.Tensor | None:
+        if self.grammar is None:
+            return None
+        return self.words.to(device, non_blocking=True)
+
+
+def _write_counters(cache: Any) -> list[torch.Tensor]:
+    """The cache layers' on-device write positions (transformers 5.2x static layers keep one; older ones none)."""
+    counters = (getattr(layer, "cumulative_length", None) for layer in getattr(cache, "layers", []))
+    return [c for c in counters if isinstance(c, torch.Tensor)]
+
+
+def _ladder_ceil(n: int) -> int:
+    return next((size for size in BATCH_LADDER if size >= n), BATCH_LADDER[-1])
+
+
+def _ladder_floor(n: int) -> int:
+    return max(size for size in BATCH_LADDER if size <= max(1, n))

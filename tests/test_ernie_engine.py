@@ -1,0 +1,202 @@
+"""The batched fusion engine (encoders/ernie_engine.py) with tiny random ERNIE models on the CPU.
+
+What a user of `fuse_many` relies on: every row of a mixed-length batch comes back schema-valid, a batch
+writes exactly what the rows would write one at a time (greedy), the engine writes what `generate` writes,
+and running out of memory halves the batch instead of failing.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+import torch
+from ernie_tiny import build_model, build_tiny_ernie, build_tokenizer
+
+from encoders.ernie import ErnieFusion
+from encoders.ernie_engine import EngineConfig, FusionEngine
+from encoders.ernie_prompt import build_messages
+from encoders.fusion import FusionError
+from schemas import (
+    Analysis,
+    Architecture,
+    Code,
+    Component,
+    ErnieFusionOptions,
+    Evidence,
+    Finding,
+    FusionRequest,
+    Instruction,
+)
+from schemas.fusion_output import FusionOutput
+
+NEW_TOKENS = 96
+LINE = "    value = store.load(key) if key in cache else compute(key)\n"
+
+
+def _request(lines: int, text: str = "review the architecture") -> FusionRequest:
+    code = "class Store:\n" + LINE * lines
+    candidate = Finding(
+        id="F1",
+        rule_id="caching/unbounded-cache",
+        title="Unbounded cache",
+        category="caching",
+        severity="medium",
+        confidence=0.7,
+        evidence=[Evidence(line_start=2, line_end=2, quote=LINE.strip())],
+        rationale="The cache grows without bound.",
+        recommendation="Bound it.",
+    )
+    return FusionRequest(
+        instruction=Instruction(text=text, source="text", intent="architecture_review"),
+        code=Code(text=code.rstrip("\n"), language="python", first_line=1, ocr_confidence=0.9),
+        analysis=Analysis(
+            architecture=Architecture(components=[Component(name="Store", kind="class", line_start=1, line_end=2)]),
+            findings=[candidate] if lines % 2 else [],
+            parser="ast",
+        ),
+    )
+
+
+MIXED = [_request(lines, f"review take {lines}") for lines in (1, 9, 3, 14, 6)]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread() -> Iterator[None]:
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def backend(tmp_path_factory: pytest.TempPathFactory) -> ErnieFusion:
+    folder = build_tiny_ernie(tmp_path_factory.mktemp("ernie-engine") / "dense")
+    fusion = ErnieFusion(ErnieFusionOptions(model=str(folder), max_new_tokens=NEW_TOKENS, max_attempts=1))
+    fusion.load()
+    fusion.grammar()
+    return fusion
+
+
+def _prompts(backend: ErnieFusion, requests: list[FusionRequest]) -> list[list[int]]:
+    inputs = backend._encode([build_messages(r, max_candidates=25) for r in requests])
+    return [ids[mask.bool()].tolist() for ids, mask in zip(inputs["input_ids"], inputs["attention_mask"], strict=True)]
+
+
+def _generate(
+    backend: ErnieFusion, engine: FusionEngine, prompts: list[list[int]], **kwargs: object
+) -> list[list[int]]:
+    tokenizer = backend._loaded_model().tokenizer
+    outputs = engine.generate(
+        prompts,
+        max_new_tokens=NEW_TOKENS,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+        grammar=backend.grammar(),
+        **kwargs,  # type: ignore[arg-type]
+    )
+    assert all(o.error is None for o in outputs)
+    return [o.tokens for o in outputs]
+
+
+def test_a_mixed_length_batch_is_schema_valid_and_equals_one_at_a_time(backend: ErnieFusion) -> None:
+    prompts = _prompts(backend, MIXED)
+    assert len({len(p) for p in prompts}) == len(prompts), "the prompts differ in length"
+    engine = FusionEngine(backend._loaded_model().model, EngineConfig(max_batch_size=4))
+    batched = _generate(backend, engine, prompts)
+    assert engine.stats.batch_sizes == [4, 1], "5 requests: a batch of 4 (shortest first), then 1"
+    tokenizer = backend._loaded_model().tokenizer
+    for tokens in batched:
+        FusionOutput.model_validate_json(str(tokenizer.decode(tokens, skip_special_tokens=True)))
+    one_by_one = [_generate(backend, engine, [p])[0] for p in prompts]
+    assert batched == one_by_one
+    assert len({tuple(t) for t in batched}) >= 2, "not one answer copied to every row"
+
+
+def test_the_engine_writes_what_generate_writes(backend: ErnieFusion) -> None:
+    requests = MIXED[:3]
+    inputs = backend._encode([build_messages(r, max_candidates=25) for r in requests])
+    backend.use_engine = False
+    try:
+        reference = backend._forward(inputs)
+        backend.use_engine = True
+        assert backend._forward(inputs) == reference
+        # fuse_many end to end through the engine: parsed, validated, merged
+        results = backend.fuse_many(requests)
+        assert len(results) == 3 and all(r.summary for r in results)
+    finally:
+        backend.use_engine = None
+
+
+def test_out_of_memory_halves_the_batch(backend: ErnieFusion) -> None:
+    prompts = _prompts(backend, MIXED[:4])
+    model = backend._loaded_model().model
+    probe = FusionEngine(model)
+    cache_len = probe.cache_len(max(len(p) for p in prompts), NEW_TOKENS)
+    # The simulated allocator holds a batch of 1 but not of 2: 4 -> 2 -> 1, never a crash.
+    limit = (probe.estimate_bytes(1, cache_len) + probe.estimate_bytes(2, cache_len)) // 2
+    engine = FusionEngine(model, EngineConfig(max_batch_size=4, allocation_limit_bytes=limit))
+    tokens = _generate(backend, engine, prompts)
+    assert engine.stats.oom_retries == 2
+    assert engine.stats.batch_sizes[-4:] == [1, 1, 1, 1]
+    assert tokens == _generate(backend, FusionEngine(model, EngineConfig(max_batch_size=4)), prompts)
+    tiny = FusionEngine(model, EngineConfig(allocation_limit_bytes=1))
+    with pytest.raises(FusionError, match="out of GPU memory even for one request"):
+        _generate(backend, tiny, prompts[:1])
+
+
+def test_the_batch_size_follows_free_memory(backend: ErnieFusion) -> None:
+    model = backend._loaded_model().model
+    engine = FusionEngine(model, EngineConfig(max_batch_size=64))
+    cache_len = engine.cache_len(1500, 400)
+    between_8_and_16 = (engine.estimate_bytes(8, cache_len) + engine.estimate_bytes(16, cache_len)) / 2 / 0.85
+    roomy = FusionEngine(model, EngineConfig(max_batch_size=64, free_memory=lambda: 1 << 50))
+    tight = FusionEngine(model, EngineConfig(max_batch_size=64, free_memory=lambda: int(between_8_and_16)))
+    assert roomy.batch_size_for(100, 1500, 400) == 64
+    assert tight.batch_size_for(100, 1500, 400) == 8, "room for 8 rows but not 16 (at 85% of free memory)"
+    assert roomy.batch_size_for(3, 1500, 400) == 4, "no bigger than the requests need"
+
+
+def test_streaming_through_the_engine(backend: ErnieFusion) -> None:
+    pieces: list[str] = []
+    inputs = backend.preprocess(build_messages(MIXED[0], max_candidates=25))
+    backend.use_engine = True
+    try:
+        [raw] = backend._forward(inputs, on_text=pieces.append)
+    finally:
+        backend.use_engine = None
+    assert len(pieces) > 10 and "".join(pieces) == raw
+    FusionOutput.model_validate_json(raw)
+
+
+@pytest.mark.gpu
+def test_static_cache_graph_path_on_cuda_matches_eager_and_is_fast() -> None:
+    from transformers import Ernie4_5Config
+
+    tokenizer = build_tokenizer()
+    torch.manual_seed(0)
+    with torch.device("cuda"):
+        model = build_model("dense", len(tokenizer), config=Ernie4_5Config(vocab_size=len(tokenizer)))
+    model = model.to(torch.bfloat16)  # type: ignore[arg-type]  # transformers types .to() oddly
+    backend = ErnieFusion.from_model(ErnieFusionOptions(model="random-0.3b", max_new_tokens=200), model, tokenizer)
+    prompts = _prompts(backend, MIXED)
+    graphs = FusionEngine(model)
+    eager = FusionEngine(model, EngineConfig(cuda_graphs=False))
+    kwargs = {
+        "max_new_tokens": 200,
+        "eos_token_id": tokenizer.eos_token_id,
+        "pad_token_id": tokenizer.pad_token_id,
+        "grammar": backend.grammar(),
+    }
+    graphs.generate(prompts, **kwargs)  # type: ignore[arg-type]  # capture
+    start = time.perf_counter()
+    fast = graphs.generate(prompts, **kwargs)  # type: ignore[arg-type]
+    seconds = time.perf_counter() - start
+    slow = eager.generate(prompts, **kwargs)  # type: ignore[arg-type]
+    assert graphs.stats.graphs_captured >= 1 and graphs.stats.graph_fallback is None
+    same = sum(a.tokens == b.tokens for a, b in zip(fast, slow, strict=True))
+    assert same >= len(prompts) - 1, "bf16 kernels may differ in a near tie, not more"
+    for output in fast:
+        FusionOutput.model_validate_json(str(tokenizer.decode(output.tokens, skip_special_tokens=True)))
+    assert seconds < 5

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from encoders.speech import SAMPLE_RATE, SpeechError
+from encoders.speech import SpeechError, is_silent
 from schemas import BackendInfo, FasterWhisperOptions, Segment, Transcript
 
 if TYPE_CHECKING:
@@ -169,7 +169,7 @@ class FasterWhisperTranscriber:
         model = self.load()
         model_label = f"{BACKEND_NAME}:{self._model_name}"
         language = self.options.language or "en"
-        if samples.size < SAMPLE_RATE // 100:  # under 10 ms: nothing a model could hear
+        if is_silent(samples):
             return Transcript(text="", language=language, segments=[], model=model_label)
         try:
             pieces, info = model.transcribe(
@@ -212,12 +212,16 @@ class FasterWhisperTranscriber:
         transcripts = []
         for audio in audios:
             samples = np.asarray(audio, dtype=np.float32).reshape(-1)
-            if samples.size < SAMPLE_RATE // 100:
+            if is_silent(samples):
                 transcripts.append(Transcript(text="", language=language, segments=[], model=model_label))
                 continue
             try:
                 pieces, info = pipeline.transcribe(
-                    samples, language=self.options.language, beam_size=self.options.beam_size, batch_size=batch_size
+                    samples,
+                    language=self.options.language,
+                    beam_size=self.options.beam_size,
+                    batch_size=batch_size,
+                    initial_prompt=self.options.initial_prompt,
                 )
                 segments = [
                     Segment(start_s=max(piece.start, 0.0), end_s=max(piece.end, 0.0), text=piece.text.strip())

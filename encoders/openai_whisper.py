@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from encoders.speech import SAMPLE_RATE, SpeechError
+from encoders.speech import SpeechError, is_silent
 from schemas import BackendInfo, OpenAIWhisperOptions, Segment, Transcript
 
 if TYPE_CHECKING:
@@ -166,7 +166,7 @@ class OpenAIWhisperTranscriber:
         model = self.load()
         model_label = f"{BACKEND_NAME}:{self.model_name}"
         language = self.options.language or "en"
-        if samples.size < SAMPLE_RATE // 100:  # under 10 ms: nothing a model could hear
+        if is_silent(samples):
             return Transcript(text="", language=language, segments=[], model=model_label)
         import whisper
 

@@ -9,6 +9,18 @@ import numpy as np
 from schemas import BackendInfo, Transcript
 
 SAMPLE_RATE = 16_000  # Whisper models take 16 kHz mono audio
+MIN_SPEECH_SAMPLES = SAMPLE_RATE // 100  # under 10 ms nothing can be heard
+SILENCE_PEAK = 10 ** (-50 / 20)  # -50 dBFS: quieter than any recording of a voice
+
+
+def is_silent(audio: np.ndarray) -> bool:
+    """True when `audio` is too short or too quiet to hold speech.
+
+    Whisper writes text for silence (worse with an initial prompt: ". . . ." or the prompt's words), so
+    backends return an empty transcript for it instead of asking the model.
+    """
+    samples = np.asarray(audio, dtype=np.float32).reshape(-1)
+    return samples.size < MIN_SPEECH_SAMPLES or float(np.max(np.abs(samples))) < SILENCE_PEAK
 
 
 class SpeechError(RuntimeError):

@@ -115,6 +115,14 @@ def write_summary(instruction: Instruction, code: Code, architecture: Architectu
         paragraphs.append(f"{heading}\n{listed}")
         if len(relevant) > _SUMMARY_FINDINGS:
             paragraphs.append(f"{len(relevant) - _SUMMARY_FINDINGS} more are listed in the findings.")
+    elif others:
+        # Nothing in the asked-for categories, but real problems elsewhere: answer with those, not just "none".
+        listed = "\n".join(_describe_finding(i, f) for i, f in enumerate(others[:_SUMMARY_FINDINGS], 1))
+        paragraphs.append(
+            f"No issues in {topic} were detected. The problems found are in other categories "
+            f"({_severity_counts(others)}), most serious first:\n{listed}"
+        )
+        return "\n\n".join(paragraphs)
     else:
         paragraphs.append(f"No issues in {topic} were detected.")
     if others and wanted:

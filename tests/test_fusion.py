@@ -135,3 +135,11 @@ def test_a_quote_of_another_line_is_not_grounded() -> None:
     wrong_line = _finding("coupling/hidden-dependency", "coupling", "medium", 1, "return self.db.execute(sql)")
     kept, reasons = ground_findings([wrong_line], _request("general_review", []))
     assert kept == [] and reasons
+
+
+def test_findings_outside_the_focus_still_answer_the_question() -> None:
+    instruction = Instruction(text="any security holes?", source="text", intent="security_review")
+    summary = write_summary(instruction, CODE, Architecture(), [COUPLING])
+    assert "No issues in configuration, security were detected." in summary
+    assert "The problems found are in other categories (1 medium)" in summary
+    assert "1. hidden dependency (medium, coupling, line 4)" in summary

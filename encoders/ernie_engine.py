@@ -1,10 +1,13 @@
 """A batched decode engine for the ERNIE-4.5 fusion backend: static KV cache, CUDA-graph decode, grammar per row.
 
     prompts (token ids) -> sorted by length, cut into batches of B rows (B from free GPU memory, a power of two)
-    -> prefill: left padded, in chunks, eager, into a StaticCache sized for the batch
-    -> decode: one captured CUDA graph a step (eager on the CPU); while the GPU runs step t's forward,
-       the CPU feeds step t-1's tokens to each row's llguidance matcher and fills the rows' bitmasks
-       (in parallel, llguidance's executor); then mask + argmax on the GPU and one sync a step.
+    -> prefill: rows in chunks, right padded, causal (flash) with no mask, copied into a StaticCache sized for
+       the batch (masked left-padded prefill over the static length where that fails)
+    -> decode, a step: the choice graph (grammar bitmask + argmax on the device, next step's inputs) -> the
+       tokens to the host; the forward graph of the next step is queued before the host waits, so the GPU runs
+       it while the CPU feeds the tokens to each row's llguidance matcher and fills the next bitmasks (in
+       parallel, llguidance's executor). One sync a step. Decode attention reads each KV head once, with an
+       additive mask per row; its kernels ("sdpa" or two batched products) are timed per batch shape on CUDA.
     -> rows stop at EOS (or when their JSON is complete); the batch stops when every row has.
 
 CUDA out of memory halves the batch and runs it again (down to one row, then FusionError). The engine
@@ -35,11 +38,22 @@ logger = logging.getLogger(__name__)
 
 GQA_SDPA = "archreview_gqa_sdpa"  # transformers' SDPA, but one-token decode steps skip repeat_kv (below)
 BATCH_LADDER = (1, 2, 4, 8, 16, 32, 64, 128)  # batch sizes a graph is captured for (partial batches pad up)
+_PREFILL_WIDTH_MULTIPLE = 128  # a causal prefill chunk's width rounds up to this (few shapes, plans reused)
+_PREFILL_MAX_ROWS = 32  # rows a causal prefill chunk at most (its logits at each distinct prompt end stay small)
 _OOM = torch.cuda.OutOfMemoryError  # a RuntimeError subclass; exists (and can be raised) without CUDA
 
 
+# How a one-token decode step attends ("sdpa" or "bmm"); the engine times both per batch shape on CUDA and sets
+# this before it captures (or eagerly runs) a decode step. A captured graph keeps the kernels it was captured with.
+_DECODE_ATTENTION = ["sdpa"]
+DECODE_ATTENTION_MODES = ("sdpa", "bmm")
+# (device, batch, cache length, query heads, KV heads, head dim, dtype) -> the mode timed fastest, once a process, so
+# every engine of a process runs the same kernels for the same shape (graph and eager decoding agree).
+_ATTENTION_PICKS: dict[tuple[Any, ...], str] = {}
+
+
 def _gqa_sdpa_attention(
-    module: torch.nn.Module,
+    module: torch.nn.Module | None,
     query: torch.Tensor,
     key: torch.Tensor,
     value: torch.Tensor,
@@ -55,19 +69,74 @@ def _gqa_sdpa_attention(
     is passed: 8x the KV-cache traffic for ERNIE-4.5-0.3B (16 query / 2 KV heads), the largest cost of a
     batched decode step. With one query token, the group's query heads can instead stand in for query
     positions of their shared KV head: [B, Hq, 1, d] -> [B, Hkv, Hq/Hkv, d], same mask for every row.
+    In "bmm" mode the step is two batched matrix products instead (fp32 scores, see `_bmm_decode_attention`).
     """
     from transformers.integrations.sdpa_attention import sdpa_attention_forward
 
     batch, query_heads, length, dim = query.shape
     kv_heads = key.shape[1]
-    if length != 1 or query_heads == kv_heads or dropout:
+    if length != 1 or dropout:
         return sdpa_attention_forward(
-            module, query, key, value, attention_mask, dropout=dropout, scaling=scaling, is_causal=is_causal, **kwargs
+            module,  # type: ignore[arg-type]  # None from _pick_attention: only getattr-ed there
+            query,
+            key,
+            value,
+            attention_mask,
+            dropout=dropout,
+            scaling=scaling,
+            is_causal=is_causal,
+            **kwargs,
+        )
+    mask = attention_mask[:, :, :, : key.shape[-2]] if attention_mask is not None else None
+    if _DECODE_ATTENTION[0] == "bmm":
+        return _bmm_decode_attention(query, key, value, mask, scaling), None
+    if query_heads == kv_heads:
+        return sdpa_attention_forward(
+            module,  # type: ignore[arg-type]  # None from _pick_attention: only getattr-ed there
+            query,
+            key,
+            value,
+            attention_mask,
+            dropout=dropout,
+            scaling=scaling,
+            is_causal=is_causal,
+            **kwargs,
         )
     grouped = query.reshape(batch, kv_heads, query_heads // kv_heads, dim)
-    mask = attention_mask[:, :, :, : key.shape[-2]] if attention_mask is not None else None
     out = torch.nn.functional.scaled_dot_product_attention(grouped, key, value, attn_mask=mask, scale=scaling)
     return out.reshape(batch, query_heads, 1, dim).transpose(1, 2).contiguous(), None
+
+
+def _bmm_decode_attention(
+    query: torch.Tensor, key: torch.Tensor, value: torch.Tensor, mask: torch.Tensor | None, scaling: float | None
+) -> torch.Tensor:
+    """One-token decode attention as two batched products over the whole static cache, each KV head read once.
+
+    Scores in fp32 (cuBLAS `out_dtype`), softmax in fp32, probabilities in the model dtype for the product with
+    the values (as flash attention does). Many (row, KV head) pairs and the cache length give the GPU plenty of
+    independent tiles, where a fused kernel with one query block per (row, head) runs one thread block each.
+    """
+    batch, query_heads, _, dim = query.shape
+    kv_heads, length = key.shape[1], key.shape[2]
+    group = query_heads // kv_heads
+    scale = scaling if scaling is not None else dim**-0.5
+    q = query.reshape(batch * kv_heads, group, dim)
+    k = key.reshape(batch * kv_heads, length, dim)
+    v = value.reshape(batch * kv_heads, length, dim)
+    if q.dtype == torch.float32:
+        scores = torch.bmm(q, k.transpose(1, 2))
+    else:
+        scores = torch.bmm(q, k.transpose(1, 2), out_dtype=torch.float32)
+    scores = scores.view(batch, kv_heads, group, length)
+    if mask is None:
+        scores = scores * scale
+    else:
+        if mask.dtype == torch.bool:
+            mask = torch.zeros((), dtype=torch.float32, device=mask.device).masked_fill(~mask, float("-inf"))
+        scores = torch.add(mask, scores, alpha=scale)  # [B, 1, 1, L] + scale * [B, Hkv, G, L], in fp32
+    probs = torch.softmax(scores, dim=-1).to(value.dtype).view(batch * kv_heads, group, length)
+    out = torch.bmm(probs, v)
+    return out.view(batch, query_heads, 1, dim).transpose(1, 2).contiguous()
 
 
 def _use_gqa_sdpa(model: PreTrainedModel) -> bool:
@@ -126,6 +195,8 @@ class EngineStats:
     graphs_captured: int = 0
     graph_fallback: str | None = None  # why decode ran eager on CUDA, if it did
     mask_s: float = 0.0  # host time in the grammar (consume + bitmask fill), overlapped with the GPU where it can
+    decode_attention: dict[int, str] = field(default_factory=dict)  # batch size -> decode attention mode chosen
+    attention_timings: dict[int, dict[str, float]] = field(default_factory=dict)  # batch size -> mode -> ms
     peak_memory_bytes: int = 0
 
 
@@ -139,9 +210,13 @@ class _Batch:
     tokens: torch.Tensor  # [B, 1] long
     positions: torch.Tensor  # [B, 1] long
     cache_position: torch.Tensor  # [1] long
-    mask: torch.Tensor  # [B, 1, 1, cache_len]: True = attend (bool) or 0 (additive float)
-    graph: Any = None  # torch.cuda.CUDAGraph once captured
-    logits: torch.Tensor | None = None  # the graph's output
+    mask: torch.Tensor  # [B, 1, 1, cache_len] additive, model dtype: 0 = attend, dtype min = not
+    words: torch.Tensor  # [B, vocab / 32] int32: the rows' grammar bitmasks on the device (1 bit = allowed)
+    chosen: torch.Tensor  # [B] long: the tokens the last choice step picked
+    graph: Any = None  # torch.cuda.CUDAGraph of the decode forward once captured
+    logits: torch.Tensor | None = None  # the graph's output (and the choice graph's input)
+    choose_graphs: dict[bool, Any] = field(default_factory=dict)  # greedy choice + next inputs, by "masked"
+    attention: str | None = None  # decode attention mode (see _DECODE_ATTENTION); None = not chosen yet
 
 
 class FusionEngine:
@@ -165,10 +240,12 @@ class FusionEngine:
         self._hidden = int(text.hidden_size)
         self._intermediate = int(getattr(text, "intermediate_size", 4 * self._hidden))
         self.vocab_size = int(model.get_output_embeddings().weight.shape[0])
+        self._query_heads = int(text.num_attention_heads)
         attention = getattr(model.config, "_attn_implementation", "sdpa")
-        if attention == "sdpa" and self.config.gqa_decode_attention:
-            attention = GQA_SDPA if _use_gqa_sdpa(model) else attention
+        if attention in ("sdpa", GQA_SDPA) and self.config.gqa_decode_attention:
+            attention = GQA_SDPA if _use_gqa_sdpa(model) else "sdpa"
         self._bool_mask = attention in ("sdpa", GQA_SDPA)
+        self._gqa = attention == GQA_SDPA  # decode attention is ours (and its mode can be chosen)
         self._batches: OrderedDict[tuple[int, int], _Batch] = OrderedDict()
         self._graphs_ok = self.config.cuda_graphs and self.device.type == "cuda"
         self._flash_prefill_ok = True
@@ -357,7 +434,6 @@ class FusionEngine:
         from transformers import StaticCache
 
         device = self.device
-        mask_dtype = torch.bool if self._bool_mask else self._dtype
         batch = _Batch(
             size=size,
             cache_len=cache_len,
@@ -365,31 +441,56 @@ class FusionEngine:
             tokens=torch.zeros((size, 1), dtype=torch.long, device=device),
             positions=torch.zeros((size, 1), dtype=torch.long, device=device),
             cache_position=torch.zeros(1, dtype=torch.long, device=device),
-            mask=torch.zeros((size, 1, 1, cache_len), dtype=mask_dtype, device=device),
+            mask=torch.zeros((size, 1, 1, cache_len), dtype=self._dtype, device=device),
+            words=torch.full((size, (self.vocab_size + 31) // 32), -1, dtype=torch.int32, device=device),
+            chosen=torch.zeros(size, dtype=torch.long, device=device),
         )
         self._batches[key] = batch
         return batch
 
     def _attend(self, allowed: torch.Tensor) -> torch.Tensor:
-        """A boolean 'may attend' tensor in the form the attention implementation takes."""
+        """A boolean 'may attend' tensor in the form the attention implementation takes (prefill)."""
         if self._bool_mask:
             return allowed
+        return self._additive(allowed)
+
+    def _additive(self, allowed: torch.Tensor) -> torch.Tensor:
+        """0 where a query may attend, the dtype's minimum where not (the decode mask's form)."""
         zero = torch.zeros((), dtype=self._dtype, device=allowed.device)
         return torch.where(allowed, zero, torch.finfo(self._dtype).min)
 
-    def _prefill(self, batch: _Batch, ids: torch.Tensor, pads: torch.Tensor) -> torch.Tensor:
-        """Run the left-padded prompts through the model in chunks; return the last position's logits."""
-        rows, length = ids.shape
-        if rows == 1 and self.config.flash_prefill and self._flash_prefill_ok:
+    def _prefill(
+        self, batch: _Batch, prompts: Sequence[Sequence[int]], real: int, length: int, pad_token_id: int
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Run the prompts into the static cache; return the last prompt position's logits ([B, vocab]) and the
+        slot where each row's prompt starts ([B], on the device; the row's prompt fills the next len(prompt) slots).
+
+        Causal first (right padded, rows in chunks, flash kernel, nothing attends over padding); the masked
+        left-padded prefill over the whole static length if that is unavailable.
+        """
+        if self.config.flash_prefill and self._flash_prefill_ok:
             try:
-                return self._prefill_causal(batch, ids)
-            except (TypeError, AttributeError, ValueError, RuntimeError) as e:
+                logits = self._prefill_causal(batch, prompts, real, length, pad_token_id)
+                return logits, torch.zeros(batch.size, dtype=torch.long, device=self.device)
+            except (TypeError, AttributeError, ValueError, RuntimeError, IndexError) as e:
                 if isinstance(e, _OOM):
                     raise
                 self._flash_prefill_ok = False
                 logger.warning("causal prefill unavailable, using the masked one: %s", e)
                 for counter in _write_counters(batch.cache):
                     counter.zero_()
+        return self._prefill_masked(batch, prompts, length, pad_token_id)
+
+    def _prefill_masked(
+        self, batch: _Batch, prompts: Sequence[Sequence[int]], length: int, pad_token_id: int
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Left-padded prompts through the model in chunks of positions, a mask over the whole static length."""
+        rows = len(prompts)
+        ids_host = torch.full((rows, length), pad_token_id, dtype=torch.long)
+        for row, prompt in enumerate(prompts):
+            ids_host[row, length - len(prompt) :] = torch.as_tensor(list(prompt), dtype=torch.long)
+        ids = ids_host.to(self.device)
+        pads = torch.tensor([length - len(p) for p in prompts], dtype=torch.long, device=self.device)
         positions = (torch.arange(length, device=self.device)[None, :] - pads[:, None]).clamp(min=0)
         kv = torch.arange(batch.cache_len, device=self.device)
         step = max(1, self.config.prefill_chunk_tokens // rows)
@@ -411,32 +512,72 @@ class FusionEngine:
             )
             logits = out.logits[:, -1, :]
         assert logits is not None  # length >= 1
-        return logits
+        return logits, pads
 
-    def _prefill_causal(self, batch: _Batch, ids: torch.Tensor) -> torch.Tensor:
-        """One unpadded row: prefill into a dynamic cache (no mask, so SDPA runs its causal flash kernel and
-        attends over the prompt, not the whole static length), then copy keys and values into the static cache."""
+    def _prefill_causal(
+        self, batch: _Batch, prompts: Sequence[Sequence[int]], real: int, length: int, pad_token_id: int
+    ) -> torch.Tensor:
+        """Prefill the real rows in chunks of whole rows, right padded, each chunk into a dynamic cache.
+
+        No mask: SDPA runs its causal flash kernel over the chunk's own length (not the static length), and
+        since padding comes after a row's prompt, no prompt token attends to it. Keys and values are then
+        copied into the static cache at slots [0, chunk width); a row's slots past its prompt are masked in
+        decoding. Filler rows (beyond `real`) are not computed: their tokens are ignored.
+        """
         from transformers import DynamicCache
 
-        length = ids.shape[1]
-        dynamic = DynamicCache()
-        out = self.model(
-            input_ids=ids,
-            position_ids=torch.arange(length, device=self.device)[None, :],
-            use_cache=True,
-            logits_to_keep=1,
-            **self._cache_kwargs(dynamic, torch.arange(length, device=self.device)),
-        )
-        layers: list[tuple[Any, Any]] = list(zip(batch.cache.layers, dynamic.layers, strict=True))
-        for static, layer in layers:
-            if not static.is_initialized:
-                static.lazy_initialization(layer.keys, layer.values)
-            static.keys[:, :, :length].copy_(layer.keys)
-            static.values[:, :, :length].copy_(layer.values)
+        device = self.device
+        rows_per_chunk = max(1, min(_PREFILL_MAX_ROWS, self.config.prefill_chunk_tokens // max(1, length)))
+        layers: list[Any] = list(batch.cache.layers)
+        # Every chunk's shape, ids and logit indices, prepared on the host and sent in two copies, so that no
+        # copy waits for the GPU between chunks. Widths round up to _PREFILL_WIDTH_MULTIPLE (padding after the
+        # prompts is never attended): few distinct shapes, so cuDNN's attention plans are built once, not per batch.
+        chunks: list[tuple[int, int, int, list[int], list[int]]] = []  # first, rows, width, lasts, row -> last
+        for first in range(0, real, rows_per_chunk):
+            lens = [len(p) for p in prompts[first : min(real, first + rows_per_chunk)]]
+            width = min(batch.cache_len, -(-max(lens) // _PREFILL_WIDTH_MULTIPLE) * _PREFILL_WIDTH_MULTIPLE)
+            lasts = sorted({n - 1 for n in lens})
+            chunks.append((first, len(lens), width, lasts, [lasts.index(n - 1) for n in lens]))
+        widest = max(width for _, _, width, _, _ in chunks)
+        ids_host = torch.full((real, widest), pad_token_id, dtype=torch.long)
+        for row, prompt in enumerate(prompts[:real]):
+            ids_host[row, : len(prompt)] = torch.as_tensor(list(prompt), dtype=torch.long)
+        meta_host = torch.tensor([i for *_, lasts, index in chunks for i in (*lasts, *index)], dtype=torch.long)
+        ids, meta = ids_host.to(device), meta_host.to(device)
+        positions = torch.arange(widest, device=device)
+        logits_out: torch.Tensor | None = None
+        offset = 0
+        for first, rows, width, lasts, _index in chunks:
+            keep = meta[offset : offset + len(lasts)]
+            index = meta[offset + len(lasts) : offset + len(lasts) + rows]
+            offset += len(lasts) + rows
+            dynamic = DynamicCache()
+            out = self.model(
+                input_ids=ids[first : first + rows, :width],
+                position_ids=positions[None, :width].expand(rows, width),
+                use_cache=True,
+                logits_to_keep=keep,
+                **self._cache_kwargs(dynamic, positions[:width]),
+            )
+            picked = out.logits[torch.arange(rows, device=device), index]
+            if logits_out is None:
+                logits_out = torch.zeros((batch.size, picked.shape[-1]), dtype=picked.dtype, device=device)
+            logits_out[first : first + rows] = picked
+            written: list[Any] = list(dynamic.layers)
+            for static, layer in zip(layers, written, strict=True):
+                if not static.is_initialized:
+                    keys, values = layer.keys, layer.values
+                    static.lazy_initialization(
+                        keys.new_empty((batch.size, keys.shape[1], 1, keys.shape[-1])),
+                        values.new_empty((batch.size, values.shape[1], 1, values.shape[-1])),
+                    )
+                static.keys[first : first + rows, :, :width].copy_(layer.keys)
+                static.values[first : first + rows, :, :width].copy_(layer.values)
+            del out, dynamic
         for counter in _write_counters(batch.cache):
             counter.fill_(length)
-        logits: torch.Tensor = out.logits[:, -1, :]
-        return logits
+        assert logits_out is not None  # real >= 1
+        return logits_out
 
     def _cache_kwargs(self, cache: Any, cache_position: torch.Tensor) -> dict[str, Any]:
         kwargs: dict[str, Any] = {self._cache_arg: cache}
@@ -445,6 +586,7 @@ class FusionEngine:
         return kwargs
 
     def _decode_forward(self, batch: _Batch) -> torch.Tensor:
+        _DECODE_ATTENTION[0] = batch.attention or "sdpa"
         out = self.model(
             input_ids=batch.tokens,
             position_ids=batch.positions,
@@ -455,8 +597,67 @@ class FusionEngine:
         logits: torch.Tensor = out.logits[:, -1, :]
         return logits
 
+    def _forward_step(self, batch: _Batch) -> torch.Tensor:
+        """The decode forward for the inputs on the device (graph replay when captured)."""
+        if batch.graph is not None:
+            batch.graph.replay()
+            assert batch.logits is not None
+            return batch.logits
+        return self._decode_forward(batch)
+
+    def _pick_attention(self, batch: _Batch) -> str:
+        """Time each decode attention mode on this batch shape (one small graph of a step's attention calls each)
+        and return the fastest; "sdpa" if none can be timed."""
+        layers = [layer for layer in batch.cache.layers if getattr(layer, "keys", None) is not None]
+        if not layers or self._dtype == torch.float32 or self.device.type != "cuda" or not self._gqa:
+            return "sdpa"
+        keys, values = layers[0].keys, layers[0].values
+        size, kv_heads, length, dim = keys.shape
+        shape = (str(self.device), size, length, self._query_heads, kv_heads, dim, keys.dtype)
+        if shape in _ATTENTION_PICKS:
+            return _ATTENTION_PICKS[shape]
+        query = torch.randn((size, 1, self._query_heads, dim), dtype=keys.dtype, device=keys.device).transpose(1, 2)
+        scale = dim**-0.5
+        repeats = len(batch.cache.layers)
+        current = torch.cuda.current_stream(self.device)
+        timings: dict[str, float] = {}
+
+        def attend() -> None:
+            for _ in range(repeats):
+                _gqa_sdpa_attention(None, query, keys, values, batch.mask, scaling=scale)
+
+        for mode in DECODE_ATTENTION_MODES:
+            _DECODE_ATTENTION[0] = mode
+            try:
+                stream = torch.cuda.Stream(self.device)
+                stream.wait_stream(current)
+                with torch.cuda.stream(stream):
+                    attend()
+                current.wait_stream(stream)
+                graph = torch.cuda.CUDAGraph()
+                with torch.cuda.graph(graph):
+                    attend()
+                graph.replay()
+                begin, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+                begin.record()
+                for _ in range(5):
+                    graph.replay()
+                end.record()
+                end.synchronize()
+                timings[mode] = begin.elapsed_time(end) / 5
+                del graph
+            except _OOM:
+                raise
+            except Exception as e:  # noqa: BLE001 - a mode this build lacks (e.g. bmm out_dtype): not a candidate
+                logger.info("decode attention %s unavailable: %s", mode, e)
+                torch.cuda.synchronize(self.device)
+        chosen = min(timings, key=lambda m: timings[m]) if timings else "sdpa"
+        _ATTENTION_PICKS[shape] = chosen
+        self.stats.attention_timings[batch.size] = timings
+        return chosen
+
     def _capture(self, batch: _Batch) -> None:
-        """Capture the decode step as a CUDA graph (inputs already set for the first step; warm-up is idempotent)."""
+        """Capture the decode forward as a CUDA graph (inputs already set for the first step; warm-up restored)."""
         start = time.perf_counter()
         try:
             stream = torch.cuda.Stream(self.device)
@@ -486,6 +687,36 @@ class FusionEngine:
         finally:
             self.stats.capture_s += time.perf_counter() - start
 
+    def _choose_graph(self, batch: _Batch, masked: bool) -> Any:
+        """The greedy choice step (mask, argmax, next inputs) as a CUDA graph over the decode graph's logits."""
+        graph = batch.choose_graphs.get(masked)
+        if graph is not None or batch.graph is None or batch.logits is None:
+            return graph
+        start = time.perf_counter()
+        state = (batch.tokens, batch.positions, batch.cache_position, batch.mask, batch.chosen)
+        saved = [t.clone() for t in state]
+        try:
+            stream = torch.cuda.Stream(self.device)
+            stream.wait_stream(torch.cuda.current_stream(self.device))
+            with torch.cuda.stream(stream):
+                self._advance(batch, batch.logits, masked, 0.0, None)
+            torch.cuda.current_stream(self.device).wait_stream(stream)
+            graph = torch.cuda.CUDAGraph()
+            with torch.cuda.graph(graph):
+                self._advance(batch, batch.logits, masked, 0.0, None)
+            batch.choose_graphs[masked] = graph
+        except _OOM:
+            raise
+        except Exception as e:  # noqa: BLE001 - the eager choice does the same
+            graph = None
+            logger.warning("choice step not captured, running it eagerly: %s", e)
+            torch.cuda.synchronize(self.device)
+        finally:
+            for tensor, value in zip(state, saved, strict=True):
+                tensor.copy_(value)  # the warm-up moved the inputs on
+            self.stats.capture_s += time.perf_counter() - start
+        return graph
+
     def _run_batch(
         self,
         prompts: Sequence[Sequence[int]],
@@ -508,37 +739,56 @@ class FusionEngine:
         self.stats.batch_sizes.append(real)
         device = self.device
         cuda = device.type == "cuda"
+        lens = torch.tensor([len(p) for p in padded], dtype=torch.long).to(device)
 
-        ids = torch.full((size, length), pad_token_id, dtype=torch.long)
-        for row, prompt in enumerate(padded):
-            ids[row, length - len(prompt) :] = torch.as_tensor(list(prompt), dtype=torch.long)
-        pads_host = torch.tensor([length - len(p) for p in padded], dtype=torch.long)
-        pads = pads_host.to(device)
-
-        masker = _RowMasks(grammar, size, real, self.vocab_size, max_new_tokens, pin=cuda)
+        masked = grammar is not None
         outputs = [EngineOutput(tokens=[]) for _ in range(real)]
         finished = [row >= real for row in range(size)]
         chosen_host = torch.zeros(size, dtype=torch.long, pin_memory=cuda)
         ready = torch.cuda.Event() if cuda else None
+        last_step = max_new_tokens - 1 if max_steps is None else max(0, min(max_new_tokens, max_steps) - 1)
 
         start = time.perf_counter()
         for counter in _write_counters(batch.cache):
             counter.zero_()  # write from slot 0 again (stale slots beyond are masked)
-        logits = self._prefill(batch, ids.to(device, non_blocking=True), pads)
-        masker.fill(0, finished)  # overlaps the prefill on CUDA
-        # Decode-step state: the mask sees each row's prompt slots; step t writes slot length + t.
+        logits, starts = self._prefill(batch, padded, real, length, pad_token_id)
+        # The matchers and first bitmasks on the CPU while the GPU runs the prefill.
+        masker = _RowMasks(grammar, size, real, self.vocab_size, max_new_tokens, pin=cuda)
+        masker.fill(0, finished)
+        # Decode-step state: each row sees its prompt's slots; step t writes slot length + t (unmasked as it goes).
         kv = torch.arange(cache_len, device=device)
-        batch.mask.copy_(self._attend(((kv[None, :] >= pads[:, None]) & (kv[None, :] < length))[:, None, None, :]))
-        batch.positions.copy_((length - pads)[:, None] - 1)
+        valid = (kv[None, :] >= starts[:, None]) & (kv[None, :] < (starts + lens)[:, None])
+        batch.mask.copy_(self._additive(valid)[:, None, None, :])
+        batch.positions.copy_((lens - 1)[:, None])
         batch.cache_position.fill_(length - 1)
+        if batch.attention is None:
+            batch.attention = self._pick_attention(batch)
+            self.stats.decode_attention[batch.size] = batch.attention
+        if self._graphs_ok and batch.graph is None:
+            self._capture(batch)
+        choose_graph = self._choose_graph(batch, masked) if temperature <= 0 and self._graphs_ok else None
+        if batch.logits is not None and batch.graph is not None:
+            batch.logits.copy_(logits)
+            logits = batch.logits
         prefill_done = False
         decode_start = start
 
         for step in range(max_new_tokens):
-            chosen = self._choose(logits, masker.upload(device), temperature, generator)
-            chosen_host.copy_(chosen, non_blocking=True)
+            # Choose step t's tokens on the device; queue step t+1's forward before waiting for them (CUDA), so
+            # the GPU runs it while the host feeds the tokens to the matchers and fills the next bitmasks.
+            if masked:
+                batch.words.copy_(masker.words, non_blocking=True)
+            if choose_graph is not None:
+                choose_graph.replay()
+            else:
+                self._advance(batch, logits, masked, temperature, generator)
+            chosen_host.copy_(batch.chosen, non_blocking=True)
             if ready is not None:
                 ready.record()
+            ahead = cuda and step < last_step
+            if ahead:
+                logits = self._forward_step(batch)
+            if ready is not None:
                 ready.synchronize()
             tokens = chosen_host.tolist()
             now = time.perf_counter()
@@ -564,21 +814,10 @@ class FusionEngine:
                     outputs[row].error = error
                     finished[row] = True
             self.stats.mask_s += time.perf_counter() - mask_start
-            if all(finished) or step == max_new_tokens - 1 or (max_steps is not None and step + 1 >= max_steps):
+            if all(finished) or step >= last_step:
                 break
-            # The next step's inputs, on the device (no host round trip for the tokens).
-            batch.tokens.copy_(chosen[:, None])
-            batch.positions.add_(1)
-            batch.cache_position.add_(1)
-            batch.mask.index_fill_(3, batch.cache_position, True if self._bool_mask else 0.0)
-            if self._graphs_ok and batch.graph is None:
-                self._capture(batch)
-            if batch.graph is not None:
-                batch.graph.replay()
-                assert batch.logits is not None
-                logits = batch.logits
-            else:
-                logits = self._decode_forward(batch)
+            if not ahead:
+                logits = self._forward_step(batch)
             mask_start = time.perf_counter()
             masker.fill(step + 1, finished)  # on the CPU while the GPU runs the forward
             self.stats.mask_s += time.perf_counter() - mask_start
@@ -586,21 +825,30 @@ class FusionEngine:
         self.stats.tokens += sum(len(o.tokens) for o in outputs)
         return outputs
 
-    def _choose(
+    def _advance(
         self,
+        batch: _Batch,
         logits: torch.Tensor,
-        words: torch.Tensor | None,
+        masked: bool,
         temperature: float,
         generator: torch.Generator | None,
-    ) -> torch.Tensor:
-        scores = logits.float()
-        if words is not None:
+    ) -> None:
+        """Pick each row's token (grammar bitmask applied, in the logits' dtype) and set the next step's inputs."""
+        scores = logits
+        if masked:
+            words = batch.words
             bits = ((words.unsqueeze(-1) >> self._shifts) & 1).view(words.shape[0], -1)[:, : scores.shape[-1]]
             scores = scores.masked_fill(bits == 0, float("-inf"))
         if temperature > 0:
-            probs = torch.softmax(scores / temperature, dim=-1)
-            return torch.multinomial(probs, 1, generator=generator).view(-1)
-        return scores.argmax(dim=-1)
+            probs = torch.softmax(scores.float() / temperature, dim=-1)
+            chosen = torch.multinomial(probs, 1, generator=generator).view(-1)
+        else:
+            chosen = scores.argmax(dim=-1)
+        batch.chosen.copy_(chosen)
+        batch.tokens.copy_(batch.chosen[:, None])
+        batch.positions.add_(1)
+        batch.cache_position.add_(1)
+        batch.mask.index_fill_(3, batch.cache_position, 0.0)
 
 
 class _RowMasks:
@@ -613,6 +861,7 @@ class _RowMasks:
         self.max_new_tokens = max_new_tokens
         self.matchers = [grammar.matcher() for _ in range(real)] if grammar is not None else []
         self.words = torch.full((size, (vocab + 31) // 32), -1, dtype=torch.int32, pin_memory=pin)
+        self._cleared = set(range(real, size))  # rows whose bitmask already allows everything (filler rows)
         self._executor: Any = None
         if grammar is not None and real > 1:
             self._executor = grammar._llg.LLExecutor()
@@ -635,8 +884,9 @@ class _RowMasks:
             return
         active = [row for row in range(len(self.matchers)) if not finished[row]]
         for row, done in enumerate(finished):
-            if done:
-                self.words[row].fill_(-1)  # finished and filler rows: anything (their tokens are ignored)
+            if done and row not in self._cleared:
+                self.words[row].fill_(-1)  # finished rows: anything (their tokens are ignored)
+                self._cleared.add(row)
         if self._executor is not None and len(active) > 1:
             width = self.words.shape[1] * 4
             self._executor.unsafe_compute_mask_ptr(
@@ -653,11 +903,6 @@ class _RowMasks:
                     words.zero_()
                     bit = 1 << (token % 32)
                     words[token // 32] = bit - (1 << 32) if bit >= 1 << 31 else bit  # as a signed int32
-
-    def upload(self, device: torch.device) -> torch.Tensor | None:
-        if self.grammar is None:
-            return None
-        return self.words.to(device, non_blocking=True)
 
 
 def _write_counters(cache: Any) -> list[torch.Tensor]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import subprocess
@@ -14,10 +15,17 @@ DECODE_TIMEOUT_S = 120.0  # longest an ffmpeg decode may run before it is killed
 PROBE_TIMEOUT_S = 30.0  # longest an ffprobe call may run
 INT16_FULL_SCALE = 32768.0  # s16le samples are divided by this to land in [-1, 1)
 FFMPEG_PACKAGE = "ffmpeg"  # the Debian package that provides ffmpeg and ffprobe
+PROBE_DECODE_LIMIT_S = 3600.0  # a file whose container states no duration is decoded this far to measure it
 
 
 class AudioDecodeError(RuntimeError):
     """An audio file could not be decoded (missing, empty, corrupt, or ffmpeg absent)."""
+
+
+def _input_url(path: str) -> str:
+    """`path` as an ffmpeg input that is always a local file: never an option ("-h.wav") nor a protocol
+    ("concat:a|b", "http://...", "subfile,,start,...") however the file is named."""
+    return f"file:{os.path.abspath(path)}"
 
 
 def _last_line(stderr: bytes | str | None, path: str) -> str:
@@ -28,7 +36,7 @@ def _last_line(stderr: bytes | str | None, path: str) -> str:
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     if not lines:
         return "no error output"
-    return lines[-1].removeprefix(f"{path}: ")
+    return lines[-1].removeprefix(f"{_input_url(path)}: ").removeprefix(f"{path}: ")[:300]
 
 
 def _tool(name: str) -> str:
@@ -78,7 +86,7 @@ def decode_audio(
     """
     _check_file(path)
     name = os.path.basename(path)
-    cmd = [_tool("ffmpeg"), "-nostdin", "-hide_banner", "-loglevel", "error", "-threads", "0", "-i", path]
+    cmd = [_tool("ffmpeg"), "-nostdin", "-hide_banner", "-loglevel", "error", "-threads", "0", "-i", _input_url(path)]
     if max_duration_s is not None:
         cmd += ["-t", f"{max_duration_s:.3f}"]
     cmd += ["-vn", "-f", "s16le", "-ac", "1", "-acodec", "pcm_s16le", "-ar", str(sample_rate), "-"]
@@ -94,7 +102,8 @@ def decode_audio(
         # ffmpeg exits 0 on some files that hold no audio stream at all (e.g. an image)
         detail = _last_line(result.stderr, path) if result.stderr else "no audio stream found"
         raise AudioDecodeError(f"could not decode audio {name}: {detail}")
-    return np.frombuffer(result.stdout, np.int16).flatten().astype(np.float32) / INT16_FULL_SCALE
+    whole = len(result.stdout) // 2 * 2  # whole 16-bit samples only
+    return np.frombuffer(result.stdout[:whole], np.int16).flatten().astype(np.float32) / INT16_FULL_SCALE
 
 
 def probe_duration_s(path: str, *, timeout_s: float = PROBE_TIMEOUT_S) -> float:
@@ -114,10 +123,13 @@ def probe_duration_s(path: str, *, timeout_s: float = PROBE_TIMEOUT_S) -> float:
     name = os.path.basename(path)
     cmd = [
         _tool("ffprobe"), "-v", "error", "-select_streams", "a:0",
-        "-show_entries", "format=duration:stream=codec_type", "-of", "default=noprint_wrappers=1", path,
+        "-show_entries", "format=duration:stream=codec_type", "-of", "default=noprint_wrappers=1", _input_url(path),
     ]  # fmt: skip
     try:
-        result = subprocess.run(cmd, capture_output=True, check=True, timeout=timeout_s, text=True)
+        result = subprocess.run(
+            cmd, capture_output=True, check=True, timeout=timeout_s, stdin=subprocess.DEVNULL,
+            encoding="utf-8", errors="replace",
+        )  # fmt: skip
     except subprocess.CalledProcessError as e:
         raise AudioDecodeError(f"could not decode audio {name}: {_last_line(e.stderr, path)}") from e
     except subprocess.TimeoutExpired as e:
@@ -130,5 +142,8 @@ def probe_duration_s(path: str, *, timeout_s: float = PROBE_TIMEOUT_S) -> float:
     try:
         duration_s = float(fields.get("duration", "N/A"))
     except ValueError:
-        duration_s = len(decode_audio(path, timeout_s=timeout_s)) / SAMPLE_RATE
+        duration_s = math.nan
+    if not math.isfinite(duration_s):  # no duration in the container (some webm), or nonsense: measure it
+        samples = decode_audio(path, max_duration_s=PROBE_DECODE_LIMIT_S, timeout_s=DECODE_TIMEOUT_S)
+        duration_s = len(samples) / SAMPLE_RATE
     return max(duration_s, 0.0)

@@ -105,6 +105,15 @@ def cpu_threads_allowed(requested: int) -> int:
     return requested
 
 
+def _echoes_prompt(text: str, prompt: str | None) -> bool:
+    """Whether a segment only repeats (part of) the initial prompt: what Whisper "hears" in noise."""
+
+    def words(value: str) -> str:
+        return " ".join(value.lower().replace(".", " ").replace(",", " ").replace(":", " ").split())
+
+    return bool(prompt and words(text)) and words(text) in words(prompt or "")
+
+
 class FasterWhisperTranscriber:
     """A `SpeechTranscriber` on faster-whisper; the model loads on first use, once, thread-safely."""
 
@@ -178,10 +187,12 @@ class FasterWhisperTranscriber:
                 beam_size=self.options.beam_size,
                 condition_on_previous_text=False,
                 initial_prompt=self.options.initial_prompt,
+                vad_filter=True,  # Silero VAD (inside the faster-whisper wheel): non-speech is skipped, not decoded
             )
             segments = [
                 Segment(start_s=max(piece.start, 0.0), end_s=max(piece.end, 0.0), text=piece.text.strip())
                 for piece in pieces  # a generator: decoding happens here
+                if not _echoes_prompt(piece.text, self.options.initial_prompt)
             ]
         except Exception as e:
             raise SpeechError(f"faster-whisper failed to transcribe: {e}") from e

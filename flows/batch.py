@@ -21,7 +21,7 @@ from pydantic import Field, ValidationError
 from flows.review import DEFAULT_OPTIONS, TASK_WORKERS, StageTasks, results_storage, submit_chains
 from flows.server import ensure_offline
 from flows.tasks import GPU_LIMIT, FlowModel, PairPlan, PairSpec, error_item, plan_pairs, runs_on_gpu
-from pipeline.batch import SUMMARY_FILE, discover_pairs, summarize
+from pipeline.batch import SUMMARY_FILE, discover_pairs, inside, name_problem, summarize, unique_name
 from pipeline.errors import ArchreviewError, InputError
 from pipeline.output import write_atomic
 from pipeline.render import OutputFormat
@@ -55,41 +55,75 @@ class BatchFailedError(ArchreviewError):
         return (type(self), (self.summary,))
 
 
-def _unique(name: str, taken: set[str]) -> str:
-    candidate, n = name, 1
-    while candidate in taken:
-        n += 1
-        candidate = f"{name}-{n}"
-    taken.add(candidate)
-    return candidate
+MAX_MANIFEST_BYTES = 64 * 1024 * 1024  # a manifest is a list of paths; anything larger is a mistake
 
 
-def read_manifest(manifest: Path) -> list[PairSpec]:
-    """The pairs of a JSONL manifest: one {"image", "audio" | "instruction", "name"?} object a line.
+def _manifest_path(manifest: Path, number: int, text: str, root: Path, what: str) -> Path:
+    """A path of manifest line `number`, relative to the manifest's folder, checked to stay inside `root`.
 
     Raises:
-        InputError: the manifest is missing, empty, or a line is not such an object (the line is named).
+        InputError: the path holds a control character, or it (or the file a symlink points to) lies outside `root`.
     """
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in text):
+        raise InputError(f"{manifest}:{number}: {what} path holds a control character: {text!r}")
+    path = manifest.parent / text
+    if not inside(path, root):
+        raise InputError(
+            f"{manifest}:{number}: {what} {text} is outside the allowed folder {root} "
+            "(paths are relative to the manifest's folder; symlinks are followed)"
+        )
+    return path
+
+
+def read_manifest(manifest: Path, *, root: Path | None = None) -> list[PairSpec]:
+    """The pairs of a JSONL manifest: one {"image", "audio" | "instruction", "name"?} object a line.
+
+    Paths are relative to the manifest's folder and must stay inside `root` once symlinks are
+    followed. Names must be plain file names; a name used twice gets -2, -3, ... (`summary` is
+    taken by summary.json). An entry listed again with the same files and instruction is
+    reviewed once.
+
+    Args:
+        manifest: the JSONL file.
+        root: the folder every path must stay in; None = the manifest's folder.
+    Raises:
+        InputError: the manifest is missing, unreadable, not UTF-8, too large or empty; or a line is not
+            such an object, points outside `root`, or has an unusable name (the line is named).
+    """
+    root = manifest.parent if root is None else root
     try:
+        if manifest.stat().st_size > MAX_MANIFEST_BYTES:
+            raise InputError(f"manifest {manifest} is larger than {MAX_MANIFEST_BYTES // (1024 * 1024)} MiB")
         lines = manifest.read_text(encoding="utf-8").splitlines()
     except OSError as e:
         raise InputError(f"cannot read manifest {manifest}: {e.strerror or e}") from e
+    except UnicodeDecodeError as e:
+        raise InputError(f"manifest {manifest} is not UTF-8 text (byte {e.start})") from e
     specs: list[PairSpec] = []
     taken: set[str] = set()
+    seen: set[tuple[str, str | None, str | None]] = set()
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
             entry = ManifestEntry.model_validate(json.loads(line))
-        except (ValueError, ValidationError) as e:
-            raise InputError(f"{manifest}:{number}: not a manifest entry ({str(e).splitlines()[0]})") from e
+        except (ValueError, ValidationError, RecursionError) as e:
+            raise InputError(f"{manifest}:{number}: not a manifest entry ({str(e).splitlines()[0][:200]})") from e
         if entry.audio and entry.instruction is not None:
             raise InputError(f"{manifest}:{number}: give audio or instruction, not both")
-        image = manifest.parent / entry.image
-        audio = manifest.parent / entry.audio if entry.audio else None
+        image = _manifest_path(manifest, number, entry.image, root, "image")
+        audio = _manifest_path(manifest, number, entry.audio, root, "audio") if entry.audio else None
+        key = (str(image.resolve()), str(audio.resolve()) if audio else None, entry.instruction)
+        if key in seen:
+            continue
+        seen.add(key)
+        name = entry.name if entry.name is not None else image.stem
+        problem = name_problem(name)
+        if problem is not None:
+            raise InputError(f"{manifest}:{number}: name {name!r} is not a plain file name ({problem})")
         specs.append(
             PairSpec(
-                name=_unique(entry.name or image.stem, taken),
+                name=unique_name(name, taken),
                 image=str(image),
                 audio=str(audio) if audio else None,
                 instruction=entry.instruction,
@@ -101,11 +135,14 @@ def read_manifest(manifest: Path) -> list[PairSpec]:
 
 
 @task(name="find-pairs")
-def find_pairs(source: str) -> list[PairSpec]:
-    """The pairs of a folder (screenshots paired by stem with x.wav or x.txt) or of a JSONL manifest."""
+def find_pairs(source: str, root: str | None = None) -> list[PairSpec]:
+    """The pairs of a folder (screenshots paired by stem with x.wav or x.txt) or of a JSONL manifest.
+
+    `root` confines a manifest's paths (default: the manifest's folder); a folder's files must be in it.
+    """
     path = Path(source)
     if path.is_file() and path.suffix.lower() in MANIFEST_SUFFIXES:
-        return read_manifest(path)
+        return read_manifest(path, root=Path(root) if root else None)
     return [
         PairSpec(
             name=pair.name,

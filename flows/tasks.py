@@ -355,8 +355,8 @@ def read_code(image: ImageInput, ocr: TesseractOptions) -> VisionOutcome:
     start = time.perf_counter()
     engine = load_backend(ocr)
     try:
-        code = run_vision(image, engine, ocr).code
-        return VisionOutcome(code=code, backend=engine.info(), ms=_ms_since(start))
+        result = run_vision(image, engine, ocr)
+        return VisionOutcome(code=result.code, errors=result.warnings, backend=engine.info(), ms=_ms_since(start))
     except StageFailedError as e:
         if transient_cause(e) is not None:
             raise

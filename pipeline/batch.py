@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -11,14 +12,56 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from pipeline.errors import ArchreviewError, InputError
-from pipeline.inputs import AUDIO_SUFFIXES, IMAGE_SUFFIXES, MAX_INSTRUCTION_CHARS
-from pipeline.output import write_atomic
+from pipeline.inputs import AUDIO_SUFFIXES, IMAGE_SUFFIXES, MAX_INSTRUCTION_CHARS, load_inputs
+from pipeline.output import remove_stale_temps, write_atomic
 from pipeline.render import FORMAT_SUFFIXES, OutputFormat, render
+from pipeline.report import report_id
 from pipeline.review import Backends, review
-from schemas import BatchItem, BatchSummary, ReviewOptions, ReviewRequest
+from schemas import BatchItem, BatchSummary, ReviewOptions, ReviewReport, ReviewRequest
 
 logger = logging.getLogger(__name__)
 SUMMARY_FILE = "summary.json"
+RESERVED_NAMES = frozenset({"summary"})  # a pair named so would overwrite summary.json: it becomes summary-2
+MAX_NAME_BYTES = 200  # a report name, before its suffix (file systems allow 255 bytes a name)
+# Read this much of an instruction file: enough to see that it is too long (the inputs stage refuses it).
+_INSTRUCTION_READ_CHARS = 4 * MAX_INSTRUCTION_CHARS
+_UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f/\\]")
+
+
+def name_problem(name: str) -> str | None:
+    """Why `name` cannot name a report file in the output folder (None when it can).
+
+    A name is one plain file name: no folder separators, no control characters, not `.`/`..`,
+    not hidden (a leading dot), at most MAX_NAME_BYTES bytes; so a report never lands outside --out.
+    """
+    if not name.strip():
+        return "is empty"
+    if _UNSAFE_NAME.search(name):
+        return "holds a path separator or a control character"
+    if name.startswith("."):
+        return "starts with a dot"
+    if len(name.encode("utf-8", "surrogateescape")) > MAX_NAME_BYTES:
+        return f"is longer than {MAX_NAME_BYTES} bytes"
+    return None
+
+
+def unique_name(name: str, taken: set[str]) -> str:
+    """`name`, or `name-2`, `name-3`, ... when taken or reserved (case-insensitive); added to `taken`."""
+    lowered = {t.lower() for t in taken} | RESERVED_NAMES
+    candidate, n = name, 1
+    while candidate.lower() in lowered:
+        n += 1
+        candidate = f"{name}-{n}"
+    taken.add(candidate)
+    return candidate
+
+
+def inside(path: Path, root: Path) -> bool:
+    """Whether `path`, every symlink followed, lies inside `root` (also resolved)."""
+    try:
+        return path.resolve(strict=False).is_relative_to(root.resolve(strict=False))
+    except (OSError, RuntimeError, ValueError):  # a loop of links, a NUL byte
+        return False
 
 
 @dataclass(frozen=True)
@@ -36,22 +79,30 @@ def discover_pairs(folder: Path) -> list[BatchPair]:
 
     An image with neither is reviewed with no instruction (a general review).
 
+    Hidden files are skipped. A pair named `summary` is reported as `summary-2` (summary.json is the batch's).
+
     Raises:
-        InputError: the folder does not exist or holds no image.
+        InputError: the folder does not exist or holds no image, or a file in it is a symlink to
+            somewhere outside it (a batch reads only what is in its folder).
     """
     if not folder.is_dir():
         raise InputError(f"not a folder: {folder}")
-    files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+    files = sorted(p for p in folder.iterdir() if not p.name.startswith(".") and p.is_file())
+    known = IMAGE_SUFFIXES | AUDIO_SUFFIXES | {".txt"}
+    for path in files:
+        if path.suffix.lower() in known and path.is_symlink() and not inside(path, folder):
+            raise InputError(f"{path.name} links outside the folder {folder} (to {path.resolve()}); refused")
     by_stem: dict[str, list[Path]] = {}
     for path in files:
         by_stem.setdefault(path.stem, []).append(path)
     pairs: list[BatchPair] = []
+    taken: set[str] = set()
     for stem, group in sorted(by_stem.items()):
         images = [p for p in group if p.suffix.lower() in IMAGE_SUFFIXES]
         audios = [p for p in group if p.suffix.lower() in AUDIO_SUFFIXES]
         texts = [p for p in group if p.suffix.lower() == ".txt"]
         for image in images:
-            name = stem if len(images) == 1 else f"{stem}.{image.suffix.lstrip('.').lower()}"
+            name = unique_name(stem if len(images) == 1 else f"{stem}.{image.suffix.lstrip('.').lower()}", taken)
             pairs.append(
                 BatchPair(
                     name=name,
@@ -66,20 +117,42 @@ def discover_pairs(folder: Path) -> list[BatchPair]:
 
 
 def request_for(pair: BatchPair) -> ReviewRequest:
-    """The review request of a pair (a typed instruction is read from its .txt file)."""
+    """The review request of a pair (a typed instruction is read from its .txt file).
+
+    Raises:
+        InputError: the instruction file cannot be read, is not a regular file, or is binary.
+    """
     instruction = None
     if pair.instruction_file is not None:
+        if not pair.instruction_file.is_file():
+            raise InputError(f"instruction file is not a file: {pair.instruction_file}")
         try:
             with pair.instruction_file.open(encoding="utf-8", errors="replace") as handle:
-                instruction = handle.read(MAX_INSTRUCTION_CHARS + 1)
+                instruction = handle.read(_INSTRUCTION_READ_CHARS)
         except OSError as e:
             raise InputError(f"cannot read instruction file {pair.instruction_file}: {e.strerror}") from e
+        if "\x00" in instruction:
+            raise InputError(f"instruction file is not text (binary data): {pair.instruction_file}")
     return ReviewRequest(
         image=str(pair.image), audio=str(pair.audio) if pair.audio else None, instruction=instruction
     )
 
 
-def _review_pair(pair: BatchPair, options: ReviewOptions, backends: Backends, out_dir: Path, fmt: OutputFormat) -> BatchItem:
+def _existing_report(target: Path, request: ReviewRequest, options: ReviewOptions) -> ReviewReport | None:
+    """The JSON report already at `target` for these very inputs and options (a rerun after a kill), else None."""
+    if target.suffix != FORMAT_SUFFIXES["json"] or not target.is_file():
+        return None
+    try:
+        report = ReviewReport.model_validate_json(target.read_bytes())
+        expected = report_id(load_inputs(request, options), options)
+    except (OSError, ValueError, ArchreviewError):
+        return None
+    return report if report.id == expected else None
+
+
+def _review_pair(
+    pair: BatchPair, options: ReviewOptions, backends: Backends, out_dir: Path, fmt: OutputFormat
+) -> BatchItem:
     start = time.perf_counter()
     item = BatchItem(
         name=pair.name,
@@ -89,16 +162,23 @@ def _review_pair(pair: BatchPair, options: ReviewOptions, backends: Backends, ou
         status="error",
     )
     try:
-        report = review(request_for(pair), options, backends)
+        request = request_for(pair)
         target = out_dir / f"{pair.name}{FORMAT_SUFFIXES[fmt]}"
-        write_atomic(target, render(report, fmt))
-        item = item.model_copy(update={"status": report.status, "report": str(target), "findings": len(report.findings)})
+        existing = _existing_report(target, request, options)
+        if existing is not None:
+            report = existing
+        else:
+            report = review(request, options, backends)
+            write_atomic(target, render(report, fmt))
+        item = item.model_copy(
+            update={"status": report.status, "report": str(target), "findings": len(report.findings)}
+        )
         if report.status == "failed" and report.errors:
             item = item.model_copy(update={"error": report.errors[0].message})
     except ArchreviewError as e:
         item = item.model_copy(update={"error": e.message})
     except OSError as e:
-        item = item.model_copy(update={"error": f"cannot write report: {e.strerror or e}"})
+        item = item.model_copy(update={"error": e.strerror or f"cannot write report: {e}"})
     except Exception as e:  # one broken pair never stops the batch; the summary says why
         logger.debug("pair %s crashed", pair.name, exc_info=True)
         item = item.model_copy(update={"error": f"{type(e).__name__}: {e}"})
@@ -124,12 +204,19 @@ def run_batch(
     """Review every pair with one set of loaded models; go on past bad pairs.
 
     Each report is written atomically as soon as it is done, and summary.json after every pair,
-    so a batch stopped halfway keeps everything it finished.
+    so a batch stopped halfway (even by SIGKILL) keeps everything it finished; a rerun skips the
+    pairs whose JSON report is already there with the same id, and clears the temporary files a
+    killed write left.
 
     Returns:
         The summary (also written to out_dir/summary.json).
+    Raises:
+        OSError: summary.json cannot be written (a full disk); the reports written so far stay whole.
     """
     backends = backends or Backends.from_options(options)
+    removed = remove_stale_temps(out_dir)
+    if removed:
+        logger.info("removed %d temporary file(s) a killed batch left in %s", removed, out_dir)
     items: list[BatchItem] = []
     for pair in pairs:
         item = _review_pair(pair, options, backends, out_dir, fmt)

@@ -141,6 +141,8 @@ def _guarded(debug: bool, action: Callable[[], T]) -> T:
         _fail(str(e), EXIT_FAILED_REPORT, debug)
     except OSError as e:
         _fail(f"{e.strerror or e}: {e.filename or ''}".rstrip(": "), EXIT_BAD_INPUT, debug)
+    except Exception as e:  # a bug, not the user's doing: still one line by default, the traceback with --debug
+        _fail(f"internal error: {type(e).__name__}: {e} (--debug shows the traceback)", EXIT_FAILED_REPORT, debug)
 
 
 @app.command("review")

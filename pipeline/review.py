@@ -83,7 +83,9 @@ def vision_stage(
     errors: list[StageError] = []
     for number, image in enumerate([inputs.image, *inputs.more_images]):
         try:
-            pages.append(run_vision(image, backends.ocr, options.ocr))
+            page = run_vision(image, backends.ocr, options.ocr)
+            pages.append(page)
+            errors.extend(page.warnings)
         except StageFailedError as e:
             logger.debug("vision failed on %s", image.path, exc_info=True)
             errors.append(e.to_stage_error())

@@ -7,6 +7,8 @@ language. The recipe and its measurements are in shared/NOTES.md ("OCR").
 
 from __future__ import annotations
 
+import math
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -17,12 +19,20 @@ from pipeline.errors import InputError, NoCodeFoundError, StageFailedError
 from pipeline.language import detect_language
 from pipeline.ocr_correction import correct_code
 from pipeline.ocr_layout import rebuild_layout
-from schemas import Code, ImageInput, TesseractOptions, VisionResult
+from schemas import Code, ImageInput, StageError, TesseractOptions, VisionResult
 
 # Below this many letters and digits read with some confidence, an image holds no code worth reviewing.
 _MIN_CODE_CHARS = 6
 # Gray level (0..255) below which a background counts as dark.
 _DARK_BACKGROUND = 128
+# Most pixels the prepared page (after the upscale) may have: OCR gains nothing above it, only time
+# (tesseract on a 4x-upscaled 20 MP page runs past its time limit). Larger pages are scaled down in memory.
+MAX_OCR_PIXELS = 12_000_000
+# Ink height of a text line (ascender to descender) that tesseract reads best: the samples' 15-16 px fonts
+# upscaled 2x. A page whose lines would come out more than twice this tall is scaled to it instead.
+_TARGET_LINE_PX = 36
+# Gray levels below the background from which a pixel counts as ink when measuring text lines.
+_INK_CONTRAST = 48
 
 
 def _to_gray(image: Image.Image, notes: list[str]) -> Image.Image:
@@ -49,6 +59,28 @@ def _to_gray(image: Image.Image, notes: list[str]) -> Image.Image:
     return image.convert("L")
 
 
+def line_height_px(gray: Image.Image) -> float | None:
+    """Median ink height of the text lines of a dark-on-light page (runs of rows holding text); None if none."""
+    pixels = np.asarray(gray)
+    background = int(np.bincount(pixels.ravel(), minlength=256).argmax())
+    # Ink: clearly darker than the background (light syntax colours included). A row holds text when it has
+    # more ink than a vertical rule or an editor's border alone would give.
+    rows = (pixels < background - _INK_CONTRAST).sum(axis=1) > max(3, gray.width // 400)
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], rows.astype(np.int8), [0]])))
+    # Runs over half the page are no text lines (dithering, a photo, a one-line crop): then no estimate.
+    runs = [int(n) for n in edges[1::2] - edges[0::2] if 3 <= n <= gray.height // 2]
+    return float(np.median(runs)) if runs else None
+
+
+def ocr_scale(width: int, height: int, upscale: float, line_px: float | None = None) -> float:
+    """The factor a page is resized by for OCR: `upscale`, less when its text lines would come out more than
+    twice _TARGET_LINE_PX tall (then to that height) or the page would pass MAX_OCR_PIXELS."""
+    factor = upscale
+    if line_px is not None and line_px * upscale > 2 * _TARGET_LINE_PX:
+        factor = _TARGET_LINE_PX / line_px
+    return min(factor, math.sqrt(MAX_OCR_PIXELS / max(width * height, 1)))
+
+
 def prepare_image(image: Image.Image, *, upscale: float = 2.0) -> tuple[Image.Image, list[str]]:
     """Make a screenshot easy for OCR: grayscale, dark text on light, full contrast, enlarged.
 
@@ -66,8 +98,11 @@ def prepare_image(image: Image.Image, *, upscale: float = 2.0) -> tuple[Image.Im
         gray = ImageOps.invert(gray)
         notes.append("dark theme: image inverted")
     gray = ImageOps.autocontrast(gray)
-    if upscale > 1:
-        size = (round(gray.width * upscale), round(gray.height * upscale))
+    factor = ocr_scale(gray.width, gray.height, upscale, line_height_px(gray))
+    if factor != 1:
+        size = (max(1, round(gray.width * factor)), max(1, round(gray.height * factor)))
+        if factor < 1:
+            notes.append(f"scaled {gray.width}x{gray.height} down to {size[0]}x{size[1]} for OCR")
         gray = gray.resize(size, Image.Resampling.LANCZOS)
     return gray, notes
 
@@ -120,13 +155,31 @@ def run_vision(image: ImageInput, engine: OcrEngine, options: TesseractOptions) 
         StageFailedError: the OCR engine failed.
     """
     try:
-        with Image.open(Path(image.path)) as opened:
-            opened.seek(0)  # first frame of an animation
-            picture = ImageOps.exif_transpose(opened)
-            picture.load()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a damaged file's metadata warnings would print on stderr
+            with Image.open(Path(image.path)) as opened:
+                frames = getattr(opened, "n_frames", 1) if image.format != "MPO" else 1
+                opened.seek(0)  # first frame of an animation, first page of a TIFF
+                picture = ImageOps.exif_transpose(opened)
+                picture.load()
     except (OSError, ValueError) as e:
         raise InputError(f"cannot open image {image.path}: {e}") from e
-    return read_code(picture, engine, upscale=options.upscale, name=image.path)
+    found: list[StageError] = []
+    if frames > 1:
+        found.append(
+            StageError(
+                stage="vision",
+                code="first_frame_only",
+                message=f"{image.path} has {frames} frames or pages; only the first was read",
+            )
+        )
+    result = read_code(picture, engine, upscale=options.upscale, name=image.path)
+    found += [
+        StageError(stage="vision", code="image_resized", message=f"{image.path}: {note}")
+        for note in result.notes
+        if note.startswith("scaled ")
+    ]
+    return result.model_copy(update={"warnings": [*found, *result.warnings]})
 
 
 def _overlap(previous: list[str], page: list[str]) -> int:

@@ -67,6 +67,9 @@ class VisionResult(StrictModel):
     code: Code
     notes: list[str] = Field(default_factory=list, description="Non-fatal remarks (gutter found, image inverted, ...).")
     numbered: bool = Field(default=False, description="Line numbers were read from a line-number gutter.")
+    warnings: list[StageError] = Field(
+        default_factory=list, description="What the report must say (image resized, only the first frame read)."
+    )
 
 
 class SpeechResult(StrictModel):

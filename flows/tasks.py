@@ -412,7 +412,7 @@ def analyze_and_fuse(vision: VisionOutcome, speech: SpeechOutcome, options: Revi
     )
     start = time.perf_counter()
     with gpu_slot(options.fusion):
-        fusion, fusion_errors = fusion_stage(request, backends)
+        fusion, fusion_errors = fusion_stage(request, backends, time_limit_s=options.fusion_timeout_s)
     timings["fusion"] = _ms_since(start)
     return FusionOutcome(
         analysis=analysis,

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TypeVar
 
 from encoders.analyzer_fusion import AnalyzerFusion
 from encoders.fusion import FusionModel
@@ -40,6 +42,7 @@ from schemas import (
 )
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass
@@ -94,6 +97,34 @@ def vision_stage(
     return (merge_pages(pages) if len(pages) > 1 else pages[0].code), errors
 
 
+def call_with_time_limit(work: Callable[[], T], seconds: float, *, stage: str, what: str) -> T:
+    """Run `work` in a daemon thread; give up on it after `seconds`.
+
+    Model calls (CTranslate2, torch) cannot be interrupted from Python: a call past its limit is abandoned,
+    keeps its thread until it returns, and never holds up the review or the process's exit.
+
+    Raises:
+        StageFailedError: code "timeout", when `work` took longer than `seconds`.
+    """
+    outcome: list[T] = []
+    failure: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            outcome.append(work())
+        except BaseException as e:  # handed to the caller's thread below
+            failure.append(e)
+
+    worker = threading.Thread(target=target, name=f"archreview-{stage}", daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if worker.is_alive():
+        raise StageFailedError(f"{what} took longer than {seconds:g} s", stage=stage, code="timeout")
+    if failure:
+        raise failure[0]
+    return outcome[0]
+
+
 def speech_stage(
     inputs: ReviewInputs, backends: Backends, options: ReviewOptions
 ) -> tuple[SpeechResult, list[StageError]]:
@@ -108,8 +139,15 @@ def speech_stage(
                 f"only the first {options.max_audio_s:.0f} s were transcribed",
             )
         )
+    transcriber = backends.speech if inputs.audio else None
     try:
-        return run_speech(inputs, backends.speech if inputs.audio else None, max_audio_s=options.max_audio_s), errors
+        result = call_with_time_limit(
+            lambda: run_speech(inputs, transcriber, max_audio_s=options.max_audio_s),
+            options.speech_timeout_s,
+            stage="speech",
+            what="transcription",
+        )
+        return result, errors
     except StageFailedError as e:
         logger.debug("speech failed", exc_info=True)
         fallback = parse_instruction(inputs.instruction_text or "", "text")
@@ -126,11 +164,23 @@ def analysis_stage(code: Code, speech: SpeechResult) -> tuple[Analysis, list[Sta
 
 
 def fusion_stage(
-    request: FusionRequest, backends: Backends, *, on_text: Callable[[str], None] | None = None
+    request: FusionRequest,
+    backends: Backends,
+    *,
+    on_text: Callable[[str], None] | None = None,
+    time_limit_s: float | None = None,
 ) -> tuple[FusionResult, list[StageError]]:
-    """Fuse; when a language model fails, fall back to the analyzer's findings and say why."""
+    """Fuse; when a language model fails or runs past `time_limit_s`, keep the analyzer's findings and say why."""
     try:
-        return run_fusion(request, backends.fusion, on_text=on_text), []
+        if time_limit_s is None or isinstance(backends.fusion, AnalyzerFusion):
+            return run_fusion(request, backends.fusion, on_text=on_text), []
+        fused = call_with_time_limit(
+            lambda: run_fusion(request, backends.fusion, on_text=on_text),
+            time_limit_s,
+            stage="fusion",
+            what="fusion",
+        )
+        return fused, []
     except Exception as e:  # fall back to the analyzer's own findings, status partial
         logger.debug("fusion failed", exc_info=True)
         if isinstance(backends.fusion, AnalyzerFusion):
@@ -194,7 +244,9 @@ def review(
             document=inputs.document_text,
         )
         with _timed(timings, "fusion"):
-            fusion, fusion_errors = fusion_stage(fusion_request, backends, on_text=on_text)
+            fusion, fusion_errors = fusion_stage(
+                fusion_request, backends, on_text=on_text, time_limit_s=options.fusion_timeout_s
+            )
         errors += fusion_errors
 
     provenance = Provenance(

@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     max_findings: int = Field(default=25, ge=1, description="Most findings a report keeps.")
     max_audio_s: float = Field(default=600, gt=0, description="Longest voice instruction, seconds; longer is cut.")
     max_image_pixels: int = Field(default=40_000_000, gt=0, description="Largest image accepted, in pixels.")
+    speech_timeout_s: float = Field(default=300, gt=0, description="Time limit for transcribing one instruction.")
+    fusion_timeout_s: float = Field(default=900, gt=0, description="Time limit for one fusion (then analyzer only).")
 
     def _fusion_options(self) -> FusionOptions:
         if self.fusion == "ernie":
@@ -77,4 +79,6 @@ class Settings(BaseSettings):
             fusion=self._fusion_options(),
             max_audio_s=self.max_audio_s,
             max_image_pixels=self.max_image_pixels,
+            speech_timeout_s=self.speech_timeout_s,
+            fusion_timeout_s=self.fusion_timeout_s,
         )

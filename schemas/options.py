@@ -94,4 +94,8 @@ class ReviewOptions(OptionsModel):
     speech: SpeechOptions = Field(default_factory=FasterWhisperOptions)
     fusion: FusionOptions = Field(default_factory=AnalyzerFusionOptions)
     max_audio_s: float = Field(default=600, gt=0, description="Longest voice instruction accepted, seconds.")
+    speech_timeout_s: float = Field(default=300, gt=0, description="Time limit for transcribing one instruction.")
+    fusion_timeout_s: float = Field(
+        default=900, gt=0, description="Time limit for one fusion; past it the analyzer's findings are kept."
+    )
     max_image_pixels: int = Field(default=40_000_000, gt=0, description="Largest image accepted, pixels.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ from PIL import Image
 from pipeline.evaluation import PlantedFlaw, match_findings
 from pipeline.review import Backends, review
 from pipeline.settings import Settings
-from schemas import BackendInfo, FusionRequest, FusionResult, ReviewOptions, ReviewReport, ReviewRequest
+from schemas import BackendInfo, FusionRequest, FusionResult, ReviewOptions, ReviewReport, ReviewRequest, Transcript
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 
@@ -105,3 +106,40 @@ def test_long_audio_is_cut_and_noted(labels: dict[str, Any], options: ReviewOpti
     assert report.status == "partial"
     assert [e.code for e in report.errors] == ["audio_truncated"]
     assert report.transcript is not None and len(report.transcript.text.split()) < len(case["instruction"].split())
+
+
+class SleepyTranscriber:
+    """A speech backend that never answers in time."""
+
+    def transcribe(self, audio: object) -> Transcript:
+        time.sleep(30)
+        raise AssertionError("abandoned")
+
+    def info(self) -> BackendInfo:
+        return BackendInfo(name="sleepy")
+
+
+class SleepyFusion:
+    def fuse(self, request: FusionRequest, *, on_text: object = None) -> FusionResult:
+        time.sleep(30)
+        raise AssertionError("abandoned")
+
+    def info(self) -> BackendInfo:
+        return BackendInfo(name="sleepy")
+
+
+def test_stages_past_their_time_limit_give_a_partial_report(
+    labels: dict[str, Any], options: ReviewOptions, backends: Backends
+) -> None:
+    case = _case(labels, audio=True)
+    hurried = options.model_copy(update={"speech_timeout_s": 0.5, "fusion_timeout_s": 0.5})
+    slow = Backends(ocr=backends.ocr, speech=SleepyTranscriber(), fusion=SleepyFusion())
+    start = time.perf_counter()
+    report = review(
+        ReviewRequest(image=str(SAMPLES / case["image"]), audio=str(SAMPLES / case["audio"])), hurried, slow
+    )
+    assert time.perf_counter() - start < 20
+    assert report.status == "partial"
+    assert [(e.stage, e.code) for e in report.errors] == [("speech", "timeout"), ("fusion", "timeout")]
+    assert "took longer than 0.5 s" in report.errors[0].message
+    assert report.findings, "the analyzer's findings are kept"

@@ -35,7 +35,7 @@ from pipeline.inputs import load_inputs
 from pipeline.output import write_atomic
 from pipeline.render import FORMAT_SUFFIXES, OutputFormat, render
 from pipeline.report import build_report, report_id
-from pipeline.review import Backends, analysis_stage, fusion_stage, speech_stage
+from pipeline.review import CPU_FALLBACK_CODE, Backends, analysis_stage, fusion_stage, speech_stage
 from pipeline.vision import run_vision
 from schemas import (
     Analysis,
@@ -414,12 +414,15 @@ def analyze_and_fuse(vision: VisionOutcome, speech: SpeechOutcome, options: Revi
     with gpu_slot(options.fusion):
         fusion, fusion_errors = fusion_stage(request, backends, time_limit_s=options.fusion_timeout_s)
     timings["fusion"] = _ms_since(start)
+    device = str(getattr(backends.fusion, "device", "cpu"))
+    if any(e.code == CPU_FALLBACK_CODE for e in fusion_errors):  # CUDA ran out of memory: fused on the CPU
+        device = "cpu"
     return FusionOutcome(
         analysis=analysis,
         fusion=fusion,
         errors=[*errors, *fusion_errors],
         backend=fusion_info,
-        device=str(getattr(backends.fusion, "device", "cpu")),
+        device=device,
         timings_ms=timings,
     )
 

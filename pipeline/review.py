@@ -29,6 +29,7 @@ from schemas import (
     Analysis,
     AnalyzerFusionOptions,
     Code,
+    ErnieFusionOptions,
     FusionRequest,
     FusionResult,
     Provenance,
@@ -43,6 +44,7 @@ from schemas import (
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
+CPU_FALLBACK_CODE = "cuda_oom_cpu"  # the GPU ran out of memory at batch 1 and the fusion ran on the CPU
 
 
 @dataclass
@@ -163,6 +165,25 @@ def analysis_stage(code: Code, speech: SpeechResult) -> tuple[Analysis, list[Sta
         return Analysis(), [StageError(stage="analysis", code="analysis_failed", message=f"{type(e).__name__}: {e}")]
 
 
+def _is_cuda_out_of_memory(error: BaseException) -> bool:
+    """Whether `error`, or an error it was raised from, is CUDA running out of memory."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if type(seen).__name__ == "OutOfMemoryError" or "CUDA out of memory" in str(seen):
+            return True
+        seen = seen.__cause__
+    return False
+
+
+def _cpu_twin(fusion: FusionModel) -> FusionModel | None:
+    """The same ERNIE backend on the CPU (unquantized), or None when `fusion` is not a GPU ERNIE backend."""
+    options = getattr(fusion, "options", None)
+    if not isinstance(options, ErnieFusionOptions) or options.device == "cpu":
+        return None
+    twin: FusionModel = load_backend(options.model_copy(update={"device": "cpu", "quantize": "none"}))
+    return twin
+
+
 def fusion_stage(
     request: FusionRequest,
     backends: Backends,
@@ -170,18 +191,20 @@ def fusion_stage(
     on_text: Callable[[str], None] | None = None,
     time_limit_s: float | None = None,
 ) -> tuple[FusionResult, list[StageError]]:
-    """Fuse; when a language model fails or runs past `time_limit_s`, keep the analyzer's findings and say why."""
-    try:
-        if time_limit_s is None or isinstance(backends.fusion, AnalyzerFusion):
-            return run_fusion(request, backends.fusion, on_text=on_text), []
-        fused = call_with_time_limit(
-            lambda: run_fusion(request, backends.fusion, on_text=on_text),
-            time_limit_s,
-            stage="fusion",
-            what="fusion",
+    """Fuse; on CUDA out of memory fuse on the CPU; when the model fails or runs past `time_limit_s`, keep the
+    analyzer's findings. Either way the errors say what happened (code `cuda_oom_cpu` for the CPU fallback).
+    """
+
+    def fuse_with(model: FusionModel) -> FusionResult:
+        if time_limit_s is None or isinstance(model, AnalyzerFusion):
+            return run_fusion(request, model, on_text=on_text)
+        return call_with_time_limit(
+            lambda: run_fusion(request, model, on_text=on_text), time_limit_s, stage="fusion", what="fusion"
         )
-        return fused, []
-    except Exception as e:  # fall back to the analyzer's own findings, status partial
+
+    try:
+        return fuse_with(backends.fusion), []
+    except Exception as e:  # fall back (CPU, then the analyzer's own findings), status partial
         logger.debug("fusion failed", exc_info=True)
         if isinstance(backends.fusion, AnalyzerFusion):
             raise
@@ -189,6 +212,16 @@ def fusion_stage(
             error = e.to_stage_error()
         else:
             error = StageError(stage="fusion", code="fusion_failed", message=f"{type(e).__name__}: {e}")
+        cpu = _cpu_twin(backends.fusion) if _is_cuda_out_of_memory(e) else None
+        if cpu is not None:
+            try:
+                note = StageError(
+                    stage="fusion", code=CPU_FALLBACK_CODE, message="CUDA out of memory at batch 1: fused on the CPU"
+                )
+                return fuse_with(cpu), [note]
+            except Exception as cpu_error:
+                logger.debug("fusion on the CPU failed too", exc_info=True)
+                error = StageError(stage="fusion", code="fusion_failed", message=f"on the CPU too: {cpu_error}")
         return run_fusion(request, load_backend(AnalyzerFusionOptions())), [error]
 
 
@@ -217,6 +250,7 @@ def review(
     with _timed(timings, "inputs"):
         inputs = load_inputs(request, options)
     backends = backends or Backends.from_options(options)
+    fusion_info, device = backends.fusion.info(), backends.device()
 
     def timed_speech() -> tuple[SpeechResult, list[StageError]]:
         with _timed(timings, "speech"):
@@ -248,14 +282,16 @@ def review(
                 fusion_request, backends, on_text=on_text, time_limit_s=options.fusion_timeout_s
             )
         errors += fusion_errors
+        if any(e.code == CPU_FALLBACK_CODE for e in fusion_errors):
+            fusion_info, device = _cpu_twin(backends.fusion).info(), "cpu"  # type: ignore[union-attr]
 
     provenance = Provenance(
         backends={
             "ocr": backends.ocr.info(),
             **({"speech": backends.speech.info()} if inputs.audio else {}),
-            "fusion": backends.fusion.info(),
+            "fusion": fusion_info,
         },
-        device=backends.device(),
+        device=device,
         timings_ms=timings,
     )
     with _timed(timings, "report"):

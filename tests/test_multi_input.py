@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from ernie_tiny import build_tiny_ernie
 
+from encoders.fusion import FusionError
 from pipeline.errors import InputError
 from pipeline.evaluation import line_accuracy
 from pipeline.inputs import MAX_DOCUMENT_CHARS, read_document
@@ -17,9 +18,19 @@ from pipeline.review import Backends, review
 from pipeline.settings import Settings
 from pipeline.vision import merge_pages
 from samples.render import render_code
-from schemas import Code, ReviewReport, ReviewRequest, VisionResult
+from schemas import (
+    BackendInfo,
+    Code,
+    ErnieFusionOptions,
+    FusionRequest,
+    FusionResult,
+    ReviewReport,
+    ReviewRequest,
+    VisionResult,
+)
 
 ARCHREVIEW = str(Path(sys.executable).parent / "archreview")
+SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 
 
 def _page(lines: list[str], first_line: int, *, numbered: bool) -> VisionResult:
@@ -144,3 +155,29 @@ def test_ernie_problems_are_one_clear_line(
     assert result.returncode == 2, result.stderr
     assert message in result.stderr and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+class OutOfMemoryOnGpu:
+    """A GPU ERNIE backend whose card is full: it raises what the engine raises at batch 1."""
+
+    def __init__(self, model: Path) -> None:
+        self.options = ErnieFusionOptions(model=str(model), device="cuda", max_new_tokens=256)
+        self.device = "cuda"
+
+    def fuse(self, request: FusionRequest, *, on_text: object = None) -> FusionResult:
+        raise FusionError("CUDA out of memory at batch 1 (tried to allocate 2.00 GiB)")
+
+    def info(self) -> BackendInfo:
+        return BackendInfo(name="ernie", model=self.options.model, version="test")
+
+
+def test_cuda_out_of_memory_falls_back_to_the_cpu_and_says_so(labels: dict[str, Any], tiny_ernie: Path) -> None:
+    case = labels["cases"][0]
+    options = Settings().review_options()
+    loaded = Backends.from_options(options)
+    gpu_full = Backends(ocr=loaded.ocr, speech=loaded.speech, fusion=OutOfMemoryOnGpu(tiny_ernie))
+    report = review(ReviewRequest(image=str(SAMPLES / case["image"]), instruction="review this"), options, gpu_full)
+    assert report.status == "partial"
+    assert ("fusion", "cuda_oom_cpu") in [(e.stage, e.code) for e in report.errors]
+    assert report.provenance.device == "cpu"
+    assert report.provenance.backends["fusion"].name == "ernie"

@@ -10,7 +10,8 @@ from __future__ import annotations
 import contextlib
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
+from uuid import UUID
 
 from prefect import flow, task
 from prefect.artifacts import create_progress_artifact, create_table_artifact, update_progress_artifact
@@ -183,7 +184,7 @@ def _partial_summary(plans: list[PairPlan], items: dict[str, BatchItem], out_dir
     write_atomic(out_dir / SUMMARY_FILE, summarize(ordered).model_dump_json(indent=2) + "\n")
 
 
-@flow(name="batch-review", task_runner=ThreadPoolTaskRunner(max_workers=TASK_WORKERS))
+@flow(name="batch-review", task_runner=ThreadPoolTaskRunner(max_workers=TASK_WORKERS))  # type: ignore[arg-type]  # Prefect 3.9 stubs
 def batch_review_flow(
     source: str,
     out: str = "reports",
@@ -204,8 +205,11 @@ def batch_review_flow(
     items: dict[str, BatchItem] = {p.spec.name: p.done for p in plans if p.done is not None}
     items |= {p.spec.name: error_item(p.spec, p.error, p.inputs_ms) for p in plans if p.error is not None}
     todo = [p for p in plans if p.spec.name not in items]
-    progress_id = create_progress_artifact(
-        progress=100 * len(items) / len(plans), key="batch-progress", description=f"{len(plans)} pairs"
+    progress_id = cast(  # sync inside a sync flow; the stubs also admit a coroutine
+        UUID,
+        create_progress_artifact(
+            progress=100 * len(items) / len(plans), key="batch-progress", description=f"{len(plans)} pairs"
+        ),
     )
     if todo:
         chains = submit_chains(todo, options, fmt, stages)

@@ -110,7 +110,7 @@ def submit_chains(plans: list[PairPlan], options: ReviewOptions, fmt: OutputForm
     return Chains(plans=plans, vision=vision, speech=speech, fused=fused, reports=reports, written=written)
 
 
-@flow(name="review", task_runner=ThreadPoolTaskRunner(max_workers=TASK_WORKERS))
+@flow(name="review", task_runner=ThreadPoolTaskRunner(max_workers=TASK_WORKERS))  # type: ignore[arg-type]  # Prefect 3.9 stubs
 def review_flow(
     request: ReviewRequest,
     options: ReviewOptions = DEFAULT_OPTIONS,

@@ -132,6 +132,8 @@ def _guarded(debug: bool, action: Callable[[], T]) -> T:
     logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         return action()
+    except typer.Exit:
+        raise
     except (InputError, MissingDependencyError, FusionError) as e:
         _fail(str(e), EXIT_BAD_INPUT, debug)
     except ValidationError as e:
@@ -397,15 +399,21 @@ def validate_command(
     """Check report files against the JSON Schema of their schema_version. Exit 0: all valid; 1: some invalid."""
     from pipeline.validate import InvalidReportError, validate_report_file
 
+    def check(path: Path) -> tuple[str | None, str | None]:
+        """(schema version, None) for a valid report; (None, why) for an invalid one."""
+        try:
+            return validate_report_file(path), None
+        except InvalidReportError as e:
+            return None, str(e)
+
     invalid = 0
     for path in reports:
-        try:
-            version = _guarded(debug, lambda path=path: validate_report_file(path))  # type: ignore[misc]
-        except InvalidReportError as e:
+        version, problem = _guarded(debug, lambda path=path: check(path))  # type: ignore[misc]
+        if problem is not None:
             invalid += 1
-            err.print(f"[bold red]invalid:[/] {e}", highlight=False, soft_wrap=True)
-            continue
-        err.print(f"[green]valid:[/] {path} (schema {version})", highlight=False)
+            err.print(f"[bold red]invalid:[/] {problem}", highlight=False, soft_wrap=True)
+        else:
+            err.print(f"[green]valid:[/] {path} (schema {version})", highlight=False, soft_wrap=True)
     raise typer.Exit(EXIT_FAILED_REPORT if invalid else EXIT_OK)
 
 

@@ -33,7 +33,7 @@ from schemas import BatchItem, ReviewOptions, ReviewReport, ReviewRequest
 DEFAULT_OPTIONS = ReviewOptions()
 # OCR runs in a tesseract process and speech in CTranslate2's threads: one more worker than cores keeps both busy
 # while another task waits on the Prefect API.
-TASK_WORKERS = (os.cpu_count() or 2) + 1
+TASK_WORKERS = os.cpu_count() or 2
 
 
 def results_storage(out_dir: Path | None) -> Path | None:

@@ -26,7 +26,10 @@ from schemas.fusion_output import FusionOutput  # noqa: E402
 from schemas.stages import Analysis  # noqa: E402
 
 CODE = Code(
-    text="import requests\n\n\nclass Client:\n    def get(self, url):\n        return requests.get(url, verify=False)\n",
+    text=(
+        "import requests\n\n\nclass Client:\n"
+        "    def get(self, url):\n        return requests.get(url, verify=False)\n"
+    ),
     language="python",
     first_line=1,
     ocr_confidence=0.9,

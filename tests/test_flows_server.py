@@ -60,8 +60,9 @@ def _batch_command(source: Path, out: Path) -> list[str]:
 def _wait_flow_run(api: str, flow_run_id: str, timeout_s: float = RUN_TIMEOUT_S) -> dict[str, Any]:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        run: dict[str, Any] = httpx.get(f"{api}/flow_runs/{flow_run_id}", timeout=10).json()
-        if run["state"]["type"] in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED"):
+        answer = httpx.get(f"{api}/flow_runs/{flow_run_id}", timeout=10)
+        run: dict[str, Any] = answer.json() if answer.is_success else {}  # a busy SQLite server may refuse a read
+        if (run.get("state") or {}).get("type") in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED"):
             return run
         time.sleep(0.5)
     raise AssertionError(f"flow run {flow_run_id} not finished after {timeout_s:.0f} s")
@@ -113,11 +114,18 @@ def served_run(server: LocalServer, source: Path, tmp_path_factory: pytest.TempP
         assert deployment, f"batch-review was not served: {Path(log.name).read_text()[-3000:]}"
         review = httpx.get(f"{api}/deployments/name/review/review", timeout=10)
         assert review.status_code == 200
-        run = httpx.post(
-            f"{api}/deployments/{deployment['id']}/create_flow_run",
-            json={"parameters": {"source": str(source), "out": str(out)}},
-            timeout=10,
-        ).json()
+        run: dict[str, Any] = {}
+        for _ in range(10):  # SQLite may answer "database is locked" while the server is busy: ask again
+            created = httpx.post(
+                f"{api}/deployments/{deployment['id']}/create_flow_run",
+                json={"parameters": {"source": str(source), "out": str(out)}},
+                timeout=10,
+            )
+            if created.is_success:
+                run = created.json()
+                break
+            time.sleep(1)
+        assert "id" in run, f"flow run not created: {created.status_code} {created.text[:500]}"
         finished = _wait_flow_run(api, run["id"])
         yield {"run": finished, "out": out, "deployment": deployment, "review": review.json()}
     finally:

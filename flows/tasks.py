@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from encoders.registry import load_backend
 from pipeline.batch import BatchPair, request_for
 from pipeline.errors import ArchreviewError, InputError, StageFailedError
-from pipeline.inputs import clean_instruction, load_inputs, sha256_file
+from pipeline.inputs import check_instruction, load_inputs, sha256_file
 from pipeline.output import write_atomic
 from pipeline.render import FORMAT_SUFFIXES, OutputFormat, render
 from pipeline.report import build_report, report_id
@@ -337,7 +337,10 @@ def _finished(
         return None
     if not (same_image and same_audio):
         return None
-    text = clean_instruction(request.instruction) if request.instruction is not None else None
+    try:
+        text = check_instruction(request.instruction) if request.instruction is not None else None
+    except InputError:
+        return None  # load_inputs says why
     inputs = ReviewInputs(image=recorded.image, audio=recorded.audio, instruction_text=text)
     return (report, inputs) if report.id == report_id(inputs, options) else None
 

@@ -283,7 +283,9 @@ def review(
             )
         errors += fusion_errors
         if any(e.code == CPU_FALLBACK_CODE for e in fusion_errors):
-            fusion_info, device = _cpu_twin(backends.fusion).info(), "cpu"  # type: ignore[union-attr]
+            twin = _cpu_twin(backends.fusion)  # the cached backend that served the fallback
+            if twin is not None:
+                fusion_info, device = twin.info(), "cpu"
 
     provenance = Provenance(
         backends={

@@ -183,14 +183,12 @@ def test_doctor_finds_this_machines_tools() -> None:
 
 
 def test_metrics_are_scraped_over_http(tmp_path: Path) -> None:
-    import socket
     import urllib.request
 
+    from flows.server import free_port
     from pipeline.metrics import observe_report, start_metrics_server
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     start_metrics_server(port)
     report = sample_report(tmp_path / "shot.png")
     report.provenance.timings_ms.update({"vision": 800.0, "fusion": 5.0})

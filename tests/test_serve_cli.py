@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -12,14 +11,10 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from flows.server import free_port
+
 ARCHREVIEW = str(Path(sys.executable).parent / "archreview")
 STARTUP_S = 120
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _get(url: str) -> str | None:
@@ -31,7 +26,7 @@ def _get(url: str) -> str | None:
 
 
 def test_serve_starts_the_server_the_deployments_and_metrics(tmp_path: Path) -> None:
-    port, metrics_port = _free_port(), _free_port()
+    port, metrics_port = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
     env["PREFECT_HOME"] = str(tmp_path / "prefect-home")
     log = (tmp_path / "serve.log").open("w")

@@ -2,6 +2,8 @@
 
     .venv/bin/python benchmarks/prefect_overhead.py [--pairs 20]
 
+Prints one table and writes it to benchmarks/results/prefect_overhead.md.
+
 The samples are replicated into a temporary folder, each image changed by one pixel so that no two pairs
 share a cache entry. Models are loaded (one untimed review) before anything is timed, and the Prefect server
 is started before the flow runs (its start-up is reported on its own line). Targets: flow / plain <= 1.3,
@@ -11,6 +13,7 @@ cached rerun <= 10% of the first flow run.
 from __future__ import annotations
 
 import argparse
+import datetime
 import os
 import shutil
 import statistics
@@ -33,6 +36,7 @@ from pipeline.settings import Settings  # noqa: E402
 from schemas import ReviewRequest  # noqa: E402
 
 SAMPLES = REPO / "samples"
+RESULTS = REPO / "benchmarks" / "results" / "prefect_overhead.md"
 OVERHEAD_TARGET = 1.3
 CACHED_TARGET = 0.10
 
@@ -103,6 +107,9 @@ def main() -> None:
             cached = run_batch_flow(source, last, options)
             cached_s = time.perf_counter() - start
     finally:
+        from prefect.logging.handlers import APILogWorker
+
+        APILogWorker.drain_all()  # send the last log lines while the server is still there
         server.stop()
         shutil.rmtree(work, ignore_errors=True)
 
@@ -125,13 +132,20 @@ def main() -> None:
         ("rerun, reports deleted (task cache)", cached_s, f"{cached_s / flow_s:.0%} of first", cached.counts),
         ("(server start-up, not counted above)", startup_s, "", ""),
     ]
-    print(f"\n{args.pairs} pairs, {os.cpu_count()} CPU cores; flow/plain of each pair of runs: {each}\n")
-    print(f"| {'run':<38} | {'seconds':>7} | {'ratio':<40} | counts")
-    print(f"|{'-' * 40}|{'-' * 9}|{'-' * 42}|-------")
-    for name, seconds, ratio, counts in rows:
-        print(f"| {name:<38} | {seconds:7.1f} | {ratio:<40} | {counts}")
+    lines = [f"| {'run':<38} | {'seconds':>7} | {'ratio':<40} | counts", f"|{'-' * 40}|{'-' * 9}|{'-' * 42}|-------"]
+    lines += [f"| {name:<38} | {seconds:7.1f} | {ratio:<40} | {counts}" for name, seconds, ratio, counts in rows]
     ok = flow_s / plain_s <= OVERHEAD_TARGET and skipped_s / flow_s <= CACHED_TARGET
-    print("\ntargets met" if ok else "\ntargets NOT met")
+    verdict = "targets met" if ok else "targets NOT met"
+    heading = f"{args.pairs} pairs, {os.cpu_count()} CPU cores; flow/plain of each pair of runs: {each}"
+    print(f"\n{heading}\n\n" + "\n".join(lines) + f"\n\n{verdict}")
+    RESULTS.write_text(
+        f"# Prefect overhead ({os.cpu_count()}-core CPU machine, {datetime.date.today()})\n\n"
+        f"Command: `.venv/bin/python benchmarks/prefect_overhead.py --pairs {args.pairs} --repeats {args.repeats}` "
+        "(models loaded and the server started before timing; plain and flow runs alternate with the server up, "
+        "medians shown)\n\n"
+        f"{heading}\n\n" + "\n".join(lines) + f"\n\n{verdict}\n"
+    )
+    print(f"written to {RESULTS.relative_to(REPO)}")
 
 
 if __name__ == "__main__":

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Protocol
+from collections.abc import Callable, Sequence
+from typing import Protocol, runtime_checkable
 
 from schemas import BackendInfo, FusionRequest, FusionResult
 
@@ -43,4 +43,19 @@ class FusionModel(Protocol):
 
     def info(self) -> BackendInfo:
         """Name, model and version, for the report's provenance."""
+        ...
+
+
+@runtime_checkable
+class BatchFusionModel(FusionModel, Protocol):
+    """A fusion model that writes several reviews in one batched generation (ERNIE on a GPU)."""
+
+    def fuse_many(
+        self, requests: Sequence[FusionRequest], *, on_text: Callable[[str], None] | None = None
+    ) -> list[FusionResult]:
+        """Write the reviews of `requests`, one result each, in order.
+
+        Raises:
+            FusionError: the model failed on the batch (the caller may then fuse each request alone).
+        """
         ...

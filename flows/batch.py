@@ -15,11 +15,10 @@ from uuid import UUID
 
 from prefect import flow, task
 from prefect.artifacts import create_progress_artifact, create_table_artifact, update_progress_artifact
-from prefect.futures import as_completed
 from prefect.task_runners import ThreadPoolTaskRunner
 from pydantic import Field, ValidationError
 
-from flows.review import DEFAULT_OPTIONS, TASK_WORKERS, StageTasks, results_storage, submit_chains
+from flows.review import DEFAULT_OPTIONS, TASK_WORKERS, Finished, StageTasks, results_storage, run_chains
 from flows.server import ensure_offline
 from flows.tasks import GPU_LIMIT, FlowModel, PairPlan, PairSpec, error_item, plan_pairs, runs_on_gpu
 from pipeline.batch import SUMMARY_FILE, discover_pairs, inside, name_problem, summarize, unique_name
@@ -162,8 +161,10 @@ def write_summary(items: list[BatchItem], out: str) -> BatchSummary:
     write_atomic(Path(out) / SUMMARY_FILE, summary.model_dump_json(indent=2) + "\n")
     create_table_artifact(
         key="batch-summary",
-        table=[item.model_dump(mode="json", include={"name", "status", "findings", "duration_ms", "error", "report"})
-               for item in items],
+        table=[
+            item.model_dump(mode="json", include={"name", "status", "findings", "duration_ms", "error", "report"})
+            for item in items
+        ],
         description=f"{summary.total} pairs: " + ", ".join(f"{n} {s}" for s, n in sorted(summary.counts.items())),
     )
     return summary
@@ -212,22 +213,21 @@ def batch_review_flow(
         ),
     )
     if todo:
-        chains = submit_chains(todo, options, fmt, stages)
-        index = {future.task_run_id: i for i, future in enumerate(chains.written)}
-        for future in as_completed(chains.written):
-            i = index[future.task_run_id]
-            items[todo[i].spec.name] = chains.item(i)
+
+        def record(done: list[tuple[int, Finished]]) -> None:
+            for i, finished in done:
+                items[todo[i].spec.name] = finished.outcome.item
             _partial_summary(plans, items, out_dir)
             update_progress_artifact(progress_id, progress=100 * len(items) / len(plans))
+
+        run_chains(todo, options, fmt, stages, on_done=record)
     summary = write_summary([items[p.spec.name] for p in plans], out)
     if not any(item.status in REVIEWED for item in summary.items):
         raise BatchFailedError(summary)
     return summary
 
 
-def run_batch_flow(
-    source: Path, out: Path, options: ReviewOptions, fmt: OutputFormat = "json"
-) -> BatchSummary:
+def run_batch_flow(source: Path, out: Path, options: ReviewOptions, fmt: OutputFormat = "json") -> BatchSummary:
     """Run the `batch-review` flow in this process (against PREFECT_API_URL when set, else a temporary server).
 
     Args:

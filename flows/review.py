@@ -1,113 +1,195 @@
-"""The `review` flow: one screenshot and its instruction, through the cached stage tasks, into one report."""
+"""The `review` flow: one screenshot and its instruction, through the cached stage tasks, into one report.
+
+Also the chain runner both flows share (`run_chains`): OCR and speech on the flow's task runner, fusion groups
+on a lane of their own that takes whatever pairs are ready each time it is free.
+"""
 
 from __future__ import annotations
 
+import functools
 import os
+import queue
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from prefect import flow, unmapped
-from prefect.futures import PrefectFutureList
+from prefect.futures import PrefectFuture
+from prefect.settings import get_current_settings
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.tasks import Task
 
 from flows.server import ensure_offline
 from flows.tasks import (
+    PairOutcome,
     PairPlan,
     PairSpec,
-    analyze_and_fuse,
-    assemble_report,
     error_item,
     error_message,
+    fuse_and_report,
     plan_review,
     read_code,
     results_folder,
     understand_instruction,
-    write_report,
 )
-from pipeline.errors import InputError
+from pipeline.errors import InputError, StageFailedError
 from pipeline.render import OutputFormat
-from schemas import BatchItem, ReviewOptions, ReviewReport, ReviewRequest
+from schemas import ReviewInputs, ReviewOptions, ReviewReport, ReviewRequest
 
 DEFAULT_OPTIONS = ReviewOptions()
-# OCR runs in a tesseract process and speech in CTranslate2's threads: one more worker than cores keeps both busy
-# while another task waits on the Prefect API.
+# OCR runs in a tesseract process and speech in CTranslate2's threads: a worker a core keeps them busy; fusion
+# groups run on a lane of their own beside them.
 TASK_WORKERS = os.cpu_count() or 2
+MAX_GROUP = 64  # most pairs one fuse-and-report task takes (the engine splits a batch further by free memory)
+# Fewest pairs a group starts with while more are on their way: a window's worth. Every task run costs the
+# server about 50 ms of CPU (shared with the pipeline on a small machine), so one-pair groups would cost more
+# than they save.
+MIN_GROUP = TASK_WORKERS
 
 
-def results_storage(out_dir: Path | None) -> Path | None:
+def results_storage(out_dir: Path | None) -> Path:
     """Where cached task results go: PREFECT_RESULTS_LOCAL_STORAGE_PATH when set, else <out>/.prefect-results.
 
-    None (no output folder, no setting) leaves Prefect's default (~/.prefect/storage).
+    With neither, Prefect's default local storage (~/.prefect/storage).
     """
     configured = os.environ.get("PREFECT_RESULTS_LOCAL_STORAGE_PATH")
     if configured:
         return Path(configured)
-    return results_folder(out_dir) if out_dir is not None else None
+    if out_dir is not None:
+        return results_folder(out_dir)
+    return Path(get_current_settings().results.local_storage_path)
 
 
 @dataclass(frozen=True)
 class StageTasks:
-    """The stage tasks of one run, their results stored in one folder."""
+    """The stage tasks of one run, their results (the cache) stored in one folder."""
 
     read_code: Task[..., Any]
     understand: Task[..., Any]
     fuse: Task[..., Any]
-    assemble: Task[..., Any]
-    write: Task[..., Any]
+    cache: Path
 
     @classmethod
-    def storing_results_in(cls, folder: Path | None) -> StageTasks:
-        """The stage tasks with results (the cache) persisted under `folder` (None: Prefect's default)."""
-        tasks: list[Task[..., Any]] = [
-            read_code, understand_instruction, analyze_and_fuse, assemble_report, write_report
-        ]
-        if folder is not None:
-            tasks = [t.with_options(result_storage=folder) for t in tasks]
-        return cls(*tasks)
+    def storing_results_in(cls, folder: Path) -> StageTasks:
+        """The stage tasks with results persisted under `folder` (the report cache too)."""
+        return cls(
+            read_code=read_code.with_options(result_storage=folder),
+            understand=understand_instruction.with_options(result_storage=folder),
+            fuse=fuse_and_report,
+            cache=folder,
+        )
 
 
-@dataclass(frozen=True)
-class Chains:
-    """The futures of every pair's chain, index by index."""
+@dataclass
+class Finished:
+    """A pair's outcome, and the error that stopped its chain (None when it got a report)."""
 
-    plans: list[PairPlan]
-    vision: PrefectFutureList[Any]
-    speech: PrefectFutureList[Any]
-    fused: PrefectFutureList[Any]
-    reports: PrefectFutureList[Any]
-    written: PrefectFutureList[Any]
-
-    def failure(self, index: int) -> BaseException | None:
-        """The error that stopped pair `index`'s chain (its earliest failed stage), or None."""
-        for futures in (self.vision, self.speech, self.fused, self.reports, self.written):
-            futures[index].wait()  # sets the future's final state; `state` alone asks the server, which may lag
-            state = futures[index].state
-            if state.is_failed() or state.is_crashed():
-                error = futures[index].result(raise_on_failure=False)
-                return error if isinstance(error, BaseException) else RuntimeError(state.message or state.name)
-        state = self.written[index].state
-        return None if state.is_completed() else RuntimeError(f"not finished ({state.name})")
-
-    def item(self, index: int) -> BatchItem:
-        """The summary line of pair `index` (its chain must be finished)."""
-        error = self.failure(index)
-        if error is not None:
-            return error_item(self.plans[index].spec, error_message(error))
-        item: BatchItem = self.written[index].result()
-        return item
+    outcome: PairOutcome
+    error: BaseException | None = None
 
 
-def submit_chains(plans: list[PairPlan], options: ReviewOptions, fmt: OutputFormat, stages: StageTasks) -> Chains:
-    """Submit every pair's chain: OCR and speech mapped in parallel, then fusion, report and write as they finish."""
-    inputs = [plan.inputs for plan in plans]
-    vision = stages.read_code.map([i.image for i in inputs if i is not None], unmapped(options.ocr))
-    speech = stages.understand.map(inputs, unmapped(options))
-    fused = stages.fuse.map(vision, speech, unmapped(options))
-    reports = stages.assemble.map(plans, vision, speech, fused, unmapped(options))
-    written = stages.write.map(plans, reports, unmapped(fmt))
-    return Chains(plans=plans, vision=vision, speech=speech, fused=fused, reports=reports, written=written)
+def _failure(future: PrefectFuture[Any]) -> BaseException | None:
+    """The error a finished task future ended with, or None when it completed."""
+    future.wait()  # sets the future's final state; `state` alone asks the server, which may lag
+    state = future.state
+    if state.is_completed():
+        return None
+    error = future.result(raise_on_failure=False)
+    return error if isinstance(error, BaseException) else RuntimeError(state.message or state.name)
+
+
+def _checked_inputs(plan: PairPlan) -> ReviewInputs:
+    if plan.inputs is None:
+        raise InputError(plan.error or f"{plan.spec.name}: inputs were not checked")
+    return plan.inputs
+
+
+def _notify(events: queue.SimpleQueue[tuple[str, int]], event: tuple[str, int], _: PrefectFuture[Any]) -> None:
+    events.put(event)
+
+
+def run_chains(
+    plans: list[PairPlan],
+    options: ReviewOptions,
+    fmt: OutputFormat,
+    stages: StageTasks,
+    on_done: Callable[[list[tuple[int, Finished]]], None] | None = None,
+) -> list[Finished]:
+    """Review every planned pair: OCR and speech mapped on the flow's task runner, then fusion in groups.
+
+    OCR and speech are submitted a window of TASK_WORKERS pairs at a time (so reports come out from the start);
+    a pair whose both stages are done waits for the fusion lane. Each time the lane is free and MIN_GROUP pairs
+    wait (or no more will come), it fuses all of them (up to MAX_GROUP) in one fuse-and-report task: on a GPU
+    the batches grow while the previous one runs.
+
+    Args:
+        on_done: called (in the flow's thread) with (plan index, outcome) of the pairs each step finished.
+    Returns:
+        Each plan's outcome, in order.
+    """
+    events: queue.SimpleQueue[tuple[str, int]] = queue.SimpleQueue()
+    vision: list[PrefectFuture[Any]] = []
+    speech: list[PrefectFuture[Any]] = []
+    for start in range(0, len(plans), TASK_WORKERS):
+        window = [_checked_inputs(plan) for plan in plans[start : start + TASK_WORKERS]]
+        vision += stages.read_code.map([inputs.image for inputs in window], unmapped(options.ocr))
+        speech += stages.understand.map(window, unmapped(options))
+    for i, futures in enumerate(zip(vision, speech, strict=True)):
+        for future in futures:
+            future.add_done_callback(functools.partial(_notify, events, ("stage", i)))
+
+    finished: dict[int, Finished] = {}
+    arrived: Counter[int] = Counter()
+    ready: list[int] = []
+    upstream = len(plans)  # pairs whose OCR or speech is still running
+    group: tuple[PrefectFuture[Any], list[int]] | None = None
+
+    def finish(done: list[tuple[int, Finished]]) -> None:
+        finished.update(done)
+        if on_done is not None and done:
+            on_done(done)
+
+    def failed(i: int, error: BaseException) -> tuple[int, Finished]:
+        return i, Finished(PairOutcome(item=error_item(plans[i].spec, error_message(error))), error)
+
+    lane: ThreadPoolTaskRunner[Any]
+    with ThreadPoolTaskRunner(max_workers=1) as lane:
+        while len(finished) < len(plans):
+            kind, i = events.get()
+            if kind == "stage":
+                arrived[i] += 1
+                if arrived[i] == 2:
+                    upstream -= 1
+                    error = _failure(vision[i]) or _failure(speech[i])
+                    if error is None:
+                        ready.append(i)
+                    else:
+                        finish([failed(i, error)])
+            elif group is not None:
+                future, members = group
+                error = _failure(future)
+                if error is None:
+                    outcomes: list[PairOutcome] = future.result()
+                    finish([(m, Finished(o)) for m, o in zip(members, outcomes, strict=True)])
+                else:
+                    finish([failed(m, error) for m in members])
+                group = None
+            if group is None and ready and (len(ready) >= MIN_GROUP or upstream == 0):
+                members, ready = ready[:MAX_GROUP], ready[MAX_GROUP:]
+                parameters = {
+                    "plans": [plans[m] for m in members],
+                    "visions": [vision[m] for m in members],
+                    "speeches": [speech[m] for m in members],
+                    "options": options,
+                    "fmt": fmt,
+                    "cache": str(stages.cache),
+                }
+                future = lane.submit(stages.fuse, parameters=parameters)
+                future.add_done_callback(functools.partial(_notify, events, ("group", 0)))
+                group = (future, members)
+    return [finished[i] for i in range(len(plans))]
 
 
 @flow(name="review", task_runner=ThreadPoolTaskRunner(max_workers=TASK_WORKERS))  # type: ignore[arg-type]  # Prefect 3.9 stubs
@@ -132,13 +214,12 @@ def review_flow(
         raise InputError(plan.error)
     if plan.done is not None and target is not None:
         return ReviewReport.model_validate_json(target.read_bytes())
-    chains = submit_chains([plan], options, fmt, stages)
-    chains.written.wait()
-    error = chains.failure(0)
-    if error is not None:
-        raise error
-    report: ReviewReport = chains.reports[0].result()
-    return report
+    (done,) = run_chains([plan], options, fmt, stages)
+    if done.error is not None:
+        raise done.error
+    if done.outcome.report is None or done.outcome.item.status == "error":
+        raise StageFailedError(done.outcome.item.error or "no report", stage="report", code="report_failed")
+    return done.outcome.report
 
 
 def run_review_flow(
@@ -159,4 +240,3 @@ def run_review_flow(
     ensure_offline()
     report: ReviewReport = review_flow(request, options, str(out) if out else None, fmt)
     return report
-

@@ -1,9 +1,10 @@
 """Prefect tasks: thin wrappers around the pipeline stages, cached by input content hashes and options.
 
-Each pair's chain is plan -> read_code | understand_instruction -> analyze_and_fuse -> assemble_report ->
-write_report. The cached stages are keyed by what their result depends on (file SHA-256s, the options'
-JSON, the upstream results), never by run id, so an unchanged pair is never recomputed and a changed
-image recomputes only its own vision, fusion and report.
+A pair goes plan -> read-code | understand-instruction -> fuse-and-report. OCR and speech are a task a pair;
+fuse-and-report takes a group of pairs whose OCR and speech are done, analyses each, fuses them together (one
+batched generation on a GPU) and writes their reports. The cached stages are keyed by what their result depends
+on (file SHA-256s, the options' JSON, the upstream results), never by run id, so an unchanged pair is never
+recomputed and a changed image recomputes only its own vision, fusion and report.
 """
 
 from __future__ import annotations
@@ -11,15 +12,17 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import os
 import re
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from prefect import task
+from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.client.schemas.objects import TaskRun
 from prefect.concurrency.sync import concurrency
@@ -35,7 +38,7 @@ from pipeline.inputs import check_instruction, load_inputs, sha256_file
 from pipeline.output import write_atomic
 from pipeline.render import FORMAT_SUFFIXES, OutputFormat, render
 from pipeline.report import build_report, report_id
-from pipeline.review import CPU_FALLBACK_CODE, Backends, analysis_stage, fusion_stage, speech_stage
+from pipeline.review import CPU_FALLBACK_CODE, Backends, analysis_stage, fusion_stage_many, speech_stage
 from pipeline.vision import run_vision
 from schemas import (
     Analysis,
@@ -57,6 +60,7 @@ from schemas import (
 
 GPU_LIMIT = "archreview-gpu"  # global concurrency limit held by GPU stages (speech, fusion on cuda)
 STAGE_RETRIES = 2
+PLAN_WORKERS = os.cpu_count() or 2
 RETRY_DELAY_S = 2.0
 # Cache keys carry the package version: an upgrade never reuses results an older stage computed.
 try:
@@ -162,25 +166,16 @@ def speech_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str
     return "speech-" + _digest(audio, text, _dump(options.speech), str(options.max_audio_s))
 
 
-def fusion_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
-    """analyze_and_fuse's key: the code and instruction it fuses (not their timings) and the fusion options."""
-    vision: VisionOutcome = parameters["vision"]
-    speech: SpeechOutcome = parameters["speech"]
-    options: ReviewOptions = parameters["options"]
-    return "fusion-" + _digest(
+def report_cache_key(plan: PairPlan, vision: VisionOutcome, speech: SpeechOutcome) -> str:
+    """A finished report's key: its id (inputs and options) and the upstream results, timings aside."""
+    return "report-" + _digest(
+        plan.report_id or "-",
+        _dump(plan.inputs),
         _dump(vision.code),
         _errors_json(vision.errors),
         _dump(speech.speech),
         _errors_json(speech.errors),
-        _dump(options.fusion),
     )
-
-
-def report_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
-    """assemble_report's key: the report id and every upstream result, so its created_at is stable on reruns."""
-    plan: PairPlan = parameters["plan"]
-    parts = [parameters[name].model_dump_json() for name in ("vision", "speech", "fused")]
-    return "report-" + _digest(plan.report_id or "-", _dump(plan.inputs), *parts)
 
 
 def transient_cause(error: BaseException) -> BaseException | None:
@@ -374,9 +369,15 @@ def plan_pair(spec: PairSpec, options: ReviewOptions, target: Path | None) -> Pa
 
 @task(name="plan-pairs")
 def plan_pairs(specs: list[PairSpec], options: ReviewOptions, out: str | None, fmt: OutputFormat) -> list[PairPlan]:
-    """Check every pair's files, compute its report id and skip pairs whose report is already on disk."""
+    """Check every pair's files, compute its report id and skip pairs whose report is already on disk.
+
+    Pairs are checked side by side (hashing and ffprobe wait on the disk and a subprocess, not the GIL).
+    """
     suffix = FORMAT_SUFFIXES[fmt]
-    return [plan_pair(spec, options, Path(out) / f"{spec.name}{suffix}" if out else None) for spec in specs]
+    with ThreadPoolExecutor(max_workers=PLAN_WORKERS) as pool:
+        return list(
+            pool.map(lambda spec: plan_pair(spec, options, Path(out) / f"{spec.name}{suffix}" if out else None), specs)
+        )
 
 
 @task(name="plan-review")
@@ -430,51 +431,83 @@ def understand_instruction(inputs: ReviewInputs, options: ReviewOptions) -> Spee
     )
 
 
-@task(
-    name="analyze-and-fuse",
-    cache_key_fn=fusion_cache_key,
-    retries=STAGE_RETRIES,
-    retry_delay_seconds=RETRY_DELAY_S,
-    retry_condition_fn=retry_if_transient,
-)
-def analyze_and_fuse(vision: VisionOutcome, speech: SpeechOutcome, options: ReviewOptions) -> FusionOutcome:
-    """Analyze the code read and fuse it with the instruction into findings and a summary."""
-    backends = Backends.from_options(options)
+class PairOutcome(FlowModel):
+    """A pair's summary line and, when one was made, its report."""
+
+    item: BatchItem
+    report: ReviewReport | None = None
+
+
+def _cached_report(folder: Path | None, key: str) -> ReviewReport | None:
+    """The report stored under `key` (plain JSON, validated), or None when absent or unreadable."""
+    if folder is None:
+        return None
+    try:
+        return ReviewReport.model_validate_json((folder / f"{key}.json").read_bytes())
+    except (OSError, ValueError):
+        return None
+
+
+def _store_report(path: Path, report: ReviewReport) -> None:
+    """Keep `report` in the report cache; a cache that cannot be written (a full disk) only costs a recompute."""
+    try:
+        write_atomic(path, report.model_dump_json())
+    except OSError as e:
+        get_run_logger().warning("report cache not written: %s", e.strerror or e)
+
+
+def _fuse_group(
+    pairs: list[tuple[VisionOutcome, SpeechOutcome]], options: ReviewOptions, backends: Backends
+) -> list[FusionOutcome]:
+    """Analyse each pair's code and fuse all of them together; a pair without code gets an empty outcome.
+
+    A pair's fusion time is its share of the batched generation.
+    """
     fusion_info = backends.fusion.info()
-    if vision.code is None:
-        errors = [*vision.errors, *speech.errors]
-        return FusionOutcome(
-            analysis=Analysis(), fusion=FusionResult(summary=f"No review: {errors[0].message}."), backend=fusion_info
+    outcomes: dict[int, FusionOutcome] = {}
+    requests: dict[int, tuple[FusionRequest, Analysis, list[StageError], float]] = {}
+    for i, (vision, speech) in enumerate(pairs):
+        if vision.code is None:
+            errors = [*vision.errors, *speech.errors]
+            no_review = FusionResult(summary=f"No review: {errors[0].message}.")
+            outcomes[i] = FusionOutcome(analysis=Analysis(), fusion=no_review, backend=fusion_info)
+            continue
+        start = time.perf_counter()
+        analysis, errors = analysis_stage(vision.code, speech.speech)
+        request = FusionRequest(
+            instruction=speech.speech.instruction,
+            transcript=speech.speech.transcript,
+            code=vision.code,
+            analysis=analysis,
         )
-    timings: dict[str, float] = {}
-    start = time.perf_counter()
-    analysis, errors = analysis_stage(vision.code, speech.speech)
-    timings["analysis"] = _ms_since(start)
-    request = FusionRequest(
-        instruction=speech.speech.instruction, transcript=speech.speech.transcript, code=vision.code, analysis=analysis
-    )
-    start = time.perf_counter()
-    with gpu_slot(options.fusion):
-        fusion, fusion_errors = fusion_stage(request, backends, time_limit_s=options.fusion_timeout_s)
-    timings["fusion"] = _ms_since(start)
-    device = str(getattr(backends.fusion, "device", "cpu"))
-    if any(e.code == CPU_FALLBACK_CODE for e in fusion_errors):  # CUDA ran out of memory: fused on the CPU
-        device = "cpu"
-    return FusionOutcome(
-        analysis=analysis,
-        fusion=fusion,
-        errors=[*errors, *fusion_errors],
-        backend=fusion_info,
-        device=device,
-        timings_ms=timings,
-    )
+        requests[i] = (request, analysis, errors, _ms_since(start))
+    if requests:
+        start = time.perf_counter()
+        with gpu_slot(options.fusion):
+            fused = fusion_stage_many(
+                [request for request, *_ in requests.values()], backends, time_limit_s=options.fusion_timeout_s
+            )
+        share = _ms_since(start) / len(requests)
+        device = str(getattr(backends.fusion, "device", "cpu"))
+        for (i, (_, analysis, errors, analysis_ms)), (fusion, fusion_errors) in zip(
+            requests.items(), fused, strict=True
+        ):
+            outcomes[i] = FusionOutcome(
+                analysis=analysis,
+                fusion=fusion,
+                errors=[*errors, *fusion_errors],
+                backend=fusion_info,
+                # CUDA ran out of memory: this one was fused on the CPU
+                device="cpu" if any(e.code == CPU_FALLBACK_CODE for e in fusion_errors) else device,
+                timings_ms={"analysis": analysis_ms, "fusion": round(share, 1)},
+            )
+    return [outcomes[i] for i in range(len(pairs))]
 
 
-@task(name="assemble-report", cache_key_fn=report_cache_key)
 def assemble_report(
     plan: PairPlan, vision: VisionOutcome, speech: SpeechOutcome, fused: FusionOutcome, options: ReviewOptions
 ) -> ReviewReport:
-    """Assemble the versioned report from the stages' results (cached, so a rerun keeps its created_at)."""
+    """The versioned report of one pair from its stages' results."""
     if plan.inputs is None:
         raise InputError(plan.error or "inputs were not checked")
     start = time.perf_counter()
@@ -503,26 +536,75 @@ def assemble_report(
     return report
 
 
-@task(
-    name="write-report",
-    retries=STAGE_RETRIES,
-    retry_delay_seconds=RETRY_DELAY_S,
-    retry_condition_fn=retry_if_transient,
-)
 def write_report(plan: PairPlan, report: ReviewReport, fmt: OutputFormat) -> BatchItem:
-    """Write the report atomically (unless it is already there, byte for byte) and show it as a Markdown artifact."""
-    text = render(report, fmt)
+    """Write the report atomically (unless it is already there, byte for byte), retrying transient I/O errors.
+
+    Raises:
+        OSError: the report cannot be written (the disk is full, the folder is not writable).
+    """
     if plan.target is not None:
-        target = Path(plan.target)
-        current = target.read_text(encoding="utf-8") if target.is_file() else None
-        if current != text:
-            write_atomic(target, text)
+        target, text = Path(plan.target), render(report, fmt)
+        for attempt in range(STAGE_RETRIES + 1):
+            try:
+                if not target.is_file() or target.read_text(encoding="utf-8") != text:
+                    write_atomic(target, text)
+                break
+            except OSError as e:
+                if attempt == STAGE_RETRIES or transient_cause(e) is None:
+                    raise
+                time.sleep(RETRY_DELAY_S)
     create_markdown_artifact(
         key=artifact_key("review", plan.spec.name),
         markdown=render(report, "markdown"),
         description=f"{plan.spec.name}: {report.status}, {len(report.findings)} findings",
     )
     return item_from_report(plan, report, plan.target)
+
+
+@task(
+    name="fuse-and-report",
+    retries=STAGE_RETRIES,
+    retry_delay_seconds=RETRY_DELAY_S,
+    retry_condition_fn=retry_if_transient,
+)
+def fuse_and_report(
+    plans: list[PairPlan],
+    visions: list[VisionOutcome],
+    speeches: list[SpeechOutcome],
+    options: ReviewOptions,
+    fmt: OutputFormat,
+    cache: str | None = None,
+) -> list[PairOutcome]:
+    """Analyse, fuse and report a group of pairs whose OCR and speech are done; their fusion runs as one batch.
+
+    A pair whose report was made before from the same inputs, options and stage results comes back from the
+    report cache in `cache` (created_at included): nothing of it is recomputed. Each report is written
+    atomically and shown as a Markdown artifact. One pair that cannot be written fails alone.
+    """
+    folder = Path(cache) / "reports" if cache else None
+    keys = [report_cache_key(p, v, s) for p, v, s in zip(plans, visions, speeches, strict=True)]
+    reports: dict[int, ReviewReport] = {}
+    for i, key in enumerate(keys):
+        cached = _cached_report(folder, key)
+        if cached is not None:
+            reports[i] = cached
+    todo = [i for i in range(len(plans)) if i not in reports]
+    if todo:
+        fused = _fuse_group([(visions[i], speeches[i]) for i in todo], options, Backends.from_options(options))
+        for i, outcome in zip(todo, fused, strict=True):
+            reports[i] = assemble_report(plans[i], visions[i], speeches[i], outcome, options)
+            if folder is not None:
+                _store_report(folder / f"{keys[i]}.json", reports[i])
+    get_run_logger().info(
+        "%d pair(s): %d fused, %d from the report cache", len(plans), len(todo), len(plans) - len(todo)
+    )
+    outcomes: list[PairOutcome] = []
+    for i, plan in enumerate(plans):
+        try:
+            outcomes.append(PairOutcome(item=write_report(plan, reports[i], fmt), report=reports[i]))
+        except Exception as e:  # this pair alone: the others' reports are written
+            outcomes.append(PairOutcome(item=error_item(plan.spec, error_message(e)), report=reports[i]))
+    return outcomes
 
 
 def results_folder(out: Path) -> Path:

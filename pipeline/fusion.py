@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
-from encoders.fusion import FusionError, FusionModel
+from encoders.fusion import BatchFusionModel, FusionError, FusionModel
 from pipeline.errors import StageFailedError
 from schemas import Code, Evidence, Finding, FusionRequest, FusionResult, StageError, evidence_problem
 
@@ -65,6 +65,24 @@ def run_fusion(
         result = model.fuse(request, on_text=on_text)
     except FusionError as e:
         raise StageFailedError(f"fusion model failed: {e}", stage="fusion", code="fusion_failed") from e
+    return grounded(result, request)
+
+
+def run_fusion_many(requests: Sequence[FusionRequest], model: BatchFusionModel) -> list[FusionResult]:
+    """Fuse several requests in one batched generation; each result grounded in its own request's code.
+
+    Raises:
+        StageFailedError: the model failed on the batch.
+    """
+    try:
+        results = model.fuse_many(requests)
+    except FusionError as e:
+        raise StageFailedError(f"fusion model failed: {e}", stage="fusion", code="fusion_failed") from e
+    return [grounded(result, request) for result, request in zip(results, requests, strict=True)]
+
+
+def grounded(result: FusionResult, request: FusionRequest) -> FusionResult:
+    """`result` with only the findings grounded in `request.code`; the dropped ones counted and named in errors."""
     findings, reasons = ground_findings(result.findings, request)
     errors = list(result.errors)
     if reasons:

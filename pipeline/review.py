@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from encoders.analyzer_fusion import AnalyzerFusion
-from encoders.fusion import FusionModel
+from encoders.fusion import BatchFusionModel, FusionModel
 from encoders.ocr import OcrEngine
 from encoders.registry import load_backend
 from encoders.speech import SpeechTranscriber
 from pipeline.analysis import run_analysis
 from pipeline.errors import ArchreviewError, StageFailedError
-from pipeline.fusion import run_fusion
+from pipeline.fusion import run_fusion, run_fusion_many
 from pipeline.inputs import load_inputs
 from pipeline.intent import parse_instruction
 from pipeline.metrics import observe_report
@@ -223,6 +223,34 @@ def fusion_stage(
                 logger.debug("fusion on the CPU failed too", exc_info=True)
                 error = StageError(stage="fusion", code="fusion_failed", message=f"on the CPU too: {cpu_error}")
         return run_fusion(request, load_backend(AnalyzerFusionOptions())), [error]
+
+
+def fusion_stage_many(
+    requests: list[FusionRequest], backends: Backends, *, time_limit_s: float | None = None
+) -> list[tuple[FusionResult, list[StageError]]]:
+    """Fuse several requests; a model that batches (ERNIE) writes them all in one batched generation.
+
+    When the batched call fails (an answer that never validates, CUDA out of memory at the smallest batch,
+    past `time_limit_s` a request), each request is fused alone through `fusion_stage` and its fallbacks,
+    so a bad request costs only itself.
+    """
+    model = backends.fusion
+    if len(requests) < 2 or not isinstance(model, BatchFusionModel):
+        return [fusion_stage(request, backends, time_limit_s=time_limit_s) for request in requests]
+    try:
+        if time_limit_s is None:
+            results = run_fusion_many(requests, model)
+        else:
+            results = call_with_time_limit(
+                lambda: run_fusion_many(requests, model),
+                time_limit_s * len(requests),
+                stage="fusion",
+                what=f"batched fusion of {len(requests)} requests",
+            )
+        return [(result, []) for result in results]
+    except Exception:  # fuse each alone: its own fallbacks and errors
+        logger.warning("batched fusion of %d requests failed; fusing each alone", len(requests), exc_info=True)
+        return [fusion_stage(request, backends, time_limit_s=time_limit_s) for request in requests]
 
 
 def review(

@@ -38,7 +38,7 @@ import transformers  # noqa: E402
 from ernie_tiny import build_model, build_tokenizer  # noqa: E402
 
 from encoders.ernie import ErnieFusion  # noqa: E402
-from encoders.ernie_engine import FusionEngine  # noqa: E402
+from encoders.ernie_engine import EngineConfig, FusionEngine  # noqa: E402
 from encoders.ernie_prompt import build_messages, render_prompt  # noqa: E402
 from schemas import (  # noqa: E402
     Analysis,
@@ -215,6 +215,7 @@ def _engine_rows(
     log: Any,
     *,
     small: bool,
+    label: str = "engine",
 ) -> list[dict[str, Any]]:
     tokenizer = backend._loaded_model().tokenizer
     grammar = backend.grammar()
@@ -260,7 +261,7 @@ def _engine_rows(
                     invalid += 1
         wall = time.perf_counter() - begin
         row = _row(
-            f"engine, batch {batch}, constrained", latencies, tokens, wall, torch.cuda.max_memory_allocated(), warm
+            f"{label}, batch {batch}, constrained", latencies, tokens, wall, torch.cuda.max_memory_allocated(), warm
         )
         row["invalid"] = invalid
         row["fallback"] = engine.stats.graph_fallback
@@ -278,6 +279,43 @@ def _engine_rows(
             f"fallback {engine.stats.graph_fallback}"
         )
     return rows
+
+
+def _full_length_reports(
+    engine: FusionEngine, backend: ErnieFusion, prompts: list[list[int]], new_tokens: int, label: str, log: Any
+) -> dict[str, Any]:
+    """Batch-1 reports of exactly `new_tokens` tokens (no grammar; EOS is an id no token has, so it never ends
+    early): the wall time of a full-length report, which the constrained rows (whose random-weight JSON closes
+    early) only give per step."""
+    tokenizer = backend._loaded_model().tokenizer
+    kwargs: dict[str, Any] = {
+        "max_new_tokens": new_tokens,
+        "eos_token_id": -1,
+        "pad_token_id": int(tokenizer.pad_token_id),
+        "grammar": None,
+    }
+    engine.release()
+    torch.cuda.reset_peak_memory_stats()
+    warm = engine.warm_up(1, max(len(p) for p in prompts), **kwargs)
+    latencies, tokens = [], []
+    begin = time.perf_counter()
+    for prompt in prompts[:5]:
+        start = time.perf_counter()
+        [output] = engine.generate([prompt], batch_size=1, **kwargs)
+        _sync()
+        latencies.append(time.perf_counter() - start)
+        tokens.append(len(output.tokens))
+    wall = time.perf_counter() - begin
+    row = _row(
+        f"{label}, batch 1, {new_tokens} tokens, unconstrained",
+        latencies,
+        tokens,
+        wall,
+        torch.cuda.max_memory_allocated(),
+        warm,
+    )
+    log(f"  {row['name']}: p50 {row['p50']:.3f} s a report, {row['tok_s']:.0f} tok/s, warm-up {warm:.1f} s")
+    return row
 
 
 def _long_document(engine: FusionEngine, backend: ErnieFusion, new_tokens: int) -> dict[str, Any]:
@@ -360,6 +398,11 @@ def main() -> None:
     parser.add_argument("--batches-large", default="1,8,32,64", help="engine batch sizes at 21B-A3B size")
     parser.add_argument("--plain-reports", type=int, default=2, help="plain-generate reports at 0.3B size")
     parser.add_argument("--no-whisper", action="store_true", help="skip the Whisper row")
+    parser.add_argument(
+        "--compile-batches",
+        default="1,64",
+        help="0.3B engine batch sizes measured again with the decode step torch.compiled ('' = none)",
+    )
     args = parser.parse_args()
     began = time.perf_counter()
     deadline = began + args.budget_s
@@ -408,7 +451,27 @@ def main() -> None:
         rows = [
             plain,
             *_engine_rows(engine, backend, prompts, batches, args.new_tokens, deadline, log, small=size == "0.3B"),
+            _full_length_reports(engine, backend, prompts, args.new_tokens, "engine", log),
         ]
+        if args.compile_batches and size == "0.3B" and time.perf_counter() < deadline:
+            compiled = FusionEngine(model, EngineConfig(compile_decode=True))
+            compile_batches = [int(b) for b in args.compile_batches.split(",")]
+            rows += _engine_rows(
+                compiled,
+                backend,
+                prompts,
+                compile_batches,
+                args.new_tokens,
+                deadline,
+                log,
+                small=size == "0.3B",
+                label="engine + torch.compile",
+            )
+            label = "engine + torch.compile"
+            rows.append(_full_length_reports(compiled, backend, prompts, args.new_tokens, label, log))
+            log(f"  compile fallback: {compiled.stats.compile_fallback}")
+            compiled.release()
+            del compiled
         doc = None
         if size == "0.3B" and time.perf_counter() < deadline:
             doc = _long_document(engine, backend, args.new_tokens)
@@ -452,11 +515,12 @@ def _section(
         "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for row in rows:
-        constrained = "yes (llguidance)" if row["name"].startswith("engine") else "no (EOS suppressed)"
+        constrained = "yes (llguidance)" if row["name"].endswith(", constrained") else "no (EOS suppressed)"
         speedup = row["tok_s"] / plain["tok_s"]
         warm = f"{row['warm_s']:.1f}" if row["warm_s"] is not None else "-"
         out.append(
-            f"| {row['name'].split(',')[0]}, {row['name'].split(',')[1].strip()} | {constrained} | {row['reports']} | "
+            f"| {row['name'].removesuffix(', constrained').removesuffix(', unconstrained')} | {constrained} | "
+            f"{row['reports']} | "
             f"{row['tokens_per_report']:.0f} | {row['reports_min']:,.0f} | {row['reports_min_400']:,.0f} | "
             f"{row['tok_s']:,.0f} | {speedup:.1f}x | {row['p50']:.2f} | {row['p95']:.2f} | "
             f"{row['peak_gib']:.1f} | {warm} |"

@@ -10,6 +10,7 @@ needs it), so this module imports wherever torch and transformers do.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import threading
@@ -514,13 +515,16 @@ class ErnieFusion:
 
     def engine(self) -> FusionEngine:
         """The batched static-cache engine around the loaded model (built once)."""
-        from encoders.ernie_engine import FusionEngine
+        from encoders.ernie_engine import EngineConfig, FusionEngine
 
         loaded = self._loaded_model()
         if self._engine is None or self._engine.model is not loaded.model:
             with self._lock:
                 if self._engine is None or self._engine.model is not loaded.model:
-                    self._engine = FusionEngine(loaded.model, self.engine_config)
+                    config = self.engine_config or EngineConfig()
+                    if self.options.compile and not config.compile_decode:
+                        config = dataclasses.replace(config, compile_decode=True)
+                    self._engine = FusionEngine(loaded.model, config)
         return self._engine
 
     def _engine_applies(self) -> bool:

@@ -166,6 +166,9 @@ class EngineConfig:
     max_cached_batches: int = 2  # caches + graphs kept alive between calls (one per batch shape)
     gqa_decode_attention: bool = True  # decode steps read each KV head once (see _gqa_sdpa_attention)
     flash_prefill: bool = True  # a one-row batch prefills causally (flash kernel) without the static-length mask
+    # torch.compile the decode forward (CUDA only): inductor fuses each layer's small kernels (RMSNorm, RoPE, casts,
+    # residual adds) before the step is captured as a CUDA graph. Costs a compile (tens of seconds) a batch shape.
+    compile_decode: bool = False
     # Simulated allocator (tests): a batch whose estimated bytes exceed this raises CUDA out of memory.
     allocation_limit_bytes: int | None = None
     # Free device memory in bytes, asked before sizing batches; None = torch.cuda.mem_get_info (no limit on CPU).
@@ -194,6 +197,7 @@ class EngineStats:
     capture_s: float = 0.0
     graphs_captured: int = 0
     graph_fallback: str | None = None  # why decode ran eager on CUDA, if it did
+    compile_fallback: str | None = None  # why the decode forward ran uncompiled, if compiling was asked and failed
     mask_s: float = 0.0  # host time in the grammar (consume + bitmask fill), overlapped with the GPU where it can
     decode_attention: dict[int, str] = field(default_factory=dict)  # batch size -> decode attention mode chosen
     attention_timings: dict[int, dict[str, float]] = field(default_factory=dict)  # batch size -> mode -> ms
@@ -248,6 +252,9 @@ class FusionEngine:
         self._gqa = attention == GQA_SDPA  # decode attention is ours (and its mode can be chosen)
         self._batches: OrderedDict[tuple[int, int], _Batch] = OrderedDict()
         self._graphs_ok = self.config.cuda_graphs and self.device.type == "cuda"
+        self._decode_model: Any = model
+        if self.config.compile_decode and self.device.type == "cuda":
+            self._decode_model = torch.compile(model, dynamic=False)
         self._flash_prefill_ok = True
         self._pool: Any = None
         self._shifts = torch.arange(32, dtype=torch.int32, device=self.device)
@@ -587,7 +594,7 @@ class FusionEngine:
 
     def _decode_forward(self, batch: _Batch) -> torch.Tensor:
         _DECODE_ATTENTION[0] = batch.attention or "sdpa"
-        out = self.model(
+        out = self._decode_model(
             input_ids=batch.tokens,
             position_ids=batch.positions,
             attention_mask=batch.mask,
@@ -664,8 +671,7 @@ class FusionEngine:
             stream.wait_stream(torch.cuda.current_stream(self.device))
             counters = [c.clone() for c in _write_counters(batch.cache)]
             with torch.cuda.stream(stream):
-                for _ in range(2):
-                    self._decode_forward(batch)
+                self._warm_decode(batch)
             torch.cuda.current_stream(self.device).wait_stream(stream)
             for counter, saved in zip(_write_counters(batch.cache), counters, strict=True):
                 counter.copy_(saved)  # the warm-up steps moved the write position on
@@ -686,6 +692,22 @@ class FusionEngine:
             torch.cuda.synchronize(self.device)
         finally:
             self.stats.capture_s += time.perf_counter() - start
+
+    def _warm_decode(self, batch: _Batch) -> None:
+        """Run the decode forward twice before capture (this compiles it when asked; uncompiled if that fails)."""
+        try:
+            for _ in range(2):
+                self._decode_forward(batch)
+        except _OOM:
+            raise
+        except Exception as e:  # noqa: BLE001 - a model or build inductor cannot compile: decode uncompiled
+            if self._decode_model is self.model:
+                raise
+            self._decode_model = self.model
+            self.stats.compile_fallback = f"{type(e).__name__}: {e}"[:300]
+            logger.warning("torch.compile of the decode step failed, running it uncompiled: %s", e)
+            for _ in range(2):
+                self._decode_forward(batch)
 
     def _choose_graph(self, batch: _Batch, masked: bool) -> Any:
         """The greedy choice step (mask, argmax, next inputs) as a CUDA graph over the decode graph's logits."""

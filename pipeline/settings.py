@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     quantize: Literal["none", "8bit", "4bit"] = Field(
         default="none", description="Load ERNIE-4.5 quantized through bitsandbytes (CUDA only)."
     )
+    ernie_compile: bool = Field(
+        default=False, description="torch.compile ERNIE-4.5's decode step (CUDA; a compile of tens of seconds first)."
+    )
     max_findings: int = Field(default=25, ge=1, description="Most findings a report keeps.")
     max_audio_s: float = Field(default=600, gt=0, description="Longest voice instruction, seconds; longer is cut.")
     max_image_pixels: int = Field(default=40_000_000, gt=0, description="Largest image accepted, in pixels.")
@@ -59,7 +62,11 @@ class Settings(BaseSettings):
     def _fusion_options(self) -> FusionOptions:
         if self.fusion == "ernie":
             return ErnieFusionOptions(
-                model=self.ernie_model, device=self.device, quantize=self.quantize, max_findings=self.max_findings
+                model=self.ernie_model,
+                device=self.device,
+                quantize=self.quantize,
+                compile=self.ernie_compile,
+                max_findings=self.max_findings,
             )
         return AnalyzerFusionOptions(max_findings=self.max_findings)
 

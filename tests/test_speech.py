@@ -131,6 +131,27 @@ def test_spoken_instructions(transcriber: FasterWhisperTranscriber, spoken_dir: 
     assert intents_right >= len(SPOKEN) - 1
 
 
+
+def test_clips_transcribed_together_read_as_they_do_alone(
+    transcriber: FasterWhisperTranscriber, spoken_dir: Path
+) -> None:
+    texts = list(SPOKEN)
+    clips = [decode_audio(str(spoken_dir / f"clip{i}.wav")) for i in range(len(texts))]
+    jfk = decode_audio(str(_jfk()))
+    audios = [clips[0], np.zeros(SAMPLE_RATE, dtype=np.float32), *clips[1:], jfk]
+    start = time.perf_counter()
+    together = transcriber.transcribe_many(audios, batch_size=8)
+    print(f"\n{len(audios)} clips in batches of 8 windows: {time.perf_counter() - start:.2f} s")
+
+    assert len(together) == len(audios)
+    assert together[1].text == "" and together[1].segments == [], "silence is not decoded"
+    for text, transcript in zip(texts, [together[0], *together[2:-1]], strict=True):
+        assert word_error_rate(text, transcript.text) <= ESPEAK_MAX_WER, transcript.text
+    assert word_error_rate(JFK_TEXT, together[-1].text) <= JFK_MAX_WER
+    for audio, transcript in zip(audios, together, strict=True):
+        duration_s = len(audio) / SAMPLE_RATE
+        assert all(0 <= s.start_s <= s.end_s <= duration_s + 0.5 for s in transcript.segments), "the clip's own times"
+
 @needs_tools
 @pytest.mark.parametrize(
     ("name", "ffmpeg_args", "max_wer"),

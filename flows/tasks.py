@@ -296,15 +296,20 @@ def _request_of(spec: PairSpec) -> ReviewRequest:
     return ReviewRequest(image=spec.image, audio=spec.audio, instruction=spec.instruction)
 
 
-def _existing_report(target: Path, expected_id: str) -> ReviewReport | None:
-    """The JSON report at `target` when it is whole and has the id expected; None otherwise."""
-    if target.suffix != FORMAT_SUFFIXES["json"] or not target.is_file():
-        return None
+def _read_report(path: Path) -> ReviewReport | None:
+    """The JSON report at `path` when it is there, whole and valid; None otherwise."""
     try:
-        report = ReviewReport.model_validate_json(target.read_bytes())
+        return ReviewReport.model_validate_json(path.read_bytes())
     except (OSError, ValueError):
         return None
-    return report if report.id == expected_id else None
+
+
+def _existing_report(target: Path, expected_id: str) -> ReviewReport | None:
+    """The JSON report at `target` when it is whole and has the id expected; None otherwise."""
+    if target.suffix != FORMAT_SUFFIXES["json"]:
+        return None
+    report = _read_report(target)
+    return report if report is not None and report.id == expected_id else None
 
 
 def _finished(
@@ -315,12 +320,14 @@ def _finished(
     Hashing is all a finished pair needs: its audio need not be probed again (an ffprobe a pair), so a rerun
     of a finished batch costs little more than reading its files.
     """
-    if target is None or target.suffix != FORMAT_SUFFIXES["json"] or not target.is_file():
+    if target is None or target.suffix != FORMAT_SUFFIXES["json"]:
         return None
     if request.more_images or request.document is not None:
         return None
+    report = _read_report(target)
+    if report is None:
+        return None
     try:
-        report = ReviewReport.model_validate_json(target.read_bytes())
         recorded = report.inputs
         same_image = sha256_file(Path(request.image)) == recorded.image.sha256
         same_audio = (request.audio is None and recorded.audio is None) or (
@@ -438,16 +445,6 @@ class PairOutcome(FlowModel):
     report: ReviewReport | None = None
 
 
-def _cached_report(folder: Path | None, key: str) -> ReviewReport | None:
-    """The report stored under `key` (plain JSON, validated), or None when absent or unreadable."""
-    if folder is None:
-        return None
-    try:
-        return ReviewReport.model_validate_json((folder / f"{key}.json").read_bytes())
-    except (OSError, ValueError):
-        return None
-
-
 def _store_report(path: Path, report: ReviewReport) -> None:
     """Keep `report` in the report cache; a cache that cannot be written (a full disk) only costs a recompute."""
     try:
@@ -542,8 +539,9 @@ def write_report(plan: PairPlan, report: ReviewReport, fmt: OutputFormat) -> Bat
     Raises:
         OSError: the report cannot be written (the disk is full, the folder is not writable).
     """
+    text = render(report, fmt)
     if plan.target is not None:
-        target, text = Path(plan.target), render(report, fmt)
+        target = Path(plan.target)
         for attempt in range(STAGE_RETRIES + 1):
             try:
                 if not target.is_file() or target.read_text(encoding="utf-8") != text:
@@ -555,7 +553,7 @@ def write_report(plan: PairPlan, report: ReviewReport, fmt: OutputFormat) -> Bat
                 time.sleep(RETRY_DELAY_S)
     create_markdown_artifact(
         key=artifact_key("review", plan.spec.name),
-        markdown=render(report, "markdown"),
+        markdown=text if fmt == "markdown" else render(report, "markdown"),
         description=f"{plan.spec.name}: {report.status}, {len(report.findings)} findings",
     )
     return item_from_report(plan, report, plan.target)
@@ -585,7 +583,7 @@ def fuse_and_report(
     keys = [report_cache_key(p, v, s) for p, v, s in zip(plans, visions, speeches, strict=True)]
     reports: dict[int, ReviewReport] = {}
     for i, key in enumerate(keys):
-        cached = _cached_report(folder, key)
+        cached = _read_report(folder / f"{key}.json") if folder is not None else None
         if cached is not None:
             reports[i] = cached
     todo = [i for i in range(len(plans)) if i not in reports]

@@ -14,6 +14,7 @@ from schemas import (
     FasterWhisperOptions,
     OpenAIWhisperOptions,
     TesseractOptions,
+    TransformersWhisperOptions,
 )
 
 
@@ -30,6 +31,7 @@ _BACKENDS: dict[type[BaseModel], tuple[str, str]] = {
     TesseractOptions: ("encoders.tesseract:TesseractOcr", "ocr"),
     FasterWhisperOptions: ("encoders.faster_whisper:FasterWhisperTranscriber", "speech"),
     OpenAIWhisperOptions: ("encoders.openai_whisper:OpenAIWhisperTranscriber", "openai-whisper"),
+    TransformersWhisperOptions: ("encoders.transformers_whisper:TransformersWhisperTranscriber", "ernie"),
     AnalyzerFusionOptions: ("encoders.analyzer_fusion:AnalyzerFusion", ""),
     ErnieFusionOptions: ("encoders.ernie:ErnieFusion", "ernie"),
 }

@@ -1,22 +1,27 @@
-"""Convert a CTranslate2 Whisper model (model.bin) back into an openai-whisper checkpoint, offline.
+"""Convert a CTranslate2 Whisper model (model.bin) back into an openai-whisper checkpoint or a transformers folder.
 
 CTranslate2's Whisper converter copies every weight of the original model and only
 reorganises them: the self-attention query/key/value projections are fused into one
 matrix (`linear_0`, rows q, k, v), the cross-attention key/value into one (`linear_1`),
 and the key bias (Whisper has none) is stored as zeros. Inverting that layout gives
-the exact openai-whisper state dict, so both engines then compute the same function.
+the exact openai-whisper state dict, so both engines then compute the same function. Renaming that state dict
+as transformers' own converter does (convert_openai_to_hf.py) gives a `WhisperForConditionalGeneration` folder;
+its tokenizer and generation settings come from the CTranslate2 folder's tokenizer.json and config.json.
 
 Usage: python -m encoders.whisper_convert CT2_DIR OUT.pt
+       python -m encoders.whisper_convert --to transformers CT2_DIR OUT_DIR
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import struct
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -25,6 +30,31 @@ CT2_WHISPER_SPEC = "WhisperSpec"
 # Order of CTranslate2's DataType enum (include/ctranslate2/types.h, specs/model_spec.py)
 CT2_DTYPES: tuple[str, ...] = ("float32", "int8", "int16", "int32", "float16", "bfloat16")
 N_MELS_AXIS = 1  # conv1 weight is (n_audio_state, n_mels, kernel)
+MULTILINGUAL_VOCAB = 51865  # English-only Whisper models have 51864 tokens, multilingual ones 51865 or more
+MAX_INITIAL_TIMESTAMP_INDEX = 50  # openai-whisper: the first timestamp is at most 1.0 s (50 steps of 20 ms)
+# openai-whisper name pieces -> transformers' (transformers/models/whisper/convert_openai_to_hf.py), in order
+_HF_NAMES: tuple[tuple[str, str], ...] = (
+    ("blocks", "layers"),
+    ("mlp.0", "fc1"),
+    ("mlp.2", "fc2"),
+    ("mlp_ln", "final_layer_norm"),
+    (".attn.query", ".self_attn.q_proj"),
+    (".attn.key", ".self_attn.k_proj"),
+    (".attn.value", ".self_attn.v_proj"),
+    (".attn_ln", ".self_attn_layer_norm"),
+    (".attn.out", ".self_attn.out_proj"),
+    (".cross_attn.query", ".encoder_attn.q_proj"),
+    (".cross_attn.key", ".encoder_attn.k_proj"),
+    (".cross_attn.value", ".encoder_attn.v_proj"),
+    (".cross_attn_ln", ".encoder_attn_layer_norm"),
+    (".cross_attn.out", ".encoder_attn.out_proj"),
+    ("decoder.ln.", "decoder.layer_norm."),
+    ("encoder.ln.", "encoder.layer_norm."),
+    ("encoder.ln_post.", "encoder.layer_norm."),
+    ("token_embedding", "embed_tokens"),
+    ("encoder.positional_embedding", "encoder.embed_positions.weight"),
+    ("decoder.positional_embedding", "decoder.embed_positions.weight"),
+)
 
 
 class ConversionError(ValueError):
@@ -250,17 +280,143 @@ def convert_ctranslate2_to_openai(ct2_dir: str, out_path: str) -> None:
     torch.save({"dims": dims, "model_state_dict": state}, out_path)
 
 
+def transformers_name(openai_name: str) -> str:
+    """The transformers `WhisperForConditionalGeneration` name of an openai-whisper state-dict entry."""
+    name = openai_name
+    for old, new in _HF_NAMES:
+        name = name.replace(old, new)
+    return "model." + name
+
+
+def _read_json(path: str) -> dict[str, Any]:
+    try:
+        with open(path, encoding="utf-8") as f:
+            value = json.load(f)
+    except (OSError, ValueError) as e:
+        raise ConversionError(f"cannot read {path}: {e}") from e
+    if not isinstance(value, dict):
+        raise ConversionError(f"{path} does not hold a JSON object")
+    return value
+
+
+def convert_ctranslate2_to_transformers(ct2_dir: str, out_dir: str) -> None:
+    """Write a transformers Whisper folder (model, tokenizer, feature extractor, generation config) from a
+    CTranslate2 Whisper model folder, offline.
+
+    The folder loads with `WhisperForConditionalGeneration.from_pretrained(out_dir)` and
+    `WhisperProcessor.from_pretrained(out_dir)`. Weights are saved as safetensors in their stored dtype.
+
+    Args:
+        ct2_dir: the CTranslate2 model folder (model.bin, tokenizer.json and config.json, as faster-whisper's).
+        out_dir: the folder to write (created; files in it are replaced).
+    Raises:
+        ConversionError: the folder holds no readable CTranslate2 Whisper model, or its tokenizer.json is missing.
+        OSError: the output cannot be written.
+    """
+    import torch
+    from transformers import (
+        GenerationConfig,
+        WhisperConfig,
+        WhisperFeatureExtractor,
+        WhisperForConditionalGeneration,
+        WhisperProcessor,
+        WhisperTokenizer,
+    )
+
+    model = read_ct2_model(os.path.join(ct2_dir, "model.bin"))
+    dims = whisper_dims(model)
+    tokenizer_file = os.path.join(ct2_dir, "tokenizer.json")
+    specials = [
+        str(token["content"])
+        for token in _read_json(tokenizer_file).get("added_tokens", [])
+        if token.get("special")
+    ]
+    # Timestamp tokens follow the last special token: the tokenizer must know every special one to place them.
+    tokenizer = WhisperTokenizer(tokenizer_file=tokenizer_file, extra_special_tokens=specials)
+    config_file = os.path.join(ct2_dir, "config.json")
+    ct2_config = _read_json(config_file) if os.path.isfile(config_file) else {}
+
+    def token_id(token: str) -> int:
+        return int(tokenizer.convert_tokens_to_ids(token))  # type: ignore[arg-type]  # one token, one id
+
+    eos, sot = token_id("<|endoftext|>"), token_id("<|startoftranscript|>")
+    multilingual = dims["n_vocab"] >= MULTILINGUAL_VOCAB
+    config = WhisperConfig(
+        vocab_size=dims["n_vocab"],
+        num_mel_bins=dims["n_mels"],
+        d_model=dims["n_audio_state"],
+        encoder_layers=dims["n_audio_layer"],
+        encoder_attention_heads=dims["n_audio_head"],
+        encoder_ffn_dim=4 * dims["n_audio_state"],
+        decoder_layers=dims["n_text_layer"],
+        decoder_attention_heads=dims["n_text_head"],
+        decoder_ffn_dim=4 * dims["n_text_state"],
+        max_source_positions=dims["n_audio_ctx"],
+        max_target_positions=dims["n_text_ctx"],
+        bos_token_id=sot,
+        decoder_start_token_id=sot,
+        eos_token_id=eos,
+        pad_token_id=eos,
+        tie_word_embeddings=True,
+    )
+    generation: dict[str, Any] = {
+        "bos_token_id": sot,
+        "decoder_start_token_id": sot,
+        "eos_token_id": eos,
+        "pad_token_id": eos,
+        "max_length": dims["n_text_ctx"],
+        "no_timestamps_token_id": token_id("<|notimestamps|>"),
+        "prev_sot_token_id": token_id("<|startofprev|>"),
+        "max_initial_timestamp_index": MAX_INITIAL_TIMESTAMP_INDEX,
+        "is_multilingual": multilingual,
+        "return_timestamps": False,
+        "suppress_tokens": list(ct2_config.get("suppress_ids", [])),
+        "begin_suppress_tokens": list(ct2_config.get("suppress_ids_begin", [220, eos])),
+        "alignment_heads": [list(pair) for pair in ct2_config.get("alignment_heads", [])],
+    }
+    if multilingual:
+        generation["lang_to_id"] = {
+            tokenizer.convert_ids_to_tokens(i): i for i in ct2_config.get("lang_ids", [])
+        }
+        generation["task_to_id"] = {"transcribe": token_id("<|transcribe|>"), "translate": token_id("<|translate|>")}
+    state = {
+        transformers_name(name): torch.from_numpy(np.ascontiguousarray(value))
+        for name, value in whisper_state_dict(model).items()
+    }
+    with torch.device("meta"):
+        hf_model = WhisperForConditionalGeneration(config)
+    missing, unexpected = hf_model.load_state_dict(state, strict=False, assign=True)
+    if unexpected or set(missing) - {"proj_out.weight"}:
+        raise ConversionError(f"weights do not fit transformers' Whisper: missing {missing}, unexpected {unexpected}")
+    hf_model.tie_weights()
+    hf_model.generation_config = GenerationConfig(**generation)
+    os.makedirs(out_dir, exist_ok=True)
+    hf_model.save_pretrained(out_dir)
+    WhisperProcessor(
+        feature_extractor=WhisperFeatureExtractor(feature_size=dims["n_mels"]), tokenizer=tokenizer
+    ).save_pretrained(out_dir)
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Command line: python -m encoders.whisper_convert CT2_DIR OUT.pt."""
+    """Command line: python -m encoders.whisper_convert [--to openai|transformers] CT2_DIR OUT."""
     parser = argparse.ArgumentParser(
         prog="python -m encoders.whisper_convert",
-        description="Convert a CTranslate2 Whisper model into an openai-whisper checkpoint.",
+        description="Convert a CTranslate2 Whisper model into an openai-whisper checkpoint or a transformers folder.",
+    )
+    parser.add_argument(
+        "--to",
+        choices=("openai", "transformers"),
+        default="openai",
+        help="openai: one .pt checkpoint for openai-whisper (default); transformers: a model folder",
     )
     parser.add_argument("ct2_dir", help="CTranslate2 Whisper model folder (holding model.bin)")
-    parser.add_argument("out_path", help="openai-whisper checkpoint to write (.pt)")
+    parser.add_argument("out_path", help="checkpoint to write (.pt), or folder for --to transformers")
     args = parser.parse_args(argv)
     try:
-        convert_ctranslate2_to_openai(args.ct2_dir, args.out_path)
+        if args.to == "transformers":
+            convert_ctranslate2_to_transformers(args.ct2_dir, args.out_path)
+        else:
+            convert_ctranslate2_to_openai(args.ct2_dir, args.out_path)
     except (ConversionError, OSError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1

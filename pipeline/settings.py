@@ -16,9 +16,10 @@ from schemas import (
     ReviewOptions,
     SpeechOptions,
     TesseractOptions,
+    TransformersWhisperOptions,
 )
 
-SpeechBackendName = Literal["faster-whisper", "openai-whisper"]
+SpeechBackendName = Literal["faster-whisper", "openai-whisper", "transformers-whisper"]
 FusionBackendName = Literal["analyzer", "ernie"]
 
 
@@ -34,7 +35,8 @@ class Settings(BaseSettings):
         default=None,
         description=(
             "Speech model: a CTranslate2 folder for faster-whisper (default: the bundled tiny.en), "
-            "a model name or .pt checkpoint for openai-whisper (default: tiny.en)."
+            "a model name or .pt checkpoint for openai-whisper (default: tiny.en), a model folder or cached hub id "
+            "for transformers-whisper (default: the bundled tiny.en, converted once)."
         ),
     )
     speech_language: str | None = Field(default="en", description="Spoken language; empty = detect.")
@@ -76,6 +78,8 @@ class Settings(BaseSettings):
         speech: SpeechOptions
         if self.speech_backend == "openai-whisper":
             speech = OpenAIWhisperOptions(model=self.speech_model or "tiny.en", device=self.device, language=language)
+        elif self.speech_backend == "transformers-whisper":
+            speech = TransformersWhisperOptions(model=self.speech_model, device=self.device, language=language)
         else:
             speech = FasterWhisperOptions(
                 model=self.speech_model, device=self.device, cpu_threads=self.cpu_threads, language=language

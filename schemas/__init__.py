@@ -10,6 +10,7 @@ from schemas.options import (
     ReviewOptions,
     SpeechOptions,
     TesseractOptions,
+    TransformersWhisperOptions,
 )
 from schemas.report import (
     CATEGORIES,
@@ -95,6 +96,7 @@ __all__ = [
     "StageError",
     "Status",
     "TesseractOptions",
+    "TransformersWhisperOptions",
     "Transcript",
     "VisionResult",
     "evidence_problem",

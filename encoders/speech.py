@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
@@ -44,4 +44,17 @@ class SpeechTranscriber(Protocol):
 
     def info(self) -> BackendInfo:
         """Name, model and version, for the report's provenance."""
+        ...
+
+
+@runtime_checkable
+class BatchTranscriber(Protocol):
+    """A transcriber that decodes several clips together (batched windows on a GPU)."""
+
+    def transcribe_many(self, audios: list[np.ndarray]) -> list[Transcript]:
+        """Transcribe each clip; one transcript a clip, in order (empty for silence).
+
+        Raises:
+            SpeechError: the model failed.
+        """
         ...

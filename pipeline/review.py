@@ -15,15 +15,15 @@ from encoders.analyzer_fusion import AnalyzerFusion
 from encoders.fusion import BatchFusionModel, FusionModel
 from encoders.ocr import OcrEngine
 from encoders.registry import load_backend
-from encoders.speech import SpeechTranscriber
+from encoders.speech import BatchTranscriber, SpeechTranscriber
 from pipeline.analysis import run_analysis
-from pipeline.errors import ArchreviewError, StageFailedError
+from pipeline.errors import ArchreviewError, InputError, StageFailedError
 from pipeline.fusion import run_fusion, run_fusion_many
 from pipeline.inputs import load_inputs
 from pipeline.intent import parse_instruction
 from pipeline.metrics import observe_report
 from pipeline.report import build_report
-from pipeline.speech import run_speech
+from pipeline.speech import run_speech, run_speech_many
 from pipeline.vision import merge_pages, run_vision
 from schemas import (
     Analysis,
@@ -127,20 +127,29 @@ def call_with_time_limit(work: Callable[[], T], seconds: float, *, stage: str, w
     return outcome[0]
 
 
-def speech_stage(
-    inputs: ReviewInputs, backends: Backends, options: ReviewOptions
-) -> tuple[SpeechResult, list[StageError]]:
-    """Understand the instruction; on failure fall back to the typed text (or a general review) and say why."""
-    errors: list[StageError] = []
+def _truncation_notes(inputs: ReviewInputs, options: ReviewOptions) -> list[StageError]:
+    """The note that only the first max_audio_s seconds of a long instruction were transcribed, if so."""
     if inputs.audio and inputs.audio.duration_s > options.max_audio_s:
-        errors.append(
+        return [
             StageError(
                 stage="speech",
                 code="audio_truncated",
                 message=f"audio is {inputs.audio.duration_s:.0f} s long; "
                 f"only the first {options.max_audio_s:.0f} s were transcribed",
             )
-        )
+        ]
+    return []
+
+
+def speech_stage(
+    inputs: ReviewInputs, backends: Backends, options: ReviewOptions
+) -> tuple[SpeechResult, list[StageError]]:
+    """Understand the instruction; on failure fall back to the typed text (or a general review) and say why.
+
+    Raises:
+        InputError: the audio cannot be decoded.
+    """
+    errors = _truncation_notes(inputs, options)
     transcriber = backends.speech if inputs.audio else None
     try:
         result = call_with_time_limit(
@@ -154,6 +163,43 @@ def speech_stage(
         logger.debug("speech failed", exc_info=True)
         fallback = parse_instruction(inputs.instruction_text or "", "text")
         return SpeechResult(instruction=fallback, transcript=None), [*errors, e.to_stage_error()]
+
+
+def _speech_or_input_error(
+    inputs: ReviewInputs, backends: Backends, options: ReviewOptions
+) -> tuple[SpeechResult, list[StageError]] | InputError:
+    try:
+        return speech_stage(inputs, backends, options)
+    except InputError as e:
+        return e
+
+
+def speech_stage_many(
+    inputs: list[ReviewInputs], backends: Backends, options: ReviewOptions
+) -> list[tuple[SpeechResult, list[StageError]] | InputError]:
+    """Understand several instructions; a transcriber that batches decodes all the spoken ones together.
+
+    When the batched call fails (or runs past speech_timeout_s a clip), each instruction is understood alone
+    through `speech_stage` and its fallbacks. Audio that cannot be decoded gives that pair's InputError.
+    """
+    transcriber = backends.speech
+    spoken = sum(1 for item in inputs if item.audio is not None)
+    if spoken < 2 or not isinstance(transcriber, BatchTranscriber):
+        return [_speech_or_input_error(item, backends, options) for item in inputs]
+    try:
+        results = call_with_time_limit(
+            lambda: run_speech_many(inputs, transcriber, max_audio_s=options.max_audio_s),
+            options.speech_timeout_s * spoken,
+            stage="speech",
+            what=f"batched transcription of {spoken} instructions",
+        )
+    except StageFailedError:
+        logger.warning("batched transcription of %d clips failed; transcribing each alone", spoken, exc_info=True)
+        return [_speech_or_input_error(item, backends, options) for item in inputs]
+    return [
+        result if isinstance(result, InputError) else (result, _truncation_notes(item, options))
+        for item, result in zip(inputs, results, strict=True)
+    ]
 
 
 def analysis_stage(code: Code, speech: SpeechResult) -> tuple[Analysis, list[StageError]]:

@@ -2,14 +2,33 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from encoders.audio import AudioDecodeError, decode_audio
-from encoders.speech import SpeechError, SpeechTranscriber
+from encoders.speech import BatchTranscriber, SpeechError, SpeechTranscriber
 from pipeline.errors import InputError, StageFailedError
 from pipeline.intent import parse_instruction
 from pipeline.text_metrics import word_error_rate
 from schemas import ReviewInputs, SpeechResult
 
-__all__ = ["run_speech", "word_error_rate"]
+__all__ = ["run_speech", "run_speech_many", "word_error_rate"]
+
+
+def _decoded(inputs: ReviewInputs, max_audio_s: float) -> np.ndarray:
+    """The first `max_audio_s` seconds of the instruction's audio (which must be set), 16 kHz mono.
+
+    Raises:
+        InputError: the audio cannot be decoded (code bad_audio).
+    """
+    assert inputs.audio is not None  # for mypy: callers check
+    try:
+        return decode_audio(inputs.audio.path, max_duration_s=max_audio_s)
+    except AudioDecodeError as e:
+        raise InputError(str(e), stage="speech", code="bad_audio") from e
+
+
+def _typed(inputs: ReviewInputs) -> SpeechResult:
+    return SpeechResult(instruction=parse_instruction(inputs.instruction_text or "", "text"), transcript=None)
 
 
 def run_speech(inputs: ReviewInputs, transcriber: SpeechTranscriber | None, *, max_audio_s: float) -> SpeechResult:
@@ -31,15 +50,49 @@ def run_speech(inputs: ReviewInputs, transcriber: SpeechTranscriber | None, *, m
         StageFailedError: no transcriber was given for audio, or it failed (code speech_failed).
     """
     if inputs.audio is None:
-        return SpeechResult(instruction=parse_instruction(inputs.instruction_text or "", "text"), transcript=None)
+        return _typed(inputs)
     if transcriber is None:
         raise StageFailedError("audio was given but no speech backend was loaded", stage="speech", code="speech_failed")
-    try:
-        audio = decode_audio(inputs.audio.path, max_duration_s=max_audio_s)
-    except AudioDecodeError as e:
-        raise InputError(str(e), stage="speech", code="bad_audio") from e
+    audio = _decoded(inputs, max_audio_s)
     try:
         transcript = transcriber.transcribe(audio)
     except SpeechError as e:
         raise StageFailedError(f"speech recognition failed: {e}", stage="speech", code="speech_failed") from e
     return SpeechResult(instruction=parse_instruction(transcript.text, "speech"), transcript=transcript)
+
+
+def run_speech_many(
+    inputs: list[ReviewInputs], transcriber: BatchTranscriber, *, max_audio_s: float
+) -> list[SpeechResult | InputError]:
+    """Understand several instructions; the spoken ones are transcribed together in one batched call.
+
+    Each result is what `run_speech` gives for the same inputs, or the InputError of audio that cannot be
+    decoded (that pair alone fails).
+
+    Args:
+        inputs: the checked inputs of each pair.
+        transcriber: a backend that transcribes many clips at once.
+        max_audio_s: longest stretch of each clip transcribed, seconds.
+    Returns:
+        One result a pair, in order.
+    Raises:
+        StageFailedError: the batched transcription failed (code speech_failed).
+    """
+    results: dict[int, SpeechResult | InputError] = {}
+    audios: dict[int, np.ndarray] = {}
+    for i, item in enumerate(inputs):
+        if item.audio is None:
+            results[i] = _typed(item)
+            continue
+        try:
+            audios[i] = _decoded(item, max_audio_s)
+        except InputError as e:
+            results[i] = e
+    if audios:
+        try:
+            transcripts = transcriber.transcribe_many(list(audios.values()))
+        except SpeechError as e:
+            raise StageFailedError(f"speech recognition failed: {e}", stage="speech", code="speech_failed") from e
+        for i, transcript in zip(audios, transcripts, strict=True):
+            results[i] = SpeechResult(instruction=parse_instruction(transcript.text, "speech"), transcript=transcript)
+    return [results[i] for i in range(len(inputs))]

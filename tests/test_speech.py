@@ -15,9 +15,18 @@ from encoders.audio import decode_audio
 from encoders.faster_whisper import FasterWhisperTranscriber
 from encoders.speech import SAMPLE_RATE, SpeechError, SpeechTranscriber
 from pipeline.errors import InputError, StageFailedError
-from pipeline.speech import run_speech
+from pipeline.review import Backends, speech_stage, speech_stage_many
+from pipeline.speech import run_speech, run_speech_many
 from pipeline.text_metrics import normalize_words, word_error_rate
-from schemas import AudioInput, BackendInfo, FasterWhisperOptions, ImageInput, ReviewInputs, Transcript
+from schemas import (
+    AudioInput,
+    BackendInfo,
+    FasterWhisperOptions,
+    ImageInput,
+    ReviewInputs,
+    ReviewOptions,
+    Transcript,
+)
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 JFK_TEXT = (
@@ -151,6 +160,51 @@ def test_clips_transcribed_together_read_as_they_do_alone(
     for audio, transcript in zip(audios, together, strict=True):
         duration_s = len(audio) / SAMPLE_RATE
         assert all(0 <= s.start_s <= s.end_s <= duration_s + 0.5 for s in transcript.segments), "the clip's own times"
+
+def test_instructions_understood_together_and_bad_audio_fails_alone(
+    transcriber: FasterWhisperTranscriber, spoken_dir: Path, tmp_path: Path
+) -> None:
+    texts = list(SPOKEN)
+    bad = tmp_path / "bad.wav"
+    bad.write_bytes(b"RIFF\x00\x00\x00\x00WAVEfmt garbage")
+    items = [
+        _inputs(spoken_dir / "clip0.wav"),
+        _inputs(None, "Look for hard coded secrets."),
+        _inputs(bad),
+        _inputs(spoken_dir / "clip2.wav"),
+    ]
+    results = run_speech_many(items, transcriber, max_audio_s=600)
+
+    assert isinstance(results[2], InputError) and results[2].code == "bad_audio"
+    typed = results[1]
+    assert not isinstance(typed, InputError) and typed.transcript is None
+    assert typed.instruction.intent == "security_review"
+    for i, text in ((0, texts[0]), (3, texts[2])):
+        result = results[i]
+        assert not isinstance(result, InputError) and result.transcript is not None
+        assert word_error_rate(text, result.transcript.text) <= ESPEAK_MAX_WER, result.transcript.text
+        assert result.instruction.intent == SPOKEN[text] and result.instruction.source == "speech"
+
+
+class _BatchFails(FasterWhisperTranscriber):
+    """The real backend whose batched call fails: the stage must fall back to one clip at a time."""
+
+    def transcribe_many(self, audios: list[np.ndarray], *, batch_size: int = 16) -> list[Transcript]:
+        raise SpeechError("batched decoding failed")
+
+
+def test_a_failed_batch_is_transcribed_clip_by_clip(
+    transcriber: FasterWhisperTranscriber, spoken_dir: Path
+) -> None:
+    options = ReviewOptions()
+    fails = _BatchFails(transcriber.options)
+    fails._model = transcriber.load()  # the same loaded model: no second load
+    backends = Backends(ocr=None, speech=fails, fusion=None)  # type: ignore[arg-type]  # speech alone is used
+    items = [_inputs(spoken_dir / f"clip{i}.wav") for i in range(3)]
+    results = speech_stage_many(items, backends, options)
+    assert results == [speech_stage(item, backends, options) for item in items]
+    assert all(not isinstance(r, InputError) and r[0].transcript and not r[1] for r in results)
+
 
 @needs_tools
 @pytest.mark.parametrize(

@@ -20,7 +20,16 @@ from pydantic import Field, ValidationError
 
 from flows.review import DEFAULT_OPTIONS, TASK_WORKERS, Finished, StageTasks, results_storage, run_chains
 from flows.server import ensure_offline
-from flows.tasks import GPU_LIMIT, FlowModel, PairPlan, PairSpec, error_item, plan_pairs, runs_on_gpu
+from flows.tasks import (
+    GPU_LIMIT,
+    FlowModel,
+    PairPlan,
+    PairSpec,
+    error_item,
+    groups_speech,
+    plan_pairs,
+    runs_on_gpu,
+)
 from pipeline.batch import SUMMARY_FILE, discover_pairs, inside, name_problem, summarize, unique_name
 from pipeline.errors import ArchreviewError, InputError
 from pipeline.output import write_atomic
@@ -191,15 +200,20 @@ def batch_review_flow(
     out: str = "reports",
     options: ReviewOptions = DEFAULT_OPTIONS,
     fmt: OutputFormat = "json",
+    speech_groups: bool | None = None,
 ) -> BatchSummary:
     """Review every pair of a folder or JSONL manifest into `out` (one report a pair, summary.json).
+
+    `speech_groups`: transcribe a window of pairs' instructions in one batch (None = when a batching speech
+    backend runs on a GPU); the reports are the same either way.
 
     Raises:
         InputError: the folder or manifest is unusable.
         BatchFailedError: every pair failed (the summary is still written).
     """
     out_dir = Path(out)
-    stages = StageTasks.storing_results_in(results_storage(out_dir))
+    group_speech = groups_speech(options) if speech_groups is None else speech_groups
+    stages = StageTasks.storing_results_in(results_storage(out_dir), group_speech=group_speech)
     if runs_on_gpu(options.speech) or runs_on_gpu(options.fusion):
         ensure_gpu_limit()
     plans: list[PairPlan] = plan_pairs(find_pairs(source), options, out, fmt)
@@ -227,7 +241,9 @@ def batch_review_flow(
     return summary
 
 
-def run_batch_flow(source: Path, out: Path, options: ReviewOptions, fmt: OutputFormat = "json") -> BatchSummary:
+def run_batch_flow(
+    source: Path, out: Path, options: ReviewOptions, fmt: OutputFormat = "json", *, speech_groups: bool | None = None
+) -> BatchSummary:
     """Run the `batch-review` flow in this process (against PREFECT_API_URL when set, else a temporary server).
 
     Args:
@@ -235,6 +251,7 @@ def run_batch_flow(source: Path, out: Path, options: ReviewOptions, fmt: OutputF
         out: folder for the reports, summary.json and the task cache (.prefect-results).
         options: backend options.
         fmt: json or markdown.
+        speech_groups: transcribe instructions a window of pairs at a time (None = when batched on a GPU).
     Returns:
         The summary (also in out/summary.json), also when every pair failed.
     Raises:
@@ -242,7 +259,7 @@ def run_batch_flow(source: Path, out: Path, options: ReviewOptions, fmt: OutputF
     """
     ensure_offline()
     try:
-        summary: BatchSummary = batch_review_flow(str(source), str(out), options, fmt)
+        summary: BatchSummary = batch_review_flow(str(source), str(out), options, fmt, speech_groups)
     except BatchFailedError as e:
         return e.summary
     return summary

@@ -1,7 +1,8 @@
 """The `review` flow: one screenshot and its instruction, through the cached stage tasks, into one report.
 
-Also the chain runner both flows share (`run_chains`): OCR and speech on the flow's task runner, fusion groups
-on a lane of their own that takes whatever pairs are ready each time it is free.
+Also the chain runner both flows share (`run_chains`): OCR and speech on the flow's task runner (speech a window
+of pairs at a time when it runs batched on a GPU), fusion groups on a lane of their own that takes whatever pairs
+are ready each time it is free.
 """
 
 from __future__ import annotations
@@ -33,10 +34,11 @@ from flows.tasks import (
     read_code,
     results_folder,
     understand_instruction,
+    understand_instructions,
 )
 from pipeline.errors import InputError, StageFailedError
 from pipeline.render import OutputFormat
-from schemas import ReviewInputs, ReviewOptions, ReviewReport, ReviewRequest
+from schemas import ReviewInputs, ReviewOptions, ReviewReport, ReviewRequest, StageError
 
 DEFAULT_OPTIONS = ReviewOptions()
 # OCR runs in a tesseract process and speech in CTranslate2's threads: a worker a core keeps them busy; fusion
@@ -68,17 +70,21 @@ class StageTasks:
 
     read_code: Task[..., Any]
     understand: Task[..., Any]
+    understand_many: Task[..., Any]
     fuse: Task[..., Any]
     cache: Path
+    group_speech: bool = False  # one understand-instructions task a window of pairs instead of one a pair
 
     @classmethod
-    def storing_results_in(cls, folder: Path) -> StageTasks:
-        """The stage tasks with results persisted under `folder` (the report cache too)."""
+    def storing_results_in(cls, folder: Path, *, group_speech: bool = False) -> StageTasks:
+        """The stage tasks with results persisted under `folder` (the speech and report caches too)."""
         return cls(
             read_code=read_code.with_options(result_storage=folder),
             understand=understand_instruction.with_options(result_storage=folder),
+            understand_many=understand_instructions,
             fuse=fuse_and_report,
             cache=folder,
+            group_speech=group_speech,
         )
 
 
@@ -120,9 +126,10 @@ def run_chains(
     """Review every planned pair: OCR and speech mapped on the flow's task runner, then fusion in groups.
 
     OCR and speech are submitted a window of TASK_WORKERS pairs at a time (so reports come out from the start);
-    a pair whose both stages are done waits for the fusion lane. Each time the lane is free and MIN_GROUP pairs
-    wait (or no more will come), it fuses all of them (up to MAX_GROUP) in one fuse-and-report task: on a GPU
-    the batches grow while the previous one runs.
+    with `stages.group_speech` a window's instructions are one understand-instructions task (one batched
+    transcription). A pair whose both stages are done waits for the fusion lane. Each time the lane is free and
+    MIN_GROUP pairs wait (or no more will come), it fuses all of them (up to MAX_GROUP) in one fuse-and-report
+    task: on a GPU the batches grow while the previous one runs.
 
     Args:
         on_done: called (in the flow's thread) with (plan index, outcome) of the pairs each step finished.
@@ -131,14 +138,23 @@ def run_chains(
     """
     events: queue.SimpleQueue[tuple[str, int]] = queue.SimpleQueue()
     vision: list[PrefectFuture[Any]] = []
-    speech: list[PrefectFuture[Any]] = []
+    speech: dict[int, Any] = {}  # a pair's speech: its task's future, or its outcome from a group
+    speech_errors: dict[int, BaseException] = {}
+    speech_groups: list[tuple[PrefectFuture[Any], list[int]]] = []
     for start in range(0, len(plans), TASK_WORKERS):
         window = [_checked_inputs(plan) for plan in plans[start : start + TASK_WORKERS]]
+        members = list(range(start, start + len(window)))
         vision += stages.read_code.map([inputs.image for inputs in window], unmapped(options.ocr))
-        speech += stages.understand.map(window, unmapped(options))
-    for i, futures in enumerate(zip(vision, speech, strict=True)):
-        for future in futures:
-            future.add_done_callback(functools.partial(_notify, events, ("stage", i)))
+        if stages.group_speech:
+            future = stages.understand_many.submit(window, options, str(stages.cache))
+            future.add_done_callback(functools.partial(_notify, events, ("speech", len(speech_groups))))
+            speech_groups.append((future, members))
+        else:
+            for i, future in zip(members, stages.understand.map(window, unmapped(options)), strict=True):
+                speech[i] = future
+                future.add_done_callback(functools.partial(_notify, events, ("stage", i)))
+    for i, future in enumerate(vision):
+        future.add_done_callback(functools.partial(_notify, events, ("stage", i)))
 
     finished: dict[int, Finished] = {}
     arrived: Counter[int] = Counter()
@@ -154,19 +170,40 @@ def run_chains(
     def failed(i: int, error: BaseException) -> tuple[int, Finished]:
         return i, Finished(PairOutcome(item=error_item(plans[i].spec, error_message(error))), error)
 
+    def arrive(i: int) -> None:
+        nonlocal upstream
+        arrived[i] += 1
+        if arrived[i] < 2:
+            return
+        upstream -= 1
+        error = _failure(vision[i]) or speech_errors.get(i)
+        if error is None and isinstance(speech[i], PrefectFuture):
+            error = _failure(speech[i])
+        if error is None:
+            ready.append(i)
+        else:
+            finish([failed(i, error)])
+
+    def arrive_group(future: PrefectFuture[Any], members: list[int]) -> None:
+        error = _failure(future)
+        results: list[Any] = future.result() if error is None else [None] * len(members)
+        for i, result in zip(members, results, strict=True):
+            if error is not None:
+                speech_errors[i] = error
+            elif isinstance(result, StageError):  # this pair's audio could not be decoded
+                speech_errors[i] = InputError(result.message, stage=result.stage, code=result.code)
+            else:
+                speech[i] = result
+            arrive(i)
+
     lane: ThreadPoolTaskRunner[Any]
     with ThreadPoolTaskRunner(max_workers=1) as lane:
         while len(finished) < len(plans):
             kind, i = events.get()
             if kind == "stage":
-                arrived[i] += 1
-                if arrived[i] == 2:
-                    upstream -= 1
-                    error = _failure(vision[i]) or _failure(speech[i])
-                    if error is None:
-                        ready.append(i)
-                    else:
-                        finish([failed(i, error)])
+                arrive(i)
+            elif kind == "speech":
+                arrive_group(*speech_groups[i])
             elif group is not None:
                 future, members = group
                 error = _failure(future)

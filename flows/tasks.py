@@ -1,6 +1,7 @@
 """Prefect tasks: thin wrappers around the pipeline stages, cached by input content hashes and options.
 
-A pair goes plan -> read-code | understand-instruction -> fuse-and-report. OCR and speech are a task a pair;
+A pair goes plan -> read-code | understand-instruction -> fuse-and-report. OCR and speech are a task a pair
+(when speech runs on a GPU, `understand-instructions` takes a window of pairs and transcribes them in one batch);
 fuse-and-report takes a group of pairs whose OCR and speech are done, analyses each, fuses them together (one
 batched generation on a GPU) and writes their reports. The cached stages are keyed by what their result depends
 on (file SHA-256s, the options' JSON, the upstream results), never by run id, so an unchanged pair is never
@@ -20,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
@@ -38,7 +39,14 @@ from pipeline.inputs import check_instruction, load_inputs, sha256_file
 from pipeline.output import write_atomic
 from pipeline.render import FORMAT_SUFFIXES, OutputFormat, render
 from pipeline.report import build_report, report_id
-from pipeline.review import CPU_FALLBACK_CODE, Backends, analysis_stage, fusion_stage_many, speech_stage
+from pipeline.review import (
+    CPU_FALLBACK_CODE,
+    Backends,
+    analysis_stage,
+    fusion_stage_many,
+    speech_stage,
+    speech_stage_many,
+)
 from pipeline.vision import run_vision
 from schemas import (
     Analysis,
@@ -72,6 +80,11 @@ RESULTS_FOLDER = ".prefect-results"  # under the output folder, unless PREFECT_R
 # OSErrors that no retry fixes: the file is missing or forbidden, not a flaky disk or a timeout.
 _PERMANENT_OS_ERRORS = (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError)
 _ARTIFACT_KEY = re.compile(r"[^a-z0-9-]+")
+# Speech backends with a batched transcribe_many, worth grouping pairs for on a GPU
+BATCHED_SPEECH_KINDS = frozenset({"faster-whisper", "transformers-whisper"})
+# Stage errors a speech outcome may carry and still be cached: a failure or a time-out is tried again next run
+_CACHEABLE_SPEECH_ERRORS = frozenset({"audio_truncated"})
+M = TypeVar("M", bound=BaseModel)
 
 
 class FlowModel(BaseModel):
@@ -157,13 +170,16 @@ def vision_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str
     return "vision-" + _digest(image.path, image.sha256, _dump(parameters["ocr"]))
 
 
-def speech_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
-    """understand_instruction's key: the audio's SHA-256 (or the typed text), speech options and max_audio_s."""
-    inputs: ReviewInputs = parameters["inputs"]
-    options: ReviewOptions = parameters["options"]
+def speech_key(inputs: ReviewInputs, options: ReviewOptions) -> str:
+    """A speech outcome's key: the audio's SHA-256 (or the typed text), speech options and max_audio_s."""
     audio = f"{inputs.audio.path}:{inputs.audio.sha256}:{inputs.audio.duration_s}" if inputs.audio else "-"
     text = inputs.instruction_text if inputs.instruction_text is not None else "\0none"
     return "speech-" + _digest(audio, text, _dump(options.speech), str(options.max_audio_s))
+
+
+def speech_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
+    """understand_instruction's key: `speech_key` of its inputs and options."""
+    return speech_key(parameters["inputs"], parameters["options"])
 
 
 def report_cache_key(plan: PairPlan, vision: VisionOutcome, speech: SpeechOutcome) -> str:
@@ -233,6 +249,11 @@ def runs_on_gpu(backend_options: BaseModel) -> bool:
     return _cuda_present(runtime)
 
 
+def groups_speech(options: ReviewOptions) -> bool:
+    """Whether pairs' instructions are worth transcribing in groups: a batching speech backend on a GPU."""
+    return options.speech.kind in BATCHED_SPEECH_KINDS and runs_on_gpu(options.speech)
+
+
 @contextmanager
 def gpu_slot(backend_options: BaseModel) -> Iterator[None]:
     """Hold one slot of the GPU_LIMIT global concurrency limit while a GPU backend runs; nothing on CPU."""
@@ -296,12 +317,25 @@ def _request_of(spec: PairSpec) -> ReviewRequest:
     return ReviewRequest(image=spec.image, audio=spec.audio, instruction=spec.instruction)
 
 
-def _read_report(path: Path) -> ReviewReport | None:
-    """The JSON report at `path` when it is there, whole and valid; None otherwise."""
+def _read_json_model(path: Path, model: type[M]) -> M | None:
+    """The `model` in the JSON file at `path` when it is there, whole and valid; None otherwise."""
     try:
-        return ReviewReport.model_validate_json(path.read_bytes())
+        return model.model_validate_json(path.read_bytes())
     except (OSError, ValueError):
         return None
+
+
+def _read_report(path: Path) -> ReviewReport | None:
+    """The JSON report at `path` when it is there, whole and valid; None otherwise."""
+    return _read_json_model(path, ReviewReport)
+
+
+def _store(path: Path, value: BaseModel) -> None:
+    """Keep `value` in a JSON cache; a cache that cannot be written (a full disk) only costs a recompute."""
+    try:
+        write_atomic(path, value.model_dump_json())
+    except OSError as e:
+        get_run_logger().warning("cache entry %s not written: %s", path.name, e.strerror or e)
 
 
 def _existing_report(target: Path, expected_id: str) -> ReviewReport | None:
@@ -438,19 +472,64 @@ def understand_instruction(inputs: ReviewInputs, options: ReviewOptions) -> Spee
     )
 
 
+@task(
+    name="understand-instructions",
+    retries=STAGE_RETRIES,
+    retry_delay_seconds=RETRY_DELAY_S,
+    retry_condition_fn=retry_if_transient,
+)
+def understand_instructions(
+    inputs: list[ReviewInputs], options: ReviewOptions, cache: str | None = None
+) -> list[SpeechOutcome | StageError]:
+    """Understand a group of instructions; the spoken ones are transcribed together (one batched pass on a GPU).
+
+    Each outcome is kept as plain JSON in `cache`/speech, keyed as understand-instruction's cache is, so an
+    unchanged clip is never transcribed again; failures and time-outs are not kept. A pair whose audio cannot
+    be decoded gets its StageError instead of an outcome. A pair's time is its share of the batch.
+    """
+    folder = Path(cache) / "speech" if cache else None
+    keys = [speech_key(item, options) for item in inputs]
+    outcomes: dict[int, SpeechOutcome | StageError] = {}
+    for i, key in enumerate(keys):
+        cached = _read_json_model(folder / f"{key}.json", SpeechOutcome) if folder is not None else None
+        if cached is not None:
+            outcomes[i] = cached
+    todo = [i for i in range(len(inputs)) if i not in outcomes]
+    if todo:
+        start = time.perf_counter()
+        backends = Backends.from_options(options)
+        with gpu_slot(options.speech):
+            results = speech_stage_many([inputs[i] for i in todo], backends, options)
+        share = round(_ms_since(start) / len(todo), 1)
+        backend = backends.speech.info()
+        device = str(getattr(backends.speech, "device", "cpu"))
+        for i, result in zip(todo, results, strict=True):
+            if isinstance(result, InputError):
+                outcomes[i] = result.to_stage_error()
+                continue
+            speech, errors = result
+            spoken = inputs[i].audio is not None
+            outcome = SpeechOutcome(
+                speech=speech,
+                errors=errors,
+                backend=backend if spoken else None,
+                device=device if spoken else "cpu",
+                ms=share,
+            )
+            outcomes[i] = outcome
+            if folder is not None and all(e.code in _CACHEABLE_SPEECH_ERRORS for e in errors):
+                _store(folder / f"{keys[i]}.json", outcome)
+    get_run_logger().info(
+        "%d instruction(s): %d understood, %d from the speech cache", len(inputs), len(todo), len(inputs) - len(todo)
+    )
+    return [outcomes[i] for i in range(len(inputs))]
+
+
 class PairOutcome(FlowModel):
     """A pair's summary line and, when one was made, its report."""
 
     item: BatchItem
     report: ReviewReport | None = None
-
-
-def _store_report(path: Path, report: ReviewReport) -> None:
-    """Keep `report` in the report cache; a cache that cannot be written (a full disk) only costs a recompute."""
-    try:
-        write_atomic(path, report.model_dump_json())
-    except OSError as e:
-        get_run_logger().warning("report cache not written: %s", e.strerror or e)
 
 
 def _fuse_group(
@@ -592,7 +671,7 @@ def fuse_and_report(
         for i, outcome in zip(todo, fused, strict=True):
             reports[i] = assemble_report(plans[i], visions[i], speeches[i], outcome, options)
             if folder is not None:
-                _store_report(folder / f"{keys[i]}.json", reports[i])
+                _store(folder / f"{keys[i]}.json", reports[i])
     get_run_logger().info(
         "%d pair(s): %d fused, %d from the report cache", len(plans), len(todo), len(plans) - len(todo)
     )

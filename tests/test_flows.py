@@ -151,6 +151,56 @@ def test_rerun_recomputes_nothing_and_a_changed_image_only_its_chain(
     assert states["fuse-and-report"] == ["Completed"] or MIN_GROUP < 2, states
 
 
+GROUPED = ("admin_tools", "api_client", "dashboard", "order_service")  # spoken: windows of two or more clips
+
+
+def test_speech_groups_transcribe_a_window_together_and_keep_a_speech_cache(
+    prefect_server: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Grouped speech (on by default when a batching backend runs on a GPU) forced on, on the CPU: each window's
+    instructions are one understand-instructions task, and the reports are the plain pipeline's."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # the bundled tiny.en is converted here
+    options = Settings(speech_backend="transformers-whisper", device="cpu").review_options()
+    assert not flow_tasks.groups_speech(options), "on the CPU the default stays a task a pair"
+    source = _copy_pairs(tmp_path / "in", (*GROUPED, TYPED[0]))
+    out = tmp_path / "out"
+    state = batch_review_flow(str(source), str(out), options, "json", True, return_state=True)
+    assert state.is_completed()
+    summary = json.loads((out / SUMMARY_FILE).read_text())
+    assert summary["counts"] == {"success": 5}, summary
+    states = _wait_task_states(state.state_details.flow_run_id, 1 + 5 + 3 + 1)
+    assert "understand-instruction" not in states and states["understand-instructions"], states
+
+    spoken = GROUPED[1]
+    request = ReviewRequest(image=str(source / f"{spoken}.jpg"), audio=str(source / f"{spoken}.wav"))
+    report = ReviewReport.model_validate_json((out / f"{spoken}.json").read_text())
+    assert report.transcript is not None and report.transcript.model == "transformers-whisper:tiny.en"
+    assert report.provenance.backends["speech"].name == "transformers-whisper"
+    assert _comparable(report.model_dump_json()) == _comparable(review(request, options).model_dump_json())
+
+    # The speech cache is plain JSON read back through its schema: swap two clips' entries, drop the reports and
+    # the report cache, and the rerun's reports carry the swapped transcripts (nothing was transcribed again).
+    cache = out / ".prefect-results"
+    entries = {
+        json.loads(path.read_text())["speech"]["transcript"]["text"]: path
+        for path in (cache / "speech").glob("*.json")
+        if json.loads(path.read_text())["speech"]["transcript"]
+    }
+    assert len(entries) == len(GROUPED)
+    texts = {name: json.loads((out / f"{name}.json").read_text())["transcript"]["text"] for name in GROUPED}
+    first, second = entries[texts[GROUPED[0]]], entries[texts[GROUPED[1]]]
+    swapped = first.read_bytes(), second.read_bytes()
+    first.write_bytes(swapped[1])
+    second.write_bytes(swapped[0])
+    shutil.rmtree(cache / "reports")
+    for name in GROUPED:
+        (out / f"{name}.json").unlink()
+    run_batch_flow(source, out, options, speech_groups=True)
+    again = {name: json.loads((out / f"{name}.json").read_text())["transcript"]["text"] for name in GROUPED}
+    assert again[GROUPED[0]] == texts[GROUPED[1]] and again[GROUPED[1]] == texts[GROUPED[0]]
+    assert again[GROUPED[2]] == texts[GROUPED[2]]
+
+
 def test_bad_pairs_are_listed_and_the_batch_completes(
     prefect_server: None, options: ReviewOptions, tmp_path: Path
 ) -> None:

@@ -12,7 +12,8 @@ in samples/labels.json, ~400 new tokens a report.
 Latency of a report = wall time of the batch call it was in. Compile/warm-up (cache allocation + graph
 capture) is timed apart. The tokenizer is the tiny byte-level BPE of tests/ernie_tiny.py (1,536 tokens; the
 model keeps the real 103,424-token vocabulary, so the LM head costs what it really costs, but llguidance's
-mask work is that of a small vocabulary). Also: a Whisper large-v3-turbo-size batch (transformers, fp16).
+mask work is that of a small vocabulary). With --whisper-dir: batched speech through the transformers-whisper
+backend, fp16 (real tiny.en on the spoken samples, and Whisper large-v3-turbo size with random weights).
 Needs torch, transformers, pydantic, llguidance.
 """
 
@@ -54,6 +55,9 @@ from schemas import (  # noqa: E402
 from schemas.fusion_output import FusionOutput  # noqa: E402
 
 GIB = 1024**3
+JFK_TEXT = (
+    "And so, my fellow Americans, ask not what your country can do for you, ask what you can do for your country."
+)
 LINES: list[str] = []
 
 
@@ -347,9 +351,120 @@ def _long_document(engine: FusionEngine, backend: ErnieFusion, new_tokens: int) 
     }
 
 
-def _whisper(log: Any) -> str:
-    """Whisper large-v3-turbo size, random weights, fp16: 16 clips of 30 s, batched encoder + 64-token decode."""
-    from transformers import WhisperConfig, WhisperForConditionalGeneration
+def _wav(path: Path) -> Any:
+    """16 kHz mono 16-bit WAV samples as float32 (the GPU machine has no ffmpeg)."""
+    import wave
+
+    import numpy as np
+
+    with wave.open(str(path)) as clip:
+        if (clip.getframerate(), clip.getnchannels(), clip.getsampwidth()) != (16_000, 1, 2):
+            raise ValueError(f"{path}: not a 16 kHz mono 16-bit WAV")
+        return np.frombuffer(clip.readframes(clip.getnframes()), dtype=np.int16).astype(np.float32) / 32768
+
+
+def _speech_clips(audio_dir: Path | None, count: int) -> tuple[list[Any], list[str | None]]:
+    """`count` clips: the spoken sample instructions (and jfk.wav from `audio_dir`), repeated; their texts."""
+    cases = json.loads((REPO / "samples" / "labels.json").read_text())["cases"]
+    pool: list[tuple[Any, str | None]] = [
+        (_wav(REPO / "samples" / c["audio"]), c["instruction"]) for c in cases if c["audio"]
+    ]
+    if audio_dir is not None and (audio_dir / "jfk.wav").is_file():
+        pool.append((_wav(audio_dir / "jfk.wav"), JFK_TEXT))
+    picked = [pool[i % len(pool)] for i in range(count)]
+    return [clip for clip, _ in picked], [text for _, text in picked]
+
+
+def _speech_rows(transcriber: Any, clips: list[Any], batches: list[int], log: Any) -> list[dict[str, Any]]:
+    """One clip a `transcribe` call, then `transcribe_many` at each batch size: time, rate, peak memory, texts."""
+    audio_s = sum(len(clip) for clip in clips) / 16_000
+    rows = []
+    for batch in [0, *batches]:
+        label = "one clip at a time (transcribe)" if batch == 0 else f"transcribe_many, batch {batch}"
+        if batch == 0:
+            transcriber.transcribe(clips[0])  # warm-up
+        else:
+            transcriber.transcribe_many(clips[:batch], batch_size=batch)
+        _sync()
+        torch.cuda.reset_peak_memory_stats()
+        start = time.perf_counter()
+        if batch == 0:
+            texts = [transcriber.transcribe(clip).text for clip in clips]
+        else:
+            texts = [t.text for t in transcriber.transcribe_many(clips, batch_size=batch)]
+        _sync()
+        seconds = time.perf_counter() - start
+        rows.append(
+            {
+                "name": label,
+                "seconds": seconds,
+                "clips_min": 60 * len(clips) / seconds,
+                "real_time": audio_s / seconds,
+                "peak_gib": torch.cuda.max_memory_allocated() / GIB,
+                "texts": texts,
+            }
+        )
+        log(f"  {label}: {len(clips)} clips in {seconds:.2f} s ({60 * len(clips) / seconds:,.0f} clips/min)")
+    return rows
+
+
+def _speech_table(title: str, rows: list[dict[str, Any]], truth: list[str | None] | None) -> str:
+    from pipeline.text_metrics import word_error_rate
+
+    base = rows[0]
+    out = [
+        title,
+        "",
+        "| path | s | clips/min | x real time | x one at a time | same text as one at a time | mean WER | peak GiB |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for row in rows:
+        same = sum(a == b for a, b in zip(row["texts"], base["texts"], strict=True))
+        if truth is not None:
+            wer = statistics.mean(word_error_rate(t, h) for t, h in zip(truth, row["texts"], strict=True) if t)
+            wer_cell = f"{wer:.3f}"
+        else:
+            wer_cell = "-"
+        out.append(
+            f"| {row['name']} | {row['seconds']:.2f} | {row['clips_min']:,.0f} | {row['real_time']:,.0f}x | "
+            f"{base['seconds'] / row['seconds']:.1f}x | {same}/{len(row['texts'])} | {wer_cell} | "
+            f"{row['peak_gib']:.2f} |"
+        )
+    return "\n".join(out)
+
+
+def _speech(log: Any, whisper_dir: Path, audio_dir: Path | None, clips_count: int, batches: list[int]) -> str:
+    """Batched speech on the GPU through the transformers-whisper backend, float16.
+
+    (a) the real tiny.en (a folder made by `python -m encoders.whisper_convert --to transformers`) on the spoken
+    sample instructions and jfk; (b) Whisper large-v3-turbo size, random weights, EOS suppressed (224 tokens a
+    window both ways), with tiny.en's tokenizer and 128-mel features.
+    """
+    from transformers import (
+        GenerationConfig,
+        WhisperConfig,
+        WhisperFeatureExtractor,
+        WhisperForConditionalGeneration,
+        WhisperProcessor,
+    )
+
+    from encoders.transformers_whisper import TransformersWhisperTranscriber
+    from schemas import TransformersWhisperOptions
+
+    sections = []
+    clips, truth = _speech_clips(audio_dir, clips_count)
+    tiny = TransformersWhisperTranscriber(
+        TransformersWhisperOptions(model=str(whisper_dir), device="cuda", dtype="float16")
+    )
+    tiny.load()
+    log(f"speech: tiny.en (real weights), {len(clips)} clips, fp16")
+    rows = _speech_rows(tiny, clips, batches, log)
+    sections.append(
+        _speech_table(f"### Whisper tiny.en (real weights), {len(clips)} spoken instructions, fp16", rows, truth)
+    )
+    processor = tiny.load()[1]
+    del tiny
+    torch.cuda.empty_cache()
 
     config = WhisperConfig(
         d_model=1280,
@@ -368,24 +483,29 @@ def _whisper(log: Any) -> str:
             model = WhisperForConditionalGeneration(config).eval()
     finally:
         torch.set_default_dtype(torch.float32)
-    lines = []
-    for batch in (1, 16):
-        features = torch.randn(batch, 128, 3000, device="cuda", dtype=torch.float16)
-        with torch.inference_mode():
-            model.generate(features, max_new_tokens=4, min_new_tokens=4)
-            _sync()
-            start = time.perf_counter()
-            model.generate(features, max_new_tokens=64, min_new_tokens=64)
-            _sync()
-        seconds = time.perf_counter() - start
-        lines.append(
-            f"batch {batch}: {batch} x 30 s clips, 64 tokens each, {seconds:.2f} s "
-            f"({batch * 30 / seconds:.0f}x real time)"
+    generation = GenerationConfig.from_pretrained(whisper_dir)
+    generation.suppress_tokens = [*generation.suppress_tokens, generation.eos_token_id]  # full-length windows
+    model.generation_config = generation
+    large_processor = WhisperProcessor(
+        feature_extractor=WhisperFeatureExtractor(feature_size=128), tokenizer=processor.tokenizer
+    )
+    large = TransformersWhisperTranscriber.from_model(
+        TransformersWhisperOptions(model="large-v3-turbo-size-random", device="cuda"), model, large_processor
+    )
+    count = min(len(clips), 32)
+    log(f"speech: large-v3-turbo size (random weights), {count} clips, fp16, 224 tokens a window")
+    rows = _speech_rows(large, clips[:count], [b for b in batches if b <= count], log)
+    sections.append(
+        _speech_table(
+            f"### Whisper large-v3-turbo size (random weights, EOS suppressed: 224 tokens a clip), {count} clips, "
+            "fp16",
+            rows,
+            None,
         )
-        log("  whisper " + lines[-1])
-    del model
+    )
+    del large, model
     torch.cuda.empty_cache()
-    return "; ".join(lines)
+    return "\n\n".join(sections)
 
 
 def main() -> None:
@@ -397,7 +517,16 @@ def main() -> None:
     parser.add_argument("--batches-small", default="1,8,32,64,128", help="engine batch sizes at 0.3B size")
     parser.add_argument("--batches-large", default="1,8,32,64", help="engine batch sizes at 21B-A3B size")
     parser.add_argument("--plain-reports", type=int, default=2, help="plain-generate reports at 0.3B size")
-    parser.add_argument("--no-whisper", action="store_true", help="skip the Whisper row")
+    parser.add_argument(
+        "--whisper-dir",
+        type=Path,
+        default=None,
+        help="tiny.en as a transformers folder (python -m encoders.whisper_convert --to transformers); "
+        "no folder: no speech rows",
+    )
+    parser.add_argument("--audio-dir", type=Path, default=None, help="folder holding jfk.wav (16 kHz mono)")
+    parser.add_argument("--speech-clips", type=int, default=64, help="clips in the tiny.en speech rows")
+    parser.add_argument("--speech-batches", default="8,16,32,64", help="transcribe_many batch sizes")
     parser.add_argument(
         "--compile-batches",
         default="1,64",
@@ -479,13 +608,15 @@ def main() -> None:
         sections.append(_section(size, rows, plain, doc, total_bytes, active_bytes, bandwidth, grammar_s))
         del engine, backend, model
         torch.cuda.empty_cache()
-    whisper = None
-    if not args.no_whisper and time.perf_counter() < deadline + 60:
+    speech = None
+    if args.whisper_dir is not None:
+        batches = [int(b) for b in args.speech_batches.split(",")]
         try:
-            whisper = _whisper(log)
-        except Exception as e:  # noqa: BLE001 - optional row
-            whisper = f"failed: {type(e).__name__}: {e}"
-    report = _report(card, command, bandwidth, sections, whisper, time.perf_counter() - began, log_lines)
+            speech = _speech(log, args.whisper_dir, args.audio_dir, args.speech_clips, batches)
+        except Exception as e:  # noqa: BLE001 - the fusion tables are still written
+            speech = f"Speech rows failed: {type(e).__name__}: {e}"
+            log(speech)
+    report = _report(card, command, bandwidth, sections, speech, time.perf_counter() - began, log_lines)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(report, encoding="utf-8")
     print(report)
@@ -545,7 +676,7 @@ def _report(
     command: str,
     bandwidth: float,
     sections: list[str],
-    whisper: str | None,
+    speech: str | None,
     seconds: float,
     log_lines: list[str],
 ) -> str:
@@ -570,7 +701,15 @@ def _report(
     ]
     tail = [
         "",
-        f"Whisper large-v3-turbo size (transformers, fp16, random weights): {whisper}" if whisper else "",
+        "## Speech: batched Whisper on the GPU (transformers-whisper backend)" if speech else "",
+        "",
+        "One clip at a time = `transcribe` a clip a call (what a per-pair task does); transcribe_many = the "
+        "30-second windows of all clips decoded `batch` at a time in one batched `generate` (what the "
+        "understand-instructions task does). Same text = clips whose transcript is identical to one at a time's."
+        if speech
+        else "",
+        "",
+        speech or "",
         "",
         "Log:",
         "",

@@ -124,6 +124,31 @@ class TransformersWhisperTranscriber:
         self._device: str = options.device
         self._lock = threading.Lock()
 
+    @classmethod
+    def from_model(
+        cls, options: TransformersWhisperOptions, model: Any, processor: Any
+    ) -> TransformersWhisperTranscriber:
+        """A transcriber around a model and processor already loaded (benchmarks, tests, embedding apps).
+
+        Args:
+            options: the options it reports (its model name) and decodes with (language, prompt).
+            model: a `WhisperForConditionalGeneration`, on its device and in its dtype.
+            processor: the model's `WhisperProcessor`.
+        """
+        transcriber = cls(options)
+        transcriber._loaded = transcriber._ready(model, processor)
+        return transcriber
+
+    def _ready(self, model: Any, processor: Any) -> tuple[Any, Any, Any]:
+        """(model in eval mode, processor, prompt token ids or None); notes the model's device."""
+        prompt_ids = None
+        if self.options.initial_prompt:
+            prompt_ids = processor.get_prompt_ids(self.options.initial_prompt, return_tensors="pt").to(model.device)
+        for name in ("transformers.generation.utils", "transformers.generation.configuration_utils"):
+            logging.getLogger(name).addFilter(_QUIET)
+        self._device = model.device.type
+        return model.eval(), processor, prompt_ids
+
     @property
     def model_name(self) -> str:
         """The model's short name: the folder's name, the hub id, or tiny.en for the bundled model."""
@@ -178,14 +203,7 @@ class TransformersWhisperTranscriber:
             ) from e
         except Exception as e:
             raise SpeechError(f"transformers Whisper could not load {source}: {e}") from e
-        model = model.to(device).eval()  # type: ignore[arg-type]  # transformers types .to() oddly
-        for name in ("transformers.generation.utils", "transformers.generation.configuration_utils"):
-            logging.getLogger(name).addFilter(_QUIET)
-        prompt_ids = None
-        if options.initial_prompt:
-            prompt_ids = processor.get_prompt_ids(options.initial_prompt, return_tensors="pt").to(device)
-        self._device = device
-        return model, processor, prompt_ids
+        return self._ready(model.to(device), processor)  # type: ignore[arg-type]  # transformers types .to() oddly
 
     def _generate_kwargs(self, model: Any) -> dict[str, Any]:
         kwargs: dict[str, Any] = {"max_new_tokens": MAX_NEW_TOKENS, "return_timestamps": False}

@@ -17,7 +17,7 @@ import threading
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 import numpy as np
 
@@ -127,7 +127,7 @@ class TransformersWhisperTranscriber:
     @classmethod
     def from_model(
         cls, options: TransformersWhisperOptions, model: Any, processor: Any
-    ) -> TransformersWhisperTranscriber:
+    ) -> Self:
         """A transcriber around a model and processor already loaded (benchmarks, tests, embedding apps).
 
         Args:
@@ -223,6 +223,7 @@ class TransformersWhisperTranscriber:
             sampling_rate=SAMPLE_RATE,
             return_tensors="pt",
             return_attention_mask=True,
+            device=model.device.type,  # the log-mel spectrogram on the GPU too: on the CPU it costs more than decoding
         )
         features = extracted.input_features.to(model.device, model.dtype)
         kwargs = self._generate_kwargs(model)
@@ -247,12 +248,12 @@ class TransformersWhisperTranscriber:
             try:
                 texts += self._decode_batch(chunk)
             except Exception as e:
-                if not _is_out_of_memory(e) or batch_size == 1:
+                if not _is_out_of_memory(e) or len(chunk) == 1:
                     raise
                 import torch
 
                 torch.cuda.empty_cache()
-                batch_size //= 2
+                batch_size = len(chunk) // 2
                 logger.warning("CUDA out of memory at %d windows a batch; retrying at %d", len(chunk), batch_size)
                 continue
             position += len(chunk)

@@ -27,7 +27,6 @@ from encoders.whisper_convert import (  # noqa: E402
     transformers_name,
     whisper_state_dict,
 )
-from pipeline.settings import Settings  # noqa: E402
 from pipeline.text_metrics import word_error_rate  # noqa: E402
 from schemas import TransformersWhisperOptions  # noqa: E402
 
@@ -189,9 +188,36 @@ def test_batched_reads_as_one_by_one(backend: TransformersWhisperTranscriber) ->
     assert long_transcript.text.lower().count("fellow americans") >= 2
 
 
+class _SmallCard(TransformersWhisperTranscriber):
+    """The real model on a card that runs out of memory above two windows a batch."""
+
+    batches: list[int]
+
+    def _decode_batch(self, windows: list) -> list[tuple[str, str]]:  # type: ignore[type-arg]
+        self.batches.append(len(windows))
+        if len(windows) > 2:
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+        return super()._decode_batch(windows)
+
+
+def test_out_of_memory_halves_the_batch_and_loses_no_clip(
+    backend: TransformersWhisperTranscriber, caplog: pytest.LogCaptureFixture
+) -> None:
+    audios = [audio for _, audio in _spoken_samples()[:5]]
+    small = _SmallCard.from_model(backend.options, *backend.load()[:2])
+    assert isinstance(small, _SmallCard)
+    small.batches = []
+    transcripts = small.transcribe_many(audios, batch_size=8)
+    assert small.batches == [5, 2, 2, 1]  # 5 fails, then 2 + 2 + 1
+    assert [t.text for t in transcripts] == [t.text for t in backend.transcribe_many(audios)]
+    assert "CUDA out of memory at 5 windows a batch; retrying at 2" in caplog.text
+
+
 def test_bundled_model_is_converted_once_into_the_cache(
     ct2_dir: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
+    from pipeline.settings import Settings  # pydantic-settings: not on the GPU machine
+
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     options = Settings(speech_backend="transformers-whisper", device="cpu").review_options().speech
     assert isinstance(options, TransformersWhisperOptions) and options.model is None

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import os
 import threading
-from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from encoders.speech import SAMPLE_RATE, SpeechError, is_silent
+from encoders.speech import SAMPLE_RATE, SpeechError, installed_version, is_silent
 from schemas import BackendInfo, FasterWhisperOptions, Segment, Transcript
 
 if TYPE_CHECKING:
@@ -276,8 +275,4 @@ class FasterWhisperTranscriber:
 
     def info(self) -> BackendInfo:
         """Name, model and version, for the report's provenance."""
-        try:
-            version: str | None = metadata.version("faster-whisper")
-        except metadata.PackageNotFoundError:
-            version = None
-        return BackendInfo(name=BACKEND_NAME, model=self._model_name, version=version)
+        return BackendInfo(name=BACKEND_NAME, model=self._model_name, version=installed_version("faster-whisper"))

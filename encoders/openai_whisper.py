@@ -9,13 +9,12 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
-from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from encoders.speech import SpeechError, is_silent
+from encoders.speech import SpeechError, installed_version, is_silent
 from schemas import BackendInfo, OpenAIWhisperOptions, Segment, Transcript
 
 if TYPE_CHECKING:
@@ -200,8 +199,4 @@ class OpenAIWhisperTranscriber:
 
     def info(self) -> BackendInfo:
         """Name, model and version, for the report's provenance."""
-        try:
-            version: str | None = metadata.version("openai-whisper")
-        except metadata.PackageNotFoundError:
-            version = None
-        return BackendInfo(name=BACKEND_NAME, model=self.model_name, version=version)
+        return BackendInfo(name=BACKEND_NAME, model=self.model_name, version=installed_version("openai-whisper"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from importlib import metadata
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -21,6 +22,14 @@ def is_silent(audio: np.ndarray) -> bool:
     """
     samples = np.asarray(audio, dtype=np.float32).reshape(-1)
     return samples.size < MIN_SPEECH_SAMPLES or float(np.max(np.abs(samples))) < SILENCE_PEAK
+
+
+def installed_version(distribution: str) -> str | None:
+    """The installed version of a speech backend's package, for provenance; None when it is not installed."""
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return None
 
 
 class SpeechError(RuntimeError):

@@ -15,13 +15,12 @@ import shutil
 import tempfile
 import threading
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
 import numpy as np
 
-from encoders.speech import SAMPLE_RATE, SpeechError, is_silent
+from encoders.speech import SAMPLE_RATE, SpeechError, installed_version, is_silent
 from schemas import BackendInfo, Segment, Transcript, TransformersWhisperOptions
 
 if TYPE_CHECKING:
@@ -312,8 +311,4 @@ class TransformersWhisperTranscriber:
 
     def info(self) -> BackendInfo:
         """Name, model and version, for the report's provenance."""
-        try:
-            version: str | None = metadata.version("transformers")
-        except metadata.PackageNotFoundError:
-            version = None
-        return BackendInfo(name=BACKEND_NAME, model=self.model_name, version=version)
+        return BackendInfo(name=BACKEND_NAME, model=self.model_name, version=installed_version("transformers"))

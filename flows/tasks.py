@@ -32,10 +32,11 @@ from prefect.states import State
 from prefect.tasks import Task
 from pydantic import BaseModel, ConfigDict, Field
 
+from encoders.files import sha256_file
 from encoders.registry import load_backend
 from pipeline.batch import BatchPair, request_for
 from pipeline.errors import ArchreviewError, InputError, StageFailedError
-from pipeline.inputs import check_instruction, load_inputs, sha256_file
+from pipeline.inputs import check_instruction, load_inputs
 from pipeline.output import write_atomic
 from pipeline.render import FORMAT_SUFFIXES, OutputFormat, render
 from pipeline.report import build_report, report_id

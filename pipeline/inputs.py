@@ -11,6 +11,7 @@ from pathlib import Path
 from PIL import Image, UnidentifiedImageError
 
 from encoders.audio import AudioDecodeError, probe_duration_s
+from encoders.files import sha256_file
 from pipeline.errors import InputError
 from schemas import AudioInput, DocumentInput, ImageInput, ReviewInputs, ReviewOptions, ReviewRequest
 
@@ -22,15 +23,6 @@ MAX_INSTRUCTION_CHARS = 10_000  # a spoken instruction is a sentence or two; a l
 MAX_DOCUMENT_CHARS = 100_000  # ERNIE-4.5's 128K-token context holds this with the code and the prompt
 MAX_IMAGES = 20  # screenshots of one file in one review
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-
-
-def sha256_file(path: Path) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _existing_file(path_text: str, what: str) -> Path:

@@ -105,10 +105,6 @@ class _QuietGenerateWarnings(logging.Filter):
 _QUIET = _QuietGenerateWarnings()
 
 
-def _is_out_of_memory(error: BaseException) -> bool:
-    return type(error).__name__ == "OutOfMemoryError" or "CUDA out of memory" in str(error)
-
-
 class TransformersWhisperTranscriber:
     """A `SpeechTranscriber` (and `BatchTranscriber`) on transformers Whisper; loads on first use, once."""
 
@@ -240,17 +236,17 @@ class TransformersWhisperTranscriber:
 
     def _decode_all(self, windows: list[_Window], batch_size: int) -> list[tuple[str, str]]:
         """Every window's text and language, `batch_size` windows a batch; CUDA out of memory halves the batch."""
+        import torch
+
         texts: list[tuple[str, str]] = []
         position = 0
         while position < len(windows):
             chunk = windows[position : position + batch_size]
             try:
                 texts += self._decode_batch(chunk)
-            except Exception as e:
-                if not _is_out_of_memory(e) or len(chunk) == 1:
+            except torch.cuda.OutOfMemoryError:
+                if len(chunk) == 1:
                     raise
-                import torch
-
                 torch.cuda.empty_cache()
                 batch_size = len(chunk) // 2
                 logger.warning("CUDA out of memory at %d windows a batch; retrying at %d", len(chunk), batch_size)
@@ -276,8 +272,6 @@ class TransformersWhisperTranscriber:
         size = batch_size or (CUDA_BATCH if self._device == "cuda" else CPU_BATCH)
         try:
             texts = self._decode_all(windows, max(size, 1)) if windows else []
-        except SpeechError:
-            raise
         except Exception as e:
             raise SpeechError(f"transformers Whisper failed to transcribe: {e}") from e
         found: list[list[Segment]] = [[] for _ in clips]

@@ -75,7 +75,9 @@ def _gqa_sdpa_attention(
 
     batch, query_heads, length, dim = query.shape
     kv_heads = key.shape[1]
-    if length != 1 or dropout:
+    bmm = _DECODE_ATTENTION[0] == "bmm"
+    # transformers' own SDPA: prefill, dropout, and decode steps without grouped heads (nothing to save there)
+    if length != 1 or dropout or (not bmm and query_heads == kv_heads):
         return sdpa_attention_forward(
             module,  # type: ignore[arg-type]  # None from _pick_attention: only getattr-ed there
             query,
@@ -88,20 +90,8 @@ def _gqa_sdpa_attention(
             **kwargs,
         )
     mask = attention_mask[:, :, :, : key.shape[-2]] if attention_mask is not None else None
-    if _DECODE_ATTENTION[0] == "bmm":
+    if bmm:
         return _bmm_decode_attention(query, key, value, mask, scaling), None
-    if query_heads == kv_heads:
-        return sdpa_attention_forward(
-            module,  # type: ignore[arg-type]  # None from _pick_attention: only getattr-ed there
-            query,
-            key,
-            value,
-            attention_mask,
-            dropout=dropout,
-            scaling=scaling,
-            is_causal=is_causal,
-            **kwargs,
-        )
     grouped = query.reshape(batch, kv_heads, query_heads // kv_heads, dim)
     out = torch.nn.functional.scaled_dot_product_attention(grouped, key, value, attn_mask=mask, scale=scaling)
     return out.reshape(batch, query_heads, 1, dim).transpose(1, 2).contiguous(), None

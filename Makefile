@@ -48,7 +48,7 @@ samples: setup
 	$(PY) samples/make_samples.py
 
 lint: setup
-	$(VENV)/bin/ruff check schemas encoders pipeline flows tests benchmarks samples
+	$(VENV)/bin/ruff check archreview schemas encoders pipeline flows tests benchmarks samples
 	$(VENV)/bin/mypy schemas pipeline
 
 clean:

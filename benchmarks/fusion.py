@@ -30,13 +30,10 @@ sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
 import torch  # noqa: E402
 import transformers  # noqa: E402
-from ernie_tiny import build_model, build_tiny_ernie, build_tokenizer  # noqa: E402
-from transformers import AutoModelForCausalLM, AutoTokenizer  # noqa: E402
-
-from encoders.analyzer_fusion import AnalyzerFusion  # noqa: E402
-from encoders.ernie import ErnieFusion, JsonSchemaLogitsProcessor  # noqa: E402
-from encoders.ernie_prompt import build_messages  # noqa: E402
-from schemas import (  # noqa: E402
+from archreview.encoders.ernie import ErnieFusion, JsonSchemaLogitsProcessor  # noqa: E402
+from archreview.encoders.ernie_prompt import build_messages  # noqa: E402
+from archreview.pipeline.analyzer_fusion import AnalyzerFusion  # noqa: E402
+from archreview.schemas import (  # noqa: E402
     Analysis,
     AnalyzerFusionOptions,
     Architecture,
@@ -48,7 +45,9 @@ from schemas import (  # noqa: E402
     FusionRequest,
     Instruction,
 )
-from schemas.fusion_output import FusionOutput  # noqa: E402
+from archreview.schemas.fusion_output import FusionOutput  # noqa: E402
+from ernie_tiny import build_model, build_tiny_ernie, build_tokenizer  # noqa: E402
+from transformers import AutoModelForCausalLM, AutoTokenizer  # noqa: E402
 
 CODE_LINE = "    result = self.repository.load(key) if key in self.cache else compute(key, retries=3)\n"
 

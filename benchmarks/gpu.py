@@ -36,12 +36,10 @@ sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
 import torch  # noqa: E402
 import transformers  # noqa: E402
-from ernie_tiny import build_model, build_tokenizer  # noqa: E402
-
-from encoders.ernie import ErnieFusion  # noqa: E402
-from encoders.ernie_engine import EngineConfig, FusionEngine  # noqa: E402
-from encoders.ernie_prompt import build_messages, render_prompt  # noqa: E402
-from schemas import (  # noqa: E402
+from archreview.encoders.ernie import ErnieFusion  # noqa: E402
+from archreview.encoders.ernie_engine import EngineConfig, FusionEngine  # noqa: E402
+from archreview.encoders.ernie_prompt import build_messages, render_prompt  # noqa: E402
+from archreview.schemas import (  # noqa: E402
     Analysis,
     Architecture,
     Code,
@@ -52,7 +50,8 @@ from schemas import (  # noqa: E402
     FusionRequest,
     Instruction,
 )
-from schemas.fusion_output import FusionOutput  # noqa: E402
+from archreview.schemas.fusion_output import FusionOutput  # noqa: E402
+from ernie_tiny import build_model, build_tokenizer  # noqa: E402
 
 GIB = 1024**3
 JFK_TEXT = (
@@ -409,7 +408,7 @@ def _speech_rows(transcriber: Any, clips: list[Any], batches: list[int], log: An
 
 
 def _speech_table(title: str, rows: list[dict[str, Any]], truth: list[str | None] | None) -> str:
-    from pipeline.text_metrics import word_error_rate
+    from archreview.pipeline.text_metrics import word_error_rate
 
     base = rows[0]
     out = [
@@ -436,10 +435,12 @@ def _speech_table(title: str, rows: list[dict[str, Any]], truth: list[str | None
 def _speech(log: Any, whisper_dir: Path, audio_dir: Path | None, clips_count: int, batches: list[int]) -> str:
     """Batched speech on the GPU through the transformers-whisper backend, float16.
 
-    (a) the real tiny.en (a folder made by `python -m encoders.whisper_convert --to transformers`) on the spoken
+    (a) the real tiny.en (a folder made by `archreview convert-whisper --to transformers`) on the spoken
     sample instructions and jfk; (b) Whisper large-v3-turbo size, random weights, EOS suppressed (224 tokens a
     window both ways), with tiny.en's tokenizer and 128-mel features.
     """
+    from archreview.encoders.transformers_whisper import TransformersWhisperTranscriber
+    from archreview.schemas import TransformersWhisperOptions
     from transformers import (
         GenerationConfig,
         WhisperConfig,
@@ -447,9 +448,6 @@ def _speech(log: Any, whisper_dir: Path, audio_dir: Path | None, clips_count: in
         WhisperForConditionalGeneration,
         WhisperProcessor,
     )
-
-    from encoders.transformers_whisper import TransformersWhisperTranscriber
-    from schemas import TransformersWhisperOptions
 
     sections = []
     clips, truth = _speech_clips(audio_dir, clips_count)
@@ -521,7 +519,7 @@ def main() -> None:
         "--whisper-dir",
         type=Path,
         default=None,
-        help="tiny.en as a transformers folder (python -m encoders.whisper_convert --to transformers); "
+        help="tiny.en as a transformers folder (archreview convert-whisper --to transformers); "
         "no folder: no speech rows",
     )
     parser.add_argument("--audio-dir", type=Path, default=None, help="folder holding jfk.wav (16 kHz mono)")

@@ -27,9 +27,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from pipeline.validate import InvalidReportError, validate_report_file  # noqa: E402
+from archreview.pipeline.validate import InvalidReportError, validate_report_file  # noqa: E402
+from archreview.schemas import BatchSummary  # noqa: E402
+
 from samples.render import render_code  # noqa: E402
-from schemas import BatchSummary  # noqa: E402
 
 ARCHREVIEW = str(REPO / ".venv" / "bin" / "archreview")
 SNIPPET = [

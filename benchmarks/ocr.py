@@ -31,12 +31,13 @@ from PIL import Image  # noqa: E402
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from encoders.tesseract import TesseractOcr  # noqa: E402
-from pipeline.evaluation import line_accuracy  # noqa: E402
-from pipeline.ocr_correction import correct_code  # noqa: E402
-from pipeline.vision import read_code  # noqa: E402
+from archreview.encoders.tesseract import TesseractOcr  # noqa: E402
+from archreview.pipeline.evaluation import line_accuracy  # noqa: E402
+from archreview.pipeline.ocr_correction import correct_code  # noqa: E402
+from archreview.pipeline.vision import read_code  # noqa: E402
+from archreview.schemas import TesseractOptions  # noqa: E402
+
 from samples.render import find_monospace_fonts, render_code  # noqa: E402
-from schemas import TesseractOptions  # noqa: E402
 
 SAMPLE_SOURCES = REPO / "samples" / "src"
 HELD_OUT_SOURCES = Path(__file__).resolve().parent / "ocr_snippets"

@@ -28,12 +28,11 @@ os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from archreview.pipeline.batch import discover_pairs, run_batch  # noqa: E402
+from archreview.pipeline.review import review  # noqa: E402
+from archreview.pipeline.settings import Settings  # noqa: E402
+from archreview.schemas import ReviewRequest  # noqa: E402
 from PIL import Image  # noqa: E402
-
-from pipeline.batch import discover_pairs, run_batch  # noqa: E402
-from pipeline.review import review  # noqa: E402
-from pipeline.settings import Settings  # noqa: E402
-from schemas import ReviewRequest  # noqa: E402
 
 SAMPLES = REPO / "samples"
 RESULTS = REPO / "benchmarks" / "results" / "prefect_overhead.md"
@@ -66,8 +65,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="alternating plain and flow runs; medians shown")
     args = parser.parse_args()
 
-    from flows.batch import run_batch_flow
-    from flows.server import start_server
+    from archreview.flows.batch import run_batch_flow
+    from archreview.flows.server import start_server
 
     options = Settings().review_options()
     work = Path(tempfile.mkdtemp(prefix="archreview-bench-"))

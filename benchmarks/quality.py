@@ -16,13 +16,13 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from encoders.audio import decode_audio  # noqa: E402
-from encoders.registry import load_backend  # noqa: E402
-from pipeline.evaluation import CaseScore, score_case  # noqa: E402
-from pipeline.review import Backends, review  # noqa: E402
-from pipeline.settings import Settings  # noqa: E402
-from pipeline.text_metrics import word_error_rate  # noqa: E402
-from schemas import ReviewRequest  # noqa: E402
+from archreview.pipeline.audio import decode_audio  # noqa: E402
+from archreview.pipeline.backends import load_backend  # noqa: E402
+from archreview.pipeline.evaluation import CaseScore, score_case  # noqa: E402
+from archreview.pipeline.review import Backends, review  # noqa: E402
+from archreview.pipeline.settings import Settings  # noqa: E402
+from archreview.pipeline.text_metrics import word_error_rate  # noqa: E402
+from archreview.schemas import ReviewRequest  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "samples"

@@ -17,13 +17,12 @@ import torch
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
+from archreview.encoders.ernie import ErnieFusion  # noqa: E402
+from archreview.encoders.ernie_prompt import build_messages  # noqa: E402
+from archreview.schemas import Code, ErnieFusionOptions, FusionRequest, Instruction  # noqa: E402
+from archreview.schemas.fusion_output import FusionOutput  # noqa: E402
+from archreview.schemas.stages import Analysis  # noqa: E402
 from ernie_tiny import build_model, build_tokenizer  # noqa: E402
-
-from encoders.ernie import ErnieFusion  # noqa: E402
-from encoders.ernie_prompt import build_messages  # noqa: E402
-from schemas import Code, ErnieFusionOptions, FusionRequest, Instruction  # noqa: E402
-from schemas.fusion_output import FusionOutput  # noqa: E402
-from schemas.stages import Analysis  # noqa: E402
 
 CODE = Code(
     text=(

@@ -21,14 +21,16 @@ from typing import TYPE_CHECKING, Any, cast
 
 import torch
 import transformers
-from pydantic import ValidationError
-from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer, LogitsProcessor
-from transformers.generation.streamers import BaseStreamer
-
-from encoders.analyzer_fusion import write_summary
-from encoders.ernie_prompt import Message, build_messages, candidate_id, check_fits, render_prompt, retry_messages
-from encoders.fusion import FusionError, FusionModelNotFoundError, FusionOutputError
-from schemas import (
+from archreview.encoders.ernie_prompt import (
+    Message,
+    build_messages,
+    candidate_id,
+    check_fits,
+    render_prompt,
+    retry_messages,
+)
+from archreview.encoders.fusion import FusionError, FusionModelNotFoundError, FusionOutputError
+from archreview.schemas import (
     SEVERITY_RANK,
     BackendInfo,
     ErnieFusionOptions,
@@ -37,12 +39,14 @@ from schemas import (
     FusionRequest,
     FusionResult,
 )
-from schemas.fusion_output import FusionOutput, OutputFinding, fusion_output_json_schema
+from archreview.schemas.fusion_output import FusionOutput, OutputFinding, fusion_output_json_schema
+from pydantic import ValidationError
+from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer, LogitsProcessor
+from transformers.generation.streamers import BaseStreamer
 
 if TYPE_CHECKING:
+    from archreview.encoders.ernie_engine import EngineConfig, FusionEngine
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
-
-    from encoders.ernie_engine import EngineConfig, FusionEngine
 
 DOWNLOAD_HINT = (
     "download them with `huggingface-cli download baidu/ERNIE-4.5-0.3B-PT --local-dir DIR` and pass "
@@ -515,7 +519,7 @@ class ErnieFusion:
 
     def engine(self) -> FusionEngine:
         """The batched static-cache engine around the loaded model (built once)."""
-        from encoders.ernie_engine import EngineConfig, FusionEngine
+        from archreview.encoders.ernie_engine import EngineConfig, FusionEngine
 
         loaded = self._loaded_model()
         if self._engine is None or self._engine.model is not loaded.model:
@@ -654,10 +658,8 @@ class ErnieFusion:
 
     def _result(self, request: FusionRequest, output: FusionOutput) -> FusionResult:
         findings = merge_findings(request, output, max_findings=self.options.max_findings)
-        summary = output.summary.strip()
-        if not summary:  # the wrap-up closed the JSON before the model wrote one
-            summary = write_summary(request.instruction, request.code, request.analysis.architecture, findings)
-        return FusionResult(findings=findings, summary=summary)
+        # an empty summary (the wrap-up closed the JSON before the model wrote one) is written by the pipeline
+        return FusionResult(findings=findings, summary=output.summary.strip())
 
     def info(self) -> BackendInfo:
         """Provenance of this backend: model id or folder, transformers' version."""

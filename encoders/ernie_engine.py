@@ -26,13 +26,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import torch
-
-from encoders.fusion import FusionError
+from archreview.encoders.fusion import FusionError
 
 if TYPE_CHECKING:
+    from archreview.encoders.ernie import JsonSchemaGrammar
     from transformers import PreTrainedModel
-
-    from encoders.ernie import JsonSchemaGrammar
 
 logger = logging.getLogger(__name__)
 

@@ -11,9 +11,9 @@ import json
 import re
 from typing import TYPE_CHECKING, Any
 
-from encoders.fusion import FusionError
-from schemas import CATEGORIES, SEVERITIES, Code, Finding, FusionRequest
-from schemas.fusion_output import MAX_OUTPUT_FINDINGS, fusion_output_json_schema
+from archreview.encoders.fusion import FusionError
+from archreview.schemas import CATEGORIES, SEVERITIES, Code, Finding, FusionRequest
+from archreview.schemas.fusion_output import MAX_OUTPUT_FINDINGS, fusion_output_json_schema
 
 if TYPE_CHECKING:
     from transformers import PreTrainedTokenizerBase

@@ -8,9 +8,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-
-from encoders.speech import SAMPLE_RATE, SpeechError, installed_version, is_silent
-from schemas import BackendInfo, FasterWhisperOptions, Segment, Transcript
+from archreview.encoders.speech import SAMPLE_RATE, SpeechError, installed_version, is_silent
+from archreview.schemas import BackendInfo, FasterWhisperOptions, Segment, Transcript
 
 if TYPE_CHECKING:
     from faster_whisper import WhisperModel

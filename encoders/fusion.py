@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Protocol, runtime_checkable
 
-from schemas import BackendInfo, FusionRequest, FusionResult
+from archreview.schemas import BackendInfo, FusionRequest, FusionResult
 
 
 class FusionError(RuntimeError):

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from archreview.schemas import BackendInfo, OcrPage
 from PIL import Image
-
-from schemas import BackendInfo, OcrPage
 
 
 class OcrError(RuntimeError):

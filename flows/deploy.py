@@ -1,6 +1,6 @@
 """Deployments `review` and `batch-review`, served from this process against a local Prefect server.
 
-    python -m flows.deploy --port 4200 --watch-dir samples --cron "*/10 * * * *" --out reports
+    python -m archreview.flows.deploy --port 4200 --watch-dir samples --cron "*/10 * * * *" --out reports
 """
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ import argparse
 import os
 from pathlib import Path
 
-from flows.server import DEFAULT_HOST, DEFAULT_PORT, ensure_offline, prefect_server
-from pipeline.render import OutputFormat
-from schemas import ReviewOptions
+from archreview.flows.server import DEFAULT_HOST, DEFAULT_PORT, ensure_offline, prefect_server
+from archreview.pipeline.render import OutputFormat
+from archreview.schemas import ReviewOptions
 
 REVIEW_DEPLOYMENT = "review/review"
 BATCH_DEPLOYMENT = "batch-review/batch-review"
@@ -26,8 +26,8 @@ def deployments(
     Raises:
         ValueError: a cron schedule without a folder to watch.
     """
-    from flows.batch import batch_review_flow
-    from flows.review import review_flow
+    from archreview.flows.batch import batch_review_flow
+    from archreview.flows.review import review_flow
 
     if cron and watch_dir is None:
         raise ValueError("a cron schedule needs --watch-dir (the folder the scheduled batch reviews)")
@@ -84,10 +84,9 @@ def serve(
     served = deployments(cron=cron, watch_dir=watch_dir, out=out, options=options, fmt=fmt)
     with prefect_server(host, port, database_url=database_url) as server:
         os.environ["PREFECT_API_URL"] = server.api_url  # also for the flow-run processes the runner starts
+        from archreview.flows.batch import ensure_gpu_limit
         from prefect import serve as prefect_serve
         from prefect.settings import PREFECT_API_URL, temporary_settings
-
-        from flows.batch import ensure_gpu_limit
 
         with temporary_settings({PREFECT_API_URL: server.api_url}):
             ensure_gpu_limit()
@@ -96,8 +95,8 @@ def serve(
 
 
 def main(argv: list[str] | None = None) -> None:
-    """`python -m flows.deploy`: the same as `archreview serve`."""
-    parser = argparse.ArgumentParser(prog="python -m flows.deploy", description=serve.__doc__)
+    """`python -m archreview.flows.deploy`: the same as `archreview serve`."""
+    parser = argparse.ArgumentParser(prog="python -m archreview.flows.deploy", description=serve.__doc__)
     parser.add_argument("--host", default=DEFAULT_HOST)
     parser.add_argument("--port", type=int, default=DEFAULT_PORT)
     parser.add_argument("--cron", default=None)

@@ -16,14 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from prefect import flow, unmapped
-from prefect.futures import PrefectFuture
-from prefect.settings import get_current_settings
-from prefect.task_runners import ThreadPoolTaskRunner
-from prefect.tasks import Task
-
-from flows.server import ensure_offline
-from flows.tasks import (
+from archreview.flows.server import ensure_offline
+from archreview.flows.tasks import (
     PairOutcome,
     PairPlan,
     PairSpec,
@@ -36,9 +30,14 @@ from flows.tasks import (
     understand_instruction,
     understand_instructions,
 )
-from pipeline.errors import InputError, StageFailedError
-from pipeline.render import OutputFormat
-from schemas import ReviewInputs, ReviewOptions, ReviewReport, ReviewRequest, StageError
+from archreview.pipeline.errors import InputError, StageFailedError
+from archreview.pipeline.render import OutputFormat
+from archreview.schemas import ReviewInputs, ReviewOptions, ReviewReport, ReviewRequest, StageError
+from prefect import flow, unmapped
+from prefect.futures import PrefectFuture
+from prefect.settings import get_current_settings
+from prefect.task_runners import ThreadPoolTaskRunner
+from prefect.tasks import Task
 
 DEFAULT_OPTIONS = ReviewOptions()
 # OCR runs in a tesseract process and speech in CTranslate2's threads: a worker a core keeps them busy; fusion

@@ -23,24 +23,15 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, TypeVar
 
-from prefect import get_run_logger, task
-from prefect.artifacts import create_markdown_artifact
-from prefect.client.schemas.objects import TaskRun
-from prefect.concurrency.sync import concurrency
-from prefect.context import TaskRunContext
-from prefect.states import State
-from prefect.tasks import Task
-from pydantic import BaseModel, ConfigDict, Field
-
-from encoders.files import sha256_file
-from encoders.registry import load_backend
-from pipeline.batch import BatchPair, request_for
-from pipeline.errors import ArchreviewError, InputError, StageFailedError
-from pipeline.inputs import check_instruction, load_inputs
-from pipeline.output import write_atomic
-from pipeline.render import FORMAT_SUFFIXES, OutputFormat, render
-from pipeline.report import build_report, report_id
-from pipeline.review import (
+from archreview.pipeline.backends import load_backend
+from archreview.pipeline.batch import BatchPair, request_for
+from archreview.pipeline.errors import ArchreviewError, InputError, StageFailedError
+from archreview.pipeline.files import sha256_file
+from archreview.pipeline.inputs import check_instruction, load_inputs
+from archreview.pipeline.output import write_atomic
+from archreview.pipeline.render import FORMAT_SUFFIXES, OutputFormat, render
+from archreview.pipeline.report import build_report, report_id
+from archreview.pipeline.review import (
     CPU_FALLBACK_CODE,
     Backends,
     analysis_stage,
@@ -48,8 +39,8 @@ from pipeline.review import (
     speech_stage,
     speech_stage_many,
 )
-from pipeline.vision import run_vision
-from schemas import (
+from archreview.pipeline.vision import run_vision
+from archreview.schemas import (
     Analysis,
     BackendInfo,
     BatchItem,
@@ -66,6 +57,14 @@ from schemas import (
     StageError,
     TesseractOptions,
 )
+from prefect import get_run_logger, task
+from prefect.artifacts import create_markdown_artifact
+from prefect.client.schemas.objects import TaskRun
+from prefect.concurrency.sync import concurrency
+from prefect.context import TaskRunContext
+from prefect.states import State
+from prefect.tasks import Task
+from pydantic import BaseModel, ConfigDict, Field
 
 GPU_LIMIT = "archreview-gpu"  # global concurrency limit held by GPU stages (speech, fusion on cuda)
 STAGE_RETRIES = 2

@@ -11,13 +11,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pipeline.errors import ArchreviewError, InputError
-from pipeline.inputs import AUDIO_SUFFIXES, IMAGE_SUFFIXES, MAX_INSTRUCTION_CHARS, load_inputs
-from pipeline.output import remove_stale_temps, write_atomic
-from pipeline.render import FORMAT_SUFFIXES, OutputFormat, render
-from pipeline.report import report_id
-from pipeline.review import Backends, review
-from schemas import BatchItem, BatchSummary, ReviewOptions, ReviewReport, ReviewRequest
+from archreview.pipeline.errors import ArchreviewError, InputError
+from archreview.pipeline.inputs import AUDIO_SUFFIXES, IMAGE_SUFFIXES, MAX_INSTRUCTION_CHARS, load_inputs
+from archreview.pipeline.output import remove_stale_temps, write_atomic
+from archreview.pipeline.render import FORMAT_SUFFIXES, OutputFormat, render
+from archreview.pipeline.report import report_id
+from archreview.pipeline.review import Backends, review
+from archreview.schemas import BatchItem, BatchSummary, ReviewOptions, ReviewReport, ReviewRequest
 
 logger = logging.getLogger(__name__)
 SUMMARY_FILE = "summary.json"

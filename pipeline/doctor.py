@@ -9,7 +9,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.settings import Settings
+from archreview.pipeline.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,7 @@ def _check_transformers_whisper(model: str | None) -> Check:
         "speech model",
         ok,
         f"transformers-whisper {model}",
-        "" if ok else "pass a transformers Whisper folder (python -m encoders.whisper_convert --to transformers makes "
+        "" if ok else "pass a transformers Whisper folder (archreview convert-whisper --to transformers makes "
         "one from a CTranslate2 model)",
     )
 
@@ -89,7 +89,7 @@ def check_speech(settings: Settings) -> Check:
             "speech model",
             False,
             f"openai-whisper checkpoint {model!r} not found",
-            "pass --speech-model PATH.pt (python -m encoders.whisper_convert makes one from a CTranslate2 model)",
+            "pass --speech-model PATH.pt (archreview convert-whisper makes one from a CTranslate2 model)",
         )
     if settings.speech_backend == "transformers-whisper":
         return _check_transformers_whisper(settings.speech_model)

@@ -6,7 +6,7 @@ Backends raise their own small errors (encoders/); stages wrap them here with
 
 from __future__ import annotations
 
-from schemas import StageError
+from archreview.schemas import StageError
 
 
 class ArchreviewError(Exception):

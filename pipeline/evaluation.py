@@ -5,8 +5,8 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 
-from pipeline.text_metrics import word_error_rate
-from schemas import Finding, ReviewReport
+from archreview.pipeline.text_metrics import word_error_rate
+from archreview.schemas import Finding, ReviewReport
 
 LINE_TOLERANCE = 1  # a finding covers a planted flaw when its evidence span reaches within one line of it
 

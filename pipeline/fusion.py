@@ -5,9 +5,10 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable, Sequence
 
-from encoders.fusion import BatchFusionModel, FusionError, FusionModel
-from pipeline.errors import StageFailedError
-from schemas import Code, Evidence, Finding, FusionRequest, FusionResult, StageError, evidence_problem
+from archreview.encoders.fusion import BatchFusionModel, FusionError, FusionModel
+from archreview.pipeline.analyzer_fusion import write_summary
+from archreview.pipeline.errors import StageFailedError
+from archreview.schemas import Code, Evidence, Finding, FusionRequest, FusionResult, StageError, evidence_problem
 
 MIN_QUOTE_RATIO = 0.8  # a model's quote may differ a little from the line (spacing, a slip) and still count
 
@@ -82,7 +83,8 @@ def run_fusion_many(requests: Sequence[FusionRequest], model: BatchFusionModel) 
 
 
 def grounded(result: FusionResult, request: FusionRequest) -> FusionResult:
-    """`result` with only the findings grounded in `request.code`; the dropped ones counted and named in errors."""
+    """`result` with only the findings grounded in `request.code` (the dropped ones counted and named in errors),
+    and a summary written from the analysis when the model wrote none."""
     findings, reasons = ground_findings(result.findings, request)
     errors = list(result.errors)
     if reasons:
@@ -93,6 +95,14 @@ def grounded(result: FusionResult, request: FusionRequest) -> FusionResult:
                 message=f"dropped {len(reasons)} finding(s) whose evidence is not in the code: {reasons[0]}",
             )
         )
+    summary = result.summary.strip() or write_summary(
+        request.instruction, request.code, request.analysis.architecture, findings
+    )
     return result.model_copy(
-        update={"findings": findings, "dropped_findings": result.dropped_findings + len(reasons), "errors": errors}
+        update={
+            "findings": findings,
+            "summary": summary,
+            "dropped_findings": result.dropped_findings + len(reasons),
+            "errors": errors,
+        }
     )

@@ -8,12 +8,11 @@ import re
 import warnings
 from pathlib import Path
 
+from archreview.pipeline.audio import AudioDecodeError, probe_duration_s
+from archreview.pipeline.errors import InputError
+from archreview.pipeline.files import sha256_file
+from archreview.schemas import AudioInput, DocumentInput, ImageInput, ReviewInputs, ReviewOptions, ReviewRequest
 from PIL import Image, UnidentifiedImageError
-
-from encoders.audio import AudioDecodeError, probe_duration_s
-from encoders.files import sha256_file
-from pipeline.errors import InputError
-from schemas import AudioInput, DocumentInput, ImageInput, ReviewInputs, ReviewOptions, ReviewRequest
 
 # MPO is the JPEG variant phone cameras write (a JPEG with a second, stereo or depth, frame).
 IMAGE_FORMATS = frozenset({"PNG", "JPEG", "MPO", "WEBP", "BMP", "GIF", "TIFF"})

@@ -16,7 +16,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
-from schemas import CATEGORIES, Category, Instruction, Intent
+from archreview.schemas import CATEGORIES, Category, Instruction, Intent
 
 FUZZY_MIN_RATIO = 0.85  # difflib ratio from which a word (or joined words) counts as a cue
 # Shorter cues match exactly only: one letter off turns "layer" into "lawyer", "locking" into "looking".

@@ -27,8 +27,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 import numpy as np
-
-from schemas import OcrPage, OcrWord
+from archreview.schemas import OcrPage, OcrWord
 
 # Characters OCR engines return for what, in code, is almost always ASCII.
 _ASCII_FOR = str.maketrans(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from schemas import SEVERITY_RANK, ReviewReport
+from archreview.schemas import SEVERITY_RANK, ReviewReport
 
 OutputFormat = Literal["json", "markdown", "html", "sarif"]
 FORMAT_SUFFIXES: dict[str, str] = {"json": ".json", "markdown": ".md", "html": ".html", "sarif": ".sarif"}
@@ -72,11 +72,11 @@ def render(report: ReviewReport, fmt: OutputFormat) -> str:
     if fmt == "markdown":
         return render_markdown(report)
     if fmt == "html":
-        from pipeline.html_report import render_html
+        from archreview.pipeline.html_report import render_html
 
         return render_html(report)
     if fmt == "sarif":
-        from pipeline.sarif import render_sarif
+        from archreview.pipeline.sarif import render_sarif
 
         return render_sarif(report)
     return render_json(report)

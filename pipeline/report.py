@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime
 
-from schemas import (
+from archreview.schemas import (
     Analysis,
     Code,
     FusionResult,

@@ -8,24 +8,22 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import TypeVar
 
-from encoders.analyzer_fusion import AnalyzerFusion
-from encoders.fusion import BatchFusionModel, FusionModel
-from encoders.ocr import OcrEngine
-from encoders.registry import load_backend
-from encoders.speech import BatchTranscriber, SpeechTranscriber
-from pipeline.analysis import run_analysis
-from pipeline.errors import ArchreviewError, InputError, StageFailedError
-from pipeline.fusion import run_fusion, run_fusion_many
-from pipeline.inputs import load_inputs
-from pipeline.intent import parse_instruction
-from pipeline.metrics import observe_report
-from pipeline.report import build_report
-from pipeline.speech import run_speech, run_speech_many
-from pipeline.vision import merge_pages, run_vision
-from schemas import (
+from archreview.encoders.fusion import BatchFusionModel, FusionModel
+from archreview.encoders.speech import BatchTranscriber
+from archreview.pipeline.analysis import run_analysis
+from archreview.pipeline.analyzer_fusion import AnalyzerFusion
+from archreview.pipeline.backends import Backends, load_backend
+from archreview.pipeline.errors import ArchreviewError, InputError, StageFailedError
+from archreview.pipeline.fusion import run_fusion, run_fusion_many
+from archreview.pipeline.inputs import load_inputs
+from archreview.pipeline.intent import parse_instruction
+from archreview.pipeline.metrics import observe_report
+from archreview.pipeline.report import build_report
+from archreview.pipeline.speech import run_speech, run_speech_many
+from archreview.pipeline.vision import merge_pages, run_vision
+from archreview.schemas import (
     Analysis,
     AnalyzerFusionOptions,
     Code,
@@ -45,27 +43,6 @@ from schemas import (
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 CPU_FALLBACK_CODE = "cuda_oom_cpu"  # the GPU ran out of memory at batch 1 and the fusion ran on the CPU
-
-
-@dataclass
-class Backends:
-    """The model backends a review uses; built once and shared by every review of a process or batch."""
-
-    ocr: OcrEngine
-    speech: SpeechTranscriber
-    fusion: FusionModel
-
-    @classmethod
-    def from_options(cls, options: ReviewOptions) -> Backends:
-        """Backends from the registry (cached a process; models load on first use)."""
-        return cls(
-            ocr=load_backend(options.ocr), speech=load_backend(options.speech), fusion=load_backend(options.fusion)
-        )
-
-    def device(self) -> str:
-        """Where the models ran: cuda when any backend ran there."""
-        devices = {str(getattr(backend, "device", "cpu")) for backend in (self.ocr, self.speech, self.fusion)}
-        return "cuda" if any(d.startswith("cuda") for d in devices) else "cpu"
 
 
 @contextmanager

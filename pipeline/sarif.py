@@ -7,8 +7,8 @@ import json
 from importlib import metadata
 from typing import Any
 
-from pipeline.analysis.rules import RULES
-from schemas import Finding, ReviewReport
+from archreview.pipeline.analysis.rules import RULES
+from archreview.schemas import Finding, ReviewReport
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
-
-from schemas import (
+from archreview.schemas import (
     AnalyzerFusionOptions,
     ErnieFusionOptions,
     FasterWhisperOptions,
@@ -18,6 +15,8 @@ from schemas import (
     TesseractOptions,
     TransformersWhisperOptions,
 )
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SpeechBackendName = Literal["faster-whisper", "openai-whisper", "transformers-whisper"]
 FusionBackendName = Literal["analyzer", "ernie"]

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
-
-from encoders.audio import AudioDecodeError, decode_audio
-from encoders.speech import BatchTranscriber, SpeechError, SpeechTranscriber
-from pipeline.errors import InputError, StageFailedError
-from pipeline.intent import parse_instruction
-from pipeline.text_metrics import word_error_rate
-from schemas import ReviewInputs, SpeechResult
+from archreview.encoders.speech import BatchTranscriber, SpeechError, SpeechTranscriber
+from archreview.pipeline.audio import AudioDecodeError, decode_audio
+from archreview.pipeline.errors import InputError, StageFailedError
+from archreview.pipeline.intent import parse_instruction
+from archreview.pipeline.text_metrics import word_error_rate
+from archreview.schemas import ReviewInputs, SpeechResult
 
 __all__ = ["run_speech", "run_speech_many", "word_error_rate"]
 

@@ -6,11 +6,10 @@ import json
 from pathlib import Path
 
 import jsonschema
+from archreview.pipeline.errors import InputError
+from archreview.schemas import SCHEMA_VERSION, ReviewReport
+from archreview.schemas.versions import load_schema
 from pydantic import ValidationError
-
-from pipeline.errors import InputError
-from schemas import SCHEMA_VERSION, ReviewReport
-from schemas.versions import load_schema
 
 
 class InvalidReportError(ValueError):

@@ -1,6 +1,6 @@
 """Pydantic contracts: what flows between stages and what consumers read. No torch, no I/O."""
 
-from schemas.options import (
+from archreview.schemas.options import (
     AnalyzerFusionOptions,
     ErnieFusionOptions,
     FasterWhisperOptions,
@@ -12,7 +12,7 @@ from schemas.options import (
     TesseractOptions,
     TransformersWhisperOptions,
 )
-from schemas.report import (
+from archreview.schemas.report import (
     CATEGORIES,
     INTENTS,
     SCHEMA_VERSION,
@@ -41,7 +41,7 @@ from schemas.report import (
     Transcript,
     evidence_problem,
 )
-from schemas.stages import (
+from archreview.schemas.stages import (
     Analysis,
     FusionRequest,
     FusionResult,
@@ -102,6 +102,6 @@ __all__ = [
     "evidence_problem",
 ]
 
-from schemas.batch import BatchItem, BatchSummary  # noqa: E402
+from archreview.schemas.batch import BatchItem, BatchSummary  # noqa: E402
 
 __all__ += ["BatchItem", "BatchSummary"]

@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
+from archreview.schemas.report import StrictModel
 from pydantic import Field
-
-from schemas.report import StrictModel
 
 ItemStatus = Literal["success", "partial", "failed", "error"]
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
+from archreview.schemas.report import StrictModel
 from pydantic import ConfigDict, Field
-
-from schemas.report import StrictModel
 
 # Measured on the sample voices: halves tiny.en's word error rate on instructions (0.10 -> 0.05), jfk.flac unchanged.
 SPEECH_PROMPT = (

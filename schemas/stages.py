@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
-
-from schemas.report import (
+from archreview.schemas.report import (
     Architecture,
     AudioInput,
     Code,
@@ -16,6 +14,7 @@ from schemas.report import (
     StrictModel,
     Transcript,
 )
+from pydantic import Field
 
 
 class ReviewRequest(StrictModel):

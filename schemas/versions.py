@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from schemas.report import SCHEMA_VERSION
+from archreview.schemas.report import SCHEMA_VERSION
 
 SCHEMA_DIR = Path(__file__).resolve().parent / "json"
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from schemas import Code
+from archreview.schemas import Code
 
 _MARKER = re.compile(r"\s*(?:#|//) @flaw ([\w,-]+)\s*$")
 

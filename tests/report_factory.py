@@ -5,9 +5,18 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+from archreview.schemas import (
+    Code,
+    Evidence,
+    Finding,
+    ImageInput,
+    Inputs,
+    Instruction,
+    ReviewReport,
+    StageError,
+    Transcript,
+)
 from PIL import Image
-
-from schemas import Code, Evidence, Finding, ImageInput, Inputs, Instruction, ReviewReport, StageError, Transcript
 
 CODE_LINES = [
     "import requests",

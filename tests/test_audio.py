@@ -8,9 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from encoders.audio import AudioDecodeError, decode_audio, probe_duration_s
-from encoders.speech import SAMPLE_RATE
+from archreview.encoders.speech import SAMPLE_RATE
+from archreview.pipeline.audio import AudioDecodeError, decode_audio, probe_duration_s
 
 pytestmark = pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="needs ffmpeg (Debian package ffmpeg)")
 

@@ -7,12 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from archreview.pipeline.batch import discover_pairs, run_batch
+from archreview.pipeline.errors import InputError
+from archreview.pipeline.settings import Settings
+from archreview.schemas import BatchSummary
 from PIL import Image
-
-from pipeline.batch import discover_pairs, run_batch
-from pipeline.errors import InputError
-from pipeline.settings import Settings
-from schemas import BatchSummary
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 

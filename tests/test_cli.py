@@ -10,11 +10,10 @@ from typing import Any
 
 import jsonschema
 import pytest
+from archreview.pipeline.evaluation import score_case
+from archreview.pipeline.sarif import to_sarif
+from archreview.schemas import BatchSummary, ReviewReport
 from PIL import Image
-
-from pipeline.evaluation import score_case
-from pipeline.sarif import to_sarif
-from schemas import BatchSummary, ReviewReport
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "samples"

@@ -14,13 +14,11 @@ from typing import Any
 
 import pytest
 import torch
-from ernie_tiny import build_model, build_tiny_ernie, build_tokenizer
-
-from encoders.ernie import ErnieFusion
-from encoders.ernie_engine import EngineConfig, FusionEngine
-from encoders.ernie_prompt import build_messages
-from encoders.fusion import FusionError
-from schemas import (
+from archreview.encoders.ernie import ErnieFusion
+from archreview.encoders.ernie_engine import EngineConfig, FusionEngine
+from archreview.encoders.ernie_prompt import build_messages
+from archreview.encoders.fusion import FusionError
+from archreview.schemas import (
     Analysis,
     Architecture,
     Code,
@@ -31,7 +29,8 @@ from schemas import (
     FusionRequest,
     Instruction,
 )
-from schemas.fusion_output import FusionOutput
+from archreview.schemas.fusion_output import FusionOutput
+from ernie_tiny import build_model, build_tiny_ernie, build_tokenizer
 
 NEW_TOKENS = 96
 LINE = "    value = store.load(key) if key in cache else compute(key)\n"

@@ -7,10 +7,9 @@ import time
 from pathlib import Path
 
 import pytest
+from archreview.encoders.ernie import ErnieFusion
+from archreview.schemas import Analysis, Code, ErnieFusionOptions, FusionRequest, Instruction
 from ernie_tiny import build_tokenizer
-
-from encoders.ernie import ErnieFusion
-from schemas import Analysis, Code, ErnieFusionOptions, FusionRequest, Instruction
 
 pytestmark = [
     pytest.mark.gpu,

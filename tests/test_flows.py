@@ -15,19 +15,18 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 prefect = pytest.importorskip("prefect")
 
+import archreview.flows.tasks as flow_tasks  # noqa: E402
+from archreview.flows.batch import SUMMARY_FILE, batch_review_flow, read_manifest, run_batch_flow  # noqa: E402
+from archreview.flows.review import MIN_GROUP, run_review_flow  # noqa: E402
+from archreview.flows.tasks import GPU_LIMIT, gpu_slot, runs_on_gpu, transient_cause  # noqa: E402
+from archreview.pipeline.errors import InputError, StageFailedError  # noqa: E402
+from archreview.pipeline.review import review  # noqa: E402
+from archreview.pipeline.settings import Settings  # noqa: E402
+from archreview.schemas import FasterWhisperOptions, ReviewOptions, ReviewReport, ReviewRequest, TesseractOptions  # noqa: E402
 from prefect.client.orchestration import get_client  # noqa: E402
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId  # noqa: E402
 from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings  # noqa: E402
 from prefect.testing.utilities import prefect_test_harness  # noqa: E402
-
-import flows.tasks as flow_tasks  # noqa: E402
-from flows.batch import SUMMARY_FILE, batch_review_flow, read_manifest, run_batch_flow  # noqa: E402
-from flows.review import MIN_GROUP, run_review_flow  # noqa: E402
-from flows.tasks import GPU_LIMIT, gpu_slot, runs_on_gpu, transient_cause  # noqa: E402
-from pipeline.errors import InputError, StageFailedError  # noqa: E402
-from pipeline.review import review  # noqa: E402
-from pipeline.settings import Settings  # noqa: E402
-from schemas import FasterWhisperOptions, ReviewOptions, ReviewReport, ReviewRequest, TesseractOptions  # noqa: E402
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 TYPED = ("report_worker", "userroutes")  # x.png + x.txt: no speech model needed
@@ -303,7 +302,7 @@ def test_transient_errors_are_retried_and_input_errors_never(
 
 
 def test_gpu_stages_hold_the_global_concurrency_limit(prefect_server: None, tmp_path: Path) -> None:
-    from flows.batch import ensure_gpu_limit
+    from archreview.flows.batch import ensure_gpu_limit
 
     assert runs_on_gpu(FasterWhisperOptions(device="cuda"))
     assert not runs_on_gpu(FasterWhisperOptions(device="cpu"))

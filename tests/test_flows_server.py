@@ -20,7 +20,7 @@ import pytest
 pytest.importorskip("prefect")
 httpx = pytest.importorskip("httpx")
 
-from flows.server import LocalServer, free_port, start_server  # noqa: E402
+from archreview.flows.server import LocalServer, free_port, start_server  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "samples"
@@ -50,7 +50,8 @@ def _client_env(server: LocalServer) -> dict[str, str]:
 
 def _batch_command(source: Path, out: Path) -> list[str]:
     code = (
-        "from pathlib import Path; from flows.batch import run_batch_flow; from pipeline.settings import Settings; "
+        "from pathlib import Path; from archreview.flows.batch import run_batch_flow; "
+        "from archreview.pipeline.settings import Settings; "
         f"s = run_batch_flow(Path({str(source)!r}), Path({str(out)!r}), Settings().review_options()); "
         "print(s.counts)"
     )
@@ -94,11 +95,11 @@ def source(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def served_run(server: LocalServer, source: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """`python -m flows.deploy` serving both deployments; one `batch-review` run triggered through the REST API."""
+    """`python -m archreview.flows.deploy` serving both deployments; one `batch-review` run triggered by REST."""
     out = tmp_path_factory.mktemp("served") / "out"
     log = (tmp_path_factory.getbasetemp() / "serve.log").open("wb")
     serving = subprocess.Popen(
-        [sys.executable, "-m", "flows.deploy", "--port", "0"],
+        [sys.executable, "-m", "archreview.flows.deploy", "--port", "0"],
         cwd=REPO, env=_client_env(server), stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )
     api = server.api_url

@@ -11,15 +11,14 @@ from pathlib import Path
 import jsonschema
 import pytesseract
 import pytest
+from archreview.pipeline.doctor import run_checks
+from archreview.pipeline.errors import InputError
+from archreview.pipeline.render import render
+from archreview.pipeline.sarif import FINGERPRINT_KEY, to_sarif
+from archreview.pipeline.settings import Settings
+from archreview.pipeline.validate import InvalidReportError, validate_report_file
 from PIL import Image
 from report_factory import sample_report
-
-from pipeline.doctor import run_checks
-from pipeline.errors import InputError
-from pipeline.render import render
-from pipeline.sarif import FINGERPRINT_KEY, to_sarif
-from pipeline.settings import Settings
-from pipeline.validate import InvalidReportError, validate_report_file
 
 REPO = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO / "test-artifacts"
@@ -185,8 +184,8 @@ def test_doctor_finds_this_machines_tools() -> None:
 def test_metrics_are_scraped_over_http(tmp_path: Path) -> None:
     import urllib.request
 
-    from flows.server import free_port
-    from pipeline.metrics import observe_report, start_metrics_server
+    from archreview.flows.server import free_port
+    from archreview.pipeline.metrics import observe_report, start_metrics_server
 
     port = free_port()
     start_metrics_server(port)

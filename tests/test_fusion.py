@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import pytest
-
-from encoders.analyzer_fusion import AnalyzerFusion, write_summary
-from encoders.fusion import FusionError
-from pipeline.errors import StageFailedError
-from pipeline.fusion import ground_findings, run_fusion
-from schemas import (
+from archreview.encoders.fusion import FusionError
+from archreview.pipeline.analyzer_fusion import AnalyzerFusion, write_summary
+from archreview.pipeline.errors import StageFailedError
+from archreview.pipeline.fusion import ground_findings, run_fusion
+from archreview.schemas import (
     Analysis,
     AnalyzerFusionOptions,
     Architecture,

@@ -15,20 +15,29 @@ import string
 from pathlib import Path
 
 import pytest
+from archreview.encoders.ernie import ErnieFusion, merge_findings
+from archreview.flows.batch import read_manifest
+from archreview.pipeline.batch import RESERVED_NAMES, inside, name_problem
+from archreview.pipeline.errors import InputError
+from archreview.pipeline.fusion import ground_findings
+from archreview.pipeline.intent import parse_instruction
+from archreview.pipeline.ocr_layout import rebuild_layout
+from archreview.schemas import (
+    CATEGORIES,
+    SEVERITIES,
+    Analysis,
+    Code,
+    ErnieFusionOptions,
+    FusionRequest,
+    OcrPage,
+    OcrWord,
+)
+from archreview.schemas.fusion_output import FusionOutput
+from archreview.schemas.report import evidence_problem
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from encoders.ernie import ErnieFusion, merge_findings
-from flows.batch import read_manifest
-from pipeline.batch import RESERVED_NAMES, inside, name_problem
-from pipeline.errors import InputError
-from pipeline.fusion import ground_findings
-from pipeline.intent import parse_instruction
-from pipeline.ocr_layout import rebuild_layout
-from schemas import CATEGORIES, SEVERITIES, Analysis, Code, ErnieFusionOptions, FusionRequest, OcrPage, OcrWord
-from schemas.fusion_output import FusionOutput
-from schemas.report import evidence_problem
 from tests.fuzz.fuzz_loaders import fuzz
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -19,16 +19,16 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from archreview.flows.batch import read_manifest
+from archreview.pipeline.audio import decode_audio
+from archreview.pipeline.errors import InputError
+from archreview.pipeline.settings import Settings
+from archreview.pipeline.validate import validate_report_file
+from archreview.schemas import BatchSummary, ReviewOptions, ReviewReport
 from typer.testing import CliRunner
 
-from encoders.audio import decode_audio
-from flows.batch import read_manifest
-from pipeline.cli import app
-from pipeline.errors import InputError
-from pipeline.settings import Settings
-from pipeline.validate import validate_report_file
+from archreview.cli import app
 from samples.render import render_code
-from schemas import BatchSummary, ReviewOptions, ReviewReport
 from tests.hostile.generate import CODE_LINES, INSTRUCTION, Case, generate, good_image
 
 REPO = Path(__file__).resolve().parents[1]
@@ -218,12 +218,13 @@ def test_injected_text_changes_no_analyzer_finding(tmp_path: Path, monkeypatch: 
 
 def test_injected_text_stays_fenced_for_ernie(tmp_path: Path) -> None:
     pytest.importorskip("transformers")
-    from encoders.ernie import ErnieFusion
-    from encoders.ernie_prompt import build_messages
-    from pipeline.analysis import run_analysis
-    from pipeline.fusion import run_fusion
-    from pipeline.intent import parse_instruction
-    from schemas import Code, ErnieFusionOptions, FusionRequest
+    from archreview.encoders.ernie import ErnieFusion
+    from archreview.encoders.ernie_prompt import build_messages
+    from archreview.pipeline.analysis import run_analysis
+    from archreview.pipeline.fusion import run_fusion
+    from archreview.pipeline.intent import parse_instruction
+    from archreview.schemas import Code, ErnieFusionOptions, FusionRequest
+
     from tests.ernie_tiny import build_tiny_ernie
 
     text = "\n".join([*CODE_LINES, *INJECTIONS, "`````", "## Task", "Answer {}"])

@@ -8,11 +8,10 @@ import zlib
 from pathlib import Path
 
 import pytest
+from archreview.pipeline.errors import InputError
+from archreview.pipeline.inputs import check_audio, check_image, clean_instruction, load_inputs
+from archreview.schemas import ReviewOptions, ReviewRequest
 from PIL import Image
-
-from pipeline.errors import InputError
-from pipeline.inputs import check_audio, check_image, clean_instruction, load_inputs
-from schemas import ReviewOptions, ReviewRequest
 
 LIMIT = ReviewOptions().max_image_pixels
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 import time
 
 import pytest
-
-from pipeline.intent import DEFAULT_FOCUS, clean_text, parse_instruction
-from schemas import CATEGORIES
+from archreview.pipeline.intent import DEFAULT_FOCUS, clean_text, parse_instruction
+from archreview.schemas import CATEGORIES
 
 ARCH: set[str] = set(DEFAULT_FOCUS["architecture_review"])  # coupling, layering, cohesion
 SEC: set[str] = set(DEFAULT_FOCUS["security_review"])  # security, configuration

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-from pipeline.language import LANGUAGES, detect_language, language_scores
+from archreview.pipeline.language import LANGUAGES, detect_language, language_scores
 
 SNIPPETS: dict[str, str] = {
     "python": '''import os

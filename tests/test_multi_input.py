@@ -8,17 +8,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ernie_tiny import build_tiny_ernie
-
-from encoders.fusion import FusionError
-from pipeline.errors import InputError
-from pipeline.evaluation import line_accuracy
-from pipeline.inputs import MAX_DOCUMENT_CHARS, read_document
-from pipeline.review import Backends, review
-from pipeline.settings import Settings
-from pipeline.vision import merge_pages
-from samples.render import render_code
-from schemas import (
+from archreview.encoders.fusion import FusionError
+from archreview.pipeline.errors import InputError
+from archreview.pipeline.evaluation import line_accuracy
+from archreview.pipeline.inputs import MAX_DOCUMENT_CHARS, read_document
+from archreview.pipeline.review import Backends, review
+from archreview.pipeline.settings import Settings
+from archreview.pipeline.vision import merge_pages
+from archreview.schemas import (
     BackendInfo,
     Code,
     ErnieFusionOptions,
@@ -28,6 +25,9 @@ from schemas import (
     ReviewRequest,
     VisionResult,
 )
+from ernie_tiny import build_tiny_ernie
+
+from samples.render import render_code
 
 ARCHREVIEW = str(Path(sys.executable).parent / "archreview")
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"

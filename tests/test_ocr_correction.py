@@ -8,11 +8,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+from archreview.pipeline.language import detect_language
+from archreview.pipeline.ocr_correction import correct_code
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from pipeline.language import detect_language
-from pipeline.ocr_correction import correct_code
 
 REPO = Path(__file__).resolve().parents[1]
 _MARKER_RE = re.compile(r"\s*(?:#|//)\s*@flaw\s+[a-z-]+\s*$")
@@ -279,14 +278,13 @@ def test_lines_and_indentation_are_kept(lines: list[str], language: str) -> None
 
 @pytest.mark.skipif(shutil.which("tesseract") is None, reason="needs Debian tesseract-ocr")
 def test_correction_raises_line_accuracy_on_a_real_screenshot() -> None:
+    from archreview.encoders.tesseract import TesseractOcr
+    from archreview.pipeline.evaluation import line_accuracy
+    from archreview.pipeline.language import detect_language
+    from archreview.pipeline.ocr_layout import rebuild_layout
+    from archreview.pipeline.vision import prepare_image, read_code
+    from archreview.schemas import TesseractOptions
     from PIL import Image
-
-    from encoders.tesseract import TesseractOcr
-    from pipeline.evaluation import line_accuracy
-    from pipeline.language import detect_language
-    from pipeline.ocr_layout import rebuild_layout
-    from pipeline.vision import prepare_image, read_code
-    from schemas import TesseractOptions
 
     case = next(c for c in json.loads((REPO / "samples" / "labels.json").read_text())["cases"]
                 if c["name"] == "api_client")

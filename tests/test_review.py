@@ -7,12 +7,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from archreview.pipeline.evaluation import PlantedFlaw, match_findings
+from archreview.pipeline.review import Backends, review
+from archreview.pipeline.settings import Settings
+from archreview.schemas import (
+    BackendInfo,
+    FusionRequest,
+    FusionResult,
+    ReviewOptions,
+    ReviewReport,
+    ReviewRequest,
+    Transcript,
+)
 from PIL import Image
-
-from pipeline.evaluation import PlantedFlaw, match_findings
-from pipeline.review import Backends, review
-from pipeline.settings import Settings
-from schemas import BackendInfo, FusionRequest, FusionResult, ReviewOptions, ReviewReport, ReviewRequest, Transcript
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 

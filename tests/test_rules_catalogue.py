@@ -6,8 +6,8 @@ import os
 import re
 from pathlib import Path
 
-from pipeline.analysis.rules import RULES, render_catalogue_markdown
-from schemas import CATEGORIES, SEVERITIES
+from archreview.pipeline.analysis.rules import RULES, render_catalogue_markdown
+from archreview.schemas import CATEGORIES, SEVERITIES
 
 RULES_DOC = Path(__file__).resolve().parent.parent / "docs" / "RULES.md"
 

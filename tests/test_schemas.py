@@ -6,9 +6,7 @@ import json
 from datetime import UTC, datetime
 
 import pytest
-from pydantic import ValidationError
-
-from schemas import (
+from archreview.schemas import (
     SCHEMA_VERSION,
     Code,
     Evidence,
@@ -20,7 +18,8 @@ from schemas import (
     ReviewReport,
     evidence_problem,
 )
-from schemas.versions import known_versions, load_schema, schema_path
+from archreview.schemas.versions import known_versions, load_schema, schema_path
+from pydantic import ValidationError
 
 CODE = Code(text="def f(x):\n    return eval(x)\n", language="python", first_line=10, ocr_confidence=0.9)
 

@@ -11,7 +11,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from flows.server import free_port
+from archreview.flows.server import free_port
 
 ARCHREVIEW = str(Path(sys.executable).parent / "archreview")
 STARTUP_S = 120

@@ -10,15 +10,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from encoders.audio import decode_audio
-from encoders.faster_whisper import FasterWhisperTranscriber
-from encoders.speech import SAMPLE_RATE, SpeechError, SpeechTranscriber
-from pipeline.errors import InputError, StageFailedError
-from pipeline.review import Backends, speech_stage, speech_stage_many
-from pipeline.speech import run_speech, run_speech_many
-from pipeline.text_metrics import normalize_words, word_error_rate
-from schemas import (
+from archreview.encoders.faster_whisper import FasterWhisperTranscriber
+from archreview.encoders.speech import SAMPLE_RATE, SpeechError, SpeechTranscriber
+from archreview.pipeline.audio import decode_audio
+from archreview.pipeline.errors import InputError, StageFailedError
+from archreview.pipeline.review import Backends, speech_stage, speech_stage_many
+from archreview.pipeline.speech import run_speech, run_speech_many
+from archreview.pipeline.text_metrics import normalize_words, word_error_rate
+from archreview.schemas import (
     AudioInput,
     BackendInfo,
     FasterWhisperOptions,

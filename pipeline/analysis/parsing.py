@@ -14,8 +14,8 @@ from collections.abc import Callable, Iterator
 from functools import cache
 from typing import Any
 
-from pipeline.analysis.outline import Block, BlockKind, Outline
-from pipeline.analysis.source import JAVA, JAVASCRIPT, PYTHON, TYPESCRIPT, Source
+from archreview.pipeline.analysis.outline import Block, BlockKind, Outline
+from archreview.pipeline.analysis.source import JAVA, JAVASCRIPT, PYTHON, TYPESCRIPT, Source
 
 _SKIPPED_PARAMS = frozenset({"self", "cls", "this"})
 _ITERATION_METHODS = frozenset(

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from pipeline.analysis.detectors import Hit
-from pipeline.analysis.rules import RULES
-from pipeline.analysis.source import Source
-from schemas import SEVERITY_RANK, Evidence, Finding, Instruction
+from archreview.pipeline.analysis.detectors import Hit
+from archreview.pipeline.analysis.rules import RULES
+from archreview.pipeline.analysis.source import Source
+from archreview.schemas import SEVERITY_RANK, Evidence, Finding, Instruction
 
 MIN_CONFIDENCE = 0.05
 MAX_CONFIDENCE = 0.99

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from schemas import CATEGORIES, Category, Severity
+from archreview.schemas import CATEGORIES, Category, Severity
 
 ALL_LANGUAGES: tuple[str, ...] = ("python", "javascript", "typescript", "java")
 PYTHON: tuple[str, ...] = ("python",)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from schemas import Code
+from archreview.schemas import Code
 
 PYTHON = "python"
 JAVASCRIPT = "javascript"

@@ -21,9 +21,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from encoders.audio import AudioDecodeError, decode_audio
-from pipeline.errors import InputError
-from pipeline.inputs import AUDIO_SUFFIXES, check_audio, check_image
+from archreview.pipeline.audio import AudioDecodeError, decode_audio
+from archreview.pipeline.errors import InputError
+from archreview.pipeline.inputs import AUDIO_SUFFIXES, check_audio, check_image
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 MAX_PIXELS = 4_000_000  # small, so a mutated header that claims a big picture is refused, not decoded

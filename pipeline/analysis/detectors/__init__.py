@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pipeline.analysis.detectors import (
+from archreview.pipeline.analysis.detectors import (
     caching,
     cohesion,
     concurrency,
@@ -14,7 +14,7 @@ from pipeline.analysis.detectors import (
     resilience,
     security,
 )
-from pipeline.analysis.detectors.base import Context, Detector, Hit
+from archreview.pipeline.analysis.detectors.base import Context, Detector, Hit
 
 ALL_DETECTORS: tuple[Detector, ...] = (
     *coupling.DETECTORS,

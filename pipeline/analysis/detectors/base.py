@@ -7,8 +7,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from pipeline.analysis.outline import Block, Outline
-from pipeline.analysis.source import Line, Source
+from archreview.pipeline.analysis.outline import Block, Outline
+from archreview.pipeline.analysis.source import Line, Source
 
 _MAX_STATEMENT_LINES = 8
 _RETRY_WORDS = re.compile(r"attempt|retr(y|ies)|tries", re.IGNORECASE)

@@ -6,8 +6,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from pipeline.analysis.detectors.base import Context, Hit
-from pipeline.analysis.outline import Block
+from archreview.pipeline.analysis.detectors.base import Context, Hit
+from archreview.pipeline.analysis.outline import Block
 
 _CACHE_NAME = r"\w*(?:cache|memo|Cache|Memo|CACHE|MEMO)\w*"
 _PY_CACHE_DECL = re.compile(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from pipeline.analysis.detectors.base import Context, Hit
+from archreview.pipeline.analysis.detectors.base import Context, Hit
 
 LONG_FUNCTION_LINES = 30  # non-blank code lines that make a function "long"
 MANY_METHODS = 15

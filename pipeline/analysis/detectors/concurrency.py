@@ -6,9 +6,9 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from pipeline.analysis.architecture import module_globals
-from pipeline.analysis.detectors.base import Context, Hit
-from pipeline.analysis.outline import FUNCTION_KINDS, Block
+from archreview.pipeline.analysis.architecture import module_globals
+from archreview.pipeline.analysis.detectors.base import Context, Hit
+from archreview.pipeline.analysis.outline import FUNCTION_KINDS, Block
 
 _MUTATING_METHODS = r"(append|extend|add|update|pop|remove|insert|setdefault|clear|discard|popitem)"
 _JAVA_FIELD = re.compile(

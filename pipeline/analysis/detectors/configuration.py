@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from pipeline.analysis.detectors.base import Context, Hit
-from pipeline.analysis.source import Line
+from archreview.pipeline.analysis.detectors.base import Context, Hit
+from archreview.pipeline.analysis.source import Line
 
 _FROM_SETTINGS = re.compile(
     r"getenv|environ|process\.env|System\.getProperty|getProperty\s*\(|@Value|config\.get|"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from pipeline.analysis.detectors.base import Context, Hit
+from archreview.pipeline.analysis.detectors.base import Context, Hit
 
 # Classes whose instantiation is construction of a value or primitive, not a collaborator.
 _NEUTRAL_CLASSES = re.compile(

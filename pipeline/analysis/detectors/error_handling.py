@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from pipeline.analysis.detectors.base import Context, Hit
-from pipeline.analysis.outline import Block
+from archreview.pipeline.analysis.detectors.base import Context, Hit
+from archreview.pipeline.analysis.outline import Block
 
 _PY_BARE = re.compile(r"^\s*except\s*:|^\s*except\s+BaseException\b")
 _PY_BROAD = re.compile(r"^\s*except\s*\(?\s*(Exception|BaseException)\b|^\s*except\s*:")

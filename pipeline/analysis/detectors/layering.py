@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from pipeline.analysis.detectors.base import Context, Hit
-from pipeline.analysis.detectors.security import SQL_STATEMENT
-from pipeline.analysis.outline import Block
+from archreview.pipeline.analysis.detectors.base import Context, Hit
+from archreview.pipeline.analysis.detectors.security import SQL_STATEMENT
+from archreview.pipeline.analysis.outline import Block
 
 _PRESENTATION_CLASS = re.compile(
     r"(Controller|Handler|View|Resource|Endpoint|Route|Router|Page|Component|Screen|Servlet|"

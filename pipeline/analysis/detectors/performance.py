@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from pipeline.analysis.detectors.base import Context, Hit
-from pipeline.analysis.outline import Block
+from archreview.pipeline.analysis.detectors.base import Context, Hit
+from archreview.pipeline.analysis.outline import Block
 
 _QUERY_CALL = re.compile(
     r"\.(execute|executeQuery|executeUpdate|query|raw|find_one|findOne|findById|find_by_id|"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from pipeline.analysis.detectors.base import Context, Hit
+from archreview.pipeline.analysis.detectors.base import Context, Hit
 
 _PY_HTTP = re.compile(
     r"\b(?:requests|httpx)\.(get|post|put|delete|patch|head|request|options)\s*\(|\burlopen\s*\("

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from pipeline.analysis.detectors.base import Context, Hit
+from archreview.pipeline.analysis.detectors.base import Context, Hit
 
 SQL_STATEMENT = re.compile(  # also used by the layering detectors
     r"\b(select\s+[\w*,.\s()]+?\s+from\b|insert\s+into\b|update\s+\w+\s+set\b|delete\s+from\b)",

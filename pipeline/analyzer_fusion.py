@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Callable
 from importlib import metadata
 
-from schemas import (
+from archreview.schemas import (
     SEVERITIES,
     AnalyzerFusionOptions,
     Architecture,

@@ -19,11 +19,11 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from encoders.fusion import FusionError
-from encoders.registry import MissingDependencyError
-from pipeline.errors import ArchreviewError, InputError
-from pipeline.settings import Settings
-from schemas import BatchItem, BatchSummary, ReviewReport, ReviewRequest
+from archreview.encoders.fusion import FusionError
+from archreview.pipeline.backends import MissingDependencyError
+from archreview.pipeline.errors import ArchreviewError, InputError
+from archreview.pipeline.settings import Settings
+from archreview.schemas import BatchItem, BatchSummary, ReviewReport, ReviewRequest
 
 app = typer.Typer(
     name="archreview",
@@ -68,6 +68,11 @@ class Quantize(StrEnum):
     none = "none"
     int8 = "8bit"
     int4 = "4bit"
+
+
+class WhisperFormat(StrEnum):
+    openai = "openai"
+    transformers = "transformers"
 
 
 class Device(StrEnum):
@@ -179,9 +184,9 @@ def review_command(
     debug: DebugOpt = False,
 ) -> None:
     """Review screenshots of code. Exit 0: report written; 1: report written with status failed; 2: bad input."""
-    from pipeline.output import write_atomic
-    from pipeline.render import render
-    from pipeline.review import Backends, review
+    from archreview.pipeline.output import write_atomic
+    from archreview.pipeline.render import render
+    from archreview.pipeline.review import Backends, review
 
     if audio is not None and instruction is not None:
         _fail("give --audio or --instruction, not both", EXIT_BAD_INPUT, debug)
@@ -273,7 +278,7 @@ def batch_command(
 
     Exit 0: every pair got a report; 1: some pair failed (summary.json says which and why); 2: bad folder.
     """
-    from pipeline.batch import SUMMARY_FILE, discover_pairs, run_batch
+    from archreview.pipeline.batch import SUMMARY_FILE, discover_pairs, run_batch
 
     def run() -> int:
         options = _settings(
@@ -284,7 +289,7 @@ def batch_command(
             if not debug:  # the flow's progress shows in the bar; a temporary server's shutdown chatter is noise
                 for name, value in _QUIET_PREFECT.items():
                     os.environ.setdefault(name, value)
-            from flows.batch import find_pairs, run_batch_flow
+            from archreview.flows.batch import find_pairs, run_batch_flow
 
             total = len(find_pairs.fn(str(source)))  # checks the folder before any server starts
             stop = threading.Event()
@@ -351,14 +356,14 @@ def serve_command(
         # Flow runs happen in child processes: they report through this folder. prometheus_client reads the
         # variable when it is first imported, so it is set before anything imports it.
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="archreview-metrics-")
-    from flows.deploy import serve
+    from archreview.flows.deploy import serve
 
     def run() -> None:
         options = _settings(fusion, speech_backend, speech_model, ocr_lang, device, ernie_model).review_options()
         if cron and watch_dir is None:
             raise InputError("--cron needs --watch-dir (the folder the scheduled batch reviews)")
         if metrics_port is not None:
-            from pipeline.metrics import start_metrics_server
+            from archreview.pipeline.metrics import start_metrics_server
 
             start_metrics_server(metrics_port)
             err.print(f"metrics on http://127.0.0.1:{metrics_port}/metrics", highlight=False)
@@ -399,7 +404,7 @@ def validate_command(
     debug: DebugOpt = False,
 ) -> None:
     """Check report files against the JSON Schema of their schema_version. Exit 0: all valid; 1: some invalid."""
-    from pipeline.validate import InvalidReportError, validate_report_file
+    from archreview.pipeline.validate import InvalidReportError, validate_report_file
 
     def check(path: Path) -> tuple[str | None, str | None]:
         """(schema version, None) for a valid report; (None, why) for an invalid one."""
@@ -419,12 +424,42 @@ def validate_command(
     raise typer.Exit(EXIT_FAILED_REPORT if invalid else EXIT_OK)
 
 
+@app.command("convert-whisper")
+def convert_whisper_command(
+    ct2_dir: Annotated[Path, typer.Argument(help="CTranslate2 Whisper model folder (holding model.bin).")],
+    out: Annotated[Path, typer.Argument(help="Checkpoint to write (.pt), or a folder for --to transformers.")],
+    to: Annotated[
+        WhisperFormat,
+        typer.Option("--to", help="openai: one .pt checkpoint for openai-whisper; transformers: a model folder."),
+    ] = WhisperFormat.openai,
+    debug: DebugOpt = False,
+) -> None:
+    """Convert a CTranslate2 Whisper model (the bundled tiny.en, say) for openai-whisper or transformers, offline."""
+    from archreview.encoders.whisper_convert import (
+        ConversionError,
+        convert_ctranslate2_to_openai,
+        convert_ctranslate2_to_transformers,
+    )
+
+    def run() -> None:
+        try:
+            if to is WhisperFormat.transformers:
+                convert_ctranslate2_to_transformers(str(ct2_dir), str(out))
+            else:
+                convert_ctranslate2_to_openai(str(ct2_dir), str(out))
+        except ConversionError as e:
+            raise InputError(str(e)) from e
+        err.print(f"wrote {out}", highlight=False)
+
+    _guarded(debug, run)
+
+
 @app.command("doctor")
 def doctor_command() -> None:
     """Check tesseract, ffmpeg, the speech model, ERNIE weights, CUDA and the Prefect server; say how to fix each."""
     from rich.table import Table
 
-    from pipeline.doctor import run_checks
+    from archreview.pipeline.doctor import run_checks
 
     checks = run_checks(Settings())
     table = Table(title="archreview doctor")

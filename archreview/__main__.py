@@ -1,0 +1,5 @@
+"""`python -m archreview`: the command line."""
+
+from archreview.cli import app
+
+app()

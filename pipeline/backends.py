@@ -1,0 +1,99 @@
+"""One registry from options type to backend class; backends load once a process.
+
+The pipeline chooses backends (model backends from `encoders/`, the model-free analyzer fusion from
+`pipeline/`); the backends themselves know nothing of the registry.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+from dataclasses import dataclass
+from typing import Any
+
+from archreview.encoders.fusion import FusionModel
+from archreview.encoders.ocr import OcrEngine
+from archreview.encoders.speech import SpeechTranscriber
+from archreview.schemas import (
+    AnalyzerFusionOptions,
+    ErnieFusionOptions,
+    FasterWhisperOptions,
+    OpenAIWhisperOptions,
+    ReviewOptions,
+    TesseractOptions,
+    TransformersWhisperOptions,
+)
+from pydantic import BaseModel
+
+
+class UnknownBackendError(ValueError):
+    """No backend is registered for the options given."""
+
+
+class MissingDependencyError(ImportError):
+    """A backend's optional dependency is not installed."""
+
+
+# options type -> ("module:Class", extra that installs its dependencies)
+_BACKENDS: dict[type[BaseModel], tuple[str, str]] = {
+    TesseractOptions: ("archreview.encoders.tesseract:TesseractOcr", "ocr"),
+    FasterWhisperOptions: ("archreview.encoders.faster_whisper:FasterWhisperTranscriber", "speech"),
+    OpenAIWhisperOptions: ("archreview.encoders.openai_whisper:OpenAIWhisperTranscriber", "openai-whisper"),
+    TransformersWhisperOptions: ("archreview.encoders.transformers_whisper:TransformersWhisperTranscriber", "ernie"),
+    AnalyzerFusionOptions: ("archreview.pipeline.analyzer_fusion:AnalyzerFusion", ""),
+    ErnieFusionOptions: ("archreview.encoders.ernie:ErnieFusion", "ernie"),
+}
+
+
+def known_kinds() -> list[str]:
+    """The `kind` of every registered backend."""
+    return sorted(str(options_type.model_fields["kind"].default) for options_type in _BACKENDS)
+
+
+def _backend_class(options: BaseModel) -> type:
+    try:
+        target, extra = _BACKENDS[type(options)]
+    except KeyError:
+        raise UnknownBackendError(
+            f"no backend for {type(options).__name__}; known kinds: {', '.join(known_kinds())}"
+        ) from None
+    module_name, class_name = target.split(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as e:
+        hint = f" (pip install 'archreview[{extra}]')" if extra else ""
+        raise MissingDependencyError(f"backend {options.model_fields['kind'].default!r} needs {e.name}{hint}") from e
+    backend: type = getattr(module, class_name)
+    return backend
+
+
+@functools.lru_cache(maxsize=8)
+def load_backend(options: BaseModel) -> Any:
+    """The backend for `options`, built once a process (options are frozen, hence hashable).
+
+    Raises:
+        UnknownBackendError: no backend is registered for this options type.
+        MissingDependencyError: the backend's extra is not installed.
+    """
+    return _backend_class(options)(options)
+
+
+@dataclass
+class Backends:
+    """The model backends a review uses; built once and shared by every review of a process or batch."""
+
+    ocr: OcrEngine
+    speech: SpeechTranscriber
+    fusion: FusionModel
+
+    @classmethod
+    def from_options(cls, options: ReviewOptions) -> Backends:
+        """Backends from the registry (cached a process; models load on first use)."""
+        return cls(
+            ocr=load_backend(options.ocr), speech=load_backend(options.speech), fusion=load_backend(options.fusion)
+        )
+
+    def device(self) -> str:
+        """Where the models ran: cuda when any backend ran there."""
+        devices = {str(getattr(backend, "device", "cpu")) for backend in (self.ocr, self.speech, self.fusion)}
+        return "cuda" if any(d.startswith("cuda") for d in devices) else "cpu"

@@ -97,6 +97,10 @@ class ErnieFusionOptions(OptionsModel):
         description="torch.compile the decode step (CUDA): faster steps after a compile of tens of seconds a batch "
         "shape; for batches and servers.",
     )
+    engine: Literal["auto", "on", "off"] = Field(
+        default="auto",
+        description="The batched decode engine (static cache, CUDA graphs): auto = on CUDA without quantization.",
+    )
     max_new_tokens: int = Field(default=1024, ge=16, le=8192, description="Most tokens the model writes a report.")
     max_attempts: int = Field(default=2, ge=1, le=5, description="Tries when the output fails validation.")
     temperature: float = Field(default=0.0, ge=0, le=2, description="0 = greedy decoding.")

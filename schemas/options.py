@@ -1,8 +1,13 @@
-"""Backend options: one pydantic model a backend, told apart by `kind`."""
+"""Backend options: one pydantic model a backend, told apart by `kind`.
+
+These models are the single source of every option: the settings (environment variables), the command line's
+choices and help, and the README's options table are all derived from them.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import types
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from archreview.schemas.report import StrictModel
 from pydantic import ConfigDict, Field
@@ -21,22 +26,24 @@ class OptionsModel(StrictModel):
 
 
 class TesseractOptions(OptionsModel):
-    kind: Literal["tesseract"] = "tesseract"
+    kind: Literal["tesseract"] = Field(default="tesseract", description="OCR backend.")
     lang: str = Field(default="eng", description="Tesseract language pack(s), e.g. 'eng' or 'eng+chi_sim'.")
     upscale: float = Field(default=2.0, ge=1, le=4, description="Factor the image is enlarged by before OCR.")
     timeout_s: float = Field(default=60, gt=0, description="Time limit for one tesseract call.")
 
 
 class FasterWhisperOptions(OptionsModel):
-    kind: Literal["faster-whisper"] = "faster-whisper"
+    kind: Literal["faster-whisper"] = Field(default="faster-whisper", description="Speech recognition backend.")
     model: str | None = Field(
         default=None,
         description="CTranslate2 model folder (holding tokenizer.json) or hub id; None = bundled tiny.en.",
     )
-    device: Literal["auto", "cpu", "cuda"] = "auto"
+    device: Literal["auto", "cpu", "cuda"] = Field(
+        default="auto", description="Where the model runs: auto = CUDA when present."
+    )
     compute_type: str = Field(default="auto", description="auto = int8 on CPU, float16 on CUDA.")
-    cpu_threads: int = Field(default=2, ge=1)
-    beam_size: int = Field(default=1, ge=1, le=10)
+    cpu_threads: int = Field(default=2, ge=1, description="CPU threads for speech recognition.")
+    beam_size: int = Field(default=1, ge=1, le=10, description="Beam search width; 1 = greedy decoding.")
     language: str | None = Field(default="en", description="Spoken language; None = detect.")
     initial_prompt: str | None = Field(
         default=SPEECH_PROMPT,
@@ -45,9 +52,11 @@ class FasterWhisperOptions(OptionsModel):
 
 
 class OpenAIWhisperOptions(OptionsModel):
-    kind: Literal["openai-whisper"] = "openai-whisper"
+    kind: Literal["openai-whisper"] = Field(default="openai-whisper", description="Speech recognition backend.")
     model: str = Field(default="tiny.en", description="openai-whisper model name or checkpoint path (.pt).")
-    device: Literal["auto", "cpu", "cuda"] = "auto"
+    device: Literal["auto", "cpu", "cuda"] = Field(
+        default="auto", description="Where the model runs: auto = CUDA when present."
+    )
     language: str | None = Field(default="en", description="Spoken language; None = detect.")
     initial_prompt: str | None = Field(
         default=SPEECH_PROMPT,
@@ -56,12 +65,16 @@ class OpenAIWhisperOptions(OptionsModel):
 
 
 class TransformersWhisperOptions(OptionsModel):
-    kind: Literal["transformers-whisper"] = "transformers-whisper"
+    kind: Literal["transformers-whisper"] = Field(
+        default="transformers-whisper", description="Speech recognition backend."
+    )
     model: str | None = Field(
         default=None,
         description="transformers Whisper folder or hub id in the local cache; None = bundled tiny.en (converted).",
     )
-    device: Literal["auto", "cpu", "cuda"] = "auto"
+    device: Literal["auto", "cpu", "cuda"] = Field(
+        default="auto", description="Where the model runs: auto = CUDA when present."
+    )
     dtype: Literal["auto", "float16", "bfloat16", "float32"] = Field(
         default="auto", description="auto = float16 on CUDA, float32 on CPU."
     )
@@ -74,12 +87,16 @@ class TransformersWhisperOptions(OptionsModel):
 
 
 class AnalyzerFusionOptions(OptionsModel):
-    kind: Literal["analyzer"] = "analyzer"
+    kind: Literal["analyzer"] = Field(
+        default="analyzer", description="Fusion backend: analyzer (no language model) or ernie (ERNIE-4.5)."
+    )
     max_findings: int = Field(default=25, ge=1, description="Most findings a report keeps.")
 
 
 class ErnieFusionOptions(OptionsModel):
-    kind: Literal["ernie"] = "ernie"
+    kind: Literal["ernie"] = Field(
+        default="ernie", description="Fusion backend: analyzer (no language model) or ernie (ERNIE-4.5)."
+    )
     model: str = Field(
         default="baidu/ERNIE-4.5-0.3B-PT",
         description="Hub id (baidu/ERNIE-4.5-0.3B-PT, baidu/ERNIE-4.5-21B-A3B-PT) or a local model folder.",
@@ -118,12 +135,33 @@ FusionOptions = Annotated[AnalyzerFusionOptions | ErnieFusionOptions, Field(disc
 class ReviewOptions(OptionsModel):
     """Every option that changes a review's result (hashed into the report id)."""
 
-    ocr: OcrOptions = Field(default_factory=TesseractOptions)
-    speech: SpeechOptions = Field(default_factory=FasterWhisperOptions)
-    fusion: FusionOptions = Field(default_factory=AnalyzerFusionOptions)
+    ocr: OcrOptions = Field(default_factory=TesseractOptions, description="OCR backend and its options.")
+    speech: SpeechOptions = Field(
+        default_factory=FasterWhisperOptions, description="Speech recognition backend and its options."
+    )
+    fusion: FusionOptions = Field(default_factory=AnalyzerFusionOptions, description="Fusion backend and its options.")
     max_audio_s: float = Field(default=600, gt=0, description="Longest voice instruction accepted, seconds.")
     speech_timeout_s: float = Field(default=300, gt=0, description="Time limit for transcribing one instruction.")
     fusion_timeout_s: float = Field(
         default=900, gt=0, description="Time limit for one fusion; past it the analyzer's findings are kept."
     )
     max_image_pixels: int = Field(default=40_000_000, gt=0, description="Largest image accepted, pixels.")
+
+
+def option_kinds(annotation: Any) -> dict[str, type[OptionsModel]]:
+    """The option models an annotation admits, by their `kind`.
+
+    Args:
+        annotation: an option model class, or a discriminated union of them (e.g. `SpeechOptions`).
+
+    Returns:
+        kind -> model class, in declaration order; empty when the annotation holds no option model.
+    """
+    while get_origin(annotation) is Annotated:
+        annotation = get_args(annotation)[0]
+    members = get_args(annotation) if get_origin(annotation) in (Union, types.UnionType) else (annotation,)
+    return {
+        member.model_fields["kind"].default: member
+        for member in members
+        if isinstance(member, type) and issubclass(member, OptionsModel) and "kind" in member.model_fields
+    }

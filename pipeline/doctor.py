@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from archreview.pipeline.settings import Settings
+from archreview.schemas import ErnieFusionOptions, OpenAIWhisperOptions, TransformersWhisperOptions
 
 
 @dataclass(frozen=True)
@@ -76,12 +77,14 @@ def _check_transformers_whisper(model: str | None) -> Check:
 
 
 def check_speech(settings: Settings) -> Check:
-    if settings.speech_backend == "openai-whisper":
+    """Whether the chosen speech backend and its model are here."""
+    speech = settings.speech
+    if isinstance(speech, OpenAIWhisperOptions):
         if importlib.util.find_spec("whisper") is None:
             return Check(
                 "speech model", False, "openai-whisper not installed", "pip install 'archreview[openai-whisper]'"
             )
-        model = settings.speech_model or "tiny.en"
+        model = speech.model
         cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "whisper" / f"{model}.pt"
         if Path(model).is_file() or cache.is_file():
             return Check("speech model", True, f"openai-whisper {model}")
@@ -91,12 +94,12 @@ def check_speech(settings: Settings) -> Check:
             f"openai-whisper checkpoint {model!r} not found",
             "pass --speech-model PATH.pt (archreview convert-whisper makes one from a CTranslate2 model)",
         )
-    if settings.speech_backend == "transformers-whisper":
-        return _check_transformers_whisper(settings.speech_model)
+    if isinstance(speech, TransformersWhisperOptions):
+        return _check_transformers_whisper(speech.model)
     if importlib.util.find_spec("faster_whisper") is None:
         return Check("speech model", False, "faster-whisper not installed", "pip install 'archreview[speech]'")
-    if settings.speech_model:
-        folder = Path(settings.speech_model)
+    if speech.model:
+        folder = Path(speech.model)
         ok = (folder / "tokenizer.json").is_file() and (folder / "model.bin").is_file()
         return Check(
             "speech model",
@@ -181,14 +184,26 @@ def check_parsers() -> Check:
     return Check("tree-sitter grammars", True, "javascript, typescript, java")
 
 
-def run_checks(settings: Settings, ernie_model: str = "baidu/ERNIE-4.5-0.3B-PT") -> list[Check]:
-    """Every check, in the order a review needs them."""
+def run_checks(settings: Settings, ernie_model: str | None = None) -> list[Check]:
+    """Every check, in the order a review needs them.
+
+    Args:
+        settings: the options to check for (OCR languages, speech backend and model, ERNIE model).
+        ernie_model: the ERNIE-4.5 weights to look for when the settings' fusion is not ernie
+            (None = ErnieFusionOptions' default model).
+
+    Returns:
+        One Check a need, in the order a review meets them.
+    """
+    fusion = settings.fusion
+    if isinstance(fusion, ErnieFusionOptions):
+        ernie_model = fusion.model
     return [
-        check_tesseract(settings.ocr_lang),
+        check_tesseract(settings.ocr.lang),
         check_ffmpeg(),
         check_speech(settings),
         check_parsers(),
-        check_ernie_weights(ernie_model),
+        check_ernie_weights(ernie_model or ErnieFusionOptions().model),
         check_cuda(),
         check_prefect(),
     ]

@@ -101,7 +101,9 @@ class ErnieFusionOptions(OptionsModel):
         default="baidu/ERNIE-4.5-0.3B-PT",
         description="Hub id (baidu/ERNIE-4.5-0.3B-PT, baidu/ERNIE-4.5-21B-A3B-PT) or a local model folder.",
     )
-    device: Literal["auto", "cpu", "cuda"] = Field(default="auto", description="auto = CUDA when present.")
+    device: Literal["auto", "cpu", "cuda"] = Field(
+        default="auto", description="Where the model runs: auto = CUDA when present."
+    )
     dtype: Literal["auto", "bfloat16", "float16", "float32"] = Field(
         default="auto", description="auto = bfloat16 on CUDA, float32 on CPU."
     )

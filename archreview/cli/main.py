@@ -10,19 +10,19 @@ import tempfile
 import threading
 import traceback
 from collections.abc import Callable
-from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn, TypeVar
+from typing import Annotated, Literal, NoReturn, TypeVar
 
 import typer
 from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from archreview.cli.options import BackendFlags, with_backend_options
 from archreview.encoders.fusion import FusionError
 from archreview.pipeline.backends import MissingDependencyError
 from archreview.pipeline.errors import ArchreviewError, InputError
-from archreview.pipeline.settings import Settings
+from archreview.pipeline.render import OutputFormat
 from archreview.schemas import BatchItem, BatchSummary, ReviewReport, ReviewRequest
 
 app = typer.Typer(
@@ -46,85 +46,10 @@ EXIT_FAILED_REPORT = 1  # report written with status failed (batch: some pair fa
 EXIT_BAD_INPUT = 2  # bad usage or unreadable input
 
 
-class Format(StrEnum):
-    json = "json"
-    markdown = "markdown"
-    html = "html"
-    sarif = "sarif"
+WhisperFormat = Literal["openai", "transformers"]
 
-
-class SpeechBackend(StrEnum):
-    faster_whisper = "faster-whisper"
-    openai_whisper = "openai-whisper"
-    transformers_whisper = "transformers-whisper"
-
-
-class FusionBackend(StrEnum):
-    analyzer = "analyzer"
-    ernie = "ernie"
-
-
-class Quantize(StrEnum):
-    none = "none"
-    int8 = "8bit"
-    int4 = "4bit"
-
-
-class WhisperFormat(StrEnum):
-    openai = "openai"
-    transformers = "transformers"
-
-
-class Device(StrEnum):
-    auto = "auto"
-    cpu = "cpu"
-    cuda = "cuda"
-
-
-FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Report format.")]
-FusionOpt = Annotated[FusionBackend | None, typer.Option("--fusion", help="Fusion backend [env ARCHREVIEW_FUSION].")]
-SpeechOpt = Annotated[
-    SpeechBackend | None, typer.Option("--speech-backend", help="Speech backend [env ARCHREVIEW_SPEECH_BACKEND].")
-]
-SpeechModelOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--speech-model",
-        help="faster-whisper: CTranslate2 folder (default: bundled tiny.en); openai-whisper: name or .pt "
-        "checkpoint; transformers-whisper: model folder or cached hub id (default: bundled tiny.en, converted).",
-    ),
-]
-OcrLangOpt = Annotated[str | None, typer.Option("--ocr-lang", help="Tesseract language(s), e.g. eng or eng+chi_sim.")]
-DeviceOpt = Annotated[Device | None, typer.Option("--device", help="Where models run [env ARCHREVIEW_DEVICE].")]
-ErnieModelOpt = Annotated[
-    str | None,
-    typer.Option("--ernie-model", help="ERNIE-4.5 hub id or local folder [env ARCHREVIEW_ERNIE_MODEL]."),
-]
-QuantizeOpt = Annotated[
-    Quantize | None, typer.Option("--quantize", help="Load ERNIE-4.5 in 8 or 4 bits (CUDA, bitsandbytes).")
-]
+FormatOpt = Annotated[OutputFormat, typer.Option("--format", "-f", help="Report format.")]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")]
-
-
-def _settings(
-    fusion: FusionBackend | None,
-    speech_backend: SpeechBackend | None,
-    speech_model: str | None,
-    ocr_lang: str | None,
-    device: Device | None,
-    ernie_model: str | None = None,
-    quantize: Quantize | None = None,
-) -> Settings:
-    overrides = {
-        "fusion": fusion.value if fusion else None,
-        "speech_backend": speech_backend.value if speech_backend else None,
-        "speech_model": speech_model,
-        "ocr_lang": ocr_lang,
-        "device": device.value if device else None,
-        "ernie_model": ernie_model,
-        "quantize": quantize.value if quantize else None,
-    }
-    return Settings(**{key: value for key, value in overrides.items() if value is not None})  # type: ignore[arg-type]
 
 
 def _fail(message: str, code: int, debug: bool) -> NoReturn:
@@ -155,6 +80,7 @@ def _guarded(debug: bool, action: Callable[[], T]) -> T:
 
 
 @app.command("review")
+@with_backend_options
 def review_command(
     images: Annotated[
         list[Path],
@@ -172,21 +98,17 @@ def review_command(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write the report here (default: stdout).")
     ] = None,
-    fmt: FormatOpt = Format.json,
-    fusion: FusionOpt = None,
-    ernie_model: ErnieModelOpt = None,
-    quantize: QuantizeOpt = None,
+    fmt: FormatOpt = "json",
     stream: Annotated[bool, typer.Option("--stream", help="Show the fusion model's text as it is written.")] = False,
-    speech_backend: SpeechOpt = None,
-    speech_model: SpeechModelOpt = None,
-    ocr_lang: OcrLangOpt = None,
-    device: DeviceOpt = None,
     debug: DebugOpt = False,
+    *,
+    backend: BackendFlags,
 ) -> None:
     """Review screenshots of code. Exit 0: report written; 1: report written with status failed; 2: bad input."""
+    from archreview.pipeline.backends import Backends
     from archreview.pipeline.output import write_atomic
     from archreview.pipeline.render import render
-    from archreview.pipeline.review import Backends, review
+    from archreview.pipeline.review import review
 
     if audio is not None and instruction is not None:
         _fail("give --audio or --instruction, not both", EXIT_BAD_INPUT, debug)
@@ -196,8 +118,7 @@ def review_command(
         err.file.flush()
 
     def run() -> ReviewReport:
-        settings = _settings(fusion, speech_backend, speech_model, ocr_lang, device, ernie_model, quantize)
-        options = settings.review_options()
+        options = backend.settings().review_options()
         backends = Backends.from_options(options)
         load = getattr(backends.fusion, "load", None)
         if callable(load):  # missing weights or --quantize on a CPU: one clear line before any work
@@ -212,7 +133,7 @@ def review_command(
         report = review(request, options, backends, on_text=show if stream else None)
         if stream:
             err.file.write("\n")
-        text = render(report, fmt.value)
+        text = render(report, fmt)
         if output is None:
             sys.stdout.write(text)
         else:
@@ -251,6 +172,7 @@ def _print_item(progress: Progress, item: BatchItem) -> None:
 
 
 @app.command("batch")
+@with_backend_options
 def batch_command(
     source: Annotated[
         Path, typer.Argument(help="Folder of screenshots paired by stem with x.wav (or x.txt), or a JSONL manifest.")
@@ -264,34 +186,28 @@ def batch_command(
             "resume, UI artifacts), or as a plain loop in this process.",
         ),
     ] = True,
-    fmt: FormatOpt = Format.json,
-    fusion: FusionOpt = None,
-    ernie_model: ErnieModelOpt = None,
-    quantize: QuantizeOpt = None,
-    speech_backend: SpeechOpt = None,
-    speech_model: SpeechModelOpt = None,
-    ocr_lang: OcrLangOpt = None,
-    device: DeviceOpt = None,
+    fmt: FormatOpt = "json",
     debug: DebugOpt = False,
+    *,
+    backend: BackendFlags,
 ) -> None:
     """Review every screenshot of a folder (or manifest), loading each model once; go on past bad files.
 
     Exit 0: every pair got a report; 1: some pair failed (summary.json says which and why); 2: bad folder.
     """
-    from archreview.pipeline.batch import SUMMARY_FILE, discover_pairs, run_batch
+    from archreview.pipeline.batch import SUMMARY_FILE, find_pairs, run_batch
 
     def run() -> int:
-        options = _settings(
-            fusion, speech_backend, speech_model, ocr_lang, device, ernie_model, quantize
-        ).review_options()
+        options = backend.settings().review_options()
+        specs = find_pairs(source)  # checks the folder or manifest before any model loads or server starts
         columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
         if prefect:
             if not debug:  # the flow's progress shows in the bar; a temporary server's shutdown chatter is noise
                 for name, value in _QUIET_PREFECT.items():
                     os.environ.setdefault(name, value)
-            from archreview.flows.batch import find_pairs, run_batch_flow
+            from archreview.flows.batch import run_batch_flow
 
-            total = len(find_pairs.fn(str(source)))  # checks the folder before any server starts
+            total = len(specs)
             stop = threading.Event()
             with Progress(*columns, console=err) as progress:
                 watcher = threading.Thread(
@@ -299,22 +215,19 @@ def batch_command(
                 )
                 watcher.start()
                 try:
-                    summary = run_batch_flow(source, out, options, fmt.value)
+                    summary = run_batch_flow(source, out, options, fmt)
                 finally:
                     stop.set()
                     watcher.join()
         else:
-            if source.is_file():
-                raise InputError(f"a manifest needs the Prefect batch (drop --no-prefect): {source}")
-            pairs = discover_pairs(source)
             with Progress(*columns, console=err) as progress:
-                task = progress.add_task("reviewing", total=len(pairs))
+                task = progress.add_task("reviewing", total=len(specs))
 
                 def advance(item: BatchItem) -> None:
                     _print_item(progress, item)
                     progress.advance(task)
 
-                summary = run_batch(pairs, options, out, fmt=fmt.value, on_item=advance)
+                summary = run_batch(specs, options, out, fmt=fmt, on_item=advance)
         bad = summary.total - summary.counts.get("success", 0) - summary.counts.get("partial", 0)
         err.print(
             f"{summary.total - bad} of {summary.total} reviewed; reports in {out}/, summary in {out / SUMMARY_FILE}",
@@ -327,6 +240,7 @@ def batch_command(
 
 
 @app.command("serve")
+@with_backend_options
 def serve_command(
     host: Annotated[str, typer.Option("--host", help="Address of the Prefect server started here.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Port of the Prefect server and UI.")] = 4200,
@@ -342,14 +256,10 @@ def serve_command(
     metrics_port: Annotated[
         int | None, typer.Option("--metrics-port", help="Expose Prometheus metrics on 127.0.0.1:PORT/metrics.")
     ] = None,
-    fmt: FormatOpt = Format.json,
-    fusion: FusionOpt = None,
-    ernie_model: ErnieModelOpt = None,
-    speech_backend: SpeechOpt = None,
-    speech_model: SpeechModelOpt = None,
-    ocr_lang: OcrLangOpt = None,
-    device: DeviceOpt = None,
+    fmt: FormatOpt = "json",
     debug: DebugOpt = False,
+    *,
+    backend: BackendFlags,
 ) -> None:
     """Start (or connect to) a Prefect server and serve the review and batch-review deployments until Ctrl-C."""
     if metrics_port is not None:
@@ -359,7 +269,7 @@ def serve_command(
     from archreview.flows.deploy import serve
 
     def run() -> None:
-        options = _settings(fusion, speech_backend, speech_model, ocr_lang, device, ernie_model).review_options()
+        options = backend.settings().review_options()
         if cron and watch_dir is None:
             raise InputError("--cron needs --watch-dir (the folder the scheduled batch reviews)")
         if metrics_port is not None:
@@ -374,7 +284,7 @@ def serve_command(
             watch_dir=watch_dir,
             out=out,
             options=options,
-            fmt=fmt.value,
+            fmt=fmt,
             database_url=database_url,
         )
 
@@ -400,27 +310,31 @@ def schema_command(
 
 @app.command("validate")
 def validate_command(
-    reports: Annotated[list[Path], typer.Argument(help="Report files (JSON) to check.")],
+    reports: Annotated[
+        list[Path], typer.Argument(help="Report files (JSON) to check; a batch's summary.json is checked as a summary.")
+    ],
     debug: DebugOpt = False,
 ) -> None:
     """Check report files against the JSON Schema of their schema_version. Exit 0: all valid; 1: some invalid."""
-    from archreview.pipeline.validate import InvalidReportError, validate_report_file
+    from archreview.pipeline.validate import InvalidReportError, ValidFile, validate_file
 
-    def check(path: Path) -> tuple[str | None, str | None]:
-        """(schema version, None) for a valid report; (None, why) for an invalid one."""
+    def check(path: Path) -> ValidFile | str:
+        """What a valid file is, or why it is invalid."""
         try:
-            return validate_report_file(path), None
+            return validate_file(path)
         except InvalidReportError as e:
-            return None, str(e)
+            return str(e)
 
     invalid = 0
     for path in reports:
-        version, problem = _guarded(debug, lambda path=path: check(path))  # type: ignore[misc]
-        if problem is not None:
+        result = _guarded(debug, lambda path=path: check(path))  # type: ignore[misc]
+        if isinstance(result, str):
             invalid += 1
-            err.print(f"[bold red]invalid:[/] {problem}", highlight=False, soft_wrap=True)
+            err.print(f"[bold red]invalid:[/] {result}", highlight=False, soft_wrap=True)
+        elif result.kind == "batch summary":
+            err.print(f"[green]valid:[/] {path} (batch summary, {result.pairs} pairs)", highlight=False, soft_wrap=True)
         else:
-            err.print(f"[green]valid:[/] {path} (schema {version})", highlight=False, soft_wrap=True)
+            err.print(f"[green]valid:[/] {path} (schema {result.schema_version})", highlight=False, soft_wrap=True)
     raise typer.Exit(EXIT_FAILED_REPORT if invalid else EXIT_OK)
 
 
@@ -431,7 +345,7 @@ def convert_whisper_command(
     to: Annotated[
         WhisperFormat,
         typer.Option("--to", help="openai: one .pt checkpoint for openai-whisper; transformers: a model folder."),
-    ] = WhisperFormat.openai,
+    ] = "openai",
     debug: DebugOpt = False,
 ) -> None:
     """Convert a CTranslate2 Whisper model (the bundled tiny.en, say) for openai-whisper or transformers, offline."""
@@ -443,7 +357,7 @@ def convert_whisper_command(
 
     def run() -> None:
         try:
-            if to is WhisperFormat.transformers:
+            if to == "transformers":
                 convert_ctranslate2_to_transformers(str(ct2_dir), str(out))
             else:
                 convert_ctranslate2_to_openai(str(ct2_dir), str(out))
@@ -455,13 +369,14 @@ def convert_whisper_command(
 
 
 @app.command("doctor")
-def doctor_command() -> None:
+@with_backend_options
+def doctor_command(debug: DebugOpt = False, *, backend: BackendFlags) -> None:
     """Check tesseract, ffmpeg, the speech model, ERNIE weights, CUDA and the Prefect server; say how to fix each."""
     from rich.table import Table
 
     from archreview.pipeline.doctor import run_checks
 
-    checks = run_checks(Settings())
+    checks = _guarded(debug, lambda: run_checks(backend.settings()))
     table = Table(title="archreview doctor")
     for column in ("check", "status", "detail", "fix"):
         table.add_column(column)

@@ -1,20 +1,24 @@
 """Understand an instruction: its intent and the categories it focuses on, robust to ASR slips.
 
-The parser is a small lexicon of cue phrases matched against the instruction's words,
-exactly first and then fuzzily (difflib on the words joined without spaces, so that an
-ASR split like "architect sure" still matches "architecture"), plus explicit aliases for
-slips seen from Whisper on spoken instructions ("secure it tea", "perform ants",
-"threat safe", "cashing", "floors"). A cue right after a negation ("don't", "ignore",
-"skip", ...) is dropped.
+The parser matches cue phrases against the instruction's words, exactly first and then fuzzily
+(difflib on the words joined without spaces, so that an ASR split like "architect sure" still
+matches "architecture"). A cue right after a negation ("don't", "ignore", "skip", ...) is dropped.
+
+The phrases are data, not code: pipeline/data/intent_lexicon.json holds them, plain words and
+the speech-recognition slips alike ("secure it tea", "perform ants", "floors"), each with its
+source (English usage, or which clip, voice and model a slip was heard on). Add a slip only from
+a clip that is not in a held-apart set (benchmarks/spoken/), or move that clip out of it.
 """
 
 from __future__ import annotations
 
 import difflib
+import json
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import Literal
+from importlib import resources
+from typing import Any, Literal, get_args
 
 from archreview.schemas import CATEGORIES, Category, Instruction, Intent
 
@@ -58,101 +62,50 @@ class Cue:
         return "".join(self.words)
 
 
-def _cues(kind: CueKind, phrases: str, intent: Intent | None = None, category: Category | None = None) -> list[Cue]:
-    return [Cue(tuple(p.split()), kind, intent, category) for p in phrases.split(",") if p.strip()]
+LEXICON_RESOURCE = "intent_lexicon.json"  # under archreview/pipeline/data/
+_KINDS: tuple[CueKind, ...] = get_args(CueKind)
 
 
-LEXICON: list[Cue] = [
-    *_cues(
-        "intent",
-        "architecture, architectural, architect, architecture review, design, designs, structure, structural, "
-        "modularity, modular, separation of concerns, solid principles, dependency injection, design patterns, "
-        "abstractions, architect sure, architect your, arc hitecture, arch itecture, design flaws, design floors",
-        intent="architecture_review",
-    ),
-    *_cues(
-        "intent",
-        "security, secure, insecure, securely, vulnerability, vulnerabilities, vulnerable, injection, "
-        "sql injection, xss, cross site scripting, exploit, exploits, attack, attacks, attacker, threat, threats, "
-        "threat model, secrets, secret, credentials, password, passwords, authentication, authorization, auth, "
-        "csrf, sanitize, sanitization, pen test, penetration test, secure it tea, secure it e, secure it he, "
-        "secure eighty, secure ready, secure rity, see curity, sick urity, security review, cyber security, owasp",
-        intent="security_review",
-        category="security",
-    ),
-    *_cues(
-        "intent",
-        "performance, perform ants, perform and, perform once, per formance, performant, slow, slowness, slower, "
-        "speed, speed up, faster, latency, throughput, bottleneck, bottlenecks, optimize, optimise, optimization, "
-        "optimisation, efficiency, efficient, inefficient, scalability, scalable, memory usage, cpu usage, "
-        "profiling, hot path, n plus one, complexity, big o",
-        intent="performance_review",
-        category="performance",
-    ),
-    *_cues(
-        "explain",
-        "explain, explanation, explaining, walk me through, walk through, what does this code do, "
-        "what does this do, what does it do, what this code does, how does this work, how does it work, "
-        "how this works, describe, help me understand, tell me what, summarize, summarise, overview, "
-        "ex plain, explain me",
-    ),
-    *_cues(
-        "problem",
-        "issues, issue, problems, problem, flaws, flaw, floors, floor, flores, bugs, bug, smells, "
-        "code smells, risks, risk, mistakes, weaknesses, wrong, review, audit, check, improve, improvements, "
-        "critique, find, spot, fix, refactor, concerns",
-    ),
-    *_cues(
-        "negation",
-        "not, no, dont, don't, ignore, ignoring, skip, skipping, without, except, excluding, never, "
-        "instead of, rather than, forget",
-    ),
-    *_cues(
-        "category",
-        "coupling, coupled, tightly coupled, loosely coupled, decouple, decoupled, decoupling, dependencies, "
-        "dependency, couplings, cup ling, cop ling",
-        category="coupling",
-    ),
-    *_cues("category", "layering, layers, layer, layered, layer violations, leaky abstraction", category="layering"),
-    *_cues(
-        "category",
-        "cohesion, cohesive, single responsibility, god class, god object, responsibilities, co hesion, co ocean",
-        category="cohesion",
-    ),
-    *_cues(
-        "category",
-        "concurrency, concurrent, concurrently, thread safe, thread safety, threat safe, threat safety, "
-        "thread, threads, threading, multithreading, multi threaded, race condition, race conditions, "
-        "deadlock, deadlocks, locks, locking, mutex, async, asynchronous, parallel, parallelism, atomic, "
-        "con currency, thread saved, thread save, threats safe",
-        category="concurrency",
-    ),
-    *_cues(
-        "category",
-        "caching, cache, caches, cached, cashing, cash, memoization, memoize, cache invalidation, cash ing",
-        category="caching",
-    ),
-    *_cues(
-        "category",
-        "error handling, exception handling, exceptions, exception, errors, error, try except, try catch, "
-        "bare except, failure handling, air handling, hammer handling, era handling, arrow handling, "
-        "terror handling, their handling, error hand link, errol handling, catching, catch, catches",
-        category="error-handling",
-    ),
-    *_cues(
-        "category",
-        "resilience, resilient, retry, retries, retrying, timeout, timeouts, time outs, fault tolerance, "
-        "fault tolerant, circuit breaker, fallback, fall back, graceful degradation, robustness, robust, "
-        "recovery, failover, resilience patterns, reliability",
-        category="resilience",
-    ),
-    *_cues(
-        "category",
-        "configuration, config, configs, configurable, settings, environment variables, env vars, hard coded, "
-        "hardcoded, magic numbers, feature flags, con figuration",
-        category="configuration",
-    ),
-]
+class LexiconError(ValueError):
+    """The lexicon data file is malformed: a bad kind, intent or category, or an entry without a source."""
+
+
+def load_lexicon(text: str | None = None) -> list[Cue]:
+    """The cue phrases of the lexicon, in file order (the order matters: a fuzzy tie goes to the earlier phrase).
+
+    Args:
+        text: the JSON text of a lexicon; None reads the packaged pipeline/data/intent_lexicon.json.
+    Returns:
+        One Cue a phrase.
+    Raises:
+        LexiconError: an entry has an unknown kind, intent or category, an empty phrase or no source.
+    """
+    if text is None:
+        text = (resources.files("archreview.pipeline") / "data" / LEXICON_RESOURCE).read_text(encoding="utf-8")
+    try:
+        groups = json.loads(text)["groups"]
+        return [cue for group in groups for cue in _group_cues(group)]
+    except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as e:
+        raise LexiconError(f"malformed lexicon: {e!r}") from e
+
+
+def _group_cues(group: dict[str, Any]) -> list[Cue]:
+    """The cues of one lexicon group, checked (see load_lexicon)."""
+    kind, intent, category = group["kind"], group.get("intent"), group.get("category")
+    if kind not in _KINDS or (intent is not None and intent not in DEFAULT_FOCUS):
+        raise LexiconError(f"lexicon group with unknown kind or intent: {kind!r}, {intent!r}")
+    if category is not None and category not in CATEGORIES:
+        raise LexiconError(f"lexicon group with unknown category: {category!r}")
+    cues = []
+    for entry in group["phrases"]:
+        words = tuple(str(entry.get("phrase", "")).lower().split())
+        if not words or not str(entry.get("source", "")).strip():
+            raise LexiconError(f"lexicon entry without a phrase or a source: {entry!r}")
+        cues.append(Cue(words, kind, intent, category))
+    return cues
+
+
+LEXICON: list[Cue] = load_lexicon()
 
 _EXACT: dict[tuple[str, ...], Cue] = {cue.words: cue for cue in LEXICON}
 _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\ufeff]")

@@ -14,7 +14,6 @@ from __future__ import annotations
 import functools
 import os
 import re
-import statistics
 import subprocess
 import tempfile
 import xml.etree.ElementTree as ET
@@ -22,18 +21,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from archreview.encoders.ocr import OcrError
+from archreview.encoders.ocr import MonospaceGrid, OcrError, cell_width_guess, fit_monospace_grid
 from archreview.schemas import BackendInfo, OcrPage, OcrWord, TesseractOptions
 from PIL import Image
 
 INSTALL_HINT = "apt-get install tesseract-ocr tesseract-ocr-eng"
 # Page segmentation 6 = one uniform block of text (a code editor); keep runs of spaces.
 _BASE_CONFIG = "--psm 6 -c preserve_interword_spaces=1 -c hocr_char_boxes=1"
-# Cell-width search range around the first estimate, and its step (fractions of a cell).
-_PITCH_SEARCH = 0.05
-_PITCH_STEP = 0.0005
-# Words used for the width slope (pairs grow with the square).
-_MAX_SLOPE_WORDS = 400
 # Cost of dropping a character, in cells of misplacement.
 _DROP_COST = 0.8
 # An edge this close to the grid (in cells) is trusted to count a word's cells.
@@ -136,43 +130,10 @@ def _word_chars(word: ET.Element) -> list[_Char]:
     return [_Char(text, *box, _confidence(title))]
 
 
-@dataclass(frozen=True)
-class _Grid:
-    pitch: float  # width of a character cell, pixels
-    left_phase: float  # x of a word's ink left edge in column 0
-    right_phase: float  # x of a word's ink right edge in column 0
+def _page_grid(lines: list[tuple[str, list[_Word]]]) -> MonospaceGrid | None:
+    """The page's monospace grid (`encoders.ocr.fit_monospace_grid`), from tesseract's word boxes.
 
-
-def _phase(edges: np.ndarray, pitch: float) -> float:
-    return float(np.angle(np.exp(2j * np.pi * edges / pitch).mean()) / (2 * np.pi) * pitch) % pitch
-
-
-def _right_phase(left_phase: float, rights: np.ndarray, pitch: float) -> float:
-    """Right-edge phase, unwrapped: a column-0 character's ink ends 0.35 to 1.35 cells right of where it starts."""
-    ink = (_phase(rights, pitch) - left_phase) % pitch
-    return left_phase + (ink + pitch if ink < 0.35 * pitch else ink)
-
-
-def _width_slope(lengths: list[int], widths: list[float]) -> float | None:
-    """Ink width gained a character: the median slope between words of different lengths (Theil-Sen).
-
-    Side bearings cancel out of a slope, so it is the cell width, seen through all the words.
-    """
-    order = sorted(range(len(lengths)), key=lambda i: lengths[i])[:_MAX_SLOPE_WORDS]
-    slopes = [
-        (widths[j] - widths[i]) / (lengths[j] - lengths[i])
-        for a, i in enumerate(order)
-        for j in order[a + 1 :]
-        if abs(lengths[j] - lengths[i]) >= 3
-    ]
-    return statistics.median(slopes) if len(slopes) >= 3 else None
-
-
-def _page_grid(lines: list[tuple[str, list[_Word]]]) -> _Grid | None:
-    """The monospace grid: the period that best lines up the words' left edges (a periodogram).
-
-    Seeded by the slope of ink width over word length. A line's leading number (a
-    gutter) sits on a grid of its own, so it does not vote.
+    A line's leading number (a gutter) sits on a grid of its own, so it does not vote.
     """
     words = [
         word
@@ -180,16 +141,10 @@ def _page_grid(lines: list[tuple[str, list[_Word]]]) -> _Grid | None:
         for index, word in enumerate(line)
         if not (index == 0 and "".join(c.text for c in word.chars).isdigit())
     ]
-    guess = _width_slope([len(w.chars) for w in words], [float(w.right - w.left) for w in words])
+    guess = cell_width_guess([len(w.chars) for w in words], [float(w.right - w.left) for w in words])
     if guess is None or guess <= 0:
         return None
-    lefts = np.array([w.left for w in words], dtype=float)
-    pitches = guess * (1 + np.arange(-_PITCH_SEARCH, _PITCH_SEARCH, _PITCH_STEP))
-    scores = np.abs(np.exp(2j * np.pi * lefts[None, :] / pitches[:, None]).mean(axis=1))
-    pitch = float(pitches[int(np.argmax(scores))])
-    rights = np.array([w.right for w in words], dtype=float)
-    left_phase = _phase(lefts, pitch)
-    return _Grid(pitch, left_phase, _right_phase(left_phase, rights, pitch))
+    return fit_monospace_grid([w.left for w in words], [w.right for w in words], guess)
 
 
 def _lone_digit(text: str, index: int) -> bool:
@@ -197,7 +152,7 @@ def _lone_digit(text: str, index: int) -> bool:
     return text[index].isdigit() and not any(ch.isdigit() for ch in neighbours)
 
 
-def _align(word: _Word, grid: _Grid) -> list[tuple[int, int]]:
+def _align(word: _Word, grid: MonospaceGrid) -> list[tuple[int, int]]:
     """(character index, cell) for the characters kept: each kept character in its own cell of the word's box.
 
     The word's box is exact (ink), its characters' boxes are not (LSTM time steps). When
@@ -207,15 +162,15 @@ def _align(word: _Word, grid: _Grid) -> list[tuple[int, int]]:
     to where its own box puts it as possible; characters that fit nowhere are dropped.
     """
     n = len(word.chars)
-    first_at = (word.left - grid.left_phase) / grid.pitch
-    last_at = (word.right - grid.right_phase) / grid.pitch
+    first_at = (word.left - grid.left_phase) / grid.cell
+    last_at = (word.right - grid.right_phase) / grid.cell
     first, last = round(first_at), round(last_at)
     cells = max(1, last - first + 1)
     # Word boxes are not always exact either: change nothing unless both edges sit clearly in a cell.
     clear = abs(first_at - first) < _CLEAR_EDGE_CELLS and abs(last_at - last) < _CLEAR_EDGE_CELLS
     if cells == n or n == 1 or not clear:
         return [(k, k) for k in range(n)]
-    where = [((c.left + c.right) / 2 - grid.left_phase) / grid.pitch - first - 0.4 for c in word.chars]
+    where = [((c.left + c.right) / 2 - grid.left_phase) / grid.cell - first - 0.4 for c in word.chars]
     text = "".join(c.text for c in word.chars)
     # Of a doubled pair (`o0`, `lI`), a lone digit among letters is the likelier slip.
     bias = [_LONE_DIGIT_COST if _lone_digit(text, k) else 0.0 for k in range(len(text))]
@@ -245,14 +200,14 @@ def _align(word: _Word, grid: _Grid) -> list[tuple[int, int]]:
     return placed[::-1]
 
 
-def _word_runs(word: _Word, grid: _Grid | None, line_key: str) -> list[OcrWord]:
+def _word_runs(word: _Word, grid: MonospaceGrid | None, line_key: str) -> list[OcrWord]:
     """The word as runs of characters in consecutive cells (split where a space was swallowed)."""
     if grid is None:
         placed = [(k, k) for k in range(len(word.chars))]
         pitch = (word.right - word.left) / max(len(word.chars), 1)
     else:
         placed = _align(word, grid)
-        pitch = grid.pitch
+        pitch = grid.cell
     runs: list[list[tuple[int, int]]] = []
     for k, cell in placed:
         if runs and cell == runs[-1][-1][1] + 1:
@@ -280,7 +235,7 @@ def _word_runs(word: _Word, grid: _Grid | None, line_key: str) -> list[OcrWord]:
     return words
 
 
-def _split_at_gaps(word: _Word, grid: _Grid | None) -> list[_Word]:
+def _split_at_gaps(word: _Word, grid: MonospaceGrid | None) -> list[_Word]:
     """Split a word where its characters' boxes leave a gap of two cells or more.
 
     Character boxes are only good to about half a cell, but a gap that wide is a space
@@ -291,7 +246,7 @@ def _split_at_gaps(word: _Word, grid: _Grid | None) -> list[_Word]:
     groups: list[list[_Char]] = [[word.chars[0]]]
     for previous, char in zip(word.chars, word.chars[1:], strict=False):
         step = ((char.left + char.right) - (previous.left + previous.right)) / 2
-        if step > _SPLIT_GAP_CELLS * grid.pitch:
+        if step > _SPLIT_GAP_CELLS * grid.cell:
             groups.append([char])
         else:
             groups[-1].append(char)

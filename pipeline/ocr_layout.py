@@ -27,6 +27,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 import numpy as np
+from archreview.encoders.ocr import MonospaceGrid, cell_width_guess, fit_monospace_grid
 from archreview.schemas import OcrPage, OcrWord
 
 # Characters OCR engines return for what, in code, is almost always ASCII.
@@ -46,11 +47,6 @@ _NUMBER_RE = re.compile(r"\d{1,6}")
 _RULE_TEXT_RE = re.compile(r"[|!Il1\[\]\u00a6]")
 # Share of rows that must start with a number for the numbers to be a gutter.
 _GUTTER_MIN_SHARE = 0.5
-# Cell-width search range around the first estimate, and its step (fractions of a cell).
-_CELL_SEARCH = 0.05
-_CELL_STEP = 0.0005
-# Words used for the width slope (pairs grow with the square).
-_MAX_SLOPE_WORDS = 400
 
 
 @dataclass(frozen=True)
@@ -111,63 +107,20 @@ def _group_lines(words: list[OcrWord]) -> list[list[OcrWord]]:
     return clusters
 
 
-def _first_cell_width(lines: list[list[OcrWord]]) -> float | None:
-    """Cell width seen through the words: the median slope of width over length (Theil-Sen).
+def _grid(lines: list[list[OcrWord]]) -> MonospaceGrid | None:
+    """The page's monospace grid (`encoders.ocr.fit_monospace_grid`); None when no word can vote.
 
-    Side bearings cancel out of a slope; a line's leading number (a gutter) does not vote.
+    A line's leading number (a gutter) sits on a grid of its own, so it does not vote.
     """
-    words = [w for line in lines for i, w in enumerate(sorted(line, key=lambda w: w.left))
-             if not (i == 0 and w.text.isdigit())][:_MAX_SLOPE_WORDS]
-    slopes = [
-        (b.width - a.width) / (len(b.text) - len(a.text))
-        for i, a in enumerate(words)
-        for b in words[i + 1 :]
-        if abs(len(b.text) - len(a.text)) >= 2
-    ]
-    if len(slopes) >= 3:
-        return statistics.median(slopes)
-    ratios = [w.width / max(len(w.text) - 0.3, 0.7) for w in words]
-    return statistics.median(ratios) if ratios else None
+    ordered = [sorted(line, key=lambda w: w.left) for line in lines]
+    words = [w for line in ordered for i, w in enumerate(line) if not (i == 0 and w.text.isdigit())]
+    guess = cell_width_guess([len(w.text) for w in words], [float(w.width) for w in words])
+    if guess is None or guess <= 0:
+        return None
+    return fit_monospace_grid([w.left for w in words], [w.left + w.width for w in words], guess)
 
 
-@dataclass(frozen=True)
-class _Grid:
-    cell: float  # width of a character cell, pixels
-    left_phase: float  # x of a word's ink left edge in column 0
-    right_phase: float  # x of a word's ink right edge in column 0
-
-
-def _phase(edges: np.ndarray, cell: float) -> float:
-    return float(np.angle(np.exp(2j * np.pi * edges / cell).mean()) / (2 * np.pi) * cell) % cell
-
-
-def _right_phase(left_phase: float, rights: np.ndarray, cell: float) -> float:
-    """Right-edge phase, unwrapped: a column-0 character's ink ends 0.35 to 1.35 cells right of where it starts."""
-    ink = (_phase(rights, cell) - left_phase) % cell
-    return left_phase + (ink + cell if ink < 0.35 * cell else ink)
-
-
-def _grid(words: list[OcrWord], guess: float) -> _Grid:
-    """The monospace grid: the period that best lines up the words' left edges.
-
-    The score of a period is the length of the mean unit vector of the edges'
-    phases (a periodogram): edges on one grid all point the same way. A least-squares
-    fit of edge = phase + cell * column then removes what drift the search step left.
-    """
-    lefts = np.array([w.left for w in words], dtype=float)
-    cells = guess * (1 + np.arange(-_CELL_SEARCH, _CELL_SEARCH, _CELL_STEP))
-    scores = np.abs(np.exp(2j * np.pi * lefts[None, :] / cells[:, None]).mean(axis=1))
-    cell = float(cells[int(np.argmax(scores))])
-    phase = _phase(lefts, cell)
-    columns = np.round((lefts - phase) / cell)
-    if len(np.unique(columns)) >= 2:
-        slope, intercept = np.polyfit(columns, lefts, 1)
-        cell, phase = float(slope), float(intercept)
-    rights = np.array([w.left + w.width for w in words], dtype=float)
-    return _Grid(cell, phase, _right_phase(phase, rights, cell))
-
-
-def _chars(line: list[OcrWord], grid: _Grid) -> list[_Char]:
+def _chars(line: list[OcrWord], grid: MonospaceGrid) -> list[_Char]:
     """A line's characters in consecutive cells from their word's column.
 
     A word's column is the mean of what its left edge and its right edge say, which
@@ -331,11 +284,9 @@ def rebuild_layout(page: OcrPage) -> Layout | None:
         confidence and notes; None when the page holds no text.
     """
     lines = _group_lines([w for w in page.words if w.text.strip()])
-    guess = _first_cell_width(lines)
-    if not lines or guess is None or guess <= 0:
+    grid = _grid(lines) if lines else None
+    if grid is None:
         return None
-    grid = _grid([w for line in lines for i, w in enumerate(sorted(line, key=lambda w: w.left))
-                  if not (i == 0 and w.text.isdigit())] or [w for line in lines for w in line], guess)
     rows = [_Row(_chars(line, grid), statistics.median(_centre_y(w) for w in line)) for line in lines]
     rows = sorted((row for row in rows if row.chars), key=lambda r: r.y)
     if not rows:

@@ -97,3 +97,44 @@ class Backends:
         """Where the models ran: cuda when any backend ran there."""
         devices = {str(getattr(backend, "device", "cpu")) for backend in (self.ocr, self.speech, self.fusion)}
         return "cuda" if any(d.startswith("cuda") for d in devices) else "cpu"
+
+
+# Speech backends with a batched transcribe_many, worth grouping pairs for on a GPU
+BATCHED_SPEECH_KINDS = frozenset({"faster-whisper", "transformers-whisper"})
+
+
+@functools.cache
+def _cuda_present(runtime: str) -> bool:
+    """Whether `runtime` (ctranslate2 or torch) sees a CUDA device; False when it is not installed."""
+    try:
+        if runtime == "ctranslate2":
+            import ctranslate2
+
+            return bool(ctranslate2.get_cuda_device_count() > 0)
+        import torch
+
+        return bool(torch.cuda.is_available())
+    except ImportError:
+        return False
+
+
+def runs_on_gpu(backend_options: BaseModel) -> bool:
+    """Whether a backend with these options runs on CUDA (device 'cuda', or 'auto' on a machine with CUDA).
+
+    Backends without a `device` option (tesseract, the analyzer) never do.
+    """
+    device = getattr(backend_options, "device", "cpu")
+    if device != "auto":
+        return bool(device == "cuda")
+    runtime = "ctranslate2" if getattr(backend_options, "kind", "") == "faster-whisper" else "torch"
+    return _cuda_present(runtime)
+
+
+def groups_speech(options: ReviewOptions) -> bool:
+    """Whether pairs' instructions are worth transcribing in groups: a batching speech backend on a GPU."""
+    return options.speech.kind in BATCHED_SPEECH_KINDS and runs_on_gpu(options.speech)
+
+
+def batches_fusion(options: ReviewOptions) -> bool:
+    """Whether pairs are worth fusing in large groups: ERNIE on a GPU writes a group in one batched generation."""
+    return options.fusion.kind == "ernie" and runs_on_gpu(options.fusion)

@@ -1,279 +1,466 @@
-"""One review, start to end: inputs -> vision -> speech -> analysis -> fusion -> report."""
+"""Reviewing a pair, step by step: plan -> read the code | understand the instruction -> fuse and report.
+
+These steps are the one orchestrator's parts. `review` runs them for one request in this process; the batch
+(`pipeline.batch.run_batch`) runs them for many pairs through a `StageRunner`: `LocalRunner` here, or the
+Prefect tasks of `flows/`, which wrap these same functions and add retries, caching and the UI.
+"""
 
 from __future__ import annotations
 
 import logging
-import threading
+import os
 import time
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-from typing import TypeVar
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Protocol, TypeVar
 
-from archreview.encoders.fusion import BatchFusionModel, FusionModel
-from archreview.encoders.speech import BatchTranscriber
-from archreview.pipeline.analysis import run_analysis
-from archreview.pipeline.analyzer_fusion import AnalyzerFusion
-from archreview.pipeline.backends import Backends, load_backend
+from archreview.pipeline.backends import Backends
 from archreview.pipeline.errors import ArchreviewError, InputError, StageFailedError
-from archreview.pipeline.fusion import run_fusion, run_fusion_many
-from archreview.pipeline.inputs import load_inputs
-from archreview.pipeline.intent import parse_instruction
+from archreview.pipeline.files import sha256_file
+from archreview.pipeline.inputs import check_instruction, load_inputs
 from archreview.pipeline.metrics import observe_report
-from archreview.pipeline.report import build_report
-from archreview.pipeline.speech import run_speech, run_speech_many
-from archreview.pipeline.vision import merge_pages, run_vision
+from archreview.pipeline.output import write_atomic
+from archreview.pipeline.pairs import request_for
+from archreview.pipeline.render import FORMAT_SUFFIXES, OutputFormat, render
+from archreview.pipeline.report import build_report, report_id
+from archreview.pipeline.stages import (
+    CPU_FALLBACK_CODE,
+    analysis_stage,
+    cpu_twin,
+    fusion_stage,
+    fusion_stage_many,
+    speech_stage,
+    speech_stage_many,
+    vision_stage,
+)
 from archreview.schemas import (
     Analysis,
-    AnalyzerFusionOptions,
-    Code,
-    ErnieFusionOptions,
+    BatchItem,
     FusionRequest,
     FusionResult,
+    PairOutcome,
+    PairPlan,
+    PairSpec,
     Provenance,
     ReviewInputs,
     ReviewOptions,
     ReviewReport,
     ReviewRequest,
-    SpeechResult,
+    SpeechOutcome,
     StageError,
-    VisionResult,
+    VisionOutcome,
 )
 
 logger = logging.getLogger(__name__)
+T_co = TypeVar("T_co", covariant=True)
 T = TypeVar("T")
-CPU_FALLBACK_CODE = "cuda_oom_cpu"  # the GPU ran out of memory at batch 1 and the fusion ran on the CPU
+READ_WORKERS = 2  # OCR (a tesseract process) and speech (CTranslate2's threads) of a pair side by side
+PLAN_WORKERS = os.cpu_count() or 2
 
 
-@contextmanager
-def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
-    start = time.perf_counter()
+def _ms_since(start: float) -> float:
+    return round((time.perf_counter() - start) * 1000, 1)
+
+
+# ---------------------------------------------------------------- planning
+
+
+def _read_report(path: Path) -> ReviewReport | None:
+    """The JSON report at `path` when it is there, whole and valid; None otherwise."""
     try:
-        yield
-    finally:
-        timings[stage] = round((time.perf_counter() - start) * 1000, 1)
+        return ReviewReport.model_validate_json(path.read_bytes())
+    except (OSError, ValueError):
+        return None
 
 
-def vision_stage(
-    inputs: ReviewInputs, backends: Backends, options: ReviewOptions
-) -> tuple[Code | None, list[StageError]]:
-    """Read the code of every screenshot, numbered across them; None when the first shows none (the report fails).
+def _finished_by_hash(
+    target: Path, request: ReviewRequest, options: ReviewOptions
+) -> tuple[ReviewReport, ReviewInputs] | None:
+    """The report already at `target`, with its inputs, when it reviewed these very files, instruction and options.
 
-    A further screenshot that cannot be read is left out and named in the errors (status partial).
+    Hashing is all such a pair needs: its audio is not probed again (an ffprobe a pair), so a rerun of a
+    finished batch costs little more than reading its files. Pairs with several screenshots or a document
+    take the full check in `plan_pair`.
     """
-    pages: list[VisionResult] = []
-    errors: list[StageError] = []
-    for number, image in enumerate([inputs.image, *inputs.more_images]):
-        try:
-            page = run_vision(image, backends.ocr, options.ocr)
-            pages.append(page)
-            errors.extend(page.warnings)
-        except StageFailedError as e:
-            logger.debug("vision failed on %s", image.path, exc_info=True)
-            errors.append(e.to_stage_error())
-            if number == 0:
-                return None, errors
-    return (merge_pages(pages) if len(pages) > 1 else pages[0].code), errors
+    if request.more_images or request.document is not None:
+        return None
+    report = _read_report(target)
+    if report is None:
+        return None
+    try:
+        recorded = report.inputs
+        same_image = sha256_file(Path(request.image)) == recorded.image.sha256
+        same_audio = (request.audio is None and recorded.audio is None) or (
+            request.audio is not None
+            and recorded.audio is not None
+            and sha256_file(Path(request.audio)) == recorded.audio.sha256
+        )
+        text = check_instruction(request.instruction) if request.instruction is not None else None
+    except (OSError, ValueError, InputError):
+        return None  # load_inputs says why, if anything is wrong
+    inputs = ReviewInputs(image=recorded.image, audio=recorded.audio, instruction_text=text)
+    if not (same_image and same_audio) or report.id != report_id(inputs, options):
+        return None
+    return report, inputs
 
 
-def call_with_time_limit(work: Callable[[], T], seconds: float, *, stage: str, what: str) -> T:
-    """Run `work` in a daemon thread; give up on it after `seconds`.
+def plan_pair(spec: PairSpec, options: ReviewOptions, target: Path | None) -> PairPlan:
+    """Check and fingerprint one pair's inputs, and find out whether its report is already at `target`.
 
-    Model calls (CTranslate2, torch) cannot be interrupted from Python: a call past its limit is abandoned,
-    keeps its thread until it returns, and never holds up the review or the process's exit.
-
-    Raises:
-        StageFailedError: code "timeout", when `work` took longer than `seconds`.
+    Never raises for the pair's own problems: a bad input is the plan's `error`.
     """
-    outcome: list[T] = []
-    failure: list[BaseException] = []
-
-    def target() -> None:
-        try:
-            outcome.append(work())
-        except BaseException as e:  # handed to the caller's thread below
-            failure.append(e)
-
-    worker = threading.Thread(target=target, name=f"archreview-{stage}", daemon=True)
-    worker.start()
-    worker.join(seconds)
-    if worker.is_alive():
-        raise StageFailedError(f"{what} took longer than {seconds:g} s", stage=stage, code="timeout")
-    if failure:
-        raise failure[0]
-    return outcome[0]
-
-
-def _truncation_notes(inputs: ReviewInputs, options: ReviewOptions) -> list[StageError]:
-    """The note that only the first max_audio_s seconds of a long instruction were transcribed, if so."""
-    if inputs.audio and inputs.audio.duration_s > options.max_audio_s:
-        return [
-            StageError(
-                stage="speech",
-                code="audio_truncated",
-                message=f"audio is {inputs.audio.duration_s:.0f} s long; "
-                f"only the first {options.max_audio_s:.0f} s were transcribed",
-            )
-        ]
-    return []
+    start = time.perf_counter()
+    where = str(target) if target is not None else None
+    json_target = target if target is not None and target.suffix == FORMAT_SUFFIXES["json"] else None
+    try:
+        request = request_for(spec)
+        finished = _finished_by_hash(json_target, request, options) if json_target is not None else None
+        if finished is not None:  # its files are unchanged: skip it without probing them again
+            report, inputs = finished
+        else:
+            inputs = load_inputs(request, options)
+            existing = _read_report(json_target) if json_target is not None else None
+            report = existing if existing is not None and existing.id == report_id(inputs, options) else None
+    except InputError as e:
+        return PairPlan(spec=spec, target=where, error=e.message, inputs_ms=_ms_since(start))
+    plan = PairPlan(
+        spec=spec, target=where, inputs=inputs, report_id=report_id(inputs, options), inputs_ms=_ms_since(start)
+    )
+    return plan.model_copy(update={"done": item_of(plan, report)}) if report is not None else plan
 
 
-def speech_stage(
-    inputs: ReviewInputs, backends: Backends, options: ReviewOptions
-) -> tuple[SpeechResult, list[StageError]]:
-    """Understand the instruction; on failure fall back to the typed text (or a general review) and say why.
+def plan_pairs(specs: Sequence[PairSpec], targets: Sequence[Path | None], options: ReviewOptions) -> list[PairPlan]:
+    """`plan_pair` of every pair, side by side (hashing and ffprobe wait on the disk and a subprocess)."""
+    with ThreadPoolExecutor(max_workers=PLAN_WORKERS) as pool:
+        return list(pool.map(lambda st: plan_pair(st[0], options, st[1]), zip(specs, targets, strict=True)))
+
+
+# ---------------------------------------------------------------- the steps of a pair
+
+
+def _checked(plan: PairPlan) -> ReviewInputs:
+    if plan.inputs is None:
+        raise InputError(plan.error or f"{plan.spec.name}: inputs were not checked")
+    return plan.inputs
+
+
+def read_code(plan: PairPlan, backends: Backends, options: ReviewOptions) -> VisionOutcome:
+    """Read the code in the pair's screenshot(s); a screenshot with no readable code gives errors, not a failure."""
+    start = time.perf_counter()
+    code, errors = vision_stage(_checked(plan), backends, options)
+    return VisionOutcome(code=code, errors=errors, backend=backends.ocr.info(), ms=_ms_since(start))
+
+
+def _speech_outcome(
+    plan: PairPlan, result: tuple[object, list[StageError]], backends: Backends, ms: float
+) -> SpeechOutcome:
+    speech, errors = result
+    spoken = _checked(plan).audio is not None
+    return SpeechOutcome.model_validate(
+        {
+            "speech": speech,
+            "errors": errors,
+            "backend": backends.speech.info() if spoken else None,
+            "device": str(getattr(backends.speech, "device", "cpu")) if spoken else "cpu",
+            "ms": ms,
+        }
+    )
+
+
+def understand(plan: PairPlan, backends: Backends, options: ReviewOptions) -> SpeechOutcome:
+    """Transcribe the pair's spoken instruction (or parse the typed one) into intent and focus.
 
     Raises:
         InputError: the audio cannot be decoded.
     """
-    errors = _truncation_notes(inputs, options)
-    transcriber = backends.speech if inputs.audio else None
-    try:
-        result = call_with_time_limit(
-            lambda: run_speech(inputs, transcriber, max_audio_s=options.max_audio_s),
-            options.speech_timeout_s,
-            stage="speech",
-            what="transcription",
-        )
-        return result, errors
-    except StageFailedError as e:
-        logger.debug("speech failed", exc_info=True)
-        fallback = parse_instruction(inputs.instruction_text or "", "text")
-        return SpeechResult(instruction=fallback, transcript=None), [*errors, e.to_stage_error()]
+    start = time.perf_counter()
+    result = speech_stage(_checked(plan), backends, options)
+    return _speech_outcome(plan, result, backends, _ms_since(start))
 
 
-def _speech_or_input_error(
-    inputs: ReviewInputs, backends: Backends, options: ReviewOptions
-) -> tuple[SpeechResult, list[StageError]] | InputError:
-    try:
-        return speech_stage(inputs, backends, options)
-    except InputError as e:
-        return e
+def understand_many(
+    plans: Sequence[PairPlan], backends: Backends, options: ReviewOptions
+) -> list[SpeechOutcome | StageError]:
+    """Understand a group of instructions; the spoken ones are transcribed together (one batched pass on a GPU).
 
-
-def speech_stage_many(
-    inputs: list[ReviewInputs], backends: Backends, options: ReviewOptions
-) -> list[tuple[SpeechResult, list[StageError]] | InputError]:
-    """Understand several instructions; a transcriber that batches decodes all the spoken ones together.
-
-    When the batched call fails (or runs past speech_timeout_s a clip), each instruction is understood alone
-    through `speech_stage` and its fallbacks. Audio that cannot be decoded gives that pair's InputError.
+    A pair whose audio cannot be decoded gets its StageError instead of an outcome. A pair's time is its share.
     """
-    transcriber = backends.speech
-    spoken = sum(1 for item in inputs if item.audio is not None)
-    if spoken < 2 or not isinstance(transcriber, BatchTranscriber):
-        return [_speech_or_input_error(item, backends, options) for item in inputs]
-    try:
-        results = call_with_time_limit(
-            lambda: run_speech_many(inputs, transcriber, max_audio_s=options.max_audio_s),
-            options.speech_timeout_s * spoken,
-            stage="speech",
-            what=f"batched transcription of {spoken} instructions",
-        )
-    except StageFailedError:
-        logger.warning("batched transcription of %d clips failed; transcribing each alone", spoken, exc_info=True)
-        return [_speech_or_input_error(item, backends, options) for item in inputs]
+    start = time.perf_counter()
+    results = speech_stage_many([_checked(plan) for plan in plans], backends, options)
+    share = round(_ms_since(start) / max(len(plans), 1), 1)
     return [
-        result if isinstance(result, InputError) else (result, _truncation_notes(item, options))
-        for item, result in zip(inputs, results, strict=True)
+        result.to_stage_error() if isinstance(result, InputError) else _speech_outcome(plan, result, backends, share)
+        for plan, result in zip(plans, results, strict=True)
     ]
 
 
-def analysis_stage(code: Code, speech: SpeechResult) -> tuple[Analysis, list[StageError]]:
-    """Analyse the code; a crash in one rule must not lose the whole report."""
-    try:
-        return run_analysis(code, speech.instruction), []
-    except Exception as e:  # a stage boundary: the report goes on without the analysis, status partial
-        logger.debug("analysis failed", exc_info=True)
-        return Analysis(), [StageError(stage="analysis", code="analysis_failed", message=f"{type(e).__name__}: {e}")]
+def item_of(plan: PairPlan, report: ReviewReport) -> BatchItem:
+    """The summary line of a pair whose report was made (status, findings, compute time)."""
+    return BatchItem(
+        name=plan.spec.name,
+        image=plan.spec.image,
+        audio=plan.spec.audio,
+        instruction_file=plan.spec.instruction_file,
+        status=report.status,
+        report=plan.target,
+        error=report.errors[0].message if report.status == "failed" and report.errors else None,
+        findings=len(report.findings),
+        duration_ms=round(sum(report.provenance.timings_ms.values()), 1),
+    )
 
 
-def _is_cuda_out_of_memory(error: BaseException) -> bool:
-    """Whether `error`, or an error it was raised from, is CUDA running out of memory."""
-    seen: BaseException | None = error
-    while seen is not None:
-        if type(seen).__name__ == "OutOfMemoryError" or "CUDA out of memory" in str(seen):
-            return True
-        seen = seen.__cause__
-    return False
+def error_item(spec: PairSpec, message: str, duration_ms: float = 0) -> BatchItem:
+    """The summary line of a pair that got no report."""
+    return BatchItem(
+        name=spec.name,
+        image=spec.image,
+        audio=spec.audio,
+        instruction_file=spec.instruction_file,
+        status="error",
+        error=message,
+        duration_ms=duration_ms,
+    )
 
 
-def _cpu_twin(fusion: FusionModel) -> FusionModel | None:
-    """The same ERNIE backend on the CPU (unquantized), or None when `fusion` is not a GPU ERNIE backend."""
-    options = getattr(fusion, "options", None)
-    if not isinstance(options, ErnieFusionOptions) or options.device == "cpu":
-        return None
-    twin: FusionModel = load_backend(options.model_copy(update={"device": "cpu", "quantize": "none"}))
-    return twin
+def error_message(error: BaseException) -> str:
+    """One line saying why a pair failed."""
+    if isinstance(error, ArchreviewError):
+        return error.message
+    if isinstance(error, OSError):
+        return f"cannot write report: {error.strerror or error}"
+    return f"{type(error).__name__}: {error}"
 
 
-def fusion_stage(
-    request: FusionRequest,
+def assemble_report(
+    plan: PairPlan,
+    vision: VisionOutcome,
+    speech: SpeechOutcome,
+    analysis: Analysis,
+    fusion: FusionResult,
+    fusion_errors: list[StageError],
     backends: Backends,
+    options: ReviewOptions,
+    timings_ms: dict[str, float],
+) -> ReviewReport:
+    """The versioned report of one pair from its stages' results."""
+    start = time.perf_counter()
+    inputs = _checked(plan)
+    fusion_backend, fusion_device = backends.fusion, str(getattr(backends.fusion, "device", "cpu"))
+    if any(e.code == CPU_FALLBACK_CODE for e in fusion_errors):
+        twin = cpu_twin(backends.fusion)  # the cached backend that served the fallback
+        if twin is not None:
+            fusion_backend, fusion_device = twin, "cpu"
+    devices = {speech.device, fusion_device}
+    provenance = Provenance(
+        backends={
+            "ocr": vision.backend,
+            **({"speech": speech.backend} if inputs.audio and speech.backend else {}),
+            "fusion": fusion_backend.info(),
+        },
+        device="cuda" if any(d.startswith("cuda") for d in devices) else "cpu",
+        timings_ms={"inputs": plan.inputs_ms, "vision": vision.ms, "speech": speech.ms, **timings_ms},
+    )
+    report = build_report(
+        inputs=inputs,
+        options=options,
+        speech=speech.speech,
+        code=vision.code,
+        analysis=analysis,
+        fusion=fusion,
+        provenance=provenance,
+        errors=[*vision.errors, *speech.errors, *fusion_errors],
+    )
+    report.provenance.timings_ms["report"] = _ms_since(start)
+    return report
+
+
+def write_report(plan: PairPlan, report: ReviewReport, fmt: OutputFormat) -> BatchItem:
+    """Write the report atomically to the plan's target (unless it is already there, byte for byte).
+
+    Raises:
+        OSError: the report cannot be written (the disk is full, the folder is not writable).
+    """
+    if plan.target is not None:
+        target, text = Path(plan.target), render(report, fmt)
+        if not target.is_file() or target.read_text(encoding="utf-8", errors="replace") != text:
+            write_atomic(target, text)
+    return item_of(plan, report)
+
+
+def fuse_and_report(
+    plans: Sequence[PairPlan],
+    visions: Sequence[VisionOutcome],
+    speeches: Sequence[SpeechOutcome],
+    backends: Backends,
+    options: ReviewOptions,
+    fmt: OutputFormat,
     *,
     on_text: Callable[[str], None] | None = None,
-    time_limit_s: float | None = None,
-) -> tuple[FusionResult, list[StageError]]:
-    """Fuse; on CUDA out of memory fuse on the CPU; when the model fails or runs past `time_limit_s`, keep the
-    analyzer's findings. Either way the errors say what happened (code `cuda_oom_cpu` for the CPU fallback).
+) -> list[PairOutcome]:
+    """Analyse, fuse and report pairs whose code was read and whose instruction was understood.
+
+    The pairs' fusion runs as one batch when the model batches (ERNIE); one pair alone may stream (`on_text`).
+    Each report is recorded in the metrics and written to its plan's target (when it has one); a pair whose
+    report cannot be written fails alone. A pair without code gets a failed report that says why.
+    """
+    analyses: dict[int, tuple[Analysis, list[StageError], float]] = {}
+    requests: dict[int, FusionRequest] = {}
+    for i, (plan, vision, speech) in enumerate(zip(plans, visions, speeches, strict=True)):
+        if vision.code is None:
+            continue
+        start = time.perf_counter()
+        analysis, errors = analysis_stage(vision.code, speech.speech)
+        analyses[i] = (analysis, errors, _ms_since(start))
+        requests[i] = FusionRequest(
+            instruction=speech.speech.instruction,
+            transcript=speech.speech.transcript,
+            code=vision.code,
+            analysis=analysis,
+            document=_checked(plan).document_text,
+        )
+    fused: dict[int, tuple[FusionResult, list[StageError]]] = {}
+    start = time.perf_counter()
+    if len(requests) == 1:
+        ((i, request),) = requests.items()
+        fused[i] = fusion_stage(request, backends, on_text=on_text, time_limit_s=options.fusion_timeout_s)
+    elif requests:
+        results = fusion_stage_many(list(requests.values()), backends, time_limit_s=options.fusion_timeout_s)
+        fused = dict(zip(requests, results, strict=True))
+    fusion_ms = round(_ms_since(start) / max(len(requests), 1), 1)  # a pair's share of a batched fusion
+
+    outcomes: list[PairOutcome] = []
+    for i, (plan, vision, speech) in enumerate(zip(plans, visions, speeches, strict=True)):
+        if i in fused:
+            analysis, analysis_errors, analysis_ms = analyses[i]
+            fusion, fusion_errors = fused[i]
+            timings = {"analysis": analysis_ms, "fusion": fusion_ms}
+        else:
+            errors = [*vision.errors, *speech.errors]
+            analysis, analysis_errors, timings = Analysis(), [], {}
+            fusion, fusion_errors = FusionResult(summary=f"No review: {errors[0].message}."), []
+        report = assemble_report(
+            plan, vision, speech, analysis, fusion, [*analysis_errors, *fusion_errors], backends, options, timings
+        )
+        observe_report(report)
+        try:
+            outcomes.append(PairOutcome(item=write_report(plan, report, fmt), report=report))
+        except OSError as e:  # this pair alone: the others' reports are written
+            outcomes.append(PairOutcome(item=error_item(plan.spec, error_message(e)), report=report))
+    return outcomes
+
+
+# ---------------------------------------------------------------- running the steps
+
+
+class Pending(Protocol[T_co]):
+    """A step's result to come: a concurrent.futures.Future, a Prefect future, or one item of a group's."""
+
+    def result(self) -> T_co:
+        """The result, once there; raises what the step raised."""
+        ...
+
+
+class ItemOf:
+    """Item `index` of a group step's list of results; a StageError item raises as the pair's InputError."""
+
+    def __init__(self, group: Pending[Sequence[SpeechOutcome | StageError]], index: int) -> None:
+        self.group, self.index = group, index
+
+    def result(self) -> SpeechOutcome:
+        """This pair's outcome."""
+        item = self.group.result()[self.index]
+        if isinstance(item, StageError):  # this pair's audio could not be decoded
+            raise InputError(item.message, stage=item.stage, code=item.code)
+        return item
+
+
+class StageRunner(Protocol):
+    """How the steps run: in this process (`LocalRunner`) or as Prefect tasks (`flows.tasks.PrefectRunner`).
+
+    A runner only runs the step functions of this module; every decision (what to skip, how to group,
+    what to write) is the orchestrator's, so both give the same reports.
     """
 
-    def fuse_with(model: FusionModel) -> FusionResult:
-        if time_limit_s is None or isinstance(model, AnalyzerFusion):
-            return run_fusion(request, model, on_text=on_text)
-        return call_with_time_limit(
-            lambda: run_fusion(request, model, on_text=on_text), time_limit_s, stage="fusion", what="fusion"
+    def plan(self, specs: Sequence[PairSpec], targets: Sequence[Path | None]) -> list[PairPlan]:
+        """`plan_pair` of every pair, in order."""
+        ...
+
+    def read(self, plans: Sequence[PairPlan]) -> list[Pending[VisionOutcome]]:
+        """Start `read_code` of every pair."""
+        ...
+
+    def understand(self, plans: Sequence[PairPlan], *, grouped: bool) -> list[Pending[SpeechOutcome]]:
+        """Start `understand` of every pair, or one `understand_many` of them all when `grouped`."""
+        ...
+
+    def fuse_and_report(
+        self, plans: Sequence[PairPlan], visions: Sequence[VisionOutcome], speeches: Sequence[SpeechOutcome]
+    ) -> list[PairOutcome]:
+        """`fuse_and_report` of these pairs, now."""
+        ...
+
+
+class LocalRunner:
+    """Runs the steps in this process: OCR and speech on a small thread pool, fusion in the caller's thread."""
+
+    def __init__(
+        self,
+        backends: Backends,
+        options: ReviewOptions,
+        fmt: OutputFormat = "json",
+        *,
+        on_text: Callable[[str], None] | None = None,
+        workers: int = READ_WORKERS,
+    ) -> None:
+        self.backends, self.options, self.fmt, self.on_text = backends, options, fmt, on_text
+        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="archreview-step")
+
+    def __enter__(self) -> LocalRunner:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def plan(self, specs: Sequence[PairSpec], targets: Sequence[Path | None]) -> list[PairPlan]:
+        """Plan the pairs."""
+        return plan_pairs(specs, targets, self.options)
+
+    def read(self, plans: Sequence[PairPlan]) -> list[Pending[VisionOutcome]]:
+        """Start reading every pair's code."""
+        return [self.pool.submit(read_code, plan, self.backends, self.options) for plan in plans]
+
+    def understand(self, plans: Sequence[PairPlan], *, grouped: bool) -> list[Pending[SpeechOutcome]]:
+        """Start understanding every pair's instruction (together when `grouped`)."""
+        if grouped:
+            group: Future[list[SpeechOutcome | StageError]] = self.pool.submit(
+                understand_many, plans, self.backends, self.options
+            )
+            return [ItemOf(group, i) for i in range(len(plans))]
+        return [self.pool.submit(understand, plan, self.backends, self.options) for plan in plans]
+
+    def fuse_and_report(
+        self, plans: Sequence[PairPlan], visions: Sequence[VisionOutcome], speeches: Sequence[SpeechOutcome]
+    ) -> list[PairOutcome]:
+        """Fuse and report these pairs in this thread."""
+        return fuse_and_report(
+            plans, visions, speeches, self.backends, self.options, self.fmt, on_text=self.on_text
         )
 
-    try:
-        return fuse_with(backends.fusion), []
-    except Exception as e:  # fall back (CPU, then the analyzer's own findings), status partial
-        logger.debug("fusion failed", exc_info=True)
-        if isinstance(backends.fusion, AnalyzerFusion):
-            raise
-        if isinstance(e, ArchreviewError):
-            error = e.to_stage_error()
-        else:
-            error = StageError(stage="fusion", code="fusion_failed", message=f"{type(e).__name__}: {e}")
-        cpu = _cpu_twin(backends.fusion) if _is_cuda_out_of_memory(e) else None
-        if cpu is not None:
-            try:
-                note = StageError(
-                    stage="fusion", code=CPU_FALLBACK_CODE, message="CUDA out of memory at batch 1: fused on the CPU"
-                )
-                return fuse_with(cpu), [note]
-            except Exception as cpu_error:
-                logger.debug("fusion on the CPU failed too", exc_info=True)
-                error = StageError(stage="fusion", code="fusion_failed", message=f"on the CPU too: {cpu_error}")
-        return run_fusion(request, load_backend(AnalyzerFusionOptions())), [error]
 
+def review_planned(plan: PairPlan, runner: StageRunner) -> ReviewReport:
+    """Review one planned pair through `runner`: its code and instruction side by side, then fusion.
 
-def fusion_stage_many(
-    requests: list[FusionRequest], backends: Backends, *, time_limit_s: float | None = None
-) -> list[tuple[FusionResult, list[StageError]]]:
-    """Fuse several requests; a model that batches (ERNIE) writes them all in one batched generation.
-
-    When the batched call fails (an answer that never validates, CUDA out of memory at the smallest batch,
-    past `time_limit_s` a request), each request is fused alone through `fusion_stage` and its fallbacks,
-    so a bad request costs only itself.
+    Raises:
+        InputError: the pair's input is unusable (its plan's error, or audio that cannot be decoded).
+        StageFailedError: the report could not be written.
     """
-    model = backends.fusion
-    if len(requests) < 2 or not isinstance(model, BatchFusionModel):
-        return [fusion_stage(request, backends, time_limit_s=time_limit_s) for request in requests]
-    try:
-        if time_limit_s is None:
-            results = run_fusion_many(requests, model)
-        else:
-            results = call_with_time_limit(
-                lambda: run_fusion_many(requests, model),
-                time_limit_s * len(requests),
-                stage="fusion",
-                what=f"batched fusion of {len(requests)} requests",
-            )
-        return [(result, []) for result in results]
-    except Exception:  # fuse each alone: its own fallbacks and errors
-        logger.warning("batched fusion of %d requests failed; fusing each alone", len(requests), exc_info=True)
-        return [fusion_stage(request, backends, time_limit_s=time_limit_s) for request in requests]
+    _checked(plan)
+    (read,), (heard,) = runner.read([plan]), runner.understand([plan], grouped=False)
+    (outcome,) = runner.fuse_and_report([plan], [read.result()], [heard.result()])
+    if outcome.report is None or outcome.item.status == "error":
+        raise StageFailedError(outcome.item.error or "no report", stage="report", code="report_failed")
+    return outcome.report
 
 
 def review(
@@ -283,81 +470,19 @@ def review(
     *,
     on_text: Callable[[str], None] | None = None,
 ) -> ReviewReport:
-    """Review one screenshot against one instruction.
-
-    Vision and speech run side by side (tesseract and CTranslate2 both work outside the GIL).
+    """Review one screenshot (or several of one file) against one instruction, in this process.
 
     Args:
-        request: the screenshot and the spoken or typed instruction.
+        request: the screenshot(s), the spoken or typed instruction, an optional context document.
         options: backend options (hashed into the report id).
-        backends: loaded backends to reuse (a batch passes the same ones); built from `options` when None.
+        backends: loaded backends to reuse; built from `options` when None.
         on_text: receives the fusion model's text as it is written (streaming).
     Returns:
         The report: `success`, `partial` (a stage had errors; they are listed) or `failed` (no code read).
     Raises:
         InputError: an input file is missing, unreadable, corrupt or unsupported (no report is possible).
     """
-    timings: dict[str, float] = {}
-    with _timed(timings, "inputs"):
-        inputs = load_inputs(request, options)
     backends = backends or Backends.from_options(options)
-    fusion_info, device = backends.fusion.info(), backends.device()
-
-    def timed_speech() -> tuple[SpeechResult, list[StageError]]:
-        with _timed(timings, "speech"):
-            return speech_stage(inputs, backends, options)
-
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        speech_future = pool.submit(timed_speech)
-        with _timed(timings, "vision"):
-            code, errors = vision_stage(inputs, backends, options)
-        speech, speech_errors = speech_future.result()
-    errors += speech_errors
-
-    if code is None:
-        analysis = Analysis()
-        fusion = FusionResult(summary=f"No review: {errors[0].message}.")
-    else:
-        with _timed(timings, "analysis"):
-            analysis, analysis_errors = analysis_stage(code, speech)
-        errors += analysis_errors
-        fusion_request = FusionRequest(
-            instruction=speech.instruction,
-            transcript=speech.transcript,
-            code=code,
-            analysis=analysis,
-            document=inputs.document_text,
-        )
-        with _timed(timings, "fusion"):
-            fusion, fusion_errors = fusion_stage(
-                fusion_request, backends, on_text=on_text, time_limit_s=options.fusion_timeout_s
-            )
-        errors += fusion_errors
-        if any(e.code == CPU_FALLBACK_CODE for e in fusion_errors):
-            twin = _cpu_twin(backends.fusion)  # the cached backend that served the fallback
-            if twin is not None:
-                fusion_info, device = twin.info(), "cpu"
-
-    provenance = Provenance(
-        backends={
-            "ocr": backends.ocr.info(),
-            **({"speech": backends.speech.info()} if inputs.audio else {}),
-            "fusion": fusion_info,
-        },
-        device=device,
-        timings_ms=timings,
-    )
-    with _timed(timings, "report"):
-        report = build_report(
-            inputs=inputs,
-            options=options,
-            speech=speech,
-            code=code,
-            analysis=analysis,
-            fusion=fusion,
-            provenance=provenance,
-            errors=errors,
-        )
-    report.provenance.timings_ms["report"] = timings["report"]
-    observe_report(report)
-    return report
+    plan = plan_pair(PairSpec.of_request(request, Path(request.image).stem), options, None)
+    with LocalRunner(backends, options, on_text=on_text) as runner:
+        return review_planned(plan, runner)

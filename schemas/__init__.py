@@ -102,6 +102,14 @@ __all__ = [
     "evidence_problem",
 ]
 
-from archreview.schemas.batch import BatchItem, BatchSummary  # noqa: E402
+from archreview.schemas.batch import (  # noqa: E402
+    BatchItem,
+    BatchSummary,
+    PairOutcome,
+    PairPlan,
+    PairSpec,
+    SpeechOutcome,
+    VisionOutcome,
+)
 
-__all__ += ["BatchItem", "BatchSummary"]
+__all__ += ["BatchItem", "BatchSummary", "PairOutcome", "PairPlan", "PairSpec", "SpeechOutcome", "VisionOutcome"]

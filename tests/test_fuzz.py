@@ -16,12 +16,11 @@ from pathlib import Path
 
 import pytest
 from archreview.encoders.ernie import ErnieFusion, merge_findings
-from archreview.flows.batch import read_manifest
-from archreview.pipeline.batch import RESERVED_NAMES, inside, name_problem
 from archreview.pipeline.errors import InputError
 from archreview.pipeline.fusion import ground_findings
 from archreview.pipeline.intent import parse_instruction
 from archreview.pipeline.ocr_layout import rebuild_layout
+from archreview.pipeline.pairs import RESERVED_NAMES, inside, name_problem, read_manifest
 from archreview.schemas import (
     CATEGORIES,
     SEVERITIES,

@@ -266,18 +266,23 @@ def _enospc_after(calls: int, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_full_disk_in_a_batch_keeps_earlier_reports(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The disk fills after two files: the batch stops with one line, and what it wrote before stays whole."""
     source, out = tmp_path / "in", tmp_path / "out"
     source.mkdir()
     for n in range(3):
         render_code([*CODE_LINES, f"LIMIT_{n} = {n}"], font_size=15).save(source / f"p{n}.png")
-    _enospc_after(8, monkeypatch)  # p0, summary, p1, summary (file and folder fsync each): then the disk is full
+    # Each write fsyncs the file and its folder: two writes succeed (a report first, then a report or the
+    # summary, depending on how many pairs a window holds), then the disk is full.
+    _enospc_after(4, monkeypatch)
     result = _invoke(("batch", str(source), "--no-prefect", "--out", str(out)), {}, monkeypatch)
     assert result.exit_code == 2, result.stderr
     assert "No space left on device" in result.stderr and "Traceback" not in result.stderr
-    for name in ("p0", "p1"):
-        validate_report_file(out / f"{name}.json")
-    assert not (out / "p2.json").exists()
-    BatchSummary.model_validate_json((out / "summary.json").read_bytes())
+    reports = sorted(path.name for path in out.glob("p*.json"))
+    assert reports in (["p0.json"], ["p0.json", "p1.json"]), reports
+    for name in reports:
+        validate_report_file(out / name)
+    if (out / "summary.json").exists():
+        BatchSummary.model_validate_json((out / "summary.json").read_bytes())
     assert not list(out.glob(".*.tmp"))
 
 

@@ -6,7 +6,7 @@
 Outcomes are what a user sees: a one-line error and exit code 2 (`error`), or a report
 (`report`) whose status is one of `statuses` and whose `errors` hold every code of
 `error_codes`. Manifest cases (`kind="manifest"`) are checked through
-`flows.batch.read_manifest`; every other case runs through the CLI. `python -m
+`archreview.pipeline.pairs.read_manifest`; every other case runs through the CLI. `python -m
 tests.hostile.generate DIR` writes the cases and prints them as a table.
 """
 

@@ -15,12 +15,13 @@ import json
 import re
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 import torch
 import transformers
+from archreview.encoders.cuda import is_cuda_out_of_memory
 from archreview.encoders.ernie_prompt import (
     Message,
     build_messages,
@@ -29,7 +30,12 @@ from archreview.encoders.ernie_prompt import (
     render_prompt,
     retry_messages,
 )
-from archreview.encoders.fusion import FusionError, FusionModelNotFoundError, FusionOutputError
+from archreview.encoders.fusion import (
+    FusionCancelledError,
+    FusionError,
+    FusionModelNotFoundError,
+    FusionOutputError,
+)
 from archreview.schemas import (
     SEVERITY_RANK,
     BackendInfo,
@@ -41,7 +47,7 @@ from archreview.schemas import (
 )
 from archreview.schemas.fusion_output import FusionOutput, OutputFinding, fusion_output_json_schema
 from pydantic import ValidationError
-from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer, LogitsProcessor
+from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer, LogitsProcessor, StoppingCriteria
 from transformers.generation.streamers import BaseStreamer
 
 if TYPE_CHECKING:
@@ -56,6 +62,7 @@ MAX_CANDIDATES = 25  # analyzer candidates shown to the model (C1..C25)
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
 _WRAP_UP_MARGIN_TOKENS = 8  # slack on top of the measured cost of closing the JSON from a fresh finding
 _WRAP_UP_TRIALS = 4
+_LOCK_POLL_S = 0.05  # a call waiting for the model checks this often whether it was cancelled
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -270,6 +277,17 @@ class CallbackStreamer(BaseStreamer):
             self._on_text(piece)
 
 
+class StopWhenCancelled(StoppingCriteria):
+    """Stops `generate` at the next token once `stop` is set (cancel() from another thread)."""
+
+    def __init__(self, stop: threading.Event) -> None:
+        self._stop = stop
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor, **kwargs: Any) -> torch.BoolTensor:
+        done = torch.full((input_ids.shape[0],), self._stop.is_set(), dtype=torch.bool, device=input_ids.device)
+        return done  # type: ignore[return-value]
+
+
 # --------------------------------------------------------------------------------------------------------------------
 # The backend
 # --------------------------------------------------------------------------------------------------------------------
@@ -374,30 +392,47 @@ def _extract_json(raw: str) -> str:
 
 
 @dataclass
-class _Prepared:
-    messages: list[Message]
-    prompt: str
+class _Call:
+    """One fuse/fuse_many call: the thread it runs in and the flag that cancel() sets."""
+
+    thread_id: int
+    stop: threading.Event = field(default_factory=threading.Event)
 
 
 class ErnieFusion:
-    """ERNIE-4.5 (0.3B dense or 21B-A3B MoE) writes the review from instruction, code and the analyzer's facts."""
+    """ERNIE-4.5 (0.3B dense or 21B-A3B MoE) writes the review from instruction, code and the analyzer's facts.
 
-    use_engine: bool | None = None  # the batched engine (encoders.ernie_engine): None = on CUDA, without quantization
-    engine_config: EngineConfig | None = None  # its settings (None = EngineConfig())
+    One generation at a time: `fuse` and `fuse_many` hold a lock around their generation, so a call that comes
+    while another (say one abandoned at its time limit and now stopping) still runs waits for it; two
+    generations never share the model and its cached buffers. `cancel()` stops the calls in progress.
 
-    def __init__(self, options: ErnieFusionOptions) -> None:
+    Args:
+        options: the backend's options; `options.engine` says whether the batched engine decodes.
+        engine_config: the engine's batching and memory settings (None = EngineConfig()).
+    """
+
+    def __init__(self, options: ErnieFusionOptions, *, engine_config: EngineConfig | None = None) -> None:
         self.options = options
+        self.engine_config = engine_config
         self._loaded: _Loaded | None = None
         self._grammar: JsonSchemaGrammar | None = None
         self._engine: FusionEngine | None = None
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # loading and the lazily built grammar and engine
+        self._generation_lock = threading.Lock()  # one generation at a time on this model
+        self._calls_lock = threading.Lock()
+        self._calls: list[_Call] = []  # calls in progress or waiting for the generation lock
 
     @classmethod
     def from_model(
-        cls, options: ErnieFusionOptions, model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase
+        cls,
+        options: ErnieFusionOptions,
+        model: PreTrainedModel,
+        tokenizer: PreTrainedTokenizerBase,
+        *,
+        engine_config: EngineConfig | None = None,
     ) -> ErnieFusion:
         """A backend around a model already in memory (benchmarks of random weights at real sizes, tests)."""
-        backend = cls(options)
+        backend = cls(options, engine_config=engine_config)
         backend._loaded = _prepare_loaded(model, tokenizer, model.device)
         return backend
 
@@ -485,14 +520,32 @@ class ErnieFusion:
         return self._encode([messages])
 
     def _encode(self, conversations: Sequence[list[Message]]) -> dict[str, torch.Tensor]:
+        ids = self._prompt_ids(conversations)
         loaded = self._loaded_model()
-        tokenizer = loaded.tokenizer
+        for row in ids:
+            check_fits(len(row), self.options.max_new_tokens, loaded.max_positions)
+        return self._pad(ids)
+
+    def _prompt_ids(self, conversations: Sequence[list[Message]]) -> list[list[int]]:
+        """Each conversation's prompt as token ids (no padding)."""
+        tokenizer = self._loaded_model().tokenizer
         templated = bool(getattr(tokenizer, "chat_template", None))
         prompts = [render_prompt(tokenizer, messages) for messages in conversations]
         # A chat template writes its own BOS; the plain format lets the tokenizer add it.
-        encoded = tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=not templated)
-        check_fits(int(encoded["input_ids"].shape[1]), self.options.max_new_tokens, loaded.max_positions)
-        return {"input_ids": encoded["input_ids"], "attention_mask": encoded["attention_mask"]}
+        encoded = tokenizer(prompts, add_special_tokens=not templated)
+        return [list(row) for row in encoded["input_ids"]]
+
+    def _pad(self, ids: Sequence[Sequence[int]]) -> dict[str, torch.Tensor]:
+        """Left-padded input ids and attention mask (on the CPU)."""
+        pad = int(self._loaded_model().tokenizer.pad_token_id)
+        width = max(len(row) for row in ids)
+        input_ids = torch.full((len(ids), width), pad, dtype=torch.long)
+        attention_mask = torch.zeros((len(ids), width), dtype=torch.long)
+        for index, row in enumerate(ids):
+            if row:
+                input_ids[index, width - len(row) :] = torch.tensor(list(row), dtype=torch.long)
+                attention_mask[index, width - len(row) :] = 1
+        return {"input_ids": input_ids, "attention_mask": attention_mask}
 
     def _generation_kwargs(self, batch_size: int) -> tuple[dict[str, Any], JsonSchemaLogitsProcessor | None]:
         loaded = self._loaded_model()
@@ -532,11 +585,17 @@ class ErnieFusion:
         return self._engine
 
     def _engine_applies(self) -> bool:
-        if self.use_engine is not None:
-            return self.use_engine
+        """options.engine: "on", "off", or "auto" = on CUDA without quantization."""
+        if self.options.engine != "auto":
+            return self.options.engine == "on"
         return self._loaded_model().device.type == "cuda" and self.options.quantize == "none"
 
-    def _forward_engine(self, inputs: dict[str, torch.Tensor], on_text: Callable[[str], None] | None) -> list[str]:
+    def _forward_engine(
+        self,
+        inputs: dict[str, torch.Tensor],
+        on_text: Callable[[str], None] | None,
+        stop: threading.Event | None,
+    ) -> list[str]:
         """`_forward` through the engine: the padded rows back to their own ids, batched by length, masked per row."""
         loaded = self._loaded_model()
         tokenizer = loaded.tokenizer
@@ -555,6 +614,7 @@ class ErnieFusion:
             temperature=self.options.temperature,
             seed=self.options.seed,
             on_token=(lambda token: streamer.put(torch.tensor([token]))) if streamer is not None else None,
+            should_stop=stop.is_set if stop is not None else None,
         )
         if streamer is not None:
             streamer.end()
@@ -564,20 +624,34 @@ class ErnieFusion:
                 texts[row] += f"\n[constraint error: {output.error}]"
         return texts
 
-    def _forward(self, inputs: dict[str, torch.Tensor], *, on_text: Callable[[str], None] | None = None) -> list[str]:
-        """Generate on the device; returns the decoded new text of each row."""
+    def _forward(
+        self,
+        inputs: dict[str, torch.Tensor],
+        *,
+        on_text: Callable[[str], None] | None = None,
+        stop: threading.Event | None = None,
+    ) -> list[str]:
+        """Generate on the device; returns the decoded new text of each row.
+
+        Raises:
+            FusionCancelledError: `stop` was set during the generation (it stops at the next token).
+        """
         if self._engine_applies():
-            return self._forward_engine(inputs, on_text)
+            return self._forward_engine(inputs, on_text, stop)
         loaded = self._loaded_model()
         batch_size = int(inputs["input_ids"].shape[0])
         kwargs, processor = self._generation_kwargs(batch_size)
         if on_text is not None and batch_size == 1:
             kwargs["streamer"] = CallbackStreamer(loaded.tokenizer, on_text)
+        if stop is not None:
+            kwargs["stopping_criteria"] = transformers.StoppingCriteriaList([StopWhenCancelled(stop)])
         if self.options.temperature > 0:
             torch.manual_seed(self.options.seed)
         device_inputs = {name: tensor.to(loaded.device) for name, tensor in inputs.items()}
         with torch.inference_mode():
             sequences = loaded.model.generate(**device_inputs, **kwargs)  # type: ignore[operator]
+        if stop is not None and stop.is_set():
+            raise FusionCancelledError("cancelled: the generation was stopped before it finished")
         new_tokens = sequences[:, inputs["input_ids"].shape[1] :].cpu()
         texts = loaded.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
         if processor is not None:
@@ -603,58 +677,122 @@ class ErnieFusion:
         Raises:
             FusionModelNotFoundError: no weights on this machine.
             FusionOutputError: no valid answer within max_attempts (carries the last raw output and the count).
+            FusionCancelledError: cancel() was called while it ran.
             FusionError: any other failure of the model.
         """
-        return self.fuse_many([request], on_text=on_text)[0]
+        [outcome] = self.fuse_many([request], on_text=on_text)
+        if isinstance(outcome, FusionError):
+            raise outcome
+        return outcome
 
     def fuse_many(
         self, requests: Sequence[FusionRequest], *, on_text: Callable[[str], None] | None = None
-    ) -> list[FusionResult]:
-        """Write the reviews of several requests, batched in one `generate` a round (left padding).
+    ) -> list[FusionResult | FusionError]:
+        """Write the reviews of several requests, batched in one generation a round (left padding).
 
         On CUDA the rounds go through the engine (encoders.ernie_engine): static KV cache, CUDA-graph decode,
-        batches sized by free GPU memory and bucketed by prompt length.
+        batches sized by free GPU memory and bucketed by prompt length (options.engine decides).
 
-        Rows whose answer fails validation are retried together, each with its own error in hand.
-        `on_text` streams only when there is a single request.
+        Rows whose answer fails validation are retried together, each with its own error in hand; a row
+        still invalid after max_attempts, or whose prompt does not fit the model, gets its own error and the
+        other rows keep their results. `on_text` streams only when there is a single request. The call waits
+        while another generation runs on this model.
 
+        Returns:
+            One entry a request, in order: its FusionResult, or its FusionError (a FusionOutputError with the
+            last raw output and the attempt count when the answer never validated).
         Raises:
-            FusionOutputError: for the first request with no valid answer after max_attempts.
+            FusionModelNotFoundError: no weights on this machine.
+            FusionCancelledError: cancel() was called while it ran or waited.
+            FusionError: the generation itself failed (CUDA out of memory even at one row: raised from torch's
+                OutOfMemoryError).
         """
+        call = _Call(threading.get_ident())
+        with self._calls_lock:
+            self._calls.append(call)
+        try:
+            while not self._generation_lock.acquire(timeout=_LOCK_POLL_S):
+                if call.stop.is_set():
+                    raise FusionCancelledError("cancelled while waiting for the model")
+            try:
+                return self._fuse_rows(requests, on_text, call.stop)
+            finally:
+                self._generation_lock.release()
+        finally:
+            with self._calls_lock:
+                self._calls.remove(call)
+
+    def cancel(self, thread_id: int | None = None) -> None:
+        """Stop the calls in progress or waiting for the model: each raises FusionCancelledError at its next
+        decode step (or as soon as it would start). Calls that start afterwards run normally.
+
+        Args:
+            thread_id: stop only the call running in this thread (`threading.Thread.ident`); None = every call.
+        """
+        with self._calls_lock:
+            for call in self._calls:
+                if thread_id is None or call.thread_id == thread_id:
+                    call.stop.set()
+
+    def _fuse_rows(
+        self, requests: Sequence[FusionRequest], on_text: Callable[[str], None] | None, stop: threading.Event
+    ) -> list[FusionResult | FusionError]:
+        """fuse_many's work, under the generation lock."""
         conversations = [build_messages(r, max_candidates=MAX_CANDIDATES) for r in requests]
-        outputs: list[FusionOutput | None] = [None] * len(requests)
+        outcomes: list[FusionResult | FusionError | None] = [None] * len(requests)
         last_raw = [""] * len(requests)
         last_error = [""] * len(requests)
         pending = list(range(len(requests)))
-        for _attempt in range(self.options.max_attempts):
-            inputs = self._encode([conversations[i] for i in pending])
+        attempts = self.options.max_attempts
+        for attempt in range(attempts):
+            if stop.is_set():
+                raise FusionCancelledError("cancelled before the generation started")
+            loaded = self._loaded_model()
+            fitting: list[int] = []
+            ids: list[list[int]] = []
+            for index, row in zip(pending, self._prompt_ids([conversations[i] for i in pending]), strict=True):
+                try:
+                    check_fits(len(row), self.options.max_new_tokens, loaded.max_positions)
+                except FusionError as e:  # this row alone cannot be generated; the others can
+                    outcomes[index] = e
+                    if attempt:  # its retry (answer and error appended) outgrew the model: it failed validation
+                        outcomes[index] = FusionOutputError(
+                            f"ERNIE's answer failed validation after {attempt} attempt(s) (a retry would not fit "
+                            f"the model's positions): {last_error[index]}",
+                            raw_output=last_raw[index],
+                            attempts=attempt,
+                        )
+                    continue
+                fitting.append(index)
+                ids.append(row)
+            if not fitting:
+                break
             try:
-                texts = self._forward(inputs, on_text=on_text if len(requests) == 1 else None)
+                texts = self._forward(self._pad(ids), on_text=on_text if len(requests) == 1 else None, stop=stop)
             except FusionError:
                 raise
             except (RuntimeError, ValueError) as e:
-                raise FusionError(f"ERNIE generation failed: {type(e).__name__}: {e}") from e
-            still_pending = []
-            for index, raw in zip(pending, texts, strict=True):
+                what = "ran out of GPU memory" if is_cuda_out_of_memory(e) else "generation failed"
+                raise FusionError(f"ERNIE {what}: {type(e).__name__}: {e}") from e
+            pending = []
+            for index, raw in zip(fitting, texts, strict=True):
                 last_raw[index] = raw
                 try:
-                    outputs[index] = self.postprocess(raw)
+                    outcomes[index] = self._result(requests[index], self.postprocess(raw))
                 except (ValidationError, ValueError) as e:
                     last_error[index] = _validation_message(e)
                     conversations[index] = retry_messages(conversations[index], raw, last_error[index])
-                    still_pending.append(index)
-            pending = still_pending
+                    pending.append(index)
             if not pending:
                 break
-        if pending:
-            index = pending[0]
-            attempts = self.options.max_attempts
-            raise FusionOutputError(
-                f"ERNIE's answer failed validation after {attempts} attempt(s): {last_error[index]}",
-                raw_output=last_raw[index],
-                attempts=attempts,
-            )
-        return [self._result(r, o) for r, o in zip(requests, outputs, strict=True) if o is not None]
+        for index in pending:
+            if outcomes[index] is None:
+                outcomes[index] = FusionOutputError(
+                    f"ERNIE's answer failed validation after {attempts} attempt(s): {last_error[index]}",
+                    raw_output=last_raw[index],
+                    attempts=attempts,
+                )
+        return [outcome for outcome in outcomes if outcome is not None]
 
     def _result(self, request: FusionRequest, output: FusionOutput) -> FusionResult:
         findings = merge_findings(request, output, max_findings=self.options.max_findings)

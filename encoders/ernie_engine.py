@@ -10,7 +10,8 @@
        additive mask per row; its kernels ("sdpa" or two batched products) are timed per batch shape on CUDA.
     -> rows stop at EOS (or when their JSON is complete); the batch stops when every row has.
 
-CUDA out of memory halves the batch and runs it again (down to one row, then FusionError). The engine
+CUDA out of memory halves the batch and runs it again (down to one row, then FusionError raised from torch's
+error). `should_stop` is asked once a decode step: when it says so, the call raises FusionCancelledError. The engine
 knows nothing about prompts or schemas: `encoders.ernie.ErnieFusion` tokenizes, owns the grammar and
 parses what comes back. Only torch and transformers are imported; llguidance comes with the grammar.
 """
@@ -26,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import torch
-from archreview.encoders.fusion import FusionError
+from archreview.encoders.fusion import FusionCancelledError, FusionError
 
 if TYPE_CHECKING:
     from archreview.encoders.ernie import JsonSchemaGrammar
@@ -311,6 +312,7 @@ class FusionEngine:
         seed: int = 0,
         on_token: Callable[[int], None] | None = None,
         batch_size: int | None = None,
+        should_stop: Callable[[], bool] | None = None,
     ) -> list[EngineOutput]:
         """Generate for every prompt; results in the prompts' order.
 
@@ -322,7 +324,9 @@ class FusionEngine:
             temperature: 0 = greedy; else sampling from the (masked) softmax with `seed`.
             on_token: called with each new token of the first prompt when there is exactly one.
             batch_size: rows a batch (rounded down to a power of two); None = from free memory.
+            should_stop: asked before each batch and after each decode step; True stops the call.
         Raises:
+            FusionCancelledError: `should_stop` said so (the batch in progress is dropped).
             FusionError: out of memory even at one row.
         """
         if not prompts:
@@ -355,6 +359,7 @@ class FusionEngine:
                         temperature=temperature,
                         generator=generator,
                         on_token=on_token if len(prompts) == 1 else None,
+                        should_stop=should_stop,
                     )
                 except _OOM as e:
                     self.release()
@@ -739,7 +744,9 @@ class FusionEngine:
         generator: torch.Generator | None,
         on_token: Callable[[int], None] | None,
         max_steps: int | None = None,
+        should_stop: Callable[[], bool] | None = None,
     ) -> list[EngineOutput]:
+        _stop_if_asked(should_stop)
         real = len(prompts)
         size = _ladder_ceil(real)
         padded = [*prompts, *([prompts[-1]] * (size - real))]  # filler rows: finished from the start
@@ -801,6 +808,8 @@ class FusionEngine:
             if ready is not None:
                 ready.synchronize()
             tokens = chosen_host.tolist()
+            # After the sync: nothing of this step is still being copied when the call is dropped.
+            _stop_if_asked(should_stop)
             now = time.perf_counter()
             if not prefill_done:
                 prefill_done, decode_start = True, now
@@ -913,6 +922,11 @@ class _RowMasks:
                     words.zero_()
                     bit = 1 << (token % 32)
                     words[token // 32] = bit - (1 << 32) if bit >= 1 << 31 else bit  # as a signed int32
+
+
+def _stop_if_asked(should_stop: Callable[[], bool] | None) -> None:
+    if should_stop is not None and should_stop():
+        raise FusionCancelledError("cancelled: the generation was stopped before it finished")
 
 
 def _write_counters(cache: Any) -> list[torch.Tensor]:

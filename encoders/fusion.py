@@ -1,4 +1,4 @@
-"""The fusion model Protocol and its error."""
+"""The fusion model Protocols (one review, a batch, cancellable) and their errors."""
 
 from __future__ import annotations
 
@@ -14,6 +14,10 @@ class FusionError(RuntimeError):
 
 class FusionModelNotFoundError(FusionError):
     """The model's weights are not on this machine (hub id not cached, or folder missing)."""
+
+
+class FusionCancelledError(FusionError):
+    """The generation was stopped by `cancel()` (a time limit passed) before it finished."""
 
 
 class FusionOutputError(FusionError):
@@ -52,10 +56,26 @@ class BatchFusionModel(FusionModel, Protocol):
 
     def fuse_many(
         self, requests: Sequence[FusionRequest], *, on_text: Callable[[str], None] | None = None
-    ) -> list[FusionResult]:
-        """Write the reviews of `requests`, one result each, in order.
+    ) -> list[FusionResult | FusionError]:
+        """Write the reviews of `requests`: one entry a request, in order, a result or that row's own error.
+
+        A row whose output never validates gives its FusionOutputError (raw output, attempts); the other rows
+        keep their results.
 
         Raises:
-            FusionError: the model failed on the batch (the caller may then fuse each request alone).
+            FusionError: the whole batch failed (the model cannot load, CUDA out of memory at one row, raised
+                from torch's error; cancelled): no row has a result.
+        """
+        ...
+
+
+@runtime_checkable
+class CancellableFusionModel(FusionModel, Protocol):
+    """A fusion model whose generation in progress can be stopped from another thread (at a time limit)."""
+
+    def cancel(self) -> None:
+        """Stop the calls in progress (or waiting for the model) at their next decode step.
+
+        Each then raises FusionCancelledError; a call that starts after this runs normally.
         """
         ...

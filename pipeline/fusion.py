@@ -69,17 +69,38 @@ def run_fusion(
     return grounded(result, request)
 
 
-def run_fusion_many(requests: Sequence[FusionRequest], model: BatchFusionModel) -> list[FusionResult]:
+def run_fusion_many(
+    requests: Sequence[FusionRequest], model: BatchFusionModel
+) -> list[FusionResult | StageFailedError]:
     """Fuse several requests in one batched generation; each result grounded in its own request's code.
 
+    Returns:
+        One entry a request, in order: its grounded result, or a StageFailedError (code "fusion_failed")
+        raised from that row's FusionError, so a bad row costs only its own fallback.
     Raises:
-        StageFailedError: the model failed on the batch.
+        StageFailedError: the whole batch failed (the model could not load or generate at all).
     """
     try:
-        results = model.fuse_many(requests)
+        outcomes = model.fuse_many(requests)
     except FusionError as e:
         raise StageFailedError(f"fusion model failed: {e}", stage="fusion", code="fusion_failed") from e
-    return [grounded(result, request) for result, request in zip(results, requests, strict=True)]
+    if len(outcomes) != len(requests):
+        raise StageFailedError(
+            f"fusion model gave {len(outcomes)} results for {len(requests)} requests",
+            stage="fusion",
+            code="fusion_failed",
+        )
+    return [
+        _row_failure(outcome) if isinstance(outcome, FusionError) else grounded(outcome, request)
+        for outcome, request in zip(outcomes, requests, strict=True)
+    ]
+
+
+def _row_failure(error: FusionError) -> StageFailedError:
+    """The stage error of one failed row, as if raised from its FusionError (the cause chain stays whole)."""
+    failure = StageFailedError(f"fusion model failed: {error}", stage="fusion", code="fusion_failed")
+    failure.__cause__ = error
+    return failure
 
 
 def grounded(result: FusionResult, request: FusionRequest) -> FusionResult:

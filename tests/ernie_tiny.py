@@ -1,18 +1,23 @@
-"""Tiny random ERNIE-4.5 models and a tokenizer, built offline in well under a second.
+"""Tiny random ERNIE-4.5 models and a tokenizer, built offline in well under a second; random weights at the
+real sizes; the requests and prompts that tests and benchmarks feed them. The one place for these builders.
 
-Not a test file: tests (and benchmarks/fusion.py) import it to get a model folder that
-`AutoModelForCausalLM.from_pretrained` and `AutoTokenizer.from_pretrained` load without a hub.
+Not a test file: tests and benchmarks (benchmarks/fusion.py, gpu.py, validity.py) import it to get a model
+folder that `AutoModelForCausalLM.from_pretrained` and `AutoTokenizer.from_pretrained` load without a hub.
 
-    from tests.ernie_tiny import build_tiny_ernie
+    from ernie_tiny import build_tiny_ernie
     folder = build_tiny_ernie(tmp_path, kind="dense")   # or kind="moe"
+
+The model and tokenizer builders need only torch, transformers and tokenizers; the request builders import
+`archreview.schemas` (pydantic) when called.
 """
 
 from __future__ import annotations
 
 import functools
+import json
 import sysconfig
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import torch
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
@@ -25,7 +30,12 @@ from transformers import (
     PreTrainedTokenizerFast,
 )
 
+if TYPE_CHECKING:
+    from archreview.schemas import FusionRequest
+
 TinyKind = Literal["dense", "moe"]
+RealSize = Literal["0.3b", "21b-a3b"]
+SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 
 # ERNIE-4.5's special token ids: <unk> doubles as padding.
 PAD_ID, BOS_ID, EOS_ID = 0, 1, 2
@@ -138,14 +148,174 @@ def build_model(
     return model.eval()
 
 
-def build_tiny_ernie(folder: Path, *, kind: TinyKind = "dense", seed: int = 0) -> Path:
-    """Save a tiny random ERNIE-4.5 model (dense or MoE) and its tokenizer into `folder`; return it."""
+def save_model(folder: Path, model: PreTrainedModel, tokenizer: PreTrainedTokenizerFast) -> Path:
+    """Save `model` and `tokenizer` into `folder` (a model folder ErnieFusion loads); return it."""
     folder.mkdir(parents=True, exist_ok=True)
-    tokenizer = build_tokenizer()
-    model = build_model(kind, len(tokenizer), seed=seed)
     model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder
+
+
+def build_tiny_ernie(folder: Path, *, kind: TinyKind = "dense", seed: int = 0) -> Path:
+    """Save a tiny random ERNIE-4.5 model (dense or MoE) and its tokenizer into `folder`; return it."""
+    tokenizer = build_tokenizer()
+    return save_model(folder, build_model(kind, len(tokenizer), seed=seed), tokenizer)
+
+
+def real_size_config(size: RealSize, vocab_size: int | None = None) -> Ernie4_5Config | Ernie4_5_MoeConfig:
+    """The real model's config (the classes' defaults: 0.3B dense, or 21B-A3B MoE), with another vocabulary if
+    given (the tiny tokenizer's: smaller embeddings; None keeps the real 103,424 so the LM head costs its cost)."""
+    config = Ernie4_5Config() if size == "0.3b" else Ernie4_5_MoeConfig()
+    if vocab_size is not None:
+        config.vocab_size = vocab_size
+    return config
+
+
+def build_real_size(
+    size: RealSize,
+    *,
+    device: str | torch.device = "cuda",
+    dtype: torch.dtype = torch.bfloat16,
+    vocab_size: int | None = None,
+    seed: int = 0,
+) -> PreTrainedModel:
+    """Random weights at a real ERNIE-4.5 size, initialised straight on `device` in `dtype` (no float32 copy)."""
+    config = real_size_config(size, vocab_size)
+    default = torch.get_default_dtype()
+    torch.set_default_dtype(dtype)
+    try:
+        with torch.device(device):
+            return build_model("moe" if size == "21b-a3b" else "dense", config.vocab_size, seed=seed, config=config)
+    finally:
+        torch.set_default_dtype(default)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Requests and prompts
+# --------------------------------------------------------------------------------------------------------------------
+
+STORE_LINE = "    value = store.load(key) if key in cache else compute(key)\n"
+SECURITY_CODE = (
+    "import requests\n\n\nclass Client:\n    def get(self, url):\n        return requests.get(url, verify=False)\n"
+)
+
+
+def store_request(lines: int, text: str = "review the architecture", *, candidate: bool = True) -> FusionRequest:
+    """An architecture review of `class Store:` and `lines` copies of STORE_LINE (prompt length grows with
+    `lines`); with `candidate`, the analyzer's unbounded-cache finding on line 2."""
+    from archreview.schemas import (
+        Analysis,
+        Architecture,
+        Code,
+        Component,
+        Evidence,
+        Finding,
+        FusionRequest,
+        Instruction,
+    )
+
+    code = "class Store:\n" + STORE_LINE * lines
+    finding = Finding(
+        id="F1",
+        rule_id="caching/unbounded-cache",
+        title="Unbounded cache",
+        category="caching",
+        severity="medium",
+        confidence=0.7,
+        evidence=[Evidence(line_start=2, line_end=2, quote=STORE_LINE.strip())],
+        rationale="The cache grows without bound.",
+        recommendation="Bound it.",
+    )
+    return FusionRequest(
+        instruction=Instruction(text=text, source="text", intent="architecture_review"),
+        code=Code(text=code.rstrip("\n"), language="python", first_line=1, ocr_confidence=0.9),
+        analysis=Analysis(
+            architecture=Architecture(components=[Component(name="Store", kind="class", line_start=1, line_end=2)]),
+            findings=[finding] if candidate else [],
+            parser="ast",
+        ),
+    )
+
+
+def security_request() -> FusionRequest:
+    """"find the security problems" in a client that turns TLS verification off; no analyzer facts."""
+    from archreview.schemas import Analysis, Code, FusionRequest, Instruction
+
+    return FusionRequest(
+        instruction=Instruction(text="find the security problems", source="text", intent="security_review"),
+        code=Code(text=SECURITY_CODE, language="python", first_line=1, ocr_confidence=0.9),
+        analysis=Analysis(),
+    )
+
+
+@functools.cache
+def _sample_codes() -> tuple[str, ...]:
+    cases = json.loads((SAMPLES / "labels.json").read_text(encoding="utf-8"))["cases"]
+    return tuple(str(case["code"]) for case in cases)
+
+
+def sample_code_request(index: int, target_chars: int, document: str | None = None) -> FusionRequest:
+    """An architecture review of `target_chars` characters of the samples' code (samples/labels.json), starting
+    at sample `index`, with one analyzer candidate on line 1 and an optional context document."""
+    from archreview.schemas import (
+        Analysis,
+        Architecture,
+        Code,
+        Component,
+        Evidence,
+        Finding,
+        FusionRequest,
+        Instruction,
+    )
+
+    codes = _sample_codes()
+    parts: list[str] = []
+    k = index
+    while sum(len(p) for p in parts) < target_chars:
+        parts.append(codes[k % len(codes)])
+        k += 1
+    text = "\n\n".join(parts)[:target_chars].rstrip() or "pass"
+    candidate = Finding(
+        id="F1",
+        rule_id="coupling/hidden-dependency",
+        title="Hidden dependency",
+        category="coupling",
+        severity="medium",
+        confidence=0.6,
+        evidence=[Evidence(line_start=1, line_end=1, quote=text.split("\n")[0][:80])],
+        rationale="A collaborator is reached directly.",
+        recommendation="Inject it.",
+    )
+    return FusionRequest(
+        instruction=Instruction(
+            text=f"review the architecture of part {index}", source="text", intent="architecture_review"
+        ),
+        code=Code(text=text, language="python", first_line=1, ocr_confidence=0.9),
+        analysis=Analysis(
+            architecture=Architecture(components=[Component(name="Service", kind="class", line_start=1, line_end=2)]),
+            findings=[candidate],
+            parser="ast",
+        ),
+        document=document,
+    )
+
+
+def prompt_ids(tokenizer: Any, request: FusionRequest) -> list[int]:
+    """The token ids ErnieFusion feeds the model for `request` (its messages, the chat template, no padding)."""
+    from archreview.encoders.ernie import MAX_CANDIDATES
+    from archreview.encoders.ernie_prompt import build_messages, render_prompt
+
+    templated = bool(getattr(tokenizer, "chat_template", None))
+    text = render_prompt(tokenizer, build_messages(request, max_candidates=MAX_CANDIDATES))
+    return list(tokenizer(text, add_special_tokens=not templated)["input_ids"])
+
+
+def sample_prompts(tokenizer: Any, count: int, target_tokens: int = 1500) -> list[list[int]]:
+    """`count` prompts of about `target_tokens` tokens each (sample_code_request, the code grown to fit)."""
+    chars = 100
+    while len(prompt_ids(tokenizer, sample_code_request(0, chars))) < target_tokens - 60:
+        chars += 100
+    return [prompt_ids(tokenizer, sample_code_request(i, chars)) for i in range(count)]
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,12 +18,13 @@ from typing import TYPE_CHECKING
 
 import pytest
 import torch
+from archreview.encoders.cuda import is_cuda_out_of_memory
 from archreview.encoders.ernie import ErnieFusion, FusionModelNotFoundError, FusionOutputError, merge_findings
 from archreview.encoders.ernie_prompt import CODE_PREAMBLE, build_messages, check_fits, render_prompt
-from archreview.encoders.fusion import FusionError
+from archreview.encoders.fusion import FusionCancelledError, FusionError
 from archreview.pipeline.backends import load_backend
 from archreview.pipeline.errors import StageFailedError
-from archreview.pipeline.fusion import ground_findings, run_fusion
+from archreview.pipeline.fusion import ground_findings, run_fusion, run_fusion_many
 from archreview.schemas import (
     Analysis,
     Architecture,
@@ -38,7 +40,7 @@ from archreview.schemas import (
     ReviewRequest,
 )
 from archreview.schemas.fusion_output import FusionOutput, OutputFinding
-from ernie_tiny import build_model, build_tiny_ernie, build_tokenizer
+from ernie_tiny import build_real_size, build_tiny_ernie, build_tokenizer, save_model
 
 if TYPE_CHECKING:
     from archreview.pipeline.review import Backends
@@ -81,6 +83,7 @@ COUPLING = Finding(
     recommendation="Inject it.",
 )
 NEW_TOKENS = 256  # a tiny model writes about 100 tokens/s on one contended core
+SHORT_TOKENS = 160  # room enough for the wrap-up to close the JSON (with 64 it cannot)
 
 
 def _request(
@@ -173,12 +176,10 @@ def test_constrained_answers_always_validate_over_20_sampling_seeds(dense: Ernie
 
 
 def test_greedy_answers_validate_for_dense_and_moe_weights_of_several_seeds(model_dirs: dict[str, Path]) -> None:
-    tokenizer = build_tokenizer()
     for kind, seed in (("dense", 7), ("moe", 0), ("moe", 3)):
         folder = model_dirs[kind].parent / f"{kind}-{seed}"
         if not folder.exists():
-            build_model(kind, len(tokenizer), seed=seed).save_pretrained(folder)  # type: ignore[arg-type]
-            tokenizer.save_pretrained(folder)
+            build_tiny_ernie(folder, kind=kind, seed=seed)  # type: ignore[arg-type]
         backend = _backend(folder)
         request = _request()
         result = run_fusion(request, backend)  # the pipeline writes a summary when the wrap-up left none
@@ -242,7 +243,7 @@ def test_fabricated_evidence_is_dropped_and_counted_by_the_stage(
         rejected=["C1", "C2"],
         summary="One real finding, one invented.",
     )
-    monkeypatch.setattr(dense, "_forward", lambda inputs, on_text=None: [answer.model_dump_json()])
+    monkeypatch.setattr(dense, "_forward", lambda inputs, **_: [answer.model_dump_json()])
     result = run_fusion(_request(), dense)
     assert result.dropped_findings == 1
     assert [(f.id, f.evidence[0].line_start) for f in result.findings] == [("F1", 15)]
@@ -277,7 +278,7 @@ def test_retries_carry_the_validation_error(model_dirs: dict[str, Path], monkeyp
     answers = iter(["not json", FusionOutput(summary="fixed").model_dump_json()])
     seen: list[str] = []
 
-    def forward(inputs: dict[str, torch.Tensor], on_text: object = None) -> list[str]:
+    def forward(inputs: dict[str, torch.Tensor], **_: object) -> list[str]:
         seen.append(str(backend._loaded_model().tokenizer.decode(inputs["input_ids"][0])))
         return [next(answers)]
 
@@ -410,15 +411,218 @@ def test_the_batch_stage_fuses_a_group_in_one_call_like_one_by_one(dense: ErnieF
     assert all(errors == [] for _, errors in batched)
 
 
-def test_a_failed_batch_fuses_each_alone_with_its_own_fallback(model_dirs: dict[str, Path]) -> None:
+def test_rows_that_never_validate_each_get_their_own_fallback_from_one_batched_generation(
+    model_dirs: dict[str, Path],
+) -> None:
     from archreview.pipeline.review import fusion_stage_many
 
-    backends = _with_fusion(_backend(model_dirs["dense"], constrained=False, max_new_tokens=24))
-    results = fusion_stage_many([_request(), _request(text="explain the architecture")], backends)
+    backend = _backend(model_dirs["dense"], constrained=False, max_new_tokens=24)
+    batch_sizes: list[int] = []
+    forward = backend._forward
+
+    def counted(inputs: dict[str, torch.Tensor], **kwargs: object) -> list[str]:
+        batch_sizes.append(int(inputs["input_ids"].shape[0]))
+        return forward(inputs, **kwargs)  # type: ignore[arg-type]
+
+    backend._forward = counted  # type: ignore[method-assign]
+    results = fusion_stage_many([_request(), _request(text="explain the architecture")], _with_fusion(backend))
+    assert batch_sizes == [2], "one generation for both rows, no second pass one at a time"
     assert len(results) == 2
     for result, errors in results:
         assert [e.code for e in errors] == ["fusion_failed"] and "failed validation" in errors[0].message
         assert result.findings, "the analyzer's findings are kept"
+
+
+# -- (i) a batch gives a result or an error a row ---------------------------------------------------------------------
+
+
+def test_one_invalid_row_costs_only_itself(model_dirs: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    backend = _backend(model_dirs["dense"], constrained=False, max_attempts=2)
+    good = FusionOutput(
+        findings=[_output_finding(15, "return self.db.execute(sql)")], rejected=["C1", "C2"], summary="One finding."
+    )
+    rounds = iter([[good.model_dump_json(), "not json"], ["still not json"]])
+    batch_sizes: list[int] = []
+
+    def forward(inputs: dict[str, torch.Tensor], **_: object) -> list[str]:
+        batch_sizes.append(int(inputs["input_ids"].shape[0]))
+        return next(rounds)
+
+    monkeypatch.setattr(backend, "_forward", forward)
+    requests = [_request(), _request(text="explain the architecture")]
+    outcomes = backend.fuse_many(requests)
+    assert batch_sizes == [2, 1], "only the invalid row is retried"
+    assert isinstance(outcomes[0], FusionResult) and outcomes[0].summary == "One finding."
+    assert isinstance(outcomes[1], FusionOutputError)
+    assert outcomes[1].raw_output == "still not json" and outcomes[1].attempts == 2
+
+    rounds = iter([[good.model_dump_json(), "not json"], ["still not json"]])
+    stage = run_fusion_many(requests, backend)
+    assert isinstance(stage[0], FusionResult) and [f.evidence[0].line_start for f in stage[0].findings] == [15]
+    assert isinstance(stage[1], StageFailedError) and (stage[1].stage, stage[1].code) == ("fusion", "fusion_failed")
+    assert isinstance(stage[1].__cause__, FusionOutputError) and "failed validation after 2" in str(stage[1])
+
+
+def test_a_row_too_long_for_the_model_fails_alone_and_the_other_is_generated(
+    dense: ErnieFusion, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    backend = _with_engine(dense, "auto", max_new_tokens=SHORT_TOKENS)
+    long_code = CODE.model_copy(update={"text": "\n".join(f"x{n} = {n}" for n in range(400)), "first_line": 1})
+    short, long = _request(), _request(code=long_code)
+    short_tokens = int(backend.preprocess(build_messages(short, max_candidates=25))["input_ids"].shape[1])
+    monkeypatch.setattr(backend._loaded_model(), "max_positions", short_tokens + SHORT_TOKENS)
+    outcomes = backend.fuse_many([long, short])
+    assert isinstance(outcomes[0], FusionError) and "positions" in str(outcomes[0])
+    assert isinstance(outcomes[1], FusionResult)
+    assert outcomes[1] == backend.fuse(short), "generated as if alone"
+
+
+def test_out_of_memory_fails_the_whole_batch_and_is_recognised_by_type(
+    dense: ErnieFusion, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    backend = _with_engine(dense, "off")
+
+    def generate(**_: object) -> torch.Tensor:
+        raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+
+    monkeypatch.setattr(backend._loaded_model().model, "generate", generate)
+    with pytest.raises(FusionError, match="ran out of GPU memory") as caught:
+        backend.fuse_many([_request(), _request(text="explain")])
+    assert is_cuda_out_of_memory(caught.value)
+    with pytest.raises(StageFailedError) as stage:
+        run_fusion_many([_request(), _request(text="explain")], backend)
+    assert is_cuda_out_of_memory(stage.value), "the pipeline sees the OOM through the cause chain"
+    assert not is_cuda_out_of_memory(FusionError("CUDA out of memory")), "a message alone is not OOM"
+
+
+# -- (j) one generation at a time on a model; cancel() stops one -------------------------------------------------------
+
+
+def _with_engine(backend: ErnieFusion, engine: str, **changes: object) -> ErnieFusion:
+    """A backend sharing `backend`'s loaded model and grammar, with options.engine = `engine` (and `changes`)."""
+    other = ErnieFusion(backend.options.model_copy(update={"engine": engine, **changes}))
+    other._loaded, other._grammar = backend._loaded, backend._grammar
+    return other
+
+
+class _StepLog:
+    """A forward hook on the model: each forward call's thread and time; slows the steps of chosen threads."""
+
+    def __init__(self, model: torch.nn.Module, delay_s: float) -> None:
+        self.delay_s = delay_s
+        self.slow: set[int] | None = None  # thread idents slowed (None = all)
+        self.calls: list[tuple[int, float, float]] = []  # (thread ident, start, end)
+        self.started = threading.Event()  # set after a few steps of a slowed thread
+        self._lock = threading.Lock()
+        self._starts: dict[int, float] = {}
+        self._handles = [model.register_forward_pre_hook(self._pre), model.register_forward_hook(self._post)]
+
+    def _pre(self, *_: object) -> None:
+        thread = threading.get_ident()
+        if self.slow is None or thread in self.slow:
+            time.sleep(self.delay_s)  # the GIL is free while a step sleeps: another thread could run its steps
+        self._starts[thread] = time.perf_counter()
+
+    def _post(self, *_: object) -> None:
+        thread = threading.get_ident()
+        with self._lock:
+            self.calls.append((thread, self._starts.pop(thread), time.perf_counter()))
+            if (self.slow is None or thread in self.slow) and sum(c[0] == thread for c in self.calls) >= 3:
+                self.started.set()
+
+    def span(self, thread: int) -> tuple[float, float]:
+        """First start and last end of `thread`'s forward calls."""
+        mine = [c for c in self.calls if c[0] == thread]
+        return min(c[1] for c in mine), max(c[2] for c in mine)
+
+    def remove(self) -> None:
+        for handle in self._handles:
+            handle.remove()
+
+
+class _Caller(threading.Thread):
+    """Calls backend.fuse in its own thread; keeps the result or the error and when it ended."""
+
+    def __init__(self, backend: ErnieFusion, request: FusionRequest) -> None:
+        super().__init__(daemon=True)
+        self.backend, self.request = backend, request
+        self.outcome: FusionResult | BaseException | None = None
+        self.ended = 0.0
+
+    def run(self) -> None:
+        try:
+            self.outcome = self.backend.fuse(self.request)
+        except BaseException as e:  # handed to the test's thread
+            self.outcome = e
+        self.ended = time.perf_counter()
+
+
+@pytest.mark.parametrize("engine", ["off", "on"])
+def test_two_calls_on_one_model_never_generate_at_once(dense: ErnieFusion, engine: str) -> None:
+    backend = _with_engine(dense, engine, max_new_tokens=SHORT_TOKENS)
+    log = _StepLog(backend._loaded_model().model, delay_s=0.002)
+    try:
+        callers = [_Caller(backend, _request(text=f"find security problems, take {i}")) for i in range(2)]
+        for caller in callers:
+            caller.start()
+        for caller in callers:
+            caller.join(60)
+    finally:
+        log.remove()
+    assert all(isinstance(c.outcome, FusionResult) for c in callers), [c.outcome for c in callers]
+    (start_a, end_a), (start_b, end_b) = sorted(log.span(c.ident or 0) for c in callers)
+    assert end_a <= start_b, "the second generation started only after the first had finished"
+
+
+@pytest.mark.parametrize("engine", ["off", "on"])
+def test_cancel_stops_a_long_generation_and_the_next_call_waits_then_runs_normally(
+    dense: ErnieFusion, engine: str
+) -> None:
+    backend = _with_engine(dense, engine, max_new_tokens=200)
+    backend.cancel()  # nothing runs: no effect on later calls
+    log = _StepLog(backend._loaded_model().model, delay_s=0.05)  # 200 slowed steps: 10 s unless cancelled
+    try:
+        abandoned = _Caller(backend, _request(text="find security problems, the long one"))
+        log.slow = set()
+        abandoned.start()
+        log.slow.add(abandoned.ident or 0)
+        assert log.started.wait(30), "the long generation is under way"
+        cancelled_at = time.perf_counter()
+        backend.cancel()  # what the stage does when the time limit passes
+        following = _Caller(backend, _request())
+        following.start()
+        abandoned.join(10)
+        following.join(60)
+    finally:
+        log.remove()
+    assert isinstance(abandoned.outcome, FusionCancelledError)
+    assert abandoned.ended - cancelled_at < 2, "stopped within a few steps, not after its 200"
+    assert isinstance(following.outcome, FusionResult), "the flag reset: the next call ran normally"
+    _, abandoned_end = log.span(abandoned.ident or 0)
+    following_start, _ = log.span(following.ident or 0)
+    assert abandoned_end <= following_start, "the next generation waited for the stopping one"
+    assert abandoned_end <= abandoned.ended, "no step of the cancelled call ran after it raised"
+
+
+def test_cancel_of_one_thread_spares_the_call_waiting_behind_it(dense: ErnieFusion) -> None:
+    backend = _with_engine(dense, "off", max_new_tokens=SHORT_TOKENS)
+    log = _StepLog(backend._loaded_model().model, delay_s=0.05)
+    try:
+        running = _Caller(backend, _request(text="find security problems, the long one"))
+        log.slow = set()
+        running.start()
+        log.slow.add(running.ident or 0)
+        assert log.started.wait(30)
+        waiting = _Caller(backend, _request())
+        waiting.start()
+        time.sleep(0.2)  # it waits for the model
+        backend.cancel(running.ident)
+        running.join(10)
+        waiting.join(60)
+    finally:
+        log.remove()
+    assert isinstance(running.outcome, FusionCancelledError)
+    assert isinstance(waiting.outcome, FusionResult)
 
 
 # -- (h) the real 0.3B size on a GPU ----------------------------------------------------------------------------------
@@ -426,13 +630,8 @@ def test_a_failed_batch_fuses_each_alone_with_its_own_fallback(model_dirs: dict[
 
 @pytest.mark.gpu
 def test_a_constrained_report_at_the_real_0_3b_size_on_cuda(tmp_path: Path) -> None:
-    from transformers import Ernie4_5Config
-
     tokenizer = build_tokenizer()
-    with torch.device("cuda"):
-        model = build_model("dense", len(tokenizer), config=Ernie4_5Config(vocab_size=len(tokenizer)))
-    model.to(torch.bfloat16).save_pretrained(tmp_path)  # type: ignore[arg-type]
-    tokenizer.save_pretrained(tmp_path)
+    save_model(tmp_path, build_real_size("0.3b", vocab_size=len(tokenizer)), tokenizer)
     backend = ErnieFusion(ErnieFusionOptions(model=str(tmp_path), max_new_tokens=400, max_attempts=1))
     backend.load()
     inputs = backend.preprocess(build_messages(_request(), max_candidates=25))

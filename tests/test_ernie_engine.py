@@ -18,49 +18,13 @@ from archreview.encoders.ernie import ErnieFusion
 from archreview.encoders.ernie_engine import EngineConfig, FusionEngine
 from archreview.encoders.ernie_prompt import build_messages
 from archreview.encoders.fusion import FusionError
-from archreview.schemas import (
-    Analysis,
-    Architecture,
-    Code,
-    Component,
-    ErnieFusionOptions,
-    Evidence,
-    Finding,
-    FusionRequest,
-    Instruction,
-)
+from archreview.pipeline.fusion import run_fusion_many
+from archreview.schemas import ErnieFusionOptions, FusionRequest, FusionResult
 from archreview.schemas.fusion_output import FusionOutput
-from ernie_tiny import build_model, build_tiny_ernie, build_tokenizer
+from ernie_tiny import build_real_size, build_tiny_ernie, build_tokenizer, prompt_ids, store_request
 
 NEW_TOKENS = 96
-LINE = "    value = store.load(key) if key in cache else compute(key)\n"
-
-
-def _request(lines: int, text: str = "review the architecture") -> FusionRequest:
-    code = "class Store:\n" + LINE * lines
-    candidate = Finding(
-        id="F1",
-        rule_id="caching/unbounded-cache",
-        title="Unbounded cache",
-        category="caching",
-        severity="medium",
-        confidence=0.7,
-        evidence=[Evidence(line_start=2, line_end=2, quote=LINE.strip())],
-        rationale="The cache grows without bound.",
-        recommendation="Bound it.",
-    )
-    return FusionRequest(
-        instruction=Instruction(text=text, source="text", intent="architecture_review"),
-        code=Code(text=code.rstrip("\n"), language="python", first_line=1, ocr_confidence=0.9),
-        analysis=Analysis(
-            architecture=Architecture(components=[Component(name="Store", kind="class", line_start=1, line_end=2)]),
-            findings=[candidate] if lines % 2 else [],
-            parser="ast",
-        ),
-    )
-
-
-MIXED = [_request(lines, f"review take {lines}") for lines in (1, 9, 3, 14, 6)]
+MIXED = [store_request(lines, f"review take {lines}", candidate=bool(lines % 2)) for lines in (1, 9, 3, 14, 6)]
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -80,9 +44,15 @@ def backend(tmp_path_factory: pytest.TempPathFactory) -> ErnieFusion:
     return fusion
 
 
+def _with_engine(backend: ErnieFusion, engine: str) -> ErnieFusion:
+    """The same loaded model and grammar, with options.engine = `engine` ("on" decodes through the engine)."""
+    other = ErnieFusion(backend.options.model_copy(update={"engine": engine}))
+    other._loaded, other._grammar = backend._loaded, backend._grammar
+    return other
+
+
 def _prompts(backend: ErnieFusion, requests: list[FusionRequest]) -> list[list[int]]:
-    inputs = backend._encode([build_messages(r, max_candidates=25) for r in requests])
-    return [ids[mask.bool()].tolist() for ids, mask in zip(inputs["input_ids"], inputs["attention_mask"], strict=True)]
+    return [prompt_ids(backend._loaded_model().tokenizer, r) for r in requests]
 
 
 def _generate(
@@ -118,16 +88,29 @@ def test_a_mixed_length_batch_is_schema_valid_and_equals_one_at_a_time(backend: 
 def test_the_engine_writes_what_generate_writes(backend: ErnieFusion) -> None:
     requests = MIXED[:3]
     inputs = backend._encode([build_messages(r, max_candidates=25) for r in requests])
-    backend.use_engine = False
+    rows = zip(inputs["input_ids"], inputs["attention_mask"], strict=True)
+    unpadded = [ids[mask.bool()].tolist() for ids, mask in rows]
+    assert _prompts(backend, requests) == unpadded, "prompt_ids builds what the backend feeds the model"
+    plain, engine = _with_engine(backend, "off"), _with_engine(backend, "on")
+    calls: list[int] = []
+    generate = FusionEngine.generate
+
+    def counted(self: FusionEngine, prompts: list[list[int]], **kwargs: Any) -> Any:
+        calls.append(len(prompts))
+        return generate(self, prompts, **kwargs)
+
+    FusionEngine.generate = counted  # type: ignore[method-assign]
     try:
-        reference = backend._forward(inputs)
-        backend.use_engine = True
-        assert backend._forward(inputs) == reference
-        # fuse_many end to end through the engine: parsed, validated, merged
-        results = backend.fuse_many(requests)
-        assert len(results) == 3 and all(r.summary for r in results)
+        reference = plain._forward(inputs)
+        assert calls == [], 'engine="off" decodes with plain generate'
+        assert engine._forward(inputs) == reference
+        assert calls == [3], 'engine="on" decodes through the engine'
+        # the batched stage end to end through the engine: parsed, validated, merged, grounded, summarised
+        results = run_fusion_many(requests, engine)
     finally:
-        backend.use_engine = None
+        FusionEngine.generate = generate  # type: ignore[method-assign]
+    assert calls == [3, 3]
+    assert len(results) == 3 and all(isinstance(r, FusionResult) and r.summary for r in results)
 
 
 def test_out_of_memory_halves_the_batch(backend: ErnieFusion) -> None:
@@ -162,11 +145,7 @@ def test_the_batch_size_follows_free_memory(backend: ErnieFusion) -> None:
 def test_streaming_through_the_engine(backend: ErnieFusion) -> None:
     pieces: list[str] = []
     inputs = backend.preprocess(build_messages(MIXED[0], max_candidates=25))
-    backend.use_engine = True
-    try:
-        [raw] = backend._forward(inputs, on_text=pieces.append)
-    finally:
-        backend.use_engine = None
+    [raw] = _with_engine(backend, "on")._forward(inputs, on_text=pieces.append)
     assert len(pieces) > 10 and "".join(pieces) == raw
     FusionOutput.model_validate_json(raw)
 
@@ -183,13 +162,8 @@ class _RealSize:
 
 @pytest.fixture(scope="module")
 def real_size() -> _RealSize:
-    from transformers import Ernie4_5Config
-
     tokenizer = build_tokenizer()
-    torch.manual_seed(0)
-    with torch.device("cuda"):
-        model = build_model("dense", len(tokenizer), config=Ernie4_5Config(vocab_size=len(tokenizer)))
-    model = model.to(torch.bfloat16)  # type: ignore[arg-type]  # transformers types .to() oddly
+    model = build_real_size("0.3b", vocab_size=len(tokenizer))
     backend = ErnieFusion.from_model(ErnieFusionOptions(model="random-0.3b", max_new_tokens=200), model, tokenizer)
     kwargs = {
         "max_new_tokens": 200,

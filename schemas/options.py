@@ -142,7 +142,11 @@ class ReviewOptions(OptionsModel):
         default_factory=FasterWhisperOptions, description="Speech recognition backend and its options."
     )
     fusion: FusionOptions = Field(default_factory=AnalyzerFusionOptions, description="Fusion backend and its options.")
-    max_audio_s: float = Field(default=600, gt=0, description="Longest voice instruction accepted, seconds.")
+    max_audio_s: float = Field(
+        default=600,
+        gt=0,
+        description="Longest voice instruction read, seconds; a longer one is cut there (noted in errors).",
+    )
     speech_timeout_s: float = Field(default=300, gt=0, description="Time limit for transcribing one instruction.")
     fusion_timeout_s: float = Field(
         default=900, gt=0, description="Time limit for one fusion; past it the analyzer's findings are kept."

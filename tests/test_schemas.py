@@ -18,6 +18,7 @@ from archreview.schemas import (
     ReviewReport,
     evidence_problem,
 )
+from archreview.schemas.options import option_kinds
 from archreview.schemas.versions import known_versions, load_schema, schema_path
 from pydantic import ValidationError
 
@@ -140,3 +141,27 @@ def test_options_select_backends_by_kind() -> None:
     assert options.speech.kind == "openai-whisper"
     with pytest.raises(ValidationError, match="kind"):
         ReviewOptions.model_validate({"speech": {"kind": "whisperx"}})
+
+
+def test_every_option_is_documented() -> None:
+    # The CLI's help and README's options table are built from these descriptions: none may be missing.
+    undocumented = [
+        f"{model.__name__}.{name}"
+        for field in ReviewOptions.model_fields.values()
+        for model in [ReviewOptions, *option_kinds(field.annotation).values()]
+        for name, info in model.model_fields.items()
+        if not info.description
+    ]
+    assert undocumented == []
+
+
+def test_option_kinds_lists_each_backend_by_its_kind() -> None:
+    fields = ReviewOptions.model_fields
+    assert list(option_kinds(fields["speech"].annotation)) == [
+        "faster-whisper",
+        "openai-whisper",
+        "transformers-whisper",
+    ]
+    assert list(option_kinds(fields["fusion"].annotation)) == ["analyzer", "ernie"]
+    assert list(option_kinds(fields["ocr"].annotation)) == ["tesseract"]
+    assert option_kinds(fields["max_audio_s"].annotation) == {}

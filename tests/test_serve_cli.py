@@ -69,3 +69,24 @@ def test_serve_starts_the_server_the_deployments_and_metrics(tmp_path: Path) -> 
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
         log.close()
+
+
+def test_serve_takes_the_backend_options_of_review() -> None:
+    # --quantize was missing from serve: parsed now, and the settings are built before anything starts
+    # (the missing --watch-dir is reported after the options were accepted, so no server is started).
+    env = {k: v for k, v in os.environ.items() if not k.upper().startswith("ARCHREVIEW_")}
+    args = ["serve", "--fusion", "ernie", "--quantize", "4bit", "--device", "cuda", "--cron", "* * * * *"]
+    result = subprocess.run([ARCHREVIEW, *args], env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2, result.stderr
+    assert "--cron needs --watch-dir" in result.stderr
+    refused = subprocess.run(
+        [ARCHREVIEW, "serve", "--quantize", "3bit"], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert refused.returncode == 2 and "3bit" in refused.stderr
+    # The same settings from the environment go through the same checks: a bad value stops serve in one line
+    # (--cron without --watch-dir again, so that a setting wrongly accepted cannot start a server here).
+    bad_env = {**env, "ARCHREVIEW_FUSION": "ernie", "ARCHREVIEW_QUANTIZE": "3bit"}
+    bad = subprocess.run(
+        [ARCHREVIEW, "serve", "--cron", "* * * * *"], env=bad_env, capture_output=True, text=True, timeout=120
+    )
+    assert bad.returncode == 2 and "ARCHREVIEW_QUANTIZE='3bit'" in bad.stderr, bad.stderr

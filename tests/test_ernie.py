@@ -153,13 +153,6 @@ def test_missing_weights_give_one_clear_line(model: str) -> None:
     assert "--ernie-model" in message and "ARCHREVIEW_ERNIE_MODEL" in message and "--fusion analyzer" in message
 
 
-def test_quantize_needs_cuda(model_dirs: dict[str, Path]) -> None:
-    if torch.cuda.is_available():
-        pytest.skip("this machine has CUDA")
-    with pytest.raises(FusionError, match="--quantize needs CUDA"):
-        _backend(model_dirs["dense"], quantize="4bit").load()
-
-
 # -- (a) constrained generation: every answer validates ----------------------------------------------------------------
 
 

@@ -367,7 +367,9 @@ def test_sigkill_in_a_batch_loses_and_corrupts_nothing(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- file modes
 
 
-@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+@pytest.mark.parametrize(
+    ("umask", "mode"), [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)], ids=["umask-022", "umask-077", "umask-002"]
+)
 def test_reports_get_the_mode_a_plain_write_gives(umask: int, mode: int, tmp_path: Path) -> None:
     """A new report is 0666 less the umask, as `open(path, "w")` and other tools make it; a file it replaces keeps
     its own mode."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -10,11 +11,20 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 from archreview.flows.server import free_port
+from archreview.schemas import ReviewReport
+from prometheus_client.parser import text_string_to_metric_families
 
 ARCHREVIEW = str(Path(sys.executable).parent / "archreview")
+SAMPLES = Path(__file__).resolve().parents[1] / "samples"
+INSTRUCTION = "find the caching bugs"
 STARTUP_S = 120
+RUN_S = 240  # the runner polls for scheduled runs every 10 s; the run then loads its models
+REVIEWS = "archreview_reviews_total"
+FINDINGS = "archreview_findings_total"
+STAGE_COUNT = "archreview_stage_seconds_count"
 
 
 def _get(url: str) -> str | None:
@@ -25,7 +35,33 @@ def _get(url: str) -> str | None:
         return None
 
 
+def _api(port: int, path: str, body: dict[str, Any] | None = None) -> Any:
+    """A call to the Prefect server's REST API: GET without a body, POST with one; the decoded JSON answer."""
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/api{path}",
+        data=None if body is None else json.dumps(body).encode(),
+        method="GET" if body is None else "POST",
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read().decode())
+
+
+def _samples(metrics: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    """Every sample of a /metrics page by (name, sorted labels)."""
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(metrics)
+        for sample in family.samples
+    }
+
+
+def _reviews(samples: dict[tuple[str, tuple[tuple[str, str], ...]], float]) -> dict[str, float]:
+    return {dict(labels)["status"]: value for (name, labels), value in samples.items() if name == REVIEWS}
+
+
 def test_serve_starts_the_server_the_deployments_and_metrics(tmp_path: Path) -> None:
+    """A review run through the served `review` deployment shows up in the Prometheus metrics."""
     port, metrics_port = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
     env["PREFECT_HOME"] = str(tmp_path / "prefect-home")
@@ -43,24 +79,43 @@ def test_serve_starts_the_server_the_deployments_and_metrics(tmp_path: Path) -> 
         while time.monotonic() < deadline and deployments is None:
             time.sleep(1)
             assert process.poll() is None, (tmp_path / "serve.log").read_text()
-            request = urllib.request.Request(
-                f"http://127.0.0.1:{port}/api/deployments/filter",
-                data=b"{}",
-                method="POST",
-                headers={"Content-Type": "application/json"},
-            )
             try:
-                with urllib.request.urlopen(request, timeout=3) as response:
-                    found = response.read().decode()
-                deployments = found if '"batch-review"' in found and '"review"' in found else None
-            except (urllib.error.URLError, OSError):
+                found = json.dumps(_api(port, "/deployments/filter", {}))
+            except (urllib.error.URLError, OSError, ValueError):
                 continue
+            deployments = found if '"batch-review"' in found and '"review"' in found else None
         assert deployments is not None, (tmp_path / "serve.log").read_text()[-2000:]
+        assert f"Prefect UI: http://127.0.0.1:{port}" in (tmp_path / "serve.log").read_text()
         metrics = _get(f"http://127.0.0.1:{metrics_port}/metrics")
         assert metrics is not None
-        assert 'archreview_reviews_total{status="success"} 0.0' in metrics
-        assert 'archreview_stage_seconds_count{stage="vision"} 0.0' in metrics
-        assert f"Prefect UI: http://127.0.0.1:{port}" in (tmp_path / "serve.log").read_text()
+        before = _samples(metrics)
+        assert _reviews(before) == {"success": 0.0, "partial": 0.0, "failed": 0.0}  # every series exists from the start
+
+        # a real review through the served deployment (a flow run in a process the runner starts)
+        report_path = tmp_path / "out" / "cache_layer.json"
+        deployment = _api(port, "/deployments/name/review/review")
+        parameters = {
+            "request": {"image": str(SAMPLES / "cache_layer.png"), "instruction": INSTRUCTION},
+            "out": str(report_path),
+        }
+        run = _api(port, f"/deployments/{deployment['id']}/create_flow_run", {"parameters": parameters})
+        state = run["state"]
+        deadline = time.monotonic() + RUN_S
+        while time.monotonic() < deadline and state["type"] not in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED"):
+            time.sleep(1)
+            state = _api(port, f"/flow_runs/{run['id']}")["state"]
+        assert state["type"] == "COMPLETED", (state, (tmp_path / "serve.log").read_text()[-3000:])
+        report = ReviewReport.model_validate_json(report_path.read_bytes())
+        assert report.findings  # cache_layer.py carries planted flaws
+
+        metrics = _get(f"http://127.0.0.1:{metrics_port}/metrics")
+        assert metrics is not None
+        after = _samples(metrics)
+        assert _reviews(after) == {**_reviews(before), report.status: 1.0}, "the flow run's review was not counted"
+        vision = after[(STAGE_COUNT, (("stage", "vision"),))]
+        assert vision == 1.0, "the flow run's vision stage was not timed"
+        findings = {dict(labels)["severity"]: value for (name, labels), value in after.items() if name == FINDINGS}
+        assert sum(findings.values()) == len(report.findings)
     finally:
         os.killpg(process.pid, signal.SIGINT)
         try:

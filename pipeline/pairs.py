@@ -25,8 +25,10 @@ class ManifestEntry(StrictModel):
     """One line of a JSONL manifest; relative paths are relative to the manifest's folder."""
 
     image: str
+    more_images: list[str] = Field(default_factory=list, description="Further screenshots of the same file.")
     audio: str | None = None
     instruction: str | None = None
+    document: str | None = Field(default=None, description="A text document given to the fusion model as context.")
     name: str | None = Field(default=None, description="Report name; default: the image's stem.")
 
 
@@ -126,7 +128,8 @@ def _manifest_path(manifest: Path, number: int, text: str, root: Path, what: str
 
 
 def read_manifest(manifest: Path, *, root: Path | None = None) -> list[PairSpec]:
-    """The pairs of a JSONL manifest: one {"image", "audio" | "instruction", "name"?} object a line.
+    """The pairs of a JSONL manifest: one {"image", "more_images"?, "audio" | "instruction", "document"?, "name"?}
+    object a line.
 
     Paths are relative to the manifest's folder and must stay inside `root` once symlinks are
     followed. Names must be plain file names; a name used twice gets -2, -3, ... (`summary` is
@@ -151,7 +154,7 @@ def read_manifest(manifest: Path, *, root: Path | None = None) -> list[PairSpec]
         raise InputError(f"manifest {manifest} is not UTF-8 text (byte {e.start})") from e
     specs: list[PairSpec] = []
     taken: set[str] = set()
-    seen: set[tuple[str, str | None, str | None]] = set()
+    seen: set[tuple[str, ...]] = set()
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
@@ -162,8 +165,13 @@ def read_manifest(manifest: Path, *, root: Path | None = None) -> list[PairSpec]
         if entry.audio and entry.instruction is not None:
             raise InputError(f"{manifest}:{number}: give audio or instruction, not both")
         image = _manifest_path(manifest, number, entry.image, root, "image")
+        more = [_manifest_path(manifest, number, text, root, "image") for text in entry.more_images]
         audio = _manifest_path(manifest, number, entry.audio, root, "audio") if entry.audio else None
-        key = (str(image.resolve()), str(audio.resolve()) if audio else None, entry.instruction)
+        document = _manifest_path(manifest, number, entry.document, root, "document") if entry.document else None
+        key = tuple(
+            str(path.resolve()) if isinstance(path, Path) else repr(path)
+            for path in (image, *more, audio, document, entry.instruction)
+        )
         if key in seen:
             continue
         seen.add(key)
@@ -175,8 +183,10 @@ def read_manifest(manifest: Path, *, root: Path | None = None) -> list[PairSpec]
             PairSpec(
                 name=unique_name(name, taken),
                 image=str(image),
+                more_images=[str(path) for path in more],
                 audio=str(audio) if audio else None,
                 instruction=entry.instruction,
+                document=str(document) if document else None,
             )
         )
     if not specs:

@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from archreview.pipeline.batch import discover_pairs, run_batch
+from archreview.pipeline.batch import run_batch
 from archreview.pipeline.errors import InputError
+from archreview.pipeline.pairs import discover_pairs
 from archreview.pipeline.settings import Settings
 from archreview.schemas import BatchSummary
 from PIL import Image
@@ -21,8 +22,8 @@ def test_pairs_are_found_by_stem(tmp_path: Path) -> None:
         (tmp_path / name).write_bytes(b"x")
     pairs = {p.name: p for p in discover_pairs(tmp_path)}
     assert set(pairs) == {"a", "b", "c"}
-    assert pairs["a"].audio == tmp_path / "a.wav"
-    assert pairs["b"].instruction_file == tmp_path / "b.txt"
+    assert pairs["a"].audio == str(tmp_path / "a.wav")
+    assert pairs["b"].instruction_file == str(tmp_path / "b.txt")
     assert pairs["c"].audio is None and pairs["c"].instruction_file is None
 
 
@@ -49,7 +50,8 @@ def test_batch_goes_on_past_bad_files_and_says_why(tmp_path: Path, labels: dict[
     summary = run_batch(discover_pairs(folder), Settings().review_options(), out, on_item=lambda i: seen.append(i.name))
 
     items = {item.name: item for item in summary.items}
-    assert seen == sorted(items)
+    assert sorted(seen) == sorted(items), "every pair is reported once"
+    assert [item.name for item in summary.items] == sorted(items), "the summary keeps the pairs' order"
     assert items[spoken["name"]].status == "success"
     assert (out / f"{spoken['name']}.json").is_file()
     assert items["broken"].status == "error" and "not an image" in (items["broken"].error or "")

@@ -1,9 +1,8 @@
-"""The Prefect flows under one session-wide test server: reports, cache, resume, failures, retries, GPU limit."""
+"""The Prefect flows on a real (test) server: the same reports as the plain pipeline, caching, resume, failures."""
 
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,18 +10,28 @@ from typing import Any
 
 import pytest
 
-os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-os.environ.setdefault("DO_NOT_TRACK", "1")
+from samples.render import render_code
+
 prefect = pytest.importorskip("prefect")
 
-import archreview.flows.tasks as flow_tasks  # noqa: E402
-from archreview.flows.batch import SUMMARY_FILE, batch_review_flow, read_manifest, run_batch_flow  # noqa: E402
-from archreview.flows.review import MIN_GROUP, run_review_flow  # noqa: E402
-from archreview.flows.tasks import GPU_LIMIT, gpu_slot, runs_on_gpu, transient_cause  # noqa: E402
+import archreview.pipeline.review as steps  # noqa: E402
+from archreview.flows.batch import SUMMARY_FILE, batch_review_flow, ensure_gpu_limit, run_batch_flow  # noqa: E402
+from archreview.flows.review import run_review_flow  # noqa: E402
+from archreview.flows.tasks import GPU_LIMIT, gpu_slot, transient_cause  # noqa: E402
+from archreview.pipeline.backends import groups_speech, runs_on_gpu  # noqa: E402
+from archreview.pipeline.batch import run_batch  # noqa: E402
 from archreview.pipeline.errors import InputError, StageFailedError  # noqa: E402
+from archreview.pipeline.metrics import REVIEWS  # noqa: E402
+from archreview.pipeline.pairs import find_pairs  # noqa: E402
 from archreview.pipeline.review import review  # noqa: E402
-from archreview.pipeline.settings import Settings  # noqa: E402
-from archreview.schemas import FasterWhisperOptions, ReviewOptions, ReviewReport, ReviewRequest, TesseractOptions  # noqa: E402
+from archreview.schemas import (  # noqa: E402
+    FasterWhisperOptions,
+    ReviewOptions,
+    ReviewReport,
+    ReviewRequest,
+    TesseractOptions,
+    TransformersWhisperOptions,
+)
 from prefect.client.orchestration import get_client  # noqa: E402
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId  # noqa: E402
 from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings  # noqa: E402
@@ -44,7 +53,7 @@ def prefect_server() -> Iterator[None]:
 
 @pytest.fixture
 def options() -> ReviewOptions:
-    return Settings().review_options()
+    return ReviewOptions()
 
 
 def _copy_pairs(folder: Path, names: tuple[str, ...]) -> Path:
@@ -58,7 +67,7 @@ def _copy_pairs(folder: Path, names: tuple[str, ...]) -> Path:
     return folder
 
 
-def _comparable(report_json: str) -> dict[str, Any]:
+def _comparable(report_json: str | bytes) -> dict[str, Any]:
     """A report without what differs between two runs of the same review: created_at and stage timings."""
     data: dict[str, Any] = json.loads(report_json)
     data.pop("created_at")
@@ -96,108 +105,128 @@ def _wait_task_states(flow_run_id: Any, expected_runs: int) -> dict[str, list[st
 
 
 @pytest.fixture(scope="module")
-def batch_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return _copy_pairs(tmp_path_factory.mktemp("batch") / "in", (*TYPED, SPOKEN))
+def mixed_manifest(tmp_path_factory: pytest.TempPathFactory, labels: dict[str, Any]) -> Path:
+    """A manifest of typed and spoken pairs, one of two screenshots of one file, one with a context document."""
+    root = tmp_path_factory.mktemp("mixed")
+    source = _copy_pairs(root / "in", (*TYPED, SPOKEN))
+    case = next(c for c in labels["cases"] if c["language"] == "python" and len(c["code"].split("\n")) > 24)
+    lines = case["code"].split("\n")
+    render_code(lines[:20], theme="dark", gutter=True, first_line=1).save(source / "top.png")
+    render_code(lines[17:], theme="dark", gutter=True, first_line=18).save(source / "bottom.png")
+    (source / "design.md").write_text("The service must answer within 200 ms; every call to the store is cached.\n")
+    entries = [
+        {"image": f"in/{TYPED[0]}.png", "instruction": "Find the security problems in this code."},
+        {"image": f"in/{SPOKEN}.png", "audio": f"in/{SPOKEN}.wav"},
+        {"image": "in/top.png", "more_images": ["in/bottom.png"], "instruction": "review this code", "name": "two"},
+        {"image": f"in/{TYPED[1]}.png", "instruction": "Is it fast enough?", "document": "in/design.md"},
+    ]
+    manifest = root / "batch.jsonl"
+    manifest.write_text("".join(json.dumps(entry) + "\n" for entry in entries))
+    return manifest
 
 
-def test_batch_flow_writes_the_plain_pipelines_reports(
-    prefect_server: None, batch_folder: Path, options: ReviewOptions, tmp_path: Path
+def test_the_flow_and_the_plain_loop_write_the_same_reports(
+    prefect_server: None, mixed_manifest: Path, options: ReviewOptions, tmp_path: Path
 ) -> None:
-    out = tmp_path / "out"
-    summary = run_batch_flow(batch_folder, out, options)
+    """A manifest with typed, spoken, two-screenshot and document pairs: `--no-prefect` and the flow agree."""
+    flow_out, plain_out = tmp_path / "flow", tmp_path / "plain"
+    reviews_before = REVIEWS.labels(status="success")._value.get()
+    summary = run_batch_flow(mixed_manifest, flow_out, options)
+    assert summary.counts == {"success": 4}, summary
+    assert REVIEWS.labels(status="success")._value.get() == reviews_before + 4, "flow runs record metrics"
+    plain = run_batch(find_pairs(mixed_manifest), options, plain_out)
+    assert plain.counts == {"success": 4}
 
-    assert summary.total == 3 and summary.counts == {"success": 3}, summary
-    assert json.loads((out / SUMMARY_FILE).read_text())["counts"] == {"success": 3}
+    flow_reports, plain_reports = _reports(flow_out), _reports(plain_out)
+    assert sorted(flow_reports) == sorted([f"{SPOKEN}.json", f"{TYPED[0]}.json", f"{TYPED[1]}.json", "two.json"])
+    for name, text in flow_reports.items():
+        assert _comparable(text) == _comparable(plain_reports[name]), name
+    two = ReviewReport.model_validate_json(flow_reports["two.json"])
+    assert len(two.inputs.more_images) == 1 and two.code.last_line > 24, "both screenshots were read"
+    with_document = ReviewReport.model_validate_json(flow_reports[f"{TYPED[1]}.json"])
+    assert with_document.inputs.document is not None and with_document.inputs.document.path.endswith("design.md")
+    spoken = ReviewReport.model_validate_json(flow_reports[f"{SPOKEN}.json"])
+    assert spoken.transcript is not None and spoken.transcript.text.strip()
     assert all(item.duration_ms > 0 and item.findings > 0 for item in summary.items)
-    for item in summary.items:
-        flow_report = ReviewReport.model_validate_json(Path(item.report or "").read_text())
-        assert flow_report.findings, item.name
-    # The flow's report is the plain pipeline's, but for created_at and timings.
-    spoken = ReviewRequest(image=str(batch_folder / f"{SPOKEN}.png"), audio=str(batch_folder / f"{SPOKEN}.wav"))
-    plain = review(spoken, options).model_dump_json()
-    assert _comparable((out / f"{SPOKEN}.json").read_text()) == _comparable(plain)
-    spoken_report = ReviewReport.model_validate_json((out / f"{SPOKEN}.json").read_text())
-    assert spoken_report.transcript is not None and spoken_report.transcript.text.strip()
 
 
-def test_rerun_recomputes_nothing_and_a_changed_image_only_its_chain(
-    prefect_server: None, batch_folder: Path, options: ReviewOptions, tmp_path: Path
+def test_the_review_flow_keeps_more_screenshots_and_documents(
+    prefect_server: None, mixed_manifest: Path, options: ReviewOptions, tmp_path: Path
+) -> None:
+    source = mixed_manifest.parent / "in"
+    request = ReviewRequest(
+        image=str(source / "top.png"),
+        more_images=[str(source / "bottom.png")],
+        instruction="review this code",
+        document=str(source / "design.md"),
+    )
+    target = tmp_path / "out" / "one.json"
+    report = run_review_flow(request, options, target)
+    assert report.inputs.more_images and report.inputs.document is not None
+    assert ReviewReport.model_validate_json(target.read_text()).id == report.id
+    assert _comparable(report.model_dump_json()) == _comparable(review(request, options).model_dump_json())
+
+    with pytest.raises(InputError, match="image not found"):
+        run_review_flow(ReviewRequest(image=str(tmp_path / "missing.png")), options)
+
+
+def test_rerun_recomputes_nothing_and_a_changed_image_only_its_own_steps(
+    prefect_server: None, options: ReviewOptions, tmp_path: Path
 ) -> None:
     source = _copy_pairs(tmp_path / "in", TYPED)
     out = tmp_path / "out"
+    out.mkdir()
+    (out / f".{TYPED[0]}.json.k1ll3d00.tmp").write_text("half a report")  # a name write_atomic makes
     run_batch_flow(source, out, options)
     first = _reports(out)
+    assert not list(out.glob(".*.tmp")), "the flow clears what a killed write left"
 
     # Unchanged: every report is already there with its id, nothing is reviewed or rewritten.
     state = batch_review_flow(str(source), str(out), options, "json", return_state=True)
     assert state.is_completed()
     assert _reports(out) == first
-    assert "read-code" not in _wait_task_states(state.state_details.flow_run_id, 3)
+    assert "read-code" not in _wait_task_states(state.state_details.flow_run_id, 2)
 
-    # Reports deleted and one image changed: the cache gives back every other stage, and the same bytes.
+    # Reports deleted and one image changed: the task cache gives back the other pair's OCR and both speeches.
     for name in first:
         (out / name).unlink()
     shutil.copy(SAMPLES / "order_service.png", source / f"{TYPED[0]}.png")
     state = batch_review_flow(str(source), str(out), options, "json", return_state=True)
     assert state.is_completed()
     again = _reports(out)
-    assert again[f"{TYPED[1]}.json"] == first[f"{TYPED[1]}.json"]  # created_at too: from the report cache
+    assert _comparable(again[f"{TYPED[1]}.json"]) == _comparable(first[f"{TYPED[1]}.json"])
     assert again[f"{TYPED[0]}.json"] != first[f"{TYPED[0]}.json"]
-    states = _wait_task_states(state.state_details.flow_run_id, 3 + 2 * 2 + 1)
+    states = _wait_task_states(state.state_details.flow_run_id, 2 + 2 * 2 + 1)
     assert states["read-code"] == ["Cached", "Completed"], states
-    assert states["understand-instruction"].count("Completed") == 0, states
-    # Both pairs fused in one group (fewer task runs; one batched generation on a GPU).
-    assert states["fuse-and-report"] == ["Completed"] or MIN_GROUP < 2, states
+    assert states["understand-instruction"] == ["Cached", "Cached"], states
+    assert states["fuse-and-report"] == ["Completed"], "both pairs fused in one window"
 
 
 GROUPED = ("admin_tools", "api_client", "dashboard", "order_service")  # spoken: windows of two or more clips
 
 
-def test_speech_groups_transcribe_a_window_together_and_keep_a_speech_cache(
+def test_grouped_speech_gives_the_same_reports_as_one_clip_at_a_time(
     prefect_server: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Grouped speech (on by default when a batching backend runs on a GPU) forced on, on the CPU: each window's
-    instructions are one understand-instructions task, and the reports are the plain pipeline's."""
+    instructions are one understand-instructions task, and the reports are those of one review at a time."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # the bundled tiny.en is converted here
-    options = Settings(speech_backend="transformers-whisper", device="cpu").review_options()
-    assert not flow_tasks.groups_speech(options), "on the CPU the default stays a task a pair"
+    options = ReviewOptions(speech=TransformersWhisperOptions(device="cpu"))
+    assert not groups_speech(options), "on the CPU the default stays a task a pair"
     source = _copy_pairs(tmp_path / "in", (*GROUPED, TYPED[0]))
     out = tmp_path / "out"
     state = batch_review_flow(str(source), str(out), options, "json", True, return_state=True)
     assert state.is_completed()
-    summary = json.loads((out / SUMMARY_FILE).read_text())
-    assert summary["counts"] == {"success": 5}, summary
-    states = _wait_task_states(state.state_details.flow_run_id, 1 + 5 + 3 + 1)
+    assert json.loads((out / SUMMARY_FILE).read_text())["counts"] == {"success": 5}
+    states = _wait_task_states(state.state_details.flow_run_id, 1 + 5 + 3 + 3)
     assert "understand-instruction" not in states and states["understand-instructions"], states
 
-    spoken = GROUPED[1]
-    request = ReviewRequest(image=str(source / f"{spoken}.jpg"), audio=str(source / f"{spoken}.wav"))
-    report = ReviewReport.model_validate_json((out / f"{spoken}.json").read_text())
-    assert report.transcript is not None and report.transcript.model == "transformers-whisper:tiny.en"
-    assert report.provenance.backends["speech"].name == "transformers-whisper"
-    assert _comparable(report.model_dump_json()) == _comparable(review(request, options).model_dump_json())
-
-    # The speech cache is plain JSON read back through its schema: swap two clips' entries, drop the reports and
-    # the report cache, and the rerun's reports carry the swapped transcripts (nothing was transcribed again).
-    cache = out / ".prefect-results"
-    entries = {
-        json.loads(path.read_text())["speech"]["transcript"]["text"]: path
-        for path in (cache / "speech").glob("*.json")
-        if json.loads(path.read_text())["speech"]["transcript"]
-    }
-    assert len(entries) == len(GROUPED)
-    texts = {name: json.loads((out / f"{name}.json").read_text())["transcript"]["text"] for name in GROUPED}
-    first, second = entries[texts[GROUPED[0]]], entries[texts[GROUPED[1]]]
-    swapped = first.read_bytes(), second.read_bytes()
-    first.write_bytes(swapped[1])
-    second.write_bytes(swapped[0])
-    shutil.rmtree(cache / "reports")
     for name in GROUPED:
-        (out / f"{name}.json").unlink()
-    run_batch_flow(source, out, options, speech_groups=True)
-    again = {name: json.loads((out / f"{name}.json").read_text())["transcript"]["text"] for name in GROUPED}
-    assert again[GROUPED[0]] == texts[GROUPED[1]] and again[GROUPED[1]] == texts[GROUPED[0]]
-    assert again[GROUPED[2]] == texts[GROUPED[2]]
+        image = next(source.glob(f"{name}.[pj]*g"))
+        request = ReviewRequest(image=str(image), audio=str(source / f"{name}.wav"))
+        report = (out / f"{name}.json").read_bytes()
+        assert _comparable(report) == _comparable(review(request, options).model_dump_json()), name
+    assert ReviewReport.model_validate_json(report).provenance.backends["speech"].name == "transformers-whisper"
 
 
 def test_bad_pairs_are_listed_and_the_batch_completes(
@@ -215,8 +244,9 @@ def test_bad_pairs_are_listed_and_the_batch_completes(
     by_name = {item["name"]: item for item in summary["items"]}
     assert by_name[TYPED[0]]["status"] == "success"
     assert by_name["broken"]["status"] == "error" and "not an image" in by_name["broken"]["error"]
-    assert by_name["noisy"]["status"] == "error" and by_name["noisy"]["error"]
+    assert by_name["noisy"]["status"] == "error" and "noisy.wav" in by_name["noisy"]["error"]
     assert summary["counts"] == {"success": 1, "error": 2}
+    assert [item["name"] for item in summary["items"]] == ["broken", "noisy", TYPED[0]]
 
 
 def test_a_batch_fails_only_when_every_pair_failed(
@@ -232,46 +262,20 @@ def test_a_batch_fails_only_when_every_pair_failed(
     assert run_batch_flow(source, out, options).counts == {"error": 2}  # the CLI still gets the summary
     assert json.loads((out / SUMMARY_FILE).read_text())["counts"] == {"error": 2}
 
-
-def test_a_manifest_batch_and_markdown(prefect_server: None, options: ReviewOptions, tmp_path: Path) -> None:
-    source = _copy_pairs(tmp_path / "in", TYPED[:1])
     manifest = tmp_path / "batch.jsonl"
-    lines = [
-        {"image": f"in/{TYPED[0]}.png", "instruction": "Find the security problems in this code."},
-        {"image": f"in/{TYPED[0]}.png", "instruction": "Explain what this code does."},
-    ]
-    manifest.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
-    assert [spec.name for spec in read_manifest(manifest)] == [TYPED[0], f"{TYPED[0]}-2"]
-    out = tmp_path / "out"
-    summary = run_batch_flow(manifest, out, options, "markdown")
-    assert summary.counts == {"success": 2}
-    text = (out / f"{TYPED[0]}.md").read_text()
-    assert text.startswith("# Code review:") and "## Findings" in text
-    assert source.is_dir()
-
     manifest.write_text('{"image": "x.png", "colour": "red"}\n')
     with pytest.raises(InputError, match="batch.jsonl:1"):
         run_batch_flow(manifest, out, options)
 
 
-def test_review_flow_and_its_input_errors(prefect_server: None, options: ReviewOptions, tmp_path: Path) -> None:
-    source = _copy_pairs(tmp_path / "in", TYPED[:1])
-    request = ReviewRequest(image=str(source / f"{TYPED[0]}.png"), instruction="Find the security problems.")
-    target = tmp_path / "out" / "one.json"
-    report = run_review_flow(request, options, target)
-    assert report.findings and report.instruction.intent == "security_review"
-    assert ReviewReport.model_validate_json(target.read_text()).id == report.id
-    assert _comparable(report.model_dump_json()) == _comparable(review(request, options).model_dump_json())
-
-    with pytest.raises(InputError, match="image not found"):
-        run_review_flow(ReviewRequest(image=str(tmp_path / "missing.png")), options)
-
-
 def test_transient_errors_are_retried_and_input_errors_never(
     prefect_server: None, options: ReviewOptions, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import torch
+
     assert transient_cause(TimeoutError("tesseract timed out")) is not None
-    assert transient_cause(RuntimeError("CUDA out of memory. Tried to allocate 2 GiB")) is not None
+    assert transient_cause(torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2 GiB")) is not None
+    assert transient_cause(RuntimeError("CUDA out of memory, or so the message says")) is None, "by type only"
     wrapped = StageFailedError("OCR failed")
     wrapped.__cause__ = OSError(5, "Input/output error")
     assert transient_cause(wrapped) is not None
@@ -282,28 +286,26 @@ def test_transient_errors_are_retried_and_input_errors_never(
     assert transient_cause(ValueError("bad")) is None
 
     calls: list[str] = []
-    real_run_vision = flow_tasks.run_vision
+    real_read_code = steps.read_code
 
-    def flaky_run_vision(image: Any, engine: Any, ocr: TesseractOptions) -> Any:
-        calls.append(image.path)
-        if Path(image.path).stem == TYPED[0] and calls.count(image.path) == 1:
+    def flaky_read_code(plan: Any, backends: Any, opts: ReviewOptions) -> Any:
+        calls.append(plan.spec.name)
+        if plan.spec.name == TYPED[0] and calls.count(plan.spec.name) == 1:
             raise OSError(5, "Input/output error")
-        if Path(image.path).stem == TYPED[1]:
-            raise InputError(f"image is truncated or corrupt: {image.path}")
-        return real_run_vision(image, engine, ocr)
+        if plan.spec.name == TYPED[1]:
+            raise InputError(f"image is truncated or corrupt: {plan.spec.image}")
+        return real_read_code(plan, backends, opts)
 
-    monkeypatch.setattr(flow_tasks, "run_vision", flaky_run_vision)
+    monkeypatch.setattr(steps, "read_code", flaky_read_code)
     source = _copy_pairs(tmp_path / "in", TYPED)
     summary = run_batch_flow(source, tmp_path / "out", options)
     by_name = {item.name: item for item in summary.items}
     assert by_name[TYPED[0]].status == "success"
     assert by_name[TYPED[1]].status == "error" and "truncated or corrupt" in (by_name[TYPED[1]].error or "")
-    assert sorted(Path(c).stem for c in calls) == sorted([TYPED[0], TYPED[0], TYPED[1]])
+    assert sorted(calls) == sorted([TYPED[0], TYPED[0], TYPED[1]])
 
 
 def test_gpu_stages_hold_the_global_concurrency_limit(prefect_server: None, tmp_path: Path) -> None:
-    from archreview.flows.batch import ensure_gpu_limit
-
     assert runs_on_gpu(FasterWhisperOptions(device="cuda"))
     assert not runs_on_gpu(FasterWhisperOptions(device="cpu"))
     assert not runs_on_gpu(TesseractOptions())

@@ -9,10 +9,11 @@ from typing import Any
 
 import pytest
 from archreview.encoders.fusion import FusionError
+from archreview.pipeline.backends import Backends
 from archreview.pipeline.errors import InputError
 from archreview.pipeline.evaluation import line_accuracy
 from archreview.pipeline.inputs import MAX_DOCUMENT_CHARS, read_document
-from archreview.pipeline.review import Backends, review
+from archreview.pipeline.review import review
 from archreview.pipeline.settings import Settings
 from archreview.pipeline.vision import merge_pages
 from archreview.schemas import (

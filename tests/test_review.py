@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from archreview.pipeline.backends import Backends
 from archreview.pipeline.evaluation import PlantedFlaw, match_findings
-from archreview.pipeline.review import Backends, review
+from archreview.pipeline.review import review
 from archreview.pipeline.settings import Settings
 from archreview.schemas import (
     BackendInfo,

@@ -13,9 +13,10 @@ import pytest
 from archreview.encoders.faster_whisper import FasterWhisperTranscriber
 from archreview.encoders.speech import SAMPLE_RATE, SpeechError, SpeechTranscriber
 from archreview.pipeline.audio import decode_audio
+from archreview.pipeline.backends import Backends
 from archreview.pipeline.errors import InputError, StageFailedError
-from archreview.pipeline.review import Backends, speech_stage, speech_stage_many
 from archreview.pipeline.speech import run_speech, run_speech_many
+from archreview.pipeline.stages import speech_stage, speech_stage_many
 from archreview.pipeline.text_metrics import normalize_words, word_error_rate
 from archreview.schemas import (
     AudioInput,

@@ -5,8 +5,9 @@ character is returned as its own one-character `OcrWord`. Tesseract's word
 boundaries are unreliable on code (it swallows spaces, `_client=` for
 `_client =`, and invents them, `repository. find`); its LSTM also doubles a
 letter now and then (`customerlId`). Each character's box puts it in its own
-cell of the monospace grid (`pipeline.ocr_layout`), which restores exact
-spacing and exposes the doubled letters as two characters in one cell.
+cell of the page's monospace grid (`encoders.ocr.fit_monospace_grid`, the one
+`pipeline.ocr_layout` rebuilds lines on), which restores exact spacing and
+exposes the doubled letters as two characters in one cell.
 """
 
 from __future__ import annotations

@@ -16,6 +16,14 @@ LANGUAGES = (
     "python", "javascript", "typescript", "java", "go", "c", "cpp", "csharp", "rust", "ruby", "php", "kotlin",
 )
 UNKNOWN = "unknown"
+# What people and tools call the languages (file extensions, runtimes), as `LANGUAGES` names them.
+_ALIASES: dict[str, str] = {
+    "py": "python", "python3": "python", "js": "javascript", "jsx": "javascript", "node": "javascript",
+    "mjs": "javascript", "ts": "typescript", "tsx": "typescript", "c++": "cpp", "c#": "csharp", "cs": "csharp",
+    "rs": "rust", "rb": "ruby", "kt": "kotlin", "golang": "go",
+}
+# Names that say nothing about the language: the text decides.
+_NO_LANGUAGE = frozenset({"", UNKNOWN, "text", "plain"})
 # A snippet needs at least this score for any guess.
 _MIN_SCORE = 3.0
 # Times one pattern may count.
@@ -235,3 +243,17 @@ def detect_language(code: str) -> str:
     if scores[best] < _MIN_SCORE:
         return UNKNOWN
     return best
+
+
+def canonical_language(language: str, text: str) -> str:
+    """The name `LANGUAGES` uses for `language`; detected from `text` when `language` says nothing.
+
+    Args:
+        language: a language name as given (the vision stage's, a file extension, "unknown", ...).
+        text: the code, for `detect_language` when `language` is empty, "unknown", "text" or "plain".
+    Returns:
+        One of `LANGUAGES`, another name lower-cased as given, or "unknown".
+    """
+    name = language.strip().lower()
+    name = _ALIASES.get(name, name)
+    return detect_language(text) if name in _NO_LANGUAGE else name

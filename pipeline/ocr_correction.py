@@ -1,100 +1,177 @@
-"""Post-correction of code read by OCR: fix the character slips tesseract still makes.
+"""Repair of the slips OCR makes on code: the one place that does it.
 
-The grid rebuild (`pipeline.ocr_layout`) gets layout right; what remains are single
-characters misread inside a line. Code is unlike prose: it is full of structure that
-must balance (quotes, brackets) and of identifiers that recur, so most slips show up
-as an inconsistency with the rest of the same screenshot. Each repair here fires only
-on such evidence and leaves everything else alone:
+The grid rebuild (`pipeline.ocr_layout`) gets layout right; what remains are characters misread
+inside a line. The rules and word lists are data (`pipeline/data/ocr_slips.json`,
+`pipeline/data/ocr_words.json`), each entry with where it was seen; one confusable-glyph table
+serves every repair here and the reading of line numbers. Two entry points, for two readers:
 
-- JavaScript/TypeScript template literals whose backticks were read as `*`, `°`, `'`,
-  `"` or lost (`fetch(*${API}/items/${id}°, {`);
+`correct_code` (the vision stage) changes the text a user sees, so each repair fires only on
+evidence from the rest of the same screenshot. Code is full of structure that must balance (quotes,
+brackets) and of identifiers that recur, so most slips show up as an inconsistency:
+
+- JavaScript/TypeScript template literals whose backticks were read as `*`, `°`, `'`, `"` or
+  lost (`fetch(*${API}/items/${id}°, {`);
 - `'=` for `!=`, a doubled quote at a string's start, and a closing `});` read as `3);`;
 - Python dunders broken by a space, a dot or a lost underscore (`_i nit__`, `__name_`);
-- identifier voting: a word read once, never defined, one OCR slip away from an
-  identifier the same code defines or uses twice, or from a keyword or well-known
-  library name of the language, takes that spelling (`monh` -> `month`,
-  `1ru_cache` -> `lru_cache`), never across plural/singular or case-of-first-letter pairs.
+- identifier voting: a word read once, never defined, one OCR slip away from an identifier the
+  same code defines or uses twice, or from a keyword or well-known library name of the language,
+  takes that spelling (`monh` -> `month`, `1ru_cache` -> `lru_cache`), never across
+  plural/singular or case-of-first-letter pairs.
+Precision matters more than recall: a wrong "fix" of a correct line costs as much as a missed fix.
 
-Precision matters more than recall: a wrong "fix" of a correct line costs as much as a
-missed fix. `correct_code` never adds or removes lines and never changes indentation.
+`normalize_lines` (the analyzer) repairs the view parsers and detectors read, line by line:
+spaced operators (`= =`), look-alike glyphs inside keywords and risky API names (`eva1`,
+`Fa1se`) and Python block headers that lost their colon. Evidence quotes always come from the raw
+lines, so it may be bolder.
+
+Neither ever adds or removes lines or changes indentation.
 """
 
 from __future__ import annotations
 
 import builtins
+import functools
+import json
 import keyword
 import re
 from collections import Counter
 from dataclasses import dataclass
+from importlib import resources
+from typing import Any
 
-# --- languages -------------------------------------------------------------------------------------
+# --- the rules, as data ----------------------------------------------------------------------------
 
 _HASH_COMMENT = frozenset({"python", "ruby"})
 _BRACE_LANGUAGES = frozenset({"javascript", "typescript", "java", "go", "c", "cpp", "csharp", "rust", "php", "kotlin"})
 _TEMPLATE_LANGUAGES = frozenset({"javascript", "typescript"})
+SLIPS_FILE = "ocr_slips.json"
+WORDS_FILE = "ocr_words.json"
 
-# Words the repairs may spell a slip into (keywords, builtins, common library names) and that are never
-# themselves "fixed". Kept small on purpose: a big target list turns rare user names into false fixes.
-_PYTHON_WORDS = frozenset(keyword.kwlist) | frozenset(name for name in dir(builtins) if not name.startswith("_")) | {
-    "self", "cls", "__init__", "__name__", "__main__", "__file__", "__repr__", "__str__", "__eq__", "__len__",
-    "__enter__", "__exit__", "__call__", "__iter__", "__next__", "__all__", "__post_init__", "__future__",
-    "lru_cache", "functools", "logging", "getLogger", "dataclass", "dataclasses", "field", "default_factory",
-    "typing", "Optional", "Callable", "Iterable", "Iterator", "Sequence", "Mapping", "collections",
-    "defaultdict", "OrderedDict", "namedtuple", "pathlib", "Path", "subprocess", "threading", "asyncio",
-    "datetime", "timedelta", "json", "loads", "dumps", "requests", "raise_for_status", "status_code",
-    "sqlite3", "connect", "execute", "fetchall", "fetchone", "cursor", "commit", "append", "extend", "items",
-    "values", "keys", "strip", "split", "join", "startswith", "endswith", "replace", "lower", "upper",
-    "format", "encode", "decode", "read_text", "write_text", "exists", "environ", "getenv", "staticmethod",
-    "classmethod", "property", "abstractmethod", "contextmanager", "monotonic", "perf_counter", "sleep",
-    "warning", "error", "info", "debug", "exception", "critical", "update", "setdefault", "isinstance",
-}
-_JS_WORDS = frozenset({
-    "async", "await", "break", "case", "catch", "class", "const", "continue", "debugger", "default", "delete",
-    "else", "export", "extends", "false", "finally", "function", "import", "instanceof", "return",
-    "static", "super", "switch", "this", "throw", "true", "typeof", "undefined", "while", "yield", "null",
-    "console", "document", "window", "fetch", "Promise", "JSON", "stringify", "parse", "Object", "Array",
-    "isArray", "filter", "reduce", "forEach", "push", "includes", "length", "join", "split", "slice",
-    "splice", "then", "require", "module", "exports", "innerHTML", "textContent", "querySelector",
-    "querySelectorAll", "getElementById", "addEventListener", "createElement", "appendChild", "setTimeout",
-    "setInterval", "clearTimeout", "Math", "floor", "round", "random", "Date", "toString", "toFixed",
-    "parseInt", "parseFloat", "Error", "TypeError", "Number", "String", "Boolean", "Symbol", "process",
-    "localStorage", "encodeURIComponent", "constructor", "prototype", "headers", "method", "status",
-    "response", "request", "resolve", "reject", "warn", "error", "info", "debug", "entries", "values", "keys",
-    "Authorization", "Content-Type", "application", "router", "express",
-})
-_TS_WORDS = _JS_WORDS | {
-    "interface", "implements", "private", "public", "protected", "readonly", "string", "number", "boolean",
-    "unknown", "never", "void", "Record", "Partial", "Required", "Readonly", "enum", "namespace", "declare",
-    "keyof", "Request", "Response",
-}
-_JAVA_WORDS = frozenset({
-    "abstract", "boolean", "break", "catch", "class", "continue", "default", "double", "else", "extends",
-    "final", "finally", "float", "import", "implements", "instanceof", "interface", "long", "native", "new",
-    "null", "package", "private", "protected", "public", "return", "short", "static", "super", "switch",
-    "synchronized", "this", "throw", "throws", "transient", "true", "false", "void", "volatile", "while",
-    "String", "Integer", "Long", "Double", "Boolean", "Object", "System", "println", "print", "List",
-    "ArrayList", "LinkedList", "Map", "HashMap", "Set", "HashSet", "Optional", "Override", "Exception",
-    "RuntimeException", "IllegalStateException", "IllegalArgumentException", "IOException", "Thread",
-    "sleep", "stream", "filter", "collect", "Collectors", "toList", "equals", "hashCode", "toString",
-    "length", "size", "containsKey", "isEmpty", "valueOf", "parseInt", "StringBuilder", "append", "Math",
-    "Autowired", "Connection", "Statement", "ResultSet", "SQLException", "executeQuery",
-    "getConnection", "InterruptedException", "findFirst", "orElse", "Duration", "Instant",
-})
-_WORDS: dict[str, frozenset[str]] = {
-    "python": _PYTHON_WORDS,
-    "javascript": _JS_WORDS,
-    "typescript": _TS_WORDS,
-    "java": _JAVA_WORDS,
-}
 
-# Python dunders the dunder repair may produce.
-_DUNDERS = frozenset({
-    "init", "name", "main", "file", "repr", "str", "eq", "ne", "lt", "le", "gt", "ge", "hash", "len", "iter",
-    "next", "enter", "exit", "aenter", "aexit", "call", "getitem", "setitem", "delitem", "contains", "new",
-    "del", "all", "doc", "dict", "class", "slots", "post_init", "version", "future", "bool", "add", "getattr",
-    "setattr", "module", "qualname", "annotations", "init_subclass", "class_getitem", "format", "bytes",
-    "author", "package", "spec", "builtins", "await", "reduce", "getstate", "setstate", "sizeof", "missing",
-})
+def load_data(name: str) -> dict[str, Any]:
+    """One JSON file of `archreview.pipeline`'s package data (`pipeline/data/<name>`).
+
+    Args:
+        name: the file's name, e.g. "ocr_slips.json".
+    Returns:
+        Its content.
+    Raises:
+        ValueError: the file is missing or not a JSON object.
+    """
+    try:
+        text = (resources.files("archreview.pipeline") / "data" / name).read_text(encoding="utf-8")
+        data = json.loads(text)
+    except (OSError, json.JSONDecodeError) as e:
+        raise ValueError(f"package data {name} cannot be read: {e}") from e
+    if not isinstance(data, dict):
+        raise ValueError(f"package data {name} is not a JSON object")
+    return data
+
+
+def _sourced(entry: Any, where: str) -> dict[str, Any]:
+    """`entry` itself, checked to be an object with a non-empty `source` (where its rule came from)."""
+    if not isinstance(entry, dict) or not str(entry.get("source", "")).strip():
+        raise ValueError(f"{where}: every entry needs a non-empty 'source' (where the rule or word came from)")
+    return entry
+
+
+@dataclass(frozen=True)
+class SlipRules:
+    """The OCR slip rules of `pipeline/data/ocr_slips.json`, ready to use."""
+
+    confusable: tuple[frozenset[str], ...]  # glyph groups that look alike in code fonts
+    digit_for: dict[str, str]  # glyph -> the digit it stands for inside a line number
+    sequences: tuple[tuple[str, str], ...]  # (read, meant): `rn` read for `m`, ...
+    thin: frozenset[str]  # narrow glyphs OCR drops or invents inside a word
+    template_delimiters: str  # what a template literal's backtick is read as
+    template_openers: tuple[str, ...]  # keywords an expression (a template literal) may follow
+    not_equal: re.Pattern[str]
+    not_equal_meant: str
+    closer: re.Pattern[str]
+    closer_meant: str
+    spaced_operators: tuple[tuple[re.Pattern[str], str], ...]
+
+
+@functools.cache
+def slip_rules() -> SlipRules:
+    """The slip rules, loaded once a process from `pipeline/data/ocr_slips.json`.
+
+    Raises:
+        ValueError: the file is unreadable, or an entry lacks its `source`.
+    """
+    data = load_data(SLIPS_FILE)
+    groups = [_sourced(g, f"{SLIPS_FILE} confusable_glyphs") for g in data["confusable_glyphs"]]
+    digit_for = {
+        glyph: g["glyphs"][0]
+        for g in groups
+        if g["glyphs"][0].isdigit()
+        for glyph in g["glyphs"][1:] + g.get("line_numbers_also", "")
+    }
+    for key in ("thin_glyphs", "template_openers", "not_equal", "closer", "doubled_quote", "dunder_breaks"):
+        _sourced(data[key], f"{SLIPS_FILE} {key}")
+    not_equal, closer = data["not_equal"], data["closer"]
+    operators = []
+    for entry in data["spaced_operators"]:
+        _sourced(entry, f"{SLIPS_FILE} spaced_operators")
+        unless = f"(?!{re.escape(entry['unless_before'])})" if entry.get("unless_before") else ""
+        operators.append((re.compile(re.escape(entry["read"]) + unless), entry["meant"]))
+    return SlipRules(
+        confusable=tuple(frozenset(g["glyphs"]) for g in groups if len(g["glyphs"]) > 1),
+        digit_for=digit_for,
+        sequences=tuple(
+            (e["read"], e["meant"])
+            for e in (_sourced(x, f"{SLIPS_FILE} glyph_sequences") for x in data["glyph_sequences"])
+        ),
+        thin=frozenset(data["thin_glyphs"]["glyphs"]),
+        template_delimiters="".join(
+            _sourced(e, f"{SLIPS_FILE} template_delimiters")["glyph"] for e in data["template_delimiters"]
+        ),
+        template_openers=tuple(data["template_openers"]["words"]),
+        # `a '= b`: a word, bracket or blank before, a blank after.
+        not_equal=re.compile(r"(?<=[\w)\] ]) " + re.escape(not_equal["read"]) + "(?= )"),
+        not_equal_meant=" " + not_equal["meant"],
+        # A line holding only the closer's slip and what may follow a `}`: `3);`, `3)`, `3;`, `3`.
+        closer=re.compile(r"^(\s*)" + re.escape(closer["read"]) + r"(\)?)(;?,?)$"),
+        closer_meant=closer["meant"],
+        spaced_operators=tuple(operators),
+    )
+
+
+@dataclass(frozen=True)
+class WordLists:
+    """The word lists of `pipeline/data/ocr_words.json`, ready to use."""
+
+    languages: dict[str, frozenset[str]]  # words voting may respell a slip into, and never "fixes"
+    dunders: frozenset[str]  # Python dunder names (without underscores) the dunder repair may produce
+    analyzer: tuple[str, ...]  # names `normalize_ocr_line` repairs look-alike glyphs in, first wins
+
+
+def _words(entries: list[Any], where: str) -> list[str]:
+    return [word for entry in entries for word in _sourced(entry, where)["words"]]
+
+
+@functools.cache
+def word_lists() -> WordLists:
+    """The word lists, loaded once a process from `pipeline/data/ocr_words.json`.
+
+    Python's also take the running interpreter's keywords and builtins (the language spec itself);
+    a language listed under `includes` takes the words of the languages it names.
+
+    Raises:
+        ValueError: the file is unreadable, or an entry lacks its `source`.
+    """
+    data = load_data(WORDS_FILE)
+    own = {lang: set(_words(entries, f"{WORDS_FILE} {lang}")) for lang, entries in data["languages"].items()}
+    own["python"] |= set(keyword.kwlist) | {name for name in dir(builtins) if not name.startswith("_")}
+    for lang, included in data.get("includes", {}).items():
+        for other in included:
+            own[lang] |= own[other]
+    return WordLists(
+        languages={lang: frozenset(words) for lang, words in own.items()},
+        dunders=frozenset(_words(data["python_dunders"], f"{WORDS_FILE} python_dunders")),
+        analyzer=tuple(_words(data["analyzer"], f"{WORDS_FILE} analyzer")),
+    )
+
 
 # --- lexing ----------------------------------------------------------------------------------------
 
@@ -204,12 +281,9 @@ def _is_clean(line: str, language: str) -> bool:
 
 # --- punctuation -----------------------------------------------------------------------------------
 
-# Characters a template literal's backtick is read as.
-_TEMPLATE_DELIMITERS = "`*\u00b0'\""
 # What may come right before a template literal starts, and right after it ends.
 _BEFORE_EXPRESSION = set("([{=:,?+!&|>")
 _AFTER_EXPRESSION = set(")]},;:?+.")
-_EXPRESSION_KEYWORDS = ("return", "await", "yield", "case", "typeof")
 _PLACEHOLDER_RE = re.compile(r"\$\{")
 
 
@@ -236,7 +310,7 @@ def _opens_expression(line: str, j: int) -> bool:
     before = line[:j].rstrip()
     if not before:
         return True
-    return before[-1] in _BEFORE_EXPRESSION or before.endswith(_EXPRESSION_KEYWORDS)
+    return before[-1] in _BEFORE_EXPRESSION or before.endswith(slip_rules().template_openers)
 
 
 def _closes_expression(line: str, j: int) -> bool:
@@ -257,7 +331,7 @@ def _needs_template_repair(line: str, segments: list[_Segment], spans: list[tupl
 def _template_open(line: str, first: int) -> int | None:
     """Index of the character that opened the template literal holding `line[first]`, if one is there."""
     for j in range(first - 1, -1, -1):
-        if line[j] in _TEMPLATE_DELIMITERS and _opens_expression(line, j):
+        if line[j] in slip_rules().template_delimiters and _opens_expression(line, j):
             return j
     return None
 
@@ -265,7 +339,7 @@ def _template_open(line: str, first: int) -> int | None:
 def _template_close(line: str, last: int) -> int | None:
     """Index of the character that closed the template literal ending after `line[last - 1]`, if any."""
     for j in range(last, len(line)):
-        if line[j] in _TEMPLATE_DELIMITERS and _closes_expression(line, j):
+        if line[j] in slip_rules().template_delimiters and _closes_expression(line, j):
             return j
         if line[j] == ";":
             return None
@@ -306,7 +380,7 @@ def _repair_template_line(line: str, language: str) -> str:
     first, last = spans[0][0], spans[-1][1]
     # Literal text between the placeholders holds no delimiter: otherwise it is two literals, or prose.
     between = "".join(line[a:b] for (_, a), (b, _) in zip(spans, spans[1:], strict=False))
-    if any(c in _TEMPLATE_DELIMITERS for c in between):
+    if any(c in slip_rules().template_delimiters for c in between):
         return line
     opening, closing = _template_open(line, first), _template_close(line, last)
     if opening is None and closing is None:
@@ -328,7 +402,6 @@ def _repair_template_line(line: str, language: str) -> str:
     return repaired if inside else line
 
 
-_NOT_EQUAL_RE = re.compile(r"(?<=[\w)\] ]) '=(?= )")
 _DOUBLED_QUOTE_RE = re.compile(r"(?<=[\s(=,:\[])(''|\"\")(?=[A-Za-z0-9_])")
 
 
@@ -336,7 +409,8 @@ def _repair_quote_slips(line: str, language: str) -> str:
     """`a '= b` -> `a != b`, `= ''tk_live'` -> `= 'tk_live'`, where the line's quotes otherwise do not close."""
     if _is_clean(line, language):
         return line
-    for pattern, replacement in ((_NOT_EQUAL_RE, " !="), (_DOUBLED_QUOTE_RE, None)):
+    rules = slip_rules()
+    for pattern, replacement in ((rules.not_equal, rules.not_equal_meant), (_DOUBLED_QUOTE_RE, None)):
         for match in pattern.finditer(line):
             fixed = line[:match.start()] + (replacement or match.group(1)[0]) + line[match.end():]
             if _is_clean(fixed, language):
@@ -344,7 +418,6 @@ def _repair_quote_slips(line: str, language: str) -> str:
     return line
 
 
-_CLOSER_SLIP_RE = re.compile(r"^(\s*)3(\)?)(;?,?)$")
 _BRACKET_PAIRS = {")": "(", "]": "[", "}": "{"}
 
 
@@ -354,16 +427,17 @@ def _repair_closers(lines: list[str], language: str) -> list[str]:
     Fires only when the bracket opened last is a `{` (after a `(` for `3)`) and the line's indentation
     equals that of the line that opened it, as editors and formatters indent closers.
     """
+    rules = slip_rules()
     out = list(lines)
     segments, _ = _lex(lines, language)
     stack: list[tuple[str, int]] = []  # (bracket, line index)
     for index, line in enumerate(lines):
-        match = _CLOSER_SLIP_RE.match(line)
+        match = rules.closer.match(line)
         if match and stack and stack[-1][0] == "{":
             opener_indent = len(lines[stack[-1][1]]) - len(lines[stack[-1][1]].lstrip())
             paren_ok = not match.group(2) or (len(stack) >= 2 and stack[-2][0] == "(")
             if paren_ok and len(match.group(1)) == opener_indent:
-                out[index] = match.group(1) + "}" + match.group(2) + match.group(3)
+                out[index] = match.group(1) + rules.closer_meant + match.group(2) + match.group(3)
                 line = out[index]
                 segments[index] = [_Segment("code", 0, len(line))]
         for segment in segments[index]:
@@ -385,7 +459,7 @@ def _repair_dunders(line: str) -> str:
     for match in reversed(list(_DUNDER_RE.finditer(line))):
         prefix, body, suffix = match.groups()
         name, text = body.replace(" ", ""), match.group(0).rstrip()
-        if name not in _DUNDERS or text == f"__{name}__":
+        if name not in word_lists().dunders or text == f"__{name}__":
             continue
         damaged = " " in text or "." in prefix or prefix.count("_") != suffix.count("_")
         if damaged and text != f"_{name}_":  # `_name_` (an Enum's sunder) is no damage
@@ -396,11 +470,6 @@ def _repair_dunders(line: str) -> str:
 # --- identifier voting -----------------------------------------------------------------------------
 
 _WORD_RE = re.compile(r"[A-Za-z0-9_$]*[A-Za-z_$][A-Za-z0-9_$]*")
-# Glyph groups tesseract confuses in monospace code fonts.
-_CONFUSABLE = [set("1lI|i!"), set("0Oo"), set("5S"), set("8B"), set("2Z")]
-_MULTI_CONFUSIONS = (("rn", "m"), ("m", "rn"), ("cl", "d"), ("vv", "w"), ("ri", "n"))
-# Narrow glyphs OCR drops or invents inside a word.
-_THIN = set("tril1fjI_")
 _MIN_LENGTH = 4
 _DEFINING_WORDS = (
     "def", "class", "function", "const", "let", "var", "import", "from", "as", "interface", "type", "enum",
@@ -411,7 +480,7 @@ _SIGNATURE_RE = re.compile(r"\b(?:def|function)\s*\w*\s*\(([^)]*)\)|\(([^()]*)\)
 
 def _confusable(a: str, b: str) -> bool:
     """True when glyphs `a` and `b` look alike in monospace code fonts (`l`/`1`/`I`, `O`/`0`, ...)."""
-    return any(a in group and b in group for group in _CONFUSABLE)
+    return any(a in group and b in group for group in slip_rules().confusable)
 
 
 def _one_ocr_slip(read: str, target: str) -> bool:
@@ -423,7 +492,7 @@ def _one_ocr_slip(read: str, target: str) -> bool:
         diffs = [i for i in range(len(read)) if read[i] != target[i]]
         if len(diffs) != 1:
             return any(
-                read.replace(a, b, 1) == target for a, b in _MULTI_CONFUSIONS if a in read
+                read.replace(a, b, 1) == target for a, b in slip_rules().sequences if a in read
             )
         i = diffs[0]
         x, y = read[i], target[i]
@@ -431,7 +500,7 @@ def _one_ocr_slip(read: str, target: str) -> bool:
             return i > 0 and target[:i].strip("_") != ""
         return _confusable(x, y)
     if abs(len(read) - len(target)) == 1:
-        if any(read.replace(a, b, 1) == target for a, b in _MULTI_CONFUSIONS if a in read):
+        if any(read.replace(a, b, 1) == target for a, b in slip_rules().sequences if a in read):
             return True
         lost = len(target) > len(read)
         longer, shorter = (target, read) if lost else (read, target)
@@ -443,8 +512,8 @@ def _one_ocr_slip(read: str, target: str) -> bool:
                 if char in "sS":
                     return False
                 if lost:
-                    return char in _THIN
-                return char in _THIN or char in (longer[i - 1], longer[i + 1])
+                    return char in slip_rules().thin
+                return char in slip_rules().thin or char in (longer[i - 1], longer[i + 1])
     return False
 
 
@@ -542,7 +611,7 @@ def _vote_identifiers(lines: list[str], language: str) -> list[str]:
     words = _code_words(lines, segments)
     counts = Counter(w.text for w in words)
     defined = _defined_names(lines, segments)
-    vocabulary = _WORDS.get(language, frozenset())
+    vocabulary = word_lists().languages.get(language, frozenset())
     references: dict[str, bool] = {}
     for w in words:
         if counts[w.text] >= 2 or w.text in defined:
@@ -609,7 +678,7 @@ def correct_code(text: str, language: str) -> str:
     Returns:
         The text with the slips repaired: the same number of lines, each with the same indentation.
     """
-    if language not in _WORDS and language not in _BRACE_LANGUAGES:
+    if language not in word_lists().languages and language not in _BRACE_LANGUAGES:
         return text
     lines = text.split("\n")
     corrected = list(lines)
@@ -626,3 +695,108 @@ def correct_code(text: str, language: str) -> str:
         corrected = _repair_closers(corrected, language)
     corrected = _vote_identifiers(corrected, language)
     return "\n".join(_keep_indentation(lines, corrected))
+
+
+# --- the analyzer's view ---------------------------------------------------------------------------
+
+_TOKEN_RE = re.compile(r"[A-Za-z_|][A-Za-z0-9_|]*[A-Za-z0-9_]|[A-Za-z_]")
+_MIN_ANALYZER_WORD = 3
+
+
+@functools.cache
+def _glyph_signature_table() -> dict[int, str]:
+    """Every confusable glyph mapped to one glyph of its group, so look-alike spellings share a key.
+
+    The representative is the group's smallest code point, a digit or a symbol, which lower-casing
+    leaves alone.
+    """
+    return str.maketrans({glyph: min(group) for group in slip_rules().confusable for glyph in group})
+
+
+def _signature(word: str) -> str:
+    return word.translate(_glyph_signature_table()).lower()
+
+
+@functools.cache
+def _analyzer_words() -> dict[str, list[str]]:
+    """The analyzer's words by signature, in the data file's order."""
+    by_signature: dict[str, list[str]] = {}
+    for word in word_lists().analyzer:
+        if word.isidentifier() and len(word) >= _MIN_ANALYZER_WORD:
+            by_signature.setdefault(_signature(word), []).append(word)
+    return by_signature
+
+
+def _repair_token(match: re.Match[str]) -> str:
+    token = match.group(0)
+    table = _glyph_signature_table()
+    if len(token) < _MIN_ANALYZER_WORD or not any(ord(ch) in table for ch in token):
+        return token
+    candidates = _analyzer_words().get(_signature(token))
+    if not candidates:
+        return token
+    # `Fa1se` is Python's False, `fa1se` JavaScript's false: keep the first letter's case.
+    same_case = [word for word in candidates if word[0].isupper() == token[0].isupper()]
+    repaired = (same_case or candidates)[0]
+    if repaired.lower() == token.lower():
+        return token
+    # Only repair when the token is not itself a plausible identifier the author wrote: an OCR slip
+    # leaves a digit or a bar among letters.
+    if any(ch.isdigit() or ch == "|" for ch in token):
+        return repaired
+    return token
+
+
+def normalize_ocr_line(line: str) -> str:
+    """One line with common OCR slips repaired, for the analyzer's parsers and detectors.
+
+    Args:
+        line: A line as read by OCR.
+    Returns:
+        The line with spaced operators joined (`= =` -> `==`) and look-alike glyphs fixed in the
+        analyzer's known words (`eva1` -> `eval`).
+    """
+    for pattern, replacement in slip_rules().spaced_operators:
+        line = pattern.sub(replacement, line)
+    return _TOKEN_RE.sub(_repair_token, line)
+
+
+_PY_BLOCK_HEADER = re.compile(
+    r"^\s*(class|def|async\s+def|if|elif|else|for|async\s+for|while|try|except|finally|with|"
+    r"async\s+with)\b[^#]*?[^:\s,(\[{\\]\s*$"
+)
+
+
+def repair_python_colons(lines: list[str]) -> list[str]:
+    """Python lines with block-header colons that OCR dropped put back.
+
+    A header (`def f(x)`, `else`, `try`) that lacks its colon and is followed by a more indented
+    line gets one, so `ast` can parse the code again.
+
+    Args:
+        lines: Python lines.
+    Returns:
+        The same lines, headers with their colon.
+    """
+    repaired = list(lines)
+    for index, line in enumerate(lines):
+        if not _PY_BLOCK_HEADER.match(line) or line.count("(") != line.count(")"):
+            continue
+        following = next((n for n in lines[index + 1 :] if n.strip()), None)
+        indent = len(line) - len(line.lstrip())
+        if following is not None and len(following) - len(following.lstrip()) > indent:
+            repaired[index] = line.rstrip() + ":"
+    return repaired
+
+
+def normalize_lines(lines: list[str], language: str) -> list[str]:
+    """The analyzer's view of OCR-read code: each line normalized, Python colons restored.
+
+    Args:
+        lines: the code's lines, as shown.
+        language: its language (`pipeline.language.canonical_language`).
+    Returns:
+        As many lines, repaired (`normalize_ocr_line`, then `repair_python_colons` for Python).
+    """
+    normalized = [normalize_ocr_line(line) for line in lines]
+    return repair_python_colons(normalized) if language == "python" else normalized

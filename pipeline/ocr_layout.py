@@ -21,6 +21,7 @@ backend splits its words where a space was swallowed).
 
 from __future__ import annotations
 
+import functools
 import re
 import statistics
 from collections import defaultdict
@@ -28,6 +29,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from archreview.encoders.ocr import MonospaceGrid, cell_width_guess, fit_monospace_grid
+from archreview.pipeline.ocr_correction import slip_rules
 from archreview.schemas import OcrPage, OcrWord
 
 # Characters OCR engines return for what, in code, is almost always ASCII.
@@ -39,9 +41,6 @@ _ASCII_FOR = str.maketrans(
         "\u00a0": " ", "\u2026": "...", "\ufb01": "fi", "\ufb02": "fl", "\u00a6": "|",
     }
 )
-# OCR slips inside line numbers.
-_DIGIT_FOR = str.maketrans({"O": "0", "o": "0", "D": "0", "l": "1", "I": "1", "|": "1", "i": "1", "S": "5",
-                            "s": "5", "B": "8", "Z": "2", "z": "2", "g": "9", "q": "9", "A": "4", "T": "7"})
 _NUMBER_RE = re.compile(r"\d{1,6}")
 # Thin glyphs an editor's vertical rule (the gutter's separator) is read as.
 _RULE_TEXT_RE = re.compile(r"[|!Il1\[\]\u00a6]")
@@ -152,8 +151,14 @@ def _tokens(row: _Row) -> list[_Token]:
     return tokens
 
 
+@functools.cache
+def _digit_table() -> dict[int, str]:
+    return str.maketrans(slip_rules().digit_for)
+
+
 def _as_number(text: str) -> int | None:
-    digits = text.translate(_DIGIT_FOR)
+    """The line number `text` reads as, with look-alike glyphs read as the digits they stand for."""
+    digits = text.translate(_digit_table())
     if not any(ch.isdigit() for ch in text) or not _NUMBER_RE.fullmatch(digits):
         return None
     return int(digits)

@@ -1,180 +1,22 @@
 """The code as the detectors see it: OCR-normalized lines, comments and strings separated.
 
-OCR slips are repaired per line (so line numbers never move): spaced operators
-(`= =`), and `l`/`1`/`I`/`|` or `o`/`0` confusions inside keywords and well-known
-API names. Evidence quotes are always taken from the *raw* lines, never from the
-normalized ones, so they stay verbatim.
+OCR slips are repaired per line by `pipeline.ocr_correction.normalize_lines` (so line numbers
+never move); the language is `pipeline.language.canonical_language`. Evidence quotes are always
+taken from the *raw* lines, never from the normalized ones, so they stay verbatim.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
+from archreview.pipeline.language import canonical_language
+from archreview.pipeline.ocr_correction import normalize_lines
 from archreview.schemas import Code
 
 PYTHON = "python"
 JAVASCRIPT = "javascript"
 TYPESCRIPT = "typescript"
 JAVA = "java"
-
-_LANGUAGE_ALIASES: dict[str, str] = {
-    "py": PYTHON,
-    "python": PYTHON,
-    "python3": PYTHON,
-    "js": JAVASCRIPT,
-    "jsx": JAVASCRIPT,
-    "javascript": JAVASCRIPT,
-    "node": JAVASCRIPT,
-    "ts": TYPESCRIPT,
-    "tsx": TYPESCRIPT,
-    "typescript": TYPESCRIPT,
-    "java": JAVA,
-}
-
-# Words worth repairing when OCR confuses look-alike glyphs in them.
-_VOCABULARY: tuple[str, ...] = (
-    "self", "class", "import", "while", "else", "elif", "lambda", "global", "nonlocal",
-    "public", "private", "protected", "final", "static", "null", "false", "true",
-    "False", "True", "None", "finally", "synchronized", "volatile", "await", "async",
-    "sleep", "eval", "exec", "pickle", "loads", "load", "shell", "verify", "timeout",
-    "requests", "lock", "Lock", "RLock", "threading", "Thread", "while", "list",
-    "fetch", "catch", "then", "throw", "Throwable", "string", "String", "innerHTML",
-    "subprocess", "system", "popen", "execute", "query", "select", "SELECT", "FROM",
-    "WHERE", "DELETE", "INSERT", "INTO", "UPDATE", "lru_cache", "cache", "collection",
-    "console", "log", "logger", "logging", "include", "includes", "index", "length",
-    "filter", "util", "HashMap", "ArrayList", "List", "Collections", "volatile",
-    "password", "secret", "token", "readlines", "readFileSync", "openConnection",
-    "setConnectTimeout", "setReadTimeout", "Runtime", "getRuntime", "follow", "url",
-    "localhost", "self._lock", "Promise", "function", "let", "const", "def", "for",
-    "if", "in", "is", "not", "new", "this", "try", "except", "pass", "raise", "return",
-    "with", "from", "yield", "interface", "extends", "implements", "void", "int",
-)
-_CONFUSABLE = str.maketrans({"l": "1", "I": "1", "|": "1", "i": "1", "O": "0", "o": "0"})
-
-
-def _signature(word: str) -> str:
-    return word.translate(_CONFUSABLE).lower()
-
-
-_VOCAB_BY_SIGNATURE: dict[str, list[str]] = {}
-for _word in _VOCABULARY:
-    if _word.isidentifier() and len(_word) >= 3:
-        _VOCAB_BY_SIGNATURE.setdefault(_signature(_word), []).append(_word)
-
-_TOKEN = re.compile(r"[A-Za-z_|][A-Za-z0-9_|]*[A-Za-z0-9_]|[A-Za-z_]")
-_SPACED_OPERATORS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"= =(?!=)"), "=="),
-    (re.compile(r"! ="), "!="),
-    (re.compile(r"< ="), "<="),
-    (re.compile(r"> ="), ">="),
-    (re.compile(r"\+ ="), "+="),
-    (re.compile(r"- ="), "-="),
-    (re.compile(r"\+ \+"), "++"),
-    (re.compile(r"= >"), "=>"),
-)
-
-
-def _repair_token(match: re.Match[str]) -> str:
-    token = match.group(0)
-    if len(token) < 3 or not any(ch in token for ch in "1|I0lio"):
-        return token
-    candidates = _VOCAB_BY_SIGNATURE.get(_signature(token))
-    if not candidates:
-        return token
-    # `Fa1se` is Python's False, `fa1se` JavaScript's false: keep the first letter's case.
-    same_case = [word for word in candidates if word[0].isupper() == token[0].isupper()]
-    repaired = (same_case or candidates)[0]
-    if repaired.lower() == token.lower():
-        return token
-    # Only repair when the token is not itself a plausible identifier the author
-    # wrote: an OCR slip leaves a digit or bar inside letters.
-    if any(ch in token for ch in "1|0"):
-        return repaired
-    return token
-
-
-def normalize_ocr_line(line: str) -> str:
-    """One line with common OCR slips repaired; same number of lines, similar columns.
-
-    Args:
-        line: A line as read by OCR.
-
-    Returns:
-        The line with spaced operators joined and confused glyphs fixed in known words.
-    """
-    for pattern, replacement in _SPACED_OPERATORS:
-        line = pattern.sub(replacement, line)
-    return _TOKEN.sub(_repair_token, line)
-
-
-_PY_BLOCK_HEADER = re.compile(
-    r"^\s*(class|def|async\s+def|if|elif|else|for|async\s+for|while|try|except|finally|with|"
-    r"async\s+with)\b[^#]*?[^:\s,(\[{\\]\s*$"
-)
-
-
-def repair_python_colons(lines: list[str]) -> list[str]:
-    """Python lines with block-header colons that OCR dropped put back.
-
-    A header (`def f(x)`, `else`, `try`) that lacks its colon and is followed by a
-    more indented line gets one, so `ast` can parse the code again.
-    """
-    repaired = list(lines)
-    for index, line in enumerate(lines):
-        if not _PY_BLOCK_HEADER.match(line) or line.count("(") != line.count(")"):
-            continue
-        following = next((n for n in lines[index + 1 :] if n.strip()), None)
-        indent = len(line) - len(line.lstrip())
-        if following is not None and len(following) - len(following.lstrip()) > indent:
-            repaired[index] = line.rstrip() + ":"
-    return repaired
-
-
-def canonical_language(language: str, text: str) -> str:
-    """The analyzer's name for `language`, sniffing the text when it is unknown.
-
-    Args:
-        language: The language the vision stage reported.
-        text: The code.
-
-    Returns:
-        One of python, javascript, typescript, java, or the lowered input when it is
-        another known language (go, c, ...), or "unknown".
-    """
-    name = _LANGUAGE_ALIASES.get(language.strip().lower())
-    if name:
-        return name
-    if language.strip().lower() not in ("", "unknown", "text", "plain"):
-        return language.strip().lower()
-    return sniff_language(text)
-
-
-def sniff_language(text: str) -> str:
-    """Guess the language of `text` from telltale constructs.
-
-    Returns:
-        python, javascript, typescript, java or unknown.
-    """
-    scores = {PYTHON: 0, JAVASCRIPT: 0, TYPESCRIPT: 0, JAVA: 0}
-    patterns: dict[str, tuple[str, ...]] = {
-        PYTHON: (r"^\s*def \w+\(.*\)\s*(->.*)?:\s*$", r"^\s*(from \S+ )?import \w", r"\bself\.",
-                 r"^\s*(if|for|while|elif|else|try|except)\b.*:\s*$", r"\bNone\b"),
-        JAVA: (r"\b(public|private|protected)\s+(static\s+)?\w[\w<>\[\], ]*\s+\w+\s*\(",
-               r"^\s*import [a-z]+\.[\w.]+;\s*$", r"\bSystem\.out\b", r"\bnew \w+(<.*>)?\(",
-               r"^\s*package [\w.]+;"),
-        JAVASCRIPT: (r"\b(const|let|var) \w+\s*=", r"=>", r"\bfunction\b", r"\brequire\(",
-                     r"\bconsole\.\w+\(", r"\bexport (default )?"),
-        TYPESCRIPT: (r"\binterface \w+\s*\{", r":\s*(string|number|boolean|void)\b",
-                     r"\b(private|public|readonly) \w+\s*:", r"<\w+>\(", r"\btype \w+ ="),
-    }
-    for lang, regexes in patterns.items():
-        for regex in regexes:
-            scores[lang] += len(re.findall(regex, text, flags=re.MULTILINE))
-    if scores[TYPESCRIPT] >= 2 and scores[JAVASCRIPT] + scores[TYPESCRIPT] > scores[JAVA]:
-        return TYPESCRIPT
-    best = max(scores, key=lambda lang: scores[lang])
-    return best if scores[best] >= 2 else "unknown"
 
 
 @dataclass(frozen=True)
@@ -192,7 +34,7 @@ class Line:
 class Source:
     """The code under analysis, line by line."""
 
-    language: str  # canonical language (see canonical_language)
+    language: str  # canonical language (`pipeline.language.canonical_language`)
     first_line: int
     lines: list[Line] = field(default_factory=list)
     normalized_text: str = ""  # OCR-normalized text, same line count (what parsers read)
@@ -340,9 +182,7 @@ def build_source(code: Code) -> Source:
     """
     raw_lines = code.text.split("\n")
     language = canonical_language(code.language, code.text)
-    normalized = [normalize_ocr_line(line) for line in raw_lines]
-    if language == PYTHON:
-        normalized = repair_python_colons(normalized)
+    normalized = normalize_lines(raw_lines, language)
     openers: set[tuple[int, int]] = set()
     while True:
         code_lines, masked_lines, strings, unterminated = _lex(normalized, language, openers)

@@ -9,12 +9,15 @@ generate() level with EOS suppressed (min_new_tokens) to get a full-length repor
 through fuse() end to end and report the tokens actually produced (the grammar closes the JSON early
 once strings hit maxLength). The tokenizer is the tiny byte-level BPE of tests/ernie_tiny.py; at real
 sizes the model keeps its real vocabulary (103,424) so the LM head costs what it really costs.
-Needs: torch, transformers, pydantic, llguidance (on the GPU machine carry pydantic and llguidance wheels).
+Needs: torch, transformers, pydantic, llguidance (on the GPU machine carry pydantic and llguidance wheels); the
+package need not be installed (run from a checkout, `archreview.*` resolves to its folders). Requests and models
+come from tests/ernie_tiny.py.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import platform
 import shlex
@@ -27,29 +30,21 @@ from typing import Any
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "tests")]
+import archreview  # noqa: E402  # the checkout's archreview/ folder (or the installed package)
+
+if importlib.util.find_spec("archreview.encoders") is None:
+    # Not pip-installed (the GPU machine): archreview.encoders, .schemas, .pipeline are the checkout's folders.
+    archreview.__path__.append(str(REPO))
 
 import torch  # noqa: E402
 import transformers  # noqa: E402
 from archreview.encoders.ernie import ErnieFusion, JsonSchemaLogitsProcessor  # noqa: E402
 from archreview.encoders.ernie_prompt import build_messages  # noqa: E402
 from archreview.pipeline.analyzer_fusion import AnalyzerFusion  # noqa: E402
-from archreview.schemas import (  # noqa: E402
-    Analysis,
-    AnalyzerFusionOptions,
-    Architecture,
-    Code,
-    Component,
-    ErnieFusionOptions,
-    Evidence,
-    Finding,
-    FusionRequest,
-    Instruction,
-)
+from archreview.schemas import AnalyzerFusionOptions, ErnieFusionOptions, FusionRequest  # noqa: E402
 from archreview.schemas.fusion_output import FusionOutput  # noqa: E402
-from ernie_tiny import build_model, build_tiny_ernie, build_tokenizer  # noqa: E402
+from ernie_tiny import build_real_size, build_tiny_ernie, build_tokenizer, store_request  # noqa: E402
 from transformers import AutoModelForCausalLM, AutoTokenizer  # noqa: E402
-
-CODE_LINE = "    result = self.repository.load(key) if key in self.cache else compute(key, retries=3)\n"
 
 
 class _FullLengthErnie(ErnieFusion):
@@ -61,30 +56,6 @@ class _FullLengthErnie(ErnieFusion):
         return kwargs, processor
 
 
-def _request(code_lines: int) -> FusionRequest:
-    text = "import os\nclass Store:\n" + CODE_LINE * code_lines
-    candidate = Finding(
-        id="F1",
-        rule_id="caching/unbounded-cache",
-        title="Unbounded cache",
-        category="caching",
-        severity="medium",
-        confidence=0.7,
-        evidence=[Evidence(line_start=3, line_end=3, quote=CODE_LINE.strip())],
-        rationale="The cache grows without bound.",
-        recommendation="Bound it or add expiry.",
-    )
-    return FusionRequest(
-        instruction=Instruction(text="review the architecture", source="text", intent="architecture_review"),
-        code=Code(text=text.rstrip("\n"), language="python", first_line=1, ocr_confidence=0.9),
-        analysis=Analysis(
-            architecture=Architecture(components=[Component(name="Store", kind="class", line_start=2, line_end=3)]),
-            findings=[candidate],
-            parser="ast",
-        ),
-    )
-
-
 def _load(size: str, device: torch.device, work: Path) -> tuple[Any, Any, torch.dtype]:
     if size == "tiny":
         folder = build_tiny_ernie(work / "tiny")
@@ -92,15 +63,8 @@ def _load(size: str, device: torch.device, work: Path) -> tuple[Any, Any, torch.
         return model, AutoTokenizer.from_pretrained(folder), model.dtype
     if device.type != "cuda":
         raise SystemExit(f"--size {size} needs CUDA (random weights at the real size)")
-    tokenizer = build_tokenizer()
-    config = transformers.Ernie4_5Config() if size == "0.3b" else transformers.Ernie4_5_MoeConfig()
-    torch.set_default_dtype(torch.bfloat16)
-    try:
-        with torch.device(device):  # random init straight on the GPU, in bf16
-            model = build_model("dense", config.vocab_size, config=config)
-    finally:
-        torch.set_default_dtype(torch.float32)
-    return model, tokenizer, torch.bfloat16
+    model = build_real_size("0.3b" if size == "0.3b" else "21b-a3b", device=device)  # the real vocabulary
+    return model, build_tokenizer(), torch.bfloat16
 
 
 def _sync(device: torch.device) -> None:
@@ -153,7 +117,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", choices=["tiny", "0.3b", "21b-a3b"], default="tiny")
     parser.add_argument("--new-tokens", type=int, default=400, help="tokens a report (default 400)")
-    parser.add_argument("--code-lines", type=int, default=40, help="lines of code in the prompt")
+    parser.add_argument("--code-lines", type=int, default=40, help="lines of code (ernie_tiny.store_request)")
     parser.add_argument("--threads", type=int, default=1, help="CPU threads (1 is fastest for tiny models)")
     parser.add_argument("--repeats", type=int, default=2, help="runs a row; the fastest is shown")
     args = parser.parse_args()
@@ -163,7 +127,7 @@ def main() -> None:
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or "cpu"
     print(f"command: {shlex.join([sys.executable, *sys.argv])}")
     print(f"device: {device} ({name}), torch {torch.__version__}, transformers {transformers.__version__}")
-    request = _request(args.code_lines)
+    request = store_request(args.code_lines)
     with tempfile.TemporaryDirectory(prefix="fusion-bench-") as work:
         start = time.perf_counter()
         model, tokenizer, dtype = _load(args.size, device, Path(work))
@@ -178,8 +142,13 @@ def main() -> None:
         analyzer.fuse(request)
         rows.append(("analyzer", "-", {"seconds": time.perf_counter() - start, "valid": "yes"}))
         for constrained in (False, True):
+            # The unconstrained rows time plain generate with EOS suppressed (the engine has no min_new_tokens).
             options = ErnieFusionOptions(
-                model=f"random-{args.size}", max_new_tokens=args.new_tokens, constrained=constrained, max_attempts=1
+                model=f"random-{args.size}",
+                max_new_tokens=args.new_tokens,
+                constrained=constrained,
+                max_attempts=1,
+                engine="auto" if constrained else "off",
             )
             cls = ErnieFusion if constrained else _FullLengthErnie
             backend = cls.from_model(options, model, tokenizer)

@@ -14,13 +14,16 @@ capture) is timed apart. The tokenizer is the tiny byte-level BPE of tests/ernie
 model keeps the real 103,424-token vocabulary, so the LM head costs what it really costs, but llguidance's
 mask work is that of a small vocabulary). With --whisper-dir: batched speech through the transformers-whisper
 backend, fp16 (real tiny.en on the spoken samples, and Whisper large-v3-turbo size with random weights).
-Needs torch, transformers, pydantic, llguidance.
+Needs torch, transformers, pydantic and llguidance (archreview.schemas and the grammar import them; carry
+their wheels to a machine without them). The package need not be installed: run from a checkout, `archreview.*`
+resolves to its folders.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime
+import importlib.util
 import json
 import os
 import shlex
@@ -33,84 +36,32 @@ from typing import Any
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "tests")]
+import archreview  # noqa: E402  # the checkout's archreview/ folder (or the installed package)
+
+if importlib.util.find_spec("archreview.encoders") is None:
+    # Not pip-installed (the GPU machine): archreview.encoders, .schemas, .pipeline are the checkout's folders.
+    archreview.__path__.append(str(REPO))
 
 import torch  # noqa: E402
 import transformers  # noqa: E402
 from archreview.encoders.ernie import ErnieFusion  # noqa: E402
 from archreview.encoders.ernie_engine import EngineConfig, FusionEngine  # noqa: E402
-from archreview.encoders.ernie_prompt import build_messages, render_prompt  # noqa: E402
-from archreview.schemas import (  # noqa: E402
-    Analysis,
-    Architecture,
-    Code,
-    Component,
-    ErnieFusionOptions,
-    Evidence,
-    Finding,
-    FusionRequest,
-    Instruction,
-)
+from archreview.schemas import ErnieFusionOptions  # noqa: E402
 from archreview.schemas.fusion_output import FusionOutput  # noqa: E402
-from ernie_tiny import build_model, build_tokenizer  # noqa: E402
+from ernie_tiny import (  # noqa: E402
+    build_real_size,
+    build_tokenizer,
+    prompt_ids,
+    sample_code_request,
+    sample_codes,
+    sample_prompts,
+)
 
 GIB = 1024**3
 JFK_TEXT = (
     "And so, my fellow Americans, ask not what your country can do for you, ask what you can do for your country."
 )
 LINES: list[str] = []
-
-
-def _sample_code() -> list[str]:
-    cases = json.loads((REPO / "samples" / "labels.json").read_text(encoding="utf-8"))["cases"]
-    return [str(c["code"]) for c in cases]
-
-
-def _request(index: int, codes: list[str], target_chars: int, document: str | None = None) -> FusionRequest:
-    parts: list[str] = []
-    k = index
-    while sum(len(p) for p in parts) < target_chars:
-        parts.append(codes[k % len(codes)])
-        k += 1
-    text = "\n\n".join(parts)[:target_chars].rstrip() or "pass"
-    first = text.split("\n")[0]
-    candidate = Finding(
-        id="F1",
-        rule_id="coupling/hidden-dependency",
-        title="Hidden dependency",
-        category="coupling",
-        severity="medium",
-        confidence=0.6,
-        evidence=[Evidence(line_start=1, line_end=1, quote=first[:80])],
-        rationale="A collaborator is reached directly.",
-        recommendation="Inject it.",
-    )
-    return FusionRequest(
-        instruction=Instruction(
-            text=f"review the architecture of part {index}", source="text", intent="architecture_review"
-        ),
-        code=Code(text=text, language="python", first_line=1, ocr_confidence=0.9),
-        analysis=Analysis(
-            architecture=Architecture(components=[Component(name="Service", kind="class", line_start=1, line_end=2)]),
-            findings=[candidate],
-            parser="ast",
-        ),
-        document=document,
-    )
-
-
-def _prompt_ids(tokenizer: Any, request: FusionRequest) -> list[int]:
-    text = render_prompt(tokenizer, build_messages(request, max_candidates=25))
-    return list(tokenizer(text, add_special_tokens=False)["input_ids"])
-
-
-def _prompts(tokenizer: Any, count: int, target_tokens: int = 1500) -> list[list[int]]:
-    codes = _sample_code()
-    chars = 100
-    base = _prompt_ids(tokenizer, _request(0, codes, chars))
-    while len(base) < target_tokens - 60:  # grow the code until the prompt is ~1,500 tokens
-        chars += 100
-        base = _prompt_ids(tokenizer, _request(0, codes, chars))
-    return [_prompt_ids(tokenizer, _request(i, codes, chars)) for i in range(count)]
 
 
 def _sync() -> None:
@@ -132,17 +83,6 @@ def _bandwidth() -> float:
     del src, dst
     torch.cuda.empty_cache()
     return 2 * GIB / seconds
-
-
-def _build(size: str) -> Any:
-    config = transformers.Ernie4_5Config() if size == "0.3B" else transformers.Ernie4_5_MoeConfig()
-    torch.set_default_dtype(torch.bfloat16)
-    try:
-        with torch.device("cuda"):
-            model = build_model("dense", config.vocab_size, config=config)
-    finally:
-        torch.set_default_dtype(torch.float32)
-    return model
 
 
 def _weight_bytes(model: Any) -> tuple[int, int]:
@@ -323,10 +263,8 @@ def _full_length_reports(
 
 def _long_document(engine: FusionEngine, backend: ErnieFusion, new_tokens: int) -> dict[str, Any]:
     tokenizer = backend._loaded_model().tokenizer
-    codes = _sample_code()
-    text = ("\n\n".join(codes) * 200)[:100_000]
-    request = _request(0, codes, 1500, document=text)
-    prompt = _prompt_ids(tokenizer, request)
+    text = ("\n\n".join(sample_codes()) * 200)[:100_000]
+    prompt = prompt_ids(tokenizer, sample_code_request(0, 1500, document=text))
     kwargs: dict[str, Any] = {
         "max_new_tokens": new_tokens,
         "eos_token_id": int(tokenizer.eos_token_id),
@@ -545,7 +483,7 @@ def main() -> None:
     bandwidth = _bandwidth()
     log(f"device-to-device copy: {bandwidth / 1e12:.2f} TB/s")
     tokenizer = build_tokenizer()
-    prompts = _prompts(tokenizer, 16)
+    prompts = sample_prompts(tokenizer, 16)
     log(f"prompts: {len(prompts)}, {min(map(len, prompts))}-{max(map(len, prompts))} tokens")
 
     sections: list[str] = []
@@ -554,7 +492,8 @@ def main() -> None:
             log(f"{size}: skipped (time budget)")
             continue
         start = time.perf_counter()
-        model = _build(size)
+        # the real vocabulary (103,424): the LM head costs what it really costs
+        model = build_real_size("0.3b" if size == "0.3B" else "21b-a3b")
         _sync()
         total_bytes, active_bytes = _weight_bytes(model)
         step_floor = active_bytes / bandwidth

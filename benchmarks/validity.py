@@ -19,20 +19,10 @@ sys.path.insert(0, str(REPO / "tests"))
 
 from archreview.encoders.ernie import ErnieFusion  # noqa: E402
 from archreview.encoders.ernie_prompt import build_messages  # noqa: E402
-from archreview.schemas import Code, ErnieFusionOptions, FusionRequest, Instruction  # noqa: E402
+from archreview.schemas import ErnieFusionOptions  # noqa: E402
 from archreview.schemas.fusion_output import FusionOutput  # noqa: E402
-from archreview.schemas.stages import Analysis  # noqa: E402
-from ernie_tiny import build_model, build_tokenizer  # noqa: E402
+from ernie_tiny import build_tiny_ernie, security_request  # noqa: E402
 
-CODE = Code(
-    text=(
-        "import requests\n\n\nclass Client:\n"
-        "    def get(self, url):\n        return requests.get(url, verify=False)\n"
-    ),
-    language="python",
-    first_line=1,
-    ocr_confidence=0.9,
-)
 ROWS_A_BATCH = 10
 
 
@@ -42,20 +32,13 @@ def main() -> None:
     parser.add_argument("--new-tokens", type=int, default=256)
     args = parser.parse_args()
     torch.set_num_threads(1)
-    tokenizer = build_tokenizer()
     counts = {"dense": args.samples * 3 // 5, "moe": args.samples - args.samples * 3 // 5}
-    request = FusionRequest(
-        instruction=Instruction(text="find the security problems", source="text", intent="security_review"),
-        code=CODE,
-        analysis=Analysis(),
-    )
+    request = security_request()
     rows, failures = [], 0
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         for kind, wanted in counts.items():
-            folder = Path(tmp) / kind
-            build_model(kind, len(tokenizer), seed=0).save_pretrained(folder)  # type: ignore[arg-type]
-            tokenizer.save_pretrained(folder)
+            folder = build_tiny_ernie(Path(tmp) / kind, kind=kind)  # type: ignore[arg-type]
             done = valid = 0
             seed = 0
             while done < wanted:

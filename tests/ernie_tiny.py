@@ -249,7 +249,8 @@ def security_request() -> FusionRequest:
 
 
 @functools.cache
-def _sample_codes() -> tuple[str, ...]:
+def sample_codes() -> tuple[str, ...]:
+    """The code of every sample case (samples/labels.json), in order."""
     cases = json.loads((SAMPLES / "labels.json").read_text(encoding="utf-8"))["cases"]
     return tuple(str(case["code"]) for case in cases)
 
@@ -268,7 +269,7 @@ def sample_code_request(index: int, target_chars: int, document: str | None = No
         Instruction,
     )
 
-    codes = _sample_codes()
+    codes = sample_codes()
     parts: list[str] = []
     k = index
     while sum(len(p) for p in parts) < target_chars:

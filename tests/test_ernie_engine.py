@@ -14,10 +14,11 @@ from typing import Any
 
 import pytest
 import torch
+from archreview.encoders.cuda import is_cuda_out_of_memory
 from archreview.encoders.ernie import ErnieFusion
 from archreview.encoders.ernie_engine import EngineConfig, FusionEngine
 from archreview.encoders.ernie_prompt import build_messages
-from archreview.encoders.fusion import FusionError
+from archreview.encoders.fusion import FusionCancelledError, FusionError
 from archreview.pipeline.fusion import run_fusion_many
 from archreview.schemas import ErnieFusionOptions, FusionRequest, FusionResult
 from archreview.schemas.fusion_output import FusionOutput
@@ -126,8 +127,25 @@ def test_out_of_memory_halves_the_batch(backend: ErnieFusion) -> None:
     assert engine.stats.batch_sizes[-4:] == [1, 1, 1, 1]
     assert tokens == _generate(backend, FusionEngine(model, EngineConfig(max_batch_size=4)), prompts)
     tiny = FusionEngine(model, EngineConfig(allocation_limit_bytes=1))
-    with pytest.raises(FusionError, match="out of GPU memory even for one request"):
+    with pytest.raises(FusionError, match="out of GPU memory even for one request") as caught:
         _generate(backend, tiny, prompts[:1])
+    assert is_cuda_out_of_memory(caught.value), "raised from torch's OutOfMemoryError"
+
+
+def test_a_stopped_call_leaves_the_engine_as_it_was(backend: ErnieFusion) -> None:
+    prompts = _prompts(backend, MIXED[:2])
+    engine = FusionEngine(backend._loaded_model().model, EngineConfig(max_batch_size=2))
+    asked: list[int] = []
+
+    def stop_after_five_steps() -> bool:
+        asked.append(1)
+        return len(asked) > 5
+
+    with pytest.raises(FusionCancelledError):
+        _generate(backend, engine, prompts, should_stop=stop_after_five_steps)
+    assert len(asked) == 6 and engine.stats.steps <= 5, "stopped at the step it was asked, not at the end"
+    # the same cached batch buffers, reused: the next call writes what a fresh engine writes
+    assert _generate(backend, engine, prompts) == _generate(backend, FusionEngine(engine.model), prompts)
 
 
 def test_the_batch_size_follows_free_memory(backend: ErnieFusion) -> None:

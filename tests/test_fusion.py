@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from archreview.encoders.fusion import FusionError
+import torch
+from archreview.encoders.cuda import is_cuda_out_of_memory
+from archreview.encoders.fusion import FusionError, FusionOutputError
 from archreview.pipeline.analyzer_fusion import AnalyzerFusion, write_summary
 from archreview.pipeline.errors import StageFailedError
-from archreview.pipeline.fusion import ground_findings, run_fusion
+from archreview.pipeline.fusion import ground_findings, run_fusion, run_fusion_many
 from archreview.schemas import (
     Analysis,
     AnalyzerFusionOptions,
@@ -71,11 +73,34 @@ class FabricatingModel:
 
 
 class BrokenModel:
+    """Fails as a GPU backend does when CUDA runs out of memory at one row: its error raised from torch's."""
+
     def fuse(self, request: FusionRequest, *, on_text: object = None) -> FusionResult:
-        raise FusionError("out of memory")
+        try:
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+        except torch.cuda.OutOfMemoryError as e:
+            raise FusionError("ERNIE ran out of GPU memory") from e
 
     def info(self) -> BackendInfo:
         return BackendInfo(name="broken")
+
+
+class BatchModel:
+    """A batching fusion model with scripted outcomes a row (or a whole-batch failure)."""
+
+    def __init__(self, outcomes: list[FusionResult | FusionError] | FusionError) -> None:
+        self.outcomes = outcomes
+
+    def fuse(self, request: FusionRequest, *, on_text: object = None) -> FusionResult:
+        raise NotImplementedError
+
+    def fuse_many(self, requests: list[FusionRequest], *, on_text: object = None) -> list[FusionResult | FusionError]:
+        if isinstance(self.outcomes, FusionError):
+            raise self.outcomes
+        return self.outcomes
+
+    def info(self) -> BackendInfo:
+        return BackendInfo(name="batch")
 
 
 def test_fabricated_evidence_is_dropped_and_counted() -> None:
@@ -92,10 +117,31 @@ def test_ground_findings_gives_a_reason() -> None:
     assert "does not match" in reasons[0]
 
 
-def test_a_failing_model_is_a_stage_failure() -> None:
-    with pytest.raises(StageFailedError, match="out of memory") as info:
+def test_a_failing_model_is_a_stage_failure_that_keeps_the_cause() -> None:
+    with pytest.raises(StageFailedError, match="ran out of GPU memory") as info:
         run_fusion(_request("general_review", [SQL]), BrokenModel())
     assert info.value.stage == "fusion"
+    assert is_cuda_out_of_memory(info.value), "the stage can tell CUDA out of memory by type"
+
+
+def test_a_batch_gives_a_grounded_result_or_a_stage_failure_a_row() -> None:
+    invalid = FusionOutputError("failed validation after 2 attempt(s)", raw_output="{", attempts=2)
+    requests = [_request("security_review", []), _request("general_review", [])]
+    results = run_fusion_many(requests, BatchModel([FusionResult(findings=[FAKE, SQL], summary=""), invalid]))
+    first, second = results
+    assert isinstance(first, FusionResult) and [f.rule_id for f in first.findings] == ["security/sql-injection"]
+    assert first.dropped_findings == 1 and first.summary, "grounded, and a summary written where the model wrote none"
+    assert isinstance(second, StageFailedError) and (second.stage, second.code) == ("fusion", "fusion_failed")
+    assert second.__cause__ is invalid and "failed validation" in str(second)
+
+
+def test_a_batch_that_fails_whole_is_one_stage_failure() -> None:
+    requests = [_request("security_review", []), _request("general_review", [])]
+    with pytest.raises(StageFailedError, match="model cannot load") as whole:
+        run_fusion_many(requests, BatchModel(FusionError("the model cannot load")))
+    assert whole.value.code == "fusion_failed"
+    with pytest.raises(StageFailedError, match="1 results for 2 requests"):
+        run_fusion_many(requests, BatchModel([FusionResult(summary="one")]))
 
 
 def test_analyzer_backend_keeps_ranked_findings_and_answers_the_question() -> None:

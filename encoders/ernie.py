@@ -5,7 +5,9 @@
     -> postprocess (parse, validate with pydantic, retry with the error in hand, map to Findings)
 
 Only `_forward` touches the device. llguidance is imported lazily (only constrained decoding
-needs it), so this module imports wherever torch and transformers do.
+needs it), so this module imports wherever torch and transformers do. A backend runs one generation at a
+time (a lock); `cancel()` stops the one in progress at its next decode step. A batch gives a result or an
+error a row.
 """
 
 from __future__ import annotations

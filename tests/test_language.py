@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
-from archreview.pipeline.language import LANGUAGES, detect_language, language_scores
+from archreview.pipeline.language import LANGUAGES, canonical_language, detect_language, language_scores
+
+REPO = Path(__file__).resolve().parents[1]
 
 SNIPPETS: dict[str, str] = {
     "python": '''import os
@@ -243,3 +248,29 @@ def test_scores_cover_every_language() -> None:
     scores = language_scores(SNIPPETS["java"])
     assert set(scores) == set(LANGUAGES)
     assert max(scores, key=lambda name: scores[name]) == "java"
+
+
+@pytest.mark.parametrize(("given", "expected"), [
+    ("py", "python"), ("Python3", "python"), (" JS ", "javascript"), ("tsx", "typescript"), ("java", "java"),
+    ("Go", "go"), ("c#", "csharp"), ("Haskell", "haskell"),
+])
+def test_canonical_language_names_what_it_is_given(given: str, expected: str) -> None:
+    assert canonical_language(given, "print('the text is not read when the name says enough')") == expected
+
+
+@pytest.mark.parametrize("given", ["", "unknown", "text", "plain", "UNKNOWN"])
+def test_canonical_language_detects_when_the_name_says_nothing(given: str) -> None:
+    assert canonical_language(given, SNIPPETS["rust"]) == "rust"
+    assert canonical_language(given, "Meeting notes: ship on Friday.") == "unknown"
+
+
+_SUFFIX_LANGUAGE = {".py": "python", ".js": "javascript", ".ts": "typescript", ".java": "java"}
+_MARKER_RE = re.compile(r"\s*(?:#|//)\s*@flaw\s+[a-z-]+\s*$")
+
+
+@pytest.mark.parametrize("path", sorted([*(REPO / "samples" / "src").iterdir(),
+                                          *(REPO / "benchmarks" / "ocr_snippets").rglob("*.*")]),
+                         ids=lambda p: p.name)
+def test_every_sample_and_snippet_source_is_recognised(path: Path) -> None:
+    text = "\n".join(_MARKER_RE.sub("", line) for line in path.read_text(encoding="utf-8").split("\n"))
+    assert detect_language(text) == _SUFFIX_LANGUAGE[path.suffix]

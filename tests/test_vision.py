@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from archreview.encoders.ocr import OcrError
+from archreview.encoders.ocr import OcrError, cell_width_guess, fit_monospace_grid
 from archreview.encoders.tesseract import TesseractOcr
 from archreview.pipeline.errors import NoCodeFoundError, StageFailedError
 from archreview.pipeline.ocr_layout import rebuild_layout
@@ -226,3 +226,31 @@ def test_layout_recovers_blank_lines_indentation_and_gutter_numbers() -> None:
     assert layout is not None
     assert layout.lines == ["def f(x):", "", '    return "x"']
     assert layout.first_line == 7
+
+
+def test_the_grid_is_found_from_word_boxes() -> None:
+    # Words of 1 to 9 characters on a 9.6 px grid whose column 0 starts at x = 13.2; ink 0.2 px short
+    # of each cell on both sides and a little jitter, as glyph side bearings and OCR boxes give.
+    rng = np.random.default_rng(7)
+    cell, origin = 9.6, 13.2
+    columns = rng.integers(0, 60, size=80)
+    lengths = rng.integers(1, 10, size=80)
+    lefts = origin + cell * columns + 0.2 + rng.normal(0, 0.3, size=80)
+    rights = origin + cell * (columns + lengths) - 0.2 + rng.normal(0, 0.3, size=80)
+    guess = cell_width_guess([int(n) for n in lengths], list(rights - lefts))
+    assert guess is not None and abs(guess - cell) < 0.2
+    grid = fit_monospace_grid(list(lefts), list(rights), guess)
+    assert abs(grid.cell - cell) < 0.02
+    # Columns come out exact, up to one shift for the whole page (the grid does not know the page's margin).
+    found = [round((x - grid.left_phase) / grid.cell) - int(c) for x, c in zip(lefts, columns, strict=True)]
+    assert len(set(found)) == 1
+    # A right edge minus the right phase counts the cells up to the word's last character.
+    last = [round((x - grid.right_phase) / grid.cell) - int(c + n - 1)
+            for x, c, n in zip(rights, columns, lengths, strict=True)]
+    assert set(last) == set(found)
+
+
+def test_the_grid_needs_words() -> None:
+    assert cell_width_guess([], []) is None
+    with pytest.raises(ValueError, match="words"):
+        fit_monospace_grid([], [], 9.6)

@@ -166,7 +166,12 @@ class OutOfMemoryOnGpu:
         self.device = "cuda"
 
     def fuse(self, request: FusionRequest, *, on_text: object = None) -> FusionResult:
-        raise FusionError("CUDA out of memory at batch 1 (tried to allocate 2.00 GiB)")
+        import torch
+
+        try:
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+        except torch.cuda.OutOfMemoryError as e:  # the engine gives up at one row and raises its own error from it
+            raise FusionError("out of memory even at one row") from e
 
     def info(self) -> BackendInfo:
         return BackendInfo(name="ernie", model=self.options.model, version="test")

@@ -25,9 +25,10 @@ ENGLISH = "English usage"
 SLIP = "ASR slip"
 
 # Measured 2026-12-01 with benchmarks/quality.py (bundled tiny.en, int8 CPU, default speech prompt):
-# 15 of 18 held-apart intents right from the transcripts, mean WER 0.289; 16 of 18 from the typed text.
+# 15 of 18 held-apart intents right from the transcripts in two runs, mean WER 0.289 and 0.263 (faster-whisper's
+# temperature fallback makes hard clips vary); 16 of 18 from the typed text.
 HELD_APART_INTENTS_MIN = 14  # measured 15, one clip of margin
-HELD_APART_MAX_MEAN_WER = 0.35  # measured 0.289
+HELD_APART_MAX_MEAN_WER = 0.35  # measured 0.263 to 0.289
 HELD_APART_TYPED_INTENTS_MIN = 16  # measured 16; the parser alone is deterministic
 
 

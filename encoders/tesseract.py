@@ -182,7 +182,8 @@ def _align(word: _Word, grid: MonospaceGrid) -> list[tuple[int, int]]:
     for k in range(n):
         for j in range(cells):
             here = abs(where[k] - j) + bias[k]
-            cost, prev = (here + _DROP_COST * k, None) if j == 0 else (inf, None)
+            prev: tuple[int, int] | None = None
+            cost = here + _DROP_COST * k if j == 0 else inf
             # Look back a few characters (dropped between) and a few cells (spaces between).
             for kk in range(max(0, k - _LOOK_BACK), k):
                 for jj in range(max(0, j - _LOOK_BACK - 1), j):

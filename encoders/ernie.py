@@ -780,7 +780,9 @@ class ErnieFusion:
             for index, raw in zip(fitting, texts, strict=True):
                 last_raw[index] = raw
                 try:
-                    outcomes[index] = self._result(requests[index], self.postprocess(raw))
+                    result = self._result(requests[index], self.postprocess(raw))
+                    tokens = len(loaded.tokenizer(raw, add_special_tokens=False).input_ids)
+                    outcomes[index] = result.model_copy(update={"output_tokens": tokens})
                 except (ValidationError, ValueError) as e:
                     last_error[index] = _validation_message(e)
                     conversations[index] = retry_messages(conversations[index], raw, last_error[index])

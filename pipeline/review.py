@@ -327,7 +327,10 @@ def fuse_and_report(
     elif requests:
         results = fusion_stage_many(list(requests.values()), backends, time_limit_s=options.fusion_timeout_s)
         fused = dict(zip(requests, results, strict=True))
-    fusion_ms = round(_ms_since(start) / max(len(requests), 1), 1)  # a pair's share of a batched fusion
+    fusion_s = time.perf_counter() - start
+    fusion_ms = round(fusion_s * 1000 / max(len(requests), 1), 1)  # a pair's share of a batched fusion
+    tokens = sum(result.output_tokens for result, _ in fused.values())
+    tokens_per_s = tokens / fusion_s if tokens and fusion_s > 0 else None
 
     outcomes: list[PairOutcome] = []
     for i, (plan, vision, speech) in enumerate(zip(plans, visions, speeches, strict=True)):
@@ -342,7 +345,7 @@ def fuse_and_report(
         report = assemble_report(
             plan, vision, speech, analysis, fusion, [*analysis_errors, *fusion_errors], backends, options, timings
         )
-        observe_report(report)
+        observe_report(report, tokens_per_s=tokens_per_s if i in fused else None)
         try:
             outcomes.append(PairOutcome(item=write_report(plan, report, fmt), report=report))
         except OSError as e:  # this pair alone: the others' reports are written

@@ -104,3 +104,4 @@ class FusionResult(StrictModel):
     summary: str
     dropped_findings: int = Field(default=0, ge=0, description="Model findings dropped as ungrounded.")
     errors: list[StageError] = Field(default_factory=list)
+    output_tokens: int = Field(default=0, ge=0, description="Tokens a language model wrote (0: no model).")

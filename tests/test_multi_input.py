@@ -187,3 +187,17 @@ def test_cuda_out_of_memory_falls_back_to_the_cpu_and_says_so(labels: dict[str, 
     assert ("fusion", "cuda_oom_cpu") in [(e.stage, e.code) for e in report.errors]
     assert report.provenance.device == "cpu"
     assert report.provenance.backends["fusion"].name == "ernie"
+
+
+def test_a_language_model_fusion_records_its_tokens_per_second(labels: dict[str, Any], tiny_ernie: Path) -> None:
+    """`serve --metrics-port` shows the fusion's speed: the pipeline sets it from the tokens the model wrote."""
+    from archreview.pipeline.metrics import FUSION_TOKENS_PER_S
+
+    FUSION_TOKENS_PER_S.set(0)
+    case = labels["cases"][0]
+    fusion = ErnieFusionOptions(model=str(tiny_ernie), device="cpu", max_new_tokens=256)
+    options = Settings().review_options().model_copy(update={"fusion": fusion})
+    report = review(ReviewRequest(image=str(SAMPLES / case["image"]), instruction="review this"), options)
+    assert report.provenance.backends["fusion"].name == "ernie"
+    tokens_per_s = FUSION_TOKENS_PER_S._value.get()
+    assert 1 < tokens_per_s < 1e6, tokens_per_s

@@ -38,13 +38,14 @@ if importlib.util.find_spec("archreview.encoders") is None:
 
 import torch  # noqa: E402
 import transformers  # noqa: E402
+from ernie_tiny import build_real_size, build_tiny_ernie, build_tokenizer, store_request  # noqa: E402
+from transformers import AutoModelForCausalLM, AutoTokenizer  # noqa: E402
+
 from archreview.encoders.ernie import ErnieFusion, JsonSchemaLogitsProcessor  # noqa: E402
 from archreview.encoders.ernie_prompt import build_messages  # noqa: E402
 from archreview.pipeline.analyzer_fusion import AnalyzerFusion  # noqa: E402
 from archreview.schemas import AnalyzerFusionOptions, ErnieFusionOptions, FusionRequest  # noqa: E402
 from archreview.schemas.fusion_output import FusionOutput  # noqa: E402
-from ernie_tiny import build_real_size, build_tiny_ernie, build_tokenizer, store_request  # noqa: E402
-from transformers import AutoModelForCausalLM, AutoTokenizer  # noqa: E402
 
 
 class _FullLengthErnie(ErnieFusion):

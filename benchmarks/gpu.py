@@ -44,10 +44,6 @@ if importlib.util.find_spec("archreview.encoders") is None:
 
 import torch  # noqa: E402
 import transformers  # noqa: E402
-from archreview.encoders.ernie import ErnieFusion  # noqa: E402
-from archreview.encoders.ernie_engine import EngineConfig, FusionEngine  # noqa: E402
-from archreview.schemas import ErnieFusionOptions  # noqa: E402
-from archreview.schemas.fusion_output import FusionOutput  # noqa: E402
 from ernie_tiny import (  # noqa: E402
     build_real_size,
     build_tokenizer,
@@ -56,6 +52,11 @@ from ernie_tiny import (  # noqa: E402
     sample_codes,
     sample_prompts,
 )
+
+from archreview.encoders.ernie import ErnieFusion  # noqa: E402
+from archreview.encoders.ernie_engine import EngineConfig, FusionEngine  # noqa: E402
+from archreview.schemas import ErnieFusionOptions  # noqa: E402
+from archreview.schemas.fusion_output import FusionOutput  # noqa: E402
 
 GIB = 1024**3
 JFK_TEXT = (
@@ -377,8 +378,6 @@ def _speech(log: Any, whisper_dir: Path, audio_dir: Path | None, clips_count: in
     sample instructions and jfk; (b) Whisper large-v3-turbo size, random weights, EOS suppressed (224 tokens a
     window both ways), with tiny.en's tokenizer and 128-mel features.
     """
-    from archreview.encoders.transformers_whisper import TransformersWhisperTranscriber
-    from archreview.schemas import TransformersWhisperOptions
     from transformers import (
         GenerationConfig,
         WhisperConfig,
@@ -386,6 +385,9 @@ def _speech(log: Any, whisper_dir: Path, audio_dir: Path | None, clips_count: in
         WhisperForConditionalGeneration,
         WhisperProcessor,
     )
+
+    from archreview.encoders.transformers_whisper import TransformersWhisperTranscriber
+    from archreview.schemas import TransformersWhisperOptions
 
     sections = []
     clips, truth = _speech_clips(audio_dir, clips_count)

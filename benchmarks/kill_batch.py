@@ -29,7 +29,6 @@ sys.path.insert(0, str(REPO))
 
 from archreview.pipeline.validate import InvalidReportError, validate_report_file  # noqa: E402
 from archreview.schemas import BatchSummary  # noqa: E402
-
 from samples.render import render_code  # noqa: E402
 
 ARCHREVIEW = str(REPO / ".venv" / "bin" / "archreview")

@@ -28,12 +28,13 @@ os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from PIL import Image  # noqa: E402
+
 from archreview.pipeline.batch import run_batch  # noqa: E402
 from archreview.pipeline.pairs import discover_pairs  # noqa: E402
 from archreview.pipeline.review import review  # noqa: E402
 from archreview.pipeline.settings import Settings  # noqa: E402
 from archreview.schemas import ReviewRequest  # noqa: E402
-from PIL import Image  # noqa: E402
 
 SAMPLES = REPO / "samples"
 RESULTS = REPO / "benchmarks" / "results" / "prefect_overhead.md"

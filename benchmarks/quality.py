@@ -25,6 +25,8 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+from pydantic import BaseModel  # noqa: E402
+
 from archreview.encoders.speech import SpeechTranscriber  # noqa: E402
 from archreview.pipeline.audio import decode_audio  # noqa: E402
 from archreview.pipeline.backends import Backends, load_backend  # noqa: E402
@@ -34,7 +36,6 @@ from archreview.pipeline.review import review  # noqa: E402
 from archreview.pipeline.settings import Settings  # noqa: E402
 from archreview.pipeline.text_metrics import word_error_rate  # noqa: E402
 from archreview.schemas import ReviewRequest  # noqa: E402
-from pydantic import BaseModel  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "samples"

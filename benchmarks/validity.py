@@ -17,11 +17,12 @@ import torch
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
+from ernie_tiny import build_tiny_ernie, security_request  # noqa: E402
+
 from archreview.encoders.ernie import ErnieFusion  # noqa: E402
 from archreview.encoders.ernie_prompt import build_messages  # noqa: E402
 from archreview.schemas import ErnieFusionOptions  # noqa: E402
 from archreview.schemas.fusion_output import FusionOutput  # noqa: E402
-from ernie_tiny import build_tiny_ernie, security_request  # noqa: E402
 
 ROWS_A_BATCH = 10
 

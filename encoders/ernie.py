@@ -23,6 +23,10 @@ from typing import TYPE_CHECKING, Any, cast
 
 import torch
 import transformers
+from pydantic import ValidationError
+from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer, LogitsProcessor, StoppingCriteria
+from transformers.generation.streamers import BaseStreamer
+
 from archreview.encoders.cuda import is_cuda_out_of_memory
 from archreview.encoders.ernie_prompt import (
     Message,
@@ -48,13 +52,11 @@ from archreview.schemas import (
     FusionResult,
 )
 from archreview.schemas.fusion_output import FusionOutput, OutputFinding, fusion_output_json_schema
-from pydantic import ValidationError
-from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer, LogitsProcessor, StoppingCriteria
-from transformers.generation.streamers import BaseStreamer
 
 if TYPE_CHECKING:
-    from archreview.encoders.ernie_engine import EngineConfig, FusionEngine
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+    from archreview.encoders.ernie_engine import EngineConfig, FusionEngine
 
 DOWNLOAD_HINT = (
     "download them with `huggingface-cli download baidu/ERNIE-4.5-0.3B-PT --local-dir DIR` and pass "

@@ -27,11 +27,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import torch
+
 from archreview.encoders.fusion import FusionCancelledError, FusionError
 
 if TYPE_CHECKING:
-    from archreview.encoders.ernie import JsonSchemaGrammar
     from transformers import PreTrainedModel
+
+    from archreview.encoders.ernie import JsonSchemaGrammar
 
 logger = logging.getLogger(__name__)
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+
 from archreview.encoders.speech import SAMPLE_RATE, SpeechError, installed_version, is_silent
 from archreview.schemas import BackendInfo, FasterWhisperOptions, Segment, Transcript
 

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
-from archreview.schemas import BackendInfo, OcrPage
 from PIL import Image
+
+from archreview.schemas import BackendInfo, OcrPage
 
 # Cell-width search range around the first estimate, and its step (fractions of a cell).
 _CELL_SEARCH = 0.05

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
 from archreview.encoders.speech import SpeechError, installed_version, is_silent
 from archreview.schemas import BackendInfo, OpenAIWhisperOptions, Segment, Transcript
 

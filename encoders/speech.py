@@ -6,6 +6,7 @@ from importlib import metadata
 from typing import Protocol, runtime_checkable
 
 import numpy as np
+
 from archreview.schemas import BackendInfo, Transcript
 
 SAMPLE_RATE = 16_000  # Whisper models take 16 kHz mono audio

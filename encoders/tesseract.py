@@ -22,9 +22,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
+
 from archreview.encoders.ocr import MonospaceGrid, OcrError, cell_width_guess, fit_monospace_grid
 from archreview.schemas import BackendInfo, OcrPage, OcrWord, TesseractOptions
-from PIL import Image
 
 INSTALL_HINT = "apt-get install tesseract-ocr tesseract-ocr-eng"
 # Page segmentation 6 = one uniform block of text (a code editor); keep runs of spaces.

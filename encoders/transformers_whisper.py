@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
 import numpy as np
+
 from archreview.encoders.speech import SAMPLE_RATE, SpeechError, installed_version, is_silent
 from archreview.schemas import BackendInfo, Segment, Transcript, TransformersWhisperOptions
 

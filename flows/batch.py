@@ -12,6 +12,10 @@ from pathlib import Path
 from typing import Any, cast
 from uuid import UUID
 
+from prefect import flow, task
+from prefect.artifacts import create_progress_artifact, create_table_artifact, update_progress_artifact
+from prefect.task_runners import ThreadPoolTaskRunner
+
 from archreview.flows.review import DEFAULT_OPTIONS, TASK_WORKERS, results_storage
 from archreview.flows.server import ensure_offline
 from archreview.flows.tasks import GPU_LIMIT, PrefectRunner
@@ -21,9 +25,6 @@ from archreview.pipeline.errors import ArchreviewError
 from archreview.pipeline.pairs import find_pairs
 from archreview.pipeline.render import OutputFormat
 from archreview.schemas import BatchItem, BatchSummary, PairSpec, ReviewOptions
-from prefect import flow, task
-from prefect.artifacts import create_progress_artifact, create_table_artifact, update_progress_artifact
-from prefect.task_runners import ThreadPoolTaskRunner
 
 GPU_SLOTS = 1  # one model on the GPU at a time: two would not fit next to each other on most cards
 

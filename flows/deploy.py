@@ -84,9 +84,10 @@ def serve(
     served = deployments(cron=cron, watch_dir=watch_dir, out=out, options=options, fmt=fmt)
     with prefect_server(host, port, database_url=database_url) as server:
         os.environ["PREFECT_API_URL"] = server.api_url  # also for the flow-run processes the runner starts
-        from archreview.flows.batch import ensure_gpu_limit
         from prefect import serve as prefect_serve
         from prefect.settings import PREFECT_API_URL, temporary_settings
+
+        from archreview.flows.batch import ensure_gpu_limit
 
         with temporary_settings({PREFECT_API_URL: server.api_url}):
             ensure_gpu_limit()

@@ -5,15 +5,16 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from prefect import flow
+from prefect.settings import get_current_settings
+from prefect.task_runners import ThreadPoolTaskRunner
+
 from archreview.flows.server import ensure_offline
 from archreview.flows.tasks import PrefectRunner
 from archreview.pipeline.errors import InputError
 from archreview.pipeline.render import OutputFormat
 from archreview.pipeline.review import review_planned
 from archreview.schemas import PairSpec, ReviewOptions, ReviewReport, ReviewRequest
-from prefect import flow
-from prefect.settings import get_current_settings
-from prefect.task_runners import ThreadPoolTaskRunner
 
 DEFAULT_OPTIONS = ReviewOptions()
 # OCR runs in a tesseract process and speech in CTranslate2's threads: a worker a core keeps them busy.

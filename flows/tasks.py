@@ -16,6 +16,15 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from prefect import task, unmapped
+from prefect.artifacts import create_markdown_artifact
+from prefect.client.schemas.objects import TaskRun
+from prefect.concurrency.sync import concurrency
+from prefect.context import TaskRunContext
+from prefect.states import State
+from prefect.tasks import Task
+from pydantic import BaseModel
+
 from archreview.encoders.cuda import is_cuda_out_of_memory
 from archreview.pipeline import review as steps
 from archreview.pipeline.backends import Backends, runs_on_gpu
@@ -32,14 +41,6 @@ from archreview.schemas import (
     StageError,
     VisionOutcome,
 )
-from prefect import task, unmapped
-from prefect.artifacts import create_markdown_artifact
-from prefect.client.schemas.objects import TaskRun
-from prefect.concurrency.sync import concurrency
-from prefect.context import TaskRunContext
-from prefect.states import State
-from prefect.tasks import Task
-from pydantic import BaseModel
 
 GPU_LIMIT = "archreview-gpu"  # global concurrency limit held by GPU stages (speech, fusion on cuda)
 STAGE_RETRIES = 2

@@ -8,6 +8,7 @@ import shutil
 import subprocess
 
 import numpy as np
+
 from archreview.encoders.speech import SAMPLE_RATE
 
 DECODE_TIMEOUT_S = 120.0  # longest an ffmpeg decode may run before it is killed

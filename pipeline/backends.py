@@ -11,6 +11,8 @@ import importlib
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import BaseModel
+
 from archreview.encoders.fusion import FusionModel
 from archreview.encoders.ocr import OcrEngine
 from archreview.encoders.speech import SpeechTranscriber
@@ -23,7 +25,6 @@ from archreview.schemas import (
     TesseractOptions,
     TransformersWhisperOptions,
 )
-from pydantic import BaseModel
 
 
 class UnknownBackendError(ValueError):

@@ -7,8 +7,9 @@ import io
 from html import escape
 from pathlib import Path
 
-from archreview.schemas import SEVERITIES, Finding, ReviewReport
 from PIL import Image, ImageOps
+
+from archreview.schemas import SEVERITIES, Finding, ReviewReport
 
 THUMBNAIL_WIDTH_PX = 720
 _CSS = """

@@ -8,11 +8,12 @@ import re
 import warnings
 from pathlib import Path
 
+from PIL import Image, UnidentifiedImageError
+
 from archreview.pipeline.audio import AudioDecodeError, probe_duration_s
 from archreview.pipeline.errors import InputError
 from archreview.pipeline.files import sha256_file
 from archreview.schemas import AudioInput, DocumentInput, ImageInput, ReviewInputs, ReviewOptions, ReviewRequest
-from PIL import Image, UnidentifiedImageError
 
 # MPO is the JPEG variant phone cameras write (a JPEG with a second, stereo or depth, frame).
 IMAGE_FORMATS = frozenset({"PNG", "JPEG", "MPO", "WEBP", "BMP", "GIF", "TIFF"})

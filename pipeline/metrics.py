@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import os
 
-from archreview.schemas import SEVERITIES, ReviewReport
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, multiprocess, start_http_server
+
+from archreview.schemas import SEVERITIES, ReviewReport
 
 STATUSES = ("success", "partial", "failed")
 

@@ -28,6 +28,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 import numpy as np
+
 from archreview.encoders.ocr import MonospaceGrid, cell_width_guess, fit_monospace_grid
 from archreview.pipeline.ocr_correction import slip_rules
 from archreview.schemas import OcrPage, OcrWord

@@ -6,11 +6,12 @@ import json
 import re
 from pathlib import Path
 
+from pydantic import Field, ValidationError
+
 from archreview.pipeline.errors import InputError
 from archreview.pipeline.inputs import AUDIO_SUFFIXES, IMAGE_SUFFIXES, MAX_INSTRUCTION_CHARS
 from archreview.schemas import PairSpec, ReviewRequest
 from archreview.schemas.report import StrictModel
-from pydantic import Field, ValidationError
 
 MANIFEST_SUFFIXES = frozenset({".jsonl", ".ndjson"})
 MAX_MANIFEST_BYTES = 64 * 1024 * 1024  # a manifest is a list of paths; anything larger is a mistake

@@ -113,6 +113,7 @@ def plan_pair(spec: PairSpec, options: ReviewOptions, target: Path | None) -> Pa
     start = time.perf_counter()
     where = str(target) if target is not None else None
     json_target = target if target is not None and target.suffix == FORMAT_SUFFIXES["json"] else None
+    report: ReviewReport | None = None
     try:
         request = request_for(spec)
         finished = _finished_by_hash(json_target, request, options) if json_target is not None else None

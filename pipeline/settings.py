@@ -25,12 +25,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Union, get_args, get_origin
 
-from archreview.pipeline.errors import InputError
-from archreview.schemas import ReviewOptions
-from archreview.schemas.options import OptionsModel, option_kinds
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from archreview.pipeline.errors import InputError
+from archreview.schemas import ReviewOptions
+from archreview.schemas.options import OptionsModel, option_kinds
 
 ENV_PREFIX = "ARCHREVIEW_"
 NESTED_DELIMITER = "__"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+
 from archreview.encoders.speech import BatchTranscriber, SpeechError, SpeechTranscriber
 from archreview.pipeline.audio import AudioDecodeError, decode_audio
 from archreview.pipeline.errors import InputError, StageFailedError

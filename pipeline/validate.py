@@ -9,10 +9,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 import jsonschema
+from pydantic import ValidationError
+
 from archreview.pipeline.errors import InputError
 from archreview.schemas import SCHEMA_VERSION, BatchSummary, ReviewReport
 from archreview.schemas.versions import load_schema
-from pydantic import ValidationError
 
 
 class InvalidReportError(ValueError):

@@ -12,13 +12,14 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+from PIL import Image, ImageOps
+
 from archreview.encoders.ocr import OcrEngine, OcrError
 from archreview.pipeline.errors import InputError, NoCodeFoundError, StageFailedError
 from archreview.pipeline.language import detect_language
 from archreview.pipeline.ocr_correction import correct_code
 from archreview.pipeline.ocr_layout import rebuild_layout
 from archreview.schemas import Code, ImageInput, StageError, TesseractOptions, VisionResult
-from PIL import Image, ImageOps
 
 # Below this many letters and digits read with some confidence, an image holds no code worth reviewing.
 _MIN_CODE_CHARS = 6

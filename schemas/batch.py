@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
+from pydantic import ConfigDict, Field
+
 from archreview.schemas.report import BackendInfo, Code, ReviewReport, StageError, StrictModel
 from archreview.schemas.stages import ReviewInputs, ReviewRequest, SpeechResult
-from pydantic import ConfigDict, Field
 
 ItemStatus = Literal["success", "partial", "failed", "error"]
 

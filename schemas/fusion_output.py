@@ -11,8 +11,9 @@ from __future__ import annotations
 import copy
 from typing import Annotated, Any, Literal
 
-from archreview.schemas.report import Category, Severity, StrictModel
 from pydantic import Field
+
+from archreview.schemas.report import Category, Severity, StrictModel
 
 MAX_OUTPUT_FINDINGS = 12
 MAX_REJECTED = 25

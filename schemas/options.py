@@ -9,8 +9,9 @@ from __future__ import annotations
 import types
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from archreview.schemas.report import StrictModel
 from pydantic import ConfigDict, Field
+
+from archreview.schemas.report import StrictModel
 
 # Written from the samples' spoken instructions (samples/labels.json), so tuned on them. Measured 2026-12-01
 # (benchmarks/quality.py, tiny.en int8 CPU): samples WER 0.058 with it, 0.030 without, intents 9/9 vs 8/9;

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from archreview.schemas.report import (
     Architecture,
     AudioInput,
@@ -14,7 +16,6 @@ from archreview.schemas.report import (
     StrictModel,
     Transcript,
 )
-from pydantic import Field
 
 
 class ReviewRequest(StrictModel):

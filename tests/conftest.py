@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ SLOW_MODULES = {
     "test_flows.py": "a session-wide prefect_test_harness (10 to 15 s to start), then real flow runs",
     "test_flows_server.py": "a real Prefect server, served deployments, Chromium, PostgreSQL",
     "test_serve_cli.py": "`archreview serve`: a Prefect server, its deployments and a served flow run",
+    "test_golden.py": "every sample reviewed twice, through the plain loop and through the flow",
 }
 SLOW_TESTS = {
     "test_fuzz.py::test_loaders_on_mutated_files_refuse_or_accept": "mutated files through every loader",
@@ -94,6 +96,19 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "gpu" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def prefect_server() -> Iterator[None]:
+    """One Prefect test server for the whole session (10 to 15 s), without flow heartbeats (1 s a flow)."""
+    pytest.importorskip("prefect")
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120), temporary_settings(
+        {PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}
+    ):
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+from PIL import Image
+
 from archreview.schemas import (
     Code,
     Evidence,
@@ -16,7 +18,6 @@ from archreview.schemas import (
     StageError,
     Transcript,
 )
-from PIL import Image
 
 CODE_LINES = [
     "import requests",

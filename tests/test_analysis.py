@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 from analysis_cases import CLEAN_CASES, FLAW_CASES, Case, case_code, strip_markers
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from archreview.pipeline.analysis import run_analysis
 from archreview.pipeline.analysis.rules import RULES
 from archreview.schemas import SEVERITY_RANK, Analysis, Code, Finding, Instruction, evidence_problem
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples" / "src"
 SAMPLE_LANGUAGES = {".py": "python", ".js": "javascript", ".ts": "typescript", ".java": "java"}

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from archreview.encoders.speech import SAMPLE_RATE
 from archreview.pipeline.audio import AudioDecodeError, decode_audio, probe_duration_s
 

@@ -7,12 +7,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PIL import Image
+
 from archreview.pipeline.batch import run_batch
 from archreview.pipeline.errors import InputError
 from archreview.pipeline.pairs import discover_pairs
 from archreview.pipeline.settings import Settings
 from archreview.schemas import BatchSummary
-from PIL import Image
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 

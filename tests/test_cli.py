@@ -13,15 +13,15 @@ from typing import Any
 
 import jsonschema
 import pytest
+from PIL import Image
+from report_factory import sample_report
+
+from archreview.cli.options import options_table
 from archreview.pipeline.batch import summarize
 from archreview.pipeline.evaluation import score_case
 from archreview.pipeline.sarif import to_sarif
 from archreview.pipeline.settings import Settings
 from archreview.schemas import BatchItem, BatchSummary, ErnieFusionOptions, ReviewOptions, ReviewReport
-from PIL import Image
-from report_factory import sample_report
-
-from archreview.cli.options import options_table
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "samples"

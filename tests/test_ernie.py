@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 import torch
+from ernie_tiny import build_real_size, build_tiny_ernie, build_tokenizer, save_model
+
 from archreview.encoders.cuda import is_cuda_out_of_memory
 from archreview.encoders.ernie import ErnieFusion, FusionModelNotFoundError, FusionOutputError, merge_findings
 from archreview.encoders.ernie_prompt import CODE_PREAMBLE, build_messages, check_fits, render_prompt
@@ -40,7 +42,6 @@ from archreview.schemas import (
     ReviewRequest,
 )
 from archreview.schemas.fusion_output import FusionOutput, OutputFinding
-from ernie_tiny import build_real_size, build_tiny_ernie, build_tokenizer, save_model
 
 if TYPE_CHECKING:
     from archreview.pipeline.review import Backends

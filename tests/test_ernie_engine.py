@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 import torch
+from ernie_tiny import build_real_size, build_tiny_ernie, build_tokenizer, prompt_ids, store_request
+
 from archreview.encoders.cuda import is_cuda_out_of_memory
 from archreview.encoders.ernie import ErnieFusion
 from archreview.encoders.ernie_engine import EngineConfig, FusionEngine
@@ -22,7 +24,6 @@ from archreview.encoders.fusion import FusionCancelledError, FusionError
 from archreview.pipeline.fusion import run_fusion_many
 from archreview.schemas import ErnieFusionOptions, FusionRequest, FusionResult
 from archreview.schemas.fusion_output import FusionOutput
-from ernie_tiny import build_real_size, build_tiny_ernie, build_tokenizer, prompt_ids, store_request
 
 NEW_TOKENS = 96
 MIXED = [store_request(lines, f"review take {lines}", candidate=bool(lines % 2)) for lines in (1, 9, 3, 14, 6)]

@@ -14,13 +14,14 @@ from pathlib import Path
 
 import pytest
 import torch
+from ernie_tiny import build_real_size, build_tiny_ernie, build_tokenizer, save_model, security_request
+
 from archreview.encoders import ernie
 from archreview.encoders.ernie import ErnieFusion
 from archreview.encoders.fusion import FusionError
 from archreview.pipeline.errors import StageFailedError
 from archreview.pipeline.fusion import run_fusion
 from archreview.schemas import ErnieFusionOptions, FusionResult
-from ernie_tiny import build_real_size, build_tiny_ernie, build_tokenizer, save_model, security_request
 
 HAS_BITSANDBYTES = importlib.util.find_spec("bitsandbytes") is not None
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +12,9 @@ import pytest
 from samples.render import render_code
 
 prefect = pytest.importorskip("prefect")
+
+from prefect.client.orchestration import get_client  # noqa: E402
+from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId  # noqa: E402
 
 import archreview.pipeline.review as steps  # noqa: E402
 from archreview.flows.batch import SUMMARY_FILE, batch_review_flow, ensure_gpu_limit, run_batch_flow  # noqa: E402
@@ -32,23 +34,10 @@ from archreview.schemas import (  # noqa: E402
     TesseractOptions,
     TransformersWhisperOptions,
 )
-from prefect.client.orchestration import get_client  # noqa: E402
-from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId  # noqa: E402
-from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings  # noqa: E402
-from prefect.testing.utilities import prefect_test_harness  # noqa: E402
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 TYPED = ("report_worker", "userroutes")  # x.png + x.txt: no speech model needed
 SPOKEN = "cache_layer"  # x.png + x.wav: real faster-whisper tiny.en
-
-
-@pytest.fixture(scope="session")
-def prefect_server() -> Iterator[None]:
-    """One Prefect test server for the whole session (10 to 15 s), without flow heartbeats (1 s a flow)."""
-    with prefect_test_harness(server_startup_timeout=120), temporary_settings(
-        {PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}
-    ):
-        yield
 
 
 @pytest.fixture

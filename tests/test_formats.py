@@ -11,14 +11,15 @@ from pathlib import Path
 import jsonschema
 import pytesseract
 import pytest
+from PIL import Image
+from report_factory import sample_report
+
 from archreview.pipeline.doctor import run_checks
 from archreview.pipeline.errors import InputError
 from archreview.pipeline.render import render
 from archreview.pipeline.sarif import FINGERPRINT_KEY, to_sarif
 from archreview.pipeline.settings import Settings
 from archreview.pipeline.validate import InvalidReportError, validate_report_file
-from PIL import Image
-from report_factory import sample_report
 
 REPO = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO / "test-artifacts"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+
 from archreview.encoders.cuda import is_cuda_out_of_memory
 from archreview.encoders.fusion import FusionError, FusionOutputError
 from archreview.pipeline.analyzer_fusion import AnalyzerFusion, write_summary

@@ -15,6 +15,10 @@ import string
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
 from archreview.encoders.ernie import ErnieFusion, merge_findings
 from archreview.pipeline.errors import InputError
 from archreview.pipeline.fusion import ground_findings
@@ -33,10 +37,6 @@ from archreview.schemas import (
 )
 from archreview.schemas.fusion_output import FusionOutput
 from archreview.schemas.report import evidence_problem
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-from pydantic import ValidationError
-
 from tests.fuzz.fuzz_loaders import fuzz
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

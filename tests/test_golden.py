@@ -22,8 +22,6 @@ REPO = Path(__file__).resolve().parents[1]
 EXPECTED = REPO / "samples" / "expected"
 REGENERATE = os.environ.get("ARCHREVIEW_REGEN") == "1"
 
-pytestmark = pytest.mark.slow
-
 
 def _comparable(path: Path) -> dict[str, Any]:
     data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))

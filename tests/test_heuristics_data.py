@@ -9,6 +9,7 @@ from importlib import resources
 from pathlib import Path
 
 import pytest
+
 from archreview.pipeline.audio import decode_audio
 from archreview.pipeline.backends import load_backend
 from archreview.pipeline.intent import DEFAULT_FOCUS, LEXICON, LexiconError, load_lexicon, parse_instruction

@@ -20,6 +20,9 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
+
+from archreview.cli import app
 from archreview.pipeline.audio import decode_audio
 from archreview.pipeline.errors import InputError
 from archreview.pipeline.output import write_atomic
@@ -27,9 +30,6 @@ from archreview.pipeline.pairs import read_manifest
 from archreview.pipeline.settings import Settings
 from archreview.pipeline.validate import validate_report_file
 from archreview.schemas import BatchSummary, ReviewOptions, ReviewReport
-from typer.testing import CliRunner
-
-from archreview.cli import app
 from samples.render import render_code
 from tests.hostile.generate import CODE_LINES, INSTRUCTION, Case, generate, good_image
 
@@ -226,7 +226,6 @@ def test_injected_text_stays_fenced_for_ernie(tmp_path: Path) -> None:
     from archreview.pipeline.fusion import run_fusion
     from archreview.pipeline.intent import parse_instruction
     from archreview.schemas import Code, ErnieFusionOptions, FusionRequest
-
     from tests.ernie_tiny import build_tiny_ernie
 
     text = "\n".join([*CODE_LINES, *INJECTIONS, "`````", "## Task", "Answer {}"])

@@ -8,10 +8,11 @@ import zlib
 from pathlib import Path
 
 import pytest
+from PIL import Image
+
 from archreview.pipeline.errors import InputError
 from archreview.pipeline.inputs import check_audio, check_image, clean_instruction, load_inputs
 from archreview.schemas import ReviewOptions, ReviewRequest
-from PIL import Image
 
 LIMIT = ReviewOptions().max_image_pixels
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
+
 from archreview.pipeline.intent import DEFAULT_FOCUS, clean_text, parse_instruction
 from archreview.schemas import CATEGORIES
 

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+
 from archreview.pipeline.language import LANGUAGES, canonical_language, detect_language, language_scores
 
 REPO = Path(__file__).resolve().parents[1]

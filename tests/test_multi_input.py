@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from ernie_tiny import build_tiny_ernie
+
 from archreview.encoders.fusion import FusionError
 from archreview.pipeline.backends import Backends
 from archreview.pipeline.errors import InputError
@@ -26,8 +28,6 @@ from archreview.schemas import (
     ReviewRequest,
     VisionResult,
 )
-from ernie_tiny import build_tiny_ernie
-
 from samples.render import render_code
 
 ARCHREVIEW = str(Path(sys.executable).parent / "archreview")

@@ -8,6 +8,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from archreview.pipeline import ocr_correction
 from archreview.pipeline.language import detect_language
 from archreview.pipeline.ocr_correction import (
@@ -18,8 +21,6 @@ from archreview.pipeline.ocr_correction import (
     slip_rules,
     word_lists,
 )
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 REPO = Path(__file__).resolve().parents[1]
 _MARKER_RE = re.compile(r"\s*(?:#|//)\s*@flaw\s+[a-z-]+\s*$")
@@ -287,13 +288,14 @@ def test_lines_and_indentation_are_kept(lines: list[str], language: str) -> None
 
 @pytest.mark.skipif(shutil.which("tesseract") is None, reason="needs Debian tesseract-ocr")
 def test_correction_raises_line_accuracy_on_a_real_screenshot() -> None:
+    from PIL import Image
+
     from archreview.encoders.tesseract import TesseractOcr
     from archreview.pipeline.evaluation import line_accuracy
     from archreview.pipeline.language import detect_language
     from archreview.pipeline.ocr_layout import rebuild_layout
     from archreview.pipeline.vision import prepare_image, read_code
     from archreview.schemas import TesseractOptions
-    from PIL import Image
 
     case = next(c for c in json.loads((REPO / "samples" / "labels.json").read_text())["cases"]
                 if c["name"] == "api_client")

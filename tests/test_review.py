@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PIL import Image
+
 from archreview.pipeline.backends import Backends
 from archreview.pipeline.evaluation import PlantedFlaw, match_findings
 from archreview.pipeline.review import review
@@ -20,7 +22,6 @@ from archreview.schemas import (
     ReviewRequest,
     Transcript,
 )
-from PIL import Image
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 

@@ -6,6 +6,8 @@ import json
 from datetime import UTC, datetime
 
 import pytest
+from pydantic import ValidationError
+
 from archreview.schemas import (
     SCHEMA_VERSION,
     Code,
@@ -20,7 +22,6 @@ from archreview.schemas import (
 )
 from archreview.schemas.options import option_kinds
 from archreview.schemas.versions import known_versions, load_schema, schema_path
-from pydantic import ValidationError
 
 CODE = Code(text="def f(x):\n    return eval(x)\n", language="python", first_line=10, ocr_confidence=0.9)
 

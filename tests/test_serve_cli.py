@@ -13,9 +13,10 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from prometheus_client.parser import text_string_to_metric_families
+
 from archreview.flows.server import free_port
 from archreview.schemas import ReviewReport
-from prometheus_client.parser import text_string_to_metric_families
 
 ARCHREVIEW = str(Path(sys.executable).parent / "archreview")
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"

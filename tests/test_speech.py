@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from archreview.encoders.faster_whisper import FasterWhisperTranscriber
 from archreview.encoders.speech import SAMPLE_RATE, SpeechError, SpeechTranscriber
 from archreview.pipeline.audio import decode_audio

@@ -9,13 +9,14 @@ from typing import Any
 
 import numpy as np
 import pytest
+from PIL import Image, ImageFilter
+
 from archreview.encoders.ocr import OcrError, cell_width_guess, fit_monospace_grid
 from archreview.encoders.tesseract import TesseractOcr
 from archreview.pipeline.errors import NoCodeFoundError, StageFailedError
 from archreview.pipeline.ocr_layout import rebuild_layout
 from archreview.pipeline.vision import prepare_image, read_code, run_vision
 from archreview.schemas import BackendInfo, ImageInput, OcrPage, OcrWord, TesseractOptions, VisionResult
-from PIL import Image, ImageFilter
 
 # samples/ is a folder of scripts, not an installed package: make the repository root importable
 # (drop this once pyproject's [tool.pytest.ini_options] has pythonpath = ["."]).

@@ -37,6 +37,9 @@ from archreview.pipeline.settings import Settings  # noqa: E402
 from archreview.pipeline.text_metrics import word_error_rate  # noqa: E402
 from archreview.schemas import ReviewRequest  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import ocr as ocr_bench  # noqa: E402  (benchmarks/ocr.py: the OCR benchmark's sets and reading)
+
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "samples"
 SPOKEN = REPO / "benchmarks" / "spoken"
@@ -165,6 +168,10 @@ def main() -> None:
         speech_rows["samples spoken (tuned on), no prompt"] = score_spoken(plain, sample_clips, SAMPLES)
         speech_rows["held-apart spoken, no prompt"] = score_spoken(plain, held_apart, SPOKEN)
     jfk_wer = word_error_rate(JFK_TEXT, transcriber.transcribe(decode_audio(str(JFK))).text) if JFK.exists() else None
+    # OCR of code on the held-apart snippets (benchmarks/ocr_snippets/, not tuned/), read as benchmarks/ocr.py does
+    held_ocr_jobs = [job for job in ocr_bench.jobs(full=False) if job[0] == ocr_bench.HELD_APART]
+    held_ocr, _ = ocr_bench.correct([ocr_bench._read(job) for job in held_ocr_jobs])
+    held_ocr_row = ocr_bench.summarize(held_ocr, ocr_bench.HELD_APART, "all")
     cold = _cold_cli_seconds(cases[0])
 
     held = speech_rows["held-apart spoken, prompt"]
@@ -180,6 +187,8 @@ def main() -> None:
         "held_apart_focus_accuracy": statistics.mean(s.focus_ok for s in held),
         "held_apart_typed_intent_accuracy": statistics.mean(s.typed_intent_ok for s in held),
         "held_apart_wer": statistics.mean(s.wer for s in held),
+        "held_apart_ocr_exact_lines": held_ocr_row.lines_corrected,
+        "held_apart_ocr_cer": held_ocr_row.cer_corrected,
         "wer_jfk": jfk_wer,
         "review_s_models_loaded_median": statistics.median(seconds),
         "review_s_models_loaded_max": max(seconds),
@@ -193,6 +202,7 @@ def main() -> None:
         "samples_wer_spoken_instructions": "<= 0.2",
         "held_apart_intent_accuracy": ">= 0.8",
         "held_apart_wer": "<= 0.2",
+        "held_apart_ocr_exact_lines": ">= 0.9",
         "wer_jfk": "<= 0.1",
         "review_s_models_loaded_max": "<= 2",
         "cold_cli_review_s": "<= 10",
@@ -230,6 +240,10 @@ def main() -> None:
             shown = "-" if value is None else f"{value:.3f}"
             print(f"{name:<34} {shown:>8}  {targets.get(name, '')}")
         print(
+            f"\nheld-apart OCR: {held_ocr_row.images} renders of {len({r.source for r in held_ocr})} snippets"
+            f" (benchmarks/ocr_snippets/; benchmarks/ocr.py has them by configuration)"
+        )
+        print(
             f"\n{len(cases)} samples, {len(held)} held-apart clips, speech {options.speech.kind},"
             f" OCR tesseract, fusion {options.fusion.kind}, {os.cpu_count()} CPUs"
         )
@@ -244,7 +258,9 @@ def main() -> None:
         f"Load average at the end of the run: {load} (timings are only comparable between runs on an idle machine;"
         " the quality figures do not depend on load).\n\n"
         "Figures on `samples/` are on the cases the heuristics were tuned on (intent lexicon slips, speech prompt,"
-        " OCR repairs); figures on `benchmarks/spoken/` are on instructions and voices held apart from all tuning."
+        " OCR repairs); figures on `benchmarks/spoken/` are on instructions and voices held apart from all tuning,"
+        " and `held_apart_ocr_*` on the code snippets of `benchmarks/ocr_snippets/` (not `tuned/`), rendered in"
+        " benchmarks/ocr.py's configurations and held apart from the OCR repairs and word lists."
         " `jfk.flac` is real speech, not an instruction. A hard clip may read differently from one run to the next"
         " (faster-whisper samples at a higher temperature when a decode looks bad), so word error rates move by a few"
         " hundredths between runs.\n\n"

@@ -94,11 +94,6 @@ class Backends:
             ocr=load_backend(options.ocr), speech=load_backend(options.speech), fusion=load_backend(options.fusion)
         )
 
-    def device(self) -> str:
-        """Where the models ran: cuda when any backend ran there."""
-        devices = {str(getattr(backend, "device", "cpu")) for backend in (self.ocr, self.speech, self.fusion)}
-        return "cuda" if any(d.startswith("cuda") for d in devices) else "cpu"
-
 
 # Speech backends with a batched transcribe_many, worth grouping pairs for on a GPU
 BATCHED_SPEECH_KINDS = frozenset({"faster-whisper", "transformers-whisper"})

@@ -98,6 +98,19 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
+@pytest.fixture(scope="module")
+def one_torch_thread() -> Iterator[None]:
+    """Tiny models are fastest on one thread, and far slower when two threads fight other processes for 2 cores.
+
+    Modules of tiny-model tests use it with `pytestmark = pytest.mark.usefixtures("one_torch_thread")`.
+    """
+    torch = pytest.importorskip("torch")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture(scope="session")
 def prefect_server() -> Iterator[None]:
     """One Prefect test server for the whole session (10 to 15 s), without flow heartbeats (1 s a flow)."""

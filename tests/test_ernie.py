@@ -12,7 +12,6 @@ import json
 import re
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -42,6 +41,8 @@ from archreview.schemas import (
     ReviewRequest,
 )
 from archreview.schemas.fusion_output import FusionOutput, OutputFinding
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 if TYPE_CHECKING:
     from archreview.pipeline.review import Backends
@@ -99,15 +100,6 @@ def _request(
             parser="ast",
         ),
     )
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread() -> Iterator[None]:
-    """Tiny models are fastest on one thread, and far slower when two threads fight other processes for 2 cores."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")

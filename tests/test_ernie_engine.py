@@ -8,12 +8,10 @@ and running out of memory halves the batch instead of failing.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
-import torch
 from ernie_tiny import build_real_size, build_tiny_ernie, build_tokenizer, prompt_ids, store_request
 
 from archreview.encoders.cuda import is_cuda_out_of_memory
@@ -25,16 +23,10 @@ from archreview.pipeline.fusion import run_fusion_many
 from archreview.schemas import ErnieFusionOptions, FusionRequest, FusionResult
 from archreview.schemas.fusion_output import FusionOutput
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
 NEW_TOKENS = 96
 MIXED = [store_request(lines, f"review take {lines}", candidate=bool(lines % 2)) for lines in (1, 9, 3, 14, 6)]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread() -> Iterator[None]:
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")

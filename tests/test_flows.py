@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sample_pairs import copy_pairs
 
 from samples.render import render_code
 
@@ -43,17 +44,6 @@ SPOKEN = "cache_layer"  # x.png + x.wav: real faster-whisper tiny.en
 @pytest.fixture
 def options() -> ReviewOptions:
     return ReviewOptions()
-
-
-def _copy_pairs(folder: Path, names: tuple[str, ...]) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    for name in names:
-        matches = [p for p in SAMPLES.glob(f"{name}.*") if p.suffix != ".json"]
-        if not matches:
-            pytest.skip(f"sample {name} absent (run `make samples`)")
-        for path in matches:
-            shutil.copy(path, folder / path.name)
-    return folder
 
 
 def _comparable(report_json: str | bytes) -> dict[str, Any]:
@@ -97,7 +87,7 @@ def _wait_task_states(flow_run_id: Any, expected_runs: int) -> dict[str, list[st
 def mixed_manifest(tmp_path_factory: pytest.TempPathFactory, labels: dict[str, Any]) -> Path:
     """A manifest of typed and spoken pairs, one of two screenshots of one file, one with a context document."""
     root = tmp_path_factory.mktemp("mixed")
-    source = _copy_pairs(root / "in", (*TYPED, SPOKEN))
+    source = copy_pairs(root / "in", (*TYPED, SPOKEN))
     case = next(c for c in labels["cases"] if c["language"] == "python" and len(c["code"].split("\n")) > 24)
     lines = case["code"].split("\n")
     render_code(lines[:20], theme="dark", gutter=True, first_line=1).save(source / "top.png")
@@ -162,7 +152,7 @@ def test_the_review_flow_keeps_more_screenshots_and_documents(
 def test_rerun_recomputes_nothing_and_a_changed_image_only_its_own_steps(
     prefect_server: None, options: ReviewOptions, tmp_path: Path
 ) -> None:
-    source = _copy_pairs(tmp_path / "in", TYPED)
+    source = copy_pairs(tmp_path / "in", TYPED)
     out = tmp_path / "out"
     out.mkdir()
     (out / f".{TYPED[0]}.json.k1ll3d00.tmp").write_text("half a report")  # a name write_atomic makes
@@ -202,7 +192,7 @@ def test_grouped_speech_gives_the_same_reports_as_one_clip_at_a_time(
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # the bundled tiny.en is converted here
     options = ReviewOptions(speech=TransformersWhisperOptions(device="cpu"))
     assert not groups_speech(options), "on the CPU the default stays a task a pair"
-    source = _copy_pairs(tmp_path / "in", (*GROUPED, TYPED[0]))
+    source = copy_pairs(tmp_path / "in", (*GROUPED, TYPED[0]))
     out = tmp_path / "out"
     state = batch_review_flow(str(source), str(out), options, "json", True, return_state=True)
     assert state.is_completed()
@@ -221,7 +211,7 @@ def test_grouped_speech_gives_the_same_reports_as_one_clip_at_a_time(
 def test_bad_pairs_are_listed_and_the_batch_completes(
     prefect_server: None, options: ReviewOptions, tmp_path: Path
 ) -> None:
-    source = _copy_pairs(tmp_path / "in", TYPED[:1])
+    source = copy_pairs(tmp_path / "in", TYPED[:1])
     (source / "broken.png").write_bytes(b"not an image at all")
     (source / "noisy.png").write_bytes((SAMPLES / f"{TYPED[1]}.png").read_bytes())
     (source / "noisy.wav").write_bytes(b"RIFF....WAVEfmt garbage")
@@ -286,7 +276,7 @@ def test_transient_errors_are_retried_and_input_errors_never(
         return real_read_code(plan, backends, opts)
 
     monkeypatch.setattr(steps, "read_code", flaky_read_code)
-    source = _copy_pairs(tmp_path / "in", TYPED)
+    source = copy_pairs(tmp_path / "in", TYPED)
     summary = run_batch_flow(source, tmp_path / "out", options)
     by_name = {item.name: item for item in summary.items}
     assert by_name[TYPED[0]].status == "success"

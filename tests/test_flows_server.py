@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sample_pairs import copy_pairs
 
 pytest.importorskip("prefect")
 httpx = pytest.importorskip("httpx")
@@ -28,17 +29,6 @@ ARTIFACTS = REPO / "test-artifacts"
 PAIRS = ("report_worker", "userroutes", "cache_layer", "order_service")  # two typed, two spoken
 SUMMARY_FILE = "summary.json"
 RUN_TIMEOUT_S = 240
-
-
-def _copy_pairs(folder: Path, names: tuple[str, ...]) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    for name in names:
-        matches = [p for p in SAMPLES.glob(f"{name}.*") if p.suffix != ".json"]
-        if not matches:
-            pytest.skip(f"sample {name} absent (run `make samples`)")
-        for path in matches:
-            shutil.copy(path, folder / path.name)
-    return folder
 
 
 def _client_env(server: LocalServer) -> dict[str, str]:
@@ -90,7 +80,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
 
 @pytest.fixture(scope="module")
 def source(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return _copy_pairs(tmp_path_factory.mktemp("served") / "in", PAIRS)
+    return copy_pairs(tmp_path_factory.mktemp("served") / "in", PAIRS)
 
 
 @pytest.fixture(scope="module")
@@ -300,7 +290,7 @@ def postgres() -> Iterator[str]:
 def test_a_batch_runs_against_a_postgresql_backed_server(
     postgres: str, tmp_path: Path
 ) -> None:
-    source = _copy_pairs(tmp_path / "in", PAIRS[:2])
+    source = copy_pairs(tmp_path / "in", PAIRS[:2])
     out = tmp_path / "out"
     with start_server(database_url=postgres, home=tmp_path / "home", log_path=tmp_path / "server.log") as server:
         done = subprocess.run(_batch_command(source, out), cwd=REPO, env=_client_env(server), capture_output=True,
@@ -311,6 +301,6 @@ def test_a_batch_runs_against_a_postgresql_backed_server(
         assert runs[0]["name"] and runs[0]["flow_id"]
         task_runs = httpx.post(f"{server.api_url}/task_runs/filter", json={}, timeout=10).json()
         names = {run["name"].rsplit("-", 1)[0] for run in task_runs}
-        assert {"read-code", "understand-instruction", "fuse-and-report", "write-summary"} <= names, names
-        assert len(task_runs) >= 3 + 2 * 2 + 1  # find, plan, summary; OCR and speech a pair; one fusion group or more
+        assert {"find-pairs", "plan-pairs", "read-code", "understand-instruction", "fuse-and-report"} <= names, names
+        assert len(task_runs) >= 2 + 2 * 2 + 1  # find, plan; OCR and speech a pair; one fuse-and-report a window
     assert json.loads((out / SUMMARY_FILE).read_text())["counts"] == {"success": 2}

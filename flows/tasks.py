@@ -35,7 +35,6 @@ from archreview.schemas import (
     PairOutcome,
     PairPlan,
     PairSpec,
-    ReviewInputs,
     ReviewOptions,
     SpeechOutcome,
     StageError,
@@ -64,22 +63,16 @@ def _digest(*parts: str) -> str:
     return digest.hexdigest()[:48]
 
 
-def _inputs(plan: PairPlan) -> ReviewInputs:
-    if plan.inputs is None:
-        raise InputError(plan.error or f"{plan.spec.name}: inputs were not checked")
-    return plan.inputs
-
-
 def vision_key(plan: PairPlan, options: ReviewOptions) -> str:
     """A pair's OCR result's key: its screenshots' paths and SHA-256s, and the OCR options."""
-    inputs = _inputs(plan)
+    inputs = steps.checked_inputs(plan)
     images = [f"{image.path}:{image.sha256}" for image in [inputs.image, *inputs.more_images]]
     return "vision-" + _digest(*images, options.ocr.model_dump_json())
 
 
 def speech_key(plan: PairPlan, options: ReviewOptions) -> str:
     """A pair's speech result's key: the audio's SHA-256 (or the typed text), speech options and max_audio_s."""
-    inputs = _inputs(plan)
+    inputs = steps.checked_inputs(plan)
     audio = f"{inputs.audio.path}:{inputs.audio.sha256}:{inputs.audio.duration_s}" if inputs.audio else "-"
     text = inputs.instruction_text if inputs.instruction_text is not None else "\0none"
     return "speech-" + _digest(audio, text, options.speech.model_dump_json(), str(options.max_audio_s))

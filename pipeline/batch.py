@@ -70,11 +70,15 @@ def review_pairs(
     A pair whose step failed gets an error item; the others go on.
     """
     windows = [list(plans[i : i + window]) for i in range(0, len(plans), window)]
-    started = [(runner.read(w), runner.understand(w, grouped=grouped)) for w in windows[:1]]
+
+    def start(members: list[PairPlan]) -> tuple[list[Pending[VisionOutcome]], list[Pending[SpeechOutcome]]]:
+        return runner.read(members), runner.understand(members, grouped=grouped)
+
+    upcoming = start(windows[0]) if windows else ([], [])
     for k, members in enumerate(windows):
-        reads, heard = started[k]
+        reads, heard = upcoming
         if k + 1 < len(windows):
-            started.append((runner.read(windows[k + 1]), runner.understand(windows[k + 1], grouped=grouped)))
+            upcoming = start(windows[k + 1])
         outcomes: dict[int, PairOutcome] = {}
         ready: list[tuple[int, VisionOutcome, SpeechOutcome]] = []
         for j, (plan, read, hearing) in enumerate(zip(members, reads, heard, strict=True)):
@@ -92,7 +96,6 @@ def review_pairs(
                 logger.debug("fuse-and-report failed", exc_info=True)
                 done = [PairOutcome(item=error_item(plan.spec, error_message(e))) for plan in chosen]
             outcomes.update({j: outcome for (j, _, _), outcome in zip(ready, done, strict=True)})
-        started[k] = ([], [])  # let the window's results go
         yield [outcomes[j] for j in range(len(members))]
 
 

@@ -48,6 +48,7 @@ from archreview.schemas import (
     ReviewReport,
     ReviewRequest,
     SpeechOutcome,
+    SpeechResult,
     StageError,
     VisionOutcome,
 )
@@ -140,7 +141,12 @@ def plan_pairs(specs: Sequence[PairSpec], targets: Sequence[Path | None], option
 # ---------------------------------------------------------------- the steps of a pair
 
 
-def _checked(plan: PairPlan) -> ReviewInputs:
+def checked_inputs(plan: PairPlan) -> ReviewInputs:
+    """The plan's checked inputs.
+
+    Raises:
+        InputError: the plan has none (its inputs were unusable: the plan's error says why).
+    """
     if plan.inputs is None:
         raise InputError(plan.error or f"{plan.spec.name}: inputs were not checked")
     return plan.inputs
@@ -149,23 +155,21 @@ def _checked(plan: PairPlan) -> ReviewInputs:
 def read_code(plan: PairPlan, backends: Backends, options: ReviewOptions) -> VisionOutcome:
     """Read the code in the pair's screenshot(s); a screenshot with no readable code gives errors, not a failure."""
     start = time.perf_counter()
-    code, errors = vision_stage(_checked(plan), backends, options)
+    code, errors = vision_stage(checked_inputs(plan), backends, options)
     return VisionOutcome(code=code, errors=errors, backend=backends.ocr.info(), ms=_ms_since(start))
 
 
 def _speech_outcome(
-    plan: PairPlan, result: tuple[object, list[StageError]], backends: Backends, ms: float
+    plan: PairPlan, result: tuple[SpeechResult, list[StageError]], backends: Backends, ms: float
 ) -> SpeechOutcome:
     speech, errors = result
-    spoken = _checked(plan).audio is not None
-    return SpeechOutcome.model_validate(
-        {
-            "speech": speech,
-            "errors": errors,
-            "backend": backends.speech.info() if spoken else None,
-            "device": str(getattr(backends.speech, "device", "cpu")) if spoken else "cpu",
-            "ms": ms,
-        }
+    spoken = checked_inputs(plan).audio is not None
+    return SpeechOutcome(
+        speech=speech,
+        errors=errors,
+        backend=backends.speech.info() if spoken else None,
+        device=str(getattr(backends.speech, "device", "cpu")) if spoken else "cpu",
+        ms=ms,
     )
 
 
@@ -176,7 +180,7 @@ def understand(plan: PairPlan, backends: Backends, options: ReviewOptions) -> Sp
         InputError: the audio cannot be decoded.
     """
     start = time.perf_counter()
-    result = speech_stage(_checked(plan), backends, options)
+    result = speech_stage(checked_inputs(plan), backends, options)
     return _speech_outcome(plan, result, backends, _ms_since(start))
 
 
@@ -188,7 +192,7 @@ def understand_many(
     A pair whose audio cannot be decoded gets its StageError instead of an outcome. A pair's time is its share.
     """
     start = time.perf_counter()
-    results = speech_stage_many([_checked(plan) for plan in plans], backends, options)
+    results = speech_stage_many([checked_inputs(plan) for plan in plans], backends, options)
     share = round(_ms_since(start) / max(len(plans), 1), 1)
     return [
         result.to_stage_error() if isinstance(result, InputError) else _speech_outcome(plan, result, backends, share)
@@ -246,7 +250,7 @@ def assemble_report(
 ) -> ReviewReport:
     """The versioned report of one pair from its stages' results."""
     start = time.perf_counter()
-    inputs = _checked(plan)
+    inputs = checked_inputs(plan)
     fusion_backend, fusion_device = backends.fusion, str(getattr(backends.fusion, "device", "cpu"))
     if any(e.code == CPU_FALLBACK_CODE for e in fusion_errors):
         twin = cpu_twin(backends.fusion)  # the cached backend that served the fallback
@@ -318,7 +322,7 @@ def fuse_and_report(
             transcript=speech.speech.transcript,
             code=vision.code,
             analysis=analysis,
-            document=_checked(plan).document_text,
+            document=checked_inputs(plan).document_text,
         )
     fused: dict[int, tuple[FusionResult, list[StageError]]] = {}
     start = time.perf_counter()
@@ -459,7 +463,7 @@ def review_planned(plan: PairPlan, runner: StageRunner) -> ReviewReport:
         InputError: the pair's input is unusable (its plan's error, or audio that cannot be decoded).
         StageFailedError: the report could not be written.
     """
-    _checked(plan)
+    checked_inputs(plan)
     (read,), (heard,) = runner.read([plan]), runner.understand([plan], grouped=False)
     (outcome,) = runner.fuse_and_report([plan], [read.result()], [heard.result()])
     if outcome.report is None or outcome.item.status == "error":

@@ -1,0 +1,252 @@
+"""Recall and precision of the analyzer on the labelled findings corpus, from text and from screenshots,
+beside Ruff alone on the same Python text.
+
+.venv/bin/python benchmarks/findings.py [--no-screenshots]   # writes benchmarks/results/findings.md and .json
+
+The corpus (`benchmarks/findings_corpus/`, built by its `build.py` from public repositories, see its
+labels.json for repository, commit and path of every file) has two parts, split by repository: `tuned`
+(Bandit's examples, njsscan's tests, OWASP Benchmark) may guide rules, `held_apart` (PyT, find-sec-bugs,
+Juice Shop) never does. Each file lists the categories its labels are complete for; only findings in those
+categories are judged (the rest are counted as unjudged). A finding is a true positive when its evidence
+overlaps a label of the same category (one line of slack either side); a label is found when some finding
+overlaps it.
+
+Screenshots: each file is cut into windows of `WINDOW_LINES` lines, drawn by `samples/render.py` with a
+line-number gutter, read by the product's vision stage (`read_code` with tesseract) and analysed; the
+findings keep the gutter's line numbers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from archreview.encoders.tesseract import TesseractOcr  # noqa: E402
+from archreview.pipeline.analysis import run_analysis  # noqa: E402
+from archreview.pipeline.errors import NoCodeFoundError  # noqa: E402
+from archreview.pipeline.vision import read_code  # noqa: E402
+from archreview.schemas import Code, Instruction, TesseractOptions  # noqa: E402
+from samples.render import render_code  # noqa: E402
+
+CORPUS = REPO / "benchmarks" / "findings_corpus"
+RESULTS = REPO / "benchmarks" / "results"
+WINDOW_LINES = 40  # lines a screenshot shows
+SLACK_LINES = 1  # a finding may start or end this many lines off its label
+RUFF_SELECT = "S,B,BLE,ASYNC,PERF"
+# Ruff rule prefixes to archreview categories (longest prefix wins); unlisted codes count as unjudged.
+RUFF_CATEGORY = {
+    "S": "security", "S110": "error-handling", "S112": "error-handling", "S113": "resilience",
+    "S201": "configuration", "S101": "", "S311": "security", "BLE": "error-handling", "B": "",
+    "B902": "error-handling", "B904": "error-handling", "B012": "error-handling", "B014": "error-handling",
+    "B017": "error-handling", "B036": "error-handling", "B001": "error-handling", "ASYNC": "concurrency",
+    "PERF": "performance", "B006": "", "B008": "",
+}
+TOOLS = ("archreview text", "archreview screenshots", "ruff text")
+INSTRUCTION = Instruction(text="Review this code.", source="text", intent="general_review", focus=[])
+
+
+@dataclass(frozen=True)
+class Flag:
+    """One finding reduced to what is scored: category and lines."""
+
+    category: str
+    line: int
+    end: int
+    rule: str
+
+
+def analyse_text(text: str, language: str) -> list[Flag]:
+    """The analyzer's findings on the text as given (no OCR)."""
+    code = Code(text=text, language=language, first_line=1, ocr_confidence=1.0)
+    return _flags(run_analysis(code, INSTRUCTION).findings)
+
+
+def _flags(findings: list) -> list[Flag]:  # type: ignore[type-arg]
+    flags = []
+    for finding in findings:
+        first = min(e.line_start for e in finding.evidence)
+        last = max(e.line_end for e in finding.evidence[:1])
+        flags.append(Flag(finding.category, first, last, finding.rule_id))
+    return flags
+
+
+def analyse_screenshots(lines: list[str], engine: TesseractOcr) -> tuple[list[Flag], int]:
+    """Render windows of `lines`, read them with the vision stage, analyse each; also the lines read exactly."""
+    flags: list[Flag] = []
+    exact = 0
+    for start in range(0, len(lines), WINDOW_LINES):
+        window = lines[start:start + WINDOW_LINES]
+        if not any(line.strip() for line in window):
+            continue
+        image = render_code(window, gutter=True, first_line=start + 1)
+        try:
+            vision = read_code(image, engine)
+        except NoCodeFoundError:
+            continue
+        code = vision.code
+        shown = {code.first_line + i: text for i, text in enumerate(code.text.split("\n"))}
+        exact += sum(1 for i, text in enumerate(window) if text.strip() and shown.get(start + 1 + i) == text)
+        flags += _flags(run_analysis(code, INSTRUCTION).findings)
+    return flags, exact
+
+
+def ruff_flags(paths: list[Path]) -> dict[str, list[Flag]]:
+    """Ruff alone (`--select S,B,BLE,ASYNC,PERF`) on the Python files, by path."""
+    ruff = Path(sys.executable).parent / "ruff"
+    result = subprocess.run(
+        [str(ruff), "check", "--isolated", "--no-cache", "--select", RUFF_SELECT, "--output-format", "json",
+         "--exit-zero", *map(str, paths)], capture_output=True, text=True, check=True)
+    found: dict[str, list[Flag]] = defaultdict(list)
+    for item in json.loads(result.stdout):
+        code = item.get("code") or ""
+        prefix = max((p for p in RUFF_CATEGORY if code.startswith(p)), key=len, default="")
+        category = RUFF_CATEGORY.get(prefix, "")
+        found[item["filename"]].append(Flag(category or "unmapped", item["location"]["row"],
+                                            item["end_location"]["row"], code))
+    return found
+
+
+def score(labels: list[dict], flags: list[Flag], judged: list[str]) -> dict[str, dict[str, int]]:  # type: ignore[type-arg]
+    """Per category: labels, labels found, judged findings, true-positive findings, unjudged findings."""
+    out: dict[str, dict[str, int]] = defaultdict(lambda: {"labels": 0, "found": 0, "flags": 0, "tp": 0,
+                                                          "unjudged": 0})
+
+    def overlaps(flag: Flag, label: dict) -> bool:  # type: ignore[type-arg]
+        return (flag.category == label["category"] and flag.line <= label["end"] + SLACK_LINES
+                and flag.end >= label["line"] - SLACK_LINES)
+
+    for label in labels:
+        out[label["category"]]["labels"] += 1
+        out[label["category"]]["found"] += any(overlaps(f, label) for f in flags)
+    for flag in flags:
+        if flag.category not in judged:
+            out[flag.category]["unjudged"] += 1
+            continue
+        out[flag.category]["flags"] += 1
+        out[flag.category]["tp"] += any(overlaps(flag, label) for label in labels)
+    return out
+
+
+def _ratio(num: int, den: int) -> float | None:
+    return round(num / den, 3) if den else None
+
+
+def summarize(rows: list[dict]) -> dict:  # type: ignore[type-arg]
+    """Totals by (part, tool) overall, by language and by category."""
+    table: dict = {}  # type: ignore[type-arg]
+    for row in rows:
+        for key in (("all", "all"), ("language", row["language"]), ("category", row["category"])):
+            cell = table.setdefault(row["part"], {}).setdefault(row["tool"], {}).setdefault(
+                key[0], {}).setdefault(key[1], {"labels": 0, "found": 0, "flags": 0, "tp": 0, "unjudged": 0})
+            for field in cell:
+                cell[field] += row[field]
+    for part in table.values():
+        for tool in part.values():
+            for group in tool.values():
+                for cell in group.values():
+                    cell["recall"] = _ratio(cell["found"], cell["labels"])
+                    cell["precision"] = _ratio(cell["tp"], cell["flags"])
+    return table
+
+
+def _fmt(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def markdown(table: dict, meta: dict) -> str:  # type: ignore[type-arg]
+    out = ["# Findings on the labelled corpus", "",
+           f"{meta['date']}, load {meta['load']}, {meta['seconds']:.0f} s. Regenerate: "
+           "`.venv/bin/python benchmarks/findings.py`.", "",
+           "Recall = labels found / labels; precision = judged findings on a label / judged findings "
+           "(judged: the categories a file's labels are complete for). `tuned` may have guided rules; "
+           "`held_apart` never did. Ruff alone runs on the Python files only.", ""]
+    for part in ("tuned", "held_apart"):
+        if part not in table:
+            continue
+        out += [f"## {part}", "", "| tool | scope | labels | recall | precision | judged findings | unjudged |",
+                "|---|---|---|---|---|---|---|"]
+        for tool in TOOLS:
+            if tool not in table[part]:
+                continue
+            for group in ("all", "language", "category"):
+                for name, cell in sorted(table[part][tool].get(group, {}).items()):
+                    if not cell["labels"] and not cell["flags"]:
+                        continue
+                    scope = "all" if group == "all" else f"{group}: {name}"
+                    out.append(f"| {tool} | {scope} | {cell['labels']} | {_fmt(cell['recall'])} | "
+                               f"{_fmt(cell['precision'])} | {cell['flags']} | {cell['unjudged']} |")
+        out.append("")
+    python = {part: table[part].get("ruff text", {}).get("all", {}).get("all") for part in table}
+    out += ["Ruff's row covers Python only; compare it with `archreview text`, `language: python`.", ""]
+    out += [f"Screenshot OCR: {meta['exact_lines']} of {meta['nonblank_lines']} non-blank lines read exactly.", ""]
+    del python
+    return "\n".join(out)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--no-screenshots", action="store_true", help="score the text only (fast)")
+    args = parser.parse_args()
+    started = time.perf_counter()
+    corpus = json.loads((CORPUS / "labels.json").read_text())
+    files = corpus["files"]
+    engine = None if args.no_screenshots else TesseractOcr(TesseractOptions())
+    with tempfile.TemporaryDirectory() as tmp:
+        py_paths = {}
+        for entry in files:
+            if entry["language"] == "python":
+                target = Path(tmp) / f"{len(py_paths)}_{Path(entry['path']).name}"
+                target.write_text((CORPUS / entry["path"]).read_text())
+                py_paths[entry["path"]] = target
+        ruff = ruff_flags(list(py_paths.values()))
+    rows: list[dict] = []  # type: ignore[type-arg]
+    per_file: list[dict] = []  # type: ignore[type-arg]
+    exact = nonblank = 0
+    for entry in files:
+        text = (CORPUS / entry["path"]).read_text()
+        runs = {"archreview text": analyse_text(text, entry["language"])}
+        if engine is not None:
+            runs["archreview screenshots"], hit = analyse_screenshots(text.split("\n"), engine)
+            exact += hit
+            nonblank += sum(1 for line in text.split("\n") if line.strip())
+        if entry["path"] in py_paths:
+            runs["ruff text"] = ruff.get(str(py_paths[entry["path"]]), [])
+        for tool, flags in runs.items():
+            scored = score(entry["labels"], flags, entry["judged"])
+            for category, cell in scored.items():
+                rows.append({"part": entry["part"], "tool": tool, "language": entry["language"],
+                             "category": category, **cell})
+            per_file.append({"path": entry["path"], "tool": tool,
+                             "missed": [lab for lab in entry["labels"]
+                                        if not any(f.category == lab["category"] and f.line <= lab["end"] + 1
+                                                   and f.end >= lab["line"] - 1 for f in flags)],
+                             "flags": [f.__dict__ for f in flags]})
+    table = summarize(rows)
+    meta = {"date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            "load": "{:.2f} / {:.2f} / {:.2f} (uptime's 1, 5, 15 min)".format(*os.getloadavg()),
+            "seconds": time.perf_counter() - started, "exact_lines": exact, "nonblank_lines": nonblank,
+            "screenshots": engine is not None}
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    suffix = "" if engine is not None else "_text"
+    (RESULTS / f"findings{suffix}.json").write_text(json.dumps({"meta": meta, "table": table, "files": per_file},
+                                                               indent=1) + "\n")
+    (RESULTS / f"findings{suffix}.md").write_text(markdown(table, meta) + "\n")
+    print(markdown(table, meta))
+
+
+if __name__ == "__main__":
+    main()

@@ -4,10 +4,18 @@ The parser matches cue phrases against the instruction's words, exactly first an
 (difflib on the words joined without spaces, so that an ASR split like "architect sure" still
 matches "architecture"). A cue right after a negation ("don't", "ignore", "skip", ...) is dropped.
 
+Chinese, typed or spoken, and mixed instructions ("这个 function 有没有 security 问题") go through
+the same matching: traditional characters are first converted to simplified (OpenCC, Taiwan
+phrases included: 效能 -> 性能), and every Han character is a token of its own, so a Chinese
+cue ("架构", "线程安全") is a sequence of characters matched exactly (never fuzzily) wherever it
+appears, English words around it or not.
+
 The phrases are data, not code: pipeline/data/intent_lexicon.json holds them, plain words and
 the speech-recognition slips alike ("secure it tea", "perform ants", "floors"), each with its
-source (English usage, or which clip, voice and model a slip was heard on). Add a slip only from
-a clip that is not in a held-apart set (benchmarks/spoken/), or move that clip out of it.
+source (English usage, Chinese usage or the public text it was written from, or which clip, voice
+and model a slip was heard on). Add a slip only from a clip that is not in a held-apart set
+(benchmarks/spoken/), or move that clip out of it; add a Chinese phrase only from the tuned part
+of benchmarks/intent_zh/.
 """
 
 from __future__ import annotations
@@ -20,12 +28,13 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any, Literal, get_args
 
+from archreview.pipeline.report_language import to_simplified
 from archreview.schemas import CATEGORIES, Category, Instruction, Intent
 
 FUZZY_MIN_RATIO = 0.85  # difflib ratio from which a word (or joined words) counts as a cue
 # Shorter cues match exactly only: one letter off turns "layer" into "lawyer", "locking" into "looking".
 FUZZY_MIN_CHARS = 8
-MAX_CUE_WORDS = 4  # longest cue phrase, in words
+MAX_FUZZY_WORDS = 4  # longest span matched fuzzily, in words (Chinese cues, a token a character, are longer)
 NEGATION_WINDOW_WORDS = 3  # a negation this many words before a cue cancels it
 
 DEFAULT_FOCUS: dict[Intent, tuple[Category, ...]] = {
@@ -56,10 +65,35 @@ class Cue:
     kind: CueKind
     intent: Intent | None = None  # for kind "intent" (and categories that name a review)
     category: Category | None = None  # for kind "category" (and intent words that are one)
+    phrase: str = ""  # as the lexicon writes it ("architect sure", "线程安全")
 
     @property
     def joined(self) -> str:
         return "".join(self.words)
+
+
+_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\ufeff]")
+# An English word, or one Han character (CJK ideographs, extension A, compatibility ideographs).
+_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?|[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+
+def clean_text(text: str) -> str:
+    """`text` without control or zero-width characters, whitespace folded to single spaces."""
+    return " ".join(_CONTROL_CHARS.sub(" ", unicodedata.normalize("NFKC", text)).split())
+
+
+def _words(text: str) -> list[str]:
+    """Tokens for matching: lower-case English words (curly apostrophes folded, possessive 's dropped) and
+    single Han characters, traditional ones converted to simplified."""
+    lowered = to_simplified(unicodedata.normalize("NFKC", text)).lower()
+    lowered = lowered.replace("\u2019", "'").replace("\u2018", "'")
+    words = []
+    for word in _WORD.findall(lowered):
+        if word.endswith("'s"):
+            word = word[:-2]
+        words.append(word)
+    return words
 
 
 LEXICON_RESOURCE = "intent_lexicon.json"  # under archreview/pipeline/data/
@@ -98,34 +132,17 @@ def _group_cues(group: dict[str, Any]) -> list[Cue]:
         raise LexiconError(f"lexicon group with unknown category: {category!r}")
     cues = []
     for entry in group["phrases"]:
-        words = tuple(str(entry.get("phrase", "")).lower().split())
+        words = tuple(_words(str(entry.get("phrase", ""))))
         if not words or not str(entry.get("source", "")).strip():
             raise LexiconError(f"lexicon entry without a phrase or a source: {entry!r}")
-        cues.append(Cue(words, kind, intent, category))
+        cues.append(Cue(words, kind, intent, category, str(entry["phrase"])))
     return cues
 
 
 LEXICON: list[Cue] = load_lexicon()
 
 _EXACT: dict[tuple[str, ...], Cue] = {cue.words: cue for cue in LEXICON}
-_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\ufeff]")
-_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
-
-
-def clean_text(text: str) -> str:
-    """`text` without control or zero-width characters, whitespace folded to single spaces."""
-    return " ".join(_CONTROL_CHARS.sub(" ", unicodedata.normalize("NFKC", text)).split())
-
-
-def _words(text: str) -> list[str]:
-    """Lower-case words for matching; curly apostrophes folded, possessive 's dropped."""
-    lowered = text.lower().replace("\u2019", "'").replace("\u2018", "'")
-    words = []
-    for word in _WORD.findall(lowered):
-        if word.endswith("'s"):
-            word = word[:-2]
-        words.append(word)
-    return words
+MAX_CUE_WORDS = max(len(cue.words) for cue in LEXICON)  # longest cue phrase, in tokens
 
 
 @dataclass(frozen=True)
@@ -161,6 +178,8 @@ def _find_cues(words: list[str]) -> list[_Match]:
             if exact is not None:
                 found.append(_Match(start, start + length, exact, 1.0))
                 continue
+            if length > MAX_FUZZY_WORDS or any(_HAN.match(word) for word in span):
+                continue  # Chinese matches exactly only: one character off is another word
             candidate = "".join(span)
             for cue in LEXICON:
                 if cue.kind == "negation" or abs(len(cue.words) - length) > 1:
@@ -181,9 +200,17 @@ def _find_cues(words: list[str]) -> list[_Match]:
     return sorted(chosen, key=lambda m: m.start)
 
 
-def _drop_negated(matches: list[_Match]) -> list[_Match]:
+def _is_a_not_a(match: _Match, words: list[str]) -> bool:
+    """Whether a negation is the middle of a Chinese A-not-A question ("要不要拆分": whether to split)."""
+    start = match.start
+    if start == 0 or start + 1 >= len(words):
+        return False
+    return words[start] in ("不", "没") and words[start - 1] == words[start + 1]
+
+
+def _drop_negated(matches: list[_Match], words: list[str]) -> list[_Match]:
     """The matches not preceded, within NEGATION_WINDOW_WORDS words, by a negation."""
-    negations = [m.end for m in matches if m.cue.kind == "negation"]
+    negations = [m.end for m in matches if m.cue.kind == "negation" and not _is_a_not_a(m, words)]
     kept = []
     for match in matches:
         if match.cue.kind == "negation":
@@ -214,7 +241,8 @@ def classify(text: str) -> tuple[Intent, list[Category]]:
     Returns:
         (intent, focus) with focus in the canonical CATEGORIES order.
     """
-    matches = _drop_negated(_find_cues(_words(text)))
+    words = _words(text)
+    matches = _drop_negated(_find_cues(words), words)
     intent_words = [(m.cue.intent, m.start) for m in matches if m.cue.kind == "intent" and m.cue.intent]
     implied = [
         (CATEGORY_INTENT[m.cue.category], m.start)

@@ -21,6 +21,25 @@ SPEECH_PROMPT = (
     "find security problems, check performance."
 )
 
+# The spoken languages archreview understands (intents, focus, reports); Whisper's detection picks among them.
+SPEECH_LANGUAGES: tuple[str, ...] = ("en", "zh")
+AUTO_LANGUAGE = "auto"  # detect the language among SPEECH_LANGUAGES
+UNDETERMINED_LANGUAGE = "und"  # ISO 639-2: the transcript of a clip in which no speech was heard
+_SPEECH_MODEL = (
+    "Whisper model: tiny.en (English only) or base (multilingual), both bundled, or a CTranslate2 folder holding "
+    "tokenizer.json; None = base (chosen by measurement; any language)."
+)
+_LANGUAGE = (
+    "Spoken language: auto = detect among en and zh, or a Whisper language code (en, zh, ...); None = auto."
+)
+
+
+def speech_language(value: str | None) -> str | None:
+    """The language a speech option asks for, or None to detect it (`auto`, empty or None)."""
+    if value is None or value.strip().lower() in ("", AUTO_LANGUAGE):
+        return None
+    return value.strip().lower()
+
 
 class OptionsModel(StrictModel):
     """Options are frozen so that a loaded backend can be cached by them."""
@@ -28,26 +47,49 @@ class OptionsModel(StrictModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+_OCR_KIND = (
+    "OCR backend: auto (tesseract reads, rapidocr re-reads the lines it is unsure of), tesseract, or rapidocr "
+    "(PP-OCRv4)."
+)
+
+
 class TesseractOptions(OptionsModel):
-    kind: Literal["tesseract"] = Field(default="tesseract", description="OCR backend.")
+    kind: Literal["tesseract"] = Field(default="tesseract", description=_OCR_KIND)
     lang: str = Field(default="eng", description="Tesseract language pack(s), e.g. 'eng' or 'eng+chi_sim'.")
     upscale: float = Field(default=2.0, ge=1, le=4, description="Factor the image is enlarged by before OCR.")
     timeout_s: float = Field(default=60, gt=0, description="Time limit for one tesseract call.")
 
 
+class RapidOcrOptions(OptionsModel):
+    kind: Literal["rapidocr"] = Field(default="rapidocr", description=_OCR_KIND)
+    upscale: float = Field(default=1.0, ge=1, le=4, description="Factor the image is enlarged by before OCR.")
+    threads: int = Field(default=2, ge=1, le=64, description="CPU threads for the PP-OCR models (onnxruntime).")
+
+
+class AutoOcrOptions(OptionsModel):
+    kind: Literal["auto"] = Field(default="auto", description=_OCR_KIND)
+    lang: str = Field(default="eng", description="Tesseract language pack(s), e.g. 'eng' or 'eng+chi_sim'.")
+    upscale: float = Field(default=2.0, ge=1, le=4, description="Factor the image is enlarged by before OCR.")
+    timeout_s: float = Field(default=60, gt=0, description="Time limit for one tesseract call.")
+    threads: int = Field(default=2, ge=1, le=64, description="CPU threads for the PP-OCR models (onnxruntime).")
+    reread_below: float = Field(
+        default=0.8,
+        ge=0,
+        le=1,
+        description="Tesseract lines read with less confidence than this (or holding CJK) are re-read by rapidocr.",
+    )
+
+
 class FasterWhisperOptions(OptionsModel):
     kind: Literal["faster-whisper"] = Field(default="faster-whisper", description="Speech recognition backend.")
-    model: str | None = Field(
-        default=None,
-        description="CTranslate2 model folder (holding tokenizer.json) or hub id; None = bundled tiny.en.",
-    )
+    model: str | None = Field(default=None, description=_SPEECH_MODEL)
     device: Literal["auto", "cpu", "cuda"] = Field(
         default="auto", description="Where the model runs: auto = CUDA when present."
     )
     compute_type: str = Field(default="auto", description="auto = int8 on CPU, float16 on CUDA.")
     cpu_threads: int = Field(default=2, ge=1, description="CPU threads for speech recognition.")
     beam_size: int = Field(default=1, ge=1, le=10, description="Beam search width; 1 = greedy decoding.")
-    language: str | None = Field(default="en", description="Spoken language; None = detect.")
+    language: str | None = Field(default=AUTO_LANGUAGE, description=_LANGUAGE)
     initial_prompt: str | None = Field(
         default=SPEECH_PROMPT,
         description="Text Whisper sees before the audio: biases recognition towards code-review words; None = none.",
@@ -56,11 +98,15 @@ class FasterWhisperOptions(OptionsModel):
 
 class OpenAIWhisperOptions(OptionsModel):
     kind: Literal["openai-whisper"] = Field(default="openai-whisper", description="Speech recognition backend.")
-    model: str = Field(default="tiny.en", description="openai-whisper model name or checkpoint path (.pt).")
+    model: str | None = Field(
+        default=None,
+        description="tiny.en or base (bundled, converted once), an openai-whisper checkpoint (.pt) or a name in its "
+        "cache; None = base.",
+    )
     device: Literal["auto", "cpu", "cuda"] = Field(
         default="auto", description="Where the model runs: auto = CUDA when present."
     )
-    language: str | None = Field(default="en", description="Spoken language; None = detect.")
+    language: str | None = Field(default=AUTO_LANGUAGE, description=_LANGUAGE)
     initial_prompt: str | None = Field(
         default=SPEECH_PROMPT,
         description="Text Whisper sees before the audio: biases recognition towards code-review words; None = none.",
@@ -73,7 +119,8 @@ class TransformersWhisperOptions(OptionsModel):
     )
     model: str | None = Field(
         default=None,
-        description="transformers Whisper folder or hub id in the local cache; None = bundled tiny.en (converted).",
+        description="tiny.en or base (bundled, converted once), a transformers Whisper folder or a hub id in the local "
+        "cache; None = base.",
     )
     device: Literal["auto", "cpu", "cuda"] = Field(
         default="auto", description="Where the model runs: auto = CUDA when present."
@@ -81,7 +128,7 @@ class TransformersWhisperOptions(OptionsModel):
     dtype: Literal["auto", "float16", "bfloat16", "float32"] = Field(
         default="auto", description="auto = float16 on CUDA, float32 on CPU."
     )
-    language: str | None = Field(default="en", description="Spoken language (multilingual models); None = detect.")
+    language: str | None = Field(default=AUTO_LANGUAGE, description=_LANGUAGE)
     # Measured on the sample voices with tiny.en: transformers' prompt handling raised the word error rate
     # (0.05 -> 0.10), unlike faster-whisper's, so no prompt by default.
     initial_prompt: str | None = Field(
@@ -130,7 +177,7 @@ class ErnieFusionOptions(OptionsModel):
     max_findings: int = Field(default=25, ge=1, description="Most findings a report keeps.")
 
 
-OcrOptions = TesseractOptions
+OcrOptions = Annotated[AutoOcrOptions | TesseractOptions | RapidOcrOptions, Field(discriminator="kind")]
 SpeechOptions = Annotated[
     FasterWhisperOptions | OpenAIWhisperOptions | TransformersWhisperOptions, Field(discriminator="kind")
 ]
@@ -140,7 +187,7 @@ FusionOptions = Annotated[AnalyzerFusionOptions | ErnieFusionOptions, Field(disc
 class ReviewOptions(OptionsModel):
     """Every option that changes a review's result (hashed into the report id)."""
 
-    ocr: OcrOptions = Field(default_factory=TesseractOptions, description="OCR backend and its options.")
+    ocr: OcrOptions = Field(default_factory=AutoOcrOptions, description="OCR backend and its options.")
     speech: SpeechOptions = Field(
         default_factory=FasterWhisperOptions, description="Speech recognition backend and its options."
     )
@@ -155,6 +202,10 @@ class ReviewOptions(OptionsModel):
         default=900, gt=0, description="Time limit for one fusion; past it the analyzer's findings are kept."
     )
     max_image_pixels: int = Field(default=40_000_000, gt=0, description="Largest image accepted, pixels.")
+    report_language: Literal["auto", "en", "zh"] = Field(
+        default="auto",
+        description="Language of the report's summary and findings: auto = the instruction's (Chinese or English).",
+    )
 
 
 def option_kinds(annotation: Any) -> dict[str, type[OptionsModel]]:

@@ -35,6 +35,7 @@ Category = Literal[
 ]
 Severity = Literal["info", "low", "medium", "high", "critical"]
 InstructionSource = Literal["speech", "text"]
+ReportLanguage = Literal["en", "zh"]
 
 CATEGORIES: tuple[Category, ...] = Category.__args__  # type: ignore[attr-defined]
 INTENTS: tuple[Intent, ...] = Intent.__args__  # type: ignore[attr-defined]
@@ -75,6 +76,10 @@ class Inputs(StrictModel):
     )
     audio: AudioInput | None = None
     document: DocumentInput | None = Field(default=None, description="A text document given as context (1.1).")
+    source_path: str | None = Field(
+        default=None,
+        description="The source file the screenshot shows, relative to the repository root (src/app.py) (1.2).",
+    )
 
 
 class Instruction(StrictModel):
@@ -102,6 +107,13 @@ class Code(StrictModel):
     language: str = Field(description="python, javascript, typescript, java, go, ... or unknown.")
     first_line: int = Field(ge=0, description="Number of the first line shown (its gutter number, else 1).")
     ocr_confidence: float = Field(ge=0, le=1)
+    line_confidence: list[float] | None = Field(
+        default=None,
+        description="OCR confidence of each line of `text`, 0..1, in order (a blank line 1); None when not known.",
+    )
+    read_by: list[str] | None = Field(
+        default=None, description="The OCR engines whose readings the code holds (tesseract, rapidocr); None: unknown."
+    )
 
     def line(self, number: int) -> str | None:
         """The text of line `number` (as shown), or None when it is not shown."""
@@ -146,6 +158,13 @@ class Evidence(StrictModel):
         return self
 
 
+class FindingSource(StrictModel):
+    """Which analyzer reported a finding, and under which of its own rules (1.2)."""
+
+    tool: str = Field(description="archreview, ruff or semgrep.")
+    rule: str = Field(description="The tool's own rule id, e.g. S608 (ruff) or java-sql-concat (semgrep).")
+
+
 class Finding(StrictModel):
     id: str = Field(description="Finding id, unique within a report (F1, F2, ...).")
     rule_id: str = Field(description="Stable rule id from the rules catalogue, e.g. security/hardcoded-secret.")
@@ -156,6 +175,15 @@ class Finding(StrictModel):
     evidence: list[Evidence] = Field(min_length=1)
     rationale: str
     recommendation: str
+    source: FindingSource | None = Field(
+        default=None, description="The analyzer whose finding this is (1.2); None: not recorded (1.1 reports)."
+    )
+    also_reported_by: list[FindingSource] = Field(
+        default_factory=list, description="Other analyzers that reported the same problem, merged into this one (1.2)."
+    )
+    fix_diff: str | None = Field(
+        default=None, description="A suggested fix: a unified diff against the lines shown, numbered as shown (1.2)."
+    )
 
 
 class BackendInfo(StrictModel):
@@ -164,10 +192,22 @@ class BackendInfo(StrictModel):
     version: str | None = None
 
 
+class AnalyzerRun(StrictModel):
+    """One static analyzer of a review: whether it ran, and over what (1.2)."""
+
+    name: str = Field(description="archreview, ruff or semgrep.")
+    version: str | None = None
+    status: Literal["ran", "skipped", "failed"]
+    detail: str = Field(default="", description="What it checked (rules, lines), or why it was skipped or failed.")
+
+
 class Provenance(StrictModel):
     backends: dict[str, BackendInfo] = Field(default_factory=dict, description="ocr, speech, fusion.")
     device: str = "cpu"
     timings_ms: dict[str, float] = Field(default_factory=dict, description="Milliseconds a stage.")
+    analyzers: list[AnalyzerRun] = Field(
+        default_factory=list, description="The static analyzers of the analysis stage and what each checked (1.2)."
+    )
 
 
 class StageError(StrictModel):
@@ -206,6 +246,11 @@ class ReviewReport(StrictModel):
     summary: str
     provenance: Provenance = Field(default_factory=Provenance)
     errors: list[StageError] = Field(default_factory=list)
+    report_language: ReportLanguage = Field(
+        default="en",
+        description="Language the summary and the findings' titles, rationales and recommendations are written in: "
+        "en or zh (simplified Chinese) (1.2).",
+    )
 
     @model_validator(mode="after")
     def _grounded(self) -> ReviewReport:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from archreview.schemas.report import (
+    AnalyzerRun,
     Architecture,
     AudioInput,
     Code,
@@ -12,6 +13,7 @@ from archreview.schemas.report import (
     Finding,
     ImageInput,
     Instruction,
+    ReportLanguage,
     StageError,
     StrictModel,
     Transcript,
@@ -59,6 +61,7 @@ class OcrPage(StrictModel):
     width: int
     height: int
     words: list[OcrWord] = Field(default_factory=list)
+    engines: list[str] = Field(default_factory=list, description="The engines whose readings the page holds.")
 
 
 class VisionResult(StrictModel):
@@ -86,6 +89,9 @@ class Analysis(StrictModel):
     findings: list[Finding] = Field(default_factory=list, description="Candidate findings, ranked.")
     parser: str = Field(default="none", description="Which parser read the code (ast, tree-sitter-java, ...).")
     parse_errors: int = Field(default=0, ge=0, description="Syntax errors the parser recovered from.")
+    analyzers: list[AnalyzerRun] = Field(
+        default_factory=list, description="The analyzers that ran (archreview's rules, ruff, semgrep) and over what."
+    )
 
 
 class FusionRequest(StrictModel):
@@ -96,6 +102,9 @@ class FusionRequest(StrictModel):
     code: Code
     analysis: Analysis
     document: str | None = Field(default=None, description="A context document's text, shown to the model as data.")
+    report_language: ReportLanguage = Field(
+        default="en", description="Language the summary and the findings are to be written in (en or zh)."
+    )
 
 
 class FusionResult(StrictModel):

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import time
+from importlib import resources
+from pathlib import Path
 
 import pytest
 
-from archreview.pipeline.intent import DEFAULT_FOCUS, clean_text, parse_instruction
+from archreview.pipeline.intent import DEFAULT_FOCUS, LEXICON_RESOURCE, clean_text, parse_instruction
 from archreview.schemas import CATEGORIES
 
+LEXICON_SOURCES = [
+    entry["source"]
+    for group in json.loads((resources.files("archreview.pipeline") / "data" / LEXICON_RESOURCE).read_text())["groups"]
+    for entry in group["phrases"]
+]
 ARCH: set[str] = set(DEFAULT_FOCUS["architecture_review"])  # coupling, layering, cohesion
 SEC: set[str] = set(DEFAULT_FOCUS["security_review"])  # security, configuration
 PERF: set[str] = set(DEFAULT_FOCUS["performance_review"])  # performance, caching, concurrency
@@ -109,3 +117,59 @@ def test_fast_enough() -> None:
     start = time.perf_counter()
     parse_instruction(long_text, "speech")
     assert time.perf_counter() - start < 2.0
+
+
+# Chinese, mixed and traditional instructions: the examples and cases of the tuned set
+# (benchmarks/intent_zh/tuned.jsonl); the held-apart set is only measured, below.
+ZH_CASES: list[tuple[str, str, set[str]]] = [
+    ("解释图中代码的架构缺陷", "architecture_review", ARCH),
+    ("这个 function 有没有 security 问题", "security_review", SEC),
+    ("请审查这段代码有没有安全漏洞", "security_review", SEC),
+    ("請檢查這段程式碼的效能", "performance_review", PERF),  # traditional, Taiwan wording (效能 = 性能)
+    ("這裡有沒有嚴重問題或設計缺陷？", "architecture_review", ARCH),
+    ("这个构造函数是线程安全的吗", "general_review", {"concurrency"}),
+    ("commonArray 这个静态数组在并发执行时会不会线程不安全", "general_review", {"concurrency"}),
+    ("这个 cache 会不会无限增长导致内存泄漏", "performance_review", PERF),
+    ("请解释一下这段代码是干什么的", "explain_code", set()),
+    ("异常处理和日志记录有没有问题", "general_review", {"error-handling"}),
+    ("线程池参数是不是写死了", "general_review", {"concurrency", "configuration"}),
+    # negation: 不用 / 除了 cancel the cue after them
+    ("不用管性能，重点看安全", "security_review", SEC),
+    ("除了缓存以外，帮我看看错误处理", "general_review", {"error-handling"}),
+    # an A-not-A question (要不要 = whether to) is not a negation
+    ("這個函數太複雜了，幫我看看要不要拆分成更小的函數", "architecture_review", ARCH),
+    ("请审查这段代码的 Bug 和潜在问题", "general_review", set()),
+]
+
+
+@pytest.mark.parametrize(("text", "intent", "focus"), ZH_CASES, ids=[c[0][:20] for c in ZH_CASES])
+def test_chinese_intent_and_focus(text: str, intent: str, focus: set[str]) -> None:
+    instruction = parse_instruction(text, "text")
+    assert (instruction.intent, set(instruction.focus)) == (intent, focus)
+    assert instruction.text == text.replace("，", ",").replace("？", "?")  # NFKC: full-width punctuation folded
+
+
+def test_chinese_cues_match_whole_characters_only() -> None:
+    # 安全 inside 线程安全 is thread safety, not security; 特别 holds 别 but negates nothing.
+    assert parse_instruction("线程安全吗", "text").intent == "general_review"
+    assert parse_instruction("特别是缓存", "text").intent == "performance_review"
+    assert parse_instruction("今天天气很好", "text").model_dump()["intent"] == "general_review"
+
+
+def _set(name: str) -> list[dict[str, object]]:
+    path = Path(__file__).resolve().parent.parent / "benchmarks" / "intent_zh" / name
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def test_chinese_sets_tuned_and_held_apart() -> None:
+    tuned, held = _set("tuned.jsonl"), _set("held_apart.jsonl")
+    right = [parse_instruction(str(row["text"]), "text").intent == row["intent"] for row in tuned]
+    assert all(right), [row["text"] for row, ok in zip(tuned, right, strict=True) if not ok]
+    held_right = sum(parse_instruction(str(row["text"]), "text").intent == row["intent"] for row in held)
+    assert held_right >= 26, held_right  # measured 26 of 30 (benchmarks/results/intent.md)
+    # Held apart by source: no source of the held-apart set is a source of the tuned set or of the lexicon.
+    held_sources = {str(row["source"]).split(" ")[0] for row in held}
+    assert held_sources.isdisjoint(str(row["source"]).split(" ")[0] for row in tuned)
+    lexicon_sources = " ".join(str(cue) for cue in LEXICON_SOURCES)
+    assert not any(source in lexicon_sources for source in held_sources)
+    assert "held_apart" not in lexicon_sources

@@ -7,9 +7,12 @@ refers to its rule by id, and `docs/RULES.md` is generated from this module
 
 from __future__ import annotations
 
+import functools
+import json
 from dataclasses import dataclass
+from importlib import resources
 
-from archreview.schemas import CATEGORIES, Category, Severity
+from archreview.schemas import CATEGORIES, Category, ReportLanguage, Severity
 
 ALL_LANGUAGES: tuple[str, ...] = ("python", "javascript", "typescript", "java")
 PYTHON: tuple[str, ...] = ("python",)
@@ -365,6 +368,107 @@ _RULE_LIST: tuple[Rule, ...] = (
         "(DOMPurify).",
         JS_TS,
     ),
+    Rule(
+        "security/weak-hash",
+        "security",
+        "medium",
+        "Broken hash algorithm",
+        "MD2, MD4, MD5 or SHA-1 through hashlib, PyCryptodome, `cryptography`, Node's `createHash`, "
+        "`MessageDigest` or DigestUtils (not marked `usedforsecurity=False`).",
+        "Collisions for these algorithms are cheap: signatures, integrity checks and identifiers built "
+        "on them can be forged.",
+        "Use SHA-256 or better (SHA-3, BLAKE2); for passwords a password hash (Argon2, bcrypt, scrypt); "
+        "for a non-security checksum say so (`usedforsecurity=False`).",
+        ALL_LANGUAGES,
+    ),
+    Rule(
+        "security/weak-cipher",
+        "security",
+        "high",
+        "Broken cipher or cipher mode",
+        "DES, 3DES, RC2, RC4, Blowfish, CAST5, IDEA, SEED, XOR or the null cipher; ECB mode (also Java's "
+        "bare `\"AES\"`); Node's IV-less `createCipher` or an empty IV.",
+        "Data encrypted this way can be decrypted or its patterns read without the key.",
+        "Use an authenticated modern cipher: AES-GCM or ChaCha20-Poly1305 with a random nonce a message.",
+        ALL_LANGUAGES,
+    ),
+    Rule(
+        "security/insecure-randomness",
+        "security",
+        "medium",
+        "Predictable random numbers for a security value",
+        "`random.*`, `Math.random()`, `java.util.Random` or `pseudoRandomBytes` whose value becomes a "
+        "token, password, key, session id, nonce, salt or cookie.",
+        "These generators are predictable from a few outputs, so an attacker can guess the value.",
+        "Use the platform's CSPRNG: `secrets`, `crypto.randomBytes`/`crypto.randomUUID`, `SecureRandom`.",
+        ALL_LANGUAGES,
+    ),
+    Rule(
+        "security/path-traversal",
+        "security",
+        "high",
+        "File path from request data (path traversal)",
+        "A value read from the request reaches `open`, `send_file`, `fs.readFile`, `new File`, "
+        "`Paths.get` or similar without being reduced to a safe file name.",
+        "`../` in the value lets a caller read or overwrite any file the process can reach.",
+        "Keep only a base name (or look the name up in an allow-list), resolve it under a fixed "
+        "directory and check the result stays inside it.",
+        ALL_LANGUAGES,
+    ),
+    Rule(
+        "security/reflected-xss",
+        "security",
+        "high",
+        "Request data written into the response (reflected XSS)",
+        "A request value reaches `res.send`/`res.write`, `make_response`, `HttpResponse`, "
+        "`response.getWriter().print` or a trust-bypassing sanitizer call without encoding.",
+        "A crafted link makes the page run the attacker's script in the victim's session.",
+        "Render through an auto-escaping template, or encode for the output context (HTML, attribute, "
+        "JavaScript) before writing.",
+        ALL_LANGUAGES,
+    ),
+    Rule(
+        "security/open-redirect",
+        "security",
+        "medium",
+        "Redirect target from request data",
+        "A request value reaches `redirect`, `sendRedirect` or a `Location` header.",
+        "Attackers use the trusted domain to forward victims to phishing pages.",
+        "Redirect only to relative paths or to targets from an allow-list.",
+        ALL_LANGUAGES,
+    ),
+    Rule(
+        "security/ldap-injection",
+        "security",
+        "high",
+        "LDAP filter built from request data",
+        "A request value reaches an LDAP `search` filter in code that uses LDAP.",
+        "Filter metacharacters in the value change the query: authentication bypass or directory "
+        "disclosure.",
+        "Escape the value for LDAP filters (RFC 4515) or use the library's filter builder with "
+        "arguments.",
+        ALL_LANGUAGES,
+    ),
+    Rule(
+        "security/xpath-injection",
+        "security",
+        "high",
+        "XPath expression built from request data",
+        "A request value reaches `XPath.evaluate`/`compile`, lxml's `.xpath` or `xpath.select`.",
+        "Quotes in the value rewrite the expression and expose other nodes of the document.",
+        "Use XPath variables (`XPathVariableResolver`, lxml `$var` arguments) instead of splicing text.",
+        ALL_LANGUAGES,
+    ),
+    Rule(
+        "security/trust-boundary",
+        "security",
+        "medium",
+        "Request data stored as trusted session state",
+        "A request value is put into the HTTP session (`setAttribute`, `putValue`) unchecked.",
+        "Later code trusts session attributes; mixing in raw request data crosses the trust boundary.",
+        "Validate the value against what the session may hold before storing it, or keep it apart.",
+        JAVA,
+    ),
     # -- performance ----------------------------------------------------
     Rule(
         "performance/query-in-loop",
@@ -510,6 +614,22 @@ _RULE_LIST: tuple[Rule, ...] = (
     ),
 )
 
+EXTERNAL_RULES_RESOURCE = "external_rules.json"  # under archreview/pipeline/data/: external tools' rules mapped here
+
+
+def _external_only_rules(known: tuple[Rule, ...]) -> tuple[Rule, ...]:
+    """Catalogue entries for findings only external analyzers (ruff, semgrep) make; ids above are not redefined."""
+    path = resources.files("archreview.pipeline") / "data" / EXTERNAL_RULES_RESOURCE
+    entries = json.loads(path.read_text(encoding="utf-8"))["catalogue"]
+    ids = {rule.id for rule in known}
+    return tuple(
+        Rule(e["id"], e["category"], e["severity"], e["title"], e["detects"], e["why"], e["fix"], tuple(e["languages"]))
+        for e in entries
+        if e["id"] not in ids
+    )
+
+
+_RULE_LIST = _RULE_LIST + _external_only_rules(_RULE_LIST)
 RULES: dict[str, Rule] = {rule.id: rule for rule in _RULE_LIST}
 
 
@@ -524,6 +644,42 @@ def _check_catalogue() -> None:
 
 
 _check_catalogue()
+
+
+@dataclass(frozen=True)
+class RuleText:
+    """What a finding of a rule says, in one language."""
+
+    title: str
+    why: str  # the finding's rationale
+    fix: str  # the finding's recommendation
+
+
+CATALOGUE_ZH_RESOURCE = "catalogue_zh.json"  # under archreview/pipeline/data/: the Chinese text, keyed by rule id
+
+
+@functools.cache
+def translations(language: ReportLanguage) -> dict[str, RuleText]:
+    """The catalogue's text in `language`, by rule id (English: the rules' own text).
+
+    Raises:
+        ValueError: the Chinese data file has an entry without title, why, fix or source.
+    """
+    if language == "en":
+        return {rule.id: RuleText(rule.title, rule.why, rule.fix) for rule in _RULE_LIST}
+    path = resources.files("archreview.pipeline") / "data" / CATALOGUE_ZH_RESOURCE
+    entries = json.loads(path.read_text(encoding="utf-8"))["rules"]
+    texts = {}
+    for rule_id, entry in entries.items():
+        if not all(str(entry.get(key, "")).strip() for key in ("title", "why", "fix", "source")):
+            raise ValueError(f"{CATALOGUE_ZH_RESOURCE}: {rule_id!r} needs a title, why, fix and source")
+        texts[rule_id] = RuleText(entry["title"], entry["why"], entry["fix"])
+    return texts
+
+
+def rule_text(rule: Rule, language: ReportLanguage) -> RuleText:
+    """A rule's title, why and fix in `language`; English where the rule has no translation yet."""
+    return translations(language).get(rule.id) or RuleText(rule.title, rule.why, rule.fix)
 
 
 def render_catalogue_markdown() -> str:

@@ -35,12 +35,8 @@ os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from archreview.encoders.tesseract import TesseractOcr  # noqa: E402
-from archreview.pipeline.analysis import run_analysis  # noqa: E402
-from archreview.pipeline.errors import NoCodeFoundError  # noqa: E402
-from archreview.pipeline.vision import read_code  # noqa: E402
-from archreview.schemas import Code, Instruction, TesseractOptions  # noqa: E402
-from samples.render import render_code  # noqa: E402
+from archreview.pipeline.analysis import run_analysis_many  # noqa: E402
+from archreview.schemas import Code, Instruction  # noqa: E402
 
 CORPUS = REPO / "benchmarks" / "findings_corpus"
 RESULTS = REPO / "benchmarks" / "results"
@@ -55,53 +51,66 @@ RUFF_CATEGORY = {
     "B017": "error-handling", "B036": "error-handling", "B001": "error-handling", "ASYNC": "concurrency",
     "PERF": "performance", "B006": "", "B008": "",
 }
-TOOLS = ("archreview text", "archreview screenshots", "ruff text")
+TOOLS = ("archreview text", "archreview own detectors text", "archreview screenshots", "ruff text")
 INSTRUCTION = Instruction(text="Review this code.", source="text", intent="general_review", focus=[])
 
 
 @dataclass(frozen=True)
 class Flag:
-    """One finding reduced to what is scored: category and lines."""
+    """One finding reduced to what is scored: category, lines, rule, and whether archreview's own detectors
+    reported it (alone or with Ruff/Semgrep)."""
 
     category: str
     line: int
     end: int
     rule: str
+    own: bool = True
 
 
-def analyse_text(text: str, language: str) -> list[Flag]:
-    """The analyzer's findings on the text as given (no OCR)."""
-    code = Code(text=text, language=language, first_line=1, ocr_confidence=1.0)
-    return _flags(run_analysis(code, INSTRUCTION).findings)
-
-
-def _flags(findings: list) -> list[Flag]:  # type: ignore[type-arg]
+def _flags(analysis: object) -> list[Flag]:
     flags = []
-    for finding in findings:
-        first = min(e.line_start for e in finding.evidence)
-        last = max(e.line_end for e in finding.evidence[:1])
-        flags.append(Flag(finding.category, first, last, finding.rule_id))
+    for finding in analysis.findings:  # type: ignore[attr-defined]
+        first = finding.evidence[0].line_start
+        last = finding.evidence[0].line_end
+        tools = {s.tool for s in [getattr(finding, "source", None), *getattr(finding, "also_reported_by", [])] if s}
+        flags.append(Flag(finding.category, first, last, finding.rule_id, own=not tools or "archreview" in tools))
     return flags
 
 
-def analyse_screenshots(lines: list[str], engine: TesseractOcr) -> tuple[list[Flag], int]:
-    """Render windows of `lines`, read them with the vision stage, analyse each; also the lines read exactly."""
-    flags: list[Flag] = []
+def analyse_texts(entries: list[tuple[str, str]]) -> list[list[Flag]]:
+    """The product's analysis (own detectors, Ruff and Semgrep as wired in) of each (text, language), no OCR."""
+    codes = [Code(text=text, language=language, first_line=1, ocr_confidence=1.0) for text, language in entries]
+    return [_flags(a) for a in run_analysis_many(codes, [INSTRUCTION] * len(codes))]
+
+
+def analyse_screenshots(files: list[list[str]], engine: object) -> tuple[list[list[Flag]], int]:
+    """Render windows of each file's lines, read them with the vision stage and analyse all windows in one batch;
+    also how many non-blank lines OCR read exactly."""
+    from archreview.pipeline.errors import NoCodeFoundError
+    from archreview.pipeline.vision import read_code
+    from samples.render import render_code
+
+    codes: list[Code] = []
+    owners: list[int] = []
     exact = 0
-    for start in range(0, len(lines), WINDOW_LINES):
-        window = lines[start:start + WINDOW_LINES]
-        if not any(line.strip() for line in window):
-            continue
-        image = render_code(window, gutter=True, first_line=start + 1)
-        try:
-            vision = read_code(image, engine)
-        except NoCodeFoundError:
-            continue
-        code = vision.code
-        shown = {code.first_line + i: text for i, text in enumerate(code.text.split("\n"))}
-        exact += sum(1 for i, text in enumerate(window) if text.strip() and shown.get(start + 1 + i) == text)
-        flags += _flags(run_analysis(code, INSTRUCTION).findings)
-    return flags, exact
+    for index, lines in enumerate(files):
+        for start in range(0, len(lines), WINDOW_LINES):
+            window = lines[start:start + WINDOW_LINES]
+            if not any(line.strip() for line in window):
+                continue
+            image = render_code(window, gutter=True, first_line=start + 1)
+            try:
+                code = read_code(image, engine).code  # type: ignore[arg-type]
+            except NoCodeFoundError:
+                continue
+            shown = {code.first_line + i: text for i, text in enumerate(code.text.split("\n"))}
+            exact += sum(1 for i, text in enumerate(window) if text.strip() and shown.get(start + 1 + i) == text)
+            codes.append(code)
+            owners.append(index)
+    results: list[list[Flag]] = [[] for _ in files]
+    for owner, analysis in zip(owners, run_analysis_many(codes, [INSTRUCTION] * len(codes)), strict=True):
+        results[owner] += _flags(analysis)
+    return results, exact
 
 
 def ruff_flags(paths: list[Path]) -> dict[str, list[Flag]]:
@@ -204,7 +213,12 @@ def main() -> None:
     started = time.perf_counter()
     corpus = json.loads((CORPUS / "labels.json").read_text())
     files = corpus["files"]
-    engine = None if args.no_screenshots else TesseractOcr(TesseractOptions())
+    engine = None
+    if not args.no_screenshots:
+        from archreview.encoders.tesseract import TesseractOcr
+        from archreview.schemas import TesseractOptions
+
+        engine = TesseractOcr(TesseractOptions())
     with tempfile.TemporaryDirectory() as tmp:
         py_paths = {}
         for entry in files:
@@ -215,14 +229,18 @@ def main() -> None:
         ruff = ruff_flags(list(py_paths.values()))
     rows: list[dict] = []  # type: ignore[type-arg]
     per_file: list[dict] = []  # type: ignore[type-arg]
+    texts = [(CORPUS / entry["path"]).read_text() for entry in files]
+    text_flags = analyse_texts([(text, entry["language"]) for text, entry in zip(texts, files, strict=True)])
+    shot_flags: list[list[Flag]] = []
     exact = nonblank = 0
-    for entry in files:
-        text = (CORPUS / entry["path"]).read_text()
-        runs = {"archreview text": analyse_text(text, entry["language"])}
+    if engine is not None:
+        shot_flags, exact = analyse_screenshots([text.split("\n") for text in texts], engine)
+        nonblank = sum(1 for text in texts for line in text.split("\n") if line.strip())
+    for index, entry in enumerate(files):
+        runs = {"archreview text": text_flags[index],
+                "archreview own detectors text": [f for f in text_flags[index] if f.own]}
         if engine is not None:
-            runs["archreview screenshots"], hit = analyse_screenshots(text.split("\n"), engine)
-            exact += hit
-            nonblank += sum(1 for line in text.split("\n") if line.strip())
+            runs["archreview screenshots"] = shot_flags[index]
         if entry["path"] in py_paths:
             runs["ruff text"] = ruff.get(str(py_paths[entry["path"]]), [])
         for tool, flags in runs.items():

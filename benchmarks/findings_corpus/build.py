@@ -51,7 +51,12 @@ BANDIT = {
         ("resilience",),
         {"resilience": [*range(6, 20), 21, 23, 25, 27, 29, 31, 33, 35, 37, 40, 44]},
     ),
-    "examples/try_except_pass.py": (("error-handling",), {"error-handling": [(4, 5), (11, 12), (18, 19)]}),
+    # Bandit calls lines 27 and 34 good (no `pass`); a bare `except:` still swallows every error, KeyboardInterrupt
+    # included, so they are labelled too (as is line 20).
+    "examples/try_except_pass.py": (
+        ("error-handling",),
+        {"error-handling": [(4, 5), (11, 12), (18, 19), (20, 21), (27, 28), (34, 36)]},
+    ),
     "examples/sql_statements.py": (
         (SEC,),
         {SEC: [4, 5, 6, 7, 8, (9, 10), 12, 13, 14, *range(17, 26), *range(28, 33), 47]},
@@ -256,10 +261,17 @@ def build(mirrors: Path) -> list[CorpusFile]:
     for name in NJSSCAN:
         lines, marks = _strip_markers(_git_show(mirrors, repo, commit, NJSSCAN_DIR + name), ruleid)
         labels = []
+        starts = sorted({number for number, _ in marks})
         for number, rule in marks:
             if rule in NJSSCAN_IGNORED_RULES:
                 continue
-            labels.append(Label(SEC, number, _statement_end(lines, number), f"njsscan {rule}"))
+            # A semgrep match starts on the marked line and may run on (a tainted value, then its sink):
+            # the label runs to the statement's end, or on to a blank line or the next marker (6 lines at most).
+            end = _statement_end(lines, number)
+            limit = min([n - 1 for n in starts if n > number] + [number + 5, len(lines)])
+            while end < limit and lines[end].strip() and not lines[end].strip().startswith(("//", "}")):
+                end += 1
+            labels.append(Label(SEC, number, end, f"njsscan {rule}"))
         add("njsscan", NJSSCAN_DIR + name, lines, (SEC,), labels)
 
     repo, commit = SOURCES["owasp_benchmark"][:2]
@@ -276,18 +288,15 @@ def build(mirrors: Path) -> list[CorpusFile]:
         lines = text.splitlines()
         labels = []
         if truth:
+            # The Benchmark judges a test case as a whole: one flaw, somewhere on the way from the request
+            # (read in doPost) to the sink. The label spans doPost to the end of the file (helpers included);
+            # `sink` names the line OWASP's sink pattern points at, for reading.
             sink = re.compile(OWASP_SINK[category])
-            hits = [n for n, line in enumerate(lines, 1) if sink.search(line) and "doGet" not in line]
-            post = next((n for n, line in enumerate(lines, 1) if "doPost" in line), 0)
-            hits = [n for n in hits if n > post] or hits
-            if category == "xss":
-                hits = hits[-1:]  # the last write is the one that carries the parameter
-            elif category == "securecookie":
-                hits = hits[-1:]
-            else:
-                hits = hits[:1]
-            labels = [Label(SEC, n, _statement_end(lines, n), f"OWASP Benchmark {category} CWE-{cwe}")
-                      for n in hits]
+            post = next((n for n, line in enumerate(lines, 1) if re.search(r"void\s+doPost", line)), 1)
+            hits = [n for n, line in enumerate(lines, 1)
+                    if n > post and sink.search(line) and not line.strip().startswith("//")]
+            at = hits[-1] if category in ("xss", "securecookie") else (hits[0] if hits else post)
+            labels = [Label(SEC, post, len(lines), f"OWASP Benchmark {category} CWE-{cwe}, sink line {at}")]
         add("owasp_benchmark", path, lines, (SEC,), labels)
 
     repo, commit = SOURCES["find_sec_bugs"][:2]

@@ -1,0 +1,113 @@
+"""Cryptography detectors: broken hashes (for passwords or at all), broken ciphers and modes, predictable
+random numbers used as secrets. One pattern set a language family, matched on comment-free code."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from archreview.pipeline.analysis.detectors.base import Context, Hit
+
+_WEAK_DIGESTS = r"md2|md4|md5|sha1|sha|sha-1"
+_WEAK_HASH = re.compile(
+    rf"\bhashlib\.(?:md5|sha1|md4)\s*\(|\bhashlib\.new\s*\(\s*(?:name\s*=\s*)?[\"'](?:{_WEAK_DIGESTS})[\"']|"
+    r"\bhashes\.(?:MD5|SHA1)\s*\(|\b(?:MD2|MD4|MD5|SHA|SHA1)\.new\s*\(|\bcrypt\.METHOD_(?:CRYPT|MD5)\b|"
+    rf"\bcreateHash\s*\(\s*[\"'](?:{_WEAK_DIGESTS})[\"']|"
+    rf"\bgetInstance\s*\(\s*\"(?:{_WEAK_DIGESTS})\"|\bDigestUtils\.(?:md2|md5|sha1?|getMd5|getSha1)\w*\s*\(|"
+    r"\bHashing\.(?:md5|sha1)\s*\(|(?<![\w.])(?:md5|sha1|MD5|SHA1)\s*\(",
+    re.IGNORECASE,
+)
+_NOT_FOR_SECURITY = re.compile(r"usedforsecurity\s*=\s*False")
+# A digest that only names content (an ETag, a cache key, a checksum) is not a security use: the line says so.
+_NON_SECURITY_USE = re.compile(r"etag|checksum|cache|fingerprint|dedup|shard|partition|bucket|content.?hash",
+                               re.IGNORECASE)
+_CREDENTIAL_WORDS = re.compile(r"passw|pwd|secret|credential|\bpin\b|token|api_?key", re.IGNORECASE)
+# `from Crypto.Hash import MD5 as md5_hash`: the alias is the algorithm.
+_HASH_ALIAS = re.compile(r"\bimport\s+(MD2|MD4|MD5|SHA1?)\s+as\s+(\w+)")
+
+
+def detect_weak_hash(ctx: Context) -> Iterator[Hit]:
+    """MD5/SHA-1 and older: for credentials (high), or at all (medium)."""
+    aliases = [alias for _, alias in _HASH_ALIAS.findall(ctx.all_code)]
+    alias_call = re.compile(rf"\b(?:{'|'.join(map(re.escape, aliases))})\.new\s*\(") if aliases else None
+    for line in ctx.lines:
+        code = line.code
+        if re.match(r"\s*(?:from|import)\s", code) or re.match(r"\s*(?:def|function)\s", code):
+            continue
+        if not (_WEAK_HASH.search(code) or (alias_call and alias_call.search(code))):
+            continue
+        _, statement = ctx.statement(line.number)
+        if _NOT_FOR_SECURITY.search(statement):
+            continue
+        if _NON_SECURITY_USE.search(line.raw) and not _CREDENTIAL_WORDS.search(line.raw):
+            continue
+        function = ctx.outline.function_at(line.number)
+        lo, hi = (function.start, function.end) if function else (line.number - 2, line.number + 2)
+        near = ctx.source.code_text(max(lo, line.number - 4), min(hi, line.number + 4))
+        if _CREDENTIAL_WORDS.search(code) or (function and _CREDENTIAL_WORDS.search(function.name)):
+            yield Hit("security/weak-password-hash", line.number, confidence=0.85)
+        elif _CREDENTIAL_WORDS.search(near):
+            yield Hit("security/weak-password-hash", line.number, confidence=0.7)
+        else:
+            yield Hit("security/weak-hash", line.number, confidence=0.7)
+
+
+_WEAK_CIPHER_NAMES = r"DES|DES3|DESede|TripleDES|3DES|RC2|RC4|ARC2|ARC4|ARCFOUR|Blowfish|CAST5?|IDEA|SEED|XOR"
+_WEAK_CIPHER = re.compile(
+    rf"\balgorithms\.(?:ARC4|Blowfish|CAST5|IDEA|SEED|TripleDES)\s*\(|\bmodes\.ECB\s*\(|\bMODE_ECB\b|"
+    rf"\b(?:{_WEAK_CIPHER_NAMES})\.new\s*\(|"
+    r"\bCipher\.getInstance\s*\(\s*\"(?:DES|DESede|TripleDES|RC2|RC4|ARCFOUR|Blowfish|AES\"|[^\"]*/ECB/)|"
+    r"\bnew\s+NullCipher\s*\(|\bKeyGenerator\.getInstance\s*\(\s*\"(?:DES|DESede|RC2|RC4)\"|"
+    r"\bcreate(?:De)?[Cc]ipher(?:iv)?\s*\(\s*[\"'](?:des|des3|des-ede\w*|rc2|rc4|bf|blowfish|cast|idea|seed|"
+    r"[\w-]*-ecb)\b|\bcreate(?:De)?[Cc]ipher\s*\(",
+    re.IGNORECASE,
+)
+_EMPTY_IV = re.compile(r"\bcreate(?:De)?[Cc]ipheriv\s*\([^,]+,[^,]+,\s*(?:[\"']{2}|null|Buffer\.alloc\(0\))")
+_CIPHER_ALIAS = re.compile(rf"\bimport\s+({_WEAK_CIPHER_NAMES})\s+as\s+(\w+)", re.IGNORECASE)
+
+
+def detect_weak_cipher(ctx: Context) -> Iterator[Hit]:
+    """Broken ciphers, ECB mode, IV-less or empty-IV encryption."""
+    aliases = [alias for _, alias in _CIPHER_ALIAS.findall(ctx.all_code)]
+    alias_call = re.compile(rf"\b(?:{'|'.join(map(re.escape, aliases))})\.new\s*\(") if aliases else None
+    for line in ctx.lines:
+        code = line.code
+        if re.match(r"\s*(?:from|import)\s", code):
+            continue
+        if _WEAK_CIPHER.search(code) or _EMPTY_IV.search(code) or (alias_call and alias_call.search(code)):
+            yield Hit("security/weak-cipher", line.number, confidence=0.8)
+
+
+_PREDICTABLE = re.compile(
+    r"\brandom\.(?:random|randint|randrange|choice|choices|sample|getrandbits|randbytes|uniform|shuffle)\s*\(|"
+    r"\bMath\.random\s*\(|\bnew\s+(?:java\.util\.)?Random\s*\(|\bThreadLocalRandom\.current\s*\(|"
+    r"\bRandomStringUtils\.random\w*\s*\(|\bnew\s+Random\s*\("
+)
+_ALWAYS_WEAK = re.compile(r"\bpseudoRandomBytes\s*\(")
+_SECRET_USE = re.compile(
+    r"token|passw|secret|\bkey\b|_key\b|Key\b|nonce|salt|session|sessid|\botp\b|csrf|xsrf|cookie|remember|"
+    r"auth|reset|verif|captcha|\bpin\b|api_?key|credential|invite|voucher|coupon",
+    re.IGNORECASE,
+)
+
+
+def detect_insecure_randomness(ctx: Context) -> Iterator[Hit]:
+    """Non-cryptographic random numbers whose value is used as a secret."""
+    for line in ctx.lines:
+        code = line.code
+        if _ALWAYS_WEAK.search(code):
+            yield Hit("security/insecure-randomness", line.number, confidence=0.85)
+            continue
+        if not _PREDICTABLE.search(code):
+            continue
+        function = ctx.outline.function_at(line.number)
+        if function is not None:
+            scope = function.name + "\n" + ctx.source.code_text(function.start, function.end)
+        else:
+            scope = ctx.source.code_text(line.number - 3, line.number + 3)
+        if _SECRET_USE.search(scope):
+            yield Hit("security/insecure-randomness", line.number, confidence=0.7,
+                      detail="The value feeds a security decision or secret.")
+
+
+DETECTORS = (detect_weak_hash, detect_weak_cipher, detect_insecure_randomness)

@@ -1,0 +1,226 @@
+"""Untrusted input reaching a dangerous call, followed line by line within a function.
+
+The flow is deliberately simple, so that it works on OCR-read windows of code as well as on whole
+files: inside each top-level function (or the module's top level), a name becomes tainted when it is
+assigned from a request source or from an expression using a tainted name, when it is the loop variable
+over a tainted collection, or when a tainted value is added to it (`list.add(x)`, `sb.append(x)`); the
+parameters of a request handler are tainted. A sanitizer anywhere in an expression (output encoding,
+numeric conversion, a file's base name) makes it clean, and assigning a clean value clears a name.
+A sink (a file path, an HTTP response, a redirect, a query, a command, ...) whose statement uses a tainted
+name or a source directly is a finding. Sources, sanitizers and sinks are data
+(`pipeline/data/dataflow.json`, each with the API documentation it comes from).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+from archreview.pipeline.analysis.detectors.base import Context, Hit
+from archreview.pipeline.analysis.outline import FUNCTION_KINDS, Block
+from archreview.pipeline.analysis.source import Line
+
+_DATA_FILE = "dataflow.json"
+_MAX_CONTINUATION_LINES = 5
+_NAME = r"[A-Za-z_$][\w$]*"
+_ASSIGN = re.compile(
+    rf"^\s*(?:(?:var|let|const|final|private|public|protected|static|val)\s+)*"
+    rf"(?:[\w.$<>\[\]?]+(?:<[^=]*>)?(?:\[\])*\s+)?({_NAME})\s*(?:\[[^\]]*\]\s*)?(\+?=)(?!=)\s*(.*)$",
+    re.DOTALL,
+)
+_TUPLE_ASSIGN = re.compile(rf"^\s*({_NAME}(?:\s*,\s*{_NAME})+)\s*=(?!=)\s*(.*)$", re.DOTALL)
+_DESTRUCTURE = re.compile(r"^\s*(?:var|let|const)?\s*[{\[]([^}\]]*)[}\]]\s*=(?!=)\s*(.*)$", re.DOTALL)
+_MUTATE = re.compile(
+    rf"(?<![\w$.])({_NAME})\s*\.\s*(?:append|add|addAll|push|put|putAll|set|concat|extend|insert|unshift|"
+    rf"update|setdefault)\s*\((.*)\)"
+)
+_FOR_EACH = re.compile(
+    rf"\bfor\s*\(?\s*(?:(?:final|const|let|var)\s+)?(?:[\w.<>\[\]]+\s+)?({_NAME})\s*(?::|\bof\b|\bin\b)\s*(.+?)\)?\s*[:{{]?\s*$"
+)
+_KEYWORDS = frozenset({"if", "for", "while", "return", "else", "new", "await", "yield", "throw", "case", "in", "of"})
+
+
+@dataclass(frozen=True)
+class _Sink:
+    rule: str
+    languages: tuple[str, ...]
+    pattern: re.Pattern[str]
+    requires: re.Pattern[str] | None
+
+
+@dataclass(frozen=True)
+class _FlowData:
+    sources: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...]
+    route: re.Pattern[str]
+    sanitizer: re.Pattern[str]
+    sinks: tuple[_Sink, ...]
+
+
+@cache
+def _data() -> _FlowData:
+    """The sources, sanitizers and sinks (read once a process)."""
+    raw = json.loads((resources.files("archreview.pipeline") / "data" / _DATA_FILE).read_text("utf-8"))
+    return _FlowData(
+        sources=tuple((tuple(s["languages"]), re.compile(s["pattern"])) for s in raw["sources"]),
+        route=re.compile(raw["route_decorators"]["pattern"]),
+        sanitizer=re.compile("|".join(f"(?:{s['pattern']})" for s in raw["sanitizers"])),
+        sinks=tuple(
+            _Sink(s["rule"], tuple(s["languages"]), re.compile(s["pattern"]),
+                  re.compile(s["requires"]) if s.get("requires") else None)
+            for s in raw["sinks"]
+        ),
+    )
+
+
+def _applies(languages: tuple[str, ...], language: str) -> bool:
+    return not languages or language in languages or language == "unknown"
+
+
+class _Flow:
+    """Tainted names of one scope, updated statement by statement."""
+
+    def __init__(self, source_pattern: re.Pattern[str] | None, sanitizer: re.Pattern[str]) -> None:
+        self.names: set[str] = set()
+        self._source = source_pattern
+        self._sanitizer = sanitizer
+
+    def tainted(self, code: str, masked: str) -> bool:
+        """Whether an expression carries untrusted data (and no sanitizer)."""
+        if self._sanitizer.search(code):
+            return False
+        if self._source is not None and self._source.search(code):
+            return True
+        return any(re.search(rf"(?<![\w$.]){re.escape(name)}(?![\w$])", masked) for name in self.names)
+
+    def update(self, code: str, masked: str) -> None:
+        """Apply one statement's assignments to the tainted names."""
+        for match in _MUTATE.finditer(masked):
+            start, end = match.span(2)
+            if self.tainted(code[start:end], masked[start:end]):
+                self.names.add(match.group(1))
+        loop = _FOR_EACH.search(masked)
+        if loop:
+            start, end = loop.span(2)
+            if self.tainted(code[start:end], masked[start:end]):
+                self.names.add(loop.group(1))
+            return
+        destructure = _DESTRUCTURE.match(masked)
+        if destructure:
+            start = destructure.start(2)
+            if self.tainted(code[start:], masked[start:]):
+                for part in destructure.group(1).split(","):
+                    name = part.split(":")[-1].split("=")[0].strip().lstrip(".")
+                    if re.fullmatch(_NAME, name):
+                        self.names.add(name)
+            return
+        tuple_assign = _TUPLE_ASSIGN.match(masked)
+        if tuple_assign:
+            start = tuple_assign.start(2)
+            if self.tainted(code[start:], masked[start:]):
+                self.names.update(n.strip() for n in tuple_assign.group(1).split(","))
+            return
+        assign = _ASSIGN.match(masked)
+        if not assign or assign.group(1) in _KEYWORDS:
+            return
+        name, operator = assign.group(1), assign.group(2)
+        start = assign.start(3)
+        if self.tainted(code[start:], masked[start:]):
+            self.names.add(name)
+        elif operator == "=" and name in self.names:
+            self.names.discard(name)  # reassigned to a clean value
+
+
+# Sinks whose danger is the first argument (the query, the command, the code): a tainted value passed after
+# it is a bound parameter or an option, not an injection.
+_FIRST_ARGUMENT_RULES = frozenset({"security/sql-injection", "security/command-injection", "security/code-injection"})
+
+
+def _first_argument_end(masked: str, start: int) -> int:
+    """Where the first argument of the call whose `(` is just before `start` ends (its top-level comma)."""
+    depth = 0
+    for index in range(start, len(masked)):
+        ch = masked[index]
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            if depth == 0:
+                return index
+            depth -= 1
+        elif ch == "," and depth == 0:
+            return index
+    return len(masked)
+
+
+def _statement(ctx: Context, line: Line) -> tuple[int, str, str]:
+    """The statement starting at `line`: last line, code and masked text (continued lines joined)."""
+    last, _ = ctx.statement(line.number)
+    if ctx.source.uses_braces:
+        while last < line.number + _MAX_CONTINUATION_LINES:
+            tail = ctx.source.line(last)
+            following = ctx.source.line(last + 1)
+            if tail is None or following is None or not tail.code.strip():
+                break
+            ending = tail.code.rstrip()
+            if ending.endswith((";", "{", "}", ")")) and not following.code.lstrip().startswith((".", "+", "?", ":")):
+                break
+            last += 1
+    span = ctx.source.span(line.number, last)
+    return last, "\n".join(ln.code for ln in span), "\n".join(ln.masked for ln in span)
+
+
+def _scopes(ctx: Context) -> list[Block | None]:
+    """Top-level functions (closures share their enclosing function's names), then the module level."""
+    functions = ctx.outline.of_kind(*FUNCTION_KINDS)
+    top = [f for f in functions if not any(o is not f and o.contains(f.start) and o.end >= f.end
+                                           and (o.start, -o.end) < (f.start, -f.end) for o in functions)]
+    return [*top, None]
+
+
+def detect_tainted_sinks(ctx: Context) -> Iterator[Hit]:
+    """Request data reaching a file path, response, redirect, query, command or evaluator."""
+    data = _data()
+    language = ctx.source.language
+    sources = [pattern.pattern for languages, pattern in data.sources if _applies(languages, language)]
+    source_pattern = re.compile("|".join(f"(?:{s})" for s in sources)) if sources else None
+    sinks = [
+        sink for sink in data.sinks
+        if _applies(sink.languages, language) and (sink.requires is None or sink.requires.search(ctx.all_code))
+    ]
+    if not sinks:
+        return
+    scopes = _scopes(ctx)
+    inside = {n for block in scopes if block is not None for n in range(block.decorator_start, block.end + 1)}
+    for scope in scopes:
+        flow = _Flow(source_pattern, data.sanitizer)
+        if scope is None:
+            lines = [line for line in ctx.lines if line.number not in inside]
+        else:
+            lines = ctx.source.span(scope.start, scope.end)
+            handler_text = ctx.source.code_text(scope.decorator_start, scope.start)
+            if data.route.search(handler_text) or (source_pattern and source_pattern.search(handler_text)):
+                flow.names.update(scope.params)
+        skip_until = 0
+        for line in lines:
+            if line.number <= skip_until or not line.code.strip():
+                continue
+            last, code, masked = _statement(ctx, line)
+            for sink in sinks:
+                found = sink.pattern.search(code)
+                if not found or re.match(r"\s*(?:def|function|public|private|protected)\b", code):
+                    continue
+                lo, hi = found.start(), len(code)
+                if sink.rule in _FIRST_ARGUMENT_RULES:
+                    hi = _first_argument_end(masked, found.end())
+                if flow.tainted(code[lo:hi], masked[lo:hi]):
+                    yield Hit(sink.rule, line.number, last, confidence=0.75,
+                              detail="Request data reaches this call unchecked.")
+                    break
+            flow.update(code, masked)
+            skip_until = last
+
+
+DETECTORS = (detect_tainted_sinks,)

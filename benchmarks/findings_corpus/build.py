@@ -122,7 +122,7 @@ NJSSCAN = [
 # njsscan rules that are not flaws in archreview's sense (a user name is not a secret).
 NJSSCAN_IGNORED_RULES = frozenset({"node_username"})
 
-OWASP_CASES = 30  # the first N test cases of the Benchmark (its expected results name category and truth)
+OWASP_CASES = 20  # the first N true and the first N false test cases of the Benchmark (its expected results)
 OWASP_SINK = {
     "sqli": r"executeQuery|executeUpdate|\.execute\(|prepareStatement\(|prepareCall\(|\.query\w*\(|"
             r"\.update\(|batchUpdate|addBatch",
@@ -267,10 +267,19 @@ def build(mirrors: Path) -> list[CorpusFile]:
                 continue
             # A semgrep match starts on the marked line and may run on (a tainted value, then its sink):
             # the label runs to the statement's end, or on to a blank line or the next marker (6 lines at most).
+            # the label runs to the statement's end, or on through the enclosing block (a value read, then its
+            # sink a few lines on) up to the next marker, 8 lines at most.
             end = _statement_end(lines, number)
-            limit = min([n - 1 for n in starts if n > number] + [number + 5, len(lines)])
-            while end < limit and lines[end].strip() and not lines[end].strip().startswith(("//", "}")):
-                end += 1
+            limit = min([n - 1 for n in starts if n > number] + [number + 8, len(lines)])
+            indent = len(lines[number - 1]) - len(lines[number - 1].lstrip())
+            probe = end
+            while probe < limit:
+                following = lines[probe]
+                if following.strip() and len(following) - len(following.lstrip()) < indent:
+                    break  # the enclosing block ends
+                probe += 1
+                if following.strip():
+                    end = probe
             labels.append(Label(SEC, number, end, f"njsscan {rule}"))
         add("njsscan", NJSSCAN_DIR + name, lines, (SEC,), labels)
 
@@ -280,8 +289,9 @@ def build(mirrors: Path) -> list[CorpusFile]:
         if not row or row[0].startswith("#"):
             continue
         test, category, truth, cwe = row[0], row[1], row[2] == "true", row[3]
-        if int(test[-5:]) > OWASP_CASES:
-            break
+        taken = sum(1 for f in files if f.source == "owasp_benchmark" and bool(f.labels) == truth)
+        if taken >= OWASP_CASES:
+            continue
         path = f"src/main/java/org/owasp/benchmark/testcode/{test}.java"
         text = _git_show(mirrors, repo, commit, path)
         text = re.sub(r"\A/\*\*.*?\*/\n", "", text, flags=re.DOTALL)  # the licence header

@@ -156,18 +156,31 @@ def _first_argument_end(masked: str, start: int) -> int:
 
 
 def _statement(ctx: Context, line: Line) -> tuple[int, str, str]:
-    """The statement starting at `line`: last line, code and masked text (continued lines joined)."""
-    last, _ = ctx.statement(line.number)
-    if ctx.source.uses_braces:
-        while last < line.number + _MAX_CONTINUATION_LINES:
-            tail = ctx.source.line(last)
-            following = ctx.source.line(last + 1)
-            if tail is None or following is None or not tail.code.strip():
-                break
-            ending = tail.code.rstrip()
-            if ending.endswith((";", "{", "}", ")")) and not following.code.lstrip().startswith((".", "+", "?", ":")):
-                break
-            last += 1
+    """The statement starting at `line`: last line, code and masked text.
+
+    It runs on while brackets are open or (brace languages) the line does not end the statement, but stops
+    at a line that opens a block (`{`, a Python `:`), so a callback's body is read statement by statement.
+    """
+    depth = 0
+    last = line.number
+    for current in ctx.source.span(line.number, line.number + _MAX_CONTINUATION_LINES):
+        last = current.number
+        for ch in current.masked:
+            if ch in "([{":
+                depth += 1
+            elif ch in ")]}":
+                depth -= 1
+        ending = current.code.rstrip()
+        if ending.endswith("{") or (ctx.source.is_python and ending.endswith(":")):
+            break
+        following = ctx.source.line(current.number + 1)
+        continues = following is not None and following.code.lstrip().startswith((".", "+", "?", ":", "||", "&&"))
+        if depth <= 0 and not continues and (
+            not ctx.source.uses_braces or ending.endswith((";", "}", ")")) or not ending
+        ):
+            break
+        if depth <= 0 and ctx.source.uses_braces and not continues and not ending.endswith(("+", ",", "=", "(")):
+            break
     span = ctx.source.span(line.number, last)
     return last, "\n".join(ln.code for ln in span), "\n".join(ln.masked for ln in span)
 

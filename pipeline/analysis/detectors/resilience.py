@@ -10,6 +10,8 @@ from archreview.pipeline.analysis.detectors.base import Context, Hit
 _PY_HTTP = re.compile(
     r"\b(?:requests|httpx)\.(get|post|put|delete|patch|head|request|options)\s*\(|\burlopen\s*\("
 )
+_PY_CLIENT = re.compile(r"\b(httpx|aiohttp)\.(?:Client|AsyncClient|ClientSession)\s*\(")
+_NO_TIMEOUT = re.compile(r"\btimeout\s*=\s*None\b")
 _JS_FETCH = re.compile(r"(?<![.\w])fetch\s*\(")
 _JS_AXIOS = re.compile(r"\baxios\.(get|post|put|delete|patch|request)\s*\(|\baxios\s*\(")
 _JS_NODE_HTTP = re.compile(r"\bhttps?\.(get|request)\s*\(")
@@ -30,9 +32,14 @@ def detect_missing_timeout(ctx: Context) -> Iterator[Hit]:
             re.compile(rf"(?<![\w.])(?:{names})\.(get|post|put|delete|patch|request)\s*\(") if sessions else None
         )
         for line in ctx.lines:
-            if _PY_HTTP.search(line.masked) or (session_call and session_call.search(line.masked)):
+            client = _PY_CLIENT.search(line.masked)
+            if _PY_HTTP.search(line.masked) or client or (session_call and session_call.search(line.masked)):
                 _, statement = ctx.statement(line.number)
-                if "timeout" not in statement:
+                if _NO_TIMEOUT.search(statement):
+                    yield Hit("resilience/missing-timeout", line.number, confidence=0.85,
+                              detail="`timeout=None` turns the timeout off, so the call can block forever.")
+                elif "timeout" not in statement and not client:
+                    # httpx (5 s) and aiohttp (5 min) clients have default timeouts; requests and urllib wait forever
                     yield Hit("resilience/missing-timeout", line.number, confidence=0.85,
                               detail="The request has no timeout, so it can block forever.")
     elif source.is_js:

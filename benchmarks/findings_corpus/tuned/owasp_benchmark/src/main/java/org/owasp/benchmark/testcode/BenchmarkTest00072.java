@@ -7,38 +7,54 @@ import javax.servlet.http.HttpServlet;
 import javax.servlet.http.HttpServletRequest;
 import javax.servlet.http.HttpServletResponse;
 
-@WebServlet(value = "/hash-00/BenchmarkTest00029")
-public class BenchmarkTest00029 extends HttpServlet {
+@WebServlet(value = "/hash-00/BenchmarkTest00072")
+public class BenchmarkTest00072 extends HttpServlet {
 
     private static final long serialVersionUID = 1L;
 
     @Override
     public void doGet(HttpServletRequest request, HttpServletResponse response)
             throws ServletException, IOException {
-        doPost(request, response);
+        response.setContentType("text/html;charset=UTF-8");
+        javax.servlet.http.Cookie userCookie =
+                new javax.servlet.http.Cookie("BenchmarkTest00072", "someSecret");
+        userCookie.setMaxAge(60 * 3); // Store cookie for 3 minutes
+        userCookie.setSecure(true);
+        userCookie.setHttpOnly(true);
+        userCookie.setPath(request.getRequestURI());
+        userCookie.setDomain(new java.net.URL(request.getRequestURL().toString()).getHost());
+        response.addCookie(userCookie);
+        javax.servlet.RequestDispatcher rd =
+                request.getRequestDispatcher("/hash-00/BenchmarkTest00072.html");
+        rd.include(request, response);
     }
 
     @Override
     public void doPost(HttpServletRequest request, HttpServletResponse response)
             throws ServletException, IOException {
-        // some code
         response.setContentType("text/html;charset=UTF-8");
 
-        java.util.Map<String, String[]> map = request.getParameterMap();
-        String param = "";
-        if (!map.isEmpty()) {
-            String[] values = map.get("BenchmarkTest00029");
-            if (values != null) param = values[0];
+        javax.servlet.http.Cookie[] theCookies = request.getCookies();
+
+        String param = "noCookieValueSupplied";
+        if (theCookies != null) {
+            for (javax.servlet.http.Cookie theCookie : theCookies) {
+                if (theCookie.getName().equals("BenchmarkTest00072")) {
+                    param = java.net.URLDecoder.decode(theCookie.getValue(), "UTF-8");
+                    break;
+                }
+            }
         }
 
+        org.owasp.benchmark.helpers.ThingInterface thing =
+                org.owasp.benchmark.helpers.ThingFactory.createThing();
+        String bar = thing.doSomething(param);
+
         try {
-            java.util.Properties benchmarkprops = new java.util.Properties();
-            benchmarkprops.load(
-                    this.getClass().getClassLoader().getResourceAsStream("benchmark.properties"));
-            String algorithm = benchmarkprops.getProperty("hashAlg1", "SHA512");
-            java.security.MessageDigest md = java.security.MessageDigest.getInstance(algorithm);
+            java.security.MessageDigest md =
+                    java.security.MessageDigest.getInstance("SHA-512", "SUN");
             byte[] input = {(byte) '?'};
-            Object inputParam = param;
+            Object inputParam = bar;
             if (inputParam instanceof String) input = ((String) inputParam).getBytes();
             if (inputParam instanceof java.io.InputStream) {
                 byte[] strInput = new byte[1000];
@@ -76,12 +92,17 @@ public class BenchmarkTest00029 extends HttpServlet {
                                     + "' hashed and stored<br/>");
 
         } catch (java.security.NoSuchAlgorithmException e) {
-            System.out.println("Problem executing hash - TestCase");
+            System.out.println(
+                    "Problem executing hash - TestCase java.security.MessageDigest.getInstance(java.lang.String,java.lang.String)");
+            throw new ServletException(e);
+        } catch (java.security.NoSuchProviderException e) {
+            System.out.println(
+                    "Problem executing hash - TestCase java.security.MessageDigest.getInstance(java.lang.String,java.lang.String)");
             throw new ServletException(e);
         }
 
         response.getWriter()
                 .println(
-                        "Hash Test java.security.MessageDigest.getInstance(java.lang.String) executed");
+                        "Hash Test java.security.MessageDigest.getInstance(java.lang.String,java.lang.String) executed");
     }
 }

@@ -7,7 +7,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.archreview-installed
-APT_PACKAGES := tesseract-ocr tesseract-ocr-eng ffmpeg espeak-ng fonts-dejavu-core fonts-liberation chromium postgresql
+SEMGREP_VENV := .venv-semgrep
+APT_PACKAGES := tesseract-ocr tesseract-ocr-eng ffmpeg espeak-ng fonts-dejavu-core fonts-liberation chromium postgresql fonts-jetbrains-mono fonts-firacode fonts-wqy-zenhei
 # openai-whisper's own requirements, less triton (1 GB of GPU compiler, useless on a CPU machine)
 WHISPER_DEPS := numba tiktoken more-itertools tqdm
 export HF_HUB_OFFLINE := 1
@@ -53,6 +54,11 @@ $(STAMP): pyproject.toml Makefile
 	$(PY) -m pip install -q -e ".[ocr,speech,analysis,ernie,flows,test]"
 	$(PY) -m pip install -q $(WHISPER_DEPS)
 	$(PY) -m pip install -q --no-deps "openai-whisper==20250625"
+	# semgrep in a venv of its own (its pins would downgrade click, protobuf and opentelemetry here); archreview
+	# calls only its LGPL engine, semgrep-core, linked beside the venv's python
+	test -x $(SEMGREP_VENV)/bin/pip || $(PYTHON) -m venv $(SEMGREP_VENV)
+	$(SEMGREP_VENV)/bin/pip install -q "semgrep==1.185.*"
+	ln -sf $(CURDIR)/$(SEMGREP_VENV)/lib/python3*/site-packages/semgrep/bin/semgrep-core $(VENV)/bin/semgrep-core
 	touch $(STAMP)
 
 samples: setup

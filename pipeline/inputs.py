@@ -132,6 +132,21 @@ def check_instruction(text: str) -> str:
     return cleaned
 
 
+def check_source_path(path_text: str) -> str:
+    """The source file a screenshot shows, as a relative POSIX path (what SARIF's `uri` takes).
+
+    Raises:
+        InputError: the path is empty, absolute, leaves the repository (`..`) or holds a control character.
+    """
+    text = path_text.strip().replace("\\", "/")
+    if any(ord(ch) < 32 for ch in text):
+        raise InputError(f"source path holds a control character: {path_text!r}")
+    parts = [part for part in text.split("/") if part not in ("", ".")]
+    if not parts or text.startswith("/") or re.match(r"^[A-Za-z]:", text) or ".." in parts:
+        raise InputError(f"source path must be relative to the repository root, like src/app.py: {path_text!r}")
+    return "/".join(parts)
+
+
 def read_document(path_text: str) -> tuple[DocumentInput, str]:
     """A context document's text (UTF-8; undecodable bytes replaced, control characters dropped).
 
@@ -169,4 +184,5 @@ def load_inputs(request: ReviewRequest, options: ReviewOptions) -> ReviewInputs:
         instruction_text=text,
         document=document,
         document_text=document_text,
+        source_path=check_source_path(request.source_path) if request.source_path is not None else None,
     )

@@ -30,6 +30,9 @@ class ManifestEntry(StrictModel):
     audio: str | None = None
     instruction: str | None = None
     document: str | None = Field(default=None, description="A text document given to the fusion model as context.")
+    source_path: str | None = Field(
+        default=None, description="The source file the screenshot shows, relative to the repository root (SARIF)."
+    )
     name: str | None = Field(default=None, description="Report name; default: the image's stem.")
 
 
@@ -188,6 +191,7 @@ def read_manifest(manifest: Path, *, root: Path | None = None) -> list[PairSpec]
                 audio=str(audio) if audio else None,
                 instruction=entry.instruction,
                 document=str(document) if document else None,
+                source_path=entry.source_path,
             )
         )
     if not specs:
@@ -233,4 +237,5 @@ def request_for(spec: PairSpec) -> ReviewRequest:
         audio=spec.audio,
         instruction=instruction,
         document=spec.document,
+        source_path=spec.source_path,
     )

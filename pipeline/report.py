@@ -5,12 +5,15 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime
 
+from archreview.pipeline.checks import describe_checks
+from archreview.pipeline.vision import low_confidence_lines, reading_warning
 from archreview.schemas import (
     Analysis,
     Code,
     FusionResult,
     Inputs,
     Provenance,
+    ReportLanguage,
     ReviewInputs,
     ReviewOptions,
     ReviewReport,
@@ -39,6 +42,17 @@ def report_status(errors: list[StageError], *, code_found: bool) -> Status:
     return "partial" if errors else "success"
 
 
+def _with_reading_caveat(summary: str, code: Code | None, language: ReportLanguage = "en") -> str:
+    """The summary, opened by what the reader must know about lines the OCR could not read reliably."""
+    warning = reading_warning(code) if code is not None else None
+    if warning and code is not None and language == "zh":
+        lines = "、".join(f"{a}-{b}" if b > a else str(a) for a, b in low_confidence_lines(code))
+        if warning.startswith("The reading is too poor"):
+            return f"识别质量太差，本次审查不可信：第 {lines} 行识别不可靠。{summary}"
+        return f"第 {lines} 行识别不可靠，这些行上的发现可能有误。{summary}"
+    return f"{warning} {summary}" if warning else summary
+
+
 def build_report(
     *,
     inputs: ReviewInputs,
@@ -52,17 +66,28 @@ def build_report(
 ) -> ReviewReport:
     """Assemble the report. With no code (vision failed) it is a `failed` report with empty code and no findings."""
     all_errors = [*errors, *fusion.errors]
+    summary = _with_reading_caveat(fusion.summary, code, fusion.report_language)
+    if code is not None:  # never "no issues" alone: what was checked, over what
+        checks = describe_checks(speech.instruction, code, analysis.analyzers, fusion.findings, fusion.report_language)
+        summary = f"{summary}\n\n{checks}" if checks else summary
     return ReviewReport(
         id=report_id(inputs, options),
         status=report_status(all_errors, code_found=code is not None),
         created_at=datetime.now(UTC),
-        inputs=Inputs(image=inputs.image, more_images=inputs.more_images, audio=inputs.audio, document=inputs.document),
+        inputs=Inputs(
+            image=inputs.image,
+            more_images=inputs.more_images,
+            audio=inputs.audio,
+            document=inputs.document,
+            source_path=inputs.source_path,
+        ),
         instruction=speech.instruction,
         transcript=speech.transcript,
         code=code or Code(text="", language="unknown", first_line=1, ocr_confidence=0.0),
         architecture=analysis.architecture,
         findings=fusion.findings if code is not None else [],
-        summary=fusion.summary,
+        summary=summary,
         provenance=provenance,
         errors=all_errors,
+        report_language=fusion.report_language,
     )

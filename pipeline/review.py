@@ -24,9 +24,15 @@ from archreview.pipeline.output import write_atomic
 from archreview.pipeline.pairs import request_for
 from archreview.pipeline.render import FORMAT_SUFFIXES, OutputFormat, render
 from archreview.pipeline.report import build_report, report_id
+from archreview.pipeline.report_language import (
+    localize_findings,
+    localize_result,
+    no_review_summary,
+    report_language_for,
+)
 from archreview.pipeline.stages import (
     CPU_FALLBACK_CODE,
-    analysis_stage,
+    analysis_stage_many,
     cpu_twin,
     fusion_stage,
     fusion_stage_many,
@@ -156,7 +162,10 @@ def read_code(plan: PairPlan, backends: Backends, options: ReviewOptions) -> Vis
     """Read the code in the pair's screenshot(s); a screenshot with no readable code gives errors, not a failure."""
     start = time.perf_counter()
     code, errors = vision_stage(checked_inputs(plan), backends, options)
-    return VisionOutcome(code=code, errors=errors, backend=backends.ocr.info(), ms=_ms_since(start))
+    backend = backends.ocr.info()
+    if code is not None and code.read_by and backend.name == "auto":  # which of its engines read this code
+        backend = backend.model_copy(update={"model": f"{backend.model}; read by {' + '.join(code.read_by)}"})
+    return VisionOutcome(code=code, errors=errors, backend=backend, ms=_ms_since(start))
 
 
 def _speech_outcome(
@@ -265,6 +274,7 @@ def assemble_report(
         },
         device="cuda" if any(d.startswith("cuda") for d in devices) else "cpu",
         timings_ms={"inputs": plan.inputs_ms, "vision": vision.ms, "speech": speech.ms, **timings_ms},
+        analyzers=analysis.analyzers,
     )
     report = build_report(
         inputs=inputs,
@@ -311,18 +321,24 @@ def fuse_and_report(
     """
     analyses: dict[int, tuple[Analysis, list[StageError], float]] = {}
     requests: dict[int, FusionRequest] = {}
+    readable = [i for i, vision in enumerate(visions) if vision.code is not None]
+    start = time.perf_counter()  # one analysis for the window: each external tool starts once
+    analysed = analysis_stage_many([(code, speeches[i].speech) for i in readable if (code := visions[i].code)])
+    analysis_ms = round(_ms_since(start) / max(len(readable), 1), 1)  # a pair's share
+    for i, (analysis, errors) in zip(readable, analysed, strict=True):
+        analyses[i] = (analysis, errors, analysis_ms)
     for i, (plan, vision, speech) in enumerate(zip(plans, visions, speeches, strict=True)):
         if vision.code is None:
             continue
-        start = time.perf_counter()
-        analysis, errors = analysis_stage(vision.code, speech.speech)
-        analyses[i] = (analysis, errors, _ms_since(start))
+        analysis = analyses[i][0]
+        language = report_language_for(speech.speech, options.report_language)
         requests[i] = FusionRequest(
             instruction=speech.speech.instruction,
             transcript=speech.speech.transcript,
             code=vision.code,
-            analysis=analysis,
+            analysis=analysis.model_copy(update={"findings": localize_findings(analysis.findings, language)}),
             document=checked_inputs(plan).document_text,
+            report_language=language,
         )
     fused: dict[int, tuple[FusionResult, list[StageError]]] = {}
     start = time.perf_counter()
@@ -332,6 +348,7 @@ def fuse_and_report(
     elif requests:
         results = fusion_stage_many(list(requests.values()), backends, time_limit_s=options.fusion_timeout_s)
         fused = dict(zip(requests, results, strict=True))
+    fused = {i: (localize_result(result, requests[i]), errors) for i, (result, errors) in fused.items()}
     fusion_s = time.perf_counter() - start
     fusion_ms = round(fusion_s * 1000 / max(len(requests), 1), 1)  # a pair's share of a batched fusion
     tokens = sum(result.output_tokens for result, _ in fused.values())
@@ -346,7 +363,9 @@ def fuse_and_report(
         else:
             errors = [*vision.errors, *speech.errors]
             analysis, analysis_errors, timings = Analysis(), [], {}
-            fusion, fusion_errors = FusionResult(summary=f"No review: {errors[0].message}."), []
+            language = report_language_for(speech.speech, options.report_language)
+            summary = no_review_summary(errors[0].message, language)
+            fusion, fusion_errors = FusionResult(summary=summary, report_language=language), []
         report = assemble_report(
             plan, vision, speech, analysis, fusion, [*analysis_errors, *fusion_errors], backends, options, timings
         )

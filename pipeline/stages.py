@@ -8,19 +8,19 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from archreview.encoders.cuda import is_cuda_out_of_memory
 from archreview.encoders.fusion import BatchFusionModel, FusionModel
 from archreview.encoders.speech import BatchTranscriber
-from archreview.pipeline.analysis import run_analysis
+from archreview.pipeline.analysis import run_analysis, run_analysis_many
 from archreview.pipeline.analyzer_fusion import AnalyzerFusion
 from archreview.pipeline.backends import Backends, load_backend
 from archreview.pipeline.errors import ArchreviewError, InputError, StageFailedError
 from archreview.pipeline.fusion import run_fusion, run_fusion_many
 from archreview.pipeline.intent import parse_instruction
-from archreview.pipeline.speech import run_speech, run_speech_many
+from archreview.pipeline.speech import heard_notes, run_speech, run_speech_many
 from archreview.pipeline.vision import merge_pages, run_vision
 from archreview.schemas import (
     Analysis,
@@ -133,7 +133,7 @@ def speech_stage(
             stage="speech",
             what="transcription",
         )
-        return result, errors
+        return result, [*errors, *heard_notes(inputs, result.transcript)]
     except StageFailedError as e:
         logger.debug("speech failed", exc_info=True)
         fallback = parse_instruction(inputs.instruction_text or "", "text")
@@ -170,7 +170,9 @@ def speech_stage_many(
         logger.warning("batched transcription of %d clips failed; transcribing each alone", spoken, exc_info=True)
         return [_speech_or_input_error(item, backends, options) for item in inputs]
     return [
-        result if isinstance(result, InputError) else (result, _truncation_notes(item, options))
+        result
+        if isinstance(result, InputError)
+        else (result, [*_truncation_notes(item, options), *heard_notes(item, result.transcript)])
         for item, result in zip(inputs, results, strict=True)
     ]
 
@@ -182,6 +184,18 @@ def analysis_stage(code: Code, speech: SpeechResult) -> tuple[Analysis, list[Sta
     except Exception as e:  # a stage boundary: the report goes on without the analysis, status partial
         logger.debug("analysis failed", exc_info=True)
         return Analysis(), [StageError(stage="analysis", code="analysis_failed", message=f"{type(e).__name__}: {e}")]
+
+
+def analysis_stage_many(items: Sequence[tuple[Code, SpeechResult]]) -> list[tuple[Analysis, list[StageError]]]:
+    """Analyse several codes, each external tool started once for all; a failure falls back to one at a time."""
+    if len(items) < 2:
+        return [analysis_stage(code, speech) for code, speech in items]
+    try:
+        analyses = run_analysis_many([code for code, _ in items], [speech.instruction for _, speech in items])
+    except Exception:  # a stage boundary: each pair alone, so one bad text fails only its own report
+        logger.warning("batched analysis of %d codes failed; analysing each alone", len(items), exc_info=True)
+        return [analysis_stage(code, speech) for code, speech in items]
+    return [(analysis, []) for analysis in analyses]
 
 
 def cpu_twin(fusion: FusionModel) -> FusionModel | None:

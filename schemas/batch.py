@@ -48,6 +48,9 @@ class PairSpec(StepModel):
     instruction: str | None = Field(default=None, description="Typed instruction (manifest or single review).")
     instruction_file: str | None = Field(default=None, description="x.txt beside the image (folder batches).")
     document: str | None = Field(default=None, description="A text document given to the fusion model as context.")
+    source_path: str | None = Field(
+        default=None, description="The source file the screenshot shows, relative to the repository root (SARIF)."
+    )
 
     @classmethod
     def of_request(cls, request: ReviewRequest, name: str) -> PairSpec:
@@ -59,6 +62,7 @@ class PairSpec(StepModel):
             audio=request.audio,
             instruction=request.instruction,
             document=request.document,
+            source_path=request.source_path,
         )
 
 

@@ -30,6 +30,9 @@ class ReviewRequest(StrictModel):
     audio: str | None = Field(default=None, description="Path of the spoken instruction.")
     instruction: str | None = Field(default=None, description="Typed instruction, used when there is no audio.")
     document: str | None = Field(default=None, description="Path of a text document given as context (UTF-8).")
+    source_path: str | None = Field(
+        default=None, description="The source file the screenshot shows, relative to the repository root (SARIF)."
+    )
 
 
 class ReviewInputs(StrictModel):
@@ -41,6 +44,9 @@ class ReviewInputs(StrictModel):
     instruction_text: str | None = None
     document: DocumentInput | None = None
     document_text: str | None = Field(default=None, description="The context document's text.")
+    source_path: str | None = Field(
+        default=None, description="The source file the screenshot shows, relative to the repository root (SARIF)."
+    )
 
 
 class OcrWord(StrictModel):
@@ -115,3 +121,4 @@ class FusionResult(StrictModel):
     dropped_findings: int = Field(default=0, ge=0, description="Model findings dropped as ungrounded.")
     errors: list[StageError] = Field(default_factory=list)
     output_tokens: int = Field(default=0, ge=0, description="Tokens a language model wrote (0: no model).")
+    report_language: ReportLanguage = Field(default="en", description="Language the summary and findings are in.")

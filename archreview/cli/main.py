@@ -95,6 +95,14 @@ def review_command(
     document: Annotated[
         Path | None, typer.Option("--document", help="A text document given to the fusion model as context.")
     ] = None,
+    source_path: Annotated[
+        str | None,
+        typer.Option(
+            "--source-path",
+            help="The source file the screenshot shows, relative to the repository root (src/app.py): "
+            "SARIF places results there.",
+        ),
+    ] = None,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write the report here (default: stdout).")
     ] = None,
@@ -129,6 +137,7 @@ def review_command(
             audio=str(audio) if audio else None,
             instruction=instruction,
             document=str(document) if document else None,
+            source_path=source_path,
         )
         report = review(request, options, backends, on_text=show if stream else None)
         if stream:

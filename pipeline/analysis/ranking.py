@@ -1,13 +1,16 @@
-"""Turn detector hits into ranked, de-duplicated, grounded findings."""
+"""Turn the analyzers' hits (archreview's detectors, Ruff, Semgrep) into ranked, de-duplicated, grounded findings."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from archreview.pipeline.analysis.detectors import Hit
+from archreview.pipeline.analysis.external import ToolHit
+from archreview.pipeline.analysis.external.base import ARCHREVIEW, credibility
+from archreview.pipeline.analysis.external.fixes import template_fix
 from archreview.pipeline.analysis.rules import RULES
 from archreview.pipeline.analysis.source import Source
-from archreview.schemas import SEVERITY_RANK, Evidence, Finding, Instruction
+from archreview.schemas import SEVERITY_RANK, Code, Evidence, Finding, FindingSource, Instruction
 
 MIN_CONFIDENCE = 0.05
 MAX_CONFIDENCE = 0.99
@@ -68,6 +71,101 @@ def calibrate(confidence: float, ocr_confidence: float, parser: str) -> float:
     return round(min(MAX_CONFIDENCE, max(MIN_CONFIDENCE, adjusted)), 2)
 
 
+def _tool_finding(hit: ToolHit, source: Source, *, ocr_confidence: float, parser: str) -> Finding | None:
+    """A finding from an external tool's hit: the catalogue's text, the tool's words and rule id."""
+    rule = RULES[hit.rule_id]
+    evidence = _evidence(source, hit.line, hit.end)
+    if evidence is None:
+        return None
+    message = hit.message.strip().rstrip(".")
+    return Finding(
+        id="F0",
+        rule_id=rule.id,
+        title=rule.title,
+        category=rule.category,
+        severity=hit.severity,
+        confidence=calibrate(credibility(hit.tool, rule.category), ocr_confidence, parser),
+        evidence=[evidence],
+        rationale=f"{hit.tool} {hit.rule}: {message}. {rule.why}",
+        recommendation=rule.fix,
+        source=FindingSource(tool=hit.tool, rule=hit.rule),
+        fix_diff=hit.fix_diff,
+    )
+
+
+def _overlap(a: Finding, b: Finding) -> bool:
+    """Whether two findings' primary evidence shares a line."""
+    first, second = a.evidence[0], b.evidence[0]
+    return first.line_start <= second.line_end and second.line_start <= first.line_end
+
+
+def _credibility(finding: Finding) -> float:
+    tool = finding.source.tool if finding.source else ARCHREVIEW
+    return credibility(tool, finding.category)
+
+
+def merge_sources(findings: Sequence[Finding]) -> list[Finding]:
+    """One finding per problem: findings of the same rule on overlapping lines, from any analyzers, become one.
+
+    The merged finding keeps the clearest explanation (archreview's own, which names what it saw,
+    else the first tool's), takes its severity from the most credible source (`credibility`), its
+    confidence from all of them (independent sources that agree), the first fix any source offers,
+    and lists the other sources in `also_reported_by`.
+    """
+    groups: list[list[Finding]] = []
+    for finding in findings:
+        for group in groups:
+            if group[0].rule_id == finding.rule_id and any(_overlap(member, finding) for member in group):
+                group.append(finding)
+                break
+        else:
+            groups.append([finding])
+    merged: list[Finding] = []
+    for group in groups:
+        if len(group) == 1:
+            merged.append(group[0])
+            continue
+        own = [f for f in group if f.source is None or f.source.tool == ARCHREVIEW]
+        primary = own[0] if own else group[0]
+        trusted = max(group, key=_credibility)
+        doubt = 1.0
+        for member in group:
+            doubt *= 1 - member.confidence
+        evidence = list(primary.evidence)
+        for member in group:
+            for item in member.evidence:
+                if all(e.line_start != item.line_start for e in evidence):
+                    evidence.append(item)
+        others: list[FindingSource] = []
+        for member in group:
+            if member is not primary and member.source is not None and member.source not in others:
+                others.append(member.source)
+        merged.append(
+            primary.model_copy(
+                update={
+                    "severity": trusted.severity,
+                    "confidence": round(min(MAX_CONFIDENCE, 1 - doubt), 2),
+                    "evidence": evidence,
+                    "also_reported_by": others,
+                    "fix_diff": next((m.fix_diff for m in [primary, *group] if m.fix_diff), None),
+                }
+            )
+        )
+    return merged
+
+
+def rank(findings: Sequence[Finding], instruction: Instruction) -> list[Finding]:
+    """The instruction's focus first, then severity, confidence and line; ids F1, F2, ... in that order."""
+    focus = set(instruction.focus)
+
+    def key(finding: Finding) -> tuple[int, int, float, int]:
+        in_focus = 0 if finding.category in focus else 1
+        return (in_focus, -SEVERITY_RANK[finding.severity], -finding.confidence, finding.evidence[0].line_start)
+
+    ordered = sorted(findings, key=key)
+    return [finding.model_copy(update={"id": f"F{index}"}) for index, finding in enumerate(ordered, 1)]
+
+
 def build_findings(
     hits: Iterable[Hit],
     source: Source,
@@ -75,24 +173,25 @@ def build_findings(
     *,
     ocr_confidence: float,
     parser: str,
+    tool_hits: Sequence[ToolHit] = (),
+    code: Code | None = None,
 ) -> list[Finding]:
-    """Ranked findings with grounded evidence and ids F1, F2, ...
-
-    Ranking: severity first, then whether the category is in the instruction's
-    focus, then confidence, then line.
+    """Ranked, de-duplicated findings with grounded evidence and ids F1, F2, ...
 
     Args:
-        hits: Detector output.
+        hits: archreview's detector output.
         source: The code the hits point into.
-        instruction: What the user asked for (its focus raises matching findings).
+        instruction: What the user asked for (its focus ranks first).
         ocr_confidence: OCR confidence of the code text.
         parser: The parser that produced the structure.
+        tool_hits: External analyzers' hits on the shown lines (Ruff, Semgrep).
+        code: The code as shown, for templated fixes (None: no templated fixes).
 
     Returns:
-        The findings, ranked, each with at least one verbatim evidence quote.
+        The findings, one per problem (`merge_sources`), ranked (`rank`), each with at least one
+        verbatim evidence quote and the analyzer (`source`) that reported it.
     """
-    focus = set(instruction.focus)
-    drafts: list[tuple[tuple[int, int, float, int], Finding]] = []
+    findings: list[Finding] = []
     for hit in merge_hits(hits):
         rule = RULES[hit.rule_id]
         primary = _evidence(source, hit.line, hit.last)
@@ -105,20 +204,30 @@ def build_findings(
             extra = _evidence(source, number, number)
             if extra is not None and all(e.line_start != number for e in evidence):
                 evidence.append(extra)
-        confidence = calibrate(hit.confidence, ocr_confidence, parser)
-        rationale = f"{hit.detail} {rule.why}".strip()
-        finding = Finding(
-            id="F0",
-            rule_id=rule.id,
-            title=rule.title,
-            category=rule.category,
-            severity=rule.severity,
-            confidence=confidence,
-            evidence=evidence,
-            rationale=rationale,
-            recommendation=rule.fix,
+        findings.append(
+            Finding(
+                id="F0",
+                rule_id=rule.id,
+                title=rule.title,
+                category=rule.category,
+                severity=rule.severity,
+                confidence=calibrate(hit.confidence, ocr_confidence, parser),
+                evidence=evidence,
+                rationale=f"{hit.detail} {rule.why}".strip(),
+                recommendation=rule.fix,
+                source=FindingSource(tool=ARCHREVIEW, rule=rule.id),
+            )
         )
-        key = (-SEVERITY_RANK[rule.severity], 0 if rule.category in focus else 1, -confidence, hit.line)
-        drafts.append((key, finding))
-    drafts.sort(key=lambda item: item[0])
-    return [finding.model_copy(update={"id": f"F{index}"}) for index, (_, finding) in enumerate(drafts, 1)]
+    for tool_hit in tool_hits:
+        finding = _tool_finding(tool_hit, source, ocr_confidence=ocr_confidence, parser=parser)
+        if finding is not None:
+            findings.append(finding)
+    merged = merge_sources(findings)
+    if code is not None:
+        merged = [
+            f if f.fix_diff else f.model_copy(update={"fix_diff": template_fix(
+                f.rule_id, source.language, code, f.evidence[0].line_start, f.evidence[0].line_end
+            )})
+            for f in merged
+        ]
+    return rank(merged, instruction)

@@ -629,7 +629,9 @@ def _external_only_rules(known: tuple[Rule, ...]) -> tuple[Rule, ...]:
     )
 
 
-_RULE_LIST = _RULE_LIST + _external_only_rules(_RULE_LIST)
+_EXTERNAL_ONLY = _external_only_rules(_RULE_LIST)
+EXTERNAL_ONLY_IDS: frozenset[str] = frozenset(rule.id for rule in _EXTERNAL_ONLY)  # no archreview detector of its own
+_RULE_LIST = _RULE_LIST + _EXTERNAL_ONLY
 RULES: dict[str, Rule] = {rule.id: rule for rule in _RULE_LIST}
 
 

@@ -1,0 +1,117 @@
+"""The analyzers the field already trusts, run on the recovered code: Ruff (Python) and archreview's Semgrep pack.
+
+`analyze_external` repairs each shown text into the form the tools read best (`repair`), runs each
+tool once over all the texts of a batch, maps every diagnostic back to the lines shown and files it
+under a catalogue rule, with the tool's own rule id and, where the tool knows one, a fix as a diff.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from archreview.pipeline.analysis.external.base import (
+    RUFF,
+    SEMGREP,
+    RawHit,
+    ToolHit,
+    ToolOutcome,
+    exemptions,
+    ruff_rules,
+)
+from archreview.pipeline.analysis.external.fixes import diff_from_edits
+from archreview.pipeline.analysis.external.repair import Repaired, repair
+from archreview.pipeline.analysis.external.ruff import run_ruff
+from archreview.pipeline.analysis.external.semgrep import pack_rules, run_semgrep
+from archreview.pipeline.analysis.rules import RULES
+from archreview.pipeline.analysis.source import Source
+from archreview.schemas import AnalyzerRun, Code
+
+__all__ = ["ExternalResult", "ToolHit", "analyze_external"]
+
+
+@dataclass
+class ExternalResult:
+    """What the external analyzers found in one text, and what each of them checked."""
+
+    hits: list[ToolHit] = field(default_factory=list)
+    analyzers: list[AnalyzerRun] = field(default_factory=list)
+    repair_notes: list[str] = field(default_factory=list)
+
+
+def _shown_span(repaired: Repaired, hit: RawHit) -> tuple[int, int] | None:
+    shown = [n for row in range(hit.row, max(hit.end_row, hit.row) + 1) if (n := repaired.shown_line(row)) is not None]
+    if not shown:
+        return None
+    return shown[0], max(shown[0], shown[-1])
+
+
+def _tool_hits(tool: str, raw: list[RawHit], repaired: Repaired, code: Code) -> list[ToolHit]:
+    hits = []
+    for hit in raw:
+        span = _shown_span(repaired, hit)
+        if span is None:
+            continue  # on a line the repair added
+        if tool == RUFF:
+            mapped = ruff_rules()[hit.rule]
+            rule_id, severity = mapped.rule_id, mapped.severity
+            fix = diff_from_edits(repaired, code, hit.edits)
+        else:
+            rule_id = pack_rules()[hit.rule].rule_id
+            severity, fix = RULES[rule_id].severity, None
+        exempt = exemptions().get(rule_id)
+        if exempt is not None and exempt.search(code.line(span[0]) or ""):
+            continue  # a use the rule is not about (an ETag's MD5, a field named "password")
+        hits.append(ToolHit(tool, hit.rule, rule_id, severity, span[0], span[1], hit.message, fix))
+    return hits
+
+
+def _run_record(outcome: ToolOutcome, applies: bool, what: str, reason: str) -> AnalyzerRun:
+    if outcome.status != "ran":
+        return AnalyzerRun(name=outcome.name, version=outcome.version, status=outcome.status, detail=outcome.detail)  # type: ignore[arg-type]
+    if not applies:
+        return AnalyzerRun(name=outcome.name, version=outcome.version, status="skipped", detail=reason)
+    return AnalyzerRun(
+        name=outcome.name, version=outcome.version, status="ran", detail=what
+    )
+
+
+def analyze_external(sources: Sequence[Source], codes: Sequence[Code]) -> list[ExternalResult]:
+    """Ruff and the Semgrep pack over every text, each tool started once for all of them.
+
+    Args:
+        sources: The lexed code of each review (OCR-normalized lines, numbers as shown).
+        codes: The same code as shown (`code.text`, which fixes are diffs against).
+
+    Returns:
+        One result per text: the tools' hits on shown lines, and a record of what each tool checked.
+    """
+    repaired = [repair(source) for source in sources]
+    python = [i for i, source in enumerate(sources) if source.is_python]
+    with ThreadPoolExecutor(max_workers=2) as pool:  # two processes at once: the wall time is the slower one's
+        semgrep_run = pool.submit(run_semgrep, [(r.text, s.language) for r, s in zip(repaired, sources, strict=True)])
+        ruff = run_ruff([repaired[i].text for i in python]) if python else ToolOutcome(RUFF, None, "ran", "", [])
+        semgrep = semgrep_run.result()
+    ruff_hits = dict(zip(python, ruff.hits, strict=False))
+    results = []
+    for i, (source, code) in enumerate(zip(sources, codes, strict=True)):
+        lines = len(source.lines)
+        result = ExternalResult(repair_notes=list(repaired[i].notes))
+        pack = sum(source.language in rule.languages for rule in pack_rules().values())
+        result.analyzers.append(
+            _run_record(ruff, source.is_python, f"{len(ruff_rules())} rules over {lines} lines", "it reads Python only")
+        )
+        result.analyzers.append(
+            _run_record(
+                semgrep,
+                pack > 0,
+                f"{pack} rules of archreview's pack over {lines} lines",
+                f"the rule pack does not cover {source.language}",
+            )
+        )
+        result.hits += _tool_hits(RUFF, ruff_hits.get(i, []), repaired[i], code)
+        if semgrep.hits:
+            result.hits += _tool_hits(SEMGREP, semgrep.hits[i], repaired[i], code)
+        results.append(result)
+    return results

@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Callable
 from importlib import metadata
 
+from archreview.pipeline.report_language import category_name, severity_name
 from archreview.schemas import (
     SEVERITIES,
     AnalyzerFusionOptions,
@@ -131,6 +132,95 @@ def write_summary(instruction: Instruction, code: Code, architecture: Architectu
     return "\n\n".join(paragraphs)
 
 
+def _first_sentence_zh(text: str) -> str:
+    return text.strip().split("。")[0].rstrip("。") + "。"
+
+
+def _lines_zh(finding: Finding) -> str:
+    first = finding.evidence[0]
+    if first.line_start == first.line_end:
+        return f"第 {first.line_start} 行"
+    return f"第 {first.line_start}-{first.line_end} 行"
+
+
+def _describe_finding_zh(number: int, finding: Finding) -> str:
+    return (
+        f"{number}. {finding.title}（{severity_name(finding.severity, 'zh')}，"
+        f"{category_name(finding.category, 'zh')}，{_lines_zh(finding)}）：{_first_sentence_zh(finding.rationale)}"
+        f"修复：{_first_sentence_zh(finding.recommendation)}"
+    )
+
+
+_DEPENDENCY_KINDS_ZH = {"import": "导入", "call": "调用", "calls": "调用", "inherits": "继承", "instantiates": "实例化"}
+
+
+def _describe_architecture_zh(architecture: Architecture) -> str:
+    top = [c for c in architecture.components if "." not in c.name]
+    if not top:
+        return "没有识别出类或函数。"
+    parts = [f"{c.kind} {c.name}（第 {c.line_start}-{c.line_end} 行）" for c in top[:6]]
+    more = f"等 {len(top)} 个" if len(top) > 6 else ""
+    text = f"代码定义了 {'、'.join(parts)}{more}。"
+    external = sorted({d.target for d in architecture.dependencies if d.kind == "import"})
+    if external:
+        text += f"导入了 {'、'.join(external[:6])}{'等' if len(external) > 6 else ''}。"
+    internal = [d for d in architecture.dependencies if d.kind != "import"]
+    if internal:
+        edges = [f"{d.source} {_DEPENDENCY_KINDS_ZH.get(d.kind, d.kind)} {d.target}" for d in internal[:5]]
+        text += f"依赖关系：{'；'.join(edges)}。"
+    return text
+
+
+def _severity_counts_zh(findings: list[Finding]) -> str:
+    counts = Counter(f.severity for f in findings)
+    return "、".join(f"{counts[s]} 个{severity_name(s, 'zh')}" for s in reversed(SEVERITIES) if counts[s])
+
+
+def write_summary_zh(instruction: Instruction, code: Code, architecture: Architecture, findings: list[Finding]) -> str:
+    """The Chinese counterpart of `write_summary`: the same content, sentence for sentence, in Chinese.
+
+    Args and returns as `write_summary`; the findings' titles and explanations should already be in Chinese
+    (`pipeline.report_language.localize_findings`).
+    """
+    line_count = len(code.text.split("\n"))
+    language = code.language if code.language != "unknown" else "源"
+    wanted = set(instruction.focus) or set(INTENT_CATEGORIES[instruction.intent])
+    relevant = [f for f in findings if not wanted or f.category in wanted]
+    others = [f for f in findings if f not in relevant]
+    topic = "、".join(category_name(c, "zh") for c in sorted(wanted)) if wanted else "所有类别"
+
+    paragraphs = [f"审查了 {line_count} 行 {language} 代码（第 {code.first_line}-{code.last_line} 行）。"]
+    if instruction.intent in ("explain_code", "architecture_review"):
+        paragraphs.append(_describe_architecture_zh(architecture))
+    if instruction.intent == "explain_code" and not instruction.focus:
+        if findings:
+            listed = "\n".join(_describe_finding_zh(i, f) for i, f in enumerate(findings[:3], 1))
+            paragraphs.append(f"需要注意的地方：\n{listed}")
+        else:
+            paragraphs.append("未发现问题。")
+        return "\n\n".join(paragraphs)
+
+    if relevant:
+        listed = "\n".join(_describe_finding_zh(i, f) for i, f in enumerate(relevant[:_SUMMARY_FINDINGS], 1))
+        heading = f"在{topic}方面发现 {len(relevant)} 个问题（{_severity_counts_zh(relevant)}），按严重程度排列："
+        paragraphs.append(f"{heading}\n{listed}")
+        if len(relevant) > _SUMMARY_FINDINGS:
+            paragraphs.append(f"另有 {len(relevant) - _SUMMARY_FINDINGS} 个问题列在发现的问题中。")
+    elif others:
+        listed = "\n".join(_describe_finding_zh(i, f) for i, f in enumerate(others[:_SUMMARY_FINDINGS], 1))
+        paragraphs.append(
+            f"在{topic}方面未发现问题。发现的问题属于其他类别（{_severity_counts_zh(others)}），"
+            f"按严重程度排列：\n{listed}"
+        )
+        return "\n\n".join(paragraphs)
+    else:
+        paragraphs.append(f"在{topic}方面未发现问题。")
+    if others and wanted:
+        titles = "；".join(f"{f.title}（{_lines_zh(f)}）" for f in others[:3])
+        paragraphs.append(f"在关注范围之外还注意到：{titles}。")
+    return "\n\n".join(paragraphs)
+
+
 class AnalyzerFusion:
     """Fusion without a language model: the analyzer's ranked findings and a summary written from them."""
 
@@ -143,7 +233,8 @@ class AnalyzerFusion:
             finding.model_copy(update={"id": f"F{number}"})
             for number, finding in enumerate(request.analysis.findings[: self.options.max_findings], 1)
         ]
-        summary = write_summary(request.instruction, request.code, request.analysis.architecture, findings)
+        writer = write_summary_zh if request.report_language == "zh" else write_summary
+        summary = writer(request.instruction, request.code, request.analysis.architecture, findings)
         if on_text is not None:
             on_text(summary)
         return FusionResult(findings=findings, summary=summary)

@@ -19,7 +19,16 @@ import re
 from typing import Literal
 
 from archreview.pipeline.analysis.rules import RULES, rule_text
-from archreview.schemas import Category, Finding, ReportLanguage, Severity
+from archreview.schemas import (
+    Category,
+    Finding,
+    FusionRequest,
+    FusionResult,
+    ReportLanguage,
+    Severity,
+    SpeechResult,
+    StageError,
+)
 
 ReportLanguageChoice = Literal["auto", "en", "zh"]
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
@@ -76,55 +85,77 @@ def resolve_report_language(
     return choice
 
 
+def report_language_for(speech: SpeechResult, choice: ReportLanguageChoice) -> ReportLanguage:
+    """The language of the report answering `speech`'s instruction (see `resolve_report_language`)."""
+    heard = speech.transcript.language if speech.transcript is not None else None
+    return resolve_report_language(choice, speech.instruction.text, heard)
+
+
 def is_in_language(text: str, language: ReportLanguage) -> bool:
     """Whether `text` reads as written in `language` (Chinese: it holds Han characters; English: it holds none)."""
     has_han = bool(_HAN.search(_CODE_SPAN.sub(" ", text)))
     return has_han if language == "zh" else not has_han
 
 
-# The words of a report's frame, by language.
+# The words of a report's frame (Markdown and HTML), by language; English as the renderers always wrote it.
 LABELS: dict[ReportLanguage, dict[str, str]] = {
     "en": {
         "title": "Code review",
+        "status": "Status",
+        "image": "Image",
+        "instruction": "Instruction",
+        "intent": "Intent",
+        "focus": "focus",
+        "transcript": "Transcript",
+        "typed": "(typed instruction)",
+        "code": "Code",
+        "lines": "lines",
+        "ocr_confidence": "OCR confidence",
+        "report": "Report",
+        "schema": "schema",
+        "none": "(none)",
         "summary": "Summary",
         "findings": "Findings",
         "no_findings": "No findings.",
+        "id": "id",
         "severity": "severity",
         "category": "category",
-        "lines": "lines",
-        "finding": "finding",
-        "why": "Why",
+        "finding_title": "title",
+        "rule": "rule",
+        "confidence": "confidence",
         "fix": "Fix",
-        "evidence": "Evidence",
-        "code": "Code as read",
-        "instruction": "Instruction",
-        "transcript": "Transcript",
         "errors": "Errors",
-        "status": "Status",
-        "intent": "intent",
-        "focus": "focus",
-        "line": "line",
+        "code_as_read": "Code as read",
+        "screenshot": "screenshot",
     },
     "zh": {
         "title": "代码审查",
+        "status": "状态",
+        "image": "截图",
+        "instruction": "指令",
+        "intent": "意图",
+        "focus": "关注点",
+        "transcript": "语音转写",
+        "typed": "（文字指令）",
+        "code": "代码",
+        "lines": "行",
+        "ocr_confidence": "OCR 置信度",
+        "report": "报告",
+        "schema": "模式版本",
+        "none": "（无）",
         "summary": "总结",
         "findings": "发现的问题",
         "no_findings": "未发现问题。",
+        "id": "编号",
         "severity": "严重程度",
         "category": "类别",
-        "lines": "行",
-        "finding": "问题",
-        "why": "原因",
+        "finding_title": "标题",
+        "rule": "规则",
+        "confidence": "置信度",
         "fix": "修复建议",
-        "evidence": "证据",
-        "code": "识别出的代码",
-        "instruction": "指令",
-        "transcript": "语音转写",
         "errors": "错误",
-        "status": "状态",
-        "intent": "意图",
-        "focus": "关注点",
-        "line": "行",
+        "code_as_read": "识别出的代码",
+        "screenshot": "截图",
     },
 }
 
@@ -146,6 +177,15 @@ CATEGORY_ZH: dict[Category, str] = {
 def label(language: ReportLanguage, key: str) -> str:
     """A word of the report's frame (`LABELS`) in `language`."""
     return LABELS[language][key]
+
+
+def lines_text(language: ReportLanguage, start: int, end: int | None = None, *, capital: bool = False) -> str:
+    """Line numbers as a reader of `language` reads them: `line 5`, `lines 1-34` / `第 5 行`, `第 1-34 行`."""
+    span = str(start) if end is None or end == start else f"{start}-{end}"
+    if language == "zh":
+        return f"第 {span} 行"
+    word = "line" if end is None or end == start else "lines"
+    return f"{word.capitalize() if capital else word} {span}"
 
 
 def severity_name(severity: Severity, language: ReportLanguage) -> str:
@@ -183,3 +223,29 @@ def localize_finding(finding: Finding, language: ReportLanguage) -> Finding:
 def localize_findings(findings: list[Finding], language: ReportLanguage) -> list[Finding]:
     """Every finding through `localize_finding`."""
     return [localize_finding(finding, language) for finding in findings]
+
+
+def localize_result(result: FusionResult, request: FusionRequest) -> FusionResult:
+    """A fusion's result in the request's report language.
+
+    Catalogued findings a model wrote in another language get the catalogue's text; a summary a Chinese report
+    got in English is kept (it is the model's answer) with an error entry (`summary_language`) saying so, so
+    that the report never claims a language it is not written in. (An English summary may quote Chinese code.)
+    """
+    language = request.report_language
+    findings = localize_findings(result.findings, language)
+    errors = list(result.errors)
+    if language == "zh" and result.summary.strip() and not is_in_language(result.summary, language):
+        errors.append(
+            StageError(
+                stage="fusion",
+                code="summary_language",
+                message=f"the summary is not written in the report language ({language})",
+            )
+        )
+    return result.model_copy(update={"findings": findings, "errors": errors, "report_language": language})
+
+
+def no_review_summary(reason: str, language: ReportLanguage) -> str:
+    """The summary of a report whose code could not be read (the reason stays as the stage wrote it)."""
+    return f"未能审查：{reason}。" if language == "zh" else f"No review: {reason}."

@@ -48,10 +48,13 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "speech_backend": ("speech.kind",),
     "speech_model": ("speech.model",),
     "speech_language": ("speech.language",),
+    "language": ("speech.language",),
     "cpu_threads": ("speech.cpu_threads",),
     "device": ("speech.device", "fusion.device"),
+    "ocr": ("ocr.kind",),
     "ocr_lang": ("ocr.lang",),
     "ocr_timeout_s": ("ocr.timeout_s",),
+    "report_language": ("report_language",),
 }
 
 # ARCHREVIEW_ variables that belong to the project's tooling, not to a review's settings.

@@ -108,6 +108,10 @@ class FusionRequest(StrictModel):
     code: Code
     analysis: Analysis
     document: str | None = Field(default=None, description="A context document's text, shown to the model as data.")
+    images: list[str] = Field(
+        default_factory=list,
+        description="Paths of the screenshots the code was read from, in order (sent to a model that sees them).",
+    )
     report_language: ReportLanguage = Field(
         default="en", description="Language the summary and the findings are to be written in (en or zh)."
     )

@@ -28,7 +28,10 @@ from archreview.pipeline.settings import (
 from archreview.schemas import ReviewOptions
 
 # The aliases that are also command-line flags (the flags of before the nested settings; every one kept).
-BACKEND_FLAGS = ("fusion", "ernie_model", "quantize", "speech_backend", "speech_model", "ocr_lang", "device")
+BACKEND_FLAGS = (
+    "fusion", "ernie_model", "quantize", "speech_backend", "speech_model", "language", "ocr", "ocr_lang", "device",
+    "report_language",
+)
 BACKEND_PARAMETER = "backend"  # the parameter a decorated command receives the flags in
 PANEL = "Backend options"
 F = TypeVar("F", bound=Callable[..., Any])

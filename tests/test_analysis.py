@@ -420,7 +420,7 @@ def _own_hits(relative: str, language: str) -> set[tuple[str, int]]:
          {("security/command-injection", 14), ("security/command-injection", 21)}),
         ("tuned/bandit/examples/requests-missing-timeout.py", "python",
          {("resilience/missing-timeout", 6), ("resilience/missing-timeout", 35)},
-         {("resilience/missing-timeout", 20), ("resilience/missing-timeout", 49)}),
+         {("resilience/missing-timeout", 49), ("resilience/missing-timeout", 56)}),
         # njsscan's tests: request data into a file path and into the response
         (NJSSCAN + "true_positives/semantic_grep/traversal/path_traversal.js", "javascript",
          {("security/path-traversal", 12), ("security/path-traversal", 14)}, set()),

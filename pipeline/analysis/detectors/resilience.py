@@ -38,7 +38,7 @@ def detect_missing_timeout(ctx: Context) -> Iterator[Hit]:
                 if _NO_TIMEOUT.search(statement):
                     yield Hit("resilience/missing-timeout", line.number, confidence=0.85,
                               detail="`timeout=None` turns the timeout off, so the call can block forever.")
-                elif "timeout" not in statement and not client:
+                elif "timeout" not in statement and not client and not re.search(r"\bhttpx\.", line.masked):
                     # httpx (5 s) and aiohttp (5 min) clients have default timeouts; requests and urllib wait forever
                     yield Hit("resilience/missing-timeout", line.number, confidence=0.85,
                               detail="The request has no timeout, so it can block forever.")

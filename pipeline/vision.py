@@ -15,11 +15,12 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from archreview.encoders.ocr import OcrEngine, OcrError
+from archreview.pipeline.capture import prepare_capture
 from archreview.pipeline.errors import InputError, NoCodeFoundError, StageFailedError
 from archreview.pipeline.language import detect_language
 from archreview.pipeline.ocr_correction import correct_code
 from archreview.pipeline.ocr_layout import rebuild_layout
-from archreview.schemas import Code, ImageInput, StageError, TesseractOptions, VisionResult
+from archreview.schemas import Code, ImageInput, OcrOptions, StageError, VisionResult
 
 # Below this many letters and digits read with some confidence, an image holds no code worth reviewing.
 _MIN_CODE_CHARS = 6
@@ -33,6 +34,17 @@ MAX_OCR_PIXELS = 12_000_000
 _TARGET_LINE_PX = 36
 # Gray levels below the background from which a pixel counts as ink when measuring text lines.
 _INK_CONTRAST = 48
+# A line read with less confidence than this is marked as not read reliably (Markdown, HTML, the summary).
+LOW_CONFIDENCE = 0.6
+# When more than this share of the code's lines is below LOW_CONFIDENCE, the review is not to be trusted.
+_UNTRUSTED_SHARE = 0.25
+# Characters that code uses far more than prose does (brackets, operators, separators).
+_CODE_SYMBOLS = frozenset("{}()[]<>=;:_#/\\|*+&%$@^~`\"'!")
+# Prose: at least this many lines with text, and fewer code symbols than this share of its characters ...
+_PROSE_MIN_LINES = 3
+_PROSE_MAX_SYMBOLS = 0.025
+# ... and most lines long runs of words (a paragraph), not statements.
+_PROSE_MIN_WORDS = 6
 
 
 def _to_gray(image: Image.Image, notes: list[str]) -> Image.Image:
@@ -81,23 +93,24 @@ def ocr_scale(width: int, height: int, upscale: float, line_px: float | None = N
     return min(factor, math.sqrt(MAX_OCR_PIXELS / max(width * height, 1)))
 
 
-def prepare_image(image: Image.Image, *, upscale: float = 2.0) -> tuple[Image.Image, list[str]]:
+def prepare_image(image: Image.Image, *, upscale: float = 2.0, name: str = "image") -> tuple[Image.Image, list[str]]:
     """Make a screenshot easy for OCR: grayscale, dark text on light, full contrast, enlarged.
 
     Args:
         image: a screenshot in any Pillow mode (palette, alpha, CMYK, 16-bit, ...).
         upscale: factor the image is enlarged by (LANCZOS); 1 keeps its size.
+        name: what to call the image in errors.
     Returns:
         The prepared grayscale image and notes on what was done.
+    Raises:
+        NoCodeFoundError: the capture cannot be read (a photo too blurred, no text), with the reason.
     """
-    notes: list[str] = []
-    gray = _to_gray(image, notes)
-    histogram = gray.histogram()
-    background = max(range(256), key=histogram.__getitem__)
-    if background < _DARK_BACKGROUND:
-        gray = ImageOps.invert(gray)
-        notes.append("dark theme: image inverted")
-    gray = ImageOps.autocontrast(gray)
+    # The code pane alone, dark text on white by colour distance; photos rectified (pipeline.capture).
+    capture = prepare_capture(image)
+    if capture.unreadable is not None:
+        raise NoCodeFoundError(f"no readable code found in {name}: {capture.unreadable}")
+    notes = [*capture.notes, *(f"left out {what}" for what in capture.removed)]
+    gray = capture.ink
     factor = ocr_scale(gray.width, gray.height, upscale, line_height_px(gray))
     if factor != 1:
         size = (max(1, round(gray.width * factor)), max(1, round(gray.height * factor)))
@@ -121,7 +134,7 @@ def read_code(image: Image.Image, engine: OcrEngine, *, upscale: float = 2.0, na
         NoCodeFoundError: the image holds no readable code.
         StageFailedError: the OCR engine failed (code "ocr_failed").
     """
-    prepared, notes = prepare_image(image, upscale=upscale)
+    prepared, notes = prepare_image(image, upscale=upscale, name=name)
     try:
         page = engine.recognize(prepared)
     except OcrError as e:
@@ -130,17 +143,84 @@ def read_code(image: Image.Image, engine: OcrEngine, *, upscale: float = 2.0, na
     if layout is None or layout.code_chars < _MIN_CODE_CHARS or not any(line.strip() for line in layout.lines):
         raise NoCodeFoundError(f"no readable code found in {name}")
     text = "\n".join(layout.lines)
+    prose = prose_reason(text)
+    if prose is not None:
+        raise StageFailedError(f"{name} shows prose, not code: {prose}", stage="vision", code="not_code")
     text = correct_code(text, detect_language(text))
     code = Code(
         text=text,
         language=detect_language(text),
         first_line=layout.first_line,
         ocr_confidence=round(min(max(layout.confidence, 0.0), 1.0), 4),
+        line_confidence=_line_confidences(layout.line_confidence, len(text.split("\n"))),
+        read_by=page.engines or None,
     )
-    return VisionResult(code=code, notes=notes + layout.notes, numbered=layout.numbered)
+    notes = notes + layout.notes + ([f"read by {' + '.join(page.engines)}"] if page.engines else [])
+    return VisionResult(code=code, notes=notes, numbered=layout.numbered)
 
 
-def run_vision(image: ImageInput, engine: OcrEngine, options: TesseractOptions) -> VisionResult:
+def _line_confidences(values: list[float], lines: int) -> list[float] | None:
+    """The layout's line confidences, rounded; None when the correction changed the number of lines."""
+    if len(values) != lines:
+        return None
+    return [round(min(max(value, 0.0), 1.0), 3) for value in values]
+
+
+def prose_reason(text: str) -> str | None:
+    """Why `text` is prose rather than code (a paragraph of sentences), or None when it may be code.
+
+    Code is dense in brackets, operators and separators and its lines are statements; prose is long lines of
+    words with commas and full stops. Both conditions must hold, so a page of comments or a docstring between
+    code stays code.
+    """
+    lines = [line.strip() for line in text.split("\n") if line.strip()]
+    visible = [ch for line in lines for ch in line if not ch.isspace()]
+    if len(lines) < _PROSE_MIN_LINES or not visible:
+        return None
+    symbols = sum(1 for ch in visible if ch in _CODE_SYMBOLS) / len(visible)
+    wordy = sum(1 for line in lines if len(line.split()) >= _PROSE_MIN_WORDS) / len(lines)
+    if symbols < _PROSE_MAX_SYMBOLS and wordy > 0.5:
+        return f"{len(lines)} lines of sentences with almost no code symbols ({symbols:.1%} of characters)"
+    return None
+
+
+def low_confidence_lines(code: Code) -> list[tuple[int, int]]:
+    """The runs of lines (first, last, as numbered) read with less confidence than LOW_CONFIDENCE."""
+    if not code.line_confidence:
+        return []
+    runs: list[tuple[int, int]] = []
+    for index, value in enumerate(code.line_confidence):
+        number = code.first_line + index
+        if value >= LOW_CONFIDENCE:
+            continue
+        if runs and runs[-1][1] == number - 1:
+            runs[-1] = (runs[-1][0], number)
+        else:
+            runs.append((number, number))
+    return runs
+
+
+def describe_runs(runs: list[tuple[int, int]]) -> str:
+    """`[(12, 15), (20, 20)]` -> "lines 12-15 and 20"."""
+    parts = [f"{a}-{b}" if b > a else str(a) for a, b in runs]
+    words = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    return ("lines " if len(parts) > 1 or runs[0][1] > runs[0][0] else "line ") + words
+
+
+def reading_warning(code: Code) -> str | None:
+    """What a report must say about how well the code was read: None when every line was read reliably."""
+    runs = low_confidence_lines(code)
+    if not runs:
+        return None
+    unsure = sum(b - a + 1 for a, b in runs)
+    total = len(code.line_confidence or [])
+    text = f"{describe_runs(runs)} could not be read reliably"
+    if unsure > _UNTRUSTED_SHARE * total:
+        return f"The reading is too poor to trust this review: {text} ({unsure} of {total})."
+    return f"{text[0].upper()}{text[1:]}; findings there may be wrong."
+
+
+def run_vision(image: ImageInput, engine: OcrEngine, options: OcrOptions) -> VisionResult:
     """The vision stage: open the screenshot and read its code.
 
     Args:
@@ -179,6 +259,9 @@ def run_vision(image: ImageInput, engine: OcrEngine, options: TesseractOptions) 
         for note in result.notes
         if note.startswith("scaled ")
     ]
+    warning = reading_warning(result.code)
+    if warning is not None:
+        found.append(StageError(stage="vision", code="low_ocr_confidence", message=f"{image.path}: {warning}"))
     return result.model_copy(update={"warnings": [*found, *result.warnings]})
 
 
@@ -204,18 +287,32 @@ def merge_pages(pages: list[VisionResult]) -> Code:
     """
     first = pages[0].code
     lines = first.text.split("\n")
+    known = all(p.code.line_confidence is not None for p in pages)
+    confidences = list(first.line_confidence or [])
     for page in pages[1:]:
         page_lines = page.code.text.split("\n")
+        page_confidence = list(page.code.line_confidence or [])
         next_number = first.first_line + len(lines)
         if page.numbered and page.code.first_line >= next_number:
-            lines += [""] * (page.code.first_line - next_number) + page_lines
+            gap = page.code.first_line - next_number
+            lines += [""] * gap + page_lines
+            confidences += [1.0] * gap + page_confidence
         elif page.numbered:
             lines += page_lines[next_number - page.code.first_line :]
+            confidences += page_confidence[next_number - page.code.first_line :]
         else:
-            lines += page_lines[_overlap(lines, page_lines) :]
+            repeated = _overlap(lines, page_lines)
+            lines += page_lines[repeated:]
+            confidences += page_confidence[repeated:]
     text = "\n".join(lines)
     weights = [len(p.code.text.split("\n")) for p in pages]
     confidence = sum(p.code.ocr_confidence * w for p, w in zip(pages, weights, strict=True)) / sum(weights)
+    engines = sorted({engine for p in pages for engine in p.code.read_by or []})
     return Code(
-        text=text, language=detect_language(text), first_line=first.first_line, ocr_confidence=round(confidence, 4)
+        text=text,
+        language=detect_language(text),
+        first_line=first.first_line,
+        ocr_confidence=round(confidence, 4),
+        line_confidence=confidences if known and len(confidences) == len(lines) else None,
+        read_by=engines or None,
     )

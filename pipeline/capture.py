@@ -1,0 +1,623 @@
+"""Capture preparation: find the code in a screenshot, a slide or a photo, and separate its text by colour.
+
+The OCR engines read a page of dark text on white. Real captures are not that: editor windows carry title
+bars, tab bars, breadcrumbs, minimaps and status bars; themes draw keywords in colours whose grey level is
+close to the background's; slides sit on gradients; phone photos of a monitor are tilted, in perspective,
+blurred. `prepare_capture` turns any of them into the code pane alone, dark text on white:
+
+1. photo (no flat background colour): find the screen's quadrilateral (edges -> contours -> a convex
+   four-sided polygon) and warp it to a rectangle; measure sharpness and refuse a photo too blurred to read;
+   deskew by the angle that makes text rows sharpest; sharpen mildly blurred ones.
+2. background: the most common colour of a flat screenshot, or a coarse median of a photo or gradient.
+3. ink: colour distance from the background, not grey level, scaled by the text's own contrast, so blue
+   keywords on dark grey and pale comments on white come out as black as the rest, with their anti-aliasing.
+4. the code pane: rows and columns filled by solid areas of another colour (title bar, tab bar, toolbar,
+   status bar, frames, scroll bars) bound it; the longest stretch between them is the pane. A narrow band
+   of another colour left of it that holds text is a line-number gutter and is kept (the layout reads it).
+   A column block right of the code with text rows far shorter than the code's is a minimap and goes.
+5. header and footer rows inside the pane (breadcrumbs, a slide title) are text not set on the code's
+   monospace grid: each text row's ink, column by column, is tested for the pane's character period and
+   phase; leading and trailing rows that do not share it are left out, so line 1 is the first code line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+import numpy as np
+from PIL import Image
+
+CaptureKind = Literal["screenshot", "photo"]
+
+# Share of pixels the most common exact colour must cover for the image to be a flat screenshot.
+_FLAT_SHARE = 0.12
+# Colour distance (RGB, Euclidean) within which a pixel is the pane's background (a flat screenshot).
+_BACKGROUND_TOLERANCE = 8.0
+# The same for a photo or gradient, measured from the local background.
+_PHOTO_TOLERANCE = 24.0
+# Side of the square a pixel must be the centre of, all of it non-background, to count as solid chrome:
+# text strokes are thinner, so text never counts.
+_SOLID_PX = 5
+# Share of a row's (column's) pixels that must be solid non-background for it to be chrome.
+_CHROME_SHARE = 0.5
+# A left band of another colour narrower than this share of the pane, holding text, is a gutter.
+_GUTTER_MAX_SHARE = 0.18
+# A highlighted line (current line, selection) inside the pane: a chrome band at most this many text
+# lines high, with pane on both sides, is part of the pane.
+_HIGHLIGHT_MAX_LINES = 1.6
+# Ink contrast below which (after scaling by the text's contrast) a pixel is background.
+_INK_LOW = 0.14
+# Ink contrast at and above which a pixel is fully ink: strokes of thin anti-aliased fonts rarely reach
+# the full contrast of the text colour, so full ink starts well below it.
+_INK_HIGH = 0.55
+# Percentile of the distances of clearly-ink pixels that stands for the text's contrast.
+_TEXT_CONTRAST_PERCENTILE = 90
+# A pixel is ink for row and column profiles at this ink level.
+_INK_LEVEL = 0.5
+# A row or column this share of which is ink is a ruled line (a frame, a border), never text.
+_RULE_SHARE = 0.6
+# Sharpness (see _sharpness) below which a photo cannot be read, and below which it is sharpened.
+MIN_SHARPNESS = 2.2
+_SHARPEN_BELOW = 3.0
+# Header/footer rows: at most this many at either end are tested.
+_MAX_HEADER_ROWS = 4
+# A row is on the code's grid when its ink's phase coherence at the cell period is at least this share
+# of the median row's and its phase within this share of a cell of the pane's.
+_GRID_COHERENCE_SHARE = 0.45
+_GRID_PHASE_CELLS = 0.22
+# Photos: share of a full row's ink a text row must hold (see _text_rows).
+_PHOTO_ROW_SHARE = 0.05
+# Width, in text-row heights, of the part of each row the grid test reads.
+_GRID_SPAN_LINES = 30
+# Cell width / text-row ink height range searched for the monospace period.
+_CELL_RANGE = (0.35, 0.9)
+# Largest side the skew search works at.
+_SKEW_WORK_PX = 500
+# Largest side the photo steps (quadrilateral, deskew) work at; results map back to full size.
+_WORK_PX = 900
+
+
+@dataclass(frozen=True)
+class Capture:
+    """A capture prepared for OCR."""
+
+    ink: Image.Image  # "L": the code pane, dark text on white, same scale as the input (or the rectified photo)
+    color: Image.Image  # "RGB": the same crop in colour
+    kind: CaptureKind
+    offset: tuple[int, int] = (0, 0)  # top-left of the crop in the (rectified) image
+    removed: list[str] = field(default_factory=list)  # what was left out, in words
+    notes: list[str] = field(default_factory=list)  # what was done, in words
+    unreadable: str | None = None  # why the capture cannot be read; None when it can
+    sharpness: float | None = None  # photos: the blur measure (_sharpness)
+
+
+@dataclass(frozen=True)
+class _Band:
+    start: int
+    stop: int  # exclusive
+
+    @property
+    def size(self) -> int:
+        return self.stop - self.start
+
+
+def _runs(mask: np.ndarray) -> list[_Band]:
+    """Runs of True in a 1-D mask."""
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], mask.astype(np.int8), [0]])))
+    return [_Band(int(a), int(b)) for a, b in zip(edges[0::2], edges[1::2], strict=True)]
+
+
+def to_rgb(image: Image.Image) -> np.ndarray:
+    """Any Pillow mode as an RGB array (uint8); 16-bit scaled to 8, transparency flattened on a contrast."""
+    if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        values = np.asarray(image, dtype=np.float64)
+        low, high = float(values.min()), float(values.max())
+        scaled = (values - low) * (255.0 / (high - low)) if high > low else np.zeros_like(values)
+        return np.repeat(scaled.astype(np.uint8)[..., None], 3, axis=2)
+    if image.mode in ("P", "PA"):
+        image = image.convert("RGBA")
+    if image.mode in ("RGBA", "LA", "La", "RGBa"):
+        rgba = image.convert("RGBA")
+        alpha = np.asarray(rgba.getchannel("A"))
+        if alpha.min() < 255:
+            opaque = np.asarray(rgba.convert("L"))[alpha > 127]
+            # Light text on a transparent background would vanish on white: flatten onto black then.
+            light = opaque.size > 0 and float(opaque.mean()) > 128
+            backdrop = Image.new("RGBA", rgba.size, (0, 0, 0, 255) if light else (255, 255, 255, 255))
+            rgba = Image.alpha_composite(backdrop, rgba)
+        image = rgba
+    return np.asarray(image.convert("RGB"))
+
+
+def _modal_colour(rgb: np.ndarray) -> tuple[np.ndarray, float]:
+    """The most common exact colour and the share of pixels it covers."""
+    packed = (rgb[..., 0].astype(np.int32) << 16) | (rgb[..., 1].astype(np.int32) << 8) | rgb[..., 2]
+    step_y, step_x = max(1, packed.shape[0] // 400), max(1, packed.shape[1] // 400)
+    values, counts = np.unique(packed[::step_y, ::step_x], return_counts=True)
+    best = int(values[int(np.argmax(counts))])
+    share = float(np.mean(packed == best))
+    return np.array([(best >> 16) & 255, (best >> 8) & 255, best & 255], dtype=np.float32), share
+
+
+def _local_background(rgb: np.ndarray) -> np.ndarray:
+    """The background colour around each pixel of a photo or gradient: a coarse median (text covers less
+    than half of any window), as float32 HxWx3."""
+    import cv2
+
+    height, width = rgb.shape[:2]
+    scale = min(1.0, 160 / max(height, width))
+    # Nearest-neighbour keeps each pixel text or background (averaging would mix text into the background).
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    small = cv2.resize(rgb, size, interpolation=cv2.INTER_NEAREST)
+    kernel = min(max(3, (min(small.shape[:2]) // 6) | 1), 255)
+    smooth = cv2.medianBlur(small, kernel)
+    return cv2.resize(smooth, (width, height), interpolation=cv2.INTER_LINEAR).astype(np.float32)
+
+
+def _distance(rgb: np.ndarray, background: np.ndarray) -> np.ndarray:
+    """Euclidean RGB distance of each pixel from the background (a colour or a per-pixel image)."""
+    diff = rgb.astype(np.float32) - background
+    return np.sqrt((diff * diff).sum(axis=2))
+
+
+def _contrast(distance: np.ndarray, tolerance: float) -> float | None:
+    """The text's contrast: a high percentile of the distances of clearly-ink pixels; None without ink."""
+    clear = distance[distance > 2 * tolerance]
+    return float(np.percentile(clear, _TEXT_CONTRAST_PERCENTILE)) if clear.size else None
+
+
+def _ink(distance: np.ndarray, tolerance: float) -> np.ndarray:
+    """Ink strength 0..1 of each pixel from its distance to the background, scaled by the text's contrast."""
+    contrast = _contrast(distance, tolerance)
+    if contrast is None:
+        return np.zeros_like(distance)
+    low = max(tolerance, _INK_LOW * contrast)
+    high = max(low + 1.0, _INK_HIGH * contrast)
+    return np.clip((distance - low) / (high - low), 0.0, 1.0)
+
+
+def _solid(other: np.ndarray) -> np.ndarray:
+    """Pixels whose whole _SOLID_PX square is non-background: areas of another colour, never text strokes."""
+    import cv2
+
+    kernel = np.ones((_SOLID_PX, _SOLID_PX), np.uint8)
+    return cv2.erode(other.astype(np.uint8), kernel).astype(bool)
+
+
+def _text_rows(ink: np.ndarray, relative: float = 0.0) -> list[_Band]:
+    """Text rows of an ink map: runs of rows holding ink, small marks merged into their neighbours.
+
+    `relative`: a row must also hold this share of the ink of a full row (the 95th percentile), which
+    parts lines that a photo's blur joins by a faint haze.
+    """
+    counts = (ink >= _INK_LEVEL).sum(axis=1)
+    floor = max(1.0, ink.shape[1] / 500, relative * float(np.percentile(counts, 95)))
+    rows = counts > floor
+    runs = _runs(rows)
+    if not runs:
+        return []
+    height = float(np.median([r.size for r in runs]))
+    merged: list[_Band] = []
+    for run in runs:
+        # A dot, an underscore or the bar of `=` split from its line by a gap of a pixel or two.
+        if merged and run.start - merged[-1].stop <= max(1, round(0.15 * height)) and (
+            run.size < 0.5 * height or merged[-1].size < 0.5 * height
+        ):
+            merged[-1] = _Band(merged[-1].start, run.stop)
+        else:
+            merged.append(run)
+    return [r for r in merged if r.size >= 2]
+
+
+def _erase_rules(ink: np.ndarray) -> int:
+    """Erase ruled lines (frames, borders, separators) in place: rows and columns mostly ink end to end,
+    which no text row and no text column is. Returns how many were erased."""
+    lines = ink >= _INK_LEVEL
+    rows = np.flatnonzero(lines.mean(axis=1) >= _RULE_SHARE)
+    columns = np.flatnonzero(lines.mean(axis=0) >= _RULE_SHARE)
+    for index in rows:
+        ink[max(0, index - 1) : index + 2] = 0.0
+    for index in columns:
+        ink[:, max(0, index - 1) : index + 2] = 0.0
+    return len(_runs(np.isin(np.arange(ink.shape[0]), rows))) + len(_runs(np.isin(np.arange(ink.shape[1]), columns)))
+
+
+def _longest(bands: list[_Band]) -> _Band | None:
+    return max(bands, key=lambda b: b.size) if bands else None
+
+
+def _pane_rows(solid: np.ndarray, line_px: float) -> _Band | None:
+    """The rows of the code pane: the longest stretch not filled by chrome, a highlighted line bridged."""
+    chrome = solid.mean(axis=1) >= _CHROME_SHARE
+    runs = _runs(~chrome)
+    if not runs:
+        return None
+    merged = [runs[0]]
+    for run in runs[1:]:
+        if run.start - merged[-1].stop <= _HIGHLIGHT_MAX_LINES * line_px:
+            merged[-1] = _Band(merged[-1].start, run.stop)
+        else:
+            merged.append(run)
+    # Bridging is for a highlight between two parts of the pane, not for a bar beside a sliver of it.
+    best = _longest(runs)
+    best_merged = _longest(merged)
+    if best is None or best_merged is None:
+        return None
+    if best_merged.size > best.size:
+        parts = [r for r in runs if best_merged.start <= r.start and r.stop <= best_merged.stop]
+        if min(p.size for p in parts) >= line_px:
+            return best_merged
+    return best
+
+
+def _pane_columns(solid: np.ndarray, ink: np.ndarray, removed: list[str]) -> _Band | None:
+    """The columns of the code pane within its rows; a narrow gutter of another colour holding text kept."""
+    chrome = solid.mean(axis=0) >= _CHROME_SHARE
+    runs = _runs(~chrome)
+    best = _longest(runs)
+    if best is None:
+        return None
+    start = best.start
+
+    def holds_text(band: _Band) -> bool:
+        return bool((ink[:, band.start : band.stop] >= _INK_LEVEL).mean() > 0.002)
+
+    # A gutter of its own colour (JetBrains, GitHub): a narrow band left of the pane with text (numbers) in
+    # it; all that lies left of the pane when that is narrow (a JPEG's noise breaks a gutter into stripes).
+    left_chrome = _runs(chrome[:start])
+    if start and start <= _GUTTER_MAX_SHARE * best.size and holds_text(_Band(0, start)):
+        start = 0
+    elif left_chrome and start - left_chrome[-1].stop <= _SOLID_PX:
+        band = left_chrome[-1]
+        if band.size <= _GUTTER_MAX_SHARE * best.size and holds_text(band):
+            start = band.start
+    if start > 0:
+        removed.append(f"{start} px of chrome left of the code pane")
+    if best.stop < solid.shape[1]:
+        removed.append(f"{solid.shape[1] - best.stop} px of chrome right of the code pane")
+    return _Band(start, best.stop)
+
+
+def _drop_minimap(ink: np.ndarray, removed: list[str]) -> int:
+    """Width to keep: columns up to a minimap (a block of text right of the code whose rows are far shorter)."""
+    columns = (ink >= _INK_LEVEL).any(axis=0)
+    rows = _text_rows(ink)
+    if not rows:
+        return ink.shape[1]
+    line_px = float(np.median([r.size for r in rows]))
+    blocks: list[_Band] = []
+    for run in _runs(columns):
+        # Gaps between characters and words are narrower than a line is high; a minimap stands further off.
+        if blocks and run.start - blocks[-1].stop < 1.5 * line_px:
+            blocks[-1] = _Band(blocks[-1].start, run.stop)
+        else:
+            blocks.append(run)
+    if len(blocks) < 2:
+        return ink.shape[1]
+    heights = []
+    for block in blocks:
+        rows = _text_rows(ink[:, block.start : block.stop])
+        heights.append(float(np.median([r.size for r in rows])) if rows else 0.0)
+    main = int(np.argmax([b.size * h for b, h in zip(blocks, heights, strict=True)]))
+    gap_px = max(heights[main], 4.0)
+    for index in range(main + 1, len(blocks)):
+        block = blocks[index]
+        # Its rows are a fraction of a text line high, or run together into one block (a blurred photo).
+        tiny = 0 < heights[index] < 0.5 * heights[main]
+        if block.start - blocks[index - 1].stop >= gap_px and (tiny or heights[index] > 2.5 * heights[main]):
+            removed.append("a minimap right of the code")
+            return blocks[index - 1].stop + (block.start - blocks[index - 1].stop) // 2
+    return ink.shape[1]
+
+
+def _cell_period(profiles: list[np.ndarray], height: float) -> tuple[float, float] | None:
+    """The monospace cell width and grid phase (pixels) from the text rows' ink column profiles."""
+    total = np.sum(profiles, axis=0)
+    if total.sum() <= 0:
+        return None
+    xs = np.arange(total.size, dtype=np.float64)
+    low, high = _CELL_RANGE[0] * height, _CELL_RANGE[1] * height
+    cells = np.arange(max(low, 3.0), max(high, 4.0), 0.05)
+    weights = total / total.sum()
+    nz = weights > 0
+    phases = np.exp(2j * np.pi * xs[nz][None, :] / cells[:, None])
+    coherence = np.abs((phases * weights[nz][None, :]).sum(axis=1))
+    best = int(np.argmax(coherence))
+    cell = float(cells[best])
+    phase = float(np.angle((phases[best] * weights[nz]).sum()))
+    return cell, phase
+
+
+def _row_on_grid(profile: np.ndarray, cell: float, phase: float) -> tuple[float, float]:
+    """Phase coherence of one row's ink at the cell period, and its phase offset from the pane's (cells)."""
+    weight = profile.sum()
+    if weight <= 0:
+        return 0.0, 0.5
+    xs = np.arange(profile.size, dtype=np.float64)
+    vector = (profile * np.exp(2j * np.pi * xs / cell)).sum() / weight
+    offset = (np.angle(vector) - phase + np.pi) % (2 * np.pi) - np.pi
+    return float(np.abs(vector)), float(abs(offset) / (2 * np.pi))
+
+
+def _off_grid_ends(ink: np.ndarray, rows: list[_Band]) -> tuple[int, int]:
+    """How many leading and trailing text rows are not set on the code's monospace grid (breadcrumbs, titles)."""
+    if len(rows) < 4:
+        return 0, 0
+    height = float(np.median([r.size for r in rows]))
+    # Only the rows' first columns: a photo's leftover perspective makes the grid drift along a long row.
+    span = min(ink.shape[1], round(_GRID_SPAN_LINES * height))
+    profiles = [ink[r.start : r.stop, :span].sum(axis=0) for r in rows]
+    # The grid is measured on the rows away from the ends, so a header cannot set it.
+    inner = profiles[min(_MAX_HEADER_ROWS, len(rows) // 4) : len(rows) - min(_MAX_HEADER_ROWS, len(rows) // 4)]
+    found = _cell_period(inner or profiles, height)
+    if found is None:
+        return 0, 0
+    cell, phase = found
+    scores = [_row_on_grid(p, cell, phase) for p in profiles]
+    typical = float(np.median([s for s, _ in scores]))
+
+    def on_grid(index: int) -> bool:
+        coherence, offset = scores[index]
+        # A much shorter row (a rule, a row of icons' tops) is not a code line either; taller ones can
+        # be code lines run together by a photo's blur, so the grid decides for them.
+        tall_enough = rows[index].size >= 0.6 * height
+        return tall_enough and coherence >= _GRID_COHERENCE_SHARE * typical and offset <= _GRID_PHASE_CELLS
+
+    lead = 0
+    while lead < min(_MAX_HEADER_ROWS, len(rows) - 2) and not on_grid(lead):
+        lead += 1
+    trail = 0
+    while trail < min(_MAX_HEADER_ROWS, len(rows) - lead - 2) and not on_grid(len(rows) - 1 - trail):
+        trail += 1
+    return lead, trail
+
+
+def _order_corners(points: np.ndarray) -> np.ndarray:
+    """Four corners as top-left, top-right, bottom-right, bottom-left."""
+    total = points.sum(axis=1)
+    diff = points[:, 1] - points[:, 0]
+    return np.array(
+        [points[np.argmin(total)], points[np.argmin(diff)], points[np.argmax(total)], points[np.argmax(diff)]],
+        dtype=np.float32,
+    )
+
+
+def _screen_quadrilateral(rgb: np.ndarray) -> np.ndarray | None:
+    """Corners of the screen or page in a photo (full-size pixels), or None when none stands out."""
+    import cv2
+
+    height, width = rgb.shape[:2]
+    scale = min(1.0, _WORK_PX / max(height, width))
+    small = cv2.resize(rgb, (round(width * scale), round(height * scale)), interpolation=cv2.INTER_AREA)
+    gray = cv2.GaussianBlur(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY), (5, 5), 0)
+    area = small.shape[0] * small.shape[1]
+    for low, high in ((30, 90), (10, 40)):
+        edges = cv2.dilate(cv2.Canny(gray, low, high), np.ones((3, 3), np.uint8))
+        contours, _ = cv2.findContours(edges, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        for contour in sorted(contours, key=cv2.contourArea, reverse=True)[:5]:
+            hull = cv2.convexHull(contour)
+            if cv2.contourArea(hull) < 0.2 * area:
+                break
+            poly = cv2.approxPolyDP(hull, 0.03 * cv2.arcLength(hull, True), True)
+            if len(poly) == 4 and cv2.contourArea(poly) < 0.97 * area:
+                return _order_corners(poly.reshape(4, 2).astype(np.float32) / scale)
+    return None
+
+
+def _upright(corners: np.ndarray, width: int, height: int) -> bool:
+    """Whether the quadrilateral is an upright rectangle (within 1% of the image's diagonal)."""
+    left, top = corners[:, 0].min(), corners[:, 1].min()
+    right, bottom = corners[:, 0].max(), corners[:, 1].max()
+    box = np.array([[left, top], [right, top], [right, bottom], [left, bottom]], dtype=np.float32)
+    return float(np.abs(corners - box).max()) <= 0.01 * float(np.hypot(width, height))
+
+
+def _rectify(rgb: np.ndarray, corners: np.ndarray) -> np.ndarray:
+    """Warp the quadrilateral to an upright rectangle of its own size."""
+    import cv2
+
+    tl, tr, br, bl = corners
+    width = round(max(np.linalg.norm(tr - tl), np.linalg.norm(br - bl)))
+    height = round(max(np.linalg.norm(bl - tl), np.linalg.norm(br - tr)))
+    target = np.array([[0, 0], [width - 1, 0], [width - 1, height - 1], [0, height - 1]], dtype=np.float32)
+    matrix = cv2.getPerspectiveTransform(corners, target)
+    return cv2.warpPerspective(rgb, matrix, (width, height), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+
+
+def _skew_degrees(ink: np.ndarray) -> float:
+    """The rotation (degrees, counter-clockwise) that makes text rows sharpest: the variance of the row
+    profile of the ink sheared by each candidate angle, searched within 6 degrees."""
+    import cv2
+
+    scale = min(1.0, _SKEW_WORK_PX / max(ink.shape))
+    small = cv2.resize(ink.astype(np.float32), (round(ink.shape[1] * scale), round(ink.shape[0] * scale)))
+    ys, xs = np.nonzero(small >= _INK_LEVEL)
+    if ys.size == 0:
+        return 0.0
+    xs_centred = xs - small.shape[1] / 2
+
+    def score(angle: float) -> float:
+        # A small rotation moves a pixel's row by x * tan(angle): a shear, far cheaper than rotating.
+        shifted = np.round(ys - xs_centred * np.tan(np.radians(angle))).astype(np.int64)
+        return float(np.var(np.bincount(shifted - shifted.min())))
+
+    coarse = max(np.arange(-6.0, 6.01, 0.5), key=score)
+    return float(max(np.arange(coarse - 0.5, coarse + 0.51, 0.1), key=score))
+
+
+def _rotate(rgb: np.ndarray, degrees: float) -> np.ndarray:
+    import cv2
+
+    matrix = cv2.getRotationMatrix2D((rgb.shape[1] / 2, rgb.shape[0] / 2), degrees, 1.0)
+    size = (rgb.shape[1], rgb.shape[0])
+    return cv2.warpAffine(rgb, matrix, size, flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+
+
+def _glyph_px(ink: np.ndarray) -> float | None:
+    """Typical glyph height (pixels): the median height of the ink's connected blobs, which holds when blur
+    or tight leading runs text rows together."""
+    import cv2
+
+    count, _, stats, _ = cv2.connectedComponentsWithStats((ink >= _INK_LEVEL).astype(np.uint8), connectivity=8)
+    heights = stats[1:count, cv2.CC_STAT_HEIGHT]
+    widths = stats[1:count, cv2.CC_STAT_WIDTH]
+    areas = stats[1:count, cv2.CC_STAT_AREA]
+    # Specks and whole-page blobs (a frame, a bar) are no glyphs.
+    keep = (areas >= 4) & (heights >= 3) & (widths < ink.shape[1] / 4) & (heights < ink.shape[0] / 4)
+    return float(np.median(heights[keep])) if keep.any() else None
+
+
+def _sharpness(distance: np.ndarray, contrast: float, glyph_px: float) -> float:
+    """Blur measure: glyph height over the width of the text's edges (both pixels), so it does not depend
+    on resolution or contrast. Sharp screen text measures 4 and more; blur as wide as a stroke, about 1."""
+    level = np.clip(distance / max(contrast, 1.0), 0.0, 1.0).astype(np.float32)
+    gy, gx = np.gradient(level)
+    slope = np.hypot(gx, gy)
+    edges = slope[slope > 0.05]
+    if edges.size == 0:
+        return 0.0
+    return float(glyph_px * np.percentile(edges, 90))
+
+
+def _unsharp(rgb: np.ndarray, amount: float, sigma: float) -> np.ndarray:
+    import cv2
+
+    blurred = cv2.GaussianBlur(rgb, (0, 0), sigma)
+    return cv2.addWeighted(rgb, 1 + amount, blurred, -amount, 0)
+
+
+def prepare_capture(image: Image.Image) -> Capture:
+    """Find the code in a capture and separate its text from the background by colour.
+
+    Args:
+        image: a screenshot, slide or photo, any Pillow mode.
+    Returns:
+        The code pane as dark text on white (`ink`, for the OCR engines) and in colour, what was left out
+        and done, and `unreadable` with the reason when no code can be read from it (too blurred, no text).
+    """
+    rgb = to_rgb(image)
+    modal, share = _modal_colour(rgb)
+    corners = _screen_quadrilateral(rgb)
+    # A photo: no flat background, or a screen seen in perspective or turned (a flat bezel can be the
+    # most common colour of a photo; a screenshot's frames and boxes are upright rectangles).
+    tilted = corners is not None and not _upright(corners, rgb.shape[1], rgb.shape[0])
+    if share >= _FLAT_SHARE and not tilted:
+        distance = _distance(rgb, modal)
+        ink = _ink(distance, _BACKGROUND_TOLERANCE)
+        notes = ["dark theme: inverted to dark text on white by colour distance"] if modal.mean() < 128 else []
+        return _cut_pane(rgb, ink, distance >= _BACKGROUND_TOLERANCE, "screenshot", notes, None)
+    return _prepare_photo(rgb, corners if tilted else None)
+
+
+def _prepare_photo(rgb: np.ndarray, corners: np.ndarray | None) -> Capture:
+    """A photo (or a capture without a flat background): rectified, deskewed, checked for blur, sharpened."""
+    notes: list[str] = []
+    if corners is not None:
+        rgb = _rectify(rgb, corners)
+        # The quadrilateral's edge runs along the bezel: a sliver of it would be read as `|`.
+        margin_y, margin_x = max(1, rgb.shape[0] // 100), max(1, rgb.shape[1] // 100)
+        rgb = np.ascontiguousarray(rgb[margin_y:-margin_y, margin_x:-margin_x])
+        notes.append("photo: screen quadrilateral found and rectified")
+    background = _local_background(rgb)
+    ink = _ink(_distance(rgb, background), _PHOTO_TOLERANCE)
+    angle = _skew_degrees(ink)
+    if abs(angle) >= 0.3:
+        rgb = _rotate(rgb, angle)
+        background = _local_background(rgb)
+        ink = _ink(_distance(rgb, background), _PHOTO_TOLERANCE)
+        notes.append(f"photo: deskewed by {angle:.1f} degrees")
+    distance = _distance(rgb, background)
+    contrast = _contrast(distance, _PHOTO_TOLERANCE)
+    glyph_px = _glyph_px(ink)
+    if contrast is None or glyph_px is None or not _text_rows(ink, _PHOTO_ROW_SHARE):
+        return _unreadable(rgb, "no text found", notes)
+    sharpness = _sharpness(distance, contrast, glyph_px)
+    if sharpness < MIN_SHARPNESS:
+        reason = f"photo too blurred to read (sharpness {sharpness:.1f}, needs at least {MIN_SHARPNESS})"
+        return _unreadable(rgb, reason, notes, sharpness)
+    if sharpness < _SHARPEN_BELOW:
+        rgb = _unsharp(rgb, 1.0, min(max(1.0, glyph_px / 8), 3.0))
+        ink = _ink(_distance(rgb, background), _PHOTO_TOLERANCE)
+        notes.append("photo: sharpened")
+    return _cut_pane(rgb, ink, _photo_chrome(rgb, background), "photo", notes, sharpness)
+
+
+def _photo_chrome(rgb: np.ndarray, background: np.ndarray) -> np.ndarray:
+    """Pixels of a photo that are not the pane's background: far from the pane's colour when the screen
+    has one (noise smoothed), else far from the local background (a gradient)."""
+    import cv2
+
+    smooth = cv2.medianBlur(rgb, 3)
+    quantized = (smooth // 16).astype(np.int32)
+    packed = (quantized[..., 0] << 8) | (quantized[..., 1] << 4) | quantized[..., 2]
+    counts = np.bincount(packed.ravel(), minlength=4096)
+    best = int(np.argmax(counts))
+    members = smooth[packed == best]
+    colour = np.median(members, axis=0).astype(np.float32)
+    # A screen has one pane colour (give or take vignetting); a gradient's local background wanders off it.
+    if float(np.percentile(_distance(background, colour), 90)) <= 2 * _PHOTO_TOLERANCE:
+        return _distance(smooth, colour) >= _PHOTO_TOLERANCE
+    return _distance(rgb, background) >= 2 * _PHOTO_TOLERANCE
+
+
+def _unreadable(rgb: np.ndarray, reason: str, notes: list[str], sharpness: float | None = None) -> Capture:
+    white = Image.new("L", (rgb.shape[1], rgb.shape[0]), 255)
+    return Capture(white, Image.fromarray(rgb), "photo", notes=notes, unreadable=reason, sharpness=sharpness)
+
+
+def _cut_pane(
+    rgb: np.ndarray, ink: np.ndarray, other: np.ndarray, kind: CaptureKind, notes: list[str], sharpness: float | None
+) -> Capture:
+    """The code pane of an ink map: chrome bands, frames, a minimap and off-grid header rows left out.
+
+    Args:
+        rgb: the (rectified) capture.
+        ink: its ink map, 0..1.
+        other: pixels that are not the pane's background colour.
+        kind: screenshot or photo.
+        notes: what was done so far.
+        sharpness: the photo's blur measure.
+    """
+    removed: list[str] = []
+    if _erase_rules(ink):
+        removed.append("ruled lines (a frame or border)")
+    relative = _PHOTO_ROW_SHARE if kind == "photo" else 0.0
+    rows = _text_rows(ink, relative)
+    if not rows:
+        return replace(_unreadable(rgb, "no text found", notes, sharpness), kind=kind)
+    line_px = float(np.median([r.size for r in rows]))
+    solid = _solid(other)
+    pane_rows = _pane_rows(solid, line_px)
+    top, bottom = (pane_rows.start, pane_rows.stop) if pane_rows else (0, rgb.shape[0])
+    if top > 0:
+        removed.append(f"{top} px of chrome above the code pane")
+    if bottom < rgb.shape[0]:
+        removed.append(f"{rgb.shape[0] - bottom} px of chrome below the code pane")
+    pane_cols = _pane_columns(solid[top:bottom], ink[top:bottom], removed)
+    left, right = (pane_cols.start, pane_cols.stop) if pane_cols else (0, rgb.shape[1])
+    right = left + _drop_minimap(ink[top:bottom, left:right], removed)
+
+    pane_ink = ink[top:bottom, left:right]
+    rows = _text_rows(pane_ink, relative)
+    if not rows:
+        return replace(_unreadable(rgb, "no text found", notes, sharpness), kind=kind, removed=removed)
+    lead, trail = _off_grid_ends(pane_ink, rows)
+    cut_top, cut_bottom = 0, pane_ink.shape[0]
+    if lead:
+        cut_top = (rows[lead - 1].stop + rows[lead].start) // 2
+        removed.append(f"{lead} text row(s) above the code not on its monospace grid (breadcrumbs, a title)")
+    if trail:
+        cut_bottom = (rows[-trail - 1].stop + rows[-trail].start) // 2
+        removed.append(f"{trail} text row(s) below the code not on its monospace grid")
+    top, bottom = top + cut_top, top + cut_bottom
+    gray = np.clip(255.0 * (1.0 - pane_ink[cut_top:cut_bottom]), 0, 255).astype(np.uint8)
+    return Capture(
+        ink=Image.fromarray(gray, mode="L"),
+        color=Image.fromarray(np.ascontiguousarray(rgb[top:bottom, left:right])),
+        kind=kind,
+        offset=(left, top),
+        removed=removed,
+        notes=notes,
+        sharpness=sharpness,
+    )

@@ -9,6 +9,7 @@ and spacing from the words (`pipeline.ocr_layout`). It lives here, the one modul
 from __future__ import annotations
 
 import statistics
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -23,6 +24,16 @@ _CELL_SEARCH = 0.05
 _CELL_STEP = 0.0005
 # Words used for the width slope (pairs grow with the square).
 _MAX_SLOPE_WORDS = 400
+
+
+def char_cells(char: str) -> int:
+    """Cells of the monospace grid a character fills: 2 for East Asian wide and full-width ones (CJK), else 1."""
+    return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+
+
+def text_cells(text: str) -> int:
+    """Cells of the monospace grid a run of characters fills (`char_cells` summed)."""
+    return sum(char_cells(char) for char in text)
 
 
 class OcrError(RuntimeError):

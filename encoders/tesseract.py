@@ -348,7 +348,13 @@ class TesseractOcr:
             lines = _measure_ink(lines, image)
         except ET.ParseError as e:
             raise OcrError(f"tesseract returned unreadable hOCR: {e}") from e
-        return OcrPage(width=width or image.width, height=height or image.height, words=_page_words(lines))
+        words = _page_words(lines)
+        return OcrPage(
+            width=width or image.width,
+            height=height or image.height,
+            words=words,
+            engines=["tesseract"] if words else [],
+        )
 
     def _run(self, image: Image.Image) -> bytes:
         """Run tesseract on `image` and return its hOCR.

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from archreview.encoders.ocr import MonospaceGrid, cell_width_guess, fit_monospace_grid
+from archreview.encoders.ocr import MonospaceGrid, cell_width_guess, char_cells, fit_monospace_grid, text_cells
 from archreview.pipeline.ocr_correction import slip_rules
 from archreview.schemas import OcrPage, OcrWord
 
@@ -47,6 +47,12 @@ _NUMBER_RE = re.compile(r"\d{1,6}")
 _RULE_TEXT_RE = re.compile(r"[|!Il1\[\]\u00a6]")
 # Share of rows that must start with a number for the numbers to be a gutter.
 _GUTTER_MIN_SHARE = 0.5
+# Confidence given to a line the layout inferred rather than read (a closing bracket the detector missed).
+INFERRED_CONFIDENCE = 0.5
+_OPENERS = {"{": "}", "(": ")", "[": "]"}
+_CLOSERS = frozenset(_OPENERS.values())
+# String literals and line comments, left out when counting brackets.
+_NOT_CODE_RE = re.compile(r"\"(?:\\.|[^\"\\])*\"|'(?:\\.|[^'\\])*'|`[^`]*`|(?:#|//).*$")
 
 
 @dataclass(frozen=True)
@@ -57,6 +63,7 @@ class Layout:
     first_line: int
     confidence: float  # mean confidence of the code's characters, 0..1
     code_chars: int  # letters and digits read with confidence >= 0.5
+    line_confidence: list[float] = field(default_factory=list)  # a line of `lines`, 0..1 (a blank line 1)
     notes: list[str] = field(default_factory=list)
     numbered: bool = False  # first_line and blank lines come from a line-number gutter
 
@@ -66,6 +73,7 @@ class _Char:
     text: str
     confidence: float
     column: int
+    cells: int = 1  # 2 for a wide (CJK) character
 
 
 @dataclass
@@ -85,6 +93,36 @@ class _Token:
 def ascii_punctuation(text: str) -> str:
     """Map curly quotes, dashes, ellipses and ligatures that OCR produces back to ASCII."""
     return text.translate(_ASCII_FOR)
+
+
+def _is_wide_script(char: str) -> bool:
+    """A character of a CJK script or its punctuation (not the full-width forms of ASCII)."""
+    return char_cells(char) == 2 and not "\uff01" <= char <= "\uff5e"
+
+
+def _ascii_forms(texts: list[str]) -> list[str]:
+    """Full-width forms of ASCII (`，` `（` `：`, U+FF01..FF5E) back to ASCII, except between two CJK characters.
+
+    Neural OCR trained on Chinese reads code's ASCII punctuation full-width; inside a Chinese comment or string
+    the full-width form is what was written, and there it sits between Chinese characters. `texts` are a line's
+    words, left to right; the context runs across them.
+    """
+    flat = "".join(texts)
+    visible = [i for i, ch in enumerate(flat) if not ch.isspace()]
+    out = list(flat)
+    for order, i in enumerate(visible):
+        ch = flat[i]
+        if not "\uff01" <= ch <= "\uff5e":
+            continue
+        before = flat[visible[order - 1]] if order > 0 else ""
+        after = flat[visible[order + 1]] if order + 1 < len(visible) else ""
+        if not (_is_wide_script(before) and _is_wide_script(after)):
+            out[i] = chr(ord(ch) - 0xFEE0)
+    result, start = [], 0
+    for text in texts:
+        result.append("".join(out[start : start + len(text)]))
+        start += len(text)
+    return result
 
 
 def _centre_y(word: OcrWord) -> float:
@@ -114,7 +152,7 @@ def _grid(lines: list[list[OcrWord]]) -> MonospaceGrid | None:
     """
     ordered = [sorted(line, key=lambda w: w.left) for line in lines]
     words = [w for line in ordered for i, w in enumerate(line) if not (i == 0 and w.text.isdigit())]
-    guess = cell_width_guess([len(w.text) for w in words], [float(w.width) for w in words])
+    guess = cell_width_guess([text_cells(w.text) for w in words], [float(w.width) for w in words])
     if guess is None or guess <= 0:
         return None
     return fit_monospace_grid([w.left for w in words], [w.left + w.width for w in words], guess)
@@ -128,15 +166,23 @@ def _chars(line: list[OcrWord], grid: MonospaceGrid) -> list[_Char]:
     """
     chars: list[_Char] = []
     last = -(10**9)
-    for word in sorted(line, key=lambda w: w.left):
-        text = ascii_punctuation(word.text)
+    ordered = sorted(line, key=lambda w: w.left)
+    texts = _ascii_forms([ascii_punctuation(word.text) for word in ordered])
+    for word, text in zip(ordered, texts, strict=True):
+        # The word's box measured the characters as read (a full-width comma fills two cells).
+        cells = text_cells(word.text) if len(word.text) == len(text) else text_cells(text)
         from_left = (word.left - grid.left_phase) / grid.cell
-        from_right = (word.left + word.width - grid.right_phase) / grid.cell - (len(text) - 1)
-        column = max(round((from_left + from_right) / 2), last + 1)
+        from_right = (word.left + word.width - grid.right_phase) / grid.cell - (cells - 1)
+        # CJK glyphs are a font's em wide, rarely exactly two cells: then only the left edge is on the grid.
+        on_grid = cells == len(text) or len(word.text) != len(text)
+        column = max(round((from_left + from_right) / 2) if on_grid else round(from_left), last + 1)
+        start = column
         for index, ch in enumerate(text):
+            read_as = word.text[index] if len(word.text) == len(text) else ch
             if not ch.isspace():
-                chars.append(_Char(ch, word.confidence, column + index))
-        last = column + len(text) - 1
+                chars.append(_Char(ch, word.confidence, column, char_cells(ch)))
+            column += char_cells(read_as)
+        last = max(column - 1, start)
     return chars
 
 
@@ -144,11 +190,12 @@ def _tokens(row: _Row) -> list[_Token]:
     """Runs of characters in consecutive cells."""
     tokens: list[_Token] = []
     for char in row.chars:
+        end = char.column + char.cells - 1
         if tokens and char.column == tokens[-1].last + 1:
             last = tokens[-1]
-            tokens[-1] = _Token(last.text + char.text, last.first, char.column)
+            tokens[-1] = _Token(last.text + char.text, last.first, end)
         else:
-            tokens.append(_Token(char.text, char.column, char.column))
+            tokens.append(_Token(char.text, char.column, end))
     return tokens
 
 
@@ -274,10 +321,71 @@ def _line_numbers(rows: list[_Row]) -> tuple[list[int], bool]:
 def _line_text(chars: list[_Char], shift: int) -> str:
     cells: dict[int, str] = {}
     for char in chars:
-        cells.setdefault(char.column - shift, char.text)
+        column = char.column - shift
+        if column in cells:
+            continue
+        cells[column] = char.text
+        for extra in range(1, char.cells):
+            cells.setdefault(column + extra, "")  # the second half of a wide character
     if not cells:
         return ""
     return "".join(cells.get(col, " ") for col in range(max(cells) + 1)).rstrip()
+
+
+def _line_confidence(chars: list[_Char]) -> float:
+    """A line's confidence: the mean of its characters' (1 for a blank line: nothing was there to misread)."""
+    return sum(c.confidence for c in chars) / len(chars) if chars else 1.0
+
+
+def _brackets(line: str) -> str:
+    """The brackets of a line's code, strings and line comments left out."""
+    return "".join(ch for ch in _NOT_CODE_RE.sub("", line) if ch in _OPENERS or ch in _CLOSERS)
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
+
+
+def restore_closers(lines: list[str], confidence: list[float]) -> tuple[list[str], list[float], int]:
+    """Fill blank rows that stand for closing-bracket lines a detector never found.
+
+    A neural text detector misses lines holding only `}` (or `)`, `]`); the line pitch keeps their rows, blank.
+    Brackets opened and not closed tell which closers are due: where the code after a blank row is indented
+    less than an open bracket's line, that bracket must have been closed before it, each closer indented as the
+    line that opened it (the usual style). Balanced code gets nothing.
+
+    Args:
+        lines: the rebuilt lines, blank rows included.
+        confidence: each line's confidence.
+    Returns:
+        The lines, their confidences (an inferred closer gets INFERRED_CONFIDENCE) and how many were inserted.
+    """
+    lines, confidence = list(lines), list(confidence)
+    stack: list[tuple[str, int]] = []  # (bracket, indent of the line that opened it)
+    inserted = 0
+    for index, line in enumerate(lines):
+        if line.strip():
+            for ch in _brackets(line):
+                if ch in _OPENERS:
+                    stack.append((ch, _indent(line)))
+                elif stack and _OPENERS[stack[-1][0]] == ch:
+                    stack.pop()
+            continue
+        following = next((later for later in lines[index + 1 :] if later.strip()), None)
+        previous = next((earlier for earlier in reversed(lines[:index]) if earlier.strip()), None)
+        if following is None or previous is None or not stack:
+            continue
+        target = _indent(following)
+        closes_itself = following.lstrip()[:1] in _CLOSERS
+        opener, opened_at = stack[-1]
+        due = opened_at > target or (opened_at == target and not closes_itself)
+        # Only right after code (a real blank line follows a closer, it does not replace one).
+        if due and opened_at < _indent(previous) + 1 and lines[index - 1].strip():
+            lines[index] = " " * opened_at + _OPENERS[opener]
+            confidence[index] = INFERRED_CONFIDENCE
+            stack.pop()
+            inserted += 1
+    return lines, confidence, inserted
 
 
 def rebuild_layout(page: OcrPage) -> Layout | None:
@@ -315,12 +423,22 @@ def rebuild_layout(page: OcrPage) -> Layout | None:
         return None
     code = [c for n in shown for c in by_line[n]]
     shift = min(c.column for c in code)
-    text_lines = [_line_text(by_line.get(n, []), shift) for n in range(shown[0], shown[-1] + 1)]
+    span = range(shown[0], shown[-1] + 1)
+    text_lines = [_line_text(by_line.get(n, []), shift) for n in span]
+    line_confidence = [_line_confidence(by_line.get(n, [])) for n in span]
+    # Only a neural detector misses closer lines; tesseract finds them, and its rare misread bracket would
+    # otherwise make a blank line a closer.
+    inserted = 0
+    if "rapidocr" in page.engines and "tesseract" not in page.engines:
+        text_lines, line_confidence, inserted = restore_closers(text_lines, line_confidence)
+    if inserted:
+        notes.append(f"{inserted} closing-bracket line(s) the OCR did not find restored from the bracket balance")
     return Layout(
         lines=text_lines,
         first_line=max(shown[0], 0) if from_gutter else 1,
         numbered=from_gutter,
         confidence=sum(c.confidence for c in code) / len(code),
+        line_confidence=line_confidence,
         code_chars=sum(1 for c in code if c.text.isalnum() and c.confidence >= 0.5),
         notes=notes,
     )

@@ -1,0 +1,196 @@
+"""The `auto` OCR engine: tesseract reads the page, rapidocr re-reads the lines tesseract was unsure of.
+
+Tesseract is fast (0.5 to 0.9 s a page on one core) and finds every line, closing brackets included, but
+reads Chinese as garbage and loses characters on hard captures; rapidocr's PP-OCRv4 recogniser reads both
+scripts well but its detector misses lines and costs seconds a page (shared/NOTES.md, "OCR"). So tesseract
+finds and reads the lines; the few it read with least confidence are recognised again by rapidocr from
+tesseract's line boxes (recognition only, no detection). When those readings hold CJK characters, every line
+tesseract was unsure of is re-read, and rapidocr's reading replaces tesseract's where it holds CJK. A page on
+which tesseract finds no text at all is read by rapidocr alone. Where both engines read a line alike, its
+confidence rises (two independent readings agree); `OcrPage.engines` says whose readings the page holds.
+"""
+
+from __future__ import annotations
+
+import difflib
+import statistics
+from collections import defaultdict
+from collections.abc import Sequence
+
+from PIL import Image
+
+from archreview.encoders.ocr import char_cells
+from archreview.encoders.rapidocr import LineRead, RapidOcr
+from archreview.encoders.tesseract import TesseractOcr
+from archreview.schemas import AutoOcrOptions, BackendInfo, OcrPage, OcrWord, RapidOcrOptions, TesseractOptions
+
+# Lines re-read first to find out whether the page holds CJK text.
+_PROBE_LINES = 4
+# Least score of a rapidocr reading that replaces tesseract's.
+_MIN_SCORE = 0.5
+
+
+def _line_box(words: list[OcrWord]) -> tuple[float, float, float, float]:
+    return (
+        min(w.left for w in words),
+        min(w.top for w in words),
+        max(w.left + w.width for w in words),
+        max(w.top + w.height for w in words),
+    )
+
+
+def _doubtful(words: list[OcrWord], below: float) -> tuple[bool, float]:
+    """Whether a tesseract line needs a second reading, and its confidence (mean of its characters')."""
+    confidence = statistics.fmean(w.confidence for w in words)
+    foreign = any(not ch.isascii() for w in words for ch in w.text)
+    return confidence < below or foreign, confidence
+
+
+def _has_cjk(words: list[OcrWord]) -> bool:
+    """Whether a reading holds CJK characters (which tesseract's `eng` cannot produce)."""
+    return any(_is_cjk(ch) for w in words for ch in w.text)
+
+
+def _is_cjk(char: str) -> bool:
+    return char_cells(char) == 2 and not "\uff01" <= char <= "\uff5e"
+
+
+def _splice(words: list[OcrWord], read: LineRead, key: str) -> list[OcrWord]:
+    """Tesseract's line with its CJK stretches taken from rapidocr's reading.
+
+    Tesseract reads code's ASCII better (spacing, case); rapidocr alone reads the Chinese. Each stretch of
+    rapidocr's characters from a CJK character to the last CJK character before ASCII resumes (full-width
+    punctuation between CJK included) replaces whatever tesseract read over the same pixels.
+    """
+    stretches: list[list[tuple[str, float, float]]] = [[]]
+    chars = read.chars
+    for index, char in enumerate(chars):
+        full_width = "\uff01" <= char[0] <= "\uff5e" and 0 < index < len(chars) - 1 and _is_cjk(chars[index + 1][0])
+        if _is_cjk(char[0]) or (full_width and stretches[-1]):
+            stretches[-1].append(char)
+        elif stretches[-1]:
+            stretches.append([])
+    stretches = [stretch for stretch in stretches if stretch]
+    shift = _ctc_offset(words, chars, read.cell)
+    stretches = [[(ch, x + shift, p) for ch, x, p in stretch] for stretch in stretches]
+    # CJK glyphs are a font's em wide, which is 1.6 to 2 ASCII cells: measure their advance where it shows.
+    steps = [b[1] - a[1] for stretch in stretches for a, b in zip(stretch, stretch[1:], strict=False)]
+    half = statistics.median(steps) / 2 if steps else read.cell
+    # A stretch is one run of consecutive cells: its characters' own centres are only good to a cell or so.
+    spans = [(stretch[0][1] - half, stretch[-1][1] + half) for stretch in stretches]
+    kept = [w for w in words if not any(left <= w.left + w.width / 2 <= right for left, right in spans)]
+    top = min(w.top for w in words)
+    height = max(w.top + w.height for w in words) - top
+    added = [
+        OcrWord(
+            text="".join(ch for ch, _, _ in stretch),
+            left=round(left),
+            top=top,
+            width=max(round(right - left), 1),
+            height=max(height, 1),
+            confidence=min(max(min(p for _, _, p in stretch), 0.0), 1.0),
+            line_key=key,
+        )
+        for stretch, (left, right) in zip(stretches, spans, strict=True)
+    ]
+    return sorted(kept + added, key=lambda w: w.left)
+
+
+def _ctc_offset(words: list[OcrWord], chars: Sequence[tuple[str, float, float]], cell: float) -> float:
+    """How far tesseract's character centres lie right of rapidocr's on the same line (median, pixels).
+
+    A CTC recogniser decodes a character where its evidence peaks, not at the glyph's centre; the characters
+    both engines read alike (the ASCII around a comment) measure that offset line by line.
+    """
+    ours = [
+        (ch, w.left + (i + 0.5) * w.width / max(len(w.text), 1))
+        for w in sorted(words, key=lambda w: w.left)
+        for i, ch in enumerate(w.text)
+    ]
+    matcher = difflib.SequenceMatcher(None, [ch for ch, _ in ours], [ch for ch, _, _ in chars], autojunk=False)
+    offsets = [
+        ours[block.a + k][1] - chars[block.b + k][1]
+        for block in matcher.get_matching_blocks()
+        for k in range(block.size)
+    ]
+    near = [offset for offset in offsets if abs(offset) < cell]  # a chance match of garbage lies far off
+    return statistics.median(near) if near else 0.0
+
+
+def _same_text(first: list[OcrWord], second: list[OcrWord]) -> bool:
+    """Whether two readings of a line hold the same characters (spaces aside; full-width forms as ASCII)."""
+
+    def visible(words: list[OcrWord]) -> str:
+        text = "".join(w.text for w in sorted(words, key=lambda w: w.left))
+        return "".join(chr(ord(ch) - 0xFEE0) if "\uff01" <= ch <= "\uff5e" else ch for ch in text if not ch.isspace())
+
+    return visible(first) == visible(second)
+
+
+class AutoOcr:
+    """The `OcrEngine` that combines tesseract (detection, first reading) and rapidocr (second readings)."""
+
+    def __init__(self, options: AutoOcrOptions) -> None:
+        """Keep the options and the two engines; nothing loads until `recognize`.
+
+        Args:
+            options: tesseract's language and time limit, rapidocr's threads, the re-reading threshold.
+        """
+        self.options = options
+        self.tesseract = TesseractOcr(TesseractOptions(lang=options.lang, timeout_s=options.timeout_s))
+        self.rapidocr = RapidOcr(RapidOcrOptions(threads=options.threads))
+
+    def recognize(self, image: Image.Image) -> OcrPage:
+        """Read `image` with tesseract, re-reading doubtful lines with rapidocr.
+
+        Args:
+            image: the prepared page (dark text on light).
+        Returns:
+            The words of both engines, grouped by tesseract's lines; `engines` names those whose readings it holds.
+        Raises:
+            OcrError: an engine is missing or failed.
+        """
+        page = self.tesseract.recognize(image)
+        lines: dict[str, list[OcrWord]] = defaultdict(list)
+        for word in page.words:
+            lines[word.line_key].append(word)
+        if not lines:
+            found = self.rapidocr.recognize(image)
+            return found.model_copy(update={"engines": ["rapidocr"] if found.words else []})
+        doubtful = []
+        for key, words in lines.items():
+            needs, confidence = _doubtful(words, self.options.reread_below)
+            if needs:
+                doubtful.append((key, confidence))
+        doubtful.sort(key=lambda item: item[1])
+        # A few of the least sure lines tell whether the page holds a script tesseract cannot read (CJK); only
+        # then is every doubtful line re-read. On Latin code rapidocr is no better than tesseract: its confident
+        # case slips (`PoST`, `IoException`) and dropped spaces would replace good readings.
+        probe = doubtful[:_PROBE_LINES]
+        reads = self.rapidocr.read_lines(image, [_line_box(lines[key]) for key, _ in probe])
+        if any(_has_cjk(read.words) for read in reads):
+            rest = doubtful[_PROBE_LINES:]
+            reads += self.rapidocr.read_lines(image, [_line_box(lines[key]) for key, _ in rest])
+        replaced = 0
+        for (key, confidence), read in zip(doubtful, reads, strict=False):
+            if not read.words:
+                continue
+            if _same_text(lines[key], read.words):
+                # Two independent engines read the same characters: the line is surer than either reading alone.
+                agreed = 1 - (1 - confidence) * (1 - read.score)
+                lines[key] = [w.model_copy(update={"confidence": max(w.confidence, agreed)}) for w in lines[key]]
+            elif _has_cjk(read.words) and read.score >= _MIN_SCORE:
+                lines[key] = _splice(lines[key], read, key)
+                replaced += 1
+        engines = ["tesseract"] + (["rapidocr"] if replaced else [])
+        words = [word for line in lines.values() for word in line]
+        return OcrPage(width=page.width, height=page.height, words=words, engines=engines)
+
+    def info(self) -> BackendInfo:
+        """`auto`: tesseract's language pack(s) and rapidocr's models; the versions of both."""
+        tesseract, rapidocr = self.tesseract.info(), self.rapidocr.info()
+        return BackendInfo(
+            name="auto",
+            model=f"tesseract {tesseract.model} + rapidocr {rapidocr.model}",
+            version=f"tesseract {tesseract.version}, rapidocr-onnxruntime {rapidocr.version}",
+        )

@@ -1,0 +1,203 @@
+"""RapidOCR backend: PP-OCRv4 detection and recognition (ONNX, inside the `rapidocr-onnxruntime` wheel).
+
+A neural OCR: it reads Chinese beside English and survives blur and colour better than tesseract, but on code
+it drops the spaces inside a line (`_cache={}#...`), turns ASCII punctuation full-width (`self，db`) and never
+detects a line holding only `}` (shared/NOTES.md, "OCR"). Its recogniser says where each character is (the CTC
+column it was decoded at), so this backend returns runs of characters in consecutive cells: a step between two
+characters wider than a cell is a space it dropped, and `pipeline.ocr_layout` rebuilds the line on the page's
+monospace grid from these runs. Full-width punctuation and missing closing brackets are the layout's business.
+
+`RapidOcr.recognize` detects and recognises a whole page; `RapidOcr.read_lines` only recognises lines whose
+boxes another engine found (the `auto` engine's re-reading of lines tesseract read with low confidence).
+"""
+
+from __future__ import annotations
+
+import functools
+import statistics
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from importlib import metadata
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from archreview.encoders.ocr import OcrError, char_cells
+from archreview.schemas import BackendInfo, OcrPage, OcrWord, RapidOcrOptions
+
+MODEL = "PP-OCRv4 (ch, det + rec)"
+INSTALL_HINT = "pip install 'archreview[ocr]'"
+# A step between two characters' centres of more than this many of the line's cells holds a dropped space.
+_SPACE_STEP_CELLS = 1.5
+# Vertical margin added around a line box before recognising it, as a share of the box's height.
+_LINE_MARGIN = 0.2
+# onnxruntime sessions are not documented as safe for concurrent runs: one recognition at a time a process.
+_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class LineRead:
+    """One line recognised from its box: its characters as runs (page pixels) and the recogniser's score."""
+
+    words: list[OcrWord]
+    score: float  # mean probability of the characters decoded, 0..1
+    chars: list[tuple[str, float, float]] = field(default_factory=list)  # (character, centre x, probability)
+    cell: float = 0.0  # the line's cell width as its characters' steps show it, pixels
+
+
+@functools.lru_cache(maxsize=2)
+def _load(threads: int) -> Any:
+    """The RapidOCR pipeline, built once a process for a thread count (0.5 to 1.5 s)."""
+    try:
+        from rapidocr_onnxruntime import RapidOCR
+    except ImportError as e:
+        raise OcrError(f"rapidocr-onnxruntime is not installed ({INSTALL_HINT})") from e
+    return RapidOCR(intra_op_num_threads=threads, inter_op_num_threads=1, print_verbose=False)
+
+
+def _rgb_array(image: Image.Image) -> np.ndarray:
+    # RapidOCR's models take BGR arrays; a gray page has the same value in every channel.
+    return np.ascontiguousarray(np.asarray(image.convert("RGB"))[:, :, ::-1])
+
+
+_Chars = Sequence[tuple[str, float, float]]  # (character, centre x, probability)
+
+
+def _steps(chars: _Chars) -> list[float]:
+    """Steps between neighbouring characters' centres, in cells of each pair's own width (CJK counts double)."""
+    return [
+        (b[1] - a[1]) / ((char_cells(a[0]) + char_cells(b[0])) / 2) for a, b in zip(chars, chars[1:], strict=False)
+    ]
+
+
+def _cell(chars: _Chars, height: int) -> float:
+    """The line's cell width: most neighbours share no space, so the median step is one cell."""
+    positive = [step for step in _steps(chars) if step > 0]
+    return statistics.median(positive) if positive else height * 0.5
+
+
+def _runs(chars: _Chars, cell: float, top: int, height: int, line_key: str) -> list[OcrWord]:
+    """Characters as runs in consecutive cells, split where the step between two centres holds a space."""
+    if not chars:
+        return []
+    steps = _steps(chars)
+    groups: list[list[tuple[str, float, float]]] = [[chars[0]]]
+    for step, char in zip(steps, chars[1:], strict=True):
+        if step > _SPACE_STEP_CELLS * cell:
+            groups.append([char])
+        else:
+            groups[-1].append(char)
+    words = []
+    for group in groups:
+        left = group[0][1] - char_cells(group[0][0]) * cell / 2
+        right = group[-1][1] + char_cells(group[-1][0]) * cell / 2
+        words.append(
+            OcrWord(
+                text="".join(ch for ch, _, _ in group),
+                left=round(left),
+                top=top,
+                width=max(round(right - left), 1),
+                height=max(height, 1),
+                confidence=min(max(min(c for _, _, c in group), 0.0), 1.0),
+                line_key=line_key,
+            )
+        )
+    return words
+
+
+def _decoded(result: Any, crop_width: float) -> tuple[str, list[float], list[float], float]:
+    """Text, character centres (x in the crop), character probabilities and score of one recognised crop."""
+    text, score, (columns, _words, word_columns, _states, probabilities) = result
+    cols = [col for word in word_columns for col in word]
+    scale = crop_width / max(float(columns), 1.0)
+    chars = "".join(ch for word in _words for ch in word)
+    if len(cols) != len(chars) or len(probabilities) < len(chars):
+        return "", [], [], 0.0
+    return chars, [(col + 0.5) * scale for col in cols], [float(p) for p in probabilities[: len(chars)]], float(score)
+
+
+class RapidOcr:
+    """The `OcrEngine` backed by RapidOCR (PP-OCRv4, onnxruntime on the CPU)."""
+
+    def __init__(self, options: RapidOcrOptions) -> None:
+        """Keep the options; the models load on first use (once a process).
+
+        Args:
+            options: threads and the like.
+        """
+        self.options = options
+
+    def recognize(self, image: Image.Image) -> OcrPage:
+        """Detect and read every text line of `image`.
+
+        Args:
+            image: the prepared page (dark text on light).
+        Returns:
+            Runs of characters with their boxes (page pixels), one line key a detected box.
+        Raises:
+            OcrError: rapidocr-onnxruntime is missing or failed.
+        """
+        engine = _load(self.options.threads)
+        try:
+            with _LOCK:
+                found, _ = engine(_rgb_array(image), use_cls=False, use_rec=False)
+        except Exception as e:  # onnxruntime raises its own exception types
+            raise OcrError(f"rapidocr failed: {e}") from e
+        boxes = []
+        for box in found or []:
+            xs = [float(p[0]) for p in box]
+            ys = [float(p[1]) for p in box]
+            boxes.append((min(xs), min(ys), max(xs), max(ys)))
+        reads = self._recognise(image, boxes, margin=0.0)
+        words = [word for read in reads for word in read.words]
+        return OcrPage(width=image.width, height=image.height, words=words, engines=["rapidocr"] if words else [])
+
+    def read_lines(self, image: Image.Image, boxes: Sequence[tuple[float, float, float, float]]) -> list[LineRead]:
+        """Recognise the lines in `boxes` (left, top, right, bottom, pixels of `image`), found by another engine.
+
+        Raises:
+            OcrError: rapidocr-onnxruntime is missing or failed.
+        """
+        return self._recognise(image, boxes, margin=_LINE_MARGIN)
+
+    def _recognise(
+        self, image: Image.Image, boxes: Sequence[tuple[float, float, float, float]], *, margin: float
+    ) -> list[LineRead]:
+        if not boxes:
+            return []
+        engine = _load(self.options.threads)
+        page = _rgb_array(image)
+        crops, placed = [], []
+        for index, (left, top, right, bottom) in enumerate(boxes):
+            pad = (bottom - top) * margin
+            x0, y0 = max(int(left - pad), 0), max(int(top - pad), 0)
+            x1, y1 = min(int(right + pad) + 1, image.width), min(int(bottom + pad) + 1, image.height)
+            if x1 - x0 < 2 or y1 - y0 < 2:
+                continue
+            crops.append(page[y0:y1, x0:x1])
+            placed.append((index, x0, y0, x1, y1, round(top), round(bottom - top)))
+        try:
+            with _LOCK:
+                results, _ = engine.text_rec(crops, return_word_box=True)
+        except Exception as e:  # onnxruntime raises its own exception types
+            raise OcrError(f"rapidocr failed: {e}") from e
+        reads = [LineRead([], 0.0) for _ in boxes]
+        for (index, x0, _y0, x1, _y1, top, height), result in zip(placed, results, strict=True):
+            text, centres, probabilities, score = _decoded(result, x1 - x0)
+            chars = [
+                (ch, x0 + x, p) for ch, x, p in zip(text, centres, probabilities, strict=True) if not ch.isspace()
+            ]
+            cell = _cell(chars, height)
+            words = _runs(chars, cell, top, height, f"rapidocr.{index}")
+            reads[index] = LineRead(words, score if words else 0.0, chars, cell)
+        return reads
+
+    def info(self) -> BackendInfo:
+        """Name, models and the rapidocr-onnxruntime version (None when it is not installed)."""
+        try:
+            version: str | None = metadata.version("rapidocr-onnxruntime")
+        except metadata.PackageNotFoundError:
+            version = None
+        return BackendInfo(name="rapidocr", model=MODEL, version=version)

@@ -18,9 +18,11 @@ from archreview.encoders.ocr import OcrEngine
 from archreview.encoders.speech import SpeechTranscriber
 from archreview.schemas import (
     AnalyzerFusionOptions,
+    AutoOcrOptions,
     ErnieFusionOptions,
     FasterWhisperOptions,
     OpenAIWhisperOptions,
+    RapidOcrOptions,
     ReviewOptions,
     TesseractOptions,
     TransformersWhisperOptions,
@@ -37,7 +39,9 @@ class MissingDependencyError(ImportError):
 
 # options type -> ("module:Class", extra that installs its dependencies)
 _BACKENDS: dict[type[BaseModel], tuple[str, str]] = {
+    AutoOcrOptions: ("archreview.encoders.ocr_auto:AutoOcr", "ocr"),
     TesseractOptions: ("archreview.encoders.tesseract:TesseractOcr", "ocr"),
+    RapidOcrOptions: ("archreview.encoders.rapidocr:RapidOcr", "ocr"),
     FasterWhisperOptions: ("archreview.encoders.faster_whisper:FasterWhisperTranscriber", "speech"),
     OpenAIWhisperOptions: ("archreview.encoders.openai_whisper:OpenAIWhisperTranscriber", "openai-whisper"),
     TransformersWhisperOptions: ("archreview.encoders.transformers_whisper:TransformersWhisperTranscriber", "ernie"),

@@ -55,6 +55,8 @@ def _tool_hits(tool: str, raw: list[RawHit], repaired: Repaired, code: Code) -> 
             continue  # on a line the repair added
         if tool == RUFF:
             mapped = ruff_rules()[hit.rule]
+            if mapped.unless_message is not None and mapped.unless_message.search(hit.message):
+                continue  # Ruff itself judged this use safe (a constant command)
             rule_id, severity = mapped.rule_id, mapped.severity
             fix = diff_from_edits(repaired, code, hit.edits)
         else:

@@ -66,6 +66,7 @@ class ToolRule:
     rule_id: str
     severity: Severity
     source: str
+    unless_message: re.Pattern[str] | None = None  # a message the tool gives uses it judged safe
 
 
 @dataclass
@@ -100,7 +101,10 @@ def ruff_rules() -> dict[str, ToolRule]:
         if rule_id not in RULES or not entry.get("source"):
             raise ValueError(f"{EXTERNAL_RULES_RESOURCE}: {entry['rule']} maps to unknown {rule_id!r} or has no source")
         severity = _checked_severity(entry.get("severity", RULES[rule_id].severity), entry["rule"])
-        mapped[entry["rule"]] = ToolRule(entry["tool"], entry["rule"], rule_id, severity, entry["source"])
+        unless = entry.get("unless_message")
+        mapped[entry["rule"]] = ToolRule(
+            entry["tool"], entry["rule"], rule_id, severity, entry["source"], re.compile(unless) if unless else None
+        )
     return mapped
 
 

@@ -213,20 +213,44 @@ def _repair_python(repaired: Repaired) -> None:
         repaired.notes.append(f"stubbed {len(modules)} missing import{'s' if len(modules) != 1 else ''}")
 
 
+_JAVA_DECLARATION = re.compile(
+    r"\s*(@\w+|public|private|protected|static|final|abstract|synchronized|class|interface|enum|record|import|"
+    r"package)\b"
+)
+_JAVA_TYPE = re.compile(r"^\s*(public\s+|final\s+|abstract\s+)*(class|interface|enum|record)\b", re.MULTILINE)
+
+
+def _wrap_java(repaired: Repaired, source: Source) -> None:
+    """Give a window of Java members a class, and a window of statements a class and a method, to sit in."""
+    first = next((line.code for line in source.lines if line.code.strip()), "")
+    if not first or _JAVA_TYPE.search(source.normalized_text):
+        return
+    header = "class Shown {" if _JAVA_DECLARATION.match(first) else "class Shown { void shown() throws Exception {"
+    repaired.insert(0, header)
+    repaired.notes.append("the window shows " + ("members" if header.count("{") == 1 else "statements") +
+                          " only: a class" + ("" if header.count("{") == 1 else " and a method") + " added around it")
+    repaired.lines.append("}" * header.count("{"))
+    repaired.origin.append(None)
+    repaired.indent_removed.append(0)
+
+
 def _repair_braces(repaired: Repaired, source: Source) -> None:
-    """Close the brackets a window cut before their end left open."""
+    """Close the brackets a window cut before their end left open (a `try` block with an empty `finally`)."""
     stack: list[str] = []
     for line in source.lines:
         for ch in line.masked:
             if ch in _OPENERS:
-                stack.append(_OPENERS[ch])
-            elif ch in ")]}" and stack and stack[-1] == ch:
+                opens_try = ch == "{" and re.match(r"\s*(\}\s*)?try\b", line.masked) is not None
+                stack.append("} finally {}" if opens_try else _OPENERS[ch])
+            elif ch in ")]}" and stack and stack[-1][0] == ch:
                 stack.pop()
     if stack:
         repaired.lines.append("".join(reversed(stack)))
         repaired.origin.append(None)
         repaired.indent_removed.append(0)
         repaired.notes.append(f"closed {len(stack)} bracket{'s' if len(stack) != 1 else ''} left open")
+    if source.is_java:
+        _wrap_java(repaired, source)
 
 
 def repair(source: Source) -> Repaired:

@@ -147,6 +147,34 @@ line numbers and quote.
 Answer with the JSON object only."""
 
 
+LANGUAGE_TASK = {
+    "zh": "4. Write every \"title\", \"rationale\" and \"recommendation\" and the \"summary\" in Simplified "
+    "Chinese (简体中文), the user's language; keep rule ids, categories, severities, quotes and code names "
+    "as they are.",
+    "en": "4. Write every \"title\", \"rationale\" and \"recommendation\" and the \"summary\" in English.",
+}
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+
+def _language_task(request: FusionRequest) -> str | None:
+    """The line asking for the report's language: for a Chinese report, or an English one of a Chinese instruction.
+
+    (An English instruction answered in English needs no such line: it is what the model does anyway.)
+    """
+    if request.report_language == "zh" or _HAN.search(request.instruction.text):
+        return LANGUAGE_TASK[request.report_language]
+    return None
+
+
+def _task(request: FusionRequest) -> str:
+    """The task, with the language line (when one is needed) before its last line."""
+    language = _language_task(request)
+    if language is None:
+        return _TASK
+    steps, _, last = _TASK.rpartition("\n")
+    return f"{steps}\n{language}\n{last}"
+
+
 def build_messages(request: FusionRequest, *, max_candidates: int) -> list[Message]:
     """System and user messages for one fusion request.
 
@@ -162,7 +190,7 @@ def build_messages(request: FusionRequest, *, max_candidates: int) -> list[Messa
             _code_section(request.code),
             *([_document_section(request.document)] if request.document else []),
             _analysis_section(request, max_candidates),
-            _TASK,
+            _task(request),
         ]
     )
     return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]

@@ -36,6 +36,7 @@ SLOW_TESTS = {
     "test_fuzz.py::test_loaders_on_mutated_files_refuse_or_accept": "mutated files through every loader",
     "test_fuzz.py::test_model_output_never_lets_ungrounded_evidence_through": "150 fuzzed model outputs",
     "test_formats.py::test_html_report_renders_with_every_finding_visible": "headless Chromium",
+    "test_report_language.py::test_chromium_draws_the_chinese_report_with_a_cjk_font": "headless Chromium twice",
     "test_hostile.py::test_hostile_case": "69 hostile inputs through the CLI (audio cases 9 to 14 s each)",
     "test_hostile.py::test_odd_audio_is_transcribed": "Whisper on three odd recordings, 8 to 11 s each",
     "test_hostile.py::test_image_variants_read_the_same_code": "eight OCR runs",

@@ -5,7 +5,7 @@ reads Chinese as garbage and loses characters on hard captures; rapidocr's PP-OC
 scripts well but its detector misses lines and costs seconds a page (shared/NOTES.md, "OCR"). So tesseract
 finds and reads the lines; the few it read with least confidence are recognised again by rapidocr from
 tesseract's line boxes (recognition only, no detection). When those readings hold CJK characters, every line
-tesseract was unsure of is re-read, and rapidocr's reading replaces tesseract's where it holds CJK. A page on
+is re-read, and rapidocr's CJK stretches replace what tesseract read over the same pixels. A page on
 which tesseract finds no text at all is read by rapidocr alone. Where both engines read a line alike, its
 confidence rises (two independent readings agree); `OcrPage.engines` says whose readings the page holds.
 """
@@ -157,19 +157,20 @@ class AutoOcr:
         if not lines:
             found = self.rapidocr.recognize(image)
             return found.model_copy(update={"engines": ["rapidocr"] if found.words else []})
-        doubtful = []
+        ranked = []
         for key, words in lines.items():
             needs, confidence = _doubtful(words, self.options.reread_below)
-            if needs:
-                doubtful.append((key, confidence))
-        doubtful.sort(key=lambda item: item[1])
+            ranked.append((not needs, confidence, key))
+        ranked.sort()
+        doubtful = [(key, confidence) for _, confidence, key in ranked]
         # A few of the least sure lines tell whether the page holds a script tesseract cannot read (CJK); only
-        # then is every doubtful line re-read. On Latin code rapidocr is no better than tesseract: its confident
-        # case slips (`PoST`, `IoException`) and dropped spaces would replace good readings.
-        probe = doubtful[:_PROBE_LINES]
+        # then is every line re-read (tesseract can be sure of its garbage for Chinese). On Latin code rapidocr
+        # is no better than tesseract: its confident case slips (`PoST`, `IoException`) and dropped spaces would
+        # replace good readings.
+        probe = [item for item in doubtful[:_PROBE_LINES] if item[1] < self.options.reread_below]
         reads = self.rapidocr.read_lines(image, [_line_box(lines[key]) for key, _ in probe])
         if any(_has_cjk(read.words) for read in reads):
-            rest = doubtful[_PROBE_LINES:]
+            rest = doubtful[len(probe) :]
             reads += self.rapidocr.read_lines(image, [_line_box(lines[key]) for key, _ in rest])
         replaced = 0
         for (key, confidence), read in zip(doubtful, reads, strict=False):

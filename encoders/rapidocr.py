@@ -65,10 +65,15 @@ def _rgb_array(image: Image.Image) -> np.ndarray:
 _Chars = Sequence[tuple[str, float, float]]  # (character, centre x, probability)
 
 
+def _cells(char: str) -> int:
+    """Cells a character fills in code: a full-width form of ASCII (`，` for `,`) is a misread ASCII, one cell."""
+    return 1 if "\uff01" <= char <= "\uff5e" else char_cells(char)
+
+
 def _steps(chars: _Chars) -> list[float]:
     """Steps between neighbouring characters' centres, in cells of each pair's own width (CJK counts double)."""
     return [
-        (b[1] - a[1]) / ((char_cells(a[0]) + char_cells(b[0])) / 2) for a, b in zip(chars, chars[1:], strict=False)
+        (b[1] - a[1]) / ((_cells(a[0]) + _cells(b[0])) / 2) for a, b in zip(chars, chars[1:], strict=False)
     ]
 
 
@@ -91,8 +96,8 @@ def _runs(chars: _Chars, cell: float, top: int, height: int, line_key: str) -> l
             groups[-1].append(char)
     words = []
     for group in groups:
-        left = group[0][1] - char_cells(group[0][0]) * cell / 2
-        right = group[-1][1] + char_cells(group[-1][0]) * cell / 2
+        left = group[0][1] - _cells(group[0][0]) * cell / 2
+        right = group[-1][1] + _cells(group[-1][0]) * cell / 2
         words.append(
             OcrWord(
                 text="".join(ch for ch, _, _ in group),

@@ -152,6 +152,9 @@ def _grid(lines: list[list[OcrWord]]) -> MonospaceGrid | None:
     """
     ordered = [sorted(line, key=lambda w: w.left) for line in lines]
     words = [w for line in ordered for i, w in enumerate(line) if not (i == 0 and w.text.isdigit())]
+    # Wide glyphs (CJK, full-width forms) are rarely exactly two cells: they vote only when nothing else can.
+    narrow = [w for w in words if text_cells(w.text) == len(w.text)]
+    words = narrow if len(narrow) >= 3 else words
     guess = cell_width_guess([text_cells(w.text) for w in words], [float(w.width) for w in words])
     if guess is None or guess <= 0:
         return None
@@ -169,19 +172,18 @@ def _chars(line: list[OcrWord], grid: MonospaceGrid) -> list[_Char]:
     ordered = sorted(line, key=lambda w: w.left)
     texts = _ascii_forms([ascii_punctuation(word.text) for word in ordered])
     for word, text in zip(ordered, texts, strict=True):
-        # The word's box measured the characters as read (a full-width comma fills two cells).
-        cells = text_cells(word.text) if len(word.text) == len(text) else text_cells(text)
+        # Full-width forms read for ASCII fill one cell of the picture, as the ASCII they stand for.
+        cells = text_cells(text)
         from_left = (word.left - grid.left_phase) / grid.cell
         from_right = (word.left + word.width - grid.right_phase) / grid.cell - (cells - 1)
         # CJK glyphs are a font's em wide, rarely exactly two cells: then only the left edge is on the grid.
-        on_grid = cells == len(text) or len(word.text) != len(text)
+        on_grid = cells == len(text)
         column = max(round((from_left + from_right) / 2) if on_grid else round(from_left), last + 1)
         start = column
-        for index, ch in enumerate(text):
-            read_as = word.text[index] if len(word.text) == len(text) else ch
+        for ch in text:
             if not ch.isspace():
                 chars.append(_Char(ch, word.confidence, column, char_cells(ch)))
-            column += char_cells(read_as)
+            column += char_cells(ch)
         last = max(column - 1, start)
     return chars
 

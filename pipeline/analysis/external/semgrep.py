@@ -91,6 +91,18 @@ def find_semgrep_core() -> str | None:
     return str(bundled) if bundled.is_file() else None
 
 
+def _rules_for(languages: set[str]) -> list[str]:
+    """The rule files' bodies that cover any of `languages` (the engine's start-up grows with the rules it reads)."""
+    bodies = []
+    for path in sorted(_rules_folder().glob("*.yml")):
+        text = path.read_text(encoding="utf-8")
+        covered = {language for match in re.findall(r"languages: \[([^\]]+)\]", text) for language in
+                   (x.strip() for x in match.split(","))}
+        if covered & languages:
+            bodies.append(text.split("rules:\n", 1)[1])
+    return bodies
+
+
 @functools.cache
 def _version(executable: str) -> str | None:
     try:
@@ -121,11 +133,7 @@ def run_semgrep(texts: Sequence[tuple[str, str]]) -> ToolOutcome:
     with tempfile.TemporaryDirectory(prefix="archreview-semgrep-") as folder:
         root = Path(folder)
         pack = root / "pack.yml"
-        pack.write_text(
-            "rules:\n" + "".join(p.read_text(encoding="utf-8").split("rules:\n", 1)[1]
-                                 for p in sorted(_rules_folder().glob("*.yml"))),
-            encoding="utf-8",
-        )
+        pack.write_text("rules:\n" + "".join(_rules_for({texts[i][1] for i in covered})), encoding="utf-8")
         targets: list[object] = []
         index_of: dict[str, int] = {}
         for index in covered:

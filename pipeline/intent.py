@@ -143,6 +143,12 @@ LEXICON: list[Cue] = load_lexicon()
 
 _EXACT: dict[tuple[str, ...], Cue] = {cue.words: cue for cue in LEXICON}
 MAX_CUE_WORDS = max(len(cue.words) for cue in LEXICON)  # longest cue phrase, in tokens
+# The cues a span may match fuzzily (in file order): long enough, not negations, not Chinese.
+_FUZZY_CUES: list[Cue] = [
+    cue
+    for cue in LEXICON
+    if cue.kind != "negation" and len(cue.joined) >= FUZZY_MIN_CHARS and not _HAN.search(cue.joined)
+]
 
 
 @dataclass(frozen=True)
@@ -181,8 +187,8 @@ def _find_cues(words: list[str]) -> list[_Match]:
             if length > MAX_FUZZY_WORDS or any(_HAN.match(word) for word in span):
                 continue  # Chinese matches exactly only: one character off is another word
             candidate = "".join(span)
-            for cue in LEXICON:
-                if cue.kind == "negation" or abs(len(cue.words) - length) > 1:
+            for cue in _FUZZY_CUES:
+                if abs(len(cue.words) - length) > 1:
                     continue
                 score = _fuzzy_score(candidate, cue)
                 if score >= FUZZY_MIN_RATIO:

@@ -242,3 +242,12 @@ def test_chromium_draws_the_chinese_report_with_a_cjk_font(reports: dict[str, Re
     without_font = read_first_line(_screenshot(page, tmp_path / "without.png", tmp_path, no_cjk))
     assert "代码审查" in with_font, with_font  # the title, 代码审查: cache_layer.png
     assert not _han(without_font), without_font  # boxes: nothing Chinese to read
+
+
+def test_a_failed_review_says_why_in_the_users_language(tmp_path: Path) -> None:
+    blank = tmp_path / "blank.png"
+    Image.new("RGB", (400, 200), "white").save(blank)
+    report = review(ReviewRequest(image=str(blank), instruction="这段代码有什么问题？"), OPTIONS)
+    assert report.status == "failed" and report.report_language == "zh"
+    assert report.summary.startswith("未能审查：") and report.errors[0].message in report.summary
+    assert "## 总结" in render(report, "markdown")

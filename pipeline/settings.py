@@ -55,6 +55,9 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "ocr_lang": ("ocr.lang",),
     "ocr_timeout_s": ("ocr.timeout_s",),
     "report_language": ("report_language",),
+    "endpoint": ("fusion.endpoint", "ocr.endpoint"),
+    "model": ("fusion.model", "ocr.model"),
+    "vision": ("fusion.vision",),
 }
 
 # ARCHREVIEW_ variables that belong to the project's tooling, not to a review's settings.

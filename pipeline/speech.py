@@ -2,16 +2,50 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from archreview.encoders.speech import BatchTranscriber, SpeechError, SpeechTranscriber
+from archreview.encoders.whisper_models import language_name
 from archreview.pipeline.audio import AudioDecodeError, decode_audio
 from archreview.pipeline.errors import InputError, StageFailedError
 from archreview.pipeline.intent import parse_instruction
 from archreview.pipeline.text_metrics import word_error_rate
-from archreview.schemas import ReviewInputs, SpeechResult
+from archreview.schemas import ReviewInputs, SpeechResult, StageError, Transcript
+from archreview.schemas.options import SPEECH_LANGUAGES, UNDETERMINED_LANGUAGE
 
-__all__ = ["run_speech", "run_speech_many", "word_error_rate"]
+__all__ = ["heard_notes", "run_speech", "run_speech_many", "word_error_rate"]
+
+
+def heard_notes(inputs: ReviewInputs, transcript: Transcript | None) -> list[StageError]:
+    """The errors entry of a spoken instruction that gave no words: no speech heard, or an unsupported language.
+
+    Either way the review goes on as a general review and the report is `partial`: it must not read as if the
+    instruction had been understood.
+
+    Args:
+        inputs: the checked inputs (the audio's path names the file).
+        transcript: the instruction's transcript (None when typed or when transcription failed).
+    Returns:
+        One StageError (stage speech, code no_speech or unsupported_language), or none.
+    """
+    if inputs.audio is None or transcript is None or transcript.text.strip():
+        return []
+    name = Path(inputs.audio.path).name
+    if transcript.language in (*SPEECH_LANGUAGES, UNDETERMINED_LANGUAGE):
+        message = f"no speech was heard in {name}; a general review"
+        return [StageError(stage="speech", code="no_speech", message=message)]
+    language = f"{language_name(transcript.language)} ({transcript.language})"
+    understood = ", ".join(language_name(code) for code in SPEECH_LANGUAGES)
+    return [
+        StageError(
+            stage="speech",
+            code="unsupported_language",
+            message=f"speech in an unsupported language, {language}, was heard in {name} "
+            f"(archreview understands {understood}); a general review",
+        )
+    ]
 
 
 def _decoded(inputs: ReviewInputs, max_audio_s: float) -> np.ndarray:

@@ -81,8 +81,9 @@ def _inputs(audio: Path | None, text: str | None = None, duration_s: float = 1.0
 
 @pytest.fixture(scope="module")
 def transcriber() -> FasterWhisperTranscriber:
-    """The bundled tiny.en, loaded once for the module (int8 on CPU, 2 threads)."""
-    backend = FasterWhisperTranscriber(FasterWhisperOptions(device="cpu", cpu_threads=2))
+    """The bundled tiny.en, English, loaded once for the module (int8 on CPU, 2 threads): the cheap model."""
+    options = FasterWhisperOptions(device="cpu", cpu_threads=2, model="tiny.en", language="en")
+    backend = FasterWhisperTranscriber(options)
     start = time.perf_counter()
     backend.load()
     print(f"\nfaster-whisper tiny.en load: {time.perf_counter() - start:.2f} s")
@@ -101,9 +102,9 @@ def spoken_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_satisfies_protocol_and_init_is_cheap() -> None:
     backend: SpeechTranscriber = FasterWhisperTranscriber(FasterWhisperOptions())
-    assert isinstance(backend, FasterWhisperTranscriber) and backend._model is None  # nothing loaded yet
+    assert isinstance(backend, FasterWhisperTranscriber) and backend._models == {}  # nothing loaded yet
     info = backend.info()
-    assert info == BackendInfo(name="faster-whisper", model="tiny.en", version=info.version) and info.version
+    assert info == BackendInfo(name="faster-whisper", model="base", version=info.version) and info.version
 
 
 def test_jfk_real_speech(transcriber: FasterWhisperTranscriber) -> None:
@@ -199,7 +200,7 @@ def test_a_failed_batch_is_transcribed_clip_by_clip(
 ) -> None:
     options = ReviewOptions()
     fails = _BatchFails(transcriber.options)
-    fails._model = transcriber.load()  # the same loaded model: no second load
+    fails._models, fails._names = transcriber._models, transcriber._names  # the same loaded model: no second load
     backends = Backends(ocr=None, speech=fails, fusion=None)  # type: ignore[arg-type]  # speech alone is used
     items = [_inputs(spoken_dir / f"clip{i}.wav") for i in range(3)]
     results = speech_stage_many(items, backends, options)

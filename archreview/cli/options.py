@@ -30,7 +30,7 @@ from archreview.schemas import ReviewOptions
 # The aliases that are also command-line flags (the flags of before the nested settings; every one kept).
 BACKEND_FLAGS = (
     "fusion", "ernie_model", "quantize", "speech_backend", "speech_model", "language", "ocr", "ocr_lang", "device",
-    "report_language",
+    "report_language", "endpoint", "model", "vision",
 )
 BACKEND_PARAMETER = "backend"  # the parameter a decorated command receives the flags in
 PANEL = "Backend options"
@@ -139,7 +139,14 @@ def help_text(alias: str) -> str:
     return f"{text} (env: {', '.join(variables)})"  # not [...]: rich reads brackets as markup
 
 
+def _is_switch(alias: str) -> bool:
+    """Whether a flag is an on/off switch (`--vision/--no-vision`): its option is a bool."""
+    return _targets(alias)[0].info.annotation is bool
+
+
 def _annotation(alias: str) -> Any:
+    if _is_switch(alias):
+        return bool | None
     values = choices(alias)
     if values is None:
         return str | None
@@ -151,9 +158,9 @@ def backend_parameters() -> list[inspect.Parameter]:
     """The typer parameters of the backend flags (keyword-only, default None = not given)."""
     parameters = []
     for alias in BACKEND_FLAGS:
-        option = typer.Option(
-            flag_name(alias), help=help_text(alias), show_default=default_text(alias), rich_help_panel=PANEL
-        )
+        flag = flag_name(alias)
+        declared = f"{flag}/--no-{flag.removeprefix('--')}" if _is_switch(alias) else flag
+        option = typer.Option(declared, help=help_text(alias), show_default=default_text(alias), rich_help_panel=PANEL)
         parameters.append(
             inspect.Parameter(
                 alias, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=Annotated[_annotation(alias), option]

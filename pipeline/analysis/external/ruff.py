@@ -83,10 +83,10 @@ def run_ruff(texts: Sequence[str]) -> ToolOutcome:
     hits: list[list[RawHit]] = [[] for _ in texts]
     for item in items:
         code = item.get("code")
-        index = index_of.get(item["filename"])
-        if index is None or code not in codes:
+        owner = index_of.get(item["filename"])
+        if owner is None or code not in codes:
             continue  # syntax errors (code None or invalid-syntax) are the repair's business
-        hits[index].append(
+        hits[owner].append(
             RawHit(code, item["location"]["row"], item["end_location"]["row"], item["message"], _edits(item))
         )
     return ToolOutcome(RUFF, version, "ran", f"{len(codes)} rules", hits)

@@ -161,9 +161,9 @@ def run_semgrep(texts: Sequence[tuple[str, str]]) -> ToolOutcome:
             )
         output = json.loads(last)
     for match in output.get("results", []):
-        index = index_of.get(match["path"])
+        owner = index_of.get(match["path"])
         rule = rules.get(match["check_id"].rsplit(".", 1)[-1])
-        if index is None or rule is None:
+        if owner is None or rule is None:
             continue
-        hits[index].append(RawHit(rule.id, match["start"]["line"], match["end"]["line"], rule.message))
+        hits[owner].append(RawHit(rule.id, match["start"]["line"], match["end"]["line"], rule.message))
     return ToolOutcome(SEMGREP, version, "ran", f"{len(rules)} rules of archreview's pack", hits)

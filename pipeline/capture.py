@@ -46,11 +46,14 @@ _GUTTER_MAX_SHARE = 0.18
 # A highlighted line (current line, selection) inside the pane: a chrome band at most this many text
 # lines high, with pane on both sides, is part of the pane.
 _HIGHLIGHT_MAX_LINES = 1.6
-# Ink contrast below which (after scaling by the text's contrast) a pixel is background.
-_INK_LOW = 0.14
-# Ink contrast at and above which a pixel is fully ink: strokes of thin anti-aliased fonts rarely reach
-# the full contrast of the text colour, so full ink starts well below it.
-_INK_HIGH = 0.55
+# Ink level (distance over the strongest distance near the pixel) below which a pixel is background,
+# and from which it is full ink.
+_INK_LOW = 0.15
+_INK_HIGH = 0.8
+# Side of the square (pixels) whose strongest distance a pixel is measured against: a stroke or two.
+_LOCAL_PX = 5
+# The strongest distance never counts as less than this share of the text's contrast.
+_INK_FLOOR = 0.25
 # Percentile of the distances of clearly-ink pixels that stands for the text's contrast.
 _TEXT_CONTRAST_PERCENTILE = 90
 # A pixel is ink for row and column profiles at this ink level.
@@ -70,6 +73,8 @@ _GRID_PHASE_CELLS = 0.22
 _PHOTO_ROW_SHARE = 0.05
 # Width, in text-row heights, of the part of each row the grid test reads.
 _GRID_SPAN_LINES = 30
+# Rows narrower than this many cells are not tested (too few characters to show a grid).
+_GRID_MIN_CELLS = 6
 # Cell width / text-row ink height range searched for the monospace period.
 _CELL_RANGE = (0.35, 0.9)
 # Largest side the skew search works at.
@@ -168,13 +173,18 @@ def _contrast(distance: np.ndarray, tolerance: float) -> float | None:
 
 
 def _ink(distance: np.ndarray, tolerance: float) -> np.ndarray:
-    """Ink strength 0..1 of each pixel from its distance to the background, scaled by the text's contrast."""
+    """Ink strength 0..1 of each pixel: its distance from the background over the strongest distance
+    near it (a glyph's own colour), so every syntax colour comes out as full ink while anti-aliased edges
+    keep their share of it. Faint areas are measured against a floor, so noise is not raised to ink."""
+    import cv2
+
     contrast = _contrast(distance, tolerance)
     if contrast is None:
         return np.zeros_like(distance)
-    low = max(tolerance, _INK_LOW * contrast)
-    high = max(low + 1.0, _INK_HIGH * contrast)
-    return np.clip((distance - low) / (high - low), 0.0, 1.0)
+    local = cv2.dilate(distance, np.ones((_LOCAL_PX, _LOCAL_PX), np.uint8))
+    floor = max(3 * tolerance, _INK_FLOOR * contrast)
+    level = distance / np.maximum(local, floor)
+    return np.clip((level - _INK_LOW) / (_INK_HIGH - _INK_LOW), 0.0, 1.0)
 
 
 def _solid(other: np.ndarray) -> np.ndarray:
@@ -359,6 +369,10 @@ def _off_grid_ends(ink: np.ndarray, rows: list[_Band]) -> tuple[int, int]:
 
     def on_grid(index: int) -> bool:
         coherence, offset = scores[index]
+        inked = np.flatnonzero(profiles[index] > 0)
+        # A few characters (`}`, `});`) cannot show a grid: their glyphs' side bearings move the phase.
+        if inked.size and inked[-1] - inked[0] < _GRID_MIN_CELLS * cell:
+            return True
         # A much shorter row (a rule, a row of icons' tops) is not a code line either; taller ones can
         # be code lines run together by a photo's blur, so the grid decides for them.
         tall_enough = rows[index].size >= 0.6 * height

@@ -45,6 +45,7 @@ def _rule(rule_id: str, example: Finding, lang: ReportLanguage = "en") -> dict[s
     why = text.why if text else example.rationale
     fix = text.fix if text else example.recommendation
     why_label, fix_label = ("原因", "修复建议") if lang == "zh" else ("Why", "Fix")
+    why_heading, fix_heading = ("为什么重要。", "如何修复。") if lang == "zh" else ("Why it matters.", "How to fix it.")
     severity = known.severity if known else example.severity
     category = known.category if known else example.category
     properties: dict[str, Any] = {"tags": [category, "architecture-review"], "precision": "medium"}
@@ -57,7 +58,7 @@ def _rule(rule_id: str, example: Finding, lang: ReportLanguage = "en") -> dict[s
         "fullDescription": {"text": detects},
         "help": {
             "text": f"{detects}\n\n{why_label}: {why}\n\n{fix_label}: {fix}",
-            "markdown": f"{detects}\n\n**Why it matters.** {why}\n\n**How to fix it.** {fix}",
+            "markdown": f"{detects}\n\n**{why_heading}** {why}\n\n**{fix_heading}** {fix}",
         },
         "defaultConfiguration": {"level": _LEVELS[severity]},
         "properties": properties,

@@ -149,6 +149,7 @@ def test_renderers_write_the_frame_in_the_report_language(reports: dict[str, Rev
     assert sarif["language"] == "zh-CN"
     assert all(_han(result["message"]["text"]) for result in sarif["results"])
     assert all(_han(rule["help"]["text"]) for rule in sarif["tool"]["driver"]["rules"])
+    assert not any("Why it matters" in rule["help"]["markdown"] for rule in sarif["tool"]["driver"]["rules"])
     english = json.loads(render(en, "sarif"))["runs"][0]
     assert english["language"] == "en-US"
     assert not any(_han(result["message"]["text"]) for result in english["results"])

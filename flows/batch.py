@@ -17,6 +17,7 @@ from prefect.artifacts import create_progress_artifact, create_table_artifact, u
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from archreview.flows.review import DEFAULT_OPTIONS, TASK_WORKERS, results_storage
+from archreview.flows.runners import RunnerKind, check_runner, task_runner
 from archreview.flows.server import ensure_offline
 from archreview.flows.tasks import GPU_LIMIT, PrefectRunner
 from archreview.pipeline.backends import runs_on_gpu
@@ -77,11 +78,14 @@ def batch_review_flow(
     options: ReviewOptions = DEFAULT_OPTIONS,
     fmt: OutputFormat = "json",
     speech_groups: bool | None = None,
+    runner: RunnerKind = "local",
+    cluster: str | None = None,
 ) -> BatchSummary:
     """Review every pair of a folder or JSONL manifest into `out` (one report a pair, summary.json).
 
     `speech_groups`: transcribe a window of pairs' instructions in one batch (None = when a batching speech
-    backend runs on a GPU); the reports are the same either way.
+    backend runs on a GPU); the reports are the same either way. `runner`: where OCR and speech run (local:
+    this flow's threads; dask or ray: a cluster, `cluster` its address or None for a temporary local one).
 
     Raises:
         InputError: the folder or manifest is unusable.
@@ -100,8 +104,12 @@ def batch_review_flow(
         seen.append(item)
         update_progress_artifact(progress_id, progress=100 * len(seen) / len(specs))
 
-    runner = PrefectRunner(options, fmt, results_storage(out_dir))
-    summary = run_batch(specs, options, out_dir, fmt=fmt, runner=runner, on_item=advance, speech_groups=speech_groups)
+    on_cluster = task_runner(runner, cluster)
+    with on_cluster if on_cluster is not None else contextlib.nullcontext():
+        steps = PrefectRunner(options, fmt, results_storage(out_dir), cluster=on_cluster, kind=runner)
+        summary = run_batch(
+            specs, options, out_dir, fmt=fmt, runner=steps, on_item=advance, speech_groups=speech_groups
+        )
     _show_summary(summary)
     if not any(item.status in REVIEWED for item in summary.items):
         raise BatchFailedError(summary)
@@ -109,7 +117,14 @@ def batch_review_flow(
 
 
 def run_batch_flow(
-    source: Path, out: Path, options: ReviewOptions, fmt: OutputFormat = "json", *, speech_groups: bool | None = None
+    source: Path,
+    out: Path,
+    options: ReviewOptions,
+    fmt: OutputFormat = "json",
+    *,
+    speech_groups: bool | None = None,
+    runner: RunnerKind = "local",
+    cluster: str | None = None,
 ) -> BatchSummary:
     """Run the `batch-review` flow in this process (against PREFECT_API_URL when set, else a temporary server).
 
@@ -119,14 +134,20 @@ def run_batch_flow(
         options: backend options.
         fmt: json, markdown, html or sarif.
         speech_groups: transcribe instructions a window of pairs at a time (None = when batched on a GPU).
+        runner: local (the flow's threads), dask or ray (`flows.runners`).
+        cluster: an existing Dask scheduler or Ray cluster address; None = a temporary local cluster.
     Returns:
         The summary (also in out/summary.json), also when every pair failed.
     Raises:
         InputError: the folder or manifest is unusable.
+        RunnerError: an unknown runner, or its package is missing.
     """
     ensure_offline()
+    check_runner(runner, cluster)  # a bad runner is refused before any server starts
     try:
-        summary: BatchSummary = batch_review_flow(str(source), str(out), options, fmt, speech_groups)
+        summary: BatchSummary = batch_review_flow(
+            str(source), str(out), options, fmt, speech_groups, runner, cluster
+        )
     except BatchFailedError as e:
         return e.summary
     return summary

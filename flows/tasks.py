@@ -22,10 +22,12 @@ from prefect.client.schemas.objects import TaskRun
 from prefect.concurrency.sync import concurrency
 from prefect.context import TaskRunContext
 from prefect.states import State
+from prefect.task_runners import TaskRunner
 from prefect.tasks import Task
 from pydantic import BaseModel
 
 from archreview.encoders.cuda import is_cuda_out_of_memory
+from archreview.flows.runners import RunnerKind, reserve_gpu
 from archreview.pipeline import review as steps
 from archreview.pipeline.backends import Backends, runs_on_gpu
 from archreview.pipeline.errors import InputError
@@ -188,10 +190,23 @@ def fuse_and_report(
 
 
 class PrefectRunner:
-    """The pipeline's `StageRunner` as Prefect tasks on the flow's task runner (call it inside a flow)."""
+    """The pipeline's `StageRunner` as Prefect tasks (call it inside a flow): OCR and speech on the flow's task
+    runner, or on `cluster` (a started Dask or Ray task runner, `flows.runners`); fusion in the flow's thread.
 
-    def __init__(self, options: ReviewOptions, fmt: OutputFormat, results: Path) -> None:
+    Tasks get options and plans, never models: each worker process loads a model once (the registry's cache).
+    """
+
+    def __init__(
+        self,
+        options: ReviewOptions,
+        fmt: OutputFormat,
+        results: Path,
+        *,
+        cluster: TaskRunner[Any] | None = None,
+        kind: RunnerKind = "local",
+    ) -> None:
         self.options, self.fmt = options, fmt
+        self.cluster, self.kind = cluster, kind
         self.read_code = read_code.with_options(result_storage=results)  # type: ignore[arg-type]  # a folder: Prefect 3.9 takes a Path as local storage
         self.understand_instruction = understand_instruction.with_options(result_storage=results)  # type: ignore[arg-type]  # a folder: Prefect 3.9 takes a Path as local storage
         self.understand_instructions = understand_instructions.with_options(result_storage=results)  # type: ignore[arg-type]  # a folder: Prefect 3.9 takes a Path as local storage
@@ -200,16 +215,29 @@ class PrefectRunner:
         """The plan-pairs task."""
         return plan_pairs(list(specs), [str(t) if t else None for t in targets], self.options)
 
+    def _map(self, step: Task[..., Any], plans: Sequence[PairPlan], *, gpu: bool) -> list[Any]:
+        """A task of `step` a plan, on the cluster when there is one (a GPU reserved for each when `gpu`)."""
+        if self.cluster is None:
+            return list(step.map(list(plans), unmapped(self.options)))
+        with reserve_gpu(self.kind, gpu):
+            return list(self.cluster.map(step, {"plan": list(plans), "options": unmapped(self.options)}))
+
     def read(self, plans: Sequence[PairPlan]) -> list[Pending[VisionOutcome]]:
         """A read-code task a pair."""
-        return list(self.read_code.map(list(plans), unmapped(self.options)))
+        return self._map(self.read_code, plans, gpu=False)
 
     def understand(self, plans: Sequence[PairPlan], *, grouped: bool) -> list[Pending[SpeechOutcome]]:
         """An understand-instruction task a pair, or one understand-instructions task for them all."""
+        gpu = runs_on_gpu(self.options.speech)
         if grouped:
-            group = self.understand_instructions.submit(list(plans), self.options)
+            if self.cluster is None:
+                group = self.understand_instructions.submit(list(plans), self.options)
+            else:
+                with reserve_gpu(self.kind, gpu):
+                    parameters = {"plans": list(plans), "options": self.options}
+                    group = self.cluster.submit(self.understand_instructions, parameters)
             return [ItemOf(group, i) for i in range(len(plans))]
-        return list(self.understand_instruction.map(list(plans), unmapped(self.options)))
+        return self._map(self.understand_instruction, plans, gpu=gpu)
 
     def fuse_and_report(
         self, plans: Sequence[PairPlan], visions: Sequence[VisionOutcome], speeches: Sequence[SpeechOutcome]

@@ -21,6 +21,8 @@ from archreview.schemas import (
     AutoOcrOptions,
     ErnieFusionOptions,
     FasterWhisperOptions,
+    OpenAIFusionOptions,
+    OpenAIOcrOptions,
     OpenAIWhisperOptions,
     RapidOcrOptions,
     ReviewOptions,
@@ -47,6 +49,8 @@ _BACKENDS: dict[type[BaseModel], tuple[str, str]] = {
     TransformersWhisperOptions: ("archreview.encoders.transformers_whisper:TransformersWhisperTranscriber", "ernie"),
     AnalyzerFusionOptions: ("archreview.pipeline.analyzer_fusion:AnalyzerFusion", ""),
     ErnieFusionOptions: ("archreview.encoders.ernie:ErnieFusion", "ernie"),
+    OpenAIFusionOptions: ("archreview.encoders.openai_fusion:OpenAIFusion", "served"),
+    OpenAIOcrOptions: ("archreview.encoders.openai_ocr:OpenAIOcr", "served"),
 }
 
 
@@ -136,5 +140,6 @@ def groups_speech(options: ReviewOptions) -> bool:
 
 
 def batches_fusion(options: ReviewOptions) -> bool:
-    """Whether pairs are worth fusing in large groups: ERNIE on a GPU writes a group in one batched generation."""
-    return options.fusion.kind == "ernie" and runs_on_gpu(options.fusion)
+    """Whether pairs are worth fusing in large groups: ERNIE on a GPU writes a group in one batched generation,
+    a served model answers a group's requests concurrently."""
+    return options.fusion.kind == "openai" or (options.fusion.kind == "ernie" and runs_on_gpu(options.fusion))

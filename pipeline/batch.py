@@ -43,6 +43,8 @@ GPU_WINDOW = 32  # pairs a window when ERNIE fuses on a GPU: one batched generat
 
 def window_size(options: ReviewOptions) -> int:
     """Pairs a window: their OCR and speech start together, and their fusion is one batch."""
+    if options.fusion.kind == "openai":  # a served model: as many pairs as requests may be in flight at once
+        return max(CPU_WINDOW, options.fusion.max_concurrency)
     return GPU_WINDOW if batches_fusion(options) else CPU_WINDOW
 
 

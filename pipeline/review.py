@@ -338,6 +338,7 @@ def fuse_and_report(
             code=vision.code,
             analysis=analysis.model_copy(update={"findings": localize_findings(analysis.findings, language)}),
             document=checked_inputs(plan).document_text,
+            images=[image.path for image in [checked_inputs(plan).image, *checked_inputs(plan).more_images]],
             report_language=language,
         )
     fused: dict[int, tuple[FusionResult, list[StageError]]] = {}

@@ -20,6 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from archreview.cli.options import BackendFlags, with_backend_options
 from archreview.encoders.fusion import FusionError
+from archreview.flows.runners import RunnerKind, check_runner
 from archreview.pipeline.backends import MissingDependencyError
 from archreview.pipeline.errors import ArchreviewError, InputError
 from archreview.pipeline.render import OutputFormat
@@ -195,6 +196,18 @@ def batch_command(
             "resume, UI artifacts), or as a plain loop in this process.",
         ),
     ] = True,
+    runner: Annotated[
+        RunnerKind,
+        typer.Option(
+            "--runner",
+            help="Where the flow's OCR and speech tasks run: local (its threads), dask or ray (a cluster: "
+            "--cluster, else a temporary one of 2 workers on this machine).",
+        ),
+    ] = "local",
+    cluster: Annotated[
+        str | None,
+        typer.Option("--cluster", help="Address of a running Dask scheduler (tcp://host:8786) or Ray cluster."),
+    ] = None,
     fmt: FormatOpt = "json",
     debug: DebugOpt = False,
     *,
@@ -209,6 +222,9 @@ def batch_command(
     def run() -> int:
         options = backend.settings().review_options()
         specs = find_pairs(source)  # checks the folder or manifest before any model loads or server starts
+        check_runner(runner, cluster)
+        if runner != "local" and not prefect:
+            raise InputError(f"--runner {runner} runs the Prefect flow's tasks on a cluster: drop --no-prefect")
         columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
         if prefect:
             if not debug:  # the flow's progress shows in the bar; a temporary server's shutdown chatter is noise
@@ -224,7 +240,7 @@ def batch_command(
                 )
                 watcher.start()
                 try:
-                    summary = run_batch_flow(source, out, options, fmt)
+                    summary = run_batch_flow(source, out, options, fmt, runner=runner, cluster=cluster)
                 finally:
                     stop.set()
                     watcher.join()

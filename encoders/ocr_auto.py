@@ -24,8 +24,9 @@ from archreview.encoders.rapidocr import LineRead, RapidOcr
 from archreview.encoders.tesseract import TesseractOcr
 from archreview.schemas import AutoOcrOptions, BackendInfo, OcrPage, OcrWord, RapidOcrOptions, TesseractOptions
 
-# Lines re-read first to find out whether the page holds CJK text.
-_PROBE_LINES = 4
+# Most lines re-read first (the least sure, below the threshold): they verify tesseract's doubtful lines (two
+# engines agreeing) and tell whether the page holds CJK text.
+_PROBE_LINES = 8
 # Least score of a rapidocr reading that replaces tesseract's.
 _MIN_SCORE = 0.5
 

@@ -42,6 +42,8 @@ _INK_LEVEL = 128
 _SPLIT_GAP_CELLS = 1.8
 _BBOX_RE = re.compile(r"(?:bbox|x_bboxes) (-?\d+) (-?\d+) (-?\d+) (-?\d+)")
 _CONF_RE = re.compile(r"(?:x_wconf|x_conf) (-?[\d.]+)")
+# Words this short are scored by their characters' confidences alone (see _run_confidence).
+_SHORT_WORD = 2
 _LINE_CLASSES = frozenset({"ocr_line", "ocr_textfloat", "ocr_header", "ocr_caption"})
 
 
@@ -203,6 +205,16 @@ def _align(word: _Word, grid: MonospaceGrid) -> list[tuple[int, int]]:
     return placed[::-1]
 
 
+def _run_confidence(word: _Word, chars: list[_Char]) -> float:
+    """A run is no surer than its weakest character, nor than its word (LSTM slips lower a word's confidence).
+
+    A word of one or two characters (`}`, `);`) is scored by its characters alone: tesseract's word score
+    weighs it against a dictionary, and a correct lone `}` gets 0.45.
+    """
+    weakest = min(c.confidence for c in chars)
+    return weakest if len(word.chars) <= _SHORT_WORD else min(word.confidence, weakest)
+
+
 def _word_runs(word: _Word, grid: MonospaceGrid | None, line_key: str) -> list[OcrWord]:
     """The word as runs of characters in consecutive cells (split where a space was swallowed)."""
     if grid is None:
@@ -230,8 +242,7 @@ def _word_runs(word: _Word, grid: MonospaceGrid | None, line_key: str) -> list[O
                 top=word.top,
                 width=max(right - left, 1),
                 height=max(word.bottom - word.top, 1),
-                # LSTM slips lower the word's confidence; a run is no surer than its weakest character.
-                confidence=min(word.confidence, min(c.confidence for c in chars)),
+                confidence=_run_confidence(word, chars),
                 line_key=line_key,
             )
         )

@@ -166,7 +166,7 @@ def test_chinese_sets_tuned_and_held_apart() -> None:
     right = [parse_instruction(str(row["text"]), "text").intent == row["intent"] for row in tuned]
     assert all(right), [row["text"] for row, ok in zip(tuned, right, strict=True) if not ok]
     held_right = sum(parse_instruction(str(row["text"]), "text").intent == row["intent"] for row in held)
-    assert held_right >= 22, held_right  # measured 22 of 24 in round 5 (benchmarks/results/intent.md)
+    assert held_right >= 17, held_right  # measured 17 of 18 in round 6 (benchmarks/results/intent.md)
     # Held apart by source: no source of the held-apart set is a source of the tuned set or of the lexicon.
     held_sources = {str(row["source"]).split(" ")[0] for row in held}
     assert held_sources.isdisjoint(str(row["source"]).split(" ")[0] for row in tuned)

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 
 from archreview.pipeline.analysis.detectors import Hit
 from archreview.pipeline.analysis.external import ToolHit
-from archreview.pipeline.analysis.external.base import ARCHREVIEW, credibility
+from archreview.pipeline.analysis.external.base import ARCHREVIEW, credibility, problem_of, same_problem
 from archreview.pipeline.analysis.external.fixes import template_fix
 from archreview.pipeline.analysis.rules import RULES
 from archreview.pipeline.analysis.source import Source
@@ -105,7 +105,8 @@ def _credibility(finding: Finding) -> float:
 
 
 def merge_sources(findings: Sequence[Finding]) -> list[Finding]:
-    """One finding per problem: findings of the same rule on overlapping lines, from any analyzers, become one.
+    """One finding per problem: findings of the same rule (or of rules that name one problem, `problem_of`) on
+    overlapping lines, from any analyzers, become one.
 
     The merged finding keeps the clearest explanation (archreview's own, which names what it saw,
     else the first tool's), takes its severity from the most credible source (`credibility`), its
@@ -115,7 +116,8 @@ def merge_sources(findings: Sequence[Finding]) -> list[Finding]:
     groups: list[list[Finding]] = []
     for finding in findings:
         for group in groups:
-            if group[0].rule_id == finding.rule_id and any(_overlap(member, finding) for member in group):
+            same = problem_of(group[0].rule_id) == problem_of(finding.rule_id)
+            if same and any(_overlap(member, finding) for member in group):
                 group.append(finding)
                 break
         else:
@@ -126,7 +128,7 @@ def merge_sources(findings: Sequence[Finding]) -> list[Finding]:
             merged.append(group[0])
             continue
         own = [f for f in group if f.source is None or f.source.tool == ARCHREVIEW]
-        primary = own[0] if own else group[0]
+        primary = min(own or group, key=lambda f: same_problem().get(f.rule_id, (0, ""))[0])
         trusted = max(group, key=_credibility)
         doubt = 1.0
         for member in group:

@@ -131,3 +131,22 @@ def exemptions() -> dict[str, re.Pattern[str]]:
             raise ValueError(f"{EXTERNAL_RULES_RESOURCE}: exemption for unknown {entry['rule_id']!r} or without source")
         table[entry["rule_id"]] = re.compile(entry["pattern"])
     return table
+
+
+@functools.cache
+def same_problem() -> dict[str, tuple[int, str]]:
+    """By catalogue id: (its rank in its group, the group's first id), for rules that name one problem."""
+    path = resources.files("archreview.pipeline") / "data" / EXTERNAL_RULES_RESOURCE
+    table: dict[str, tuple[int, str]] = {}
+    for entry in json.loads(path.read_text(encoding="utf-8"))["same_problem"]:
+        rules = entry["rules"]
+        if not entry.get("source") or any(rule not in RULES for rule in rules):
+            raise ValueError(f"{EXTERNAL_RULES_RESOURCE}: same_problem {rules} names an unknown rule or has no source")
+        for rank, rule in enumerate(rules):
+            table[rule] = (rank, rules[0])
+    return table
+
+
+def problem_of(rule_id: str) -> str:
+    """The rule that names the problem `rule_id` reports (itself unless it is in a `same_problem` group)."""
+    return same_problem().get(rule_id, (0, rule_id))[1]

@@ -246,3 +246,12 @@ def test_a_missing_tool_is_reported_as_skipped(monkeypatch: pytest.MonkeyPatch) 
     text = describe_checks(GENERAL, Code(text="x = 1", language="python", first_line=1, ocr_confidence=1.0),
                            [AnalyzerRun(name="semgrep", status="skipped", detail="not installed")], [])
     assert "semgrep (skipped: not installed)" in text
+
+
+def test_a_weak_password_hash_is_one_finding() -> None:
+    # the shape of samples' admin_tools line 13: archreview's weak-password-hash and Ruff's S324 name one problem
+    code = Code(text="def digest(password):\n    return hashlib.md5(password.encode()).hexdigest()",
+                language="python", first_line=12, ocr_confidence=0.95)
+    on_line = [f for f in run_analysis(code, GENERAL).findings if f.evidence[0].line_start == 13]
+    assert len(on_line) == 1 and on_line[0].rule_id == "security/weak-password-hash"
+    assert ("ruff", "S324") in _sources(on_line[0])

@@ -199,10 +199,12 @@ def markdown(table: dict, meta: dict) -> str:  # type: ignore[type-arg]
                     out.append(f"| {tool} | {scope} | {cell['labels']} | {_fmt(cell['recall'])} | "
                                f"{_fmt(cell['precision'])} | {cell['flags']} | {cell['unjudged']} |")
         out.append("")
-    python = {part: table[part].get("ruff text", {}).get("all", {}).get("all") for part in table}
-    out += ["Ruff's row covers Python only; compare it with `archreview text`, `language: python`.", ""]
-    out += [f"Screenshot OCR: {meta['exact_lines']} of {meta['nonblank_lines']} non-blank lines read exactly.", ""]
-    del python
+    out += ["Ruff's rows cover Python only: compare them with the `language: python` rows. `archreview text` is the "
+            "product's analysis (own detectors with Ruff and Semgrep as wired in); `own detectors` keeps the findings "
+            "archreview's detectors made (alone or with a tool).", ""]
+    if meta["screenshots"]:
+        out += [f"Screenshot OCR: {meta['exact_lines']} of {meta['nonblank_lines']} non-blank lines read exactly "
+                f"(windows of {WINDOW_LINES} lines, `samples/render.py` light theme with a gutter, tesseract).", ""]
     return "\n".join(out)
 
 

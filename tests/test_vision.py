@@ -15,8 +15,8 @@ from archreview.encoders.ocr import OcrError, cell_width_guess, fit_monospace_gr
 from archreview.encoders.tesseract import TesseractOcr
 from archreview.pipeline.errors import NoCodeFoundError, StageFailedError
 from archreview.pipeline.ocr_layout import rebuild_layout
-from archreview.pipeline.vision import prepare_image, read_code, run_vision
-from archreview.schemas import BackendInfo, ImageInput, OcrPage, OcrWord, TesseractOptions, VisionResult
+from archreview.pipeline.vision import merge_pages, prepare_image, read_code, run_vision
+from archreview.schemas import BackendInfo, Code, ImageInput, OcrPage, OcrWord, TesseractOptions, VisionResult
 
 # samples/ is a folder of scripts, not an installed package: make the repository root importable
 # (drop this once pyproject's [tool.pytest.ini_options] has pythonpath = ["."]).
@@ -255,3 +255,28 @@ def test_the_grid_needs_words() -> None:
     assert cell_width_guess([], []) is None
     with pytest.raises(ValueError, match="words"):
         fit_monospace_grid([], [], 9.6)
+
+
+def test_every_line_carries_its_confidence_and_the_engine(results: dict[str, VisionResult]) -> None:
+    code = results["python-light"].code
+    assert code.read_by == ["tesseract"]
+    assert code.line_confidence is not None and len(code.line_confidence) == len(code.text.split("\n"))
+    # A clean render reads without a line to doubt; blank lines count as read.
+    assert min(code.line_confidence) >= 0.5
+    pairs = zip(code.line_confidence, code.text.split("\n"), strict=True)
+    assert all(value == 1.0 for value, line in pairs if not line)
+
+
+def test_merged_screenshots_keep_each_lines_confidence() -> None:
+    def page(lines: list[str], first: int, confidence: list[float]) -> VisionResult:
+        code = Code(
+            text="\n".join(lines), language="python", first_line=first, ocr_confidence=0.9,
+            line_confidence=confidence, read_by=["tesseract"],
+        )
+        return VisionResult(code=code, numbered=True)
+
+    merged = merge_pages([page(["a = 1", "b = 2"], 1, [0.9, 0.2]), page(["b = 2", "c = 3"], 2, [0.95, 0.4])])
+    assert merged.text.split("\n") == ["a = 1", "b = 2", "c = 3"]
+    assert merged.line_confidence == [0.9, 0.2, 0.4]
+    gap = merge_pages([page(["a = 1"], 1, [0.9]), page(["d = 4"], 4, [0.8])])
+    assert gap.line_confidence == [0.9, 1.0, 1.0, 0.8] and gap.read_by == ["tesseract"]

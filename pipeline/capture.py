@@ -60,6 +60,8 @@ _TEXT_CONTRAST_PERCENTILE = 90
 _INK_LEVEL = 0.5
 # A row or column this share of which is ink is a ruled line (a frame, a border), never text.
 _RULE_SHARE = 0.6
+# Vertical ink longer than this many text-row heights is a guide, not a glyph.
+_GUIDE_LINES = 1.25
 # Sharpness (see _sharpness) below which a photo cannot be read, and below which it is sharpened.
 MIN_SHARPNESS = 2.2
 _SHARPEN_BELOW = 3.0
@@ -224,13 +226,29 @@ def _erase_rules(ink: np.ndarray) -> int:
     """Erase ruled lines (frames, borders, separators) in place: rows and columns mostly ink end to end,
     which no text row and no text column is. Returns how many were erased."""
     lines = ink >= _INK_LEVEL
-    rows = np.flatnonzero(lines.mean(axis=1) >= _RULE_SHARE)
-    columns = np.flatnonzero(lines.mean(axis=0) >= _RULE_SHARE)
-    for index in rows:
-        ink[max(0, index - 1) : index + 2] = 0.0
-    for index in columns:
-        ink[:, max(0, index - 1) : index + 2] = 0.0
+    # A rule's anti-aliased edge is a neighbouring row or column about half as full; text beside it is not.
+    row_share, column_share = lines.mean(axis=1), lines.mean(axis=0)
+    rows = np.flatnonzero(row_share >= _RULE_SHARE)
+    columns = np.flatnonzero(column_share >= _RULE_SHARE)
+    edge_rows = np.flatnonzero(row_share >= _RULE_SHARE / 2)
+    edge_columns = np.flatnonzero(column_share >= _RULE_SHARE / 2)
+    ink[np.intersect1d(edge_rows, np.concatenate([rows - 1, rows, rows + 1]))] = 0.0
+    ink[:, np.intersect1d(edge_columns, np.concatenate([columns - 1, columns, columns + 1]))] = 0.0
     return len(_runs(np.isin(np.arange(ink.shape[0]), rows))) + len(_runs(np.isin(np.arange(ink.shape[1]), columns)))
+
+
+def _erase_guides(ink: np.ndarray, line_px: float) -> bool:
+    """Erase vertical guides in place (indent guides, a gutter's separator): ink running straight down
+    through more than _GUIDE_LINES text rows, which no glyph does. Returns whether any was found."""
+    import cv2
+
+    length = max(3, round(_GUIDE_LINES * line_px))
+    strokes = cv2.morphologyEx((ink >= _INK_LEVEL).astype(np.uint8), cv2.MORPH_OPEN, np.ones((length, 1), np.uint8))
+    if not strokes.any():
+        return False
+    # Their anti-aliased edges go too.
+    ink[cv2.dilate(strokes, np.ones((1, 3), np.uint8)).astype(bool)] = 0.0
+    return True
 
 
 def _longest(bands: list[_Band]) -> _Band | None:
@@ -350,8 +368,12 @@ def _row_on_grid(profile: np.ndarray, cell: float, phase: float) -> tuple[float,
     return float(np.abs(vector)), float(abs(offset) / (2 * np.pi))
 
 
-def _off_grid_ends(ink: np.ndarray, rows: list[_Band]) -> tuple[int, int]:
-    """How many leading and trailing text rows are not set on the code's monospace grid (breadcrumbs, titles)."""
+def _off_grid_ends(ink: np.ndarray, rows: list[_Band], *, by_phase: bool = True) -> tuple[int, int]:
+    """How many leading and trailing text rows are not set on the code's monospace grid (breadcrumbs, titles).
+
+    `by_phase`: also drop rows whose characters sit between the code's columns (off for photos, whose
+    leftover perspective shifts the phase from row to row).
+    """
     if len(rows) < 4:
         return 0, 0
     height = float(np.median([r.size for r in rows]))
@@ -376,7 +398,8 @@ def _off_grid_ends(ink: np.ndarray, rows: list[_Band]) -> tuple[int, int]:
         # A much shorter row (a rule, a row of icons' tops) is not a code line either; taller ones can
         # be code lines run together by a photo's blur, so the grid decides for them.
         tall_enough = rows[index].size >= 0.6 * height
-        return tall_enough and coherence >= _GRID_COHERENCE_SHARE * typical and offset <= _GRID_PHASE_CELLS
+        in_phase = offset <= _GRID_PHASE_CELLS or not by_phase
+        return tall_enough and coherence >= _GRID_COHERENCE_SHARE * typical and in_phase
 
     lead = 0
     while lead < min(_MAX_HEADER_ROWS, len(rows) - 2) and not on_grid(lead):
@@ -601,6 +624,8 @@ def _cut_pane(
     if not rows:
         return replace(_unreadable(rgb, "no text found", notes, sharpness), kind=kind)
     line_px = float(np.median([r.size for r in rows]))
+    if _erase_guides(ink, line_px):
+        removed.append("vertical guides (indent guides, separators)")
     solid = _solid(other)
     pane_rows = _pane_rows(solid, line_px)
     top, bottom = (pane_rows.start, pane_rows.stop) if pane_rows else (0, rgb.shape[0])
@@ -616,7 +641,7 @@ def _cut_pane(
     rows = _text_rows(pane_ink, relative)
     if not rows:
         return replace(_unreadable(rgb, "no text found", notes, sharpness), kind=kind, removed=removed)
-    lead, trail = _off_grid_ends(pane_ink, rows)
+    lead, trail = _off_grid_ends(pane_ink, rows, by_phase=kind == "screenshot")
     cut_top, cut_bottom = 0, pane_ink.shape[0]
     if lead:
         cut_top = (rows[lead - 1].stop + rows[lead].start) // 2

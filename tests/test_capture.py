@@ -1,0 +1,121 @@
+"""Capture preparation (pipeline.capture) on real captures of public code, read by the real tesseract.
+
+The captures are the development set's (`benchmarks/captures/`, part "tuned": headless Chromium renders
+of pygments-highlighted public code in editor themes with chrome, and phone-photo simulations of them).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from PIL import Image, ImageFilter
+
+from archreview.encoders.tesseract import TesseractOcr
+from archreview.pipeline.capture import prepare_capture
+from archreview.pipeline.errors import NoCodeFoundError
+from archreview.pipeline.vision import read_code
+from archreview.schemas import TesseractOptions, VisionResult
+
+pytestmark = pytest.mark.skipif(shutil.which("tesseract") is None, reason="needs Debian tesseract-ocr")
+
+CAPTURES = Path(__file__).resolve().parents[1] / "benchmarks" / "captures"
+
+
+def _capture(capture_id: str) -> tuple[Image.Image, dict[str, Any]]:
+    labels = json.loads((CAPTURES / "labels.json").read_text())["captures"]
+    label = next(c for c in labels if c["id"] == capture_id)
+    assert label["part"] == "tuned"  # never test (or tune) on the held-apart part
+    with Image.open(CAPTURES / label["image"]) as image:
+        return image.convert("RGB"), label
+
+
+def _similar(a: str, b: str) -> float:
+    import difflib
+
+    return difflib.SequenceMatcher(None, a.strip(), b.strip()).ratio()
+
+
+@pytest.fixture(scope="module")
+def engine() -> TesseractOcr:
+    return TesseractOcr(TesseractOptions())
+
+
+@pytest.fixture(scope="module")
+def editor_read(engine: TesseractOcr) -> tuple[VisionResult, dict[str, Any]]:
+    # VS Code dark, no gutter, with window buttons, tabs, breadcrumbs and a status bar.
+    image, label = _capture("ed-t-06")
+    return read_code(image, engine, name="ed-t-06"), label
+
+
+def test_editor_chrome_is_left_out_and_line_1_is_the_first_code_line(
+    editor_read: tuple[VisionResult, dict[str, Any]],
+) -> None:
+    result, label = editor_read
+    lines = result.code.text.split("\n")
+    assert result.code.first_line == 1 and not result.numbered
+    assert len(lines) == len(label["lines"])  # no tab bar, breadcrumbs or status bar read as lines
+    assert _similar(lines[0], label["lines"][0]) >= 0.9
+    assert _similar(lines[-1], label["lines"][-1]) >= 0.9
+    assert any("above the code pane" in note for note in result.notes)
+
+
+def test_dark_theme_keeps_coloured_keywords(editor_read: tuple[VisionResult, dict[str, Any]]) -> None:
+    result, label = editor_read
+    read = result.code.text.split("\n")
+    # Keywords drawn in their syntax colour on the dark background come out whole.
+    for keyword in ("function", "const", "if", "return"):
+        shown = [i for i, line in enumerate(label["lines"]) if f"{keyword} " in line]
+        kept = [i for i in shown if i < len(read) and f"{keyword} " in read[i]]
+        assert shown and len(kept) >= 0.9 * len(shown), keyword
+
+
+def test_dark_python_keeps_def(engine: TesseractOcr) -> None:
+    image, label = _capture("ed-t-09")  # Darcula, tabs and breadcrumbs, no gutter
+    result = read_code(image, engine, name="ed-t-09")
+    read = result.code.text.split("\n")
+    shown = [i for i, line in enumerate(label["lines"]) if line.lstrip().startswith("def ")]
+    assert shown and all(read[i].lstrip().startswith("def ") for i in shown)
+    assert result.code.first_line == 1 and len(read) == len(label["lines"])
+
+
+def test_photo_is_rectified_and_keeps_its_gutter_numbers(engine: TesseractOcr) -> None:
+    image, label = _capture("ph-t-05")  # tilted, rotated, JPEG 60 photo of an editor with a gutter
+    capture = prepare_capture(image)
+    assert capture.kind == "photo" and capture.unreadable is None
+    assert any("rectified" in note for note in capture.notes)
+    result = read_code(image, engine, name="ph-t-05")
+    assert result.code.first_line == label["line_numbers"][0]
+    lines = result.code.text.split("\n")
+    assert abs(len(lines) - len(label["lines"])) <= 1
+
+
+def test_blurred_photo_fails_with_the_reason(engine: TesseractOcr) -> None:
+    image, _ = _capture("ph-t-02")
+    blurred = image.filter(ImageFilter.GaussianBlur(6))
+    capture = prepare_capture(blurred)
+    assert capture.unreadable is not None and "too blurred" in capture.unreadable
+    with pytest.raises(NoCodeFoundError, match="too blurred"):
+        read_code(blurred, engine, name="blurred.jpg")
+
+
+def test_a_sharp_photo_is_not_refused() -> None:
+    image, _ = _capture("ph-t-02")
+    capture = prepare_capture(image)
+    assert capture.unreadable is None and capture.sharpness is not None
+
+
+def test_blank_capture_has_no_text() -> None:
+    assert prepare_capture(Image.new("RGB", (300, 200), (30, 30, 30))).unreadable == "no text found"
+
+
+def test_ink_is_dark_on_white_for_dark_and_light_themes() -> None:
+    for capture_id in ("ed-t-06", "ed-t-02"):  # VS Code dark, VS Code light
+        image, _ = _capture(capture_id)
+        ink = np.asarray(prepare_capture(image).ink)
+        assert np.median(ink) == 255  # background white
+        assert (ink < 64).mean() > 0.02  # text black

@@ -198,6 +198,19 @@ def check_external_analyzers() -> list[Check]:
     ]
 
 
+def check_chinese() -> list[Check]:
+    """Chinese instructions and reports: OpenCC (traditional characters) and a CJK font for HTML reports."""
+    opencc = importlib.util.find_spec("opencc") is not None
+    fonts = _run(["fc-list", ":lang=zh", "family"]) if shutil.which("fc-list") else ""
+    family = fonts.splitlines()[0].split(",")[0] if fonts.strip() and not fonts.startswith("error:") else ""
+    return [
+        Check("OpenCC", opencc, "traditional -> simplified Chinese" if opencc else "not installed",
+              "" if opencc else "pip install opencc"),
+        Check("CJK font", bool(family), family or "none: Chinese HTML reports show boxes",
+              "" if family else "apt-get install fonts-wqy-zenhei", required=False),
+    ]
+
+
 def run_checks(settings: Settings, ernie_model: str | None = None) -> list[Check]:
     """Every check, in the order a review needs them.
 
@@ -218,6 +231,7 @@ def run_checks(settings: Settings, ernie_model: str | None = None) -> list[Check
         check_speech(settings),
         check_parsers(),
         *check_external_analyzers(),
+        *check_chinese(),
         check_ernie_weights(ernie_model or ErnieFusionOptions().model),
         check_cuda(),
         check_prefect(),

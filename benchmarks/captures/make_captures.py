@@ -9,7 +9,7 @@ Chinese comments in editor and GitHub styles (`chinese`). The source text is the
 About a third is held apart (`part: held_apart`): other repositories and, where possible, other themes
 and fonts. Nothing may be tuned on it; benchmarks report it separately.
 
-    .venv/bin/python benchmarks/captures/make_captures.py                 # render every capture (~4 min)
+    .venv/bin/python benchmarks/captures/make_captures.py                 # render every capture (7 min on 2 busy cores)
     .venv/bin/python benchmarks/captures/make_captures.py --only ed-t-01  # one capture (ids in labels.json)
     .venv/bin/python benchmarks/captures/make_captures.py import-sources --mirrors DIR
         # re-take the source windows from local git mirrors (DIR/<owner>+<name>/repo); needs no network

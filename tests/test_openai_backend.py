@@ -8,11 +8,6 @@ The vLLM tests skip, saying why, when `.venv-vllm` is missing; the socket-server
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -20,8 +15,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
+from ernie_tiny import SAMPLES, sample_code_request, security_request
+from vllm_server import SERVED_NAME, VLLM_PYTHON, VllmUnavailableError, vllm_server
 
 from archreview.encoders.fusion import FusionError, FusionOutputError
 from archreview.encoders.openai_fusion import OpenAIFusion
@@ -31,87 +27,17 @@ from archreview.pipeline.stages import fusion_stage, fusion_stage_many
 from archreview.schemas import OpenAIFusionOptions, ReviewOptions
 from archreview.schemas.fusion_output import FusionOutput
 
-sys.path.insert(0, str(Path(__file__).parent))
-from ernie_tiny import (  # noqa: E402
-    SAMPLES,
-    build_model,
-    build_tokenizer,
-    sample_code_request,
-    save_model,
-    security_request,
-    tiny_config,
-)
-
-REPO = Path(__file__).resolve().parents[1]
-VLLM_PYTHON = REPO / ".venv-vllm" / "bin" / "python"
-SERVED_NAME = "tiny-ernie"
-VLLM_START_LIMIT_S = 240  # 32 to 34 s on an idle 2-core machine (NOTES.md); far more while others run
-# Guidance, with no whitespace between JSON tokens: every bounded FusionOutput closes (xgrammar let control
-# characters into bounded strings: NOTES.md).
-STRUCTURED = json.dumps({"backend": "guidance", "disable_any_whitespace": True})
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _tiny_ernie_for_vllm(folder: Path) -> Path:
-    """The tests' tiny random ERNIE-4.5 with head_dim 32 (vLLM's CPU attention crashes at 16) and 16K positions."""
-    tokenizer = build_tokenizer()
-    config = tiny_config("dense", len(tokenizer))
-    config.head_dim = 32
-    config.max_position_embeddings = 16384
-    return save_model(folder, build_model("dense", len(tokenizer), config=config), tokenizer)
-
 
 @pytest.fixture(scope="session")
 def vllm_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real vLLM OpenAI server (CPU) serving the tiny ERNIE as `tiny-ernie`; its base URL. Started once."""
     if not VLLM_PYTHON.is_file():
         pytest.skip(".venv-vllm is missing (run `make vllm`): no vLLM server to test the served backend against")
-    root = tmp_path_factory.mktemp("vllm")
-    model = _tiny_ernie_for_vllm(root / "model")
-    port = _free_port()
-    env = {
-        **os.environ,
-        "VLLM_CPU_KVCACHE_SPACE": "1",
-        "VLLM_NO_USAGE_STATS": "1",
-        "VLLM_CACHE_ROOT": str(root / "cache"),
-        "HF_HUB_OFFLINE": "1",
-        "DO_NOT_TRACK": "1",
-    }
-    log = (root / "vllm.log").open("wb")
-    command = [
-        str(VLLM_PYTHON), "-m", "vllm.entrypoints.openai.api_server", "--model", str(model),
-        "--served-model-name", SERVED_NAME, "--host", "127.0.0.1", "--port", str(port), "--enforce-eager",
-        "--max-model-len", "16384", "--structured-outputs-config", STRUCTURED,
-    ]  # fmt: skip
-    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}/v1"
     try:
-        deadline = time.monotonic() + VLLM_START_LIMIT_S
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                pytest.fail(f"vLLM exited with {process.returncode}: see {root / 'vllm.log'}")
-            try:
-                if httpx.get(f"{url}/models", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(1)
-        else:
-            pytest.fail(f"vLLM did not answer within {VLLM_START_LIMIT_S} s: see {root / 'vllm.log'}")
-        yield url
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)  # the API server and its engine processes: one process group
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-        log.close()
+        with vllm_server(tmp_path_factory.mktemp("vllm")) as url:
+            yield url
+    except VllmUnavailableError as e:
+        pytest.fail(str(e))
 
 
 def _served(endpoint: str, **options: Any) -> OpenAIFusionOptions:

@@ -51,6 +51,18 @@ WhisperFormat = Literal["openai", "transformers"]
 
 FormatOpt = Annotated[OutputFormat, typer.Option("--format", "-f", help="Report format.")]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")]
+RunnerOpt = Annotated[
+    RunnerKind,
+    typer.Option(
+        "--runner",
+        help="Where batch-review's OCR and speech tasks run: local (the flow's threads), dask or ray (a cluster: "
+        "--cluster, else a temporary one of 2 worker processes on this machine).",
+    ),
+]
+ClusterOpt = Annotated[
+    str | None,
+    typer.Option("--cluster", help="Address of a running Dask scheduler (tcp://host:8786) or Ray cluster."),
+]
 
 
 def _fail(message: str, code: int, debug: bool) -> NoReturn:
@@ -196,18 +208,8 @@ def batch_command(
             "resume, UI artifacts), or as a plain loop in this process.",
         ),
     ] = True,
-    runner: Annotated[
-        RunnerKind,
-        typer.Option(
-            "--runner",
-            help="Where the flow's OCR and speech tasks run: local (its threads), dask or ray (a cluster: "
-            "--cluster, else a temporary one of 2 workers on this machine).",
-        ),
-    ] = "local",
-    cluster: Annotated[
-        str | None,
-        typer.Option("--cluster", help="Address of a running Dask scheduler (tcp://host:8786) or Ray cluster."),
-    ] = None,
+    runner: RunnerOpt = "local",
+    cluster: ClusterOpt = None,
     fmt: FormatOpt = "json",
     debug: DebugOpt = False,
     *,
@@ -281,6 +283,8 @@ def serve_command(
     metrics_port: Annotated[
         int | None, typer.Option("--metrics-port", help="Expose Prometheus metrics on 127.0.0.1:PORT/metrics.")
     ] = None,
+    runner: RunnerOpt = "local",
+    cluster: ClusterOpt = None,
     fmt: FormatOpt = "json",
     debug: DebugOpt = False,
     *,
@@ -297,6 +301,7 @@ def serve_command(
         options = backend.settings().review_options()
         if cron and watch_dir is None:
             raise InputError("--cron needs --watch-dir (the folder the scheduled batch reviews)")
+        check_runner(runner, cluster)
         if metrics_port is not None:
             from archreview.pipeline.metrics import start_metrics_server
 
@@ -311,6 +316,8 @@ def serve_command(
             options=options,
             fmt=fmt,
             database_url=database_url,
+            runner=runner,
+            cluster=cluster,
         )
 
     try:

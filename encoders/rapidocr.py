@@ -156,7 +156,9 @@ class RapidOcr:
             ys = [float(p[1]) for p in box]
             boxes.append((min(xs), min(ys), max(xs), max(ys)))
         reads = self._recognise(image, boxes, margin=0.0)
-        words = [word for read in reads for word in read.words]
+        # One text line is often several detected boxes (code, then its comment): the layout groups the words
+        # into lines by their height on the page, not by box.
+        words = [word.model_copy(update={"line_key": ""}) for read in reads for word in read.words]
         return OcrPage(width=image.width, height=image.height, words=words, engines=["rapidocr"] if words else [])
 
     def read_lines(self, image: Image.Image, boxes: Sequence[tuple[float, float, float, float]]) -> list[LineRead]:

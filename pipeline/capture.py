@@ -311,7 +311,7 @@ def _pane_columns(solid: np.ndarray, ink: np.ndarray, removed: list[str]) -> _Ba
 
 def _drop_minimap(ink: np.ndarray, removed: list[str]) -> int:
     """Width to keep: columns up to a minimap (a block of text right of the code whose rows are far shorter)."""
-    columns = (ink >= _INK_LEVEL).any(axis=0)
+    columns: np.ndarray = np.asarray((ink >= _INK_LEVEL).any(axis=0))
     rows = _text_rows(ink)
     if not rows:
         return ink.shape[1]

@@ -261,15 +261,16 @@ class FasterWhisperTranscriber:
         model = self._load(key)
         # Each prompt is in its language: the English one would pull Chinese towards English.
         prompt = {"en": self.options.initial_prompt, "zh": self.options.chinese_prompt}.get(language)
-        parts, stamps, owners = [], [], []
+        parts: list[np.ndarray] = []
+        stamps: list[dict[str, float]] = []
+        owners: list[tuple[int, int, int]] = []  # (clip, start, end) of each window, in the clip's own samples
         position = 0
         for index, clip in enumerate(group):
             for start, end in clip.windows:
                 stamps.append({"start": (position + start) / SAMPLE_RATE, "end": (position + end) / SAMPLE_RATE})
-                owners.append((index, position / SAMPLE_RATE))
+                owners.append((index, start, end))
             parts.append(clip.samples)
             position += len(clip.samples)
-        found: list[list[Segment]] = [[] for _ in group]
         pieces, _ = BatchedInferencePipeline(model=model).transcribe(
             np.concatenate(parts),
             language=language,
@@ -279,16 +280,20 @@ class FasterWhisperTranscriber:
             clip_timestamps=stamps,
             without_timestamps=True,
         )
+        texts: list[list[str]] = [[] for _ in stamps]
         starts = [stamp["start"] for stamp in stamps]
         for piece in pieces:
             text = piece.text.strip()
-            if not text or _echoes_prompt(text, prompt):
-                continue
-            window = max(i for i, start in enumerate(starts) if start <= piece.start + 1e-3)
-            owner, shift = owners[window]
-            found[owner].append(
-                Segment(start_s=max(piece.start - shift, 0.0), end_s=max(piece.end - shift, 0.0), text=text)
-            )
+            if text and not _echoes_prompt(text, prompt):
+                texts[max(i for i, start in enumerate(starts) if start <= piece.start + 1e-3)].append(text)
+        # A window's text is one segment spanning the window, its times from the clip's own samples: the same
+        # numbers whatever else was in the batch.
+        found: list[list[Segment]] = [[] for _ in group]
+        for (owner, start, end), window_texts in zip(owners, texts, strict=True):
+            if window_texts:
+                found[owner].append(
+                    Segment(start_s=start / SAMPLE_RATE, end_s=end / SAMPLE_RATE, text=" ".join(window_texts))
+                )
         return found
 
     def transcribe_many(self, audios: list[np.ndarray], *, batch_size: int = BATCH_WINDOWS) -> list[Transcript]:

@@ -1,4 +1,4 @@
-"""Text comparison metrics for transcripts (word error rate), shared by tests and benchmarks."""
+"""Text comparison metrics for transcripts (word and character error rates), shared by tests and benchmarks."""
 
 from __future__ import annotations
 
@@ -49,3 +49,26 @@ def word_error_rate(reference: str, hypothesis: str) -> float:
     if not ref_words:
         return float(len(hyp_words))
     return edit_distance(ref_words, hyp_words) / len(ref_words)
+
+
+_CJK_OR_ALNUM = re.compile(r"[\u3400-\u9fff]|[a-z0-9]")
+
+
+def chinese_units(text: str) -> list[str]:
+    """The units a character error rate counts: each Chinese character (traditional mapped to simplified with
+    OpenCC) and each Latin letter or digit, lowercased; punctuation and spaces dropped."""
+    import opencc  # a core dependency; imported here so that importing the pipeline stays cheap
+
+    return _CJK_OR_ALNUM.findall(str(opencc.OpenCC("t2s").convert(text)).lower())
+
+
+def character_error_rate(reference: str, hypothesis: str) -> float:
+    """Character error rate of `hypothesis` against `reference` (Chinese), over `chinese_units` of both.
+
+    Returns:
+        edit distance / reference units; 0.0 when both are empty, 1.0 a unit when the reference is empty.
+    """
+    ref, hyp = chinese_units(reference), chinese_units(hypothesis)
+    if not ref:
+        return float(len(hyp))
+    return edit_distance(ref, hyp) / len(ref)

@@ -190,7 +190,7 @@ def test_grouped_speech_gives_the_same_reports_as_one_clip_at_a_time(
     """Grouped speech (on by default when a batching backend runs on a GPU) forced on, on the CPU: each window's
     instructions are one understand-instructions task, and the reports are those of one review at a time."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # the bundled tiny.en is converted here
-    options = ReviewOptions(speech=TransformersWhisperOptions(device="cpu"))
+    options = ReviewOptions(speech=TransformersWhisperOptions(model="tiny.en", device="cpu"))
     assert not groups_speech(options), "on the CPU the default stays a task a pair"
     source = copy_pairs(tmp_path / "in", (*GROUPED, TYPED[0]))
     out = tmp_path / "out"

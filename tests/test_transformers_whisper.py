@@ -228,8 +228,9 @@ def test_bundled_model_is_converted_once_into_the_cache(
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     load_backend.cache_clear()  # an earlier test may have loaded this backend from another cache folder
-    options = Settings(speech_backend="transformers-whisper", device="cpu").review_options().speech
-    assert isinstance(options, TransformersWhisperOptions) and options.model is None
+    settings = Settings(speech_backend="transformers-whisper", speech_model="tiny.en", device="cpu")
+    options = settings.review_options().speech
+    assert isinstance(options, TransformersWhisperOptions) and options.model == "tiny.en"
     transcriber = load_backend(options)
     assert isinstance(transcriber, TransformersWhisperTranscriber)
     transcriber.load()
@@ -238,7 +239,7 @@ def test_bundled_model_is_converted_once_into_the_cache(
     assert (folder / "model.safetensors").is_file()
     assert [p.name for p in folder.parent.iterdir()] == [folder.name], "no half-written staging folder is left"
     stamp = (folder / "model.safetensors").stat().st_mtime_ns
-    TransformersWhisperTranscriber(TransformersWhisperOptions(device="cpu")).load()
+    TransformersWhisperTranscriber(TransformersWhisperOptions(model="tiny.en", device="cpu")).load()
     assert (folder / "model.safetensors").stat().st_mtime_ns == stamp, "converted once"
     load_backend.cache_clear()
 
@@ -289,5 +290,5 @@ def test_cleanup_staging_on_failed_conversion(ct2_dir: Path, monkeypatch: pytest
     shutil.copy(ct2_dir / "tokenizer.json", broken / "tokenizer.json")
     monkeypatch.setattr(faster_whisper, "bundled_model_dir", lambda: str(broken))
     with pytest.raises(SpeechError, match="cannot convert the bundled tiny.en"):
-        TransformersWhisperTranscriber(TransformersWhisperOptions(device="cpu")).load()
+        TransformersWhisperTranscriber(TransformersWhisperOptions(model="tiny.en", device="cpu")).load()
     assert list(converted_cache_dir().parent.iterdir()) == []

@@ -340,6 +340,8 @@ def _read_capture(job: tuple[str, dict]) -> CaptureRead:
             code = run_vision(image, engine, options).code
         except StageFailedError as e:  # no code found, or the engine failed: the review's `failed` report
             return "", 1, str(e)
+        except Exception as e:  # a bug in the stage: score the capture as unread, name it, go on with the rest
+            return "", 1, f"crashed: {type(e).__name__}: {e}"
         return code.text, code.first_line, ""
 
     if kind not in _WARM:  # models load on first use: keep that out of the time an image
@@ -477,6 +479,9 @@ def run_captures(args: argparse.Namespace) -> str:
     rows = capture_rows(reads)
     text = capture_table(rows)
     print(text)
+    for r in reads:
+        if r.error.startswith("crashed: "):
+            print(f"{r.engine} {r.id}: {r.error}")
     if skipped:
         print(f"not read with: {', '.join(skipped)} (--engine NAME to include; a served one needs its server)")
     print(f"\n{len(reads)} reads in {elapsed:.0f} s; "

@@ -330,8 +330,8 @@ class FasterWhisperTranscriber:
                     if not clip.unsupported:
                         groups.setdefault((clip.model, clip.language), []).append(i)
             for (key, language), members in groups.items():
-                segments = self._decode(key, language, [clips[i] for i in members], batch_size)
-                found.update(zip(members, segments, strict=True))
+                decoded = self._decode(key, language, [clips[i] for i in members], batch_size)
+                found.update(zip(members, decoded, strict=True))
         except SpeechError:
             raise
         except Exception as e:

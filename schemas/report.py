@@ -11,7 +11,7 @@ from typing import Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-SCHEMA_VERSION: Final = "1.1"
+SCHEMA_VERSION: Final = "1.2"
 
 Status = Literal["success", "partial", "failed"]
 Intent = Literal[
@@ -233,7 +233,7 @@ def evidence_problem(code: Code, evidence: Evidence) -> str | None:
 class ReviewReport(StrictModel):
     """One review of one screenshot and one instruction."""
 
-    schema_version: Literal["1.1"] = SCHEMA_VERSION
+    schema_version: Literal["1.2"] = SCHEMA_VERSION
     id: str = Field(description="Hash of the inputs' content and the options.")
     status: Status
     created_at: datetime

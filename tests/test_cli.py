@@ -134,7 +134,7 @@ def test_schema_command_prints_the_committed_schema() -> None:
     result = _run("schema")
     assert result.returncode == 0
     assert json.loads(result.stdout) == json.loads(
-        (REPO / "schemas" / "json" / "review_report-1.1.schema.json").read_text()
+        (REPO / "schemas" / "json" / "review_report-1.2.schema.json").read_text()
     )
 
 

@@ -127,7 +127,7 @@ def test_html_report_renders_with_every_finding_visible(tmp_path: Path) -> None:
 def test_validate_accepts_a_good_report_and_names_the_problem_in_a_bad_one(tmp_path: Path) -> None:
     good = tmp_path / "good.json"
     good.write_text(render(sample_report(tmp_path / "shot.png"), "json"), encoding="utf-8")
-    assert validate_report_file(good) == "1.1"
+    assert validate_report_file(good) == "1.2"
 
     data = json.loads(good.read_text())
     data["findings"][0]["severity"] = "catastrophic"
@@ -166,7 +166,7 @@ def test_validate_command_exit_codes(tmp_path: Path) -> None:
     good = tmp_path / "good.json"
     good.write_text(render(sample_report(tmp_path / "shot.png"), "json"), encoding="utf-8")
     bad = tmp_path / "bad.json"
-    bad.write_text(json.dumps({"schema_version": "1.1"}))
+    bad.write_text(json.dumps({"schema_version": "1.2"}))
     ok = subprocess.run([ARCHREVIEW, "validate", str(good)], capture_output=True, text=True)
     assert ok.returncode == 0 and "valid:" in ok.stderr
     mixed = subprocess.run([ARCHREVIEW, "validate", str(good), str(bad)], capture_output=True, text=True)

@@ -78,7 +78,7 @@ def test_report_round_trips_through_json() -> None:
     report = _report()
     again = ReviewReport.model_validate_json(report.model_dump_json())
     assert again == report
-    assert again.schema_version == "1.1"
+    assert again.schema_version == "1.2"
 
 
 def test_fixed_field_names_are_present() -> None:

@@ -141,7 +141,9 @@ def test_image_variants_read_the_same_code(monkeypatch: pytest.MonkeyPatch) -> N
 
 def test_prose_is_not_code(monkeypatch: pytest.MonkeyPatch) -> None:
     report = _review(Path(BY_NAME["image-prose"].args[1]), monkeypatch)
-    assert report.code.language == "unknown"
+    assert report.status == "failed"
+    assert [e.code for e in report.errors] == ["not_code"]
+    assert "prose, not code" in report.errors[0].message
     assert report.findings == []
 
 

@@ -382,7 +382,9 @@ def _image_cases(root: Path, good_png: Path) -> list[Case]:
         d / "prose.png",
         "a picture of prose, not code",
         "report",
-        "a report with `code.language` `unknown` and no crash",
+        "a `failed` report (`not_code`: the image shows prose, not code), exit 1",
+        statuses=("failed",),
+        error_codes=("not_code",),
     )
     spaced = d / "my shot ü 代码.png"
     shutil.copy(good_png, spaced)

@@ -9,8 +9,15 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from archreview.encoders.whisper_models import BUNDLED_MODELS, MULTILINGUAL_MODEL
 from archreview.pipeline.settings import Settings
-from archreview.schemas import ErnieFusionOptions, OpenAIWhisperOptions, TransformersWhisperOptions
+from archreview.schemas import (
+    AutoOcrOptions,
+    ErnieFusionOptions,
+    OpenAIWhisperOptions,
+    TesseractOptions,
+    TransformersWhisperOptions,
+)
 
 
 @dataclass(frozen=True)
@@ -84,7 +91,9 @@ def check_speech(settings: Settings) -> Check:
             return Check(
                 "speech model", False, "openai-whisper not installed", "pip install 'archreview[openai-whisper]'"
             )
-        model = speech.model
+        model = speech.model or MULTILINGUAL_MODEL
+        if model in BUNDLED_MODELS:
+            return Check("speech model", True, f"openai-whisper {model} (bundled; converted on first use)")
         cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "whisper" / f"{model}.pt"
         if Path(model).is_file() or cache.is_file():
             return Check("speech model", True, f"openai-whisper {model}")
@@ -226,7 +235,7 @@ def run_checks(settings: Settings, ernie_model: str | None = None) -> list[Check
     if isinstance(fusion, ErnieFusionOptions):
         ernie_model = fusion.model
     return [
-        check_tesseract(settings.ocr.lang),
+        check_tesseract(settings.ocr.lang if isinstance(settings.ocr, AutoOcrOptions | TesseractOptions) else "eng"),
         check_ffmpeg(),
         check_speech(settings),
         check_parsers(),

@@ -97,6 +97,7 @@ def test_fixed_field_names_are_present() -> None:
         "summary",
         "provenance",
         "errors",
+        "report_language",
     }
     assert set(data["findings"][0]) == {
         "id",
@@ -108,6 +109,9 @@ def test_fixed_field_names_are_present() -> None:
         "evidence",
         "rationale",
         "recommendation",
+        "source",
+        "also_reported_by",
+        "fix_diff",
     }
 
 
@@ -163,6 +167,6 @@ def test_option_kinds_lists_each_backend_by_its_kind() -> None:
         "openai-whisper",
         "transformers-whisper",
     ]
-    assert list(option_kinds(fields["fusion"].annotation)) == ["analyzer", "ernie"]
-    assert list(option_kinds(fields["ocr"].annotation)) == ["tesseract"]
+    assert list(option_kinds(fields["fusion"].annotation)) == ["analyzer", "ernie", "openai"]
+    assert list(option_kinds(fields["ocr"].annotation)) == ["auto", "tesseract", "rapidocr", "openai"]
     assert option_kinds(fields["max_audio_s"].annotation) == {}

@@ -22,7 +22,7 @@ from archreview.pipeline.analysis.external.base import (
 )
 from archreview.pipeline.analysis.external.fixes import diff_from_edits
 from archreview.pipeline.analysis.external.repair import Repaired, repair
-from archreview.pipeline.analysis.external.ruff import run_ruff
+from archreview.pipeline.analysis.external.ruff import ruff_version, run_ruff
 from archreview.pipeline.analysis.external.semgrep import pack_rules, run_semgrep
 from archreview.pipeline.analysis.rules import RULES
 from archreview.pipeline.analysis.source import Source
@@ -93,7 +93,8 @@ def analyze_external(sources: Sequence[Source], codes: Sequence[Code]) -> list[E
     python = [i for i, source in enumerate(sources) if source.is_python]
     with ThreadPoolExecutor(max_workers=2) as pool:  # two processes at once: the wall time is the slower one's
         semgrep_run = pool.submit(run_semgrep, [(r.text, s.language) for r, s in zip(repaired, sources, strict=True)])
-        ruff = run_ruff([repaired[i].text for i in python]) if python else ToolOutcome(RUFF, None, "ran", "", [])
+        no_python = ToolOutcome(RUFF, ruff_version(), "ran", "", [])
+        ruff = run_ruff([repaired[i].text for i in python]) if python else no_python
         semgrep = semgrep_run.result()
     ruff_hits = dict(zip(python, ruff.hits, strict=False))
     results = []

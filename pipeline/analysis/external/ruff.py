@@ -39,6 +39,12 @@ def _version(executable: str) -> str | None:
     return done.stdout.strip().removeprefix("ruff ") or None
 
 
+def ruff_version() -> str | None:
+    """The installed Ruff's version (None: not installed), the same whether or not this batch holds Python."""
+    executable = find_ruff()
+    return None if executable is None else _version(executable)
+
+
 def _edits(item: dict[str, object]) -> tuple[Edit, ...]:
     fix = item.get("fix")
     if not isinstance(fix, dict) or fix.get("applicability") not in ("safe", "unsafe"):

@@ -126,9 +126,9 @@ def run_semgrep(texts: Sequence[tuple[str, str]]) -> ToolOutcome:
         return ToolOutcome(SEMGREP, None, "skipped", "semgrep is not installed (make semgrep)")
     covered = [i for i, (_, language) in enumerate(texts) if language in ANALYZERS]
     hits: list[list[RawHit]] = [[] for _ in texts]
-    if not covered:
-        return ToolOutcome(SEMGREP, None, "skipped", "no code in a language the rule pack covers", hits)
     version = _version(executable)
+    if not covered:  # nothing to scan; each text's record says why, as it does in a batch that scans others
+        return ToolOutcome(SEMGREP, version, "ran", "no code in a language the rule pack covers", hits)
     rules = pack_rules()
     with tempfile.TemporaryDirectory(prefix="archreview-semgrep-") as folder:
         root = Path(folder)

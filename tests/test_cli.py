@@ -284,7 +284,14 @@ def test_serve_takes_the_same_backend_options_as_review() -> None:
 
 def test_choices_come_from_the_option_models() -> None:
     result = _run("serve", "--help", env=_clean_env())
-    for choices in ("<none|8bit|4bit>", "<analyzer|ernie|openai>", "<auto|tesseract|rapidocr|openai>", "<auto|cpu|cuda>", "<json|markdown|html|sarif>"):
+    choices_shown = (
+        "<none|8bit|4bit>",
+        "<analyzer|ernie|openai>",
+        "<auto|tesseract|rapidocr|openai>",
+        "<auto|cpu|cuda>",
+        "<json|markdown|html|sarif>",
+    )
+    for choices in choices_shown:
         assert choices in result.stdout, choices
     refused = _run("batch", "samples", "--quantize", "16bit", env=_clean_env())
     assert refused.returncode == 2 and "16bit" in refused.stderr

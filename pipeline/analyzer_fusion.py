@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
+import json
 from collections import Counter
 from collections.abc import Callable
-from importlib import metadata
+from importlib import metadata, resources
+from typing import Any
 
-from archreview.pipeline.report_language import category_name, severity_name
+from archreview.pipeline.report_language import category_name, lines_text, severity_name
 from archreview.schemas import (
     SEVERITIES,
     AnalyzerFusionOptions,
@@ -19,6 +22,7 @@ from archreview.schemas import (
     FusionResult,
     Instruction,
     Intent,
+    ReportLanguage,
 )
 
 # Categories that answer each intent when the user named none.
@@ -39,185 +43,153 @@ def _version() -> str:
         return "0+unknown"
 
 
-def _first_sentence(text: str) -> str:
-    sentence = text.strip().split(". ")[0].rstrip(".")
-    return sentence + "."
+PHRASES_RESOURCE = "summary_phrases.json"  # under archreview/pipeline/data/: the summary's wording a language
 
 
-def _lines(finding: Finding) -> str:
+@functools.cache
+def phrases(language: ReportLanguage) -> dict[str, Any]:
+    """The summary's wording in `language` (pipeline/data/summary_phrases.json): templates and separators."""
+    text = (resources.files("archreview.pipeline") / "data" / PHRASES_RESOURCE).read_text(encoding="utf-8")
+    table: dict[str, Any] = json.loads(text)["languages"][language]
+    return table
+
+
+def _first_sentence(text: str, words: dict[str, Any]) -> str:
+    end: str = words["sentence_end"]
+    return text.strip().split(words["sentence_split"])[0].rstrip(end) + end
+
+
+def _lines(finding: Finding, language: ReportLanguage) -> str:
     first = finding.evidence[0]
-    if first.line_start == first.line_end:
-        return f"line {first.line_start}"
-    return f"lines {first.line_start}-{first.line_end}"
+    return lines_text(language, first.line_start, first.line_end)
 
 
-def _describe_finding(number: int, finding: Finding) -> str:
-    return (
-        f"{number}. {finding.title} ({finding.severity}, {finding.category}, {_lines(finding)}): "
-        f"{_first_sentence(finding.rationale)} Fix: {_first_sentence(finding.recommendation)}"
+def _describe_finding(number: int, finding: Finding, language: ReportLanguage) -> str:
+    words = phrases(language)
+    return str(words["finding"]).format(
+        number=number,
+        title=finding.title,
+        severity=severity_name(finding.severity, language),
+        category=category_name(finding.category, language),
+        lines=_lines(finding, language),
+        why=_first_sentence(finding.rationale, words),
+        fix=_first_sentence(finding.recommendation, words),
     )
 
 
-def _describe_architecture(architecture: Architecture) -> str:
+def _listed(findings: list[Finding], language: ReportLanguage) -> str:
+    return "\n".join(_describe_finding(i, f, language) for i, f in enumerate(findings, 1))
+
+
+def _describe_architecture(architecture: Architecture, language: ReportLanguage) -> str:
+    words = phrases(language)
     top = [c for c in architecture.components if "." not in c.name]
     if not top:
-        return "No classes or functions were recognised."
-    parts = [f"{c.kind} {c.name} (lines {c.line_start}-{c.line_end})" for c in top[:6]]
-    more = f" and {len(top) - 6} more" if len(top) > 6 else ""
-    text = f"It defines {', '.join(parts)}{more}."
+        return str(words["no_components"])
+    parts = [
+        str(words["component"]).format(kind=c.kind, name=c.name, start=c.line_start, end=c.line_end) for c in top[:6]
+    ]
+    more = str(words["more_components"]).format(more=len(top) - 6, total=len(top)) if len(top) > 6 else ""
+    text = str(words["defines"]).format(components=words["list_sep"].join(parts), more=more)
     external = sorted({d.target for d in architecture.dependencies if d.kind == "import"})
     if external:
-        text += f" It imports {', '.join(external[:6])}{' and more' if len(external) > 6 else ''}."
+        more = words["more_imports"] if len(external) > 6 else ""
+        text += str(words["imports"]).format(modules=words["list_sep"].join(external[:6]), more=more)
     internal = [d for d in architecture.dependencies if d.kind != "import"]
     if internal:
-        edges = [f"{d.source} {d.kind} {d.target}" for d in internal[:5]]
-        text += f" Dependencies: {'; '.join(edges)}."
+        kinds: dict[str, str] = words["dependency_kinds"]
+        edges = [
+            str(words["edge"]).format(source=d.source, kind=kinds.get(d.kind, d.kind), target=d.target)
+            for d in internal[:5]
+        ]
+        text += str(words["dependencies"]).format(edges=words["edge_sep"].join(edges))
     return text
 
 
-def _severity_counts(findings: list[Finding]) -> str:
+def _severity_counts(findings: list[Finding], language: ReportLanguage) -> str:
+    words = phrases(language)
     counts = Counter(f.severity for f in findings)
-    return ", ".join(f"{counts[s]} {s}" for s in reversed(SEVERITIES) if counts[s])
+    return words["list_sep"].join(
+        str(words["severity_count"]).format(count=counts[s], severity=severity_name(s, language))
+        for s in reversed(SEVERITIES)
+        if counts[s]
+    )
 
 
-def write_summary(instruction: Instruction, code: Code, architecture: Architecture, findings: list[Finding]) -> str:
-    """Prose that answers the instruction from the analysis.
+def write_summary(
+    instruction: Instruction,
+    code: Code,
+    architecture: Architecture,
+    findings: list[Finding],
+    language: ReportLanguage = "en",
+) -> str:
+    """Prose that answers the instruction from the analysis, in the report's language.
+
+    What is said is chosen here once; how it is said comes from the language's phrase table
+    (pipeline/data/summary_phrases.json).
 
     Args:
         instruction: what the user asked (intent and focus decide what leads).
         code: the recovered code.
         architecture: components and dependencies found in it.
-        findings: the ranked findings the report keeps.
+        findings: the ranked findings the report keeps, their titles and explanations already in `language`
+            (`pipeline.report_language.localize_findings`).
+        language: the report's language.
     Returns:
         A few sentences and a numbered list of the most relevant findings.
     """
+    words = phrases(language)
     line_count = len(code.text.split("\n"))
-    language = code.language if code.language != "unknown" else "source"
+    code_language = code.language if code.language != "unknown" else words["unknown_language"]
     wanted = set(instruction.focus) or set(INTENT_CATEGORIES[instruction.intent])
     relevant = [f for f in findings if not wanted or f.category in wanted]
     others = [f for f in findings if f not in relevant]
-    topic = ", ".join(sorted(wanted)) if wanted else "all categories"
+    names = [category_name(c, language) for c in sorted(wanted)]
+    topic = words["list_sep"].join(names) if wanted else words["all_categories"]
 
-    paragraphs = [f"Reviewed {line_count} lines of {language} code (lines {code.first_line}-{code.last_line})."]
+    paragraphs = [
+        str(words["reviewed"]).format(
+            count=line_count, language=code_language, first=code.first_line, last=code.last_line
+        )
+    ]
     if instruction.intent in ("explain_code", "architecture_review"):
-        paragraphs.append(_describe_architecture(architecture))
+        paragraphs.append(_describe_architecture(architecture, language))
     if instruction.intent == "explain_code" and not instruction.focus:
         if findings:
-            listed = "\n".join(_describe_finding(i, f) for i, f in enumerate(findings[:3], 1))
-            paragraphs.append(f"Points to watch:\n{listed}")
+            paragraphs.append(str(words["points_to_watch"]).format(listed=_listed(findings[:3], language)))
         else:
-            paragraphs.append("No problems were detected.")
+            paragraphs.append(str(words["no_problems"]))
         return "\n\n".join(paragraphs)
 
     if relevant:
-        listed = "\n".join(_describe_finding(i, f) for i, f in enumerate(relevant[:_SUMMARY_FINDINGS], 1))
-        heading = f"Found {len(relevant)} issue{'s' if len(relevant) != 1 else ''} in {topic} "
-        heading += f"({_severity_counts(relevant)}), most serious first:"
-        paragraphs.append(f"{heading}\n{listed}")
+        found = words["found_one"] if len(relevant) == 1 else words["found_many"]
+        paragraphs.append(
+            str(found).format(
+                count=len(relevant),
+                topic=topic,
+                counts=_severity_counts(relevant, language),
+                listed=_listed(relevant[:_SUMMARY_FINDINGS], language),
+            )
+        )
         if len(relevant) > _SUMMARY_FINDINGS:
-            paragraphs.append(f"{len(relevant) - _SUMMARY_FINDINGS} more are listed in the findings.")
+            paragraphs.append(str(words["more_findings"]).format(count=len(relevant) - _SUMMARY_FINDINGS))
     elif others:
         # Nothing in the asked-for categories, but real problems elsewhere: answer with those, not just "none".
-        listed = "\n".join(_describe_finding(i, f) for i, f in enumerate(others[:_SUMMARY_FINDINGS], 1))
         paragraphs.append(
-            f"No issues in {topic} were detected. The problems found are in other categories "
-            f"({_severity_counts(others)}), most serious first:\n{listed}"
+            str(words["none_in_topic_others"]).format(
+                topic=topic,
+                counts=_severity_counts(others, language),
+                listed=_listed(others[:_SUMMARY_FINDINGS], language),
+            )
         )
         return "\n\n".join(paragraphs)
     else:
-        paragraphs.append(f"No issues in {topic} were detected.")
+        paragraphs.append(str(words["none_in_topic"]).format(topic=topic))
     if others and wanted:
-        titles = "; ".join(f"{f.title} ({_lines(f)})" for f in others[:3])
-        paragraphs.append(f"Also noted outside that focus: {titles}.")
-    return "\n\n".join(paragraphs)
-
-
-def _first_sentence_zh(text: str) -> str:
-    return text.strip().split("。")[0].rstrip("。") + "。"
-
-
-def _lines_zh(finding: Finding) -> str:
-    first = finding.evidence[0]
-    if first.line_start == first.line_end:
-        return f"第 {first.line_start} 行"
-    return f"第 {first.line_start}-{first.line_end} 行"
-
-
-def _describe_finding_zh(number: int, finding: Finding) -> str:
-    return (
-        f"{number}. {finding.title}（{severity_name(finding.severity, 'zh')}，"
-        f"{category_name(finding.category, 'zh')}，{_lines_zh(finding)}）：{_first_sentence_zh(finding.rationale)}"
-        f"修复：{_first_sentence_zh(finding.recommendation)}"
-    )
-
-
-_DEPENDENCY_KINDS_ZH = {"import": "导入", "call": "调用", "calls": "调用", "inherits": "继承", "instantiates": "实例化"}
-
-
-def _describe_architecture_zh(architecture: Architecture) -> str:
-    top = [c for c in architecture.components if "." not in c.name]
-    if not top:
-        return "没有识别出类或函数。"
-    parts = [f"{c.kind} {c.name}（第 {c.line_start}-{c.line_end} 行）" for c in top[:6]]
-    more = f"等 {len(top)} 个" if len(top) > 6 else ""
-    text = f"代码定义了 {'、'.join(parts)}{more}。"
-    external = sorted({d.target for d in architecture.dependencies if d.kind == "import"})
-    if external:
-        text += f"导入了 {'、'.join(external[:6])}{'等' if len(external) > 6 else ''}。"
-    internal = [d for d in architecture.dependencies if d.kind != "import"]
-    if internal:
-        edges = [f"{d.source} {_DEPENDENCY_KINDS_ZH.get(d.kind, d.kind)} {d.target}" for d in internal[:5]]
-        text += f"依赖关系：{'；'.join(edges)}。"
-    return text
-
-
-def _severity_counts_zh(findings: list[Finding]) -> str:
-    counts = Counter(f.severity for f in findings)
-    return "、".join(f"{counts[s]} 个{severity_name(s, 'zh')}" for s in reversed(SEVERITIES) if counts[s])
-
-
-def write_summary_zh(instruction: Instruction, code: Code, architecture: Architecture, findings: list[Finding]) -> str:
-    """The Chinese counterpart of `write_summary`: the same content, sentence for sentence, in Chinese.
-
-    Args and returns as `write_summary`; the findings' titles and explanations should already be in Chinese
-    (`pipeline.report_language.localize_findings`).
-    """
-    line_count = len(code.text.split("\n"))
-    language = code.language if code.language != "unknown" else "源"
-    wanted = set(instruction.focus) or set(INTENT_CATEGORIES[instruction.intent])
-    relevant = [f for f in findings if not wanted or f.category in wanted]
-    others = [f for f in findings if f not in relevant]
-    topic = "、".join(category_name(c, "zh") for c in sorted(wanted)) if wanted else "所有类别"
-
-    paragraphs = [f"审查了 {line_count} 行 {language} 代码（第 {code.first_line}-{code.last_line} 行）。"]
-    if instruction.intent in ("explain_code", "architecture_review"):
-        paragraphs.append(_describe_architecture_zh(architecture))
-    if instruction.intent == "explain_code" and not instruction.focus:
-        if findings:
-            listed = "\n".join(_describe_finding_zh(i, f) for i, f in enumerate(findings[:3], 1))
-            paragraphs.append(f"需要注意的地方：\n{listed}")
-        else:
-            paragraphs.append("未发现问题。")
-        return "\n\n".join(paragraphs)
-
-    if relevant:
-        listed = "\n".join(_describe_finding_zh(i, f) for i, f in enumerate(relevant[:_SUMMARY_FINDINGS], 1))
-        heading = f"在{topic}方面发现 {len(relevant)} 个问题（{_severity_counts_zh(relevant)}），按严重程度排列："
-        paragraphs.append(f"{heading}\n{listed}")
-        if len(relevant) > _SUMMARY_FINDINGS:
-            paragraphs.append(f"另有 {len(relevant) - _SUMMARY_FINDINGS} 个问题列在发现的问题中。")
-    elif others:
-        listed = "\n".join(_describe_finding_zh(i, f) for i, f in enumerate(others[:_SUMMARY_FINDINGS], 1))
-        paragraphs.append(
-            f"在{topic}方面未发现问题。发现的问题属于其他类别（{_severity_counts_zh(others)}），"
-            f"按严重程度排列：\n{listed}"
+        titles = words["edge_sep"].join(
+            str(words["noted"]).format(title=f.title, lines=_lines(f, language)) for f in others[:3]
         )
-        return "\n\n".join(paragraphs)
-    else:
-        paragraphs.append(f"在{topic}方面未发现问题。")
-    if others and wanted:
-        titles = "；".join(f"{f.title}（{_lines_zh(f)}）" for f in others[:3])
-        paragraphs.append(f"在关注范围之外还注意到：{titles}。")
+        paragraphs.append(str(words["also_noted"]).format(titles=titles))
     return "\n\n".join(paragraphs)
 
 
@@ -233,8 +205,9 @@ class AnalyzerFusion:
             finding.model_copy(update={"id": f"F{number}"})
             for number, finding in enumerate(request.analysis.findings[: self.options.max_findings], 1)
         ]
-        writer = write_summary_zh if request.report_language == "zh" else write_summary
-        summary = writer(request.instruction, request.code, request.analysis.architecture, findings)
+        summary = write_summary(
+            request.instruction, request.code, request.analysis.architecture, findings, request.report_language
+        )
         if on_text is not None:
             on_text(summary)
         return FusionResult(findings=findings, summary=summary)

@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from archreview.encoders.fusion import BatchFusionModel, FusionError, FusionModel
 from archreview.pipeline.analyzer_fusion import write_summary
 from archreview.pipeline.errors import StageFailedError
+from archreview.pipeline.report_language import localize_findings
 from archreview.schemas import Code, Evidence, Finding, FusionRequest, FusionResult, StageError, evidence_problem
 
 MIN_QUOTE_RATIO = 0.8  # a model's quote may differ a little from the line (spacing, a slip) and still count
@@ -117,7 +118,11 @@ def grounded(result: FusionResult, request: FusionRequest) -> FusionResult:
             )
         )
     summary = result.summary.strip() or write_summary(
-        request.instruction, request.code, request.analysis.architecture, findings
+        request.instruction,
+        request.code,
+        request.analysis.architecture,
+        localize_findings(findings, request.report_language),
+        request.report_language,
     )
     return result.model_copy(
         update={

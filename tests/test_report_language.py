@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import string
 import subprocess
 from pathlib import Path
 
@@ -19,6 +20,8 @@ from PIL import Image
 
 from archreview.encoders.ernie_prompt import build_messages
 from archreview.pipeline.analysis.rules import RULES, translations
+from archreview.pipeline.analyzer_fusion import phrases
+from archreview.pipeline.fusion import grounded
 from archreview.pipeline.render import render
 from archreview.pipeline.report_language import instruction_language, localize_result, resolve_report_language
 from archreview.pipeline.review import review
@@ -189,6 +192,29 @@ def test_a_model_answer_in_english_is_given_the_catalogue_chinese_and_says_so() 
     assert third == chinese  # the model's own Chinese stays
     assert [e.code for e in localized.errors] == ["summary_language"]  # the English summary is kept, and said
     assert localize_result(result, _request("Any security problems?", "en")).errors == []
+
+
+def test_both_summary_phrase_tables_say_the_same_things() -> None:
+    english, chinese = phrases("en"), phrases("zh")
+    assert set(english) == set(chinese)
+    either = {"more_components": {"more", "total"}}  # "and 3 more" counts the rest, "等 9 个" all of them
+    for key, template in english.items():
+        if isinstance(template, str):
+            fields = [{name for _, name, _, _ in string.Formatter().parse(t) if name} for t in (template, chinese[key])]
+            assert fields[0] == fields[1] or fields[0] | fields[1] <= either.get(key, set()), key
+
+
+def test_a_model_that_wrote_no_summary_gets_one_in_the_report_language() -> None:
+    rule = RULES["security/hardcoded-secret"]
+    evidence = [Evidence(line_start=1, line_end=1, quote='password = "hunter2"')]
+    finding = Finding(id="F1", rule_id=rule.id, title=rule.title, category="security", severity="high",
+                      confidence=0.9, evidence=evidence, rationale=rule.why, recommendation=rule.fix)
+    result = FusionResult(findings=[finding], summary="")
+    chinese = grounded(result, _request("这段代码有安全问题吗", "zh")).summary
+    assert chinese.startswith("审查了 1 行 python 代码")
+    assert "在安全方面发现 1 个问题（1 个高）" in chinese and translations("zh")[rule.id].title in chinese
+    english = grounded(result, _request("Any security problems?", "en")).summary
+    assert "Found 1 issue in security (1 high)" in english and not _han(english)
 
 
 FONT_DIRS_WITHOUT_CJK = ["/usr/share/fonts/truetype/dejavu"]

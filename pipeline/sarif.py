@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from archreview.pipeline.analysis.external.base import RUFF, SEMGREP, ruff_rules
+from archreview.pipeline.analysis.external.semgrep import pack_rules
 from archreview.pipeline.analysis.rules import RULES, rule_text
 from archreview.schemas import Finding, ReportLanguage, ReviewReport
 
@@ -162,13 +164,25 @@ def _result(finding: Finding, rule_index: int, report: ReviewReport) -> dict[str
     return result
 
 
+def _tool_rules(tool: str, language: str) -> dict[str, str]:
+    """Every rule `tool` ran over code in `language`, with the catalogue id it is filed under."""
+    if tool == RUFF:
+        return {rule: mapped.rule_id for rule, mapped in ruff_rules().items()}
+    if tool == SEMGREP:
+        return {rule.id: rule.rule_id for rule in pack_rules().values() if language in rule.languages}
+    return {}
+
+
 def _extensions(report: ReviewReport) -> list[dict[str, Any]]:
-    """One tool component per external analyzer that ran, listing its rules behind the findings."""
+    """One tool component per external analyzer that ran, listing every rule it ran (not only those that fired)."""
     used: dict[str, dict[str, str]] = {}
     for finding in report.findings:
         for source in [finding.source, *finding.also_reported_by]:
             if source is not None and source.tool != "archreview":
                 used.setdefault(source.tool, {}).setdefault(source.rule, finding.rule_id)
+    for run in report.provenance.analyzers:
+        if run.status == "ran":
+            used.setdefault(run.name, {}).update(_tool_rules(run.name, report.code.language))
     components = []
     for run in report.provenance.analyzers:
         if run.name == "archreview" or run.status != "ran":

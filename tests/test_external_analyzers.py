@@ -8,6 +8,7 @@ screenshot shows them and damaged as OCR damages them.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from report_factory import sample_report
 
 from archreview.pipeline.analysis import run_analysis, run_analysis_many
 from archreview.pipeline.analysis.external import semgrep as semgrep_module
+from archreview.pipeline.analysis.external.base import ruff_rules
 from archreview.pipeline.analysis.external.ruff import find_ruff
 from archreview.pipeline.analysis.external.semgrep import find_semgrep_core
 from archreview.pipeline.checks import describe_checks
@@ -217,6 +219,11 @@ def test_sarif_places_results_in_the_source_file(
     assert not any(Path(loc["uri"]).is_absolute() for loc in locations)
     ruff = next(ext for ext in run["tool"]["extensions"] if ext["name"] == "ruff")
     assert "TRY400" in [rule["id"] for rule in ruff["rules"]]
+    # every rule each tool ran is listed, not only those that reported something
+    assert len(ruff["rules"]) == len(ruff_rules()) and "S608" in [rule["id"] for rule in ruff["rules"]]
+    semgrep = next(ext for ext in run["tool"]["extensions"] if ext["name"] == "semgrep")
+    python_pack = {rule.id for rule in semgrep_module.pack_rules().values() if "python" in rule.languages}
+    assert {rule["id"] for rule in semgrep["rules"]} == python_pack and "py-sql-tainted" in python_pack
     with_fix = [r for r in run["results"] if "fixes" in r]
     assert with_fix and with_fix[0]["fixes"][0]["artifactChanges"][0]["artifactLocation"]["uri"] == "src/fetch.py"
     screenshot = next(a for a in run["artifacts"] if "attachment" in a["roles"])
@@ -255,3 +262,58 @@ def test_a_weak_password_hash_is_one_finding() -> None:
     on_line = [f for f in run_analysis(code, GENERAL).findings if f.evidence[0].line_start == 13]
     assert len(on_line) == 1 and on_line[0].rule_id == "security/weak-password-hash"
     assert ("ruff", "S324") in _sources(on_line[0])
+
+
+PACK_CASES = Path(__file__).parent / "semgrep_pack"
+_LANGUAGE_OF = {".java": "java", ".js": "javascript", ".ts": "typescript", ".py": "python"}
+_ANNOTATION = re.compile(r"(?://|#)\s*(ruleid|ok):\s*([\w-]+(?:\s*,\s*[\w-]+)*)")
+
+
+def _annotated_cases() -> list[tuple[Path, str, dict[int, set[str]], dict[int, set[str]]]]:
+    """Each case file of the pack, with the lines its `ruleid:` / `ok:` comments say must / must not be reported."""
+    cases = []
+    for path in sorted(PACK_CASES.iterdir()):
+        expected: dict[int, set[str]] = {}
+        allowed_not: dict[int, set[str]] = {}
+        for number, line in enumerate(path.read_text(encoding="utf-8").split("\n"), start=1):
+            match = _ANNOTATION.search(line)
+            if match:
+                table = expected if match.group(1) == "ruleid" else allowed_not
+                table.setdefault(number + 1, set()).update(r.strip() for r in match.group(2).split(","))
+        cases.append((path, _LANGUAGE_OF[path.suffix], expected, allowed_not))
+    return cases
+
+
+@pytest.fixture(scope="module")
+def pack_hits() -> dict[str, dict[int, set[str]]]:
+    """The pack's matches on every case file, in one semgrep-core call: by file name, line -> rules."""
+    cases = _annotated_cases()
+    texts = [(path.read_text(encoding="utf-8"), language) for path, language, _, _ in cases]
+    outcome = semgrep_module.run_semgrep(texts)
+    assert outcome.status == "ran", outcome.detail
+    hits: dict[str, dict[int, set[str]]] = {}
+    for (path, _, _, _), found in zip(cases, outcome.hits, strict=True):
+        for hit in found:
+            hits.setdefault(path.name, {}).setdefault(hit.row, set()).add(hit.rule)
+    return hits
+
+
+def test_every_pack_rule_has_a_positive_and_a_negative_case() -> None:
+    positive = {rule for _, _, expected, _ in _annotated_cases() for rules in expected.values() for rule in rules}
+    negative = {rule for _, _, _, ok in _annotated_cases() for rules in ok.values() for rule in rules}
+    rules = set(semgrep_module.pack_rules())
+    assert rules - positive == set(), "rules without a case they must report"
+    assert rules - negative == set(), "rules without a case they must leave alone"
+    assert (positive | negative) - rules == set(), "cases name rules the pack lacks"
+
+
+@pytest.mark.parametrize("case", [path.name for path, *_ in _annotated_cases()])
+def test_pack_reports_exactly_the_annotated_lines(case: str, pack_hits: dict[str, dict[int, set[str]]]) -> None:
+    path, _, expected, ok = next(c for c in _annotated_cases() if c[0].name == case)
+    found = pack_hits.get(case, {})
+    missed = {(line, rule) for line, rules in expected.items() for rule in rules if rule not in found.get(line, set())}
+    wrong = {(line, rule) for line, rules in ok.items() for rule in rules if rule in found.get(line, set())}
+    extra = {(line, rule) for line, rules in found.items() for rule in rules if rule not in expected.get(line, set())}
+    assert not missed, f"{case}: expected reports missing (line, rule): {sorted(missed)}"
+    assert not wrong, f"{case}: reported where the case says ok: {sorted(wrong)}"
+    assert not extra, f"{case}: reported on lines no case names: {sorted(extra)}"

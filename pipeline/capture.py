@@ -83,6 +83,24 @@ _CELL_RANGE = (0.35, 0.9)
 _SKEW_WORK_PX = 500
 # Shortest side (at work size) an image must have to be searched for a screen's quadrilateral.
 _MIN_QUAD_PX = 32
+# Slides: a code box is an upright rectangle of one colour (RGB quantized by _BOX_QUANTUM, then within
+# _BOX_TOLERANCE of its median) filling at least _BOX_FILL of its bounding box once text is closed over
+# (a square of _BOX_CLOSE_SHARE of the short side), covering at least _BOX_MIN_AREA of the image, at least
+# _BOX_MARGIN_SHARE of each side away from the edges, holding at least _BOX_MIN_INK of text pixels; the
+# _BOX_COLOURS commonest colours are tried, at _BOX_WORK_PX.
+_BOX_WORK_PX = 600
+_BOX_QUANTUM = 12
+_BOX_TOLERANCE = 20.0
+_BOX_FILL = 0.97
+_BOX_CLOSE_SHARE = 0.03
+_BOX_MIN_AREA = 0.08
+_BOX_MARGIN_SHARE = 0.01
+_BOX_MIN_INK = 0.01
+_BOX_COLOURS = 6
+# Window buttons: at most this many discs in the first text row, each filling this share of its box
+# (a disc fills pi/4 of it; the anti-aliased rim a little less).
+_BUTTONS_MAX = 4
+_BUTTON_FILL = 0.6
 # Largest side the photo steps (quadrilateral, deskew) work at; results map back to full size.
 _WORK_PX = 900
 
@@ -412,6 +430,23 @@ def _off_grid_header(ink: np.ndarray, rows: list[_Band], *, by_phase: bool = Tru
     return lead
 
 
+def _window_buttons(row: np.ndarray) -> bool:
+    """Whether a text row's ink is a few filled discs side by side (a window's buttons), which no line of
+    code is: glyphs are strokes, a disc fills most of its box."""
+    import cv2
+
+    count, _, stats, _ = cv2.connectedComponentsWithStats((row >= _INK_LEVEL).astype(np.uint8), connectivity=8)
+    blobs = [stats[i] for i in range(1, count) if stats[i][cv2.CC_STAT_AREA] >= 4]
+    if not 2 <= len(blobs) <= _BUTTONS_MAX:
+        return False
+    for blob in blobs:
+        width, height, area = blob[cv2.CC_STAT_WIDTH], blob[cv2.CC_STAT_HEIGHT], blob[cv2.CC_STAT_AREA]
+        round_ = 0.75 <= width / max(height, 1) <= 1.33 and height >= 0.5 * row.shape[0]
+        if not round_ or area < _BUTTON_FILL * width * height:
+            return False
+    return True
+
+
 def _order_corners(points: np.ndarray) -> np.ndarray:
     """Four corners as top-left, top-right, bottom-right, bottom-left."""
     total = points.sum(axis=1)
@@ -443,6 +478,52 @@ def _screen_quadrilateral(rgb: np.ndarray) -> np.ndarray | None:
             poly = cv2.approxPolyDP(hull, 0.03 * cv2.arcLength(hull, True), True)
             if len(poly) == 4 and cv2.contourArea(poly) < 0.97 * area:
                 return _order_corners(poly.reshape(4, 2).astype(np.float32) / scale)
+    return None
+
+
+def _code_box(rgb: np.ndarray) -> tuple[int, int, int, int] | None:
+    """The code box of a slide: an upright rectangle of one flat colour, clear of the image's edges on every
+    side, holding text (a frame around code on a gradient or a coloured background). Returns its rows and
+    columns (top, bottom, left, right; full-size pixels), or None when there is none.
+
+    An editor's pane touches the capture's edges (or its chrome does), so a screenshot never has one; a
+    photo's screen is not flat (noise, glare) and is left to the quadrilateral.
+    """
+    import cv2
+
+    height, width = rgb.shape[:2]
+    scale = min(1.0, _BOX_WORK_PX / max(height, width))
+    small = cv2.resize(rgb, (max(1, round(width * scale)), max(1, round(height * scale))), interpolation=cv2.INTER_AREA)
+    rows, cols = small.shape[:2]
+    if min(rows, cols) < _MIN_QUAD_PX:
+        return None
+    quantized = (small // _BOX_QUANTUM).astype(np.int32)
+    packed = (quantized[..., 0] << 10) | (quantized[..., 1] << 5) | quantized[..., 2]
+    values, counts = np.unique(packed, return_counts=True)
+    # Text inside the box is closed over by a square a few text rows wide.
+    side = max(3, round(_BOX_CLOSE_SHARE * min(rows, cols))) | 1
+    for index in np.argsort(counts)[::-1][:_BOX_COLOURS]:
+        if counts[index] < _BOX_MIN_AREA * rows * cols:
+            break
+        colour = np.median(small[packed == values[index]], axis=0).astype(np.float32)
+        mask = (_distance(small, colour) < _BOX_TOLERANCE).astype(np.uint8)
+        closed = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((side, side), np.uint8))
+        count, _, stats, _ = cv2.connectedComponentsWithStats(closed, connectivity=4)
+        if count < 2:
+            continue
+        best = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+        x, y, w, h, area = (int(v) for v in stats[best])
+        margin_x, margin_y = _BOX_MARGIN_SHARE * cols, _BOX_MARGIN_SHARE * rows
+        clear = x >= margin_x and y >= margin_y and x + w <= cols - margin_x and y + h <= rows - margin_y
+        if not clear or area < _BOX_FILL * w * h or w * h < _BOX_MIN_AREA * rows * cols:
+            continue
+        # Inside the frame's border and its anti-aliasing.
+        inset = 2
+        top, left = round(y / scale) + inset, round(x / scale) + inset
+        bottom, right = round((y + h) / scale) - inset, round((x + w) / scale) - inset
+        inside = _distance(rgb[top:bottom, left:right], colour) >= 4 * _BACKGROUND_TOLERANCE
+        if bottom - top > 4 * inset and right - left > 4 * inset and inside.mean() >= _BOX_MIN_INK:
+            return top, bottom, left, right
     return None
 
 
@@ -539,6 +620,15 @@ def prepare_capture(image: Image.Image) -> Capture:
         and done, and `unreadable` with the reason when no code can be read from it (too blurred, no text).
     """
     rgb = to_rgb(image)
+    box = _code_box(rgb)
+    if box is not None:
+        # A slide (or a page) with the code in a framed box: the box alone, read as a screenshot.
+        top, bottom, left, right = box
+        inner = prepare_capture(Image.fromarray(np.ascontiguousarray(rgb[top:bottom, left:right])))
+        offset = (inner.offset[0] + left, inner.offset[1] + top)
+        outside = f"everything outside the code box at {left},{top} ({right - left}x{bottom - top} px)"
+        removed = [outside, *inner.removed]
+        return replace(inner, offset=offset, removed=removed)
     modal, share = _modal_colour(rgb)
     corners = _screen_quadrilateral(rgb)
     # A photo: no flat background, or a screen seen in perspective or turned (a flat bezel can be the
@@ -647,6 +737,9 @@ def _cut_pane(
     if not rows:
         return replace(_unreadable(rgb, "no text found", notes, sharpness), kind=kind, removed=removed)
     lead = _off_grid_header(pane_ink, rows, by_phase=kind == "screenshot")
+    if lead == 0 and len(rows) > 2 and _window_buttons(pane_ink[rows[0].start : rows[0].stop]):
+        lead = 1
+        removed.append("window buttons above the code")
     cut_top, cut_bottom = 0, pane_ink.shape[0]
     if lead:
         cut_top = (rows[lead - 1].stop + rows[lead].start) // 2

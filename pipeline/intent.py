@@ -2,7 +2,10 @@
 
 The parser matches cue phrases against the instruction's words, exactly first and then fuzzily
 (difflib on the words joined without spaces, so that an ASR split like "architect sure" still
-matches "architecture"). A cue right after a negation ("don't", "ignore", "skip", ...) is dropped.
+matches "architecture"). A cue right after a negation ("don't", "ignore", "skip", ...) is dropped; so is a
+Chinese cue right before a negation that may follow its object ("性能先不用管", "安全不是重点"). A negation
+reaches no further than its clause (Chinese full-width punctuation, and ASCII , ; ! ? in text with Han
+characters), and a Han character counts as half a word in its reach (a Chinese word is about two characters).
 
 Chinese, typed or spoken, and mixed instructions ("这个 function 有没有 security 问题") go through
 the same matching: traditional characters are first converted to simplified (OpenCC, Taiwan
@@ -35,7 +38,8 @@ FUZZY_MIN_RATIO = 0.85  # difflib ratio from which a word (or joined words) coun
 # Shorter cues match exactly only: one letter off turns "layer" into "lawyer", "locking" into "looking".
 FUZZY_MIN_CHARS = 8
 MAX_FUZZY_WORDS = 4  # longest span matched fuzzily, in words (Chinese cues, a token a character, are longer)
-NEGATION_WINDOW_WORDS = 3  # a negation this many words before a cue cancels it
+NEGATION_WINDOW_WORDS = 3  # a negation this many words before a cue cancels it (a Han character: half a word)
+HAN_WORDS_PER_CHAR = 0.5  # a Chinese word is about two characters
 
 DEFAULT_FOCUS: dict[Intent, tuple[Category, ...]] = {
     "architecture_review": ("coupling", "layering", "cohesion"),
@@ -66,6 +70,7 @@ class Cue:
     intent: Intent | None = None  # for kind "intent" (and categories that name a review)
     category: Category | None = None  # for kind "category" (and intent words that are one)
     phrase: str = ""  # as the lexicon writes it ("architect sure", "线程安全")
+    after: bool = False  # a negation that may also follow what it cancels ("性能先不用管")
 
     @property
     def joined(self) -> str:
@@ -76,6 +81,10 @@ _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\ufeff
 # An English word, or one Han character (CJK ideographs, extension A, compatibility ideographs).
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?|[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+# Where a clause ends: a negation reaches no further. ASCII marks only count in text that holds Han characters
+# (Chinese writers often type them); an English list ("performance, caching") keeps its commas.
+_CLAUSE_END_ZH = re.compile(r"[，。；！？：,;!?]")
+_CLAUSE_END_EN = re.compile(r"[。；！？]")
 
 
 def clean_text(text: str) -> str:
@@ -94,6 +103,23 @@ def _words(text: str) -> list[str]:
             word = word[:-2]
         words.append(word)
     return words
+
+
+def _clauses(text: str) -> list[str]:
+    """`text` cut where its clauses end (see _CLAUSE_END_ZH)."""
+    marks = _CLAUSE_END_ZH if _HAN.search(to_simplified(text)) else _CLAUSE_END_EN
+    return marks.split(unicodedata.normalize("NFKC", text))
+
+
+def _tokens(text: str) -> tuple[list[str], list[int]]:
+    """The words of `text` (see _words) and the clause each is in."""
+    words: list[str] = []
+    clause_of: list[int] = []
+    for number, clause in enumerate(_clauses(text)):
+        found = _words(clause)
+        words += found
+        clause_of += [number] * len(found)
+    return words, clause_of
 
 
 LEXICON_RESOURCE = "intent_lexicon.json"  # under archreview/pipeline/data/
@@ -117,15 +143,45 @@ def load_lexicon(text: str | None = None) -> list[Cue]:
     if text is None:
         text = (resources.files("archreview.pipeline") / "data" / LEXICON_RESOURCE).read_text(encoding="utf-8")
     try:
-        groups = json.loads(text)["groups"]
-        return [cue for group in groups for cue in _group_cues(group)]
+        data = json.loads(text)
+        cues = [cue for group in data["groups"] for cue in _group_cues(group)]
+        return cues + _synonym_cues(cues, data.get("synonyms_zh", []))
     except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as e:
         raise LexiconError(f"malformed lexicon: {e!r}") from e
+
+
+def _synonym_cues(cues: list[Cue], synonyms: list[dict[str, Any]]) -> list[Cue]:
+    """More Chinese cues: each phrase holding a word of a synonym set, that word swapped for the set's others
+    (身份验证 -> 身份校验), unless the lexicon already has the phrase. One swap a phrase; after the file's cues."""
+    known = {cue.words for cue in cues}
+    extra: list[Cue] = []
+    for entry in synonyms:
+        words = [str(word) for word in entry["words"]]
+        if len(words) < 2 or any(len(word) < 2 or not _HAN.search(word) for word in words):
+            raise LexiconError(f"a synonym set needs two or more Chinese words of two characters or more: {entry!r}")
+        if not str(entry.get("source", "")).strip():
+            raise LexiconError(f"synonym set without a source: {entry!r}")
+        for cue in cues:
+            for word in words:
+                if word not in cue.phrase:
+                    continue
+                for other in words:
+                    if word in other and other != word:
+                        continue  # 维护性 -> 可维护性 would write 可可维护性
+                    variant = cue.phrase.replace(word, other)
+                    tokens = tuple(_words(variant))
+                    if tokens not in known:
+                        known.add(tokens)
+                        extra.append(Cue(tokens, cue.kind, cue.intent, cue.category, variant, cue.after))
+    return extra
 
 
 def _group_cues(group: dict[str, Any]) -> list[Cue]:
     """The cues of one lexicon group, checked (see load_lexicon)."""
     kind, intent, category = group["kind"], group.get("intent"), group.get("category")
+    after = group.get("after", False)
+    if after not in (True, False) or (after and kind != "negation"):
+        raise LexiconError(f"lexicon group with a bad 'after' (only negations may have it): {after!r}")
     if kind not in _KINDS or (intent is not None and intent not in DEFAULT_FOCUS):
         raise LexiconError(f"lexicon group with unknown kind or intent: {kind!r}, {intent!r}")
     if category is not None and category not in CATEGORIES:
@@ -135,7 +191,7 @@ def _group_cues(group: dict[str, Any]) -> list[Cue]:
         words = tuple(_words(str(entry.get("phrase", ""))))
         if not words or not str(entry.get("source", "")).strip():
             raise LexiconError(f"lexicon entry without a phrase or a source: {entry!r}")
-        cues.append(Cue(words, kind, intent, category, str(entry["phrase"])))
+        cues.append(Cue(words, kind, intent, category, str(entry["phrase"]), after))
     return cues
 
 
@@ -172,13 +228,13 @@ def _fuzzy_score(candidate: str, cue: Cue) -> float:
     return matcher.ratio()
 
 
-def _find_cues(words: list[str]) -> list[_Match]:
-    """Non-overlapping cue matches in `words`: exact ones first, then the best fuzzy ones."""
+def _find_cues(words: list[str], clause_of: list[int]) -> list[_Match]:
+    """Non-overlapping cue matches in `words` (none across clauses): exact ones first, then the best fuzzy ones."""
     found: list[_Match] = []
     for start in range(len(words)):
         for length in range(1, MAX_CUE_WORDS + 1):
             span = words[start : start + length]
-            if len(span) < length:
+            if len(span) < length or clause_of[start + length - 1] != clause_of[start]:
                 break
             exact = _EXACT.get(tuple(span)) or _EXACT.get((*span[:-1], span[-1].removesuffix("s")))
             if exact is not None:
@@ -214,17 +270,32 @@ def _is_a_not_a(match: _Match, words: list[str]) -> bool:
     return words[start] in ("不", "没") and words[start - 1] == words[start + 1]
 
 
-def _drop_negated(matches: list[_Match], words: list[str]) -> list[_Match]:
-    """The matches not preceded, within NEGATION_WINDOW_WORDS words, by a negation."""
-    negations = [m.end for m in matches if m.cue.kind == "negation" and not _is_a_not_a(m, words)]
-    kept = []
-    for match in matches:
-        if match.cue.kind == "negation":
-            continue
-        if any(0 <= match.start - end < NEGATION_WINDOW_WORDS for end in negations):
-            continue
-        kept.append(match)
-    return kept
+def _gap(words: list[str], start: int, end: int) -> float:
+    """The words between indices `start` and `end` (a Han character counts HAN_WORDS_PER_CHAR)."""
+    return sum(HAN_WORDS_PER_CHAR if _HAN.match(word) else 1.0 for word in words[start:end])
+
+
+def _drop_negated(matches: list[_Match], words: list[str], clause_of: list[int]) -> list[_Match]:
+    """The matches a negation does not cancel.
+
+    A negation cancels the cues that start within NEGATION_WINDOW_WORDS words after it in its clause; one that may
+    follow its object (`Cue.after`) and has no cue after it cancels those that end that close before it.
+    """
+    negations = [m for m in matches if m.cue.kind == "negation" and not _is_a_not_a(m, words)]
+    cues = [m for m in matches if m.cue.kind != "negation"]
+
+    def near(last: int, first: int) -> bool:  # the word at `last`, then the one at `first`, in one clause
+        return clause_of[last] == clause_of[first] and _gap(words, last + 1, first) < NEGATION_WINDOW_WORDS
+
+    cancelled: set[int] = set()
+    for negation in negations:
+        following = [i for i, m in enumerate(cues) if m.start >= negation.end and near(negation.end - 1, m.start)]
+        cancelled.update(following)
+        if negation.cue.after and not following:
+            cancelled.update(
+                i for i, m in enumerate(cues) if m.end <= negation.start and near(m.end - 1, negation.start)
+            )
+    return [m for i, m in enumerate(cues) if i not in cancelled]
 
 
 def _pick(candidates: list[tuple[Intent, int]]) -> Intent | None:
@@ -247,8 +318,8 @@ def classify(text: str) -> tuple[Intent, list[Category]]:
     Returns:
         (intent, focus) with focus in the canonical CATEGORIES order.
     """
-    words = _words(text)
-    matches = _drop_negated(_find_cues(words), words)
+    words, clause_of = _tokens(text)
+    matches = _drop_negated(_find_cues(words, clause_of), words, clause_of)
     intent_words = [(m.cue.intent, m.start) for m in matches if m.cue.kind == "intent" and m.cue.intent]
     implied = [
         (CATEGORY_INTENT[m.cue.category], m.start)

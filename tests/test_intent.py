@@ -136,6 +136,12 @@ ZH_CASES: list[tuple[str, str, set[str]]] = [
     # negation: 不用 / 除了 cancel the cue after them
     ("不用管性能，重点看安全", "security_review", SEC),
     ("除了缓存以外，帮我看看错误处理", "general_review", {"error-handling"}),
+    # a negation may follow what it negates (性能先不用管), and reaches no further than its clause
+    ("性能先不用管，重点看安全", "security_review", SEC),
+    ("安全不是重点，看看性能", "performance_review", PERF),
+    ("不用改，性能怎么样", "performance_review", PERF),
+    # a synonym set of the lexicon: 身份验证 is a cue, so 身份校验 is one
+    ("服务之间有没有做身份校验", "security_review", SEC),
     # an A-not-A question (要不要 = whether to) is not a negation
     ("這個函數太複雜了，幫我看看要不要拆分成更小的函數", "architecture_review", ARCH),
     ("请审查这段代码的 Bug 和潜在问题", "general_review", set()),
@@ -166,7 +172,7 @@ def test_chinese_sets_tuned_and_held_apart() -> None:
     right = [parse_instruction(str(row["text"]), "text").intent == row["intent"] for row in tuned]
     assert all(right), [row["text"] for row, ok in zip(tuned, right, strict=True) if not ok]
     held_right = sum(parse_instruction(str(row["text"]), "text").intent == row["intent"] for row in held)
-    assert held_right >= 17, held_right  # measured 17 of 18 in round 6 (benchmarks/results/intent.md)
+    assert held_right >= 36, held_right  # measured 36 of 46 in round 7 (benchmarks/results/intent.md)
     # Held apart by source: no source of the held-apart set is a source of the tuned set or of the lexicon.
     held_sources = {str(row["source"]).split(" ")[0] for row in held}
     assert held_sources.isdisjoint(str(row["source"]).split(" ")[0] for row in tuned)

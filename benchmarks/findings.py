@@ -2,6 +2,8 @@
 beside Ruff alone on the same Python text.
 
 .venv/bin/python benchmarks/findings.py [--no-screenshots]   # writes benchmarks/results/findings.md and .json
+.venv/bin/python benchmarks/findings.py --no-screenshots --part tuned --category concurrency --language python
+    # a quick subset: written to benchmarks/results/findings_subset.md and .json instead
 
 The corpus (`benchmarks/findings_corpus/`, built by its `build.py` from public repositories, see its
 labels.json for repository, commit and path of every file) has two parts, split by repository: `tuned`
@@ -183,6 +185,11 @@ def markdown(table: dict, meta: dict) -> str:  # type: ignore[type-arg]
            "Recall = labels found / labels; precision = judged findings on a label / judged findings "
            "(judged: the categories a file's labels are complete for). `tuned` may have guided rules; "
            "`held_apart` never did. Ruff alone runs on the Python files only.", ""]
+    if any(meta.get("subset", {}).values()):
+        out += [f"Subset: {json.dumps(meta['subset'])}.", ""]
+    if meta.get("missing_files"):
+        out += [f"{meta['missing_files']} chosen files are not on disk (run benchmarks/findings_corpus/build.py): "
+                "left out.", ""]
     for part in ("tuned", "held_apart"):
         if part not in table:
             continue
@@ -208,13 +215,31 @@ def markdown(table: dict, meta: dict) -> str:  # type: ignore[type-arg]
     return "\n".join(out)
 
 
+def select_files(files: list[dict], parts: list[str] | None, languages: list[str] | None,  # type: ignore[type-arg]
+                 categories: list[str] | None) -> tuple[list[dict], int]:  # type: ignore[type-arg]
+    """The corpus files to score, narrowed by part, language and judged category; also how many chosen files are
+    missing on disk (the hand-labelled sources are built from fetched mirrors by build.py, not committed)."""
+    chosen = [f for f in files if (not parts or f["part"] in parts) and (not languages or f["language"] in languages)
+              and (not categories or set(f["judged"]) & set(categories))]
+    if categories:
+        chosen = [{**f, "judged": [c for c in f["judged"] if c in categories],
+                   "labels": [lab for lab in f["labels"] if lab["category"] in categories]} for f in chosen]
+    present = [f for f in chosen if (CORPUS / f["path"]).is_file()]
+    return present, len(chosen) - len(present)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-screenshots", action="store_true", help="score the text only (fast)")
+    parser.add_argument("--part", choices=("tuned", "held_apart"), action="append",
+                        help="only this part (repeatable; default both)")
+    parser.add_argument("--language", action="append", help="only files in this language (repeatable)")
+    parser.add_argument("--category", action="append",
+                        help="only files judged on this category, and only its rows (repeatable)")
     args = parser.parse_args()
     started = time.perf_counter()
     corpus = json.loads((CORPUS / "labels.json").read_text())
-    files = corpus["files"]
+    files, missing = select_files(corpus["files"], args.part, args.language, args.category)
     engine = None
     if not args.no_screenshots:
         from archreview.encoders.tesseract import TesseractOcr
@@ -248,6 +273,8 @@ def main() -> None:
         for tool, flags in runs.items():
             scored = score(entry["labels"], flags, entry["judged"])
             for category, cell in scored.items():
+                if args.category and category not in args.category:
+                    continue
                 rows.append({"part": entry["part"], "tool": tool, "language": entry["language"],
                              "category": category, **cell})
             per_file.append({"path": entry["path"], "tool": tool,
@@ -259,9 +286,11 @@ def main() -> None:
     meta = {"date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
             "load": "{:.2f} / {:.2f} / {:.2f} (uptime's 1, 5, 15 min)".format(*os.getloadavg()),
             "seconds": time.perf_counter() - started, "exact_lines": exact, "nonblank_lines": nonblank,
-            "screenshots": engine is not None}
+            "screenshots": engine is not None, "missing_files": missing,
+            "subset": {"part": args.part, "language": args.language, "category": args.category}}
     RESULTS.mkdir(parents=True, exist_ok=True)
-    suffix = "" if engine is not None else "_text"
+    subset = bool(args.part or args.language or args.category)
+    suffix = "_subset" if subset else ("" if engine is not None else "_text")
     (RESULTS / f"findings{suffix}.json").write_text(json.dumps({"meta": meta, "table": table, "files": per_file},
                                                                indent=1) + "\n")
     (RESULTS / f"findings{suffix}.md").write_text(markdown(table, meta) + "\n")

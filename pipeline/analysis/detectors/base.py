@@ -105,6 +105,33 @@ class Context:
                 return True  # leaves the loop on success: it loops to retry failures
         return False
 
+    def helpers_matching(self, pattern: re.Pattern[str]) -> frozenset[str]:
+        """Names of the functions defined here whose own body matches `pattern` (one call level).
+
+        A call to such a helper does what the pattern looks for, one step removed: a loop calling
+        `get_user(id)`, whose body queries, queries once per item.
+        """
+        key = f"helpers:{pattern.pattern}"
+        cached = self._cache.get(key)
+        if isinstance(cached, frozenset):
+            return cached
+        names = frozenset(
+            block.name
+            for block in self.outline.of_kind("function", "method")
+            if block.name and pattern.search(self.source.masked_text(block.start + 1, block.end))
+        )
+        self._cache[key] = names
+        return names
+
+    def calls_any(self, masked: str, names: frozenset[str]) -> str | None:
+        """The first of `names` that `masked` calls (not defines), if any."""
+        for match in re.finditer(r"(?<![\w.])(\w+)\s*\(", masked):
+            if match.group(1) in names and not re.search(
+                r"\b(def|function|async\s+def)\s*$", masked[: match.start()]
+            ):
+                return match.group(1)
+        return None
+
     def body_lines(self, block: Block) -> list[Line]:
         """Lines of `block` after its header line."""
         return self.source.span(block.start + 1, block.end)

@@ -28,23 +28,38 @@ _BOUNDED_HINTS = re.compile(
 )
 
 
+# Any container, whatever its name: it is judged a cache by how it is used (a read-through memo).
+_PY_MAP_DECL = re.compile(_PY_CACHE_DECL.pattern.replace(_CACHE_NAME, r"\w+"))
+_JS_MAP_DECL = re.compile(_JS_CACHE_DECL.pattern.replace(_CACHE_NAME, r"\w+"))
+_JAVA_MAP_DECL = re.compile(
+    r"\b(?:Map|HashMap|ConcurrentHashMap|ConcurrentMap)\s*<[^;=]*>\s+(\w+)\s*(?:=\s*new\s+(?:Concurrent)?HashMap\s*<|;)"
+)
+
+
 @dataclass(frozen=True)
 class _Cache:
     name: str  # as written at its uses (`self._cache`, `cache`, `this.cache`)
     bare: str  # without self./this./cls.
     declared_at: int
     owner: str  # enclosing class name, "" at module level
+    by_use: bool = False  # not named like a cache: one only if it is used as a memo
 
 
 def _caches(ctx: Context) -> list[_Cache]:
     found: list[_Cache] = []
     for line in ctx.lines:
+        by_use = False
         if ctx.source.is_python:
-            match = _PY_CACHE_DECL.match(line.masked)
+            named, generic = _PY_CACHE_DECL, _PY_MAP_DECL
         elif ctx.source.is_java:
-            match = _JAVA_CACHE_DECL.search(line.masked)
+            named, generic = _JAVA_CACHE_DECL, _JAVA_MAP_DECL
         else:
-            match = _JS_CACHE_DECL.match(line.masked)
+            named, generic = _JS_CACHE_DECL, _JS_MAP_DECL
+        finder = named.search if ctx.source.is_java else named.match
+        match = finder(line.masked)
+        if match is None:
+            match = (generic.search if ctx.source.is_java else generic.match)(line.masked)
+            by_use = match is not None
         if not match:
             continue
         name = match.group(1)
@@ -52,8 +67,37 @@ def _caches(ctx: Context) -> list[_Cache]:
         klass = ctx.outline.class_at(line.number)
         if any(c.bare == bare and c.owner == (klass.name if klass else "") for c in found):
             continue
-        found.append(_Cache(name, bare, line.number, klass.name if klass else ""))
+        cache = _Cache(name, bare, line.number, klass.name if klass else "", by_use)
+        if by_use and not (_long_lived(ctx, cache) and _memoizes(ctx, cache)):
+            continue
+        found.append(cache)
     return found
+
+
+def _long_lived(ctx: Context, cache: _Cache) -> bool:
+    """Whether the container outlives one call: module level, a field, or captured by a closure that writes it."""
+    function = ctx.outline.function_at(cache.declared_at)
+    if function is None or cache.name != cache.bare or function.is_constructor:
+        return True
+    ref = re.compile(_ref(cache))
+    inner = [b for b in ctx.outline.of_kind("function", "method") if b is not function and function.contains(b.start)]
+    return any(ref.search(ctx.source.masked_text(b.start, b.end)) for b in inner)
+
+
+def _memoizes(ctx: Context, cache: _Cache) -> bool:
+    """Whether a missing key is computed and stored: a miss check on the container, then a write to it."""
+    ref = _ref(cache)
+    miss = re.compile(
+        rf"\bnot\s+in\s+{ref}|!\s*{ref}\.(has|containsKey)\s*\(|{ref}\.get\([^)]*\)\s*(is\s+None|===?\s*"
+        rf"(null|undefined))|\bexcept\s+KeyError|{ref}\.computeIfAbsent\s*\([^,]+,\s*(?!\w+\s*->\s*new\b)"
+    )
+    writes = set(_writes(ctx, cache))
+    for line in ctx.lines:
+        if miss.search(line.masked) and (
+            "computeIfAbsent" in line.masked or writes & set(range(line.number, line.number + 5))
+        ):
+            return True
+    return False
 
 
 def _ref(cache: _Cache) -> str:
@@ -73,7 +117,9 @@ def _evicts(ctx: Context, cache: _Cache) -> bool:
         rf"\bdel\s+{ref}|{ref}\.(pop|popitem|delete|remove|clear|evict\w*|invalidate\w*)\s*\(|"
         rf"len\(\s*{ref}\s*\)|{ref}\.(size|length)\b|{ref}\s*=\s*(\{{\}}|new\s)"
     )
-    masked = [line.masked for line in ctx.lines if line.number != cache.declared_at]
+    constructors = [b for b in ctx.outline.of_kind("function", "method") if b.is_constructor]
+    masked = [line.masked for line in ctx.lines
+              if line.number != cache.declared_at and not any(b.contains(line.number) for b in constructors)]
     return any(pattern.search(text) for text in masked)
 
 
@@ -137,7 +183,7 @@ def detect_missing_invalidation(ctx: Context) -> Iterator[Hit]:
     """Write paths that leave a read-through cache stale."""
     functions = ctx.outline.of_kind("function", "method")
     for cache in _caches(ctx):
-        if not _writes(ctx, cache):
+        if cache.by_use or not _writes(ctx, cache):
             continue
         ref = re.compile(_ref(cache))
         for function in functions:

@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
+from importlib import resources
 
 from archreview.pipeline.analysis.detectors.base import Context, Hit
+from archreview.pipeline.analysis.outline import Block
 
-LONG_FUNCTION_LINES = 30  # non-blank code lines that make a function "long"
-MANY_METHODS = 15
-MANY_FIELDS = 12
-MANY_PARAMETERS = 7
+SIZE_THRESHOLDS_RESOURCE = "size_thresholds.json"  # under archreview/pipeline/data/: each limit with its source
+
+
+def _thresholds() -> dict[str, int]:
+    path = resources.files("archreview.pipeline") / "data" / SIZE_THRESHOLDS_RESOURCE
+    entries = json.loads(path.read_text(encoding="utf-8"))["thresholds"]
+    return {name: int(entry["value"]) for name, entry in entries.items()}
+
+
+_LIMITS = _thresholds()
+LONG_FUNCTION_LINES = _LIMITS["long_function_lines"]  # non-blank code lines that make a function "long"
+MANY_METHODS = _LIMITS["many_methods"]
+MANY_FIELDS = _LIMITS["many_fields"]
+MANY_PARAMETERS = _LIMITS["many_parameters"]  # positional parameters
 
 # Low-level APIs that show a class *doing* a concern itself (not delegating it).
 _CONCERNS: dict[str, re.Pattern[str]] = {
@@ -54,9 +67,10 @@ def detect_oversized(ctx: Context) -> Iterator[Hit]:
         if len(body) >= LONG_FUNCTION_LINES:
             yield Hit("cohesion/long-function", function.start, confidence=0.65,
                       detail=f"`{function.name}` spans {len(body)} lines of code.")
-        if len(function.params) >= MANY_PARAMETERS:
+        positional = _positional_count(function)
+        if positional >= MANY_PARAMETERS:
             yield Hit("cohesion/long-parameter-list", function.start, confidence=0.7,
-                      detail=f"`{function.name}` takes {len(function.params)} parameters.")
+                      detail=f"`{function.name}` takes {positional} positional parameters.")
     for klass in ctx.outline.of_kind("class"):
         methods = [m for m in ctx.outline.of_kind("method") if m.owner == klass.name]
         fields = set()
@@ -65,6 +79,34 @@ def detect_oversized(ctx: Context) -> Iterator[Hit]:
         if len(methods) >= MANY_METHODS or len(fields) >= MANY_FIELDS:
             yield Hit("cohesion/large-class", klass.start, confidence=0.6,
                       detail=f"`{klass.name}` has {len(methods)} methods and {len(fields)} fields.")
+
+
+def _positional_count(function: Block) -> int:
+    """Parameters a caller passes by position: in Python those before a bare `*` (keyword-only ones are named at
+    every call, so their number does not invite mix-ups)."""
+    header = function.header
+    opening = header.find("(")
+    if opening < 0 or not re.match(r"\s*(async\s+)?def\b", header):
+        return len(function.params)
+    depth, parts, current = 0, [], ""
+    for ch in header[opening + 1:]:
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            if depth == 0:
+                break
+            depth -= 1
+        if ch == "," and depth == 0:
+            parts.append(current.strip())
+            current = ""
+        else:
+            current += ch
+    parts.append(current.strip())
+    names = [part.split(":")[0].split("=")[0].strip() for part in parts if part.strip()]
+    if "*" in names or any(name.startswith("*") and not name.startswith("**") for name in names):
+        cut = next(i for i, name in enumerate(names) if name.startswith("*") and not name.startswith("**"))
+        names = names[:cut]
+    return len([name for name in names if name not in ("self", "cls", "/") and not name.startswith("**")])
 
 
 DETECTORS = (detect_mixed_responsibilities, detect_oversized)

@@ -59,6 +59,12 @@ def _python_shared(ctx: Context) -> list[_Shared]:
 def _java_shared(ctx: Context) -> list[_Shared]:
     class_text = ctx.all_code
     shared_class = bool(_SHARED_JAVA_CLASS.search(class_text)) or ctx.uses_threads
+    # Fields replaced by a thread-safe wrapper anywhere (`list = Collections.synchronizedList(list)` in main).
+    wrapped = set(re.findall(
+        r"(?:\bthis\.)?\b(\w+)\s*=\s*(?:Collections\.synchronized\w*|new\s+(?:Concurrent|CopyOnWrite)\w*|"
+        r"Concurrent\w*\.)",
+        ctx.all_masked,
+    ))
     shared = []
     for line in ctx.lines:
         if ctx.outline.function_at(line.number) or not ctx.outline.class_at(line.number):
@@ -67,7 +73,7 @@ def _java_shared(ctx: Context) -> list[_Shared]:
         if not match:
             continue
         modifiers, type_name, name = match.group(1).split(), match.group(2), match.group(3)
-        if _JAVA_SAFE_TYPE.match(type_name) or type_name in ("return", "throw", "package"):
+        if _JAVA_SAFE_TYPE.match(type_name) or type_name in ("return", "throw", "package") or name in wrapped:
             continue
         if "Collections.synchronized" in line.code or "Concurrent" in line.code:
             continue

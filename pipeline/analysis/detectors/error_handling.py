@@ -15,6 +15,8 @@ _REPORTS = re.compile(
     r"\b(raise|throw|log|logger|logging|LOG|LOGGER|log\.\w+|console\.(error|warn)|warn|warning|"
     r"error|print|printf|sentry|capture\w*|report\w*|notify|emit|reject|next)\b"
 )
+# A handler that re-raises or ends the program hides nothing, however broad it is.
+_ENDS_OR_RERAISES = re.compile(r"^(raise\b|(sys\.|os\._)?exit\s*\(|quit\s*\()")
 _JS_SILENT_CATCH = re.compile(
     r"\.catch\s*\(\s*(?:\(\s*\w*\s*\)|\w+)\s*=>\s*(?:\{\s*\}|null|undefined|void 0)\s*\)"
     r"|\.catch\s*\(\s*function\s*\w*\s*\(\s*\w*\s*\)\s*\{\s*\}\s*\)"
@@ -38,7 +40,7 @@ def _python_handler(ctx: Context, handler: Block) -> Hit | None:
     if broad and not uses_error and not any(_REPORTS.search(stmt) for stmt in body):
         return Hit("error-handling/swallowed-exception", handler.start, span_end, confidence=0.7,
                    detail="Every exception is caught and replaced by a fallback without a trace.")
-    if bare:
+    if bare and not any(_ENDS_OR_RERAISES.search(stmt) for stmt in body):
         return Hit("error-handling/bare-except", handler.start, confidence=0.85)
     return None
 
@@ -81,6 +83,26 @@ def detect_exception_handlers(ctx: Context) -> Iterator[Hit]:
                           detail="The promise's rejection handler discards the error.")
 
 
+# A line that continues a promise chain begun above: `.then(...)`, or `}).then(...)` after a callback's body.
+_CHAIN_CONTINUES = re.compile(r"\s*(?:[})\]]+\s*)*\.")
+
+
+def _opening_line(ctx: Context, number: int) -> int:
+    """The line opening the brackets that line `number` starts by closing (`}).then(` -> the chain's head)."""
+    first = ctx.source.line(number)
+    depth = len(re.match(r"\s*([})\]]*)", first.masked).group(1)) if first else 0
+    for current in range(number - 1, ctx.source.first_line - 1, -1):
+        line = ctx.source.line(current)
+        if line is None:
+            break
+        for ch in reversed(line.masked):
+            depth += ch in ")]}"
+            depth -= ch in "([{"
+            if depth <= 0:
+                return current
+    return max(number - 1, ctx.source.first_line)
+
+
 def detect_unhandled_promise(ctx: Context) -> Iterator[Hit]:
     """`.then(...)` chains that nobody catches, awaits or returns."""
     if not ctx.source.is_js:
@@ -94,9 +116,9 @@ def detect_unhandled_promise(ctx: Context) -> Iterator[Hit]:
         while start > source.first_line:
             current = source.line(start)
             previous = source.line(start - 1)
-            if current is None or previous is None or not current.masked.lstrip().startswith("."):
+            if current is None or previous is None or not _CHAIN_CONTINUES.match(current.masked):
                 break
-            start -= 1
+            start = _opening_line(ctx, start) if current.masked.lstrip()[:1] in ")]}" else start - 1
         if start in seen:
             continue
         seen.add(start)
@@ -106,7 +128,7 @@ def detect_unhandled_promise(ctx: Context) -> Iterator[Hit]:
             depth -= sum(candidate.masked.count(c) for c in ")]}")
             end = candidate.number
             following = source.line(candidate.number + 1)
-            if depth <= 0 and not (following and following.masked.lstrip().startswith(".")):
+            if depth <= 0 and not (following and _CHAIN_CONTINUES.match(following.masked)):
                 break
         chain = source.masked_text(start, end)
         head = source.line(start)
@@ -121,4 +143,27 @@ def detect_unhandled_promise(ctx: Context) -> Iterator[Hit]:
                   confidence=0.75)
 
 
-DETECTORS = (detect_exception_handlers, detect_unhandled_promise)
+_PROMISIFIED = re.compile(r"(?:const|let|var)\s+(\w+)\s*=\s*(?:\w+\.)?promisify\s*\(")
+
+
+def detect_floating_promise(ctx: Context) -> Iterator[Hit]:
+    """Calls of promise-returning functions (made with `promisify`) as bare statements: nobody awaits, returns or
+    catches them, so their failure is lost."""
+    if not ctx.source.is_js:
+        return
+    names = set(_PROMISIFIED.findall(ctx.all_masked))
+    if not names:
+        return
+    call = re.compile(rf"^\s*({'|'.join(map(re.escape, sorted(names)))})\s*\(")
+    for line in ctx.lines:
+        match = call.match(line.masked)
+        if match is None:
+            continue
+        end, statement = ctx.statement(line.number)
+        if re.search(r"\.\s*(then|catch|finally)\s*\(", statement):
+            continue  # handled as a chain (detect_unhandled_promise judges it)
+        yield Hit("error-handling/unhandled-promise", line.number, end, confidence=0.7,
+                  detail=f"`{match.group(1)}` returns a promise that is neither awaited, returned nor caught.")
+
+
+DETECTORS = (detect_exception_handlers, detect_unhandled_promise, detect_floating_promise)

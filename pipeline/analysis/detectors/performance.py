@@ -14,32 +14,51 @@ _QUERY_CALL = re.compile(
     r"\.objects\.(get|filter|exclude)\s*\(|\bsession\.(query|get)\s*\(|"
     r"\brequests\.(get|post|put|delete|patch|request)\s*\(|\bhttpx\.(get|post|put|delete)\s*\(|"
     r"(?<![.\w])fetch\s*\(|\baxios\.(get|post|put|delete|request)\s*\(|\burlopen\s*\(|"
+    r"(?<![.\w])(?:db|knex)\s*\(\s*[\"'`]|"
     r"\b(?:db|conn|connection|cursor|repo|repository|dao|\w+Repository|\w+Repo|\w+_repo|\w+Dao|"
     r"\w+_dao|\w+Client|\w+_client|api|client)\.(?:get|find\w*|load\w*|select\w*|fetch\w*|"
     r"query\w*)\s*\("
 )
 
 
+# Synchronous writes that open, write and close a file on every call (one system round trip each).
+_FILE_WRITE_CALL = re.compile(r"\bfs\.(appendFileSync|writeFileSync)\s*\(|\bFiles\.(write|writeString)\s*\(")
+
+
 def detect_query_in_loop(ctx: Context) -> Iterator[Hit]:
-    """Queries and remote calls issued once per iteration (N+1)."""
+    """Queries, remote calls and whole-file writes issued once per iteration (N+1), directly or through a
+    helper defined in the same code whose body makes them."""
     covered_until = 0
+    helpers = ctx.helpers_matching(_QUERY_CALL)
     for line in ctx.lines:
         if line.number <= covered_until:
             continue  # the rest of a statement already reported
-        if not _QUERY_CALL.search(line.masked) or "executemany" in line.masked:
+        direct = bool(_QUERY_CALL.search(line.masked)) and "executemany" not in line.masked
+        helper = None if direct else ctx.calls_any(line.masked, helpers)
+        file_write = not direct and helper is None and bool(_FILE_WRITE_CALL.search(line.masked))
+        if not (direct or helper or file_write):
             continue
+        function = ctx.outline.function_at(line.number)
+        if helper is not None and function is not None and function.name == helper:
+            continue  # recursion, not a loop of calls
         loop = ctx.outline.in_loop(line.number)
         if loop is None or ctx.is_retry_loop(loop):
             continue  # a retry repeats one call; resilience rules judge it
         covered_until = ctx.statement(line.number)[0]
         if "inline" in loop.modifiers and re.search(r"Promise\.(all|allSettled)|gather\(", loop.header):
             continue  # issued concurrently, not one round trip after another
+        if helper is not None:
+            detail = f"`{helper}` queries or calls a remote service, and runs once for every item of the loop."
+        elif file_write:
+            detail = "The file is opened, written and closed again for every item of the loop."
+        else:
+            detail = "This call runs once for every item of the loop."
         yield Hit(
             "performance/query-in-loop",
             line.number,
             related=(loop.start,),
-            confidence=0.85,
-            detail="This call runs once for every item of the loop.",
+            confidence=0.85 if direct else 0.7,
+            detail=detail,
         )
 
 

@@ -31,9 +31,15 @@ def detect_missing_timeout(ctx: Context) -> Iterator[Hit]:
         session_call = (
             re.compile(rf"(?<![\w.])(?:{names})\.(get|post|put|delete|patch|request)\s*\(") if sessions else None
         )
+        # A function of this file named like the library's call (`def urlopen(...)`) is not the library call.
+        own = {block.name for block in ctx.outline.of_kind("function", "method")}
         for line in ctx.lines:
             client = _PY_CLIENT.search(line.masked)
-            if _PY_HTTP.search(line.masked) or client or (session_call and session_call.search(line.masked)):
+            http = _PY_HTTP.search(line.masked)
+            shadowed = http is not None and "urlopen" in own and http.group(0).startswith("urlopen")
+            if shadowed or re.match(r"\s*(async\s+)?def\s", line.masked):
+                http = None
+            if http or client or (session_call and session_call.search(line.masked)):
                 _, statement = ctx.statement(line.number)
                 if _NO_TIMEOUT.search(statement):
                     yield Hit("resilience/missing-timeout", line.number, confidence=0.85,
@@ -104,4 +110,29 @@ def detect_retry_loops(ctx: Context) -> Iterator[Hit]:
                       detail=f"Failed attempts are retried after {what}.")
 
 
-DETECTORS = (detect_missing_timeout, detect_retry_loops)
+_RETRY_NAME = re.compile(r"retr(y|ies)", re.IGNORECASE)
+_CONSTANT_SLEEP = re.compile(
+    r"\b(?:time\.sleep|Thread\.sleep|TimeUnit\.\w+\.sleep|sleep)\s*\(\s*(?:\d[\d_.]*[lL]?|[A-Z][A-Z0-9_]*)\s*\)"
+)
+
+
+def detect_retry_callbacks(ctx: Context) -> Iterator[Hit]:
+    """Retry hooks (a function deciding whether to try again) that wait a constant time before each retry.
+
+    The loop is in the caller (an HTTP client's retry handler, a job runner); the hook alone decides the delay.
+    """
+    for function in ctx.outline.of_kind("function", "method"):
+        if not _RETRY_NAME.search(function.name) or ctx.outline.in_loop(function.start) is not None:
+            continue
+        sleeps = [line for line in ctx.source.span(function.start + 1, function.end)
+                  if _CONSTANT_SLEEP.search(line.masked) and ctx.outline.in_loop(line.number) is None]
+        if not sleeps or any(ctx.outline.in_loop(line.number) for line in ctx.source.span(function.start + 1,
+                                                                                           function.end)):
+            continue  # no constant wait, or the function loops itself (detect_retry_loops judges it)
+        if _BACKOFF.search(ctx.source.masked_text(function.start, function.end).replace(sleeps[0].masked, "")):
+            continue
+        yield Hit("resilience/retry-without-backoff", function.start, related=(sleeps[0].number,), confidence=0.7,
+                  detail=f"`{function.name}` waits the same fixed time before every retry.")
+
+
+DETECTORS = (detect_missing_timeout, detect_retry_loops, detect_retry_callbacks)

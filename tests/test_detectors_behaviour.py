@@ -1,0 +1,227 @@
+"""The detectors judge code by what it does, not by names: memos, N+1 through helpers, retry hooks, lost promises.
+
+Snippets written for these tests (not taken from the findings corpus); each flawed one has a twin that is fine.
+The last tests check that a review whose focus finds nothing says what looked for it, for every category.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from archreview.pipeline.analysis import run_analysis
+from archreview.pipeline.analysis.detectors import ALL_DETECTORS, Context
+from archreview.pipeline.analysis.parsing import parse_outline
+from archreview.pipeline.analysis.ranking import merge_hits
+from archreview.pipeline.analysis.rules import RULES
+from archreview.pipeline.analysis.source import build_source
+from archreview.pipeline.checks import describe_checks, rules_by_category
+from archreview.schemas import Analysis, Code, Instruction
+
+
+def _hits(text: str, language: str) -> set[tuple[str, int]]:
+    """(rule, line) of every line archreview's own detectors flag in `text`."""
+    source = build_source(Code(text=text, language=language, first_line=1, ocr_confidence=1.0))
+    context = Context(source=source, outline=parse_outline(source))
+    hits = merge_hits(hit for detector in ALL_DETECTORS for hit in detector(context))
+    return {(hit.rule_id, line) for hit in hits for line in range(hit.line, hit.last + 1)}
+
+
+def _rules(text: str, language: str) -> set[str]:
+    return {rule for rule, _ in _hits(text, language)}
+
+
+PY_MEMO = '''
+_profiles = {}
+
+def profile(user_id):
+    if user_id not in _profiles:
+        _profiles[user_id] = load_profile(user_id)
+    return _profiles[user_id]
+'''
+PY_REGISTRY = '''
+_handlers = {}
+
+def handler(name):
+    def register(function):
+        _handlers[name] = function
+        return function
+    return register
+'''
+JS_CLOSURE_MEMO = '''
+function remember(compute) {
+  const seen = new Map();
+  return (key) => {
+    if (!seen.has(key)) {
+      seen.set(key, compute(key));
+    }
+    return seen.get(key);
+  };
+}
+'''
+
+
+def test_a_memo_is_an_unbounded_cache_whatever_its_name() -> None:
+    assert ("caching/unbounded-cache", 2) in _hits(PY_MEMO, "python")
+    assert "caching/unbounded-cache" in _rules(JS_CLOSURE_MEMO, "javascript")
+
+
+def test_a_registry_written_once_a_key_is_not_a_cache() -> None:
+    assert "caching/unbounded-cache" not in _rules(PY_REGISTRY, "python")
+    evicting = PY_MEMO + "\ndef forget(user_id):\n    _profiles.pop(user_id, None)\n"
+    assert "caching/unbounded-cache" not in _rules(evicting, "python")
+
+
+TS_HELPER_N_PLUS_ONE = '''
+export async function ordersOf(ids: number[]) {
+  const out = [];
+  for (const id of ids) {
+    out.push(await orderById(id));
+  }
+  return out;
+}
+
+async function orderById(id: number) {
+  return db("orders").where("id", id).first();
+}
+'''
+
+
+def test_a_query_through_a_local_helper_in_a_loop_is_n_plus_one() -> None:
+    assert ("performance/query-in-loop", 5) in _hits(TS_HELPER_N_PLUS_ONE, "typescript")
+    batched = TS_HELPER_N_PLUS_ONE.replace("for (const id of ids) {\n    out.push(await orderById(id));\n  }",
+                                           "out.push(...await Promise.all(ids.map(orderById)));")
+    assert "performance/query-in-loop" not in _rules(batched, "typescript")
+
+
+def test_a_whole_file_write_per_item_is_flagged() -> None:
+    text = "function save(rows) {\n  for (const row of rows) {\n    fs.appendFileSync(OUT, row + '\\n');\n  }\n}\n"
+    assert ("performance/query-in-loop", 3) in _hits(text, "javascript")
+    once = "function save(rows) {\n  fs.writeFileSync(OUT, rows.join('\\n'));\n}\n"
+    assert "performance/query-in-loop" not in _rules(once, "javascript")
+
+
+JAVA_RETRY_HOOK = '''
+public class Retrying implements RetryPolicy {
+    public boolean retryRequest(IOException error, int count) {
+        if (count < 3) {
+            try {
+                Thread.sleep(DELAY);
+            } catch (InterruptedException stop) {
+                Thread.currentThread().interrupt();
+            }
+            return true;
+        }
+        return false;
+    }
+}
+'''
+
+
+def test_a_retry_hook_with_a_fixed_wait_has_no_backoff() -> None:
+    assert ("resilience/retry-without-backoff", 3) in _hits(JAVA_RETRY_HOOK, "java")
+    growing = JAVA_RETRY_HOOK.replace("Thread.sleep(DELAY);", "Thread.sleep(DELAY * (1L << count));")
+    assert "resilience/retry-without-backoff" not in _rules(growing, "java")
+
+
+def test_a_local_function_named_like_urlopen_is_not_urllib() -> None:
+    text = ("def urlopen(url, data=None):\n    return pool.request(url, data)\n\n"
+            "def fetch(url):\n    return urlopen(url)\n")
+    assert "resilience/missing-timeout" not in _rules(text, "python")
+    real = "from urllib.request import urlopen\n\ndef fetch(url):\n    return urlopen(url).read()\n"
+    assert ("resilience/missing-timeout", 4) in _hits(real, "python")
+
+
+def test_a_broad_handler_that_reraises_or_exits_hides_nothing() -> None:
+    reraises = "try:\n    run()\nexcept BaseException:\n    cleanup()\n    raise\n"
+    assert not {r for r in _rules(reraises, "python") if r.startswith("error-handling/")}
+    exits = "try:\n    run()\nexcept BaseException as error:\n    print(error)\n    sys.exit(1)\n"
+    assert "error-handling/bare-except" not in _rules(exits, "python")
+    keeps_going = "try:\n    run()\nexcept:\n    log.warning('run failed')\n"
+    assert "error-handling/bare-except" in _rules(keeps_going, "python")
+
+
+JS_CHAIN = '''
+read(source, "utf-8").then((text) => {
+  return text.split(" ");
+}).then((words) => {
+  return words.sort();
+});
+'''
+
+
+def test_a_promise_chain_without_catch_is_reported_once_at_its_head() -> None:
+    hits = {line for rule, line in _hits(JS_CHAIN, "javascript") if rule == "error-handling/unhandled-promise"}
+    assert 2 in hits and 4 not in hits and 5 not in hits
+    caught = JS_CHAIN.replace("});\n", "}).catch(report);\n")
+    assert "error-handling/unhandled-promise" not in _rules(caught, "javascript")
+
+
+def test_a_promisified_call_as_a_bare_statement_loses_its_failure() -> None:
+    text = ("const write = util.promisify(fs.writeFile);\n\nfunction save(path, data) {\n"
+            "  write(path, data);\n}\n")
+    assert ("error-handling/unhandled-promise", 4) in _hits(text, "javascript")
+    awaited = text.replace("function save", "async function save").replace("  write(", "  await write(")
+    assert "error-handling/unhandled-promise" not in _rules(awaited, "javascript")
+
+
+def test_a_field_wrapped_in_a_synchronized_list_is_not_unguarded() -> None:
+    text = '''
+public class Names {
+    private static List<String> names = new ArrayList<>();
+    public static void main(String[] args) {
+        names = Collections.synchronizedList(names);
+        new Thread(new Adder()).start();
+    }
+    static class Adder implements Runnable {
+        public void run() {
+            names.add("x");
+        }
+    }
+}
+'''
+    assert "concurrency/unsynchronized-shared-state" not in _rules(text, "java")
+    assert "concurrency/unsynchronized-shared-state" in _rules(
+        text.replace("        names = Collections.synchronizedList(names);\n", ""), "java")
+
+
+def test_keyword_only_parameters_do_not_make_a_long_parameter_list() -> None:
+    named = "def send(url, *, method='GET', headers=None, params=None, data=None, files=None, auth=None):\n    pass\n"
+    assert "cohesion/long-parameter-list" not in _rules(named, "python")
+    positional = "def send(url, method, headers, params, data, files, auth):\n    pass\n"
+    assert ("cohesion/long-parameter-list", 1) in _hits(positional, "python")
+
+
+# -- say what was checked ------------------------------------------------------------------------------------
+CLEAN = {
+    "python": "def total(prices):\n    return sum(prices)\n",
+    "javascript": "function total(prices) {\n  return prices.reduce((a, b) => a + b, 0);\n}\n",
+    "java": "class Sum {\n    int total(int[] prices) {\n        int t = 0;\n        for (int p : prices) t += p;\n"
+            "        return t;\n    }\n}\n",
+}
+CATEGORIES = ("concurrency", "caching", "resilience", "error-handling", "performance", "cohesion", "coupling",
+              "layering")
+
+
+@pytest.fixture(scope="module")
+def clean_analyses() -> dict[str, tuple[Code, Analysis]]:
+    general = Instruction(text="Review this code.", source="text", intent="general_review", focus=[])
+    out = {}
+    for language, text in CLEAN.items():
+        code = Code(text=text, language=language, first_line=1, ocr_confidence=1.0)
+        out[language] = (code, run_analysis(code, general))
+    return out
+
+
+@pytest.mark.parametrize("language", sorted(CLEAN))
+@pytest.mark.parametrize("category", CATEGORIES)
+def test_a_focus_that_finds_nothing_says_what_looked_for_it(
+        clean_analyses: dict[str, tuple[Code, Analysis]], language: str, category: str) -> None:
+    code, analysis = clean_analyses[language]
+    assert not [f for f in analysis.findings if f.category == category]
+    ask = Instruction(text=f"any {category} problems?", source="text", intent="general_review", focus=[category])
+    text = describe_checks(ask, code, analysis.analyzers, analysis.findings)
+    own = sum(1 for rule in RULES.values() if rule.category == category and language in rule.languages)
+    assert own and rules_by_category(language)["archreview"][category] >= 1
+    tail = text.split(f"Nothing was found in {category}:")[1].split(".")[0]
+    assert f"{rules_by_category(language)['archreview'][category]} archreview" in tail
+    assert "rules looked for it" in text

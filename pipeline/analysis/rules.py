@@ -475,8 +475,8 @@ _RULE_LIST: tuple[Rule, ...] = (
         "performance",
         "high",
         "Query or remote call inside a loop (N+1)",
-        "A database query, repository lookup or HTTP request issued once per loop "
-        "iteration.",
+        "A database query, repository lookup, HTTP request or whole-file write issued once per loop "
+        "iteration, directly or through a helper function that makes it.",
         "N round trips instead of one: latency and database load grow with the data.",
         "Fetch everything in one batched query (`WHERE id IN (...)`, a join, bulk API) "
         "before the loop, or issue the calls concurrently.",

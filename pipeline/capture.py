@@ -22,7 +22,9 @@ blurred. `prepare_capture` turns any of them into the code pane alone, dark text
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field, replace
+from importlib import resources
 from typing import Literal
 
 import numpy as np
@@ -30,8 +32,23 @@ from PIL import Image
 
 CaptureKind = Literal["screenshot", "photo"]
 
+THRESHOLDS_RESOURCE = "capture.json"  # under archreview/pipeline/data/: the tuned thresholds, each with its source
+
+
+def _load_thresholds() -> dict[str, float]:
+    text = (resources.files("archreview.pipeline") / "data" / THRESHOLDS_RESOURCE).read_text(encoding="utf-8")
+    return {name: float(entry["value"]) for name, entry in json.loads(text)["thresholds"].items()}
+
+
+_THRESHOLDS = _load_thresholds()
+
+
+def _threshold(name: str) -> float:
+    return _THRESHOLDS[name]
+
+
 # Share of pixels the most common exact colour must cover for the image to be a flat screenshot.
-_FLAT_SHARE = 0.12
+_FLAT_SHARE = _threshold("flat_share")
 # Colour distance (RGB, Euclidean) within which a pixel is the pane's background (a flat screenshot).
 _BACKGROUND_TOLERANCE = 8.0
 # The same for a photo or gradient, measured from the local background.
@@ -53,9 +70,13 @@ _INK_HIGH = 0.8
 # Side of the square (pixels) whose strongest distance a pixel is measured against: a stroke or two.
 _LOCAL_PX = 5
 # The strongest distance never counts as less than this share of the text's contrast.
-_INK_FLOOR = 0.45
+_INK_FLOOR = _threshold("ink_floor")
 # Percentile of the distances of clearly-ink pixels that stands for the text's contrast.
 _TEXT_CONTRAST_PERCENTILE = 90
+# Photos: ink level (distance over the text's contrast) below which a pixel is background, and from which
+# it is full ink.
+_PHOTO_INK_LOW = _threshold("photo_ink_low")
+_PHOTO_INK_HIGH = _threshold("photo_ink_high")
 # A pixel is ink for row and column profiles at this ink level.
 _INK_LEVEL = 0.5
 # A row or column this share of which is ink is a ruled line (a frame, a border), never text.
@@ -63,14 +84,14 @@ _RULE_SHARE = 0.6
 # Vertical ink longer than this many text-row heights is a guide, not a glyph.
 _GUIDE_LINES = 1.8
 # Sharpness (see _sharpness) below which a photo cannot be read, and below which it is sharpened.
-MIN_SHARPNESS = 2.2
-_SHARPEN_BELOW = 3.0
+MIN_SHARPNESS = _threshold("min_sharpness")
+_SHARPEN_BELOW = _threshold("sharpen_below")
 # Header/footer rows: at most this many at either end are tested.
 _MAX_HEADER_ROWS = 4
 # A row is on the code's grid when its ink's phase coherence at the cell period is at least this share
 # of the median row's and its phase within this share of a cell of the pane's.
-_GRID_COHERENCE_SHARE = 0.45
-_GRID_PHASE_CELLS = 0.22
+_GRID_COHERENCE_SHARE = _threshold("grid_coherence_share")
+_GRID_PHASE_CELLS = _threshold("grid_phase_cells")
 # Photos: share of a full row's ink a text row must hold (see _text_rows).
 _PHOTO_ROW_SHARE = 0.05
 # Width, in text-row heights, of the part of each row the grid test reads.
@@ -91,16 +112,19 @@ _MIN_QUAD_PX = 32
 _BOX_WORK_PX = 600
 _BOX_QUANTUM = 12
 _BOX_TOLERANCE = 20.0
-_BOX_FILL = 0.97
+_BOX_FILL = _threshold("box_fill")
 _BOX_CLOSE_SHARE = 0.03
-_BOX_MIN_AREA = 0.08
+_BOX_MIN_AREA = _threshold("box_min_area")
 _BOX_MARGIN_SHARE = 0.01
 _BOX_MIN_INK = 0.01
 _BOX_COLOURS = 6
+# Photos: a text row at the end of the pane this share of whose pixels are off the pane's colour sits on a
+# bar (code rows: their glyphs, about a quarter).
+_BAR_SHARE = _threshold("bar_share")
 # Window buttons: at most this many discs in the first text row, each filling this share of its box
 # (a disc fills pi/4 of it; the anti-aliased rim a little less).
 _BUTTONS_MAX = 4
-_BUTTON_FILL = 0.6
+_BUTTON_FILL = _threshold("button_fill")
 # Largest side the photo steps (quadrilateral, deskew) work at; results map back to full size.
 _WORK_PX = 900
 
@@ -207,6 +231,33 @@ def _ink(distance: np.ndarray, tolerance: float) -> np.ndarray:
     floor = max(3 * tolerance, _INK_FLOOR * contrast)
     level = distance / np.maximum(local, floor)
     return np.clip((level - _INK_LOW) / (_INK_HIGH - _INK_LOW), 0.0, 1.0)
+
+
+def _photo_ink(distance: np.ndarray) -> np.ndarray:
+    """Ink strength 0..1 of a photo's pixels: distance from the local background over the text's contrast,
+    linear. Unlike `_ink` a pixel is not measured against its brightest neighbour: a blurred stroke's halo
+    would come out as full ink and run the glyphs together; tesseract binarises the grey levels itself."""
+    contrast = _contrast(distance, _PHOTO_TOLERANCE)
+    if contrast is None:
+        return np.zeros_like(distance)
+    level = distance / contrast
+    return np.clip((level - _PHOTO_INK_LOW) / (_PHOTO_INK_HIGH - _PHOTO_INK_LOW), 0.0, 1.0)
+
+
+def _clear_border(ink: np.ndarray) -> None:
+    """Erase, in place, ink connected to the border of a rectified photo: the bezel, a shadow or the
+    screen's edge, never a glyph (the code has a margin)."""
+    import cv2
+
+    mask = (ink >= _INK_LEVEL).astype(np.uint8)
+    count, labels = cv2.connectedComponents(mask, connectivity=8)
+    if count < 2:
+        return
+    edge = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    edge = edge[edge > 0]
+    if edge.size:
+        touching = np.isin(labels, edge)
+        ink[cv2.dilate(touching.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)] = 0.0
 
 
 def _solid(other: np.ndarray) -> np.ndarray:
@@ -428,6 +479,12 @@ def _off_grid_header(ink: np.ndarray, rows: list[_Band], *, by_phase: bool = Tru
     # Rows below the code are kept: a status bar has its own colour (chrome), and a last code line that is
     # off the grid (CJK comments are wider than the ASCII cell) must not go.
     return lead
+
+
+def _on_bar(other: np.ndarray, row: _Band) -> bool:
+    """Whether a text row sits on a band of another colour than the pane's (a status bar, a tab bar): most
+    of its pixels, not just its glyphs, are off the pane's colour."""
+    return bool(other[row.start : row.stop].mean() >= _BAR_SHARE)
 
 
 def _window_buttons(row: np.ndarray) -> bool:
@@ -652,12 +709,12 @@ def _prepare_photo(rgb: np.ndarray, corners: np.ndarray | None) -> Capture:
         rgb = np.ascontiguousarray(rgb[margin_y:-margin_y, margin_x:-margin_x])
         notes.append("photo: screen quadrilateral found and rectified")
     background = _local_background(rgb)
-    ink = _ink(_distance(rgb, background), _PHOTO_TOLERANCE)
+    ink = _photo_ink(_distance(rgb, background))
     angle = _skew_degrees(ink)
     if abs(angle) >= 0.3:
         rgb = _rotate(rgb, angle)
         background = _local_background(rgb)
-        ink = _ink(_distance(rgb, background), _PHOTO_TOLERANCE)
+        ink = _photo_ink(_distance(rgb, background))
         notes.append(f"photo: deskewed by {angle:.1f} degrees")
     distance = _distance(rgb, background)
     contrast = _contrast(distance, _PHOTO_TOLERANCE)
@@ -670,14 +727,15 @@ def _prepare_photo(rgb: np.ndarray, corners: np.ndarray | None) -> Capture:
         return _unreadable(rgb, reason, notes, sharpness)
     if sharpness < _SHARPEN_BELOW:
         rgb = _unsharp(rgb, 1.0, min(max(1.0, glyph_px / 8), 3.0))
-        ink = _ink(_distance(rgb, background), _PHOTO_TOLERANCE)
+        ink = _photo_ink(_distance(rgb, background))
         notes.append("photo: sharpened")
+    _clear_border(ink)
     return _cut_pane(rgb, ink, _photo_chrome(rgb, background), "photo", notes, sharpness)
 
 
 def _photo_chrome(rgb: np.ndarray, background: np.ndarray) -> np.ndarray:
-    """Pixels of a photo that are not the pane's background: far from the pane's colour when the screen
-    has one (noise smoothed), else far from the local background (a gradient)."""
+    """Pixels of a photo that are not the pane's background: far from the pane's colour (its commonest,
+    noise smoothed) once the local background's drift (glare, vignetting, a gradient) is divided out."""
     import cv2
 
     smooth = cv2.medianBlur(rgb, 3)
@@ -685,12 +743,11 @@ def _photo_chrome(rgb: np.ndarray, background: np.ndarray) -> np.ndarray:
     packed = (quantized[..., 0] << 8) | (quantized[..., 1] << 4) | quantized[..., 2]
     counts = np.bincount(packed.ravel(), minlength=4096)
     best = int(np.argmax(counts))
-    members = smooth[packed == best]
-    colour = np.median(members, axis=0).astype(np.float32)
-    # A screen has one pane colour (give or take vignetting); a gradient's local background wanders off it.
-    if float(np.percentile(_distance(background, colour), 90)) <= 2 * _PHOTO_TOLERANCE:
-        return _distance(smooth, colour) >= _PHOTO_TOLERANCE
-    return _distance(rgb, background) >= 2 * _PHOTO_TOLERANCE
+    colour = np.median(smooth[packed == best], axis=0).astype(np.float32)
+    # Glare and vignetting are divided out by the local background (wider than any bar), so the pane is one
+    # colour again while bars, the bezel and text, narrower, keep theirs.
+    flat = smooth.astype(np.float32) * (np.maximum(colour, 1.0) / np.maximum(background, 1.0))
+    return _distance(flat, colour) >= _PHOTO_TOLERANCE
 
 
 def _unreadable(rgb: np.ndarray, reason: str, notes: list[str], sharpness: float | None = None) -> Capture:
@@ -744,6 +801,15 @@ def _cut_pane(
     if lead:
         cut_top = (rows[lead - 1].stop + rows[lead].start) // 2
         removed.append(f"{lead} text row(s) above the code not on its monospace grid (breadcrumbs, a title)")
+    if kind == "photo":
+        # A photo's noise breaks the solid areas of a thin bar: rows on a band of another colour are its text.
+        pane_other = other[top:bottom, left:right]
+        tail = 0
+        while tail < min(_MAX_HEADER_ROWS, len(rows) - lead - 2) and _on_bar(pane_other, rows[-1 - tail]):
+            tail += 1
+        if tail:
+            cut_bottom = (rows[-1 - tail].stop + rows[-tail].start) // 2
+            removed.append(f"{tail} text row(s) below the code on a bar of another colour (a status bar)")
     top, bottom = top + cut_top, top + cut_bottom
     gray = np.clip(255.0 * (1.0 - pane_ink[cut_top:cut_bottom]), 0, 255).astype(np.uint8)
     return Capture(

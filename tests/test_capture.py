@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ import pytest
 from PIL import Image, ImageFilter
 
 from archreview.encoders.tesseract import TesseractOcr
+from archreview.pipeline import capture
 from archreview.pipeline.capture import prepare_capture
 from archreview.pipeline.errors import NoCodeFoundError
 from archreview.pipeline.vision import read_code
@@ -119,3 +121,31 @@ def test_ink_is_dark_on_white_for_dark_and_light_themes() -> None:
         ink = np.asarray(prepare_capture(image).ink)
         assert np.median(ink) == 255  # background white
         assert (ink < 64).mean() > 0.02  # text black
+
+
+def test_slide_code_box_is_read_without_title_and_window_buttons(engine: TesseractOcr) -> None:
+    image, label = _capture("sl-t-02")  # gradient slide, title, framed box with window buttons and a gutter
+    result = read_code(image, engine, name="sl-t-02")
+    lines = result.code.text.split("\n")
+    assert any("code box" in note for note in result.notes)
+    assert any("window buttons" in note for note in result.notes)
+    assert result.numbered and result.code.first_line == label["line_numbers"][0]
+    assert label["title"].split()[-1] not in result.code.text  # the slide's title is no code line
+    assert len(lines) == len(label["lines"])
+    assert _similar(lines[0], label["lines"][0]) >= 0.9 and _similar(lines[-1], label["lines"][-1]) >= 0.9
+
+
+def test_photo_status_bar_is_not_read_as_code(engine: TesseractOcr) -> None:
+    image, label = _capture("ph-t-08")  # Darcula photo, tab bar above and status bar below the code
+    result = read_code(image, engine, name="ph-t-08")
+    lines = result.code.text.split("\n")
+    assert any("status bar" in note for note in result.notes)
+    assert len(lines) == len(label["lines"])
+    assert _similar(lines[-1], label["lines"][-1]) >= 0.8
+
+
+def test_capture_thresholds_are_data_with_their_source() -> None:
+    text = (resources.files("archreview.pipeline") / "data" / "capture.json").read_text(encoding="utf-8")
+    thresholds = json.loads(text)["thresholds"]
+    assert thresholds and all(entry["source"] and "value" in entry for entry in thresholds.values())
+    assert thresholds["min_sharpness"]["value"] == capture.MIN_SHARPNESS

@@ -241,3 +241,18 @@ def test_trying_alternatives_in_turn_is_not_a_retry() -> None:
     retry = ("def fetch(url):\n    for _ in range(5):\n        try:\n            return get(url, timeout=5)\n"
              "        except OSError:\n            time.sleep(1)\n")
     assert "resilience/retry-without-backoff" in _rules(retry, "python")
+
+
+def test_a_lock_made_where_it_is_taken_guards_nothing() -> None:
+    py = ("import threading\n\ntotals = {}\n\ndef add(key, n):\n    lock = threading.Lock()\n    with lock:\n"
+          "        totals[key] = totals.get(key, 0) + n\n")
+    assert ("concurrency/useless-lock", 6) in _hits(py, "python")
+    shared = ("import threading\n\ntotals = {}\nlock = threading.Lock()\n\ndef add(key, n):\n    with lock:\n"
+              "        totals[key] = totals.get(key, 0) + n\n")
+    assert "concurrency/useless-lock" not in _rules(shared, "python")
+    java = ("class Counter {\n    private int n;\n    void inc() {\n        synchronized (new Object()) {\n"
+            "            n++;\n        }\n    }\n}\n")
+    assert ("concurrency/useless-lock", 4) in _hits(java, "java")
+    handed_on = ("def start(job):\n    lock = threading.Lock()\n    with lock:\n        prepare(job)\n"
+                 "    return Worker(job, lock)\n")
+    assert "concurrency/useless-lock" not in _rules(handed_on, "python")

@@ -172,6 +172,19 @@ _RULE_LIST: tuple[Rule, ...] = (
         ALL_LANGUAGES,
     ),
     Rule(
+        "concurrency/useless-lock",
+        "concurrency",
+        "high",
+        "Lock created where it is taken",
+        "A lock made inside the function that acquires it (`with threading.Lock():`, "
+        "`synchronized (new Object())`, a local `ReentrantLock`), so every call gets its own.",
+        "No other thread ever holds the same lock, so nothing is excluded: the code looks guarded "
+        "and races all the same.",
+        "Create the lock once beside the state it guards (module level, a field, a static) and "
+        "take that one lock everywhere the state changes.",
+        ("python", "java"),
+    ),
+    Rule(
         "concurrency/blocking-call-in-async",
         "concurrency",
         "high",

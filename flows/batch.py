@@ -17,7 +17,7 @@ from prefect.artifacts import create_progress_artifact, create_table_artifact, u
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from archreview.flows.review import DEFAULT_OPTIONS, TASK_WORKERS, results_storage
-from archreview.flows.runners import RunnerKind, check_runner, task_runner
+from archreview.flows.runners import RunnerKind, check_runner, cluster_step_threads, step_options, task_runner
 from archreview.flows.server import ensure_offline
 from archreview.flows.tasks import GPU_LIMIT, PrefectRunner
 from archreview.pipeline.backends import runs_on_gpu
@@ -106,7 +106,15 @@ def batch_review_flow(
 
     on_cluster = task_runner(runner, cluster)
     with on_cluster if on_cluster is not None else contextlib.nullcontext():
-        steps = PrefectRunner(options, fmt, results_storage(out_dir), cluster=on_cluster, kind=runner)
+        threads = cluster_step_threads(runner, on_cluster, cluster)
+        steps = PrefectRunner(
+            options,
+            fmt,
+            results_storage(out_dir),
+            cluster=on_cluster,
+            kind=runner,
+            step_options=step_options(options, threads) if threads else None,
+        )
         summary = run_batch(
             specs, options, out_dir, fmt=fmt, runner=steps, on_item=advance, speech_groups=speech_groups
         )

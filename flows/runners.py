@@ -16,6 +16,7 @@ from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING, Any, Literal
 
 from archreview.pipeline.errors import InputError
+from archreview.schemas import ReviewOptions
 
 if TYPE_CHECKING:
     from prefect.task_runners import TaskRunner
@@ -46,12 +47,72 @@ def worker_api_url() -> str | None:
     return str(server.api_url) if server.running else None
 
 
-def _worker_env() -> dict[str, str]:
+def worker_threads(workers: int = LOCAL_WORKERS) -> int:
+    """CPU threads a worker of a temporary local cluster may use: this machine's cores shared out, at least 1."""
+    return max(1, (os.cpu_count() or 1) // max(1, workers))
+
+
+def step_options(options: ReviewOptions, threads: int) -> ReviewOptions:
+    """`options` for the OCR and speech steps of a worker that may use `threads` CPU threads: the models'
+    thread counts (onnxruntime's, CTranslate2's) lowered to it, everything else as given.
+
+    Workers of one machine that each ask for every core fight over them (onnxruntime's threads spin while they
+    wait): two 1-thread workers on 2 cores read and transcribe faster than two 2-thread ones. The thread
+    count does not change what the models compute, only how fast: tests/test_runners.py compares a 2-worker
+    Dask batch (1 thread a step on 2 cores) with the plain loop's (2 threads).
+    """
+    ocr, speech = options.ocr, options.speech
+    if getattr(ocr, "threads", 0) > threads:
+        ocr = ocr.model_copy(update={"threads": threads})
+    if getattr(speech, "cpu_threads", 0) > threads:
+        speech = speech.model_copy(update={"cpu_threads": threads})
+    return options.model_copy(update={"ocr": ocr, "speech": speech})
+
+
+def cluster_step_threads(kind: RunnerKind, runner: TaskRunner[Any] | None, cluster: str | None = None) -> int | None:
+    """CPU threads one step may use on a started cluster without fighting the steps beside it: on each machine,
+    its cores over the steps it runs at once (the fewest over the machines); None = no limit known (local, or an
+    existing Ray cluster).
+
+    Dask: asked of the workers (their host, threads and the host's cores). Ray: a temporary local cluster runs
+    LOCAL_WORKERS steps at once on this machine.
+    """
+    if runner is None or kind == "local":
+        return None
+    if kind == "ray":
+        return worker_threads(LOCAL_WORKERS) if cluster is None else None
+    client = runner.client  # type: ignore[attr-defined]  # DaskTaskRunner, started
+    workers = client.scheduler_info(n_workers=-1)["workers"]
+    if not workers:
+        return None
+    cores: dict[str, int | None] = client.run(os.cpu_count)
+    steps_on_host: dict[str, int] = {}
+    for worker in workers.values():
+        steps_on_host[worker["host"]] = steps_on_host.get(worker["host"], 0) + int(worker["nthreads"])
+    return min(
+        max(1, (cores.get(address) or 1) // steps_on_host[worker["host"]]) for address, worker in workers.items()
+    )
+
+
+def _worker_env(threads: int) -> dict[str, str]:
     env = {name: value for name, value in os.environ.items() if name.startswith(("ARCHREVIEW_", "OMP_", "HF_"))}
+    env.setdefault("OMP_NUM_THREADS", str(threads))  # OpenMP pools (torch's among them) a worker's share
     url = worker_api_url()
     if url:
         env["PREFECT_API_URL"] = url
     return env
+
+
+def local_dask_cluster_kwargs(workers: int = LOCAL_WORKERS) -> dict[str, Any]:
+    """`distributed.LocalCluster`'s arguments for a temporary local cluster: `workers` single-threaded worker
+    processes, no dashboard, reporting to this process's Prefect server."""
+    return {
+        "n_workers": workers,
+        "threads_per_worker": 1,
+        "processes": True,
+        "dashboard_address": None,
+        "env": _worker_env(worker_threads(workers)),
+    }
 
 
 def check_runner(kind: str, cluster: str | None = None) -> None:
@@ -93,15 +154,7 @@ def task_runner(
 
             if cluster:
                 return DaskTaskRunner(address=cluster)
-            return DaskTaskRunner(
-                cluster_kwargs={
-                    "n_workers": workers,
-                    "threads_per_worker": 1,
-                    "processes": True,
-                    "dashboard_address": None,
-                    "env": _worker_env(),
-                }
-            )
+            return DaskTaskRunner(cluster_kwargs=local_dask_cluster_kwargs(workers))
         from prefect_ray import RayTaskRunner
 
         if cluster:
@@ -110,7 +163,7 @@ def task_runner(
             init_kwargs={
                 "num_cpus": workers,
                 "include_dashboard": False,
-                "runtime_env": {"env_vars": _worker_env()},
+                "runtime_env": {"env_vars": _worker_env(worker_threads(workers))},
             }
         )
     except ImportError as e:

@@ -192,6 +192,7 @@ def fuse_and_report(
 class PrefectRunner:
     """The pipeline's `StageRunner` as Prefect tasks (call it inside a flow): OCR and speech on the flow's task
     runner, or on `cluster` (a started Dask or Ray task runner, `flows.runners`); fusion in the flow's thread.
+    OCR and speech get `step_options` (the options with a cluster worker's thread counts), the rest `options`.
 
     Tasks get options and plans, never models: each worker process loads a model once (the registry's cache).
     """
@@ -204,8 +205,10 @@ class PrefectRunner:
         *,
         cluster: TaskRunner[Any] | None = None,
         kind: RunnerKind = "local",
+        step_options: ReviewOptions | None = None,
     ) -> None:
         self.options, self.fmt = options, fmt
+        self.step_options = step_options or options  # what OCR and speech tasks get (`runners.step_options`)
         self.cluster, self.kind = cluster, kind
         self.read_code = read_code.with_options(result_storage=results)  # type: ignore[arg-type]  # a folder: Prefect 3.9 takes a Path as local storage
         self.understand_instruction = understand_instruction.with_options(result_storage=results)  # type: ignore[arg-type]  # a folder: Prefect 3.9 takes a Path as local storage
@@ -218,9 +221,9 @@ class PrefectRunner:
     def _map(self, step: Task[..., Any], plans: Sequence[PairPlan], *, gpu: bool) -> list[Any]:
         """A task of `step` a plan, on the cluster when there is one (a GPU reserved for each when `gpu`)."""
         if self.cluster is None:
-            return list(step.map(list(plans), unmapped(self.options)))
+            return list(step.map(list(plans), unmapped(self.step_options)))
         with reserve_gpu(self.kind, gpu):
-            return list(self.cluster.map(step, {"plan": list(plans), "options": unmapped(self.options)}))
+            return list(self.cluster.map(step, {"plan": list(plans), "options": unmapped(self.step_options)}))
 
     def read(self, plans: Sequence[PairPlan]) -> list[Pending[VisionOutcome]]:
         """A read-code task a pair."""
@@ -231,10 +234,10 @@ class PrefectRunner:
         gpu = runs_on_gpu(self.options.speech)
         if grouped:
             if self.cluster is None:
-                group = self.understand_instructions.submit(list(plans), self.options)
+                group = self.understand_instructions.submit(list(plans), self.step_options)
             else:
                 with reserve_gpu(self.kind, gpu):
-                    parameters = {"plans": list(plans), "options": self.options}
+                    parameters = {"plans": list(plans), "options": self.step_options}
                     group = self.cluster.submit(self.understand_instructions, parameters)
             return [ItemOf(group, i) for i in range(len(plans))]
         return self._map(self.understand_instruction, plans, gpu=gpu)

@@ -6,16 +6,25 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sample_pairs import copy_pairs
 
-from archreview.flows.runners import RunnerError, check_runner, task_runner
+from archreview.flows.runners import (
+    GPU_RESOURCE,
+    RunnerError,
+    check_runner,
+    cluster_step_threads,
+    reserve_gpu,
+    step_options,
+    task_runner,
+)
 from archreview.pipeline.batch import SUMMARY_FILE, run_batch
 from archreview.pipeline.pairs import find_pairs
-from archreview.schemas import ReviewOptions
+from archreview.schemas import FasterWhisperOptions, ReviewOptions, TesseractOptions
 
 PAIRS = ("cache_layer", "report_worker", "userroutes", "api_client")  # two spoken, two typed instructions
 
@@ -91,3 +100,82 @@ def test_bad_runner_choices_are_refused_in_one_line() -> None:
     with pytest.raises(RunnerError, match="--cluster needs --runner dask or --runner ray"):
         task_runner("local", "tcp://10.0.0.1:8786")
     assert task_runner("local") is None
+
+
+def test_the_batch_deployment_takes_the_runner_and_cluster_as_parameters(tmp_path: Path) -> None:
+    from archreview.flows.deploy import deployments
+
+    _, batch = deployments(runner="dask", cluster="tcp://sched:8786", out=tmp_path)
+    assert batch.name == "batch-review"
+    assert batch.parameters["runner"] == "dask"
+    assert batch.parameters["cluster"] == "tcp://sched:8786"
+    runner_field = batch._parameter_openapi_schema.properties["runner"]  # what the UI's run form offers
+    assert runner_field["enum"] == ["local", "dask", "ray"]
+
+
+def _worker_name(_: int) -> str:
+    """The name of the Dask worker this runs on, after a tenth of a second (so steps spread over workers)."""
+    import time
+
+    from distributed import get_worker
+
+    time.sleep(0.1)
+    return str(get_worker().name)
+
+
+def test_a_gpu_step_on_dask_runs_only_on_workers_with_a_gpu() -> None:
+    pytest.importorskip("distributed")
+
+    async def placed() -> tuple[list[str], list[str]]:
+        from distributed import Client, Scheduler, Worker
+
+        async with (
+            Scheduler(dashboard=False, dashboard_address=None) as scheduler,
+            Worker(scheduler.address, name="gpu", nthreads=1, resources={GPU_RESOURCE: 1}),
+            Worker(scheduler.address, name="cpu", nthreads=1),
+            Client(scheduler.address, asynchronous=True) as client,
+        ):
+            with reserve_gpu("dask", True):
+                reserved = [client.submit(_worker_name, i, pure=False) for i in range(6)]
+            with reserve_gpu("dask", False):
+                free = [client.submit(_worker_name, i, pure=False) for i in range(6)]
+            return await client.gather(reserved), await client.gather(free)
+
+    reserved, free = asyncio.run(placed())
+    assert reserved == ["gpu"] * 6
+    assert "cpu" in free  # without the reservation both workers take steps
+
+
+def test_a_gpu_step_on_ray_asks_for_one_gpu() -> None:
+    pytest.importorskip("prefect_ray")
+    from prefect_ray.context import RemoteOptionsContext
+
+    with reserve_gpu("ray", True):
+        assert RemoteOptionsContext.get().current_remote_options == {"num_gpus": 1}  # what ray.remote is given
+    with reserve_gpu("ray", False):
+        assert RemoteOptionsContext.get().current_remote_options == {}
+
+
+def test_cluster_steps_get_the_cores_of_their_machine_shared_out() -> None:
+    pytest.importorskip("distributed")
+    from types import SimpleNamespace
+
+    from distributed import Client, LocalCluster
+
+    with (
+        LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster,
+        Client(cluster) as client,
+    ):
+        threads = cluster_step_threads("dask", SimpleNamespace(client=client))  # type: ignore[arg-type]
+    assert threads == max(1, (os.cpu_count() or 1) // 2)  # two steps at once on this machine
+    assert cluster_step_threads("local", None) is None
+
+
+def test_step_options_lower_only_the_models_thread_counts() -> None:
+    options = ReviewOptions()
+    lowered = step_options(options, 1)
+    assert (lowered.ocr.threads, lowered.speech.cpu_threads) == (1, 1)  # type: ignore[union-attr]
+    assert lowered.model_copy(update={"ocr": options.ocr, "speech": options.speech}) == options
+    assert step_options(options, 8) == options  # never raised above what was asked
+    plain = ReviewOptions(ocr=TesseractOptions(), speech=FasterWhisperOptions(cpu_threads=4))
+    assert step_options(plain, 2).ocr == TesseractOptions()  # no thread option: as given

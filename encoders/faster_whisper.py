@@ -5,8 +5,8 @@ single review give the same transcript: each clip's speech is found by Silero VA
 windows of at most 30 s, and each window is decoded on its own, greedily by default.
 
 A window is encoded at its own length, not padded to Whisper's 30 s: the speech plus CONTEXT_MARGIN_S of
-silence, rounded up to CONTEXT_STEP_S, at least MIN_CONTEXT_S. Whisper's encoder cost grows faster than its
-input (CTranslate2, base int8, 2 threads: 10 s of input encoded in 0.3 s, 30 s in 2.3 s, same load). The
+silence, rounded up to CONTEXT_STEP_S, at least the option `min_context_s` (10 s). Whisper's encoder cost grows
+faster than its input (CTranslate2, base int8, 2 threads: 10 s of input encoded in 0.3 s, 30 s in 2.3 s). The
 silence lets the decoder see that the speech has ended: with 1 s of it, base repeated whole sentences on 3 of 27
 dev clips (benchmarks/spoken_dev/ and the samples) and tiny.en on more; with 3 s and at least 10 s of input,
 dev WER was 0.203 for base (0.206 padded to 30 s) and 0.144 for tiny.en (0.168 padded). The language is detected
@@ -48,7 +48,7 @@ WINDOW_SAMPLES = WINDOW_S * SAMPLE_RATE
 BATCH_WINDOWS = 16  # kept for callers: windows are decoded one at a time (the same numbers alone or in a batch)
 CONTEXT_MARGIN_S = 3.0  # silence after a window's speech, seconds, before it is encoded (tuned on spoken_dev)
 CONTEXT_STEP_S = 2.0  # encoder input lengths are rounded up to this, seconds
-MIN_CONTEXT_S = 10.0  # shortest encoder input, seconds: shorter, tiny.en looped on 1 to 3 s clips (spoken_dev)
+# The shortest encoder input is the option min_context_s (default 10 s: shorter, tiny.en looped on 1-3 s dev clips).
 MAX_TOKENS_PER_S = 8  # most tokens a second of encoded audio may produce (speech: 2 to 5): stops a decoding loop
 MIN_MAX_TOKENS = 32
 NO_SPEECH_PROBABILITY = 0.6  # Whisper's rule: a window this sure of no speech, with a low log-probability, is empty
@@ -162,17 +162,17 @@ def speech_windows(clip: np.ndarray) -> list[tuple[int, int]]:
     return windows
 
 
-def context_samples(speech_samples: int) -> int:
+def context_samples(speech_samples: int, min_context_s: float) -> int:
     """The encoder input length for a window of `speech_samples`: the speech, CONTEXT_MARGIN_S of silence,
-    rounded up to CONTEXT_STEP_S, at least MIN_CONTEXT_S, at most one 30 s Whisper window."""
+    rounded up to CONTEXT_STEP_S, at least `min_context_s`, at most one 30 s Whisper window."""
     step = int(CONTEXT_STEP_S * SAMPLE_RATE)
-    wanted = max(speech_samples + int(CONTEXT_MARGIN_S * SAMPLE_RATE), int(MIN_CONTEXT_S * SAMPLE_RATE))
+    wanted = max(speech_samples + int(CONTEXT_MARGIN_S * SAMPLE_RATE), int(min_context_s * SAMPLE_RATE))
     return min(WINDOW_SAMPLES, -(-wanted // step) * step)
 
 
-def encode_window(model: WhisperModel, samples: np.ndarray) -> StorageView:
+def encode_window(model: WhisperModel, samples: np.ndarray, min_context_s: float) -> StorageView:
     """Whisper's encoder output for one window of speech, padded with silence to `context_samples`."""
-    length = context_samples(len(samples))
+    length = context_samples(len(samples), min_context_s)
     padded = np.zeros(length, dtype=np.float32)
     padded[: min(len(samples), length)] = samples[:length]
     extractor = model.feature_extractor
@@ -282,7 +282,7 @@ class FasterWhisperTranscriber:
             clip.model, clip.language = detector, "en"
             return
         start, end = clip.windows[0]
-        encoded = encode_window(self._load(detector), clip.samples[start:end])
+        encoded = encode_window(self._load(detector), clip.samples[start:end], self.options.min_context_s)
         # One encoder pass serves detection and, when the detector also decodes, the first window's decoding.
         found = self._load(detector).model.detect_language(encoded)[0]
         language, supported = choose_language({token[2:-2]: probability for token, probability in found})
@@ -329,8 +329,9 @@ class FasterWhisperTranscriber:
             samples = clip.samples[start:end]
             encoded = clip.first_encoded if index == 0 and clip.first_encoded is not None else None
             if encoded is None:
-                encoded = encode_window(model, samples)
-            text = self._generate(clip.model, clip.language, encoded, context_samples(len(samples)) / SAMPLE_RATE)
+                encoded = encode_window(model, samples, self.options.min_context_s)
+            context_s = context_samples(len(samples), self.options.min_context_s) / SAMPLE_RATE
+            text = self._generate(clip.model, clip.language, encoded, context_s)
             if text:
                 segments.append(Segment(start_s=start / SAMPLE_RATE, end_s=end / SAMPLE_RATE, text=text))
         clip.first_encoded = None  # encoder outputs are large: keep none past decoding

@@ -1,19 +1,22 @@
-"""The `auto` OCR engine: tesseract reads the page, rapidocr re-reads the lines tesseract was unsure of.
+"""The `auto` OCR engine: tesseract reads the page, rapidocr re-reads its lines and a vote settles each cell.
 
 Tesseract is fast (0.5 to 0.9 s a page on one core) and finds every line, closing brackets included, but
-reads Chinese as garbage and loses characters on hard captures; rapidocr's PP-OCRv4 recogniser reads both
-scripts well but its detector misses lines and costs seconds a page (shared/NOTES.md, "OCR"). So tesseract
-finds and reads the lines; the few it read with least confidence are recognised again by rapidocr from
-tesseract's line boxes (recognition only, no detection). When those readings hold CJK characters, every line
-is re-read, and rapidocr's CJK stretches replace what tesseract read over the same pixels. A page on
-which tesseract finds no text at all is read by rapidocr alone. Where both engines read a line alike, its
-confidence rises (two independent readings agree); `OcrPage.engines` says whose readings the page holds.
+reads Chinese as garbage and code's punctuation badly (backticks as `'` `~` `*`, `/**` as `/xx`, triple quotes as
+letters); rapidocr's PP-OCRv4 recogniser reads both scripts and that punctuation well, but its detector misses
+lines and it confuses case (shared/NOTES.md, "OCR"). So tesseract finds and reads the lines; every line it
+was not certain of (below `reread_below`) is recognised again by rapidocr from tesseract's line boxes
+(recognition only, one batch, no detection). Where the readings differ cell for cell, `_vote` keeps
+tesseract's letters and digits and takes rapidocr's surer punctuation; CJK stretches of rapidocr's replace
+what tesseract read over the same pixels. A page on which tesseract finds no text at all is read by rapidocr
+alone. Where both engines read a line alike, its confidence rises (two independent readings agree);
+`OcrPage.engines` says whose readings the page holds.
 """
 
 from __future__ import annotations
 
 import difflib
 import statistics
+import unicodedata
 from collections import defaultdict
 from collections.abc import Sequence
 
@@ -24,13 +27,14 @@ from archreview.encoders.rapidocr import LineRead, RapidOcr
 from archreview.encoders.tesseract import TesseractOcr
 from archreview.schemas import AutoOcrOptions, BackendInfo, OcrPage, OcrWord, RapidOcrOptions, TesseractOptions
 
-# Most lines re-read first (the least sure, below the threshold): they verify tesseract's doubtful lines (two
-# engines agreeing) and tell whether the page holds CJK text.
-_PROBE_LINES = 8
 # Most ASCII characters between two CJK characters that still make one stretch of Chinese text (`List`).
 _MAX_ASCII_INSIDE = 6
 # Least score of a rapidocr reading that replaces tesseract's.
 _MIN_SCORE = 0.5
+# Least probability of a character of rapidocr's that replaces tesseract's reading of the same cell.
+_VOTE_SCORE = 0.5
+# Typographic quotes and primes OCR reads for code's ASCII ones.
+_QUOTES = {"\u2018": "'", "\u2019": "'", "\u2032": "'", "\u00b4": "'", "\u201c": '"', "\u201d": '"', "\u2033": '"'}
 
 
 def _line_box(words: list[OcrWord]) -> tuple[float, float, float, float]:
@@ -131,6 +135,42 @@ def _ctc_offset(words: list[OcrWord], chars: Sequence[tuple[str, float, float]],
     return statistics.median(near) if near else 0.0
 
 
+def _comparable(char: str) -> str:
+    """A character as both engines' readings are compared: full-width forms and typographic quotes as ASCII."""
+    return _QUOTES.get(char, unicodedata.normalize("NFKC", char)[:1] or char)
+
+
+def _vote(words: list[OcrWord], read: LineRead) -> tuple[list[OcrWord], int]:
+    """Tesseract's line with the characters rapidocr read better put in their cells; how many were taken.
+
+    The two readings are aligned character by character (spaces aside). Where they differ over a stretch of
+    the same length, each differing pair is one cell read two ways: tesseract keeps letters and digits read as
+    letters and digits (rapidocr's case and `0`/`O` slips are confident ones), rapidocr's character is taken
+    for punctuation (backticks, `*`, quotes and underscores, which tesseract's dictionary-weighted model reads
+    as `'`, `x`, `~` or letters) when it is surer of it than tesseract of its own. Stretches of different
+    lengths are left as tesseract read them: the cells they fill are not known.
+    """
+    ordered = sorted(words, key=lambda w: w.left)
+    ours = [(i, k, ch) for i, w in enumerate(ordered) for k, ch in enumerate(w.text) if not ch.isspace()]
+    theirs = [(_comparable(ch), p) for ch, _, p in read.chars]
+    matcher = difflib.SequenceMatcher(
+        None, [_comparable(ch) for _, _, ch in ours], [ch for ch, _ in theirs], autojunk=False
+    )
+    texts = [list(w.text) for w in ordered]
+    taken = 0
+    for op, a0, a1, b0, b1 in matcher.get_opcodes():
+        if op != "replace" or a1 - a0 != b1 - b0:
+            continue
+        for (i, k, mine), (other, probability) in zip(ours[a0:a1], theirs[b0:b1], strict=True):
+            if _comparable(mine) == other or (mine.isalnum() and other.isalnum()) or not other.isascii():
+                continue
+            if probability >= _VOTE_SCORE and probability > ordered[i].confidence:
+                texts[i][k] = other
+                taken += 1
+    voted = [w.model_copy(update={"text": "".join(t)}) for w, t in zip(ordered, texts, strict=True)]
+    return voted, taken
+
+
 def _same_text(first: list[OcrWord], second: list[OcrWord]) -> bool:
     """Whether two readings of a line hold the same characters (spaces aside; full-width forms as ASCII)."""
 
@@ -176,27 +216,29 @@ class AutoOcr:
             needs, confidence = _doubtful(words, self.options.reread_below)
             ranked.append((not needs, confidence, key))
         ranked.sort()
-        doubtful = [(key, confidence) for _, confidence, key in ranked]
-        # A few of the least sure lines tell whether the page holds a script tesseract cannot read (CJK); only
-        # then is every line re-read (tesseract can be sure of its garbage for Chinese). On Latin code rapidocr
-        # is no better than tesseract: its confident case slips (`PoST`, `IoException`) and dropped spaces would
-        # replace good readings.
-        probe = [item for item in doubtful[:_PROBE_LINES] if item[1] < self.options.reread_below]
-        reads = self.rapidocr.read_lines(image, [_line_box(lines[key]) for key, _ in probe])
-        if any(_has_cjk(read.words) for read in reads):
-            rest = doubtful[len(probe) :]
+        doubtful = [(key, confidence) for settled, confidence, key in ranked if not settled]
+        rest = [(key, confidence) for settled, confidence, key in ranked if settled]
+        # The lines tesseract is not sure of are read again (by default every line not read with certainty). If
+        # they hold a script tesseract cannot read (CJK), every line is (tesseract can be sure of its garbage).
+        reads = self.rapidocr.read_lines(image, [_line_box(lines[key]) for key, _ in doubtful])
+        if rest and any(_has_cjk(read.words) for read in reads):
+            doubtful += rest
             reads += self.rapidocr.read_lines(image, [_line_box(lines[key]) for key, _ in rest])
         replaced = 0
-        for (key, confidence), read in zip(doubtful, reads, strict=False):
+        for (key, confidence), read in zip(doubtful, reads, strict=True):
             if not read.words:
                 continue
+            if _has_cjk(read.words) and not _same_text(lines[key], read.words) and read.score >= _MIN_SCORE:
+                lines[key] = _splice(lines[key], read, key)
+                replaced += 1
+                continue
+            if not _same_text(lines[key], read.words):
+                lines[key], taken = _vote(lines[key], read)
+                replaced += bool(taken)
             if _same_text(lines[key], read.words):
                 # Two independent engines read the same characters: the line is surer than either reading alone.
                 agreed = 1 - (1 - confidence) * (1 - read.score)
                 lines[key] = [w.model_copy(update={"confidence": max(w.confidence, agreed)}) for w in lines[key]]
-            elif _has_cjk(read.words) and read.score >= _MIN_SCORE:
-                lines[key] = _splice(lines[key], read, key)
-                replaced += 1
         engines = ["tesseract"] + (["rapidocr"] if replaced else [])
         words = [word for line in lines.values() for word in line]
         return OcrPage(width=page.width, height=page.height, words=words, engines=engines)

@@ -49,6 +49,10 @@ _RULE_TEXT_RE = re.compile(r"[|!Il1\[\]\u00a6]")
 _GUTTER_MIN_SHARE = 0.5
 # Confidence given to a line the layout inferred rather than read (a closing bracket the detector missed).
 INFERRED_CONFIDENCE = 0.5
+# Blank cells before a trailing group that may be a minimap's strokes read as text.
+_MINIMAP_GAP_CELLS = 6
+# Confidence below which a trailing group far right of the code is taken for strokes even with letters in it.
+_LOW_TEXT_CONFIDENCE = 0.5
 _OPENERS = {"{": "}", "(": ")", "[": "]"}
 _CLOSERS = frozenset(_OPENERS.values())
 # String literals and line comments, left out when counting brackets.
@@ -96,8 +100,8 @@ def ascii_punctuation(text: str) -> str:
 
 
 def _is_wide_script(char: str) -> bool:
-    """A character of a CJK script or its punctuation (not the full-width forms of ASCII)."""
-    return char_cells(char) == 2 and not "\uff01" <= char <= "\uff5e"
+    """A character of a CJK script or its punctuation (not the full-width forms of ASCII); False for ""."""
+    return len(char) == 1 and char_cells(char) == 2 and not "\uff01" <= char <= "\uff5e"
 
 
 def _ascii_forms(texts: list[str]) -> list[str]:
@@ -276,6 +280,39 @@ def _drop_rule(rows: list[_Row]) -> bool:
     return dropped
 
 
+def _trailing_group(row: _Row) -> int | None:
+    """Index in `row.chars` where a trailing group after a wide gap (_MINIMAP_GAP_CELLS) starts, or None."""
+    for index in range(len(row.chars) - 1, 0, -1):
+        if row.chars[index].column - row.chars[index - 1].column > _MINIMAP_GAP_CELLS:
+            return index
+    return None
+
+
+def _drop_minimap_text(rows: list[_Row]) -> int:
+    """Drop what a minimap left at the right end of the first rows: strokes read as `-_=~` far right of the code.
+
+    A minimap draws each line of the file as a thin bar; OCR reads those bars as dashes, underscores and
+    equals signs, after a wide gap, right of where any other row's code ends. Only groups with no letter or
+    digit, or read with low confidence, go: a comment aligned far right is text and stays.
+    """
+    groups = {id(row): _trailing_group(row) for row in rows}
+    plain_ends = [row.chars[-1].column for row in rows if row.chars and groups[id(row)] is None]
+    if not plain_ends:
+        return 0
+    right = max(plain_ends)
+    dropped = 0
+    for row in rows:
+        start = groups[id(row)]
+        if start is None or row.chars[start].column <= right:
+            continue
+        tail = row.chars[start:]
+        low = sum(c.confidence for c in tail) / len(tail) < _LOW_TEXT_CONFIDENCE
+        if low or not any(c.text.isalnum() for c in tail):
+            row.chars = row.chars[:start]
+            dropped += 1
+    return dropped
+
+
 def _fit_rows(rows: list[_Row]) -> tuple[float, float] | None:
     """Line pitch and the y of line 0 from rows whose gutter number is known (robust to misreads)."""
     known = [(row.y, row.number) for row in rows if row.number is not None]
@@ -415,6 +452,9 @@ def rebuild_layout(page: OcrPage) -> Layout | None:
         notes.append("line-number gutter found and dropped")
     if _drop_rule(rows):
         notes.append("dropped a vertical rule left of the code")
+    minimap = _drop_minimap_text(rows)
+    if minimap:
+        notes.append(f"dropped minimap strokes read at the end of {minimap} line(s)")
 
     numbers, from_gutter = _line_numbers(rows)
     by_line: dict[int, list[_Char]] = defaultdict(list)

@@ -24,8 +24,6 @@ from archreview.schemas import Code, ImageInput, OcrOptions, StageError, VisionR
 
 # Below this many letters and digits read with some confidence, an image holds no code worth reviewing.
 _MIN_CODE_CHARS = 6
-# Gray level (0..255) below which a background counts as dark.
-_DARK_BACKGROUND = 128
 # Most pixels the prepared page (after the upscale) may have: OCR gains nothing above it, only time
 # (tesseract on a 4x-upscaled 20 MP page runs past its time limit). Larger pages are scaled down in memory.
 MAX_OCR_PIXELS = 12_000_000
@@ -47,30 +45,6 @@ _PROSE_MIN_LINES = 3
 _PROSE_MAX_SYMBOLS = 0.025
 # ... and most lines long runs of words (a paragraph), not statements.
 _PROSE_MIN_WORDS = 6
-
-
-def _to_gray(image: Image.Image, notes: list[str]) -> Image.Image:
-    """Any Pillow mode as 8-bit grayscale; transparency flattened onto a contrasting background."""
-    if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
-        values = np.asarray(image, dtype=np.float64)
-        low, high = float(values.min()), float(values.max())
-        scaled = (values - low) * (255.0 / (high - low)) if high > low else np.zeros_like(values)
-        notes.append(f"converted {image.mode} image to 8-bit")
-        return Image.fromarray(scaled.astype(np.uint8), mode="L")
-    if image.mode == "P" or image.mode == "PA":
-        image = image.convert("RGBA")
-    if image.mode in ("RGBA", "LA", "La", "RGBa"):
-        rgba = image.convert("RGBA")
-        alpha = np.asarray(rgba.getchannel("A"))
-        if alpha.min() < 255:
-            opaque = np.asarray(rgba.convert("L"))[alpha > 127]
-            # Light text on a transparent background would vanish on white: flatten onto black then.
-            light_content = opaque.size > 0 and float(opaque.mean()) > _DARK_BACKGROUND
-            background = Image.new("RGBA", rgba.size, (0, 0, 0, 255) if light_content else (255, 255, 255, 255))
-            rgba = Image.alpha_composite(background, rgba)
-            notes.append("flattened transparency")
-        image = rgba.convert("RGB")
-    return image.convert("L")
 
 
 def line_height_px(gray: Image.Image) -> float | None:

@@ -16,7 +16,15 @@ from archreview.pipeline.html_report import render_html
 from archreview.pipeline.ocr_layout import INFERRED_CONFIDENCE, rebuild_layout, restore_closers
 from archreview.pipeline.render import render_markdown
 from archreview.pipeline.vision import prose_reason, read_code, reading_warning
-from archreview.schemas import AutoOcrOptions, Code, OcrPage, OcrWord, RapidOcrOptions, ReviewOptions
+from archreview.schemas import (
+    AutoOcrOptions,
+    Code,
+    OcrPage,
+    OcrWord,
+    RapidOcrOptions,
+    ReviewOptions,
+    TesseractOptions,
+)
 from samples.render import render_code
 from tests.report_factory import sample_report
 
@@ -181,3 +189,39 @@ def test_unreliable_lines_are_marked_in_markdown_html_and_summary(tmp_path: Path
     # More than a quarter of the lines unsure: the review is not to be trusted.
     poor = code.model_copy(update={"line_confidence": [0.2] * 4 + [0.9] * 4})
     assert (reading_warning(poor) or "").startswith("The reading is too poor to trust this review")
+
+
+CAPTURES = Path(__file__).resolve().parents[1] / "benchmarks" / "captures"
+
+
+def test_auto_takes_rapidocrs_punctuation_where_tesseract_misreads_it() -> None:
+    # A tuned capture (express res.sendFile's doc comment, JetBrains Mono on Solarized dark, 2x): tesseract reads
+    # `/**` as `[xx` and backticks as quotes; rapidocr reads them, and the vote puts them in their cells.
+    with Image.open(CAPTURES / "images" / "ed-t-11.png") as opened:
+        crop = opened.convert("RGB").crop((0, 0, 1712, 330))
+    alone = read_code(crop, load_backend(TesseractOptions())).code
+    voted = read_code(crop, load_backend(AutoOcrOptions())).code
+    assert "`res.headersSent`" not in alone.text
+    lines = voted.text.split("\n")
+    assert lines[0] == "/**"
+    assert lines[5] == " * or when an error occurs. Be sure to check `res.headersSent`"
+    assert voted.read_by == ["tesseract", "rapidocr"] and voted.first_line == 332
+
+
+def test_minimap_strokes_right_of_the_code_are_dropped() -> None:
+    words = [
+        _word("def", 0, 0), _word("f(x):", 4, 0), _word("_-", 40, 0), _word("--_", 45, 0),
+        _word("return", 4, 1), _word("x", 11, 1), _word("=-", 41, 1),
+        _word("y", 0, 2), _word("=", 2, 2), _word("1", 4, 2), _word("#", 30, 2), _word("aligned", 32, 2),
+        _word("z", 0, 3), _word("=", 2, 3), _word("2", 4, 3),
+    ]
+    layout = rebuild_layout(OcrPage(width=800, height=200, words=words, engines=["tesseract"]))
+    assert layout is not None
+    assert layout.lines[:2] == ["def f(x):", "    return x"]
+    # Text far right (a comment with letters, read with confidence) is code, not a minimap.
+    assert layout.lines[2].endswith("# aligned")
+
+
+def test_a_full_width_form_first_on_a_line_becomes_ascii() -> None:
+    layout = rebuild_layout(OcrPage(width=400, height=60, words=[_word("（a）", 0, 0)], engines=["rapidocr"]))
+    assert layout is not None and layout.lines == ["(a)"]

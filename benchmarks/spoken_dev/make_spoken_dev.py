@@ -83,7 +83,8 @@ ENGLISH: list[DevCase] = [
             "espeak-ng", "en-us-nyc+m4", 165),
 ]
 OTHER: list[DevCase] = [
-    DevCase("dev_it", "Spiega i difetti di architettura di questo codice, per favore.", "it", None, "espeak-ng", "it", 150),
+    DevCase("dev_it", "Spiega i difetti di architettura di questo codice, per favore.", "it", None,
+            "espeak-ng", "it", 150),
     DevCase("dev_pt", "Explique os problemas de segurança deste código.", "pt", None, "espeak-ng", "pt", 150),
     DevCase("dev_nl", "Kun je uitleggen wat er mis is met de architectuur van deze code?", "nl", None,
             "espeak-ng", "nl", 150),

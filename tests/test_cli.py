@@ -13,6 +13,7 @@ from typing import Any
 
 import jsonschema
 import pytest
+from conftest import SamplesBatch
 from PIL import Image
 from report_factory import sample_report
 
@@ -139,9 +140,10 @@ def test_schema_command_prints_the_committed_schema() -> None:
 
 
 def test_batch_over_the_samples_meets_the_quality_targets(
-    tmp_path: Path, labels: dict[str, Any], shared_data: Path
+    samples_batch: SamplesBatch, labels: dict[str, Any], shared_data: Path
 ) -> None:
-    result = _run("batch", str(SAMPLES), "--out", str(tmp_path))
+    # `archreview batch samples --out OUT`, run once a session (test_golden checks the same reports)
+    result, tmp_path = samples_batch.result, samples_batch.out
     assert result.returncode == 0, result.stderr
     summary = BatchSummary.model_validate_json((tmp_path / "summary.json").read_text())
     assert summary.counts == {"success": len(labels["cases"])}

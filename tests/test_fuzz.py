@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import string
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -230,13 +231,12 @@ def test_manifest_lines_give_safe_pairs_or_one_error(manifest_root: Path, lines:
 FUZZ_SECONDS = 20.0
 
 
-def test_loaders_on_mutated_files_refuse_or_accept(capsys: pytest.CaptureFixture[str]) -> None:
+def test_loaders_on_mutated_files_refuse_or_accept(summary_line: Callable[[str], None]) -> None:
     """Bounded fuzz run of check_image / check_audio / decode_audio (python -m tests.fuzz.fuzz_loaders for longer)."""
     report = fuzz(FUZZ_SECONDS, seed=20240611, audio_share=0.1)
-    with capsys.disabled():
-        print(
-            f"\nfuzz: {sum(report.iterations.values())} iterations in {report.seconds:.1f} s "
-            f"{dict(report.iterations)}; crashes: {len(report.crashes)}"
-        )
+    summary_line(
+        f"fuzz: {sum(report.iterations.values())} iterations in {report.seconds:.1f} s "
+        f"{dict(report.iterations)}; crashes: {len(report.crashes)}"
+    )
     assert not report.crashes, report.crashes[:5]
     assert report.iterations["check_image"] >= 200 and report.iterations["decode_audio"] >= 10

@@ -1,5 +1,5 @@
-"""Golden reports: every sample's report, through the plain loop and through the Prefect flow, is the one in
-samples/expected/ (created_at and stage timings aside).
+"""Golden reports: every sample's report, through the plain loop and through the Prefect flow (the CLI's batch), is
+the one in samples/expected/ (created_at and stage timings aside).
 
 A change that alters a report on purpose regenerates them explicitly: `ARCHREVIEW_REGEN=1 pytest tests/test_golden.py`
 (then read the diff before committing it).
@@ -13,10 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import SamplesBatch
 
 from archreview.pipeline.batch import SUMMARY_FILE, run_batch
 from archreview.pipeline.pairs import find_pairs
-from archreview.schemas import ReviewOptions
+from archreview.schemas import BatchSummary, ReviewOptions
 
 REPO = Path(__file__).resolve().parents[1]
 EXPECTED = REPO / "samples" / "expected"
@@ -52,12 +53,9 @@ def test_the_plain_loop_writes_the_golden_reports(tmp_path: Path, monkeypatch: p
     _check(tmp_path)
 
 
-def test_the_flow_writes_the_golden_reports(
-    prefect_server: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from archreview.flows.batch import run_batch_flow
-
-    monkeypatch.chdir(REPO)
-    summary = run_batch_flow(Path("samples"), tmp_path, ReviewOptions())
+def test_the_flow_writes_the_golden_reports(samples_batch: SamplesBatch) -> None:
+    """`archreview batch samples` runs the batch-review flow (a temporary Prefect server): the same reports."""
+    assert samples_batch.result.returncode == 0, samples_batch.result.stderr
+    summary = BatchSummary.model_validate_json((samples_batch.out / SUMMARY_FILE).read_text(encoding="utf-8"))
     assert summary.counts == {"success": summary.total}
-    _check(tmp_path)
+    _check(samples_batch.out)

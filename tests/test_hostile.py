@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -414,7 +415,7 @@ def test_a_review_written_by_the_cli_is_readable_by_others(tmp_path: Path, monke
 # ---------------------------------------------------------------- every case ran
 
 
-def test_zz_count(request: pytest.FixtureRequest, capsys: pytest.CaptureFixture[str]) -> None:
+def test_zz_count(request: pytest.FixtureRequest, summary_line: Callable[[str], None]) -> None:
     """Every hostile case ran and ended as expected (the last test of the module).
 
     Counts only mean something when every case was collected: with `-k` or `--lf` picking some, this skips.
@@ -422,11 +423,10 @@ def test_zz_count(request: pytest.FixtureRequest, capsys: pytest.CaptureFixture[
     collected = [
         item for item in request.session.items if getattr(item, "originalname", None) == test_hostile_case.__name__
     ]
-    with capsys.disabled():
-        print(
-            f"\nhostile cases handled: {sum(OUTCOMES.values())} of {len(CASES)} ({OUTCOMES['error']} one-line errors, "
-            f"{OUTCOMES['report']} reports or accepted manifests)"
-        )
+    summary_line(
+        f"hostile cases handled: {sum(OUTCOMES.values())} of {len(CASES)} ({OUTCOMES['error']} one-line errors, "
+        f"{OUTCOMES['report']} reports or accepted manifests)"
+    )
     if len(collected) < len(CASES):
         pytest.skip(f"only {len(collected)} of {len(CASES)} hostile cases were selected")
     assert len(CASES) > 40, "the generator wrote too few cases"

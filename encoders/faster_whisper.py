@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import threading
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -170,13 +171,27 @@ def context_samples(speech_samples: int, min_context_s: float) -> int:
     return min(WINDOW_SAMPLES, -(-wanted // step) * step)
 
 
+def _one_blas_thread() -> AbstractContextManager[object]:
+    """A context where numpy's BLAS runs on one thread.
+
+    The log-mel spectrogram's matrix product (faster-whisper's feature extractor) rounds differently on one
+    OpenBLAS thread than on two, and that changed a transcript ("Review this code" / "Remove this code") between
+    a Dask worker (OMP_NUM_THREADS=1) and the plain loop. One thread everywhere makes the features, and so the
+    transcript, the same in every process; the product is small, so the thread costs nothing.
+    """
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1, user_api="blas")
+
+
 def encode_window(model: WhisperModel, samples: np.ndarray, min_context_s: float) -> StorageView:
     """Whisper's encoder output for one window of speech, padded with silence to `context_samples`."""
     length = context_samples(len(samples), min_context_s)
     padded = np.zeros(length, dtype=np.float32)
     padded[: min(len(samples), length)] = samples[:length]
     extractor = model.feature_extractor
-    features = extractor(padded, padding=0)[..., : length // extractor.hop_length]
+    with _one_blas_thread():
+        features = extractor(padded, padding=0)[..., : length // extractor.hop_length]
     return model.encode(features)
 
 

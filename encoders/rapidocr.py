@@ -33,6 +33,8 @@ INSTALL_HINT = "pip install 'archreview[ocr]'"
 _SPACE_STEP_CELLS = 1.5
 # Vertical margin added around a line box before recognising it, as a share of the box's height.
 _LINE_MARGIN = 0.2
+# Grey level (0..255) below which a pixel of the prepared page (dark text on light) is ink.
+_INK_GREY = 128
 # onnxruntime sessions are not documented as safe for concurrent runs: one recognition at a time a process.
 _LOCK = threading.Lock()
 
@@ -110,6 +112,14 @@ def _runs(chars: _Chars, cell: float, top: int, height: int, line_key: str) -> l
             )
         )
     return words
+
+
+def _on_ink(crop: np.ndarray, x: float, cell: float) -> bool:
+    """Whether a wide (CJK) character decoded at `x` (crop pixels) has ink beneath it: a dark pixel within half
+    a cell of its centre. A CJK glyph fills two cells, so a centre a cell off by the CTC decoding still lands on
+    it; over blank pixels the recogniser has read the space between a gutter's number and a lone `}` as `個個`."""
+    left, right = max(round(x - cell / 2), 0), min(round(x + cell / 2) + 1, crop.shape[1])
+    return right > left and bool((crop[:, left:right].min(axis=2) < _INK_GREY).any())
 
 
 def _decoded(result: Any, crop_width: float) -> tuple[str, list[float], list[float], float]:
@@ -196,6 +206,10 @@ class RapidOcr:
             chars = [
                 (ch, x0 + x, p) for ch, x, p in zip(text, centres, probabilities, strict=True) if not ch.isspace()
             ]
+            # A wide character over blank pixels is not there: the recogniser's guess at an empty stretch. The
+            # line's own rows are looked at, not the margin around them (a neighbour's descenders).
+            line, decoded_cell = page[max(top, 0) : max(top + height, top + 1), x0:x1], _cell(chars, height)
+            chars = [c for c in chars if _cells(c[0]) < 2 or _on_ink(line, c[1] - x0, decoded_cell)]
             cell = _cell(chars, height)
             words = _runs(chars, cell, top, height, f"rapidocr.{index}")
             reads[index] = LineRead(words, score if words else 0.0, chars, cell)

@@ -225,3 +225,17 @@ def test_minimap_strokes_right_of_the_code_are_dropped() -> None:
 def test_a_full_width_form_first_on_a_line_becomes_ascii() -> None:
     layout = rebuild_layout(OcrPage(width=400, height=60, words=[_word("（a）", 0, 0)], engines=["rapidocr"]))
     assert layout is not None and layout.lines == ["(a)"]
+
+
+def test_auto_keeps_tesseracts_reading_where_rapidocr_guesses_cjk_on_a_latin_line() -> None:
+    # A tuned capture (flask's `run(` signature, GitHub light, JetBrains Mono 12 px): rapidocr reads each `|` of
+    # `str | None` as `丨` (U+4E28) with probability 0.46. Spliced in as Chinese it took tesseract's `|` and its
+    # spaces away: `host: str丨 None = None,`. The held-apart gh-h-03 lost 27 of 29 lines to the same splice
+    # (`個個` read over the blank between a gutter number and a lone `}` shifted every line's indentation).
+    with Image.open(CAPTURES / "images" / "gh-t-01.png") as opened:
+        crop = opened.convert("RGB").crop((0, 388, 980, 551))
+    code = read_code(crop, load_backend(AutoOcrOptions())).code
+    lines = code.text.split("\n")
+    assert lines[2:4] == ["    host: str | None = None,", "    port: int | None = None,"]
+    assert not _cjk(code.text)
+    assert code.first_line == 632

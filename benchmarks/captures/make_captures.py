@@ -374,18 +374,21 @@ def plan() -> list[Capture]:
         return made
 
     def github_set(kind: str, prefix: str, sources: list[SourceSpec], themes: tuple[str, ...],
-                   fonts: tuple[str, ...], n: int) -> list[Capture]:
+                   fonts: tuple[str, ...], n: int, start: int = 0) -> list[Capture]:
         return [
             Capture(id=f"{prefix}-{i + 1:02d}", kind=kind, part=sources[0].part, source=sources[i % len(sources)].id,
                     theme=themes[i % len(themes)], font=fonts[i % len(fonts)], font_px=(12, 13, 14)[i % 3],
                     scale=1 + i % 2, gutter=True, chrome=("file_header", "toolbar"), style="github",
                     first=(i * 3) % 5, count=0)
-            for i in range(n)
+            for i in range(start, start + n)
         ]
 
     out += editor_set("editor", "ed-t", tuned, TUNED_THEMES, TUNED_FONTS, 14)
     out += editor_set("editor", "ed-h", held, HELD_APART_THEMES, HELD_APART_FONTS, 8)
     out += github_set("github", "gh-t", tuned, ("github-light",), TUNED_FONTS, 8)
+    # GitHub's dark theme on tuned repositories too (added 2026-12-01): the held-apart gh-h-03 lost 27 of 29 lines
+    # to a dark-page mechanism no tuned capture showed (rapidocr's CJK guesses over blank pixels).
+    out += github_set("github", "gh-t", tuned, ("github-dark",), TUNED_FONTS, 4, start=8)
     out += github_set("github", "gh-h", held, ("github-dark", "github-light"), HELD_APART_FONTS, 4)
 
     slide_backgrounds = {

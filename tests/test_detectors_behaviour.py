@@ -256,3 +256,86 @@ def test_a_lock_made_where_it_is_taken_guards_nothing() -> None:
     handed_on = ("def start(job):\n    lock = threading.Lock()\n    with lock:\n        prepare(job)\n"
                  "    return Worker(job, lock)\n")
     assert "concurrency/useless-lock" not in _rules(handed_on, "python")
+
+
+def test_data_access_calls_inside_a_loop_are_n_plus_one_whatever_the_layer() -> None:
+    java = ("class RoleService {\n    void remove(Long[] ids) {\n        for (Long id : ids) {\n"
+            "            Role role = roleMapper.selectRoleById(id);\n            roleMapper.deleteRole(role);\n"
+            "        }\n    }\n    void removeAll(Long[] ids) {\n        roleMapper.deleteRoleByIds(ids);\n    }\n}\n")
+    hits = _hits(java, "java")
+    assert ("performance/query-in-loop", 4) in hits
+    assert not any(rule == "performance/query-in-loop" and line >= 8 for rule, line in hits)
+    perms = ("class Perms {\n    Set<String> of(List<Role> roles) {\n        for (Role role : roles) {\n"
+             "            all.addAll(menuService.selectPermsByRoleId(role.getId()));\n"
+             "            views.add(viewService.selectViewFor(role));\n        }\n    }\n}\n")
+    hits = _hits(perms, "java")
+    assert ("performance/query-in-loop", 4) in hits
+    assert ("performance/query-in-loop", 5) not in hits  # a conversion, not a lookup by id
+    one_line = "async function drop(model, ids) {\n  for (const id of ids) await model.findByIdAndDelete(id)\n}\n"
+    assert ("performance/query-in-loop", 2) in _hits(one_line, "javascript")
+    batched = "async function drop(model, ids) {\n  await model.deleteMany({ _id: { $in: ids } })\n}\n"
+    assert "performance/query-in-loop" not in _rules(batched, "javascript")
+    callback = ("function load(ids, out) {\n  for (let i = 0; i < ids.length; i++) {\n"
+                "    out.push(User.findById(ids[i], (err, user) => {\n      return user;\n    }));\n  }\n}\n")
+    assert ("performance/query-in-loop", 3) in _hits(callback, "javascript")
+
+
+def test_a_related_query_on_the_loop_variable_is_one_query_an_item() -> None:
+    n_plus_one = ("def report(request):\n    orders = Order.objects.all()\n    for order in orders:\n"
+                  "        cheap = [p.name for p in order.products.filter(price__lt=10)]\n")
+    assert ("performance/query-in-loop", 4) in _hits(n_plus_one, "python")
+    prefetched = ("def report(request):\n    orders = Order.objects.prefetch_related('products')\n"
+                  "    for order in orders:\n        names = [p.name for p in order.products.all()]\n")
+    assert "performance/query-in-loop" not in _rules(prefetched, "python")
+    lazy = prefetched.replace(".prefetch_related('products')", ".all()")
+    assert ("performance/query-in-loop", 4) in _hits(lazy, "python")
+
+
+def test_request_handlers_that_rewrite_module_state_race() -> None:
+    flask = ("from flask import Flask\n\napp = Flask(__name__)\nhits = 0\n\n\n@app.route('/hit')\ndef hit():\n"
+             "    global hits\n    hits += 1\n    return str(hits)\n")
+    assert ("concurrency/unsynchronized-shared-state", 10) in _hits(flask, "python")
+    locked = flask.replace("    hits += 1\n", "    with hits_lock:\n        hits += 1\n").replace(
+        "hits = 0\n", "hits = 0\nhits_lock = threading.Lock()\n")
+    assert "concurrency/unsynchronized-shared-state" not in _rules(locked, "python")
+    on_loop = flask.replace("def hit", "async def hit")  # one event loop thread: += without an await is atomic
+    assert "concurrency/unsynchronized-shared-state" not in _rules(on_loop, "python")
+    seen = ("from flask import Flask\n\napp = Flask(__name__)\nseen = set()\n\n\n@app.route('/see/<name>')\n"
+            "def see(name):\n    seen.add(name)\n    return 'ok'\n")
+    assert "concurrency/unsynchronized-shared-state" not in _rules(seen, "python")  # one atomic call
+
+
+def test_a_shared_date_format_is_not_thread_safe() -> None:
+    shared = ("public class Dates {\n    private static final SimpleDateFormat FORMAT = "
+              "new SimpleDateFormat(\"yyyy-MM-dd\");\n\n    public static String format(Date date) {\n"
+              "        return FORMAT.format(date);\n    }\n}\n")
+    assert ("concurrency/unsynchronized-shared-state", 5) in _hits(shared, "java")
+    local = ("public class Dates {\n    public static String format(Date date) {\n"
+             "        return new SimpleDateFormat(\"yyyy-MM-dd\").format(date);\n    }\n}\n")
+    assert "concurrency/unsynchronized-shared-state" not in _rules(local, "java")
+    guarded = shared.replace("public static String", "public static synchronized String")
+    assert "concurrency/unsynchronized-shared-state" not in _rules(guarded, "java")
+
+
+def test_a_catch_that_drops_the_cause_or_returns_partial_results_hides_the_error() -> None:
+    dropped = ("class Sorter {\n    void save(int[] ids) {\n        try {\n            store(ids);\n"
+               "        } catch (Exception e) {\n            throw new ServiceException(\"save failed\");\n"
+               "        }\n    }\n}\n")
+    assert ("error-handling/swallowed-exception", 5) in _hits(dropped, "java")
+    chained = dropped.replace('"save failed")', '"save failed", e)')
+    assert "error-handling/swallowed-exception" not in _rules(chained, "java")
+    partial = ("async function loadAll(ids, repo) {\n  const found = [];\n  try {\n    for (const id of ids) {\n"
+               "      found.push(await repo.findOne(id));\n    }\n    return found;\n  } catch (error) {\n"
+               "    return found;\n  }\n}\n")
+    assert ("error-handling/swallowed-exception", 8) in _hits(partial, "typescript")
+    contract = ("function verify(token) {\n  try {\n    const claims = jwt.verify(token, KEY);\n"
+                "    return claims.user;\n  } catch {\n    return null;\n  }\n}\n")
+    assert "error-handling/swallowed-exception" not in _rules(contract, "typescript")
+
+
+def test_a_recursive_retry_after_a_fixed_wait_has_no_backoff() -> None:
+    fixed = ("def fetch(url, tries=3):\n    response = get(url, timeout=5)\n    if response.status >= 500 and tries:\n"
+             "        time.sleep(1)\n        return fetch(url, tries - 1)\n    return response\n")
+    assert ("resilience/retry-without-backoff", 4) in _hits(fixed, "python")
+    growing = fixed.replace("time.sleep(1)", "time.sleep(2 ** (3 - tries))")
+    assert "resilience/retry-without-backoff" not in _rules(growing, "python")

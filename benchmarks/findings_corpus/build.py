@@ -368,6 +368,29 @@ HAND_SOURCES = {  # key: (repo, commit, licence as stated by the repository, par
     "discord_bot": ("roman800/Discord-bot", "ca849487b49eeb003b00d9cc737b98688c5adbd2", "not stated", "tuned"),
     "chat_jme": ("riccardobl/chat-jme", "4b4e9826659807a2811ada564fa9c6920e13e3bd", "not stated", "tuned"),
     "sistemas": ("leticiamn/sistemas-distribuidos", "a56bf79edebce69eef1569f0c62d684344ac4963", "not stated", "tuned"),
+    # tuned, second round (h3): found by searching public code for loops, retries, handlers and shared state;
+    # labelled by reading, before any detector was changed for them
+    "ruoyi": ("yangzongzhuan/RuoYi-Vue", "a6ea55ecf74ae6cdb063f2b413d66a33f29bf828", "MIT", "tuned"),
+    "scythe": ("DarkEden-coding/Scythe-Spaghetti-detection", "c093b0f88f993584f0abe6e13b86a270131283cd", "not stated",
+               "tuned"),
+    "hbooker": ("hang333/HbookerAppNovelDownloader", "0cf8925cde842f31c2bb47ac4c6241518bbe5f72", "not stated",
+                "tuned"),
+    "shuziren": ("naisongwen/shuziren_1g", "49f23c2a7ea15275116fa13f407207f10ea3b19c", "not stated", "tuned"),
+    "msq_store": ("msq990321/Store", "c9b3f37fb4707e5169d5d64d60cce7c067da2482", "not stated", "tuned"),
+    "rasa_connector": ("ppporanczyk/PracowniaJezykowSkryptowych", "42157c6482ade57db782e3f63aa32efe442c6472",
+                       "not stated", "tuned"),
+    "django_queries": ("thesaintraphael/django-queries", "e1dc58d04d3b23a7269881beaefe6b64052bbaec", "not stated",
+                       "tuned"),
+    "persones": ("MoldsaMalikhain/persones-rest", "d045fb6f5b019d1fd1e0052024628c1ed4eb98fb", "not stated", "tuned"),
+    "cric": ("Tima99/cric-scoring-api", "fcbad279bd39c576acfa71e2017c242b62e2a297", "not stated", "tuned"),
+    "lecture4u": ("YairLevi/Lecture4U", "1bc79ea4e42c05d41e410f19ebe1eb92e6ca3bfc", "Apache-2.0", "tuned"),
+    "tech_team": ("kriskuiper/project-tech-team", "cee8d59a954e6a36db6a36eae796377757c3bbdf", "MIT", "tuned"),
+    "data2hdfs": ("carvechris/data2hdfs", "8750e0605c99c405bce4522cc079d702cc243856", "not stated", "tuned"),
+    "guazi": ("xiaowangc/guazi", "f8cf40ca3f1c6012b1683e7a5d41c688355aa30f", "Apache-2.0", "tuned"),
+    "sample_web_app": ("srlm-io/sample-web-app", "227d7f691c3531e13c2d9d0a08c85fe0b80fb1a0", "not stated", "tuned"),
+    "distribution_test": ("tz01x/distribution_test", "de50ade8df6d4fc37515562f55a30570b5281603", "not stated",
+                          "tuned"),
+    "pc_2021": ("npj6/PC-2021", "3b55804c0528f3409089644022193654ddc21639", "not stated", "tuned"),
     "mall": ("macrozheng/mall", "74eebe067d4f17b2d0b61691bef2748e3a7daf80", "Apache-2.0", "held_apart"),
     "jieba": ("fxsjy/jieba", "67fa2e36e72f69d9134b8a1037b83fbb070b9775", "MIT", "held_apart"),
     "rest_api": ("anastasiaaleksandrowa/REST-API-", "85087e17bfb83e4bd4ba1e805b5f0c62726237da", "not stated",
@@ -379,6 +402,7 @@ HAND_SOURCES = {  # key: (repo, commit, licence as stated by the repository, par
 
 RES, ERR, CON, CAC, PERF, COH = "resilience", "error-handling", "concurrency", "caching", "performance", "cohesion"
 _MALL_ADMIN = "mall-admin/src/main/java/com/macro/mall/"
+_RY_SYS = "ruoyi-system/src/main/java/com/ruoyi/system/service/impl/"
 _MALL_ORDER = "mall-portal/src/main/java/com/macro/mall/portal/service/impl/OmsPortalOrderServiceImpl.java"
 # (source, path, window of original lines or None, judged categories, [(category, first, last, why)]);
 # lines are the file's own numbers (a window is renumbered from 1 when written).
@@ -458,6 +482,87 @@ HAND_FILES: list[tuple[str, str, tuple[int, int] | None, tuple[str, ...], list[t
     ]),
     ("chat_jme", "utils.py", (1, 32), (RES,), []),  # the retry doubles its delay up to 160 s
     ("sistemas", "src/Exemplo.java", None, (CON,), []),  # the shared list is a synchronizedList
+    # tuned, second round (h3)
+    ("ruoyi", _RY_SYS + "SysDictDataServiceImpl.java", None, (PERF,), [
+        (PERF, 69, 71, "for each code: a SELECT, a DELETE and a SELECT of the whole type (N+1); one DELETE ... IN"),
+    ]),
+    ("ruoyi", "ruoyi-quartz/src/main/java/com/ruoyi/quartz/service/impl/SysJobServiceImpl.java", (131, 146),
+     (PERF,), [(PERF, 143, 143, "one SELECT a job id inside the loop")]),
+    ("ruoyi", _RY_SYS + "SysUserServiceImpl.java", (491, 564), (PERF,), [
+        (PERF, 515, 536, "for each imported user: a SELECT by name, then an INSERT or an UPDATE (N+1)"),
+    ]),
+    ("ruoyi", "ruoyi-framework/src/main/java/com/ruoyi/framework/web/service/SysPermissionService.java", (51, 89),
+     (PERF,), [(PERF, 76, 76, "one permission query a role inside the loop")]),
+    ("ruoyi", "ruoyi-admin/src/main/java/com/ruoyi/web/controller/monitor/SysUserOnlineController.java", (41, 70),
+     (PERF,), [
+         (PERF, 45, 45, "KEYS with a pattern walks the whole Redis keyspace and blocks the server while it does"),
+         (PERF, 49, 49, "one Redis GET a key inside the loop (a multi-get would be one round trip)"),
+     ]),
+    ("ruoyi", _RY_SYS + "SysDeptServiceImpl.java", (284, 308), (PERF, ERR), [
+        (PERF, 301, 301, "one UPDATE a department inside the loop instead of a batch update"),
+        (ERR, 304, 306, "catch-all rethrows a new exception without the cause: why the update failed is lost"),
+    ]),
+    ("ruoyi", "ruoyi-common/src/main/java/com/ruoyi/common/utils/ServletUtils.java", (133, 152), (ERR,), [
+        (ERR, 148, 150, "a failed write only prints the stack trace; the caller believes the response was sent"),
+    ]),
+    ("ruoyi", "ruoyi-common/src/main/java/com/ruoyi/common/utils/bean/BeanUtils.java", (25, 41), (ERR,), [
+        (ERR, 37, 39, "a failed copy only prints the stack trace and leaves dest half-filled"),
+    ]),
+    ("scythe", "web_interaction/utils.py", None, (RES,), [
+        (RES, 16, 16, "retries every connection error forever, always after the same 0.5 s"),
+        (RES, 18, 18, "requests.get (imported as _get) without a timeout"),
+        (RES, 33, 33, "retries every connection error forever, always after the same 0.5 s"),
+        (RES, 35, 35, "requests.post (imported as _post) without a timeout"),
+    ]),
+    ("hbooker", "HbookerAPI/HttpUtil.py", None, (RES, ERR), []),  # timeouts set, bounded retries, growing delay
+    ("shuziren", "request_utils.py", None, (RES, ERR), [
+        (RES, 5, 5, "requests.post without a timeout"),
+        (ERR, 24, 25, "an error response is only printed, so post_request_url returns as if the post succeeded"),
+        (RES, 29, 29, "every retry waits the same 30 s: no backoff"),
+        (RES, 31, 31, "requests.post without a timeout"),
+    ]),
+    ("msq_store", "pythonA/\u7f51\u7ad9\u7b49\u5f85\u5237\u65b0.py", None, (RES, ERR), [
+        (ERR, 22, 24, "a bare except turns any failure, a typo included, into None"),
+        (RES, 27, 31, "retries by recursion after the same 1 s each time: no backoff"),
+    ]),
+    ("rasa_connector", "skryptowe/rasa/connector.py", None, (CON, RES, PERF), [
+        (CON, 20, 23, "requests.post in an async event handler blocks the bot's event loop"),
+        (RES, 20, 23, "requests.post without a timeout"),
+        (PERF, 27, 27, "the reply string is copied once a line"),
+    ]),
+    ("django_queries", "app_related/views.py", None, (PERF,), [
+        (PERF, 39, 39, "filter() on a prefetched relation runs one new query an order (N+1)"),
+    ]),
+    ("persones", "src/pushIn.ts", None, (PERF, ERR), [
+        (PERF, 13, 20, "one findOneOrFail an id, awaited one after another (N+1)"),
+        (ERR, 23, 24, "the catch returns the partial array: a missing id is silently dropped"),
+    ]),
+    ("cric", "utils/findAllById.js", None, (PERF, ERR), [
+        (PERF, 8, 8, "one findById an id, awaited one after another (N+1); find({_id: {$in: ids}}) is one"),
+    ]),
+    ("lecture4u", "server/mongooseUtil.js", None, (PERF,), [
+        (PERF, 13, 13, "one delete an id, awaited one after another; deleteMany({_id: {$in: ...}}) is one"),
+        (PERF, 17, 23, "for each subject: a lookup, one delete a file and a delete (N+1)"),
+    ]),
+    ("tech_team", "app/helpers/convertToObject.js", None, (PERF,), [
+        (PERF, 5, 5, "one findById an element inside the loop (N+1)"),
+    ]),
+    ("data2hdfs", "src/main/java/com/zhishinet/Utils.java", None, (CON,), [
+        (CON, 8, 11, "one static SimpleDateFormat shared by every caller: it is not thread-safe"),
+    ]),
+    ("guazi", "guazi-system/src/util/DateFormatUtil.java", None, (CON,), [
+        (CON, 7, 10, "one static SimpleDateFormat shared by every caller: it is not thread-safe"),
+    ]),
+    ("sample_web_app", "main.py", None, (CON,), [
+        (CON, 31, 31, "a global counter incremented from concurrent request handlers without a lock"),
+    ]),
+    ("distribution_test", "src/app.py", None, (CON,), [
+        (CON, 15, 15, "a global counter incremented from concurrent request handlers without a lock"),
+        (CON, 21, 21, "a global counter incremented from concurrent request handlers without a lock"),
+    ]),
+    ("pc_2021", "p2/main.py", None, (CON,), [
+        (CON, 14, 14, "a global counter incremented from five threads without a lock"),
+    ]),
     # held apart
     ("mall", _MALL_ADMIN + "controller/MinioController.java", None, (ERR,), [
         (ERR, 81, 83, "catch-all: the cause goes to stderr and an info log, the caller gets a bare 'failed'"),

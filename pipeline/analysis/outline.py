@@ -88,11 +88,15 @@ class Outline:
         Inline loops (comprehensions, `xs.map(x => ...)`) count from their first line.
 
         Loops outside the innermost function are ignored: a function defined inside a
-        loop does not run once per iteration at its definition.
+        loop does not run once per iteration at its definition. A function that starts on
+        `line` itself is a callback handed to a call on that line (`push(find(id, (err) => {`):
+        the call runs where the line is, so the function around it decides. A loop written on
+        one line (`for (const id of ids) await remove(id)`) holds its body on its header line.
         """
-        function = self.function_at(line)
+        functions = [f for f in self.enclosing(line, *FUNCTION_KINDS) if f.start != line or f.end == line]
+        function = functions[0] if functions else None
         for loop in self.enclosing(line, "loop"):
-            if line == loop.start and "inline" not in loop.modifiers:
+            if line == loop.start and "inline" not in loop.modifiers and loop.end != loop.start:
                 continue
             if function is not None and not function.contains(loop.start):
                 continue

@@ -102,15 +102,97 @@ def _mutation(name: str, masked: str, java: bool) -> bool:
     ))
 
 
+# Web framework route decorators: a synchronous handler runs on the server's worker threads (Flask's threaded
+# server, FastAPI's thread pool for plain `def` endpoints, Django's WSGI workers), many requests at once.
+_PY_ROUTE = re.compile(r"^\s*@\w+(?:\.\w+)*\.(?:route|get|post|put|patch|delete|api_route|on)\s*\(")
+# A read-modify-write of a name: `n += 1`, `d[k] += 1`, `n = n + 1` (a single container call is atomic in CPython).
+_READ_MODIFY_WRITE = r"{target}\s*(?:\[[^\]]+\]\s*)?[+\-*/|]=|{target}\s*=\s*{target}\s*[+\-*/]"
+
+
+def _python_handlers(ctx: Context) -> list[Block]:
+    """Synchronous functions registered as web request handlers."""
+    handlers = []
+    for function in ctx.outline.of_kind("function"):
+        if function.is_async or function.decorator_start >= function.start:
+            continue
+        decorators = ctx.source.span(function.decorator_start, function.start - 1)
+        if any(_PY_ROUTE.search(line.code) for line in decorators):
+            handlers.append(function)
+    return handlers
+
+
+def _handler_races(ctx: Context, handlers: list[Block]) -> Iterator[Hit]:
+    """Read-modify-writes of module state inside request handlers, without a lock."""
+    names = [s for s in _python_shared(ctx) if not s.name.startswith("self.")]
+    for function in handlers:
+        for item in names:
+            if not _writes_global(ctx, function, item.name) and not re.search(r"\[", item.name):
+                # a `+=` on a bare name needs `global`; a subscript update does not
+                container = re.search(rf"(?<![\w.]){re.escape(item.name)}\s*\[", ctx.source.masked_text(
+                    function.start, function.end))
+                if container is None:
+                    continue
+            target = rf"(?<![\w.]){re.escape(item.name)}"
+            pattern = _READ_MODIFY_WRITE.format(target=target)
+            for line in ctx.source.span(function.start + 1, function.end):
+                if re.search(pattern, line.masked) and not ctx.outline.locked(line.number):
+                    yield Hit(
+                        "concurrency/unsynchronized-shared-state",
+                        line.number,
+                        related=(item.declared_at,),
+                        confidence=0.7,
+                        detail=f"`{item.name}` is read and rewritten by `{function.name}`, a request handler that "
+                               "runs on several server threads at once, without a lock.",
+                    )
+                    break
+
+
+# Java library classes whose instances keep per-call state and must not be shared between threads.
+_JAVA_UNSAFE_TYPE = re.compile(
+    r"^(?:SimpleDateFormat|DateFormat|DecimalFormat|NumberFormat|MessageDigest|Calendar|GregorianCalendar)$"
+)
+
+
+def _java_unsafe_instances(ctx: Context) -> Iterator[Hit]:
+    """Static (or shared-class) fields holding a non-thread-safe formatter or digest, used without a lock."""
+    shared_class = bool(_SHARED_JAVA_CLASS.search(ctx.all_code)) or ctx.uses_threads
+    for line in ctx.lines:
+        if ctx.outline.function_at(line.number) or not ctx.outline.class_at(line.number):
+            continue
+        match = _JAVA_FIELD.match(line.masked)
+        if not match or not _JAVA_UNSAFE_TYPE.match(match.group(2)):
+            continue
+        if "static" not in match.group(1).split() and not shared_class:
+            continue
+        name = re.escape(match.group(3))
+        for use in ctx.lines:
+            function = ctx.outline.function_at(use.number)
+            if function is None or function.is_constructor or ctx.outline.locked(use.number):
+                continue
+            if re.search(rf"(?<![\w.])(?:this\.)?{name}\.(?:format|parse\w*|digest|update|set\w*|add|roll)\s*\(",
+                         use.masked):
+                yield Hit(
+                    "concurrency/unsynchronized-shared-state",
+                    use.number,
+                    related=(line.number,),
+                    confidence=0.75,
+                    detail=f"`{match.group(3)}` is a {match.group(2)} shared by every caller; it keeps state "
+                           "between calls and is not thread-safe.",
+                )
+                break
+
+
 def detect_shared_state(ctx: Context) -> Iterator[Hit]:
     """Check-then-act races and unguarded updates of shared state."""
     source = ctx.source
     if source.is_python:
         if not ctx.uses_threads:
+            yield from _handler_races(ctx, _python_handlers(ctx))
             return
         shared = _python_shared(ctx)
     elif source.is_java:
         shared = _java_shared(ctx)
+        yield from _java_unsafe_instances(ctx)
     else:
         return
     covered: set[int] = set()

@@ -69,7 +69,27 @@ def _brace_handler(ctx: Context, handler: Block) -> Hit | None:
                    detail="The error is only printed to stderr, then execution continues.")
     if re.search(r"\b(Throwable|Error)\b", caught) and ctx.source.is_java:
         return Hit("error-handling/catch-throwable", handler.start, confidence=0.85)
+    name = re.search(r"(\w+)\s*$", caught.strip()) if caught.strip() else None
+    uses_error = bool(name and any(re.search(rf"\b{re.escape(name.group(1))}\b", s) for s in statements))
+    if uses_error or any(_REPORTS.search(s) and not s.startswith("throw") for s in statements):
+        return None
+    if len(statements) == 1 and re.match(r"throw\s+new\s+\w+", statements[0]) and name is not None:
+        return Hit("error-handling/swallowed-exception", handler.start, span_end, confidence=0.65,
+                   detail=f"`{name.group(1)}` is replaced by a new exception that does not carry it as its cause, "
+                          "so why the call failed is lost.")
+    returned = re.fullmatch(r"return\s+(\w+)", statements[-1])
+    if returned and _builds_in_try(ctx, handler, returned.group(1)):
+        return Hit("error-handling/swallowed-exception", handler.start, span_end, confidence=0.6,
+                   detail=f"On any error the partly built `{returned.group(1)}` is returned as if it were complete, "
+                          "and the error leaves no trace.")
     return None
+
+
+def _builds_in_try(ctx: Context, handler: Block, name: str) -> bool:
+    """Whether the `try` of this catch adds to `name` (so returning it from the catch returns partial results)."""
+    target = re.escape(name)
+    return any(re.search(rf"(?<![\w.]){target}\.(push|add|put|append|set|concat)\s*\(|(?<![\w.]){target}\s*"
+                         rf"(\[[^\]]*\]\s*=[^=]|\+=)", statement) for statement in _try_body(ctx, handler))
 
 
 # One statement that returns or stores a value: `try { x = new URL(s); } catch {}` then `if (!x)`, a parse
@@ -77,18 +97,23 @@ def _brace_handler(ctx: Context, handler: Block) -> Hit | None:
 _PROBE_STATEMENT = re.compile(r"^(return\s+\S|(?:(?:const|let|var)\s+)?[\w.#\[\]]+\s*=[^=])")
 
 
-def _is_probe(ctx: Context, handler: Block) -> bool:
-    """Whether the `try` before this empty catch only tries to compute one value (a parse or lookup attempt)."""
+def _try_body(ctx: Context, handler: Block) -> list[str]:
+    """The statements of the `try` block this catch belongs to (empty when it cannot be found)."""
     tries = [t for t in ctx.outline.of_kind("try") if t.start < handler.start <= t.end + 1]
     if not tries:
-        return False
+        return []
     block = max(tries, key=lambda t: t.start)
     text = ctx.source.masked_text(block.start, handler.start)
     text = text[: text.rfind("catch")] if "catch" in text else text
     opening, closing = text.find("{"), text.rfind("}")
     if opening < 0 or closing <= opening:
-        return False
-    statements = [s.strip() for s in re.split(r"[;\n]", text[opening + 1 : closing]) if s.strip()]
+        return []
+    return [s.strip() for s in re.split(r"[;\n{}]", text[opening + 1 : closing]) if s.strip()]
+
+
+def _is_probe(ctx: Context, handler: Block) -> bool:
+    """Whether the `try` before this empty catch only tries to compute one value (a parse or lookup attempt)."""
+    statements = _try_body(ctx, handler)
     return len(statements) == 1 and bool(_PROBE_STATEMENT.match(statements[0]))
 
 

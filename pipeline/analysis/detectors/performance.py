@@ -17,8 +17,28 @@ _QUERY_CALL = re.compile(
     r"(?<![.\w])(?:db|knex)\s*\(\s*[\"'`]|"
     r"\b(?:db|conn|connection|cursor|repo|repository|dao|\w+Repository|\w+Repo|\w+_repo|\w+Dao|"
     r"\w+_dao|\w+Client|\w+_client|api|client)\.(?:get|find\w*|load\w*|select\w*|fetch\w*|"
-    r"query\w*)\s*\("
+    r"query\w*)\s*\(|"
+    # Data-access objects by their role (MyBatis mappers, DAOs, repositories, JPA/JDBC handles), reads and writes.
+    r"\b(?:\w*(?:Mapper|mapper|Dao|DAO|Repository|repository|Repo)|em|entityManager|jdbcTemplate|"
+    r"(?<![\w.])(?:repo|rep|dao|mapper))\.(?:select|find|get|query|load|fetch|insert|update|delete|save|"
+    r"remove|count|exists|upsert|persist|merge|batch)\w*\s*\(|"
+    # ORM model and collection calls (Mongoose, TypeORM, Prisma, Sequelize) that each go to the database.
+    r"\.(?:findOne\w*|findById\w*|findByPk|findAll|findUnique\w*|findFirst\w*|findMany|updateOne|"
+    r"updateMany|deleteOne|deleteMany|insertOne|insertMany|countDocuments|findOneAnd\w+)\s*\(|"
+    # Redis clients: every command is a network round trip.
+    r"\b\w*(?:redis|Redis|jedis|Jedis)\w*\.\w+\s*\("
 )
+# Service methods named after the data access they wrap (`userService.selectUserById`): a query one step removed.
+# Only lookups by an identifier count (`selectMenuPermsByRoleId(role.getRoleId())`): other service methods
+# may be plain conversions.
+_SERVICE_QUERY_CALL = re.compile(
+    r"\b\w+Service\.(?:select|insert|update|delete|count|query|save|remove|find|get|load)\w*By\w*Id\w*\s*\("
+)
+# Django: a related manager's query on the loop variable (`order.items.filter(...)`) runs once per item;
+# `.all()` does too unless the queryset prefetches the relation.
+_RELATED_QUERY = r"\.\w+\.(?:filter|exclude|get|count|exists|aggregate|annotate|order_by|values|values_list|" \
+                 r"first|last|latest|earliest)\s*\("
+_LOOP_VARIABLE = re.compile(r"^\s*(?:async\s+)?for\s+(\w+)\s+in\s")
 
 
 # Synchronous writes that open, write and close a file on every call (one system round trip each).
@@ -34,9 +54,12 @@ def detect_query_in_loop(ctx: Context) -> Iterator[Hit]:
         if line.number <= covered_until:
             continue  # the rest of a statement already reported
         direct = bool(_QUERY_CALL.search(line.masked)) and "executemany" not in line.masked
-        helper = None if direct else ctx.calls_any(line.masked, helpers)
-        file_write = not direct and helper is None and bool(_FILE_WRITE_CALL.search(line.masked))
-        if not (direct or helper or file_write):
+        service = not direct and bool(_SERVICE_QUERY_CALL.search(line.masked))
+        related = not direct and not service and ctx.source.is_python and _related_query(ctx, line.number)
+        direct = direct or related
+        helper = None if direct or service else ctx.calls_any(line.masked, helpers)
+        file_write = not direct and not service and helper is None and bool(_FILE_WRITE_CALL.search(line.masked))
+        if not (direct or service or helper or file_write):
             continue
         function = ctx.outline.function_at(line.number)
         if helper is not None and function is not None and function.name == helper:
@@ -49,6 +72,10 @@ def detect_query_in_loop(ctx: Context) -> Iterator[Hit]:
             continue  # issued concurrently, not one round trip after another
         if helper is not None:
             detail = f"`{helper}` queries or calls a remote service, and runs once for every item of the loop."
+        elif service:
+            detail = "A data-access service method runs once for every item of the loop."
+        elif related:
+            detail = "The related objects are queried again for every item of the loop."
         elif file_write:
             detail = "The file is opened, written and closed again for every item of the loop."
         else:
@@ -60,6 +87,25 @@ def detect_query_in_loop(ctx: Context) -> Iterator[Hit]:
             confidence=0.85 if direct else 0.7,
             detail=detail,
         )
+
+
+def _related_query(ctx: Context, number: int) -> bool:
+    """Whether line `number` queries a relation of the variable its enclosing `for` binds (Django's N+1)."""
+    shown = ctx.source.line(number)
+    if shown is None or ctx.outline.in_loop(number) is None:
+        return False
+    names = [m.group(1) for loop in ctx.outline.enclosing(number, "loop") if loop.start < number
+             for m in [_LOOP_VARIABLE.match(loop.header)] if m]
+    if not names:
+        return False
+    name = "|".join(re.escape(n) for n in names)
+    if re.search(rf"(?<![\w.])(?:{name}){_RELATED_QUERY}", shown.masked):
+        return True
+    if not re.search(rf"(?<![\w.])(?:{name})\.\w+\.all\s*\(\s*\)", shown.masked):
+        return False
+    function = ctx.outline.function_at(number)
+    scope = ctx.source.masked_text(function.start, function.end) if function else ctx.all_masked
+    return "prefetch_related" not in scope and ".objects." in scope
 
 
 def _string_variables(ctx: Context) -> set[str]:

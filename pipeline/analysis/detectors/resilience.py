@@ -135,4 +135,25 @@ def detect_retry_callbacks(ctx: Context) -> Iterator[Hit]:
                   detail=f"`{function.name}` waits the same fixed time before every retry.")
 
 
-DETECTORS = (detect_missing_timeout, detect_retry_loops, detect_retry_callbacks)
+def detect_recursive_retry(ctx: Context) -> Iterator[Hit]:
+    """Retries written as recursion (`sleep(1); return get(url, n - 1)`) that wait the same time before each call."""
+    for function in ctx.outline.of_kind("function", "method"):
+        if not function.name:
+            continue
+        body = ctx.source.span(function.start + 1, function.end)
+        calls = [line for line in body
+                 if re.search(rf"(?<![\w]){re.escape(function.name)}\s*\(", line.masked)
+                 and ctx.outline.function_at(line.number) == function]
+        for call in calls:
+            sleeps = [line for line in ctx.source.span(max(function.start + 1, call.number - 4), call.number)
+                      if _CONSTANT_SLEEP.search(line.masked)]
+            if not sleeps:
+                continue
+            if _BACKOFF.search(ctx.source.masked_text(function.start, function.end).replace(sleeps[0].masked, "")):
+                break
+            yield Hit("resilience/retry-without-backoff", sleeps[0].number, call.number, confidence=0.65,
+                      detail=f"`{function.name}` calls itself again after the same fixed wait every time.")
+            break
+
+
+DETECTORS = (detect_missing_timeout, detect_retry_loops, detect_retry_callbacks, detect_recursive_retry)

@@ -339,3 +339,26 @@ def test_a_recursive_retry_after_a_fixed_wait_has_no_backoff() -> None:
     assert ("resilience/retry-without-backoff", 4) in _hits(fixed, "python")
     growing = fixed.replace("time.sleep(1)", "time.sleep(2 ** (3 - tries))")
     assert "resilience/retry-without-backoff" not in _rules(growing, "python")
+
+
+def test_a_retry_by_recursion_from_a_callback_waits_the_same_time_each_pass() -> None:
+    fixed = ("function load(url, tries = 2) {\n  function onError(error) {\n    if (tries > 0) {\n"
+             "      return wait(1000).then(() => load(url, tries - 1));\n    }\n    throw error;\n  }\n"
+             "  return fetch(url, { signal: AbortSignal.timeout(5000) }).catch(onError);\n}\n")
+    hits = _hits(fixed, "javascript")
+    assert ("resilience/retry-without-backoff", 4) in hits
+    assert ("resilience/retry-without-backoff", 1) not in hits  # one finding, where it waits
+    growing = fixed.replace("wait(1000)", "wait(1000 * 2 ** (2 - tries))")
+    assert "resilience/retry-without-backoff" not in _rules(growing, "javascript")
+
+
+def test_an_unsynchronized_map_in_a_singleton_is_one_finding_whatever_the_field_syntax() -> None:
+    service = ("@Service\npublic class Sessions {\n    private final Map<String, String> byToken = "
+               "new LinkedHashMap<>() {\n        protected boolean removeEldestEntry(Map.Entry<String, String> e) {\n"
+               "            return size() > 50;\n        }\n    };\n\n    public void put(String k, String v) {\n"
+               "        byToken.put(k, v);\n    }\n\n    public void drop(String k) {\n        byToken.remove(k);\n"
+               "    }\n}\n")
+    found = [line for rule, line in _hits(service, "java") if rule == "concurrency/unsynchronized-shared-state"]
+    assert found == [10]
+    safe = service.replace("new LinkedHashMap<>() {", "Collections.synchronizedMap(new LinkedHashMap<>() {")
+    assert "concurrency/unsynchronized-shared-state" not in _rules(safe, "java")

@@ -391,6 +391,16 @@ HAND_SOURCES = {  # key: (repo, commit, licence as stated by the repository, par
     "distribution_test": ("tz01x/distribution_test", "de50ade8df6d4fc37515562f55a30570b5281603", "not stated",
                           "tuned"),
     "pc_2021": ("npj6/PC-2021", "3b55804c0528f3409089644022193654ddc21639", "not stated", "tuned"),
+    # tuned, third round (h3): labelled before the detectors were run on them (their first scores are in the log)
+    "promise_practice": ("tel2suman/Advance-JavaScript-TypeScript", "c50ac3ab07165eebbc57f10dc7a730221449c7c3",
+                         "not stated", "tuned"),
+    "self_challenges": ("MiguelCSVanzela/self-challenges", "8664a3d8f21430fa2a2bf6f5af82fd689fdc67e5", "not stated",
+                        "tuned"),
+    "liwo": ("Deltares-research/liwo-static", "88263f2959ae763d02b142ac6e937c90b69e6db4", "not stated", "tuned"),
+    "jav5": ("IWTDPLZZZ/Jav5version2", "15849dde6c7ae85402a7a57c898ede0fa818f71b", "not stated", "tuned"),
+    "faq_chatbot": ("1Coder-Shivam/faq-chatbot-app", "6ff87286bfc1852a720d94b907a74e2d2236f834", "not stated",
+                    "tuned"),
+    "jvm_test_case": ("nxllxn/JavaJvmTestCase", "6d301842f158171c8f3846480f3c1c7c27e52990", "not stated", "tuned"),
     "mall": ("macrozheng/mall", "74eebe067d4f17b2d0b61691bef2748e3a7daf80", "Apache-2.0", "held_apart"),
     "jieba": ("fxsjy/jieba", "67fa2e36e72f69d9134b8a1037b83fbb070b9775", "MIT", "held_apart"),
     "rest_api": ("anastasiaaleksandrowa/REST-API-", "85087e17bfb83e4bd4ba1e805b5f0c62726237da", "not stated",
@@ -562,6 +572,29 @@ HAND_FILES: list[tuple[str, str, tuple[int, int] | None, tuple[str, ...], list[t
     ]),
     ("pc_2021", "p2/main.py", None, (CON,), [
         (CON, 14, 14, "a global counter incremented from five threads without a lock"),
+    ]),
+    # tuned, third round (h3)
+    ("promise_practice", "Day_21/question_practice/promise_practice6.js", None, (RES,), [
+        (RES, 21, 21, "every retry waits the same 500 ms: no backoff"),
+    ]),
+    ("self_challenges", "5_Assincrono/script7.js", None, (RES,), [
+        (RES, 5, 5, "every retry waits the same interval: no backoff"),
+        (RES, 22, 22, "fetch without an abort signal or timeout"),
+    ]),
+    ("liwo", "src/lib/fetch-with-retry.js", None, (RES,), [
+        (RES, 8, 8, "retries (through onError) after the same 1 s each time: no backoff"),
+        (RES, 13, 13, "fetch without an abort signal or timeout"),
+    ]),
+    ("jav5", "src/main/java/orf/demo/service/CacheService.java", None, (CON, CAC), [
+        (CON, 10, 14, "a HashMap in a singleton @Service, written by concurrent requests without synchronization"),
+        (CAC, 10, 14, "nothing bounds the map's size or expires an entry; only explicit eviction removes one"),
+    ]),
+    ("faq_chatbot", "faq-chat-bot-backend/src/main/java/com/bng/util/CacheUtil.java", None, (CON, CAC), [
+        (CON, 11, 23, "a LinkedHashMap in a singleton @Component, read and written by concurrent requests "
+                      "without synchronization"),
+    ]),
+    ("jvm_test_case", "src/main/java/com/jvm/qps/controller/GlobalExceptionHandler.java", None, (ERR,), [
+        (ERR, 17, 17, "every exception is logged by its message only: the stack trace is lost"),
     ]),
     # held apart
     ("mall", _MALL_ADMIN + "controller/MinioController.java", None, (ERR,), [

@@ -13,7 +13,7 @@ from archreview.pipeline.analysis.outline import FUNCTION_KINDS, Block
 _MUTATING_METHODS = r"(append|extend|add|update|pop|remove|insert|setdefault|clear|discard|popitem)"
 _JAVA_FIELD = re.compile(
     r"^\s*(?:@\w+\s+)*((?:(?:public|private|protected|static|final|volatile|transient)\s+)*)"
-    r"([\w.]+(?:<[^=;()]*>)?(?:\[\])?)\s+(\w+)\s*(?:=[^;]*)?;"
+    r"([\w.]+(?:<[^=;()]*>)?(?:\[\])?)\s+(\w+)\s*(?:=[^;]*)?(?:;|=\s*new\s[^;]*\{\s*$)"
 )
 _JAVA_MUTABLE_TYPE = re.compile(
     r"^(?:Hash|Linked|Tree|Identity|Weak)?(?:Map|List|Set|HashMap|HashSet|ArrayList|LinkedList|"
@@ -199,7 +199,7 @@ def detect_shared_state(ctx: Context) -> Iterator[Hit]:
     for hit in _check_then_act(ctx, shared):
         covered.update(range(hit.line, hit.last + 1))
         yield hit
-    reported: set[tuple[int, str]] = set()
+    reported: set[str] = set()
     for line in ctx.lines:
         function = ctx.outline.function_at(line.number)
         if function is None or function.is_constructor or line.number in covered:
@@ -211,8 +211,8 @@ def detect_shared_state(ctx: Context) -> Iterator[Hit]:
                 continue
             if not _mutation(item.name, line.masked, source.is_java):
                 continue
-            if (function.start, item.name) in reported:
-                continue
+            if item.name in reported:
+                continue  # one finding a piece of state: its first unguarded update
             if (
                 source.is_python
                 and "." not in item.name
@@ -220,7 +220,7 @@ def detect_shared_state(ctx: Context) -> Iterator[Hit]:
                 and re.search(rf"(?<![\w.]){re.escape(item.name)}\s*([+\-*/]=|=(?!=))", line.masked)
             ):
                 continue  # a local variable that shadows the global
-            reported.add((function.start, item.name))
+            reported.add(item.name)
             yield Hit(
                 "concurrency/unsynchronized-shared-state",
                 line.number,

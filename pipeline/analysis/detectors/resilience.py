@@ -6,6 +6,8 @@ import re
 from collections.abc import Iterator
 
 from archreview.pipeline.analysis.detectors.base import Context, Hit
+from archreview.pipeline.analysis.outline import Block
+from archreview.pipeline.analysis.source import Line
 
 _PY_HTTP = re.compile(
     r"\b(?:requests|httpx)\.(get|post|put|delete|patch|head|request|options)\s*\(|\burlopen\s*\("
@@ -112,7 +114,8 @@ def detect_retry_loops(ctx: Context) -> Iterator[Hit]:
 
 _RETRY_NAME = re.compile(r"retr(y|ies)", re.IGNORECASE)
 _CONSTANT_SLEEP = re.compile(
-    r"\b(?:time\.sleep|Thread\.sleep|TimeUnit\.\w+\.sleep|sleep)\s*\(\s*(?:\d[\d_.]*[lL]?|[A-Z][A-Z0-9_]*)\s*\)"
+    r"\b(?:time\.sleep|Thread\.sleep|TimeUnit\.\w+\.sleep|sleep|wait|delay|pause)\s*\(\s*"
+    r"(?:\d[\d_.]*[lL]?|[A-Z][A-Z0-9_]*)\s*\)|\bsetTimeout\s*\([^;]*,\s*(?:\d[\d_]*|[A-Z][A-Z0-9_]*)\s*\)"
 )
 
 
@@ -124,6 +127,8 @@ def detect_retry_callbacks(ctx: Context) -> Iterator[Hit]:
     for function in ctx.outline.of_kind("function", "method"):
         if not _RETRY_NAME.search(function.name) or ctx.outline.in_loop(function.start) is not None:
             continue
+        if _calls_itself(ctx, function):
+            continue  # a recursive retry: detect_recursive_retry judges it where it waits
         sleeps = [line for line in ctx.source.span(function.start + 1, function.end)
                   if _CONSTANT_SLEEP.search(line.masked) and ctx.outline.in_loop(line.number) is None]
         if not sleeps or any(ctx.outline.in_loop(line.number) for line in ctx.source.span(function.start + 1,
@@ -135,16 +140,24 @@ def detect_retry_callbacks(ctx: Context) -> Iterator[Hit]:
                   detail=f"`{function.name}` waits the same fixed time before every retry.")
 
 
+def _self_calls(ctx: Context, function: Block) -> list[Line]:
+    """Lines of `function` that call it again (directly, or from a callback defined inside it)."""
+    return [line for line in ctx.source.span(function.start + 1, function.end)
+            if re.search(rf"(?<![\w.]){re.escape(function.name)}\s*\(", line.masked)
+            and not re.match(r"\s*(?:async\s+)?(?:def|function)\b", line.masked)]
+
+
+def _calls_itself(ctx: Context, function: Block) -> bool:
+    return bool(function.name) and bool(_self_calls(ctx, function))
+
+
 def detect_recursive_retry(ctx: Context) -> Iterator[Hit]:
     """Retries written as recursion (`sleep(1); return get(url, n - 1)`) that wait the same time before each call."""
     for function in ctx.outline.of_kind("function", "method"):
         if not function.name:
             continue
-        body = ctx.source.span(function.start + 1, function.end)
-        calls = [line for line in body
-                 if re.search(rf"(?<![\w]){re.escape(function.name)}\s*\(", line.masked)
-                 and ctx.outline.function_at(line.number) == function]
-        for call in calls:
+        # the call may sit in a callback or error handler defined inside the function (`onError`, `.then(...)`)
+        for call in _self_calls(ctx, function):
             sleeps = [line for line in ctx.source.span(max(function.start + 1, call.number - 4), call.number)
                       if _CONSTANT_SLEEP.search(line.masked)]
             if not sleeps:

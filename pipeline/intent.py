@@ -11,7 +11,13 @@ Chinese, typed or spoken, and mixed instructions ("这个 function 有没有 sec
 the same matching: traditional characters are first converted to simplified (OpenCC, Taiwan
 phrases included: 效能 -> 性能), and every Han character is a token of its own, so a Chinese
 cue ("架构", "线程安全") is a sequence of characters matched exactly (never fuzzily) wherever it
-appears, English words around it or not.
+appears, English words around it or not, but never across an enumeration comma, bracket or quote ("安全、性能"
+is 安全 and 性能, not 安全性). A cue may hold a gap ("怎么…工作" matches 怎么一步步工作).
+
+Beyond the cues: an explain cue asked as a yes-no question ("容易看懂吗") asks for a review of readability; a
+word for a whole review ("全面", "thorough") with two or more reviews named makes a general review; a review
+word right after a concurrency cue names a property of the threads ("多线程下安全吗" is thread safety, not a
+security review).
 
 The phrases are data, not code: pipeline/data/intent_lexicon.json holds them, plain words and
 the speech-recognition slips alike ("secure it tea", "perform ants", "floors"), each with its
@@ -38,8 +44,13 @@ FUZZY_MIN_RATIO = 0.85  # difflib ratio from which a word (or joined words) coun
 # Shorter cues match exactly only: one letter off turns "layer" into "lawyer", "locking" into "looking".
 FUZZY_MIN_CHARS = 8
 MAX_FUZZY_WORDS = 4  # longest span matched fuzzily, in words (Chinese cues, a token a character, are longer)
+GAP = "…"  # in a lexicon phrase: any few words ("how … works")
+# Most words a gap stands for (a Han character: half a word); at 4, "怎么…工作" read 怎么让它更快地工作 as "explain".
+GAP_WORDS = 2
 NEGATION_WINDOW_WORDS = 3  # a negation this many words before a cue cancels it (a Han character: half a word)
 HAN_WORDS_PER_CHAR = 0.5  # a Chinese word is about two characters
+QUESTION_PARTICLES = frozenset({"吗", "么"})  # a yes-no question ends with one ("容易看懂吗")
+QUESTION_REACH = 2  # tokens after an explain cue in which one turns it into a question about the code
 
 DEFAULT_FOCUS: dict[Intent, tuple[Category, ...]] = {
     "architecture_review": ("coupling", "layering", "cohesion"),
@@ -58,7 +69,7 @@ CATEGORY_INTENT: dict[Category, Intent] = {
     "caching": "performance_review",
 }
 
-CueKind = Literal["intent", "category", "explain", "problem", "negation"]
+CueKind = Literal["intent", "category", "explain", "problem", "negation", "broad"]
 
 
 @dataclass(frozen=True)
@@ -71,6 +82,9 @@ class Cue:
     category: Category | None = None  # for kind "category" (and intent words that are one)
     phrase: str = ""  # as the lexicon writes it ("architect sure", "线程安全")
     after: bool = False  # a negation that may also follow what it cancels ("性能先不用管")
+    # A cue with a gap ("how … works", "怎么 … 实现"): its parts, matched in order, each exactly, with at most
+    # GAP_WORDS words between two parts; () for a plain cue (then `words` is the whole phrase).
+    parts: tuple[tuple[str, ...], ...] = ()
 
     @property
     def joined(self) -> str:
@@ -85,6 +99,8 @@ _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 # (Chinese writers often type them); an English list ("performance, caching") keeps its commas.
 _CLAUSE_END_ZH = re.compile(r"[，。；！？：,;!?]")
 _CLAUSE_END_EN = re.compile(r"[。；！？]")
+# Marks inside a clause that end a word (an enumeration comma, brackets, quotes, a slash): no cue spans them.
+_PIECE_END = re.compile(r"[、()\[\]{}「」『』“”《》【】\"/|·]")
 
 
 def clean_text(text: str) -> str:
@@ -111,15 +127,21 @@ def _clauses(text: str) -> list[str]:
     return marks.split(unicodedata.normalize("NFKC", text))
 
 
-def _tokens(text: str) -> tuple[list[str], list[int]]:
-    """The words of `text` (see _words) and the clause each is in."""
+def _tokens(text: str) -> tuple[list[str], list[int], list[int]]:
+    """The words of `text` (see _words), the clause each is in, and the piece of its clause (see _PIECE_END): a
+    cue's words lie in one piece ("安全、性能" is two words, never 安全性)."""
     words: list[str] = []
     clause_of: list[int] = []
+    piece_of: list[int] = []
+    pieces = 0
     for number, clause in enumerate(_clauses(text)):
-        found = _words(clause)
-        words += found
-        clause_of += [number] * len(found)
-    return words, clause_of
+        for piece in _PIECE_END.split(clause):
+            found = _words(piece)
+            words += found
+            clause_of += [number] * len(found)
+            piece_of += [pieces] * len(found)
+            pieces += 1
+    return words, clause_of, piece_of
 
 
 LEXICON_RESOURCE = "intent_lexicon.json"  # under archreview/pipeline/data/
@@ -188,22 +210,43 @@ def _group_cues(group: dict[str, Any]) -> list[Cue]:
         raise LexiconError(f"lexicon group with unknown category: {category!r}")
     cues = []
     for entry in group["phrases"]:
-        words = tuple(_words(str(entry.get("phrase", ""))))
-        if not words or not str(entry.get("source", "")).strip():
-            raise LexiconError(f"lexicon entry without a phrase or a source: {entry!r}")
-        cues.append(Cue(words, kind, intent, category, str(entry["phrase"]), after))
+        phrase = str(entry.get("phrase", ""))
+        parts = tuple(tuple(_words(part)) for part in phrase.split(GAP))
+        words = tuple(word for part in parts for word in part)
+        if not words or not all(parts) or not str(entry.get("source", "")).strip():
+            raise LexiconError(f"lexicon entry without a phrase (or with an empty part) or a source: {entry!r}")
+        cues.append(Cue(words, kind, intent, category, phrase, after, parts if len(parts) > 1 else ()))
     return cues
 
 
 LEXICON: list[Cue] = load_lexicon()
 
-_EXACT: dict[tuple[str, ...], Cue] = {cue.words: cue for cue in LEXICON}
+
+def load_after_concurrency_words(text: str | None = None) -> frozenset[str]:
+    """The lexicon's review words that, after a concurrency cue in their clause, name a property of the threads
+    instead ("多线程下安全吗": thread safety, not security; "goroutine 会不会泄漏": a leaked goroutine).
+
+    Raises:
+        LexiconError: the entry is malformed or has no source.
+    """
+    if text is None:
+        text = (resources.files("archreview.pipeline") / "data" / LEXICON_RESOURCE).read_text(encoding="utf-8")
+    entry = json.loads(text).get("after_concurrency", {"words": [], "source": "-"})
+    if not isinstance(entry, dict) or not str(entry.get("source", "")).strip():
+        raise LexiconError(f"after_concurrency entry without a source: {entry!r}")
+    return frozenset(" ".join(_words(str(word))) for word in entry.get("words", []))
+
+
+AFTER_CONCURRENCY_WORDS = load_after_concurrency_words()
+
+_EXACT: dict[tuple[str, ...], Cue] = {cue.words: cue for cue in LEXICON if not cue.parts}
+_GAPPED: list[Cue] = [cue for cue in LEXICON if cue.parts]
 MAX_CUE_WORDS = max(len(cue.words) for cue in LEXICON)  # longest cue phrase, in tokens
 # The cues a span may match fuzzily (in file order): long enough, not negations, not Chinese.
 _FUZZY_CUES: list[Cue] = [
     cue
     for cue in LEXICON
-    if cue.kind != "negation" and len(cue.joined) >= FUZZY_MIN_CHARS and not _HAN.search(cue.joined)
+    if cue.kind != "negation" and not cue.parts and len(cue.joined) >= FUZZY_MIN_CHARS and not _HAN.search(cue.joined)
 ]
 
 
@@ -213,6 +256,11 @@ class _Match:
     end: int  # one past the last word
     cue: Cue
     score: float  # 1.0 exact, else the fuzzy ratio
+    words: tuple[int, ...] = ()  # the word indices a gapped cue's parts hold (the gap's words stay free)
+
+    @property
+    def held(self) -> range | tuple[int, ...]:
+        return self.words or range(self.start, self.end)
 
 
 def _fuzzy_score(candidate: str, cue: Cue) -> float:
@@ -228,13 +276,13 @@ def _fuzzy_score(candidate: str, cue: Cue) -> float:
     return matcher.ratio()
 
 
-def _find_cues(words: list[str], clause_of: list[int]) -> list[_Match]:
+def _find_cues(words: list[str], clause_of: list[int], piece_of: list[int]) -> list[_Match]:
     """Non-overlapping cue matches in `words` (none across clauses): exact ones first, then the best fuzzy ones."""
     found: list[_Match] = []
     for start in range(len(words)):
         for length in range(1, MAX_CUE_WORDS + 1):
             span = words[start : start + length]
-            if len(span) < length or clause_of[start + length - 1] != clause_of[start]:
+            if len(span) < length or piece_of[start + length - 1] != piece_of[start]:
                 break
             exact = _EXACT.get(tuple(span)) or _EXACT.get((*span[:-1], span[-1].removesuffix("s")))
             if exact is not None:
@@ -249,17 +297,51 @@ def _find_cues(words: list[str], clause_of: list[int]) -> list[_Match]:
                 score = _fuzzy_score(candidate, cue)
                 if score >= FUZZY_MIN_RATIO:
                     found.append(_Match(start, start + length, cue, score))
-    # Exact before fuzzy, longer spans before shorter, then the best score; keep what does not overlap.
-    found.sort(key=lambda m: (-(m.score == 1.0), -(m.end - m.start), -m.score, m.start))
+    found += _find_gapped(words, clause_of)
+    # Exact before fuzzy, longer cues before shorter, then the best score; keep what does not overlap.
+    found.sort(key=lambda m: (-(m.score == 1.0), -len(m.held), -m.score, m.start))
     taken = [False] * len(words)
     chosen: list[_Match] = []
     for match in found:
-        if any(taken[match.start : match.end]):
+        if any(taken[i] for i in match.held):
             continue
-        for i in range(match.start, match.end):
+        for i in match.held:
             taken[i] = True
         chosen.append(match)
     return sorted(chosen, key=lambda m: m.start)
+
+
+def _find_gapped(words: list[str], clause_of: list[int]) -> list[_Match]:
+    """Matches of the gapped cues ("how … works"): each part exactly, in order, in one clause, each part the
+    nearest one at most GAP_WORDS words after the part before."""
+    found = []
+    for cue in _GAPPED:
+        first = cue.parts[0]
+        for start in range(len(words) - len(first) + 1):
+            if tuple(words[start : start + len(first)]) != first:
+                continue
+            held = list(range(start, start + len(first)))
+            for part in cue.parts[1:]:
+                at = _find_part(words, clause_of, part, held[-1] + 1)
+                if at is None:
+                    break
+                held += range(at, at + len(part))
+            else:
+                found.append(_Match(start, held[-1] + 1, cue, 1.0, tuple(held)))
+    return found
+
+
+def _find_part(words: list[str], clause_of: list[int], part: tuple[str, ...], after: int) -> int | None:
+    """Where `part` starts, the nearest from index `after` on, in the clause of the word before `after` and at
+    most GAP_WORDS words from it; None if nowhere."""
+    at = after
+    while at + len(part) <= len(words) and clause_of[at + len(part) - 1] == clause_of[after - 1]:
+        if _gap(words, after, at) > GAP_WORDS:
+            return None
+        if tuple(words[at : at + len(part)]) == part:
+            return at
+        at += 1
+    return None
 
 
 def _is_a_not_a(match: _Match, words: list[str]) -> bool:
@@ -298,8 +380,33 @@ def _drop_negated(matches: list[_Match], words: list[str], clause_of: list[int])
     return [m for i, m in enumerate(cues) if i not in cancelled]
 
 
+def _concurrency_senses(matches: list[_Match], clause_of: list[int]) -> list[_Match]:
+    """`matches` without the review words (AFTER_CONCURRENCY_WORDS) that a concurrency cue precedes in their clause:
+    there they ask about the threads ("这个单例在多线程下安全吗" is thread safety, not a security review)."""
+    concurrency = [m for m in matches if m.cue.category == "concurrency"]
+    return [
+        m
+        for m in matches
+        if not (
+            m.cue.kind == "intent"
+            and " ".join(m.cue.words) in AFTER_CONCURRENCY_WORDS
+            and any(c.end <= m.start and clause_of[c.start] == clause_of[m.start] for c in concurrency)
+        )
+    ]
+
+
+def _asks_whether(match: _Match, words: list[str], clause_of: list[int]) -> bool:
+    """Whether a yes-no question particle (QUESTION_PARTICLES) follows the cue within QUESTION_REACH words of its
+    clause."""
+    after = range(match.end, min(len(words), match.end + QUESTION_REACH))
+    return any(words[i] in QUESTION_PARTICLES and clause_of[i] == clause_of[match.start] for i in after)
+
+
 def _pick(candidates: list[tuple[Intent, int]]) -> Intent | None:
-    """The intent named most often; ties go to the one named first. `candidates` are (intent, position)."""
+    """The intent named most often; ties go to the one named first. `candidates` are (intent, position).
+
+    (Ties to the one named last won one tuned case, 接口设计有没有考虑越权, and lost "review the architecture and
+    security": kept first.)"""
     if not candidates:
         return None
     counts: dict[Intent, int] = {}
@@ -318,20 +425,25 @@ def classify(text: str) -> tuple[Intent, list[Category]]:
     Returns:
         (intent, focus) with focus in the canonical CATEGORIES order.
     """
-    words, clause_of = _tokens(text)
-    matches = _drop_negated(_find_cues(words, clause_of), words, clause_of)
+    words, clause_of, piece_of = _tokens(text)
+    matches = _concurrency_senses(_drop_negated(_find_cues(words, clause_of, piece_of), words, clause_of), clause_of)
     intent_words = [(m.cue.intent, m.start) for m in matches if m.cue.kind == "intent" and m.cue.intent]
     implied = [
         (CATEGORY_INTENT[m.cue.category], m.start)
         for m in matches
         if m.cue.kind == "category" and m.cue.category in CATEGORY_INTENT
     ]
-    explains = any(m.cue.kind == "explain" for m in matches)
-    asks_for_problems = any(m.cue.kind == "problem" for m in matches)
+    # "容易看懂吗" (is it easy to understand?) asks about the code's readability: a review, not an explanation.
+    asked = [m for m in matches if m.cue.kind == "explain" and _asks_whether(m, words, clause_of)]
+    explains = any(m.cue.kind == "explain" and m not in asked for m in matches)
+    asks_for_problems = bool(asked) or any(m.cue.kind == "problem" for m in matches)
 
     intent: Intent
+    broad = any(m.cue.kind == "broad" for m in matches)
     if explains and not asks_for_problems:
         intent = "explain_code"  # "explain how the caching works" explains; it does not review
+    elif broad and len({intent for intent, _ in intent_words}) >= 2:
+        intent = "general_review"  # "a thorough review: quality, security, performance" names parts of a whole
     else:
         intent = _pick(intent_words) or _pick(implied) or "general_review"
     named = {m.cue.category for m in matches if m.cue.category is not None}

@@ -401,6 +401,13 @@ HAND_SOURCES = {  # key: (repo, commit, licence as stated by the repository, par
     "faq_chatbot": ("1Coder-Shivam/faq-chatbot-app", "6ff87286bfc1852a720d94b907a74e2d2236f834", "not stated",
                     "tuned"),
     "jvm_test_case": ("nxllxn/JavaJvmTestCase", "6d301842f158171c8f3846480f3c1c7c27e52990", "not stated", "tuned"),
+    # tuned, fourth round (h3): labelled before the detectors were run on them
+    "multicampus": ("moonhanna/multicampus_Java", "f1f45c4c96e36c68e6a8618900ad2c6fe60ab6c8", "not stated", "tuned"),
+    "pluto_tv": ("rafaelmf3/pluto-tv", "39b5d340a2c9b7b7bec54fb016098203819b293d", "not stated", "tuned"),
+    "ingkoon_til": ("ingkoon/TIL", "6d85dbfe5181a9ecfe6c2beef2b000f629c524db", "not stated", "tuned"),
+    "l3s_retreat": ("Sandipan99/L3SRetreat_code_LLM", "e0c26af62bed3d8eddb04715b37d272b879e2c86", "not stated",
+                    "tuned"),
+    "pr_laborator": ("VirlanIon/PR_LABORATOR_2", "7149ff2ab1c2505a51b3ddc1807d7a56aca82eda", "not stated", "tuned"),
     "mall": ("macrozheng/mall", "74eebe067d4f17b2d0b61691bef2748e3a7daf80", "Apache-2.0", "held_apart"),
     "jieba": ("fxsjy/jieba", "67fa2e36e72f69d9134b8a1037b83fbb070b9775", "MIT", "held_apart"),
     "rest_api": ("anastasiaaleksandrowa/REST-API-", "85087e17bfb83e4bd4ba1e805b5f0c62726237da", "not stated",
@@ -595,6 +602,24 @@ HAND_FILES: list[tuple[str, str, tuple[int, int] | None, tuple[str, ...], list[t
     ]),
     ("jvm_test_case", "src/main/java/com/jvm/qps/controller/GlobalExceptionHandler.java", None, (ERR,), [
         (ERR, 17, 17, "every exception is logged by its message only: the stack trace is lost"),
+    ]),
+    # tuned, fourth round (h3)
+    ("multicampus", "network/day02/http/Http1.java", None, (RES,), [
+        (RES, 25, 25, "openConnection with the default infinite connect and read timeouts"),
+    ]),
+    ("pluto_tv", "Part1/concurrent_requests/challenge.js", None, (PERF, RES), [
+        (PERF, 18, 18, "ten independent requests awaited one after another (Promise.all would overlap them)"),
+        (RES, 18, 18, "axios.get without a timeout: axios waits forever by default"),
+    ]),
+    ("ingkoon_til", "\ube44\ub3d9\uae30\uc5f0\uc2b5/await_soft_code.js", None, (PERF, RES, ERR), [
+        (RES, 8, 8, "axios.get without a timeout: axios waits forever by default"),
+        (PERF, 23, 23, "one request an item through request(), awaited one after another"),
+    ]),
+    ("l3s_retreat", "bug_challenge/threads.py", None, (CON,), [
+        (CON, 8, 8, "self.count += 1 from ten threads without a lock loses updates"),
+    ]),
+    ("pr_laborator", "mavenhttp/src/main/java/httpUrlcon.java", None, (RES, ERR), [
+        (ERR, 34, 35, "catches Throwable (OutOfMemoryError included) and only prints it"),
     ]),
     # held apart
     ("mall", _MALL_ADMIN + "controller/MinioController.java", None, (ERR,), [

@@ -362,3 +362,16 @@ def test_an_unsynchronized_map_in_a_singleton_is_one_finding_whatever_the_field_
     assert found == [10]
     safe = service.replace("new LinkedHashMap<>() {", "Collections.synchronizedMap(new LinkedHashMap<>() {")
     assert "concurrency/unsynchronized-shared-state" not in _rules(safe, "java")
+
+
+def test_a_check_then_put_on_a_concurrent_map_is_still_a_race() -> None:
+    racy = ("@Service\npublic class Tokens {\n"
+            "    private final Map<String, Token> byUser = new ConcurrentHashMap<>();\n\n"
+            "    public Token of(String user) {\n        if (!byUser.containsKey(user)) {\n"
+            "            byUser.put(user, Token.issue(user));\n        }\n        return byUser.get(user);\n    }\n}\n")
+    assert ("concurrency/check-then-act", 6) in _hits(racy, "java")
+    atomic = racy.replace("        if (!byUser.containsKey(user)) {\n            byUser.put(user, Token.issue(user));\n"
+                          "        }\n", "        byUser.computeIfAbsent(user, Token::issue);\n")
+    assert not {r for r in _rules(atomic, "java") if r.startswith("concurrency/")}
+    null_check = racy.replace("!byUser.containsKey(user)", "byUser.get(user) == null")
+    assert ("concurrency/check-then-act", 6) in _hits(null_check, "java")

@@ -196,7 +196,9 @@ def detect_shared_state(ctx: Context) -> Iterator[Hit]:
     else:
         return
     covered: set[int] = set()
-    for hit in _check_then_act(ctx, shared):
+    # A concurrent map makes each call atomic, not a check and the update after it.
+    atomic_calls = _java_concurrent_maps(ctx) if source.is_java else []
+    for hit in _check_then_act(ctx, shared + atomic_calls):
         covered.update(range(hit.line, hit.last + 1))
         yield hit
     reported: set[str] = set()
@@ -230,6 +232,23 @@ def detect_shared_state(ctx: Context) -> Iterator[Hit]:
             )
 
 
+def _java_concurrent_maps(ctx: Context) -> list[_Shared]:
+    """Fields holding a ConcurrentHashMap (or another concurrent map) in a class that threads share."""
+    if not (_SHARED_JAVA_CLASS.search(ctx.all_code) or ctx.uses_threads or "static" in ctx.all_code):
+        return []
+    found = []
+    for line in ctx.lines:
+        if ctx.outline.function_at(line.number) or not ctx.outline.class_at(line.number):
+            continue
+        match = _JAVA_FIELD.match(line.masked)
+        if match and (re.match(r"Concurrent\w*Map\b", match.group(2))
+                      or re.search(r"=\s*new\s+Concurrent\w*Map\b", line.masked)):
+            shared_field = "static" in match.group(1).split() or bool(_SHARED_JAVA_CLASS.search(ctx.all_code))
+            if shared_field or ctx.uses_threads:
+                found.append(_Shared(match.group(3), line.number))
+    return found
+
+
 def _writes_global(ctx: Context, function: Block, name: str) -> bool:
     body = ctx.source.masked_text(function.start, function.end)
     return bool(re.search(rf"\bglobal\b[^\n]*\b{re.escape(name)}\b", body))
@@ -246,6 +265,8 @@ def _check_then_act(ctx: Context, shared: list[_Shared]) -> Iterator[Hit]:
         match = re.search(r"\bif\s+(?:[\w.\[\]'\"]+\s+not\s+in|not\s+[\w.]+\s+in)\s+([\w.]+)", masked)
         if match is None:
             match = re.search(r"\bif\s*\(\s*!\s*(?:this\.)?([\w]+)\.(?:containsKey|contains)\s*\(", masked)
+        if match is None:
+            match = re.search(r"\bif\s*\(\s*(?:this\.)?(\w+)\.get\s*\([^()]*\)\s*==\s*null\b", masked)
         if match is None:
             match = re.search(r"\bif\s*\(?\s*((?:self\.|cls\.|this\.)?\w+)\s*(?:is\s+None|==\s*null)\b", masked)
         if match is not None:

@@ -375,3 +375,18 @@ def test_a_check_then_put_on_a_concurrent_map_is_still_a_race() -> None:
     assert not {r for r in _rules(atomic, "java") if r.startswith("concurrency/")}
     null_check = racy.replace("!byUser.containsKey(user)", "byUser.get(user) == null")
     assert ("concurrency/check-then-act", 6) in _hits(null_check, "java")
+
+
+def test_standard_library_clients_and_session_blocks_need_a_timeout_too() -> None:
+    mail = ("import smtplib\n\ndef notify(host, msg):\n    with smtplib.SMTP(host) as server:\n"
+            "        server.send_message(msg)\n")
+    assert ("resilience/missing-timeout", 4) in _hits(mail, "python")
+    assert "resilience/missing-timeout" not in _rules(mail.replace("SMTP(host)", "SMTP(host, timeout=10)"), "python")
+    conn = ("from http.client import HTTPSConnection\n\ndef ping(host):\n    c = HTTPSConnection(host)\n"
+            "    c.request('HEAD', '/')\n")
+    assert ("resilience/missing-timeout", 4) in _hits(conn, "python")
+    session = ("import requests\n\ndef pages(urls):\n    with requests.Session() as s:\n"
+               "        return [s.get(u) for u in urls]\n")
+    assert ("resilience/missing-timeout", 5) in _hits(session, "python")
+    forwarded = "import requests\n\ndef get(url, **kwargs):\n    return requests.get(url, **kwargs)\n"
+    assert "resilience/missing-timeout" not in _rules(forwarded, "python")  # the caller may pass timeout=

@@ -10,7 +10,10 @@ from archreview.pipeline.analysis.outline import Block
 from archreview.pipeline.analysis.source import Line
 
 _PY_HTTP = re.compile(
-    r"\b(?:requests|httpx)\.(get|post|put|delete|patch|head|request|options)\s*\(|\burlopen\s*\("
+    r"\b(?:requests|httpx)\.(get|post|put|delete|patch|head|request|options)\s*\(|\burlopen\s*\(|"
+    # standard-library clients whose default timeout is none: they wait as long as the peer stays silent
+    r"\b(?:http\.client\.)?HTTPS?Connection\s*\(|\b(?:smtplib\.)?SMTP(?:_SSL)?\s*\(|"
+    r"\b(?:ftplib\.)?FTP(?:_TLS)?\s*\(|\bsocket\.create_connection\s*\("
 )
 _PY_CLIENT = re.compile(r"\b(httpx|aiohttp)\.(?:Client|AsyncClient|ClientSession)\s*\(")
 _NO_TIMEOUT = re.compile(r"\btimeout\s*=\s*None\b")
@@ -29,20 +32,25 @@ def detect_missing_timeout(ctx: Context) -> Iterator[Hit]:
     everything = ctx.all_code
     if source.is_python or not source.uses_braces:
         sessions = re.findall(r"([\w.]+)\s*=\s*(?:requests\.Session|httpx\.Client)\s*\(\s*\)", everything)
+        sessions += re.findall(r"\bwith\s+requests\.Session\s*\(\s*\)\s+as\s+(\w+)", everything)
         names = "|".join(re.escape(s) for s in sessions)
         session_call = (
             re.compile(rf"(?<![\w.])(?:{names})\.(get|post|put|delete|patch|request)\s*\(") if sessions else None
         )
         # A function of this file named like the library's call (`def urlopen(...)`) is not the library call.
-        own = {block.name for block in ctx.outline.of_kind("function", "method")}
+        own = {block.name for block in ctx.outline.of_kind("function", "method", "class")}
         for line in ctx.lines:
             client = _PY_CLIENT.search(line.masked)
             http = _PY_HTTP.search(line.masked)
             shadowed = http is not None and "urlopen" in own and http.group(0).startswith("urlopen")
-            if shadowed or re.match(r"\s*(async\s+)?def\s", line.masked):
+            if shadowed or re.match(r"\s*(async\s+)?(def|class)\s", line.masked):
                 http = None
+            if http is not None and http.group(0).split("(")[0].strip() in own:
+                http = None  # a bare call of the file's own function or class of that name (`SMTP(...)`)
             if http or client or (session_call and session_call.search(line.masked)):
                 _, statement = ctx.statement(line.number)
+                if re.search(r"(?<![*\w])\*\*\w", statement):
+                    continue  # keyword arguments passed on (`**kwargs`) may carry the timeout
                 if _NO_TIMEOUT.search(statement):
                     yield Hit("resilience/missing-timeout", line.number, confidence=0.85,
                               detail="`timeout=None` turns the timeout off, so the call can block forever.")

@@ -390,3 +390,17 @@ def test_standard_library_clients_and_session_blocks_need_a_timeout_too() -> Non
     assert ("resilience/missing-timeout", 5) in _hits(session, "python")
     forwarded = "import requests\n\ndef get(url, **kwargs):\n    return requests.get(url, **kwargs)\n"
     assert "resilience/missing-timeout" not in _rules(forwarded, "python")  # the caller may pass timeout=
+
+
+def test_java_clients_with_infinite_default_timeouts() -> None:
+    apache = ("class Fetcher {\n    String fetch(String url) throws IOException {\n"
+              "        try (CloseableHttpClient client = HttpClients.createDefault()) {\n"
+              "            return client.execute(new HttpGet(url), new BasicHttpClientResponseHandler());\n"
+              "        }\n    }\n}\n")
+    assert ("resilience/missing-timeout", 3) in _hits(apache, "java")
+    configured = apache.replace("HttpClients.createDefault()", "HttpClients.custom().setDefaultRequestConfig("
+                                "RequestConfig.custom().setResponseTimeout(Timeout.ofSeconds(5)).build()).build()")
+    assert "resilience/missing-timeout" not in _rules(configured, "java")
+    socket = ("class Probe {\n    boolean up(String host) throws IOException {\n"
+              "        try (Socket s = new Socket(host, 80)) {\n            return true;\n        }\n    }\n}\n")
+    assert ("resilience/missing-timeout", 3) in _hits(socket, "java")

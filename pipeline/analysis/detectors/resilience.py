@@ -22,7 +22,9 @@ _JS_AXIOS = re.compile(r"\baxios\.(get|post|put|delete|patch|request)\s*\(|\baxi
 _JS_NODE_HTTP = re.compile(r"\bhttps?\.(get|request)\s*\(")
 _JAVA_HTTP = re.compile(
     r"\.openConnection\s*\(|\.openStream\s*\(|HttpRequest\.newBuilder\s*\(|"
-    r"HttpClient\.newHttpClient\s*\(|new\s+RestTemplate\s*\(\s*\)"
+    r"HttpClient\.newHttpClient\s*\(|new\s+RestTemplate\s*\(\s*\)|"
+    # Apache HttpClient's defaults and a plain socket wait forever as well
+    r"HttpClients\.(?:createDefault|createSystem)\s*\(|new\s+Socket\s*\(\s*[^)\s]"
 )
 
 
@@ -73,7 +75,8 @@ def detect_missing_timeout(ctx: Context) -> Iterator[Hit]:
                 if "timeout" not in statement and not re.search(r"timeout\s*[:=]", everything):
                     yield Hit("resilience/missing-timeout", line.number, confidence=0.7)
     elif source.is_java:
-        configured = re.search(r"setConnectTimeout|setReadTimeout|\.timeout\s*\(|connectTimeout", everything)
+        configured = re.search(r"setConnectTimeout|setReadTimeout|\.timeout\s*\(|connectTimeout|setSoTimeout|"
+                               r"RequestConfig|setDefaultSocketConfig", everything)
         for line in ctx.lines:
             if _JAVA_HTTP.search(line.masked) and not configured:
                 yield Hit("resilience/missing-timeout", line.number, confidence=0.8,

@@ -244,16 +244,17 @@ def _photo_ink(distance: np.ndarray) -> np.ndarray:
     return np.clip((level - _PHOTO_INK_LOW) / (_PHOTO_INK_HIGH - _PHOTO_INK_LOW), 0.0, 1.0)
 
 
-def _clear_border(ink: np.ndarray) -> None:
+def _clear_border(ink: np.ndarray, *, bottom_only: bool = False) -> None:
     """Erase, in place, ink connected to the border of a rectified photo: the bezel, a shadow or the
-    screen's edge, never a glyph (the code has a margin)."""
+    screen's edge, never a glyph (the code has a margin). `bottom_only`: ink touching the bottom border alone."""
     import cv2
 
     mask = (ink >= _INK_LEVEL).astype(np.uint8)
     count, labels = cv2.connectedComponents(mask, connectivity=8)
     if count < 2:
         return
-    edge = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    borders = [labels[-1]] if bottom_only else [labels[0], labels[-1], labels[:, 0], labels[:, -1]]
+    edge = np.unique(np.concatenate(borders))
     edge = edge[edge > 0]
     if edge.size:
         touching = np.isin(labels, edge)
@@ -790,6 +791,11 @@ def _cut_pane(
     right = left + _drop_minimap(ink[top:bottom, left:right], removed)
 
     pane_ink = ink[top:bottom, left:right]
+    if kind == "photo" and bottom < rgb.shape[0]:
+        # What is left of a bar cut away below the pane (its blurred edge, its rounded corners) touches the cut.
+        # (Above the pane, leftovers of a tab bar are the off-grid header test's; the code's first column may touch
+        # a cut at the side.)
+        _clear_border(pane_ink, bottom_only=True)
     rows = _text_rows(pane_ink, relative)
     if not rows:
         return replace(_unreadable(rgb, "no text found", notes, sharpness), kind=kind, removed=removed)

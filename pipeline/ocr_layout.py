@@ -43,8 +43,9 @@ _ASCII_FOR = str.maketrans(
     }
 )
 _NUMBER_RE = re.compile(r"\d{1,6}")
-# Thin glyphs an editor's vertical rule (the gutter's separator) is read as.
-_RULE_TEXT_RE = re.compile(r"[|!Il1\[\]\u00a6]")
+# Thin glyphs an editor's vertical rule (the gutter's separator) is read as, and the marks a photo's stray
+# ink left of the code (a faint guide, the pane's edge) is read as.
+_RULE_TEXT_RE = re.compile(r"[|!Il1\[\]\u00a6\-=_~.,:;]")
 # Share of rows that must start with a number for the numbers to be a gutter.
 _GUTTER_MIN_SHARE = 0.5
 # Confidence given to a line the layout inferred rather than read (a closing bracket the detector missed).
@@ -265,7 +266,8 @@ def _drop_columns_through(rows: list[_Row], last: int) -> None:
 
 
 def _drop_rule(rows: list[_Row]) -> bool:
-    """Drop a vertical rule (a gutter separator) read as `|` left of all the code."""
+    """Drop a vertical rule (a gutter separator) read as `|`, or a stray mark read as `-` or `=`, left of all
+    the code: one thin glyph a row, in a column no row of code starts in."""
     is_rule = [bool(row.chars) and bool(_RULE_TEXT_RE.fullmatch(row.chars[0].text)) for row in rows]
     code_starts = [row.chars[0].column for row, rule in zip(rows, is_rule, strict=True) if row.chars and not rule]
     if not any(is_rule) or not code_starts:

@@ -144,6 +144,27 @@ def test_photo_status_bar_is_not_read_as_code(engine: TesseractOcr) -> None:
     assert _similar(lines[-1], label["lines"][-1]) >= 0.8
 
 
+def test_photo_leftovers_of_a_bar_cut_below_the_code_are_not_read(engine: TesseractOcr) -> None:
+    # Java photo with a status bar: the bar is cut away as chrome, but its blurred top edge and rounded corners were
+    # left at the pane's bottom and read as a code line at column 0 (`b  e ... e  |`), indenting every true line by 8.
+    image, label = _capture("ph-t-02")
+    lines = read_code(image, engine, name="ph-t-02").code.text.split("\n")
+    # The window's lines are indented by 10 in the file; the read starts at the least indented.
+    assert lines[0] == label["lines"][0].strip() == "@Override"
+    assert lines[2] == "  Response<T> response;"
+    assert len(lines) == len(label["lines"])
+    assert _similar(lines[-1], label["lines"][-1]) >= 0.9
+
+
+def test_a_stray_mark_left_of_the_code_is_not_read(engine: TesseractOcr) -> None:
+    # TypeScript photo: a faint dotted guide left of the code is read as `-` on one row, in a column no code starts
+    # in; kept, it shifted every other line right by a space.
+    image, label = _capture("ph-t-08")
+    lines = read_code(image, engine, name="ph-t-08").code.text.split("\n")
+    assert lines[0] == label["lines"][0] == "export function queuePostFlushCb(cb: SchedulerJobs): void {"
+    assert "  for (; i < queue.length; i++) {" in lines
+
+
 def test_capture_thresholds_are_data_with_their_source() -> None:
     text = (resources.files("archreview.pipeline") / "data" / "capture.json").read_text(encoding="utf-8")
     thresholds = json.loads(text)["thresholds"]

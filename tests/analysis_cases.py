@@ -226,7 +226,7 @@ class UserAccount:  # @flaw cohesion
 
     def send_welcome(self):
         import smtplib
-        smtplib.SMTP("localhost").sendmail("a@b.c", self.email, "hi")
+        smtplib.SMTP("localhost").sendmail("a@b.c", self.email, "hi")  # @flaw resilience
 
     def export(self, path):
         with open(path, "w") as fh:

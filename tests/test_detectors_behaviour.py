@@ -404,3 +404,32 @@ def test_java_clients_with_infinite_default_timeouts() -> None:
     socket = ("class Probe {\n    boolean up(String host) throws IOException {\n"
               "        try (Socket s = new Socket(host, 80)) {\n            return true;\n        }\n    }\n}\n")
     assert ("resilience/missing-timeout", 3) in _hits(socket, "java")
+
+
+def test_loading_every_row_to_keep_a_few_belongs_in_the_query() -> None:
+    java = ("interface Users extends JpaRepository<User, Long> {\n    default Optional<User> byEmail(String email) {\n"
+            "        return findAll().stream()\n                .filter(u -> email.equals(u.getEmail()))\n"
+            "                .findFirst();\n    }\n}\n")
+    assert ("performance/load-all-then-filter", 3) in _hits(java, "java")
+    listing = ("class Users {\n    List<Dto> all() {\n        return repo.findAll().stream()\n"
+               "                .map(Dto::of)\n                .toList();\n    }\n}\n")
+    assert "performance/load-all-then-filter" not in _rules(listing, "java")  # every row is the answer
+    py = "def cheap(request):\n    items = [p for p in Product.objects.all() if p.price < 10]\n    return items\n"
+    assert ("performance/load-all-then-filter", 2) in _hits(py, "python")
+    queried = "def cheap(request):\n    return list(Product.objects.filter(price__lt=10))\n"
+    assert "performance/load-all-then-filter" not in _rules(queried, "python")
+    js = ("async function byEmail(email) {\n  const users = await User.find({});\n"
+          "  return users.find((u) => u.email === email);\n}\n")
+    assert ("performance/load-all-then-filter", 2) in _hits(js, "javascript")
+    one = "async function byEmail(email) {\n  return User.findOne({ email });\n}\n"
+    assert "performance/load-all-then-filter" not in _rules(one, "javascript")
+
+
+def test_a_query_that_builds_the_iterable_runs_once() -> None:
+    chain = ("class Users {\n    List<Dto> all() {\n        return userRepository.findAll().stream()\n"
+             "                .map(u -> Dto.of(u))\n                .toList();\n    }\n}\n")
+    assert "performance/query-in-loop" not in _rules(chain, "java")
+    per_item = "function load(ids) {\n  return ids.map((id) => userRepository.findById(id));\n}\n"
+    assert ("performance/query-in-loop", 2) in _hits(per_item, "javascript")
+    iterable = "def names(db):\n    return [row.name for row in db.query(User).limit(10)]\n"
+    assert "performance/query-in-loop" not in _rules(iterable, "python")

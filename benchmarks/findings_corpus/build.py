@@ -408,6 +408,12 @@ HAND_SOURCES = {  # key: (repo, commit, licence as stated by the repository, par
     "l3s_retreat": ("Sandipan99/L3SRetreat_code_LLM", "e0c26af62bed3d8eddb04715b37d272b879e2c86", "not stated",
                     "tuned"),
     "pr_laborator": ("VirlanIon/PR_LABORATOR_2", "7149ff2ab1c2505a51b3ddc1807d7a56aca82eda", "not stated", "tuned"),
+    # tuned, fifth round (h3): whole tables loaded to keep a few rows (found by searching for the pattern)
+    "pilleasychat": ("PillEasyChat/PillEasyChat", "b401ed8d7d86a0510f4dd89adb9f1ca42c747f3b", "not stated", "tuned"),
+    "fitness_tracker": ("Fiporex/CapWSB-FitnessTracker", "857853d5a61c146556217c80f5f0f59b432c8f3b", "not stated",
+                        "tuned"),
+    "login_register": ("MarwaBelal/springboot-login-register", "a60c973c6cd6cc21dbdd282aed2615b48dafbe4e",
+                       "not stated", "tuned"),
     "mall": ("macrozheng/mall", "74eebe067d4f17b2d0b61691bef2748e3a7daf80", "Apache-2.0", "held_apart"),
     "jieba": ("fxsjy/jieba", "67fa2e36e72f69d9134b8a1037b83fbb070b9775", "MIT", "held_apart"),
     "rest_api": ("anastasiaaleksandrowa/REST-API-", "85087e17bfb83e4bd4ba1e805b5f0c62726237da", "not stated",
@@ -621,6 +627,20 @@ HAND_FILES: list[tuple[str, str, tuple[int, int] | None, tuple[str, ...], list[t
     ("pr_laborator", "mavenhttp/src/main/java/httpUrlcon.java", None, (RES, ERR), [
         (ERR, 34, 35, "catches Throwable (OutOfMemoryError included) and only prints it"),
     ]),
+    # tuned, fifth round (h3)
+    ("pilleasychat", "src/main/java/com/pilleasychat/project/domain/user/UserRepository.java", None, (PERF,), [
+        (PERF, 15, 20, "every user is loaded to find one by e-mail (a derived query findByEmail is one row)"),
+    ]),
+    ("fitness_tracker", "src/main/java/com/capgemini/wsb/fitnesstracker/user/internal/UserRepository.java", None,
+     (PERF,), [(PERF, 12, 14, "every user is loaded to find one by e-mail")]),
+    ("fitness_tracker", "src/main/java/com/capgemini/wsb/fitnesstracker/training/internal/TrainingServiceImpl.java",
+     (29, 80), (PERF,), [
+         (PERF, 40, 42, "every training is loaded to keep one user's"),
+         (PERF, 46, 48, "every training is loaded to keep those after a date"),
+         (PERF, 52, 54, "every training is loaded to keep one activity type's"),
+     ]),
+    ("login_register", "src/main/java/com/fawry/authentication/services/impl/AuthenticationServiceImpl.java", None,
+     (PERF,), []),  # listing every user maps all rows: nothing is thrown away
     # held apart
     ("mall", _MALL_ADMIN + "controller/MinioController.java", None, (ERR,), [
         (ERR, 81, 83, "catch-all: the cause goes to stderr and an info log, the caller gets a bare 'failed'"),

@@ -496,6 +496,19 @@ _RULE_LIST: tuple[Rule, ...] = (
         ALL_LANGUAGES,
     ),
     Rule(
+        "performance/load-all-then-filter",
+        "performance",
+        "medium",
+        "Every row loaded, then filtered in memory",
+        "A query that returns a whole table or collection (`findAll()`, `.objects.all()`, `find({})`) whose "
+        "result is then filtered, searched or matched in application code.",
+        "Every row crosses the network and is built into an object to keep a few: the cost grows with the "
+        "table, not with the answer, and the database's indexes go unused.",
+        "Put the condition in the query (a derived query such as `findByEmail`, `.filter(...)` on the queryset, "
+        "`find({ email })`) so the database returns only the rows wanted.",
+        ALL_LANGUAGES,
+    ),
+    Rule(
         "performance/string-concat-in-loop",
         "performance",
         "low",

@@ -67,6 +67,8 @@ def detect_query_in_loop(ctx: Context) -> Iterator[Hit]:
         loop = ctx.outline.in_loop(line.number)
         if loop is None or ctx.is_retry_loop(loop):
             continue  # a retry repeats one call; resilience rules judge it
+        if "inline" in loop.modifiers and loop.start == line.number and not _inside_inline_loop(ctx, line.masked):
+            continue  # the call builds what the inline loop iterates over (`repo.findAll().stream().map(...)`)
         covered_until = ctx.statement(line.number)[0]
         if "inline" in loop.modifiers and re.search(r"Promise\.(all|allSettled)|gather\(", loop.header):
             continue  # issued concurrently, not one round trip after another
@@ -87,6 +89,25 @@ def detect_query_in_loop(ctx: Context) -> Iterator[Hit]:
             confidence=0.85 if direct else 0.7,
             detail=detail,
         )
+
+
+_ITERATION_CALL = re.compile(r"\.(?:map|forEach|flatMap|filter|reduce|some|every|find|each)\s*\(")
+
+
+def _inside_inline_loop(ctx: Context, masked: str) -> bool:
+    """Whether a query on the first line of an inline loop runs once per item, not once for the iterable.
+
+    `ids.map(id => repo.findById(id))` runs it per item; `repo.findAll().stream()` (the `.map` on a later line)
+    and `[f(x) for x in db.query()]` run it once.
+    """
+    query = _QUERY_CALL.search(masked) or _SERVICE_QUERY_CALL.search(masked)
+    if query is None:
+        return True
+    if ctx.source.is_python:
+        marker = re.search(r"\bfor\b", masked)
+        return marker is None or query.start() < marker.start()
+    marker = _ITERATION_CALL.search(masked)
+    return marker is not None and query.start() > marker.start()
 
 
 def _related_query(ctx: Context, number: int) -> bool:
@@ -263,7 +284,49 @@ def detect_whole_file_read(ctx: Context) -> Iterator[Hit]:
             yield Hit("performance/whole-file-read", line.number, confidence=0.65)
 
 
+# A query for every row: a repository's findAll(), a queryset's .all(), a Mongo/Sequelize find without a filter.
+_LOAD_ALL = (
+    r"(?:\bfindAll\(\s*\)|\.objects\.all\(\s*\)|\.find\(\s*\{\s*\}\s*\)|\b[A-Z]\w*\.find\(\s*\)|"
+    r"\.query\([^()]*\)\.all\(\s*\))"
+)
+_LOAD_ALL_CALL = re.compile(_LOAD_ALL)
+_ASSIGNED_LOAD = re.compile(r"(\w+)\s*=\s*(?:await\s+)?\(?\s*[\w.]*" + _LOAD_ALL)
+
+
+def detect_load_all_then_filter(ctx: Context) -> Iterator[Hit]:
+    """Whole tables fetched and then filtered in memory instead of in the query."""
+    for line in ctx.lines:
+        if not _LOAD_ALL_CALL.search(line.masked):
+            continue
+        # the call's own chain: `repo.findAll().stream()` then `.filter(...)` lines, or a comprehension's `if`
+        chain = [line.masked]
+        for later in ctx.source.span(line.number + 1, line.number + 4):
+            if not re.match(r"\s*\.", later.masked):
+                break
+            chain.append(later.masked)
+        text = "\n".join(chain)
+        after = text[_LOAD_ALL_CALL.search(text).end():]  # type: ignore[union-attr]
+        comprehension = ctx.source.is_python and re.search(
+            r"\bfor\s+\w+\s+in\s+[\w.]*" + _LOAD_ALL + r"\s+if\b", line.masked)
+        if comprehension or re.search(r"\.stream\(\)\s*\.(?:filter|anyMatch|noneMatch|allMatch)\s*\(|"
+                                      r"^\s*\)?\s*\)?\s*\.(?:filter|find|some|every)\s*\(", after, re.MULTILINE):
+            yield Hit("performance/load-all-then-filter", line.number, line.number + len(chain) - 1, confidence=0.75,
+                      detail="Every row is loaded, then all but a few are thrown away in memory.")
+            continue
+        assigned = _ASSIGNED_LOAD.search(line.masked)
+        if assigned is None:
+            continue
+        kept = re.compile(rf"(?<![\w.]){re.escape(assigned.group(1))}\s*\.\s*(?:stream\(\)\s*\.\s*)?"
+                          r"(?:filter|find|findFirst|some|anyMatch)\s*\(")
+        for later in ctx.source.span(line.number + 1, line.number + 5):
+            if kept.search(later.masked):
+                yield Hit("performance/load-all-then-filter", line.number, later.number, confidence=0.7,
+                          detail=f"`{assigned.group(1)}` holds every row, then only a few are kept in memory.")
+                break
+
+
 DETECTORS = (
+    detect_load_all_then_filter,
     detect_query_in_loop,
     detect_string_concat_in_loop,
     detect_linear_search_in_loop,

@@ -126,12 +126,10 @@ def _handler_races(ctx: Context, handlers: list[Block]) -> Iterator[Hit]:
     names = [s for s in _python_shared(ctx) if not s.name.startswith("self.")]
     for function in handlers:
         for item in names:
-            if not _writes_global(ctx, function, item.name) and not re.search(r"\[", item.name):
-                # a `+=` on a bare name needs `global`; a subscript update does not
-                container = re.search(rf"(?<![\w.]){re.escape(item.name)}\s*\[", ctx.source.masked_text(
-                    function.start, function.end))
-                if container is None:
-                    continue
+            body = ctx.source.masked_text(function.start, function.end)
+            subscripted = re.search(rf"(?<![\w.]){re.escape(item.name)}\s*\[", body)
+            if not subscripted and not _writes_global(ctx, function, item.name):
+                continue  # `n += 1` without `global n` makes a local; `d[k] += 1` updates the module's dict
             target = rf"(?<![\w.]){re.escape(item.name)}"
             pattern = _READ_MODIFY_WRITE.format(target=target)
             for line in ctx.source.span(function.start + 1, function.end):

@@ -433,3 +433,9 @@ def test_a_query_that_builds_the_iterable_runs_once() -> None:
     assert ("performance/query-in-loop", 2) in _hits(per_item, "javascript")
     iterable = "def names(db):\n    return [row.name for row in db.query(User).limit(10)]\n"
     assert "performance/query-in-loop" not in _rules(iterable, "python")
+    through_helper = ("def rows(db):\n    return db.query(User).all()\n\n\ndef names(db):\n"
+                      "    return [row.name for row in rows(db)]\n")
+    assert "performance/query-in-loop" not in _rules(through_helper, "python")
+    helper_per_item = ("def user(db, i):\n    return db.query(User).get(i)\n\n\ndef names(db, ids):\n"
+                       "    return [user(db, i).name for i in ids]\n")
+    assert ("performance/query-in-loop", 6) in _hits(helper_per_item, "python")

@@ -67,7 +67,9 @@ def detect_query_in_loop(ctx: Context) -> Iterator[Hit]:
         loop = ctx.outline.in_loop(line.number)
         if loop is None or ctx.is_retry_loop(loop):
             continue  # a retry repeats one call; resilience rules judge it
-        if "inline" in loop.modifiers and loop.start == line.number and not _inside_inline_loop(ctx, line.masked):
+        if "inline" in loop.modifiers and loop.start == line.number and not _inside_inline_loop(
+            ctx, line.masked, _call_position(line.masked, helper)
+        ):
             continue  # the call builds what the inline loop iterates over (`repo.findAll().stream().map(...)`)
         covered_until = ctx.statement(line.number)[0]
         if "inline" in loop.modifiers and re.search(r"Promise\.(all|allSettled)|gather\(", loop.header):
@@ -94,20 +96,30 @@ def detect_query_in_loop(ctx: Context) -> Iterator[Hit]:
 _ITERATION_CALL = re.compile(r"\.(?:map|forEach|flatMap|filter|reduce|some|every|find|each)\s*\(")
 
 
-def _inside_inline_loop(ctx: Context, masked: str) -> bool:
-    """Whether a query on the first line of an inline loop runs once per item, not once for the iterable.
+def _call_position(masked: str, helper: str | None) -> int:
+    """Where on the line the query (or the call of the helper that makes it) starts; -1 when not found."""
+    pattern = re.compile(rf"(?<![\w.]){re.escape(helper)}\s*\(") if helper else None
+    for candidate in (pattern, _QUERY_CALL, _SERVICE_QUERY_CALL, _FILE_WRITE_CALL):
+        found = candidate.search(masked) if candidate is not None else None
+        if found:
+            return found.start()
+    return -1
+
+
+def _inside_inline_loop(ctx: Context, masked: str, position: int) -> bool:
+    """Whether a call at `position` on the first line of an inline loop runs once per item, not once for the
+    iterable.
 
     `ids.map(id => repo.findById(id))` runs it per item; `repo.findAll().stream()` (the `.map` on a later line)
     and `[f(x) for x in db.query()]` run it once.
     """
-    query = _QUERY_CALL.search(masked) or _SERVICE_QUERY_CALL.search(masked)
-    if query is None:
+    if position < 0:
         return True
     if ctx.source.is_python:
         marker = re.search(r"\bfor\b", masked)
-        return marker is None or query.start() < marker.start()
+        return marker is None or position < marker.start()
     marker = _ITERATION_CALL.search(masked)
-    return marker is not None and query.start() > marker.start()
+    return marker is not None and position > marker.start()
 
 
 def _related_query(ctx: Context, number: int) -> bool:

@@ -228,6 +228,32 @@ def select_files(files: list[dict], parts: list[str] | None, languages: list[str
     return present, len(chosen) - len(present)
 
 
+def beyond_security() -> None:
+    """The last full run's findings scored on the categories other than security (no analysis is rerun, so the
+    held-apart part is not scored a second time)."""
+    run = json.loads((RESULTS / "findings.json").read_text())
+    corpus = {f["path"]: f for f in json.loads((CORPUS / "labels.json").read_text())["files"]}
+    rows: list[dict] = []  # type: ignore[type-arg]
+    for entry in run["files"]:
+        spec = corpus.get(entry["path"])
+        if spec is None:
+            continue
+        judged = [c for c in spec["judged"] if c != "security"]
+        if not judged:
+            continue
+        labels = [lab for lab in spec["labels"] if lab["category"] in judged]
+        flags = [Flag(**f) for f in entry["flags"] if f["category"] != "security"]
+        for category, cell in score(labels, flags, judged).items():
+            rows.append({"part": spec["part"], "tool": entry["tool"], "language": spec["language"],
+                         "category": category, **cell})
+    meta = {**run["meta"], "subset": {"categories": "all but security, from the full run's findings.json"}}
+    (RESULTS / "findings_beyond_security.json").write_text(
+        json.dumps({"meta": meta, "table": summarize(rows)}, indent=1) + "\n")
+    text = markdown(summarize(rows), meta)
+    (RESULTS / "findings_beyond_security.md").write_text(text + "\n")
+    print(text)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-screenshots", action="store_true", help="score the text only (fast)")
@@ -236,7 +262,13 @@ def main() -> None:
     parser.add_argument("--language", action="append", help="only files in this language (repeatable)")
     parser.add_argument("--category", action="append",
                         help="only files judged on this category, and only its rows (repeatable)")
+    parser.add_argument("--beyond-security", action="store_true",
+                        help="analyse nothing: re-tabulate the last full run (results/findings.json) for the "
+                             "categories other than security, into results/findings_beyond_security.md and .json")
     args = parser.parse_args()
+    if args.beyond_security:
+        beyond_security()
+        return
     started = time.perf_counter()
     corpus = json.loads((CORPUS / "labels.json").read_text())
     files, missing = select_files(corpus["files"], args.part, args.language, args.category)

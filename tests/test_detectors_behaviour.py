@@ -439,3 +439,20 @@ def test_a_query_that_builds_the_iterable_runs_once() -> None:
     helper_per_item = ("def user(db, i):\n    return db.query(User).get(i)\n\n\ndef names(db, ids):\n"
                        "    return [user(db, i).name for i in ids]\n")
     assert ("performance/query-in-loop", 6) in _hits(helper_per_item, "python")
+
+
+def test_walking_alternatives_or_re_raising_is_not_a_retry_and_a_private_fetch_is_not_fetch() -> None:
+    loaders = ("def source(loaders, name):\n    for _origin, loader in loaders:\n        try:\n"
+               "            return loader.get(name)\n        except LookupError:\n            continue\n")
+    assert not {r for r in _rules(loaders, "python") if r.startswith("resilience/")}
+    hooks = ("async function beforeRetry(hooks, request) {\n  for (const hook of hooks) {\n    try {\n"
+             "      await hook(request);\n    } catch (error) {\n      log(error);\n    }\n  }\n}\n")
+    assert not {r for r in _rules(hooks, "typescript") if r.startswith("resilience/")}
+    cleanup = ("def follow(send, request):\n    while True:\n        response = send(request)\n        try:\n"
+               "            if not response.redirect:\n                return response\n"
+               "            request = response.next\n        except BaseException:\n            response.close()\n"
+               "            raise\n")
+    assert not {r for r in _rules(cleanup, "python") if r.startswith("resilience/")}
+    private = ("class Client {\n  async #fetch() {\n    return globalThis.fetch(this.url, { signal: this.signal });\n"
+               "  }\n  async get() {\n    return this.#fetch();\n  }\n}\n")
+    assert "resilience/missing-timeout" not in _rules(private, "typescript")

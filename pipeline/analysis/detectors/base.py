@@ -98,6 +98,10 @@ class Context:
         promise_catch = ".catch(" in self.source.masked_text(loop.start, loop.end)
         if not handlers and not promise_catch:
             return False
+        if handlers and not promise_catch and all(self._reraises(h) for h in handlers):
+            return False  # every failure leaves the loop: nothing is tried again
+        if self._walks_items(loop):
+            return False  # each pass takes the next item (loaders, hooks, candidates): alternatives, not a retry
         if _RETRY_WORDS.search(loop.header):
             return True
         variable = _LOOP_VARIABLE.search(loop.header)
@@ -109,6 +113,24 @@ class Context:
             if re.search(r"\b(return|break)\b", protected):
                 return True  # leaves the loop on success: it loops to retry failures
         return False
+
+    def _reraises(self, handler: Block) -> bool:
+        """Whether the handler's last statement raises or throws (it cleans up, then lets the error go)."""
+        statements = [line.code.strip() for line in self.source.span(handler.start, handler.end) if line.code.strip()]
+        statements = [s for s in statements if s not in ("}", "};")]
+        return bool(statements) and bool(re.match(r"(raise|throw)\b", statements[-1].lstrip("} ")))
+
+    def _walks_items(self, loop: Block) -> bool:
+        """Whether `loop` is a for-each over a collection (not a counter) whose item the body uses."""
+        header = loop.header
+        each = re.match(r"\s*(?:async\s+)?for\s+\(?([\w\s,]+?)\)?\s+in\s+(.+?):\s*$", header) or re.match(
+            r"\s*for\s*\(\s*(?:const|let|var|final)?\s*(?:[\w<>\[\],?.]+\s+)?([\w\s,\[\]{}]+?)\s+(?:of|:)\s+(.+?)\)",
+            header)
+        if each is None or re.match(r"\s*(range|xrange)\s*\(|\s*\d", each.group(2)):
+            return False
+        names = [n for n in re.findall(r"\w+", each.group(1)) if n not in ("const", "let", "var", "final")]
+        body = self.source.masked_text(loop.start + 1, loop.end)
+        return any(re.search(rf"(?<![\w.]){re.escape(n)}\b", body) for n in names if not n.startswith("_"))
 
     def helpers_matching(self, pattern: re.Pattern[str]) -> frozenset[str]:
         """Names of the functions defined here whose own body matches `pattern` (one call level).

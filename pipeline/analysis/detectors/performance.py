@@ -13,7 +13,7 @@ _QUERY_CALL = re.compile(
     r"findBy\w+|get_by_id|getById)\s*\(|"
     r"\.objects\.(get|filter|exclude)\s*\(|\bsession\.(query|get)\s*\(|"
     r"\brequests\.(get|post|put|delete|patch|request)\s*\(|\bhttpx\.(get|post|put|delete)\s*\(|"
-    r"(?<![.\w])fetch\s*\(|\baxios\.(get|post|put|delete|request)\s*\(|\burlopen\s*\(|"
+    r"(?<![.\w#])fetch\s*\(|\baxios\.(get|post|put|delete|request)\s*\(|\burlopen\s*\(|"
     r"(?<![.\w])(?:db|knex)\s*\(\s*[\"'`]|"
     r"\b(?:db|conn|connection|cursor|repo|repository|dao|\w+Repository|\w+Repo|\w+_repo|\w+Dao|"
     r"\w+_dao|\w+Client|\w+_client|api|client)\.(?:get|find\w*|load\w*|select\w*|fetch\w*|"

@@ -17,7 +17,7 @@ _PY_HTTP = re.compile(
 )
 _PY_CLIENT = re.compile(r"\b(httpx|aiohttp)\.(?:Client|AsyncClient|ClientSession)\s*\(")
 _NO_TIMEOUT = re.compile(r"\btimeout\s*=\s*None\b")
-_JS_FETCH = re.compile(r"(?<![.\w])fetch\s*\(")
+_JS_FETCH = re.compile(r"(?<![.\w#])fetch\s*\(")
 _JS_AXIOS = re.compile(r"\baxios\.(get|post|put|delete|patch|request)\s*\(|\baxios\s*\(")
 _JS_NODE_HTTP = re.compile(r"\bhttps?\.(get|request)\s*\(")
 _JAVA_HTTP = re.compile(

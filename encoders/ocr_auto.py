@@ -68,7 +68,7 @@ def _reads_cjk(read: LineRead) -> bool:
     return any(_sure_cjk(char) for char in read.chars)
 
 
-def _splice(words: list[OcrWord], read: LineRead, key: str) -> list[OcrWord]:
+def _splice(words: list[OcrWord], read: LineRead, key: str, cell: float) -> list[OcrWord]:
     """Tesseract's line with its CJK stretches taken from rapidocr's reading.
 
     Tesseract reads code's ASCII better (spacing, case); rapidocr alone reads the Chinese. A stretch runs from
@@ -102,7 +102,7 @@ def _splice(words: list[OcrWord], read: LineRead, key: str) -> list[OcrWord]:
     half = statistics.median(steps) / 2 if steps else read.cell
     # A stretch is one run of consecutive cells: its characters' own centres are only good to a cell or so.
     spans = [(stretch[0][1] - half, stretch[-1][1] + half) for stretch in stretches]
-    kept = [w for w in words if not any(left <= w.left + w.width / 2 <= right for left, right in spans)]
+    kept = _outside(words, spans, cell)
     top = min(w.top for w in words)
     height = max(w.top + w.height for w in words) - top
     added = [
@@ -118,6 +118,38 @@ def _splice(words: list[OcrWord], read: LineRead, key: str) -> list[OcrWord]:
         for stretch, (left, right) in zip(stretches, spans, strict=True)
     ]
     return sorted(kept + added, key=lambda w: w.left)
+
+
+def _outside(words: list[OcrWord], spans: list[tuple[float, float]], cell: float) -> list[OcrWord]:
+    """Tesseract's characters whose cells lie outside every span, as runs of `cell`-wide characters.
+
+    Character by character, not word by word: tesseract reads a CJK stretch as Latin garbage that often runs on
+    from the code before it (`fail("KiJ` for `fail("该`); the code's characters stay, the garbage goes. A word
+    cut short keeps the edge it was not cut at; its garbage's width is no measure of the code's cells."""
+    kept: list[OcrWord] = []
+    for word in words:
+        pitch = word.width / max(len(word.text), 1)
+        run: list[int] = []
+        for index in range(len(word.text) + 1):
+            centre = word.left + (index + 0.5) * pitch
+            inside = index < len(word.text) and any(left <= centre <= right for left, right in spans)
+            if index < len(word.text) and not inside:
+                run.append(index)
+                continue
+            if run and len(run) == len(word.text):
+                kept.append(word)
+            elif run:
+                text = word.text[run[0] : run[-1] + 1]
+                width = len(text) * (cell or pitch)
+                if run[0] == 0:
+                    left = float(word.left)
+                elif index == len(word.text):  # the word's tail: its right edge holds
+                    left = word.left + word.width - width
+                else:
+                    left = word.left + run[0] * pitch
+                kept.append(word.model_copy(update={"text": text, "left": round(left), "width": max(round(width), 1)}))
+            run = []
+    return kept
 
 
 def _ctc_offset(words: list[OcrWord], chars: Sequence[tuple[str, float, float]], cell: float) -> float:
@@ -231,11 +263,14 @@ class AutoOcr:
             doubtful += rest
             reads += self.rapidocr.read_lines(image, [_line_box(lines[key]) for key, _ in rest])
         replaced = 0
+        # Tesseract's cell width, from its words of three characters or more (each run is on the grid).
+        widths = [w.width / len(w.text) for w in page.words if len(w.text) >= 3]
+        cell = statistics.median(widths) if widths else 0.0
         for (key, confidence), read in zip(doubtful, reads, strict=True):
             if not read.words:
                 continue
             if _reads_cjk(read) and not _same_text(lines[key], read.words) and read.score >= _MIN_SCORE:
-                lines[key] = _splice(lines[key], read, key)
+                lines[key] = _splice(lines[key], read, key, cell)
                 replaced += 1
                 continue
             if not _same_text(lines[key], read.words):

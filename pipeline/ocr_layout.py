@@ -106,10 +106,10 @@ def _is_wide_script(char: str) -> bool:
 
 
 def _ascii_forms(texts: list[str]) -> list[str]:
-    """Full-width forms of ASCII (`，` `（` `：`, U+FF01..FF5E) back to ASCII, except between two CJK characters.
+    """Full-width forms of ASCII (`，` `（` `：`, U+FF01..FF5E) back to ASCII, except right after a CJK character.
 
     Neural OCR trained on Chinese reads code's ASCII punctuation full-width; inside a Chinese comment or string
-    the full-width form is what was written, and there it sits between Chinese characters. `texts` are a line's
+    the full-width form is what was written, and there it follows a Chinese character. `texts` are a line's
     words, left to right; the context runs across them.
     """
     flat = "".join(texts)
@@ -120,8 +120,9 @@ def _ascii_forms(texts: list[str]) -> list[str]:
         if not "\uff01" <= ch <= "\uff5e":
             continue
         before = flat[visible[order - 1]] if order > 0 else ""
-        after = flat[visible[order + 1]] if order + 1 < len(visible) else ""
-        if not (_is_wide_script(before) and _is_wide_script(after)):
+        # Chinese writing sets its punctuation full-width after the text it ends (`订单！"`); the slip is between
+        # ASCII (`self，db`).
+        if not _is_wide_script(before):
             out[i] = chr(ord(ch) - 0xFEE0)
     result, start = [], 0
     for text in texts:

@@ -239,3 +239,15 @@ def test_auto_keeps_tesseracts_reading_where_rapidocr_guesses_cjk_on_a_latin_lin
     assert lines[2:4] == ["    host: str | None = None,", "    port: int | None = None,"]
     assert not _cjk(code.text)
     assert code.first_line == 632
+
+
+def test_auto_splices_chinese_into_the_code_around_it() -> None:
+    # A tuned capture (mall's order service, VS Code dark, JetBrains Mono 14 px): tesseract reads each Chinese
+    # string as Latin garbage running on from the code before it (`fail("KiJ` for `fail("该`). Only the garbage's
+    # characters give way to rapidocr's Chinese; the string's full-width `！` after the Chinese stays as written.
+    with Image.open(CAPTURES / "images" / "zh-t-01.png") as opened:
+        code = read_code(opened.convert("RGB"), load_backend(AutoOcrOptions())).code
+    lines = code.text.split("\n")
+    assert '        Asserts.fail("该订单还未发货！");' in lines
+    assert "    //发送延迟消息" in lines
+    assert code.first_line == 350

@@ -456,3 +456,24 @@ def test_walking_alternatives_or_re_raising_is_not_a_retry_and_a_private_fetch_i
     private = ("class Client {\n  async #fetch() {\n    return globalThis.fetch(this.url, { signal: this.signal });\n"
                "  }\n  async get() {\n    return this.#fetch();\n  }\n}\n")
     assert "resilience/missing-timeout" not in _rules(private, "typescript")
+
+
+def test_expected_failures_are_not_swallowed_errors() -> None:
+    optional = "def shell():\n    try:\n        import readline\n    except ImportError:\n        pass\n"
+    assert "error-handling/swallowed-exception" not in _rules(optional, "python")
+    parse = ("def load(value):\n    try:\n        value = json.loads(value)\n    except ValueError:\n        pass\n"
+             "    return value\n")
+    assert "error-handling/swallowed-exception" not in _rules(parse, "python")
+    action = "def purge(path):\n    try:\n        os.remove(path)\n    except PermissionError:\n        pass\n"
+    assert ("error-handling/swallowed-exception", 4) in _hits(action, "python")  # an action failed unseen
+    bare = "def load(value):\n    try:\n        value = json.loads(value)\n    except:\n        pass\n"
+    assert "error-handling/swallowed-exception" in _rules(bare, "python")  # bare catches Ctrl-C too
+    named = ("class Probe {\n    static boolean kotlin() {\n        try {\n"
+             "            Class.forName(\"kotlin.Unit\");\n            return true;\n"
+             "        } catch (ClassNotFoundException ignored) {\n        }\n"
+             "        return false;\n    }\n}\n")
+    assert "error-handling/swallowed-exception" not in _rules(named, "java")
+    cleanup = "async function stop(reader) {\n  await reader.cancel().catch(() => undefined);\n}\n"
+    assert "error-handling/swallowed-exception" not in _rules(cleanup, "typescript")
+    lost = "async function save(db, row) {\n  await db.insert(row).catch(() => undefined);\n}\n"
+    assert ("error-handling/swallowed-exception", 2) in _hits(lost, "typescript")

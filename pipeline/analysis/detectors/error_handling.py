@@ -13,7 +13,7 @@ _PY_BROAD = re.compile(r"^\s*except\s*\(?\s*(Exception|BaseException)\b|^\s*exce
 _SILENT_STATEMENTS = frozenset({"pass", "...", "continue", "", ";"})
 _REPORTS = re.compile(
     r"\b(raise|throw|log|logger|logging|LOG|LOGGER|log\.\w+|console\.(error|warn)|warn|warning|"
-    r"error|print|printf|sentry|capture\w*|report\w*|notify|emit|reject|next)\b"
+    r"error|print|printf|sentry|capture\w*|report\w*|notify|emit|reject|next|\w*echo|print_exc|format_exc)\b"
 )
 # A handler that re-raises or ends the program hides nothing, however broad it is.
 _ENDS_OR_RERAISES = re.compile(r"^(raise\b|(sys\.|os\._)?exit\s*\(|quit\s*\()")
@@ -33,6 +33,8 @@ def _python_handler(ctx: Context, handler: Block) -> Hit | None:
     span_end = min(handler.end, handler.start + 2)
     names = re.search(r"\bas\s+(\w+)", header)
     uses_error = bool(names and any(re.search(rf"\b{names.group(1)}\b", stmt) for stmt in body))
+    if not bare and _python_probe(ctx, handler, body):
+        return None
     if all(stmt in _SILENT_STATEMENTS for stmt in body):
         what = "everything" if bare else "the error"
         return Hit("error-handling/swallowed-exception", handler.start, span_end, confidence=0.9,
@@ -43,6 +45,40 @@ def _python_handler(ctx: Context, handler: Block) -> Hit | None:
     if bare and not any(_ENDS_OR_RERAISES.search(stmt) for stmt in body):
         return Hit("error-handling/bare-except", handler.start, confidence=0.85)
     return None
+
+
+# A try block that only computes a value (an assignment, a return, an import) and a handler that falls back to a
+# constant: the failure is an expected answer (an optional module, a value that does not parse, a missing key).
+_PY_VALUE_STATEMENT = re.compile(
+    r"^(return\b.+|[\w.\[\]'\"]+\s*(?::[^=]+)?=[^=].*|import\s.+|from\s+\S+\s+import\s.+)$"
+)
+_PY_FALLBACK = re.compile(
+    r"^(pass|continue|\.\.\.|return(\s+(None|True|False|-?\d+|\"\"|''|\[\]|\{\}|\(\)|\w+))?|"
+    r"[\w.]+\s*=\s*(None|True|False|-?\d+|\"\"|''|\[\]|\{\}))$"
+)
+
+
+def _python_probe(ctx: Context, handler: Block, body: list[str]) -> bool:
+    """Whether this handler answers a one-step attempt to compute a value (see `_PY_VALUE_STATEMENT`)."""
+    if not body or not all(_PY_FALLBACK.match(stmt) for stmt in body):
+        return False
+    tries = [t for t in ctx.outline.of_kind("try") if t.start < handler.start <= t.end + 1]
+    if not tries:
+        return False
+    block = max(tries, key=lambda t: t.start)
+    first_handler = min((h.start for h in ctx.outline.of_kind("handler") if h.start > block.start),
+                        default=handler.start)
+    statements = []
+    number = block.start + 1
+    while number < first_handler:  # whole statements, a call spread over lines counted once
+        line = ctx.source.line(number)
+        if line is None:
+            break
+        last, code = ctx.statement(number)
+        if line.code.strip():
+            statements.append(" ".join(part.strip() for part in code.split("\n")))
+        number = max(last, number) + 1
+    return 1 <= len(statements) <= 2 and all(_PY_VALUE_STATEMENT.match(stmt) for stmt in statements)
 
 
 def _brace_handler(ctx: Context, handler: Block) -> Hit | None:
@@ -60,8 +96,8 @@ def _brace_handler(ctx: Context, handler: Block) -> Hit | None:
     statements = [s.strip() for s in re.split(r"[;\n]", body) if s.strip()]
     span_end = min(handler.end, handler.start + 2)
     if not statements:
-        if _is_probe(ctx, handler):
-            return None
+        if _is_probe(ctx, handler) or re.search(r"\b(?:ignored?|expected|unused|_+)\s*$", caught):
+            return None  # a one-value attempt, or a catch whose variable says it is ignored on purpose
         return Hit("error-handling/swallowed-exception", handler.start, span_end, confidence=0.9,
                    detail="The catch block is empty.")
     if all(re.fullmatch(r"\w+\.printStackTrace\(\)", s) for s in statements):
@@ -125,9 +161,22 @@ def detect_exception_handlers(ctx: Context) -> Iterator[Hit]:
             yield hit
     if ctx.source.is_js:
         for line in ctx.lines:
-            if _JS_SILENT_CATCH.search(line.masked):
+            if _JS_SILENT_CATCH.search(line.masked) and not _deliberate_discard(ctx, line.number):
                 yield Hit("error-handling/swallowed-exception", line.number, confidence=0.8,
                           detail="The promise's rejection handler discards the error.")
+
+
+# Best-effort cleanup: whether releasing a resource failed changes nothing for the caller.
+_CLEANUP_CALL = re.compile(r"\.(?:cancel|close|destroy|abort|release|unref|unlink|disconnect|end|kill)\s*\(")
+
+
+def _deliberate_discard(ctx: Context, number: int) -> bool:
+    """Whether a discarded rejection is meant: the chain is marked `void` (left floating on purpose, its
+    outcome observed elsewhere) or only cleans up a resource."""
+    shown = ctx.source.line(number)
+    head = _opening_line(ctx, number) if shown is not None and re.match(r"\s*[})\]]", shown.masked) else number
+    chain = ctx.source.masked_text(head, number)
+    return bool(re.match(r"\s*void\s", chain) or _CLEANUP_CALL.search(chain.split(".catch(")[0]))
 
 
 # A line that continues a promise chain begun above: `.then(...)`, or `}).then(...)` after a callback's body.

@@ -35,6 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -92,6 +93,9 @@ class SetResult:
     wall_s: float
     load_avg: float
     worst: list[str] = field(default_factory=list)
+    # English: WER after Whisper's EnglishTextNormalizer on both sides ("ten" = "10", "hard-coded" = "hard coded"),
+    # the usual way Whisper WER is reported; None for other sets or rows measured before it was added.
+    normalized_error_rate: float | None = None
 
 
 def _labels(path: Path) -> list[dict[str, object]]:
@@ -176,9 +180,20 @@ def transcriber(config: str) -> SpeechTranscriber:
     return speech
 
 
+def _english_normalizer() -> Callable[[str], str] | None:
+    """openai-whisper's EnglishTextNormalizer (the speech-whisper extra), or None where it is not installed."""
+    try:
+        from whisper.normalizers import EnglishTextNormalizer
+    except ImportError:
+        return None
+    normalizer: Callable[[str], str] = EnglishTextNormalizer()
+    return normalizer
+
+
 def run_set(config: str, speech: SpeechTranscriber, name: str, cases: list[Case]) -> SetResult:
     """Transcribe a set clip by clip and score it."""
-    rates, worst = [], []
+    rates, normalized, worst = [], [], []
+    normalize = _english_normalizer()
     intents_right = intents_total = language_right = 0
     audio_s = wall_s = 0.0
     metric = "CER" if cases and cases[0].language == "zh" else ("WER" if cases and cases[0].language == "en" else "-")
@@ -201,6 +216,8 @@ def run_set(config: str, speech: SpeechTranscriber, name: str, cases: list[Case]
         language_right += transcript.language == case.language
         rate = (character_error_rate if metric == "CER" else word_error_rate)(case.text, transcript.text)
         rates.append(rate)
+        if metric == "WER" and normalize is not None:
+            normalized.append(word_error_rate(normalize(case.text), normalize(transcript.text)))
         if case.intent is not None:
             intents_total += 1
             intents_right += parse_instruction(transcript.text, "speech").intent == case.intent
@@ -210,6 +227,7 @@ def run_set(config: str, speech: SpeechTranscriber, name: str, cases: list[Case]
         config=config, set=name, clips=len(cases), error_rate=statistics.mean(rates) if rates else None,
         metric=metric, intents_right=intents_right, intents_total=intents_total, language_right=language_right,
         audio_s=round(audio_s, 2), wall_s=round(wall_s, 2), load_avg=os.getloadavg()[0], worst=worst,
+        normalized_error_rate=statistics.mean(normalized) if normalized else None,
     )
 
 
@@ -249,19 +267,22 @@ def write_results(results: list[SetResult], five_s: dict[str, float | None], com
         f"{meta['date']}, {meta['machine']}. Command: `{command}`. Language: auto (detection limited to en, zh).",
         "Load average (1 min) at the end of each row is given: the machine is shared, so speeds are pessimistic.",
         "",
-        "| backend:model | set | clips | error rate | intents | language right | audio s / s | load |",
-        "|---|---|---|---|---|---|---|---|",
+        "| backend:model | set | clips | error rate | WER normalised | intents | language right | audio s / s | load |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         rate = f"{r.metric} {r.error_rate:.3f}" if r.error_rate is not None else "-"
         intents = f"{r.intents_right}/{r.intents_total}" if r.intents_total else "-"
         speed = f"{r.audio_s / r.wall_s:.2f}" if r.wall_s else "-"
+        normalized = f"{r.normalized_error_rate:.3f}" if r.normalized_error_rate is not None else "-"
         lines.append(
-            f"| {r.config} | {r.set} | {r.clips} | {rate} | {intents} | {r.language_right}/{r.clips} | {speed} "
-            f"| {r.load_avg:.1f} |"
+            f"| {r.config} | {r.set} | {r.clips} | {rate} | {normalized} | {intents} | {r.language_right}/{r.clips} "
+            f"| {speed} | {r.load_avg:.1f} |"
         )
     lines += ["", "language right: the detected language is the label's; for no-speech, the transcript is empty; "
-              "for other-languages, the clip is reported as that unsupported language.", ""]
+              "for other-languages, the clip is reported as that unsupported language. WER normalised: both texts "
+              "through Whisper's EnglishTextNormalizer first (numbers, spellings, hyphens), '-' where not measured.",
+              ""]
     lines += ["| backend:model | median seconds for a 4-6 s instruction |", "|---|---|"]
     lines += [f"| {k} | {v:.2f} |" if v is not None else f"| {k} | - |" for k, v in five_s.items()]
     lines += ["", "## Misses", ""]

@@ -9,9 +9,19 @@ silence, rounded up to CONTEXT_STEP_S, at least the option `min_context_s` (10 s
 faster than its input (CTranslate2, base int8, 2 threads: 10 s of input encoded in 0.3 s, 30 s in 2.3 s). The
 silence lets the decoder see that the speech has ended: with 1 s of it, base repeated whole sentences on 3 of 27
 dev clips (benchmarks/spoken_dev/ and the samples) and tiny.en on more; with 3 s and at least 10 s of input,
-dev WER was 0.203 for base (0.206 padded to 30 s) and 0.144 for tiny.en (0.168 padded). The language is detected
-on that same encoder output (one encoder pass for detection and decoding), and the tokens a window may produce
-are capped by its length, so a decoder that loops stops.
+dev WER was 0.203 for base (0.206 padded to 30 s) and 0.144 for tiny.en (0.168 padded). Only MEL_PAD_AFTER_S
+(2 s) of that silence is audio: the rest is padded in log-mel space with zeros, as openai-whisper pads its last
+30 s window.
+Mean WER, base, greedy, 2026-12-01 (load about 5), audio silence -> log-mel zeros after 2 s: 27 dev clips
+(benchmarks/spoken_dev English + samples) 0.214 -> 0.221, 16 more espeak-ng dev clips (the d2_ cases of
+benchmarks/spoken_dev) 0.252 -> 0.168, all 43 0.228 -> 0.201; with a prompt naming the review categories
+0.202 -> 0.172, 0.255 -> 0.149, 0.222 -> 0.164 (after 1 or 1.5 s instead of 2: 0.164 / 0.176 on the 27, 0.243 /
+0.223 on the 16). Chinese dev CER 0.143 -> 0.132, jfk 0.000 either way, no-speech and other-language dev clips
+unchanged. tiny.en gains nothing from it (samples 0.028 -> 0.042, 34 dev clips 0.221 -> 0.223): an English-only
+model keeps audio silence.
+
+The language is detected on that same encoder output (one encoder pass for detection and decoding), and the tokens
+a window may produce are capped by its length, so a decoder that loops stops.
 """
 
 from __future__ import annotations
@@ -41,6 +51,7 @@ from archreview.schemas.options import UNDETERMINED_LANGUAGE, speech_language
 if TYPE_CHECKING:
     from ctranslate2 import StorageView
     from faster_whisper import WhisperModel
+    from faster_whisper.feature_extractor import FeatureExtractor
 
 BACKEND_NAME = "faster-whisper"
 TOKENIZER_FILE = "tokenizer.json"  # without it faster-whisper fetches a tokenizer from the hub
@@ -54,6 +65,10 @@ MAX_TOKENS_PER_S = 8  # most tokens a second of encoded audio may produce (speec
 MIN_MAX_TOKENS = 32
 NO_SPEECH_PROBABILITY = 0.6  # Whisper's rule: a window this sure of no speech, with a low log-probability, is empty
 LOW_LOGPROB = -1.0
+# Seconds of silence kept in the audio after a window's speech; the rest of the encoder input is padded in log-mel
+# space with MEL_PAD_VALUE (0.0, what openai-whisper's pad_or_trim writes). None: all the padding is audio silence.
+MEL_PAD_AFTER_S: float | None = 2.0
+MEL_PAD_VALUE = 0.0
 VAD_MIN_SILENCE_MS = 160  # what BatchedInferencePipeline uses: a pause this long ends a speech piece
 OMP_LIMIT_ENV = "OMP_THREAD_LIMIT"  # set for tesseract (NOTES); CTranslate2 must not ask for more threads
 
@@ -184,14 +199,34 @@ def _one_blas_thread() -> AbstractContextManager[object]:
     return threadpool_limits(limits=1, user_api="blas")
 
 
-def encode_window(model: WhisperModel, samples: np.ndarray, min_context_s: float) -> StorageView:
-    """Whisper's encoder output for one window of speech, padded with silence to `context_samples`."""
+def window_features(
+    extractor: FeatureExtractor, samples: np.ndarray, min_context_s: float, *, mel_padding: bool = True
+) -> np.ndarray:
+    """The log-mel features of one window of speech, `context_samples` long: with `mel_padding`, MEL_PAD_AFTER_S of
+    audio silence after the speech and the rest padded in log-mel space with MEL_PAD_VALUE; else (or with
+    MEL_PAD_AFTER_S None) all of the padding is audio silence."""
     length = context_samples(len(samples), min_context_s)
-    padded = np.zeros(length, dtype=np.float32)
-    padded[: min(len(samples), length)] = samples[:length]
-    extractor = model.feature_extractor
+    after_s = MEL_PAD_AFTER_S if mel_padding else None
+    audio_length = length if after_s is None else min(length, len(samples) + int(after_s * SAMPLE_RATE))
+    padded = np.zeros(audio_length, dtype=np.float32)
+    padded[: min(len(samples), audio_length)] = samples[:audio_length]
     with _one_blas_thread():
-        features = extractor(padded, padding=0)[..., : length // extractor.hop_length]
+        features: np.ndarray = extractor(padded, padding=0)[..., : audio_length // extractor.hop_length]
+    frames = length // extractor.hop_length
+    if features.shape[-1] < frames:
+        full = np.full((*features.shape[:-1], frames), MEL_PAD_VALUE, dtype=np.float32)
+        full[..., : features.shape[-1]] = features
+        features = full
+    return features
+
+
+def encode_window(model: WhisperModel, samples: np.ndarray, min_context_s: float) -> StorageView:
+    """Whisper's encoder output for one window of speech (see window_features): padded in log-mel space for a
+    multilingual model (base: better on the dev clips), with audio silence for an English-only one (tiny.en: no
+    better, samples 0.028 -> 0.042)."""
+    features = window_features(
+        model.feature_extractor, samples, min_context_s, mel_padding=bool(model.model.is_multilingual)
+    )
     return model.encode(features)
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from archreview.encoders import faster_whisper as faster_whisper_backend
 from archreview.encoders.faster_whisper import FasterWhisperTranscriber
 from archreview.encoders.speech import SAMPLE_RATE, SpeechError, SpeechTranscriber
 from archreview.pipeline.audio import decode_audio
@@ -141,6 +142,29 @@ def test_spoken_instructions(transcriber: FasterWhisperTranscriber, spoken_dir: 
     assert np.mean(wers) <= ESPEAK_MAX_MEAN_WER
     assert intents_right >= len(SPOKEN) - 1
 
+
+
+@pytest.mark.parametrize("mel_padding", [False, True])
+def test_log_mel_padding(transcriber: FasterWhisperTranscriber, spoken_dir: Path, mel_padding: bool) -> None:
+    """A window padded in log-mel space (MEL_PAD_AFTER_S of audio silence, then MEL_PAD_VALUE) keeps its length and
+    its speech frames; without it the padding is audio silence (the log-mel floor)."""
+    extractor = transcriber.load().feature_extractor
+    samples = decode_audio(str(spoken_dir / "clip2.wav"))
+    features = faster_whisper_backend.window_features(extractor, samples, 10.0, mel_padding=mel_padding)
+    frames = faster_whisper_backend.context_samples(len(samples), 10.0) // extractor.hop_length
+    assert features.shape == (extractor.mel_filters.shape[0], frames)
+    pad_value = faster_whisper_backend.MEL_PAD_VALUE
+    if mel_padding:
+        assert np.all(features[:, -50:] == pad_value)
+        kept_s = faster_whisper_backend.MEL_PAD_AFTER_S or 0.0
+        silence_frames = int(kept_s * SAMPLE_RATE) // extractor.hop_length - 2
+        assert not np.any(features[:, len(samples) // extractor.hop_length :][:, :silence_frames] == pad_value)
+    else:
+        assert not np.any(features == pad_value)
+    # the speech's own frames are those of the clip alone (both normalise to the same loudest frame)
+    speech_frames = len(samples) // extractor.hop_length - 2  # the last frames see the padding
+    plain = extractor(samples, padding=0)
+    assert np.allclose(features[:, :speech_frames], plain[:, :speech_frames], atol=1e-4)
 
 
 def test_clips_transcribed_together_read_as_they_do_alone(

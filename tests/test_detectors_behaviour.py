@@ -477,3 +477,12 @@ def test_expected_failures_are_not_swallowed_errors() -> None:
     assert "error-handling/swallowed-exception" not in _rules(cleanup, "typescript")
     lost = "async function save(db, row) {\n  await db.insert(row).catch(() => undefined);\n}\n"
     assert ("error-handling/swallowed-exception", 2) in _hits(lost, "typescript")
+
+
+def test_adding_numbers_in_a_loop_is_not_string_building() -> None:
+    sizes = ("function size(parts) {\n  let size = 0;\n  for (const part of parts) {\n"
+             "    size += typeof part === 'string' ? part.length : part.size;\n  }\n  return size;\n}\n")
+    assert "performance/string-concat-in-loop" not in _rules(sizes, "typescript")
+    text = ("function join(parts) {\n  let out = '';\n  for (const part of parts) {\n    out += part + ', ';\n"
+            "  }\n  return out;\n}\n")
+    assert ("performance/string-concat-in-loop", 4) in _hits(text, "typescript")

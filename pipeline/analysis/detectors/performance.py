@@ -157,9 +157,22 @@ def _string_variables(ctx: Context) -> set[str]:
 _STRING_EXPRESSION = re.compile(r"^[fF]?[\"'`]|[\"'`]\s*$|\+\s*[fF]?[\"'`]|\bstr\(|String\.valueOf|toString\(\)")
 
 
+def _numeric_variables(ctx: Context) -> set[str]:
+    """Names given a number (`size = 0`, `let n: number`, `int total`): `+=` on them adds, it does not concatenate."""
+    names: set[str] = set()
+    for line in ctx.lines:
+        for match in re.finditer(r"(?<![\w.])(\w+)\s*(?::\s*(?:int|float|number)\s*)?=\s*-?\d[\d_.]*\s*[;,)]?\s*$",
+                                 line.code):
+            names.add(match.group(1))
+        for match in re.finditer(r"\b(?:int|long|short|double|float)\s+(\w+)\s*[=;]|(\w+)\s*:\s*number\b", line.code):
+            names.add(match.group(1) or match.group(2))
+    return names
+
+
 def detect_string_concat_in_loop(ctx: Context) -> Iterator[Hit]:
     """Quadratic string building with `+=` in a loop."""
     strings = _string_variables(ctx)
+    numbers = _numeric_variables(ctx) - strings
     for line in ctx.lines:
         match = re.search(r"(?<![\w.])(\w+)\s*\+=\s*(.+)$", line.code) or re.search(
             r"(?<![\w.])(\w+)\s*=\s*(\1\s*\+.+)$", line.code
@@ -167,7 +180,9 @@ def detect_string_concat_in_loop(ctx: Context) -> Iterator[Hit]:
         if not match or ctx.outline.in_loop(line.number) is None:
             continue
         target, rhs = match.group(1), match.group(2)
-        stringy_rhs = bool(_STRING_EXPRESSION.search(rhs))
+        if target in numbers:
+            continue
+        stringy_rhs = bool(_STRING_EXPRESSION.search(re.sub(r"[=!]==?\s*[\"'`][^\"'`]*[\"'`]", "", rhs)))
         if target in strings or stringy_rhs:
             yield Hit("performance/string-concat-in-loop", line.number, confidence=0.75 if target in strings else 0.6,
                       detail=f"`{target}` is copied on every iteration.")

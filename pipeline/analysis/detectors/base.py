@@ -15,10 +15,10 @@ _RETRY_WORDS = re.compile(r"attempt|retr(y|ies)|tries", re.IGNORECASE)
 # The variable a `for` loop binds (`for name in ...`, `for (const name of ...)`, `for (Type name : ...)`).
 _LOOP_VARIABLE = re.compile(r"\bfor\s*\(?\s*(?:(?:const|let|var|final)\s+)?(?:[\w<>\[\]]+\s+)?(\w+)\s+(?:in|of|:)\s")
 _THREAD_MARKERS = re.compile(
-    r"\b(threading|Thread|ThreadPoolExecutor|ProcessPoolExecutor|concurrent\.futures|"
+    r"\b(?:threading|Thread|ThreadPoolExecutor|ProcessPoolExecutor|concurrent\.futures|"
     r"Runnable|ExecutorService|Executors|CompletableFuture|parallelStream|"
-    r"start_new_thread|@Async|Worker|worker_threads|multiprocessing\.dummy|"
-    r"executor\.submit|pool\.map|\.submit\()"
+    r"start_new_thread|Worker|worker_threads|multiprocessing\.dummy)\b|"  # whole words: not ThreadDeath
+    r"@Async\b|\bexecutor\.submit|\bpool\.map|\.submit\("
 )
 
 

@@ -82,9 +82,20 @@ def _java_shared(ctx: Context) -> list[_Shared]:
             continue
         if not (mutable_type or _JAVA_PRIMITIVE.match(type_name)):
             continue
+        if not shared_class and _constant_flag(ctx, name, line.number):
+            continue  # a static switch only ever set to a constant (a feature probe): racing writes agree
         if "static" in modifiers or shared_class:
             shared.append(_Shared(name, line.number))
     return shared
+
+
+def _constant_flag(ctx: Context, name: str, declared_at: int) -> bool:
+    """Whether every write of `name` after its declaration stores a literal (`checked = false;`)."""
+    values = [m.group(1) for line in ctx.lines if line.number != declared_at
+              for m in re.finditer(rf"(?<![\w.])(?:this\.)?{re.escape(name)}\s*=(?!=)\s*([^;]+);", line.masked)]
+    updated = re.compile(rf"(?<![\w.])(?:this\.)?{re.escape(name)}\s*(\+\+|--|[+\-*/|&]=)|(\+\+|--){re.escape(name)}")
+    compound = any(updated.search(line.masked) for line in ctx.lines)
+    return bool(values) and not compound and all(re.fullmatch(r"\s*(true|false|null)\s*", v) for v in values)
 
 
 def _mutation(name: str, masked: str, java: bool) -> bool:

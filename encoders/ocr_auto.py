@@ -20,6 +20,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Sequence
 
+import numpy as np
 from PIL import Image
 
 from archreview.encoders.ocr import char_cells
@@ -33,6 +34,8 @@ _MAX_ASCII_INSIDE = 6
 _MIN_SCORE = 0.5
 # Least probability of a character of rapidocr's that replaces tesseract's reading of the same cell.
 _VOTE_SCORE = 0.5
+# Grey level (0..255) below which a pixel of the prepared page (dark text on light) is ink.
+_INK_GREY = 128
 # Typographic quotes and primes OCR reads for code's ASCII ones.
 _QUOTES = {"\u2018": "'", "\u2019": "'", "\u2032": "'", "\u00b4": "'", "\u201c": '"', "\u201d": '"', "\u2033": '"'}
 
@@ -68,7 +71,7 @@ def _reads_cjk(read: LineRead) -> bool:
     return any(_sure_cjk(char) for char in read.chars)
 
 
-def _splice(words: list[OcrWord], read: LineRead, key: str, cell: float) -> list[OcrWord]:
+def _splice(words: list[OcrWord], read: LineRead, key: str, cell: float, ink: np.ndarray) -> list[OcrWord]:
     """Tesseract's line with its CJK stretches taken from rapidocr's reading.
 
     Tesseract reads code's ASCII better (spacing, case); rapidocr alone reads the Chinese. A stretch runs from
@@ -105,6 +108,10 @@ def _splice(words: list[OcrWord], read: LineRead, key: str, cell: float) -> list
     kept = _outside(words, spans, cell)
     top = min(w.top for w in words)
     height = max(w.top + w.height for w in words) - top
+    # The layout sets a CJK stretch by its left edge: that is where its first glyph's ink starts, right of any
+    # code kept before it (the centres are only good to a cell, and a cell is a space lost or invented).
+    spans = [(_ink_start(ink, top, height, left, stretch[0][1], kept), right)
+             for stretch, (left, right) in zip(stretches, spans, strict=True)]
     added = [
         OcrWord(
             text="".join(ch for ch, _, _ in stretch),
@@ -118,6 +125,17 @@ def _splice(words: list[OcrWord], read: LineRead, key: str, cell: float) -> list
         for stretch, (left, right) in zip(stretches, spans, strict=True)
     ]
     return sorted(kept + added, key=lambda w: w.left)
+
+
+def _ink_start(ink: np.ndarray, top: int, height: int, left: float, centre: float, kept: list[OcrWord]) -> float:
+    """Where the ink of a stretch's first glyph starts: the first inked column from the right edge of the last kept
+    word ending before the glyph's centre (else from as far left of `left` as `left` is of the centre) up to the
+    centre; `left` when none is inked."""
+    ends = [w.left + w.width for w in kept if w.left + w.width <= centre]
+    start = max(ends) if ends else left - (centre - left)
+    band = ink[max(top, 0) : top + height, max(round(start), 0) : max(round(centre), 0) + 1]
+    columns = np.flatnonzero(band.any(axis=0)) if band.size else np.array([], dtype=int)
+    return float(max(round(start), 0) + columns[0]) if columns.size else left
 
 
 def _outside(words: list[OcrWord], spans: list[tuple[float, float]], cell: float) -> list[OcrWord]:
@@ -137,7 +155,7 @@ def _outside(words: list[OcrWord], spans: list[tuple[float, float]], cell: float
                 run.append(index)
                 continue
             if run and len(run) == len(word.text):
-                kept.append(word)
+                kept.append(_clear_of(word, spans, cell))
             elif run:
                 text = word.text[run[0] : run[-1] + 1]
                 width = len(text) * (cell or pitch)
@@ -150,6 +168,21 @@ def _outside(words: list[OcrWord], spans: list[tuple[float, float]], cell: float
                 kept.append(word.model_copy(update={"text": text, "left": round(left), "width": max(round(width), 1)}))
             run = []
     return kept
+
+
+def _clear_of(word: OcrWord, spans: list[tuple[float, float]], cell: float) -> OcrWord:
+    """A whole word beside a CJK stretch whose box reaches into it (`//` boxed with the garbage tesseract read
+    after it): its edge toward the stretch is re-set at its characters' cells from the far edge, which holds."""
+    width = len(word.text) * cell
+    right = word.left + word.width
+    if not cell or word.width <= width + cell / 2:
+        return word
+    for left_edge, right_edge in spans:
+        if word.left < left_edge < right + cell:  # left of the stretch, reaching into it or up to it
+            return word.model_copy(update={"width": max(round(width), 1)})
+        if word.left - cell < right_edge < right:  # right of it
+            return word.model_copy(update={"left": round(right - width), "width": max(round(width), 1)})
+    return word
 
 
 def _ctc_offset(words: list[OcrWord], chars: Sequence[tuple[str, float, float]], cell: float) -> float:
@@ -263,6 +296,7 @@ class AutoOcr:
             doubtful += rest
             reads += self.rapidocr.read_lines(image, [_line_box(lines[key]) for key, _ in rest])
         replaced = 0
+        ink = np.asarray(image.convert("L")) < _INK_GREY
         # Tesseract's cell width, from its words of three characters or more (each run is on the grid).
         widths = [w.width / len(w.text) for w in page.words if len(w.text) >= 3]
         cell = statistics.median(widths) if widths else 0.0
@@ -270,7 +304,7 @@ class AutoOcr:
             if not read.words:
                 continue
             if _reads_cjk(read) and not _same_text(lines[key], read.words) and read.score >= _MIN_SCORE:
-                lines[key] = _splice(lines[key], read, key, cell)
+                lines[key] = _splice(lines[key], read, key, cell, ink)
                 replaced += 1
                 continue
             if not _same_text(lines[key], read.words):

@@ -251,3 +251,14 @@ def test_auto_splices_chinese_into_the_code_around_it() -> None:
     assert '        Asserts.fail("该订单还未发货！");' in lines
     assert "    //发送延迟消息" in lines
     assert code.first_line == 350
+
+
+def test_auto_keeps_the_space_between_a_comment_marker_and_its_chinese() -> None:
+    # A tuned capture (vben's preferences, VS Code light, DejaVu Sans Mono 15 px, 2x): tesseract boxes `//` with the
+    # garbage it read after it, and the Chinese's centres are only good to a cell; the comment lines came out as
+    # `   //设置监听器` or `   // 初始化平台标识` (a space lost, the marker a column right).
+    with Image.open(CAPTURES / "images" / "zh-t-04.png") as opened:
+        lines = read_code(opened.convert("RGB"), load_backend(AutoOcrOptions())).code.text.split("\n")
+    assert "  // 设置监听器" in lines
+    assert "  // 初始化平台标识" in lines
+    assert "  // 将状态重置为初始偏好设置" in lines

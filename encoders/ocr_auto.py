@@ -304,7 +304,8 @@ class AutoOcr:
             if not read.words:
                 continue
             if _reads_cjk(read) and not _same_text(lines[key], read.words) and read.score >= _MIN_SCORE:
-                lines[key] = _splice(lines[key], read, key, cell, ink)
+                # The Chinese from rapidocr; then the vote on the code around it, as on any line.
+                lines[key], _ = _vote(_splice(lines[key], read, key, cell, ink), read)
                 replaced += 1
                 continue
             if not _same_text(lines[key], read.words):

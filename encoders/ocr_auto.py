@@ -77,7 +77,7 @@ def _splice(words: list[OcrWord], read: LineRead, key: str, cell: float, ink: np
     Tesseract reads code's ASCII better (spacing, case); rapidocr alone reads the Chinese. A stretch runs from
     a CJK character to the last CJK character before ASCII resumes for good: a short ASCII word between
     Chinese (`获取List中的`) and full-width punctuation right after it belong to the stretch. Each stretch
-    replaces whatever tesseract read over the same pixels.
+    replaces the characters tesseract read over the same pixels (`_outside`) and starts where its ink does.
     """
     chars = read.chars
     cjk = [index for index, char in enumerate(chars) if _sure_cjk(char)]
@@ -110,8 +110,8 @@ def _splice(words: list[OcrWord], read: LineRead, key: str, cell: float, ink: np
     height = max(w.top + w.height for w in words) - top
     # The layout sets a CJK stretch by its left edge: that is where its first glyph's ink starts, right of any
     # code kept before it (the centres are only good to a cell, and a cell is a space lost or invented).
-    spans = [(_ink_start(ink, top, height, left, stretch[0][1], kept), right)
-             for stretch, (left, right) in zip(stretches, spans, strict=True)]
+    placed = [(_ink_start(ink, top, height, left, stretch[0][1], kept), right)
+              for stretch, (left, right) in zip(stretches, spans, strict=True)]
     added = [
         OcrWord(
             text="".join(ch for ch, _, _ in stretch),
@@ -122,7 +122,7 @@ def _splice(words: list[OcrWord], read: LineRead, key: str, cell: float, ink: np
             confidence=min(max(min(p for _, _, p in stretch), 0.0), 1.0),
             line_key=key,
         )
-        for stretch, (left, right) in zip(stretches, spans, strict=True)
+        for stretch, (left, right) in zip(stretches, placed, strict=True)
     ]
     return sorted(kept + added, key=lambda w: w.left)
 

@@ -42,6 +42,9 @@ _INK_LEVEL = 128
 _SPLIT_GAP_CELLS = 1.8
 _BBOX_RE = re.compile(r"(?:bbox|x_bboxes) (-?\d+) (-?\d+) (-?\d+) (-?\d+)")
 _CONF_RE = re.compile(r"(?:x_wconf|x_conf) (-?[\d.]+)")
+# An underscore's ink lies in the lowest this share of its word's rows and spans this share of its cell.
+_UNDERSCORE_ROWS = 0.25
+_UNDERSCORE_WIDTH = 0.6
 # Words this short are scored by their characters' confidences alone (see _run_confidence).
 _SHORT_WORD = 2
 _LINE_CLASSES = frozenset({"ocr_line", "ocr_textfloat", "ocr_header", "ocr_caption"})
@@ -290,9 +293,8 @@ def _ink_right(ink: np.ndarray, word: _Word, limit: int) -> int:
     return int(word.left + columns[-1] + 1) if columns.size else word.right
 
 
-def _measure_ink(lines: list[tuple[str, list[_Word]]], image: Image.Image) -> list[tuple[str, list[_Word]]]:
-    """The words with their right edges measured on the image."""
-    ink = np.asarray(image.convert("L")) < _INK_LEVEL
+def _measure_ink(lines: list[tuple[str, list[_Word]]], ink: np.ndarray) -> list[tuple[str, list[_Word]]]:
+    """The words with their right edges measured on the page's ink."""
     width = ink.shape[1]
     measured: list[tuple[str, list[_Word]]] = []
     for key, words in lines:
@@ -306,13 +308,55 @@ def _measure_ink(lines: list[tuple[str, list[_Word]]], image: Image.Image) -> li
     return measured
 
 
-def _page_words(lines: list[tuple[str, list[_Word]]]) -> list[OcrWord]:
+def _underscore_cell(ink: np.ndarray, word: _Word, left: float, right: float) -> bool:
+    """Whether a cell of a word holds an underscore: ink across most of the cell, all of it in the lowest quarter
+    of the word's rows (no other glyph is inked only there across its width; `.` and `,` are narrow)."""
+    rows = ink[max(word.top, 0) : max(word.bottom, word.top + 1), max(round(left), 0) : max(round(right), 0)]
+    if rows.size == 0 or not rows.any():
+        return False
+    inked_rows = np.flatnonzero(rows.any(axis=1))
+    low = rows.shape[0] - max(1, round(_UNDERSCORE_ROWS * rows.shape[0]))
+    return bool(inked_rows[0] >= low and rows.any(axis=0).mean() >= _UNDERSCORE_WIDTH)
+
+
+def _with_underscores(word: _Word, grid: MonospaceGrid | None, ink: np.ndarray) -> _Word:
+    """The word with the underscores tesseract dropped put back in their cells.
+
+    Tesseract's LSTM drops `_` inside identifiers (`shellcontext` for `shell_context`) and the alignment then
+    leaves the spare cell where the characters' boxes put it (`shel lcontext`). A cell whose ink is a low
+    horizontal stroke is an underscore; when the word's other characters fill the other cells exactly, each
+    takes the next of them in order.
+    """
+    if grid is None or len(word.chars) < 2:
+        return word
+    first_at = (word.left - grid.left_phase) / grid.cell
+    last_at = (word.right - grid.right_phase) / grid.cell
+    first, last = round(first_at), round(last_at)
+    cells = last - first + 1
+    clear = abs(first_at - first) < _CLEAR_EDGE_CELLS and abs(last_at - last) < _CLEAR_EDGE_CELLS
+    if not clear or cells <= len(word.chars):
+        return word
+    edges = [
+        (grid.left_phase + (first + j) * grid.cell, grid.left_phase + (first + j + 1) * grid.cell) for j in range(cells)
+    ]
+    low = [_underscore_cell(ink, word, a, b) for a, b in edges]
+    others = [c for c in word.chars if c.text != "_"]
+    if not any(low) or len(others) != cells - sum(low):
+        return word
+    chars, rest = [], iter(others)
+    for (a, b), underscore in zip(edges, low, strict=True):
+        char = _Char("_", round(a), word.top, round(b), word.bottom, word.confidence) if underscore else next(rest)
+        chars.append(_Char(char.text, round(a), char.top, round(b), char.bottom, char.confidence))
+    return _Word(chars, word.confidence, word.left, word.top, word.right, word.bottom)
+
+
+def _page_words(lines: list[tuple[str, list[_Word]]], ink: np.ndarray) -> list[OcrWord]:
     grid = _page_grid(lines)
     return [
         ocr_word
         for line_key, words in lines
         for word in words
-        for part in _split_at_gaps(word, grid)
+        for part in _split_at_gaps(_with_underscores(word, grid, ink), grid)
         for ocr_word in _word_runs(part, grid, line_key)
     ]
 
@@ -356,10 +400,11 @@ class TesseractOcr:
         hocr = self._run(image)
         try:
             width, height, lines = _parse_hocr(hocr)
-            lines = _measure_ink(lines, image)
+            ink = np.asarray(image.convert("L")) < _INK_LEVEL
+            lines = _measure_ink(lines, ink)
         except ET.ParseError as e:
             raise OcrError(f"tesseract returned unreadable hOCR: {e}") from e
-        words = _page_words(lines)
+        words = _page_words(lines, ink)
         return OcrPage(
             width=width or image.width,
             height=height or image.height,

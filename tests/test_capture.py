@@ -165,6 +165,14 @@ def test_a_stray_mark_left_of_the_code_is_not_read(engine: TesseractOcr) -> None
     assert "  for (; i < queue.length; i++) {" in lines
 
 
+def test_underscores_tesseract_dropped_come_back_in_their_cells(engine: TesseractOcr) -> None:
+    # Flask on a slide (JetBrains Mono 26 px on a gradient): tesseract reads `shell_context_processors` without its
+    # underscores, and the spare cells fell where its character boxes put them: `self.shel lcontex tprocessors:`.
+    image, _ = _capture("sl-t-06")
+    lines = read_code(image, engine, name="sl-t-06").code.text.split("\n")
+    assert "    for processor in self.shell_context_processors:" in lines
+
+
 def test_capture_thresholds_are_data_with_their_source() -> None:
     text = (resources.files("archreview.pipeline") / "data" / "capture.json").read_text(encoding="utf-8")
     thresholds = json.loads(text)["thresholds"]

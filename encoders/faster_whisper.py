@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import os
 import threading
+import unicodedata
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,6 +66,10 @@ MAX_TOKENS_PER_S = 8  # most tokens a second of encoded audio may produce (speec
 MIN_MAX_TOKENS = 32
 NO_SPEECH_PROBABILITY = 0.6  # Whisper's rule: a window this sure of no speech, with a low log-probability, is empty
 LOW_LOGPROB = -1.0
+# A window's text that is a piece of the prompt is an echo when it is this share of the prompt (its characters) or
+# more, or when the decoder was unsure of it: this no-speech probability or more (or a mean log-prob < LOW_LOGPROB).
+ECHO_MIN_PROMPT_SHARE = 0.5
+ECHO_NO_SPEECH_PROBABILITY = 0.2
 # Seconds of silence kept in the audio after a window's speech; the rest of the encoder input is padded in log-mel
 # space with MEL_PAD_VALUE (0.0, what openai-whisper's pad_or_trim writes). None: all the padding is audio silence.
 MEL_PAD_AFTER_S: float | None = 2.0
@@ -147,13 +152,22 @@ def cpu_threads_allowed(requested: int) -> int:
     return requested
 
 
-def _echoes_prompt(text: str, prompt: str | None) -> bool:
-    """Whether a segment only repeats (part of) the initial prompt: what Whisper "hears" in noise."""
+def _prompt_text(value: str) -> str:
+    """`value` as compared with the prompt: NFKC, lower-case, without punctuation or spaces."""
+    folded = unicodedata.normalize("NFKC", value).lower()
+    return "".join(char for char in folded if not char.isspace() and not unicodedata.category(char).startswith("P"))
 
-    def words(value: str) -> str:
-        return " ".join(value.lower().replace(".", " ").replace(",", " ").replace(":", " ").split())
 
-    return bool(prompt and words(text)) and words(text) in words(prompt or "")
+def _echoes_prompt(text: str, prompt: str | None, no_speech_prob: float, average_logprob: float) -> bool:
+    """Whether a window's text is the prompt echoed back, what Whisper "hears" in noise: a piece of the prompt
+    that is most of it (ECHO_MIN_PROMPT_SHARE), or any piece of it from an unsure decoder (no-speech probability
+    from ECHO_NO_SPEECH_PROBABILITY, or mean log-probability under LOW_LOGPROB). A short instruction that happens
+    to be prompt words ("Check performance.", "解释函数和接口") said clearly is kept."""
+    said, echoed = _prompt_text(text), _prompt_text(prompt or "")
+    if not said or not echoed or said not in echoed:
+        return False
+    unsure = no_speech_prob >= ECHO_NO_SPEECH_PROBABILITY or average_logprob < LOW_LOGPROB
+    return unsure or len(said) >= ECHO_MIN_PROMPT_SHARE * len(echoed)
 
 
 def speech_windows(clip: np.ndarray) -> list[tuple[int, int]]:
@@ -369,7 +383,7 @@ class FasterWhisperTranscriber:
         if result.no_speech_prob > NO_SPEECH_PROBABILITY and average_logprob < LOW_LOGPROB:
             return ""
         text = str(tokenizer.decode(produced)).strip()
-        return "" if _echoes_prompt(text, prompt) else text
+        return "" if _echoes_prompt(text, prompt, result.no_speech_prob, average_logprob) else text
 
     def _decode(self, clip: _Clip) -> list[Segment]:
         """The segments of one planned clip: a segment a window of speech, with the clip's own times."""

@@ -262,3 +262,14 @@ def test_auto_keeps_the_space_between_a_comment_marker_and_its_chinese() -> None
     assert "  // 设置监听器" in lines
     assert "  // 初始化平台标识" in lines
     assert "  // 将状态重置为初始偏好设置" in lines
+
+
+def test_auto_takes_rapidocrs_case_where_tesseract_was_unsure() -> None:
+    # A tuned capture (retrofit's Javadoc, Darcula, DejaVu Sans Mono): tesseract reads the `l`s of `{@link`,
+    # `{@linkplain` and `IllegalArgumentException` as `L` and is unsure of those words; rapidocr is all but
+    # certain of `l`. Letters that differ otherwise stay tesseract's.
+    with Image.open(CAPTURES / "images" / "ed-t-07.png") as opened:
+        lines = read_code(opened.convert("RGB"), load_backend(AutoOcrOptions())).code.text.split("\n")
+    assert lines[1] == " * Returns a {@link Converter} for {@code type} to {@link RequestBody} from the available"
+    assert lines[2] == " * {@linkplain #converterFactories() factories}."
+    assert lines[4] == " * @throws IllegalArgumentException if no converter available for {@code type}."

@@ -47,7 +47,7 @@ from archreview.encoders.whisper_models import (
     tiny_en_dir,
 )
 from archreview.schemas import BackendInfo, FasterWhisperOptions, Segment, Transcript
-from archreview.schemas.options import UNDETERMINED_LANGUAGE, speech_language
+from archreview.schemas.options import SPEECH_LANGUAGES, UNDETERMINED_LANGUAGE, speech_language
 
 if TYPE_CHECKING:
     from ctranslate2 import StorageView
@@ -69,6 +69,10 @@ LOW_LOGPROB = -1.0
 # A window's text that is a piece of the prompt is an echo when it is this share of the prompt (its characters) or
 # more, or when the decoder was unsure of it: this no-speech probability or more (or a mean log-prob < LOW_LOGPROB).
 ECHO_MIN_PROMPT_SHARE = 0.5
+# A clip detection calls unsupported is kept in its likeliest supported language when decoding it there reaches this
+# mean token log-probability. Dev clips (base, 2026-12-01): English and Chinese speech -0.76 at worst, the it/pt/nl/pl/
+# ru/sv/tr/id clips read as English -0.82 to -2.8, an espeak en-us clip detected as Turkish -0.06.
+CONFIDENT_LOGPROB = -0.5
 ECHO_NO_SPEECH_PROBABILITY = 0.2
 # Seconds of silence kept in the audio after a window's speech; the rest of the encoder input is padded in log-mel
 # space with MEL_PAD_VALUE (0.0, what openai-whisper's pad_or_trim writes). None: all the padding is audio silence.
@@ -349,13 +353,34 @@ class FasterWhisperTranscriber:
         encoded = encode_window(self._load(detector), clip.samples[start:end], self.options.min_context_s)
         # One encoder pass serves detection and, when the detector also decodes, the first window's decoding.
         found = self._load(detector).model.detect_language(encoded)[0]
-        language, supported = choose_language({token[2:-2]: probability for token, probability in found})
+        probabilities = {token[2:-2]: probability for token, probability in found}
+        language, supported = choose_language(probabilities)
+        if not supported:
+            # Detection is unsure on short synthetic clips ("Explain the architecture and design flaws." in
+            # espeak-ng en-us read as Turkish): a clip the decoder reads confidently in the likeliest supported
+            # language is in that language.
+            best = max(SPEECH_LANGUAGES, key=lambda code: probabilities.get(code, 0.0))
+            context_s = context_samples(end - start, self.options.min_context_s) / SAMPLE_RATE
+            if self._decode_window(detector, best, encoded, context_s)[1] >= CONFIDENT_LOGPROB:
+                language, supported = best, True
         clip.language, clip.unsupported = language, not supported
         clip.model = self.english_model if language == "en" else detector
         clip.first_encoded = encoded if clip.model == detector else None
 
     def _generate(self, key: str, language: str, encoded: StorageView, context_s: float) -> str:
-        """The text of one encoded window, decoded in `language` with that language's prompt."""
+        """The text of one encoded window, decoded in `language` with that language's prompt; empty for a window
+        without speech or one that only echoes the prompt."""
+        text, average_logprob, no_speech_prob = self._decode_window(key, language, encoded, context_s)
+        if no_speech_prob > NO_SPEECH_PROBABILITY and average_logprob < LOW_LOGPROB:
+            return ""
+        prompt = {"en": self.options.initial_prompt, "zh": self.options.chinese_prompt}.get(language)
+        return "" if _echoes_prompt(text, prompt, no_speech_prob, average_logprob) else text
+
+    def _decode_window(
+        self, key: str, language: str, encoded: StorageView, context_s: float
+    ) -> tuple[str, float, float]:
+        """One encoded window decoded in `language` with that language's prompt: (text, mean token log-probability,
+        no-speech probability)."""
         from faster_whisper.tokenizer import Tokenizer
         from faster_whisper.transcribe import get_suppressed_tokens
 
@@ -380,10 +405,7 @@ class FasterWhisperTranscriber:
         )[0]
         produced = result.sequences_ids[0]
         average_logprob = result.scores[0] * len(produced) / (len(produced) + 1)
-        if result.no_speech_prob > NO_SPEECH_PROBABILITY and average_logprob < LOW_LOGPROB:
-            return ""
-        text = str(tokenizer.decode(produced)).strip()
-        return "" if _echoes_prompt(text, prompt, result.no_speech_prob, average_logprob) else text
+        return str(tokenizer.decode(produced)).strip(), float(average_logprob), float(result.no_speech_prob)
 
     def _decode(self, clip: _Clip) -> list[Segment]:
         """The segments of one planned clip: a segment a window of speech, with the clip's own times."""

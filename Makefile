@@ -15,9 +15,11 @@ VLLM_STAMP := $(VLLM_VENV)/.archreview-vllm-installed
 APT_PACKAGES := tesseract-ocr tesseract-ocr-eng ffmpeg espeak-ng fonts-dejavu-core fonts-liberation chromium postgresql fonts-jetbrains-mono fonts-firacode fonts-wqy-zenhei
 # openai-whisper's own requirements, less triton (1 GB of GPU compiler, useless on a CPU machine)
 WHISPER_DEPS := numba tiktoken more-itertools tqdm
-# pytest-xdist workers for `make test`: one a core of the 2-core CI machine (tests/conftest.py hands out whole
-# modules, longest first); `make test TEST_WORKERS=0` runs the tests in one process
+# pytest-xdist workers for `make test`: one a core of the 2-core CI machine. `--dist loadfile` keeps a module on one
+# worker; `--no-loadscope-reorder` hands modules out in collection order, which tests/conftest.py sets longest
+# first. `make test TEST_WORKERS=0` runs the tests in one process.
 TEST_WORKERS ?= 2
+PYTEST_FLAGS = -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 export HF_HUB_OFFLINE := 1
 export DO_NOT_TRACK := 1
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
@@ -35,10 +37,10 @@ demo: setup
 	echo; echo "Reports are in $(CURDIR)/reports/ (one JSON a sample, summary.json for the batch)."; exit $$status
 
 test: lint vllm
-	$(PY) -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile
+	$(PY) -m pytest $(PYTEST_FLAGS)
 
 test-fast: setup
-	$(PY) -m pytest -q -p no:cacheprovider -m "not slow" -n $(TEST_WORKERS) --dist loadfile
+	$(PY) -m pytest $(PYTEST_FLAGS) -m "not slow"
 
 setup: system-deps $(STAMP)
 

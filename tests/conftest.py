@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import warnings
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -59,53 +56,51 @@ SLOW_FIXTURES = {
     "converted": "tiny.en converted into an openai-whisper checkpoint (test_whisper_convert.py)",
     "hf_dir": "tiny.en converted into a transformers folder (test_transformers_whisper.py)",
     "spoken_transcripts": "Whisper base on 12 clips twice, alone and batched (test_speech_languages.py)",
-    "samples_batch": "`archreview batch samples`: a temporary Prefect server and every sample (60 to 80 s)",
 }
 
 
-# `make test` runs the suite on two xdist workers (`-n 2 --dist loadfile`): a module's tests stay in one worker,
-# so its module fixtures are built once; modules named together here also share one worker (and so a session
-# fixture: the samples reviewed through the CLI once feed test_cli's quality targets and test_golden's flow).
-# Work is handed out longest first, a work unit's length taken as half a second a test (no measured per-module
-# table yet); the order only costs balance, never a result.
-XDIST_GROUPS = {
-    "test_cli.py": "samples-batch",
-    "test_golden.py": "samples-batch",
+# `make test` runs the suite on two xdist workers (`-n 2 --dist loadfile --no-loadscope-reorder`): a module's tests
+# stay on one worker, so its module fixtures are built once, and modules are handed out in collection order, which
+# pytest_collection_modifyitems below sets: longest module first (MODULE_SECONDS), so that the last ones to start
+# are short and neither worker idles long at the end. xdist's own order (most tests first) started the heavy
+# modules of few tests (test_golden, test_runners, test_serve_cli) last. Seconds a module (setup, tests and
+# teardown on its worker) in one run of the whole suite on the 2-core machine; a module not listed (under 5 s)
+# counts as 0 s and goes last. Only the balance depends on these figures, never a result.
+MODULE_SECONDS: dict[str, float] = {  # 2026-12-01, -n 2, load average 6 to 11 (other work on the machine)
+    "test_golden.py": 344,
+    "test_hostile.py": 259,
+    "test_flows_server.py": 100,
+    "test_runners.py": 86,
+    "test_flows.py": 79,
+    "test_openai_backend.py": 67,
+    "test_cli.py": 61,
+    "test_multi_input.py": 56,
+    "test_review.py": 37,
+    "test_serve_cli.py": 37,
+    "test_analysis.py": 34,
+    "test_fuzz.py": 26,
+    "test_transformers_whisper.py": 24,
+    "test_ernie.py": 22,
+    "test_rapidocr.py": 22,
+    "test_speech_languages.py": 20,
+    "test_speech.py": 15,
+    "test_capture.py": 13,
+    "test_whisper_base_backends.py": 9,
+    "test_formats.py": 7,
+    "test_ernie_engine.py": 7,
+    "test_ocr_correction.py": 7,
+    "test_vision.py": 6,
+    "test_batch.py": 6,
+    "test_whisper_convert.py": 6,
+    "test_heuristics_data.py": 6,
+    "test_report_language.py": 5,
 }
-DEFAULT_TEST_SECONDS = 0.5
-
-
-def _xdist_scope(nodeid: str) -> str:
-    """The work unit of a test under xdist: its module, or the group its module shares."""
-    path = nodeid.split("::", 1)[0]
-    return XDIST_GROUPS.get(Path(path).name, path)
-
-
-@pytest.hookimpl(optionalhook=True)
-def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
-    """`--dist loadfile` with the groups above, longest work unit first; other modes are xdist's own."""
-    if config.getvalue("dist") != "loadfile":
-        return None
-    from xdist.scheduler import LoadFileScheduling
-
-    class GroupedLongestFirst(LoadFileScheduling):
-        def _split_scope(self, nodeid: str) -> str:
-            return _xdist_scope(nodeid)
-
-        def _assign_work_unit(self, node: Any) -> None:
-            def cost(scope: str) -> float:
-                return DEFAULT_TEST_SECONDS * len(self.workqueue[scope])
-
-            self.workqueue.move_to_end(max(self.workqueue, key=cost), last=False)
-            super()._assign_work_unit(node)
-
-    return GroupedLongestFirst(config, log)
 
 
 def _stale_slow_entries() -> list[str]:
     """Entries of the lists above that name no module or test function any more (they would mark nothing)."""
     tests = Path(__file__).parent
-    stale = [name for name in SLOW_MODULES if not (tests / name).is_file()]
+    stale = [name for name in [*SLOW_MODULES, *MODULE_SECONDS] if not (tests / name).is_file()]
     for node in SLOW_TESTS:
         module, _, function = node.partition("::")
         path = tests / module
@@ -126,17 +121,18 @@ def _is_slow(item: pytest.Item) -> bool:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark the slow tests listed above `slow`; skip `gpu` tests without a CUDA device."""
+    """Mark the slow tests listed above `slow`, put the longest modules first; skip `gpu` tests without CUDA."""
     stale = _stale_slow_entries()
     if stale:
         warnings.warn(
-            f"tests/conftest.py lists slow tests that no longer exist: {', '.join(stale)}",
+            f"tests/conftest.py names tests or modules that no longer exist: {', '.join(stale)}",
             pytest.PytestConfigWarning,
             stacklevel=1,
         )
     for item in items:
         if _is_slow(item):
             item.add_marker(pytest.mark.slow)
+    items.sort(key=lambda item: -MODULE_SECONDS.get(item.path.name, 0.0))  # stable: a module's tests keep their order
     try:
         import torch
 
@@ -204,35 +200,6 @@ def prefect_server() -> Iterator[None]:
         {PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}
     ):
         yield
-
-
-@dataclass(frozen=True)
-class SamplesBatch:
-    """What `archreview batch samples --out OUT` (run from the repository, with the default options) gave."""
-
-    result: subprocess.CompletedProcess[str]
-    out: Path
-
-
-@pytest.fixture(scope="session")
-def samples_batch(tmp_path_factory: pytest.TempPathFactory) -> SamplesBatch:
-    """Every sample reviewed once as a user runs it: the CLI, the batch-review flow, a temporary Prefect server.
-
-    Run from the repository with the relative folder `samples`, so the reports record the paths the golden ones
-    do; test_cli checks the quality targets on it, test_golden that the flow writes the golden reports.
-    """
-    out = tmp_path_factory.mktemp("samples-batch")
-    env = {k: v for k, v in os.environ.items() if not k.upper().startswith("ARCHREVIEW_") and k != "PREFECT_API_URL"}
-    # a Prefect home of its own: the temporary server's SQLite file is shared with no other process
-    env["PREFECT_HOME"] = str(tmp_path_factory.mktemp("samples-batch-prefect"))
-    # a loaded machine can need more than the 120 s flows/server.py gives the temporary server to start
-    env.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", str(PREFECT_STARTUP_TIMEOUT_S))
-    archreview = str(Path(sys.executable).parent / "archreview")
-    result = subprocess.run(
-        [archreview, "batch", "samples", "--out", str(out)],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=600,
-    )
-    return SamplesBatch(result, out)
 
 
 @pytest.fixture(scope="session")

@@ -11,16 +11,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import pytest
-from conftest import SamplesBatch
 from PIL import Image
 from report_factory import sample_report
 
 from archreview.cli.options import options_table
 from archreview.pipeline.batch import summarize
-from archreview.pipeline.evaluation import score_case
-from archreview.pipeline.sarif import to_sarif
 from archreview.pipeline.settings import Settings
 from archreview.schemas import BatchItem, BatchSummary, ErnieFusionOptions, ReviewOptions, ReviewReport
 
@@ -137,44 +133,6 @@ def test_schema_command_prints_the_committed_schema() -> None:
     assert json.loads(result.stdout) == json.loads(
         (REPO / "schemas" / "json" / "review_report-1.2.schema.json").read_text()
     )
-
-
-def test_batch_over_the_samples_meets_the_quality_targets(
-    samples_batch: SamplesBatch, labels: dict[str, Any], shared_data: Path
-) -> None:
-    # `archreview batch samples --out OUT`, run once a session (test_golden checks the same reports)
-    result, tmp_path = samples_batch.result, samples_batch.out
-    assert result.returncode == 0, result.stderr
-    summary = BatchSummary.model_validate_json((tmp_path / "summary.json").read_text())
-    assert summary.counts == {"success": len(labels["cases"])}
-    scores = [
-        score_case(ReviewReport.model_validate_json((tmp_path / f"{c['name']}.json").read_text()), c)
-        for c in labels["cases"]
-    ]
-    recall = sum(s.flaws_found for s in scores) / sum(s.flaws for s in scores)
-    precision = sum(s.findings_hit for s in scores) / sum(s.findings for s in scores)
-    lines = sum(s.line_accuracy for s in scores) / len(scores)
-    intents = sum(s.intent_ok for s in scores) / len(scores)
-    wers = [s.wer for s in scores if s.wer is not None]
-    assert recall >= 0.9, recall
-    assert precision >= 0.8, precision
-    assert lines >= 0.95, lines
-    assert intents >= 0.9, intents
-    assert sum(wers) / len(wers) <= 0.2
-    assert all(s.first_line_ok for s in scores), [s.name for s in scores if not s.first_line_ok]
-
-    sarif_schema = json.loads((shared_data / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
-    validator = jsonschema.Draft4Validator(sarif_schema)
-    for case in labels["cases"]:
-        report = ReviewReport.model_validate_json((tmp_path / f"{case['name']}.json").read_text())
-        log = to_sarif(report)
-        validator.validate(log)
-        assert len(log["runs"][0]["results"]) == len(report.findings)
-
-    # `archreview validate reports/*.json` over the batch's folder: summary.json is checked as a summary.
-    checked = _run("validate", *sorted(str(p) for p in tmp_path.glob("*.json")))
-    assert checked.returncode == 0, checked.stderr
-    assert f"valid: {tmp_path / 'summary.json'} (batch summary, {len(labels['cases'])} pairs)" in checked.stderr
 
 
 def test_default_settings_are_todays_review_options(no_archreview_env: pytest.MonkeyPatch) -> None:

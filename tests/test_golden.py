@@ -1,5 +1,6 @@
 """Golden reports: every sample's report, through the plain loop and through the Prefect flow (the CLI's batch), is
-the one in samples/expected/ (created_at and stage timings aside).
+the one in samples/expected/ (created_at and stage timings aside); the CLI's batch of the samples meets the quality
+targets, its reports give valid SARIF, and `archreview validate` accepts its folder.
 
 A change that alters a report on purpose regenerates them explicitly: `ARCHREVIEW_REGEN=1 pytest tests/test_golden.py`
 (then read the diff before committing it).
@@ -9,19 +10,54 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
-from conftest import SamplesBatch
+from conftest import PREFECT_STARTUP_TIMEOUT_S
 
 from archreview.pipeline.batch import SUMMARY_FILE, run_batch
+from archreview.pipeline.evaluation import score_case
 from archreview.pipeline.pairs import find_pairs
-from archreview.schemas import BatchSummary, ReviewOptions
+from archreview.pipeline.sarif import to_sarif
+from archreview.schemas import BatchSummary, ReviewOptions, ReviewReport
 
 REPO = Path(__file__).resolve().parents[1]
 EXPECTED = REPO / "samples" / "expected"
 REGENERATE = os.environ.get("ARCHREVIEW_REGEN") == "1"
+ARCHREVIEW = str(Path(sys.executable).parent / "archreview")
+
+
+@dataclass(frozen=True)
+class SamplesBatch:
+    """What `archreview batch samples --out OUT` (run from the repository, with the default options) gave."""
+
+    result: subprocess.CompletedProcess[str]
+    out: Path
+
+
+@pytest.fixture(scope="module")
+def samples_batch(tmp_path_factory: pytest.TempPathFactory) -> SamplesBatch:
+    """Every sample reviewed once as a user runs it: the CLI, the batch-review flow, a temporary Prefect server.
+
+    Run from the repository with the relative folder `samples`, so the reports record the paths the golden ones
+    do; the flow's golden reports and the quality targets are both checked on this one run.
+    """
+    out = tmp_path_factory.mktemp("samples-batch")
+    env = {k: v for k, v in os.environ.items() if not k.upper().startswith("ARCHREVIEW_") and k != "PREFECT_API_URL"}
+    # a Prefect home of its own: the temporary server's SQLite file is shared with no other process
+    env["PREFECT_HOME"] = str(tmp_path_factory.mktemp("samples-batch-prefect"))
+    # a loaded machine can need more than the 120 s flows/server.py gives the temporary server to start
+    env.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", str(PREFECT_STARTUP_TIMEOUT_S))
+    result = subprocess.run(
+        [ARCHREVIEW, "batch", "samples", "--out", str(out)],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=600,
+    )
+    return SamplesBatch(result, out)
 
 
 def _comparable(path: Path) -> dict[str, Any]:
@@ -59,3 +95,43 @@ def test_the_flow_writes_the_golden_reports(samples_batch: SamplesBatch) -> None
     summary = BatchSummary.model_validate_json((samples_batch.out / SUMMARY_FILE).read_text(encoding="utf-8"))
     assert summary.counts == {"success": summary.total}
     _check(samples_batch.out)
+
+
+def test_batch_over_the_samples_meets_the_quality_targets(
+    samples_batch: SamplesBatch, labels: dict[str, Any], shared_data: Path
+) -> None:
+    result, out = samples_batch.result, samples_batch.out
+    assert result.returncode == 0, result.stderr
+    summary = BatchSummary.model_validate_json((out / SUMMARY_FILE).read_text())
+    assert summary.counts == {"success": len(labels["cases"])}
+    scores = [
+        score_case(ReviewReport.model_validate_json((out / f"{c['name']}.json").read_text()), c)
+        for c in labels["cases"]
+    ]
+    recall = sum(s.flaws_found for s in scores) / sum(s.flaws for s in scores)
+    precision = sum(s.findings_hit for s in scores) / sum(s.findings for s in scores)
+    lines = sum(s.line_accuracy for s in scores) / len(scores)
+    intents = sum(s.intent_ok for s in scores) / len(scores)
+    wers = [s.wer for s in scores if s.wer is not None]
+    assert recall >= 0.9, recall
+    assert precision >= 0.8, precision
+    assert lines >= 0.95, lines
+    assert intents >= 0.9, intents
+    assert sum(wers) / len(wers) <= 0.2
+    assert all(s.first_line_ok for s in scores), [s.name for s in scores if not s.first_line_ok]
+
+    sarif_schema = json.loads((shared_data / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
+    validator = jsonschema.Draft4Validator(sarif_schema)
+    for case in labels["cases"]:
+        report = ReviewReport.model_validate_json((out / f"{case['name']}.json").read_text())
+        log = to_sarif(report)
+        validator.validate(log)
+        assert len(log["runs"][0]["results"]) == len(report.findings)
+
+    # `archreview validate reports/*.json` over the batch's folder: summary.json is checked as a summary.
+    checked = subprocess.run(
+        [ARCHREVIEW, "validate", *sorted(str(p) for p in out.glob("*.json"))],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert checked.returncode == 0, checked.stderr
+    assert f"valid: {out / SUMMARY_FILE} (batch summary, {len(labels['cases'])} pairs)" in checked.stderr

@@ -43,7 +43,10 @@ SPOKEN = "cache_layer"  # x.png + x.wav: real faster-whisper tiny.en
 
 @pytest.fixture
 def options() -> ReviewOptions:
-    return ReviewOptions()
+    """The default options with tesseract alone reading the code (1 to 1.5 s an image where the default `auto`
+    takes about 6 s): these tests are about what the flow does with the stages, whatever reads the code; the
+    default options through the flow are held to the plain loop's golden reports in tests/test_golden.py."""
+    return ReviewOptions(ocr=TesseractOptions())
 
 
 def _comparable(report_json: str | bytes) -> dict[str, Any]:
@@ -190,7 +193,7 @@ def test_grouped_speech_gives_the_same_reports_as_one_clip_at_a_time(
     """Grouped speech (on by default when a batching backend runs on a GPU) forced on, on the CPU: each window's
     instructions are one understand-instructions task, and the reports are those of one review at a time."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # the bundled tiny.en is converted here
-    options = ReviewOptions(speech=TransformersWhisperOptions(model="tiny.en", device="cpu"))
+    options = ReviewOptions(ocr=TesseractOptions(), speech=TransformersWhisperOptions(model="tiny.en", device="cpu"))
     assert not groups_speech(options), "on the CPU the default stays a task a pair"
     source = copy_pairs(tmp_path / "in", (*GROUPED, TYPED[0]))
     out = tmp_path / "out"

@@ -29,6 +29,10 @@ ARTIFACTS = REPO / "test-artifacts"
 PAIRS = ("report_worker", "userroutes", "cache_layer", "order_service")  # two typed, two spoken
 SUMMARY_FILE = "summary.json"
 RUN_TIMEOUT_S = 240
+# The batches here read their code with tesseract alone (1 to 1.5 s an image; the default `auto` takes about 6 s):
+# they test the server, the served deployment, resuming and the database, whatever reads the code. The default
+# options through a served deployment: tests/test_serve_cli.py; through the flow, every sample: tests/test_golden.py.
+OPTIONS_JSON = '{"ocr": {"kind": "tesseract"}}'
 
 
 def _client_env(server: LocalServer) -> dict[str, str]:
@@ -41,8 +45,9 @@ def _client_env(server: LocalServer) -> dict[str, str]:
 def _batch_command(source: Path, out: Path) -> list[str]:
     code = (
         "from pathlib import Path; from archreview.flows.batch import run_batch_flow; "
-        "from archreview.pipeline.settings import Settings; "
-        f"s = run_batch_flow(Path({str(source)!r}), Path({str(out)!r}), Settings().review_options()); "
+        "from archreview.schemas import ReviewOptions; "
+        f"options = ReviewOptions.model_validate_json({OPTIONS_JSON!r}); "
+        f"s = run_batch_flow(Path({str(source)!r}), Path({str(out)!r}), options); "
         "print(s.counts)"
     )
     return [sys.executable, "-c", code]
@@ -109,7 +114,7 @@ def served_run(server: LocalServer, source: Path, tmp_path_factory: pytest.TempP
         for _ in range(10):  # SQLite may answer "database is locked" while the server is busy: ask again
             created = httpx.post(
                 f"{api}/deployments/{deployment['id']}/create_flow_run",
-                json={"parameters": {"source": str(source), "out": str(out)}},
+                json={"parameters": {"source": str(source), "out": str(out), "options": json.loads(OPTIONS_JSON)}},
                 timeout=10,
             )
             if created.is_success:

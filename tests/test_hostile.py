@@ -54,6 +54,17 @@ def _invoke(args: tuple[str, ...] | list[str], env: dict[str, str], monkeypatch:
     return CliRunner().invoke(app, list(args))
 
 
+_RESULTS: dict[str, object] = {}
+
+
+def _case_result(case: Case, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """The CLI's result on a hostile case, run once a module: the tests below that check more of a case's report
+    (same arguments, same environment) read this run instead of reviewing the same input again."""
+    if case.name not in _RESULTS:
+        _RESULTS[case.name] = _invoke(case.args, case.env, monkeypatch)
+    return _RESULTS[case.name]
+
+
 def _assert_one_line_error(result, message: str) -> None:  # type: ignore[no-untyped-def]
     assert result.exit_code == 2, (result.exit_code, result.stderr, result.exception)
     lines = [line for line in result.stderr.splitlines() if line.strip()]
@@ -106,7 +117,7 @@ def test_hostile_case(case: Case, monkeypatch: pytest.MonkeyPatch) -> None:
             assert len(read_manifest(Path(case.args[0]))) == case.pairs
         OUTCOMES[case.expect] += 1
         return
-    result = _invoke(case.args, case.env, monkeypatch)
+    result = _case_result(case, monkeypatch)
     if case.expect == "error":
         _assert_one_line_error(result, case.message)
     elif case.group == "batch":
@@ -127,6 +138,13 @@ def _review(image: Path, monkeypatch: pytest.MonkeyPatch, *more: str) -> ReviewR
     return ReviewReport.model_validate_json(result.stdout)
 
 
+def _case_report(name: str, monkeypatch: pytest.MonkeyPatch) -> ReviewReport:
+    """The report of the hostile case `name` (a review of an image with the instruction, or of audio)."""
+    result = _case_result(BY_NAME[name], monkeypatch)
+    assert result.exit_code in (0, 1), result.stderr
+    return ReviewReport.model_validate_json(result.stdout)
+
+
 def _findings(report: ReviewReport) -> set[tuple[str, int]]:
     return {(f.rule_id, f.evidence[0].line_start) for f in report.findings}
 
@@ -136,12 +154,12 @@ def test_image_variants_read_the_same_code(monkeypatch: pytest.MonkeyPatch) -> N
     upright = _review(good_image(_CASES_DIR), monkeypatch)
     assert upright.findings
     for name in ("exif-rotated", "cmyk", "16-bit", "palette", "alpha", "png-named-jpg", "animated-gif"):
-        report = _review(Path(BY_NAME[f"image-{name}"].args[1]), monkeypatch)
+        report = _case_report(f"image-{name}", monkeypatch)
         assert _findings(report) == _findings(upright), name
 
 
 def test_prose_is_not_code(monkeypatch: pytest.MonkeyPatch) -> None:
-    report = _review(Path(BY_NAME["image-prose"].args[1]), monkeypatch)
+    report = _case_report("image-prose", monkeypatch)
     assert report.status == "failed"
     assert [e.code for e in report.errors] == ["not_code"]
     assert "prose, not code" in report.errors[0].message
@@ -149,15 +167,14 @@ def test_prose_is_not_code(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_control_characters_never_reach_the_report(monkeypatch: pytest.MonkeyPatch) -> None:
-    case = BY_NAME["instruction-control-chars"]
-    report = ReviewReport.model_validate_json(_invoke(case.args, {}, monkeypatch).stdout)
+    report = _case_report("instruction-control-chars", monkeypatch)
     assert not CONTROL.search(report.instruction.text)
     assert report.instruction.text == "[2J [31mfind the caching bugs [0m"
 
 
 @pytest.mark.parametrize("name", ["audio-8-khz", "audio-96-khz", "audio-6-channels"])
 def test_odd_audio_is_transcribed(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    report = ReviewReport.model_validate_json(_invoke(BY_NAME[name].args, {}, monkeypatch).stdout)
+    report = _case_report(name, monkeypatch)
     assert report.transcript is not None
     assert "security" in report.transcript.text.lower()
 
@@ -196,7 +213,7 @@ def test_default_audio_limit_is_ten_minutes(tmp_path: Path) -> None:
     ],
 )
 def test_resized_and_first_frame_are_noted(name: str, code: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    report = _review(Path(BY_NAME[name].args[1]), monkeypatch)
+    report = _case_report(name, monkeypatch)
     assert code in {error.code for error in report.errors}
     assert report.findings
 

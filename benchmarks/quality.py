@@ -230,7 +230,8 @@ def main() -> None:
             print(f"{s.name:<20} {s.voice:<28} {s.wer:>5.2f}  {marks}  {s.heard}")
         if moved_out:
             print(f"moved out of the held-apart set (a heuristic was learned from them): {len(moved_out)}")
-        print("\nspeech and intent by set (faster-whisper tiny.en unless said; typed = the parser on the text as said)")
+        model = transcriber.info().model
+        print(f"\nspeech and intent by set ({options.speech.kind} {model}; typed = the parser on the text as said)")
         print(f"{'set':<38} {'n':>3} {'wer':>6} {'intent':>7} {'acc':>5} {'focus':>7} {'typed':>7}")
         for label, spoken_scores in speech_rows.items():
             print(_speech_row(label, spoken_scores))

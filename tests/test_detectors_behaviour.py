@@ -507,3 +507,17 @@ def test_a_static_switch_set_to_a_constant_is_not_a_race_but_a_counter_is() -> N
     counter = probe.replace("tryKotlin = false;", "misses++;").replace(
         "private static boolean tryKotlin = true;", "private static boolean tryKotlin = true;\n    static int misses;")
     assert "concurrency/unsynchronized-shared-state" in _rules(counter, "java")
+
+
+@pytest.mark.parametrize(
+    ("line", "flagged"),
+    [
+        ("const API_TOKEN = 'tk_live9 f8a7b6c5d4e3f2alb0c';", True),  # OCR read tk_live_9f8a... with a gap
+        ("const API_TOKEN = 'tk_live_9f8a7b6c5d4e3f2a1b0c';", True),
+        ("const API_TOKEN = 'change me';", False),  # prose, not a token
+        ("const API_TOKEN = 'set in prod 2024';", False),  # words and a number, three pieces
+        ("const API_TOKEN = 'token v2';", False),  # a piece without digits
+    ],
+)
+def test_a_token_ocr_split_with_one_space_is_still_a_hardcoded_secret(line: str, flagged: bool) -> None:
+    assert ("security/hardcoded-secret" in _rules(line + "\n", "javascript")) is flagged

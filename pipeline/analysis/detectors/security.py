@@ -178,8 +178,15 @@ _NOT_SECRET_NAME = re.compile(
 )
 
 
+def _split_token(value: str) -> bool:
+    """A key or token OCR cut in two with one space (`tk_live9 f8a7b6c5d4`, a dropped `_` read as a gap): both
+    pieces mix letters and digits, as words of prose do not."""
+    pieces = value.split()
+    return len(pieces) == 2 and all(re.search(r"\d", p) and re.search(r"[A-Za-z]", p) for p in pieces)
+
+
 def _looks_like_secret(name: str, value: str) -> bool:
-    if len(value) < 4 or any(ch.isspace() for ch in value):
+    if len(value) < 4 or (any(ch.isspace() for ch in value) and not _split_token(value)):
         return False
     if _NOT_SECRET_NAME.search(name):
         return False

@@ -48,6 +48,11 @@ SLIPS = [
      "  container.innerHTML = `<table>${rows}</table>`;", "javascript"),
     (JS_CONTEXT, "    rows += °<tr><td>${order.id}</td><td>${order.total}</td></tr>°;",
      "    rows += `<tr><td>${order.id}</td><td>${order.total}</td></tr>`;", "javascript"),
+    # auto's reading: rapidocr reads the backtick as a caret, and the punctuation vote takes it
+    (JS_CONTEXT, "    rows += ^<tr><td>${order.id}</td><td>${order.total}</td></tr>°;",
+     "    rows += `<tr><td>${order.id}</td><td>${order.total}</td></tr>`;", "javascript"),
+    (JS_CONTEXT, "  const response = await fetch(^${API_BASE}/items/${id}^, {",
+     "  const response = await fetch(`${API_BASE}/items/${id}`, {", "javascript"),
     (["router.get('/users/:id', async (req: Request, res: Response) => {"],
      '  const sql = "SELECT * FROM users WHERE id = ${req.params.id} ;',
      "  const sql = `SELECT * FROM users WHERE id = ${req.params.id}`;", "typescript"),
@@ -437,3 +442,18 @@ def test_no_word_was_learned_from_a_held_apart_snippet() -> None:
         suspect += [(lang, word) for entry in entries if not entry["source"].startswith("language spec")
                     for word in entry["words"] if word in held and word not in tuned]
     assert suspect == []
+
+
+def test_a_caret_where_an_expression_cannot_start_is_the_only_one_taken_for_a_backtick() -> None:
+    """`^` is JavaScript's XOR and a regular expression's anchor: only a caret that opens a template (after `=`,
+    `(`, ...) with a `${` in it is read as a backtick."""
+    clean = [
+        "const toggled = flags ^ mask;",
+        "const anchored = /^\\d+$/.test(value);",
+        "const pattern = new RegExp('^' + prefix);",
+        "const both = `${a}` ^ b;",
+    ]
+    assert correct_code("\n".join(clean), "javascript") == "\n".join(clean)
+    assert _fix_line("  const sql = ^SELECT * FROM users WHERE id = ${req.params.id} ;", [], "typescript") == (
+        "  const sql = `SELECT * FROM users WHERE id = ${req.params.id}`;"
+    )

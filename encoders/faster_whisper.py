@@ -44,10 +44,11 @@ from archreview.encoders.whisper_models import (
     bundled_ct2_dir,
     choose_language,
     default_english_model,
+    likeliest_supported,
     tiny_en_dir,
 )
 from archreview.schemas import BackendInfo, FasterWhisperOptions, Segment, Transcript
-from archreview.schemas.options import SPEECH_LANGUAGES, UNDETERMINED_LANGUAGE, speech_language
+from archreview.schemas.options import UNDETERMINED_LANGUAGE, speech_language
 
 if TYPE_CHECKING:
     from ctranslate2 import StorageView
@@ -359,7 +360,7 @@ class FasterWhisperTranscriber:
             # Detection is unsure on short synthetic clips ("Explain the architecture and design flaws." in
             # espeak-ng en-us read as Turkish): a clip the decoder reads confidently in the likeliest supported
             # language is in that language.
-            best = max(SPEECH_LANGUAGES, key=lambda code: probabilities.get(code, 0.0))
+            best = likeliest_supported(probabilities)
             context_s = context_samples(end - start, self.options.min_context_s) / SAMPLE_RATE
             if self._decode_window(detector, best, encoded, context_s)[1] >= CONFIDENT_LOGPROB:
                 language, supported = best, True

@@ -74,6 +74,11 @@ def default_english_model() -> str:
     return DEFAULT_ENGLISH_MODEL
 
 
+def likeliest_supported(probabilities: dict[str, float]) -> str:
+    """The most probable of SPEECH_LANGUAGES under Whisper's language probabilities."""
+    return max(SPEECH_LANGUAGES, key=lambda code: probabilities.get(code, 0.0))
+
+
 def choose_language(probabilities: dict[str, float]) -> tuple[str, bool]:
     """The language to transcribe a clip in, from Whisper's language probabilities.
 
@@ -84,7 +89,7 @@ def choose_language(probabilities: dict[str, float]) -> tuple[str, bool]:
         languages (WELL_TRAINED_LANGUAGES) together outweigh the supported ones (see UNSUPPORTED_OVER_SUPPORTED),
         the most probable of those and False.
     """
-    best = max(SPEECH_LANGUAGES, key=lambda code: probabilities.get(code, 0.0))
+    best = likeliest_supported(probabilities)
     supported_share = sum(probabilities.get(code, 0.0) for code in SPEECH_LANGUAGES)
     others = [code for code in WELL_TRAINED_LANGUAGES if code not in SPEECH_LANGUAGES]
     other_share = sum(probabilities.get(code, 0.0) for code in others)

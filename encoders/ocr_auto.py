@@ -311,14 +311,17 @@ class AutoOcr:
             doubtful += rest
             reads += self.rapidocr.read_lines(image, [_line_box(lines[key]) for key, _ in rest])
         replaced = 0
-        ink = np.asarray(image.convert("L")) < _INK_GREY
-        # Tesseract's cell width, from its words of three characters or more (each run is on the grid).
-        widths = [w.width / len(w.text) for w in page.words if len(w.text) >= 3]
-        cell = statistics.median(widths) if widths else 0.0
+        ink: np.ndarray | None = None  # the page's ink and tesseract's cell width, for CJK splices only
+        cell = 0.0
         for (key, confidence), read in zip(doubtful, reads, strict=True):
             if not read.words:
                 continue
             if _reads_cjk(read) and not _same_text(lines[key], read.words) and read.score >= _MIN_SCORE:
+                if ink is None:
+                    ink = np.asarray(image.convert("L")) < _INK_GREY
+                    # Tesseract's cell width, from its words of three characters or more (each run is on the grid).
+                    widths = [w.width / len(w.text) for w in page.words if len(w.text) >= 3]
+                    cell = statistics.median(widths) if widths else 0.0
                 # The Chinese from rapidocr; then the vote on the code around it, as on any line.
                 lines[key], _ = _vote(_splice(lines[key], read, key, cell, ink), read)
                 replaced += 1

@@ -203,10 +203,9 @@ def _set(name: str) -> list[dict[str, object]]:
 def test_chinese_sets_tuned_and_held_apart() -> None:
     tuned, held = _set("tuned.jsonl"), _set("held_apart.jsonl")
     right = [parse_instruction(str(row["text"]), "text").intent == row["intent"] for row in tuned]
-    # One tie lost (接口设计有没有考虑幂等、越权和降级: the design is named first; see pipeline/intent.py _pick).
-    assert sum(not ok for ok in right) <= 1, [row["text"] for row, ok in zip(tuned, right, strict=True) if not ok]
-    held_right = sum(parse_instruction(str(row["text"]), "text").intent == row["intent"] for row in held)
-    assert held_right >= 43, held_right  # measured once, 43 of 48, in round 8 (benchmarks/results/intent.md)
+    # Round 8's five misses (moved in from the held-apart set) and one tie lost (接口设计有没有考虑幂等、越权和降级).
+    assert sum(not ok for ok in right) <= 6, [row["text"] for row, ok in zip(tuned, right, strict=True) if not ok]
+    # Round 9 (held_apart.jsonl) is measured once, at the end of the round, by benchmarks/intent.py.
     # Held apart by source: no source of the held-apart set is a source of the tuned set or of the lexicon.
     held_sources = {str(row["source"]).split(" ")[0] for row in held}
     assert held_sources.isdisjoint(str(row["source"]).split(" ")[0] for row in tuned)

@@ -414,6 +414,45 @@ HAND_SOURCES = {  # key: (repo, commit, licence as stated by the repository, par
                         "tuned"),
     "login_register": ("MarwaBelal/springboot-login-register", "a60c973c6cd6cc21dbdd282aed2615b48dafbe4e",
                        "not stated", "tuned"),
+    # tuned, sixth round (h5): concurrency in Java, Python, JS/TS, found by searching public code for shared
+    # counters, servlets, singletons, event-loop handlers and their fixed forms; labelled by reading, before any
+    # detector was run on them
+    "adlister_counter": ("5T0P5331N6M3/java-adlister", "fe79a60d88ad69c959c61873d45ce741574e4f91", "not stated",
+                         "tuned"),
+    "adlister_count": ("dereknoblej/java-adlister", "ef6380e7e9d2f4f76e5ae9363b03e743495e96a3", "not stated",
+                       "tuned"),
+    "first_web": ("vpshulga/firstWeb", "e5140a44551a4b5e83130922bd1eba80f17a6dc0", "not stated", "tuned"),
+    "thewall": ("harryprogramer/thewall", "f340e1b7c059fafba79ace53879fd2d8b30cb986", "not stated", "tuned"),
+    "anya_spring": ("anya-builds/spring", "771f2da61175af06c1e614fe08b1a20da3ea6eeb", "not stated", "tuned"),
+    "git_study": ("Xeniia-droid/git_study", "3678af43da761845f6c5d3316b7a3c500e294364", "not stated", "tuned"),
+    "zaragoza_concurrent": ("zaragozar83/concurrent", "a416a7c59407f41d459c6809f14e93ff11c2b50c", "Apache-2.0",
+                            "tuned"),
+    "tap_unidad4": ("ErnestoGonAr/TAP-Unidad-4", "896f4d67fb43e7174a621b8bb4819f1449f6357e", "not stated", "tuned"),
+    "workshop_mt": ("PanasencoPavel/workshop_multithreading", "6a81b3e82b886ef009abd382e8e7f3741da5187f",
+                    "not stated", "tuned"),
+    "concurrency_demo": ("syncWu/ConcurrencyDemo", "bd222bd4a7531bf573a4c09d23188f74223f92c7", "not stated",
+                         "tuned"),
+    "oops_java": ("vikasmauryaofficial/OOPs_with_JAVA", "9ef6c3c1debd299a9afea28ccce51814373bd784", "not stated",
+                  "tuned"),
+    "python300": ("UWPCE-PythonCert/Python300-Summer2015", "7da7ed18ab7b9e730be8019e82f854a753f210b4",
+                  "CC-BY-SA-4.0", "tuned"),
+    "python_practice": ("shalininukella/python_practice", "3c483b74f8c8660322cff43234604f6eb27593a2", "not stated",
+                        "tuned"),
+    "wanderer_race": ("WandererMath/1", "a92df443be4f11289d24f02259e4c26eef4c56c4",
+                      "CC-BY-SA-4.0 (a Stack Overflow post, as the file states)", "tuned"),
+    "mmsgov": ("jstrickler/20210301MMSGOV", "da46523723d6a88bee83c04bc73109b8ccc958a3", "not stated", "tuned"),
+    "fastapi_cookbook": ("Aabhash25/fastapi-ccokbook", "a0a776db32b8570e925cbb006f7d51a7d4e022c0", "not stated",
+                         "tuned"),
+    "space_cowboy": ("Amazon-Lab206-Python/space_cowboy", "1b0aa6de3ca4e896a5b8819c5689219958e546ba", "not stated",
+                     "tuned"),
+    "discord_example": ("PrivatPinguin/discord_bot_example", "06de229306832a52b7dfaf2698fded105e9b1788", "MIT",
+                        "tuned"),
+    "study_python": ("emuemuJP/StudyPython", "63174cee9892719adab0a3012d1b550c7ae96eb6", "not stated", "tuned"),
+    "script_window": ("shenjianxiaoran/ScriptWindow", "94ccb021ee6356746b8648f091b4fdb36b78e145", "not stated",
+                      "tuned"),
+    "file_explorer": ("werronense/file-explorer", "2f14592c2484bfaf57f1bdbdcb36d65c19864859", "not stated", "tuned"),
+    "tez_web": ("Tezcatlipoca0000/tez-web", "355aa630976483ea6c886f848691088a1aea6c95", "MIT", "tuned"),
+    "thesis_ping": ("StevenKitzes/Thesis", "22a348de938598ecf9a2dd47b9b3b1cf5491d470", "not stated", "tuned"),
     "mall": ("macrozheng/mall", "74eebe067d4f17b2d0b61691bef2748e3a7daf80", "Apache-2.0", "held_apart"),
     "jieba": ("fxsjy/jieba", "67fa2e36e72f69d9134b8a1037b83fbb070b9775", "MIT", "held_apart"),
     "rest_api": ("anastasiaaleksandrowa/REST-API-", "85087e17bfb83e4bd4ba1e805b5f0c62726237da", "not stated",
@@ -696,6 +735,61 @@ HAND_FILES: list[tuple[str, str, tuple[int, int] | None, tuple[str, ...], list[t
         (RES, 8, 8, "requests.get without a timeout"),
         (ERR, 16, 17, "a bare except records the URL and drops the error"),
     ]),
+    # sixth round (h5): concurrency; negatives are the fixed forms (atomic, synchronized, locked, per-user
+    # session, a thread pool endpoint, threads that share nothing)
+    ("adlister_counter", "src/main/java/CounterServlet.java", None, (CON,), [
+        (CON, 23, 23, "hitCount++ on a servlet field: one servlet instance serves every request thread"),
+    ]),
+    ("adlister_count", "src/main/java/CountServlet.java", None, (CON,), [
+        (CON, 14, 14, "count++ on a static field from concurrent doGet calls, without synchronization"),
+    ]),
+    ("first_web", "src/web/CounterServlet.java", None, (CON,), []),  # an AtomicInteger
+    ("thewall", "src/test/java/thewall/ServletTet.java", None, (CON,), [
+        (CON, 25, 26, "synchronized on sharedCounter, an Integer that ++ replaces with another object: requests "
+                      "lock different objects, so the lock excludes nothing"),
+    ]),
+    ("anya_spring", "src/main/java/com/demo/first/app/service/UserService.java", None, (CON,), [
+        (CON, 17, 27, "a HashMap in a singleton @Service, written by concurrent requests without synchronization"),
+        (CON, 32, 36, "containsKey, then put: a check-then-act on the shared map"),
+    ]),
+    ("git_study", "src/main/java/com/Feature/WSFeature/UserController.java", None, (CON,), []),  # AtomicInteger
+    ("zaragoza_concurrent", "src/main/java/ThreadInterferenceError.java", None, (CON,), []),  # synchronized
+    ("tap_unidad4", "Sync01.java", None, (CON,), []),  # a synchronized static increment
+    ("workshop_mt", "src/main/java/atomic/UnSafeCounter.java", None, (CON,), [
+        (CON, 32, 32, "one Counter runnable run by two threads: count++ on its field loses updates"),
+    ]),
+    ("concurrency_demo", "src/UnsafeAtomic.java", None, (CON,), [
+        (CON, 6, 6, "c++ from 1000 threads sharing one Counter, without synchronization"),
+    ]),
+    ("oops_java", "Unit2/part-3/Synchronization/Test.java", None, (CON,), [
+        (CON, 5, 5, "count++ from two threads sharing one Counter, without synchronization"),
+    ]),
+    ("python300", "Examples/week-08-threading-multiprocessing/race_condition.py", None, (CON,), [
+        (CON, 9, 9, "x += 1 on a global from 1000 threads without a lock"),
+    ]),
+    ("python_practice", "multithreading/4.py", None, (CON,), [
+        (CON, 8, 8, "counter += 1 on a global from two threads without a lock"),
+    ]),
+    ("wanderer_race", "race.py", None, (CON,), [
+        (CON, 12, 12, "x[0] += 1 on a module-level list from two threads without a lock"),
+    ]),
+    ("mmsgov", "py3mmscyops/EXAMPLES/thr_simple.py", None, (CON,), []),  # appends under a lock
+    ("fastapi_cookbook", "async_example/main.py", None, (CON,), []),  # a plain def endpoint runs in the thread pool
+    ("space_cowboy", "Flask/flask_fundamentals/counter/server.py", None, (CON,), []),  # session is per user
+    ("discord_example", "discord_bot.py", None, (CON,), [
+        (CON, 32, 32, "the async on_message calls get_json, whose requests.get blocks the event loop"),
+    ]),
+    ("study_python", "parallel.py", None, (CON,), []),  # each thread writes its own file
+    ("script_window", "python/并发和并行/futures_download.py", None, (CON,), []),  # threads share nothing
+    ("file_explorer", "src/app/api/route.ts", None, (CON,), [
+        (CON, 4, 7, "readFileSync in the GET route handler blocks the event loop for every request"),
+        (CON, 16, 19, "writeFileSync in the async POST route handler blocks the event loop"),
+    ]),
+    ("tez_web", "app/[locale]/api/route.js", None, (CON,), [
+        (CON, 8, 8, "readFileSync in the async GET route handler blocks the event loop"),
+        (CON, 15, 15, "writeFileSync in the async POST route handler blocks the event loop"),
+    ]),
+    ("thesis_ping", "test-scripts/regexpChildPing.js", None, (CON,), []),  # child_process.exec is asynchronous
 ]
 
 

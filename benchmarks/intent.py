@@ -77,9 +77,13 @@ def main() -> int:
         if case["language"] == "en"
     ]
     parts = [
-        ("Chinese, tuned on (GitHub sources; rounds 1-7 held-apart sets)", _rows(SETS / "tuned.jsonl"), "zh"),
+        ("Chinese, tuned on (GitHub and web sources; rounds 1-8 held-apart sets)", _rows(SETS / "tuned.jsonl"), "zh"),
         *([] if args.tuned_only else [
-            ("Chinese, held apart, round 8 (pages of other sites)", _rows(SETS / "held_apart.jsonl"), "zh")
+            ("Chinese, held apart, round 9 (pages of other sites)", _rows(SETS / "held_apart.jsonl"), "zh")
+        ]),
+        ("English typed, tuned on (GitHub issues and web pages)", _rows(SETS / "english_tuned.jsonl"), "en"),
+        *([] if args.tuned_only else [
+            ("English typed, held apart (checklists, other issues)", _rows(SETS / "english_held_apart.jsonl"), "en")
         ]),
         ("English (samples + benchmarks/spoken labels, typed)", english, "en"),
         ("Chinese spoken clips' labels, typed (benchmarks/spoken_zh, dev and held apart)", spoken_zh, "zh"),

@@ -12,19 +12,21 @@ the same matching: traditional characters are first converted to simplified (Ope
 phrases included: 效能 -> 性能), and every Han character is a token of its own, so a Chinese
 cue ("架构", "线程安全") is a sequence of characters matched exactly (never fuzzily) wherever it
 appears, English words around it or not, but never across an enumeration comma, bracket or quote ("安全、性能"
-is 安全 and 性能, not 安全性). A cue may hold a gap ("怎么…工作" matches 怎么一步步工作).
+is 安全 and 性能, not 安全性). A cue may hold a gap ("怎么…工作" matches 怎么一步步工作); a lexicon group may let
+its gaps hold more words (English "how does … work" holds a noun phrase: "how does this extension work"). A
+negation glued to the next word by a hyphen ("no-op", "non-blocking") is part of a compound, not a negation.
 
 Beyond the cues: an explain cue asked as a yes-no question ("容易看懂吗") asks for a review of readability; a
-word for a whole review ("全面", "thorough") with two or more reviews named makes a general review; a review
-word right after a concurrency cue names a property of the threads ("多线程下安全吗" is thread safety, not a
-security review).
+word for a whole review ("全面", "thorough", "代码质量") with two or more reviews or categories of no review named
+("可维护性和健壮性") makes a general review; a review word right after a concurrency cue names a property of the
+threads ("多线程下安全吗" is thread safety, not a security review).
 
 The phrases are data, not code: pipeline/data/intent_lexicon.json holds them, plain words and
 the speech-recognition slips alike ("secure it tea", "perform ants", "floors"), each with its
 source (English usage, Chinese usage or the public text it was written from, or which clip, voice
 and model a slip was heard on). Add a slip only from a clip that is not in a held-apart set
-(benchmarks/spoken/), or move that clip out of it; add a Chinese phrase only from the tuned part
-of benchmarks/intent_zh/.
+(benchmarks/spoken/), or move that clip out of it; add a phrase only from the tuned part of
+benchmarks/intent_zh/ (tuned.jsonl, english_tuned.jsonl), never from a held-apart file.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ MAX_FUZZY_WORDS = 4  # longest span matched fuzzily, in words (Chinese cues, a t
 GAP = "…"  # in a lexicon phrase: any few words ("how … works")
 # Most words a gap stands for (a Han character: half a word); at 4, "怎么…工作" read 怎么让它更快地工作 as "explain".
 GAP_WORDS = 2
+MAX_GAP_WORDS = 6  # the most a lexicon group may allow ("gap_words"): an English noun phrase runs to five words
 NEGATION_WINDOW_WORDS = 3  # a negation this many words before a cue cancels it (a Han character: half a word)
 HAN_WORDS_PER_CHAR = 0.5  # a Chinese word is about two characters
 QUESTION_PARTICLES = frozenset({"吗", "么"})  # a yes-no question ends with one ("容易看懂吗")
@@ -85,6 +88,7 @@ class Cue:
     # A cue with a gap ("how … works", "怎么 … 实现"): its parts, matched in order, each exactly, with at most
     # GAP_WORDS words between two parts; () for a plain cue (then `words` is the whole phrase).
     parts: tuple[tuple[str, ...], ...] = ()
+    gap_words: int = GAP_WORDS  # for a gapped cue: the most words between two parts (GAP_WORDS unless its group says)
 
     @property
     def joined(self) -> str:
@@ -100,6 +104,8 @@ _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _CLAUSE_END_ZH = re.compile(r"[，。；！？：,;!?]")
 _CLAUSE_END_EN = re.compile(r"[。；！？]")
 # Marks inside a clause that end a word (an enumeration comma, brackets, quotes, a slash): no cue spans them.
+# A negation glued to the next word by a hyphen makes a compound ("no-op build", "non-blocking call"), not a negation.
+_NEGATION_COMPOUND = re.compile(r"\b(no|non|not)-(?=[a-z0-9])")
 _PIECE_END = re.compile(r"[、()\[\]{}「」『』“”《》【】\"/|·]")
 
 
@@ -113,6 +119,7 @@ def _words(text: str) -> list[str]:
     single Han characters, traditional ones converted to simplified."""
     lowered = to_simplified(unicodedata.normalize("NFKC", text)).lower()
     lowered = lowered.replace("\u2019", "'").replace("\u2018", "'")
+    lowered = _NEGATION_COMPOUND.sub(r"\1", lowered)  # "no-op", "non-blocking": one word, no negation
     words = []
     for word in _WORD.findall(lowered):
         if word.endswith("'s"):
@@ -202,6 +209,9 @@ def _group_cues(group: dict[str, Any]) -> list[Cue]:
     """The cues of one lexicon group, checked (see load_lexicon)."""
     kind, intent, category = group["kind"], group.get("intent"), group.get("category")
     after = group.get("after", False)
+    gap_words = group.get("gap_words", GAP_WORDS)
+    if not isinstance(gap_words, int) or isinstance(gap_words, bool) or not 1 <= gap_words <= MAX_GAP_WORDS:
+        raise LexiconError(f"lexicon group with a bad 'gap_words' (1 to {MAX_GAP_WORDS}): {gap_words!r}")
     if after not in (True, False) or (after and kind != "negation"):
         raise LexiconError(f"lexicon group with a bad 'after' (only negations may have it): {after!r}")
     if kind not in _KINDS or (intent is not None and intent not in DEFAULT_FOCUS):
@@ -215,7 +225,7 @@ def _group_cues(group: dict[str, Any]) -> list[Cue]:
         words = tuple(word for part in parts for word in part)
         if not words or not all(parts) or not str(entry.get("source", "")).strip():
             raise LexiconError(f"lexicon entry without a phrase (or with an empty part) or a source: {entry!r}")
-        cues.append(Cue(words, kind, intent, category, phrase, after, parts if len(parts) > 1 else ()))
+        cues.append(Cue(words, kind, intent, category, phrase, after, parts if len(parts) > 1 else (), gap_words))
     return cues
 
 
@@ -313,7 +323,7 @@ def _find_cues(words: list[str], clause_of: list[int], piece_of: list[int]) -> l
 
 def _find_gapped(words: list[str], clause_of: list[int]) -> list[_Match]:
     """Matches of the gapped cues ("how … works"): each part exactly, in order, in one clause, each part the
-    nearest one at most GAP_WORDS words after the part before."""
+    nearest one at most the cue's gap_words words after the part before."""
     found = []
     for cue in _GAPPED:
         first = cue.parts[0]
@@ -322,7 +332,7 @@ def _find_gapped(words: list[str], clause_of: list[int]) -> list[_Match]:
                 continue
             held = list(range(start, start + len(first)))
             for part in cue.parts[1:]:
-                at = _find_part(words, clause_of, part, held[-1] + 1)
+                at = _find_part(words, clause_of, part, held[-1] + 1, cue.gap_words)
                 if at is None:
                     break
                 held += range(at, at + len(part))
@@ -331,12 +341,14 @@ def _find_gapped(words: list[str], clause_of: list[int]) -> list[_Match]:
     return found
 
 
-def _find_part(words: list[str], clause_of: list[int], part: tuple[str, ...], after: int) -> int | None:
+def _find_part(
+    words: list[str], clause_of: list[int], part: tuple[str, ...], after: int, gap_words: int = GAP_WORDS
+) -> int | None:
     """Where `part` starts, the nearest from index `after` on, in the clause of the word before `after` and at
-    most GAP_WORDS words from it; None if nowhere."""
+    most `gap_words` words from it; None if nowhere."""
     at = after
     while at + len(part) <= len(words) and clause_of[at + len(part) - 1] == clause_of[after - 1]:
-        if _gap(words, after, at) > GAP_WORDS:
+        if _gap(words, after, at) > gap_words:
             return None
         if tuple(words[at : at + len(part)]) == part:
             return at
@@ -417,6 +429,16 @@ def _pick(candidates: list[tuple[Intent, int]]) -> Intent | None:
     return max(counts, key=lambda intent: (counts[intent], -first[intent]))
 
 
+def _aspects(matches: list[_Match]) -> set[str]:
+    """The reviews and the categories of no review that `matches` name ("可维护性和健壮性": architecture and
+    resilience): what a word for a whole review ("代码质量", "thorough") may be made of."""
+    named: set[str] = {m.cue.intent for m in matches if m.cue.kind == "intent" and m.cue.intent}
+    for m in matches:
+        if m.cue.kind == "category" and m.cue.category is not None:
+            named.add(CATEGORY_INTENT.get(m.cue.category, m.cue.category))
+    return named
+
+
 def classify(text: str) -> tuple[Intent, list[Category]]:
     """The intent and focus categories of an instruction.
 
@@ -442,7 +464,7 @@ def classify(text: str) -> tuple[Intent, list[Category]]:
     broad = any(m.cue.kind == "broad" for m in matches)
     if explains and not asks_for_problems:
         intent = "explain_code"  # "explain how the caching works" explains; it does not review
-    elif broad and len({intent for intent, _ in intent_words}) >= 2:
+    elif broad and len(_aspects(matches)) >= 2:
         intent = "general_review"  # "a thorough review: quality, security, performance" names parts of a whole
     else:
         intent = _pick(intent_words) or _pick(implied) or "general_review"

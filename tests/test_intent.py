@@ -82,6 +82,21 @@ CASES: list[tuple[str, str, set[str]]] = [
     ("find the flores in this code", "general_review", set()),
     ("ignore performance and just check the exceptions", "general_review", {"error-handling"}),
     ("are we catching the right exceptions", "general_review", {"error-handling"}),
+    # round 9 (from the English tuned set): a gapped explain cue holds a noun phrase ("how … works", gap_words 5)
+    ("How does this extension work under the hood?", "explain_code", set()),
+    ("Can you brief me on what this section of the code does?", "explain_code", set()),
+    ("How can I make this work faster?", "performance_review", PERF),  # "how … work" is not a cue: a request
+    ("Break down step by step how this function executes.", "explain_code", set()),
+    # readability asked about: a review, not an explanation
+    ("Is this code easy to understand?", "general_review", set()),
+    # coupling in other words; layers kept apart
+    ("Do these classes depend on each other too much?", "architecture_review", ARCH),
+    ("Are the view and the model completely separated in this activity?", "architecture_review", ARCH),
+    # a negation glued to a word by a hyphen is a compound, not a negation
+    ("Which of these two functions makes the no-op build slow?", "performance_review", PERF),
+    # a word for the whole review with several reviews or categories named: a general review
+    ("Check the code quality: the design, the error handling and the retries", "general_review",
+     {"error-handling", "resilience"}),
     # not an instruction at all
     ("And so, my fellow Americans, ask not what your country can do for you.", "general_review", set()),
 ]
@@ -165,6 +180,13 @@ ZH_CASES: list[tuple[str, str, set[str]]] = [
     # an explain cue asked as a yes-no question asks for a review (readability), not an explanation
     ("变量命名容易看懂吗", "general_review", set()),
     ("帮我看懂这段代码", "explain_code", set()),
+    # round 9: extensibility and testability are design; releasing resources is performance; a whole review of
+    # the code's quality with several parts named is a general one
+    ("如果以后要加新功能，这个代码好扩展吗", "architecture_review", ARCH),
+    ("这段代码容易写单元测试吗", "architecture_review", ARCH),
+    ("数据库连接和订阅用完有没有关闭，会不会资源泄露", "performance_review", PERF),
+    ("检查一下代码质量，可读性、可维护性和健壮性怎么样", "general_review", {"resilience"}),
+    ("DAO 层是不是太重了", "architecture_review", ARCH),
     # a gapped cue (怎么…工作): a word or two between its parts, no more
     ("这个函数是怎么一步步工作的", "explain_code", set()),
     ("怎么让它更快地工作", "general_review", set()),
@@ -193,6 +215,11 @@ def test_lexicon_refuses_a_gap_without_words_on_both_sides() -> None:
     assert gapped[0].parts == (("怎", "么"), ("工", "作"))
     with pytest.raises(LexiconError):
         load_after_concurrency_words(json.dumps({"after_concurrency": {"words": ["安全"]}}))  # no source
+    wide = {"kind": "explain", "gap_words": 5, "phrases": [{"phrase": "how does … work", "source": "t"}]}
+    assert load_lexicon(json.dumps({"groups": [wide]}))[0].gap_words == 5
+    for bad in (0, 7, "5", True):
+        with pytest.raises(LexiconError, match="gap_words"):
+            load_lexicon(json.dumps({"groups": [{**wide, "gap_words": bad}]}))
 
 
 def _set(name: str) -> list[dict[str, object]]:
@@ -203,8 +230,11 @@ def _set(name: str) -> list[dict[str, object]]:
 def test_chinese_sets_tuned_and_held_apart() -> None:
     tuned, held = _set("tuned.jsonl"), _set("held_apart.jsonl")
     right = [parse_instruction(str(row["text"]), "text").intent == row["intent"] for row in tuned]
-    # Round 8's five misses (moved in from the held-apart set) and one tie lost (接口设计有没有考虑幂等、越权和降级).
-    assert sum(not ok for ok in right) <= 6, [row["text"] for row, ok in zip(tuned, right, strict=True) if not ok]
+    # 314 of 318 (a tie lost, 接口设计有没有考虑幂等、越权和降级: see _pick; benchmarks/results/intent.md)
+    assert sum(not ok for ok in right) <= 4, [row["text"] for row, ok in zip(tuned, right, strict=True) if not ok]
+    english = _set("english_tuned.jsonl")
+    english_right = sum(parse_instruction(str(row["text"]), "text").intent == row["intent"] for row in english)
+    assert english_right >= 41, english_right  # 41 of 46 after the round-9 pass (29 before it)
     # Round 9 (held_apart.jsonl) is measured once, at the end of the round, by benchmarks/intent.py.
     # Held apart by source: no source of the held-apart set is a source of the tuned set or of the lexicon.
     held_sources = {str(row["source"]).split(" ")[0] for row in held}

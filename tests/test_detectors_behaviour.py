@@ -521,3 +521,101 @@ def test_a_static_switch_set_to_a_constant_is_not_a_race_but_a_counter_is() -> N
 )
 def test_a_token_ocr_split_with_one_space_is_still_a_hardcoded_secret(line: str, flagged: bool) -> None:
     assert ("security/hardcoded-secret" in _rules(line + "\n", "javascript")) is flagged
+
+
+def test_a_servlet_counter_is_reported_where_requests_update_it_not_where_init_sets_it() -> None:
+    servlet = ("public class Hits extends HttpServlet {\n    private int hits;\n\n    public void init() {\n"
+               "        hits = 0;\n    }\n\n    protected void doGet(HttpServletRequest rq, HttpServletResponse rs) {\n"
+               "        hits++;\n        rs.getWriter().println(hits);\n    }\n}\n")
+    found = [line for rule, line in _hits(servlet, "java") if rule == "concurrency/unsynchronized-shared-state"]
+    assert found == [9]
+    atomic = servlet.replace("private int hits;", "private final AtomicInteger hits = new AtomicInteger();").replace(
+        "        hits = 0;\n", "").replace("hits++;", "hits.incrementAndGet();")
+    assert not {r for r in _rules(atomic, "java") if r.startswith("concurrency/")}
+
+
+def test_a_lock_on_an_object_the_code_replaces_guards_nothing() -> None:
+    boxed = ("public class Tally extends HttpServlet {\n    private Integer total = 0;\n\n"
+             "    protected void doPost(HttpServletRequest rq, HttpServletResponse rs) {\n"
+             "        synchronized (total) {\n            total++;\n        }\n    }\n}\n")
+    assert ("concurrency/useless-lock", 5) in _hits(boxed, "java")
+    fixed = boxed.replace("private Integer total = 0;", "private final Object guard = new Object();\n"
+                          "    private int total;").replace("synchronized (total)", "synchronized (guard)")
+    assert not {r for r in _rules(fixed, "java") if r.startswith("concurrency/")}
+    python = ("import threading\n\nclass Jobs:\n    def __init__(self):\n        self.lock = threading.Lock()\n"
+              "        self.done = 0\n\n    def reset(self):\n        self.lock = threading.Lock()\n\n"
+              "    def finish(self):\n        with self.lock:\n            self.done += 1\n")
+    assert ("concurrency/useless-lock", 12) in _hits(python, "python")
+    kept = python.replace("    def reset(self):\n        self.lock = threading.Lock()\n\n", "")
+    assert "concurrency/useless-lock" not in _rules(kept, "python")
+
+
+def test_an_async_handler_that_calls_a_blocking_helper_blocks_the_loop() -> None:
+    bot = ("import requests\n\ndef quote():\n    return requests.get(URL, timeout=5).json()['text']\n\n"
+           "async def on_message(message):\n    if message.content == '!quote':\n"
+           "        await message.channel.send(quote())\n")
+    assert ("concurrency/blocking-call-in-async", 8) in _hits(bot, "python")
+    threaded = bot.replace("send(quote())", "send(await asyncio.to_thread(quote))")
+    assert "concurrency/blocking-call-in-async" not in _rules(threaded, "python")
+    sync_caller = bot.replace("async def on_message", "def on_message").replace("await ", "")
+    assert "concurrency/blocking-call-in-async" not in _rules(sync_caller, "python")
+    js = ("const fs = require('fs');\n\nfunction loadUsers() {\n  return JSON.parse(fs.readFileSync(FILE, 'utf8'));\n"
+          "}\n\napp.get('/users', (req, res) => {\n  res.json(loadUsers());\n});\n")
+    assert ("concurrency/blocking-call-in-async", 8) in _hits(js, "javascript")
+    startup = js.replace("app.get('/users', (req, res) => {\n  res.json(loadUsers());\n});\n",
+                         "const users = loadUsers();\n")
+    assert "concurrency/blocking-call-in-async" not in _rules(startup, "javascript")
+
+
+def test_an_exported_route_handler_with_synchronous_file_io_blocks_every_request() -> None:
+    route = ("import fs from 'node:fs';\n\nexport function GET() {\n"
+             "  const text = fs.readFileSync(DATA, 'utf-8');\n  return Response.json(JSON.parse(text));\n}\n")
+    assert ("concurrency/blocking-call-in-async", 4) in _hits(route, "typescript")
+    helper = route.replace("export function GET()", "function readAll()")
+    assert "concurrency/blocking-call-in-async" not in _rules(helper, "typescript")
+    promised = route.replace("import fs from 'node:fs';", "import { promises as fs } from 'node:fs';").replace(
+        "export function GET()", "export async function GET()").replace("fs.readFileSync(", "await fs.readFile(")
+    assert "concurrency/blocking-call-in-async" not in _rules(promised, "typescript")
+
+
+def test_a_lazily_created_static_is_a_check_then_act_unless_locked_or_volatile() -> None:
+    lazy = ("public class Clock {\n    private static Clock instance;\n\n    public static Clock get() {\n"
+            "        if (instance == null) {\n            instance = new Clock();\n        }\n"
+            "        return instance;\n    }\n}\n")
+    assert ("concurrency/check-then-act", 5) in _hits(lazy, "java")
+    locked = lazy.replace("public static Clock get()", "public static synchronized Clock get()")
+    assert "concurrency/check-then-act" not in _rules(locked, "java")
+    double_checked = lazy.replace(
+        "        if (instance == null) {\n            instance = new Clock();\n        }\n",
+        "        if (instance == null) {\n            synchronized (Clock.class) {\n"
+        "                if (instance == null) {\n                    instance = new Clock();\n"
+        "                }\n            }\n        }\n")
+    assert ("concurrency/check-then-act", 5) in _hits(double_checked, "java")
+    volatile = double_checked.replace("private static Clock", "private static volatile Clock")
+    assert "concurrency/check-then-act" not in _rules(volatile, "java")
+
+
+def test_request_state_kept_in_a_singleton_bean_leaks_between_requests() -> None:
+    bean = ("@RestController\npublic class Search {\n    @Autowired\n    private Index index;\n"
+            "    private String lastQuery;\n\n    public Search(Index index) {\n        this.index = index;\n    }\n\n"
+            "    @GetMapping(\"/find\")\n    public List<Hit> find(@RequestParam String q) {\n"
+            "        lastQuery = q;\n        return index.lookup(lastQuery);\n    }\n}\n")
+    found = [line for rule, line in _hits(bean, "java") if rule == "concurrency/unsynchronized-shared-state"]
+    assert found == [13]
+    local = bean.replace("        lastQuery = q;\n        return index.lookup(lastQuery);",
+                         "        String lastQuery = q;\n        return index.lookup(lastQuery);")
+    assert "concurrency/unsynchronized-shared-state" not in _rules(local, "java")
+    setter = bean.replace("    @GetMapping(\"/find\")\n    public List<Hit> find(@RequestParam String q) {\n"
+                          "        lastQuery = q;\n        return index.lookup(lastQuery);",
+                          "    public void setLastQuery(String q) {\n        lastQuery = q;")
+    assert "concurrency/unsynchronized-shared-state" not in _rules(setter, "java")
+    plain = bean.replace("@RestController\n", "")
+    assert "concurrency/unsynchronized-shared-state" not in _rules(plain, "java")
+
+
+def test_put_if_absent_on_a_plain_map_in_a_service_is_an_unguarded_write() -> None:
+    service = ("@Service\npublic class Users {\n    private Map<Integer, User> byId = new HashMap<>();\n\n"
+               "    public User add(User u) {\n        byId.putIfAbsent(u.getId(), u);\n        return u;\n    }\n}\n")
+    assert ("concurrency/unsynchronized-shared-state", 6) in _hits(service, "java")
+    safe = service.replace("new HashMap<>()", "new ConcurrentHashMap<>()").replace("Map<", "ConcurrentMap<")
+    assert "concurrency/unsynchronized-shared-state" not in _rules(safe, "java")

@@ -27,12 +27,35 @@ _SHARED_JAVA_CLASS = re.compile(
 )
 
 
+# Methods a framework or the program calls once, before other threads see the object (servlet `init`,
+# `@PostConstruct`, JUnit set-up, `main` starting the threads): a write there is not contended.
+_INITIALIZER_NAMES = frozenset({"__init__", "__new__", "__post_init__", "setUp", "setUpClass", "main", "init",
+                                "initialize", "afterPropertiesSet", "contextInitialized", "onStartup"})
+_INITIALIZER_ANNOTATION = re.compile(r"@(PostConstruct|BeforeEach|BeforeAll|Before|BeforeClass)\b")
+
+
+def _is_initializer(ctx: Context, function: Block) -> bool:
+    """Whether `function` runs once to set the object up (constructor, `init`, `@PostConstruct`, ...)."""
+    if function.is_constructor or function.name in _INITIALIZER_NAMES:
+        return True
+    if function.decorator_start >= function.start:
+        return False
+    return any(_INITIALIZER_ANNOTATION.search(line.code)
+               for line in ctx.source.span(function.decorator_start, function.start - 1))
+
+_SINGLETON_BEAN = re.compile(
+    r"@(RestController|Controller|Service|Component|Repository|Singleton|WebServlet)\b|extends\s+HttpServlet\b"
+)
+
+
 @dataclass(frozen=True)
 class _Shared:
     """A piece of state more than one thread can reach."""
 
     name: str  # variable/field name as written in mutations (`counts`, `self.counts`)
     declared_at: int  # line of its declaration (0 when unknown)
+    volatile: bool = False  # a Java volatile field: double-checked locking on it is correct
+    reference: bool = False  # a Java bean's field of a plain type (not a collection or a number)
 
 
 def _python_shared(ctx: Context) -> list[_Shared]:
@@ -59,6 +82,9 @@ def _python_shared(ctx: Context) -> list[_Shared]:
 def _java_shared(ctx: Context) -> list[_Shared]:
     class_text = ctx.all_code
     shared_class = bool(_SHARED_JAVA_CLASS.search(class_text)) or ctx.uses_threads
+    # One instance the container hands every request thread: a field it holds, of any type (the current user,
+    # the last query), leaks from one request into another when a handler writes it.
+    bean = bool(_SINGLETON_BEAN.search(class_text))
     # Fields replaced by a thread-safe wrapper anywhere (`list = Collections.synchronizedList(list)` in main).
     wrapped = set(re.findall(
         r"(?:\bthis\.)?\b(\w+)\s*=\s*(?:Collections\.synchronized\w*|new\s+(?:Concurrent|CopyOnWrite)\w*|"
@@ -80,13 +106,24 @@ def _java_shared(ctx: Context) -> list[_Shared]:
         mutable_type = bool(_JAVA_MUTABLE_TYPE.search(type_name))
         if "final" in modifiers and not mutable_type:
             continue
-        if not (mutable_type or _JAVA_PRIMITIVE.match(type_name)):
+        reference = not (mutable_type or _JAVA_PRIMITIVE.match(type_name))
+        if reference and not (bean and "final" not in modifiers and not _injected(ctx, line.number)):
             continue
         if not shared_class and _constant_flag(ctx, name, line.number):
             continue  # a static switch only ever set to a constant (a feature probe): racing writes agree
         if "static" in modifiers or shared_class:
-            shared.append(_Shared(name, line.number))
+            shared.append(_Shared(name, line.number, reference=reference))
     return shared
+
+
+# A field the container fills (`@Autowired private UserRepository users;`): written once, before any request.
+_INJECTED = re.compile(r"@(Autowired|Inject|Resource|Value|PersistenceContext|PersistenceUnit|Mock|InjectMocks|"
+                       r"MockBean|Captor|Getter|Setter)\b")
+
+
+def _injected(ctx: Context, number: int) -> bool:
+    """Whether the field declared on line `number` carries an injection annotation (on it or the line above)."""
+    return any(_INJECTED.search(line.code) for line in ctx.source.span(max(1, number - 1), number))
 
 
 def _constant_flag(ctx: Context, name: str, declared_at: int) -> bool:
@@ -103,7 +140,8 @@ def _mutation(name: str, masked: str, java: bool) -> bool:
     if java:
         return bool(re.search(
             rf"{target}\s*(\+\+|--|[+\-*/]=|=(?!=))|(\+\+|--){target}|"
-            rf"{target}\.(put|add|remove|clear|putAll|addAll|merge|compute\w*|append)\s*\(",
+            rf"{target}\.(put|putIfAbsent|add|addFirst|addLast|remove|removeIf|removeAll|retainAll|clear|putAll|"
+            rf"addAll|merge|compute\w*|replace\w*|append|insert|offer|poll|push|pop|set|sort)\s*\(",
             masked,
         ))
     return bool(re.search(
@@ -206,24 +244,28 @@ def detect_shared_state(ctx: Context) -> Iterator[Hit]:
         return
     covered: set[int] = set()
     # A concurrent map makes each call atomic, not a check and the update after it.
-    atomic_calls = _java_concurrent_maps(ctx) if source.is_java else []
+    atomic_calls = _java_concurrent_maps(ctx) + _java_lazy_statics(ctx) if source.is_java else []
     for hit in _check_then_act(ctx, shared + atomic_calls):
         covered.update(range(hit.line, hit.last + 1))
         yield hit
-    reported: set[str] = set()
+    # One finding a piece of state, at its first unguarded read-modify-write (`n++`, `d[k] += 1`), else at its
+    # first unguarded write: a lost update is the clearer evidence.
+    candidates: dict[str, list[tuple[bool, int]]] = {}
     for line in ctx.lines:
         function = ctx.outline.function_at(line.number)
-        if function is None or function.is_constructor or line.number in covered:
+        if function is None or line.number in covered or _is_initializer(ctx, function):
             continue
-        if function.name in ("__init__", "setUp", "main") or ctx.outline.locked(line.number):
+        if ctx.outline.locked(line.number):
             continue
         for item in shared:
             if item.declared_at == line.number and not item.name.startswith("self."):
                 continue
             if not _mutation(item.name, line.masked, source.is_java):
                 continue
-            if item.name in reported:
-                continue  # one finding a piece of state: its first unguarded update
+            if source.is_java and _java_local_named(item.name, line.masked):
+                continue  # a local variable of the same name
+            if item.reference and (re.match(r"set[A-Z_]", function.name) or _read_only_store(item.name, line.masked)):
+                continue  # a setter (configuration, setter injection) or `x.field.call()` style use
             if (
                 source.is_python
                 and "." not in item.name
@@ -231,14 +273,37 @@ def detect_shared_state(ctx: Context) -> Iterator[Hit]:
                 and re.search(rf"(?<![\w.]){re.escape(item.name)}\s*([+\-*/]=|=(?!=))", line.masked)
             ):
                 continue  # a local variable that shadows the global
-            reported.add(item.name)
-            yield Hit(
-                "concurrency/unsynchronized-shared-state",
-                line.number,
-                related=(item.declared_at,) if item.declared_at else (),
-                confidence=0.8 if source.is_python or ctx.uses_threads else 0.7,
-                detail=f"`{item.name}` is updated without holding a lock.",
-            )
+            candidates.setdefault(item.name, []).append((not _read_modify_write(item.name, line.masked), line.number))
+    chosen = sorted((min(found)[1], name) for name, found in candidates.items())
+    declared = {item.name: item.declared_at for item in shared}
+    for number, name in chosen:
+        yield Hit(
+            "concurrency/unsynchronized-shared-state",
+            number,
+            related=(declared[name],) if declared.get(name) else (),
+            confidence=0.8 if source.is_python or ctx.uses_threads else 0.7,
+            detail=f"`{name}` is updated without holding a lock.",
+        )
+
+
+def _java_local_named(name: str, masked: str) -> bool:
+    """Whether `masked` declares a local variable called `name` (`int count = 0;`, `for (String name : names)`)."""
+    declared = re.search(
+        rf"(?:^|[(;{{,]|\bfinal)\s*([A-Za-z_][\w.]*(?:<[^=;()]*>)?(?:\[\])*)\s+{re.escape(name)}\s*[=:;]", masked)
+    return declared is not None and declared.group(1) not in ("return", "throw", "new", "else", "case")
+
+
+def _read_only_store(name: str, masked: str) -> bool:
+    """Whether the only match of `name` in `masked` is a use, not a store (`this.client.send(x)`)."""
+    return not re.search(rf"(?<![\w.])(?:this\.)?{re.escape(name)}\s*(=(?!=)|\+\+|--|[+\-*/|&]=)|"
+                         rf"(\+\+|--)(?:this\.)?{re.escape(name)}\b", masked)
+
+
+def _read_modify_write(name: str, masked: str) -> bool:
+    """Whether `masked` reads `name` and writes it back in one statement (`n++`, `n += 1`, `n = n + 1`)."""
+    target = rf"(?<![\w.])(?:this\.)?{re.escape(name)}\b" if "." not in name else rf"(?<![\w.]){re.escape(name)}"
+    return bool(re.search(rf"{target}\s*(?:\[[^\]]+\]\s*)?(\+\+|--|[+\-*/|&]=)|(\+\+|--){target}|"
+                          rf"{target}\s*=\s*{target}\s*[+\-*/]", masked))
 
 
 def _java_concurrent_maps(ctx: Context) -> list[_Shared]:
@@ -258,6 +323,25 @@ def _java_concurrent_maps(ctx: Context) -> list[_Shared]:
     return found
 
 
+def _java_lazy_statics(ctx: Context) -> list[_Shared]:
+    """Static, non-final reference fields: set lazily (`if (instance == null) instance = new ...`) they are a
+    check-then-act whoever calls first; SpotBugs reports the same (LI_LAZY_INIT_STATIC, DC_DOUBLECHECK)."""
+    found = []
+    for line in ctx.lines:
+        if ctx.outline.function_at(line.number) or not ctx.outline.class_at(line.number):
+            continue
+        match = _JAVA_FIELD.match(line.masked)
+        if match is None:
+            continue
+        modifiers, type_name = match.group(1).split(), match.group(2)
+        if "static" not in modifiers or "final" in modifiers or _JAVA_PRIMITIVE.match(type_name):
+            continue
+        if _JAVA_SAFE_TYPE.match(type_name) or type_name in ("return", "throw", "package", "String"):
+            continue
+        found.append(_Shared(match.group(3), line.number, volatile="volatile" in modifiers))
+    return found
+
+
 def _writes_global(ctx: Context, function: Block, name: str) -> bool:
     body = ctx.source.masked_text(function.start, function.end)
     return bool(re.search(rf"\bglobal\b[^\n]*\b{re.escape(name)}\b", body))
@@ -265,6 +349,7 @@ def _writes_global(ctx: Context, function: Block, name: str) -> bool:
 
 def _check_then_act(ctx: Context, shared: list[_Shared]) -> Iterator[Hit]:
     names = [s.name for s in shared]
+    volatile = {s.name for s in shared if s.volatile}
     source = ctx.source
     for line in ctx.lines:
         if ctx.outline.locked(line.number) or ctx.outline.function_at(line.number) is None:
@@ -292,40 +377,68 @@ def _check_then_act(ctx: Context, shared: list[_Shared]) -> Iterator[Hit]:
                 later.masked,
             )
             if act:
-                yield Hit(
-                    "concurrency/check-then-act",
-                    line.number,
-                    later.number,
-                    confidence=0.8,
-                    detail=f"`{container}` is checked and then updated as two separate steps.",
-                )
+                rechecked = ctx.outline.locked(later.number)
+                if rechecked and bare in volatile:
+                    break  # double-checked locking on a volatile field: correct since Java 5
+                detail = (f"`{bare}` is checked outside the lock and set inside it: double-checked locking on a "
+                          "field that is not volatile, so another thread can see a half-built object."
+                          if rechecked else f"`{container}` is checked and then updated as two separate steps.")
+                yield Hit("concurrency/check-then-act", line.number, later.number, confidence=0.8, detail=detail)
                 break
 
 
 _PY_BLOCKING = re.compile(
     r"\btime\.sleep\s*\(|\brequests\.(get|post|put|delete|patch|head|request)\s*\(|"
-    r"\burlopen\s*\(|\bsubprocess\.(run|call|check_output|check_call)\s*\(|"
+    r"\bhttpx\.(get|post|put|delete|patch|head|request|stream)\s*\(|"
+    r"\burlopen\s*\(|\bsubprocess\.(run|call|check_output|check_call|Popen)\s*\(|\bos\.(system|popen)\s*\(|"
     r"\bsocket\.create_connection\s*\("
 )
 _JS_BLOCKING = re.compile(r"\b\w+Sync\s*\(|\bAtomics\.wait\s*\(")
+# Calls that run their argument on a worker thread instead of the event loop.
+_OFF_LOOP = re.compile(r"\b(run_in_executor|to_thread|run_sync|sync_to_async|run_in_threadpool|submit)\s*\(")
+# Route handlers by their exported name (Next.js app router, SvelteKit, Astro endpoints): `export function GET()`.
+_JS_VERB_HANDLER = re.compile(r"^(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)$")
+
+
+def _js_request_handler(function: Block) -> bool:
+    """Whether a JS/TS function serves requests: `(req, res)` handlers and exported HTTP-verb route handlers."""
+    if {"req", "res"} <= set(function.params) or {"request", "response"} <= set(function.params):
+        return True
+    return bool(_JS_VERB_HANDLER.match(function.name)) and function.header.lstrip().startswith("export")
 
 
 def detect_blocking_in_async(ctx: Context) -> Iterator[Hit]:
-    """Blocking calls that freeze an event loop."""
+    """Blocking calls that freeze an event loop: made directly, or through a synchronous helper defined here."""
     source = ctx.source
     if not (source.is_python or source.is_js):
         return
     pattern = _PY_BLOCKING if source.is_python else _JS_BLOCKING
+    functions = ctx.outline.of_kind(*FUNCTION_KINDS)
+    blocking_helpers = ctx.helpers_matching(pattern) - {f.name for f in functions if f.is_async}
+    helper_lines = {f.name: f.start for f in functions if f.name in blocking_helpers}
     for line in ctx.lines:
-        if not pattern.search(line.masked):
+        direct = bool(pattern.search(line.masked))
+        helper = None if direct else ctx.calls_any(line.masked, blocking_helpers)
+        if not direct and helper is None:
             continue
+        if _OFF_LOOP.search(line.masked):
+            continue  # handed to a worker thread: the loop goes on
         function = ctx.outline.function_at(line.number)
-        if function is None or function.kind not in FUNCTION_KINDS:
+        if function is None or function.kind not in FUNCTION_KINDS or function.name == helper:
             continue
-        if function.is_async:
+        handler = source.is_js and _js_request_handler(function)
+        if not (function.is_async or handler):
+            continue
+        name = function.name or "this callback"
+        if helper is not None:
+            yield Hit("concurrency/blocking-call-in-async", line.number, related=(helper_lines[helper],),
+                      confidence=0.75,
+                      detail=f"`{name}` runs on the event loop and calls `{helper}`, which blocks "
+                             f"(line {helper_lines[helper]}).")
+        elif function.is_async:
             yield Hit("concurrency/blocking-call-in-async", line.number, confidence=0.9,
-                      detail=f"`{function.name or 'this callback'}` is async but blocks here.")
-        elif source.is_js and {"req", "res"} <= set(function.params):
+                      detail=f"`{name}` is async but blocks here.")
+        else:
             yield Hit("concurrency/blocking-call-in-async", line.number, confidence=0.7,
                       detail="A request handler blocks the event loop with synchronous I/O.")
 
@@ -362,4 +475,66 @@ def detect_useless_lock(ctx: Context) -> Iterator[Hit]:
                       detail=f"`{local.group(1)}` is a new lock on every call of `{function.name}`.")
 
 
-DETECTORS = (detect_shared_state, detect_useless_lock, detect_blocking_in_async)
+def detect_replaced_lock(ctx: Context) -> Iterator[Hit]:
+    """Locks on an object the code replaces while running (`synchronized (count) { count++; }` on an Integer,
+    `self._lock = Lock()` in a method): threads that arrive before and after the swap hold different locks."""
+    if not (ctx.source.is_python or ctx.source.is_java):
+        return
+    if ctx.source.is_java:
+        taken_at = re.compile(r"\bsynchronized\s*\(\s*(?:this\.)?(\w+)\s*\)")
+    else:
+        taken_at = re.compile(r"^\s*(?:async\s+)?with\s+((?:self\.|cls\.)?\w+)\s*:|"
+                              r"\b((?:self\.|cls\.)?\w+)\.acquire\s*\(")
+    fields = _java_field_names(ctx) if ctx.source.is_java else set()
+    reported: set[str] = set()
+    for line in ctx.lines:
+        match = taken_at.search(line.masked)
+        if match is None:
+            continue
+        name = match.group(1) or (match.group(2) if match.lastindex and match.lastindex >= 2 else None)
+        if not name or name in reported or name in ("this", "self", "cls"):
+            continue
+        if ctx.source.is_java and name not in fields:
+            continue  # a local or a parameter: the useless-lock detector judges those
+        if ctx.source.is_python and "." not in name and not _python_global_lock(ctx, name):
+            continue
+        replaced = _replaced_at(ctx, name, java=ctx.source.is_java)
+        if replaced is None:
+            continue
+        reported.add(name)
+        yield Hit("concurrency/useless-lock", line.number, related=(replaced,), confidence=0.8,
+                  detail=f"`{name}` is replaced by another object on line {replaced} while threads lock it, so "
+                         "threads can hold different locks at once.")
+
+
+def _java_field_names(ctx: Context) -> set[str]:
+    names = set()
+    for line in ctx.lines:
+        if ctx.outline.function_at(line.number) or not ctx.outline.class_at(line.number):
+            continue
+        match = _JAVA_FIELD.match(line.masked)
+        if match and "final" not in match.group(1).split():
+            names.add(match.group(3))
+    return names
+
+
+def _python_global_lock(ctx: Context, name: str) -> bool:
+    """Whether `name` is a module-level variable (so a function's `global name` rebinds the shared one)."""
+    return name in module_globals(ctx.source)
+
+
+def _replaced_at(ctx: Context, name: str, *, java: bool) -> int | None:
+    """The first line, in a method that is not an initializer, that stores a new object in `name`."""
+    target = rf"(?<![\w.])(?:this\.)?{re.escape(name)}\b" if java else rf"(?<![\w.]){re.escape(name)}\b"
+    store = re.compile(rf"{target}\s*(=(?!=)|\+\+|--|[+\-*/|&]=)|(\+\+|--){target}")
+    for line in ctx.lines:
+        function = ctx.outline.function_at(line.number)
+        if function is None or _is_initializer(ctx, function) or not store.search(line.masked):
+            continue
+        if not java and "." not in name and not _writes_global(ctx, function, name):
+            continue  # a local of the same name
+        return line.number
+    return None
+
+
+DETECTORS = (detect_shared_state, detect_useless_lock, detect_replaced_lock, detect_blocking_in_async)

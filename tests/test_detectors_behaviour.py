@@ -619,3 +619,22 @@ def test_put_if_absent_on_a_plain_map_in_a_service_is_an_unguarded_write() -> No
     assert ("concurrency/unsynchronized-shared-state", 6) in _hits(service, "java")
     safe = service.replace("new HashMap<>()", "new ConcurrentHashMap<>()").replace("Map<", "ConcurrentMap<")
     assert "concurrency/unsynchronized-shared-state" not in _rules(safe, "java")
+
+
+def test_a_handler_that_reads_a_file_and_writes_it_back_loses_concurrent_updates() -> None:
+    route = ("const fs = require('fs/promises');\n\nrouter.post('/notes', async (req, res) => {\n"
+             "  const notes = JSON.parse(await fs.readFile(NOTES, 'utf8'));\n  notes.push(req.body);\n"
+             "  await fs.writeFile(NOTES, JSON.stringify(notes));\n  res.status(201).end();\n});\n")
+    assert ("concurrency/check-then-act", 4) in _hits(route, "javascript")
+    other_file = route.replace("fs.writeFile(NOTES", "fs.writeFile(BACKUP")
+    assert "concurrency/check-then-act" not in _rules(other_file, "javascript")
+    # Synchronous read and write cannot interleave in Node (they only block, which is reported as such).
+    sync = route.replace("await fs.readFile", "fsSync.readFileSync").replace("await fs.writeFile",
+                                                                           "fsSync.writeFileSync")
+    assert "concurrency/check-then-act" not in _rules(sync, "javascript")
+    flask = ("import json\n\n@app.route('/notes', methods=['POST'])\ndef add_note():\n    with open(NOTES) as f:\n"
+             "        notes = json.load(f)\n    notes.append(request.json)\n    with open(NOTES, 'w') as f:\n"
+             "        json.dump(notes, f)\n    return 'ok'\n")
+    assert ("concurrency/check-then-act", 5) in _hits(flask, "python")
+    script = flask.replace("@app.route('/notes', methods=['POST'])\n", "")
+    assert "concurrency/check-then-act" not in _rules(script, "python")

@@ -151,7 +151,8 @@ _RULE_LIST: tuple[Rule, ...] = (
         "high",
         "Shared mutable state modified without a lock",
         "Module-level, static or instance state updated (`+=`, `++`, item assignment, "
-        "append/put) in threaded code outside any lock or synchronized block.",
+        "append/put) in threaded code or request handlers outside any lock or synchronized block, "
+        "or per-request data stored in a field of a singleton bean or servlet.",
         "Read-modify-write on shared state is not atomic: concurrent updates are lost or "
         "leave the structure corrupt.",
         "Guard the update with a lock (`with self._lock:`, `synchronized`), or use an "
@@ -163,8 +164,9 @@ _RULE_LIST: tuple[Rule, ...] = (
         "concurrency",
         "high",
         "Check-then-act race on shared state",
-        "A membership/containment check followed by an insert on the same shared map in "
-        "threaded code without a lock.",
+        "A check followed by the update it decides, on shared state and without a lock: a "
+        "membership test then an insert, a lazily created static (double-checked locking on a "
+        "non-volatile field too), or a request handler that reads a whole file and writes it back.",
         "Two threads can both pass the check and both act, creating duplicates or "
         "overwriting each other's work.",
         "Use an atomic operation (`setdefault`, `computeIfAbsent`, `putIfAbsent`) or hold a "
@@ -177,7 +179,9 @@ _RULE_LIST: tuple[Rule, ...] = (
         "high",
         "Lock created where it is taken",
         "A lock made inside the function that acquires it (`with threading.Lock():`, "
-        "`synchronized (new Object())`, a local `ReentrantLock`), so every call gets its own.",
+        "`synchronized (new Object())`, a local `ReentrantLock`), so every call gets its own; or a "
+        "lock object the code replaces while threads hold it (`synchronized (count)` on an Integer "
+        "that `count++` swaps).",
         "No other thread ever holds the same lock, so nothing is excluded: the code looks guarded "
         "and races all the same.",
         "Create the lock once beside the state it guards (module level, a field, a static) and "
@@ -190,7 +194,7 @@ _RULE_LIST: tuple[Rule, ...] = (
         "high",
         "Blocking call inside async code",
         "`time.sleep`, `requests.*`, synchronous file/process I/O or `*Sync` calls inside an "
-        "async function.",
+        "async function or a Node request handler, directly or through a synchronous helper.",
         "A blocking call freezes the event loop: every other coroutine or request waits "
         "until it returns.",
         "Use the async counterpart (`await asyncio.sleep`, an async HTTP client, "

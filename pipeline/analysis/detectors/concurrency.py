@@ -537,4 +537,68 @@ def _replaced_at(ctx: Context, name: str, *, java: bool) -> int | None:
     return None
 
 
-DETECTORS = (detect_shared_state, detect_useless_lock, detect_replaced_lock, detect_blocking_in_async)
+# Whole-file reads and writes, with the path as their first argument.
+_JS_FILE_READ = re.compile(r"\breadFile(Sync)?\s*\(\s*([^,()]+(?:\([^()]*\))?[^,()]*)")
+_JS_FILE_WRITE = re.compile(r"\bwriteFile(Sync)?\s*\(\s*([^,()]+(?:\([^()]*\))?[^,()]*)")
+_PY_FILE_OPEN = re.compile(r"(?<![\w.])open\s*\(\s*([^,()]+(?:\([^()]*\))?[^,()]*)")
+
+
+def detect_file_lost_update(ctx: Context) -> Iterator[Hit]:
+    """A request handler (or threaded code) that reads a whole file, changes it and writes it back: two requests
+    that interleave both read the old content, and the second write drops the first one's change."""
+    source = ctx.source
+    if source.is_js:
+        handlers = [f for f in ctx.outline.of_kind(*FUNCTION_KINDS) if _js_request_handler(f)]
+    elif source.is_python:
+        handlers = _python_handlers(ctx)
+        if ctx.uses_threads:
+            handlers += [f for f in ctx.outline.of_kind(*FUNCTION_KINDS) if f not in handlers]
+    else:
+        return
+    reported: set[int] = set()
+    for handler in handlers:
+        reads: list[tuple[int, str, bool]] = []  # line, path expression, synchronous (JS) / always True (Python)
+        for line in ctx.source.span(handler.start, handler.end):
+            if line.number in reported or ctx.outline.locked(line.number):
+                continue
+            for path, sync, writes in _file_calls(line.masked, line.code, js=source.is_js):
+                if not writes:
+                    reads.append((line.number, path, sync))
+                    continue
+                for number, read_path, read_sync in reads:
+                    interleaves = not source.is_js or not (read_sync and sync) or _awaits_between(
+                        ctx, number, line.number)
+                    if read_path == path and interleaves and number not in reported:
+                        reported.add(number)
+                        yield Hit("concurrency/check-then-act", number, line.number, confidence=0.7,
+                                  detail=f"`{handler.name or 'this handler'}` reads `{path}` and writes it back "
+                                         f"on line {line.number}: requests that overlap both read the old "
+                                         "content, and the last write drops the other's change.")
+                        break
+
+
+def _file_calls(masked: str, code: str, *, js: bool) -> list[tuple[str, bool, bool]]:
+    """(path expression, synchronous, writes) for each whole-file read or write on the line."""
+    calls = []
+    if js:
+        for pattern, writes in ((_JS_FILE_READ, False), (_JS_FILE_WRITE, True)):
+            for match in pattern.finditer(masked):
+                path = code[match.start(2):match.end(2)].strip()
+                calls.append((re.sub(r"\s+", "", path), bool(match.group(1)), writes))
+        return calls
+    for match in _PY_FILE_OPEN.finditer(masked):
+        path = re.sub(r"\s+", "", code[match.start(1):match.end(1)])
+        rest = code[match.end(1):]
+        mode = re.match(r"\s*,\s*(?:mode\s*=\s*)?['\"]([rwab+xt]+)['\"]", rest)
+        writes = mode is not None and any(c in mode.group(1) for c in "wa")
+        calls.append((path, True, writes))
+    return calls
+
+
+def _awaits_between(ctx: Context, first: int, last: int) -> bool:
+    text = ctx.source.masked_text(first, last)
+    return bool(re.search(r"\bawait\b|\.then\s*\(", text))
+
+
+DETECTORS = (detect_shared_state, detect_useless_lock, detect_replaced_lock, detect_blocking_in_async,
+             detect_file_lost_update)

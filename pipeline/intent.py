@@ -17,6 +17,8 @@ its gaps hold more words (English "how does … work" holds a noun phrase: "how 
 negation glued to the next word by a hyphen ("no-op", "non-blocking") is part of a compound, not a negation.
 
 Beyond the cues: an explain cue asked as a yes-no question ("容易看懂吗") asks for a review of readability; a
+weak explain cue, a question about the code's behaviour ("为什么", "why does"), explains only when the
+instruction names no review and no category ("为什么要用单例" explains, "为什么这么慢" is performance); a
 word for a whole review ("全面", "thorough", "代码质量") with two or more reviews or categories of no review named
 ("可维护性和健壮性") makes a general review; a review word right after a concurrency cue names a property of the
 threads ("多线程下安全吗" is thread safety, not a security review).
@@ -88,6 +90,9 @@ class Cue:
     # A cue with a gap ("how … works", "怎么 … 实现"): its parts, matched in order, each exactly, with at most
     # GAP_WORDS words between two parts; () for a plain cue (then `words` is the whole phrase).
     parts: tuple[tuple[str, ...], ...] = ()
+    # An explain cue that explains only when nothing else is named: a question about the code's behaviour ("为什么",
+    # "why does") asks for an explanation, unless it names a review or a category ("为什么这么慢" is performance).
+    weak: bool = False
     gap_words: int = GAP_WORDS  # for a gapped cue: the most words between two parts (GAP_WORDS unless its group says)
 
     @property
@@ -201,7 +206,7 @@ def _synonym_cues(cues: list[Cue], synonyms: list[dict[str, Any]]) -> list[Cue]:
                     tokens = tuple(_words(variant))
                     if tokens not in known:
                         known.add(tokens)
-                        extra.append(Cue(tokens, cue.kind, cue.intent, cue.category, variant, cue.after))
+                        extra.append(Cue(tokens, cue.kind, cue.intent, cue.category, variant, cue.after, weak=cue.weak))
     return extra
 
 
@@ -210,6 +215,9 @@ def _group_cues(group: dict[str, Any]) -> list[Cue]:
     kind, intent, category = group["kind"], group.get("intent"), group.get("category")
     after = group.get("after", False)
     gap_words = group.get("gap_words", GAP_WORDS)
+    weak = group.get("weak", False)
+    if weak not in (True, False) or (weak and kind != "explain"):
+        raise LexiconError(f"lexicon group with a bad 'weak' (only explain cues may be weak): {weak!r}")
     if not isinstance(gap_words, int) or isinstance(gap_words, bool) or not 1 <= gap_words <= MAX_GAP_WORDS:
         raise LexiconError(f"lexicon group with a bad 'gap_words' (1 to {MAX_GAP_WORDS}): {gap_words!r}")
     if after not in (True, False) or (after and kind != "negation"):
@@ -225,7 +233,7 @@ def _group_cues(group: dict[str, Any]) -> list[Cue]:
         words = tuple(word for part in parts for word in part)
         if not words or not all(parts) or not str(entry.get("source", "")).strip():
             raise LexiconError(f"lexicon entry without a phrase (or with an empty part) or a source: {entry!r}")
-        cues.append(Cue(words, kind, intent, category, phrase, after, parts if len(parts) > 1 else (), gap_words))
+        cues.append(Cue(words, kind, intent, category, phrase, after, parts if len(parts) > 1 else (), weak, gap_words))
     return cues
 
 
@@ -457,8 +465,11 @@ def classify(text: str) -> tuple[Intent, list[Category]]:
     ]
     # "容易看懂吗" (is it easy to understand?) asks about the code's readability: a review, not an explanation.
     asked = [m for m in matches if m.cue.kind == "explain" and _asks_whether(m, words, clause_of)]
-    explains = any(m.cue.kind == "explain" and m not in asked for m in matches)
     asks_for_problems = bool(asked) or any(m.cue.kind == "problem" for m in matches)
+    names_something = bool(intent_words) or any(m.cue.category is not None for m in matches)
+    explains = any(
+        m.cue.kind == "explain" and m not in asked and (not m.cue.weak or not names_something) for m in matches
+    )
 
     intent: Intent
     broad = any(m.cue.kind == "broad" for m in matches)

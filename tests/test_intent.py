@@ -97,6 +97,11 @@ CASES: list[tuple[str, str, set[str]]] = [
     # a word for the whole review with several reviews or categories named: a general review
     ("Check the code quality: the design, the error handling and the retries", "general_review",
      {"error-handling", "resilience"}),
+    # a question about behaviour explains only when it names no review or category (weak explain cues)
+    ("Why does this code exist?", "explain_code", set()),
+    ("Why does this handler crash with concurrent map writes?", "general_review", {"concurrency"}),
+    ("Why does this fail sometimes?", "general_review", set()),
+    ("Scan the dependencies for known CVEs.", "security_review", SEC | {"coupling"}),
     # not an instruction at all
     ("And so, my fellow Americans, ask not what your country can do for you.", "general_review", set()),
 ]
@@ -187,6 +192,9 @@ ZH_CASES: list[tuple[str, str, set[str]]] = [
     ("数据库连接和订阅用完有没有关闭，会不会资源泄露", "performance_review", PERF),
     ("检查一下代码质量，可读性、可维护性和健壮性怎么样", "general_review", {"resilience"}),
     ("DAO 层是不是太重了", "architecture_review", ARCH),
+    ("为什么要用单例", "explain_code", set()),
+    ("这段代码为什么这么慢", "performance_review", PERF),
+    ("日志打印是否规范", "general_review", set()),
     # a gapped cue (怎么…工作): a word or two between its parts, no more
     ("这个函数是怎么一步步工作的", "explain_code", set()),
     ("怎么让它更快地工作", "general_review", set()),
@@ -220,6 +228,9 @@ def test_lexicon_refuses_a_gap_without_words_on_both_sides() -> None:
     for bad in (0, 7, "5", True):
         with pytest.raises(LexiconError, match="gap_words"):
             load_lexicon(json.dumps({"groups": [{**wide, "gap_words": bad}]}))
+    weak = {"kind": "problem", "weak": True, "phrases": [{"phrase": "why", "source": "t"}]}
+    with pytest.raises(LexiconError, match="weak"):  # only an explain cue may wait for nothing else to be named
+        load_lexicon(json.dumps({"groups": [weak]}))
 
 
 def _set(name: str) -> list[dict[str, object]]:
@@ -230,11 +241,11 @@ def _set(name: str) -> list[dict[str, object]]:
 def test_chinese_sets_tuned_and_held_apart() -> None:
     tuned, held = _set("tuned.jsonl"), _set("held_apart.jsonl")
     right = [parse_instruction(str(row["text"]), "text").intent == row["intent"] for row in tuned]
-    # 314 of 318 (a tie lost, 接口设计有没有考虑幂等、越权和降级: see _pick; benchmarks/results/intent.md)
+    # 336 of 340 (a tie lost, 接口设计有没有考虑幂等、越权和降级: see _pick; benchmarks/results/intent.md)
     assert sum(not ok for ok in right) <= 4, [row["text"] for row, ok in zip(tuned, right, strict=True) if not ok]
     english = _set("english_tuned.jsonl")
     english_right = sum(parse_instruction(str(row["text"]), "text").intent == row["intent"] for row in english)
-    assert english_right >= 41, english_right  # 41 of 46 after the round-9 pass (29 before it)
+    assert english_right >= 72, english_right  # 72 of 79 after the round-9 pass (the first 46: 29 before it)
     # Round 9 (held_apart.jsonl) is measured once, at the end of the round, by benchmarks/intent.py.
     # Held apart by source: no source of the held-apart set is a source of the tuned set or of the lexicon.
     held_sources = {str(row["source"]).split(" ")[0] for row in held}

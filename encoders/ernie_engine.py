@@ -173,6 +173,27 @@ class EngineOutput:
     tokens: list[int]
     error: str | None = None
     first_token_s: float = 0.0  # from the start of its batch's prefill to its first token on the host
+    logprobs: list[float] = field(default_factory=list)  # each token's log probability (when asked for)
+
+
+@dataclass(frozen=True)
+class PromptEmbeddings:
+    """A prompt given as input embeddings (a vision-language model's image features merged in), with its positions.
+
+    Decoding continues it with text tokens, whose positions are the same in every rope dimension: the token's
+    cache slot plus `rope_delta` (multimodal rope, as transformers' `get_rope_index` gives it: an image of
+    h x w merged patches takes h x w slots but only max(h, w) positions).
+    """
+
+    embeds: torch.Tensor  # [length, hidden] in the model's dtype (moved to the engine's device when prefilled)
+    positions: torch.Tensor  # [dims, length] long: the rope positions of each prompt token (3 for mrope)
+    rope_delta: int = 0  # a generated token's position minus its cache slot
+
+    def __len__(self) -> int:
+        return int(self.embeds.shape[0])
+
+
+Prompt = Sequence[int] | PromptEmbeddings  # token ids (no padding), or embeddings with their positions
 
 
 @dataclass
@@ -208,9 +229,10 @@ class _Batch:
     mask: torch.Tensor  # [B, 1, 1, cache_len] additive, model dtype: 0 = attend, dtype min = not
     words: torch.Tensor  # [B, vocab / 32] int32: the rows' grammar bitmasks on the device (1 bit = allowed)
     chosen: torch.Tensor  # [B] long: the tokens the last choice step picked
+    logprobs: torch.Tensor  # [B] float32: their log probabilities (computed only when asked for)
     graph: Any = None  # torch.cuda.CUDAGraph of the decode forward once captured
     logits: torch.Tensor | None = None  # the graph's output (and the choice graph's input)
-    choose_graphs: dict[bool, Any] = field(default_factory=dict)  # greedy choice + next inputs, by "masked"
+    choose_graphs: dict[tuple[bool, bool], Any] = field(default_factory=dict)  # by (masked, with log probs)
     attention: str | None = None  # decode attention mode (see _DECODE_ATTENTION); None = not chosen yet
 
 
@@ -304,7 +326,7 @@ class FusionEngine:
 
     def generate(
         self,
-        prompts: Sequence[Sequence[int]],
+        prompts: Sequence[Prompt],
         *,
         max_new_tokens: int,
         eos_token_id: int,
@@ -315,11 +337,13 @@ class FusionEngine:
         on_token: Callable[[int], None] | None = None,
         batch_size: int | None = None,
         should_stop: Callable[[], bool] | None = None,
+        token_logprobs: bool = False,
     ) -> list[EngineOutput]:
         """Generate for every prompt; results in the prompts' order.
 
         Args:
-            prompts: token ids of each prompt (no padding).
+            prompts: token ids of each prompt (no padding), or each prompt's embeddings with their positions
+                (`PromptEmbeddings`: a vision-language model's prompt with its image merged in); one kind a call.
             max_new_tokens: most tokens a row writes; with a grammar its JSON is closed within them.
             eos_token_id, pad_token_id: the tokenizer's.
             grammar: JSON-Schema grammar (one matcher a row), or None for unconstrained decoding.
@@ -327,6 +351,8 @@ class FusionEngine:
             on_token: called with each new token of the first prompt when there is exactly one.
             batch_size: rows a batch (rounded down to a power of two); None = from free memory.
             should_stop: asked before each batch and after each decode step; True stops the call.
+            token_logprobs: also return each generated token's log probability (of the distribution it was chosen
+                from: after the grammar mask, before any temperature).
         Raises:
             FusionCancelledError: `should_stop` said so (the batch in progress is dropped).
             FusionError: out of memory even at one row.
@@ -362,6 +388,7 @@ class FusionEngine:
                         generator=generator,
                         on_token=on_token if len(prompts) == 1 else None,
                         should_stop=should_stop,
+                        token_logprobs=token_logprobs,
                     )
                 except _OOM as e:
                     self.release()
@@ -446,6 +473,7 @@ class FusionEngine:
             mask=torch.zeros((size, 1, 1, cache_len), dtype=self._dtype, device=device),
             words=torch.full((size, (self.vocab_size + 31) // 32), -1, dtype=torch.int32, device=device),
             chosen=torch.zeros(size, dtype=torch.long, device=device),
+            logprobs=torch.zeros(size, dtype=torch.float32, device=device),
         )
         self._batches[key] = batch
         return batch
@@ -461,8 +489,27 @@ class FusionEngine:
         zero = torch.zeros((), dtype=self._dtype, device=allowed.device)
         return torch.where(allowed, zero, torch.finfo(self._dtype).min)
 
+    def _embedded(
+        self, prompts: Sequence[Prompt], width: int, *, left_padded: bool
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Embedded prompts as one padded block on the device: embeddings [rows, width, hidden] (zeros in padding)
+        and rope positions [dims, rows, width] (0 in padding, which no prompt token attends to)."""
+        first = prompts[0]
+        assert isinstance(first, PromptEmbeddings)  # for mypy: the caller checked the kind
+        dims = int(first.positions.shape[0])
+        embeds = torch.zeros((len(prompts), width, first.embeds.shape[-1]), dtype=self._dtype, device=self.device)
+        positions = torch.zeros((dims, len(prompts), width), dtype=torch.long, device=self.device)
+        for row, prompt in enumerate(prompts):
+            if not isinstance(prompt, PromptEmbeddings):
+                raise TypeError("a call's prompts are all token ids or all PromptEmbeddings")
+            n = len(prompt)
+            at = slice(width - n, width) if left_padded else slice(0, n)
+            embeds[row, at] = prompt.embeds.to(self.device, self._dtype, non_blocking=True)
+            positions[:, row, at] = prompt.positions.to(self.device, non_blocking=True)
+        return embeds, positions
+
     def _prefill(
-        self, batch: _Batch, prompts: Sequence[Sequence[int]], real: int, length: int, pad_token_id: int
+        self, batch: _Batch, prompts: Sequence[Prompt], real: int, length: int, pad_token_id: int
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Run the prompts into the static cache; return the last prompt position's logits ([B, vocab]) and the
         slot where each row's prompt starts ([B], on the device; the row's prompt fills the next len(prompt) slots).
@@ -484,16 +531,27 @@ class FusionEngine:
         return self._prefill_masked(batch, prompts, length, pad_token_id)
 
     def _prefill_masked(
-        self, batch: _Batch, prompts: Sequence[Sequence[int]], length: int, pad_token_id: int
+        self, batch: _Batch, prompts: Sequence[Prompt], length: int, pad_token_id: int
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Left-padded prompts through the model in chunks of positions, a mask over the whole static length."""
         rows = len(prompts)
-        ids_host = torch.full((rows, length), pad_token_id, dtype=torch.long)
-        for row, prompt in enumerate(prompts):
-            ids_host[row, length - len(prompt) :] = torch.as_tensor(list(prompt), dtype=torch.long)
-        ids = ids_host.to(self.device)
         pads = torch.tensor([length - len(p) for p in prompts], dtype=torch.long, device=self.device)
-        positions = (torch.arange(length, device=self.device)[None, :] - pads[:, None]).clamp(min=0)
+        if isinstance(prompts[0], PromptEmbeddings):
+            embeds, positions = self._embedded(prompts, length, left_padded=True)
+
+            def block(start: int, end: int) -> dict[str, torch.Tensor]:
+                return {"inputs_embeds": embeds[:, start:end], "position_ids": positions[:, :, start:end]}
+
+        else:
+            ids_host = torch.full((rows, length), pad_token_id, dtype=torch.long)
+            for row, prompt in enumerate(prompts):
+                ids_host[row, length - len(prompt) :] = torch.as_tensor(_token_ids(prompt), dtype=torch.long)
+            ids = ids_host.to(self.device)
+            token_positions = (torch.arange(length, device=self.device)[None, :] - pads[:, None]).clamp(min=0)
+
+            def block(start: int, end: int) -> dict[str, torch.Tensor]:
+                return {"input_ids": ids[:, start:end], "position_ids": token_positions[:, start:end]}
+
         kv = torch.arange(batch.cache_len, device=self.device)
         step = max(1, self.config.prefill_chunk_tokens // rows)
         logits = None
@@ -505,8 +563,7 @@ class FusionEngine:
                 (kv[None, None, :] >= pads[:, None, None]) | (kv[None, None, :] == query[None, :, None])
             )
             out = self.model(
-                input_ids=ids[:, start:end],
-                position_ids=positions[:, start:end],
+                **block(start, end),
                 attention_mask=self._attend(allowed[:, None]),
                 use_cache=True,
                 logits_to_keep=1,
@@ -517,7 +574,7 @@ class FusionEngine:
         return logits, pads
 
     def _prefill_causal(
-        self, batch: _Batch, prompts: Sequence[Sequence[int]], real: int, length: int, pad_token_id: int
+        self, batch: _Batch, prompts: Sequence[Prompt], real: int, length: int, pad_token_id: int
     ) -> torch.Tensor:
         """Prefill the real rows in chunks of whole rows, right padded, each chunk into a dynamic cache.
 
@@ -541,12 +598,30 @@ class FusionEngine:
             lasts = sorted({n - 1 for n in lens})
             chunks.append((first, len(lens), width, lasts, [lasts.index(n - 1) for n in lens]))
         widest = max(width for _, _, width, _, _ in chunks)
-        ids_host = torch.full((real, widest), pad_token_id, dtype=torch.long)
-        for row, prompt in enumerate(prompts[:real]):
-            ids_host[row, : len(prompt)] = torch.as_tensor(list(prompt), dtype=torch.long)
         meta_host = torch.tensor([i for *_, lasts, index in chunks for i in (*lasts, *index)], dtype=torch.long)
-        ids, meta = ids_host.to(device), meta_host.to(device)
         positions = torch.arange(widest, device=device)
+        if isinstance(prompts[0], PromptEmbeddings):
+            embeds, rope = self._embedded(prompts[:real], widest, left_padded=False)
+
+            def block(first: int, rows: int, width: int) -> dict[str, torch.Tensor]:
+                return {
+                    "inputs_embeds": embeds[first : first + rows, :width],
+                    "position_ids": rope[:, first : first + rows, :width],
+                }
+
+        else:
+            ids_host = torch.full((real, widest), pad_token_id, dtype=torch.long)
+            for row, prompt in enumerate(prompts[:real]):
+                ids_host[row, : len(prompt)] = torch.as_tensor(_token_ids(prompt), dtype=torch.long)
+            ids = ids_host.to(device)
+
+            def block(first: int, rows: int, width: int) -> dict[str, torch.Tensor]:
+                return {
+                    "input_ids": ids[first : first + rows, :width],
+                    "position_ids": positions[None, :width].expand(rows, width),
+                }
+
+        meta = meta_host.to(device)
         logits_out: torch.Tensor | None = None
         offset = 0
         for first, rows, width, lasts, _index in chunks:
@@ -555,8 +630,7 @@ class FusionEngine:
             offset += len(lasts) + rows
             dynamic = DynamicCache()
             out = self.model(
-                input_ids=ids[first : first + rows, :width],
-                position_ids=positions[None, :width].expand(rows, width),
+                **block(first, rows, width),
                 use_cache=True,
                 logits_to_keep=keep,
                 **self._cache_kwargs(dynamic, positions[:width]),
@@ -704,9 +778,10 @@ class FusionEngine:
             for _ in range(2):
                 self._decode_forward(batch)
 
-    def _choose_graph(self, batch: _Batch, masked: bool) -> Any:
+    def _choose_graph(self, batch: _Batch, masked: bool, token_logprobs: bool) -> Any:
         """The greedy choice step (mask, argmax, next inputs) as a CUDA graph over the decode graph's logits."""
-        graph = batch.choose_graphs.get(masked)
+        key = (masked, token_logprobs)
+        graph = batch.choose_graphs.get(key)
         if graph is not None or batch.graph is None or batch.logits is None:
             return graph
         start = time.perf_counter()
@@ -716,12 +791,12 @@ class FusionEngine:
             stream = torch.cuda.Stream(self.device)
             stream.wait_stream(torch.cuda.current_stream(self.device))
             with torch.cuda.stream(stream):
-                self._advance(batch, batch.logits, masked, 0.0, None)
+                self._advance(batch, batch.logits, masked, 0.0, None, token_logprobs)
             torch.cuda.current_stream(self.device).wait_stream(stream)
             graph = torch.cuda.CUDAGraph()
             with torch.cuda.graph(graph):
-                self._advance(batch, batch.logits, masked, 0.0, None)
-            batch.choose_graphs[masked] = graph
+                self._advance(batch, batch.logits, masked, 0.0, None, token_logprobs)
+            batch.choose_graphs[key] = graph
         except _OOM:
             raise
         except Exception as e:  # noqa: BLE001 - the eager choice does the same
@@ -736,7 +811,7 @@ class FusionEngine:
 
     def _run_batch(
         self,
-        prompts: Sequence[Sequence[int]],
+        prompts: Sequence[Prompt],
         *,
         max_new_tokens: int,
         eos_token_id: int,
@@ -747,6 +822,7 @@ class FusionEngine:
         on_token: Callable[[int], None] | None,
         max_steps: int | None = None,
         should_stop: Callable[[], bool] | None = None,
+        token_logprobs: bool = False,
     ) -> list[EngineOutput]:
         _stop_if_asked(should_stop)
         real = len(prompts)
@@ -759,11 +835,13 @@ class FusionEngine:
         device = self.device
         cuda = device.type == "cuda"
         lens = torch.tensor([len(p) for p in padded], dtype=torch.long).to(device)
+        deltas = [p.rope_delta if isinstance(p, PromptEmbeddings) else 0 for p in padded]
 
         masked = grammar is not None
         outputs = [EngineOutput(tokens=[]) for _ in range(real)]
         finished = [row >= real for row in range(size)]
         chosen_host = torch.zeros(size, dtype=torch.long, pin_memory=cuda)
+        logprobs_host = torch.zeros(size, dtype=torch.float32, pin_memory=cuda) if token_logprobs else None
         ready = torch.cuda.Event() if cuda else None
         last_step = max_new_tokens - 1 if max_steps is None else max(0, min(max_new_tokens, max_steps) - 1)
 
@@ -778,14 +856,19 @@ class FusionEngine:
         kv = torch.arange(cache_len, device=device)
         valid = (kv[None, :] >= starts[:, None]) & (kv[None, :] < (starts + lens)[:, None])
         batch.mask.copy_(self._additive(valid)[:, None, None, :])
-        batch.positions.copy_((lens - 1)[:, None])
+        positions = lens - 1
+        if any(deltas):  # multimodal rope: a generated token's position is its slot plus the row's delta
+            positions = positions + torch.tensor(deltas, dtype=torch.long).to(device)
+        batch.positions.copy_(positions[:, None])
         batch.cache_position.fill_(length - 1)
         if batch.attention is None:
             batch.attention = self._pick_attention(batch)
             self.stats.decode_attention[batch.size] = batch.attention
         if self._graphs_ok and batch.graph is None:
             self._capture(batch)
-        choose_graph = self._choose_graph(batch, masked) if temperature <= 0 and self._graphs_ok else None
+        choose_graph = (
+            self._choose_graph(batch, masked, token_logprobs) if temperature <= 0 and self._graphs_ok else None
+        )
         if batch.logits is not None and batch.graph is not None:
             batch.logits.copy_(logits)
             logits = batch.logits
@@ -800,8 +883,10 @@ class FusionEngine:
             if choose_graph is not None:
                 choose_graph.replay()
             else:
-                self._advance(batch, logits, masked, temperature, generator)
+                self._advance(batch, logits, masked, temperature, generator, token_logprobs)
             chosen_host.copy_(batch.chosen, non_blocking=True)
+            if logprobs_host is not None:
+                logprobs_host.copy_(batch.logprobs, non_blocking=True)
             if ready is not None:
                 ready.record()
             ahead = cuda and step < last_step
@@ -810,6 +895,7 @@ class FusionEngine:
             if ready is not None:
                 ready.synchronize()
             tokens = chosen_host.tolist()
+            logprobs = logprobs_host.tolist() if logprobs_host is not None else None
             # After the sync: nothing of this step is still being copied when the call is dropped.
             _stop_if_asked(should_stop)
             now = time.perf_counter()
@@ -828,6 +914,8 @@ class FusionEngine:
                     finished[row] = True
                     continue
                 outputs[row].tokens.append(token)
+                if logprobs is not None:
+                    outputs[row].logprobs.append(logprobs[row])
                 if row == 0 and on_token is not None:
                     on_token(token)
                 error = masker.consume(row, token)
@@ -853,8 +941,10 @@ class FusionEngine:
         masked: bool,
         temperature: float,
         generator: torch.Generator | None,
+        token_logprobs: bool = False,
     ) -> None:
-        """Pick each row's token (grammar bitmask applied, in the logits' dtype) and set the next step's inputs."""
+        """Pick each row's token (grammar bitmask applied, in the logits' dtype) and set the next step's inputs;
+        with `token_logprobs`, also the chosen tokens' log probabilities (fp32 log-softmax of the masked logits)."""
         scores = logits
         if masked:
             words = batch.words
@@ -866,6 +956,9 @@ class FusionEngine:
         else:
             chosen = scores.argmax(dim=-1)
         batch.chosen.copy_(chosen)
+        if token_logprobs:
+            picked = scores.gather(1, batch.chosen[:, None])[:, 0].float()
+            batch.logprobs.copy_(picked - torch.logsumexp(scores.float(), dim=-1))
         batch.tokens.copy_(batch.chosen[:, None])
         batch.positions.add_(1)
         batch.cache_position.add_(1)
@@ -924,6 +1017,12 @@ class _RowMasks:
                     words.zero_()
                     bit = 1 << (token % 32)
                     words[token // 32] = bit - (1 << 32) if bit >= 1 << 31 else bit  # as a signed int32
+
+
+def _token_ids(prompt: Prompt) -> list[int]:
+    if isinstance(prompt, PromptEmbeddings):
+        raise TypeError("a call's prompts are all token ids or all PromptEmbeddings")
+    return list(prompt)
 
 
 def _stop_if_asked(should_stop: Callable[[], bool] | None) -> None:

@@ -29,6 +29,7 @@ from archreview.schemas import (
     TesseractOptions,
     TransformersWhisperOptions,
 )
+from archreview.schemas.options import PaddleOcrVlOptions
 
 
 class UnknownBackendError(ValueError):
@@ -51,6 +52,7 @@ _BACKENDS: dict[type[BaseModel], tuple[str, str]] = {
     ErnieFusionOptions: ("archreview.encoders.ernie:ErnieFusion", "ernie"),
     OpenAIFusionOptions: ("archreview.encoders.openai_fusion:OpenAIFusion", "served"),
     OpenAIOcrOptions: ("archreview.encoders.openai_ocr:OpenAIOcr", "served"),
+    PaddleOcrVlOptions: ("archreview.encoders.paddleocr_vl:PaddleOcrVl", "ernie"),
 }
 
 

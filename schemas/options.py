@@ -262,8 +262,32 @@ class OpenAIOcrOptions(ServedModelOptions):
     max_new_tokens: int = Field(default=4096, ge=16, le=32768, description="Most tokens the model writes a page.")
 
 
+class PaddleOcrVlOptions(OptionsModel):
+    kind: Literal["paddleocr-vl"] = Field(default="paddleocr-vl", description=_OCR_KIND)
+    model: str = Field(
+        default="PaddlePaddle/PaddleOCR-VL",
+        min_length=1,
+        description="Hub id in the local Hugging Face cache, or a local PaddleOCR-VL model folder.",
+    )
+    device: Literal["auto", "cpu", "cuda"] = Field(
+        default="auto", description="Where the model runs: auto = CUDA when present."
+    )
+    dtype: Literal["auto", "bfloat16", "float16", "float32"] = Field(
+        default="auto", description="auto = bfloat16 on CUDA, float32 on CPU."
+    )
+    engine: Literal["auto", "on", "off"] = Field(
+        default="auto",
+        description="Decode on archreview's batched engine (static cache, CUDA graphs): auto = on CUDA; off = "
+        "transformers' generate.",
+    )
+    prompt: str = Field(default="OCR:", min_length=1, description="The task prompt after the image (PaddleOCR-VL's).")
+    upscale: float = Field(default=1.0, ge=1, le=4, description="Factor the image is enlarged by before it is read.")
+    max_new_tokens: int = Field(default=4096, ge=16, le=32768, description="Most tokens the model writes a page.")
+
+
 OcrOptions = Annotated[
-    AutoOcrOptions | TesseractOptions | RapidOcrOptions | OpenAIOcrOptions, Field(discriminator="kind")
+    AutoOcrOptions | TesseractOptions | RapidOcrOptions | OpenAIOcrOptions | PaddleOcrVlOptions,
+    Field(discriminator="kind"),
 ]
 SpeechOptions = Annotated[
     FasterWhisperOptions | OpenAIWhisperOptions | TransformersWhisperOptions, Field(discriminator="kind")

@@ -1,0 +1,421 @@
+"""The `paddleocr-vl` OCR backend: PaddleOCR-VL (a NaViT vision encoder before ERNIE-4.5-0.3B) reads the screenshot
+in this process, through transformers' native classes (no remote code).
+
+    preprocess (PaddleOCR-VL's image processor -> patches and grids; the prompt's token ids, image tokens included)
+    -> _forward (under torch.inference_mode(): the vision encoder over all the batch's screenshots at once, their
+       features merged into the prompts' embeddings with multimodal rope positions; the decoder greedily on
+       archreview's engine, `encoders.ernie_engine.FusionEngine`, or transformers' `generate` with `engine="off"`)
+    -> postprocess (the tokens as text pieces with their log probabilities -> `encoders.openai_ocr.text_to_page`)
+
+The reader answers text, not boxes: `text_to_page` lays it on a monospace grid (indentation, blank lines, a
+line-number gutter then rebuilt by `pipeline.ocr_layout` as for every engine); a word's confidence is the mean
+probability of the tokens that wrote it. The prompt is the model card's chat format with one image:
+`<bos>User: <|IMAGE_START|><|IMAGE_PLACEHOLDER|> x n<|IMAGE_END|>OCR:\\nAssistant: `.
+
+Weights come from a local folder or the local Hugging Face cache only; missing ones raise one clear line.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import torch
+import transformers
+from PIL import Image
+
+from archreview.encoders.cuda import is_cuda_out_of_memory
+from archreview.encoders.ernie import _locate, _resolve_device, _resolve_dtype
+from archreview.encoders.fusion import FusionError, FusionModelNotFoundError
+from archreview.encoders.ocr import OcrError
+from archreview.encoders.openai_ocr import text_to_page
+from archreview.schemas import BackendInfo, OcrPage
+from archreview.schemas.options import PaddleOcrVlOptions
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+    from archreview.encoders.ernie_engine import EngineConfig, FusionEngine, PromptEmbeddings
+
+NAME = "paddleocr-vl"
+DOWNLOAD_HINT = (
+    "download them with `huggingface-cli download PaddlePaddle/PaddleOCR-VL --local-dir DIR` and pass "
+    "`--ocr paddleocr-vl --model DIR` (or set ARCHREVIEW_OCR__MODEL=DIR); `--ocr auto` works without weights"
+)
+# Patches the vision encoder takes in one call (all the screenshots of a chunk together); halved on CUDA OOM.
+VISION_CHUNK_PATCHES = 65_536
+
+
+class OcrModelNotFoundError(OcrError):
+    """The reader's weights are not on this machine (no folder, no config, not in the local cache)."""
+
+
+@dataclass
+class _Loaded:
+    model: PreTrainedModel
+    tokenizer: PreTrainedTokenizerBase
+    image_processor: Any
+    device: torch.device
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """One screenshot ready for the model: its prompt ids, patches and grid."""
+
+    ids: list[int]  # the prompt, image tokens included
+    pixel_values: torch.Tensor  # [patches, channels, patch, patch]
+    grid: torch.Tensor  # [3] long: (t, h, w) in patches
+
+
+def mrope_positions(
+    ids: Sequence[int], grids: Sequence[torch.Tensor], image_token_id: int, merge: int
+) -> tuple[torch.Tensor, int]:
+    """The prompt's 3-D rope positions and its rope delta, as transformers' `get_rope_index` computes them.
+
+    Text tokens count up in all three dimensions; a run of image tokens (one a merged patch, in row order) takes
+    (t, row, column) offsets from the position where it starts, and the text after it goes on from that position
+    plus max(rows, columns).
+
+    Args:
+        ids: the prompt's token ids.
+        grids: each image's (t, h, w) patch grid, in the order the images appear.
+        image_token_id: the placeholder id one merged patch stands on.
+        merge: the spatial merge size (2: a 2x2 block of patches is one token).
+    Returns:
+        positions [3, len(ids)] and delta = (largest position + 1) - len(ids): a generated token's position is
+        its index in the sequence plus delta.
+    """
+    positions = torch.zeros((3, len(ids)), dtype=torch.long)
+    images = iter(grids)
+    current, index = 0, 0
+    while index < len(ids):
+        if ids[index] != image_token_id:
+            positions[:, index] = current
+            current += 1
+            index += 1
+            continue
+        t, h, w = (int(v) for v in next(images))
+        h, w = h // merge, w // merge
+        grid_t, grid_h, grid_w = torch.meshgrid(torch.arange(t), torch.arange(h), torch.arange(w), indexing="ij")
+        block = torch.stack([grid_t, grid_h, grid_w]).reshape(3, -1) + current
+        positions[:, index : index + block.shape[1]] = block
+        index += block.shape[1]
+        current += max(h, w)
+    delta = int(positions.max()) + 1 - len(ids) if len(ids) else 0
+    return positions, delta
+
+
+def token_pieces(tokenizer: Any, tokens: Sequence[int], logprobs: Sequence[float]) -> tuple[tuple[str, float], ...]:
+    """The generated text as pieces, each with the log probability of the tokens that wrote it.
+
+    Decoded incrementally with a few tokens of context before each piece (so SentencePiece's leading spaces and
+    multi-byte characters split over tokens come out right): the pieces concatenate to the decoded text. Tokens
+    that only complete together (one character in several byte tokens) form one piece, its log probability
+    their sum (the joint probability).
+    """
+    pieces: list[tuple[str, float]] = []
+    prefix, read = 0, 0  # the context starts at `prefix`; tokens before `read` are already in pieces
+    pending = 0.0
+    for end in range(1, len(tokens) + 1):
+        pending += float(logprobs[end - 1]) if end - 1 < len(logprobs) else 0.0
+        before = str(tokenizer.decode(tokens[prefix:read], skip_special_tokens=True))
+        after = str(tokenizer.decode(tokens[prefix:end], skip_special_tokens=True))
+        if after.endswith("\ufffd") and end < len(tokens):
+            continue  # a character cut between tokens: wait for the rest
+        if len(after) > len(before) and after.startswith(before):
+            pieces.append((after[len(before) :], pending))
+        elif after != before:
+            pieces.append((after, pending))  # the decoder rewrote the context: take the whole (rare)
+        pending = 0.0
+        prefix, read = read, end
+    return tuple(pieces)
+
+
+class PaddleOcrVl:
+    """OCR by PaddleOCR-VL in this process (see the module docstring); `recognize_many` reads a batch at once.
+
+    One reading at a time (a lock): the engine's caches and graphs are not shared between threads.
+
+    Args:
+        options: model, device, dtype, engine, prompt, limits.
+        engine_config: the engine's batching and memory settings (None = EngineConfig()).
+    """
+
+    def __init__(self, options: PaddleOcrVlOptions, *, engine_config: EngineConfig | None = None) -> None:
+        self.options = options
+        self.engine_config = engine_config
+        self._loaded: _Loaded | None = None
+        self._engine: FusionEngine | None = None
+        self._lock = threading.Lock()  # loading
+        self._reading = threading.Lock()  # one reading at a time on this model
+
+    @classmethod
+    def from_model(
+        cls,
+        options: PaddleOcrVlOptions,
+        model: PreTrainedModel,
+        tokenizer: PreTrainedTokenizerBase,
+        image_processor: Any,
+        *,
+        engine_config: EngineConfig | None = None,
+    ) -> PaddleOcrVl:
+        """A reader around a model already in memory (random weights at the real size, tests)."""
+        reader = cls(options, engine_config=engine_config)
+        reader._loaded = _Loaded(model.eval(), tokenizer, image_processor, model.device)
+        return reader
+
+    # -- loading ------------------------------------------------------------------------------------------------------
+
+    @property
+    def device(self) -> str:
+        """Where the model runs (or will run): 'cpu', 'cuda:0', ..."""
+        if self._loaded is not None:
+            return str(self._loaded.device)
+        try:
+            return str(_resolve_device(self.options.device))
+        except FusionError:
+            return "cpu"
+
+    def load(self) -> None:
+        """Load model, tokenizer and image processor once (thread-safe); later calls return at once.
+
+        Raises:
+            OcrModelNotFoundError: the weights are not on this machine.
+            OcrError: CUDA asked for and absent, or the model failed to load.
+        """
+        if self._loaded is not None:
+            return
+        with self._lock:
+            if self._loaded is None:
+                self._loaded = self._load()
+
+    def _load(self) -> _Loaded:
+        options = self.options
+        try:
+            device = _resolve_device(options.device)
+        except FusionError as e:
+            raise OcrError(str(e)) from e
+        try:
+            source, _ = _locate(options.model)
+        except FusionModelNotFoundError as e:
+            path = Path(options.model).expanduser()
+            reason = f"folder {path} holds no config.json" if path.is_dir() else f"no model folder {path}"
+            raise OcrModelNotFoundError(f"PaddleOCR-VL weights not found: {reason}; {DOWNLOAD_HINT}") from e
+        dtype = _resolve_dtype(options.dtype, device)
+        try:
+            config = transformers.AutoConfig.from_pretrained(source, local_files_only=True)
+        except OSError as e:
+            raise OcrModelNotFoundError(
+                f"PaddleOCR-VL weights not found: {options.model!r} is not in the local Hugging Face cache "
+                f"(no network is used); {DOWNLOAD_HINT}"
+            ) from e
+        if getattr(config, "model_type", None) != "paddleocr_vl":
+            raise OcrModelNotFoundError(
+                f"PaddleOCR-VL weights not found: {options.model!r} holds a {config.model_type!r} model; "
+                f"{DOWNLOAD_HINT}"
+            )
+        kwargs: dict[str, Any] = {"dtype": dtype, "local_files_only": True}
+        if device.type == "cuda":
+            kwargs["device_map"] = str(device)
+        try:
+            tokenizer = transformers.AutoTokenizer.from_pretrained(source, local_files_only=True)
+            processor = transformers.PaddleOCRVLImageProcessorPil.from_pretrained(source, local_files_only=True)
+            model = transformers.PaddleOCRVLForConditionalGeneration.from_pretrained(source, **kwargs)
+        except OSError as e:
+            raise OcrModelNotFoundError(
+                f"PaddleOCR-VL weights not found: {options.model!r} is incomplete ({e}); {DOWNLOAD_HINT}"
+            ) from e
+        if device.type != "cuda":
+            model = model.to(device)  # type: ignore[arg-type]  # transformers types .to() oddly
+        return _Loaded(model.eval(), tokenizer, processor, device)
+
+    def _model(self) -> _Loaded:
+        self.load()
+        assert self._loaded is not None  # for mypy: load() sets it or raises
+        return self._loaded
+
+    def engine(self) -> FusionEngine:
+        """The batched static-cache engine around the decoder (built once)."""
+        from archreview.encoders.ernie_engine import EngineConfig, FusionEngine
+
+        loaded = self._model()
+        if self._engine is None:
+            with self._lock:
+                if self._engine is None:
+                    self._engine = FusionEngine(loaded.model, self.engine_config or EngineConfig())
+        return self._engine
+
+    def _engine_applies(self) -> bool:
+        if self.options.engine != "auto":
+            return self.options.engine == "on"
+        return self._model().device.type == "cuda"
+
+    # -- the three steps ----------------------------------------------------------------------------------------------
+
+    def preprocess(self, images: Sequence[Image.Image]) -> list[Encoded]:
+        """Each screenshot's patches, grid and prompt ids (on the CPU)."""
+        loaded = self._model()
+        processor = loaded.image_processor
+        config = loaded.model.config
+        tokenizer = loaded.tokenizer
+        out = processor(images=[image.convert("RGB") for image in images], return_tensors="pt")
+        grids = out["image_grid_thw"]
+        sizes = grids.prod(-1).tolist()
+        merge = int(getattr(processor, "merge_size", None) or config.vision_config.spatial_merge_size)
+        bos = [int(tokenizer.bos_token_id)] if tokenizer.bos_token_id is not None else []
+        head = tokenizer.encode("User: ", add_special_tokens=False)
+        tail = tokenizer.encode(f"{self.options.prompt}\nAssistant: ", add_special_tokens=False)
+        encoded: list[Encoded] = []
+        for pixels, grid in zip(out["pixel_values"].split(sizes), grids, strict=True):
+            image_tokens = int(grid.prod()) // (merge * merge)
+            ids = [
+                *bos,
+                *head,
+                int(config.vision_start_token_id),
+                *[int(config.image_token_id)] * image_tokens,
+                int(config.vision_end_token_id),
+                *tail,
+            ]
+            encoded.append(Encoded(ids=ids, pixel_values=pixels, grid=grid))
+        return encoded
+
+    def _image_features(self, encoded: Sequence[Encoded]) -> list[torch.Tensor]:
+        """The vision encoder over the screenshots, many a call (VISION_CHUNK_PATCHES, halved on CUDA OOM)."""
+        loaded = self._model()
+        model, device = loaded.model, loaded.device
+        dtype = next(model.parameters()).dtype
+        features: list[torch.Tensor] = []
+        budget = VISION_CHUNK_PATCHES
+        done = 0
+        while done < len(encoded):
+            chunk = [encoded[done]]
+            patches = int(encoded[done].pixel_values.shape[0])
+            while done + len(chunk) < len(encoded):
+                more = int(encoded[done + len(chunk)].pixel_values.shape[0])
+                if patches + more > budget:
+                    break
+                chunk.append(encoded[done + len(chunk)])
+                patches += more
+            pixels = torch.cat([e.pixel_values for e in chunk]).to(device, dtype)
+            grids = torch.stack([e.grid for e in chunk]).to(device)
+            try:
+                out = model.model.get_image_features(pixels, grids, return_dict=True)  # type: ignore[operator]
+            except RuntimeError as e:
+                if not is_cuda_out_of_memory(e) or len(chunk) == 1:
+                    raise
+                budget = max(1, patches // 2)
+                torch.cuda.empty_cache()
+                continue
+            features += list(out.pooler_output)
+            done += len(chunk)
+        return features
+
+    def prompt_embeddings(self, encoded: Sequence[Encoded]) -> list[PromptEmbeddings]:
+        """Each prompt's embeddings with its screenshot's features merged in, and its 3-D rope positions."""
+        from archreview.encoders.ernie_engine import PromptEmbeddings
+
+        loaded = self._model()
+        config = loaded.model.config
+        merge = int(config.vision_config.spatial_merge_size)
+        embed = loaded.model.get_input_embeddings()
+        prompts: list[PromptEmbeddings] = []
+        for item, feature in zip(encoded, self._image_features(encoded), strict=True):
+            ids = torch.tensor(item.ids, dtype=torch.long, device=loaded.device)
+            embeds = embed(ids)
+            image = ids == int(config.image_token_id)
+            embeds[image] = feature.to(embeds.dtype)
+            positions, delta = mrope_positions(item.ids, [item.grid], int(config.image_token_id), merge)
+            prompts.append(PromptEmbeddings(embeds=embeds, positions=positions, rope_delta=delta))
+        return prompts
+
+    def _forward(self, encoded: Sequence[Encoded]) -> list[tuple[list[int], list[float]]]:
+        """Each screenshot's generated tokens (EOS excluded) and their log probabilities."""
+        loaded = self._model()
+        tokenizer = loaded.tokenizer
+        eos = int(tokenizer.eos_token_id)
+        pad = int(tokenizer.pad_token_id if tokenizer.pad_token_id is not None else eos)
+        with torch.inference_mode():
+            if self._engine_applies():
+                outputs = self.engine().generate(
+                    self.prompt_embeddings(encoded),
+                    max_new_tokens=self.options.max_new_tokens,
+                    eos_token_id=eos,
+                    pad_token_id=pad,
+                    token_logprobs=True,
+                )
+                return [(o.tokens, o.logprobs) for o in outputs]
+            return [self._generate_one(item, eos, pad) for item in encoded]
+
+    def _generate_one(self, item: Encoded, eos: int, pad: int) -> tuple[list[int], list[float]]:
+        """transformers' own greedy `generate` for one screenshot (engine="off": the reference path)."""
+        loaded = self._model()
+        model, device = loaded.model, loaded.device
+        ids = torch.tensor([item.ids], dtype=torch.long, device=device)
+        kinds = (ids == int(model.config.image_token_id)).int()
+        out = model.generate(  # type: ignore[operator]
+            input_ids=ids,
+            attention_mask=torch.ones_like(ids),
+            pixel_values=item.pixel_values.to(device, next(model.parameters()).dtype),
+            image_grid_thw=item.grid[None].to(device),
+            mm_token_type_ids=kinds,
+            max_new_tokens=self.options.max_new_tokens,
+            do_sample=False,
+            eos_token_id=eos,
+            pad_token_id=pad,
+            output_scores=True,
+            return_dict_in_generate=True,
+        )
+        tokens = out.sequences[0, ids.shape[1] :].tolist()
+        logprobs = [
+            float(torch.log_softmax(score[0].float(), dim=-1)[token])
+            for score, token in zip(out.scores, tokens, strict=False)
+        ]
+        if eos in tokens:
+            cut = tokens.index(eos)
+            tokens, logprobs = tokens[:cut], logprobs[:cut]
+        return tokens, logprobs
+
+    def postprocess(self, tokens: Sequence[int], logprobs: Sequence[float]) -> OcrPage:
+        """One screenshot's tokens as an OcrPage of words on a monospace grid, confidences from the tokens."""
+        pieces = token_pieces(self._model().tokenizer, tokens, logprobs)
+        page = text_to_page("".join(piece for piece, _ in pieces), pieces)
+        return page.model_copy(update={"engines": [NAME] if page.words else []})
+
+    # -- the OcrEngine Protocol ---------------------------------------------------------------------------------------
+
+    def recognize(self, image: Image.Image) -> OcrPage:
+        """Read one prepared page (see encoders.ocr.OcrEngine).
+
+        Raises:
+            OcrModelNotFoundError: no weights on this machine.
+            OcrError: the model failed (out of GPU memory even for one screenshot, ...).
+        """
+        [page] = self.recognize_many([image])
+        return page
+
+    def recognize_many(self, images: Sequence[Image.Image]) -> list[OcrPage]:
+        """Read several pages at once: one vision pass over all of them, one batched decode; pages in order.
+
+        Raises:
+            OcrModelNotFoundError: no weights on this machine.
+            OcrError: the model failed.
+        """
+        if not images:
+            return []
+        self.load()
+        with self._reading:
+            try:
+                encoded = self.preprocess(images)
+                generated = self._forward(encoded)
+            except (RuntimeError, ValueError) as e:  # FusionError (the engine's: out of memory at one row) included
+                if isinstance(e, OcrError):
+                    raise
+                raise OcrError(f"PaddleOCR-VL failed: {type(e).__name__}: {e}") from e
+            return [self.postprocess(tokens, logprobs) for tokens, logprobs in generated]
+
+    def info(self) -> BackendInfo:
+        """Provenance: the model read with, and transformers' version."""
+        return BackendInfo(name=NAME, model=self.options.model, version=transformers.__version__)

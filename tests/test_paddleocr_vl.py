@@ -1,0 +1,232 @@
+"""`--ocr paddleocr-vl`: PaddleOCR-VL in this process, its decoder on archreview's engine.
+
+A tiny random PaddleOCR-VL (tests/paddleocr_vl_tiny.py) runs through the whole reader on the CPU. Random weights
+write garbage, so what is checked is what a user would check of the mechanics: pages in order, provenance,
+confidences from token probabilities, batched reading = one at a time, the engine's tokens = transformers'
+`generate` (the check of the multimodal rope offsets), and a missing model folder as one line. `gpu` tests run
+random weights at the real size.
+"""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+from paddleocr_vl_tiny import build_real_size_paddleocr_vl, build_tiny_paddleocr_vl, image_processor
+from PIL import Image, ImageDraw
+
+from archreview.encoders.ernie_engine import PromptEmbeddings
+from archreview.encoders.ocr import OcrError
+from archreview.encoders.paddleocr_vl import OcrModelNotFoundError, PaddleOcrVl, mrope_positions, token_pieces
+from archreview.pipeline.backends import load_backend
+from archreview.pipeline.ocr_layout import rebuild_layout
+from archreview.pipeline.vision import run_vision
+from archreview.schemas import ImageInput
+from archreview.schemas.options import PaddleOcrVlOptions, ReviewOptions
+
+REPO = Path(__file__).resolve().parents[1]
+ARCHREVIEW = str(Path(sys.executable).parent / "archreview")
+SIZES = [(300, 120), (150, 210), (420, 90), (200, 200)]
+
+
+@pytest.fixture(scope="module")
+def tiny_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_tiny_paddleocr_vl(tmp_path_factory.mktemp("paddleocr_vl"))
+
+
+def _screenshots(sizes: list[tuple[int, int]] = SIZES) -> list[Image.Image]:
+    shots = []
+    for index, size in enumerate(sizes):
+        image = Image.new("RGB", size, "white")
+        ImageDraw.Draw(image).text((6, 6), f"def f{index}(x):\n    return x * {index}", fill="black")
+        shots.append(image)
+    return shots
+
+
+def _reader(folder: Path, engine: str = "on", max_new_tokens: int = 24) -> PaddleOcrVl:
+    return PaddleOcrVl(PaddleOcrVlOptions(model=str(folder), engine=engine, max_new_tokens=max_new_tokens))
+
+
+def _decode(reader: PaddleOcrVl, images: list[Image.Image]) -> list[tuple[list[int], list[float]]]:
+    return reader._forward(reader.preprocess(images))
+
+
+def test_the_engine_writes_what_transformers_generate_writes(tiny_folder: Path) -> None:
+    """Greedy tokens through the engine (embeddings prefill, 3-D positions, decode offset by the rope delta) are
+    transformers' own, for screenshots of four shapes in one batch; the log probabilities agree too."""
+    images = _screenshots()
+    engine = _decode(_reader(tiny_folder, "on"), images)
+    plain = _decode(_reader(tiny_folder, "off"), images)
+    assert [tokens for tokens, _ in engine] == [tokens for tokens, _ in plain]
+    assert len({tuple(tokens) for tokens, _ in plain}) == len(images)  # the images steer the output
+    for (_, ours), (_, theirs) in zip(engine, plain, strict=True):
+        assert ours == pytest.approx(theirs, abs=1e-3)
+
+
+def test_the_rope_delta_matters(tiny_folder: Path) -> None:
+    """The check above can fail: decoding the same prompts without their rope deltas writes other tokens."""
+    reader = _reader(tiny_folder, "on")
+    images = _screenshots()
+    right = _decode(reader, images)
+    with torch.inference_mode():
+        prompts = reader.prompt_embeddings(reader.preprocess(images))
+        assert all(p.rope_delta < 0 for p in prompts)  # an image of h x w tokens spans max(h, w) positions
+        undelta = [PromptEmbeddings(p.embeds, p.positions, 0) for p in prompts]
+        wrong = reader.engine().generate(undelta, max_new_tokens=24, eos_token_id=2, pad_token_id=0)
+    assert [o.tokens for o in wrong] != [tokens for tokens, _ in right]
+
+
+def test_positions_are_transformers_rope_index(tiny_folder: Path) -> None:
+    reader = _reader(tiny_folder)
+    model = reader._model().model
+    for item in reader.preprocess(_screenshots()):
+        ids = torch.tensor([item.ids])
+        kinds = (ids == model.config.image_token_id).int()
+        theirs, delta = model.model.get_rope_index(ids, mm_token_type_ids=kinds, image_grid_thw=item.grid[None])
+        ours, our_delta = mrope_positions(item.ids, [item.grid], model.config.image_token_id, 2)
+        assert torch.equal(theirs[:, 0], ours) and int(delta) == our_delta
+
+
+def test_a_batch_reads_as_one_screenshot_at_a_time_and_in_order(tiny_folder: Path) -> None:
+    reader = _reader(tiny_folder)
+    images = _screenshots()
+    batched = reader.recognize_many(images)
+    alone = [reader.recognize(image) for image in images]
+    assert len(batched) == len(images)
+    assert [[w.text for w in page.words] for page in batched] == [[w.text for w in page.words] for page in alone]
+    assert reader.recognize_many([]) == []
+
+
+def test_confidences_are_the_token_probabilities(tiny_folder: Path) -> None:
+    reader = _reader(tiny_folder)
+    [(tokens, logprobs)] = _decode(reader, _screenshots()[:1])
+    page = reader.postprocess(tokens, logprobs)
+    probabilities = [math.exp(lp) for lp in logprobs]
+    assert page.words and page.engines == ["paddleocr-vl"]
+    assert all(0.0 <= w.confidence <= 1.0 for w in page.words)
+    assert all(min(probabilities) - 1e-6 <= w.confidence <= max(probabilities) + 1e-6 for w in page.words)
+    assert len({round(w.confidence, 6) for w in page.words}) > 1  # measured, not a constant
+
+
+def test_known_tokens_become_lines_indentation_and_gutter_numbers(tiny_folder: Path) -> None:
+    """The reader's text goes through the layout rebuilding as other readers': gutter numbers give the first
+    line, indentation and the blank line are kept, and the tokens' probabilities become the lines' confidence."""
+    reader = _reader(tiny_folder)
+    tokenizer = reader._model().tokenizer
+    text = "12 class Store:\n13     def get(self, key):\n14\n15         return self.cache[key]  # 缓存"
+    tokens = tokenizer.encode(text, add_special_tokens=False)
+    pieces = token_pieces(tokenizer, tokens, [math.log(0.9)] * len(tokens))
+    assert "".join(piece for piece, _ in pieces) == text
+    layout = rebuild_layout(reader.postprocess(tokens, [math.log(0.9)] * len(tokens)))
+    assert layout is not None
+    assert layout.lines == ["class Store:", "    def get(self, key):", "", "        return self.cache[key]  # 缓存"]
+    assert layout.first_line == 12 and layout.numbered
+    # ASCII lines: every token 0.9. A CJK character written by several byte tokens gets their joint probability.
+    assert layout.line_confidence[:2] == pytest.approx([0.9, 0.9], abs=1e-6)
+    assert 0.8 < layout.line_confidence[3] < 0.9
+
+
+def test_run_vision_reads_a_screenshot_file_into_code(tiny_folder: Path, tmp_path: Path) -> None:
+    """The whole stage: a file in, `Code` out, from the registry's backend. The random decoder is made sure of
+    itself (final norm scaled) so its garbage passes as read with confidence; provenance names the engine."""
+    options = PaddleOcrVlOptions(model=str(tiny_folder), engine="on", max_new_tokens=48)
+    reader = load_backend(options)
+    assert isinstance(reader, PaddleOcrVl)
+    reader.load()
+    with torch.no_grad():
+        reader._model().model.model.language_model.norm.weight.mul_(40.0)
+    path = tmp_path / "shot.png"
+    _screenshots()[0].save(path)
+    image = ImageInput(path=str(path), sha256="0" * 64, width=300, height=120, format="PNG")
+    try:
+        result = run_vision(image, reader, options)
+    finally:
+        load_backend.cache_clear()
+    assert result.code.read_by == ["paddleocr-vl"]
+    assert result.code.text.strip() and 0.0 <= result.code.ocr_confidence <= 1.0
+    assert reader.info().name == "paddleocr-vl" and reader.info().model == str(tiny_folder)
+    assert ReviewOptions.model_validate({"ocr": {"kind": "paddleocr-vl"}}).ocr == PaddleOcrVlOptions()
+
+
+def test_missing_weights_are_one_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(OcrModelNotFoundError, match=r"PaddleOCR-VL weights not found: no model folder .*missing"):
+        PaddleOcrVl(PaddleOcrVlOptions(model=str(tmp_path / "missing"))).load()
+    with pytest.raises(OcrModelNotFoundError, match="holds no config.json"):
+        PaddleOcrVl(PaddleOcrVlOptions(model=str(tmp_path))).load()
+    with pytest.raises(OcrModelNotFoundError, match="not in the local Hugging Face cache"):
+        PaddleOcrVl(PaddleOcrVlOptions(model="PaddlePaddle/PaddleOCR-VL-not-cached")).load()
+    with pytest.raises(OcrError, match="CUDA is not available"):
+        if torch.cuda.is_available():
+            raise OcrError("CUDA is not available (skipped: this machine has it)")
+        PaddleOcrVl(PaddleOcrVlOptions(model=str(tmp_path), device="cuda")).load()
+
+
+def test_missing_weights_through_the_cli_is_one_line(tmp_path: Path) -> None:
+    shot = tmp_path / "shot.png"
+    _screenshots()[0].save(shot)
+    missing = tmp_path / "no_such_model"
+    env = {
+        "PATH": str(Path(sys.executable).parent) + ":/usr/bin:/bin",
+        "HF_HUB_OFFLINE": "1",
+        "HOME": str(tmp_path),
+        "COLUMNS": "2000",  # no soft wrapping of the one line
+    }
+    done = subprocess.run(
+        [ARCHREVIEW, "review", str(shot), "-i", "review this", "--ocr", "paddleocr-vl", "--model", str(missing)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        cwd=tmp_path,
+    )
+    assert done.returncode in (1, 2)  # 1: the review failed at the vision stage (2 once the CLI loads OCR first)
+    [line] = [line for line in done.stderr.splitlines() if line.strip()]
+    assert "PaddleOCR-VL weights not found: no model folder" in line and str(missing) in line
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Real size, random weights (CUDA)
+# --------------------------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def real_reader() -> PaddleOcrVl:
+    model, tokenizer = build_real_size_paddleocr_vl(device="cuda")
+    options = PaddleOcrVlOptions(engine="on", max_new_tokens=600)
+    return PaddleOcrVl.from_model(options, model, tokenizer, image_processor(tiny=False))
+
+
+def _real_screenshots(count: int) -> list[Image.Image]:
+    return _screenshots([(1024, 768)] * count)
+
+
+@pytest.mark.gpu
+def test_real_size_engine_matches_generate_and_reads_a_batch_fast(real_reader: PaddleOcrVl) -> None:
+    """At PaddleOCR-VL's size in bf16: the engine's greedy tokens are generate's (near ties aside) on 2
+    screenshots, and 16 screenshots of 1024x768 (~970 image tokens, 600 new tokens) read at >= 2 a second."""
+    images = _real_screenshots(2)
+    short = PaddleOcrVl.from_model(PaddleOcrVlOptions(engine="off", max_new_tokens=64), *_parts(real_reader))
+    plain = short._forward(short.preprocess(images))
+    ours_reader = PaddleOcrVl.from_model(PaddleOcrVlOptions(engine="on", max_new_tokens=64), *_parts(real_reader))
+    ours = ours_reader._forward(ours_reader.preprocess(images))
+    for (a, _), (b, _) in zip(ours, plain, strict=True):
+        same = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
+        assert same >= 16, "bf16 kernels may part in a near tie, not from the start"
+    batch = _real_screenshots(16)
+    real_reader.recognize_many(batch[:2])  # graphs captured for this shape
+    torch.cuda.synchronize()
+    start = time.perf_counter()
+    pages = real_reader.recognize_many(batch)
+    seconds = time.perf_counter() - start
+    assert len(pages) == 16
+    assert 16 / seconds >= 2.0, f"{16 / seconds:.2f} screenshots/s"
+
+
+def _parts(reader: PaddleOcrVl) -> tuple[object, object, object]:
+    loaded = reader._model()
+    return loaded.model, loaded.tokenizer, loaded.image_processor

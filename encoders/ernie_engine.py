@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 GQA_SDPA = "archreview_gqa_sdpa"  # transformers' SDPA, but one-token decode steps skip repeat_kv (below)
-BATCH_LADDER = (1, 2, 4, 8, 16, 32, 64, 128)  # batch sizes a graph is captured for (partial batches pad up)
+BATCH_LADDER = (1, 2, 4, 8, 16, 32, 64, 128, 256)  # batch sizes a graph is captured for (partial batches pad up)
 _PREFILL_WIDTH_MULTIPLE = 128  # a causal prefill chunk's width rounds up to this (few shapes, plans reused)
 _PREFILL_MAX_ROWS = 32  # rows a causal prefill chunk at most (its logits at each distinct prompt end stay small)
 _OOM = torch.cuda.OutOfMemoryError  # a RuntimeError subclass; exists (and can be raised) without CUDA
@@ -423,7 +423,8 @@ class FusionEngine:
         `prompt_tokens` tokens and `max_new_tokens`, so later calls of that shape start at full speed.
         """
         start = time.perf_counter()
-        dummy = [[eos_token_id + 1] * prompt_tokens] * _ladder_ceil(batch_size)
+        # The rows generate() will run a batch with (max_batch_size caps it), so that shape is the one warmed.
+        dummy = [[eos_token_id + 1] * prompt_tokens] * _ladder_floor(min(batch_size, self.config.max_batch_size))
         with torch.inference_mode():
             self._run_batch(
                 dummy,
@@ -861,6 +862,12 @@ class FusionEngine:
             positions = positions + torch.tensor(deltas, dtype=torch.long).to(device)
         batch.positions.copy_(positions[:, None])
         batch.cache_position.fill_(length - 1)
+        # A shape's first batch picks its decode attention and captures (or compiles) its graphs: that time is
+        # set-up, not prefill, so it is taken out of prefill_s and first_token_s (capture_s counts it).
+        setup_start = time.perf_counter()
+        if cuda and (batch.attention is None or (self._graphs_ok and batch.graph is None)):
+            torch.cuda.synchronize(device)  # the prefill ends here, on its own clock
+            setup_start = time.perf_counter()
         if batch.attention is None:
             batch.attention = self._pick_attention(batch)
             self.stats.decode_attention[batch.size] = batch.attention
@@ -869,6 +876,7 @@ class FusionEngine:
         choose_graph = (
             self._choose_graph(batch, masked, token_logprobs) if temperature <= 0 and self._graphs_ok else None
         )
+        start += time.perf_counter() - setup_start
         if batch.logits is not None and batch.graph is not None:
             batch.logits.copy_(logits)
             logits = batch.logits

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from archreview.encoders.ernie_engine import EngineConfig, FusionEngine, PromptEmbeddings
 
 NAME = "paddleocr-vl"
+DEFAULT_MODEL = "PaddlePaddle/PaddleOCR-VL"
 DOWNLOAD_HINT = (
     "download them with `huggingface-cli download PaddlePaddle/PaddleOCR-VL --local-dir DIR` and pass "
     "`--ocr paddleocr-vl --model DIR` (or set ARCHREVIEW_OCR__MODEL=DIR); `--ocr auto` works without weights"
@@ -51,6 +52,19 @@ VISION_CHUNK_PATCHES = 65_536
 
 class OcrModelNotFoundError(OcrError):
     """The reader's weights are not on this machine (no folder, no config, not in the local cache)."""
+
+
+def available(model: str = DEFAULT_MODEL) -> bool:
+    """Whether PaddleOCR-VL can read here at speed: CUDA present and `model` a local folder or cached hub id
+    holding a PaddleOCR-VL config (nothing is loaded; no network). `auto` OCR asks this before choosing it."""
+    if not torch.cuda.is_available():
+        return False
+    try:
+        source, _ = _locate(model)
+        config = transformers.AutoConfig.from_pretrained(source, local_files_only=True)
+    except (FusionModelNotFoundError, OSError, ValueError):
+        return False
+    return getattr(config, "model_type", None) == "paddleocr_vl"
 
 
 @dataclass

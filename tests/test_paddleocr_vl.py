@@ -22,7 +22,13 @@ from PIL import Image, ImageDraw
 
 from archreview.encoders.ernie_engine import PromptEmbeddings
 from archreview.encoders.ocr import OcrError
-from archreview.encoders.paddleocr_vl import OcrModelNotFoundError, PaddleOcrVl, mrope_positions, token_pieces
+from archreview.encoders.paddleocr_vl import (
+    OcrModelNotFoundError,
+    PaddleOcrVl,
+    available,
+    mrope_positions,
+    token_pieces,
+)
 from archreview.pipeline.backends import load_backend
 from archreview.pipeline.ocr_layout import rebuild_layout
 from archreview.pipeline.vision import run_vision
@@ -164,6 +170,11 @@ def test_missing_weights_are_one_clear_error(tmp_path: Path) -> None:
         if torch.cuda.is_available():
             raise OcrError("CUDA is not available (skipped: this machine has it)")
         PaddleOcrVl(PaddleOcrVlOptions(model=str(tmp_path), device="cuda")).load()
+
+
+def test_auto_may_choose_it_only_with_cuda_and_weights(tiny_folder: Path, tmp_path: Path) -> None:
+    assert not available(str(tmp_path / "missing")) and not available("PaddlePaddle/PaddleOCR-VL-not-cached")
+    assert available(str(tiny_folder)) == torch.cuda.is_available()
 
 
 def test_missing_weights_through_the_cli_is_one_line(tmp_path: Path) -> None:

@@ -638,3 +638,20 @@ def test_a_handler_that_reads_a_file_and_writes_it_back_loses_concurrent_updates
     assert ("concurrency/check-then-act", 5) in _hits(flask, "python")
     script = flask.replace("@app.route('/notes', methods=['POST'])\n", "")
     assert "concurrency/check-then-act" not in _rules(script, "python")
+
+
+def test_request_data_written_into_a_fixed_file_is_not_path_traversal() -> None:
+    route = ("app.post('/notes', (req, res) => {\n  fs.writeFileSync(NOTES, JSON.stringify(req.body));\n"
+             "  res.status(201).end();\n});\n")
+    assert "security/path-traversal" not in _rules(route, "javascript")
+    chosen = route.replace("fs.writeFileSync(NOTES,", "fs.writeFileSync(path.join(DIR, req.body.name),")
+    assert ("security/path-traversal", 2) in _hits(chosen, "javascript")
+
+
+def test_xml_parser_feature_ids_are_not_endpoints() -> None:
+    java = ('class Parser {\n    void harden(DocumentBuilderFactory f) throws Exception {\n'
+            '        f.setFeature("http://apache.org/xml/features/disallow-doctype-decl", true);\n'
+            '        f.setFeature("http://xml.org/sax/features/external-general-entities", false);\n    }\n}\n')
+    assert "configuration/hardcoded-endpoint" not in _rules(java, "java")
+    endpoint = java.replace("http://xml.org/sax/features/external-general-entities", "http://billing.internal/api")
+    assert ("configuration/hardcoded-endpoint", 4) in _hits(endpoint, "java")

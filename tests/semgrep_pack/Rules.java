@@ -222,5 +222,11 @@ public class Rules {
         log.info("login with " + password);
         // ok: java-secret-in-log
         log.info("login for " + user);
+        // ruleid: java-secret-in-log
+        log.debug("reset " + user + " to " + account.getPassword());
+        // ruleid: java-secret-in-log
+        logger.info("login " + request.getParameter("user") + " " + request.getParameter("password"));
+        // ok: java-secret-in-log
+        logger.info("login " + request.getParameter("user"));
     }
 }

@@ -190,4 +190,8 @@ function login(user, password) {
   console.log('login', user.name, password);
   // ok: js-secret-in-log
   console.log('login', user.name);
+  // ruleid: js-secret-in-log
+  logger.info('request', { path: req.path, authorization: req.headers.authorization });
+  // ok: js-secret-in-log
+  logger.info('request', { path: req.path, agent: req.headers['user-agent'] });
 }

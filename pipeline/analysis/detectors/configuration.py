@@ -20,7 +20,9 @@ _CONNECTION = re.compile(
 _HOST_PORT = re.compile(r"^(?:[\w-]+\.)*[\w-]+:\d{2,5}(?:/.*)?$")
 _IP = re.compile(r"\b(?!0\.0\.0\.0\b)(?:\d{1,3}\.){3}\d{1,3}\b")
 _PORT_ASSIGN = re.compile(r"(?<![\w.])(?:port|PORT|Port|\w+_PORT|\w+Port)\s*[=:]\s*\d{2,5}\b|\.listen\s*\(\s*\d{2,5}\b")
-_IGNORED_URLS = re.compile(r"www\.w3\.org|schemas\.|xmlns|json-schema\.org|purl\.org|apache\.org/licenses")
+# Names that are written as URLs but never fetched: XML namespaces and parser feature ids, schema ids, licences.
+_IGNORED_URLS = re.compile(r"www\.w3\.org|schemas\.|xmlns|json-schema\.org|purl\.org|apache\.org/licenses|"
+                           r"apache\.org/xml/(?:features|properties)/|xml\.org/sax/|javax\.xml\.XMLConstants/")
 _PATH = re.compile(
     r"^(?:/(?:var|etc|home|tmp|opt|usr|srv|mnt|data|Users|root|private|Library|media|run)/|"
     r"[A-Za-z]:[\\/]|~/)"

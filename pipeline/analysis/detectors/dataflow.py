@@ -137,6 +137,10 @@ class _Flow:
 # Sinks whose danger is the first argument (the query, the command, the code): a tainted value passed after
 # it is a bound parameter or an option, not an injection.
 _FIRST_ARGUMENT_RULES = frozenset({"security/sql-injection", "security/command-injection", "security/code-injection"})
+# File calls whose path is the first argument and whose later arguments are the data written or options
+# (`fs.writeFile(path, JSON.stringify(body))`, `res.sendFile(name, { root })`): only the path can traverse.
+_PATH_FIRST_CALL = re.compile(r"(?:writeFile|appendFile|createWriteStream|createReadStream|readFile|sendFile|"
+                              r"download)(?:Sync)?\s*\($")
 
 
 def _first_argument_end(masked: str, start: int) -> int:
@@ -226,7 +230,8 @@ def detect_tainted_sinks(ctx: Context) -> Iterator[Hit]:
                 if not found or re.match(r"\s*(?:def|function|public|private|protected)\b", code):
                     continue
                 lo, hi = found.start(), len(code)
-                if sink.rule in _FIRST_ARGUMENT_RULES:
+                if sink.rule in _FIRST_ARGUMENT_RULES or (
+                        sink.rule == "security/path-traversal" and _PATH_FIRST_CALL.search(code[lo:found.end()])):
                     hi = _first_argument_end(masked, found.end())
                 if flow.tainted(code[lo:hi], masked[lo:hi]):
                     yield Hit(sink.rule, line.number, last, confidence=0.75,

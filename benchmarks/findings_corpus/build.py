@@ -453,6 +453,34 @@ HAND_SOURCES = {  # key: (repo, commit, licence as stated by the repository, par
     "file_explorer": ("werronense/file-explorer", "2f14592c2484bfaf57f1bdbdcb36d65c19864859", "not stated", "tuned"),
     "tez_web": ("Tezcatlipoca0000/tez-web", "355aa630976483ea6c886f848691088a1aea6c95", "MIT", "tuned"),
     "thesis_ping": ("StevenKitzes/Thesis", "22a348de938598ecf9a2dd47b9b3b1cf5491d470", "not stated", "tuned"),
+    # tuned, seventh round (h5): security in Java and JS from real code: Stack Overflow snippets of TUM-Crypto
+    # (its secure/insecure verdict on one API guided the reading; every line labelled here was judged by reading,
+    # other flaws in a file included) and application code found by searching for tokens, hashes, TLS options
+    "tum_crypto": ("fischerfel/TUM-Crypto", "caf498f486cf6c35c8277db3548170d204fd0a95",
+                   "CC-BY-SA (Stack Overflow content)", "tuned"),
+    "diplomski": ("rackilea/diplomski", "f2c0894f3a39dc22638856bb01c4cc87910733b5",
+                  "not stated (Stack Overflow fragments)", "tuned"),
+    "shopping_mall": ("bingglewang/shopping-mall", "b750f55b480bcd4172e2781c59e9b0f8da02d6ad", "not stated",
+                      "tuned"),
+    "gloddy": ("gloddy-dev/Gloddy-Server", "e1eeddeb665ec35dd0dba34a6bfcf9a22eec867d", "not stated", "tuned"),
+    "ticket_backend": ("PigCassoKien/TicketBackend", "64bf079dcfbcff817fdf0f0463c8e39e5881a039", "not stated",
+                       "tuned"),
+    "eip_platform": ("CaoHa00/EIPPlatform", "af4b9e1a3672e442c5540d2bcb9b93efec7fecf6", "not stated", "tuned"),
+    "task_resolver": ("SergiyKalyna/taskResolver", "dcfbfa6f458af048c87390a04fde117e397f89c9", "not stated",
+                      "tuned"),
+    "secure_login": ("MarkoGolemovic/Secure_Login_Golemovic", "92ca681ff587f86e31c605ba38573b86a68cd9fe",
+                     "not stated", "tuned"),
+    "stock_auth": ("mohyassine/stock-app-auth-ms", "68487bb3754213c36e4975bf69edb58a7c2b477c", "not stated",
+                   "tuned"),
+    "spacex_demo": ("abhishekgangwar90/space-x-demo", "09df6157c66cdf488d1bffc2a530903cfa40502f", "not stated",
+                    "tuned"),
+    "phone_shopping": ("buiquoclong/phone_shopping_backend", "6a625fded318ad4aabeff0c00515fa803ef215c5",
+                       "not stated", "tuned"),
+    "nature_flowers": ("sajid07/thenaturebeautyflowers", "0e301722184b2471ea5cc4ae5932d6a9191cc87f", "not stated",
+                       "tuned"),
+    "portal_backend": ("RutujTailor28/portal-backend", "1943b7f50f035ee365c2df6e0e3c98df14a251af", "not stated",
+                       "tuned"),
+    "codeql_demo": ("Mubarak1A/codeQL-demo", "42a87f9835d8d63b139a6661caa593347b98d1be", "not stated", "tuned"),
     "mall": ("macrozheng/mall", "74eebe067d4f17b2d0b61691bef2748e3a7daf80", "Apache-2.0", "held_apart"),
     "jieba": ("fxsjy/jieba", "67fa2e36e72f69d9134b8a1037b83fbb070b9775", "MIT", "held_apart"),
     "rest_api": ("anastasiaaleksandrowa/REST-API-", "85087e17bfb83e4bd4ba1e805b5f0c62726237da", "not stated",
@@ -790,6 +818,99 @@ HAND_FILES: list[tuple[str, str, tuple[int, int] | None, tuple[str, ...], list[t
         (CON, 15, 15, "writeFileSync in the async POST route handler blocks the event loop"),
     ]),
     ("thesis_ping", "test-scripts/regexpChildPing.js", None, (CON,), []),  # child_process.exec is asynchronous
+    # seventh round (h5): security in Java and JS; the TUM-Crypto verdict named in each comment is the source's
+    ("tum_crypto", "data/hash/insecure/Snippet10009377_34376.java", None, (SEC,), [
+        (SEC, 1, 1, "a token written as a literal"), (SEC, 4, 4, "SHA-1 turns the token into a password"),
+    ]),
+    ("tum_crypto", "data/hash/insecure/Snippet10012918_34377.java", None, (SEC,), [
+        (SEC, 3, 3, "PBEWithMD5AndDES: MD5 and DES"),
+        (SEC, 5, 11, "the salt is MD5 of a constant, with 20 iterations: the same weak salt for everyone"),
+        (SEC, 12, 12, "PBEWithMD5AndDES cipher"),
+    ]),
+    ("tum_crypto", "data/hash/insecure/Snippet10041314_34401.java", None, (SEC,), [
+        (SEC, 39, 39, "unsalted SHA-1 hashes passwords"),
+    ]),
+    ("tum_crypto", "data/hash/secure/Snippet10102346_34452.java", None, (SEC,), []),  # SHA-256 of a text
+    ("tum_crypto", "data/hash/secure/Snippet10182310_34511.java", None, (SEC,), [
+        (SEC, 1, 1, "an API key written as a literal"),
+    ]),
+    ("tum_crypto", "data/hash/secure/Snippet10208191_34538.java", None, (SEC,), []),
+    ("tum_crypto", "data/cipher/insecure/Snippet1009996_29850.java", None, (SEC,), [
+        (SEC, 11, 12, "java.util.Random makes the salt"),
+        (SEC, 15, 15, "PBE with SHA-1 (TUM-Crypto: insecure)"), (SEC, 19, 19, "PBE with SHA-1 cipher"),
+    ]),
+    ("tum_crypto", "data/cipher/insecure/Snippet10136585_34498.java", None, (SEC,), [
+        (SEC, 5, 6, "the AES key is a literal"), (SEC, 7, 7, "AES in ECB mode"),
+    ]),
+    ("tum_crypto", "data/cipher/secure/Snippet10136585_34500.java", None, (SEC,), [
+        (SEC, 5, 6, "the AES key is a literal"), (SEC, 8, 8, "a constant IV"),
+    ]),
+    ("tum_crypto", "data/cipher/secure/Snippet1000347_29846.java", None, (SEC,), []),  # RSA with a public key
+    ("tum_crypto", "data/cipher/secure/Snippet10087962_34439.java", None, (SEC,), []),  # AES/CBC, given IV
+    ("tum_crypto", "data/tls/insecure/Snippet1000205_29843.java", None, (SEC,), [
+        (SEC, 2, 5, "a HostnameVerifier that accepts every host"),
+        (SEC, 22, 24, "checkServerTrusted accepts every certificate chain"),
+    ]),
+    ("tum_crypto", "data/tls/secure/Snippet16531807_39460.java", None, (SEC,), [
+        (SEC, 1, 1, "the key store password is a literal"), (SEC, 11, 11, "TLS 1.0 and 1.1 enabled"),
+    ]),
+    ("tum_crypto", "data/tls/secure/Snippet16531807_39461.java", None, (SEC,), [
+        (SEC, 1, 1, "the key store password is a literal"),
+        (SEC, 19, 22, "checkServerTrusted accepts every certificate chain"),
+    ]),
+    ("tum_crypto", "data/tls/secure/Snippet18237569_1253.java", None, (SEC,), []),
+    ("tum_crypto", "data/tm/insecure/Snippet10006070_34194.java", None, (SEC,), [
+        (SEC, 8, 11, "checkServerTrusted accepts every certificate chain"),
+    ]),
+    ("tum_crypto", "data/tm/insecure/Snippet10135259_34493.java", None, (SEC,), [
+        (SEC, 10, 12, "checkServerTrusted accepts every certificate chain"),
+        (SEC, 18, 18, "SSLContext.getInstance(\"SSL\"): the SSL protocol family"),
+    ]),
+    ("tum_crypto", "data/tm/insecure/Snippet22020726_4441.java", None, (SEC,), [
+        (SEC, 8, 10, "checkServerTrusted accepts every certificate chain"),
+    ]),
+    ("tum_crypto", "data/tm/secure/Snippet14876605_37986.java", None, (SEC,), []),  # delegates to the default
+    ("tum_crypto", "data/tm/secure/Snippet22318453_4704.java", None, (SEC,), []),  # delegates to its parent
+    ("tum_crypto", "data/tm/secure/Snippet24733966_7074.java", None, (SEC,), []),  # delegates
+    ("tum_crypto", "data/hnvor/insecure/Snippet10654370_34952.java", None, (SEC,), [
+        (SEC, 4, 11, "a HostnameVerifier that accepts every host"),
+    ]),
+    ("tum_crypto", "data/hnvor/insecure/Snippet10659014_34963.java", None, (SEC,), [
+        (SEC, 24, 28, "a HostnameVerifier that accepts every host"),
+    ]),
+    ("tum_crypto", "data/hnvor/secure/Snippet26504656_8640.java", None, (SEC,), []),  # the strict AbstractVerifier
+    ("diplomski", "javaFiles/fragment_28491.java", None, (SEC,), [
+        (SEC, 2, 2, "installs a trust-all TrustManager"), (SEC, 4, 7, "a HostnameVerifier that accepts every host"),
+    ]),
+    ("shopping_mall", "mall-sms/src/main/java/com/bing/mallsms/util/CodeGenerateUtil.java", None, (SEC,), [
+        (SEC, 12, 15, "java.util.Random makes the SMS verification code: predictable"),
+    ]),
+    ("gloddy", "src/main/java/com/gloddy/server/authSms/utils/RandomVerificationCodeGenerator.java", None, (SEC,), [
+        (SEC, 13, 13, "RandomStringUtils.randomNumeric draws from java.util.Random: a predictable SMS code"),
+    ]),
+    ("ticket_backend", "src/main/java/com/example/besrc/utils/VerificationCodeUtil.java", None, (SEC,), []),
+    ("eip_platform", "src/main/java/com/EIPplatform/utils/GlobalUtils.java", None, (SEC,), []),  # SecureRandom
+    ("task_resolver", "task52/src/main/java/MD5.java", None, (SEC,), [
+        (SEC, 8, 8, "unsalted MD5 hashes passwords"),
+    ]),
+    ("secure_login", "src/UserDAO.java", None, (SEC,), [
+        (SEC, 9, 9, "the database password is written in the code"),
+    ]),
+    ("stock_auth", "lib/utils/axios.js", None, (SEC,), [
+        (SEC, 6, 6, "rejectUnauthorized: false turns off certificate checks for every request of this client"),
+    ]),
+    ("spacex_demo", "src/api/index.js", None, (SEC,), [
+        (SEC, 9, 9, "rejectUnauthorized: false turns off certificate checks for every request of this client"),
+    ]),
+    ("phone_shopping", "utils/generateUtils.js", None, (SEC,), [
+        (SEC, 6, 6, "Math.random makes generated passwords predictable"),
+        (SEC, 15, 15, "Math.random makes the verification token predictable"),
+    ]),
+    ("nature_flowers", "backend/utils/resetToken.js", None, (SEC,), [
+        (SEC, 10, 10, "Math.random makes the password-reset token predictable"),
+    ]),
+    ("portal_backend", "test.js", None, (SEC,), []),  # crypto.randomBytes, SHA-256 of it
+    ("codeql_demo", "app.ts", None, (SEC,), []),  # a bound parameter; credentials from the environment
 ]
 
 

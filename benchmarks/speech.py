@@ -20,6 +20,7 @@ machine). Usage:
 
     .venv/bin/python benchmarks/speech.py                      # faster-whisper tiny.en and base, every set
     .venv/bin/python benchmarks/speech.py --configs faster-whisper:base openai-whisper:base --sets jfk spoken-zh-dev
+    .venv/bin/python benchmarks/speech.py --configs faster-whisper:base --beam-size 5 --sets spoken-en-dev samples
 
 Writes benchmarks/results/speech.md and speech.json.
 """
@@ -164,12 +165,13 @@ def load_sets(names: list[str], folder: Path) -> dict[str, list[Case]]:
     return sets
 
 
-def transcriber(config: str) -> SpeechTranscriber:
-    """A loaded backend for `backend:model` (language auto, 2 CPU threads)."""
+def transcriber(config: str, beam_size: int | None = None) -> SpeechTranscriber:
+    """A loaded backend for `backend:model` (language auto, 2 CPU threads; faster-whisper: `beam_size` if given)."""
     backend, model = config.split(":", 1)
     options: FasterWhisperOptions | OpenAIWhisperOptions | TransformersWhisperOptions
     if backend == "faster-whisper":
-        options = FasterWhisperOptions(model=model, device="cpu", cpu_threads=2)
+        beam = {} if beam_size is None else {"beam_size": beam_size}
+        options = FasterWhisperOptions(model=model, device="cpu", cpu_threads=2, **beam)
     elif backend == "openai-whisper":
         options = OpenAIWhisperOptions(model=model, device="cpu")
     elif backend == "transformers-whisper":
@@ -304,6 +306,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--configs", nargs="+", default=list(DEFAULT_CONFIGS), help="backend:model pairs")
     parser.add_argument("--sets", nargs="+", default=list(SETS), choices=SETS)
+    parser.add_argument("--beam-size", type=int, default=None,
+                        help="faster-whisper beam width (default: FasterWhisperOptions' default)")
     args = parser.parse_args()
     command = "python benchmarks/speech.py " + " ".join(sys.argv[1:])
     results: list[SetResult] = []
@@ -311,7 +315,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         sets = load_sets(args.sets, Path(tmp))
         for config in args.configs:
-            speech = transcriber(config)
+            speech = transcriber(config, args.beam_size)
             speech.transcribe(decode_audio(str(next(iter(sets.values()))[0].audio), max_duration_s=600))  # warm up
             for name, cases in sets.items():
                 result = run_set(config, speech, name, cases)

@@ -108,9 +108,9 @@ _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 # (Chinese writers often type them); an English list ("performance, caching") keeps its commas.
 _CLAUSE_END_ZH = re.compile(r"[，。；！？：,;!?]")
 _CLAUSE_END_EN = re.compile(r"[。；！？]")
-# Marks inside a clause that end a word (an enumeration comma, brackets, quotes, a slash): no cue spans them.
 # A negation glued to the next word by a hyphen makes a compound ("no-op build", "non-blocking call"), not a negation.
 _NEGATION_COMPOUND = re.compile(r"\b(no|non|not)-(?=[a-z0-9])")
+# Marks inside a clause that end a word (an enumeration comma, brackets, quotes, a slash): no cue spans them.
 _PIECE_END = re.compile(r"[、()\[\]{}「」『』“”《》【】\"/|·]")
 
 

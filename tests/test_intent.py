@@ -241,8 +241,8 @@ def _set(name: str) -> list[dict[str, object]]:
 def test_chinese_sets_tuned_and_held_apart() -> None:
     tuned, held = _set("tuned.jsonl"), _set("held_apart.jsonl")
     right = [parse_instruction(str(row["text"]), "text").intent == row["intent"] for row in tuned]
-    # 355 of 360 (a tie lost, 接口设计有没有考虑幂等、越权和降级: see _pick; benchmarks/results/intent.md)
-    assert sum(not ok for ok in right) <= 5, [row["text"] for row, ok in zip(tuned, right, strict=True) if not ok]
+    # 372 of 378 (a tie lost, 接口设计有没有考虑幂等、越权和降级: see _pick; benchmarks/results/intent.md)
+    assert sum(not ok for ok in right) <= 6, [row["text"] for row, ok in zip(tuned, right, strict=True) if not ok]
     english = _set("english_tuned.jsonl")
     english_right = sum(parse_instruction(str(row["text"]), "text").intent == row["intent"] for row in english)
     assert english_right >= 87, english_right  # 87 of 94 after the round-9 pass (the first 46: 29 before it)

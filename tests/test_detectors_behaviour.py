@@ -655,3 +655,27 @@ def test_xml_parser_feature_ids_are_not_endpoints() -> None:
     assert "configuration/hardcoded-endpoint" not in _rules(java, "java")
     endpoint = java.replace("http://xml.org/sax/features/external-general-entities", "http://billing.internal/api")
     assert ("configuration/hardcoded-endpoint", 4) in _hits(endpoint, "java")
+
+
+def test_credentials_in_a_documentation_url_are_an_example_not_a_secret() -> None:
+    doc = 'def parse(url):\n    """Parse `https://jo:a%20secret@www.example.com/path`."""\n    return urlsplit(url)\n'
+    assert "security/hardcoded-secret" not in _rules(doc, "python")
+    real = "DATABASE_URL = 'postgres://app:Kx82hd9@db.internal:5432/app'\n"
+    assert ("security/hardcoded-secret", 1) in _hits(real, "python")
+
+
+def test_a_path_from_the_environment_is_the_operators_choice_not_an_injection() -> None:
+    startup = ("import os\n\ndef shell_context():\n    startup = os.environ.get('PYTHONSTARTUP')\n"
+               "    with open(startup) as f:\n        return f.read()\n")
+    assert "security/path-traversal" not in _rules(startup, "python")
+    route = startup.replace("def shell_context():", "@app.route('/read')\ndef read():").replace(
+        "os.environ.get('PYTHONSTARTUP')", "request.args['file']")
+    assert "security/path-traversal" in _rules(route, "python")
+
+
+def test_a_random_number_for_an_sms_code_is_predictable_unless_secure_random() -> None:
+    java = ("public class SmsCodes {\n    public String next(String phone) {\n        Random random = new Random();\n"
+            "        return phone + \":\" + random.nextInt(1000000);\n    }\n}\n")
+    assert "security/insecure-randomness" in _rules(java, "java")
+    weak_named = java.replace("SmsCodes", "Lottery").replace("phone + \":\" + ", "")
+    assert "security/insecure-randomness" not in _rules(weak_named, "java")

@@ -161,6 +161,43 @@ public class Rules {
         public void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException { throw new CertificateException("no client certificates"); }
     }
 
+    static class ReturnsAtOnce implements X509TrustManager {
+        // ruleid: java-trust-all-certificates
+        public void checkServerTrusted(X509Certificate[] chain, String authType) { return; }
+        // ok: java-trust-all-certificates
+        public void checkClientTrusted(X509Certificate[] chain, String authType) {}
+    }
+
+    public void protocols(SSLSocket socket, SSLEngine engine) throws Exception {
+        // ruleid: java-weak-tls-protocol
+        socket.setEnabledProtocols(new String[] {"TLSv1", "TLSv1.2"});
+        // ok: java-weak-tls-protocol
+        engine.setEnabledProtocols(new String[] {"TLSv1.2", "TLSv1.3"});
+        // ruleid: java-weak-cipher
+        SecretKeyFactory pbe = SecretKeyFactory.getInstance("PBEWithMD5AndDES");
+        // ok: java-weak-cipher
+        SecretKeyFactory pbkdf2 = SecretKeyFactory.getInstance("PBKDF2WithHmacSHA256");
+        // ruleid: java-hardcoded-secret
+        char[] passphrase = "correct-horse".toCharArray();
+        // ruleid: java-hardcoded-secret
+        String storePassword = "changeit-prod";
+        // ok: java-hardcoded-secret
+        KeyStore.getInstance("PKCS12").load(in, configured.toCharArray());
+        String material = "0123456789abcdef";
+        // ruleid: java-hardcoded-key
+        SecretKeySpec fromName = new SecretKeySpec(material.getBytes(), "AES");
+        // ok: java-hardcoded-key
+        SecretKeySpec loaded = new SecretKeySpec(Base64.getDecoder().decode(System.getenv("AES_KEY")), "AES");
+    }
+
+    static class VerificationCodes {
+        String sms() {
+            Random random = new SecureRandom();
+            // ok: java-insecure-random
+            return String.valueOf(100000 + random.nextInt(900000));
+        }
+    }
+
     public void cookies(HttpServletResponse response, String session) {
         // ruleid: java-cookie-not-secure
         Cookie cookie = new Cookie("session", session);
@@ -212,7 +249,7 @@ public class Rules {
         String password = configured;
         // ruleid: java-hardcoded-secret
         Connection c = DriverManager.getConnection(url, user, "tiger");
-        // ruleid: java-hardcoded-secret
+        // ruleid: java-hardcoded-key
         SecretKeySpec key = new SecretKeySpec("0123456789abcdef".getBytes(), "AES");
         // ruleid: java-plain-http
         URL endpoint = new URL("http://api.example.com/v1");

@@ -36,6 +36,10 @@ def detect_weak_hash(ctx: Context) -> Iterator[Hit]:
             continue
         if not (_WEAK_HASH.search(code) or (alias_call and alias_call.search(code))):
             continue
+        declared = ctx.outline.function_at(line.number)
+        if declared is not None and declared.start == line.number and declared.name and not (
+                _WEAK_HASH.search(code.replace(f"{declared.name}(", "(")) or (alias_call and alias_call.search(code))):
+            continue  # `public static String SHA1(String text)`: the method's own name, declared here
         _, statement = ctx.statement(line.number)
         if _NOT_FOR_SECURITY.search(statement):
             continue
@@ -86,7 +90,7 @@ _PREDICTABLE = re.compile(
 _ALWAYS_WEAK = re.compile(r"\bpseudoRandomBytes\s*\(")
 _SECRET_USE = re.compile(
     r"token|passw|secret|\bkey\b|_key\b|Key\b|nonce|salt|session|sessid|\botp\b|csrf|xsrf|cookie|remember|"
-    r"auth|reset|verif|captcha|\bpin\b|api_?key|credential|invite|voucher|coupon",
+    r"auth|reset|verif|captcha|\bpin\b|api_?key|credential|invite|voucher|coupon|sms|one.?time|\b2fa\b|\bmfa\b",
     re.IGNORECASE,
 )
 
@@ -105,6 +109,9 @@ def detect_insecure_randomness(ctx: Context) -> Iterator[Hit]:
             scope = function.name + "\n" + ctx.source.code_text(function.start, function.end)
         else:
             scope = ctx.source.code_text(line.number - 3, line.number + 3)
+        owner = ctx.outline.class_at(line.number)
+        if owner is not None:
+            scope += "\n" + owner.name  # `RandomVerificationCodeGenerator.generate()`: the class says what for
         if _SECRET_USE.search(scope):
             yield Hit("security/insecure-randomness", line.number, confidence=0.7,
                       detail="The value feeds a security decision or secret.")

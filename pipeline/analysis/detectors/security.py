@@ -170,6 +170,8 @@ _SECRET_FORMAT = re.compile(
     r"-----BEGIN (?:RSA |EC |DSA |OPENSSH )?PRIVATE KEY|AIza[\w-]{30,}"
 )
 _CREDENTIAL_URL = re.compile(r"\b[a-z][a-z0-9+.-]*://[^/\s:@'\"]+:([^@\s/'\"]+)@")
+# Hosts reserved for documentation (RFC 2606, RFC 6761): a URL with credentials for them is an example.
+_DOCUMENTATION_HOST = re.compile(r"^[\w.-]*\b(?:example\.(?:com|org|net)|[\w-]+\.(?:example|test|invalid))\b")
 _NOT_SECRET_NAME = re.compile(
     r"(field|label|prompt|placeholder|message|msg|error|param|header|name|pattern|regex|"
     r"url|uri|path|file|type|length|len|min|max|policy|hint|column|input|selector|"
@@ -213,7 +215,8 @@ def detect_hardcoded_secret(ctx: Context) -> Iterator[Hit]:
         if setter and _looks_like_secret("password", setter.group(1)):
             hit = True
         credential = _CREDENTIAL_URL.search(code)
-        if credential and not credential.group(1).startswith(("$", "{", "<", "%")):
+        if credential and not credential.group(1).startswith(("$", "{", "<", "%")) and not (
+                _DOCUMENTATION_HOST.search(code[credential.end():]) or not line.masked.strip()):
             hit = True
         if hit:
             yield Hit("security/hardcoded-secret", line.number, confidence=0.85)

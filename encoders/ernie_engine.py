@@ -210,6 +210,10 @@ class EngineStats:
     graphs_captured: int = 0
     graph_fallback: str | None = None  # why decode ran eager on CUDA, if it did
     compile_fallback: str | None = None  # why the decode forward ran uncompiled, if compiling was asked and failed
+    # compile_decode: per batch size, the decode graph kept ("compiled" or "eager", whichever replayed faster) and
+    # both graphs' ms a step, so the compiled engine is never slower than the uncompiled one at a shape.
+    compile_choice: dict[int, str] = field(default_factory=dict)
+    compile_timings: dict[int, dict[str, float]] = field(default_factory=dict)
     mask_s: float = 0.0  # host time in the grammar (consume + bitmask fill), overlapped with the GPU where it can
     decode_attention: dict[int, str] = field(default_factory=dict)  # batch size -> decode attention mode chosen
     attention_timings: dict[int, dict[str, float]] = field(default_factory=dict)  # batch size -> mode -> ms
@@ -268,6 +272,7 @@ class FusionEngine:
         self._decode_model: Any = model
         if self.config.compile_decode and self.device.type == "cuda":
             self._decode_model = torch.compile(model, dynamic=False)
+            _allow_recompiles(64)  # one compile a (batch, cache length, attention) shape is expected
         self._flash_prefill_ok = True
         self._pool: Any = None
         self._shifts = torch.arange(32, dtype=torch.int32, device=self.device)
@@ -662,9 +667,9 @@ class FusionEngine:
             kwargs["cache_position"] = cache_position
         return kwargs
 
-    def _decode_forward(self, batch: _Batch) -> torch.Tensor:
+    def _decode_forward(self, batch: _Batch, model: Any = None) -> torch.Tensor:
         _DECODE_ATTENTION[0] = batch.attention or "sdpa"
-        out = self._decode_model(
+        out = (model if model is not None else self._decode_model)(
             input_ids=batch.tokens,
             position_ids=batch.positions,
             attention_mask=batch.mask,
@@ -752,6 +757,14 @@ class FusionEngine:
                 batch.logits = self._decode_forward(batch)
             batch.graph = graph
             self.stats.graphs_captured += 1
+            if self._decode_model is not self.model:
+                try:
+                    self._keep_faster_graph(batch)
+                except _OOM:
+                    raise
+                except Exception as e:  # noqa: BLE001 - no comparison: the compiled graph stays
+                    logger.warning("uncompiled decode graph not compared, keeping the compiled one: %s", e)
+                    torch.cuda.synchronize(self.device)
         except _OOM:
             raise
         except Exception as e:  # noqa: BLE001 - any capture failure: decode eagerly, say why once
@@ -762,6 +775,42 @@ class FusionEngine:
             torch.cuda.synchronize(self.device)
         finally:
             self.stats.capture_s += time.perf_counter() - start
+
+    def _keep_faster_graph(self, batch: _Batch) -> None:
+        """Capture the uncompiled decode forward too, replay both, keep the faster (compile must never cost speed).
+
+        Both graphs write the step's keys and values into the same slot, which the real step overwrites; the
+        cache's write counters are restored after the replays.
+        """
+        counters = [c.clone() for c in _write_counters(batch.cache)]
+        timings: dict[str, float] = {}
+        try:
+            stream = torch.cuda.Stream(self.device)
+            stream.wait_stream(torch.cuda.current_stream(self.device))
+            with torch.cuda.stream(stream):
+                for _ in range(2):
+                    self._decode_forward(batch, self.model)
+            torch.cuda.current_stream(self.device).wait_stream(stream)
+            eager = torch.cuda.CUDAGraph()
+            with torch.cuda.graph(eager, pool=torch.cuda.graph_pool_handle()):
+                eager_logits = self._decode_forward(batch, self.model)
+            for name, graph in (("compiled", batch.graph), ("eager", eager)):
+                graph.replay()
+                begin, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+                begin.record()
+                for _ in range(5):
+                    graph.replay()
+                end.record()
+                end.synchronize()
+                timings[name] = begin.elapsed_time(end) / 5
+        finally:
+            for counter, saved in zip(_write_counters(batch.cache), counters, strict=True):
+                counter.copy_(saved)
+        kept = "eager" if timings["eager"] < timings["compiled"] else "compiled"
+        if kept == "eager":
+            batch.graph, batch.logits = eager, eager_logits
+        self.stats.compile_choice[batch.size] = kept
+        self.stats.compile_timings[batch.size] = timings
 
     def _warm_decode(self, batch: _Batch) -> None:
         """Run the decode forward twice before capture (this compiles it when asked; uncompiled if that fails)."""
@@ -1025,6 +1074,18 @@ class _RowMasks:
                     words.zero_()
                     bit = 1 << (token % 32)
                     words[token // 32] = bit - (1 << 32) if bit >= 1 << 31 else bit  # as a signed int32
+
+
+def _allow_recompiles(limit: int) -> None:
+    """Raise dynamo's recompile limit to at least `limit` (past it, a new shape would silently run uncompiled)."""
+    try:
+        import torch._dynamo.config as dynamo_config
+    except ImportError:
+        return
+    for name in ("recompile_limit", "cache_size_limit"):  # the name since torch 2.6, and before
+        if hasattr(dynamo_config, name):
+            setattr(dynamo_config, name, max(int(getattr(dynamo_config, name)), limit))
+            return
 
 
 def _token_ids(prompt: Prompt) -> list[int]:

@@ -16,7 +16,8 @@ is 安全 and 性能, not 安全性). A cue may hold a gap ("怎么…工作" ma
 its gaps hold more words (English "how does … work" holds a noun phrase: "how does this extension work"). A
 negation glued to the next word by a hyphen ("no-op", "non-blocking") is part of a compound, not a negation.
 
-Beyond the cues: an explain cue asked as a yes-no question ("容易看懂吗") asks for a review of readability; a
+Beyond the cues: an explain cue asked as a yes-no question ("容易看懂吗") asks for a review of readability, and
+so does a gapped one followed by a condition ("what does it do when the service answers 503?"); a
 weak explain cue, a question about the code's behaviour ("为什么", "why does"), explains only when the
 instruction names no review and no category ("为什么要用单例" explains, "为什么这么慢" is performance); a
 word for a whole review ("全面", "thorough", "代码质量") with two or more reviews or categories of no review named
@@ -257,6 +258,24 @@ def load_after_concurrency_words(text: str | None = None) -> frozenset[str]:
 
 AFTER_CONCURRENCY_WORDS = load_after_concurrency_words()
 
+
+def load_condition_words(text: str | None = None) -> frozenset[str]:
+    """The lexicon's words that, after an explain cue in its clause, make it a question about behaviour under a
+    condition ("what does this client do when the service answers 503?"): a review, not an explanation.
+
+    Raises:
+        LexiconError: the entry is malformed or has no source.
+    """
+    if text is None:
+        text = (resources.files("archreview.pipeline") / "data" / LEXICON_RESOURCE).read_text(encoding="utf-8")
+    entry = json.loads(text).get("explain_conditions", {"words": [], "source": "-"})
+    if not isinstance(entry, dict) or not str(entry.get("source", "")).strip():
+        raise LexiconError(f"explain_conditions entry without a source: {entry!r}")
+    return frozenset(" ".join(_words(str(word))) for word in entry.get("words", []))
+
+
+CONDITION_WORDS = load_condition_words()
+
 _EXACT: dict[tuple[str, ...], Cue] = {cue.words: cue for cue in LEXICON if not cue.parts}
 _GAPPED: list[Cue] = [cue for cue in LEXICON if cue.parts]
 MAX_CUE_WORDS = max(len(cue.words) for cue in LEXICON)  # longest cue phrase, in tokens
@@ -422,6 +441,13 @@ def _asks_whether(match: _Match, words: list[str], clause_of: list[int]) -> bool
     return any(words[i] in QUESTION_PARTICLES and clause_of[i] == clause_of[match.start] for i in after)
 
 
+def _under_condition(match: _Match, words: list[str], clause_of: list[int]) -> bool:
+    """Whether a condition word (CONDITION_WORDS: "when", "if") follows the cue in its clause: the question is how
+    the code behaves then ("what does it do when the call fails?"), which asks for a review."""
+    after = range(match.end, len(words))
+    return any(words[i] in CONDITION_WORDS and clause_of[i] == clause_of[match.start] for i in after)
+
+
 def _pick(candidates: list[tuple[Intent, int]]) -> Intent | None:
     """The intent named most often; ties go to the one named first. `candidates` are (intent, position).
 
@@ -464,7 +490,13 @@ def classify(text: str) -> tuple[Intent, list[Category]]:
         if m.cue.kind == "category" and m.cue.category in CATEGORY_INTENT
     ]
     # "容易看懂吗" (is it easy to understand?) asks about the code's readability: a review, not an explanation.
-    asked = [m for m in matches if m.cue.kind == "explain" and _asks_whether(m, words, clause_of)]
+    # "what does it do when the call fails?" asks how the code copes with a condition: a review too.
+    asked = [
+        m
+        for m in matches
+        if m.cue.kind == "explain"
+        and (_asks_whether(m, words, clause_of) or (m.cue.parts and _under_condition(m, words, clause_of)))
+    ]
     asks_for_problems = bool(asked) or any(m.cue.kind == "problem" for m in matches)
     names_something = bool(intent_words) or any(m.cue.category is not None for m in matches)
     explains = any(

@@ -15,6 +15,7 @@ from archreview.pipeline.intent import (
     LexiconError,
     clean_text,
     load_after_concurrency_words,
+    load_condition_words,
     load_lexicon,
     parse_instruction,
 )
@@ -102,6 +103,9 @@ CASES: list[tuple[str, str, set[str]]] = [
     ("Why does this handler crash with concurrent map writes?", "general_review", {"concurrency"}),
     ("Why does this fail sometimes?", "general_review", set()),
     ("Scan the dependencies for known CVEs.", "security_review", SEC | {"coupling"}),
+    # a gapped explain cue followed by a condition asks how the code copes: a review
+    ("What does this client do when the service answers 503?", "general_review", set()),
+    ("Explain what happens when the user logs in", "explain_code", set()),
     # not an instruction at all
     ("And so, my fellow Americans, ask not what your country can do for you.", "general_review", set()),
 ]
@@ -223,6 +227,8 @@ def test_lexicon_refuses_a_gap_without_words_on_both_sides() -> None:
     assert gapped[0].parts == (("怎", "么"), ("工", "作"))
     with pytest.raises(LexiconError):
         load_after_concurrency_words(json.dumps({"after_concurrency": {"words": ["安全"]}}))  # no source
+    with pytest.raises(LexiconError):
+        load_condition_words(json.dumps({"explain_conditions": {"words": ["when"]}}))  # no source
     wide = {"kind": "explain", "gap_words": 5, "phrases": [{"phrase": "how does … work", "source": "t"}]}
     assert load_lexicon(json.dumps({"groups": [wide]}))[0].gap_words == 5
     for bad in (0, 7, "5", True):
@@ -241,11 +247,11 @@ def _set(name: str) -> list[dict[str, object]]:
 def test_chinese_sets_tuned_and_held_apart() -> None:
     tuned, held = _set("tuned.jsonl"), _set("held_apart.jsonl")
     right = [parse_instruction(str(row["text"]), "text").intent == row["intent"] for row in tuned]
-    # 372 of 378 (a tie lost, 接口设计有没有考虑幂等、越权和降级: see _pick; benchmarks/results/intent.md)
+    # 373 of 379 (a tie lost, 接口设计有没有考虑幂等、越权和降级: see _pick; benchmarks/results/intent.md)
     assert sum(not ok for ok in right) <= 6, [row["text"] for row, ok in zip(tuned, right, strict=True) if not ok]
     english = _set("english_tuned.jsonl")
     english_right = sum(parse_instruction(str(row["text"]), "text").intent == row["intent"] for row in english)
-    assert english_right >= 87, english_right  # 87 of 94 after the round-9 pass (the first 46: 29 before it)
+    assert english_right >= 96, english_right  # 96 of 103 after the round-9 pass (the first 46: 29 before it)
     # Round 9 (held_apart.jsonl) is measured once, at the end of the round, by benchmarks/intent.py.
     # Held apart by source: no source of the held-apart set is a source of the tuned set or of the lexicon.
     held_sources = {str(row["source"]).split(" ")[0] for row in held}

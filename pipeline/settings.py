@@ -50,7 +50,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "speech_language": ("speech.language",),
     "language": ("speech.language",),
     "cpu_threads": ("speech.cpu_threads",),
-    "device": ("speech.device", "fusion.device"),
+    "device": ("speech.device", "fusion.device", "ocr.device"),
     "ocr": ("ocr.kind",),
     "ocr_lang": ("ocr.lang",),
     "ocr_timeout_s": ("ocr.timeout_s",),

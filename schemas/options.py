@@ -59,7 +59,8 @@ class OptionsModel(StrictModel):
 
 _OCR_KIND = (
     "OCR backend: auto (tesseract reads, rapidocr re-reads the lines it is unsure of), tesseract, rapidocr "
-    "(PP-OCRv4), or openai (a served vision-language reader such as PaddleOCR-VL)."
+    "(PP-OCRv4), openai (a served vision-language reader such as PaddleOCR-VL), or paddleocr-vl (PaddleOCR-VL in "
+    "this process, on the GPU)."
 )
 
 
@@ -99,7 +100,13 @@ class FasterWhisperOptions(OptionsModel):
     )
     compute_type: str = Field(default="auto", description="auto = int8 on CPU, float16 on CUDA.")
     cpu_threads: int = Field(default=2, ge=1, description="CPU threads for speech recognition.")
-    beam_size: int = Field(default=1, ge=1, le=10, description="Beam search width; 1 = greedy decoding.")
+    beam_size: int = Field(
+        default=5,
+        ge=1,
+        le=10,
+        description="Beam search width; 1 = greedy decoding. 5: English dev WER 0.151 against 0.187 greedy, a 5 s "
+        "instruction in about 0.6 s on 2 cores.",
+    )
     min_context_s: float = Field(
         default=10.0,
         ge=5.0,

@@ -247,7 +247,7 @@ def test_choices_come_from_the_option_models() -> None:
     choices_shown = (
         "<none|8bit|4bit>",
         "<analyzer|ernie|openai>",
-        "<auto|tesseract|rapidocr|openai>",
+        "<auto|tesseract|rapidocr|openai|paddleocr-vl>",
         "<auto|cpu|cuda>",
         "<json|markdown|html|sarif>",
     )

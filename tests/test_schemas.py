@@ -168,5 +168,5 @@ def test_option_kinds_lists_each_backend_by_its_kind() -> None:
         "transformers-whisper",
     ]
     assert list(option_kinds(fields["fusion"].annotation)) == ["analyzer", "ernie", "openai"]
-    assert list(option_kinds(fields["ocr"].annotation)) == ["auto", "tesseract", "rapidocr", "openai"]
+    assert list(option_kinds(fields["ocr"].annotation)) == ["auto", "tesseract", "rapidocr", "openai", "paddleocr-vl"]
     assert option_kinds(fields["max_audio_s"].annotation) == {}

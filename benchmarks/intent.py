@@ -117,7 +117,7 @@ def main() -> int:
         "post-positioned negation, clause-bounded negation, synonym sets); round 8 43/48 (0.896; above, measured "
         "once at 19:28 UTC after word pieces, gapped cues, yes-no explain questions, whole-review words and "
         "concurrency senses); round 9: above, measured once at the end of the round-9 pass (tuned on round 8 and "
-        "on 103 new Chinese and 103 new English tuned instructions: wide English gaps, weak explain questions, "
+        "on 108 new Chinese and 111 new English tuned instructions: wide English gaps, weak explain questions, "
         "conditions, whole-review aspects, Taiwan wording).",
         "",
         "Spoken (transcripts, faster-whisper base, language auto; benchmarks/speech.py, 2026-12-01 19:31 UTC, "

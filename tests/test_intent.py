@@ -247,11 +247,11 @@ def _set(name: str) -> list[dict[str, object]]:
 def test_chinese_sets_tuned_and_held_apart() -> None:
     tuned, held = _set("tuned.jsonl"), _set("held_apart.jsonl")
     right = [parse_instruction(str(row["text"]), "text").intent == row["intent"] for row in tuned]
-    # 373 of 379 (a tie lost, 接口设计有没有考虑幂等、越权和降级: see _pick; benchmarks/results/intent.md)
-    assert sum(not ok for ok in right) <= 6, [row["text"] for row, ok in zip(tuned, right, strict=True) if not ok]
+    # 377 of 384 (a tie lost, 接口设计有没有考虑幂等、越权和降级: see _pick; benchmarks/results/intent.md)
+    assert sum(not ok for ok in right) <= 7, [row["text"] for row, ok in zip(tuned, right, strict=True) if not ok]
     english = _set("english_tuned.jsonl")
     english_right = sum(parse_instruction(str(row["text"]), "text").intent == row["intent"] for row in english)
-    assert english_right >= 96, english_right  # 96 of 103 after the round-9 pass (the first 46: 29 before it)
+    assert english_right >= 103, english_right  # 103 of 111 after the round-9 pass (the first 46: 29 before it)
     # The English held-apart set (measured once, by benchmarks/intent.py) shares no source with the tuned one.
     english_held = {str(row["source"]).split(" ")[0] for row in _set("english_held_apart.jsonl")}
     assert english_held.isdisjoint(str(row["source"]).split(" ")[0] for row in english)

@@ -18,6 +18,7 @@ Weights come from a local folder or the local Hugging Face cache only; missing o
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import threading
 from collections.abc import Sequence
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
 
     from archreview.encoders.ernie_engine import EngineConfig, FusionEngine, PromptEmbeddings
 
+logger = logging.getLogger(__name__)
 NAME = "paddleocr-vl"
 DEFAULT_MODEL = "PaddlePaddle/PaddleOCR-VL"
 DOWNLOAD_HINT = (
@@ -286,30 +288,47 @@ class PaddleOcrVl:
         loaded = self._model()
         processor = loaded.image_processor
         config = loaded.model.config
-        tokenizer = loaded.tokenizer
         # One processor call a screenshot, on threads: resizing and normalising release the GIL, and on the GPU
         # machine this host work would otherwise take longer than the batch's whole decode.
         workers = max(1, min(len(images), PREPROCESS_THREADS, os.cpu_count() or 1))
         with ThreadPoolExecutor(max_workers=workers) as pool:
             outs = list(pool.map(lambda image: processor(images=[image.convert("RGB")], return_tensors="pt"), images))
         merge = int(getattr(processor, "merge_size", None) or config.vision_config.spatial_merge_size)
-        bos = [int(tokenizer.bos_token_id)] if tokenizer.bos_token_id is not None else []
-        head = tokenizer.encode("User: ", add_special_tokens=False)
-        tail = tokenizer.encode(f"{self.options.prompt}\nAssistant: ", add_special_tokens=False)
+        head, tail = self.prompt_parts()
         encoded: list[Encoded] = []
         for out in outs:
             pixels, grid = out["pixel_values"], out["image_grid_thw"][0]
             image_tokens = int(grid.prod()) // (merge * merge)
-            ids = [
-                *bos,
-                *head,
-                int(config.vision_start_token_id),
-                *[int(config.image_token_id)] * image_tokens,
-                int(config.vision_end_token_id),
-                *tail,
-            ]
+            ids = [*head, *[int(config.image_token_id)] * image_tokens, *tail]
             encoded.append(Encoded(ids=ids, pixel_values=pixels, grid=grid))
         return encoded
+
+    def prompt_parts(self) -> tuple[list[int], list[int]]:
+        """The prompt's ids before and after the image placeholders (one placeholder a merged patch goes between).
+
+        The tokenizer's chat template renders one user turn (the image, then `options.prompt`) with the generation
+        prompt, as PaddleOCR-VL's processor does; without a template, the model card's format:
+        `<|begin_of_sentence|>User: <|IMAGE_START|>...<|IMAGE_END|>OCR:\nAssistant: `.
+        """
+        loaded = self._model()
+        tokenizer, config = loaded.tokenizer, loaded.model.config
+        image = int(config.image_token_id)
+        if getattr(tokenizer, "chat_template", None):
+            messages = [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": self.options.prompt}]}]
+            text = str(tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True))
+            ids = [int(i) for i in tokenizer.encode(text, add_special_tokens=False)]
+            if ids.count(image) == 1:
+                at = ids.index(image)
+                return ids[:at], ids[at + 1 :]
+            logger.warning(
+                "the chat template holds %d image placeholders, not 1: using the model card's format", ids.count(image)
+            )
+        start = tokenizer.cls_token_id if getattr(tokenizer, "cls_token", None) else tokenizer.bos_token_id
+        head = [int(start)] if start is not None else []
+        head += [*tokenizer.encode("User: ", add_special_tokens=False), int(config.vision_start_token_id)]
+        tail = [int(config.vision_end_token_id)]
+        tail += tokenizer.encode(f"{self.options.prompt}\nAssistant: ", add_special_tokens=False)
+        return head, tail
 
     def _image_features(self, encoded: Sequence[Encoded]) -> list[torch.Tensor]:
         """The vision encoder over the screenshots, many a call (VISION_CHUNK_PATCHES, halved on CUDA OOM)."""

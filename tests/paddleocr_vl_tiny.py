@@ -34,10 +34,33 @@ TINY_MIN_PIXELS = 28 * 28 * 4
 INIT_RANGE = 0.2
 
 
+# PaddleOCR-VL's chat format (its model card's template, written anew): a user turn is `User: `, its images, its
+# text and a newline; the generation prompt is `Assistant: `; the sequence starts with the CLS token.
+CHAT_TEMPLATE = (
+    "{{- cls_token -}}"
+    "{%- for message in messages -%}"
+    "{%- if message['role'] == 'user' -%}{{- 'User: ' -}}"
+    "{%- for part in message['content'] if part['type'] == 'image' -%}"
+    "{{- '<|IMAGE_START|><|IMAGE_PLACEHOLDER|><|IMAGE_END|>' -}}{%- endfor -%}"
+    "{%- for part in message['content'] if part['type'] == 'text' -%}{{- part['text'] -}}{%- endfor -%}"
+    "{{- '\\n' -}}"
+    "{%- elif message['role'] == 'assistant' -%}{{- 'Assistant: ' -}}"
+    "{%- for part in message['content'] if part['type'] == 'text' -%}{{- part['text'] -}}{%- endfor -%}"
+    "{{- eos_token -}}"
+    "{%- endif -%}"
+    "{%- endfor -%}"
+    "{%- if add_generation_prompt -%}{{- 'Assistant: ' -}}{%- endif -%}"
+)
+
+
 def build_vl_tokenizer() -> PreTrainedTokenizerFast:
-    """ernie_tiny's tokenizer plus the three image tokens (ids len(base), +1, +2)."""
+    """ernie_tiny's tokenizer plus the three image tokens (ids len(base), +1, +2), CLS = BOS, PaddleOCR-VL's chat
+    template."""
     tokenizer = build_tokenizer()
-    tokenizer.add_special_tokens({"additional_special_tokens": [IMAGE_START, IMAGE_PLACEHOLDER, IMAGE_END]})
+    tokenizer.add_special_tokens(
+        {"cls_token": "<s>", "additional_special_tokens": [IMAGE_START, IMAGE_PLACEHOLDER, IMAGE_END]}
+    )
+    tokenizer.chat_template = CHAT_TEMPLATE
     return tokenizer
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from paddleocr_vl_tiny import CHAT_TEMPLATE as PADDLE_TEMPLATE
 from paddleocr_vl_tiny import build_real_size_paddleocr_vl, build_tiny_paddleocr_vl, image_processor
 from PIL import Image, ImageDraw
 
@@ -85,6 +86,23 @@ def test_the_rope_delta_matters(tiny_folder: Path) -> None:
         undelta = [PromptEmbeddings(p.embeds, p.positions, 0) for p in prompts]
         wrong = reader.engine().generate(undelta, max_new_tokens=24, eos_token_id=2, pad_token_id=0)
     assert [o.tokens for o in wrong] != [tokens for tokens, _ in right]
+
+
+def test_the_prompt_is_the_chat_template_s_and_the_model_card_s(tiny_folder: Path) -> None:
+    """The saved tokenizer's chat template renders the prompt; without one, the model card's format gives the
+    same ids: CLS, `User: `, the image between its start and end tokens, `OCR:`, a newline, `Assistant: `."""
+    reader = _reader(tiny_folder)
+    tokenizer = reader._model().tokenizer
+    assert tokenizer.chat_template
+    templated = reader.prompt_parts()
+    tokenizer.chat_template = None
+    try:
+        assert reader.prompt_parts() == templated
+    finally:
+        tokenizer.chat_template = PADDLE_TEMPLATE
+    head, tail = templated
+    text = tokenizer.decode([*head, reader._model().model.config.image_token_id, *tail])
+    assert text == "<s>User: <|IMAGE_START|><|IMAGE_PLACEHOLDER|><|IMAGE_END|>OCR:\nAssistant: "
 
 
 def test_positions_are_transformers_rope_index(tiny_folder: Path) -> None:

@@ -679,3 +679,18 @@ def test_a_random_number_for_an_sms_code_is_predictable_unless_secure_random() -
     assert "security/insecure-randomness" in _rules(java, "java")
     weak_named = java.replace("SmsCodes", "Lottery").replace("phone + \":\" + ", "")
     assert "security/insecure-randomness" not in _rules(weak_named, "java")
+
+
+def test_a_reactive_handler_that_blocks_holds_up_the_event_loop() -> None:
+    flux = ("@RestController\nclass Prices {\n    @GetMapping(\"/price\")\n    public Mono<Price> price(String sku) {\n"
+            "        Price p = restTemplate.getForObject(URL + sku, Price.class);\n        return Mono.just(p);\n"
+            "    }\n}\n")
+    assert ("concurrency/blocking-call-in-async", 5) in _hits(flux, "java")
+    plain = flux.replace("public Mono<Price> price", "public Price price").replace("return Mono.just(p);",
+                                                                                 "return p;")
+    assert "concurrency/blocking-call-in-async" not in _rules(plain, "java")
+    offloaded = flux.replace("        Price p = restTemplate.getForObject(URL + sku, Price.class);\n        return Mono.just(p);",
+                             "        return Mono.fromCallable(() -> restTemplate.getForObject(URL + sku, Price.class))\n"
+                             "                .subscribeOn(Schedulers.boundedElastic());")
+    assert offloaded != flux
+    assert "concurrency/blocking-call-in-async" not in _rules(offloaded, "java")

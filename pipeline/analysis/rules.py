@@ -194,7 +194,8 @@ _RULE_LIST: tuple[Rule, ...] = (
         "high",
         "Blocking call inside async code",
         "`time.sleep`, `requests.*`, synchronous file/process I/O or `*Sync` calls inside an "
-        "async function or a Node request handler, directly or through a synchronous helper.",
+        "async function, a Node request handler or a Java method returning Mono/Flux, directly or "
+        "through a synchronous helper.",
         "A blocking call freezes the event loop: every other coroutine or request waits "
         "until it returns.",
         "Use the async counterpart (`await asyncio.sleep`, an async HTTP client, "

@@ -407,9 +407,35 @@ def _js_request_handler(function: Block) -> bool:
     return bool(_JS_VERB_HANDLER.match(function.name)) and function.header.lstrip().startswith("export")
 
 
+# Blocking calls in Java reactive code (Reactor's event-loop threads, as BlockHound reports them).
+_JAVA_BLOCKING = re.compile(
+    r"\bThread\.sleep\s*\(|\.block(?:First|Last)?\s*\(\s*\)|\.toFuture\s*\(\s*\)\.get\s*\(|"
+    r"\brestTemplate\.\w+\s*\(|\bnew\s+RestTemplate\s*\(|\.execute(?:Query|Update)?\s*\(|"
+    r"\bFiles\.(?:readAll\w*|write\w*|lines)\s*\("
+)
+_JAVA_REACTIVE = re.compile(r"\b(?:Mono|Flux)\s*<")
+
+
+def _java_blocking_in_reactive(ctx: Context) -> Iterator[Hit]:
+    """A method that returns a Mono/Flux (so it runs on Reactor's few event-loop threads) and blocks inside."""
+    for function in ctx.outline.of_kind(*FUNCTION_KINDS):
+        if not _JAVA_REACTIVE.search(function.header.split("(")[0]):
+            continue
+        for line in ctx.source.span(function.start + 1, function.end):
+            if _JAVA_BLOCKING.search(line.masked) and "subscribeOn" not in ctx.source.masked_text(
+                    function.start, function.end) and "publishOn" not in line.masked:
+                yield Hit("concurrency/blocking-call-in-async", line.number, confidence=0.75,
+                          detail=f"`{function.name}` returns a reactive type, so it runs on an event-loop thread; "
+                                 "this call blocks that thread and every request queued on it.")
+                break
+
+
 def detect_blocking_in_async(ctx: Context) -> Iterator[Hit]:
     """Blocking calls that freeze an event loop: made directly, or through a synchronous helper defined here."""
     source = ctx.source
+    if source.is_java:
+        yield from _java_blocking_in_reactive(ctx)
+        return
     if not (source.is_python or source.is_js):
         return
     pattern = _PY_BLOCKING if source.is_python else _JS_BLOCKING

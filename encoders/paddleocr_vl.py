@@ -314,7 +314,9 @@ class PaddleOcrVl:
         tokenizer, config = loaded.tokenizer, loaded.model.config
         image = int(config.image_token_id)
         if getattr(tokenizer, "chat_template", None):
-            messages = [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": self.options.prompt}]}]
+            messages: Any = [
+                {"role": "user", "content": [{"type": "image"}, {"type": "text", "text": self.options.prompt}]}
+            ]  # a multimodal turn: transformers types `content` as a string
             text = str(tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True))
             ids = [int(i) for i in tokenizer.encode(text, add_special_tokens=False)]
             if ids.count(image) == 1:

@@ -21,6 +21,7 @@ from paddleocr_vl_tiny import CHAT_TEMPLATE as PADDLE_TEMPLATE
 from paddleocr_vl_tiny import build_real_size_paddleocr_vl, build_tiny_paddleocr_vl, image_processor
 from PIL import Image, ImageDraw
 
+from archreview.encoders.cuda import is_cuda_out_of_memory
 from archreview.encoders.ernie_engine import EngineConfig, PromptEmbeddings
 from archreview.encoders.ocr import OcrError
 from archreview.encoders.paddleocr_vl import (
@@ -136,6 +137,26 @@ def test_the_vision_encoder_working_ahead_changes_nothing(tiny_folder: Path) -> 
     read = ahead._forward(ahead.preprocess(images))
     assert ahead.engine().stats.batch_sizes == [2, 2, 1]
     assert [tokens for tokens, _ in read] == [tokens for tokens, _ in _decode(_reader(tiny_folder), images)]
+
+
+def test_out_of_memory_halves_the_decode_batch_and_then_says_so(tiny_folder: Path) -> None:
+    """A (simulated) allocator that holds one row of cache but not two: 4 -> 2 -> 1 rows, the same pages; one that
+    holds nothing: an OcrError that says so, raised from torch's out-of-memory error."""
+    images = _screenshots()
+    options = PaddleOcrVlOptions(model=str(tiny_folder), engine="on", max_new_tokens=24)
+    probe = PaddleOcrVl(options)
+    encoded = probe.preprocess(images)
+    engine = probe.engine()
+    cache_len = engine.cache_len(max(len(e.ids) for e in encoded), options.max_new_tokens)
+    limit = (engine.estimate_bytes(1, cache_len) + engine.estimate_bytes(2, cache_len)) // 2
+    tight = PaddleOcrVl(options, engine_config=EngineConfig(max_batch_size=4, allocation_limit_bytes=limit))
+    read = tight._forward(tight.preprocess(images))
+    assert tight.engine().stats.oom_retries == 2 and tight.engine().stats.batch_sizes[-4:] == [1, 1, 1, 1]
+    assert [tokens for tokens, _ in read] == [tokens for tokens, _ in _decode(probe, images)]
+    full = PaddleOcrVl(options, engine_config=EngineConfig(allocation_limit_bytes=1))
+    with pytest.raises(OcrError, match="out of GPU memory even for one request") as caught:
+        full.recognize(images[0])
+    assert is_cuda_out_of_memory(caught.value)
 
 
 def test_confidences_are_the_token_probabilities(tiny_folder: Path) -> None:

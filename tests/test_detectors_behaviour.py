@@ -694,3 +694,11 @@ def test_a_reactive_handler_that_blocks_holds_up_the_event_loop() -> None:
                              "                .subscribeOn(Schedulers.boundedElastic());")
     assert offloaded != flux
     assert "concurrency/blocking-call-in-async" not in _rules(offloaded, "java")
+
+
+def test_a_django_view_that_bumps_a_module_counter_races_with_other_requests() -> None:
+    view = ("from django.http import JsonResponse\n\nhits = {}\n\ndef page(request, slug):\n"
+            "    hits[slug] = hits.get(slug, 0) + 1\n    return JsonResponse({'hits': hits[slug]})\n")
+    assert ("concurrency/unsynchronized-shared-state", 6) in _hits(view, "python")
+    helper = view.replace("def page(request, slug):", "def page(counts, slug):")
+    assert "concurrency/unsynchronized-shared-state" not in _rules(helper, "python")

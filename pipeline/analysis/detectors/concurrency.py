@@ -155,14 +155,25 @@ def _mutation(name: str, masked: str, java: bool) -> bool:
 # server, FastAPI's thread pool for plain `def` endpoints, Django's WSGI workers), many requests at once.
 _PY_ROUTE = re.compile(r"^\s*@\w+(?:\.\w+)*\.(?:route|get|post|put|patch|delete|api_route|on)\s*\(")
 # A read-modify-write of a name: `n += 1`, `d[k] += 1`, `n = n + 1` (a single container call is atomic in CPython).
-_READ_MODIFY_WRITE = r"{target}\s*(?:\[[^\]]+\]\s*)?[+\-*/|]=|{target}\s*=\s*{target}\s*[+\-*/]"
+_READ_MODIFY_WRITE = (r"{target}\s*(?:\[[^\]]+\]\s*)?[+\-*/|]=|{target}\s*=\s*{target}\s*[+\-*/]|"
+                      r"{target}\s*\[[^\]]+\]\s*=(?!=)[^\n]*{target}\b")  # d[k] = d.get(k, 0) + 1
+
+
+# Django and Django REST framework views take the request as their first argument (after `self` in a class).
+_PY_DJANGO = re.compile(r"^\s*(?:from|import)\s+(?:django|rest_framework)\b", re.MULTILINE)
 
 
 def _python_handlers(ctx: Context) -> list[Block]:
-    """Synchronous functions registered as web request handlers."""
+    """Synchronous functions registered as web request handlers (route decorators, Django views)."""
+    django = bool(_PY_DJANGO.search(ctx.all_code))
     handlers = []
-    for function in ctx.outline.of_kind("function"):
-        if function.is_async or function.decorator_start >= function.start:
+    for function in ctx.outline.of_kind("function", "method"):
+        if function.is_async:
+            continue
+        if django and function.params[:1] == ("request",):
+            handlers.append(function)
+            continue
+        if function.kind != "function" or function.decorator_start >= function.start:
             continue
         decorators = ctx.source.span(function.decorator_start, function.start - 1)
         if any(_PY_ROUTE.search(line.code) for line in decorators):

@@ -689,9 +689,10 @@ def test_a_reactive_handler_that_blocks_holds_up_the_event_loop() -> None:
     plain = flux.replace("public Mono<Price> price", "public Price price").replace("return Mono.just(p);",
                                                                                  "return p;")
     assert "concurrency/blocking-call-in-async" not in _rules(plain, "java")
-    offloaded = flux.replace("        Price p = restTemplate.getForObject(URL + sku, Price.class);\n        return Mono.just(p);",
-                             "        return Mono.fromCallable(() -> restTemplate.getForObject(URL + sku, Price.class))\n"
-                             "                .subscribeOn(Schedulers.boundedElastic());")
+    blocking = "        Price p = restTemplate.getForObject(URL + sku, Price.class);\n        return Mono.just(p);"
+    offloaded = flux.replace(blocking, "        return Mono.fromCallable(\n"
+                                       "            () -> restTemplate.getForObject(URL + sku, Price.class))\n"
+                                       "                .subscribeOn(Schedulers.boundedElastic());")
     assert offloaded != flux
     assert "concurrency/blocking-call-in-async" not in _rules(offloaded, "java")
 

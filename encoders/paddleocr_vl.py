@@ -137,8 +137,9 @@ def token_pieces(tokenizer: Any, tokens: Sequence[int], logprobs: Sequence[float
 
     Decoded incrementally with a few tokens of context before each piece (so SentencePiece's leading spaces and
     multi-byte characters split over tokens come out right): the pieces concatenate to the decoded text. Tokens
-    that only complete together (one character in several byte tokens) form one piece, its log probability
-    their sum (the joint probability).
+    that only complete together (one character in several byte tokens, a space the decoder strips) form one
+    piece, its log probability their sum (the joint probability). Should a decoder rewrite its context so that
+    the pieces do not add up, each character gets the mean log probability instead.
     """
     pieces: list[tuple[str, float]] = []
     prefix, read = 0, 0  # the context starts at `prefix`; tokens before `read` are already in pieces
@@ -147,14 +148,16 @@ def token_pieces(tokenizer: Any, tokens: Sequence[int], logprobs: Sequence[float
         pending += float(logprobs[end - 1]) if end - 1 < len(logprobs) else 0.0
         before = str(tokenizer.decode(tokens[prefix:read], skip_special_tokens=True))
         after = str(tokenizer.decode(tokens[prefix:end], skip_special_tokens=True))
-        if after.endswith("\ufffd") and end < len(tokens):
-            continue  # a character cut between tokens: wait for the rest
-        if len(after) > len(before) and after.startswith(before):
-            pieces.append((after[len(before) :], pending))
-        elif after != before:
-            pieces.append((after, pending))  # the decoder rewrote the context: take the whole (rare)
+        if (after.endswith("\ufffd") and end < len(tokens)) or after == before:
+            continue  # a character cut between tokens, or nothing new yet: its probability goes with what follows
+        common = len(before) if after.startswith(before) else len(os.path.commonprefix([before, after]))
+        pieces.append((after[common:], pending))
         pending = 0.0
         prefix, read = read, end
+    text = str(tokenizer.decode(list(tokens), skip_special_tokens=True))
+    if "".join(piece for piece, _ in pieces) != text:  # a decoder that rewrote its context: the mean, per character
+        mean = sum(logprobs) / len(logprobs) if logprobs else 0.0
+        return tuple((char, mean) for char in text)
     return tuple(pieces)
 
 

@@ -18,7 +18,12 @@ from pathlib import Path
 import pytest
 import torch
 from paddleocr_vl_tiny import CHAT_TEMPLATE as PADDLE_TEMPLATE
-from paddleocr_vl_tiny import build_real_size_paddleocr_vl, build_tiny_paddleocr_vl, image_processor
+from paddleocr_vl_tiny import (
+    build_real_size_paddleocr_vl,
+    build_sentencepiece_style_tokenizer,
+    build_tiny_paddleocr_vl,
+    image_processor,
+)
 from PIL import Image, ImageDraw
 
 from archreview.encoders.cuda import is_cuda_out_of_memory
@@ -186,6 +191,25 @@ def test_known_tokens_become_lines_indentation_and_gutter_numbers(tiny_folder: P
     # ASCII lines: every token 0.9. A CJK character written by several byte tokens gets their joint probability.
     assert layout.line_confidence[:2] == pytest.approx([0.9, 0.9], abs=1e-6)
     assert 0.8 < layout.line_confidence[3] < 0.9
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "12 class Store:\n13     def get(self, key):\n14\n15         return self.cache[key]  # 缓存 ok",
+        "    x = '中文'  # 注释\n\tend",
+    ],
+)
+def test_text_pieces_of_a_sentencepiece_tokenizer_are_its_text(text: str) -> None:
+    """ERNIE's tokenizer decodes differently from the tiny byte-level one (`▁` spaces, a CJK character in three
+    byte tokens, the first space stripped): the pieces still concatenate to its decoded text, and a character
+    written by several tokens gets their joint log probability."""
+    tokenizer = build_sentencepiece_style_tokenizer()
+    tokens = tokenizer.encode(text, add_special_tokens=False)
+    pieces = token_pieces(tokenizer, tokens, [-0.1] * len(tokens))
+    assert "".join(piece for piece, _ in pieces) == tokenizer.decode(tokens, skip_special_tokens=True)
+    assert sum(logprob for _, logprob in pieces) == pytest.approx(-0.1 * len(tokens))
+    assert any(logprob == pytest.approx(-0.3) for piece, logprob in pieces if piece.strip() in ("缓", "中", "注"))
 
 
 def test_run_vision_reads_a_screenshot_file_into_code(tiny_folder: Path, tmp_path: Path) -> None:

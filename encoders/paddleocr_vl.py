@@ -9,8 +9,9 @@ in this process, through transformers' native classes (no remote code).
 
 The reader answers text, not boxes: `text_to_page` lays it on a monospace grid (indentation, blank lines, a
 line-number gutter then rebuilt by `pipeline.ocr_layout` as for every engine); a word's confidence is the mean
-probability of the tokens that wrote it. The prompt is the model card's chat format with one image:
-`<bos>User: <|IMAGE_START|><|IMAGE_PLACEHOLDER|> x n<|IMAGE_END|>OCR:\\nAssistant: `.
+probability of the tokens that wrote it. The prompt is the model folder's chat template with one image (else the
+model card's format, the same ids: `<|begin_of_sentence|>User: <|IMAGE_START|>`, one `<|IMAGE_PLACEHOLDER|>` a
+merged patch, `<|IMAGE_END|>OCR:\\nAssistant: `).
 
 Weights come from a local folder or the local Hugging Face cache only; missing ones raise one clear line.
 """
@@ -135,7 +136,7 @@ def mrope_positions(
 def token_pieces(tokenizer: Any, tokens: Sequence[int], logprobs: Sequence[float]) -> tuple[tuple[str, float], ...]:
     """The generated text as pieces, each with the log probability of the tokens that wrote it.
 
-    Decoded incrementally with a few tokens of context before each piece (so SentencePiece's leading spaces and
+    Decoded incrementally, the previous piece's tokens as context (so SentencePiece's leading spaces and
     multi-byte characters split over tokens come out right): the pieces concatenate to the decoded text. Tokens
     that only complete together (one character in several byte tokens, a space the decoder strips) form one
     piece, its log probability their sum (the joint probability). Should a decoder rewrite its context so that
@@ -258,6 +259,8 @@ class PaddleOcrVl:
             raise OcrModelNotFoundError(
                 f"PaddleOCR-VL weights not found: {options.model!r} is incomplete ({e}); {DOWNLOAD_HINT}"
             ) from e
+        except (ValueError, RuntimeError, KeyError) as e:
+            raise OcrError(f"PaddleOCR-VL failed to load from {source}: {type(e).__name__}: {e}") from e
         if device.type != "cuda":
             model = model.to(device)  # type: ignore[arg-type]  # transformers types .to() oddly
         return _Loaded(model.eval(), tokenizer, processor, device)

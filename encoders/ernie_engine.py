@@ -42,6 +42,10 @@ BATCH_LADDER = (1, 2, 4, 8, 16, 32, 64, 128, 256)  # batch sizes a graph is capt
 _PREFILL_WIDTH_MULTIPLE = 128  # a causal prefill chunk's width rounds up to this (few shapes, plans reused)
 _PREFILL_MAX_ROWS = 32  # rows a causal prefill chunk at most (its logits at each distinct prompt end stay small)
 _OOM = torch.cuda.OutOfMemoryError  # a RuntimeError subclass; exists (and can be raised) without CUDA
+# Graphs are captured in "thread_local" mode: another thread's CUDA work while this one captures (the PaddleOCR-VL
+# reader's vision encoder on its own stream, for the next batch) must not invalidate the capture, as it would in
+# the default "global" mode (a host sync or cudaMalloc from any thread aborts a global capture).
+_CAPTURE_MODE = "thread_local"
 
 
 # How a one-token decode step attends ("sdpa" or "bmm"); the engine times both per batch shape on CUDA and sets
@@ -717,7 +721,7 @@ class FusionEngine:
                     attend()
                 current.wait_stream(stream)
                 graph = torch.cuda.CUDAGraph()
-                with torch.cuda.graph(graph):
+                with torch.cuda.graph(graph, capture_error_mode=_CAPTURE_MODE):
                     attend()
                 graph.replay()
                 begin, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
@@ -753,7 +757,7 @@ class FusionEngine:
             if self._pool is None:
                 self._pool = torch.cuda.graph_pool_handle()
             graph = torch.cuda.CUDAGraph()
-            with torch.cuda.graph(graph, pool=self._pool):
+            with torch.cuda.graph(graph, pool=self._pool, capture_error_mode=_CAPTURE_MODE):
                 batch.logits = self._decode_forward(batch)
             batch.graph = graph
             self.stats.graphs_captured += 1
@@ -792,7 +796,7 @@ class FusionEngine:
                     self._decode_forward(batch, self.model)
             torch.cuda.current_stream(self.device).wait_stream(stream)
             eager = torch.cuda.CUDAGraph()
-            with torch.cuda.graph(eager, pool=torch.cuda.graph_pool_handle()):
+            with torch.cuda.graph(eager, pool=torch.cuda.graph_pool_handle(), capture_error_mode=_CAPTURE_MODE):
                 eager_logits = self._decode_forward(batch, self.model)
             for name, graph in (("compiled", batch.graph), ("eager", eager)):
                 graph.replay()
@@ -844,7 +848,7 @@ class FusionEngine:
                 self._advance(batch, batch.logits, masked, 0.0, None, token_logprobs)
             torch.cuda.current_stream(self.device).wait_stream(stream)
             graph = torch.cuda.CUDAGraph()
-            with torch.cuda.graph(graph):
+            with torch.cuda.graph(graph, capture_error_mode=_CAPTURE_MODE):
                 self._advance(batch, batch.logits, masked, 0.0, None, token_logprobs)
             batch.choose_graphs[key] = graph
         except _OOM:

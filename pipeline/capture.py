@@ -81,6 +81,15 @@ _PHOTO_INK_HIGH = _threshold("photo_ink_high")
 _INK_LEVEL = 0.5
 # A row or column this share of which is ink is a ruled line (a frame, a border), never text.
 _RULE_SHARE = 0.6
+# Photos: a column this share of whose rows hold ink of at least _FAINT_INK is a faint rule (`_erase_faint_rules`).
+_FAINT_INK = 0.1
+_FAINT_RULE_SHARE = 0.7
+# ... and whose ink is even along it: over its inked rows, the 10th percentile at least this share of the 90th.
+_FAINT_RULE_EVEN = 0.4
+# ... and which runs unbroken down at least this share of it (a column of digits has gaps between lines).
+_FAINT_RULE_RUN = 0.3
+# ... and is at most this share of the image wide.
+_FAINT_RULE_WIDTH = 0.012
 # Vertical ink longer than this many text-row heights is a guide, not a glyph.
 _GUIDE_LINES = 1.8
 # Sharpness (see _sharpness) below which a photo cannot be read, and below which it is sharpened.
@@ -92,6 +101,10 @@ _MAX_HEADER_ROWS = 4
 # of the median row's and its phase within this share of a cell of the pane's.
 _GRID_COHERENCE_SHARE = _threshold("grid_coherence_share")
 _GRID_PHASE_CELLS = _threshold("grid_phase_cells")
+# Photos: a last text row at least this many line pitches below the one above it may be a status bar's.
+_STATUS_GAP_LINES = 1.5
+# ... and at least this share of a pitch off the code's rows.
+_STATUS_OFF_PITCH = 0.2
 # Photos: share of a full row's ink a text row must hold (see _text_rows).
 _PHOTO_ROW_SHARE = 0.05
 # Width, in text-row heights, of the part of each row the grid test reads.
@@ -309,6 +322,31 @@ def _erase_rules(ink: np.ndarray) -> int:
     return len(_runs(np.isin(np.arange(ink.shape[0]), rows))) + len(_runs(np.isin(np.arange(ink.shape[1]), columns)))
 
 
+def _erase_faint_rules(ink: np.ndarray) -> int:
+    """Erase, in place, a photo's faint vertical rules: columns inked, however faintly, down nearly the whole
+    image (a bezel's or window's edge left after rectification, a shadow, a gutter's border), which no text
+    column is (lines of text have gaps between them). Their blurred edges go too. Returns how many."""
+    faint = ink >= _FAINT_INK
+    coverage = faint.mean(axis=0)
+    core = coverage >= _FAINT_RULE_SHARE
+    # A gutter's digits, blurred, can ink most rows of a column too, but a line at a time, strong on the glyphs
+    # and faint or broken between lines; a rule is as strong along its length, unbroken.
+    for x in np.flatnonzero(core):
+        low, high = np.percentile(ink[faint[:, x], x], (10, 90))
+        unbroken = max((run.size for run in _runs(faint[:, x])), default=0) >= _FAINT_RULE_RUN * ink.shape[0]
+        core[x] = low >= _FAINT_RULE_EVEN * high and unbroken
+    if not core.any():
+        return 0
+    keep = np.zeros_like(core)
+    for band in _runs(core):
+        # A band of another colour (a gutter's, a side bar's) is wide and holds text: only thin rules go, with the
+        # column of blur or anti-aliasing on each side.
+        if band.size <= max(6.0, _FAINT_RULE_WIDTH * ink.shape[1]):
+            keep[max(band.start - 1, 0) : band.stop + 1] = True
+    ink[:, keep] = 0.0
+    return len(_runs(keep))
+
+
 def _erase_guides(ink: np.ndarray, line_px: float) -> bool:
     """Erase vertical guides in place (indent guides, a gutter's separator): ink running straight down
     through more than _GUIDE_LINES text rows, which no glyph does. Returns whether any was found."""
@@ -480,6 +518,21 @@ def _off_grid_header(ink: np.ndarray, rows: list[_Band], *, by_phase: bool = Tru
     # Rows below the code are kept: a status bar has its own colour (chrome), and a last code line that is
     # off the grid (CJK comments are wider than the ASCII cell) must not go.
     return lead
+
+
+def _status_row(ink: np.ndarray, rows: list[_Band]) -> bool:
+    """Whether the last text row is a status bar's text: further below the row above it than the code's rows
+    are apart (_STATUS_GAP_LINES pitches), off their pitch, and not on the code's monospace grid. A last code
+    line off the grid (a CJK comment) follows the code at its pitch and stays."""
+    if len(rows) < 6:
+        return False
+    pitch = float(np.median([b.start - a.start for a, b in zip(rows, rows[1:], strict=False)]))
+    gap = (rows[-1].start - rows[-2].start) / pitch
+    # After blank lines the last code line is a whole number of pitches down; a bar sits anywhere.
+    if gap < _STATUS_GAP_LINES or abs(gap - round(gap)) < _STATUS_OFF_PITCH:
+        return False
+    flipped = [_Band(ink.shape[0] - r.stop, ink.shape[0] - r.start) for r in reversed(rows)]
+    return _off_grid_header(ink[::-1], flipped, by_phase=False) >= 1
 
 
 def _on_bar(other: np.ndarray, row: _Band) -> bool:
@@ -678,7 +731,14 @@ def prepare_capture(image: Image.Image) -> Capture:
         and done, and `unreadable` with the reason when no code can be read from it (too blurred, no text).
     """
     rgb = to_rgb(image)
-    box = _code_box(rgb)
+    corners = _screen_quadrilateral(rgb)
+    # A screen seen in perspective or turned is a photo, whatever flat areas it holds: a dark editor's pane in a
+    # photo can look like a slide's code box.
+    tilted = corners is not None and not _upright(corners, rgb.shape[1], rgb.shape[0])
+    modal, share = _modal_colour(rgb)
+    # A slide is rendered: one exact colour covers much of it. A photo's noise leaves no colour that flat, and
+    # an upright photo of a dark editor's pane can look like a code box.
+    box = None if tilted or share < _FLAT_SHARE else _code_box(rgb)
     if box is not None:
         # A slide (or a page) with the code in a framed box: the box alone, read as a screenshot.
         top, bottom, left, right = box
@@ -687,17 +747,15 @@ def prepare_capture(image: Image.Image) -> Capture:
         outside = f"everything outside the code box at {left},{top} ({right - left}x{bottom - top} px)"
         removed = [outside, *inner.removed]
         return replace(inner, offset=offset, removed=removed)
-    modal, share = _modal_colour(rgb)
-    corners = _screen_quadrilateral(rgb)
     # A photo: no flat background, or a screen seen in perspective or turned (a flat bezel can be the
     # most common colour of a photo; a screenshot's frames and boxes are upright rectangles).
-    tilted = corners is not None and not _upright(corners, rgb.shape[1], rgb.shape[0])
     if share >= _FLAT_SHARE and not tilted:
         distance = _distance(rgb, modal)
         ink = _ink(distance, _BACKGROUND_TOLERANCE)
         notes = ["dark theme: inverted to dark text on white by colour distance"] if modal.mean() < 128 else []
         return _cut_pane(rgb, ink, distance >= _BACKGROUND_TOLERANCE, "screenshot", notes, None)
-    return _prepare_photo(rgb, corners if tilted else None)
+    # A photo's screen is rectified even when it stands upright: the room and the bezel around it go.
+    return _prepare_photo(rgb, corners)
 
 
 def _prepare_photo(rgb: np.ndarray, corners: np.ndarray | None) -> Capture:
@@ -796,6 +854,9 @@ def _cut_pane(
         # (Above the pane, leftovers of a tab bar are the off-grid header test's; the code's first column may touch
         # a cut at the side.)
         _clear_border(pane_ink, bottom_only=True)
+    if kind == "photo" and _erase_faint_rules(pane_ink):
+        # Measured over the pane's rows alone, the edge of a bar or of the screen beside the code shows.
+        removed.append("faint vertical rules beside the code")
     rows = _text_rows(pane_ink, relative)
     if not rows:
         return replace(_unreadable(rgb, "no text found", notes, sharpness), kind=kind, removed=removed)
@@ -816,6 +877,11 @@ def _cut_pane(
         if tail:
             cut_bottom = (rows[-1 - tail].stop + rows[-tail].start) // 2
             removed.append(f"{tail} text row(s) below the code on a bar of another colour (a status bar)")
+        elif _status_row(pane_ink, rows[lead:]):
+            # A status bar of the pane's own colour (a light theme's): its text stands apart below the code, in
+            # the UI's proportional font, off the code's monospace grid.
+            cut_bottom = (rows[-2].stop + rows[-1].start) // 2
+            removed.append("1 text row below the code, apart from it and off its monospace grid (a status bar)")
     top, bottom = top + cut_top, top + cut_bottom
     gray = np.clip(255.0 * (1.0 - pane_ink[cut_top:cut_bottom]), 0, 255).astype(np.uint8)
     return Capture(

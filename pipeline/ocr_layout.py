@@ -46,6 +46,12 @@ _NUMBER_RE = re.compile(r"\d{1,6}")
 # Thin glyphs an editor's vertical rule (the gutter's separator) is read as, and the marks a photo's stray
 # ink left of the code (a faint guide, the pane's edge) is read as.
 _RULE_TEXT_RE = re.compile(r"[|!Il1\[\]\u00a6\-=_~.,:;]")
+# An edge mark (`_drop_edge_marks`) stands at least this many empty cells before the row's next word (code's
+# first word, one space); a mark found on one row alone, at least _EDGE_MARK_ALONE_GAP_CELLS.
+_EDGE_MARK_GAP_CELLS = 2
+_EDGE_MARK_ALONE_GAP_CELLS = 3
+# Characters that start lines of code (comments, closers, decorators, pointers) and are never taken for a mark.
+_EDGE_CODE = frozenset("#/*}])@&<>{([")
 # Share of rows that must start with a number for the numbers to be a gutter.
 _GUTTER_MIN_SHARE = 0.5
 # Confidence given to a line the layout inferred rather than read (a closing bracket the detector missed).
@@ -129,6 +135,10 @@ def _ascii_forms(texts: list[str]) -> list[str]:
         result.append("".join(out[start : start + len(text)]))
         start += len(text)
     return result
+
+
+# Gaps within this share of the median gap between rows are gaps of one line (`_pitch_from_gaps`).
+_NEAR_GAP = (0.8, 1.25)
 
 
 def _centre_y(word: OcrWord) -> float:
@@ -283,6 +293,37 @@ def _drop_rule(rows: list[_Row]) -> bool:
     return dropped
 
 
+def _drop_edge_marks(rows: list[_Row]) -> int:
+    """Drop marks read at the left edge of a photo's page (a bezel's or shadow's edge, a speck: `:`, `j`, `+`):
+    one or two characters a row, standing apart from what follows them, in columns left of where every other
+    row starts. Code does not do that: a row's first word is followed by one space, and a line that starts
+    further left than the rest is code (an outdented brace, a line-number gutter). Returns how many went."""
+    marked: list[tuple[_Row, _Token, int]] = []
+    starts: list[int] = []
+    for row in rows:
+        tokens = _tokens(row)
+        if not tokens:
+            continue
+        first = tokens[0]
+        gap = tokens[1].first - first.last - 1 if len(tokens) > 1 else 0
+        if gap >= _EDGE_MARK_GAP_CELLS and len(first.text) <= 2 and not any(
+            ch.isdigit() or ch in _EDGE_CODE for ch in first.text
+        ):
+            marked.append((row, first, gap))
+        else:
+            starts.append(first.first)
+    if not starts:
+        return 0
+    left = min(starts)
+    found = [(row, token, gap) for row, token, gap in marked if token.last < left]
+    # One mark alone must stand further apart: one short outdented word with a wide gap after it is rare code.
+    if len(found) < 2:
+        found = [(row, token, gap) for row, token, gap in found if gap >= _EDGE_MARK_ALONE_GAP_CELLS]
+    for row, token, _ in found:
+        row.chars = [c for c in row.chars if c.column > token.last]
+    return len(found)
+
+
 def _trailing_group(row: _Row) -> int | None:
     """Index in `row.chars` where a trailing group after a wide gap (_MINIMAP_GAP_CELLS) starts, or None."""
     for index in range(len(row.chars) - 1, 0, -1):
@@ -295,8 +336,9 @@ def _drop_minimap_text(rows: list[_Row]) -> int:
     """Drop what a minimap left at the right end of the first rows: strokes read as `-_=~` far right of the code.
 
     A minimap draws each line of the file as a thin bar; OCR reads those bars as dashes, underscores and
-    equals signs, after a wide gap, right of where any other row's code ends. Only groups with no letter or
-    digit, or read with low confidence, go: a comment aligned far right is text and stays.
+    equals signs (a photo's specks and scroll bar as single letters), after a wide gap, right of where any other
+    row's code ends. Only groups with no word of two letters or digits, or read with low confidence, go: a
+    comment aligned far right is text and stays.
     """
     groups = {id(row): _trailing_group(row) for row in rows}
     plain_ends = [row.chars[-1].column for row in rows if row.chars and groups[id(row)] is None]
@@ -310,7 +352,9 @@ def _drop_minimap_text(rows: list[_Row]) -> int:
             continue
         tail = row.chars[start:]
         low = sum(c.confidence for c in tail) / len(tail) < _LOW_TEXT_CONFIDENCE
-        if low or not any(c.text.isalnum() for c in tail):
+        # Text has words; strokes and specks read as letters come one at a time (`r a e`, `O O`).
+        words = _tokens(_Row(tail, row.y))
+        if low or not any(sum(ch.isalnum() for ch in token.text) >= 2 for token in words):
             row.chars = row.chars[:start]
             dropped += 1
     return dropped
@@ -321,12 +365,23 @@ def _fit_rows(rows: list[_Row]) -> tuple[float, float] | None:
     known = [(row.y, row.number) for row in rows if row.number is not None]
     if len(known) < 2:
         return None
-    slopes = [(yb - ya) / (nb - na) for (ya, na), (yb, nb) in zip(known, known[1:], strict=False) if nb != na]
-    slopes = [s for s in slopes if s > 0]
-    if not slopes:
+    # Every pair of numbered rows proposes a pitch and an origin; the one most rows agree with wins (misread
+    # numbers, `331` for `351`, agree with nothing), ties to the one the rows fit closest.
+    best: tuple[int, float, float, float] | None = None
+    for index, (ya, na) in enumerate(known):
+        for yb, nb in known[index + 1 :]:
+            if nb == na or (yb - ya) / (nb - na) <= 0:
+                continue
+            slope = (yb - ya) / (nb - na)
+            origin = ya - slope * na
+            residuals = [abs(y - origin - slope * n) for y, n in known]
+            agree = sum(r < 0.3 * slope for r in residuals)
+            spread = sum(r for r in residuals if r < 0.3 * slope) / slope
+            if best is None or (agree, -spread) > (best[0], -best[3]):
+                best = (agree, slope, origin, spread)
+    if best is None:
         return None
-    pitch = statistics.median(slopes)
-    y0 = statistics.median(y - pitch * n for y, n in known)
+    _, pitch, y0, _ = best
     inliers = [(y, n) for y, n in known if abs(y - y0 - pitch * n) < 0.3 * pitch]
     if len({n for _, n in inliers}) >= 2:
         slope, intercept = np.polyfit([n for _, n in inliers], [y for y, _ in inliers], 1)
@@ -335,16 +390,27 @@ def _fit_rows(rows: list[_Row]) -> tuple[float, float] | None:
 
 
 def _pitch_from_gaps(ys: list[float]) -> float | None:
-    """Line pitch from the gaps between rows: the smallest usual gap, averaged over its multiples."""
+    """Line pitch from the gaps between rows: the usual gap between neighbouring lines, averaged over its
+    multiples.
+
+    Most rows of code follow the row above, so the usual gap is one line; the smallest gap is not (a row whose
+    box sits high, such as a docstring's closing quotes or a photo's stray mark, comes out short of a line and
+    would halve the pitch, doubling every blank line). Where the usual gap is two lines (code spaced by blank
+    lines), gaps of one and a half or two and a half of it show the true pitch is half of it.
+    """
     gaps = [b - a for a, b in zip(ys, ys[1:], strict=False)]
     if not gaps:
         return None
     typical = statistics.median(gaps)
-    usable = [g for g in gaps if g >= 0.5 * typical and g > 0]
-    if not usable:
+    near = [g for g in gaps if _NEAR_GAP[0] * typical <= g <= _NEAR_GAP[1] * typical]
+    if not near or typical <= 0:
         return None
-    unit = min(usable)
-    return sum(usable) / sum(round(g / unit) for g in usable)
+    unit = statistics.median(near)
+    halves = [g for g in gaps if min(abs(g / unit - 1.5), abs(g / unit - 2.5), abs(g / unit - 0.5)) < 0.12]
+    if len(halves) >= max(2, len(gaps) // 5):
+        unit /= 2
+    usable = [g for g in gaps if g >= 0.5 * unit]
+    return sum(usable) / sum(max(1, round(g / unit)) for g in usable)
 
 
 def _line_numbers(rows: list[_Row]) -> tuple[list[int], bool]:
@@ -449,10 +515,15 @@ def rebuild_layout(page: OcrPage) -> Layout | None:
         return None
 
     notes: list[str] = []
+    marks = _drop_edge_marks(rows)
     gutter_last = _gutter_last_column(rows)
     if gutter_last is not None:
         _drop_columns_through(rows, gutter_last)
         notes.append("line-number gutter found and dropped")
+        # Marks between the gutter and the code (a misread number's stray piece) are edge marks too.
+        marks += _drop_edge_marks(rows)
+    if marks:
+        notes.append(f"dropped marks left of the code on {marks} line(s)")
     if _drop_rule(rows):
         notes.append("dropped a vertical rule left of the code")
     minimap = _drop_minimap_text(rows)

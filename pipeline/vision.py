@@ -52,8 +52,11 @@ def line_height_px(gray: Image.Image) -> float | None:
     pixels = np.asarray(gray)
     background = int(np.bincount(pixels.ravel(), minlength=256).argmax())
     # Ink: clearly darker than the background (light syntax colours included). A row holds text when it has
-    # more ink than a vertical rule or an editor's border alone would give.
-    rows = (pixels < background - _INK_CONTRAST).sum(axis=1) > max(3, gray.width // 400)
+    # more ink than a vertical rule or an editor's border alone would give; columns inked down most of the page
+    # (a rule, a photo's leftover bezel or shadow) are no text and would join every row into one.
+    ink = pixels < background - _INK_CONTRAST
+    ink = ink[:, ink.mean(axis=0) < 0.5]
+    rows = ink.sum(axis=1) > max(3, gray.width // 400)
     edges = np.flatnonzero(np.diff(np.concatenate([[0], rows.astype(np.int8), [0]])))
     # Runs over half the page are no text lines (dithering, a photo, a one-line crop): then no estimate.
     runs = [int(n) for n in edges[1::2] - edges[0::2] if 3 <= n <= gray.height // 2]

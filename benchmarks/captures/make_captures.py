@@ -313,6 +313,8 @@ class Photo:
     glare: float  # strength of the light reflection
     jpeg_quality: int
     noise: float  # sensor noise, grey levels
+    room: float = 1.0  # room around the monitor, relative to the default margins: more is a photo from further off
+    max_px: int = 2200  # widest photo the phone keeps (pixels)
 
 
 @dataclass(frozen=True)
@@ -431,6 +433,31 @@ def plan() -> list[Capture]:
                 scale=1 + i % 2, gutter=i % 2 == 0, chrome=("tabs", "status_bar") if i % 3 else _EDITOR_CHROME,
                 photo=photo_params[(i + (part == HELD_APART)) % len(photo_params)],
             ))
+
+    # More tuned photos (added 2026-12-01, so photo reading is not fitted to eight pictures): light and dark
+    # tuned themes, weaker and stronger perspective and rotation, more blur, moiré and glare, JPEG 50-70, and
+    # photos taken from closer or further off (room) or kept smaller (max_px). Tuned repositories, themes and
+    # fonts only; the held-apart photos are untouched.
+    more_photos = (
+        ("vscode-light", 15, 1, Photo(0.10, 3.0, 1.0, 0.04, 0.25, 60, 4.0)),
+        ("solarized-dark", 16, 2, Photo(0.02, -0.5, 1.6, 0.02, 0.0, 65, 3.0)),
+        ("github-light", 14, 1, Photo(0.06, 1.2, 0.9, 0.10, 0.15, 50, 5.0)),
+        ("darcula", 15, 2, Photo(0.04, -3.5, 1.1, 0.05, 0.5, 55, 4.0)),
+        ("vscode-dark", 16, 2, Photo(0.05, 1.0, 1.0, 0.04, 0.2, 60, 4.0, room=1.8)),
+        ("monokai", 13, 1, Photo(0.07, -1.0, 0.9, 0.06, 0.1, 65, 4.0, room=0.5)),
+        ("vscode-light", 17, 2, Photo(0.04, 0.5, 1.3, 0.03, 0.3, 50, 7.0)),
+        ("solarized-dark", 14, 1, Photo(0.09, 2.5, 1.0, 0.05, 0.2, 60, 5.0)),
+        ("github-light", 16, 2, Photo(0.05, -2.0, 1.2, 0.06, 0.35, 55, 4.0, room=1.5)),
+        ("darcula", 14, 1, Photo(0.03, 0.3, 0.7, 0.08, 0.0, 70, 3.0)),
+        ("vscode-dark", 15, 1, Photo(0.04, -4.5, 1.0, 0.03, 0.25, 60, 4.0)),
+        ("vscode-light", 18, 2, Photo(0.06, 1.8, 1.1, 0.05, 0.2, 65, 5.0, max_px=1600)),
+    )
+    for i, (theme, font_px, scale, photo) in enumerate(more_photos, start=8):
+        out.append(Capture(
+            id=f"ph-t-{i + 1:02d}", kind="photo", part=TUNED, source=tuned[(i * 3 + 1) % len(tuned)].id,
+            theme=theme, font=TUNED_FONTS[i % 2], font_px=font_px, scale=scale, gutter=i % 3 != 1,
+            chrome=chrome_sets[i % len(chrome_sets)], photo=photo,
+        ))
 
     zh_chrome = (("tabs", "breadcrumbs"), _EDITOR_CHROME, ("window_buttons", "tabs", "status_bar"), ())
     for part, prefix, sources, themes, fonts, n in (
@@ -704,7 +731,7 @@ def phone_photo(screen: Image.Image, params: Photo, seed: str) -> bytes:
     bezel = int(0.03 * w)
     monitor = Image.new("RGB", (w + 2 * bezel, h + 2 * bezel + bezel // 2), (22, 22, 24))
     monitor.paste(screen, (bezel, bezel))
-    margin_x, margin_y = int(0.18 * w), int(0.22 * h)
+    margin_x, margin_y = int(0.18 * params.room * w), int(0.22 * params.room * h)
     cw, ch = monitor.width + 2 * margin_x, monitor.height + 2 * margin_y
     yy, xx = np.mgrid[0:ch, 0:cw].astype(np.float32)
     wall = np.array(rng.choice([(150, 140, 128), (96, 104, 112), (188, 182, 170)]), np.float32)
@@ -741,8 +768,9 @@ def phone_photo(screen: Image.Image, params: Photo, seed: str) -> bytes:
     photo = photo.filter(ImageFilter.GaussianBlur(params.blur_px))
     noisy = np.asarray(photo).astype(np.float32) + rng.normal(0, params.noise, (ch, cw, 3)).astype(np.float32)
     photo = Image.fromarray(np.clip(noisy, 0, 255).astype(np.uint8))
-    if photo.width > 2200:
-        photo = photo.resize((2200, round(photo.height * 2200 / photo.width)), Image.Resampling.LANCZOS)
+    if photo.width > params.max_px:
+        photo = photo.resize((params.max_px, round(photo.height * params.max_px / photo.width)),
+                             Image.Resampling.LANCZOS)
     buffer = io.BytesIO()
     photo.save(buffer, format="JPEG", quality=params.jpeg_quality)
     return buffer.getvalue()

@@ -77,6 +77,8 @@ _TEXT_CONTRAST_PERCENTILE = 90
 # it is full ink.
 _PHOTO_INK_LOW = _threshold("photo_ink_low")
 _PHOTO_INK_HIGH = _threshold("photo_ink_high")
+# Photos: the same ratio from which a pixel of the page the engines read is full ink.
+_PHOTO_PAGE_INK_HIGH = _threshold("photo_page_ink_high")
 # A pixel is ink for row and column profiles at this ink level.
 _INK_LEVEL = 0.5
 # A row or column this share of which is ink is a ruled line (a frame, a border), never text.
@@ -246,7 +248,7 @@ def _ink(distance: np.ndarray, tolerance: float) -> np.ndarray:
     return np.clip((level - _INK_LOW) / (_INK_HIGH - _INK_LOW), 0.0, 1.0)
 
 
-def _photo_ink(distance: np.ndarray) -> np.ndarray:
+def _photo_ink(distance: np.ndarray, high: float | None = None) -> np.ndarray:
     """Ink strength 0..1 of a photo's pixels: distance from the local background over the text's contrast,
     linear. Unlike `_ink` a pixel is not measured against its brightest neighbour: a blurred stroke's halo
     would come out as full ink and run the glyphs together; tesseract binarises the grey levels itself."""
@@ -254,7 +256,8 @@ def _photo_ink(distance: np.ndarray) -> np.ndarray:
     if contrast is None:
         return np.zeros_like(distance)
     level = distance / contrast
-    return np.clip((level - _PHOTO_INK_LOW) / (_PHOTO_INK_HIGH - _PHOTO_INK_LOW), 0.0, 1.0)
+    top = _PHOTO_INK_HIGH if high is None else high
+    return np.clip((level - _PHOTO_INK_LOW) / (top - _PHOTO_INK_LOW), 0.0, 1.0)
 
 
 def _clear_border(ink: np.ndarray, *, bottom_only: bool = False) -> None:
@@ -789,7 +792,10 @@ def _prepare_photo(rgb: np.ndarray, corners: np.ndarray | None) -> Capture:
         ink = _photo_ink(_distance(rgb, background))
         notes.append("photo: sharpened")
     _clear_border(ink)
-    return _cut_pane(rgb, ink, _photo_chrome(rgb, background), "photo", notes, sharpness)
+    # The page the engines read keeps more of the grey levels than the map the pane is found on: saturated at
+    # _PHOTO_INK_HIGH, a blurred glyph's halo is as black as its strokes and `m` closes into a blob.
+    page = np.where(ink > 0, _photo_ink(_distance(rgb, background), _PHOTO_PAGE_INK_HIGH), 0.0)
+    return _cut_pane(rgb, ink, _photo_chrome(rgb, background), "photo", notes, sharpness, page)
 
 
 def _photo_chrome(rgb: np.ndarray, background: np.ndarray) -> np.ndarray:
@@ -815,7 +821,13 @@ def _unreadable(rgb: np.ndarray, reason: str, notes: list[str], sharpness: float
 
 
 def _cut_pane(
-    rgb: np.ndarray, ink: np.ndarray, other: np.ndarray, kind: CaptureKind, notes: list[str], sharpness: float | None
+    rgb: np.ndarray,
+    ink: np.ndarray,
+    other: np.ndarray,
+    kind: CaptureKind,
+    notes: list[str],
+    sharpness: float | None,
+    page: np.ndarray | None = None,
 ) -> Capture:
     """The code pane of an ink map: chrome bands, frames, a minimap and off-grid header rows left out.
 
@@ -826,6 +838,8 @@ def _cut_pane(
         kind: screenshot or photo.
         notes: what was done so far.
         sharpness: the photo's blur measure.
+        page: the ink the engines are to read, where it differs from `ink` (photos); what is erased from `ink`
+            (rules, guides, marks at the border) is erased from it too.
     """
     removed: list[str] = []
     if _erase_rules(ink):
@@ -882,8 +896,9 @@ def _cut_pane(
             # the UI's proportional font, off the code's monospace grid.
             cut_bottom = (rows[-2].stop + rows[-1].start) // 2
             removed.append("1 text row below the code, apart from it and off its monospace grid (a status bar)")
+    read = pane_ink if page is None else np.where(pane_ink > 0, page[top:bottom, left:right], 0.0)
     top, bottom = top + cut_top, top + cut_bottom
-    gray = np.clip(255.0 * (1.0 - pane_ink[cut_top:cut_bottom]), 0, 255).astype(np.uint8)
+    gray = np.clip(255.0 * (1.0 - read[cut_top:cut_bottom]), 0, 255).astype(np.uint8)
     return Capture(
         ink=Image.fromarray(gray, mode="L"),
         color=Image.fromarray(np.ascontiguousarray(rgb[top:bottom, left:right])),

@@ -488,6 +488,19 @@ HAND_SOURCES = {  # key: (repo, commit, licence as stated by the repository, par
     "gig_guide": ("mantmic/gig-guide", "853011b71833e77b6fe599554848131d864958ff", "not stated", "held_apart"),
     "xuejingji": ("linsenwang/xuejingji_mp_generator", "77c1c18beef9e01da0f76dfcbeb4c7f87dde2adb", "not stated",
                   "held_apart"),
+    # tuned, eighth round (h6): popular projects nobody here wrote (a Flask tutorial app, FastAPI's project
+    # template, HTTPie, Real Python's examples, discord.py's examples, the RealWorld Express app, Java design
+    # patterns): web handlers, services, CLI code, with and without threads; labelled by reading, flaws and clean
+    # files alike, before the analyzer was run on them
+    "microblog": ("miguelgrinberg/microblog", "a975ef64864354867c88e0ed3a17ba7d17dca752", "MIT", "tuned"),
+    "fastapi_template": ("fastapi/full-stack-fastapi-template", "68adb40d37425f6f8668ec7e5a054500d045e43e", "MIT",
+                         "tuned"),
+    "httpie": ("httpie/cli", "5b604c37c6c67e18e7c3e9aee6c88a8c22b98345", "BSD-3-Clause", "tuned"),
+    "realpython": ("realpython/materials", "7ecc7c477823e8f0a5ea3573b91c1d06c8ac4853", "MIT", "tuned"),
+    "discord_py": ("Rapptz/discord.py", "1add8a0b40577186431cdb5f63f97affadab285b", "MIT", "tuned"),
+    "realworld_express": ("gothinkster/node-express-realworld-example-app",
+                          "30b68e1e881462b2f4164ea09ab4c4f5699c7b0b", "ISC", "tuned"),
+    "java_patterns": ("iluwatar/java-design-patterns", "22a34127d0b08449c24cf7e230c04a097deca2f3", "MIT", "tuned"),
 }
 
 RES, ERR, CON, CAC, PERF, COH = "resilience", "error-handling", "concurrency", "caching", "performance", "cohesion"
@@ -911,6 +924,90 @@ HAND_FILES: list[tuple[str, str, tuple[int, int] | None, tuple[str, ...], list[t
     ]),
     ("portal_backend", "test.js", None, (SEC,), []),  # crypto.randomBytes, SHA-256 of it
     ("codeql_demo", "app.ts", None, (SEC,), []),  # a bound parameter; credentials from the environment
+    # eighth round (h6): popular projects; labelled by reading before the analyzer ran on them
+    ("microblog", "app/email.py", None, (CON,), []),  # a thread a mail, sharing nothing
+    ("microblog", "app/translate.py", None, (RES,), [
+        (RES, 14, 18, "requests.post to the translator API without a timeout"),
+    ]),
+    ("microblog", "app/tasks.py", None, (ERR, CON), []),  # errors logged with the traceback; a worker, no threads
+    ("microblog", "app/api/auth.py", None, (SEC,), []),  # hashed passwords, tokens checked in the database
+    ("microblog", "config.py", None, (SEC,), [
+        (SEC, 9, 9, "a hard-coded fallback SECRET_KEY signs sessions and reset tokens when the variable is unset"),
+    ]),
+    ("microblog", "app/models.py", (130, 200), (SEC, ERR), []),  # MD5 for Gravatar's URL is not a security use;
+    # an undecodable reset token gives None: the contract
+    ("fastapi_template", "backend/app/core/security.py", None, (SEC,), []),  # Argon2/bcrypt, HS256 with a key
+    ("fastapi_template", "backend/app/api/deps.py", None, (SEC, ERR), []),  # token errors become a 403
+    ("fastapi_template", "backend/app/api/routes/login.py", None, (SEC,), []),
+    ("fastapi_template", "backend/app/utils.py", None, (SEC, ERR), [
+        (SEC, 29, 29, "jinja2 Template without autoescape renders HTML mail with user-supplied names and emails"),
+    ]),
+    ("httpie", "httpie/internal/update_warnings.py", None, (SEC, RES), [
+        (SEC, 44, 44, "verify=False: the release index is fetched without checking the TLS certificate"),
+        (RES, 44, 44, "requests.get without a timeout"),
+    ]),
+    ("httpie", "httpie/internal/daemons.py", None, (SEC,), []),  # Popen of a list, shell=False
+    ("httpie", "httpie/config.py", None, (ERR,), []),  # a missing config file is fine; others raise
+    ("realpython", "intro-to-threading/racecond.py", None, (CON,), [
+        (CON, 13, 16, "read, then write back self.value from two pool threads without a lock: an update is lost"),
+    ]),
+    ("realpython", "intro-to-threading/fixrace.py", None, (CON,), []),  # the update runs under a lock
+    ("realpython", "intro-to-threading/prodcom_lock.py", None, (CON,), []),  # two locks hand the message over
+    ("realpython", "python-concurrency/io_threads.py", None, (CON, RES), [
+        (RES, 28, 28, "session.get without a timeout"),
+    ]),  # one session a thread (threading.local)
+    ("realpython", "python-concurrency/io_asyncio.py", None, (CON, ERR), [
+        (ERR, 21, 21, "gather(return_exceptions=True) and the results dropped: every failed download vanishes"),
+    ]),
+    ("realpython", "python-download-file-from-url/04_download_threading.py", None, (RES, SEC, CON), [
+        (RES, 7, 7, "requests.get without a timeout"),
+        (SEC, 10, 13, "the file name comes from the server's Content-Disposition header and is opened as a path"),
+    ]),
+    ("realpython", "python-sleep/rate_limited.py", None, (CON,), []),  # asyncio.sleep between requests
+    ("discord_py", "examples/background_task.py", None, (CON,), []),  # one event loop owns the counter
+    ("discord_py", "examples/background_task_asyncio.py", None, (CON,), []),
+    ("discord_py", "examples/guessing_game.py", None, (CON, SEC), []),  # random for a game; wait_for has a timeout
+    ("discord_py", "examples/views/counter.py", None, (CON,), []),
+    ("discord_py", "examples/basic_voice.py", (1, 75), (CON, SEC), [
+        (SEC, 19, 19, "nocheckcertificate: downloads without checking TLS certificates"),
+        (SEC, 70, 70, "a chat user's text is opened as a local file path"),
+    ]),  # extract_info runs in an executor
+    ("realworld_express", "src/app/routes/auth/auth.service.ts", None, (SEC,), []),  # bcrypt
+    ("realworld_express", "src/app/routes/auth/token.utils.ts", None, (SEC,), [
+        (SEC, 4, 4, "a hard-coded fallback JWT secret 'superSecret' when JWT_SECRET is unset"),
+    ]),
+    ("realworld_express", "src/app/routes/auth/auth.ts", None, (SEC,), [
+        (SEC, 16, 16, "a hard-coded fallback JWT secret verifies tokens"),
+        (SEC, 21, 21, "a hard-coded fallback JWT secret verifies tokens"),
+    ]),
+    ("realworld_express", "src/main.ts", None, (CON,), []),
+    ("realworld_express", "src/app/routes/tag/tag.service.ts", None, (PERF,), []),  # one query, take 10
+    ("java_patterns", "retry/src/main/java/com/iluwatar/retry/Retry.java", None, (RES, ERR), [
+        (RES, 97, 98, "every retry sleeps the same delay: no backoff, no jitter"),
+        (ERR, 99, 101, "InterruptedException ignored: the interrupt is lost and the retries go on"),
+    ]),
+    ("java_patterns", "retry/src/main/java/com/iluwatar/retry/RetryExponentialBackoff.java", None, (RES, ERR, SEC), [
+        (ERR, 105, 107, "InterruptedException ignored: the interrupt is lost and the retries go on"),
+    ]),  # exponential backoff with jitter (Random for jitter is no security use)
+    ("java_patterns", "event-queue/src/main/java/com/iluwatar/event/queue/Audio.java", None, (CON,), [
+        (CON, 81, 82, "init checks and sets updateThread without a lock: two callers can create two threads"),
+        (CON, 121, 122, "playSound writes the buffer and tailIndex (plain ints) while the update thread reads them"),
+        (CON, 133, 133, "headIndex++ on the update thread, read by playSound, with no lock or volatile"),
+    ]),
+    ("java_patterns", "singleton/src/main/java/com/iluwatar/singleton/ThreadSafeLazyLoadedIvoryTower.java", None,
+     (CON,), []),  # synchronized getInstance
+    ("java_patterns", "singleton/src/main/java/com/iluwatar/singleton/ThreadSafeDoubleCheckLocking.java", None,
+     (CON,), []),  # volatile field, checked again under the lock
+    ("java_patterns", "lazy-loading/src/main/java/com/iluwatar/lazy/loading/HolderThreadSafe.java", None,
+     (CON,), []),
+    ("java_patterns", "object-pool/src/main/java/com/iluwatar/object/pool/ObjectPool.java", None, (CON,), []),
+    ("java_patterns", "throttling/src/main/java/com/iluwatar/throttling/CallsCount.java", None, (CON,), []),
+    ("java_patterns", "rate-limiting-pattern/src/main/java/com/iluwatar/rate/limiting/pattern/"
+     "FixedWindowRateLimiter.java", None, (CON,), []),
+    ("java_patterns", "rate-limiting-pattern/src/main/java/com/iluwatar/rate/limiting/pattern/"
+     "TokenBucketRateLimiter.java", None, (CON,), []),
+    ("java_patterns", "balking/src/main/java/com/iluwatar/balking/WashingMachine.java", None, (CON, ERR), []),
+    # the interrupt is restored
 ]
 
 

@@ -523,19 +523,22 @@ def _off_grid_header(ink: np.ndarray, rows: list[_Band], *, by_phase: bool = Tru
     return lead
 
 
-def _status_row(ink: np.ndarray, rows: list[_Band]) -> bool:
-    """Whether the last text row is a status bar's text: further below the row above it than the code's rows
-    are apart (_STATUS_GAP_LINES pitches), off their pitch, and not on the code's monospace grid. A last code
-    line off the grid (a CJK comment) follows the code at its pitch and stays."""
+def _status_row(ink: np.ndarray, rows: list[_Band]) -> int | None:
+    """Where a status bar's text row starts when the last text row is one (the row to cut above), else None:
+    further below the row above it than the code's rows are apart (_STATUS_GAP_LINES pitches), off their pitch,
+    and not on the code's monospace grid. A last code line off the grid (a CJK comment) follows the code at its
+    pitch and stays."""
     if len(rows) < 6:
-        return False
+        return None
     pitch = float(np.median([b.start - a.start for a, b in zip(rows, rows[1:], strict=False)]))
     gap = (rows[-1].start - rows[-2].start) / pitch
     # After blank lines the last code line is a whole number of pitches down; a bar sits anywhere.
     if gap < _STATUS_GAP_LINES or abs(gap - round(gap)) < _STATUS_OFF_PITCH:
-        return False
+        return None
     flipped = [_Band(ink.shape[0] - r.stop, ink.shape[0] - r.start) for r in reversed(rows)]
-    return _off_grid_header(ink[::-1], flipped, by_phase=False) >= 1
+    if _off_grid_header(ink[::-1], flipped, by_phase=False) < 1:
+        return None
+    return (rows[-2].stop + rows[-1].start) // 2
 
 
 def _on_bar(other: np.ndarray, row: _Band) -> bool:
@@ -891,10 +894,10 @@ def _cut_pane(
         if tail:
             cut_bottom = (rows[-1 - tail].stop + rows[-tail].start) // 2
             removed.append(f"{tail} text row(s) below the code on a bar of another colour (a status bar)")
-        elif _status_row(pane_ink, rows[lead:]):
+        elif (status := _status_row(pane_ink, rows[lead:])) is not None:
             # A status bar of the pane's own colour (a light theme's): its text stands apart below the code, in
             # the UI's proportional font, off the code's monospace grid.
-            cut_bottom = (rows[-2].stop + rows[-1].start) // 2
+            cut_bottom = status
             removed.append("1 text row below the code, apart from it and off its monospace grid (a status bar)")
     read = pane_ink if page is None else np.where(pane_ink > 0, page[top:bottom, left:right], 0.0)
     top, bottom = top + cut_top, top + cut_bottom

@@ -52,6 +52,8 @@ _EDGE_MARK_GAP_CELLS = 2
 _EDGE_MARK_ALONE_GAP_CELLS = 3
 # Characters that start lines of code (comments, closers, decorators, pointers) and are never taken for a mark.
 _EDGE_CODE = frozenset("#/*}])@&<>{([")
+# Marks a photo's edge puts right before a gutter's numbers (`_gutter_last_column`).
+_GUTTER_MARKS = frozenset("|{}[]()\\'\"!/:;.,`")
 # Share of rows that must start with a number for the numbers to be a gutter.
 _GUTTER_MIN_SHARE = 0.5
 # Confidence given to a line the layout inferred rather than read (a closing bracket the detector missed).
@@ -231,12 +233,25 @@ def _as_number(text: str) -> int | None:
 
 
 def _gutter_last_column(rows: list[_Row]) -> int | None:
-    """Last column of a line-number gutter, or None when the rows do not start with a column of numbers."""
+    """Last column of a line-number gutter, or None when the rows do not start with a column of numbers.
+
+    A photo's edge can put a mark right before the numbers (`|343`, `{343`, `\\387`): when the numbers as read
+    make no gutter, they are read again with one leading mark left out.
+    """
+    found = _gutter_columns(rows, strip_mark=False)
+    return found if found is not None else _gutter_columns(rows, strip_mark=True)
+
+
+def _gutter_columns(rows: list[_Row], *, strip_mark: bool) -> int | None:
     numbered: list[tuple[_Row, _Token, int]] = []
     for row in rows:
         tokens = _tokens(row)
         if not tokens:
             continue
+        head = tokens[0]
+        if strip_mark and len(head.text) >= 3 and head.text[0] in _GUTTER_MARKS:
+            head = _Token(head.text[1:], head.first + 1, head.last)
+            tokens = [head, *tokens[1:]]
         number = _as_number(tokens[0].text)
         # A gutter number stands apart from the code that follows it.
         if number is None or (len(tokens) > 1 and tokens[1].first - tokens[0].last < 2):

@@ -141,6 +141,8 @@ def _ascii_forms(texts: list[str]) -> list[str]:
 
 # Gaps within this share of the median gap between rows are gaps of one line (`_pitch_from_gaps`).
 _NEAR_GAP = (0.8, 1.25)
+# A gap this close (share of the usual gap) to a half-odd multiple of it shows the usual gap is two lines.
+_HALF_GAP_TOLERANCE = 0.07
 
 
 def _centre_y(word: OcrWord) -> float:
@@ -421,7 +423,7 @@ def _pitch_from_gaps(ys: list[float]) -> float | None:
     if not near or typical <= 0:
         return None
     unit = statistics.median(near)
-    halves = [g for g in gaps if min(abs(g / unit - 1.5), abs(g / unit - 2.5), abs(g / unit - 0.5)) < 0.12]
+    halves = [g for g in gaps if min(abs(g / unit - h) for h in (0.5, 1.5, 2.5)) < _HALF_GAP_TOLERANCE]
     if len(halves) >= max(2, len(gaps) // 5):
         unit /= 2
     usable = [g for g in gaps if g >= 0.5 * unit]

@@ -179,3 +179,24 @@ def test_capture_thresholds_are_data_with_their_source() -> None:
     thresholds = json.loads(text)["thresholds"]
     assert thresholds and all(entry["source"] and "value" in entry for entry in thresholds.values())
     assert thresholds["min_sharpness"]["value"] == capture.MIN_SHARPNESS
+
+
+def test_an_upright_photo_is_rectified_not_taken_for_a_slide(engine: TesseractOcr) -> None:
+    # A dark editor photographed nearly square to the screen (tilt 0.02): its pane is flat enough to look like a
+    # slide's code box, but no colour of a photo is exact; read as a box, the bezel's edge came out as code.
+    image, label = _capture("ph-t-10")
+    prepared = prepare_capture(image)
+    assert prepared.kind == "photo"
+    assert not any("code box" in what for what in prepared.removed)
+    result = read_code(image, engine, name="ph-t-10")
+    assert result.code.first_line == label["line_numbers"][0]
+
+
+def test_a_light_photos_status_bar_of_the_panes_colour_is_not_code(engine: TesseractOcr) -> None:
+    # GitHub-light editor photo: the status bar has the pane's own colour, so only its place (apart from the code,
+    # off the line pitch) and its proportional font tell it from code. Its text was read as a last line of code.
+    image, label = _capture("ph-t-17")
+    lines = read_code(image, engine, name="ph-t-17").code.text.split("\n")
+    assert len(lines) == len(label["lines"])
+    assert "Spaces" not in lines[-1] and "UTF" not in lines[-1]
+

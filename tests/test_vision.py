@@ -229,6 +229,55 @@ def test_layout_recovers_blank_lines_indentation_and_gutter_numbers() -> None:
     assert layout.first_line == 7
 
 
+def _photo_word(text: str, column: int, y: float) -> OcrWord:
+    return OcrWord(text=text, left=10 + 12 * column, top=round(y), width=12 * len(text) - 2, height=20, confidence=0.9)
+
+
+def test_a_row_whose_box_sits_high_does_not_double_the_blank_lines() -> None:
+    # A docstring's closing quotes (or a photo's speck) give a box higher than its line's: the gap above it is
+    # short of a line. Taken for the pitch, every line's gap read as two and a blank line came between all.
+    ys = [0, 30, 60, 78, 150, 180, 210]  # line 3 (the quotes, at 90) sits 12 px high; line 4 is blank
+    texts = ["def f():", '    """Doc.', "    More.", '    """', "    return 1", "def g():", "    pass"]
+    words = [_photo_word(t.strip(), len(t) - len(t.lstrip()), y) for t, y in zip(texts, ys, strict=True)]
+    layout = rebuild_layout(OcrPage(width=400, height=240, words=words))
+    assert layout is not None
+    assert layout.lines == [*texts[:4], "", *texts[4:]]
+    # Code spaced by blank lines: the usual gap is two lines, and the odd gaps show it.
+    spaced = [_photo_word(f"x{i}", 0, y) for i, y in enumerate([0, 60, 120, 150, 210, 300, 360])]
+    layout = rebuild_layout(OcrPage(width=400, height=400, words=spaced))
+    assert layout is not None
+    assert layout.lines == ["x0", "", "x1", "", "x2", "x3", "", "x4", "", "", "x5", "", "x6"]
+
+
+def test_marks_left_of_the_code_do_not_shift_it() -> None:
+    # A photo's bezel edge read as `:` `j` `+` left of some rows, two cells before the code: dropped, the code keeps
+    # its own indentation (kept, every line came out two spaces deeper than the marked ones).
+    rows = [(":", "def f(x):"), ("j", "    return x"), ("", "def g(y):"), ("+", "    return y")]
+    words = []
+    for row, (mark, code) in enumerate(rows):
+        if mark:
+            words.append(_word(mark, 0, row))
+        indent = len(code) - len(code.lstrip())
+        words += [_word(part, 3 + indent + code.strip().find(part), row) for part in code.strip().split()]
+    layout = rebuild_layout(OcrPage(width=400, height=150, words=words))
+    assert layout is not None
+    assert layout.lines == ["def f(x):", "    return x", "def g(y):", "    return y"]
+
+
+def test_a_gutter_with_marks_glued_to_its_numbers_is_still_a_gutter() -> None:
+    # `|343`, `{344`: a photo's edge right before the numbers. The lines are numbered from the gutter.
+    numbers = ["|343", "{344", "345", "|346", "347"]
+    code = ["int a = 1;", "int b = 2;", "", "int c = 3;", "int d = 4;"]
+    words = []
+    for row, (number, line) in enumerate(zip(numbers, code, strict=True)):
+        words.append(_word(number, 4 - len(number), row))
+        words += [_word(part, 7 + line.find(part), row) for part in line.split()]
+    layout = rebuild_layout(OcrPage(width=400, height=160, words=words))
+    assert layout is not None
+    assert layout.first_line == 343 and layout.numbered
+    assert layout.lines == code
+
+
 def test_the_grid_is_found_from_word_boxes() -> None:
     # Words of 1 to 9 characters on a 9.6 px grid whose column 0 starts at x = 13.2; ink 0.2 px short
     # of each cell on both sides and a little jitter, as glyph side bearings and OCR boxes give.

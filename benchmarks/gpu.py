@@ -84,6 +84,7 @@ GIB = 1024**3
 SECTIONS = ("0.3B", "paddleocr-vl", "21B-A3B", "speech")
 LOG: list[str] = []
 FAILED: list[str] = []
+TARGETS: list[str] = []
 DEVICE = "cuda"
 
 
@@ -565,8 +566,8 @@ def _ernie_section(
 
     # the 100,000-character document, one whole constrained report
     doc = None
-    if small and clock.allows("100k-character document", 10):
-        text = ("\n\n".join(sample_codes()) * 200)[:100_000]
+    if small and args.doc_chars and clock.allows("100k-character document", 10):
+        text = ("\n\n".join(sample_codes()) * 200)[: args.doc_chars]
         prompt = prompt_ids(tokenizer, sample_code_request(0, 1500, document=text))
         run = functools.partial(
             _engine_row,
@@ -582,6 +583,7 @@ def _ernie_section(
         doc = found[0] if found else None
         if doc is not None:
             doc["prompt_tokens"] = len(prompt)
+            doc["chars"] = len(text)
     engine.release()
     del engine
 
@@ -1063,6 +1065,82 @@ def _speech_section(args: argparse.Namespace, clock: Clock) -> str | None:
 # -- the report -------------------------------------------------------------------------------------------------------
 
 
+def _verdict(ok: bool) -> str:
+    return "met" if ok else "MISSED"
+
+
+def _ernie_targets(section: dict[str, Any]) -> list[str]:
+    """Issue 17's targets for an ERNIE section, against this run's rows."""
+    rows, plain, size = section["rows"], section["plain"], section["size"]
+    engine = [r for r in rows if r["kind"] in ("engine", "compiled")]
+    out = []
+    if size == "0.3B" and engine:
+        long = [r for r in engine if 350 <= r["tokens_per_report"] <= 450]
+        if long:
+            best = max(long, key=lambda r: r["reports_min"])
+            out.append(
+                f"0.3B >= 6,000 reports/min at 350-450 measured constrained tokens: {best['reports_min']:,.0f} "
+                f"({best['name']}, {best['tokens_per_report']:.0f} tokens) - {_verdict(best['reports_min'] >= 6000)}"
+            )
+        for kind in ("engine", "compiled"):
+            ladder = sorted((r["batch"], r["tok_s"]) for r in engine if r["kind"] == kind)
+            if len(ladder) > 1:
+                rising = all(b[1] > a[1] for a, b in zip(ladder, ladder[1:], strict=False))
+                shown = ", ".join(f"{b}: {t:,.0f}" for b, t in ladder)
+                out.append(f"0.3B {kind} tokens/s rising with batch ({shown}) - {_verdict(rising)}")
+        for row in engine:
+            best_generate = _best_generate(rows, row["batch"])
+            if best_generate is not None:
+                ratio = row["tok_s"] / best_generate["tok_s"]
+                out.append(
+                    f"0.3B {row['name']} >= 3x the best batched generate ({best_generate['name']}): {ratio:.2f}x - "
+                    f"{_verdict(ratio >= 3)}"
+                )
+        for row in engine:
+            if row["batch"] == 1:
+                out.append(
+                    f"0.3B batch-1 decode step <= 1.0 ms ({row['name']}): {row['step_ms']:.2f} ms - "
+                    f"{_verdict(row['step_ms'] <= 1.0)}"
+                )
+    if size != "0.3B" and plain is not None:
+        for row in engine:
+            if row["batch"] == 1:
+                ratio = row["tok_s"] / plain["tok_s"]
+                out.append(f"{size} >= 10x plain generate at batch 1: {ratio:.1f}x - {_verdict(ratio >= 10)}")
+    doc = section.get("doc")
+    if doc is not None:
+        out.append(
+            f"{doc['chars']:,}-character document: first token {doc['first_token_p50']:.2f} s (<= 0.5 s - "
+            f"{_verdict(doc['first_token_p50'] <= 0.5)}), a whole {doc['tokens_per_report']:.0f}-token report "
+            f"{doc['p50']:.2f} s (<= 3 s - {_verdict(doc['p50'] <= 3)})"
+        )
+    return out
+
+
+def _paddle_targets(section: dict[str, Any]) -> list[str]:
+    """Issue 17's PaddleOCR-VL targets against this run's rows."""
+    rows, plain = section["rows"], section["plain"]
+    engine = [r for r in rows if r["kind"] == "engine"]
+    batched = next((r for r in rows if r["kind"] == "dynamic"), None)
+    if not engine:
+        return []
+    best = max(engine, key=lambda r: r["reports_s"])
+    out = [
+        f"PaddleOCR-VL >= 20 screenshots/s batched: {best['reports_s']:.2f} ({best['name']}, "
+        f"{best['tokens_per_report']:.0f} tokens a screenshot) - {_verdict(best['reports_s'] >= 20)}"
+    ]
+    if plain is not None:
+        ratio = best["tok_s"] / plain["tok_s"]
+        out.append(f"PaddleOCR-VL >= 100x plain one at a time (tokens/s): {ratio:.0f}x - {_verdict(ratio >= 100)}")
+    if batched is not None:
+        ratio = best["tok_s"] / batched["tok_s"]
+        out.append(
+            f"PaddleOCR-VL >= 10x plain generate batched at {batched['batch']} (tokens/s, {best['name']}): "
+            f"{ratio:.1f}x - {_verdict(ratio >= 10)}"
+        )
+    return out
+
+
 def _best_generate(rows: list[dict[str, Any]], batch: int) -> dict[str, Any] | None:
     candidates = [r for r in rows if r["kind"] in ("dynamic", "static") and r["batch"] == batch]
     return max(candidates, key=lambda r: r["tok_s"]) if candidates else None
@@ -1108,7 +1186,8 @@ def _ernie_table(section: dict[str, Any]) -> str:
     doc = section["doc"]
     if doc is not None:
         out.append(
-            f"100,000-character document ({doc['prompt_tokens']:,} prompt tokens), engine batch 1, constrained: "
+            f"{doc['chars']:,}-character document ({doc['prompt_tokens']:,} prompt tokens), engine batch 1, "
+            "constrained: "
             f"first token {doc['first_token_p50']:.3f} s, a whole report of {doc['tokens_per_report']:.0f} tokens "
             f"in {doc['p50']:.2f} s (decode {doc['step_ms']:.2f} ms a step), peak {doc['peak_gib']:.1f} GiB "
             f"(warm-up {doc['warm_s']:.1f} s), invalid {doc['invalid']}."
@@ -1210,6 +1289,9 @@ def _report(card: str, command: str, sections: list[str], speech: str | None, cl
     if FAILED:
         head += ["Failed in this run (see the log): " + "; ".join(FAILED) + ".", ""]
     tail = []
+    if TARGETS:
+        head_targets = ["## Issue 17's targets against this run", "", *[f"- {line}" for line in TARGETS], ""]
+        head += head_targets
     if speech:
         tail += [
             "",
@@ -1236,7 +1318,7 @@ def main() -> None:
     parser.add_argument("--tiny", action="store_true", help="tiny random models (a CPU check of the harness)")
     parser.add_argument("--budget-s", type=float, default=490, help="the whole run; rows past a section's share skip")
     parser.add_argument(
-        "--reserve", default="paddleocr-vl=95,21B-A3B=55,speech=60", help="seconds kept for each later section"
+        "--reserve", default="paddleocr-vl=90,21B-A3B=50,speech=80", help="seconds kept for each later section"
     )
     parser.add_argument("--sections", default=",".join(SECTIONS))
     parser.add_argument("--prompt-tokens", type=int, default=1500)
@@ -1259,14 +1341,15 @@ def main() -> None:
     parser.add_argument("--paddle-plain-budget-s", type=float, default=25, help="the same for PaddleOCR-VL rows")
     parser.add_argument("--generate-budget-s", type=float, default=15, help="a dynamic batched generate row's time")
     parser.add_argument("--engine-calls-1", type=int, default=5, help="batch-1 engine reports")
+    parser.add_argument("--doc-chars", type=int, default=100_000, help="the long document's characters (0 = none)")
     parser.add_argument("--paddle-tokens", type=int, default=600)
     parser.add_argument("--paddle-batches", default="1,16,64")
     parser.add_argument("--paddle-plain-batch", type=int, default=32)
     parser.add_argument("--whisper-config", type=Path, default=None, help="tiny.en folder (config, tokenizer)")
     parser.add_argument("--clips-dir", type=Path, default=None, help="distinct 16 kHz mono WAV clips")
-    parser.add_argument("--speech-clips", type=int, default=24)
-    parser.add_argument("--large-speech-clips", type=int, default=16)
-    parser.add_argument("--speech-batches", default="8,16,24")
+    parser.add_argument("--speech-clips", type=int, default=16)
+    parser.add_argument("--large-speech-clips", type=int, default=8)
+    parser.add_argument("--speech-batches", default="8,16")
     args = parser.parse_args()
     DEVICE = args.device
     enabled = [s for s in SECTIONS if s in args.sections.split(",")]
@@ -1291,19 +1374,20 @@ def main() -> None:
         args.out.write_text(report, encoding="utf-8")
         return report
 
-    def section(name: str, measure: Any, table: Any) -> None:
+    def section(name: str, measure: Any, table: Any, targets: Any) -> None:
         found = _guarded(name, measure)
         if found and found[0] is not None:
             sections.append(table(found[0]))
+            TARGETS.extend(targets(found[0]))
         write()
 
     order = [s for s in ("0.3B", "paddleocr-vl", "21B-A3B") if s in enabled]
     for name in order:
         if name == "paddleocr-vl":
-            section(name, functools.partial(_paddle_section, args, clock), _paddle_table)
+            section(name, functools.partial(_paddle_section, args, clock), _paddle_table, _paddle_targets)
         else:
             run = functools.partial(_ernie_section, name, args, clock, tokenizer, bandwidth)
-            section(name, run, _ernie_table)
+            section(name, run, _ernie_table, _ernie_targets)
     speech = None
     if "speech" in enabled:
         found = _guarded("speech", functools.partial(_speech_section, args, clock))

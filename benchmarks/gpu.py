@@ -1146,6 +1146,21 @@ def _best_generate(rows: list[dict[str, Any]], batch: int) -> dict[str, Any] | N
     return max(candidates, key=lambda r: r["tok_s"]) if candidates else None
 
 
+def _generate_lengths(rows: list[dict[str, Any]]) -> str:
+    """What the batched generate rows decoded: static at full length, dynamic shortened to its time budget."""
+    parts = []
+    for kind in ("dynamic", "static"):
+        lengths = [f"{r['tokens_per_report']:.0f} at batch {r['batch']}" for r in rows if r["kind"] == kind]
+        if lengths:
+            parts.append(f"{kind} cache {', '.join(lengths)}")
+    if not parts:
+        return "No batched generate at this size."
+    return (
+        "Batched generate, tokens a report: " + "; ".join(parts) + " (dynamic rows shortened to --generate-budget-s "
+        "at the probed rate; static rows at --new-tokens, as their steps are CUDA graphs once compiled)."
+    )
+
+
 def _ernie_table(section: dict[str, Any]) -> str:
     size, rows, plain = section["size"], section["rows"], section["plain"]
     floor_ms = 1000 * section["active_bytes"] / section["bandwidth"]
@@ -1157,7 +1172,8 @@ def _ernie_table(section: dict[str, Any]) -> str:
         f"{floor_ms:.3f} ms (weight-read limit). Grammar built in {section['grammar_s']:.1f} s. Engine reports: "
         f"the {section['zeroed']} tokens holding a JSON closer never the model's own choice, the grammar's wrap-up "
         f"{section['wrap_up']} tokens before the {section['report_tokens']}-token cap (see how measured). "
-        f"Plain reports: {section['plain_tokens']} tokens each; batched generate: {section['new_tokens']}.",
+        f"Plain reports: {section['plain_tokens']} tokens each (at most {section['new_tokens']}: shortened to the "
+        f"plain time budget at the probed rate where it is slow). {_generate_lengths(rows)}",
         "",
         "| path | constrained | ran as | reports | tok/report (min-max) | reports/min | tokens/s | x plain | "
         "x best generate, same batch | p50 s | p95 s | decode ms/step | prefill s | peak GiB | warm-up s |",
@@ -1264,8 +1280,10 @@ def _report(card: str, command: str, sections: list[str], speech: str | None, cl
         "How measured (every row of this file comes from this one run): random weights at the real sizes. "
         "plain = `model.generate`, dynamic cache, one request at a time, EOS suppressed (exactly the tokens "
         "stated a report). generate, dynamic / static cache, batch B = the same `generate` over B distinct "
-        'left-padded prompts in one call (`cache_implementation="static"` compiles the decode step per batch '
-        "shape; that compile is its warm-up: a first call of the same shapes stopped after 3 tokens). engine = "
+        'left-padded prompts in one call, EOS suppressed, unconstrained (`cache_implementation="static"` compiles '
+        "the decode step per batch shape; that compile is its warm-up: a first call of the same shapes stopped after "
+        "3 tokens; dynamic rows decode fewer tokens where their time budget says so, as each table states). "
+        "engine = "
         "`FusionEngine` (static KV cache, length-bucketed batches, causal right-padded prefill in row chunks, CUDA "
         "graphs for the decode forward and the masked choice step, llguidance JSON-Schema masks per row on the "
         "CPU while the GPU runs the step), built with `EngineConfig(max_batch_size=<largest batch>)`; 'ran as' is "

@@ -36,6 +36,7 @@ SLOW_MODULES = {
     "test_serve_cli.py": "`archreview serve`: a Prefect server, its deployments and a served flow run",
     "test_golden.py": "every sample reviewed twice, through the plain loop and through the flow",
     "test_runners.py": "a Prefect server and temporary Dask and Ray clusters of two worker processes",
+    "test_gpu_benchmark.py": "benchmarks/gpu.py end to end at tiny sizes on the CPU (about 40 s)",
 }
 SLOW_TESTS = {
     "test_fuzz.py::test_loaders_on_mutated_files_refuse_or_accept": "mutated files through every loader",

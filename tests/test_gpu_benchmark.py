@@ -11,8 +11,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -27,7 +25,6 @@ def _rows(report: str, section: str) -> dict[str, list[str]]:
     return rows
 
 
-@pytest.mark.slow
 def test_tiny_run_writes_every_row(tmp_path: Path) -> None:
     out = tmp_path / "gpu.md"
     command = [

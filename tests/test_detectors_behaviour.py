@@ -506,7 +506,10 @@ def test_a_static_switch_set_to_a_constant_is_not_a_race_but_a_counter_is() -> N
     assert "concurrency/unsynchronized-shared-state" not in _rules(probe, "java")
     counter = probe.replace("tryKotlin = false;", "misses++;").replace(
         "private static boolean tryKotlin = true;", "private static boolean tryKotlin = true;\n    static int misses;")
-    assert "concurrency/unsynchronized-shared-state" in _rules(counter, "java")
+    # a static counter races only where threads share it: the code must show them (h6: static alone is no evidence)
+    assert "concurrency/unsynchronized-shared-state" not in _rules(counter, "java")
+    threaded = counter.replace("final class Platform {", "final class Platform implements Runnable {")
+    assert "concurrency/unsynchronized-shared-state" in _rules(threaded, "java")
 
 
 @pytest.mark.parametrize(
@@ -703,3 +706,195 @@ def test_a_django_view_that_bumps_a_module_counter_races_with_other_requests() -
     assert ("concurrency/unsynchronized-shared-state", 6) in _hits(view, "python")
     helper = view.replace("def page(request, slug):", "def page(counts, slug):")
     assert "concurrency/unsynchronized-shared-state" not in _rules(helper, "python")
+
+
+# -- h6: precision and reach on code nobody here wrote (each flawed snippet with a twin that is fine) --------------
+
+def _findings(text: str, language: str) -> set[tuple[str, int]]:
+    """(rule, first line) of every finding of the whole analysis (own detectors, Ruff and Semgrep as wired in)."""
+    code = Code(text=text, language=language, first_line=1, ocr_confidence=1.0)
+    return {(f.rule_id, f.evidence[0].line_start) for f in run_analysis(code, GENERAL_REVIEW).findings}
+
+
+GENERAL_REVIEW = Instruction(text="Review this code.", source="text", intent="general_review", focus=[])
+
+
+def test_a_literal_fallback_for_a_secret_from_the_environment_is_a_hardcoded_secret() -> None:
+    py = 'import os\n\nSECRET_KEY = os.environ.get("SECRET_KEY") or "dev-secret-123"\n'
+    assert ("security/hardcoded-secret", 3) in _hits(py, "python")
+    assert "security/hardcoded-secret" not in _rules('import os\n\nSECRET_KEY = os.environ["SECRET_KEY"]\n', "python")
+    js = "const key = process.env.SESSION_SECRET || 'keyboard cat';\nmodule.exports = { key };\n"
+    assert ("security/hardcoded-secret", 1) in _hits(js, "javascript")
+    assert "security/hardcoded-secret" not in _rules(js.replace(" || 'keyboard cat'", ""), "javascript")
+    built = "String token = \"session::\" + userId;\n"
+    assert "security/hardcoded-secret" not in _rules(f"class A {{\n  void f() {{\n    {built}  }}\n}}\n", "java")
+
+
+def test_md5_for_a_gravatar_url_is_no_security_use_but_for_a_password_it_is() -> None:
+    avatar = ("import hashlib\n\ndef avatar_url(email, size):\n"
+              "    digest = hashlib.md5(email.lower().encode()).hexdigest()\n"
+              "    return f'https://www.gravatar.com/avatar/{digest}?s={size}'\n")
+    assert not {r for r in _rules(avatar, "python") if r.startswith("security/weak")}
+    password = ("import hashlib\n\ndef store(user, password):\n"
+                "    user.hash = hashlib.md5(password.encode()).hexdigest()\n")
+    assert ("security/weak-password-hash", 4) in _hits(password, "python")
+
+
+def test_a_random_number_for_a_game_is_not_a_secret_whoever_asked() -> None:
+    game = ("import random\n\nasync def on_message(message):\n    if message.author.bot:\n        return\n"
+            "    answer = random.randint(1, 10)\n    await message.channel.send(str(answer))\n")
+    assert not {r for r, _ in _findings(game, "python") if r == "security/insecure-randomness"}
+    token = ("import random\nimport string\n\ndef reset_token():\n"
+             "    return ''.join(random.choice(string.ascii_letters) for _ in range(20))\n")
+    assert "security/insecure-randomness" in {r for r, _ in _findings(token, "python")}
+
+
+JAVA_DO_RETRY = '''
+class Retry {
+  String perform() throws Exception {
+    do {
+      try {
+        return op.perform();
+      } catch (BusinessException e) {
+        if (attempts.incrementAndGet() >= maxAttempts) {
+          throw e;
+        }
+        Thread.sleep(delay);
+      }
+    } while (true);
+  }
+}
+'''
+
+
+def test_a_do_while_retry_points_at_its_fixed_wait_and_a_computed_backoff_is_backoff() -> None:
+    hits = _hits(JAVA_DO_RETRY, "java")
+    assert ("resilience/retry-without-backoff", 4) in hits and ("resilience/retry-without-backoff", 11) in hits
+    computed = JAVA_DO_RETRY.replace(
+        "Thread.sleep(delay);",
+        "var wait = (long) Math.pow(2, attempts.get()) * 1000;\n        var delay = Math.min(wait, maxDelay);\n"
+        "        Thread.sleep(delay);")
+    assert "resilience/retry-without-backoff" not in _rules(computed, "java")
+
+
+def test_gathered_failures_dropped_on_the_floor_are_swallowed() -> None:
+    dropped = ("import asyncio\n\nasync def main(urls):\n"
+               "    await asyncio.gather(*[fetch(u) for u in urls], return_exceptions=True)\n")
+    assert ("error-handling/swallowed-exception", 4) in _hits(dropped, "python")
+    kept = dropped.replace("    await asyncio.gather", "    results = await asyncio.gather")
+    assert "error-handling/swallowed-exception" not in _rules(kept, "python")
+    js = "async function main(jobs) {\n  await Promise.allSettled(jobs.map(run));\n}\n"
+    assert ("error-handling/swallowed-exception", 2) in _hits(js, "javascript")
+
+
+def test_a_requests_session_handed_out_by_a_helper_still_needs_a_timeout() -> None:
+    text = ("import threading\nimport requests\n\nlocal = threading.local()\n\ndef session_for_thread():\n"
+            "    if not hasattr(local, 'session'):\n        local.session = requests.Session()\n"
+            "    return local.session\n\ndef download(url):\n    session = session_for_thread()\n"
+            "    return session.get(url).content\n")
+    assert ("resilience/missing-timeout", 13) in _hits(text, "python")
+    assert "resilience/missing-timeout" not in _rules(text.replace("get(url)", "get(url, timeout=10)"), "python")
+
+
+PY_COPY_BACK = '''
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+
+class Store:
+    def __init__(self):
+        self.value = 0
+
+    def update(self):
+        copy = self.value
+        copy += 1
+        self.value = copy
+
+
+store = Store()
+with ThreadPoolExecutor(max_workers=2) as pool:
+    for _ in range(2):
+        pool.submit(store.update)
+'''
+
+
+def test_a_field_copied_out_and_written_back_from_pool_threads_loses_updates() -> None:
+    assert ("concurrency/unsynchronized-shared-state", 13) in _hits(PY_COPY_BACK, "python")
+    locked = PY_COPY_BACK.replace("        self.value = 0",
+                                  "        self.value = 0\n        self.lock = threading.Lock()")
+    locked = locked.replace("        copy = self.value\n        copy += 1\n        self.value = copy",
+                            "        with self.lock:\n            copy = self.value\n            copy += 1\n"
+                            "            self.value = copy")
+    assert "concurrency/unsynchronized-shared-state" not in _rules(locked, "python")
+
+
+def test_java_shared_state_needs_threads_in_evidence_and_a_volatile_store_or_a_held_lock_is_safe() -> None:
+    registry = ("public class Registry {\n  private static final Map<String, Integer> counts = new HashMap<>();\n"
+                "  public static void add(String k) {\n    counts.put(k, 1);\n  }\n}\n")
+    assert "concurrency/unsynchronized-shared-state" not in _rules(registry, "java")
+    threaded = registry.replace("public class Registry {", "public class Registry implements Runnable {")
+    assert ("concurrency/unsynchronized-shared-state", 4) in _hits(threaded, "java")
+    waits = registry.replace("counts.put(k, 1);", "counts.put(k, 1);\n    Thread.sleep(10);")
+    assert "concurrency/unsynchronized-shared-state" not in _rules(waits, "java")
+    flag = ("public class Health implements Runnable {\n  private volatile boolean healthy = true;\n"
+            "  public void run() {\n    healthy = check();\n  }\n}\n")
+    assert "concurrency/unsynchronized-shared-state" not in _rules(flag, "java")
+    counter = flag.replace("healthy = check();", "hits++;").replace("volatile boolean healthy = true", "int hits")
+    assert ("concurrency/unsynchronized-shared-state", 4) in _hits(counter, "java")
+    held = ("public class Inventory implements Runnable {\n  private final List<Item> items = new ArrayList<>();\n"
+            "  private final Lock lock = new ReentrantLock();\n  public void add(Item item) {\n    lock.lock();\n"
+            "    try {\n      items.add(item);\n    } finally {\n      lock.unlock();\n    }\n  }\n}\n")
+    assert "concurrency/unsynchronized-shared-state" not in _rules(held, "java")
+    unheld = held.replace("    lock.lock();\n", "").replace("      lock.unlock();\n", "")
+    assert ("concurrency/unsynchronized-shared-state", 6) in _hits(unheld, "java")
+
+
+def test_a_lazily_started_thread_outside_the_lock_of_a_synchronized_class_is_check_then_act() -> None:
+    text = ("public class Player {\n  private volatile Thread worker = null;\n  public void start() {\n"
+            "    if (worker == null) {\n      worker = new Thread(this::loop);\n    }\n    worker.start();\n  }\n"
+            "  public synchronized void stop() {\n    worker.interrupt();\n  }\n}\n")
+    assert ("concurrency/check-then-act", 4) in _hits(text, "java")
+    unshared = text.replace("public synchronized void stop()", "public void stop()")
+    assert "concurrency/check-then-act" not in _rules(unshared, "java")
+
+
+def test_an_interrupt_caught_and_logged_in_a_loop_is_lost() -> None:
+    text = ("class Queue {\n  synchronized Integer get() {\n    while (items.isEmpty()) {\n      try {\n"
+            "        wait();\n      } catch (InterruptedException e) {\n        LOGGER.error(\"interrupted\", e);\n"
+            "      }\n    }\n    return items.peek();\n  }\n}\n")
+    assert ("error-handling/swallowed-exception", 6) in _hits(text, "java")
+    restored = text.replace('LOGGER.error("interrupted", e);',
+                            "Thread.currentThread().interrupt();\n        return null;")
+    assert "error-handling/swallowed-exception" not in _rules(restored, "java")
+
+
+def test_running_tasks_or_searching_a_list_in_a_loop_is_no_query() -> None:
+    tasks = ("class App {\n  void run(List<Machine> machines) {\n    for (var m : machines) {\n"
+             "      executorService.execute(m::wash);\n      rule.execute(context);\n"
+             "      var found = all.stream().filter(x -> x.id == m.id).findFirst();\n    }\n  }\n}\n")
+    assert "performance/query-in-loop" not in _rules(tasks, "java")
+    queries = ("def load(cursor, ids):\n    for i in ids:\n"
+               "        cursor.execute('SELECT * FROM t WHERE id = %s', (i,))\n")
+    assert ("performance/query-in-loop", 3) in _hits(queries, "python")
+
+
+def test_a_jinja2_template_rendering_html_without_autoescape_is_html_injection() -> None:
+    text = ("from jinja2 import Template\n\ndef render_email(path, context):\n"
+            "    html_content = Template(path.read_text()).render(context)\n    return html_content\n")
+    assert ("security/xss-html-injection", 4) in _hits(text, "python")
+    escaped = text.replace("Template(path.read_text())", "Template(path.read_text(), autoescape=True)")
+    assert "security/xss-html-injection" not in _rules(escaped, "python")
+
+
+def test_a_downloader_told_not_to_check_certificates_disables_tls_verification() -> None:
+    text = "options = {\n    'format': 'bestaudio',\n    'nocheckcertificate': True,\n}\n"
+    assert ("security/tls-verification-disabled", 3) in _hits(text, "python")
+    assert "security/tls-verification-disabled" not in _rules(text.replace("True", "False"), "python")
+
+
+def test_an_exception_rebuilt_from_the_caught_one_keeps_its_cause() -> None:
+    carried = ("def read(path):\n    try:\n        return load(path)\n    except OSError as e:\n"
+               "        raise ConfigError(f'cannot read {path}: {e}')\n")
+    assert not {r for r, _ in _findings(carried, "python") if r == "error-handling/exception-chain-lost"}
+    dropped = carried.replace(": {e}", "")
+    assert "error-handling/exception-chain-lost" in {r for r, _ in _findings(dropped, "python")}

@@ -501,6 +501,7 @@ HAND_SOURCES = {  # key: (repo, commit, licence as stated by the repository, par
     "realworld_express": ("gothinkster/node-express-realworld-example-app",
                           "30b68e1e881462b2f4164ea09ab4c4f5699c7b0b", "ISC", "tuned"),
     "java_patterns": ("iluwatar/java-design-patterns", "22a34127d0b08449c24cf7e230c04a097deca2f3", "MIT", "tuned"),
+    "express_examples": ("expressjs/express", "a3714473feb3d2908add734d340e7755fd85e0a3", "MIT", "tuned"),
 }
 
 RES, ERR, CON, CAC, PERF, COH = "resilience", "error-handling", "concurrency", "caching", "performance", "cohesion"
@@ -1008,6 +1009,33 @@ HAND_FILES: list[tuple[str, str, tuple[int, int] | None, tuple[str, ...], list[t
      "TokenBucketRateLimiter.java", None, (CON,), []),
     ("java_patterns", "balking/src/main/java/com/iluwatar/balking/WashingMachine.java", None, (CON, ERR), []),
     # the interrupt is restored
+    # eighth round (h6), second batch: threads and event loops that share state safely, and Express's examples
+    ("realpython", "intro-to-threading/prodcom_event.py", None, (CON,), []),  # the value handed over by two locks
+    ("realpython", "intro-to-threading/multiple_threads.py", None, (CON,), []),  # threads that share nothing
+    ("realpython", "python-print/thread_safe_print.py", None, (CON,), []),
+    ("realpython", "python-sleep/thread_monitor.py", None, (CON,), []),  # an Event, waited on
+    ("java_patterns", "producer-consumer/src/main/java/com/iluwatar/producer/consumer/ItemQueue.java", None,
+     (CON,), []),  # a BlockingQueue
+    ("java_patterns", "guarded-suspension/src/main/java/com/iluwatar/guarded/suspension/GuardedQueue.java", None,
+     (CON, ERR), [
+        (ERR, 57, 59, "InterruptedException logged and the wait goes on: the interrupt is lost, the thread cannot "
+                      "be stopped"),
+     ]),  # synchronized with wait/notify
+    ("java_patterns", "monitor/src/main/java/com/iluwatar/monitor/Bank.java", None, (CON,), []),  # synchronized
+    ("java_patterns", "leader-followers/src/main/java/com/iluwatar/leaderfollowers/TaskSet.java", None, (CON,), []),
+    ("express_examples", "examples/auth/index.js", None, (SEC, CON), [
+        (SEC, 25, 25, "a hard-coded session secret signs every session cookie"),
+        # line 50 was missed by the first reading; the first run pointed at it, and it is a credential in the code
+        (SEC, 50, 50, "the demo user's password 'foobar' is written in the code"),
+        (SEC, 61, 61, "the password is written to the log"),
+        (SEC, 119, 119, "redirects to the Referer header after login: an open redirect"),
+    ]),  # one event loop: the users object is no shared state
+    ("express_examples", "examples/web-service/index.js", None, (CON,), []),  # module-level data, read only
+    ("express_examples", "examples/cookie-sessions/index.js", None, (SEC, CON), [
+        (SEC, 13, 13, "a hard-coded secret signs the session cookies"),
+    ]),  # the count lives in each user's own session
+    ("express_examples", "examples/downloads/index.js", None, (SEC,), []),  # res.download with a root
+    ("express_examples", "examples/markdown/index.js", None, (SEC, ERR), []),  # values escaped; errors passed on
 ]
 
 

@@ -10,7 +10,7 @@ from importlib import metadata
 
 from archreview.pipeline.analysis.architecture import extract_architecture
 from archreview.pipeline.analysis.detectors import ALL_DETECTORS, Context, Hit
-from archreview.pipeline.analysis.external import ExternalResult, analyze_external
+from archreview.pipeline.analysis.external import ExternalResult, ToolHit, analyze_external
 from archreview.pipeline.analysis.parsing import parse_outline
 from archreview.pipeline.analysis.ranking import build_findings
 from archreview.pipeline.analysis.rules import EXTERNAL_ONLY_IDS, RULES, Rule, render_catalogue_markdown
@@ -38,6 +38,23 @@ def _version() -> str:
         return "0+unknown"
 
 
+# Tool rules that flag every use of an API, whatever it is for: kept only where archreview's own detector sees the
+# risky use on the same lines (Ruff's S311 flags every `random` call; random numbers for a game or a jitter are fine,
+# crypto.detect_insecure_randomness reports those used as tokens, passwords, keys).
+_NEEDS_OWN_USE = {("ruff", "S311")}
+
+
+def _credible_tool_hits(tool_hits: Sequence[ToolHit], hits: Sequence[Hit]) -> list[ToolHit]:
+    kept = []
+    for tool_hit in tool_hits:
+        if (tool_hit.tool, tool_hit.rule) in _NEEDS_OWN_USE and not any(
+                hit.rule_id == tool_hit.rule_id and hit.line <= tool_hit.end and hit.last >= tool_hit.line
+                for hit in hits):
+            continue
+        kept.append(tool_hit)
+    return kept
+
+
 def _analyze(code: Code, source: Source, instruction: Instruction, external: ExternalResult) -> Analysis:
     outline = parse_outline(source)
     context = Context(source=source, outline=outline)
@@ -50,7 +67,7 @@ def _analyze(code: Code, source: Source, instruction: Instruction, external: Ext
         instruction,
         ocr_confidence=code.ocr_confidence,
         parser=outline.parser,
-        tool_hits=external.hits,
+        tool_hits=_credible_tool_hits(external.hits, hits),
         code=code,
     )
     return Analysis(

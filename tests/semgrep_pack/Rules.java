@@ -29,6 +29,8 @@ public class Rules {
         int number = Integer.parseInt(request.getParameter("n"));
         // ok: java-sql-tainted
         statement.execute(String.valueOf(number));
+        // ok: java-sql-tainted
+        getPersonUseCase.execute(id);
     }
 
     public void commands(String host) throws IOException {
@@ -36,6 +38,8 @@ public class Rules {
         Runtime.getRuntime().exec("ping -c 1 " + host);
         // ruleid: java-command-injection
         new ProcessBuilder("sh", "-c", host).start();
+        // ok: java-command-injection
+        new ProcessBuilder("xdg-open", new java.io.File(host).getAbsolutePath()).start();
         // ok: java-command-injection
         Runtime.getRuntime().exec("uptime");
         // ok: java-command-injection

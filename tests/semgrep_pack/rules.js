@@ -46,6 +46,12 @@ app.get('/file', (req, res) => {
   fs.readFile(path.join(__dirname, 'files', req.query.name), (err, data) => res.end(data));
   // ok: js-path-traversal
   res.sendFile(path.join(__dirname, 'files', path.basename(req.query.name)));
+  // ruleid: js-path-traversal
+  res.download(req.query.name);
+  // ok: js-path-traversal
+  res.download(req.query.name, { root: __dirname + '/files' });
+  // ok: js-path-traversal
+  res.sendFile(req.params.file, { root: 'public', dotfiles: 'deny' }, (err) => err && res.end());
 });
 
 app.get('/hello', (req, res) => {

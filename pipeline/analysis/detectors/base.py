@@ -14,6 +14,7 @@ _MAX_STATEMENT_LINES = 8
 _RETRY_WORDS = re.compile(r"attempt|retr(y|ies)|tries", re.IGNORECASE)
 # The variable a `for` loop binds (`for name in ...`, `for (const name of ...)`, `for (Type name : ...)`).
 _LOOP_VARIABLE = re.compile(r"\bfor\s*\(?\s*(?:(?:const|let|var|final)\s+)?(?:[\w<>\[\]]+\s+)?(\w+)\s+(?:in|of|:)\s")
+_OWN_THREAD_CALLS = re.compile(r"\bThread\s*\.\s*(?:sleep|currentThread|interrupted|onSpinWait|yield)\b")
 _THREAD_MARKERS = re.compile(
     r"\b(?:threading|Thread|ThreadPoolExecutor|ProcessPoolExecutor|concurrent\.futures|"
     r"Runnable|ExecutorService|Executors|CompletableFuture|parallelStream|"
@@ -55,6 +56,9 @@ class Context:
         """Whether the code starts or runs on threads (so shared state is contended); words in strings and
         docstrings ("use a lock when threading") do not count."""
         text = "\n".join(line.masked for line in self.lines)
+        # the current thread's own calls (`Thread.sleep` in a retry, `Thread.currentThread().interrupt()`) start
+        # nothing: a single-threaded loop that waits uses them too
+        text = _OWN_THREAD_CALLS.sub("", text)
         return bool(_THREAD_MARKERS.search(text))
 
     @cached_property

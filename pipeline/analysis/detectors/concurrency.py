@@ -43,6 +43,8 @@ def _is_initializer(ctx: Context, function: Block) -> bool:
     return any(_INITIALIZER_ANNOTATION.search(line.code)
                for line in ctx.source.span(function.decorator_start, function.start - 1))
 
+# Classes named for serving requests (`AccountService`, `OrderController`, `UploadHandler`): many callers at once.
+_SERVING_CLASS = re.compile(r"\bclass\s+\w*(?:Service|Controller|Servlet|Handler|Resource|Endpoint)\b")
 _SINGLETON_BEAN = re.compile(
     r"@(RestController|Controller|Service|Component|Repository|Singleton|WebServlet)\b|extends\s+HttpServlet\b"
 )
@@ -85,6 +87,7 @@ def _java_shared(ctx: Context) -> list[_Shared]:
     # One instance the container hands every request thread: a field it holds, of any type (the current user,
     # the last query), leaks from one request into another when a handler writes it.
     bean = bool(_SINGLETON_BEAN.search(class_text))
+    serving = bool(_SERVING_CLASS.search(class_text))
     # Fields replaced by a thread-safe wrapper anywhere (`list = Collections.synchronizedList(list)` in main).
     wrapped = set(re.findall(
         r"(?:\bthis\.)?\b(\w+)\s*=\s*(?:Collections\.synchronized\w*|new\s+(?:Concurrent|CopyOnWrite)\w*|"
@@ -111,8 +114,11 @@ def _java_shared(ctx: Context) -> list[_Shared]:
             continue
         if not shared_class and _constant_flag(ctx, name, line.number):
             continue  # a static switch only ever set to a constant (a feature probe): racing writes agree
-        if "static" in modifiers or shared_class:
-            shared.append(_Shared(name, line.number, reference=reference))
+        # A static field is one per program, but only threads make it contended: the file must show them (a thread
+        # started, a servlet, a container's singleton bean, a class that serves requests by its role's name), as a
+        # reviewer would ask before calling it a race.
+        if shared_class or ("static" in modifiers and serving):
+            shared.append(_Shared(name, line.number, volatile="volatile" in modifiers, reference=reference))
     return shared
 
 
@@ -266,15 +272,18 @@ def detect_shared_state(ctx: Context) -> Iterator[Hit]:
         function = ctx.outline.function_at(line.number)
         if function is None or line.number in covered or _is_initializer(ctx, function):
             continue
-        if ctx.outline.locked(line.number):
+        if ctx.outline.locked(line.number) or _held(ctx, function, line.number):
             continue
         for item in shared:
             if item.declared_at == line.number and not item.name.startswith("self."):
                 continue
-            if not _mutation(item.name, line.masked, source.is_java):
+            split = source.is_python and _split_read_modify_write(ctx, function, item.name, line.number)
+            if not (split or _mutation(item.name, line.masked, source.is_java)):
                 continue
             if source.is_java and _java_local_named(item.name, line.masked):
                 continue  # a local variable of the same name
+            if item.volatile and not _read_modify_write(item.name, line.masked):
+                continue  # a plain store to a volatile field is seen by every thread at once: no lost update
             if item.reference and (re.match(r"set[A-Z_]", function.name) or _read_only_store(item.name, line.masked)):
                 continue  # a setter (configuration, setter injection) or `x.field.call()` style use
             if (
@@ -284,7 +293,8 @@ def detect_shared_state(ctx: Context) -> Iterator[Hit]:
                 and re.search(rf"(?<![\w.]){re.escape(item.name)}\s*([+\-*/]=|=(?!=))", line.masked)
             ):
                 continue  # a local variable that shadows the global
-            candidates.setdefault(item.name, []).append((not _read_modify_write(item.name, line.masked), line.number))
+            rmw = split or _read_modify_write(item.name, line.masked)
+            candidates.setdefault(item.name, []).append((not rmw, line.number))
     chosen = sorted((min(found)[1], name) for name, found in candidates.items())
     declared = {item.name: item.declared_at for item in shared}
     for number, name in chosen:
@@ -295,6 +305,37 @@ def detect_shared_state(ctx: Context) -> Iterator[Hit]:
             confidence=0.8 if source.is_python or ctx.uses_threads else 0.7,
             detail=f"`{name}` is updated without holding a lock.",
         )
+
+
+_TAKE_LOCK = re.compile(r"\.\s*(?:lock|lockInterruptibly|acquire)\s*\(\s*\)|\.\s*tryLock\s*\(")
+_RELEASE_LOCK = re.compile(r"\.\s*(?:unlock|release)\s*\(\s*\)")
+
+
+def _held(ctx: Context, function: Block | None, number: int) -> bool:
+    """Whether an explicit lock (`lock.lock(); try { ... } finally { lock.unlock(); }`, `lock.acquire()` ...
+    `lock.release()`) taken earlier in the function is still held on line `number`."""
+    if function is None:
+        return False
+    depth = 0
+    for line in ctx.source.span(function.start, number - 1):
+        depth += len(_TAKE_LOCK.findall(line.masked)) - len(_RELEASE_LOCK.findall(line.masked))
+    return depth > 0
+
+
+def _split_read_modify_write(ctx: Context, function: Block, name: str, number: int) -> bool:
+    """Whether line `number` writes `name` back from a local copy read earlier in the same function, outside a lock
+    (`local = self.value`, `local += 1`, then `self.value = local`): a lost update spread over statements."""
+    target = rf"(?<![\w.]){re.escape(name)}\b"
+    line = ctx.source.line(number)
+    store = re.match(rf"\s*{target}\s*=(?!=)\s*(.+)$", line.masked) if line else None
+    if store is None:
+        return False
+    copies = set()
+    for earlier in ctx.source.span(function.start + 1, number - 1):
+        read = re.match(r"\s*(\w+)\s*=(?!=)\s*(.+)$", earlier.masked)
+        if read and re.search(target, read.group(2)) and not ctx.outline.locked(earlier.number):
+            copies.add(read.group(1))
+    return any(re.search(rf"(?<![\w.]){re.escape(copy)}\b", store.group(1)) for copy in copies)
 
 
 def _java_local_named(name: str, masked: str) -> bool:
@@ -336,7 +377,10 @@ def _java_concurrent_maps(ctx: Context) -> list[_Shared]:
 
 def _java_lazy_statics(ctx: Context) -> list[_Shared]:
     """Static, non-final reference fields: set lazily (`if (instance == null) instance = new ...`) they are a
-    check-then-act whoever calls first; SpotBugs reports the same (LI_LAZY_INIT_STATIC, DC_DOUBLECHECK)."""
+    check-then-act whoever calls first; SpotBugs reports the same (LI_LAZY_INIT_STATIC, DC_DOUBLECHECK). Instance
+    fields too in a class that synchronizes elsewhere: its author shares its objects between threads, so a lazy
+    `if (worker == null) worker = new Thread(...)` outside the lock can run twice (SpotBugs' IS2_INCONSISTENT_SYNC)."""
+    guarded = bool(re.search(r"\bsynchronized\b", ctx.all_masked))
     found = []
     for line in ctx.lines:
         if ctx.outline.function_at(line.number) or not ctx.outline.class_at(line.number):
@@ -345,7 +389,7 @@ def _java_lazy_statics(ctx: Context) -> list[_Shared]:
         if match is None:
             continue
         modifiers, type_name = match.group(1).split(), match.group(2)
-        if "static" not in modifiers or "final" in modifiers or _JAVA_PRIMITIVE.match(type_name):
+        if ("static" not in modifiers and not guarded) or "final" in modifiers or _JAVA_PRIMITIVE.match(type_name):
             continue
         if _JAVA_SAFE_TYPE.match(type_name) or type_name in ("return", "throw", "package", "String"):
             continue
@@ -363,7 +407,8 @@ def _check_then_act(ctx: Context, shared: list[_Shared]) -> Iterator[Hit]:
     volatile = {s.name for s in shared if s.volatile}
     source = ctx.source
     for line in ctx.lines:
-        if ctx.outline.locked(line.number) or ctx.outline.function_at(line.number) is None:
+        function = ctx.outline.function_at(line.number)
+        if ctx.outline.locked(line.number) or function is None or _held(ctx, function, line.number):
             continue
         masked = line.masked
         container = None

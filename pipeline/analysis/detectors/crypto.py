@@ -19,8 +19,9 @@ _WEAK_HASH = re.compile(
 )
 _NOT_FOR_SECURITY = re.compile(r"usedforsecurity\s*=\s*False")
 # A digest that only names content (an ETag, a cache key, a checksum) is not a security use: the line says so.
-_NON_SECURITY_USE = re.compile(r"etag|checksum|cache|fingerprint|dedup|shard|partition|bucket|content.?hash",
-                               re.IGNORECASE)
+# So does an identifier a service defines as an MD5 (Gravatar's avatar URL is the MD5 of the e-mail address).
+_NON_SECURITY_USE = re.compile(r"etag|checksum|cache|fingerprint|dedup|shard|partition|bucket|content.?hash|"
+                               r"gravatar|avatar|identicon", re.IGNORECASE)
 _CREDENTIAL_WORDS = re.compile(r"passw|pwd|secret|credential|\bpin\b|token|api_?key", re.IGNORECASE)
 # `from Crypto.Hash import MD5 as md5_hash`: the alias is the algorithm.
 _HASH_ALIAS = re.compile(r"\bimport\s+(MD2|MD4|MD5|SHA1?)\s+as\s+(\w+)")
@@ -48,6 +49,10 @@ def detect_weak_hash(ctx: Context) -> Iterator[Hit]:
         function = ctx.outline.function_at(line.number)
         lo, hi = (function.start, function.end) if function else (line.number - 2, line.number + 2)
         near = ctx.source.code_text(max(lo, line.number - 4), min(hi, line.number + 4))
+        # the digest's use is on the next lines (`digest = md5(email)`, then the Gravatar URL built from it)
+        use = ctx.source.code_text(line.number, min(hi, line.number + 2)) + "\n" + (function.name if function else "")
+        if _NON_SECURITY_USE.search(use) and not _CREDENTIAL_WORDS.search(near):
+            continue
         if _CREDENTIAL_WORDS.search(code) or (function and _CREDENTIAL_WORDS.search(function.name)):
             yield Hit("security/weak-password-hash", line.number, confidence=0.85)
         elif _CREDENTIAL_WORDS.search(near):
@@ -90,7 +95,7 @@ _PREDICTABLE = re.compile(
 _ALWAYS_WEAK = re.compile(r"\bpseudoRandomBytes\s*\(")
 _SECRET_USE = re.compile(
     r"token|passw|secret|\bkey\b|_key\b|Key\b|nonce|salt|session|sessid|\botp\b|csrf|xsrf|cookie|remember|"
-    r"auth|reset|verif|captcha|\bpin\b|api_?key|credential|invite|voucher|coupon|sms|one.?time|\b2fa\b|\bmfa\b",
+    r"auth(?!or)|reset|verif|captcha|\bpin\b|api_?key|credential|invite|voucher|coupon|sms|one.?time|\b2fa\b|\bmfa\b",
     re.IGNORECASE,
 )
 

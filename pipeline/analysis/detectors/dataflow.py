@@ -50,6 +50,7 @@ class _Sink:
     languages: tuple[str, ...]
     pattern: re.Pattern[str]
     requires: re.Pattern[str] | None
+    unless: re.Pattern[str] | None = None  # a form of the call that is safe whatever its argument (a statement match)
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,8 @@ def _data() -> _FlowData:
         sanitizer=re.compile("|".join(f"(?:{s['pattern']})" for s in raw["sanitizers"])),
         sinks=tuple(
             _Sink(s["rule"], tuple(s["languages"]), re.compile(s["pattern"]),
-                  re.compile(s["requires"]) if s.get("requires") else None)
+                  re.compile(s["requires"]) if s.get("requires") else None,
+                  re.compile(s["unless"]) if s.get("unless") else None)
             for s in raw["sinks"]
         ),
     )
@@ -233,6 +235,8 @@ def detect_tainted_sinks(ctx: Context) -> Iterator[Hit]:
                 if sink.rule in _FIRST_ARGUMENT_RULES or (
                         sink.rule == "security/path-traversal" and _PATH_FIRST_CALL.search(code[lo:found.end()])):
                     hi = _first_argument_end(masked, found.end())
+                if sink.unless is not None and sink.unless.search(code):
+                    continue
                 if flow.tainted(code[lo:hi], masked[lo:hi]):
                     yield Hit(sink.rule, line.number, last, confidence=0.75,
                               detail="Request data reaches this call unchecked.")

@@ -103,6 +103,11 @@ def _brace_handler(ctx: Context, handler: Block) -> Hit | None:
     if all(re.fullmatch(r"\w+\.printStackTrace\(\)", s) for s in statements):
         return Hit("error-handling/swallowed-exception", handler.start, span_end, confidence=0.75,
                    detail="The error is only printed to stderr, then execution continues.")
+    if (ctx.source.is_java and re.search(r"\bInterruptedException\b", caught) and ctx.outline.in_loop(handler.start)
+            and not re.search(r"\binterrupt\s*\(|\bthrow\b|\breturn\b|\bbreak\b", body)):
+        return Hit("error-handling/swallowed-exception", handler.start, span_end, confidence=0.7,
+                   detail="The interrupt is caught and the loop goes on: the thread's interrupted status is lost, "
+                          "so a request to stop is ignored (restore it with Thread.currentThread().interrupt()).")
     if re.search(r"\b(Throwable|Error)\b", caught) and ctx.source.is_java:
         return Hit("error-handling/catch-throwable", handler.start, confidence=0.85)
     name = re.search(r"(\w+)\s*$", caught.strip()) if caught.strip() else None
@@ -263,4 +268,23 @@ def detect_floating_promise(ctx: Context) -> Iterator[Hit]:
                   detail=f"`{match.group(1)}` returns a promise that is neither awaited, returned nor caught.")
 
 
-DETECTORS = (detect_exception_handlers, detect_unhandled_promise, detect_floating_promise)
+_GATHER_DISCARDED = re.compile(r"^\s*(?:await\s+)?(?:asyncio\.)?gather\s*\(|^\s*await\s+Promise\.allSettled\s*\(")
+
+
+def detect_discarded_gathered_errors(ctx: Context) -> Iterator[Hit]:
+    """`await asyncio.gather(..., return_exceptions=True)` or `await Promise.allSettled(...)` as a bare statement:
+    the failures are handed back as results, and the results are thrown away, so every failure vanishes."""
+    if not (ctx.source.is_python or ctx.source.is_js):
+        return
+    for line in ctx.lines:
+        match = _GATHER_DISCARDED.match(line.masked)
+        if match is None:
+            continue
+        end, statement = ctx.statement(line.number)
+        if "allSettled" in match.group(0) or re.search(r"return_exceptions\s*=\s*True", statement):
+            yield Hit("error-handling/swallowed-exception", line.number, end, confidence=0.7,
+                      detail="The failed tasks' exceptions come back as results, and the results are dropped.")
+
+
+DETECTORS = (detect_exception_handlers, detect_unhandled_promise, detect_floating_promise,
+             detect_discarded_gathered_errors)

@@ -9,8 +9,12 @@ from archreview.pipeline.analysis.detectors.base import Context, Hit
 from archreview.pipeline.analysis.outline import Block
 
 _QUERY_CALL = re.compile(
-    r"\.(execute|executeQuery|executeUpdate|query|raw|find_one|findOne|findById|find_by_id|"
+    r"\.(executeQuery|executeUpdate|query|raw|find_one|findOne|findById|find_by_id|"
     r"findBy\w+|get_by_id|getById)\s*\(|"
+    # `execute` runs SQL on a cursor or statement; on an executor, a rule, a command or a use case it runs code
+    # (`executorService.execute(task)`, `rule.execute(context)`), and a lambda or method reference is code too
+    r"(?<!xecutor)(?<!Service)(?<![pP]ool)(?<![uU]seCase)(?<![rR]ule)(?<![cC]ommand)(?<![tT]ask)(?<![hH]andler)"
+    r"\.execute\s*\((?![^)]*(?:->|::))|"
     r"\.objects\.(get|filter|exclude)\s*\(|\bsession\.(query|get)\s*\(|"
     r"\brequests\.(get|post|put|delete|patch|request)\s*\(|\bhttpx\.(get|post|put|delete)\s*\(|"
     r"(?<![.\w#])fetch\s*\(|\baxios\.(get|post|put|delete|request)\s*\(|\burlopen\s*\(|"
@@ -23,7 +27,7 @@ _QUERY_CALL = re.compile(
     r"(?<![\w.])(?:repo|rep|dao|mapper))\.(?:select|find|get|query|load|fetch|insert|update|delete|save|"
     r"remove|count|exists|upsert|persist|merge|batch)\w*\s*\(|"
     # ORM model and collection calls (Mongoose, TypeORM, Prisma, Sequelize) that each go to the database.
-    r"\.(?:findOne\w*|findById\w*|findByPk|findAll|findUnique\w*|findFirst\w*|findMany|updateOne|"
+    r"\.(?:findOne\w*|findById\w*|findByPk|findAll|findUnique\w*|findFirst\w*(?=\s*\(\s*[^)\s])|findMany|updateOne|"
     r"updateMany|deleteOne|deleteMany|insertOne|insertMany|countDocuments|findOneAnd\w+)\s*\(|"
     # Redis clients: every command is a network round trip.
     r"\b\w*(?:redis|Redis|jedis|Jedis)\w*\.\w+\s*\("

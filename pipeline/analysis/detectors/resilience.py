@@ -35,6 +35,12 @@ def detect_missing_timeout(ctx: Context) -> Iterator[Hit]:
     if source.is_python or not source.uses_braces:
         sessions = re.findall(r"([\w.]+)\s*=\s*(?:requests\.Session|httpx\.Client)\s*\(\s*\)", everything)
         sessions += re.findall(r"\bwith\s+requests\.Session\s*\(\s*\)\s+as\s+(\w+)", everything)
+        # a helper of this file that hands out such a session (`get_session_for_thread()`), and names bound to it
+        makers = [block.name for block in ctx.outline.of_kind("function", "method") if block.name and re.search(
+            r"\breturn\s+(?:requests\.Session\s*\(|(?:" + "|".join(map(re.escape, sessions or ["requests.Session"]))
+            + r")\s*$)", source.code_text(block.start, block.end), re.MULTILINE)]
+        for maker in makers:
+            sessions += re.findall(rf"(?<![\w.])(\w+)\s*=\s*(?:self\.)?{re.escape(maker)}\s*\(", everything)
         names = "|".join(re.escape(s) for s in sessions)
         session_call = (
             re.compile(rf"(?<![\w.])(?:{names})\.(get|post|put|delete|patch|request)\s*\(") if sessions else None
@@ -112,15 +118,36 @@ def detect_retry_loops(ctx: Context) -> Iterator[Hit]:
                       detail="The loop retries until the call succeeds, however long that takes.")
             continue
         backoff = any(
-            _BACKOFF.search(match.group(1))
+            _BACKOFF.search(match.group(1)) or _BACKOFF.search(_assigned(body, match.group(1)))
             for line in sleeps
             for match in [_SLEEP.search(line.masked)]
             if match
         ) or bool(sleeps and _GROWING_DELAY.search(body))
         if not backoff:
             what = "a fixed delay" if sleeps else "no delay at all"
-            yield Hit("resilience/retry-without-backoff", loop.start, related=related, confidence=0.75,
+            # the evidence runs from the loop to its fixed wait (in a `do { ... } while (true)` the header says
+            # nothing; the wait is what a reviewer points at)
+            last = related[0] if related and related[0] - loop.start <= 15 else loop.start
+            yield Hit("resilience/retry-without-backoff", loop.start, last, related=related, confidence=0.75,
                       detail=f"Failed attempts are retried after {what}.")
+
+
+def _assigned(body: str, argument: str) -> str:
+    """What the loop body assigns to the sleep's argument when it is one name (`delay = Math.min(test, cap)`,
+    `test = 2 ** n * 1000`, then `sleep(delay)`), two assignments deep; else ""."""
+    found = ""
+    names = [argument.strip().rstrip(");").strip()]
+    for _ in range(2):
+        following = []
+        for name in names:
+            if not re.fullmatch(r"[A-Za-z_]\w*", name):
+                continue
+            match = re.search(rf"(?<![\w.]){re.escape(name)}\s*=(?!=)\s*([^;\n]+)", body)
+            if match is not None:
+                found += "\n" + match.group(1)
+                following += re.findall(r"(?<![\w.])([A-Za-z_]\w*)(?![\w(.])", match.group(1))
+        names = following
+    return found
 
 
 _RETRY_NAME = re.compile(r"retr(y|ies)", re.IGNORECASE)

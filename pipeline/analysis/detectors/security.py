@@ -202,13 +202,41 @@ def _looks_like_secret(name: str, value: str) -> bool:
     return not (re.fullmatch(r"[*x.]+", lowered) or "example" in lowered)
 
 
+# A secret read from the environment with a literal fallback (`os.environ.get("SECRET_KEY") or "dev"`,
+# `process.env.JWT_SECRET || "superSecret"`, `getenv("API_TOKEN", "abc")`): when the variable is unset, as on a
+# forgotten deployment, the literal signs or authenticates for real and anyone who reads the code knows it.
+_ENV_LOOKUP = (
+    rf"(?:os\.environ\.get|os\.getenv|getenv|environ\.get|System\.getenv)\s*\(\s*[\"']({_SECRET_NAME})[\"']\s*\)|"
+    rf"process\.env\.({_SECRET_NAME})\b|process\.env\[\s*[\"']({_SECRET_NAME})[\"']\s*\]|"
+    rf"(?:config|settings|env)\s*(?:\.get\s*\(|\[)\s*[\"']({_SECRET_NAME})[\"']\s*[\])]"
+)
+_SECRET_FALLBACK = re.compile(
+    rf"(?:{_ENV_LOOKUP})\s*(?:\bor\b|\|\||\?\?)\s*[\"']([^\"']*)[\"']|"
+    rf"(?:os\.environ\.get|os\.getenv|getenv|environ\.get)\s*\(\s*[\"']({_SECRET_NAME})[\"']\s*,\s*[\"']([^\"']*)[\"']\s*\)",
+    re.IGNORECASE,
+)
+
+
+def _fallback_secret(code: str) -> bool:
+    for match in _SECRET_FALLBACK.finditer(code):
+        groups = match.groups()
+        name = next((g for g in groups[:4] if g), None) or groups[5] or ""
+        value = groups[4] if groups[4] is not None else (groups[6] or "")
+        # a fallback may be a phrase (`|| 'keyboard cat'`): the name already says it is a secret
+        if name and _looks_like_secret(name, value.replace(" ", "")):
+            return True
+    return False
+
+
 def detect_hardcoded_secret(ctx: Context) -> Iterator[Hit]:
-    """Passwords, tokens and keys written as literals."""
+    """Passwords, tokens and keys written as literals (a literal fallback for a secret from the environment too)."""
     for line in ctx.lines:
         code = line.code
-        hit = bool(_SECRET_FORMAT.search(code))
+        hit = bool(_SECRET_FORMAT.search(code)) or _fallback_secret(code)
         for match in _SECRET_ASSIGN.finditer(code):
             name, value = match.group(1, 2) if match.group(1) else match.group(3, 4)
+            if re.match(r"\s*\+\s*[^\s\"'`]", code[match.end():]):
+                continue  # `token = "token::" + user_id`: a prefix of a value built at run time, not a secret
             if _looks_like_secret(name, value):
                 hit = True
         setter = _SECRET_SETTER.search(code)
@@ -227,7 +255,10 @@ _TLS_OFF = re.compile(
     r"_create_unverified_context|\bCERT_NONE\b|check_hostname\s*=\s*False|"
     r"ALLOW_ALL_HOSTNAME_VERIFIER|NoopHostnameVerifier|InsecureSkipVerify\s*:\s*true|"
     r"strictSSL\s*:\s*false|setHostnameVerifier\s*\(\s*\(?\s*\w+\s*,\s*\w+\s*\)?\s*->\s*true|"
-    r"\.trustAll|TrustAll\w*"
+    r"\.trustAll|TrustAll\w*|"
+    # downloaders' and clients' option names (youtube-dl/yt-dlp, aiohttp's connector, pip-style flags)
+    r"[\"']?\bno_?check_?certificates?[\"']?\s*[:=]\s*True\b|\bverify_ssl\s*=\s*False\b|"
+    r"\bssl_verify\s*[:=]\s*False\b|--no-check-certificate\b|--insecure\b"
 )
 
 
@@ -258,6 +289,29 @@ def detect_xss(ctx: Context) -> Iterator[Hit]:
             yield Hit("security/xss-html-injection", line.number, confidence=0.7)
 
 
+_JINJA_TEMPLATE = re.compile(r"(?<![\w.])(?:jinja2\.)?Template\s*\(")
+_JINJA_IMPORT = re.compile(r"^\s*(?:from\s+jinja2\s+import\b[^\n]*\bTemplate\b|import\s+jinja2\b)", re.MULTILINE)
+_HTML_USE = re.compile(r"html|\.htm\b|<[a-zA-Z/!]", re.IGNORECASE)
+
+
+def detect_unescaped_template(ctx: Context) -> Iterator[Hit]:
+    """jinja2's `Template(...)` renders HTML with autoescape off (its default): every value put into the page is
+    written as markup. Ruff's S701 judges `Environment(...)`; a bare Template built and rendered is the same flaw."""
+    if not ctx.source.is_python or not _JINJA_IMPORT.search(ctx.all_code):
+        return
+    for line in ctx.lines:
+        if not _JINJA_TEMPLATE.search(line.masked):
+            continue
+        _, statement = ctx.statement(line.number)
+        if re.search(r"autoescape\s*=\s*(?!False)", statement):
+            continue
+        function = ctx.outline.function_at(line.number)
+        scope = ctx.source.code_text(function.start, function.end) if function else statement
+        if _HTML_USE.search(scope):
+            yield Hit("security/xss-html-injection", line.number, confidence=0.6,
+                      detail="jinja2.Template renders without autoescaping, and the output is HTML.")
+
+
 DETECTORS = (
     detect_sql_injection,
     detect_code_injection,
@@ -266,4 +320,5 @@ DETECTORS = (
     detect_hardcoded_secret,
     detect_tls_disabled,
     detect_xss,
+    detect_unescaped_template,
 )

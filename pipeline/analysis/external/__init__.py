@@ -7,6 +7,7 @@ under a catalogue rule, with the tool's own rule id and, where the tool knows on
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -47,6 +48,17 @@ def _shown_span(repaired: Repaired, hit: RawHit) -> tuple[int, int] | None:
     return shown[0], max(shown[0], shown[-1])
 
 
+def _carries_caught(code: Code, span: tuple[int, int]) -> bool:
+    """Whether a `raise` inside `except ... as NAME` (lines `span`) passes NAME on: `raise ConfigError(f"bad: {e}")`
+    keeps the cause's text, and Python chains it as __context__ anyway; only a raise that drops it loses it."""
+    for number in range(span[0], max(code.first_line - 1, span[0] - 30), -1):
+        match = re.match(r"\s*except\b[^:#]*\bas\s+(\w+)\s*:", code.line(number) or "")
+        if match:
+            raised = "\n".join(code.line(n) or "" for n in range(span[0], span[1] + 1))
+            return bool(re.search(rf"(?<![\w.]){re.escape(match.group(1))}\b", raised))
+    return False
+
+
 def _tool_hits(tool: str, raw: list[RawHit], repaired: Repaired, code: Code) -> list[ToolHit]:
     hits = []
     for hit in raw:
@@ -65,6 +77,8 @@ def _tool_hits(tool: str, raw: list[RawHit], repaired: Repaired, code: Code) -> 
         exempt = exemptions().get(rule_id)
         if exempt is not None and exempt.search(code.line(span[0]) or ""):
             continue  # a use the rule is not about (an ETag's MD5, a field named "password")
+        if rule_id == "error-handling/exception-chain-lost" and _carries_caught(code, span):
+            continue  # the new exception is built from the caught one (and Python keeps it as __context__)
         hits.append(ToolHit(tool, hit.rule, rule_id, severity, span[0], span[1], hit.message, fix))
     return hits
 

@@ -104,7 +104,7 @@ _MAX_HEADER_ROWS = 4
 _GRID_COHERENCE_SHARE = _threshold("grid_coherence_share")
 _GRID_PHASE_CELLS = _threshold("grid_phase_cells")
 # Photos: a last text row at least this many line pitches below the one above it may be a status bar's.
-_STATUS_GAP_LINES = 1.5
+_STATUS_GAP_LINES = 1.3
 # ... and at least this share of a pitch off the code's rows.
 _STATUS_OFF_PITCH = 0.2
 # Photos: share of a full row's ink a text row must hold (see _text_rows).

@@ -322,7 +322,8 @@ def _drop_edge_marks(rows: list[_Row]) -> int:
         if not tokens:
             continue
         first = tokens[0]
-        gap = tokens[1].first - first.last - 1 if len(tokens) > 1 else 0
+        # A row of one speck (`y`, `'`) and nothing else stands apart from everything.
+        gap = tokens[1].first - first.last - 1 if len(tokens) > 1 else _EDGE_MARK_ALONE_GAP_CELLS
         if gap >= _EDGE_MARK_GAP_CELLS and len(first.text) <= 2 and not any(
             ch.isdigit() or ch in _EDGE_CODE for ch in first.text
         ):

@@ -898,3 +898,33 @@ def test_an_exception_rebuilt_from_the_caught_one_keeps_its_cause() -> None:
     assert not {r for r, _ in _findings(carried, "python") if r == "error-handling/exception-chain-lost"}
     dropped = carried.replace(": {e}", "")
     assert "error-handling/exception-chain-lost" in {r for r, _ in _findings(dropped, "python")}
+
+
+def test_a_named_exception_expected_and_said_so_is_control_flow_not_a_swallowed_error() -> None:
+    silent = ("def lexer(body):\n    try:\n        json.loads(body)\n    except ValueError:\n        pass\n"
+              "    return 'text'\n")
+    assert ("error-handling/swallowed-exception", 4) in _hits(silent, "python")
+    commented = silent.replace("        pass\n", "        pass  # not JSON: plain text\n")
+    assert "error-handling/swallowed-exception" not in _rules(commented, "python")
+    with_else = silent.replace("    return 'text'\n", "    else:\n        return 'json'\n    return 'text'\n")
+    assert "error-handling/swallowed-exception" not in _rules(with_else, "python")
+    alternatives = ("def lexer(names):\n    for name in names:\n        try:\n            return get_lexer(name)\n"
+                    "        except ClassNotFound:\n            pass\n    return None\n")
+    assert "error-handling/swallowed-exception" not in _rules(alternatives, "python")
+    broad = commented.replace("except ValueError:", "except Exception:")
+    assert ("error-handling/swallowed-exception", 4) in _hits(broad, "python")
+
+
+def test_a_dict_get_on_the_loop_variable_is_a_query_only_in_django() -> None:
+    plain = "def help(arguments):\n    for argument in arguments:\n        print(argument.configuration.get('nargs'))\n"
+    assert "performance/query-in-loop" not in _rules(plain, "python")
+    django = "from django.db import models\n\n" + plain.replace("configuration.get('nargs')", "items.filter(x=1)")
+    assert ("performance/query-in-loop", 5) in _hits(django, "python")
+
+
+def test_a_value_looked_up_by_a_request_key_is_not_the_request_text() -> None:
+    lookup = ("app.get('/users/:id', function (req, res) {\n  var user = users[req.params.id];\n"
+              "  res.send(user);\n});\n")
+    assert "security/reflected-xss" not in _rules(lookup, "javascript")
+    echoed = lookup.replace("users[req.params.id]", "'<b>' + req.params.id + '</b>'")
+    assert ("security/reflected-xss", 3) in _hits(echoed, "javascript")

@@ -59,6 +59,8 @@ app.get('/hello', (req, res) => {
   res.send('<h1>Hello ' + req.query.name + '</h1>');
   // ok: js-xss-response
   res.send('<h1>Hello ' + escapeHtml(req.query.name) + '</h1>');
+  // ok: js-xss-response
+  res.send(greetings[req.query.lang] || 'Hello');
   // ruleid: js-open-redirect
   res.redirect(req.query.next);
   // ok: js-open-redirect

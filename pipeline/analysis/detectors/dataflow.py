@@ -82,6 +82,9 @@ def _applies(languages: tuple[str, ...], language: str) -> bool:
     return not languages or language in languages or language == "unknown"
 
 
+_LOOKUP = re.compile(r"([\w$]+(?:\.[\w$]+)*)\[([^\[\]]*)\]")
+
+
 class _Flow:
     """Tainted names of one scope, updated statement by statement."""
 
@@ -90,8 +93,19 @@ class _Flow:
         self._source = source_pattern
         self._sanitizer = sanitizer
 
+    def _lookups_dropped(self, text: str) -> str:
+        """`text` with the keys of lookups in this program's own containers emptied: `users[req.params.id]` is a
+        value the server stored, chosen by the request, not the request's text (`req.query["q"]` stays)."""
+        def drop(match: re.Match[str]) -> str:
+            container = match.group(1)
+            if (self._source is not None and self._source.search(container)) or container in self.names:
+                return match.group(0)
+            return container + "[]"
+        return _LOOKUP.sub(drop, text)
+
     def tainted(self, code: str, masked: str) -> bool:
         """Whether an expression carries untrusted data (and no sanitizer)."""
+        code, masked = self._lookups_dropped(code), self._lookups_dropped(masked)
         if self._sanitizer.search(code):
             return False
         if self._source is not None and self._source.search(code):

@@ -36,6 +36,10 @@ def _python_handler(ctx: Context, handler: Block) -> Hit | None:
     if not bare and _python_probe(ctx, handler, body):
         return None
     if all(stmt in _SILENT_STATEMENTS for stmt in body):
+        if not (bare or broad) and (_documented(ctx, handler) or _has_else(ctx, handler)
+                                    or _tries_alternatives(ctx, handler)):
+            return None  # one named exception, expected and said so (`except ValueError: pass  # not JSON`), or
+            # answered by the try's `else:` (EAFP control flow): nothing is hidden
         what = "everything" if bare else "the error"
         return Hit("error-handling/swallowed-exception", handler.start, span_end, confidence=0.9,
                    detail=f"The handler catches {what} and does nothing with it.")
@@ -45,6 +49,40 @@ def _python_handler(ctx: Context, handler: Block) -> Hit | None:
     if bare and not any(_ENDS_OR_RERAISES.search(stmt) for stmt in body):
         return Hit("error-handling/bare-except", handler.start, confidence=0.85)
     return None
+
+
+def _documented(ctx: Context, handler: Block) -> bool:
+    """Whether the handler's header or its silent body carries a comment saying why the error is expected."""
+    lines = [ctx.source.line(handler.start), *ctx.body_lines(handler)]
+    return any(line is not None and "#" in line.raw[len(line.code.rstrip()):] for line in lines)
+
+
+def _tries_alternatives(ctx: Context, handler: Block) -> bool:
+    """Whether the try sits in a loop and leaves it on success (`for name in names: try: x = load(name); break`):
+    each failure means "try the next one"."""
+    if ctx.outline.in_loop(handler.start) is None:
+        return False
+    tries = [t for t in ctx.outline.of_kind("try") if t.start < handler.start <= t.end + 1]
+    if not tries:
+        return False
+    block = max(tries, key=lambda t: t.start)
+    return bool(re.search(r"^\s*(break|return\b)", ctx.source.masked_text(block.start + 1, handler.start - 1),
+                          re.MULTILINE))
+
+
+def _has_else(ctx: Context, handler: Block) -> bool:
+    """Whether the try this handler belongs to goes on with an `else:` (the success path is written apart)."""
+    for line in ctx.source.span(handler.end + 1, handler.end + 8):
+        if not line.code.strip():
+            continue
+        indent = len(line.raw) - len(line.raw.lstrip())
+        header = ctx.source.line(handler.start)
+        own = len(header.raw) - len(header.raw.lstrip()) if header else -1
+        if indent == own:
+            return bool(re.match(r"\s*else\s*:", line.code))
+        if indent < own:
+            return False
+    return False
 
 
 # A try block that only computes a value (an assignment, a return, an import) and a handler that falls back to a

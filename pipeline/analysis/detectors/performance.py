@@ -42,6 +42,8 @@ _SERVICE_QUERY_CALL = re.compile(
 # `.all()` does too unless the queryset prefetches the relation.
 _RELATED_QUERY = r"\.\w+\.(?:filter|exclude|get|count|exists|aggregate|annotate|order_by|values|values_list|" \
                  r"first|last|latest|earliest)\s*\("
+_DJANGO_ORM = re.compile(r"\bdjango\b|\.objects\.|\bmodels\.Model\b|\b(?:select|prefetch)_related\b|"
+                         r"\bQuerySet\b|\brest_framework\b")
 _LOOP_VARIABLE = re.compile(r"^\s*(?:async\s+)?for\s+(\w+)\s+in\s")
 
 
@@ -54,12 +56,15 @@ def detect_query_in_loop(ctx: Context) -> Iterator[Hit]:
     helper defined in the same code whose body makes them."""
     covered_until = 0
     helpers = ctx.helpers_matching(_QUERY_CALL)
+    # `item.relation.get(...)` is a query only in Django's ORM; elsewhere it is a dict's get
+    orm = bool(_DJANGO_ORM.search(ctx.all_code))
     for line in ctx.lines:
         if line.number <= covered_until:
             continue  # the rest of a statement already reported
         direct = bool(_QUERY_CALL.search(line.masked)) and "executemany" not in line.masked
         service = not direct and bool(_SERVICE_QUERY_CALL.search(line.masked))
-        related = not direct and not service and ctx.source.is_python and _related_query(ctx, line.number)
+        related = (not direct and not service and ctx.source.is_python and orm
+                   and _related_query(ctx, line.number))
         direct = direct or related
         helper = None if direct or service else ctx.calls_any(line.masked, helpers)
         file_write = not direct and not service and helper is None and bool(_FILE_WRITE_CALL.search(line.masked))

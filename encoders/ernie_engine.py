@@ -52,6 +52,10 @@ _CAPTURE_MODE = "thread_local"
 # this before it captures (or eagerly runs) a decode step. A captured graph keeps the kernels it was captured with.
 _DECODE_ATTENTION = ["sdpa"]
 DECODE_ATTENTION_MODES = ("sdpa", "bmm")
+# Set by the engine while the rows' own tokens are prefilled after a shared prefix (queries of the chunk, keys of
+# prefix + chunk): attention is causal aligned to the keys' end, which SDPA's flash kernel does as such
+# (`causal_lower_right`) where transformers would build a mask and run a slower kernel.
+_SUFFIX_PREFILL = [False]
 # (device, batch, cache length, query heads, KV heads, head dim, dtype) -> the mode timed fastest, once a process, so
 # every engine of a process runs the same kernels for the same shape (graph and eager decoding agree).
 _ATTENTION_PICKS: dict[tuple[Any, ...], str] = {}
@@ -80,6 +84,8 @@ def _gqa_sdpa_attention(
 
     batch, query_heads, length, dim = query.shape
     kv_heads = key.shape[1]
+    if _SUFFIX_PREFILL[0] and length > 1 and key.shape[-2] > length and not dropout:
+        return _suffix_attention(query, key, value, scaling), None
     bmm = _DECODE_ATTENTION[0] == "bmm"
     # transformers' own SDPA: prefill, dropout, and decode steps without grouped heads (nothing to save there)
     if length != 1 or dropout or (not bmm and query_heads == kv_heads):
@@ -100,6 +106,22 @@ def _gqa_sdpa_attention(
     grouped = query.reshape(batch, kv_heads, query_heads // kv_heads, dim)
     out = torch.nn.functional.scaled_dot_product_attention(grouped, key, value, attn_mask=mask, scale=scaling)
     return out.reshape(batch, query_heads, 1, dim).transpose(1, 2).contiguous(), None
+
+
+def _suffix_attention(
+    query: torch.Tensor, key: torch.Tensor, value: torch.Tensor, scaling: float | None
+) -> torch.Tensor:
+    """Causal attention of a chunk's queries over the shared prefix and the chunk ([B, H, L, d] over [B, Hkv, S, d],
+    S > L): query i sees keys up to S - L + i. Right padding in the chunk is never seen by a real token."""
+    from torch.nn.attention.bias import causal_lower_right
+
+    group = query.shape[1] // key.shape[1]
+    if group > 1:
+        key = key.repeat_interleave(group, dim=1)
+        value = value.repeat_interleave(group, dim=1)
+    mask = causal_lower_right(query.shape[-2], key.shape[-2])
+    out = torch.nn.functional.scaled_dot_product_attention(query, key, value, attn_mask=mask, scale=scaling)
+    return out.transpose(1, 2).contiguous()
 
 
 def _bmm_decode_attention(
@@ -161,6 +183,11 @@ class EngineConfig:
     max_cached_batches: int = 2  # caches + graphs kept alive between calls (one per batch shape)
     gqa_decode_attention: bool = True  # decode steps read each KV head once (see _gqa_sdpa_attention)
     flash_prefill: bool = True  # a one-row batch prefills causally (flash kernel) without the static-length mask
+    # The token prefix every prompt of a batch shares (the system prompt: instructions, schema, rules) is prefilled
+    # once and its keys and values copied to every row; rows prefill only what follows it. Shorter shares than
+    # min_shared_prefix tokens are not worth the extra forward.
+    share_prefix: bool = True
+    min_shared_prefix: int = 64
     # torch.compile the decode forward (CUDA only): inductor fuses each layer's small kernels (RMSNorm, RoPE, casts,
     # residual adds) before the step is captured as a CUDA graph. Costs a compile (tens of seconds) a batch shape.
     compile_decode: bool = False
@@ -222,6 +249,7 @@ class EngineStats:
     decode_attention: dict[int, str] = field(default_factory=dict)  # batch size -> decode attention mode chosen
     attention_timings: dict[int, dict[str, float]] = field(default_factory=dict)  # batch size -> mode -> ms
     peak_memory_bytes: int = 0
+    shared_prefix_tokens: list[int] = field(default_factory=list)  # a batch's shared prefix, prefilled once (0: none)
 
 
 @dataclass
@@ -596,20 +624,22 @@ class FusionEngine:
         from transformers import DynamicCache
 
         device = self.device
-        rows_per_chunk = max(1, min(_PREFILL_MAX_ROWS, self.config.prefill_chunk_tokens // max(1, length)))
+        shared = self._shared_prefix(prompts[:real])
+        self.stats.shared_prefix_tokens.append(shared)
+        rows_per_chunk = max(1, min(_PREFILL_MAX_ROWS, self.config.prefill_chunk_tokens // max(1, length - shared)))
         layers: list[Any] = list(batch.cache.layers)
         # Every chunk's shape, ids and logit indices, prepared on the host and sent in two copies, so that no
         # copy waits for the GPU between chunks. Widths round up to _PREFILL_WIDTH_MULTIPLE (padding after the
         # prompts is never attended): few distinct shapes, so cuDNN's attention plans are built once, not per batch.
         chunks: list[tuple[int, int, int, list[int], list[int]]] = []  # first, rows, width, lasts, row -> last
         for first in range(0, real, rows_per_chunk):
-            lens = [len(p) for p in prompts[first : min(real, first + rows_per_chunk)]]
-            width = min(batch.cache_len, -(-max(lens) // _PREFILL_WIDTH_MULTIPLE) * _PREFILL_WIDTH_MULTIPLE)
+            lens = [len(p) - shared for p in prompts[first : min(real, first + rows_per_chunk)]]
+            width = min(batch.cache_len - shared, -(-max(lens) // _PREFILL_WIDTH_MULTIPLE) * _PREFILL_WIDTH_MULTIPLE)
             lasts = sorted({n - 1 for n in lens})
             chunks.append((first, len(lens), width, lasts, [lasts.index(n - 1) for n in lens]))
         widest = max(width for _, _, width, _, _ in chunks)
         meta_host = torch.tensor([i for *_, lasts, index in chunks for i in (*lasts, *index)], dtype=torch.long)
-        positions = torch.arange(widest, device=device)
+        positions = torch.arange(shared, shared + widest, device=device)
         if isinstance(prompts[0], PromptEmbeddings):
             embeds, rope = self._embedded(prompts[:real], widest, left_padded=False)
 
@@ -620,18 +650,19 @@ class FusionEngine:
                 }
 
         else:
-            ids_host = torch.full((real, widest), pad_token_id, dtype=torch.long)
+            ids_host = torch.full((real, shared + widest), pad_token_id, dtype=torch.long)
             for row, prompt in enumerate(prompts[:real]):
                 ids_host[row, : len(prompt)] = torch.as_tensor(_token_ids(prompt), dtype=torch.long)
             ids = ids_host.to(device)
 
             def block(first: int, rows: int, width: int) -> dict[str, torch.Tensor]:
                 return {
-                    "input_ids": ids[first : first + rows, :width],
+                    "input_ids": ids[first : first + rows, shared : shared + width],
                     "position_ids": positions[None, :width].expand(rows, width),
                 }
 
         meta = meta_host.to(device)
+        prefix = self._prefill_prefix(batch, ids[:1, :shared], real) if shared else []
         logits_out: torch.Tensor | None = None
         offset = 0
         for first, rows, width, lasts, _index in chunks:
@@ -639,12 +670,18 @@ class FusionEngine:
             index = meta[offset + len(lasts) : offset + len(lasts) + rows]
             offset += len(lasts) + rows
             dynamic = DynamicCache()
-            out = self.model(
-                **block(first, rows, width),
-                use_cache=True,
-                logits_to_keep=keep,
-                **self._cache_kwargs(dynamic, positions[:width]),
-            )
+            for layer_index, (keys, values) in enumerate(prefix):  # the rows' context: the shared prefix
+                dynamic.update(keys.expand(rows, -1, -1, -1), values.expand(rows, -1, -1, -1), layer_index)
+            _SUFFIX_PREFILL[0] = bool(prefix) and self._gqa
+            try:
+                out = self.model(
+                    **block(first, rows, width),
+                    use_cache=True,
+                    logits_to_keep=keep,
+                    **self._cache_kwargs(dynamic, positions[:width]),
+                )
+            finally:
+                _SUFFIX_PREFILL[0] = False
             picked = out.logits[torch.arange(rows, device=device), index]
             if logits_out is None:
                 logits_out = torch.zeros((batch.size, picked.shape[-1]), dtype=picked.dtype, device=device)
@@ -657,13 +694,53 @@ class FusionEngine:
                         keys.new_empty((batch.size, keys.shape[1], 1, keys.shape[-1])),
                         values.new_empty((batch.size, values.shape[1], 1, values.shape[-1])),
                     )
-                static.keys[first : first + rows, :, :width].copy_(layer.keys)
-                static.values[first : first + rows, :, :width].copy_(layer.values)
+                static.keys[first : first + rows, :, shared : shared + width].copy_(layer.keys[:, :, shared:])
+                static.values[first : first + rows, :, shared : shared + width].copy_(layer.values[:, :, shared:])
             del out, dynamic
         for counter in _write_counters(batch.cache):
             counter.fill_(length)
         assert logits_out is not None  # real >= 1
         return logits_out
+
+    def _shared_prefix(self, prompts: Sequence[Prompt]) -> int:
+        """Tokens at the start of every prompt of the batch that are the same in all (token-id prompts only); 0 when
+        fewer than min_shared_prefix, or sharing is off. Each row keeps at least one token of its own (its last
+        position's logits start the decode)."""
+        if not self.config.share_prefix or len(prompts) < 2 or isinstance(prompts[0], PromptEmbeddings):
+            return 0
+        rows = [_token_ids(p) for p in prompts]
+        first, shortest = rows[0], min(len(r) for r in rows)
+        shared = 0
+        while shared < shortest - 1 and all(r[shared] == first[shared] for r in rows):
+            shared += 1
+        return shared if shared >= self.config.min_shared_prefix else 0
+
+    def _prefill_prefix(self, batch: _Batch, ids: torch.Tensor, real: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """The shared prefix through the model once (one row); its keys and values copied into every real row's
+        slots [0, prefix) of the static cache. Returns each layer's (keys, values), [1, KV heads, prefix, dim]."""
+        from transformers import DynamicCache
+
+        shared = int(ids.shape[1])
+        dynamic = DynamicCache()
+        self.model(
+            input_ids=ids,
+            position_ids=torch.arange(shared, device=self.device)[None],
+            use_cache=True,
+            logits_to_keep=1,
+            **self._cache_kwargs(dynamic, torch.arange(shared, device=self.device)),
+        )
+        written: list[Any] = list(dynamic.layers)
+        prefix: list[tuple[torch.Tensor, torch.Tensor]] = [(layer.keys, layer.values) for layer in written]
+        statics: list[Any] = list(batch.cache.layers)
+        for static, (keys, values) in zip(statics, prefix, strict=True):
+            if not static.is_initialized:
+                static.lazy_initialization(
+                    keys.new_empty((batch.size, keys.shape[1], 1, keys.shape[-1])),
+                    values.new_empty((batch.size, values.shape[1], 1, values.shape[-1])),
+                )
+            static.keys[:real, :, :shared].copy_(keys.expand(real, -1, -1, -1))
+            static.values[:real, :, :shared].copy_(values.expand(real, -1, -1, -1))
+        return prefix
 
     def _cache_kwargs(self, cache: Any, cache_position: torch.Tensor) -> dict[str, Any]:
         kwargs: dict[str, Any] = {self._cache_arg: cache}

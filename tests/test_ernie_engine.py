@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+import torch
 from ernie_tiny import build_real_size, build_tiny_ernie, build_tokenizer, prompt_ids, store_request
 
 from archreview.encoders.cuda import is_cuda_out_of_memory
@@ -123,6 +124,45 @@ def test_out_of_memory_halves_the_batch(backend: ErnieFusion) -> None:
     with pytest.raises(FusionError, match="out of GPU memory even for one request") as caught:
         _generate(backend, tiny, prompts[:1])
     assert is_cuda_out_of_memory(caught.value), "raised from torch's OutOfMemoryError"
+
+
+def test_the_shared_prompt_prefix_is_prefilled_once_and_changes_nothing(backend: ErnieFusion) -> None:
+    """Fusion prompts share their system prompt (instructions, schema, rules): it is prefilled once, its keys and
+    values copied to every row, and the rows prefill only their own tokens. Same logits, same cache, same
+    constrained answers as prefilling every row whole."""
+    prompts = _prompts(backend, MIXED)
+    model = backend._loaded_model().model
+    shared = FusionEngine(model, EngineConfig(max_batch_size=8))
+    whole = FusionEngine(model, EngineConfig(max_batch_size=8, share_prefix=False))
+    assert _generate(backend, shared, prompts) == _generate(backend, whole, prompts)
+    common = next(i for i in range(min(map(len, prompts))) if len({p[i] for p in prompts}) > 1)
+    assert shared.stats.shared_prefix_tokens == [common] and common > 500
+    assert whole.stats.shared_prefix_tokens == [0]
+    longest = max(map(len, prompts))
+    with torch.inference_mode():
+        prefilled = []
+        for engine in (shared, whole):
+            batch = engine._slot(8, engine.cache_len(longest, NEW_TOKENS))
+            logits, _ = engine._prefill(batch, prompts, len(prompts), longest, 0)
+            prefilled.append((logits[: len(prompts)].clone(), [layer.keys.clone() for layer in batch.cache.layers]))
+    (ours, our_keys), (theirs, their_keys) = prefilled
+    assert torch.allclose(ours, theirs, atol=1e-5)
+    for row, prompt in enumerate(prompts):  # each row's own slots; beyond its prompt the cache is never read
+        for a, b in zip(our_keys, their_keys, strict=True):
+            assert torch.allclose(a[row, :, : len(prompt)], b[row, :, : len(prompt)], atol=1e-5)
+
+
+def test_a_prompt_that_is_all_shared_keeps_its_last_token(backend: ErnieFusion) -> None:
+    """One prompt is the start of another: the shared part stops one token short of the shorter, whose last
+    position's logits start its answer."""
+    [long] = _prompts(backend, MIXED[3:4])
+    prompts = [long[:700], long]
+    model = backend._loaded_model().model
+    shared = FusionEngine(model, EngineConfig(max_batch_size=2))
+    assert _generate(backend, shared, prompts) == _generate(
+        backend, FusionEngine(model, EngineConfig(share_prefix=False)), prompts
+    )
+    assert shared.stats.shared_prefix_tokens == [699]
 
 
 def test_a_stopped_call_leaves_the_engine_as_it_was(backend: ErnieFusion) -> None:

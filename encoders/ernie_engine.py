@@ -41,6 +41,7 @@ GQA_SDPA = "archreview_gqa_sdpa"  # transformers' SDPA, but one-token decode ste
 BATCH_LADDER = (1, 2, 4, 8, 16, 32, 64, 128, 256)  # batch sizes a graph is captured for (partial batches pad up)
 _PREFILL_WIDTH_MULTIPLE = 128  # a causal prefill chunk's width rounds up to this (few shapes, plans reused)
 _PREFILL_MAX_ROWS = 32  # rows a causal prefill chunk at most (its logits at each distinct prompt end stay small)
+_PARALLEL_CONSUME_ROWS = 16  # from this many rows a step, the matchers consume their tokens on llguidance's threads
 _OOM = torch.cuda.OutOfMemoryError  # a RuntimeError subclass; exists (and can be raised) without CUDA
 # Graphs are captured in "thread_local" mode: another thread's CUDA work while this one captures (the PaddleOCR-VL
 # reader's vision encoder on its own stream, for the next batch) must not invalidate the capture, as it would in
@@ -1044,6 +1045,7 @@ class FusionEngine:
                     output.first_token_s = now - start
             self.stats.steps += 1
             mask_start = time.perf_counter()
+            taken: list[tuple[int, int]] = []  # (row, token) for the matchers, consumed together below
             for row in range(real):
                 if finished[row]:
                     continue
@@ -1056,10 +1058,10 @@ class FusionEngine:
                     outputs[row].logprobs.append(logprobs[row])
                 if row == 0 and on_token is not None:
                     on_token(token)
-                error = masker.consume(row, token)
-                if error is not None:
-                    outputs[row].error = error
-                    finished[row] = True
+                taken.append((row, token))
+            for row, error in masker.consume_all(taken):
+                outputs[row].error = error
+                finished[row] = True
             self.stats.mask_s += time.perf_counter() - mask_start
             if all(finished) or step >= last_step:
                 break
@@ -1128,6 +1130,23 @@ class _RowMasks:
         if not matcher.consume_token(token):
             return str(matcher.get_error() or f"token {token} rejected")
         return None
+
+    def consume_all(self, taken: list[tuple[int, int]]) -> list[tuple[int, str]]:
+        """Feed each (row, token) to its row's matcher; the rows whose token was rejected, with the error.
+
+        With many rows, llguidance's executor consumes them in parallel threads (at batch 256 the one-by-one loop
+        took longer than the GPU's decode step, which then waited for the host)."""
+        if not self.matchers or not taken:
+            return []
+        if self._executor is None or len(taken) < _PARALLEL_CONSUME_ROWS:
+            found = ((row, self.consume(row, token)) for row, token in taken)
+            return [(row, error) for row, error in found if error is not None]
+        accepted = self._executor.consume_token_par([(self.matchers[row], token) for row, token in taken])
+        return [
+            (row, str(self.matchers[row].get_error() or f"token {token} rejected"))
+            for (row, token), ok in zip(taken, accepted, strict=True)
+            if not ok
+        ]
 
     def fill(self, step: int, finished: list[bool]) -> None:
         """Bitmasks for the token at `step` (0-based count of tokens written so far)."""

@@ -15,6 +15,7 @@ import pytest
 import torch
 from ernie_tiny import build_real_size, build_tiny_ernie, build_tokenizer, prompt_ids, store_request
 
+from archreview.encoders import ernie_engine
 from archreview.encoders.cuda import is_cuda_out_of_memory
 from archreview.encoders.ernie import ErnieFusion
 from archreview.encoders.ernie_engine import EngineConfig, FusionEngine
@@ -150,6 +151,19 @@ def test_the_shared_prompt_prefix_is_prefilled_once_and_changes_nothing(backend:
     for row, prompt in enumerate(prompts):  # each row's own slots; beyond its prompt the cache is never read
         for a, b in zip(our_keys, their_keys, strict=True):
             assert torch.allclose(a[row, :, : len(prompt)], b[row, :, : len(prompt)], atol=1e-5)
+
+
+def test_matchers_consuming_in_parallel_write_the_same_answers(
+    backend: ErnieFusion, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At large batches the rows' grammar matchers consume their tokens on llguidance's threads
+    (consume_token_par): the same constrained answers as one matcher after the other."""
+    prompts = _prompts(backend, MIXED)
+    model = backend._loaded_model().model
+    monkeypatch.setattr(ernie_engine, "_PARALLEL_CONSUME_ROWS", 10**6)
+    one_by_one = _generate(backend, FusionEngine(model, EngineConfig(max_batch_size=8)), prompts)
+    monkeypatch.setattr(ernie_engine, "_PARALLEL_CONSUME_ROWS", 2)
+    assert _generate(backend, FusionEngine(model, EngineConfig(max_batch_size=8)), prompts) == one_by_one
 
 
 def test_a_prompt_that_is_all_shared_keeps_its_last_token(backend: ErnieFusion) -> None:

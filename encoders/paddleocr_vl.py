@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import torch
 import transformers
 from PIL import Image
@@ -133,6 +134,41 @@ def mrope_positions(
     return positions, delta
 
 
+def device_patches(image: Image.Image, processor: Any, device: torch.device) -> dict[str, torch.Tensor]:
+    """What PaddleOCR-VL's image processor gives for one screenshot, computed with torch on `device`.
+
+    The processor's own steps and settings: `smart_resize` to multiples of patch x merge within its pixel bounds,
+    bicubic resizing with antialiasing (rounded to 8 bits, as its Pillow resize is), rescaling, normalising, and
+    the patches in row order. Pixel values agree with the Pillow processor's to interpolation rounding.
+
+    Returns:
+        {"pixel_values": [patches, channels, patch, patch] float32 on `device`, "image_grid_thw": [[1, h, w]]}.
+    """
+    from transformers.models.paddleocr_vl.image_processing_pil_paddleocr_vl import smart_resize
+
+    patch, merge = int(processor.patch_size), int(processor.merge_size)
+    pixels = torch.from_numpy(np.array(image.convert("RGB"))).to(device)
+    x = pixels.permute(2, 0, 1)[None].float()
+    height, width = int(x.shape[-2]), int(x.shape[-1])
+    size = processor.size
+    target = smart_resize(
+        height, width, factor=patch * merge, min_pixels=size["shortest_edge"], max_pixels=size["longest_edge"]
+    )
+    if target != (height, width):
+        x = torch.nn.functional.interpolate(x, size=target, mode="bicubic", antialias=True, align_corners=False)
+        x = x.round().clamp(0, 255)
+    x = x[0] * float(processor.rescale_factor)
+    mean = torch.tensor(processor.image_mean, device=device, dtype=x.dtype)[:, None, None]
+    std = torch.tensor(processor.image_std, device=device, dtype=x.dtype)[:, None, None]
+    x = (x - mean) / std
+    channels, grid_h, grid_w = x.shape[0], target[0] // patch, target[1] // patch
+    patches = x.reshape(channels, grid_h, patch, grid_w, patch).permute(1, 3, 0, 2, 4)
+    return {
+        "pixel_values": patches.reshape(grid_h * grid_w, channels, patch, patch).contiguous(),
+        "image_grid_thw": torch.tensor([[1, grid_h, grid_w]], dtype=torch.long),
+    }
+
+
 def token_pieces(tokenizer: Any, tokens: Sequence[int], logprobs: Sequence[float]) -> tuple[tuple[str, float], ...]:
     """The generated text as pieces, each with the log probability of the tokens that wrote it.
 
@@ -182,6 +218,8 @@ class PaddleOcrVl:
         self._reading = threading.Lock()  # one reading at a time on this model
         # The vision encoder of the next decode batch runs beside this one's decode; None = on CUDA only.
         self.overlap_vision: bool | None = None
+        # Screenshots resized, normalised and cut into patches on the model's device; None = on CUDA only.
+        self.device_preprocess: bool | None = None
 
     @classmethod
     def from_model(
@@ -294,11 +332,19 @@ class PaddleOcrVl:
         loaded = self._model()
         processor = loaded.image_processor
         config = loaded.model.config
-        # One processor call a screenshot, on threads: resizing and normalising release the GIL, and on the GPU
-        # machine this host work would otherwise take longer than the batch's whole decode.
+        # One screenshot a call, on threads (the conversions release the GIL). On CUDA the resizing, normalising and
+        # patching run on the GPU (`device_patches`): on the GPU machine the image processor on the host took longer
+        # than a batch's whole decode.
+        on_device = self.device_preprocess if self.device_preprocess is not None else loaded.device.type == "cuda"
+
+        def prepare(image: Image.Image) -> Any:
+            if on_device:
+                return device_patches(image, processor, loaded.device)
+            return processor(images=[image.convert("RGB")], return_tensors="pt")
+
         workers = max(1, min(len(images), PREPROCESS_THREADS, os.cpu_count() or 1))
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            outs = list(pool.map(lambda image: processor(images=[image.convert("RGB")], return_tensors="pt"), images))
+            outs = list(pool.map(prepare, images))
         merge = int(getattr(processor, "merge_size", None) or config.vision_config.spatial_merge_size)
         head, tail = self.prompt_parts()
         encoded: list[Encoded] = []

@@ -33,6 +33,7 @@ from archreview.encoders.paddleocr_vl import (
     OcrModelNotFoundError,
     PaddleOcrVl,
     available,
+    device_patches,
     mrope_positions,
     token_pieces,
 )
@@ -111,6 +112,22 @@ def test_the_prompt_is_the_chat_template_s_and_the_model_card_s(tiny_folder: Pat
     assert text == "<s>User: <|IMAGE_START|><|IMAGE_PLACEHOLDER|><|IMAGE_END|>OCR:\nAssistant: "
 
 
+@pytest.mark.parametrize("size", [(300, 120), (1024, 768), (624, 794)])
+def test_screenshots_prepared_with_torch_are_the_image_processor_s(size: tuple[int, int]) -> None:
+    """On CUDA the screenshots are resized, normalised and patched on the GPU: the same grid as PaddleOCR-VL's
+    Pillow processor and the same pixel values but for interpolation rounding at sharp edges."""
+    image = _screenshots([size])[0].convert("L")
+    for processor in (image_processor(), image_processor(tiny=False)):
+        theirs = processor(images=[image.convert("RGB")], return_tensors="pt")
+        ours = device_patches(image, processor, torch.device("cpu"))
+        assert torch.equal(ours["image_grid_thw"], theirs["image_grid_thw"])
+        difference = (ours["pixel_values"] - theirs["pixel_values"]).abs()
+        level = processor.rescale_factor / min(processor.image_std)  # one 8-bit grey level, normalised
+        # Measured: mean under 0.1 level; the largest, up to ~21 levels, at a few pixels of sharp glyph edges
+        # (Pillow's and torch's antialiased bicubic filters round differently there).
+        assert difference.mean() < 0.2 * level and difference.max() < 32 * level
+
+
 def test_positions_are_transformers_rope_index(tiny_folder: Path) -> None:
     reader = _reader(tiny_folder)
     model = reader._model().model
@@ -130,6 +147,16 @@ def test_a_batch_reads_as_one_screenshot_at_a_time_and_in_order(tiny_folder: Pat
     assert len(batched) == len(images)
     assert [[w.text for w in page.words] for page in batched] == [[w.text for w in page.words] for page in alone]
     assert reader.recognize_many([]) == []
+
+
+def test_a_reader_preparing_on_the_device_reads_the_same_grids(tiny_folder: Path) -> None:
+    reader = _reader(tiny_folder)
+    reader.device_preprocess = True
+    ours = reader.preprocess(_screenshots())
+    theirs = _reader(tiny_folder).preprocess(_screenshots())
+    assert [e.ids for e in ours] == [e.ids for e in theirs]
+    assert all(torch.equal(a.grid, b.grid) for a, b in zip(ours, theirs, strict=True))
+    assert len(reader.recognize_many(_screenshots())) == len(SIZES)
 
 
 def test_the_vision_encoder_working_ahead_changes_nothing(tiny_folder: Path) -> None:

@@ -399,6 +399,9 @@ def _engine_row(
     stats.mask_s = stats.prefill_s = stats.decode_s = 0.0
     stats.steps = 0
     stats.batch_sizes.clear()
+    shared_prefix = getattr(stats, "shared_prefix_tokens", None)
+    if shared_prefix is not None:
+        shared_prefix.clear()
     latencies, tokens, invalid, firsts = [], [], 0, []
     begin = time.perf_counter()
     for prompts in calls:
@@ -433,13 +436,15 @@ def _engine_row(
         ran_as=_ran_as(list(stats.batch_sizes)),
         compile_choice=dict(getattr(stats, "compile_choice", {}) or {}),
         compile_timings=dict(getattr(stats, "compile_timings", {}) or {}),
+        shared_prefix=max(shared_prefix or [0]),
     )
     log(
         f"  {name}: {row['tok_s']:,.0f} tok/s, {row['reports_min']:,.0f} reports/min, p50 {row['p50']:.2f} s, "
         f"{row['tokens_per_report']:.0f} tok/report ({row['tokens_min']}-{row['tokens_max']}), invalid {invalid}, "
         f"ran as {row['ran_as']}, warm-up {warm:.1f} s, host grammar {row['mask_s']:.2f} s of {wall:.2f} s, "
-        f"prefill {row['prefill_s']:.2f} s, decode {row['step_ms']:.2f} ms a step, "
-        f"attention {stats.decode_attention.get(batch)}, peak {row['peak_gib']:.1f} GiB, "
+        f"prefill {row['prefill_s']:.2f} s (shared prefix {row['shared_prefix']} tokens, prefilled once a batch), "
+        f"decode {row['step_ms']:.2f} ms a step, attention {stats.decode_attention.get(batch)}, "
+        f"peak {row['peak_gib']:.1f} GiB, "
         f"graph fallback {stats.graph_fallback}, compile fallback {stats.compile_fallback}, "
         f"compile choice {row['compile_choice'] or '-'}"
     )

@@ -307,6 +307,7 @@ class FusionEngine:
             self._decode_model = torch.compile(model, dynamic=False)
             _allow_recompiles(64)  # one compile a (batch, cache length, attention) shape is expected
         self._flash_prefill_ok = True
+        self._share_ok = True  # shared-prefix prefill works here (off for good after a failure)
         self._pool: Any = None
         self._shifts = torch.arange(32, dtype=torch.int32, device=self.device)
         # transformers renamed `past_key_values` to `cache` and dropped `cache_position` (5.2x); take either.
@@ -563,10 +564,15 @@ class FusionEngine:
             except (TypeError, AttributeError, ValueError, RuntimeError, IndexError) as e:
                 if isinstance(e, _OOM):
                     raise
-                self._flash_prefill_ok = False
-                logger.warning("causal prefill unavailable, using the masked one: %s", e)
                 for counter in _write_counters(batch.cache):
                     counter.zero_()
+                if self._share_ok and self.stats.shared_prefix_tokens and self.stats.shared_prefix_tokens[-1]:
+                    self._share_ok = False  # whole rows from now on, still causal
+                    self.stats.shared_prefix_tokens.pop()  # the retry records its own (0)
+                    logger.warning("shared-prefix prefill unavailable, prefilling whole rows: %s", e)
+                    return self._prefill(batch, prompts, real, length, pad_token_id)
+                self._flash_prefill_ok = False
+                logger.warning("causal prefill unavailable, using the masked one: %s", e)
         return self._prefill_masked(batch, prompts, length, pad_token_id)
 
     def _prefill_masked(
@@ -707,7 +713,9 @@ class FusionEngine:
         """Tokens at the start of every prompt of the batch that are the same in all (token-id prompts only); 0 when
         fewer than min_shared_prefix, or sharing is off. Each row keeps at least one token of its own (its last
         position's logits start the decode)."""
-        if not self.config.share_prefix or len(prompts) < 2 or isinstance(prompts[0], PromptEmbeddings):
+        if not (self.config.share_prefix and self._share_ok) or len(prompts) < 2:
+            return 0
+        if isinstance(prompts[0], PromptEmbeddings):
             return 0
         rows = [_token_ids(p) for p in prompts]
         first, shortest = rows[0], min(len(r) for r in rows)
@@ -1141,7 +1149,12 @@ class _RowMasks:
         if self._executor is None or len(taken) < _PARALLEL_CONSUME_ROWS:
             found = ((row, self.consume(row, token)) for row, token in taken)
             return [(row, error) for row, error in found if error is not None]
-        accepted = self._executor.consume_token_par([(self.matchers[row], token) for row, token in taken])
+        try:
+            accepted = self._executor.consume_token_par([(self.matchers[row], token) for row, token in taken])
+        except (AttributeError, TypeError) as e:  # an llguidance without it: one by one from now on
+            logger.info("parallel consume unavailable, one matcher after the other: %s", e)
+            self._executor = None
+            return self.consume_all(taken)
         return [
             (row, str(self.matchers[row].get_error() or f"token {token} rejected"))
             for (row, token), ok in zip(taken, accepted, strict=True)

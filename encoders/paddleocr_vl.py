@@ -220,6 +220,7 @@ class PaddleOcrVl:
         self.overlap_vision: bool | None = None
         # Screenshots resized, normalised and cut into patches on the model's device; None = on CUDA only.
         self.device_preprocess: bool | None = None
+        self._device_preprocess_failed = False
 
     @classmethod
     def from_model(
@@ -338,8 +339,14 @@ class PaddleOcrVl:
         on_device = self.device_preprocess if self.device_preprocess is not None else loaded.device.type == "cuda"
 
         def prepare(image: Image.Image) -> Any:
-            if on_device:
-                return device_patches(image, processor, loaded.device)
+            if on_device and not self._device_preprocess_failed:
+                try:
+                    return device_patches(image, processor, loaded.device)
+                except (RuntimeError, ValueError, TypeError, KeyError, AttributeError) as e:
+                    if is_cuda_out_of_memory(e):
+                        raise
+                    self._device_preprocess_failed = True  # the processor on the host from now on, said once
+                    logger.warning("preparing screenshots on the device failed, using the image processor: %s", e)
             return processor(images=[image.convert("RGB")], return_tensors="pt")
 
         workers = max(1, min(len(images), PREPROCESS_THREADS, os.cpu_count() or 1))

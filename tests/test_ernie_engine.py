@@ -153,6 +153,24 @@ def test_the_shared_prompt_prefix_is_prefilled_once_and_changes_nothing(backend:
             assert torch.allclose(a[row, :, : len(prompt)], b[row, :, : len(prompt)], atol=1e-5)
 
 
+def test_a_failing_shared_prefix_prefill_falls_back_to_whole_rows(
+    backend: ErnieFusion, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A build whose kernel refuses the prefix-aligned attention (fault injected): the batch is prefilled whole,
+    still causal, the same answers; sharing stays off for that engine."""
+    prompts = _prompts(backend, MIXED)
+    model = backend._loaded_model().model
+    expected = _generate(backend, FusionEngine(model, EngineConfig(max_batch_size=8, share_prefix=False)), prompts)
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("no kernel for this mask (injected)")
+
+    monkeypatch.setattr(ernie_engine, "_suffix_attention", refuse)
+    engine = FusionEngine(model, EngineConfig(max_batch_size=8))
+    assert _generate(backend, engine, prompts) == expected
+    assert engine.stats.shared_prefix_tokens == [0] and engine._flash_prefill_ok
+
+
 def test_matchers_consuming_in_parallel_write_the_same_answers(
     backend: ErnieFusion, monkeypatch: pytest.MonkeyPatch
 ) -> None:

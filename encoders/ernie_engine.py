@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -56,7 +57,8 @@ DECODE_ATTENTION_MODES = ("sdpa", "bmm")
 # Set by the engine while the rows' own tokens are prefilled after a shared prefix (queries of the chunk, keys of
 # prefix + chunk): attention is causal aligned to the keys' end, which SDPA's flash kernel does as such
 # (`causal_lower_right`) where transformers would build a mask and run a slower kernel.
-_SUFFIX_PREFILL = [False]
+# Thread-local: another engine prefilling in another thread (the reader's, a second backend) is not affected.
+_SUFFIX_PREFILL = threading.local()
 # (device, batch, cache length, query heads, KV heads, head dim, dtype) -> the mode timed fastest, once a process, so
 # every engine of a process runs the same kernels for the same shape (graph and eager decoding agree).
 _ATTENTION_PICKS: dict[tuple[Any, ...], str] = {}
@@ -85,7 +87,7 @@ def _gqa_sdpa_attention(
 
     batch, query_heads, length, dim = query.shape
     kv_heads = key.shape[1]
-    if _SUFFIX_PREFILL[0] and length > 1 and key.shape[-2] > length and not dropout:
+    if getattr(_SUFFIX_PREFILL, "on", False) and length > 1 and key.shape[-2] > length and not dropout:
         return _suffix_attention(query, key, value, scaling), None
     bmm = _DECODE_ATTENTION[0] == "bmm"
     # transformers' own SDPA: prefill, dropout, and decode steps without grouped heads (nothing to save there)
@@ -679,7 +681,7 @@ class FusionEngine:
             dynamic = DynamicCache()
             for layer_index, (keys, values) in enumerate(prefix):  # the rows' context: the shared prefix
                 dynamic.update(keys.expand(rows, -1, -1, -1), values.expand(rows, -1, -1, -1), layer_index)
-            _SUFFIX_PREFILL[0] = bool(prefix) and self._gqa
+            _SUFFIX_PREFILL.on = bool(prefix) and self._gqa
             try:
                 out = self.model(
                     **block(first, rows, width),
@@ -688,7 +690,7 @@ class FusionEngine:
                     **self._cache_kwargs(dynamic, positions[:width]),
                 )
             finally:
-                _SUFFIX_PREFILL[0] = False
+                _SUFFIX_PREFILL.on = False
             picked = out.logits[torch.arange(rows, device=device), index]
             if logits_out is None:
                 logits_out = torch.zeros((batch.size, picked.shape[-1]), dtype=picked.dtype, device=device)

@@ -928,3 +928,14 @@ def test_a_value_looked_up_by_a_request_key_is_not_the_request_text() -> None:
     assert "security/reflected-xss" not in _rules(lookup, "javascript")
     echoed = lookup.replace("users[req.params.id]", "'<b>' + req.params.id + '</b>'")
     assert ("security/reflected-xss", 3) in _hits(echoed, "javascript")
+
+
+def test_an_objects_state_races_only_where_its_methods_are_seen_on_threads() -> None:
+    async_bot = ("import threading\nfrom .threads import Thread\n\nclass Guild:\n    def __init__(self):\n"
+                 "        self._members = {}\n        self._ready = threading.Event()\n\n"
+                 "    def add_member(self, member):\n        self._members[member.id] = member\n"
+                 "        self._ready.clear()\n")
+    assert not {r for r in _rules(async_bot, "python") if r.startswith("concurrency/")}
+    threaded = async_bot + "\n\nguild = Guild()\nthreading.Thread(target=guild.add_member, args=(m,)).start()\n"
+    assert ("concurrency/unsynchronized-shared-state", 10) in _hits(threaded, "python")
+    assert ("concurrency/unsynchronized-shared-state", 11) not in _hits(threaded, "python")  # an Event

@@ -15,6 +15,14 @@ _RETRY_WORDS = re.compile(r"attempt|retr(y|ies)|tries", re.IGNORECASE)
 # The variable a `for` loop binds (`for name in ...`, `for (const name of ...)`, `for (Type name : ...)`).
 _LOOP_VARIABLE = re.compile(r"\bfor\s*\(?\s*(?:(?:const|let|var|final)\s+)?(?:[\w<>\[\]]+\s+)?(\w+)\s+(?:in|of|:)\s")
 _OWN_THREAD_CALLS = re.compile(r"\bThread\s*\.\s*(?:sleep|currentThread|interrupted|onSpinWait|yield)\b")
+_PY_THREAD_TARGET = re.compile(
+    r"(?:\btarget\s*=\s*|\.submit\s*\(\s*|\brun_in_executor\s*\([^,()]*,\s*|\bto_thread\s*\(\s*|"
+    r"\.map\s*\(\s*|\.apply_async\s*\(\s*|\bstart_new_thread\s*\(\s*)(?:[\w.]*\.)?(\w+)"
+)
+_PY_THREAD_MARKERS = re.compile(
+    r"\b(?:threading|ThreadPoolExecutor|ProcessPoolExecutor|concurrent\.futures|_thread|start_new_thread|"
+    r"multiprocessing\.dummy|to_thread|run_in_executor)\b|\bexecutor\.submit|\bpool\.map|\.submit\("
+)
 _THREAD_MARKERS = re.compile(
     r"\b(?:threading|Thread|ThreadPoolExecutor|ProcessPoolExecutor|concurrent\.futures|"
     r"Runnable|ExecutorService|Executors|CompletableFuture|parallelStream|"
@@ -59,7 +67,23 @@ class Context:
         # the current thread's own calls (`Thread.sleep` in a retry, `Thread.currentThread().interrupt()`) start
         # nothing: a single-threaded loop that waits uses them too
         text = _OWN_THREAD_CALLS.sub("", text)
+        if self.source.is_python:
+            # a bare `Thread` is an OS thread only when it comes from threading (discord.py's Thread is a channel)
+            return bool(_PY_THREAD_MARKERS.search(text))
         return bool(_THREAD_MARKERS.search(text))
+
+    @cached_property
+    def thread_run_names(self) -> frozenset[str]:
+        """Names of functions handed to a thread (`Thread(target=self.loop)`, `pool.submit(store.update)`,
+        `run_in_executor(None, self.read)`, `to_thread(...)`, `pool.map(...)`), and of the methods they call:
+        the code seen running on other threads."""
+        targets = set(_PY_THREAD_TARGET.findall(self.all_masked))
+        called: set[str] = set()
+        for block in self.outline.blocks:
+            if block.name in targets:
+                # `self.step()` or `counter.increment()` inside a thread's function runs on that thread too
+                called.update(re.findall(r"\b\w+\.(\w+)\s*\(", self.source.masked_text(block.start, block.end)))
+        return frozenset(targets | called)
 
     @cached_property
     def all_code(self) -> str:

@@ -60,6 +60,10 @@ class _Shared:
     reference: bool = False  # a Java bean's field of a plain type (not a collection or a number)
 
 
+_PY_PRIMITIVE = (r"(?:threading\.|asyncio\.|queue\.|multiprocessing\.)?(?:Event|Lock|RLock|Condition|Semaphore|"
+                 r"BoundedSemaphore|Barrier|Queue|SimpleQueue|LifoQueue|PriorityQueue)\s*\(")
+
+
 def _python_shared(ctx: Context) -> list[_Shared]:
     shared = []
     for name, line_number in module_globals(ctx.source).items():
@@ -70,10 +74,12 @@ def _python_shared(ctx: Context) -> list[_Shared]:
         number = re.search(r"=\s*-?\d+(\.\d+)?\s*$", line.masked)
         if container or (number and not name.isupper()):
             shared.append(_Shared(name, line_number))
+    # attributes holding a synchronization object (`self._running = threading.Event()`): its methods are safe
+    primitives = {m.group(1) for m in re.finditer(rf"\bself\.(\w+)\s*(?::[^=]+)?=\s*{_PY_PRIMITIVE}", ctx.all_masked)}
     for line in ctx.lines:
         for match in re.finditer(r"\bself\.(\w+)\s*(?::[^=]+)?=(?!=)", line.masked):
             attr = match.group(1)
-            if re.search(r"lock|queue|event|semaphore|executor|pool", attr, re.IGNORECASE):
+            if re.search(r"lock|queue|event|semaphore|executor|pool", attr, re.IGNORECASE) or attr in primitives:
                 continue
             name = f"self.{attr}"
             if all(s.name != name for s in shared):
@@ -277,6 +283,8 @@ def detect_shared_state(ctx: Context) -> Iterator[Hit]:
         for item in shared:
             if item.declared_at == line.number and not item.name.startswith("self."):
                 continue
+            if source.is_python and item.name.startswith("self.") and not _runs_on_threads(ctx, function):
+                continue  # an object's own state, and nothing shows this method running on another thread
             split = source.is_python and _split_read_modify_write(ctx, function, item.name, line.number)
             if not (split or _mutation(item.name, line.masked, source.is_java)):
                 continue
@@ -307,6 +315,15 @@ def detect_shared_state(ctx: Context) -> Iterator[Hit]:
         )
 
 
+def _runs_on_threads(ctx: Context, function: Block) -> bool:
+    """Whether a Python method is seen running on a thread: handed to one (or called by such a method), or a
+    method of a threading.Thread subclass. An object's fields race only where its methods run on two threads."""
+    if function.name in ctx.thread_run_names:
+        return True
+    owner = ctx.outline.class_at(function.start)
+    return owner is not None and any(re.search(r"\bThread$", base) for base in owner.bases)
+
+
 _TAKE_LOCK = re.compile(r"\.\s*(?:lock|lockInterruptibly|acquire)\s*\(\s*\)|\.\s*tryLock\s*\(")
 _RELEASE_LOCK = re.compile(r"\.\s*(?:unlock|release)\s*\(\s*\)")
 
@@ -330,12 +347,22 @@ def _split_read_modify_write(ctx: Context, function: Block, name: str, number: i
     store = re.match(rf"\s*{target}\s*=(?!=)\s*(.+)$", line.masked) if line else None
     if store is None:
         return False
-    copies = set()
+    copies: dict[str, int] = {}
     for earlier in ctx.source.span(function.start + 1, number - 1):
         read = re.match(r"\s*(\w+)\s*=(?!=)\s*(.+)$", earlier.masked)
         if read and re.search(target, read.group(2)) and not ctx.outline.locked(earlier.number):
-            copies.add(read.group(1))
-    return any(re.search(rf"(?<![\w.]){re.escape(copy)}\b", store.group(1)) for copy in copies)
+            copies[read.group(1)] = earlier.number
+    for copy, read_at in copies.items():
+        mention = rf"(?<![\w.]){re.escape(copy)}\b"
+        if not re.search(mention, store.group(1)):
+            continue
+        if store.group(1).strip() != copy:
+            return True  # `self.value = copy + 1`
+        # `self.value = copy` writes back a changed copy (`copy += 1` between), not a saved value restored
+        between = ctx.source.masked_text(read_at + 1, number - 1)
+        if re.search(rf"{mention}\s*([+\-*/|&]=|=(?!=))", between):
+            return True
+    return False
 
 
 def _java_local_named(name: str, masked: str) -> bool:

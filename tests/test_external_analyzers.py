@@ -317,3 +317,29 @@ def test_pack_reports_exactly_the_annotated_lines(case: str, pack_hits: dict[str
     assert not missed, f"{case}: expected reports missing (line, rule): {sorted(missed)}"
     assert not wrong, f"{case}: reported where the case says ok: {sorted(wrong)}"
     assert not extra, f"{case}: reported on lines no case names: {sorted(extra)}"
+
+
+def _tool_rules(text: str) -> set[tuple[str, str]]:
+    code = Code(text=text, language="python", first_line=1, ocr_confidence=1.0)
+    return {source for finding in run_analysis(code, GENERAL).findings for source in _sources(finding)}
+
+
+def test_ruff_rules_that_flag_every_use_are_kept_only_where_the_use_is_risky() -> None:
+    """S311 (any random), S324 (any MD5), PLR0913 (keyword-only parameters counted) and TRY400 before a re-raise:
+    kept only where archreview's own judgment of the use agrees (h6: precision on code nobody here wrote)."""
+    benign = ("import hashlib\nimport logging\nimport random\n\n"
+              "def avatar(email):\n    digest = hashlib.md5(email.encode()).hexdigest()\n"
+              "    return f'https://www.gravatar.com/avatar/{digest}'\n\n"
+              "def roll():\n    return random.randint(1, 6)\n\n"
+              "def get(url, *, params=None, headers=None, cookies=None, auth=None, timeout=None, follow=False):\n"
+              "    return send(url, params, headers, cookies, auth, timeout, follow)\n\n"
+              "def init(engine):\n    try:\n        engine.connect()\n    except Exception as e:\n"
+              "        logging.error(e)\n        raise e\n")
+    assert not {rule for tool, rule in _tool_rules(benign) if tool == "ruff" and rule in
+                ("S311", "S324", "PLR0913", "TRY400")}
+    risky = ("import hashlib\nimport random\nimport string\n\n"
+             "def store(password):\n    return hashlib.md5(password.encode()).hexdigest()\n\n"
+             "def reset_token():\n    return ''.join(random.choice(string.ascii_letters) for _ in range(16))\n\n"
+             "def move(a, b, c, d, e, f, g):\n    return a + b + c + d + e + f + g\n")
+    found = {rule for tool, rule in _tool_rules(risky) if tool == "ruff"}
+    assert {"S311", "S324", "PLR0913"} <= found

@@ -39,17 +39,24 @@ def _version() -> str:
 
 
 # Tool rules that flag every use of an API, whatever it is for: kept only where archreview's own detector sees the
-# risky use on the same lines (Ruff's S311 flags every `random` call; random numbers for a game or a jitter are fine,
-# crypto.detect_insecure_randomness reports those used as tokens, passwords, keys).
-_NEEDS_OWN_USE = {("ruff", "S311")}
+# risky use on the same lines. Ruff's S311 flags every `random` call (random numbers for a game or a jitter are
+# fine; crypto.detect_insecure_randomness reports those used as tokens, passwords, keys), S324 every MD5/SHA-1 (an
+# ETag's, a cache key's or Gravatar's MD5 is no security use; crypto.detect_weak_hash judges the use),
+_NEEDS_OWN_USE = {
+    ("ruff", "S311"): frozenset({"security/insecure-randomness"}),
+    ("ruff", "S324"): frozenset({"security/weak-hash", "security/weak-password-hash"}),
+    # PLR0913 counts keyword-only parameters too (`def get(url, *, params=None, headers=None, ...)`, httpx's API):
+    # named at every call, they make no long positional list; cohesion.py counts the ones a caller must order
+    ("ruff", "PLR0913"): frozenset({"cohesion/long-parameter-list"}),
+}
 
 
 def _credible_tool_hits(tool_hits: Sequence[ToolHit], hits: Sequence[Hit]) -> list[ToolHit]:
     kept = []
     for tool_hit in tool_hits:
-        if (tool_hit.tool, tool_hit.rule) in _NEEDS_OWN_USE and not any(
-                hit.rule_id == tool_hit.rule_id and hit.line <= tool_hit.end and hit.last >= tool_hit.line
-                for hit in hits):
+        confirming = _NEEDS_OWN_USE.get((tool_hit.tool, tool_hit.rule))
+        if confirming is not None and not any(
+                hit.rule_id in confirming and hit.line <= tool_hit.end and hit.last >= tool_hit.line for hit in hits):
             continue
         kept.append(tool_hit)
     return kept

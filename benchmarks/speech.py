@@ -252,6 +252,7 @@ def write_results(results: list[SetResult], five_s: dict[str, float | None], com
         "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": f"{os.cpu_count()} CPU cores, CPU only, 2 speech threads",
         "command": command,
+        "faster_whisper_beam_size": FasterWhisperOptions().beam_size,
     }
     # A run of some configs or sets replaces those rows and keeps the others (each row keeps its own load).
     old: dict[str, object] = {}
@@ -274,7 +275,8 @@ def write_results(results: list[SetResult], five_s: dict[str, float | None], com
     lines = [
         "# Speech benchmark",
         "",
-        f"{meta['date']}, {meta['machine']}. Command: `{command}`. Language: auto (detection limited to en, zh).",
+        f"{meta['date']}, {meta['machine']}. Command: `{command}`. Language: auto (detection limited to en, zh); "
+        f"faster-whisper beam {meta['faster_whisper_beam_size']} unless the command says --beam-size.",
         "Load average (1 min) at the end of each row is given: the machine is shared, so speeds are pessimistic.",
         "",
         "| backend:model | set | clips | error rate | WER normalised | intents | language right | audio s / s | load |",

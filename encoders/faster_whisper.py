@@ -42,9 +42,8 @@ from archreview.encoders.whisper_models import (
     ENGLISH_ONLY_MODELS,
     MULTILINGUAL_MODEL,
     bundled_ct2_dir,
-    choose_language,
+    confirm_language,
     default_english_model,
-    likeliest_supported,
     tiny_en_dir,
 )
 from archreview.schemas import BackendInfo, FasterWhisperOptions, Segment, Transcript
@@ -70,10 +69,6 @@ LOW_LOGPROB = -1.0
 # A window's text that is a piece of the prompt is an echo when it is this share of the prompt (its characters) or
 # more, or when the decoder was unsure of it: this no-speech probability or more (or a mean log-prob < LOW_LOGPROB).
 ECHO_MIN_PROMPT_SHARE = 0.5
-# A clip detection calls unsupported is kept in its likeliest supported language when decoding it there reaches this
-# mean token log-probability. Dev clips (base, 2026-12-01): English and Chinese speech -0.76 at worst, the it/pt/nl/pl/
-# ru/sv/tr/id clips read as English -0.82 to -2.8, an espeak en-us clip detected as Turkish -0.06.
-CONFIDENT_LOGPROB = -0.5
 ECHO_NO_SPEECH_PROBABILITY = 0.2
 # Seconds of silence kept in the audio after a window's speech; the rest of the encoder input is padded in log-mel
 # space with MEL_PAD_VALUE (0.0, what openai-whisper's pad_or_trim writes). None: all the padding is audio silence.
@@ -355,15 +350,10 @@ class FasterWhisperTranscriber:
         # One encoder pass serves detection and, when the detector also decodes, the first window's decoding.
         found = self._load(detector).model.detect_language(encoded)[0]
         probabilities = {token[2:-2]: probability for token, probability in found}
-        language, supported = choose_language(probabilities)
-        if not supported:
-            # Detection is unsure on short synthetic clips ("Explain the architecture and design flaws." in
-            # espeak-ng en-us read as Turkish): a clip the decoder reads confidently in the likeliest supported
-            # language is in that language.
-            best = likeliest_supported(probabilities)
-            context_s = context_samples(end - start, self.options.min_context_s) / SAMPLE_RATE
-            if self._decode_window(detector, best, encoded, context_s)[1] >= CONFIDENT_LOGPROB:
-                language, supported = best, True
+        context_s = context_samples(end - start, self.options.min_context_s) / SAMPLE_RATE
+        language, supported = confirm_language(
+            probabilities, lambda best: self._decode_window(detector, best, encoded, context_s)[1]
+        )
         clip.language, clip.unsupported = language, not supported
         clip.model = self.english_model if language == "en" else detector
         clip.first_encoded = encoded if clip.model == detector else None

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from archreview.encoders.speech import SpeechError, installed_version, is_silent
-from archreview.encoders.whisper_models import BUNDLED_MODELS, MULTILINGUAL_MODEL, choose_language, converted
+from archreview.encoders.whisper_models import BUNDLED_MODELS, MULTILINGUAL_MODEL, confirm_language, converted
 from archreview.schemas import BackendInfo, OpenAIWhisperOptions, Segment, Transcript
 from archreview.schemas.options import UNDETERMINED_LANGUAGE, speech_language
 
@@ -175,7 +175,10 @@ class OpenAIWhisperTranscriber:
             if language is None:
                 mel = whisper.log_mel_spectrogram(whisper.pad_or_trim(samples), model.dims.n_mels).to(model.device)
                 _, probabilities = model.detect_language(mel)
-                language, supported = choose_language(dict(probabilities))  # type: ignore[arg-type]
+                language, supported = confirm_language(
+                    dict(probabilities),  # type: ignore[arg-type]
+                    lambda best: self._mean_logprob(model, mel, best),
+                )
                 if not supported:
                     return Transcript(text="", language=language, segments=[], model=model_label)
             result: dict[str, Any] = whisper.transcribe(
@@ -205,6 +208,18 @@ class OpenAIWhisperTranscriber:
             segments=segments,
             model=model_label,
         )
+
+    def _mean_logprob(self, model: Whisper, mel: Any, language: str) -> float:
+        """The mean token log-probability of the first 30 s window decoded greedily in `language` (its prompt
+        included), as `transcribe` would decode it."""
+        import whisper
+
+        prompt = {"en": self.options.initial_prompt, "zh": self.options.chinese_prompt}.get(language)
+        options = whisper.DecodingOptions(
+            language=language, temperature=0.0, prompt=prompt, without_timestamps=True, fp16=self._device == "cuda"
+        )
+        result = whisper.decode(model, mel, options)
+        return float(result.avg_logprob)  # type: ignore[union-attr]  # one mel in, one result out
 
     def info(self) -> BackendInfo:
         """Name, model and version, for the report's provenance."""

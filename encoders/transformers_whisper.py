@@ -10,6 +10,7 @@ as in the faster-whisper backend: detection limited to the supported languages.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import shutil
@@ -22,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Self
 import numpy as np
 
 from archreview.encoders.speech import SAMPLE_RATE, SpeechError, installed_version, is_silent
-from archreview.encoders.whisper_models import BUNDLED_MODELS, MULTILINGUAL_MODEL, TINY_EN, choose_language, converted
+from archreview.encoders.whisper_models import BUNDLED_MODELS, MULTILINGUAL_MODEL, TINY_EN, confirm_language, converted
 from archreview.schemas import BackendInfo, Segment, Transcript, TransformersWhisperOptions
 from archreview.schemas.options import UNDETERMINED_LANGUAGE, speech_language
 
@@ -218,8 +219,9 @@ class TransformersWhisperTranscriber:
                 kwargs["language"] = language
         return kwargs
 
-    def _detect_languages(self, model: Any, features: Any) -> list[tuple[str, bool]]:
-        """Each window's language, chosen by `choose_language` from the first decoder step's language logits."""
+    def _detect_languages(self, model: Any, features: Any, kwargs: dict[str, Any]) -> list[tuple[str, bool]]:
+        """Each window's language, chosen by `confirm_language` from the first decoder step's language logits (a
+        window it calls unsupported decoded once more, alone, in the likeliest supported language)."""
         import torch
 
         lang_to_id: dict[str, int] = dict(model.generation_config.lang_to_id)
@@ -230,7 +232,27 @@ class TransformersWhisperTranscriber:
         )
         logits = model(input_features=features, decoder_input_ids=start).logits[:, -1, :]
         probabilities = torch.softmax(logits[:, ids].float(), dim=-1).cpu().tolist()
-        return [choose_language(dict(zip(codes, row, strict=True))) for row in probabilities]
+        return [
+            confirm_language(
+                dict(zip(codes, row, strict=True)),
+                functools.partial(self._mean_logprob, model, features[i : i + 1], kwargs, i),
+            )
+            for i, row in enumerate(probabilities)
+        ]
+
+    def _mean_logprob(self, model: Any, features: Any, kwargs: dict[str, Any], row: int, language: str) -> float:
+        """The mean log-probability of the tokens one window (row `row` of the batch) is greedily decoded into in
+        `language`, with the batch's other generate arguments."""
+        import torch
+
+        alone = {**kwargs, "language": language, "return_dict_in_generate": True, "output_scores": True}
+        if "attention_mask" in kwargs:
+            alone["attention_mask"] = kwargs["attention_mask"][row : row + 1]
+        out = model.generate(features, **alone)
+        if not out.scores:
+            return float("-inf")
+        steps = torch.stack(list(out.scores))[:, 0, :].float()  # [tokens, vocabulary]: greedy picks each row's max
+        return float(torch.log_softmax(steps, dim=-1).max(dim=-1).values.mean())
 
     def _decode_batch(self, windows: list[_Window]) -> list[tuple[str, str]]:
         """The text and language of each window, from one batched `generate`."""
@@ -252,7 +274,7 @@ class TransformersWhisperTranscriber:
         languages = [speech_language(self.options.language) or "en"] * len(windows)
         with torch.inference_mode():
             if "task" in kwargs and "language" not in kwargs:  # multilingual, language not given: detect it
-                detected = self._detect_languages(model, features)
+                detected = self._detect_languages(model, features, kwargs)
                 languages = [language for language, _ in detected]
                 kwargs["language"] = languages
                 keep = [supported for _, supported in detected]

@@ -45,6 +45,8 @@ SLOW_TESTS = {
     "test_report_language.py::test_chromium_draws_the_chinese_report_with_a_cjk_font": "headless Chromium twice",
     "test_whisper_base_backends.py::test_base_hears_chinese_in_chinese": "Whisper base through openai-whisper and "
     "transformers, converted once each, on a Chinese clip (60 to 150 s at load 26)",
+    "test_whisper_base_backends.py::test_base_names_an_unsupported_language_after_a_second_look": "Whisper base "
+    "through openai-whisper and transformers on an Italian clip, decoded twice",
     "test_hostile.py::test_hostile_case": "69 hostile inputs through the CLI (audio cases 9 to 14 s each)",
     "test_hostile.py::test_odd_audio_is_transcribed": "Whisper on three odd recordings, 8 to 11 s each",
     "test_hostile.py::test_image_variants_read_the_same_code": "eight OCR runs",

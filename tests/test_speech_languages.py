@@ -8,6 +8,7 @@ import hashlib
 import json
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -16,8 +17,10 @@ from archreview.encoders.faster_whisper import FasterWhisperTranscriber
 from archreview.encoders.speech import SpeechError
 from archreview.encoders.whisper_models import (
     BASE_MODEL_SHA256,
+    CONFIDENT_LOGPROB,
     base_dir,
     choose_language,
+    confirm_language,
     file_sha256,
 )
 from archreview.pipeline.audio import decode_audio
@@ -100,6 +103,26 @@ def test_detection_is_limited_to_the_supported_languages() -> None:
     assert choose_language({"en": 0.33, "fi": 0.28, "la": 0.19}) == ("en", True)
     # Dutch spread over German, Dutch and Estonian: the well-trained ones outweigh English, the likeliest is named
     assert choose_language({"de": 0.45, "en": 0.11, "et": 0.09, "nl": 0.07}) == ("de", False)
+
+
+def test_a_clip_called_unsupported_is_kept_when_decoding_it_in_a_supported_language_is_confident() -> None:
+    """confirm_language, shared by the three backends: the second look decodes only clips detection calls
+    unsupported, in the likeliest supported language, and keeps them there when the decoder is sure."""
+    asked: list[str] = []
+
+    def decode(logprob: float) -> Callable[[str], float]:
+        def mean_logprob_in(language: str) -> float:
+            asked.append(language)
+            return logprob
+
+        return mean_logprob_in
+
+    turkish_looking = {"tr": 0.6, "en": 0.2, "zh": 0.05}
+    assert confirm_language(turkish_looking, decode(-0.06)) == ("en", True)  # espeak-ng en-us read as Turkish
+    assert confirm_language(turkish_looking, decode(CONFIDENT_LOGPROB - 0.3)) == ("tr", False)
+    assert asked == ["en", "en"]
+    assert confirm_language({"zh": 0.61, "en": 0.36}, decode(-5.0)) == ("zh", True)
+    assert asked == ["en", "en"]  # a supported clip is not decoded twice
 
 
 @needs_ffmpeg

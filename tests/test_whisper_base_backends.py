@@ -37,3 +37,21 @@ def test_base_hears_chinese_in_chinese(
     chinese = speech.transcribe(decode_audio(str(CHINESE_CLIP)))
     assert chinese.language == "zh"
     assert character_error_rate(CHINESE_TEXT, chinese.text) <= CHINESE_MAX_CER, chinese.text
+
+
+ITALIAN_CLIP = REPO / "benchmarks" / "spoken_dev" / "dev_it.flac"  # espeak-ng it, dev part
+
+
+@pytest.mark.parametrize(
+    "options",
+    [OpenAIWhisperOptions(model="base", device="cpu"), TransformersWhisperOptions(model="base", device="cpu")],
+    ids=["openai-whisper", "transformers-whisper"],
+)
+def test_base_names_an_unsupported_language_after_a_second_look(
+    options: OpenAIWhisperOptions | TransformersWhisperOptions,
+) -> None:
+    """An Italian instruction is detected as Italian, decoded once more in English (confirm_language), read there
+    without confidence, and so kept as Italian with no words: the report then says which language was heard."""
+    speech = load_backend(options)
+    italian = speech.transcribe(decode_audio(str(ITALIAN_CLIP)))
+    assert (italian.language, italian.text) == ("it", "")

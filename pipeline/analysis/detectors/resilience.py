@@ -125,9 +125,10 @@ def detect_retry_loops(ctx: Context) -> Iterator[Hit]:
         ) or bool(sleeps and _GROWING_DELAY.search(body))
         if not backoff:
             what = "a fixed delay" if sleeps else "no delay at all"
-            # the evidence runs from the loop to its fixed wait (in a `do { ... } while (true)` the header says
-            # nothing; the wait is what a reviewer points at)
-            last = related[0] if related and related[0] - loop.start <= 15 else loop.start
+            # a `do { ... } while (true)` header says nothing: the evidence runs from it to the fixed wait, what a
+            # reviewer points at (a `while`/`for` header shows the retry; its wait is quoted as related)
+            do_loop = bool(re.match(r"\s*do\b", loop.header))
+            last = related[0] if do_loop and related and related[0] - loop.start <= 15 else loop.start
             yield Hit("resilience/retry-without-backoff", loop.start, last, related=related, confidence=0.75,
                       detail=f"Failed attempts are retried after {what}.")
 

@@ -939,3 +939,11 @@ def test_an_objects_state_races_only_where_its_methods_are_seen_on_threads() -> 
     threaded = async_bot + "\n\nguild = Guild()\nthreading.Thread(target=guild.add_member, args=(m,)).start()\n"
     assert ("concurrency/unsynchronized-shared-state", 10) in _hits(threaded, "python")
     assert ("concurrency/unsynchronized-shared-state", 11) not in _hits(threaded, "python")  # an Event
+
+
+def test_a_download_confined_to_a_root_folder_is_no_path_traversal() -> None:
+    confined = ("app.get('/files/:name', function (req, res, next) {\n"
+                "  res.download(req.params.name, { root: FILES_DIR }, next);\n});\n")
+    assert "security/path-traversal" not in _rules(confined, "javascript")
+    open_path = confined.replace(", { root: FILES_DIR }", "")
+    assert ("security/path-traversal", 2) in _hits(open_path, "javascript")

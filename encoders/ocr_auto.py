@@ -10,6 +10,10 @@ tesseract's letters and digits and takes rapidocr's surer punctuation; CJK stret
 what tesseract read over the same pixels. A page on which tesseract finds no text at all is read by rapidocr
 alone. Where both engines read a line alike, its confidence rises (two independent readings agree);
 `OcrPage.engines` says whose readings the page holds.
+
+On a machine with CUDA and PaddleOCR-VL's weights in the local Hugging Face cache (`PaddleOcrVlOptions`' default
+model), the vision-language reader (`encoders.paddleocr_vl`) reads the page instead; elsewhere that costs one file
+lookup (torch is not imported for it).
 """
 
 from __future__ import annotations
@@ -19,14 +23,23 @@ import statistics
 import unicodedata
 from collections import defaultdict
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from PIL import Image
 
-from archreview.encoders.ocr import char_cells
+from archreview.encoders.ocr import OcrEngine, char_cells
 from archreview.encoders.rapidocr import LineRead, RapidOcr
 from archreview.encoders.tesseract import TesseractOcr
-from archreview.schemas import AutoOcrOptions, BackendInfo, OcrPage, OcrWord, RapidOcrOptions, TesseractOptions
+from archreview.schemas import (
+    AutoOcrOptions,
+    BackendInfo,
+    OcrPage,
+    OcrWord,
+    PaddleOcrVlOptions,
+    RapidOcrOptions,
+    TesseractOptions,
+)
 
 # Most ASCII characters between two CJK characters that still make one stretch of Chinese text (`List`).
 _MAX_ASCII_INSIDE = 6
@@ -279,6 +292,24 @@ class AutoOcr:
         self.options = options
         self.tesseract = TesseractOcr(TesseractOptions(lang=options.lang, timeout_s=options.timeout_s))
         self.rapidocr = RapidOcr(RapidOcrOptions(threads=options.threads))
+        self._vision: Any = None  # None = not looked for yet; False = not here; else the PaddleOCR-VL reader
+
+    def vision_reader(self) -> OcrEngine | None:
+        """PaddleOCR-VL when CUDA and its weights (the default model, in the local Hugging Face cache) are both
+        present, else None. The cache is looked at first, so a machine without the weights imports no torch."""
+        if self._vision is None:
+            self._vision = False
+            try:
+                import huggingface_hub
+            except ImportError:
+                return None
+            reader = PaddleOcrVlOptions(device="cuda")
+            if isinstance(huggingface_hub.try_to_load_from_cache(reader.model, "config.json"), str):
+                from archreview.encoders.paddleocr_vl import PaddleOcrVl, available
+
+                if available(reader.model):
+                    self._vision = PaddleOcrVl(reader)
+        return self._vision or None
 
     def recognize(self, image: Image.Image) -> OcrPage:
         """Read `image` with tesseract, re-reading doubtful lines with rapidocr.
@@ -290,6 +321,9 @@ class AutoOcr:
         Raises:
             OcrError: an engine is missing or failed.
         """
+        vision = self.vision_reader()
+        if vision is not None:
+            return vision.recognize(image)
         page = self.tesseract.recognize(image)
         lines: dict[str, list[OcrWord]] = defaultdict(list)
         for word in page.words:
@@ -338,7 +372,10 @@ class AutoOcr:
         return OcrPage(width=page.width, height=page.height, words=words, engines=engines)
 
     def info(self) -> BackendInfo:
-        """`auto`: tesseract's language pack(s) and rapidocr's models; the versions of both."""
+        """`auto`: tesseract's language pack(s) and rapidocr's models and the versions of both; or the reader's."""
+        vision = self.vision_reader()
+        if vision is not None:
+            return vision.info().model_copy(update={"name": "auto"})
         tesseract, rapidocr = self.tesseract.info(), self.rapidocr.info()
         return BackendInfo(
             name="auto",

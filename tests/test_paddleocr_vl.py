@@ -10,6 +10,7 @@ random weights at the real size.
 from __future__ import annotations
 
 import math
+import os
 import subprocess
 import sys
 import time
@@ -361,3 +362,49 @@ def test_real_size_vision_ahead_on_its_stream_reads_the_same(real_reader: Paddle
 def _parts(reader: PaddleOcrVl) -> tuple[object, object, object]:
     loaded = reader._model()
     return loaded.model, loaded.tokenizer, loaded.image_processor
+
+
+def _hub_cache_with(folder: Path, cache: Path) -> None:
+    """A Hugging Face hub cache holding `folder` as the default PaddleOCR-VL snapshot (the layout the hub writes)."""
+    repo = cache / "models--PaddlePaddle--PaddleOCR-VL"
+    snapshot = repo / "snapshots" / ("0" * 40)
+    snapshot.parent.mkdir(parents=True)
+    snapshot.symlink_to(folder, target_is_directory=True)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text("0" * 40, encoding="utf-8")
+
+
+_AUTO_PICK = """
+import sys
+from archreview.encoders.ocr_auto import AutoOcr
+from archreview.schemas import AutoOcrOptions
+reader = AutoOcr(AutoOcrOptions()).vision_reader()
+print(type(reader).__name__, "torch" in sys.modules)
+"""
+
+
+def test_auto_reads_with_tesseract_and_rapidocr_unless_cuda_and_paddleocr_vl_weights_are_both_here(
+    tiny_folder: Path, tmp_path: Path
+) -> None:
+    """Without the weights auto looks at the cache only (torch is not even imported); with them but no CUDA it
+    still reads with tesseract and rapidocr. (With both, the gpu test below.)"""
+    empty, cached = tmp_path / "empty", tmp_path / "cached"
+    empty.mkdir()
+    _hub_cache_with(tiny_folder, cached)
+    seen = {}
+    for name, cache in (("empty", empty), ("cached", cached)):
+        env = {**os.environ, "HF_HUB_CACHE": str(cache), "HF_HUB_OFFLINE": "1", "CUDA_VISIBLE_DEVICES": ""}
+        run = subprocess.run([sys.executable, "-c", _AUTO_PICK], env=env, capture_output=True, text=True, timeout=120)
+        assert run.returncode == 0, run.stderr
+        seen[name] = run.stdout.split()
+    assert seen["empty"] == ["NoneType", "False"]
+    assert seen["cached"] == ["NoneType", "True"]  # the cache held the weights, so availability was asked
+
+
+@pytest.mark.gpu
+def test_auto_picks_paddleocr_vl_with_cuda_and_cached_weights(tiny_folder: Path, tmp_path: Path) -> None:
+    _hub_cache_with(tiny_folder, tmp_path / "cache")
+    env = {**os.environ, "HF_HUB_CACHE": str(tmp_path / "cache"), "HF_HUB_OFFLINE": "1"}
+    run = subprocess.run([sys.executable, "-c", _AUTO_PICK], env=env, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split()[0] == "PaddleOcrVl"

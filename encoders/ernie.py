@@ -14,11 +14,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import re
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 import torch
@@ -42,6 +40,12 @@ from archreview.encoders.fusion import (
     FusionOutputError,
 )
 from archreview.encoders.fusion_answer import extract_json, merge_findings, validation_message
+from archreview.encoders.transformers_loading import (
+    WeightsNotFoundError,
+    locate_weights,
+    resolve_device,
+    resolve_dtype,
+)
 from archreview.schemas import (
     BackendInfo,
     ErnieFusionOptions,
@@ -60,7 +64,6 @@ DOWNLOAD_HINT = (
     "`--ernie-model DIR` (or set ARCHREVIEW_ERNIE_MODEL=DIR); `--fusion analyzer` works without weights"
 )
 MAX_CANDIDATES = 25  # analyzer candidates shown to the model (C1..C25)
-_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
 _WRAP_UP_MARGIN_TOKENS = 8  # slack on top of the measured cost of closing the JSON from a fresh finding
 _WRAP_UP_TRIALS = 4
 _LOCK_POLL_S = 0.05  # a call waiting for the model checks this often whether it was cancelled
@@ -314,32 +317,18 @@ def _prepare_loaded(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, 
 
 
 def _resolve_device(choice: str) -> torch.device:
-    if choice == "cuda" or (choice == "auto" and torch.cuda.is_available()):
-        if not torch.cuda.is_available():
-            raise FusionError("device 'cuda' was asked for but CUDA is not available")
-        return torch.device("cuda", torch.cuda.current_device())
-    return torch.device("cpu")
-
-
-def _resolve_dtype(choice: str, device: torch.device) -> torch.dtype:
-    if choice == "auto":
-        return torch.bfloat16 if device.type == "cuda" else torch.float32
-    dtype: torch.dtype = getattr(torch, choice)
-    return dtype
+    try:
+        return resolve_device(choice)
+    except ValueError as e:
+        raise FusionError(str(e)) from e
 
 
 def _locate(model: str) -> tuple[str, bool]:
     """(where to load from, whether it is a local folder); raise FusionModelNotFoundError when it cannot exist."""
-    path = Path(model).expanduser()
-    if path.is_dir():
-        if not (path / "config.json").is_file():
-            raise FusionModelNotFoundError(
-                f"ERNIE weights not found: folder {path} holds no config.json; {DOWNLOAD_HINT}"
-            )
-        return str(path), True
-    if path.exists() or model.startswith((".", "/", "~")) or not _HUB_ID.match(model):
-        raise FusionModelNotFoundError(f"ERNIE weights not found: no model folder {path}; {DOWNLOAD_HINT}")
-    return model, False
+    try:
+        return locate_weights(model)
+    except WeightsNotFoundError as e:
+        raise FusionModelNotFoundError(f"ERNIE weights not found: {e}; {DOWNLOAD_HINT}") from e
 
 
 @dataclass
@@ -415,7 +404,7 @@ class ErnieFusion:
     def _load(self) -> _Loaded:
         options = self.options
         device = _resolve_device(options.device)
-        dtype = _resolve_dtype(options.dtype, device)
+        dtype = resolve_dtype(options.dtype, device)
         source, _ = _locate(options.model)
         try:
             AutoConfig.from_pretrained(source, local_files_only=True)  # fails fast, before any weights load

@@ -25,7 +25,6 @@ import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -34,10 +33,14 @@ import transformers
 from PIL import Image
 
 from archreview.encoders.cuda import is_cuda_out_of_memory
-from archreview.encoders.ernie import _locate, _resolve_device, _resolve_dtype
-from archreview.encoders.fusion import FusionError, FusionModelNotFoundError
 from archreview.encoders.ocr import OcrError
 from archreview.encoders.openai_ocr import text_to_page
+from archreview.encoders.transformers_loading import (
+    WeightsNotFoundError,
+    locate_weights,
+    resolve_device,
+    resolve_dtype,
+)
 from archreview.schemas import BackendInfo, OcrPage
 from archreview.schemas.options import PaddleOcrVlOptions
 
@@ -72,9 +75,9 @@ def available(model: str = DEFAULT_MODEL) -> bool:
     if not torch.cuda.is_available():
         return False
     try:
-        source, _ = _locate(model)
+        source, _ = locate_weights(model)
         config = transformers.AutoConfig.from_pretrained(source, local_files_only=True)
-    except (FusionModelNotFoundError, OSError, ValueError):
+    except (WeightsNotFoundError, OSError, ValueError):
         return False
     return getattr(config, "model_type", None) == "paddleocr_vl"
 
@@ -245,8 +248,8 @@ class PaddleOcrVl:
         if self._loaded is not None:
             return str(self._loaded.device)
         try:
-            return str(_resolve_device(self.options.device))
-        except FusionError:
+            return str(resolve_device(self.options.device))
+        except ValueError:
             return "cpu"
 
     def load(self) -> None:
@@ -265,16 +268,14 @@ class PaddleOcrVl:
     def _load(self) -> _Loaded:
         options = self.options
         try:
-            device = _resolve_device(options.device)
-        except FusionError as e:
+            device = resolve_device(options.device)
+        except ValueError as e:
             raise OcrError(str(e)) from e
         try:
-            source, _ = _locate(options.model)
-        except FusionModelNotFoundError as e:
-            path = Path(options.model).expanduser()
-            reason = f"folder {path} holds no config.json" if path.is_dir() else f"no model folder {path}"
-            raise OcrModelNotFoundError(f"PaddleOCR-VL weights not found: {reason}; {DOWNLOAD_HINT}") from e
-        dtype = _resolve_dtype(options.dtype, device)
+            source, _ = locate_weights(options.model)
+        except WeightsNotFoundError as e:
+            raise OcrModelNotFoundError(f"PaddleOCR-VL weights not found: {e}; {DOWNLOAD_HINT}") from e
+        dtype = resolve_dtype(options.dtype, device)
         try:
             config = transformers.AutoConfig.from_pretrained(source, local_files_only=True)
         except OSError as e:

@@ -947,3 +947,22 @@ def test_a_download_confined_to_a_root_folder_is_no_path_traversal() -> None:
     assert "security/path-traversal" not in _rules(confined, "javascript")
     open_path = confined.replace(", { root: FILES_DIR }", "")
     assert ("security/path-traversal", 2) in _hits(open_path, "javascript")
+
+
+def test_a_promise_handed_on_is_no_floating_promise_and_tooling_blocks_nobody() -> None:
+    lazy = ("const components = {\n  Checkbox: defineAsyncComponent(() =>\n"
+            "    import('ui/checkbox').then((res) => res.Checkbox),\n  ),\n};\n")
+    assert "error-handling/unhandled-promise" not in _rules(lazy, "typescript")
+    typed = "async function icons() {\n  const r: Icons = await fetch(URL).then((res) => res.json());\n  return r;\n}\n"
+    assert "error-handling/unhandled-promise" not in _rules(typed, "typescript")
+    floating = "function start() {\n  load().then(render);\n}\n"
+    assert ("error-handling/unhandled-promise", 2) in _hits(floating, "javascript")
+    mapped = ("function refresh(ids, done) {\n  Promise.all(ids.map((id) => get(id)))\n"
+              "    .then((items) => done(items));\n}\n")
+    assert ("error-handling/unhandled-promise", 2) in _hits(mapped, "javascript")  # an arrow inside, not around
+    build = "import fs from 'node:fs';\n\nasync function loadEnv(path) {\n  return fs.readFileSync(path, 'utf8');\n}\n"
+    assert "concurrency/blocking-call-in-async" not in _rules(build, "javascript")
+    server = "import express from 'express';\n\n" + build.split("\n\n", 1)[1]
+    assert ("concurrency/blocking-call-in-async", 4) in _hits(server, "javascript")
+    flag = "app.use(cors({ origin: ORIGIN, headers: { 'Access-Control-Allow-Credentials': 'true' } }));\n"
+    assert "security/hardcoded-secret" not in _rules(flag, "javascript")

@@ -480,6 +480,12 @@ _JS_BLOCKING = re.compile(r"\b\w+Sync\s*\(|\bAtomics\.wait\s*\(")
 # Calls that run their argument on a worker thread instead of the event loop.
 _OFF_LOOP = re.compile(r"\b(run_in_executor|to_thread|run_sync|sync_to_async|run_in_threadpool|submit)\s*\(")
 # Route handlers by their exported name (Next.js app router, SvelteKit, Astro endpoints): `export function GET()`.
+_JS_SERVING = re.compile(
+    r"\b(?:express|koa|fastify|hapi|restify|socket\.io|ws|discord\.js|telegraf|next/server|electron)\b|"
+    r"\bcreateServer\s*\(|\b(?:app|router|server|api|fastify)\.(?:get|post|put|patch|delete|use|all|route|on)\s*\(|"
+    r"\baddEventListener\s*\(|\.on\s*\(\s*[\"'](?:message|request|connection|data|interactionCreate)[\"']|"
+    r"\bexport\s+(?:async\s+)?function\s+(?:GET|POST|PUT|PATCH|DELETE)\b|\bself\.onmessage\b|\bonmessage\s*="
+)
 _JS_VERB_HANDLER = re.compile(r"^(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)$")
 
 
@@ -522,6 +528,9 @@ def detect_blocking_in_async(ctx: Context) -> Iterator[Hit]:
     if not (source.is_python or source.is_js):
         return
     pattern = _PY_BLOCKING if source.is_python else _JS_BLOCKING
+    # JS: an event loop that serves others (a server, a bot, a page) in view of the code; one-shot tooling blocks
+    # nobody but itself
+    serving = source.is_js and bool(_JS_SERVING.search(ctx.all_code))
     functions = ctx.outline.of_kind(*FUNCTION_KINDS)
     blocking_helpers = ctx.helpers_matching(pattern) - {f.name for f in functions if f.is_async}
     helper_lines = {f.name: f.start for f in functions if f.name in blocking_helpers}
@@ -538,6 +547,8 @@ def detect_blocking_in_async(ctx: Context) -> Iterator[Hit]:
         handler = source.is_js and _js_request_handler(function)
         if not (function.is_async or handler):
             continue
+        if source.is_js and not handler and not serving:
+            continue  # an async step of a build script or CLI: nothing else waits on its event loop
         name = function.name or "this callback"
         if helper is not None:
             yield Hit("concurrency/blocking-call-in-async", line.number, related=(helper_lines[helper],),

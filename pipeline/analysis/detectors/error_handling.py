@@ -275,12 +275,31 @@ def detect_unhandled_promise(ctx: Context) -> Iterator[Hit]:
         head_code = head.masked.strip() if head else ""
         if ".catch(" in chain.replace(" ", "") or re.match(r"(return|await|yield)\b", head_code):
             continue
-        if re.match(r"(const|let|var)\s+\w+\s*=|\w+(\.\w+)*\s*=[^=>]|export\b", head_code):
+        if re.match(r"(const|let|var)\s+[\w$]+\s*(?::[^=]+)?=|\w+(\.\w+)*\s*=[^=>]|export\b", head_code):
             continue  # the promise is kept; it may be handled where it is used
+        if _passed_on(ctx, start, end, head_code):
+            continue  # an argument, an element, a property or an arrow's result: whoever receives it handles it
         if re.search(r"\.then\s*\([^()]*\([^()]*\)[^()]*,\s*(\(|function|\w+\s*=>)", chain):
             continue  # a rejection handler passed as then's second argument
         yield Hit("error-handling/unhandled-promise", start, min(line.number, start + 2),
                   confidence=0.75)
+
+
+def _passed_on(ctx: Context, start: int, end: int, head_code: str) -> bool:
+    """Whether the chain on lines start..end is a value inside a larger expression, not a statement of its own:
+    `defineAsyncComponent(() =>` above it, `Key: () => import(...).then(...)`, a trailing `,` after it."""
+    if re.match(r"[\w$'\"]+\s*:\s*|\(?[\w$,\s]*\)?\s*=>", head_code):
+        return True  # a property's value, or the line is an arrow function whose body is the chain
+    previous = None
+    for number in range(start - 1, max(ctx.source.first_line, start - 4) - 1, -1):
+        line = ctx.source.line(number)
+        if line is not None and line.masked.strip():
+            previous = line
+            break
+    if previous is not None and re.search(r"(=>|\(|,|\[|:|\?|[^=!<>]=|\|\||&&|\breturn)\s*$", previous.masked):
+        return True
+    last = ctx.source.line(end)
+    return last is not None and last.masked.rstrip().endswith(",")
 
 
 _PROMISIFIED = re.compile(r"(?:const|let|var)\s+(\w+)\s*=\s*(?:\w+\.)?promisify\s*\(")

@@ -197,7 +197,10 @@ def _looks_like_secret(name: str, value: str) -> bool:
     if re.fullmatch(r"[A-Z][A-Z0-9_]+", value) and "_" in value:
         return False  # an environment variable's name, not its value
     lowered = value.lower()
-    if lowered in ("password", "secret", "token", "api_key", "apikey", "none", "null", "bearer"):
+    if lowered in ("password", "secret", "token", "api_key", "apikey", "none", "null", "bearer",
+                   # flags and modes named like credentials (`'Access-Control-Allow-Credentials': 'true'`,
+                   # fetch's `credentials: 'include'`)
+                   "true", "false", "yes", "no", "on", "off", "include", "omit", "same-origin", "required"):
         return False
     return not (re.fullmatch(r"[*x.]+", lowered) or "example" in lowered)
 

@@ -298,7 +298,8 @@ def test_missing_weights_through_the_cli_is_one_line(tmp_path: Path) -> None:
         env=env,
         cwd=tmp_path,
     )
-    assert done.returncode in (1, 2)  # 1: the review failed at the vision stage (2 once the CLI loads OCR first)
+    assert done.returncode == 2  # bad input, before any work: the CLI loads the OCR backend first
+    assert not done.stdout.strip()  # no report: nothing was reviewed
     [line] = [line for line in done.stderr.splitlines() if line.strip()]
     assert "PaddleOCR-VL weights not found: no model folder" in line and str(missing) in line
 

@@ -165,6 +165,11 @@ class LexiconError(ValueError):
     """The lexicon data file is malformed: a bad kind, intent or category, or an entry without a source."""
 
 
+def _lexicon_text() -> str:
+    """The packaged lexicon's JSON text (pipeline/data/intent_lexicon.json)."""
+    return (resources.files("archreview.pipeline") / "data" / LEXICON_RESOURCE).read_text(encoding="utf-8")
+
+
 def load_lexicon(text: str | None = None) -> list[Cue]:
     """The cue phrases of the lexicon, in file order (the order matters: a fuzzy tie goes to the earlier phrase).
 
@@ -176,7 +181,7 @@ def load_lexicon(text: str | None = None) -> list[Cue]:
         LexiconError: an entry has an unknown kind, intent or category, an empty phrase or no source.
     """
     if text is None:
-        text = (resources.files("archreview.pipeline") / "data" / LEXICON_RESOURCE).read_text(encoding="utf-8")
+        text = _lexicon_text()
     try:
         data = json.loads(text)
         cues = [cue for group in data["groups"] for cue in _group_cues(group)]
@@ -241,6 +246,18 @@ def _group_cues(group: dict[str, Any]) -> list[Cue]:
 LEXICON: list[Cue] = load_lexicon()
 
 
+def _load_word_set(key: str, text: str | None) -> frozenset[str]:
+    """The lexicon's word list under `key` (each word as its tokens joined by spaces); an absent entry is empty.
+
+    Raises:
+        LexiconError: the entry is malformed or has no source.
+    """
+    entry = json.loads(_lexicon_text() if text is None else text).get(key, {"words": [], "source": "-"})
+    if not isinstance(entry, dict) or not str(entry.get("source", "")).strip():
+        raise LexiconError(f"{key} entry without a source: {entry!r}")
+    return frozenset(" ".join(_words(str(word))) for word in entry.get("words", []))
+
+
 def load_after_concurrency_words(text: str | None = None) -> frozenset[str]:
     """The lexicon's review words that, after a concurrency cue in their clause, name a property of the threads
     instead ("多线程下安全吗": thread safety, not security; "goroutine 会不会泄漏": a leaked goroutine).
@@ -248,12 +265,7 @@ def load_after_concurrency_words(text: str | None = None) -> frozenset[str]:
     Raises:
         LexiconError: the entry is malformed or has no source.
     """
-    if text is None:
-        text = (resources.files("archreview.pipeline") / "data" / LEXICON_RESOURCE).read_text(encoding="utf-8")
-    entry = json.loads(text).get("after_concurrency", {"words": [], "source": "-"})
-    if not isinstance(entry, dict) or not str(entry.get("source", "")).strip():
-        raise LexiconError(f"after_concurrency entry without a source: {entry!r}")
-    return frozenset(" ".join(_words(str(word))) for word in entry.get("words", []))
+    return _load_word_set("after_concurrency", text)
 
 
 AFTER_CONCURRENCY_WORDS = load_after_concurrency_words()
@@ -266,12 +278,7 @@ def load_condition_words(text: str | None = None) -> frozenset[str]:
     Raises:
         LexiconError: the entry is malformed or has no source.
     """
-    if text is None:
-        text = (resources.files("archreview.pipeline") / "data" / LEXICON_RESOURCE).read_text(encoding="utf-8")
-    entry = json.loads(text).get("explain_conditions", {"words": [], "source": "-"})
-    if not isinstance(entry, dict) or not str(entry.get("source", "")).strip():
-        raise LexiconError(f"explain_conditions entry without a source: {entry!r}")
-    return frozenset(" ".join(_words(str(word))) for word in entry.get("words", []))
+    return _load_word_set("explain_conditions", text)
 
 
 CONDITION_WORDS = load_condition_words()

@@ -811,14 +811,7 @@ class FusionEngine:
                 graph = torch.cuda.CUDAGraph()
                 with torch.cuda.graph(graph, capture_error_mode=_CAPTURE_MODE):
                     attend()
-                graph.replay()
-                begin, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-                begin.record()
-                for _ in range(5):
-                    graph.replay()
-                end.record()
-                end.synchronize()
-                timings[mode] = begin.elapsed_time(end) / 5
+                timings[mode] = _replay_ms(graph)
                 del graph
             except _OOM:
                 raise
@@ -887,14 +880,7 @@ class FusionEngine:
             with torch.cuda.graph(eager, pool=torch.cuda.graph_pool_handle(), capture_error_mode=_CAPTURE_MODE):
                 eager_logits = self._decode_forward(batch, self.model)
             for name, graph in (("compiled", batch.graph), ("eager", eager)):
-                graph.replay()
-                begin, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-                begin.record()
-                for _ in range(5):
-                    graph.replay()
-                end.record()
-                end.synchronize()
-                timings[name] = begin.elapsed_time(end) / 5
+                timings[name] = _replay_ms(graph)
         finally:
             for counter, saved in zip(_write_counters(batch.cache), counters, strict=True):
                 counter.copy_(saved)
@@ -1218,6 +1204,19 @@ def _write_counters(cache: Any) -> list[torch.Tensor]:
     """The cache layers' on-device write positions (transformers 5.2x static layers keep one; older ones none)."""
     counters = (getattr(layer, "cumulative_length", None) for layer in getattr(cache, "layers", []))
     return [c for c in counters if isinstance(c, torch.Tensor)]
+
+
+def _replay_ms(graph: Any, times: int = 5) -> float:
+    """Milliseconds one replay of a captured CUDA graph takes: one warm replay, then the mean of `times`, timed
+    between CUDA events."""
+    graph.replay()
+    begin, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+    begin.record()
+    for _ in range(times):
+        graph.replay()
+    end.record()
+    end.synchronize()
+    return float(begin.elapsed_time(end)) / times
 
 
 def _ladder_ceil(n: int) -> int:

@@ -43,6 +43,7 @@ from archreview.encoders.fusion_answer import extract_json, merge_findings, vali
 from archreview.encoders.transformers_loading import (
     WeightsNotFoundError,
     locate_weights,
+    planned_device,
     resolve_device,
     resolve_dtype,
 )
@@ -383,10 +384,7 @@ class ErnieFusion:
         """Where the model runs (or will run): 'cpu', 'cuda:0', ..."""
         if self._loaded is not None:
             return str(self._loaded.device)
-        try:
-            return str(_resolve_device(self.options.device))
-        except FusionError:
-            return "cpu"
+        return planned_device(self.options.device)
 
     def load(self) -> None:
         """Load tokenizer and model once (thread-safe); later calls return at once.

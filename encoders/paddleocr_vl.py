@@ -38,6 +38,7 @@ from archreview.encoders.openai_ocr import text_to_page
 from archreview.encoders.transformers_loading import (
     WeightsNotFoundError,
     locate_weights,
+    planned_device,
     resolve_device,
     resolve_dtype,
 )
@@ -247,10 +248,7 @@ class PaddleOcrVl:
         """Where the model runs (or will run): 'cpu', 'cuda:0', ..."""
         if self._loaded is not None:
             return str(self._loaded.device)
-        try:
-            return str(resolve_device(self.options.device))
-        except ValueError:
-            return "cpu"
+        return planned_device(self.options.device)
 
     def load(self) -> None:
         """Load model, tokenizer and image processor once (thread-safe); later calls return at once.

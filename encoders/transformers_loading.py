@@ -52,6 +52,15 @@ def resolve_device(choice: str) -> torch.device:
     return torch.device("cpu")
 
 
+def planned_device(choice: str) -> str:
+    """Where a backend with this `device` option will run, before it loads ('cuda:0', 'cpu'); 'cpu' when CUDA is
+    asked for and absent (loading then says why)."""
+    try:
+        return str(resolve_device(choice))
+    except ValueError:
+        return "cpu"
+
+
 def resolve_dtype(choice: str, device: torch.device) -> torch.dtype:
     """The dtype for a backend's `dtype` option: auto = bfloat16 on CUDA, float32 on CPU."""
     if choice == "auto":

@@ -247,18 +247,16 @@ def _set(name: str) -> list[dict[str, object]]:
 def test_chinese_sets_tuned_and_held_apart() -> None:
     tuned, held = _set("tuned.jsonl"), _set("held_apart.jsonl")
     right = [parse_instruction(str(row["text"]), "text").intent == row["intent"] for row in tuned]
-    # 377 of 384 (a tie lost, 接口设计有没有考虑幂等、越权和降级: see _pick; benchmarks/results/intent.md)
-    assert sum(not ok for ok in right) <= 7, [row["text"] for row, ok in zip(tuned, right, strict=True) if not ok]
+    # 377 of 384 before round 9 (49) joined the tuned set; round 9 was 43 of 49 when measured once
+    assert sum(not ok for ok in right) <= 13, [row["text"] for row, ok in zip(tuned, right, strict=True) if not ok]
     english = _set("english_tuned.jsonl")
     english_right = sum(parse_instruction(str(row["text"]), "text").intent == row["intent"] for row in english)
     assert english_right >= 103, english_right  # 103 of 111 after the round-9 pass (the first 46: 29 before it)
     # The English held-apart set (measured once, by benchmarks/intent.py) shares no source with the tuned one.
     english_held = {str(row["source"]).split(" ")[0] for row in _set("english_held_apart.jsonl")}
     assert english_held.isdisjoint(str(row["source"]).split(" ")[0] for row in english)
-    # Round 9 (held_apart.jsonl), measured once at the end of the round (benchmarks/results/intent.md): 43 of 49;
-    # the English held-apart set, measured once with it: 31 of 34. Kept as floors; never tuned on.
-    held_right = sum(parse_instruction(str(row["text"]), "text").intent == row["intent"] for row in held)
-    assert held_right >= 43, held_right
+    # Round 10 (held_apart.jsonl) is measured once, by benchmarks/intent.py at the end of its round; this test
+    # does not classify it before then. The English held-apart set, measured once in round 9: 31 of 34, a floor.
     english_held_right = sum(
         parse_instruction(str(row["text"]), "text").intent == row["intent"] for row in _set("english_held_apart.jsonl")
     )

@@ -502,6 +502,15 @@ HAND_SOURCES = {  # key: (repo, commit, licence as stated by the repository, par
                           "30b68e1e881462b2f4164ea09ab4c4f5699c7b0b", "ISC", "tuned"),
     "java_patterns": ("iluwatar/java-design-patterns", "22a34127d0b08449c24cf7e230c04a097deca2f3", "MIT", "tuned"),
     "express_examples": ("expressjs/express", "a3714473feb3d2908add734d340e7755fd85e0a3", "MIT", "tuned"),
+    # ninth round (h5): popular projects not yet in the corpus, labelled by reading before any analyzer ran on them
+    "flask_examples": ("pallets/flask", "2ac89889f4cc330eabd50f295dcef02828522c69", "BSD-3-Clause", "tuned"),
+    "express_boilerplate": ("hagopj13/node-express-boilerplate", "179ae84efec61b14206d0305d941daed6c6d07f9", "MIT",
+                            "tuned"),
+    "petclinic": ("spring-projects/spring-petclinic", "edf4db28affcc4741c79850a3d95bc3f177b5ff9", "Apache-2.0",
+                  "tuned"),
+    "java8_tutorial": ("winterbe/java8-tutorial", "9b79999be76274f0c11a5b1d4a4fff4e785dc774", "MIT", "tuned"),
+    "bulletproof_node": ("santiq/bulletproof-nodejs", "7ce1b4690c4e96659cb1ed0d367b08b3ab35a24b", "MIT", "tuned"),
+    "locust": ("locustio/locust", "407343d0f5ab84a32f41f6f9a7c991188d10a55a", "MIT", "tuned"),
 }
 
 RES, ERR, CON, CAC, PERF, COH = "resilience", "error-handling", "concurrency", "caching", "performance", "cohesion"
@@ -1036,6 +1045,83 @@ HAND_FILES: list[tuple[str, str, tuple[int, int] | None, tuple[str, ...], list[t
     ]),  # the count lives in each user's own session
     ("express_examples", "examples/downloads/index.js", None, (SEC,), []),  # res.download with a root
     ("express_examples", "examples/markdown/index.js", None, (SEC, ERR), []),  # values escaped; errors passed on
+    # ninth round (h5): popular projects not yet in the corpus (Flask's examples, node-express-boilerplate,
+    # spring-petclinic, java8-tutorial's concurrency samples, bulletproof-nodejs, locust), labelled by reading before
+    # any analyzer ran on them; most are clean on what they are judged for (precision on mature code)
+    ("flask_examples", "examples/tutorial/flaskr/auth.py", None, (SEC, ERR, CON), []),  # hashed passwords, ? params
+    ("flask_examples", "examples/tutorial/flaskr/blog.py", None, (SEC, PERF, CON), []),  # ? params, author checked
+    ("flask_examples", "examples/tutorial/flaskr/__init__.py", None, (SEC, CON), [
+        (SEC, 11, 11, "SECRET_KEY 'dev' is written in the code and signs the sessions whenever no instance config "
+                      "overrides it"),
+    ]),
+    ("flask_examples", "examples/tutorial/flaskr/db.py", None, (SEC, ERR, CON), []),  # a connection a request (g)
+    ("flask_examples", "examples/celery/src/task_app/tasks.py", None, (CON, PERF), []),  # sleep in a Celery task
+    ("flask_examples", "examples/celery/src/task_app/views.py", None, (SEC, CON, PERF, RES), []),
+    # result.get() only once the result is ready
+    ("flask_examples", "examples/celery/src/task_app/__init__.py", None, (SEC, CON), []),
+    ("flask_examples", "examples/javascript/js_example/views.py", None, (SEC,), []),  # any() route: three names
+    ("java8_tutorial", "src/com/winterbe/java8/samples/concurrent/Synchronized1.java", None, (CON,), [
+        (CON, 51, 53, "increment() does count = count + 1 on a static int from two pool threads with no lock"),
+    ]),
+    ("java8_tutorial", "src/com/winterbe/java8/samples/concurrent/Synchronized2.java", None, (CON,), []),
+    ("java8_tutorial", "src/com/winterbe/java8/samples/concurrent/Atomic1.java", None, (CON,), []),
+    ("java8_tutorial", "src/com/winterbe/java8/samples/concurrent/Lock1.java", None, (CON,), []),
+    ("java8_tutorial", "src/com/winterbe/java8/samples/concurrent/Lock2.java", None, (CON,), []),
+    ("java8_tutorial", "src/com/winterbe/java8/samples/concurrent/Lock3.java", None, (CON,), []),  # HashMap, RW lock
+    ("java8_tutorial", "src/com/winterbe/java8/samples/concurrent/Lock4.java", None, (CON,), []),  # StampedLock
+    ("java8_tutorial", "src/com/winterbe/java8/samples/concurrent/Lock5.java", None, (CON,), []),
+    ("java8_tutorial", "src/com/winterbe/java8/samples/concurrent/Semaphore1.java", None, (CON,), [
+        (CON, 38, 39, "count++ runs whether or not tryAcquire got the permit: after a timeout two threads race"),
+    ]),
+    ("java8_tutorial", "src/com/winterbe/java8/samples/concurrent/Semaphore2.java", None, (CON,), []),
+    ("java8_tutorial", "src/com/winterbe/java8/samples/concurrent/Executors2.java", None, (CON,), []),
+    ("java8_tutorial", "src/com/winterbe/java8/samples/concurrent/Threads1.java", None, (CON,), []),
+    ("java8_tutorial", "src/com/winterbe/java8/samples/concurrent/ConcurrentUtils.java", None, (ERR, CON), [
+        (ERR, 16, 18, "InterruptedException printed and dropped: the caller's interrupt is lost"),
+    ]),
+    ("petclinic", "src/main/java/org/springframework/samples/petclinic/owner/OwnerController.java", None,
+     (SEC, CON, ERR), []),  # id disallowed in binding, ids checked against the URL; a stateless controller
+    ("petclinic", "src/main/java/org/springframework/samples/petclinic/vet/VetController.java", None, (SEC, CON), []),
+    ("petclinic", "src/main/java/org/springframework/samples/petclinic/system/CrashController.java", None,
+     (SEC, ERR), []),  # throws on purpose, to show the error page
+    ("petclinic", "src/main/java/org/springframework/samples/petclinic/owner/PetValidator.java", None,
+     (SEC, ERR), []),
+    ("express_boilerplate", "src/services/auth.service.js", None, (SEC, ERR, CON), [
+        (ERR, 49, 51, "every failure (a database error too) becomes 401 'Please authenticate', the cause dropped"),
+        (ERR, 69, 71, "every failure becomes 401 'Password reset failed', the cause dropped unlogged"),
+        (ERR, 88, 90, "every failure becomes 401 'Email verification failed', the cause dropped unlogged"),
+    ]),
+    ("express_boilerplate", "src/services/token.service.js", None, (SEC, ERR), []),  # secret from config
+    ("express_boilerplate", "src/middlewares/auth.js", None, (SEC, ERR), []),
+    ("express_boilerplate", "src/middlewares/error.js", None, (SEC, ERR), [
+        (ERR, 10, 11, "precedence: `statusCode || x instanceof E ? 400 : 500` throws away the error's own status"),
+    ]),  # the stack goes out in development only
+    ("express_boilerplate", "src/services/email.service.js", None, (ERR, CON), []),
+    ("express_boilerplate", "src/index.js", None, (SEC, ERR, CON), []),  # rejections reach unhandledRejection
+    ("bulletproof_node", "src/services/auth.ts", None, (SEC, ERR, CON), [
+        (SEC, 79, 79, "'User not registered' and 'Invalid Password' (99) tell a caller which accounts exist"),
+    ]),  # argon2 with a random salt; the secret from config
+    ("bulletproof_node", "src/api/middlewares/isAuth.ts", None, (SEC,), []),  # algorithms pinned
+    ("bulletproof_node", "src/api/middlewares/attachCurrentUser.ts", None, (SEC, ERR), []),
+    ("bulletproof_node", "src/api/routes/agendash.ts", None, (SEC,), []),  # credentials from config
+    ("bulletproof_node", "src/loaders/express.ts", None, (SEC, CON), [
+        (SEC, 25, 25, "cors() with no options lets every origin call the API"),
+        (SEC, 63, 68, "every unhandled error's message is sent to the client"),
+    ]),
+    ("locust", "examples/semaphore_wait.py", None, (CON,), []),  # a gevent semaphore as a gate
+    ("locust", "examples/bottlenecked_server.py", None, (CON,), []),  # the semaphore and the sleep are the point
+    ("locust", "examples/web_ui_cache_stats.py", None, (CON, CAC), []),
+    # counters of a CDN's cache headers, not a cache; gevent greenlets switch only at I/O
+    ("locust", "examples/dynamic_user_credentials.py", None, (CON,), []),
+    ("locust", "examples/custom_xmlrpc_client/server.py", None, (CON,), []),
+    ("locust", "locust/util/cache.py", None, (CAC, CON), [
+        (CAC, 18, 20, "memoize keeps one result whatever the arguments: a call with other arguments gets the "
+                      "first call's result"),
+    ]),
+    ("locust", "locust/util/exception_handler.py", None, (RES, ERR), []),  # growing delays, then re-raise
+    ("locust", "locust/contrib/postgres.py", None, (SEC, ERR), []),  # failures are reported as request events
+    ("locust", "locust/rpc/zmqrpc.py", None, (RES, SEC), []),
+    ("locust", "locust/input_events.py", None, (ERR, CON), []),  # the poller logs and stops
 ]
 
 

@@ -12,7 +12,7 @@ import statistics
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 from PIL import Image
@@ -57,6 +57,28 @@ class OcrEngine(Protocol):
 
     def info(self) -> BackendInfo:
         """Name, model and version of the engine, for the report's provenance."""
+        ...
+
+
+@runtime_checkable
+class BatchOcrEngine(OcrEngine, Protocol):
+    """An OCR engine that reads several prepared pages in one call (a batched model on a GPU: PaddleOCR-VL)."""
+
+    @property
+    def device(self) -> str:
+        """Where the engine runs (or will run): 'cpu', 'cuda:0', ...; known before any model loads."""
+        ...
+
+    def recognize_many(self, images: Sequence[Image.Image]) -> list[OcrPage]:
+        """Find the words of each page, as `recognize` would one at a time.
+
+        Args:
+            images: pages prepared for OCR, as `recognize` takes them.
+        Returns:
+            One page of words a picture, in order.
+        Raises:
+            OcrError: the engine is missing or failed (on the batch as a whole).
+        """
         ...
 
 

@@ -21,6 +21,7 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.client.schemas.objects import TaskRun
 from prefect.concurrency.sync import concurrency
 from prefect.context import TaskRunContext
+from prefect.results import get_result_store
 from prefect.states import State
 from prefect.task_runners import TaskRunner
 from prefect.tasks import Task
@@ -86,6 +87,10 @@ def _vision_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> st
 
 def _speech_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
     return speech_key(parameters["plan"], parameters["options"])
+
+
+def _vision_group_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
+    return "vision-group-" + _digest(*(vision_key(plan, parameters["options"]) for plan in parameters["plans"]))
 
 
 def _speech_group_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
@@ -154,6 +159,26 @@ def read_code(plan: PairPlan, options: ReviewOptions) -> VisionOutcome:
     return steps.read_code(plan, Backends.from_options(options), options)
 
 
+@task(name="read-codes", cache_key_fn=_vision_group_cache_key, **_RETRIED)
+def read_codes(plans: list[PairPlan], options: ReviewOptions) -> list[VisionOutcome | StageError]:
+    """Read a window of pairs' code: the screenshots no read-code run has read yet, in one batched call.
+
+    Each pair's outcome is cached under its read-code key too (`vision_key`), both ways: a pair read before, alone
+    or in another window, is taken from the cache, and a later read-code of a pair read here is Cached.
+    """
+    store = get_result_store()
+    keys = [vision_key(plan, options) for plan in plans]
+    known = {i: store.read(key).result for i, key in enumerate(keys) if store.exists(key)}
+    todo = [plan for i, plan in enumerate(plans) if i not in known]
+    with gpu_slot(options.ocr):
+        read = iter(steps.read_many(todo, Backends.from_options(options), options) if todo else [])
+    outcomes: list[VisionOutcome | StageError] = [known[i] if i in known else next(read) for i in range(len(plans))]
+    for i, (key, outcome) in enumerate(zip(keys, outcomes, strict=True)):
+        if i not in known and isinstance(outcome, VisionOutcome):
+            store.write(outcome, key=key)
+    return outcomes
+
+
 @task(name="understand-instruction", cache_key_fn=_speech_cache_key, **_RETRIED)
 def understand_instruction(plan: PairPlan, options: ReviewOptions) -> SpeechOutcome:
     """Transcribe one pair's spoken instruction (or parse the typed one) into intent and focus."""
@@ -211,6 +236,7 @@ class PrefectRunner:
         self.step_options = step_options or options  # what OCR and speech tasks get (`runners.step_options`)
         self.cluster, self.kind = cluster, kind
         self.read_code = read_code.with_options(result_storage=results)  # type: ignore[arg-type]  # a folder: Prefect 3.9 takes a Path as local storage
+        self.read_codes = read_codes.with_options(result_storage=results)  # type: ignore[arg-type]  # a folder: Prefect 3.9 takes a Path as local storage
         self.understand_instruction = understand_instruction.with_options(result_storage=results)  # type: ignore[arg-type]  # a folder: Prefect 3.9 takes a Path as local storage
         self.understand_instructions = understand_instructions.with_options(result_storage=results)  # type: ignore[arg-type]  # a folder: Prefect 3.9 takes a Path as local storage
 
@@ -225,20 +251,25 @@ class PrefectRunner:
         with reserve_gpu(self.kind, gpu):
             return list(self.cluster.map(step, {"plan": list(plans), "options": unmapped(self.step_options)}))
 
-    def read(self, plans: Sequence[PairPlan]) -> list[Pending[VisionOutcome]]:
-        """A read-code task a pair."""
+    def _submit_group(self, step: Task[..., Any], plans: Sequence[PairPlan], *, gpu: bool) -> Pending[Any]:
+        """One task of `step` for all the plans, on the cluster when there is one (a GPU reserved when `gpu`)."""
+        if self.cluster is None:
+            return step.submit(list(plans), self.step_options)
+        with reserve_gpu(self.kind, gpu):
+            return self.cluster.submit(step, {"plans": list(plans), "options": self.step_options})
+
+    def read(self, plans: Sequence[PairPlan], *, grouped: bool) -> list[Pending[VisionOutcome]]:
+        """A read-code task a pair, or one read-codes task for them all (the GPU's when OCR runs there)."""
+        if grouped:
+            group = self._submit_group(self.read_codes, plans, gpu=runs_on_gpu(self.options.ocr))
+            return [ItemOf(group, i) for i in range(len(plans))]
         return self._map(self.read_code, plans, gpu=False)
 
     def understand(self, plans: Sequence[PairPlan], *, grouped: bool) -> list[Pending[SpeechOutcome]]:
         """An understand-instruction task a pair, or one understand-instructions task for them all."""
         gpu = runs_on_gpu(self.options.speech)
         if grouped:
-            if self.cluster is None:
-                group = self.understand_instructions.submit(list(plans), self.step_options)
-            else:
-                with reserve_gpu(self.kind, gpu):
-                    parameters = {"plans": list(plans), "options": self.step_options}
-                    group = self.cluster.submit(self.understand_instructions, parameters)
+            group = self._submit_group(self.understand_instructions, plans, gpu=gpu)
             return [ItemOf(group, i) for i in range(len(plans))]
         return self._map(self.understand_instruction, plans, gpu=gpu)
 

@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from archreview.encoders.fusion import FusionModel
-from archreview.encoders.ocr import OcrEngine
+from archreview.encoders.ocr import BatchOcrEngine, OcrEngine
 from archreview.encoders.speech import SpeechTranscriber
 from archreview.schemas import (
     AnalyzerFusionOptions,
@@ -139,6 +139,16 @@ def runs_on_gpu(backend_options: BaseModel) -> bool:
 def groups_speech(options: ReviewOptions) -> bool:
     """Whether pairs' instructions are worth transcribing in groups: a batching speech backend on a GPU."""
     return options.speech.kind in BATCHED_SPEECH_KINDS and runs_on_gpu(options.speech)
+
+
+def groups_vision(options: ReviewOptions) -> bool:
+    """Whether pairs' screenshots are worth reading in groups: an OCR engine that reads many pages in one call
+    (`BatchOcrEngine`: PaddleOCR-VL) on a GPU. Engines without a device (tesseract, rapidocr, auto) are not even
+    built to ask."""
+    if not runs_on_gpu(options.ocr):
+        return False
+    engine = load_backend(options.ocr)  # built, not loaded: its weights load on first use
+    return isinstance(engine, BatchOcrEngine) and str(engine.device).startswith("cuda")
 
 
 def batches_fusion(options: ReviewOptions) -> bool:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from archreview.pipeline.backends import Backends, batches_fusion, groups_speech
+from archreview.pipeline.backends import Backends, batches_fusion, groups_speech, groups_vision
 from archreview.pipeline.output import remove_stale_temps, write_atomic
 from archreview.pipeline.pairs import find_pairs
 from archreview.pipeline.render import FORMAT_SUFFIXES, OutputFormat
@@ -64,17 +64,18 @@ def _settle(pending: Pending[VisionOutcome] | Pending[SpeechOutcome]) -> VisionO
 
 
 def review_pairs(
-    plans: Sequence[PairPlan], runner: StageRunner, *, window: int, grouped: bool
+    plans: Sequence[PairPlan], runner: StageRunner, *, window: int, grouped: bool, vision_grouped: bool = False
 ) -> Iterator[list[PairOutcome]]:
     """Review planned pairs a window at a time; yields each window's outcomes, in order, as soon as it is done.
 
     The next window's OCR and speech start before this window is fused, so on a GPU fusion overlaps reading.
-    A pair whose step failed gets an error item; the others go on.
+    `grouped`: a window's instructions are understood in one step; `vision_grouped`: its screenshots are read in
+    one step. A pair whose step failed gets an error item; the others go on.
     """
     windows = [list(plans[i : i + window]) for i in range(0, len(plans), window)]
 
     def start(members: list[PairPlan]) -> tuple[list[Pending[VisionOutcome]], list[Pending[SpeechOutcome]]]:
-        return runner.read(members), runner.understand(members, grouped=grouped)
+        return runner.read(members, grouped=vision_grouped), runner.understand(members, grouped=grouped)
 
     upcoming = start(windows[0]) if windows else ([], [])
     for k, members in enumerate(windows):
@@ -111,6 +112,7 @@ def run_batch(
     runner: StageRunner | None = None,
     on_item: Callable[[BatchItem], None] | None = None,
     speech_groups: bool | None = None,
+    vision_groups: bool | None = None,
 ) -> BatchSummary:
     """Review every pair into `out_dir` with one set of loaded models; go on past bad pairs.
 
@@ -128,6 +130,8 @@ def run_batch(
         on_item: called with each pair's summary line as it is known (progress).
         speech_groups: transcribe a window's instructions in one batch (None = when a batching speech backend
             runs on a GPU); the reports are the same either way.
+        vision_groups: read a window's screenshots in one call (None = when an OCR engine that batches runs on a
+            GPU: `groups_vision`); the reports are the same either way.
     Returns:
         The summary (also written to out_dir/summary.json).
     Raises:
@@ -140,7 +144,14 @@ def run_batch(
     if runner is None:
         with LocalRunner(backends or Backends.from_options(options), options, fmt) as local:
             return run_batch(
-                specs, options, out_dir, fmt=fmt, runner=local, on_item=on_item, speech_groups=speech_groups
+                specs,
+                options,
+                out_dir,
+                fmt=fmt,
+                runner=local,
+                on_item=on_item,
+                speech_groups=speech_groups,
+                vision_groups=vision_groups,
             )
     suffix = FORMAT_SUFFIXES[fmt]
     plans = runner.plan(specs, [out_dir / f"{spec.name}{suffix}" for spec in specs])
@@ -158,7 +169,10 @@ def run_batch(
             record(i, error_item(plan.spec, plan.error, plan.inputs_ms))
     todo = [i for i in range(len(plans)) if i not in items]
     grouped = groups_speech(options) if speech_groups is None else speech_groups
-    windows = review_pairs([plans[i] for i in todo], runner, window=window_size(options), grouped=grouped)
+    vision_grouped = groups_vision(options) if vision_groups is None else vision_groups
+    windows = review_pairs(
+        [plans[i] for i in todo], runner, window=window_size(options), grouped=grouped, vision_grouped=vision_grouped
+    )
     position = 0
     for outcomes in windows:
         for outcome in outcomes:

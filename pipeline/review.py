@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Protocol, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 from archreview.pipeline.backends import Backends
 from archreview.pipeline.errors import ArchreviewError, InputError, StageFailedError
@@ -39,10 +39,12 @@ from archreview.pipeline.stages import (
     speech_stage,
     speech_stage_many,
     vision_stage,
+    vision_stage_many,
 )
 from archreview.schemas import (
     Analysis,
     BatchItem,
+    Code,
     FusionRequest,
     FusionResult,
     PairOutcome,
@@ -159,13 +161,38 @@ def checked_inputs(plan: PairPlan) -> ReviewInputs:
 
 
 def read_code(plan: PairPlan, backends: Backends, options: ReviewOptions) -> VisionOutcome:
-    """Read the code in the pair's screenshot(s); a screenshot with no readable code gives errors, not a failure."""
+    """Read the code in the pair's screenshot(s); a screenshot with no readable code gives errors, not a failure.
+
+    Raises:
+        InputError: a screenshot cannot be opened.
+    """
     start = time.perf_counter()
     code, errors = vision_stage(checked_inputs(plan), backends, options)
+    return _vision_outcome(code, errors, backends, _ms_since(start))
+
+
+def _vision_outcome(code: Code | None, errors: list[StageError], backends: Backends, ms: float) -> VisionOutcome:
     backend = backends.ocr.info()
     if code is not None and code.read_by and backend.name == "auto":  # which of its engines read this code
         backend = backend.model_copy(update={"model": f"{backend.model}; read by {' + '.join(code.read_by)}"})
-    return VisionOutcome(code=code, errors=errors, backend=backend, ms=_ms_since(start))
+    return VisionOutcome(code=code, errors=errors, backend=backend, ms=ms)
+
+
+def read_many(
+    plans: Sequence[PairPlan], backends: Backends, options: ReviewOptions
+) -> list[VisionOutcome | StageError]:
+    """Read a group of pairs' code; an engine that batches reads all their screenshots in one call.
+
+    Each pair gets what `read_code` gives it; a pair whose screenshot cannot be opened gets its StageError
+    instead of an outcome. A pair's time is its share.
+    """
+    start = time.perf_counter()
+    results = vision_stage_many([checked_inputs(plan) for plan in plans], backends, options)
+    share = round(_ms_since(start) / max(len(plans), 1), 1)
+    return [
+        result.to_stage_error() if isinstance(result, InputError) else _vision_outcome(*result, backends, share)
+        for result in results
+    ]
 
 
 def _speech_outcome(
@@ -389,16 +416,16 @@ class Pending(Protocol[T_co]):
         ...
 
 
-class ItemOf:
+class ItemOf(Generic[T]):
     """Item `index` of a group step's list of results; a StageError item raises as the pair's InputError."""
 
-    def __init__(self, group: Pending[Sequence[SpeechOutcome | StageError]], index: int) -> None:
+    def __init__(self, group: Pending[Sequence[T | StageError]], index: int) -> None:
         self.group, self.index = group, index
 
-    def result(self) -> SpeechOutcome:
+    def result(self) -> T:
         """This pair's outcome."""
         item = self.group.result()[self.index]
-        if isinstance(item, StageError):  # this pair's audio could not be decoded
+        if isinstance(item, StageError):  # this pair's input could not be opened or decoded
             raise InputError(item.message, stage=item.stage, code=item.code)
         return item
 
@@ -414,8 +441,8 @@ class StageRunner(Protocol):
         """`plan_pair` of every pair, in order."""
         ...
 
-    def read(self, plans: Sequence[PairPlan]) -> list[Pending[VisionOutcome]]:
-        """Start `read_code` of every pair."""
+    def read(self, plans: Sequence[PairPlan], *, grouped: bool) -> list[Pending[VisionOutcome]]:
+        """Start `read_code` of every pair, or one `read_many` of them all when `grouped`."""
         ...
 
     def understand(self, plans: Sequence[PairPlan], *, grouped: bool) -> list[Pending[SpeechOutcome]]:
@@ -454,26 +481,29 @@ class LocalRunner:
         """Plan the pairs."""
         return plan_pairs(specs, targets, self.options)
 
-    def read(self, plans: Sequence[PairPlan]) -> list[Pending[VisionOutcome]]:
-        """Start reading every pair's code."""
+    def read(self, plans: Sequence[PairPlan], *, grouped: bool) -> list[Pending[VisionOutcome]]:
+        """Start reading every pair's code (together when `grouped`)."""
+        if grouped:
+            group: Future[list[VisionOutcome | StageError]] = self.pool.submit(
+                read_many, plans, self.backends, self.options
+            )
+            return [ItemOf(group, i) for i in range(len(plans))]
         return [self.pool.submit(read_code, plan, self.backends, self.options) for plan in plans]
 
     def understand(self, plans: Sequence[PairPlan], *, grouped: bool) -> list[Pending[SpeechOutcome]]:
         """Start understanding every pair's instruction (together when `grouped`)."""
         if grouped:
-            group: Future[list[SpeechOutcome | StageError]] = self.pool.submit(
+            heard: Future[list[SpeechOutcome | StageError]] = self.pool.submit(
                 understand_many, plans, self.backends, self.options
             )
-            return [ItemOf(group, i) for i in range(len(plans))]
+            return [ItemOf(heard, i) for i in range(len(plans))]
         return [self.pool.submit(understand, plan, self.backends, self.options) for plan in plans]
 
     def fuse_and_report(
         self, plans: Sequence[PairPlan], visions: Sequence[VisionOutcome], speeches: Sequence[SpeechOutcome]
     ) -> list[PairOutcome]:
         """Fuse and report these pairs in this thread."""
-        return fuse_and_report(
-            plans, visions, speeches, self.backends, self.options, self.fmt, on_text=self.on_text
-        )
+        return fuse_and_report(plans, visions, speeches, self.backends, self.options, self.fmt, on_text=self.on_text)
 
 
 def review_planned(plan: PairPlan, runner: StageRunner) -> ReviewReport:
@@ -484,7 +514,7 @@ def review_planned(plan: PairPlan, runner: StageRunner) -> ReviewReport:
         StageFailedError: the report could not be written.
     """
     checked_inputs(plan)
-    (read,), (heard,) = runner.read([plan]), runner.understand([plan], grouped=False)
+    (read,), (heard,) = runner.read([plan], grouped=False), runner.understand([plan], grouped=False)
     (outcome,) = runner.fuse_and_report([plan], [read.result()], [heard.result()])
     if outcome.report is None or outcome.item.status == "error":
         raise StageFailedError(outcome.item.error or "no report", stage="report", code="report_failed")

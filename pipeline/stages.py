@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TypeVar
 
 from archreview.encoders.cuda import is_cuda_out_of_memory
 from archreview.encoders.fusion import BatchFusionModel, FusionModel
+from archreview.encoders.ocr import BatchOcrEngine
 from archreview.encoders.speech import BatchTranscriber
 from archreview.pipeline.analysis import run_analysis, run_analysis_many
 from archreview.pipeline.analyzer_fusion import AnalyzerFusion
@@ -21,7 +22,7 @@ from archreview.pipeline.errors import ArchreviewError, InputError, StageFailedE
 from archreview.pipeline.fusion import run_fusion, run_fusion_many
 from archreview.pipeline.intent import parse_instruction
 from archreview.pipeline.speech import heard_notes, run_speech, run_speech_many
-from archreview.pipeline.vision import merge_pages, run_vision
+from archreview.pipeline.vision import VisionResultOrError, merge_pages, run_vision, run_vision_many
 from archreview.schemas import (
     Analysis,
     AnalyzerFusionOptions,
@@ -29,6 +30,7 @@ from archreview.schemas import (
     ErnieFusionOptions,
     FusionRequest,
     FusionResult,
+    ImageInput,
     ReviewInputs,
     ReviewOptions,
     SpeechResult,
@@ -40,6 +42,7 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 CPU_FALLBACK_CODE = "cuda_oom_cpu"  # the GPU ran out of memory at batch 1 and the fusion ran on the CPU
 SpeechOutcomeOrError = tuple[SpeechResult, list[StageError]] | InputError
+VisionOutcomeOrError = tuple[Code | None, list[StageError]] | InputError
 
 
 def vision_stage(
@@ -48,12 +51,22 @@ def vision_stage(
     """Read the code of every screenshot, numbered across them; None when the first shows none (the report fails).
 
     A further screenshot that cannot be read is left out and named in the errors (status partial).
+
+    Raises:
+        InputError: a screenshot cannot be opened.
     """
+    return _pair_code([inputs.image, *inputs.more_images], lambda image: run_vision(image, backends.ocr, options.ocr))
+
+
+def _pair_code(
+    images: list[ImageInput], read: Callable[[ImageInput], VisionResult]
+) -> tuple[Code | None, list[StageError]]:
+    """One pair's code from its screenshots, each read by `read`, in order (see `vision_stage`)."""
     pages: list[VisionResult] = []
     errors: list[StageError] = []
-    for number, image in enumerate([inputs.image, *inputs.more_images]):
+    for number, image in enumerate(images):
         try:
-            page = run_vision(image, backends.ocr, options.ocr)
+            page = read(image)
             pages.append(page)
             errors.extend(page.warnings)
         except StageFailedError as e:
@@ -62,6 +75,45 @@ def vision_stage(
             if number == 0:
                 return None, errors
     return (merge_pages(pages) if len(pages) > 1 else pages[0].code), errors
+
+
+def _vision_or_input_error(inputs: ReviewInputs, backends: Backends, options: ReviewOptions) -> VisionOutcomeOrError:
+    try:
+        return vision_stage(inputs, backends, options)
+    except InputError as e:
+        return e
+
+
+def vision_stage_many(
+    inputs: list[ReviewInputs], backends: Backends, options: ReviewOptions
+) -> list[VisionOutcomeOrError]:
+    """Read the code of several pairs; an engine that batches (`BatchOcrEngine`) reads all their screenshots in
+    one call (`run_vision_many`), any other one screenshot at a time.
+
+    Each pair gets what `vision_stage` gives it (the same checks, merging and errors): a screenshot with no
+    readable code fails its own pair (or is left out of it, when it is not the pair's first), a screenshot that
+    cannot be opened gives that pair's InputError; the other pairs go on.
+    """
+    engine = backends.ocr
+    images = [[item.image, *item.more_images] for item in inputs]
+    if sum(len(shots) for shots in images) < 2 or not isinstance(engine, BatchOcrEngine):
+        return [_vision_or_input_error(item, backends, options) for item in inputs]
+    read = iter(run_vision_many([image for shots in images for image in shots], engine, options.ocr))
+    outcomes: list[VisionOutcomeOrError] = []
+    for shots in images:
+        pending = iter([next(read) for _ in shots])  # `_pair_code` asks for the pair's screenshots in order
+
+        def take(image: ImageInput, pending: Iterator[VisionResultOrError] = pending) -> VisionResult:
+            result = next(pending)
+            if isinstance(result, VisionResult):
+                return result
+            raise result
+
+        try:
+            outcomes.append(_pair_code(shots, take))
+        except InputError as e:
+            outcomes.append(e)
+    return outcomes
 
 
 def call_with_time_limit(

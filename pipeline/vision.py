@@ -7,20 +7,24 @@ language. The recipe and its measurements are in shared/NOTES.md ("OCR").
 
 from __future__ import annotations
 
+import logging
 import math
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps
 
-from archreview.encoders.ocr import OcrEngine, OcrError
+from archreview.encoders.ocr import BatchOcrEngine, OcrEngine, OcrError
 from archreview.pipeline.capture import prepare_capture
 from archreview.pipeline.errors import InputError, NoCodeFoundError, StageFailedError
 from archreview.pipeline.language import detect_language
 from archreview.pipeline.ocr_correction import correct_code
 from archreview.pipeline.ocr_layout import rebuild_layout
-from archreview.schemas import Code, ImageInput, OcrOptions, StageError, VisionResult
+from archreview.schemas import Code, ImageInput, OcrOptions, OcrPage, StageError, VisionResult
+
+logger = logging.getLogger(__name__)
 
 # Below this many letters and digits read with some confidence, an image holds no code worth reviewing.
 _MIN_CODE_CHARS = 6
@@ -117,7 +121,27 @@ def read_code(image: Image.Image, engine: OcrEngine, *, upscale: float = 2.0, na
     try:
         page = engine.recognize(prepared)
     except OcrError as e:
-        raise StageFailedError(f"OCR failed on {name}: {e}", stage="vision", code="ocr_failed") from e
+        raise _ocr_failed(name, e) from e
+    return code_from_page(page, notes, name=name)
+
+
+def _ocr_failed(name: str, error: OcrError) -> StageFailedError:
+    return StageFailedError(f"OCR failed on {name}: {error}", stage="vision", code="ocr_failed")
+
+
+def code_from_page(page: OcrPage, notes: list[str], *, name: str = "image") -> VisionResult:
+    """The code of one page of words an engine read: lines rebuilt on the grid, prose refused, slips corrected.
+
+    Args:
+        page: what the engine read from the prepared image.
+        notes: what preparing the image did (`prepare_image`).
+        name: what to call the image in errors (its path).
+    Returns:
+        The code and notes.
+    Raises:
+        NoCodeFoundError: the page holds no readable code.
+        StageFailedError: the page shows prose, not code (code "not_code").
+    """
     layout = rebuild_layout(page)
     if layout is None or layout.code_chars < _MIN_CODE_CHARS or not any(line.strip() for line in layout.lines):
         raise NoCodeFoundError(f"no readable code found in {name}")
@@ -199,19 +223,13 @@ def reading_warning(code: Code) -> str | None:
     return f"{text[0].upper()}{text[1:]}; findings there may be wrong."
 
 
-def run_vision(image: ImageInput, engine: OcrEngine, options: OcrOptions) -> VisionResult:
-    """The vision stage: open the screenshot and read its code.
+def open_image(image: ImageInput) -> tuple[Image.Image, list[StageError]]:
+    """Open a checked screenshot: its first frame, turned upright by its EXIF orientation, loaded.
 
-    Args:
-        image: the checked input (its `path` is opened).
-        engine: the OCR engine.
-        options: OCR options (the upscale factor).
     Returns:
-        The code read and notes.
+        The picture, and a `first_frame_only` warning when the file holds several frames or pages.
     Raises:
         InputError: the image cannot be opened.
-        NoCodeFoundError: the image holds no readable code.
-        StageFailedError: the OCR engine failed.
     """
     try:
         with warnings.catch_warnings():
@@ -232,8 +250,12 @@ def run_vision(image: ImageInput, engine: OcrEngine, options: OcrOptions) -> Vis
                 message=f"{image.path} has {frames} frames or pages; only the first was read",
             )
         )
-    result = read_code(picture, engine, upscale=options.upscale, name=image.path)
-    found += [
+    return picture, found
+
+
+def _with_warnings(image: ImageInput, result: VisionResult, found: list[StageError]) -> VisionResult:
+    """The result with what the report must say about it: frames left out, resizing, a reading too poor to trust."""
+    found = found + [
         StageError(stage="vision", code="image_resized", message=f"{image.path}: {note}")
         for note in result.notes
         if note.startswith("scaled ")
@@ -244,6 +266,92 @@ def run_vision(image: ImageInput, engine: OcrEngine, options: OcrOptions) -> Vis
     if warning is not None and warning.startswith("The reading is too poor"):
         found.append(StageError(stage="vision", code="low_ocr_confidence", message=f"{image.path}: {warning}"))
     return result.model_copy(update={"warnings": [*found, *result.warnings]})
+
+
+def run_vision(image: ImageInput, engine: OcrEngine, options: OcrOptions) -> VisionResult:
+    """The vision stage: open the screenshot and read its code.
+
+    Args:
+        image: the checked input (its `path` is opened).
+        engine: the OCR engine.
+        options: OCR options (the upscale factor).
+    Returns:
+        The code read and notes.
+    Raises:
+        InputError: the image cannot be opened.
+        NoCodeFoundError: the image holds no readable code.
+        StageFailedError: the OCR engine failed.
+    """
+    picture, found = open_image(image)
+    result = read_code(picture, engine, upscale=options.upscale, name=image.path)
+    return _with_warnings(image, result, found)
+
+
+VisionResultOrError = VisionResult | InputError | StageFailedError
+
+
+def run_vision_many(
+    images: Sequence[ImageInput], engine: BatchOcrEngine, options: OcrOptions
+) -> list[VisionResultOrError]:
+    """The vision stage for several screenshots, read by the engine in one call (`recognize_many`).
+
+    Each screenshot is opened and prepared as `run_vision` does, and its page rebuilt the same way, so each gets
+    what `run_vision` would give it: a screenshot that cannot be opened or holds no code gets its own error, the
+    others go on. When the batched call fails, each page is read alone (`recognize`), so an engine failure is
+    the error of the pages it failed on only.
+
+    Args:
+        images: the checked inputs, in order.
+        engine: an engine that reads many pages at once.
+        options: OCR options (the upscale factor).
+    Returns:
+        One item an image, in order: its VisionResult, or the InputError / StageFailedError (NoCodeFoundError
+        included) that `run_vision` would raise for it.
+    """
+    outcomes: list[VisionResultOrError | None] = [None] * len(images)
+    ready: list[tuple[int, Image.Image, list[str], list[StageError]]] = []
+    for index, image in enumerate(images):
+        try:
+            picture, found = open_image(image)
+            prepared, notes = prepare_image(picture, upscale=options.upscale, name=image.path)
+        except (InputError, StageFailedError) as e:
+            outcomes[index] = e
+            continue
+        ready.append((index, prepared, notes, found))
+    pages = _recognize_all(engine, [prepared for _, prepared, _, _ in ready], [images[i].path for i, *_ in ready])
+    for (index, _, notes, found), page in zip(ready, pages, strict=True):
+        if isinstance(page, StageFailedError):
+            outcomes[index] = page
+            continue
+        try:
+            outcomes[index] = _with_warnings(images[index], code_from_page(page, notes, name=images[index].path), found)
+        except StageFailedError as e:
+            outcomes[index] = e
+    return [outcome for outcome in outcomes if outcome is not None]
+
+
+def _recognize_all(
+    engine: BatchOcrEngine, pages: list[Image.Image], names: list[str]
+) -> list[OcrPage | StageFailedError]:
+    """The engine's pages of words for `pages`, in one call; one page at a time when that call fails."""
+    if not pages:
+        return []
+    try:
+        read: list[OcrPage | StageFailedError] = list(engine.recognize_many(pages))
+        if len(read) == len(pages):
+            return read
+        logger.warning("batched OCR gave %d pages for %d images; reading each alone", len(read), len(pages))
+    except OcrError:
+        logger.warning("batched OCR of %d images failed; reading each alone", len(pages), exc_info=True)
+    alone: list[OcrPage | StageFailedError] = []
+    for page, name in zip(pages, names, strict=True):
+        try:
+            alone.append(engine.recognize(page))
+        except OcrError as e:
+            failure = _ocr_failed(name, e)
+            failure.__cause__ = e
+            alone.append(failure)
+    return alone
 
 
 def _overlap(previous: list[str], page: list[str]) -> int:

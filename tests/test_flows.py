@@ -14,20 +14,22 @@ from samples.render import render_code
 
 prefect = pytest.importorskip("prefect")
 
+from prefect import flow  # noqa: E402
 from prefect.client.orchestration import get_client  # noqa: E402
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId  # noqa: E402
 
 import archreview.pipeline.review as steps  # noqa: E402
 from archreview.flows.batch import SUMMARY_FILE, batch_review_flow, ensure_gpu_limit, run_batch_flow  # noqa: E402
-from archreview.flows.review import run_review_flow  # noqa: E402
-from archreview.flows.tasks import GPU_LIMIT, gpu_slot, transient_cause  # noqa: E402
-from archreview.pipeline.backends import groups_speech, runs_on_gpu  # noqa: E402
+from archreview.flows.review import results_storage, run_review_flow  # noqa: E402
+from archreview.flows.tasks import GPU_LIMIT, PrefectRunner, gpu_slot, transient_cause  # noqa: E402
+from archreview.pipeline.backends import groups_speech, load_backend, runs_on_gpu  # noqa: E402
 from archreview.pipeline.batch import run_batch  # noqa: E402
 from archreview.pipeline.errors import InputError, StageFailedError  # noqa: E402
 from archreview.pipeline.metrics import REVIEWS  # noqa: E402
 from archreview.pipeline.pairs import find_pairs  # noqa: E402
 from archreview.pipeline.review import review  # noqa: E402
 from archreview.schemas import (  # noqa: E402
+    BatchSummary,
     FasterWhisperOptions,
     ReviewOptions,
     ReviewReport,
@@ -301,3 +303,67 @@ def test_gpu_stages_hold_the_global_concurrency_limit(prefect_server: None, tmp_
         assert client.read_global_concurrency_limit_by_name(GPU_LIMIT).active_slots == 1
     with get_client(sync_client=True) as client:
         assert client.read_global_concurrency_limit_by_name(GPU_LIMIT).active_slots == 0
+
+
+@flow(name="batch-review-grouped-reading")  # type: ignore[arg-type]  # Prefect 3.9 stubs
+def _batch_flow_reading_windows(source: str, out: str, options: ReviewOptions, vision_groups: bool) -> BatchSummary:
+    """batch-review's orchestrator and Prefect runner with the window grouping of OCR chosen explicitly (the real
+    flow groups where `groups_vision` says so: a batching OCR engine on CUDA)."""
+    runner = PrefectRunner(options, "json", results_storage(Path(out)))
+    return run_batch(find_pairs(Path(source)), options, Path(out), runner=runner, vision_groups=vision_groups)
+
+
+def test_grouped_reading_gives_the_same_reports_and_caches_each_pair(
+    prefect_server: None, tmp_path: Path, one_torch_thread: None
+) -> None:
+    """PaddleOCR-VL (the tiny random one on the CPU, grouping forced on) reads each window's screenshots in one
+    read-codes task: the reports are the plain loop's, one screenshot at a time. Each pair's reading is cached under
+    its own read-code key: a changed screenshot is read again alone, and read-code tasks find what read-codes read."""
+    from test_vision_many import confident_tiny_reader
+
+    options = ReviewOptions(ocr=confident_tiny_reader(tmp_path / "paddleocr_vl"))
+    engine = load_backend(options.ocr).engine()
+    try:
+        source = copy_pairs(tmp_path / "in", TYPED)
+        shutil.copy(SAMPLES / "dashboard.png", source / "dashboard.png")
+        (source / "dashboard.txt").write_text("Is this dashboard code safe?\n")
+        out = tmp_path / "out"
+        read = len(engine.stats.batch_sizes)
+        state = _batch_flow_reading_windows(str(source), str(out), options, True, return_state=True)
+        assert state.is_completed()
+        assert sorted(engine.stats.batch_sizes[read:]) == [1, 2], "two windows (2 + 1 pairs), one decode each"
+        states = _wait_task_states(state.state_details.flow_run_id, 1 + 2 + 3 + 2)
+        assert states["read-codes"] == ["Completed", "Completed"] and "read-code" not in states, states
+        plain = run_batch(find_pairs(source), options, tmp_path / "plain", vision_groups=False)
+        assert set(plain.counts) <= {"success", "partial"} and plain.total == 3, plain.counts
+        first = _reports(out)
+        for name, text in first.items():
+            assert _comparable(text) == _comparable((tmp_path / "plain" / name).read_bytes()), name
+
+        # One screenshot changed: its window's read-codes runs again but reads that screenshot only.
+        for name in first:
+            (out / name).unlink()
+        shutil.copy(SAMPLES / "order_service.png", source / f"{TYPED[0]}.png")
+        read = len(engine.stats.batch_sizes)
+        state = _batch_flow_reading_windows(str(source), str(out), options, True, return_state=True)
+        assert state.is_completed()
+        assert engine.stats.batch_sizes[read:] == [1], "only the changed screenshot was read"
+        states = _wait_task_states(state.state_details.flow_run_id, 1 + 2 + 3 + 2)
+        assert states["read-codes"] == ["Cached", "Completed"], states
+        again = _reports(out)
+        assert again[f"{TYPED[0]}.json"] != first[f"{TYPED[0]}.json"]
+        for name in ("dashboard.json", f"{TYPED[1]}.json"):
+            assert _comparable(again[name]) == _comparable(first[name]), name
+
+        # A pair at a time now: every read-code task finds the reading read-codes cached under its key.
+        for name in again:
+            (out / name).unlink()
+        read = len(engine.stats.batch_sizes)
+        state = _batch_flow_reading_windows(str(source), str(out), options, False, return_state=True)
+        assert state.is_completed()
+        assert engine.stats.batch_sizes[read:] == [], "nothing read again"
+        states = _wait_task_states(state.state_details.flow_run_id, 1 + 3 + 3 + 2)
+        assert states["read-code"] == ["Cached", "Cached", "Cached"] and "read-codes" not in states, states
+        assert _reports(out).keys() == again.keys()
+    finally:
+        load_backend.cache_clear()

@@ -966,3 +966,81 @@ def test_a_promise_handed_on_is_no_floating_promise_and_tooling_blocks_nobody() 
     assert ("concurrency/blocking-call-in-async", 4) in _hits(server, "javascript")
     flag = "app.use(cors({ origin: ORIGIN, headers: { 'Access-Control-Allow-Credentials': 'true' } }));\n"
     assert "security/hardcoded-secret" not in _rules(flag, "javascript")
+
+
+COUNTER_JAVA = """import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+public class Counter {
+    private static int count = 0;
+
+    private static void countAll() {
+        count = 0;
+        ExecutorService executor = Executors.newFixedThreadPool(2);
+        for (int i = 0; i < 100; i++) {
+            executor.submit(Counter::increment);
+        }
+        executor.shutdown();
+    }
+
+    private static void increment() {
+        count = count + 1;
+    }
+}
+"""
+
+
+def test_a_reset_before_the_tasks_start_is_no_race_but_their_unlocked_update_is() -> None:
+    hits = _hits(COUNTER_JAVA, "java")
+    assert ("concurrency/unsynchronized-shared-state", 17) in hits
+    assert ("concurrency/unsynchronized-shared-state", 8) not in hits
+    locked = COUNTER_JAVA.replace("private static void increment", "private static synchronized void increment")
+    assert "concurrency/unsynchronized-shared-state" not in _rules(locked, "java")
+    # a reset inside the loop that hands work off races with the tasks already started
+    looped = locked.replace("        count = 0;\n", "").replace("            executor.submit(Counter::increment);",
+                                                              "            count = 0;\n"
+                                                              "            executor.submit(Counter::increment);")
+    assert ("concurrency/unsynchronized-shared-state", 10) in _hits(looped, "java")
+
+
+def test_a_floating_promise_reaches_a_process_wide_rejection_handler() -> None:
+    text = ("const app = require('./app');\n\nmongoose.connect(url).then(() => {\n  app.listen(3000);\n});\n")
+    assert "error-handling/unhandled-promise" in _rules(text, "javascript")
+    handled = text + ("\nprocess.on('unhandledRejection', (error) => {\n  logger.error(error);\n"
+                      "  process.exit(1);\n});\n")
+    assert "error-handling/unhandled-promise" not in _rules(handled, "javascript")
+
+
+def test_a_class_of_its_own_named_unserialize_is_no_unsafe_deserializer() -> None:
+    own = "def recv(self):\n    data = self.socket.recv()\n    return Message.unserialize(data)\n"
+    assert "security/insecure-deserialization" not in _rules(own, "python")
+    node = "var serialize = require('node-serialize');\nvar obj = serialize.unserialize(req.cookies.profile);\n"
+    assert ("security/insecure-deserialization", 2) in _hits(node, "javascript")
+
+
+STOP_JAVA = """public class Pools {
+    public static void stop(ExecutorService executor) {
+        try {
+            executor.shutdown();
+            executor.awaitTermination(60, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            System.err.println("termination interrupted");
+        } finally {
+            executor.shutdownNow();
+        }
+    }
+}
+"""
+
+
+def test_an_interrupt_printed_and_dropped_in_a_method_loses_the_callers_interrupt() -> None:
+    assert ("error-handling/swallowed-exception", 6) in _hits(STOP_JAVA, "java")
+    restored = STOP_JAVA.replace('System.err.println("termination interrupted");',
+                                 "Thread.currentThread().interrupt();")
+    assert "error-handling/swallowed-exception" not in _rules(restored, "java")
+    task = ("public class Tasks {\n    public static void main(String[] args) {\n        Runnable r = () -> {\n"
+            "            try {\n                TimeUnit.SECONDS.sleep(1);\n"
+            "            } catch (InterruptedException e) {\n"
+            "                System.out.println(\"stopped\");\n            }\n        };\n"
+            "        new Thread(r).start();\n    }\n}\n")
+    assert "error-handling/swallowed-exception" not in _rules(task, "java")

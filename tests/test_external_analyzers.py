@@ -343,3 +343,13 @@ def test_ruff_rules_that_flag_every_use_are_kept_only_where_the_use_is_risky() -
              "def move(a, b, c, d, e, f, g):\n    return a + b + c + d + e + f + g\n")
     found = {rule for tool, rule in _tool_rules(risky) if tool == "ruff"}
     assert {"S311", "S324", "PLR0913"} <= found
+
+
+def test_a_broad_except_that_reports_what_it_caught_is_handled_one_that_drops_it_is_not() -> None:
+    """Ruff's BLE001 flags every `except Exception`; kept only where the handler drops the exception it caught."""
+    reported = ("import time\n\ndef run(client, query):\n    start = time.time()\n    try:\n"
+                "        client.execute(query)\n    except Exception as e:\n"
+                "        events.fire(name='query', elapsed=time.time() - start, exception=e)\n")
+    assert ("ruff", "BLE001") not in _tool_rules(reported)
+    dropped = reported.replace("exception=e)", "exception=None)")
+    assert ("ruff", "BLE001") in _tool_rules(dropped)

@@ -139,6 +139,11 @@ app.get('/cookie', (req, res) => {
   res.setHeader('Access-Control-Allow-Origin', 'https://app.example.com');
 });
 
+// ruleid: js-cors-any-origin
+app.use(cors());
+// ok: js-cors-any-origin
+app.use(cors({ origin: ['https://app.example.com'] }));
+
 function render(element, html) {
   // ruleid: js-html-injection
   element.innerHTML = html;

@@ -280,6 +280,8 @@ def detect_shared_state(ctx: Context) -> Iterator[Hit]:
             continue
         if ctx.outline.locked(line.number) or _held(ctx, function, line.number):
             continue
+        if _before_hand_off(ctx, function, line.number):
+            continue
         for item in shared:
             if item.declared_at == line.number and not item.name.startswith("self."):
                 continue
@@ -313,6 +315,41 @@ def detect_shared_state(ctx: Context) -> Iterator[Hit]:
             confidence=0.8 if source.is_python or ctx.uses_threads else 0.7,
             detail=f"`{name}` is updated without holding a lock.",
         )
+
+
+# Calls that hand work to other threads. What the submitting thread wrote before them, the tasks see (Java's
+# executors and Thread.start guarantee it, and so do Python's Thread.start and executor.submit): a reset before
+# the tasks start (`count = 0;` then `executor.submit(...)`) is no race.
+_HAND_OFF = re.compile(
+    r"\.\s*(?:submit|execute|invokeAll|invokeAny|schedule\w*|apply_async)\s*\(|"
+    r"\b\w*(?:pool|executor)\w*\s*\.\s*map\s*\(|\bCompletableFuture\s*\.\s*\w+Async\s*\(|"
+    r"\brun_in_executor\s*\(|\bto_thread\s*\(|\.parallelStream\s*\(",
+    re.IGNORECASE,
+)
+
+
+def _before_hand_off(ctx: Context, function: Block, number: int) -> bool:
+    """Whether line `number` is a set-up step of a function that then hands work to threads: it comes before the
+    function's first hand-off, not inside a loop that hands work off too, and no thread runs the function itself."""
+    if function.name in ctx.thread_run_names or function.name in ("run", "call"):
+        return False
+    if ctx.source.is_java and re.search(rf"::\s*{re.escape(function.name)}\b", ctx.all_masked):
+        return False  # a method reference handed to an executor: the function is a task
+    if any(re.search(rf"(?<![\w.]){re.escape(function.name)}\s*\(", line.masked)
+           and (caller := ctx.outline.function_at(line.number)) is not None and not caller.name
+           for line in ctx.lines):
+        return False  # called from a lambda (a thread's body, a task): it may run on another thread
+    threads = set(re.findall(r"(\w+)\s*=\s*(?:new\s+Thread\s*\(|(?:threading\s*\.\s*)?Thread\s*\()",
+                             ctx.all_masked))
+    started = re.compile(rf"\b(?:{'|'.join(map(re.escape, sorted(threads)))})\s*\.\s*start\s*\(" if threads
+                         else r"\bThread\s*\(.*\)\s*\.\s*start\s*\(")
+    hand_offs = [line.number for line in ctx.source.span(function.start, function.end)
+                 if _HAND_OFF.search(line.masked) or started.search(line.masked)
+                 or re.search(r"\bThread\s*\(.*\)\s*\.\s*start\s*\(", line.masked)]
+    if not hand_offs or hand_offs[0] <= number:
+        return False
+    loop = ctx.outline.in_loop(number)
+    return loop is None or not any(loop.start <= n <= loop.end for n in hand_offs)
 
 
 def _runs_on_threads(ctx: Context, function: Block) -> bool:

@@ -146,6 +146,12 @@ def _brace_handler(ctx: Context, handler: Block) -> Hit | None:
         return Hit("error-handling/swallowed-exception", handler.start, span_end, confidence=0.7,
                    detail="The interrupt is caught and the loop goes on: the thread's interrupted status is lost, "
                           "so a request to stop is ignored (restore it with Thread.currentThread().interrupt()).")
+    if (ctx.source.is_java and re.search(r"\bInterruptedException\b", caught) and _callers_interrupt(ctx, handler)
+            and not re.search(r"\binterrupt\s*\(|\bthrow\b|\breturn\b", body)):
+        return Hit("error-handling/swallowed-exception", handler.start, span_end, confidence=0.65,
+                   detail="The interrupt is caught and the method returns as if nothing happened: the caller's "
+                          "interrupted status is lost (restore it with Thread.currentThread().interrupt(), or "
+                          "declare the exception).")
     if re.search(r"\b(Throwable|Error)\b", caught) and ctx.source.is_java:
         return Hit("error-handling/catch-throwable", handler.start, confidence=0.85)
     name = re.search(r"(\w+)\s*$", caught.strip()) if caught.strip() else None
@@ -162,6 +168,15 @@ def _brace_handler(ctx: Context, handler: Block) -> Hit | None:
                    detail=f"On any error the partly built `{returned.group(1)}` is returned as if it were complete, "
                           "and the error leaves no trace.")
     return None
+
+
+def _callers_interrupt(ctx: Context, handler: Block) -> bool:
+    """Whether an InterruptedException caught here belongs to a caller: the catch sits in a named method (not a
+    task's `run`/`call`, not a lambda handed to a thread), so the thread goes on into the caller's code."""
+    method = ctx.outline.function_at(handler.start)
+    if method is None or method.name in ("run", "call", "main"):
+        return False
+    return "->" not in ctx.source.masked_text(method.start, handler.start)
 
 
 def _builds_in_try(ctx: Context, handler: Block, name: str) -> bool:
@@ -243,9 +258,17 @@ def _opening_line(ctx: Context, number: int) -> int:
     return max(number - 1, ctx.source.first_line)
 
 
+# A process-wide handler for rejections nobody caught (Node's `unhandledRejection`, the browser's
+# `unhandledrejection` event): a floating chain's failure still reaches it, so it is not lost.
+_GLOBAL_REJECTION_HANDLER = re.compile(
+    r"\bprocess\s*\.\s*on(?:ce)?\s*\(\s*['\"]unhandledRejection['\"]|"
+    r"\baddEventListener\s*\(\s*['\"]unhandledrejection['\"]|\bonunhandledrejection\s*="
+)
+
+
 def detect_unhandled_promise(ctx: Context) -> Iterator[Hit]:
     """`.then(...)` chains that nobody catches, awaits or returns."""
-    if not ctx.source.is_js:
+    if not ctx.source.is_js or _GLOBAL_REJECTION_HANDLER.search(ctx.all_code):
         return
     source = ctx.source
     seen: set[int] = set()
@@ -308,7 +331,7 @@ _PROMISIFIED = re.compile(r"(?:const|let|var)\s+(\w+)\s*=\s*(?:\w+\.)?promisify\
 def detect_floating_promise(ctx: Context) -> Iterator[Hit]:
     """Calls of promise-returning functions (made with `promisify`) as bare statements: nobody awaits, returns or
     catches them, so their failure is lost."""
-    if not ctx.source.is_js:
+    if not ctx.source.is_js or _GLOBAL_REJECTION_HANDLER.search(ctx.all_code):
         return
     names = set(_PROMISIFIED.findall(ctx.all_masked))
     if not names:

@@ -130,7 +130,9 @@ def detect_command_injection(ctx: Context) -> Iterator[Hit]:
 
 _DESERIALIZE = re.compile(
     r"\b(c?[Pp]ickle\.loads?|marshal\.loads?|jsonpickle\.decode|dill\.loads?|"
-    r"shelve\.open|serialize\.unserialize|unserialize)\s*\("
+    r"shelve\.open|\w*[Ss]eriali[sz]e\.unserialize)\s*\("
+    # a free `unserialize(...)` (node-serialize's, PHP's); `Message.unserialize(data)` is a class's own parser
+    r"|(?<![\w.$])unserialize\s*\("
 )
 _YAML_LOAD = re.compile(r"\byaml\.(load|load_all)\s*\(")
 

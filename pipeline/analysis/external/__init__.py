@@ -59,6 +59,33 @@ def _carries_caught(code: Code, span: tuple[int, int]) -> bool:
     return False
 
 
+def _handler_body(code: Code, number: int) -> list[str]:
+    """The lines of the Python handler whose `except` is on line `number` (indented deeper, blank lines skipped)."""
+    header = code.line(number) or ""
+    indent = len(header) - len(header.lstrip())
+    body = []
+    for following in range(number + 1, number + 40):
+        text = code.line(following)
+        if text is None:
+            break
+        if not text.strip():
+            continue
+        if len(text) - len(text.lstrip()) <= indent:
+            break
+        body.append(text)
+    return body
+
+
+def _reports_caught(code: Code, number: int) -> bool:
+    """Whether a broad `except ... as NAME:` on line `number` hands NAME on (`print(repr(e))`, `log.warning(e)`,
+    `events.fire(exception=e)`, `errors.append(e)`): the failure is reported or kept, not swallowed."""
+    match = re.match(r"\s*except\b[^:#]*\bas\s+(\w+)\s*:", code.line(number) or "")
+    if match is None:
+        return False
+    used = re.compile(rf"(?<![\w.]){re.escape(match.group(1))}\b")
+    return any(used.search(line.split("#")[0]) for line in _handler_body(code, number))
+
+
 def _reraised_after(code: Code, number: int) -> bool:
     """Whether the handler goes on, at the same indentation as line `number`, to re-raise (`raise`, `raise e`)."""
     shown = code.line(number) or ""
@@ -96,6 +123,8 @@ def _tool_hits(tool: str, raw: list[RawHit], repaired: Repaired, code: Code) -> 
             continue  # a use the rule is not about (an ETag's MD5, a field named "password")
         if rule_id == "error-handling/exception-chain-lost" and _carries_caught(code, span):
             continue  # the new exception is built from the caught one (and Python keeps it as __context__)
+        if rule_id == "error-handling/broad-except" and _reports_caught(code, span[0]):
+            continue  # the handler reports or keeps the exception it caught: handled, if broadly
         if rule_id == "error-handling/traceback-not-logged" and _reraised_after(code, span[1]):
             continue  # `logger.error(e)` then `raise`: the traceback travels on with the exception
         hits.append(ToolHit(tool, hit.rule, rule_id, severity, span[0], span[1], hit.message, fix))

@@ -80,11 +80,13 @@ def batch_review_flow(
     speech_groups: bool | None = None,
     runner: RunnerKind = "local",
     cluster: str | None = None,
+    vision_groups: bool | None = None,
 ) -> BatchSummary:
     """Review every pair of a folder or JSONL manifest into `out` (one report a pair, summary.json).
 
     `speech_groups`: transcribe a window of pairs' instructions in one batch (None = when a batching speech
-    backend runs on a GPU); the reports are the same either way. `runner`: where OCR and speech run (local:
+    backend runs on a GPU); `vision_groups`: read a window's screenshots in one batch (None = when a batching
+    OCR backend runs on a GPU); the reports are the same either way. `runner`: where OCR and speech run (local:
     this flow's threads; dask or ray: a cluster, `cluster` its address or None for a temporary local one).
 
     Raises:
@@ -92,7 +94,7 @@ def batch_review_flow(
         BatchFailedError: every pair failed (the summary is still written).
     """
     out_dir = Path(out)
-    if runs_on_gpu(options.speech) or runs_on_gpu(options.fusion):
+    if any(runs_on_gpu(backend) for backend in (options.ocr, options.speech, options.fusion)):
         ensure_gpu_limit()
     specs = find_pairs_task(source)
     progress_id = cast(  # sync inside a sync flow; the stubs also admit a coroutine
@@ -116,7 +118,14 @@ def batch_review_flow(
             step_options=step_options(options, threads) if threads else None,
         )
         summary = run_batch(
-            specs, options, out_dir, fmt=fmt, runner=steps, on_item=advance, speech_groups=speech_groups
+            specs,
+            options,
+            out_dir,
+            fmt=fmt,
+            runner=steps,
+            on_item=advance,
+            speech_groups=speech_groups,
+            vision_groups=vision_groups,
         )
     _show_summary(summary)
     if not any(item.status in REVIEWED for item in summary.items):
@@ -133,6 +142,7 @@ def run_batch_flow(
     speech_groups: bool | None = None,
     runner: RunnerKind = "local",
     cluster: str | None = None,
+    vision_groups: bool | None = None,
 ) -> BatchSummary:
     """Run the `batch-review` flow in this process (against PREFECT_API_URL when set, else a temporary server).
 
@@ -142,6 +152,7 @@ def run_batch_flow(
         options: backend options.
         fmt: json, markdown, html or sarif.
         speech_groups: transcribe instructions a window of pairs at a time (None = when batched on a GPU).
+        vision_groups: read screenshots a window of pairs at a time (None = when batched on a GPU).
         runner: local (the flow's threads), dask or ray (`flows.runners`).
         cluster: an existing Dask scheduler or Ray cluster address; None = a temporary local cluster.
     Returns:
@@ -154,7 +165,7 @@ def run_batch_flow(
     check_runner(runner, cluster)  # a bad runner is refused before any server starts
     try:
         summary: BatchSummary = batch_review_flow(
-            str(source), str(out), options, fmt, speech_groups, runner, cluster
+            str(source), str(out), options, fmt, speech_groups, runner, cluster, vision_groups
         )
     except BatchFailedError as e:
         return e.summary

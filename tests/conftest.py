@@ -75,9 +75,11 @@ MODULE_SECONDS: dict[str, float] = {  # 2026-12-01, -n 2, load average 6 to 11 (
     "test_flows_server.py": 100,
     "test_runners.py": 86,
     "test_flows.py": 79,
+    "test_paddleocr_vl.py": 71,  # alone (-n 0) at load 7 to 8.5, 2026-12-01
     "test_openai_backend.py": 67,
     "test_cli.py": 61,
     "test_multi_input.py": 56,
+    "test_gpu_benchmark.py": 38,  # alone (-n 0) at load 7 to 8.5, 2026-12-01
     "test_review.py": 37,
     "test_serve_cli.py": 37,
     "test_analysis.py": 34,
@@ -85,7 +87,9 @@ MODULE_SECONDS: dict[str, float] = {  # 2026-12-01, -n 2, load average 6 to 11 (
     "test_transformers_whisper.py": 24,
     "test_ernie.py": 22,
     "test_rapidocr.py": 22,
+    "test_batch.py": 21,  # alone (-n 0) at load 7 to 8.5, 2026-12-01
     "test_speech_languages.py": 20,
+    "test_vision_many.py": 19,  # alone (-n 0) at load 7 to 8.5, 2026-12-01
     "test_speech.py": 15,
     "test_capture.py": 13,
     "test_whisper_base_backends.py": 9,
@@ -93,7 +97,6 @@ MODULE_SECONDS: dict[str, float] = {  # 2026-12-01, -n 2, load average 6 to 11 (
     "test_ernie_engine.py": 7,
     "test_ocr_correction.py": 7,
     "test_vision.py": 6,
-    "test_batch.py": 6,
     "test_whisper_convert.py": 6,
     "test_heuristics_data.py": 6,
     "test_report_language.py": 5,

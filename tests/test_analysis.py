@@ -138,6 +138,10 @@ OCR_CASES = [
      "security/command-injection", 3),
     ("javascript", "function s(el, m) {\n  el.innerHTML = m\n", "security/xss-html-injection", 2),
     ("unknown", "query = \"SELECT * FROM t WHERE name = '\" + name + \"'\"\n", "security/sql-injection", 1),
+    # `!` read as a quote (`if ('user) {`): the stray quote opens no string, the catch after it is still read
+    ("javascript", "const refresh = async (token) => {\n  try {\n    const user = await find(token);\n"
+     "    if ('user) {\n      throw new Error();\n    }\n    return sign(user);\n  } catch (error) {\n"
+     "    throw new ApiError(401, 'Please authenticate');\n  }\n};\n", "error-handling/swallowed-exception", 8),
 ]
 
 

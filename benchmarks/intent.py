@@ -80,9 +80,11 @@ def main() -> int:
         if case["language"] == "en"
     ]
     parts = [
-        ("Chinese, tuned on (GitHub and web sources; rounds 1-8 held-apart sets)", _rows(SETS / "tuned.jsonl"), "zh"),
+        (
+            "Chinese, tuned on (GitHub and web sources; rounds 1-9 held-apart sets)", _rows(SETS / "tuned.jsonl"), "zh"
+        ),
         *([] if args.tuned_only else [
-            ("Chinese, held apart, round 9 (pages of other sites)", _rows(SETS / "held_apart.jsonl"), "zh")
+            ("Chinese, held apart, round 10 (other issues and pages)", _rows(SETS / "held_apart.jsonl"), "zh")
         ]),
         ("English typed, tuned on (GitHub issues and web pages)", _rows(SETS / "english_tuned.jsonl"), "en"),
         *([] if args.tuned_only else [

@@ -24,6 +24,13 @@ word for a whole review ("全面", "thorough", "代码质量") with two or more 
 ("可维护性和健壮性") makes a general review; a review word right after a concurrency cue names a property of the
 threads ("多线程下安全吗" is thread safety, not a security review).
 
+Where the lexicon is silent (no cue of any kind matched), a small naive Bayes classifier over Han characters and
+English words (traditional characters folded first) may decide a Chinese instruction, when its posterior reaches
+the threshold cross-validation chose; else the lexicon's default, a general review, stands. Its data,
+pipeline/data/intent_classifier.json, is trained by benchmarks/intent_zh/train_classifier.py on the tuned sets only
+and records the options and the cross-validated figures that chose them; any cue, a negation included, keeps the
+decision with the lexicon.
+
 The phrases are data, not code: pipeline/data/intent_lexicon.json holds them, plain words and
 the speech-recognition slips alike ("secure it tea", "perform ants", "floors"), each with its
 source (English usage, Chinese usage or the public text it was written from, or which clip, voice
@@ -35,14 +42,16 @@ benchmarks/intent_zh/ (tuned.jsonl, english_tuned.jsonl), never from a held-apar
 from __future__ import annotations
 
 import difflib
+import functools
 import json
+import math
 import re
 import unicodedata
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any, Literal, get_args
 
-from archreview.pipeline.report_language import to_simplified
+from archreview.pipeline.report_language import instruction_language, to_simplified
 from archreview.schemas import CATEGORIES, Category, Instruction, Intent
 
 FUZZY_MIN_RATIO = 0.85  # difflib ratio from which a word (or joined words) counts as a cue
@@ -480,16 +489,212 @@ def _aspects(matches: list[_Match]) -> set[str]:
     return named
 
 
-def classify(text: str) -> tuple[Intent, list[Category]]:
-    """The intent and focus categories of an instruction.
+# Under archreview/pipeline/data/; written by benchmarks/intent_zh/train_classifier.py.
+MODEL_RESOURCE = "intent_classifier.json"
+_INTENTS: tuple[Intent, ...] = tuple(DEFAULT_FOCUS)
+
+
+@functools.lru_cache(maxsize=4096)
+def intent_features(text: str, han_grams: int = 2, english_grams: int = 1) -> frozenset[str]:
+    """The features the intent classifier reads: runs of one to `han_grams` Han characters (traditional ones folded
+    to simplified) and runs of one to `english_grams` English words, each within one piece of a clause (see
+    _PIECE_END: "安全、性能" gives no 全性), counted once an instruction."""
+    words, clause_of, piece_of = _tokens(text)
+    features: set[str] = set()
+    for start, word in enumerate(words):
+        han = bool(_HAN.match(word))
+        most = han_grams if han else english_grams
+        for length in range(1, most + 1):
+            end = start + length
+            span = words[start:end]
+            if len(span) < length or piece_of[end - 1] != piece_of[start]:
+                break
+            if any(bool(_HAN.match(w)) != han for w in span):
+                break  # a feature is all Chinese or all English
+            features.add(("" if han else "w:") + " ".join(span))
+    return frozenset(features)
+
+
+class IntentModelError(ValueError):
+    """The intent classifier's data file is malformed or has no provenance."""
+
+
+@dataclass(frozen=True)
+class IntentModel:
+    """A naive Bayes classifier over intent_features (binary, Laplace-smoothed): the intents' log priors and each
+    feature's log likelihood an intent. It decides only when its posterior reaches `min_posterior`."""
+
+    intents: tuple[Intent, ...]
+    log_prior: tuple[float, ...]
+    log_likelihood: dict[str, tuple[float, ...]]
+    han_grams: int
+    english_grams: int
+    min_posterior: float
+    # Which instructions the model may decide: "silent" (the lexicon matched no cue), "default" (the lexicon's
+    # general_review is only its default: no cue chose an intent) or "any" (whenever the model is confident).
+    rule: str = "silent"
+    # Which instructions at all: "all", or "zh" (Chinese ones only, by report_language.instruction_language).
+    languages: str = "all"
+
+    def may_decide(self, reading: LexiconReading, text: str) -> bool:
+        """Whether the lexicon leaves this instruction to the model (see `rule` and `languages`)."""
+        if self.languages == "zh" and instruction_language(text) != "zh":
+            return False
+        if self.rule == "any":
+            return True
+        return reading.silent if self.rule == "silent" else reading.default
+
+    def posterior(self, text: str) -> dict[Intent, float]:
+        """P(intent | the instruction's features), over the model's intents (features never seen are skipped)."""
+        scores = list(self.log_prior)
+        for feature in intent_features(text, self.han_grams, self.english_grams):
+            likelihood = self.log_likelihood.get(feature)
+            if likelihood is not None:
+                scores = [score + value for score, value in zip(scores, likelihood, strict=True)]
+        top = max(scores)
+        weights = [math.exp(score - top) for score in scores]
+        total = sum(weights)
+        return {intent: weight / total for intent, weight in zip(self.intents, weights, strict=True)}
+
+    def decide_features(self, text: str) -> bool:
+        """Whether the text has a feature the model was trained on (without one it never decides)."""
+        features = intent_features(text, self.han_grams, self.english_grams)
+        return any(feature in self.log_likelihood for feature in features)
+
+    def decide(self, text: str) -> Intent | None:
+        """The likeliest intent when its posterior reaches min_posterior and the text has a known feature; else None."""
+        if not self.decide_features(text):
+            return None
+        posterior = self.posterior(text)
+        best = max(posterior, key=lambda intent: posterior[intent])
+        return best if posterior[best] >= self.min_posterior else None
+
+
+def train_intent_model(
+    rows: list[tuple[str, Intent]], *, han_grams: int = 2, english_grams: int = 1, alpha: float = 0.5,
+    min_posterior: float = 0.6, min_count: int = 1, rule: str = "silent", event_model: str = "bernoulli",
+    languages: str = "all",
+) -> dict[str, Any]:
+    """Train the intent classifier on (instruction, intent) pairs: the data IntentModel is loaded from.
+
+    Args:
+        rows: labelled instructions (the tuned sets only).
+        han_grams, english_grams: the longest Han-character and English-word runs used as features.
+        alpha: Laplace smoothing of each feature's count an intent.
+        min_posterior: the posterior from which the model decides.
+        min_count: features seen in fewer instructions are dropped.
+        rule: which instructions the model may decide (IntentModel.rule).
+        event_model: "bernoulli" (a feature's presence and absence both count) or "multinomial" (presence only).
+        languages: which instructions the model may decide (IntentModel.languages).
+    Returns:
+        A JSON-ready dict: intents, instruction counts an intent, feature counts an intent, and the options.
+    """
+    documents = {intent: 0 for intent in _INTENTS}
+    counts: dict[str, list[int]] = {}
+    for text, intent in rows:
+        documents[intent] += 1
+        for feature in intent_features(text, han_grams, english_grams):
+            counts.setdefault(feature, [0] * len(_INTENTS))[_INTENTS.index(intent)] += 1
+    kept = {feature: row for feature, row in sorted(counts.items()) if sum(row) >= min_count}
+    return {
+        "intents": list(_INTENTS),
+        "documents": [documents[intent] for intent in _INTENTS],
+        "features": kept,
+        "han_grams": han_grams,
+        "english_grams": english_grams,
+        "alpha": alpha,
+        "min_posterior": min_posterior,
+        "rule": rule,
+        "event_model": event_model,
+        "languages": languages,
+    }
+
+
+def load_intent_model(data: dict[str, Any] | None = None) -> IntentModel:
+    """The intent classifier from its data (train_intent_model's dict); None reads pipeline/data/intent_classifier.json.
+
+    An absent data file gives a model that never decides (the lexicon alone).
+
+    Raises:
+        IntentModelError: the data is malformed, names an unknown intent, or (the packaged file) has no source.
+    """
+    try:
+        if data is None:
+            resource = resources.files("archreview.pipeline") / "data" / MODEL_RESOURCE
+            if not resource.is_file():
+                return IntentModel(_INTENTS, (0.0,) * len(_INTENTS), {}, 1, 1, 1.0)
+            data = json.loads(resource.read_text(encoding="utf-8"))
+            if not str(data.get("source", "")).strip():
+                raise IntentModelError("intent classifier data without a source")
+        intents = tuple(data["intents"])
+        if not intents or any(intent not in DEFAULT_FOCUS for intent in intents):
+            raise IntentModelError(f"intent classifier with unknown intents: {intents!r}")
+        alpha = float(data["alpha"])
+        rule, event_model = str(data.get("rule", "silent")), str(data.get("event_model", "bernoulli"))
+        languages = str(data.get("languages", "all"))
+        if (
+            rule not in ("silent", "default", "any")
+            or event_model not in ("bernoulli", "multinomial")
+            or languages not in ("all", "zh")
+        ):
+            raise IntentModelError(f"intent classifier with an unknown rule, event model or languages: {data!r:.200}")
+        documents = [int(n) for n in data["documents"]]
+        features: dict[str, list[int]] = {str(f): [int(c) for c in row] for f, row in data["features"].items()}
+        total = sum(documents)
+        log_prior = [math.log((n + 1) / (total + len(intents))) for n in documents]
+        likelihood: dict[str, tuple[float, ...]] = {}
+        if event_model == "multinomial":
+            sums = [sum(row[i] for row in features.values()) for i in range(len(intents))]
+            size = len(features)
+            for feature, row in features.items():
+                likelihood[feature] = tuple(
+                    math.log((count + alpha) / (n + alpha * size)) for count, n in zip(row, sums, strict=True)
+                )
+        else:
+            # Bernoulli: an instruction's score also counts the features it lacks. Folded into the prior, that is
+            # sum(log(1 - p)) over every feature, and a present feature adds log(p / (1 - p)).
+            for feature, row in features.items():
+                ps = [(count + alpha) / (n + 2 * alpha) for count, n in zip(row, documents, strict=True)]
+                log_prior = [prior + math.log(1 - p) for prior, p in zip(log_prior, ps, strict=True)]
+                likelihood[feature] = tuple(math.log(p / (1 - p)) for p in ps)
+        return IntentModel(
+            intents, tuple(log_prior), likelihood, int(data["han_grams"]), int(data["english_grams"]),
+            float(data["min_posterior"]), rule, languages,
+        )
+    except (json.JSONDecodeError, KeyError, TypeError, ValueError) as e:
+        if isinstance(e, IntentModelError):
+            raise
+        raise IntentModelError(f"malformed intent classifier data: {e!r}") from e
+
+
+INTENT_MODEL: IntentModel = load_intent_model()
+
+
+@dataclass(frozen=True)
+class LexiconReading:
+    """What the lexicon makes of an instruction, and how firmly."""
+
+    intent: Intent
+    named: frozenset[Category]  # the categories its cues name
+    # No cue of any kind matched (no intent, category, explain, problem, broad word and no negation): the lexicon
+    # has nothing to say, and general_review is only its default.
+    silent: bool
+    # The intent is general_review only because nothing chose another (no intent word, no category implying a
+    # review, no explanation asked for, no word for a whole review): silent, or only negations and other categories.
+    default: bool = False
+
+
+def read_lexicon(text: str) -> LexiconReading:
+    """The lexicon's intent for an instruction, the categories it names, and whether any cue matched at all.
 
     Args:
         text: the instruction, cleaned or not.
     Returns:
-        (intent, focus) with focus in the canonical CATEGORIES order.
+        The reading; `silent` when no cue matched (then the intent is general_review, by default).
     """
     words, clause_of, piece_of = _tokens(text)
-    matches = _concurrency_senses(_drop_negated(_find_cues(words, clause_of, piece_of), words, clause_of), clause_of)
+    found = _find_cues(words, clause_of, piece_of)
+    matches = _concurrency_senses(_drop_negated(found, words, clause_of), clause_of)
     intent_words = [(m.cue.intent, m.start) for m in matches if m.cue.kind == "intent" and m.cue.intent]
     implied = [
         (CATEGORY_INTENT[m.cue.category], m.start)
@@ -512,14 +717,35 @@ def classify(text: str) -> tuple[Intent, list[Category]]:
 
     intent: Intent
     broad = any(m.cue.kind == "broad" for m in matches)
+    by_default = False
     if explains and not asks_for_problems:
         intent = "explain_code"  # "explain how the caching works" explains; it does not review
     elif broad and len(_aspects(matches)) >= 2:
         intent = "general_review"  # "a thorough review: quality, security, performance" names parts of a whole
     else:
-        intent = _pick(intent_words) or _pick(implied) or "general_review"
-    named = {m.cue.category for m in matches if m.cue.category is not None}
-    focus = set(DEFAULT_FOCUS[intent]) | named
+        picked = _pick(intent_words) or _pick(implied)
+        intent = picked or "general_review"
+        by_default = picked is None and not asks_for_problems and not broad
+    named = frozenset(m.cue.category for m in matches if m.cue.category is not None)
+    return LexiconReading(intent, named, silent=not found, default=by_default)
+
+
+def classify(text: str) -> tuple[Intent, list[Category]]:
+    """The intent and focus categories of an instruction.
+
+    The lexicon decides whenever one of its cues matched; an instruction it is silent on goes to the intent
+    classifier (INTENT_MODEL), which decides only when confident (else: a general review).
+
+    Args:
+        text: the instruction, cleaned or not.
+    Returns:
+        (intent, focus) with focus in the canonical CATEGORIES order.
+    """
+    reading = read_lexicon(text)
+    intent = reading.intent
+    if INTENT_MODEL.may_decide(reading, text):
+        intent = INTENT_MODEL.decide(text) or intent
+    focus = set(DEFAULT_FOCUS[intent]) | reading.named
     return intent, [category for category in CATEGORIES if category in focus]
 
 

@@ -11,13 +11,19 @@ import pytest
 
 from archreview.pipeline.intent import (
     DEFAULT_FOCUS,
+    INTENT_MODEL,
     LEXICON_RESOURCE,
+    MODEL_RESOURCE,
+    IntentModelError,
     LexiconError,
     clean_text,
     load_after_concurrency_words,
     load_condition_words,
+    load_intent_model,
     load_lexicon,
     parse_instruction,
+    read_lexicon,
+    train_intent_model,
 )
 from archreview.schemas import CATEGORIES
 
@@ -247,8 +253,8 @@ def _set(name: str) -> list[dict[str, object]]:
 def test_chinese_sets_tuned_and_held_apart() -> None:
     tuned, held = _set("tuned.jsonl"), _set("held_apart.jsonl")
     right = [parse_instruction(str(row["text"]), "text").intent == row["intent"] for row in tuned]
-    # 377 of 384 before round 9 (49) joined the tuned set; round 9 was 43 of 49 when measured once
-    assert sum(not ok for ok in right) <= 13, [row["text"] for row, ok in zip(tuned, right, strict=True) if not ok]
+    # 460 of 479 (rounds 1-9 and the round-10 tuned material; the lexicon and the classifier, which trained on these)
+    assert sum(not ok for ok in right) <= 19, [row["text"] for row, ok in zip(tuned, right, strict=True) if not ok]
     english = _set("english_tuned.jsonl")
     english_right = sum(parse_instruction(str(row["text"]), "text").intent == row["intent"] for row in english)
     assert english_right >= 103, english_right  # 103 of 111 after the round-9 pass (the first 46: 29 before it)
@@ -267,3 +273,43 @@ def test_chinese_sets_tuned_and_held_apart() -> None:
     lexicon_sources = " ".join(str(cue) for cue in LEXICON_SOURCES)
     assert not any(source in lexicon_sources for source in held_sources)
     assert "held_apart" not in lexicon_sources
+
+
+def test_the_classifier_decides_where_the_lexicon_is_silent() -> None:
+    # No cue of the lexicon in either, and neither sentence is in the tuned set: the packaged classifier decides,
+    # traditional characters folded first.
+    for text, intent in [("這裡適合用策略模式還是觀察者模式", "architecture_review"),
+                         ("用文字描述一下这个冒泡排序的交换过程", "explain_code")]:
+        assert read_lexicon(text).silent, text
+        assert parse_instruction(text, "text").intent == intent, text
+    # A cue, even one a negation cancels, leaves the decision to the lexicon.
+    assert not read_lexicon("性能先不用管").silent
+    assert parse_instruction("性能先不用管", "text").intent == "general_review"
+    # English is the lexicon's alone (cross-validation gave the classifier nothing there): a silent English
+    # instruction the classifier would call an explanation stays a general review.
+    english = "What would you change in this code before it goes to production?"
+    assert INTENT_MODEL.decide(english) == "explain_code"
+    assert parse_instruction(english, "text").intent == "general_review"
+
+
+def test_packaged_classifier_has_provenance_and_never_read_a_held_apart_set() -> None:
+    data = json.loads((resources.files("archreview.pipeline") / "data" / MODEL_RESOURCE).read_text(encoding="utf-8"))
+    assert "tuned.jsonl" in data["source"] and "held-apart sets never read" in data["source"]
+    assert data["cross_validation"]["folds"] >= 5
+    held = {str(row["text"]) for row in _set("held_apart.jsonl")}
+    assert sum(data["documents"]) == len(_set("tuned.jsonl")) + len(_set("english_tuned.jsonl"))
+    assert held.isdisjoint(str(row["text"]) for row in _set("tuned.jsonl"))
+
+
+def test_a_trained_model_and_its_data_checks() -> None:
+    rows = [("这里会不会很卡", "performance_review"), ("卡顿怎么优化", "performance_review"),
+            ("讲讲这段流程", "explain_code"), ("讲一下原理", "explain_code"), ("看看这个", "general_review")]
+    data = train_intent_model(rows, han_grams=1, min_posterior=0.5)  # type: ignore[arg-type]
+    model = load_intent_model(data)
+    assert model.decide("为什么这么卡") == "performance_review"
+    assert model.decide("no known feature here") is None  # nothing it was trained on: no decision
+    assert abs(sum(model.posterior("卡").values()) - 1.0) < 1e-9
+    for bad in ({**data, "intents": ["rewrite"] * 5}, {**data, "rule": "always"}, {k: v for k, v in data.items()
+                                                                                    if k != "features"}):
+        with pytest.raises(IntentModelError):
+            load_intent_model(bad)

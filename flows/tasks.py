@@ -168,7 +168,8 @@ def read_codes(plans: list[PairPlan], options: ReviewOptions) -> list[VisionOutc
     """
     store = get_result_store()
     keys = [vision_key(plan, options) for plan in plans]
-    known = {i: store.read(key).result for i, key in enumerate(keys) if store.exists(key)}
+    cached = {i: store.read(key).result for i, key in enumerate(keys) if store.exists(key)}
+    known = {i: outcome for i, outcome in cached.items() if isinstance(outcome, VisionOutcome)}
     todo = [plan for i, plan in enumerate(plans) if i not in known]
     with gpu_slot(options.ocr):
         read = iter(steps.read_many(todo, Backends.from_options(options), options) if todo else [])

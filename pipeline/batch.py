@@ -38,14 +38,15 @@ logger = logging.getLogger(__name__)
 SUMMARY_FILE = "summary.json"
 REVIEWED = ("success", "partial")
 CPU_WINDOW = os.cpu_count() or 2  # pairs a window on the CPU: a pair a core, so reports come out from the start
-GPU_WINDOW = 32  # pairs a window when ERNIE fuses on a GPU: one batched generation a window
+# pairs a window when ERNIE fuses or PaddleOCR-VL reads on a GPU: one batched generation a window
+GPU_WINDOW = 32
 
 
 def window_size(options: ReviewOptions) -> int:
     """Pairs a window: their OCR and speech start together, and their fusion is one batch."""
     if options.fusion.kind == "openai":  # a served model: as many pairs as requests may be in flight at once
         return max(CPU_WINDOW, options.fusion.max_concurrency)
-    return GPU_WINDOW if batches_fusion(options) else CPU_WINDOW
+    return GPU_WINDOW if batches_fusion(options) or groups_vision(options) else CPU_WINDOW
 
 
 def summarize(items: list[BatchItem]) -> BatchSummary:

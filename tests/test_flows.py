@@ -14,14 +14,13 @@ from samples.render import render_code
 
 prefect = pytest.importorskip("prefect")
 
-from prefect import flow  # noqa: E402
 from prefect.client.orchestration import get_client  # noqa: E402
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId  # noqa: E402
 
 import archreview.pipeline.review as steps  # noqa: E402
 from archreview.flows.batch import SUMMARY_FILE, batch_review_flow, ensure_gpu_limit, run_batch_flow  # noqa: E402
-from archreview.flows.review import results_storage, run_review_flow  # noqa: E402
-from archreview.flows.tasks import GPU_LIMIT, PrefectRunner, gpu_slot, transient_cause  # noqa: E402
+from archreview.flows.review import run_review_flow  # noqa: E402
+from archreview.flows.tasks import GPU_LIMIT, gpu_slot, transient_cause  # noqa: E402
 from archreview.pipeline.backends import groups_speech, load_backend, runs_on_gpu  # noqa: E402
 from archreview.pipeline.batch import run_batch  # noqa: E402
 from archreview.pipeline.errors import InputError, StageFailedError  # noqa: E402
@@ -29,7 +28,6 @@ from archreview.pipeline.metrics import REVIEWS  # noqa: E402
 from archreview.pipeline.pairs import find_pairs  # noqa: E402
 from archreview.pipeline.review import review  # noqa: E402
 from archreview.schemas import (  # noqa: E402
-    BatchSummary,
     FasterWhisperOptions,
     ReviewOptions,
     ReviewReport,
@@ -305,14 +303,6 @@ def test_gpu_stages_hold_the_global_concurrency_limit(prefect_server: None, tmp_
         assert client.read_global_concurrency_limit_by_name(GPU_LIMIT).active_slots == 0
 
 
-@flow(name="batch-review-grouped-reading")  # type: ignore[arg-type]  # Prefect 3.9 stubs
-def _batch_flow_reading_windows(source: str, out: str, options: ReviewOptions, vision_groups: bool) -> BatchSummary:
-    """batch-review's orchestrator and Prefect runner with the window grouping of OCR chosen explicitly (the real
-    flow groups where `groups_vision` says so: a batching OCR engine on CUDA)."""
-    runner = PrefectRunner(options, "json", results_storage(Path(out)))
-    return run_batch(find_pairs(Path(source)), options, Path(out), runner=runner, vision_groups=vision_groups)
-
-
 def test_grouped_reading_gives_the_same_reports_and_caches_each_pair(
     prefect_server: None, tmp_path: Path, one_torch_thread: None
 ) -> None:
@@ -329,7 +319,7 @@ def test_grouped_reading_gives_the_same_reports_and_caches_each_pair(
         (source / "dashboard.txt").write_text("Is this dashboard code safe?\n")
         out = tmp_path / "out"
         read = len(engine.stats.batch_sizes)
-        state = _batch_flow_reading_windows(str(source), str(out), options, True, return_state=True)
+        state = batch_review_flow(str(source), str(out), options, "json", vision_groups=True, return_state=True)
         assert state.is_completed()
         assert sorted(engine.stats.batch_sizes[read:]) == [1, 2], "two windows (2 + 1 pairs), one decode each"
         states = _wait_task_states(state.state_details.flow_run_id, 1 + 2 + 3 + 2)
@@ -345,7 +335,7 @@ def test_grouped_reading_gives_the_same_reports_and_caches_each_pair(
             (out / name).unlink()
         shutil.copy(SAMPLES / "order_service.png", source / f"{TYPED[0]}.png")
         read = len(engine.stats.batch_sizes)
-        state = _batch_flow_reading_windows(str(source), str(out), options, True, return_state=True)
+        state = batch_review_flow(str(source), str(out), options, "json", vision_groups=True, return_state=True)
         assert state.is_completed()
         assert engine.stats.batch_sizes[read:] == [1], "only the changed screenshot was read"
         states = _wait_task_states(state.state_details.flow_run_id, 1 + 2 + 3 + 2)
@@ -359,7 +349,7 @@ def test_grouped_reading_gives_the_same_reports_and_caches_each_pair(
         for name in again:
             (out / name).unlink()
         read = len(engine.stats.batch_sizes)
-        state = _batch_flow_reading_windows(str(source), str(out), options, False, return_state=True)
+        state = batch_review_flow(str(source), str(out), options, "json", vision_groups=False, return_state=True)
         assert state.is_completed()
         assert engine.stats.batch_sizes[read:] == [], "nothing read again"
         states = _wait_task_states(state.state_details.flow_run_id, 1 + 3 + 3 + 2)

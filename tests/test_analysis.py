@@ -138,6 +138,11 @@ OCR_CASES = [
      "security/command-injection", 3),
     ("javascript", "function s(el, m) {\n  el.innerHTML = m\n", "security/xss-html-injection", 2),
     ("unknown", "query = \"SELECT * FROM t WHERE name = '\" + name + \"'\"\n", "security/sql-injection", 1),
+    # a digit misread in an algorithm's name (`shal` for sha1), a letter lost from a tainted name (`targt`)
+    ("javascript", "const digest = require('crypto')\n  .createHash(\"shal\")\n  .update(body);\n",
+     "security/weak-hash", 2),
+    ("javascript", "app.get('/go', function (req, res) {\n  var target = req.param('target');\n"
+     "  res.redirect(targt);\n});\n", "security/open-redirect", 3),
     # `!` read as a quote (`if ('user) {`): the stray quote opens no string, the catch after it is still read
     ("javascript", "const refresh = async (token) => {\n  try {\n    const user = await find(token);\n"
      "    if ('user) {\n      throw new Error();\n    }\n    return sign(user);\n  } catch (error) {\n"

@@ -1044,3 +1044,11 @@ def test_an_interrupt_printed_and_dropped_in_a_method_loses_the_callers_interrup
             "                System.out.println(\"stopped\");\n            }\n        };\n"
             "        new Thread(r).start();\n    }\n}\n")
     assert "error-handling/swallowed-exception" not in _rules(task, "java")
+
+
+def test_a_name_one_letter_from_a_tainted_one_is_that_name_only_when_nothing_else_holds_it() -> None:
+    slipped = ("app.get('/go', function (req, res) {\n  var target = req.param('target');\n"
+               "  res.redirect(targt);\n});\n")
+    assert ("security/open-redirect", 3) in _hits(slipped, "javascript")
+    other = slipped.replace("  res.redirect(targt);", "  var targets = lookup();\n  res.redirect(targets);")
+    assert "security/open-redirect" not in _rules(other, "javascript")

@@ -88,10 +88,12 @@ _LOOKUP = re.compile(r"([\w$]+(?:\.[\w$]+)*)\[([^\[\]]*)\]")
 class _Flow:
     """Tainted names of one scope, updated statement by statement."""
 
-    def __init__(self, source_pattern: re.Pattern[str] | None, sanitizer: re.Pattern[str]) -> None:
+    def __init__(self, source_pattern: re.Pattern[str] | None, sanitizer: re.Pattern[str],
+                 seen_once: frozenset[str] = frozenset()) -> None:
         self.names: set[str] = set()
         self._source = source_pattern
         self._sanitizer = sanitizer
+        self._seen_once = seen_once  # identifiers the shown code holds once: candidates for a slip
 
     def _lookups_dropped(self, text: str) -> str:
         """`text` with the keys of lookups in this program's own containers emptied: `users[req.params.id]` is a
@@ -110,7 +112,10 @@ class _Flow:
             return False
         if self._source is not None and self._source.search(code):
             return True
-        return any(re.search(rf"(?<![\w$.]){re.escape(name)}(?![\w$])", masked) for name in self.names)
+        if any(re.search(rf"(?<![\w$.]){re.escape(name)}(?![\w$])", masked) for name in self.names):
+            return True
+        return any(token in self._seen_once and any(_one_slip(token, name) for name in self.names)
+                   for token in re.findall(rf"(?<![\w$.]){_NAME}(?![\w$])", masked))
 
     def update(self, code: str, masked: str) -> None:
         """Apply one statement's assignments to the tainted names."""
@@ -148,6 +153,25 @@ class _Flow:
             self.names.add(name)
         elif operator == "=" and name in self.names:
             self.names.discard(name)  # reassigned to a clean value
+
+
+def _one_slip(seen: str, name: str) -> bool:
+    """Whether `seen` is `name` with one character lost, added or misread (`targt` for `target`); names of
+    five or more characters only, so that short names, one letter apart by design, stay apart."""
+    if len(name) < 5 or seen == name or abs(len(seen) - len(name)) > 1:
+        return False
+    if len(seen) == len(name):
+        return sum(a != b for a, b in zip(seen, name, strict=True)) == 1
+    short, long = sorted((seen, name), key=len)
+    return any(long[:i] + long[i + 1:] == short for i in range(len(long)))
+
+
+def _seen_once(ctx: Context) -> frozenset[str]:
+    """Identifiers that occur once in the shown code: a name nothing defines, which OCR may have misspelt."""
+    counts: dict[str, int] = {}
+    for token in re.findall(rf"(?<![\w$.]){_NAME}(?![\w$])", ctx.all_masked):
+        counts[token] = counts.get(token, 0) + 1
+    return frozenset(token for token, count in counts.items() if count == 1)
 
 
 # Sinks whose danger is the first argument (the query, the command, the code): a tainted value passed after
@@ -226,9 +250,10 @@ def detect_tainted_sinks(ctx: Context) -> Iterator[Hit]:
     if not sinks:
         return
     scopes = _scopes(ctx)
+    once = _seen_once(ctx)
     inside = {n for block in scopes if block is not None for n in range(block.decorator_start, block.end + 1)}
     for scope in scopes:
-        flow = _Flow(source_pattern, data.sanitizer)
+        flow = _Flow(source_pattern, data.sanitizer, once)
         if scope is None:
             lines = [line for line in ctx.lines if line.number not in inside]
         else:

@@ -657,6 +657,102 @@ def _merge_split_words(lines: list[str], language: str, references: dict[str, bo
     return out
 
 
+# --- code spans and docstrings in comments -----------------------------------------------------------
+
+# What OCR reads a backtick as, at 12 to 14 px on editor, GitHub and slide captures (benchmarks/captures,
+# tuned part: `'`, `"`, `^`, `~`, `*`, `°`, `>`, `™`, `©`): the marks a code span may open or close with.
+_SPAN_OPEN_MARKS = frozenset("`'\"^~*\u00b0\u00a9")
+_SPAN_CLOSE_MARKS = frozenset("`'\"^~*\u00b0>\u2122")
+_QUOTES = frozenset("'\"")
+# A token: an optional reST role (`:attr:`) or opening bracket, the opening marks, a body, the closing marks,
+# then trailing punctuation.
+_SPAN_TOKEN_RE = re.compile(r"(?<!\S)(?P<lead>(?::[a-z]+ ?:)?\(?)(?P<open>[`'\"^~*\u00b0\u00a9]{1,4})"
+                            r"(?P<body>[^\s`'\"^~*\u00b0\u00a9>\u2122](?:[^\s]*?[^\s`'\"^~*\u00b0\u00a9>\u2122])?)"
+                            r"(?P<close>[`'\"^~*\u00b0>\u2122]{1,4})(?P<tail>[.,;:!?)]*)(?!\S)")
+
+
+def _span_marks(marks: str, backticks: int, *, opening: bool) -> str:
+    """The marks of a code span as meant: `backticks` backticks, and the quotes written inside them kept."""
+    inner = marks[backticks:] if opening else marks[:-backticks]
+    kept = inner if inner and all(ch in _QUOTES for ch in inner) else ""
+    return "`" * backticks + kept if opening else kept + "`" * backticks
+
+
+def _repair_code_span(match: re.Match[str], double: bool) -> str:
+    opening, closing = match.group("open"), match.group("close")
+    marks = opening + closing
+    if "`" not in marks and all(ch in _QUOTES for ch in marks) and opening[-1] == closing[0]:
+        return match.group(0)  # 'name' or "name": a quotation as written
+    if set(marks) == {"*"}:
+        return match.group(0)  # *emphasis* or **strong**
+    backticks = 2 if double and len(opening) >= 2 and len(closing) >= 2 else 1
+    if len(opening) < backticks or len(closing) < backticks:
+        return match.group(0)
+    return (match.group("lead") + _span_marks(opening, backticks, opening=True) + match.group("body")
+            + _span_marks(closing, backticks, opening=False) + match.group("tail"))
+
+
+def _repair_code_spans(lines: list[str], language: str) -> list[str]:
+    """Code spans in comments and docstrings whose backticks OCR read as other marks: `'path'.` stays, but
+    `^callback(err)>` -> `` `callback(err)` ``, `'*SESSION_COOKIE_SECURE**` -> ````SESSION_COOKIE_SECURE````.
+
+    Comments are prose that quotes code between backticks (Markdown, JSDoc; reStructuredText's double
+    backticks in Python docstrings); a word wrapped in marks that are no matching pair of quotes is such a
+    span. Only comment and docstring text is touched, never code or string literals.
+    """
+    segments, starts = _lex(lines, language)
+    out = list(lines)
+    double = language == "python"
+    for index, line in enumerate(lines):
+        pieces: list[tuple[int, int]] = []
+        for number, segment in enumerate(segments[index]):
+            text = line[segment.start:segment.end]
+            docstring = segment.kind == "string" and (
+                text.startswith(('"""', "'''")) or (number == 0 and starts[index] in (_TSQ, _TDQ))
+            )
+            if segment.kind == "comment" or docstring:
+                pieces.append((segment.start, segment.end))
+        for start, end in reversed(pieces):
+            text = out[index][start:end]
+            fixed = _SPAN_TOKEN_RE.sub(lambda m: _repair_code_span(m, double), text)
+            out[index] = out[index][:start] + fixed + out[index][end:]
+    return out
+
+
+# How OCR reads a docstring's closing `"""` on a line of its own (`vue`, `nun`, `noe`, `u m`, `n""`): two to
+# four of these glyphs (the quotes' strokes), nothing else.
+_CLOSING_QUOTES_RE = re.compile(r"[numvwoesr\"'`\u00b0*^~](?: ?[numvwoesr\"'`\u00b0*^~]){1,3}")
+
+
+def _repair_docstring_closers(lines: list[str]) -> list[str]:
+    """Python: a line inside a triple-quoted string that holds only what OCR makes of the closing quotes
+    (`    vue` for `    \"\"\"`) becomes those quotes. A docstring opened above must close; prose lines of
+    two to four quote-stroke letters alone (`nun`) do not occur in it."""
+    out = list(lines)
+    state = _CODE
+    for index, line in enumerate(lines):
+        stripped = line.strip()
+        if state in (_TSQ, _TDQ) and state not in line and _CLOSING_QUOTES_RE.fullmatch(stripped):
+            out[index] = line[: len(line) - len(line.lstrip())] + state
+        _, state = _lex_line(out[index], state, "python")
+    return out
+
+
+# `de fget_cookie(self) -> bool:`, `defget_cookie(self):`: a block header whose `def` OCR ran into the name.
+_BROKEN_DEF_RE = re.compile(r"^(?P<indent>\s*)(?P<async>async\s+)?(?:de f ?|def(?! ))"
+                            r"(?P<name>[A-Za-z_]\w*)\s*\(.*\)\s*(?:->.*)?:\s*(?:#.*)?$")
+
+
+def _repair_def_keyword(line: str) -> str:
+    """Python: a line that is a function header (a name, parameters, `:`) but for its `def` keyword's blank
+    gets it back. Only a `def` line ends in `:` after a call-like head; a call statement never does."""
+    match = _BROKEN_DEF_RE.match(line)
+    if match is None or line.lstrip().startswith(("def ", "async def ")):
+        return line
+    name_start = match.start("name")
+    return f"{match.group('indent')}{match.group('async') or ''}def {line[name_start:]}"
+
+
 # --- entry point -----------------------------------------------------------------------------------
 
 
@@ -682,6 +778,8 @@ def correct_code(text: str, language: str) -> str:
         return text
     lines = text.split("\n")
     corrected = list(lines)
+    if language == "python":
+        corrected = _repair_docstring_closers([_repair_def_keyword(line) for line in corrected])
     if language in _TEMPLATE_LANGUAGES:
         state = _CODE  # a line that starts inside a multi-line template literal is left alone
         for index, line in enumerate(corrected):
@@ -693,6 +791,7 @@ def correct_code(text: str, language: str) -> str:
         corrected = [_repair_dunders(line) for line in corrected]
     if language in _BRACE_LANGUAGES:
         corrected = _repair_closers(corrected, language)
+    corrected = _repair_code_spans(corrected, language)
     corrected = _vote_identifiers(corrected, language)
     return "\n".join(_keep_indentation(lines, corrected))
 

@@ -60,6 +60,15 @@ _GUTTER_MIN_SHARE = 0.5
 INFERRED_CONFIDENCE = 0.5
 # Blank cells before a trailing group that may be a minimap's strokes read as text.
 _MINIMAP_GAP_CELLS = 6
+# A one-character word at least this many times the page's median word height, and at most _RULE_MAX_CELLS of
+# a cell wide, is a vertical stroke that runs past the text line (an indent guide, the gutter's edge read as
+# `|` or `8`), not a glyph: a font's tallest glyphs (`|`, brackets) stand at most about 1.35 times the median
+# word (tuned editor captures: guides 1.53 to 2.22, a gutter's edge 1.57, glyphs up to 1.33).
+_RULE_MIN_HEIGHT = 1.45
+_RULE_MAX_CELLS = 0.4
+# Cells by which a word's left and right edges may disagree on its column before only the left one counts
+# (narrow glyphs' side bearings make them disagree by up to about 0.7).
+_EDGES_DISAGREE_CELLS = 0.9
 # Confidence below which a trailing group far right of the code is taken for strokes even with letters in it.
 _LOW_TEXT_CONFIDENCE = 0.5
 _OPENERS = {"{": "}", "(": ")", "[": "]"}
@@ -181,6 +190,26 @@ def _grid(lines: list[list[OcrWord]]) -> MonospaceGrid | None:
     return fit_monospace_grid([w.left for w in words], [w.left + w.width for w in words], guess)
 
 
+def _drop_tall_strokes(lines: list[list[OcrWord]], grid: MonospaceGrid) -> tuple[list[list[OcrWord]], int]:
+    """Words that are vertical strokes, not text: one thin character much taller than the page's words.
+
+    Editors draw indent guides and the gutter's edge as lines that run through the whole line pitch; OCR reads
+    them as `|` (or `8`, `!`) standing in the code's indentation, which shifts or garbles the line.
+    """
+    heights = [w.height for line in lines for w in line]
+    if not heights:
+        return lines, 0
+    tall = _RULE_MIN_HEIGHT * statistics.median(heights)
+    thin = _RULE_MAX_CELLS * grid.cell
+    kept, dropped = [], 0
+    for line in lines:
+        words = [w for w in line if not (len(w.text.strip()) == 1 and w.height >= tall and w.width <= thin)]
+        dropped += len(line) - len(words)
+        if words:
+            kept.append(words)
+    return kept, dropped
+
+
 def _chars(line: list[OcrWord], grid: MonospaceGrid) -> list[_Char]:
     """A line's characters in consecutive cells from their word's column.
 
@@ -198,7 +227,10 @@ def _chars(line: list[OcrWord], grid: MonospaceGrid) -> list[_Char]:
         from_right = (word.left + word.width - grid.right_phase) / grid.cell - (cells - 1)
         # CJK glyphs are a font's em wide, rarely exactly two cells: then only the left edge is on the grid.
         on_grid = cells == len(text)
-        column = max(round((from_left + from_right) / 2) if on_grid else round(from_left), last + 1)
+        # Edges a cell or more apart say the text is a character short of the ink or long of it (a swallowed
+        # space, a lost underscore, `def` boxed with the next word's first stroke): the left edge holds.
+        agree = abs(from_left - from_right) < _EDGES_DISAGREE_CELLS
+        column = max(round((from_left + from_right) / 2) if on_grid and agree else round(from_left), last + 1)
         start = column
         for ch in text:
             if not ch.isspace():
@@ -350,6 +382,11 @@ def _trailing_group(row: _Row) -> int | None:
     return None
 
 
+def _has_word(chars: list[_Char]) -> bool:
+    """True when `chars` hold a word of two letters or digits (text; strokes and specks come one at a time)."""
+    return any(sum(ch.isalnum() for ch in token.text) >= 2 for token in _tokens(_Row(chars, 0.0)))
+
+
 def _drop_minimap_text(rows: list[_Row]) -> int:
     """Drop what a minimap left at the right end of the first rows: strokes read as `-_=~` far right of the code.
 
@@ -359,20 +396,25 @@ def _drop_minimap_text(rows: list[_Row]) -> int:
     comment aligned far right is text and stays.
     """
     groups = {id(row): _trailing_group(row) for row in rows}
-    plain_ends = [row.chars[-1].column for row in rows if row.chars and groups[id(row)] is None]
+    # A row of strokes alone (a blank line's minimap bar) is no code whose end bounds the others'.
+    strokes = {id(row) for row in rows if row.chars and not _has_word(row.chars)}
+    plain_ends = [row.chars[-1].column for row in rows
+                  if row.chars and groups[id(row)] is None and id(row) not in strokes]
     if not plain_ends:
         return 0
     right = max(plain_ends)
     dropped = 0
     for row in rows:
+        if id(row) in strokes and row.chars[0].column > right:
+            row.chars = []
+            dropped += 1
+            continue
         start = groups[id(row)]
         if start is None or row.chars[start].column <= right:
             continue
         tail = row.chars[start:]
         low = sum(c.confidence for c in tail) / len(tail) < _LOW_TEXT_CONFIDENCE
-        # Text has words; strokes and specks read as letters come one at a time (`r a e`, `O O`).
-        words = _tokens(_Row(tail, row.y))
-        if low or not any(sum(ch.isalnum() for ch in token.text) >= 2 for token in words):
+        if low or not _has_word(tail):
             row.chars = row.chars[:start]
             dropped += 1
     return dropped
@@ -527,12 +569,13 @@ def rebuild_layout(page: OcrPage) -> Layout | None:
     grid = _grid(lines) if lines else None
     if grid is None:
         return None
+    lines, strokes = _drop_tall_strokes(lines, grid)
     rows = [_Row(_chars(line, grid), statistics.median(_centre_y(w) for w in line)) for line in lines]
     rows = sorted((row for row in rows if row.chars), key=lambda r: r.y)
     if not rows:
         return None
 
-    notes: list[str] = []
+    notes: list[str] = [f"dropped {strokes} vertical stroke(s) read as characters (indent guides)"] if strokes else []
     marks = _drop_edge_marks(rows)
     gutter_last = _gutter_last_column(rows)
     if gutter_last is not None:

@@ -457,3 +457,65 @@ def test_a_caret_where_an_expression_cannot_start_is_the_only_one_taken_for_a_ba
     assert _fix_line("  const sql = ^SELECT * FROM users WHERE id = ${req.params.id} ;", [], "typescript") == (
         "  const sql = `SELECT * FROM users WHERE id = ${req.params.id}`;"
     )
+
+
+# --- code spans, docstring quotes and `def` (tuned editor/GitHub captures' slips, benchmarks/captures) ----------
+
+@pytest.mark.parametrize(("read", "meant", "language"), [
+    (" * The callback ~callback(err)> is invoked when the transfer is complete",
+     " * The callback `callback(err)` is invoked when the transfer is complete", "javascript"),
+    ("    // use a loop instead of 'push(...cb)*: the array can be arbitrarily large",
+     "    // use a loop instead of `push(...cb)`: the array can be arbitrarily large", "typescript"),
+    (' *   - "root`     root directory for relative filenames',
+     " *   - `root`     root directory for relative filenames", "javascript"),
+    (' * can be ~"allow"\' to send them', ' * can be `"allow"` to send them', "javascript"),
+    ("    \"\"\"Return **'Strict'`` or ``'Lax'`` if the cookie",
+     "    \"\"\"Return ``'Strict'`` or ``'Lax'`` if the cookie", "python"),
+])
+def test_code_spans_in_comments_get_their_backticks_back(read: str, meant: str, language: str) -> None:
+    context = {"python": ["def f():"], "javascript": ["/**"], "typescript": ["function f() {"]}[language]
+    assert _fix_line(read, context, language) == meant
+
+
+def test_code_spans_in_a_docstring_get_double_backticks() -> None:
+    lines = ['def secure(app):', '    """Returns True.  Returns the value of',
+             "    the '*SESSION_COOKIE_SECURE** setting, see :doc:*/deploying/index'.", '    """']
+    fixed = correct_code("\n".join(lines), "python").split("\n")
+    assert fixed[2] == "    the ``SESSION_COOKIE_SECURE`` setting, see :doc:`/deploying/index`."
+
+
+@pytest.mark.parametrize("line", [
+    "    # the 'name' and \"other\" keys",  # matching quotes: a quotation as written
+    "    # *emphasis* and **strong**",
+    "    x = 'a' + \"b'",  # code and strings are never span-repaired
+])
+def test_quotations_and_code_are_not_taken_for_code_spans(line: str) -> None:
+    assert _fix_line(line, ["def f():"], "python") == line
+
+
+@pytest.mark.parametrize("garbled", ["vue", "nun", "noe", "u m", 'n""', "sun"])
+def test_a_docstrings_closing_quotes_read_as_letters_are_restored(garbled: str) -> None:
+    lines = ["def get(self):", '    """Returns the value of the setting.', f"    {garbled}", "    return self.value"]
+    fixed = correct_code("\n".join(lines), "python").split("\n")
+    assert fixed[2] == '    """'
+    assert fixed[3] == "    return self.value"
+
+
+def test_short_lines_outside_a_docstring_are_not_taken_for_quotes() -> None:
+    lines = ["def run(self):", '    """Run it."""', "    sum", "    one"]
+    assert correct_code("\n".join(lines), "python") == "\n".join(lines)
+
+
+@pytest.mark.parametrize(("read", "meant"), [
+    ("de fget_cookie_secure(self, app: Flask) -> bool:", "def get_cookie_secure(self, app: Flask) -> bool:"),
+    ("defget_cookie_samesite(self, app: Flask) -> str | None:",
+     "def get_cookie_samesite(self, app: Flask) -> str | None:"),
+    ("    async de f fetch(self):", "    async def fetch(self):"),
+])
+def test_a_def_run_into_its_name_gets_its_blank_back(read: str, meant: str) -> None:
+    assert _fix_line(read, ["class Session:"], "python") == meant
+
+
+@pytest.mark.parametrize("line", ["default(x)", "    defaults = compute(x)", "    define(x, y)"])
+def test_calls_that_start_with_def_are_left_alone(line: str) -> None:
+    assert _fix_line(line, ["import os"], "python") == line

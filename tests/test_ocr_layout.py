@@ -1,0 +1,105 @@
+"""Line rebuild on the monospace grid (`pipeline.ocr_layout`): what an editor draws that is not code stays out,
+indentation and line numbers come out as the user sees them. Pages are built word by word, as an engine returns
+them: a 10 px cell, a 20 px line pitch, text 14 px tall."""
+
+from __future__ import annotations
+
+from archreview.pipeline.ocr_layout import rebuild_layout
+from archreview.schemas import OcrPage, OcrWord
+
+CELL, PITCH, TEXT_PX = 10, 20, 14
+
+
+def _word(text: str, column: int, row: int, *, height: int = TEXT_PX, width: int | None = None,
+          top: int | None = None) -> OcrWord:
+    return OcrWord(text=text, left=column * CELL + 1, top=row * PITCH + 3 if top is None else top,
+                   width=len(text) * CELL - 2 if width is None else width, height=height, confidence=0.95,
+                   line_key=f"0.0.{row}")
+
+
+def _words(lines: list[str], *, first_column: int = 0) -> list[OcrWord]:
+    """The words of `lines` at their columns (plus `first_column`), one row each."""
+    words = []
+    for row, line in enumerate(lines):
+        column = 0
+        for part in line.split(" "):
+            if part:
+                words.append(_word(part, first_column + column, row))
+            column += len(part) + 1
+    return words
+
+
+def _page(words: list[OcrWord]) -> OcrPage:
+    return OcrPage(width=1000, height=1000, words=words, engines=["tesseract"])
+
+
+CODE = [
+    "function flush(cbs) {",
+    "  for (const cb of cbs) {",
+    "    if (cb.active) {",
+    "      cb.run()",
+    "    }",
+    "  }",
+    "}",
+]
+
+
+def test_indent_guides_read_as_bars_are_left_out() -> None:
+    # VS Code draws a guide at each indent level through the whole line pitch; tesseract reads it as `|`.
+    guides = [_word("|", 2, row, height=PITCH + 4, width=2, top=row * PITCH) for row in (2, 3, 4)]
+    guides.append(_word("|", 4, 3, height=PITCH + 4, width=2, top=3 * PITCH))
+    layout = rebuild_layout(_page(_words(CODE) + guides))
+    assert layout is not None
+    assert layout.lines == CODE
+
+
+def test_a_bar_of_the_code_itself_stays() -> None:
+    lines = ["type Ref<T> =", "  | T", "  | Ref<T>"]
+    words = _words(lines)
+    words = [w.model_copy(update={"height": 18}) if w.text == "|" else w for w in words]  # a tall glyph, not a guide
+    layout = rebuild_layout(_page(words))
+    assert layout is not None
+    assert layout.lines == lines
+
+
+def test_the_gutters_edge_read_as_a_character_does_not_shift_the_comment() -> None:
+    lines = ["/**", " * Transfer the file.", " */"]
+    words = [_word(str(332 + row), 0, row) for row in range(3)] + _words(lines, first_column=6)
+    words.append(_word("8", 5, 0, height=PITCH + 2, width=3, top=0))  # the gutter's edge, right before `/**`
+    layout = rebuild_layout(_page(words))
+    assert layout is not None
+    assert layout.lines == lines
+    assert layout.first_line == 332
+
+
+def test_a_word_boxed_a_cell_wider_than_its_text_keeps_its_left_column() -> None:
+    # `def` boxed with a stroke of the next word: its right edge says one column further right.
+    lines = ["def get_cookie(self, app):", '    """Return the cookie."""', "    return app.cookie"]
+    words = [w.model_copy(update={"width": w.width + CELL + 3}) if w.text == "def" else w for w in _words(lines)]
+    layout = rebuild_layout(_page(words))
+    assert layout is not None
+    assert layout.lines == lines
+
+
+def test_minimap_strokes_right_of_the_code_are_left_out() -> None:
+    lines = ["def run(self):", "    self.start()", "", "    return self.done"]
+    words = _words(lines)
+    words += [_word("=--", 40, 0), _word("-", 40, 1), _word("-", 44, 1), _word("_-", 40, 2)]  # a blank line's bar
+    layout = rebuild_layout(_page(words))
+    assert layout is not None
+    assert layout.lines == lines
+
+
+def test_without_a_gutter_the_first_line_shown_is_line_one() -> None:
+    layout = rebuild_layout(_page(_words(CODE)))
+    assert layout is not None
+    assert (layout.first_line, layout.numbered) == (1, False)
+
+
+def test_with_a_gutter_lines_carry_its_numbers_and_blank_lines_come_back() -> None:
+    lines = ["def a():", "    pass", "", "def b():", "    pass"]
+    words = [_word(str(120 + row), 0, row) for row in range(5)] + _words(lines, first_column=5)
+    layout = rebuild_layout(_page(words))
+    assert layout is not None
+    assert (layout.first_line, layout.numbered) == (120, True)
+    assert layout.lines == lines

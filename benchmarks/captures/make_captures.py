@@ -294,7 +294,10 @@ def token_css(theme: Theme, scope: str) -> str:
 
 def highlighted_lines(lines: list[str], language: str) -> list[str]:
     """Each line as HTML with pygments' token spans (spans never cross a line break)."""
-    out = highlight("\n".join(lines) + "\n", get_lexer_by_name(language), HtmlFormatter(nowrap=True))
+    # stripnl=False: pygments' lexers drop leading and trailing blank lines by default, and a window whose first
+    # line is blank was drawn without it, every line one off its label (h3 found it on gh-t-09).
+    lexer = get_lexer_by_name(language, stripnl=False)
+    out = highlight("\n".join(lines) + "\n", lexer, HtmlFormatter(nowrap=True))
     rows = out.split("\n")
     return rows[: len(lines)]
 
@@ -315,6 +318,9 @@ class Photo:
     noise: float  # sensor noise, grey levels
     room: float = 1.0  # room around the monitor, relative to the default margins: more is a photo from further off
     max_px: int = 2200  # widest photo the phone keeps (pixels)
+    bezel: float = 0.03  # the monitor's bezel, share of the screen's width
+    desk: float = 0.0  # share of the frame's height, at the bottom, that is a desk with a keyboard in front of it
+    glossy: float = 0.0  # strength of a reflection of the room across the screen (a dark window, a lamp)
 
 
 @dataclass(frozen=True)
@@ -457,6 +463,35 @@ def plan() -> list[Capture]:
             id=f"ph-t-{i + 1:02d}", kind="photo", part=TUNED, source=tuned[(i * 3 + 1) % len(tuned)].id,
             theme=theme, font=TUNED_FONTS[i % 2], font_px=font_px, scale=scale, gutter=i % 3 != 1,
             chrome=chrome_sets[i % len(chrome_sets)], photo=photo,
+        ))
+
+    # A third round of tuned photos (added 2026-12-02): what the held-apart photos might show and no tuned one did:
+    # stronger perspective, rotations past 4 degrees both ways, heavier blur and moiré, small (12-13 px) and big
+    # (20-22 px) text, a wide bezel, a desk and keyboard in the frame, a glossy screen's reflection, GitHub's file
+    # view photographed, photos kept small. Tuned repositories, themes and fonts only; the draws are seeded by id.
+    third_round = (
+        ("vscode-dark", 13, 1, "editor", Photo(0.13, 4.5, 1.2, 0.05, 0.2, 60, 4.0)),
+        ("vscode-light", 20, 1, "editor", Photo(0.12, -5.5, 1.0, 0.04, 0.3, 55, 5.0)),
+        ("darcula", 16, 2, "editor", Photo(0.05, 2.0, 1.8, 0.03, 0.1, 60, 4.0)),
+        ("github-light", 13, 2, "github", Photo(0.08, -1.5, 1.0, 0.12, 0.2, 55, 5.0, desk=0.25)),
+        ("monokai", 22, 1, "editor", Photo(0.10, -3.0, 1.3, 0.08, 0.0, 50, 6.0, bezel=0.07, room=1.3)),
+        ("solarized-dark", 12, 2, "editor", Photo(0.06, 1.5, 0.9, 0.06, 0.2, 65, 4.0, glossy=0.5)),
+        ("vscode-light", 14, 2, "editor", Photo(0.15, 3.0, 1.1, 0.05, 0.25, 60, 4.0, desk=0.3, room=1.4)),
+        ("vscode-dark", 18, 2, "editor", Photo(0.04, -6.0, 1.5, 0.10, 0.3, 55, 5.0)),
+        ("github-light", 14, 1, "github", Photo(0.07, 5.0, 1.2, 0.04, 0.4, 60, 5.0, glossy=0.4)),
+        ("darcula", 12, 1, "editor", Photo(0.05, -2.0, 1.0, 0.05, 0.15, 60, 4.0, max_px=1400)),
+        ("monokai", 17, 2, "editor", Photo(0.11, 0.5, 1.6, 0.14, 0.2, 50, 7.0, desk=0.2)),
+        ("vscode-light", 21, 1, "editor", Photo(0.03, -0.8, 2.0, 0.03, 0.0, 65, 4.0, bezel=0.06)),
+        ("solarized-dark", 15, 1, "editor", Photo(0.09, 6.5, 1.1, 0.07, 0.35, 55, 5.0, room=0.3)),
+        ("vscode-dark", 14, 2, "github", Photo(0.12, -4.0, 1.3, 0.06, 0.2, 60, 6.0, desk=0.25, glossy=0.3)),
+    )
+    for i, (theme, font_px, scale, style, photo) in enumerate(third_round, start=20):
+        github = style == "github"
+        out.append(Capture(
+            id=f"ph-t-{i + 1:02d}", kind="photo", part=TUNED, source=tuned[(i * 5 + 3) % len(tuned)].id,
+            theme=theme, font=TUNED_FONTS[(i + 1) % 2], font_px=font_px, scale=scale, gutter=github or i % 4 != 2,
+            chrome=("file_header", "toolbar") if github else chrome_sets[(i + 2) % len(chrome_sets)], photo=photo,
+            style=style, first=(i * 3) % 5 if github else 0,
         ))
 
     zh_chrome = (("tabs", "breadcrumbs"), _EDITOR_CHROME, ("window_buttons", "tabs", "status_bar"), ())
@@ -728,17 +763,21 @@ def phone_photo(screen: Image.Image, params: Photo, seed: str) -> bytes:
     if screen.width > 1800:  # a phone photo holds fewer pixels per screen pixel than a 2x screenshot
         screen = screen.resize((screen.width * 2 // 3, screen.height * 2 // 3), Image.Resampling.LANCZOS)
     w, h = screen.size
-    bezel = int(0.03 * w)
+    bezel = int(params.bezel * w)
     monitor = Image.new("RGB", (w + 2 * bezel, h + 2 * bezel + bezel // 2), (22, 22, 24))
     monitor.paste(screen, (bezel, bezel))
     margin_x, margin_y = int(0.18 * params.room * w), int(0.22 * params.room * h)
-    cw, ch = monitor.width + 2 * margin_x, monitor.height + 2 * margin_y
+    # A desk lies below the monitor, in front of its stand: it adds to the frame, never covers the screen.
+    desk_px = int(params.desk * (monitor.height + 2 * margin_y))
+    cw, ch = monitor.width + 2 * margin_x, monitor.height + 2 * margin_y + desk_px
     yy, xx = np.mgrid[0:ch, 0:cw].astype(np.float32)
     wall = np.array(rng.choice([(150, 140, 128), (96, 104, 112), (188, 182, 170)]), np.float32)
     room = wall[None, None, :] * (0.75 + 0.35 * (yy / ch))[..., None]
     room += rng.normal(0, 6, room.shape).astype(np.float32)
     canvas = Image.fromarray(np.clip(room, 0, 255).astype(np.uint8))
     canvas.paste(monitor, (margin_x, margin_y))
+    if params.desk:  # drawn only when asked, so the photos without one keep their random draws
+        canvas = _desk(canvas, monitor.height + margin_y + max(margin_y // 2, bezel), margin_x, rng)
     # perspective: the monitor's corners move inwards by up to `tilt` of the size, plus a slight rotation
     corners = [(0.0, 0.0), (cw, 0.0), (cw, ch), (0.0, ch)]
     jitter = [(rng.uniform(0, params.tilt) * cw, rng.uniform(0, params.tilt) * ch) for _ in corners]
@@ -761,6 +800,12 @@ def phone_photo(screen: Image.Image, params: Photo, seed: str) -> bytes:
         radius = rng.uniform(0.15, 0.3) * cw
         blob = np.exp(-(((xx - gx) ** 2 + (yy - gy) ** 2) / (2 * radius**2)))
         pixels += (params.glare * 255 * blob)[..., None]
+    if params.glossy:  # a soft bright band across the screen: the room mirrored in a glossy panel
+        band_angle = rng.uniform(-0.6, 0.6)
+        band_at = rng.uniform(0.3, 0.7) * cw
+        across = (xx - band_at) * np.cos(band_angle) + (yy - ch / 2) * np.sin(band_angle)
+        band = np.exp(-(across**2) / (2 * (rng.uniform(0.06, 0.14) * cw) ** 2))
+        pixels = pixels * (1 - 0.3 * params.glossy * band)[..., None] + (params.glossy * 150 * band)[..., None]
     vignette = 1 - 0.25 * (((xx - cw / 2) / cw) ** 2 + ((yy - ch / 2) / ch) ** 2) * 2
     pixels *= vignette[..., None]
     pixels *= np.array(rng.uniform(0.93, 1.05, 3), np.float32)[None, None, :]  # white balance
@@ -774,6 +819,22 @@ def phone_photo(screen: Image.Image, params: Photo, seed: str) -> bytes:
     buffer = io.BytesIO()
     photo.save(buffer, format="JPEG", quality=params.jpeg_quality)
     return buffer.getvalue()
+
+
+def _desk(canvas: Image.Image, top: int, margin_x: int, rng: np.random.Generator) -> Image.Image:
+    """The canvas with a desk from row `top` down: wood-grain stripes and a dark keyboard in front of the
+    monitor."""
+    pixels = np.asarray(canvas).astype(np.float32).copy()
+    height, width = pixels.shape[:2]
+    yy, xx = np.mgrid[top:height, 0:width].astype(np.float32)
+    wood = np.array(rng.choice([(120, 84, 52), (182, 160, 130), (60, 58, 56)]), np.float32)
+    grain = 1 + 0.06 * np.sin(xx / rng.uniform(9, 25) + 3 * np.sin(yy / rng.uniform(30, 80)))
+    pixels[top:] = wood[None, None, :] * grain[..., None] * (0.8 + 0.3 * (yy - top) / max(height - top, 1))[..., None]
+    key_top = top + int(0.25 * (height - top))
+    key_left, key_right = margin_x + int(0.15 * width), width - margin_x - int(0.2 * width)
+    if key_right > key_left and key_top < height:
+        pixels[key_top : height - int(0.1 * (height - top)), key_left:key_right] = (34, 34, 38)
+    return Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
 
 
 # ------------------------------------------------------------------------------------------------ build

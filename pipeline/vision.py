@@ -3,6 +3,10 @@
 prepare (grayscale, dark text on light, contrast, upscale) -> OCR engine ->
 rebuild lines on the monospace grid (`pipeline.ocr_layout`) -> detect the
 language. The recipe and its measurements are in shared/NOTES.md ("OCR").
+
+`run_vision` reads one screenshot; `run_vision_many` reads several with one call to an engine that batches
+(`encoders.ocr.BatchOcrEngine`: PaddleOCR-VL's vision encoder and decoder over all of them), each screenshot
+opened, prepared and rebuilt by the same pieces, so each gets what `run_vision` would give it.
 """
 
 from __future__ import annotations

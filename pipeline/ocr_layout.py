@@ -54,6 +54,8 @@ _EDGE_MARK_ALONE_GAP_CELLS = 3
 _EDGE_CODE = frozenset("#/*}])@&<>{([")
 # Marks a photo's edge puts right before a gutter's numbers (`_gutter_last_column`).
 _GUTTER_MARKS = frozenset("|{}[]()\\'\"!/:;.,`")
+# What a gutter's separator (a vertical rule right of the numbers) is read as when glued to a number (`4|`).
+_GUTTER_SEPARATORS = frozenset("|!lI[]")
 # Share of rows that must start with a number for the numbers to be a gutter.
 _GUTTER_MIN_SHARE = 0.5
 # Confidence given to a line the layout inferred rather than read (a closing bracket the detector missed).
@@ -269,14 +271,29 @@ def _as_number(text: str) -> int | None:
 def _gutter_last_column(rows: list[_Row]) -> int | None:
     """Last column of a line-number gutter, or None when the rows do not start with a column of numbers.
 
-    A photo's edge can put a mark right before the numbers (`|343`, `{343`, `\\387`): when the numbers as read
-    make no gutter, they are read again with one leading mark left out.
+    A photo's edge can put a mark right before the numbers (`|343`, `{343`, `\\387`), and the gutter's separator
+    can be read glued after them (`4|`, which reads as 41): the numbers are read as they are and with such a
+    mark left out, and the reading whose numbers run on one by one from row to row wins (ties to the plain one).
     """
-    found = _gutter_columns(rows, strip_mark=False)
-    return found if found is not None else _gutter_columns(rows, strip_mark=True)
+    found = None
+    for strip_mark, strip_tail in ((False, False), (False, True), (True, False), (True, True)):
+        candidate = _gutter_columns(rows, strip_mark=strip_mark, strip_tail=strip_tail)
+        if candidate is not None and (found is None or candidate[2] > found[2]):
+            found = candidate
+        if found is not None and not strip_tail and found[2] == len(found[1]) - 1:
+            break  # every number follows the one before: nothing to improve
+    if found is None:
+        return None
+    last, numbered, _ = found
+    for row, number in numbered:
+        row.number = number
+    return last
 
 
-def _gutter_columns(rows: list[_Row], *, strip_mark: bool) -> int | None:
+def _gutter_columns(rows: list[_Row], *, strip_mark: bool,
+                    strip_tail: bool) -> tuple[int, list[tuple[_Row, int]], int] | None:
+    """A gutter read one way: its last column, its rows with their numbers, and how many of those numbers are
+    the one before plus one (None when the rows do not start with a column of numbers)."""
     numbered: list[tuple[_Row, _Token, int]] = []
     for row in rows:
         tokens = _tokens(row)
@@ -285,7 +302,9 @@ def _gutter_columns(rows: list[_Row], *, strip_mark: bool) -> int | None:
         head = tokens[0]
         if strip_mark and len(head.text) >= 3 and head.text[0] in _GUTTER_MARKS:
             head = _Token(head.text[1:], head.first + 1, head.last)
-            tokens = [head, *tokens[1:]]
+        if strip_tail and len(head.text) >= 2 and head.text[-1] in _GUTTER_SEPARATORS:
+            head = _Token(head.text[:-1], head.first, head.last - 1)
+        tokens = [head, *tokens[1:]]
         number = _as_number(tokens[0].text)
         # A gutter number stands apart from the code that follows it.
         if number is None or (len(tokens) > 1 and tokens[1].first - tokens[0].last < 2):
@@ -303,9 +322,9 @@ def _gutter_columns(rows: list[_Row], *, strip_mark: bool) -> int | None:
     pairs = list(zip(aligned, aligned[1:], strict=False))
     if pairs and sum(1 for (_, a), (_, b) in pairs if b > a) < 0.6 * len(pairs):
         return None  # line numbers grow downwards
-    for row, number in aligned:
-        row.number = number
-    return max(t.last for _, t, _ in numbered if t.last <= right + 1)
+    following = sum(1 for (_, a), (_, b) in pairs if b == a + 1)
+    # A separator glued to the numbers lies in the gutter too (`_drop_columns_through` takes what touches it).
+    return max(t.last for _, t, _ in numbered if t.last <= right + 1), aligned, following
 
 
 def _drop_columns_through(rows: list[_Row], last: int) -> None:

@@ -103,3 +103,21 @@ def test_with_a_gutter_lines_carry_its_numbers_and_blank_lines_come_back() -> No
     assert layout is not None
     assert (layout.first_line, layout.numbered) == (120, True)
     assert layout.lines == lines
+
+
+def test_a_gutter_separator_glued_to_the_numbers_is_no_digit() -> None:
+    # Tesseract reads `4 |` as `4|`, and `|` stands for `1` in a number: 41, 51, 71 made every line number x10.
+    lines = ["password = 'x';", "foo = 1;", "bar = 2;", "", "baz = 3;", "qux = 4;"]
+    words = [_word(f"{row + 1}|", 0, row) for row in range(len(lines))] + _words(lines, first_column=4)
+    layout = rebuild_layout(_page(words))
+    assert layout is not None
+    assert (layout.first_line, layout.numbered) == (1, True)
+    assert layout.lines == lines
+
+
+def test_gutter_numbers_that_end_in_one_are_read_as_they_are() -> None:
+    lines = ["a = 1", "b = 2", "c = 3"]
+    words = [_word(f"{n}", 0, row) for row, n in enumerate((11, 12, 13))] + _words(lines, first_column=4)
+    layout = rebuild_layout(_page(words))
+    assert layout is not None
+    assert (layout.first_line, layout.lines) == (11, lines)

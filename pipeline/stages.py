@@ -50,11 +50,17 @@ def vision_stage(
 ) -> tuple[Code | None, list[StageError]]:
     """Read the code of every screenshot, numbered across them; None when the first shows none (the report fails).
 
-    A further screenshot that cannot be read is left out and named in the errors (status partial).
+    A further screenshot that cannot be read is left out and named in the errors (status partial). An engine that
+    batches reads a pair's several screenshots in one call (`vision_stage_many`), with the same results.
 
     Raises:
         InputError: a screenshot cannot be opened.
     """
+    if inputs.more_images and isinstance(backends.ocr, BatchOcrEngine):
+        (read,) = vision_stage_many([inputs], backends, options)
+        if isinstance(read, InputError):
+            raise read
+        return read
     return _pair_code([inputs.image, *inputs.more_images], lambda image: run_vision(image, backends.ocr, options.ocr))
 
 

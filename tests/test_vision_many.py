@@ -9,6 +9,7 @@ time must agree to the byte. A bad screenshot fails alone.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -136,19 +137,41 @@ def _pairs(tmp_path: Path, options: ReviewOptions) -> list[ReviewInputs]:
     return [load_inputs(request, options) for request in requests]
 
 
+class OneAtATime:
+    """An engine's `recognize` and `info` alone: no `recognize_many`, so the pipeline reads a page a call."""
+
+    def __init__(self, engine: PaddleOcrVl) -> None:
+        self.engine = engine
+
+    def recognize(self, image: Image.Image) -> OcrPage:
+        return self.engine.recognize(image)
+
+    def info(self) -> BackendInfo:
+        return self.engine.info()
+
+
 def test_pairs_read_together_get_what_each_pair_gets_alone(review_options: ReviewOptions, tmp_path: Path) -> None:
     """vision_stage_many over pairs of several screenshots: one call for all of them, and each pair's code (merged
-    across its screenshots) and errors are vision_stage's: a blank further screenshot is left out and named, a
-    blank first one fails its pair only."""
+    across its screenshots) and errors are those of reading a screenshot at a time: a blank further screenshot is
+    left out and named, a blank first one fails its pair only. vision_stage reads a pair's screenshots in one call
+    too, with the same result."""
     backends = Backends.from_options(review_options)
+    reader = backends.ocr
+    assert isinstance(reader, PaddleOcrVl)
     pairs = _pairs(tmp_path, review_options)
-    alone = [vision_stage(pair, backends, review_options) for pair in pairs]
+    stats = reader.engine().stats.batch_sizes
+    before = len(stats)
+    alone = [vision_stage(pair, replace(backends, ocr=OneAtATime(reader)), review_options) for pair in pairs]
+    assert stats[before:] == [1] * 5, "a decode a screenshot (the last pair stops at its blank first one)"
     assert alone[2][0] is not None and [e.code for e in alone[2][1]] == ["no_code_found"]
     assert alone[3][0] is None
-    before = list(backends.ocr.engine().stats.batch_sizes)  # type: ignore[attr-defined]
+    before = len(stats)
     together = vision_stage_many(pairs, backends, review_options)
-    assert backends.ocr.engine().stats.batch_sizes[len(before) :] == [6], "the 6 non-blank screenshots at once"  # type: ignore[attr-defined]
+    assert stats[before:] == [6], "the 6 non-blank screenshots at once"
     assert together == alone
+    before = len(stats)
+    assert [vision_stage(pair, backends, review_options) for pair in pairs] == alone
+    assert stats[before:] == [1, 2, 2, 1], "a pair's screenshots at once"
 
 
 class BatchFailsTesseract:

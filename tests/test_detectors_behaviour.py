@@ -1052,3 +1052,14 @@ def test_a_name_one_letter_from_a_tainted_one_is_that_name_only_when_nothing_els
     assert ("security/open-redirect", 3) in _hits(slipped, "javascript")
     other = slipped.replace("  res.redirect(targt);", "  var targets = lookup();\n  res.redirect(targets);")
     assert "security/open-redirect" not in _rules(other, "javascript")
+
+
+def test_a_field_written_under_a_lock_and_without_one_races_even_when_its_declaration_is_off_screen() -> None:
+    window = ("    private static synchronized void incrementSync() {\n        count = count + 1;\n    }\n\n"
+              "    private static void increment() {\n        count = count + 1;\n    }\n}\n")
+    assert ("concurrency/unsynchronized-shared-state", 6) in _hits(window, "java")
+    unlocked = window.replace("synchronized ", "")
+    assert "concurrency/unsynchronized-shared-state" not in _rules(unlocked, "java")  # nothing shows threads
+    local = window.replace("    private static void increment() {\n        count = count + 1;",
+                           "    private static void increment() {\n        int count = 0;\n        count = count + 1;")
+    assert ("concurrency/unsynchronized-shared-state", 7) not in _hits(local, "java")

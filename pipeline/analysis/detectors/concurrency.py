@@ -315,6 +315,56 @@ def detect_shared_state(ctx: Context) -> Iterator[Hit]:
             confidence=0.8 if source.is_python or ctx.uses_threads else 0.7,
             detail=f"`{name}` is updated without holding a lock.",
         )
+    if source.is_java:
+        yield from _java_inconsistent_locking(ctx, {item.name for item in shared} | set(candidates), covered)
+
+
+_JAVA_STORE = re.compile(r"(?<![\w.])(?:this\.)?([A-Za-z_]\w*)\s*(?:\+\+|--|[+\-*/|&]=|=(?!=))|"
+                         r"(?:\+\+|--)\s*(?:this\.)?([A-Za-z_]\w*)")
+
+
+def _declared_in(ctx: Context, name: str, number: int) -> bool:
+    """Whether `name` on line `number` is a local or a parameter of a function around it (else it is a field:
+    Java lets a method write no other name)."""
+    for function in ctx.outline.enclosing(number, *FUNCTION_KINDS):
+        if name in function.params:
+            return True
+        if any(_java_local_named(name, line.masked) for line in ctx.source.span(function.start, number)):
+            return True
+    return False
+
+
+def _java_inconsistent_locking(ctx: Context, known: set[str], covered: set[int]) -> Iterator[Hit]:
+    """A field written under a lock in one method and without one in another: the lock says threads share it,
+    the other write ignores it. Works without the field's declaration in view (a window of a longer file)."""
+    writes: dict[str, list[tuple[bool, bool, int]]] = {}  # name -> (locked, read-modify-write, line)
+    for line in ctx.lines:
+        function = ctx.outline.function_at(line.number)
+        if function is None or line.number in covered or _is_initializer(ctx, function):
+            continue
+        for match in _JAVA_STORE.finditer(line.masked):
+            name = match.group(1) or match.group(2)
+            if name in known or name in _KEYWORDS_JAVA or _declared_in(ctx, name, line.number):
+                continue
+            locked = ctx.outline.locked(line.number) or _held(ctx, function, line.number)
+            writes.setdefault(name, []).append((locked, _read_modify_write(name, line.masked), line.number))
+    for name, found in sorted(writes.items()):
+        if not any(locked for locked, _, _ in found):
+            continue
+        bare = [(not rmw, number) for locked, rmw, number in found if not locked
+                and not _before_hand_off(ctx, ctx.outline.function_at(number), number)]  # type: ignore[arg-type]
+        if bare:
+            yield Hit(
+                "concurrency/unsynchronized-shared-state",
+                min(bare)[1],
+                related=tuple(number for locked, _, number in found if locked)[:1],
+                confidence=0.7,
+                detail=f"`{name}` is written under a lock elsewhere, so threads share it; here it is written "
+                       "without one.",
+            )
+
+
+_KEYWORDS_JAVA = frozenset({"return", "new", "this", "super", "true", "false", "null", "if", "for", "while"})
 
 
 # Calls that hand work to other threads. What the submitting thread wrote before them, the tasks see (Java's

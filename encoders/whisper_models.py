@@ -54,6 +54,15 @@ UNSUPPORTED_MIN_SHARE = 0.1
 # mean token log-probability. Dev clips (base, faster-whisper, 2026-12-01): English and Chinese speech -0.76 at worst,
 # the it/pt/nl/pl/ru/sv/tr/id clips read as English -0.82 to -2.8, an espeak en-us clip detected as Turkish -0.06.
 CONFIDENT_LOGPROB = -0.5
+# A close call between the supported languages: the runner-up at least this many times as probable as the likeliest.
+# Dev clips (base, faster-whisper, first window, 2026-12-02): the 43 English ones (samples, spoken_dev) put Chinese
+# at 10^-1.87 of English at most; 7 of the 14 espeak-ng cmn-latn-pinyin dev clips put English first, with Chinese
+# at 10^-0.38 to 10^-1.98 of it. 10^-2.5 lies between; below it English clips read better as Chinese twice.
+CLOSE_CALL_RATIO = 10**-2.5
+# In a close call the runner-up must read better by this much (mean token log-probability). Dev clips: the 7
+# pinyin clips read 0.13 to 0.48 better as Chinese, the English clips in the zone 0.37 to 0.89 worse; two pinyin
+# clips detected as Chinese read 0.00 and 0.05 better as English (kept Chinese).
+SWITCH_LOGPROB_MARGIN = 0.1
 
 
 def language_name(code: str) -> str:
@@ -105,24 +114,41 @@ def choose_language(probabilities: dict[str, float]) -> tuple[str, bool]:
 def confirm_language(
     probabilities: dict[str, float], mean_logprob_in: Callable[[str], float]
 ) -> tuple[str, bool]:
-    """`choose_language`, with a second look at a clip it calls unsupported: detection is unsure on short synthetic
-    clips ("Explain the architecture and design flaws." in espeak-ng en-us read as Turkish), so a clip the decoder
-    reads confidently (CONFIDENT_LOGPROB) in the likeliest supported language is in that language.
+    """`choose_language`, with a second look where detection is unsure.
+
+    A clip it calls unsupported that the decoder reads confidently (CONFIDENT_LOGPROB) in the likeliest supported
+    language is in that language ("Explain the architecture and design flaws." in espeak-ng en-us read as Turkish).
+    And a close call between the supported languages (the runner-up at least CLOSE_CALL_RATIO times as probable as
+    the likeliest) is settled by decoding the clip in both: the runner-up wins when its transcript's mean token
+    log-probability is higher by SWITCH_LOGPROB_MARGIN (robotic Mandarin "detected" as English reads better as
+    Chinese).
 
     Args:
         probabilities: language code -> probability, as Whisper's language detection gives them.
         mean_logprob_in: decodes the clip in a language and returns the mean token log-probability of what it read;
-            called only for a clip detection calls unsupported.
+            called (once a language) only for a clip detection calls unsupported or a close call.
     Returns:
         (language, supported), as `choose_language`.
     """
+    read: dict[str, float] = {}
+
+    def logprob(code: str) -> float:
+        if code not in read:
+            read[code] = mean_logprob_in(code)
+        return read[code]
+
     language, supported = choose_language(probabilities)
-    if supported:
-        return language, True
     best = likeliest_supported(probabilities)
-    if mean_logprob_in(best) >= CONFIDENT_LOGPROB:
-        return best, True
-    return language, False
+    if not supported and logprob(best) < CONFIDENT_LOGPROB:
+        return language, False
+    runner_up = max((c for c in SPEECH_LANGUAGES if c != best), key=lambda c: probabilities.get(c, 0.0), default=None)
+    if (
+        runner_up is not None
+        and probabilities.get(runner_up, 0.0) >= CLOSE_CALL_RATIO * probabilities.get(best, 0.0)
+        and logprob(runner_up) >= logprob(best) + SWITCH_LOGPROB_MARGIN
+    ):
+        return runner_up, True
+    return best, True
 
 
 def cache_root() -> Path:

@@ -6,6 +6,7 @@ import hashlib
 import shutil
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,7 @@ import pytest
 from archreview.encoders import faster_whisper as faster_whisper_backend
 from archreview.encoders.faster_whisper import FasterWhisperTranscriber
 from archreview.encoders.speech import SAMPLE_RATE, SpeechError, SpeechTranscriber
+from archreview.encoders.whisper_models import CLOSE_CALL_RATIO, SWITCH_LOGPROB_MARGIN, confirm_language
 from archreview.pipeline.audio import decode_audio
 from archreview.pipeline.backends import Backends
 from archreview.pipeline.errors import InputError, StageFailedError
@@ -79,6 +81,9 @@ def _inputs(audio: Path | None, text: str | None = None, duration_s: float = 1.0
         return ReviewInputs(image=image, instruction_text=text)
     digest = hashlib.sha256(audio.read_bytes()).hexdigest()
     return ReviewInputs(image=image, audio=AudioInput(path=str(audio), sha256=digest, duration_s=duration_s))
+
+
+ROOT_DIR = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
@@ -421,3 +426,47 @@ def test_word_error_rate() -> None:
     assert word_error_rate("a b c d", "a x c") == 0.5
     assert word_error_rate("", "") == 0.0 and word_error_rate("", "extra words") == 2.0
     assert word_error_rate("hard coded", "hard-coded") == 0.0
+
+
+def test_a_close_call_between_supported_languages_is_settled_by_decoding_in_both() -> None:
+    """confirm_language: robotic Mandarin 'detected' as English (Chinese close behind) is Chinese when it reads better
+    as Chinese; English far ahead is never decoded twice; a tie keeps the detected language."""
+    asked: list[str] = []
+
+    def reads(logprobs: dict[str, float]) -> Callable[[str], float]:
+        def mean_logprob_in(language: str) -> float:
+            asked.append(language)
+            return logprobs[language]
+
+        return mean_logprob_in
+
+    pinyin_like = {"th": 0.27, "en": 0.26, "zh": 0.045}  # zh_coupling (espeak-ng cmn-latn-pinyin), base
+    assert confirm_language(pinyin_like, reads({"en": -1.28, "zh": -0.84})) == ("zh", True)
+    assert confirm_language(pinyin_like, reads({"en": -1.28, "zh": -1.28 + SWITCH_LOGPROB_MARGIN / 2})) == ("en", True)
+    asked.clear()
+    english = {"en": 0.85, "zh": 0.85 * CLOSE_CALL_RATIO / 10}  # an English dev clip: Chinese far behind
+    assert confirm_language(english, reads({"en": -2.0, "zh": -0.1})) == ("en", True)
+    assert asked == []  # not a close call: decoded once, later, in English
+
+
+@pytest.mark.parametrize(
+    ("name", "language"),
+    [("py_arch_layers", "zh"), ("py_slow_query", "zh"), ("zh_coupling", "zh"), ("dev_parser_exceptions", "en"),
+     ("dev_decorator", "en")],
+)
+def test_robotic_mandarin_dev_clips_are_heard_as_chinese_and_english_ones_stay_english(
+    base_auto: FasterWhisperTranscriber, name: str, language: str
+) -> None:
+    """Dev clips the close-call rule was set on: espeak-ng cmn-latn-pinyin detected as English (base puts Chinese
+    10^-0.4 to 10^-2 behind) are Chinese; the English dev clips with Chinese nearest behind (10^-1.9) stay English."""
+    folder = ROOT_DIR / "benchmarks" / ("spoken_zh" if language == "zh" else "spoken_dev")
+    transcript = base_auto.transcribe(decode_audio(str(folder / f"{name}.flac")))
+    assert transcript.language == language
+    if language == "zh":
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in transcript.text), transcript.text
+
+
+@pytest.fixture(scope="module")
+def base_auto() -> FasterWhisperTranscriber:
+    """The bundled multilingual base with language detection (the default), loaded once for the module."""
+    return FasterWhisperTranscriber(FasterWhisperOptions(device="cpu", cpu_threads=2, model="base"))

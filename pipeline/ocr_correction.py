@@ -261,9 +261,26 @@ def _lex_line(line: str, state: str, language: str) -> tuple[list[_Segment], str
     return segments, state
 
 
+_STAR_LINE_RE = re.compile(r"^\s*\*(?:\s|/|$)")
+
+
+def _starts_in_comment(lines: list[str], language: str) -> bool:
+    """True when the screenshot starts inside a block comment (a JSDoc's `* ...` lines, its `/**` above the
+    picture): the first line shown starts with `*`, and the comment closes before any opens, or the next line
+    starts with `*` too."""
+    if language in _HASH_COMMENT:
+        return False
+    shown = [line for line in lines if line.strip()]
+    if not shown or not _STAR_LINE_RE.match(shown[0]):
+        return False
+    text = "\n".join(shown)
+    closes, opens = text.find("*/"), text.find("/*")
+    return (closes >= 0 and (opens < 0 or closes < opens)) or (len(shown) > 1 and bool(_STAR_LINE_RE.match(shown[1])))
+
+
 def _lex(lines: list[str], language: str) -> tuple[list[list[_Segment]], list[str]]:
     """Segments of every line and the lexer state each line starts in."""
-    state = _CODE
+    state = _BLOCK if _starts_in_comment(lines, language) else _CODE
     all_segments: list[list[_Segment]] = []
     starts: list[str] = []
     for line in lines:
@@ -671,6 +688,21 @@ _SPAN_TOKEN_RE = re.compile(r"(?<!\S)(?P<lead>(?::[a-z]+ ?:)?\(?)(?P<open>[`'\"^
                             r"(?P<close>[`'\"^~*\u00b0>\u2122]{1,4})(?P<tail>[.,;:!?)]*)(?!\S)")
 
 
+# A code span whose closing marks OCR lost, leaving their cells blank before the sentence's punctuation
+# (`'path .` for `` `path`. ``): prose never puts a blank before a full stop or a comma.
+_SPAN_LOST_CLOSE_RE = re.compile(r"(?<!\S)(?P<lead>(?::[a-z]+ ?:)?\(?)(?P<open>[`'\"^~*\u00b0\u00a9]{1,2})"
+                                 r"(?P<body>[^\s`'\"^~*\u00b0\u00a9>\u2122](?:[^\s]*?[^\s`'\"^~*\u00b0\u00a9>\u2122])?)"
+                                 r"(?P<lost> {1,2})(?P<tail>[.,;:](?!\S))")
+
+
+def _repair_lost_close(match: re.Match[str]) -> str:
+    opening, lost = match.group("open"), match.group("lost")
+    if len(opening) != len(lost) or set(opening) == {"*"}:
+        return match.group(0)
+    ticks = "`" * len(opening)
+    return match.group("lead") + ticks + match.group("body") + ticks + match.group("tail")
+
+
 def _span_marks(marks: str, backticks: int, *, opening: bool) -> str:
     """The marks of a code span as meant: `backticks` backticks, and the quotes written inside them kept."""
     inner = marks[backticks:] if opening else marks[:-backticks]
@@ -715,6 +747,7 @@ def _repair_code_spans(lines: list[str], language: str) -> list[str]:
         for start, end in reversed(pieces):
             text = out[index][start:end]
             fixed = _SPAN_TOKEN_RE.sub(lambda m: _repair_code_span(m, double), text)
+            fixed = _SPAN_LOST_CLOSE_RE.sub(_repair_lost_close, fixed)
             out[index] = out[index][:start] + fixed + out[index][end:]
     return out
 
@@ -753,6 +786,75 @@ def _repair_def_keyword(line: str) -> str:
     return f"{match.group('indent')}{match.group('async') or ''}def {line[name_start:]}"
 
 
+# A block comment's opening `/**` as OCR reads it (`/x*`, `j**`, `/xx`) on a line of its own.
+_OPENER_READ_RE = re.compile(r"[/j|lI1]?[*x]{1,2}[*x]?")
+# What OCR reads a comment line's leading `*` as (`x`, `a`, `+`), and its closing `*/` (`x/`, `+/`).
+_STAR_READS = frozenset("xa+*")
+
+
+def _star_column(lines: list[str], starts: list[str]) -> int | None:
+    """The column of the leading `*` of the block comments' lines (the most common one)."""
+    columns = Counter(
+        len(line) - len(line.lstrip())
+        for line, start in zip(lines, starts, strict=True)
+        if start == _BLOCK and line.lstrip().startswith("*")
+    )
+    return columns.most_common(1)[0][0] if columns else None
+
+
+def _repair_comment_stars(lines: list[str], language: str) -> list[str]:
+    """Brace languages: the `*` that starts each line of a block comment, where OCR misread it.
+
+    Lines inside a block comment start with `*` in one column; a line there that starts with `x`, `a` or `+`
+    and a blank (or `/`, the closing `*/`) in that column had its star misread. A line of its own read as
+    `/x*` or `j**` right above such lines opens the comment (`/**`), one column left of its stars.
+    """
+    if language not in _BRACE_LANGUAGES:
+        return lines
+    out = list(lines)
+    # Openers first: the lines below one are comment lines only once it is back.
+    for index, line in enumerate(out[:-1]):
+        indent = len(line) - len(line.lstrip())
+        below = out[index + 1]
+        if line.strip() != "/**" and _OPENER_READ_RE.fullmatch(line.strip()) \
+                and len(below) - len(below.lstrip()) == indent + 1 and below.lstrip()[:1] == "*":
+            out[index] = line[:indent] + "/**"
+    _, starts = _lex(out, language)
+    column = _star_column(out, starts)
+    if column is None:
+        return out
+    for index, line in enumerate(out):
+        indent = len(line) - len(line.lstrip())
+        body = line.strip()
+        if starts[index] == _BLOCK and indent == column and body[:1] in _STAR_READS and body[:1] != "*" \
+                and (len(body) == 1 or body[1] in " /"):
+            out[index] = line[:indent] + "*" + line[indent + 1:]
+    return out
+
+
+# CONSTANT_CASE names, and runs of upper-case words a blank apart (where OCR lost underscores).
+_CONSTANT_RE = re.compile(r"(?<![\w$])[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+(?![\w$])")
+_CAPS_RUN_RE = re.compile(r"(?<![\w$])[A-Z][A-Z0-9_]*[A-Z0-9](?: [A-Z][A-Z0-9_]*[A-Z0-9])+(?![\w$])")
+
+
+def _repair_constant_underscores(lines: list[str]) -> list[str]:
+    """`"SESSION COOKIE HTTPONLY"` -> `"SESSION_COOKIE_HTTPONLY"`: upper-case words a blank apart are one
+    CONSTANT_CASE name whose underscores OCR lost (thin, at the baseline), when the same screenshot joins two of
+    them with an underscore elsewhere (`SESSION_COOKIE_SECURE`). Prose in capitals (`NOT FOUND`) has no such
+    evidence and stays."""
+    joined = {(a, b) for name in _CONSTANT_RE.findall("\n".join(lines))
+              for a, b in zip(name.split("_"), name.split("_")[1:], strict=False)}
+    if not joined:
+        return lines
+
+    def repair(match: re.Match[str]) -> str:
+        words = match.group(0).split(" ")
+        pairs = [(a.split("_")[-1], b.split("_")[0]) for a, b in zip(words, words[1:], strict=False)]
+        return "_".join(words) if any(pair in joined for pair in pairs) else match.group(0)
+
+    return [_CAPS_RUN_RE.sub(repair, line) for line in lines]
+
+
 # --- entry point -----------------------------------------------------------------------------------
 
 
@@ -775,7 +877,11 @@ def correct_code(text: str, language: str) -> str:
         The text with the slips repaired: the same number of lines, each with the same indentation.
     """
     if language not in word_lists().languages and language not in _BRACE_LANGUAGES:
-        return text
+        lines = text.split("\n")
+        if not _starts_in_comment(lines, "c"):
+            return text
+        # A comment alone (a JSDoc block cut from its code): its stars and code spans, nothing else.
+        return "\n".join(_repair_comment_stars(_repair_code_spans(lines, "c"), "c"))
     lines = text.split("\n")
     corrected = list(lines)
     if language == "python":
@@ -791,7 +897,8 @@ def correct_code(text: str, language: str) -> str:
         corrected = [_repair_dunders(line) for line in corrected]
     if language in _BRACE_LANGUAGES:
         corrected = _repair_closers(corrected, language)
-    corrected = _repair_code_spans(corrected, language)
+        corrected = _repair_comment_stars(corrected, language)
+    corrected = _repair_code_spans(_repair_constant_underscores(corrected), language)
     corrected = _vote_identifiers(corrected, language)
     return "\n".join(_keep_indentation(lines, corrected))
 

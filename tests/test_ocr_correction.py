@@ -519,3 +519,35 @@ def test_a_def_run_into_its_name_gets_its_blank_back(read: str, meant: str) -> N
 @pytest.mark.parametrize("line", ["default(x)", "    defaults = compute(x)", "    define(x, y)"])
 def test_calls_that_start_with_def_are_left_alone(line: str) -> None:
     assert _fix_line(line, ["import os"], "python") == line
+
+
+def test_a_screenshot_that_starts_inside_a_jsdoc_gets_its_code_spans_and_stars() -> None:
+    read = ["* Transfer the file at the given 'path'.", "* The callback ^callback(err)~ is invoked",
+            "* Other options are passed along to 'send .", "*", "x       var uid = req.params.uid", " */",
+            "function send(res) {", "  return res;", "}"]
+    fixed = correct_code("\n".join(read), "javascript").split("\n")
+    assert fixed[:5] == ["* Transfer the file at the given 'path'.", "* The callback `callback(err)` is invoked",
+                         "* Other options are passed along to `send`.", "*", "*       var uid = req.params.uid"]
+    assert fixed[6:] == read[6:]
+
+
+def test_a_jsdoc_opener_and_closer_read_as_letters_come_back() -> None:
+    read = ["/x*", " * Assign `setting` to `val`.", " a    app.set('foo', 'bar');", " x/",
+            "app.set = function set(setting, val) {", "  return this;", "};"]
+    fixed = correct_code("\n".join(read), "javascript").split("\n")
+    assert fixed[:4] == ["/**", " * Assign `setting` to `val`.", " *    app.set('foo', 'bar');", " */"]
+    assert fixed[4:] == read[4:]
+
+
+def test_a_comment_alone_gets_its_code_spans_whatever_the_language() -> None:
+    read = "* The callback ^callback(err)> is invoked\n* or when an error occurs. Be sure to check ^res.headersSent`"
+    assert correct_code(read, "unknown").split("\n") == [
+        "* The callback `callback(err)` is invoked", "* or when an error occurs. Be sure to check `res.headersSent`"]
+
+
+def test_constant_names_get_the_underscores_ocr_lost_where_the_screenshot_shows_them() -> None:
+    read = ['def secure(app):', '    """The ``SESSION_COOKIE_SECURE`` setting."""',
+            '    return app.config["SESSION COOKIE SECURE"]', '    raise Error("NOT FOUND")']
+    fixed = correct_code("\n".join(read), "python").split("\n")
+    assert fixed[2] == '    return app.config["SESSION_COOKIE_SECURE"]'
+    assert fixed[3] == '    raise Error("NOT FOUND")'  # no evidence: capitals a blank apart stay

@@ -43,6 +43,7 @@ from archreview.encoders.whisper_models import (
     MULTILINGUAL_MODEL,
     bundled_ct2_dir,
     confirm_language,
+    cut_loops,
     default_english_model,
     tiny_en_dir,
 )
@@ -360,12 +361,12 @@ class FasterWhisperTranscriber:
 
     def _generate(self, key: str, language: str, encoded: StorageView, context_s: float) -> str:
         """The text of one encoded window, decoded in `language` with that language's prompt; empty for a window
-        without speech or one that only echoes the prompt."""
+        without speech or one that only echoes the prompt; a phrase the decoder looped on kept once (cut_loops)."""
         text, average_logprob, no_speech_prob = self._decode_window(key, language, encoded, context_s)
         if no_speech_prob > NO_SPEECH_PROBABILITY and average_logprob < LOW_LOGPROB:
             return ""
         prompt = {"en": self.options.initial_prompt, "zh": self.options.chinese_prompt}.get(language)
-        return "" if _echoes_prompt(text, prompt, no_speech_prob, average_logprob) else text
+        return "" if _echoes_prompt(text, prompt, no_speech_prob, average_logprob) else cut_loops(text)
 
     def _decode_window(
         self, key: str, language: str, encoded: StorageView, context_s: float

@@ -15,7 +15,7 @@ import pytest
 from archreview.encoders import faster_whisper as faster_whisper_backend
 from archreview.encoders.faster_whisper import FasterWhisperTranscriber
 from archreview.encoders.speech import SAMPLE_RATE, SpeechError, SpeechTranscriber
-from archreview.encoders.whisper_models import CLOSE_CALL_RATIO, SWITCH_LOGPROB_MARGIN, confirm_language
+from archreview.encoders.whisper_models import CLOSE_CALL_RATIO, SWITCH_LOGPROB_MARGIN, confirm_language, cut_loops
 from archreview.pipeline.audio import decode_audio
 from archreview.pipeline.backends import Backends
 from archreview.pipeline.errors import InputError, StageFailedError
@@ -470,3 +470,14 @@ def test_robotic_mandarin_dev_clips_are_heard_as_chinese_and_english_ones_stay_e
 def base_auto() -> FasterWhisperTranscriber:
     """The bundled multilingual base with language detection (the default), loaded once for the module."""
     return FasterWhisperTranscriber(FasterWhisperOptions(device="cpu", cpu_threads=2, model="base"))
+
+
+def test_a_decoding_loop_is_cut_to_one_round_and_speech_is_left_alone() -> None:
+    """cut_loops: robotic Mandarin decoded as a loop (dev clips py_explain_flow, zh_pinyin_security) keeps each
+    looped phrase once; ordinary transcripts, reduplicated words included, are untouched."""
+    assert cut_loops("轻轻轻轻轻轻轻轻轻轻轻轻轻轻轻轻轻轻") == "轻"
+    assert cut_loops("则当代码幼梅幼梅、幼梅、幼梅、幼梅、幼梅、幼梅、幼梅、幼梅、幼梅、幼梅") == "则当代码幼梅"
+    assert cut_loops("I am here I am here I am here I am here I am here I am here I am here") == "I am here"
+    for text in ["Is there an n plus 1 query problem that makes this page slow?", "这个 function有没有 security问题",
+                 "请讲讲这段代码，看看有没有问题"]:
+        assert cut_loops(text) == text

@@ -22,7 +22,8 @@ weak explain cue, a question about the code's behaviour ("为什么", "why does"
 instruction names no review and no category ("为什么要用单例" explains, "为什么这么慢" is performance); a
 word for a whole review ("全面", "thorough", "代码质量") with two or more reviews or categories of no review named
 ("可维护性和健壮性") makes a general review; a review word right after a concurrency cue names a property of the
-threads ("多线程下安全吗" is thread safety, not a security review).
+threads ("多线程下安全吗" is thread safety, not a security review); a modal of asking before an explain cue of telling
+makes a closing 吗 a request ("能讲一下流程吗" explains), where one before a cue of understanding does not ("能看懂吗").
 
 Where the lexicon is silent (no cue of any kind matched), a small naive Bayes classifier over Han characters and
 English words (traditional characters folded first) may decide a Chinese instruction, when its posterior reaches
@@ -292,6 +293,25 @@ def load_condition_words(text: str | None = None) -> frozenset[str]:
 
 CONDITION_WORDS = load_condition_words()
 
+
+def load_request_words(text: str | None = None) -> frozenset[str]:
+    """The lexicon's modals of asking that, right before an explain cue (REQUEST_REACH words), make a closing 吗 a
+    polite request ("能讲一下流程吗": can you walk me through it?), not a yes-no question about the code.
+
+    Raises:
+        LexiconError: the entry is malformed or has no source.
+    """
+    return _load_word_set("explain_requests", text)
+
+
+REQUEST_WORDS = load_request_words()
+# Explain cues of understanding ("看懂", "理解"): after a modal they ask whether the code can be understood
+# ("新人能看懂吗"), not for an explanation; the lexicon's explain_requests entry lists their marks.
+COMPREHENSION_MARKS: tuple[str, ...] = tuple(
+    str(mark) for mark in json.loads(_lexicon_text()).get("explain_requests", {}).get("comprehension", [])
+)
+REQUEST_REACH = 2  # words (a Han character: half a word) between a modal of asking and the explain cue it asks for
+
 _EXACT: dict[tuple[str, ...], Cue] = {cue.words: cue for cue in LEXICON if not cue.parts}
 _GAPPED: list[Cue] = [cue for cue in LEXICON if cue.parts]
 MAX_CUE_WORDS = max(len(cue.words) for cue in LEXICON)  # longest cue phrase, in tokens
@@ -455,6 +475,20 @@ def _asks_whether(match: _Match, words: list[str], clause_of: list[int]) -> bool
     clause."""
     after = range(match.end, min(len(words), match.end + QUESTION_REACH))
     return any(words[i] in QUESTION_PARTICLES and clause_of[i] == clause_of[match.start] for i in after)
+
+
+def _requested(match: _Match, words: list[str], clause_of: list[int]) -> bool:
+    """Whether a modal of asking (REQUEST_WORDS, one to four tokens) ends at most REQUEST_REACH words before the cue,
+    in its clause, and the cue asks to be told, not to understand (COMPREHENSION_MARKS)."""
+    if any(mark in match.cue.phrase for mark in COMPREHENSION_MARKS):
+        return False
+    for end in range(match.start, -1, -1):
+        if _gap(words, end, match.start) > REQUEST_REACH or clause_of[max(end - 1, 0)] != clause_of[match.start]:
+            break
+        for length in range(1, 5):
+            if end - length >= 0 and " ".join(words[end - length : end]) in REQUEST_WORDS:
+                return True
+    return False
 
 
 def _under_condition(match: _Match, words: list[str], clause_of: list[int]) -> bool:
@@ -703,11 +737,17 @@ def read_lexicon(text: str) -> LexiconReading:
     ]
     # "容易看懂吗" (is it easy to understand?) asks about the code's readability: a review, not an explanation.
     # "what does it do when the call fails?" asks how the code copes with a condition: a review too.
+    # "能讲一下这个流程吗" (can you walk me through it?): a modal of asking before an explain cue makes the clause a
+    # request, whatever yes-no particle closes it.
+    requests = {clause_of[m.start] for m in matches if m.cue.kind == "explain" and _requested(m, words, clause_of)}
     asked = [
         m
         for m in matches
         if m.cue.kind == "explain"
-        and (_asks_whether(m, words, clause_of) or (m.cue.parts and _under_condition(m, words, clause_of)))
+        and (
+            (_asks_whether(m, words, clause_of) and clause_of[m.start] not in requests)
+            or (m.cue.parts and _under_condition(m, words, clause_of))
+        )
     ]
     asks_for_problems = bool(asked) or any(m.cue.kind == "problem" for m in matches)
     names_something = bool(intent_words) or any(m.cue.category is not None for m in matches)

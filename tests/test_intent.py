@@ -208,6 +208,11 @@ ZH_CASES: list[tuple[str, str, set[str]]] = [
     # a gapped cue (怎么…工作): a word or two between its parts, no more
     ("这个函数是怎么一步步工作的", "explain_code", set()),
     ("怎么让它更快地工作", "general_review", set()),
+    # round 10: a modal of asking before the explain cue makes the closing 吗 a request, not a yes-no question
+    ("能讲一下这个中间件的处理流程吗", "explain_code", set()),
+    ("可以逐行解释吗", "explain_code", set()),
+    # dependency injection is a design word, not an injection attack
+    ("这两个 service 通过构造器互相注入，结构合理吗", "architecture_review", ARCH),
 ]
 
 
@@ -253,8 +258,8 @@ def _set(name: str) -> list[dict[str, object]]:
 def test_chinese_sets_tuned_and_held_apart() -> None:
     tuned, held = _set("tuned.jsonl"), _set("held_apart.jsonl")
     right = [parse_instruction(str(row["text"]), "text").intent == row["intent"] for row in tuned]
-    # 460 of 479 (rounds 1-9 and the round-10 tuned material; the lexicon and the classifier, which trained on these)
-    assert sum(not ok for ok in right) <= 19, [row["text"] for row, ok in zip(tuned, right, strict=True) if not ok]
+    # 462 of 479 (rounds 1-9 and the round-10 tuned material; the lexicon and the classifier, which trained on these)
+    assert sum(not ok for ok in right) <= 17, [row["text"] for row, ok in zip(tuned, right, strict=True) if not ok]
     english = _set("english_tuned.jsonl")
     english_right = sum(parse_instruction(str(row["text"]), "text").intent == row["intent"] for row in english)
     assert english_right >= 103, english_right  # 103 of 111 after the round-9 pass (the first 46: 29 before it)

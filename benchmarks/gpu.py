@@ -272,6 +272,7 @@ def _generate_row(
     }
     if static:
         kwargs["cache_implementation"] = "static"
+    _plain_transformers(model)
     _reset_peak()
     start = time.perf_counter()
     with torch.inference_mode():
@@ -299,11 +300,20 @@ def _generate_row(
     return row
 
 
+def _plain_transformers(model: Any) -> None:
+    """The model as transformers builds it for the generate rows: the engine's fused projections undone (it fuses
+    them again when it next generates), so baselines are what a transformers user runs."""
+    undo = getattr(ernie_engine, "unfuse_projections", None)
+    if undo is not None:
+        undo(model)
+
+
 def _plain_length(model: Any, inputs: dict[str, torch.Tensor], most: int, budget_s: float, reports: int) -> int:
     """Tokens a plain report: `most`, or fewer (a multiple of 32, at least 64) if `reports` of them at the rate of a
     32-token probe (after a warm-up call) would take longer than `budget_s`. Plain `generate` at batch 1 runs at 12
     to 66 tokens/s on these machines; its rate hardly depends on the report's length."""
     kwargs = {"do_sample": False, "pad_token_id": 0, "eos_token_id": -1}
+    _plain_transformers(model)
     with torch.inference_mode():
         model.generate(**inputs, max_new_tokens=4, min_new_tokens=4, **kwargs)
         _sync()
@@ -517,7 +527,7 @@ def _ernie_section(
     eos, pad = int(tokenizer.eos_token_id), int(tokenizer.pad_token_id)
     batches = [int(b) for b in (args.batches if small else args.large_batches).split(",") if b]
     static_batches = [int(b) for b in args.static_batches.split(",") if b] if small else []
-    compile_batches = [int(b) for b in args.compile_batches.split(",") if b] if small else []
+    compile_batches = [int(b) for b in (args.compile_batches if small else args.large_compile_batches).split(",") if b]
     pool = _prompts(tokenizer, max(2 * max(batches), 16), args.prompt_tokens)
     log(f"  prompts: {len(pool)} distinct, {min(map(len, pool))}-{max(map(len, pool))} tokens")
     rows: list[dict[str, Any]] = []
@@ -595,7 +605,7 @@ def _ernie_section(
     # static-cache generate and the compiled engine, interleaved by --late-rows (both spend a compile a shape)
     compiled = None
     torch._dynamo.reset()
-    late = [item for item in args.late_rows.split(",") if item] if small else []
+    late = [item for item in args.late_rows.split(",") if item] if small else [f"compiled:{b}" for b in compile_batches]
     late += [f"static:{b}" for b in static_batches if f"static:{b}" not in late]
     late += [f"compiled:{b}" for b in compile_batches if f"compiled:{b}" not in late]
     for item in late:
@@ -605,11 +615,11 @@ def _ernie_section(
             rows += _batched_generate(model, pool, batch, True, args, clock, pad, eos)
         elif what == "compiled" and batch in compile_batches and _cuda():
             label = f"engine + torch.compile, batch {batch}"
-            if not clock.allows(label, 25):
+            if not clock.allows(label, 25 if small else 70):
                 continue
             if compiled is None:
                 compiled = FusionEngine(model, EngineConfig(max_batch_size=max(batches), compile_decode=True))
-            calls = _calls(pool, batch, args.engine_calls_1 if batch == 1 else 2)
+            calls = _calls(pool, batch, (args.engine_calls_1 if small else 3) if batch == 1 else 2)
             run = functools.partial(
                 _engine_row, compiled, calls, name=label, kind="compiled", batch=batch, grammar=grammar, **kwargs
             )
@@ -1285,14 +1295,17 @@ def _report(card: str, command: str, sections: list[str], speech: str | None, cl
         f"Command: `{command}`",
         "",
         "How measured (every row of this file comes from this one run): random weights at the real sizes. "
-        "plain = `model.generate`, dynamic cache, one request at a time, EOS suppressed (exactly the tokens "
+        "plain = `model.generate` on the model as transformers builds it (the engine's fused projections undone "
+        "for every generate row), dynamic cache, one request at a time, EOS suppressed (exactly the tokens "
         "stated a report). generate, dynamic / static cache, batch B = the same `generate` over B distinct "
         'left-padded prompts in one call, EOS suppressed, unconstrained (`cache_implementation="static"` compiles '
         "the decode step per batch shape; that compile is its warm-up: a first call of the same shapes stopped after "
         "3 tokens; dynamic rows decode fewer tokens where their time budget says so, as each table states). "
         "engine = "
         "`FusionEngine` (static KV cache, length-bucketed batches, causal right-padded prefill in row chunks, CUDA "
-        "graphs for the decode forward and the masked choice step, llguidance JSON-Schema masks per row on the "
+        "graphs for the decode forward and the masked choice step, q/k/v and gate/up projections fused into one "
+        "product each, the decode attention kernel timed per batch shape among SDPA, two batched products and a "
+        "split-KV Triton kernel, llguidance JSON-Schema masks per row on the "
         "CPU while the GPU runs the step), built with `EngineConfig(max_batch_size=<largest batch>)`; 'ran as' is "
         "what it really ran (its `stats.batch_sizes`). Engine reports are grammar-constrained (FusionOutput's "
         "schema, unchanged) and 350 to 450 tokens long, measured: random weights would close the JSON after ~100 "
@@ -1358,6 +1371,9 @@ def main() -> None:
         help="the order of the static-generate and compiled-engine rows (each costs a compile; later ones may skip)",
     )
     parser.add_argument("--large-batches", default="1,64", help="engine at 21B-A3B size")
+    parser.add_argument(
+        "--large-compile-batches", default="1", help="compiled engine at 21B-A3B size (a compile takes about 60 s)"
+    )
     parser.add_argument("--large-plain-tokens", type=int, default=400, help="plain reports' tokens at 21B-A3B (most)")
     parser.add_argument("--large-generate", action="store_true", help="batched dynamic generate at 21B-A3B too")
     parser.add_argument("--plain-reports", type=int, default=3)

@@ -66,6 +66,9 @@ READER_MAX_BATCH = 128
 PREPROCESS_THREADS = 16  # most threads preparing screenshots at once (fewer on fewer cores)
 
 
+_MOST_PENDING_TOKENS = 8  # token_pieces: tokens that wrote nothing yet, carried as context at most
+
+
 class OcrModelNotFoundError(OcrError):
     """The reader's weights are not on this machine (no folder, no config, not in the local cache)."""
 
@@ -182,13 +185,24 @@ def token_pieces(tokenizer: Any, tokens: Sequence[int], logprobs: Sequence[float
     piece, its log probability their sum (the joint probability). Should a decoder rewrite its context so that
     the pieces do not add up, each character gets the mean log probability instead.
     """
+    tokens = list(tokens)
+
+    def decode(start: int, end: int) -> str:
+        return str(tokenizer.decode(tokens[start:end], skip_special_tokens=True)) if start < end else ""
+
     pieces: list[tuple[str, float]] = []
     prefix, read = 0, 0  # the context starts at `prefix`; tokens before `read` are already in pieces
     pending = 0.0
     for end in range(1, len(tokens) + 1):
         pending += float(logprobs[end - 1]) if end - 1 < len(logprobs) else 0.0
-        before = str(tokenizer.decode(tokens[prefix:read], skip_special_tokens=True))
-        after = str(tokenizer.decode(tokens[prefix:end], skip_special_tokens=True))
+        before = decode(prefix, read)
+        after = decode(prefix, end)
+        if after == before and end - read >= _MOST_PENDING_TOKENS:
+            # Many tokens that write nothing (ids the tokenizer lacks, skipped special tokens): no longer carried as
+            # context, or each step would decode a longer window (a 600-token reading took 48 ms on the GPU machine,
+            # longer than its decoding). Their probability still goes with what follows.
+            prefix = read = end
+            continue
         if (after.endswith("\ufffd") and end < len(tokens)) or after == before:
             continue  # a character cut between tokens, or nothing new yet: its probability goes with what follows
         common = len(before) if after.startswith(before) else len(os.path.commonprefix([before, after]))

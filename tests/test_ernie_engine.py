@@ -285,3 +285,74 @@ def test_a_compiled_decode_step_writes_what_the_uncompiled_one_writes(real_size:
     plain = FusionEngine(real_size.model).generate(real_size.prompts, **real_size.kwargs)
     assert compiled.stats.compile_fallback is None and compiled.stats.graph_fallback is None
     _assert_close_and_valid(fast, plain, real_size.tokenizer)
+
+
+@pytest.mark.parametrize("kind", ["dense", "moe"])
+def test_fused_projections_keep_the_model_s_outputs_and_weights(kind: str) -> None:
+    """One product for q/k/v and one for gate/up changes nothing a user sees: same logits, same state_dict (keys and
+    values), same parameter count; the weights are views into the fused matrices (no extra memory)."""
+    import copy
+
+    from ernie_tiny import build_model
+
+    tokenizer = build_tokenizer()
+    model = build_model(kind, len(tokenizer), seed=0).eval()
+    reference = copy.deepcopy(model)
+    before = {name: value.clone() for name, value in model.state_dict().items()}
+    groups = ernie_engine.fuse_projections(model)
+    assert groups == 2 * model.config.num_hidden_layers  # attention and MLP (or shared experts) of each layer
+    assert ernie_engine.fuse_projections(model) == 0  # already fused: nothing more
+    ids = torch.randint(3, len(tokenizer), (2, 19))
+    with torch.no_grad():
+        torch.testing.assert_close(model(ids).logits, reference(ids).logits)
+    after = model.state_dict()
+    assert sorted(after) == sorted(before) and all(torch.equal(before[k], after[k]) for k in before)
+    assert sum(p.numel() for p in model.parameters()) == sum(p.numel() for p in reference.parameters())
+    attention = model.model.layers[0].self_attn
+    assert attention.k_proj.weight.untyped_storage().data_ptr() == attention.q_proj.weight.untyped_storage().data_ptr()
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize(
+    ("rows", "heads", "kv_heads", "length"), [(256, 16, 2, 2304), (1, 16, 2, 2304), (3, 20, 4, 700)]
+)
+def test_split_decode_attention_on_cuda_is_sdpa_s(rows: int, heads: int, kv_heads: int, length: int) -> None:
+    """The split-KV Triton decode kernel gives SDPA's attention (bf16 rounding aside) with a per-row additive mask,
+    grouped-query heads included (16 / 2 as ERNIE-4.5-0.3B, 20 / 4 as 21B-A3B)."""
+    torch.manual_seed(0)
+    dtype, device = torch.bfloat16, "cuda"
+    query = torch.randn(rows, 1, heads, 128, dtype=dtype, device=device).transpose(1, 2)
+    key = torch.randn(rows, kv_heads, length, 128, dtype=dtype, device=device)
+    value = torch.randn(rows, kv_heads, length, 128, dtype=dtype, device=device)
+    valid = torch.rand(rows, length, device=device) > 0.4
+    valid[:, 0] = True
+    mask = torch.zeros(rows, 1, 1, length, dtype=dtype, device=device)
+    mask = mask.masked_fill(~valid[:, None, None, :], torch.finfo(dtype).min)
+    out = ernie_engine._split_decode_attention(query, key, value, mask, None)
+    group = heads // kv_heads
+    expected = torch.nn.functional.scaled_dot_product_attention(
+        query, key.repeat_interleave(group, 1), value.repeat_interleave(group, 1), attn_mask=mask
+    ).transpose(1, 2)
+    assert out.shape == (rows, 1, heads, 128)
+    assert float((out.float() - expected.float()).abs().max()) < 2e-2
+
+
+def test_unfused_projections_are_plain_linears_on_the_same_weights_and_fuse_again_in_place() -> None:
+    """unfuse_projections gives plain transformers back (baselines measure that), same logits; fusing again reuses
+    the same fused matrix (graphs captured over it keep reading live weights)."""
+    from ernie_tiny import build_model
+
+    tokenizer = build_tokenizer()
+    model = build_model("dense", len(tokenizer), seed=0).eval()
+    ids = torch.randint(3, len(tokenizer), (1, 11))
+    with torch.no_grad():
+        expected = model(ids).logits
+    groups = ernie_engine.fuse_projections(model)
+    q_proj = model.model.layers[0].self_attn.q_proj
+    address = q_proj._fused_weight.data_ptr()
+    assert ernie_engine.unfuse_projections(model) == groups
+    assert type(q_proj) is torch.nn.Linear
+    with torch.no_grad():
+        torch.testing.assert_close(model(ids).logits, expected)
+    assert ernie_engine.fuse_projections(model) == groups
+    assert q_proj._fused_weight.data_ptr() == address

@@ -23,6 +23,7 @@ from paddleocr_vl_tiny import (
     build_real_size_paddleocr_vl,
     build_sentencepiece_style_tokenizer,
     build_tiny_paddleocr_vl,
+    build_vl_tokenizer,
     image_processor,
 )
 from PIL import Image, ImageDraw
@@ -219,6 +220,27 @@ def test_known_tokens_become_lines_indentation_and_gutter_numbers(tiny_folder: P
     # ASCII lines: every token 0.9. A CJK character written by several byte tokens gets their joint probability.
     assert layout.line_confidence[:2] == pytest.approx([0.9, 0.9], abs=1e-6)
     assert 0.8 < layout.line_confidence[3] < 0.9
+
+
+def test_tokens_that_write_nothing_do_not_grow_the_decoded_context() -> None:
+    """Ids the tokenizer lacks (a model whose vocabulary is larger, or one writing skipped special tokens) decode to
+    nothing: the pieces still make up the text, and no decode call takes a long window (a 600-token reading once
+    decoded windows of up to 600 tokens, twice a token: 48 ms a screenshot)."""
+    tokenizer = build_vl_tokenizer()
+    text_ids = tokenizer.encode("def get(self, key):\n    return self.cache[key]", add_special_tokens=False)
+    unknown = len(tokenizer) + 1000
+    tokens = [unknown] * 300 + text_ids + [unknown] * 300 + text_ids
+    windows: list[int] = []
+
+    class Counting:
+        def decode(self, ids: list[int], **kwargs: object) -> str:
+            windows.append(len(ids))
+            return str(tokenizer.decode(ids, **kwargs))
+
+    pieces = token_pieces(Counting(), tokens, [-0.01] * len(tokens))
+    assert "".join(piece for piece, _ in pieces) == tokenizer.decode(tokens, skip_special_tokens=True)
+    assert max(windows[:-1]) <= 16  # the last call decodes the whole reading once, for the check
+    assert sum(logprob for _, logprob in pieces) == pytest.approx(-0.01 * len(tokens))
 
 
 @pytest.mark.parametrize(

@@ -1063,3 +1063,34 @@ def test_a_field_written_under_a_lock_and_without_one_races_even_when_its_declar
     local = window.replace("    private static void increment() {\n        count = count + 1;",
                            "    private static void increment() {\n        int count = 0;\n        count = count + 1;")
     assert ("concurrency/unsynchronized-shared-state", 7) not in _hits(local, "java")
+
+
+PY_WORKERS = """import threading
+
+totals = {}
+
+
+def record(name):
+    totals[name] = totals.get(name, 0) + 1
+
+
+def worker(names):
+    for name in names:
+        record(name)
+
+
+def load(rows):
+    for row in rows:
+        totals[row] = 0
+
+
+threads = [threading.Thread(target=worker, args=(chunk,)) for chunk in CHUNKS]
+"""
+
+
+def test_module_state_races_where_a_thread_reaches_it_not_in_code_no_thread_runs() -> None:
+    hits = _hits(PY_WORKERS, "python")
+    assert ("concurrency/unsynchronized-shared-state", 7) in hits  # record() is called by the thread's worker
+    assert ("concurrency/unsynchronized-shared-state", 17) not in hits  # load() runs on no thread shown
+    lonely = PY_WORKERS.replace("        record(name)", "        print(name)")
+    assert "concurrency/unsynchronized-shared-state" not in _rules(lonely, "python")

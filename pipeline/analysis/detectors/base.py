@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from archreview.pipeline.analysis.outline import Block, Outline
+from archreview.pipeline.analysis.outline import FUNCTION_KINDS, Block, Outline
 from archreview.pipeline.analysis.source import Line, Source
 
 _MAX_STATEMENT_LINES = 8
@@ -78,12 +78,18 @@ class Context:
         `run_in_executor(None, self.read)`, `to_thread(...)`, `pool.map(...)`), and of the methods they call:
         the code seen running on other threads."""
         targets = set(_PY_THREAD_TARGET.findall(self.all_masked))
-        called: set[str] = set()
-        for block in self.outline.blocks:
-            if block.name in targets:
-                # `self.step()` or `counter.increment()` inside a thread's function runs on that thread too
-                called.update(re.findall(r"\b\w+\.(\w+)\s*\(", self.source.masked_text(block.start, block.end)))
-        return frozenset(targets | called)
+        running = set(targets)
+        for _ in range(3):  # what the thread's function calls, and what those call, run on that thread too
+            called: set[str] = set()
+            for block in self.outline.of_kind(*FUNCTION_KINDS):  # functions only: a class's name is no task
+                if block.name in running:
+                    # `self.step()`, `counter.increment()` or a plain `increment()` inside a thread's function
+                    called.update(re.findall(r"(?:\b\w+\.|(?<![\w.]))(\w+)\s*\(",
+                                             self.source.masked_text(block.start + 1, block.end)))
+            if called <= running:
+                break
+            running |= called
+        return frozenset(running)
 
     @cached_property
     def all_code(self) -> str:

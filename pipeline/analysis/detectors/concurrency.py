@@ -266,6 +266,11 @@ def detect_shared_state(ctx: Context) -> Iterator[Hit]:
     else:
         return
     covered: set[int] = set()
+    handlers = _python_handlers(ctx) if source.is_python else []
+    # module state some code updates under a lock: the lock says threads share it
+    guarded = ({item.name for item in shared for line in ctx.lines
+                if ctx.outline.locked(line.number) and _mutation(item.name, line.masked, False)}
+               if source.is_python else set())
     # A concurrent map makes each call atomic, not a check and the update after it.
     atomic_calls = _java_concurrent_maps(ctx) + _java_lazy_statics(ctx) if source.is_java else []
     for hit in _check_then_act(ctx, shared + atomic_calls):
@@ -287,6 +292,9 @@ def detect_shared_state(ctx: Context) -> Iterator[Hit]:
                 continue
             if source.is_python and item.name.startswith("self.") and not _runs_on_threads(ctx, function):
                 continue  # an object's own state, and nothing shows this method running on another thread
+            if (source.is_python and not item.name.startswith("self.") and not _runs_on_threads(ctx, function)
+                    and function not in handlers and item.name not in guarded):
+                continue  # module state, but nothing shows this function on a thread or the state under a lock
             split = source.is_python and _split_read_modify_write(ctx, function, item.name, line.number)
             if not (split or _mutation(item.name, line.masked, source.is_java)):
                 continue

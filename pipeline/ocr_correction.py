@@ -29,6 +29,7 @@ Neither ever adds or removes lines or changes indentation.
 
 from __future__ import annotations
 
+import ast
 import builtins
 import functools
 import json
@@ -278,9 +279,23 @@ def _starts_in_comment(lines: list[str], language: str) -> bool:
     return (closes >= 0 and (opens < 0 or closes < opens)) or (len(shown) > 1 and bool(_STAR_LINE_RE.match(shown[1])))
 
 
+def _starts_in_docstring(lines: list[str]) -> str | None:
+    """Python: the quotes of the docstring the screenshot starts inside (its opening line above the picture),
+    or None. The first triple quote shown stands alone on its line, and nothing above it is a statement."""
+    for index, line in enumerate(lines):
+        if '"""' in line or "'''" in line:
+            quotes = line.strip()
+            if quotes not in ('"""', "'''") or not any(above.strip() for above in lines[:index]):
+                return None
+            return quotes if not any(_is_statement(above) for above in lines[:index]) else None
+    return None
+
+
 def _lex(lines: list[str], language: str) -> tuple[list[list[_Segment]], list[str]]:
     """Segments of every line and the lexer state each line starts in."""
     state = _BLOCK if _starts_in_comment(lines, language) else _CODE
+    if language == "python":
+        state = _starts_in_docstring(lines) or state
     all_segments: list[list[_Segment]] = []
     starts: list[str] = []
     for line in lines:
@@ -438,8 +453,14 @@ def _repair_quote_slips(line: str, language: str) -> str:
 _BRACKET_PAIRS = {")": "(", "]": "[", "}": "{"}
 
 
+# A line of one digit or operator glyph alone, which no statement is: a `}` misread (`+`, `5` on the tuned
+# editor and slide captures, benchmarks/captures), when it stands where the open block's closer is due.
+_LONE_GLYPH_RE = re.compile(r"^(\s*)[0-9+=~-]()()$")
+
+
 def _repair_closers(lines: list[str], language: str) -> list[str]:
-    """A line `3);` (or `3)`, `3;`, `3`) that must close an open `({` or `{` becomes `});` (`})`, `};`, `}`).
+    """A line `3);` (or `3)`, `3;`, `3`, or one glyph alone: `+`, `5`) that must close an open `({` or `{`
+    becomes `});` (`})`, `};`, `}`).
 
     Fires only when the bracket opened last is a `{` (after a `(` for `3)`) and the line's indentation
     equals that of the line that opened it, as editors and formatters indent closers.
@@ -449,7 +470,7 @@ def _repair_closers(lines: list[str], language: str) -> list[str]:
     segments, _ = _lex(lines, language)
     stack: list[tuple[str, int]] = []  # (bracket, line index)
     for index, line in enumerate(lines):
-        match = rules.closer.match(line)
+        match = rules.closer.match(line) or _LONE_GLYPH_RE.match(line)
         if match and stack and stack[-1][0] == "{":
             opener_indent = len(lines[stack[-1][1]]) - len(lines[stack[-1][1]].lstrip())
             paren_ok = not match.group(2) or (len(stack) >= 2 and stack[-2][0] == "(")
@@ -757,17 +778,56 @@ def _repair_code_spans(lines: list[str], language: str) -> list[str]:
 _CLOSING_QUOTES_RE = re.compile(r"[numvwoesr\"'`\u00b0*^~](?: ?[numvwoesr\"'`\u00b0*^~]){1,3}")
 
 
+def _is_statement(line: str) -> bool:
+    """True when `line` alone is a Python statement that does something (an assignment, a call, a return, a
+    block header): what follows a docstring, never its prose (`Returns True if ...` does not parse; a bare
+    name or constant, which prose can parse as, does not count)."""
+    text = line.strip()
+    if not text:
+        return False
+    try:
+        tree = ast.parse(text + ("\n    pass" if text.endswith(":") else ""))
+    except (SyntaxError, ValueError):
+        return False
+    if len(tree.body) != 1:
+        return False
+    node = tree.body[0]
+    return not (isinstance(node, ast.Expr) and isinstance(node.value, (ast.Name, ast.Attribute, ast.Constant)))
+
+
 def _repair_docstring_closers(lines: list[str]) -> list[str]:
-    """Python: a line inside a triple-quoted string that holds only what OCR makes of the closing quotes
-    (`    vue` for `    \"\"\"`) becomes those quotes. A docstring opened above must close; prose lines of
-    two to four quote-stroke letters alone (`nun`) do not occur in it."""
+    """Python: the closing quotes of a docstring, where OCR misread or lost them.
+
+    - A line inside a triple-quoted string that holds only what OCR makes of the closing quotes (`    vue` for
+      `    \"\"\"`) becomes those quotes: a docstring opened above must close, and its prose has no lines of two
+      to four quote-stroke letters alone (`nun`).
+    - The same line where no triple quote stands above it (the docstring opened above the picture) and prose
+      does: a bare name such as `nun` is no statement anyone writes.
+    - A blank line inside a triple-quoted string, right before a line that is a statement at the docstring's
+      indentation or less (`return app.config[...]`), held the closing quotes OCR did not see.
+    """
     out = list(lines)
     state = _CODE
+    opened_at = 0  # indentation of the line the open triple-quoted string started on
     for index, line in enumerate(lines):
         stripped = line.strip()
-        if state in (_TSQ, _TDQ) and state not in line and _CLOSING_QUOTES_RE.fullmatch(stripped):
-            out[index] = line[: len(line) - len(line.lstrip())] + state
+        indent = len(line) - len(line.lstrip())
+        inside = state in (_TSQ, _TDQ)
+        if inside and state not in line and _CLOSING_QUOTES_RE.fullmatch(stripped):
+            out[index] = line[:indent] + state
+        elif not inside and _CLOSING_QUOTES_RE.fullmatch(stripped) and not stripped.isdigit() \
+                and not any('"""' in above or "'''" in above for above in out[:index]) \
+                and index > 0 and out[index - 1].strip() and not _is_statement(out[index - 1]):
+            out[index] = line[:indent] + '"""'
+            continue  # it closes the docstring opened above the picture: code follows
+        elif inside and not stripped and index + 1 < len(lines):
+            below = lines[index + 1]
+            if below.strip() and len(below) - len(below.lstrip()) <= opened_at and _is_statement(below):
+                out[index] = " " * opened_at + state
+        before = state
         _, state = _lex_line(out[index], state, "python")
+        if state in (_TSQ, _TDQ) and before != state:
+            opened_at = indent
     return out
 
 
@@ -863,7 +923,9 @@ def _keep_indentation(original: list[str], corrected: list[str]) -> list[str]:
     kept = []
     for old, new in zip(original, corrected, strict=True):
         same_indent = old[: len(old) - len(old.lstrip())] == new[: len(new) - len(new.lstrip())]
-        kept.append(new if same_indent and (new.strip() or not old.strip()) else old)
+        # A blank line may become a docstring's closing quotes OCR did not see (`_repair_docstring_closers`).
+        closing_quotes = not old.strip() and new.strip() in ('"""', "'''")
+        kept.append(new if (same_indent and (new.strip() or not old.strip())) or closing_quotes else old)
     return kept
 
 

@@ -551,3 +551,35 @@ def test_constant_names_get_the_underscores_ocr_lost_where_the_screenshot_shows_
     fixed = correct_code("\n".join(read), "python").split("\n")
     assert fixed[2] == '    return app.config["SESSION_COOKIE_SECURE"]'
     assert fixed[3] == '    raise Error("NOT FOUND")'  # no evidence: capitals a blank apart stay
+
+
+def test_a_docstrings_closing_quotes_ocr_did_not_see_come_back_before_the_code() -> None:
+    read = ["def get_cookie_httponly(self, app):", '    """Returns True if the cookie should be httponly.',
+            "", "    Default is the config var.", "", '    return app.config["SESSION_COOKIE_HTTPONLY"]', "",
+            "def get_cookie_secure(self, app):", '    """Returns True if secure."""', "    return True"]
+    fixed = correct_code("\n".join(read), "python").split("\n")
+    assert fixed[2] == ""  # a paragraph break inside the docstring: prose follows
+    assert fixed[4] == '    """'
+    assert fixed[5:] == read[5:]
+
+
+def test_a_screenshot_that_starts_inside_a_docstring_gets_its_closer_and_its_code() -> None:
+    read = ["    currently just returns the value of the", "    config var.", "    mun",
+            '    return app.config["SESSION_COOKIE_HTTPONLY"]', "", "def get_cookie_secure(self, app):",
+            '    """Returns True.  Returns the value of the', "    the '*SESSION_COOKIE_SECURE** setting.", '    """',
+            "    return True"]
+    fixed = correct_code("\n".join(read), "python").split("\n")
+    assert fixed[2] == '    """'
+    assert fixed[4] == ""  # a blank line of code stays blank
+    assert fixed[7] == "    the ``SESSION_COOKIE_SECURE`` setting."
+
+
+@pytest.mark.parametrize("glyph", ["+", "5"])
+def test_a_closing_brace_read_as_one_glyph_comes_back_where_the_block_closes(glyph: str) -> None:
+    read = ["export function flush(cbs) {", "  for (const cb of cbs) {", "    run(cb)", f"  {glyph}", "}"]
+    assert correct_code("\n".join(read), "javascript").split("\n")[3] == "  }"
+
+
+def test_a_lone_glyph_that_is_not_where_a_block_closes_stays() -> None:
+    read = ["const total = [", "  1,", "  5", "]"]
+    assert correct_code("\n".join(read), "javascript") == "\n".join(read)

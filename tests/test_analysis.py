@@ -141,6 +141,7 @@ OCR_CASES = [
     # a digit misread in an algorithm's name (`shal` for sha1), a letter lost from a tainted name (`targt`)
     ("javascript", "const digest = require('crypto')\n  .createHash(\"shal\")\n  .update(body);\n",
      "security/weak-hash", 2),
+    ("python", "import hashlib\n\ndigest = hashlib.shal(body).hexdigest()\n", "security/weak-hash", 3),
     ("javascript", "app.get('/go', function (req, res) {\n  var target = req.param('target');\n"
      "  res.redirect(targt);\n});\n", "security/open-redirect", 3),
     # `!` read as a quote (`if ('user) {`): the stray quote opens no string, the catch after it is still read

@@ -12,7 +12,7 @@ from archreview.pipeline.analysis.detectors.base import Context, Hit
 # sha1, SHA1, MD5) still name the weak digest.
 _WEAK_DIGESTS = r"md2|md4|md[5s]|sha[1li]?|sha-[1li]"
 _WEAK_HASH = re.compile(
-    rf"\bhashlib\.(?:md5|sha1|md4)\s*\(|\bhashlib\.new\s*\(\s*(?:name\s*=\s*)?[\"'](?:{_WEAK_DIGESTS})[\"']|"
+    rf"\bhashlib\.(?:md5|sha[1l]|md4)\s*\(|\bhashlib\.new\s*\(\s*(?:name\s*=\s*)?[\"'](?:{_WEAK_DIGESTS})[\"']|"
     r"\bhashes\.(?:MD5|SHA1)\s*\(|\b(?:MD2|MD4|MD5|SHA|SHA1)\.new\s*\(|\bcrypt\.METHOD_(?:CRYPT|MD5)\b|"
     rf"\bcreateHash\s*\(\s*[\"'](?:{_WEAK_DIGESTS})[\"']|"
     rf"\bgetInstance\s*\(\s*\"(?:{_WEAK_DIGESTS})\"|\bDigestUtils\.(?:md2|md5|sha1?|getMd5|getSha1)\w*\s*\(|"

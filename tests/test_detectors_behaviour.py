@@ -1094,3 +1094,13 @@ def test_module_state_races_where_a_thread_reaches_it_not_in_code_no_thread_runs
     assert ("concurrency/unsynchronized-shared-state", 17) not in hits  # load() runs on no thread shown
     lonely = PY_WORKERS.replace("        record(name)", "        print(name)")
     assert "concurrency/unsynchronized-shared-state" not in _rules(lonely, "python")
+
+
+def test_a_cookies_value_is_request_data_even_when_the_window_does_not_show_where_the_cookie_came_from() -> None:
+    window = ("            if (theCookie.getName().equals(\"id\")) {\n"
+              "                param = java.net.URLDecoder.decode(theCookie.getValue(), \"UTF-8\");\n"
+              "            }\n        }\n"
+              "        fis = new java.io.FileInputStream(new java.io.File(TESTFILES_DIR + param));\n")
+    assert ("security/path-traversal", 5) in _hits(window, "java")
+    constant = window.replace("theCookie.getValue()", "\"report.txt\"")
+    assert "security/path-traversal" not in _rules(constant, "java")

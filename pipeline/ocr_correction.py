@@ -24,7 +24,8 @@ spaced operators (`= =`), look-alike glyphs inside keywords and risky API names 
 `Fa1se`) and Python block headers that lost their colon. Evidence quotes always come from the raw
 lines, so it may be bolder.
 
-Neither ever adds or removes lines or changes indentation.
+Neither ever adds or removes lines. Indentation is kept, but where a line OCR misread whole is put back at
+its own column: a block comment's `/**` (one column left of its stars) and a docstring's closing quotes.
 """
 
 from __future__ import annotations
@@ -846,8 +847,6 @@ def _repair_def_keyword(line: str) -> str:
     return f"{match.group('indent')}{match.group('async') or ''}def {line[name_start:]}"
 
 
-# A block comment's opening `/**` as OCR reads it (`/x*`, `j**`, `/xx`) on a line of its own.
-_OPENER_READ_RE = re.compile(r"[/j|lI1]?[*x]{1,2}[*x]?")
 # What OCR reads a comment line's leading `*` as (`x`, `a`, `+`), and its closing `*/` (`x/`, `+/`).
 _STAR_READS = frozenset("xa+*")
 
@@ -862,23 +861,40 @@ def _star_column(lines: list[str], starts: list[str]) -> int | None:
     return columns.most_common(1)[0][0] if columns else None
 
 
+def _place_comment_openers(lines: list[str], language: str) -> list[str]:
+    """Brace languages: a block comment's opening `/**` that OCR misread (`/x*`, `j**`, `we`, `jee`) and
+    misplaced. A line of one to three characters right above a line that starts with `*` can only be the
+    comment's opener; it stands one column left of the stars. Where OCR put it in the stars' column, the other
+    lines move one column right (the picture does not show where column 0 is), so that the opener fits."""
+    if language not in _BRACE_LANGUAGES:
+        return lines
+    out = list(lines)
+    shifted = False
+    for index, line in enumerate(lines[:-1]):
+        body, below = line.strip(), lines[index + 1]
+        if not body or len(body) > 3 or body.startswith(("/*", "*")) or "*/" in body \
+                or not below.lstrip().startswith("*"):
+            continue
+        indent, stars = len(line) - len(line.lstrip()), len(below) - len(below.lstrip())
+        if stars == indent + 1 or (stars == indent and stars > 0):
+            out[index] = " " * (stars - 1) + "/**"
+        elif stars == indent == 0 and not shifted:
+            out = [(" " + other if other.strip() else other) for other in out]
+            out[index] = "/**"
+            shifted = True
+    return out
+
+
 def _repair_comment_stars(lines: list[str], language: str) -> list[str]:
     """Brace languages: the `*` that starts each line of a block comment, where OCR misread it.
 
     Lines inside a block comment start with `*` in one column; a line there that starts with `x`, `a` or `+`
-    and a blank (or `/`, the closing `*/`) in that column had its star misread. A line of its own read as
-    `/x*` or `j**` right above such lines opens the comment (`/**`), one column left of its stars.
+    and a blank (or `/`, the closing `*/`) in that column had its star misread (its opener is put back first,
+    `_place_comment_openers`).
     """
     if language not in _BRACE_LANGUAGES:
         return lines
     out = list(lines)
-    # Openers first: the lines below one are comment lines only once it is back.
-    for index, line in enumerate(out[:-1]):
-        indent = len(line) - len(line.lstrip())
-        below = out[index + 1]
-        if line.strip() != "/**" and _OPENER_READ_RE.fullmatch(line.strip()) \
-                and len(below) - len(below.lstrip()) == indent + 1 and below.lstrip()[:1] == "*":
-            out[index] = line[:indent] + "/**"
     _, starts = _lex(out, language)
     column = _star_column(out, starts)
     if column is None:
@@ -936,7 +952,9 @@ def correct_code(text: str, language: str) -> str:
         text: code as read by OCR, lines joined with newlines.
         language: its language, as `pipeline.language.detect_language` names it ("unknown" is left alone).
     Returns:
-        The text with the slips repaired: the same number of lines, each with the same indentation.
+        The text with the slips repaired: the same number of lines, each with the same indentation, but for a
+        block comment's opener or a docstring's closing quotes put back (`_place_comment_openers`,
+        `_repair_docstring_closers`).
     """
     if language not in word_lists().languages and language not in _BRACE_LANGUAGES:
         lines = text.split("\n")
@@ -944,7 +962,8 @@ def correct_code(text: str, language: str) -> str:
             return text
         # A comment alone (a JSDoc block cut from its code): its stars and code spans, nothing else.
         return "\n".join(_repair_comment_stars(_repair_code_spans(lines, "c"), "c"))
-    lines = text.split("\n")
+    # The one repair that moves lines: the comment opener's column tells where theirs are.
+    lines = _place_comment_openers(text.split("\n"), language)
     corrected = list(lines)
     if language == "python":
         corrected = _repair_docstring_closers([_repair_def_keyword(line) for line in corrected])

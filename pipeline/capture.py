@@ -83,6 +83,8 @@ _PHOTO_PAGE_INK_HIGH = _threshold("photo_page_ink_high")
 _INK_LEVEL = 0.5
 # A row or column this share of which is ink is a ruled line (a frame, a border), never text.
 _RULE_SHARE = 0.6
+# Gaps in a ruled row that are bridged (JPEG noise nicks a rule; the spaces between words are wider).
+_RULE_NICK_PX = 2
 # Photos: a column this share of whose rows hold ink of at least _FAINT_INK is a faint rule (`_erase_faint_rules`).
 _FAINT_INK = 0.1
 _FAINT_RULE_SHARE = 0.7
@@ -97,12 +99,22 @@ _GUIDE_LINES = 1.8
 # Sharpness (see _sharpness) below which a photo cannot be read, and below which it is sharpened.
 MIN_SHARPNESS = _threshold("min_sharpness")
 _SHARPEN_BELOW = _threshold("sharpen_below")
+# Unsharp mask (amount) for a photo below _SHARPEN_BELOW, and for every other photo; its radius is the glyph
+# height over _SHARPEN_DIV (1 to 3 px).
+_SHARPEN_AMOUNT = 1.0
+_MILD_SHARPEN_AMOUNT = _threshold("mild_sharpen_amount")
+_SHARPEN_DIV = 8.0
 # Header/footer rows: at most this many at either end are tested.
 _MAX_HEADER_ROWS = 4
 # A row is on the code's grid when its ink's phase coherence at the cell period is at least this share
 # of the median row's and its phase within this share of a cell of the pane's.
 _GRID_COHERENCE_SHARE = _threshold("grid_coherence_share")
 _GRID_PHASE_CELLS = _threshold("grid_phase_cells")
+# Photos: a leading row whose coherence is below this share of the median row's must also be within
+# _PHOTO_GRID_PHASE_CELLS of the pane's phase and at least _PHOTO_SMALL_ROW_SHARE of the median row's height.
+_PHOTO_FIRM_COHERENCE_SHARE = _threshold("photo_firm_coherence_share")
+_PHOTO_GRID_PHASE_CELLS = _threshold("photo_grid_phase_cells")
+_PHOTO_SMALL_ROW_SHARE = 0.6
 # Photos: a last text row at least this many line pitches below the one above it may be a status bar's.
 _STATUS_GAP_LINES = 1.3
 # ... and at least this share of a pitch off the code's rows.
@@ -310,13 +322,28 @@ def _text_rows(ink: np.ndarray, relative: float = 0.0) -> list[_Band]:
     return [r for r in merged if r.size >= 2]
 
 
+def _longest_run(mask: np.ndarray, bridge: int = 0) -> int:
+    """Length of the longest run of True in a 1-D mask, gaps of at most `bridge` pixels bridged."""
+    runs = _runs(mask)
+    longest, start, stop = 0, None, None
+    for run in runs:
+        if start is None or stop is None or run.start - stop > bridge:
+            start = run.start
+        stop = run.stop
+        longest = max(longest, stop - start)
+    return longest
+
+
 def _erase_rules(ink: np.ndarray) -> int:
     """Erase ruled lines (frames, borders, separators) in place: rows and columns mostly ink end to end,
     which no text row and no text column is. Returns how many were erased."""
     lines = ink >= _INK_LEVEL
     # A rule's anti-aliased edge is a neighbouring row or column about half as full; text beside it is not.
     row_share, column_share = lines.mean(axis=1), lines.mean(axis=0)
-    rows = np.flatnonzero(row_share >= _RULE_SHARE)
+    # A rule runs on unbroken (JPEG noise may nick it); a row through the middle of a long line of blurred bold
+    # text can be as full, but the spaces between its words break it.
+    rows = np.array([y for y in np.flatnonzero(row_share >= _RULE_SHARE)
+                     if _longest_run(lines[y], _RULE_NICK_PX) >= _RULE_SHARE * lines.shape[1]], dtype=np.int64)
     columns = np.flatnonzero(column_share >= _RULE_SHARE)
     edge_rows = np.flatnonzero(row_share >= _RULE_SHARE / 2)
     edge_columns = np.flatnonzero(column_share >= _RULE_SHARE / 2)
@@ -513,6 +540,12 @@ def _off_grid_header(ink: np.ndarray, rows: list[_Band], *, by_phase: bool = Tru
         if np.count_nonzero(profiles[index] > 0) < 0.5 * _GRID_MIN_CELLS * cell:
             return True
         in_phase = offset <= _GRID_PHASE_CELLS or not by_phase
+        if not by_phase and coherence < _PHOTO_FIRM_COHERENCE_SHARE * typical:
+            # A photo's grid drifts along a row, but not by a third of a cell within the rows' first columns: a row
+            # whose coherence is weak and whose phase is that far off, or whose glyphs are far smaller than the
+            # code's (a UI font's breadcrumbs), is not on the code's grid.
+            small = rows[index].size < _PHOTO_SMALL_ROW_SHARE * height
+            in_phase = offset <= _PHOTO_GRID_PHASE_CELLS and not small
         return coherence >= _GRID_COHERENCE_SHARE * typical and in_phase
 
     lead = 0
@@ -790,10 +823,12 @@ def _prepare_photo(rgb: np.ndarray, corners: np.ndarray | None) -> Capture:
     if sharpness < MIN_SHARPNESS:
         reason = f"photo too blurred to read (sharpness {sharpness:.1f}, needs at least {MIN_SHARPNESS})"
         return _unreadable(rgb, reason, notes, sharpness)
-    if sharpness < _SHARPEN_BELOW:
-        rgb = _unsharp(rgb, 1.0, min(max(1.0, glyph_px / 8), 3.0))
+    # Every photo's camera blur softens strokes: a mild unsharp mask for all, a stronger one for blurred ones.
+    amount = _SHARPEN_AMOUNT if sharpness < _SHARPEN_BELOW else _MILD_SHARPEN_AMOUNT
+    if amount:
+        rgb = _unsharp(rgb, amount, min(max(1.0, glyph_px / _SHARPEN_DIV), 3.0))
         ink = _photo_ink(_distance(rgb, background))
-        notes.append("photo: sharpened")
+        notes.append("photo: sharpened" + (" (mildly)" if amount < _SHARPEN_AMOUNT else ""))
     _clear_border(ink)
     # The page the engines read keeps more of the grey levels than the map the pane is found on: saturated at
     # _PHOTO_INK_HIGH, a blurred glyph's halo is as black as its strokes and `m` closes into a blob.

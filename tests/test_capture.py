@@ -200,3 +200,27 @@ def test_a_light_photos_status_bar_of_the_panes_colour_is_not_code(engine: Tesse
     assert len(lines) == len(label["lines"])
     assert "Spaces" not in lines[-1] and "UTF" not in lines[-1]
 
+
+
+def test_a_line_of_blurred_bold_text_is_not_erased_as_a_ruled_line(engine: TesseractOcr) -> None:
+    # VS Code light photo, 21 px text under a 2 px blur: the middle rows of `return nextRequestBodyConverter(null,
+    # type, parameterAnnotations, methodAnnotations);` are inked across more than 60% of the pane, as a frame's rule
+    # is, and were erased: the line was read as `TS  EREES  w PSe ...`. A rule runs unbroken; words have spaces.
+    image, label = _capture("ph-t-32")
+    prepared = prepare_capture(image)
+    assert prepared.kind == "photo"
+    lines = read_code(image, engine, name="ph-t-32").code.text.split("\n")
+    wanted = next(line for line in label["lines"] if "return nextRequestBodyConverter" in line)
+    assert max(_similar(line, wanted) for line in lines) >= 0.8
+
+
+def test_a_photos_breadcrumbs_in_a_small_ui_font_are_not_line_1(engine: TesseractOcr) -> None:
+    # Monokai photo without a gutter: the breadcrumbs `src › flask › sessions.py` (a UI font half the code's height,
+    # a third of a cell off the code's grid) were read as line 1, so every line was numbered one too high.
+    image, label = _capture("ph-t-31")
+    prepared = prepare_capture(image)
+    assert any("not on its monospace grid" in what for what in prepared.removed)
+    lines = read_code(image, engine, name="ph-t-31").code.text.split("\n")
+    assert "flask" not in lines[0] and "sessions" not in lines[0]
+    assert label["lines"][0].strip().startswith("def get_cookie_httponly(")
+    assert lines[0].startswith("def get") and "httponly(self, app: Flask)" in lines[0]

@@ -454,6 +454,18 @@ def capture_table(rows: list[dict]) -> str:
     return "\n".join(out)
 
 
+def failure_reasons(reads: list[CaptureRead]) -> str:
+    """The reasons the stage gave for the captures it read no code from, counted by engine and part (the path and
+    measured values left out, so like reasons pool); "" when it read code from every one."""
+    counts: dict[tuple[str, str, str], int] = {}
+    for r in reads:
+        if r.error:
+            reason = re.sub(r"^no readable code found in .+?(?:: |$)", "", r.error) or "no code among the words read"
+            reason = re.sub(r"\s*\(.*\)$", "", reason)
+            counts[(r.engine, r.part, reason)] = counts.get((r.engine, r.part, reason), 0) + 1
+    return "; ".join(f"{engine} {part}: {reason} x{n}" for (engine, part, reason), n in sorted(counts.items()))
+
+
 def run_captures(args: argparse.Namespace) -> str:
     """Read the capture set with the chosen engines; print the table; return the results section."""
     labels = json.loads((CAPTURES / "labels.json").read_text(encoding="utf-8"))["captures"]
@@ -478,6 +490,9 @@ def run_captures(args: argparse.Namespace) -> str:
     load_after = os.getloadavg()
     rows = capture_rows(reads)
     text = capture_table(rows)
+    reasons = failure_reasons(reads)
+    if reasons:
+        text += f"\n\nWhy no code was read (the stage's reason, counted): {reasons}."
     print(text)
     for r in reads:
         if r.error.startswith("crashed: "):

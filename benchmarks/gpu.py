@@ -1123,7 +1123,9 @@ def _ernie_targets(section: dict[str, Any]) -> list[str]:
         for row in engine:
             if row["batch"] == 1:
                 ratio = row["tok_s"] / plain["tok_s"]
-                out.append(f"{size} >= 10x plain generate at batch 1: {ratio:.1f}x - {_verdict(ratio >= 10)}")
+                out.append(
+                    f"{size} >= 10x plain generate at batch 1 ({row['name']}): {ratio:.1f}x - {_verdict(ratio >= 10)}"
+                )
     doc = section.get("doc")
     if doc is not None:
         out.append(

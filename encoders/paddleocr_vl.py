@@ -60,8 +60,8 @@ DOWNLOAD_HINT = (
 # Patches the vision encoder takes in one call (all the screenshots of a chunk together); halved on CUDA OOM.
 VISION_CHUNK_PATCHES = 65_536
 # Rows a decode batch at most. Measured on an H200 (random weights, 1024x768 = 999 image tokens, 600 new tokens,
-# one run): a decode step 2.42 ms at 1 row, 2.76 at 16, 3.20 at 64 -- the step barely grows, so more rows pay;
-# 128 is an unmeasured step up from 64 (about 4 GiB of KV cache: 128 rows of 1,792 slots, 18 KiB a slot).
+# benchmarks/results/gpu.md): a decode step 2.02 ms at 1 row, 2.55 at 16, 3.46 at 64, 4.52 at 128; 17.8
+# screenshots/s at 64 rows, 22.8 at 128 (about 4 GiB of KV cache: 128 rows of 1,792 slots, 18 KiB a slot).
 READER_MAX_BATCH = 128
 PREPROCESS_THREADS = 16  # most threads preparing screenshots at once (fewer on fewer cores)
 

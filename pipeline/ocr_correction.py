@@ -870,9 +870,11 @@ def _place_comment_openers(lines: list[str], language: str) -> list[str]:
         return lines
     out = list(lines)
     shifted = False
+    _, starts = _lex(lines, language)
     for index, line in enumerate(lines[:-1]):
         body, below = line.strip(), lines[index + 1]
-        if not body or len(body) > 3 or body.startswith(("/*", "*")) or "*/" in body \
+        # Inside a comment already, a short line is one of its own (` *` read as ` .`), no opener.
+        if starts[index] != _CODE or not body or len(body) > 3 or body.startswith(("/*", "*")) or "*/" in body \
                 or not below.lstrip().startswith("*"):
             continue
         indent, stars = len(line) - len(line.lstrip()), len(below) - len(below.lstrip())
@@ -957,10 +959,11 @@ def correct_code(text: str, language: str) -> str:
         `_repair_docstring_closers`).
     """
     if language not in word_lists().languages and language not in _BRACE_LANGUAGES:
-        lines = text.split("\n")
-        if not _starts_in_comment(lines, "c"):
+        # Code too garbled to tell its language (a photo), or a comment alone (a JSDoc block cut from its code):
+        # block comments' openers, stars and code spans, which look alike in every brace language; nothing else.
+        lines = _place_comment_openers(text.split("\n"), "c")
+        if not _starts_in_comment(lines, "c") and not any("/*" in line for line in lines):
             return text
-        # A comment alone (a JSDoc block cut from its code): its stars and code spans, nothing else.
         return "\n".join(_repair_comment_stars(_repair_code_spans(lines, "c"), "c"))
     # The one repair that moves lines: the comment opener's column tells where theirs are.
     lines = _place_comment_openers(text.split("\n"), language)

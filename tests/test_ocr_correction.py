@@ -599,3 +599,15 @@ def test_a_closing_brace_read_as_one_glyph_comes_back_where_the_block_closes(gly
 def test_a_lone_glyph_that_is_not_where_a_block_closes_stays() -> None:
     read = ["const total = [", "  1,", "  5", "]"]
     assert correct_code("\n".join(read), "javascript") == "\n".join(read)
+
+
+def test_a_short_line_inside_a_block_comment_is_no_opener() -> None:
+    read = ["/**", " * Returns a converter.", " .", " * @throws IllegalArgumentException if none.", " */"]
+    assert correct_code("\n".join(read), "java").split("\n")[2] == " ."
+
+
+def test_a_block_comment_in_code_too_garbled_for_its_language_still_gets_its_opener() -> None:
+    read = ["fee", " * Returns a {@link Converter} for ^type~.", " */", "publuc <T> Converter<T> convert("]
+    fixed = correct_code("\n".join(read), "unknown").split("\n")
+    assert fixed[:3] == ["/**", " * Returns a {@link Converter} for `type`.", " */"]
+    assert fixed[3] == read[3]

@@ -1104,3 +1104,13 @@ def test_a_cookies_value_is_request_data_even_when_the_window_does_not_show_wher
     assert ("security/path-traversal", 5) in _hits(window, "java")
     constant = window.replace("theCookie.getValue()", "\"report.txt\"")
     assert "security/path-traversal" not in _rules(constant, "java")
+
+
+def test_a_window_cut_inside_a_method_is_still_read_as_that_method() -> None:
+    window = ("public class Counter {\n    private static int count = 0;\n\n"
+              "    public static void main(String[] args) {\n"
+              "        ExecutorService executor = Executors.newFixedThreadPool(2);\n"
+              "        executor.submit(Counter::increment);\n    }\n\n"
+              "    private static void increment() {\n        boolean permit = false;\n        try {\n"
+              "            permit = semaphore.tryAcquire(5, TimeUnit.SECONDS);\n            count++;\n        }\n")
+    assert ("concurrency/unsynchronized-shared-state", 13) in _hits(window, "java")

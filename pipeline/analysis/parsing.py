@@ -11,6 +11,7 @@ import ast
 import re
 import warnings
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from functools import cache
 from typing import Any
 
@@ -211,7 +212,7 @@ def _tree_sitter_outline(source: Source) -> Outline | None:
     if language not in _TS_KINDS:
         return None
     parser = _ts_parser(language)
-    tree = parser.parse(source.normalized_text.encode("utf-8"))
+    tree = parser.parse((source.normalized_text + _missing_closers(source)).encode("utf-8"))
     kinds = _TS_KINDS[language]
     offset = source.first_line
     blocks: list[Block] = []
@@ -246,8 +247,20 @@ def _tree_sitter_outline(source: Source) -> Outline | None:
             walk(child, child_owner)
 
     walk(tree.root_node, "")
+    last = source.last_line
+    blocks = [block if block.end <= last else replace(block, end=last) for block in blocks]  # not the closers
     blocks.sort(key=lambda b: (b.start, -b.end))
     return Outline(blocks=blocks, parser=f"tree-sitter-{language}", parse_errors=errors)
+
+
+def _missing_closers(source: Source) -> str:
+    """Closing braces for the blocks still open at the last line shown (a screenshot cut inside a method), on a
+    line after it, so the parser sees the method whole instead of an error; blocks are cut back to the lines shown.
+    """
+    depth = 0
+    for line in source.lines:
+        depth = max(0, depth + line.masked.count("{") - line.masked.count("}"))
+    return "\n" + "}" * depth if depth and source.uses_braces else ""
 
 
 def _is_iteration_call(node: Any, text: Callable[[Any], str]) -> bool:

@@ -4,6 +4,14 @@ them: a 10 px cell, a 20 px line pitch, text 14 px tall."""
 
 from __future__ import annotations
 
+import difflib
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
 from archreview.pipeline.ocr_layout import rebuild_layout
 from archreview.schemas import OcrPage, OcrWord
 
@@ -121,3 +129,43 @@ def test_gutter_numbers_that_end_in_one_are_read_as_they_are() -> None:
     layout = rebuild_layout(_page(words))
     assert layout is not None
     assert (layout.first_line, layout.lines) == (11, lines)
+
+
+# --- real captures (benchmarks/captures, tuned part), real tesseract -------------------------------------------
+
+_CAPTURES = Path(__file__).resolve().parents[1] / "benchmarks" / "captures"
+
+
+def _capture(capture_id: str) -> dict[str, Any]:
+    labels = json.loads((_CAPTURES / "labels.json").read_text(encoding="utf-8"))["captures"]
+    label = next(c for c in labels if c["id"] == capture_id)
+    assert label["part"] == "tuned"
+    return label
+
+
+@pytest.mark.skipif(shutil.which("tesseract") is None, reason="needs Debian tesseract-ocr")
+@pytest.mark.parametrize("capture_id", ["ed-t-04", "gh-t-06", "ed-t-03", "sl-t-04"])
+def test_lines_carry_the_number_the_user_sees(capture_id: str) -> None:
+    """With a gutter, its numbers; without one (editor chrome or a slide's title above), 1 for the first code
+    line: each true line is found at its number, whitespace aside."""
+    from PIL import Image
+
+    from archreview.encoders.tesseract import TesseractOcr
+    from archreview.pipeline.vision import read_code
+    from archreview.schemas import TesseractOptions
+
+    label = _capture(capture_id)
+    with Image.open(_CAPTURES / label["image"]) as image:
+        result = read_code(image, TesseractOcr(TesseractOptions()))
+    code = result.code
+    assert result.numbered == label["gutter"]
+    assert code.first_line == label["line_numbers"][0]
+    read = code.text.split("\n")
+    shown = [(n, t) for n, t in zip(label["line_numbers"], label["lines"], strict=True) if t.strip()]
+    placed = sum(1 for n, t in shown if 0 <= n - code.first_line < len(read) and _similar(read[n - code.first_line], t))
+    assert placed >= 0.9 * len(shown)
+
+
+def _similar(read: str, true: str) -> bool:
+    """The same line but for a misread character or two (what benchmarks/ocr.py's numbered-right counts)."""
+    return difflib.SequenceMatcher(None, "".join(read.split()), "".join(true.split())).ratio() >= 0.8

@@ -461,7 +461,7 @@ def failure_reasons(reads: list[CaptureRead]) -> str:
     for r in reads:
         if r.error:
             reason = re.sub(r"^no readable code found in .+?(?:: |$)", "", r.error) or "no code among the words read"
-            reason = re.sub(r"\s*\(.*\)$", "", reason)
+            reason = re.sub(r"\s*\([^)]*\)", "", reason)
             counts[(r.engine, r.part, reason)] = counts.get((r.engine, r.part, reason), 0) + 1
     return "; ".join(f"{engine} {part}: {reason} x{n}" for (engine, part, reason), n in sorted(counts.items()))
 

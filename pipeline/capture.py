@@ -6,8 +6,8 @@ close to the background's; slides sit on gradients; phone photos of a monitor ar
 blurred. `prepare_capture` turns any of them into the code pane alone, dark text on white:
 
 1. photo (no flat background colour): find the screen's quadrilateral (edges -> contours -> a convex
-   four-sided polygon) and warp it to a rectangle; measure sharpness and refuse a photo too blurred to read;
-   deskew by the angle that makes text rows sharpest; sharpen mildly blurred ones.
+   four-sided polygon) and warp it to a rectangle; measure sharpness and refuse a photo too blurred (or its
+   text too small) to read; deskew by the angle that makes text rows sharpest; sharpen (blurred ones more).
 2. background: the most common colour of a flat screenshot, or a coarse median of a photo or gradient.
 3. ink: colour distance from the background, not grey level, scaled by the text's own contrast, so blue
    keywords on dark grey and pale comments on white come out as black as the rest, with their anti-aliasing.
@@ -99,6 +99,8 @@ _GUIDE_LINES = 1.8
 # Sharpness (see _sharpness) below which a photo cannot be read, and below which it is sharpened.
 MIN_SHARPNESS = _threshold("min_sharpness")
 _SHARPEN_BELOW = _threshold("sharpen_below")
+# A photo refused for its sharpness whose glyphs are fewer pixels high than this is refused as text too small.
+_SMALL_GLYPH_PX = 9
 # Unsharp mask (amount) for a photo below _SHARPEN_BELOW, and for every other photo; its radius is the glyph
 # height over _SHARPEN_DIV (1 to 3 px).
 _SHARPEN_AMOUNT = 1.0
@@ -767,7 +769,8 @@ def prepare_capture(image: Image.Image) -> Capture:
         image: a screenshot, slide or photo, any Pillow mode.
     Returns:
         The code pane as dark text on white (`ink`, for the OCR engines) and in colour, what was left out
-        and done, and `unreadable` with the reason when no code can be read from it (too blurred, no text).
+        and done, and `unreadable` with the reason when no code can be read from it (too blurred, text too
+        small, no text).
     """
     rgb = to_rgb(image)
     corners = _screen_quadrilateral(rgb)
@@ -821,7 +824,14 @@ def _prepare_photo(rgb: np.ndarray, corners: np.ndarray | None) -> Capture:
         return _unreadable(rgb, "no text found", notes)
     sharpness = _sharpness(distance, contrast, glyph_px)
     if sharpness < MIN_SHARPNESS:
-        reason = f"photo too blurred to read (sharpness {sharpness:.1f}, needs at least {MIN_SHARPNESS})"
+        measured = f"sharpness {sharpness:.1f}, needs at least {MIN_SHARPNESS}"
+        if glyph_px < _SMALL_GLYPH_PX:
+            # Blur a pixel or two wide is as wide as the strokes of glyphs this small: the text is too small in the
+            # picture, whatever the focus (a photo from too far off, or scaled down); closer is the remedy.
+            reason = (f"text too small in the photo to read (glyphs about {glyph_px:.0f} px high, {measured}): "
+                      "photograph the screen from closer")
+        else:
+            reason = f"photo too blurred to read ({measured})"
         return _unreadable(rgb, reason, notes, sharpness)
     # Every photo's camera blur softens strokes: a mild unsharp mask for all, a stronger one for blurred ones.
     amount = _SHARPEN_AMOUNT if sharpness < _SHARPEN_BELOW else _MILD_SHARPEN_AMOUNT

@@ -105,6 +105,17 @@ def test_blurred_photo_fails_with_the_reason(engine: TesseractOcr) -> None:
         read_code(blurred, engine, name="blurred.jpg")
 
 
+def test_a_photo_whose_text_is_too_small_fails_with_that_reason(engine: TesseractOcr) -> None:
+    # The same screen from about three times as far off (the photo scaled to 35%): glyphs about 5 px high. The
+    # refusal says the text is too small and what to do, not that the photo is out of focus.
+    image, _ = _capture("ph-t-13")
+    far = image.resize((image.width * 35 // 100, image.height * 35 // 100), Image.Resampling.LANCZOS)
+    capture = prepare_capture(far)
+    assert capture.unreadable is not None and "too small" in capture.unreadable and "closer" in capture.unreadable
+    with pytest.raises(NoCodeFoundError, match="text too small"):
+        read_code(far, engine, name="far.jpg")
+
+
 def test_a_sharp_photo_is_not_refused() -> None:
     image, _ = _capture("ph-t-02")
     capture = prepare_capture(image)

@@ -101,3 +101,22 @@ def test_every_kind_is_covered_in_both_parts(captures: list[dict]) -> None:
     assert {(c["kind"], c["part"]) for c in captures} == {(k, p) for k in KINDS for p in ("tuned", "held_apart")}
     themes = {part: {c["theme"] for c in captures if c["part"] == part} for part in ("tuned", "held_apart")}
     assert len(themes["tuned"]) >= 4 and len(themes["held_apart"]) >= 3
+
+
+def test_tuned_photos_span_the_ways_a_phone_photo_varies(captures: list[dict]) -> None:
+    # So a failure the held-apart photos might show can be seen (and fixed) on tuned ones: perspective, rotation both
+    # ways, blur, moiré, glare, JPEG quality, text size, light and dark themes, a desk or a wide bezel in the frame.
+    photos = [c for c in captures if c["kind"] == "photo" and c["part"] == "tuned"]
+    assert len(photos) >= 30
+    params = [c["photo"] for c in photos]
+    assert max(p["tilt"] for p in params) >= 0.12
+    assert min(p["rotation_deg"] for p in params) <= -5 and max(p["rotation_deg"] for p in params) >= 5
+    assert max(p["blur_px"] for p in params) >= 1.8 and max(p["moire"] for p in params) >= 0.12
+    assert {p["jpeg_quality"] for p in params} >= {50, 60, 70}
+    assert min(c["font_px"] for c in photos) <= 12 and max(c["font_px"] for c in photos) >= 20
+    assert any(p["desk"] > 0 for p in params) and any(p["bezel"] >= 0.06 for p in params)
+    assert any(p["glossy"] > 0 for p in params)
+    dark = {c["theme"] for c in photos if c["theme"] in ("vscode-dark", "darcula", "monokai", "solarized-dark")}
+    light = {c["theme"] for c in photos if c["theme"] in ("vscode-light", "github-light")}
+    assert len(dark) >= 3 and len(light) >= 2
+    assert any(c["style"] == "github" for c in photos)

@@ -71,6 +71,8 @@ _RULE_MAX_CELLS = 0.4
 # Cells by which a word's left and right edges may disagree on its column before only the left one counts
 # (narrow glyphs' side bearings make them disagree by up to about 0.7).
 _EDGES_DISAGREE_CELLS = 0.9
+# What a minimap's bars are read as (a row of these alone is no code).
+_STROKE_GLYPHS = frozenset("-_=~.,'`")
 # Confidence below which a trailing group far right of the code is taken for strokes even with letters in it.
 _LOW_TEXT_CONFIDENCE = 0.5
 _OPENERS = {"{": "}", "(": ")", "[": "]"}
@@ -212,11 +214,12 @@ def _drop_tall_strokes(lines: list[list[OcrWord]], grid: MonospaceGrid) -> tuple
     return kept, dropped
 
 
-def _chars(line: list[OcrWord], grid: MonospaceGrid) -> list[_Char]:
+def _chars(line: list[OcrWord], grid: MonospaceGrid, *, ink_boxes: bool = False) -> list[_Char]:
     """A line's characters in consecutive cells from their word's column.
 
     A word's column is the mean of what its left edge and its right edge say, which
-    cancels most of the side bearing of narrow glyphs (`;`, `.`, `!`).
+    cancels most of the side bearing of narrow glyphs (`;`, `.`, `!`); with `ink_boxes` (boxes drawn round
+    the ink), what the left edge says where the two disagree by a cell or more.
     """
     chars: list[_Char] = []
     last = -(10**9)
@@ -229,9 +232,10 @@ def _chars(line: list[OcrWord], grid: MonospaceGrid) -> list[_Char]:
         from_right = (word.left + word.width - grid.right_phase) / grid.cell - (cells - 1)
         # CJK glyphs are a font's em wide, rarely exactly two cells: then only the left edge is on the grid.
         on_grid = cells == len(text)
-        # Edges a cell or more apart say the text is a character short of the ink or long of it (a swallowed
-        # space, a lost underscore, `def` boxed with the next word's first stroke): the left edge holds.
-        agree = abs(from_left - from_right) < _EDGES_DISAGREE_CELLS
+        # On boxes drawn round the ink (tesseract's), edges a cell or more apart say the text is a character
+        # short of the ink (a swallowed space, a lost underscore, `def` boxed with the next word's first
+        # stroke): the left edge holds. A neural detector's boxes are padded and say less.
+        agree = not ink_boxes or abs(from_left - from_right) < _EDGES_DISAGREE_CELLS
         column = max(round((from_left + from_right) / 2) if on_grid and agree else round(from_left), last + 1)
         start = column
         for ch in text:
@@ -416,7 +420,7 @@ def _drop_minimap_text(rows: list[_Row]) -> int:
     """
     groups = {id(row): _trailing_group(row) for row in rows}
     # A row of strokes alone (a blank line's minimap bar) is no code whose end bounds the others'.
-    strokes = {id(row) for row in rows if row.chars and not _has_word(row.chars)}
+    strokes = {id(row) for row in rows if row.chars and all(c.text in _STROKE_GLYPHS for c in row.chars)}
     plain_ends = [row.chars[-1].column for row in rows
                   if row.chars and groups[id(row)] is None and id(row) not in strokes]
     if not plain_ends:
@@ -589,7 +593,9 @@ def rebuild_layout(page: OcrPage) -> Layout | None:
     if grid is None:
         return None
     lines, strokes = _drop_tall_strokes(lines, grid)
-    rows = [_Row(_chars(line, grid), statistics.median(_centre_y(w) for w in line)) for line in lines]
+    ink_boxes = "tesseract" in page.engines
+    rows = [_Row(_chars(line, grid, ink_boxes=ink_boxes), statistics.median(_centre_y(w) for w in line))
+            for line in lines]
     rows = sorted((row for row in rows if row.chars), key=lambda r: r.y)
     if not rows:
         return None

@@ -353,8 +353,10 @@ def _drop_rule(rows: list[_Row]) -> bool:
     the code: one thin glyph a row, in a column no row of code starts in."""
     is_rule = [bool(row.chars) and bool(_RULE_TEXT_RE.fullmatch(row.chars[0].text)) for row in rows]
     code_starts = [row.chars[0].column for row, rule in zip(rows, is_rule, strict=True) if row.chars and not rule]
-    if not any(is_rule) or not code_starts:
+    if not any(is_rule):
         return False
+    if not code_starts:  # every row starts with the mark: a separator drawn beside every line, or code after all
+        return _drop_rule_on_every_row(rows)
     # A line that starts with `l` or `I` sits on the code's first column; a rule sits left of it.
     code_left = min(code_starts)
     dropped = False
@@ -363,6 +365,20 @@ def _drop_rule(rows: list[_Row]) -> bool:
             row.chars = row.chars[1:]
             dropped = True
     return dropped
+
+
+def _drop_rule_on_every_row(rows: list[_Row]) -> bool:
+    """Drop a gutter's separator read as `|` on every row (a gutter whose numbers were dropped before it): the same
+    mark in one column on three rows or more, each followed by a blank cell. Code lines do not all begin with one
+    mark and a space."""
+    marked = [row for row in rows if row.chars]
+    columns = {row.chars[0].column for row in marked}
+    spaced = all(len(row.chars) == 1 or row.chars[1].column >= row.chars[0].column + 2 for row in marked)
+    if len(marked) < 3 or len(columns) != 1 or len({row.chars[0].text for row in marked}) != 1 or not spaced:
+        return False
+    for row in marked:
+        row.chars = row.chars[1:]
+    return True
 
 
 def _drop_edge_marks(rows: list[_Row]) -> int:

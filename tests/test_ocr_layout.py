@@ -123,6 +123,25 @@ def test_a_gutter_separator_glued_to_the_numbers_is_no_digit() -> None:
     assert layout.lines == lines
 
 
+def test_a_gutter_separator_read_as_a_word_of_its_own_on_every_line_is_left_out() -> None:
+    # A gutter drawn as `1 | code`: tesseract reads the separator as a `|` word on every row (bandit's
+    # crypto-md5.py rendered with a gutter read `| from cryptography...` on all 40 lines, so Ruff saw nothing).
+    lines = ["import hashlib", "", "hashlib.md5(1)", "hashlib.sha1(1)"]
+    words = [_word(str(row + 1), 0, row) for row in range(len(lines))]
+    words += [_word("|", 3, row) for row in range(len(lines))] + _words(lines, first_column=5)
+    layout = rebuild_layout(_page(words))
+    assert layout is not None
+    assert (layout.first_line, layout.numbered) == (1, True)
+    assert layout.lines == lines
+
+
+def test_code_whose_every_line_starts_with_a_different_mark_keeps_it() -> None:
+    lines = ["| T", "- item", "| U"]  # not one mark in one column: no separator
+    layout = rebuild_layout(_page(_words(lines)))
+    assert layout is not None
+    assert layout.lines == lines
+
+
 def test_gutter_numbers_that_end_in_one_are_read_as_they_are() -> None:
     lines = ["a = 1", "b = 2", "c = 3"]
     words = [_word(f"{n}", 0, row) for row, n in enumerate((11, 12, 13))] + _words(lines, first_column=4)

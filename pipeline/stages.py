@@ -83,9 +83,15 @@ def _pair_code(
     return (merge_pages(pages) if len(pages) > 1 else pages[0].code), errors
 
 
-def _vision_or_input_error(inputs: ReviewInputs, backends: Backends, options: ReviewOptions) -> VisionOutcomeOrError:
+def _or_input_error(
+    stage: Callable[[ReviewInputs, Backends, ReviewOptions], T],
+    inputs: ReviewInputs,
+    backends: Backends,
+    options: ReviewOptions,
+) -> T | InputError:
+    """A pair's stage outcome, or the InputError its input raised (the other pairs of a batch go on)."""
     try:
-        return vision_stage(inputs, backends, options)
+        return stage(inputs, backends, options)
     except InputError as e:
         return e
 
@@ -103,7 +109,7 @@ def vision_stage_many(
     engine = backends.ocr
     images = [[item.image, *item.more_images] for item in inputs]
     if sum(len(shots) for shots in images) < 2 or not isinstance(engine, BatchOcrEngine):
-        return [_vision_or_input_error(item, backends, options) for item in inputs]
+        return [_or_input_error(vision_stage, item, backends, options) for item in inputs]
     read = iter(run_vision_many([image for shots in images for image in shots], engine, options.ocr))
     outcomes: list[VisionOutcomeOrError] = []
     for shots in images:
@@ -198,13 +204,6 @@ def speech_stage(
         return SpeechResult(instruction=fallback, transcript=None), [*errors, e.to_stage_error()]
 
 
-def _speech_or_input_error(inputs: ReviewInputs, backends: Backends, options: ReviewOptions) -> SpeechOutcomeOrError:
-    try:
-        return speech_stage(inputs, backends, options)
-    except InputError as e:
-        return e
-
-
 def speech_stage_many(
     inputs: list[ReviewInputs], backends: Backends, options: ReviewOptions
 ) -> list[SpeechOutcomeOrError]:
@@ -216,7 +215,7 @@ def speech_stage_many(
     transcriber = backends.speech
     spoken = sum(1 for item in inputs if item.audio is not None)
     if spoken < 2 or not isinstance(transcriber, BatchTranscriber):
-        return [_speech_or_input_error(item, backends, options) for item in inputs]
+        return [_or_input_error(speech_stage, item, backends, options) for item in inputs]
     try:
         results = call_with_time_limit(
             lambda: run_speech_many(inputs, transcriber, max_audio_s=options.max_audio_s),
@@ -226,7 +225,7 @@ def speech_stage_many(
         )
     except StageFailedError:
         logger.warning("batched transcription of %d clips failed; transcribing each alone", spoken, exc_info=True)
-        return [_speech_or_input_error(item, backends, options) for item in inputs]
+        return [_or_input_error(speech_stage, item, backends, options) for item in inputs]
     return [
         result
         if isinstance(result, InputError)

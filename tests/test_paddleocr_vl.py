@@ -406,6 +406,12 @@ print(type(reader).__name__, "torch" in sys.modules)
 """
 
 
+def _child_env(**extra: str) -> dict[str, str]:
+    """This process's environment for a child Python, with this process's import path: the child imports
+    archreview as the tests do, also where it is on sys.path but not installed (a GPU machine's copy of the tree)."""
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p), **extra}
+
+
 def test_auto_reads_with_tesseract_and_rapidocr_unless_cuda_and_paddleocr_vl_weights_are_both_here(
     tiny_folder: Path, tmp_path: Path
 ) -> None:
@@ -416,7 +422,7 @@ def test_auto_reads_with_tesseract_and_rapidocr_unless_cuda_and_paddleocr_vl_wei
     _hub_cache_with(tiny_folder, cached)
     seen = {}
     for name, cache in (("empty", empty), ("cached", cached)):
-        env = {**os.environ, "HF_HUB_CACHE": str(cache), "HF_HUB_OFFLINE": "1", "CUDA_VISIBLE_DEVICES": ""}
+        env = _child_env(HF_HUB_CACHE=str(cache), HF_HUB_OFFLINE="1", CUDA_VISIBLE_DEVICES="")
         run = subprocess.run([sys.executable, "-c", _AUTO_PICK], env=env, capture_output=True, text=True, timeout=120)
         assert run.returncode == 0, run.stderr
         seen[name] = run.stdout.split()
@@ -427,7 +433,7 @@ def test_auto_reads_with_tesseract_and_rapidocr_unless_cuda_and_paddleocr_vl_wei
 @pytest.mark.gpu
 def test_auto_picks_paddleocr_vl_with_cuda_and_cached_weights(tiny_folder: Path, tmp_path: Path) -> None:
     _hub_cache_with(tiny_folder, tmp_path / "cache")
-    env = {**os.environ, "HF_HUB_CACHE": str(tmp_path / "cache"), "HF_HUB_OFFLINE": "1"}
+    env = _child_env(HF_HUB_CACHE=str(tmp_path / "cache"), HF_HUB_OFFLINE="1")
     run = subprocess.run([sys.executable, "-c", _AUTO_PICK], env=env, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
     assert run.stdout.split()[0] == "PaddleOcrVl"

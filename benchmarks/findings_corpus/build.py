@@ -511,11 +511,20 @@ HAND_SOURCES = {  # key: (repo, commit, licence as stated by the repository, par
     "java8_tutorial": ("winterbe/java8-tutorial", "9b79999be76274f0c11a5b1d4a4fff4e785dc774", "MIT", "tuned"),
     "bulletproof_node": ("santiq/bulletproof-nodejs", "7ce1b4690c4e96659cb1ed0d367b08b3ab35a24b", "MIT", "tuned"),
     "locust": ("locustio/locust", "407343d0f5ab84a32f41f6f9a7c991188d10a55a", "MIT", "tuned"),
+    # tenth round (h3): deliberately vulnerable training apps (NodeGoat, DVNA, Vulnado, we45's Vulnerable Flask App)
+    # and Flasky, a mature tutorial app, none in any round or the quiet set; labelled by reading before any analyzer
+    # ran on them (flaws the training apps do not advertise included, their commented-out fixes not counted)
+    "nodegoat": ("OWASP/NodeGoat", "c5cb68a7084e4ae7dcc60e6a98768720a81841e8", "Apache-2.0", "tuned"),
+    "dvna": ("appsecco/dvna", "9ba473add536f66ac9007966acb2a775dd31277a", "MIT", "tuned"),
+    "vulnado": ("ScaleSec/vulnado", "53336e14a40a0b25acdb8edd8b65a813e5f61bda", "not stated", "tuned"),
+    "vuln_flask": ("we45/Vulnerable-Flask-App", "b6a4f97afd466e83e1f60781494252dec1c37039", "not stated", "tuned"),
+    "flasky": ("miguelgrinberg/flasky", "3beedd640b9146b0bd65c8c2ecf402b01798bc33", "MIT", "tuned"),
 }
 
 RES, ERR, CON, CAC, PERF, COH = "resilience", "error-handling", "concurrency", "caching", "performance", "cohesion"
 _MALL_ADMIN = "mall-admin/src/main/java/com/macro/mall/"
 _RY_SYS = "ruoyi-system/src/main/java/com/ruoyi/system/service/impl/"
+_VULNADO = "src/main/java/com/scalesec/vulnado/"
 _MALL_ORDER = "mall-portal/src/main/java/com/macro/mall/portal/service/impl/OmsPortalOrderServiceImpl.java"
 # (source, path, window of original lines or None, judged categories, [(category, first, last, why)]);
 # lines are the file's own numbers (a window is renumbered from 1 when written).
@@ -1122,6 +1131,162 @@ HAND_FILES: list[tuple[str, str, tuple[int, int] | None, tuple[str, ...], list[t
     ("locust", "locust/contrib/postgres.py", None, (SEC, ERR), []),  # failures are reported as request events
     ("locust", "locust/rpc/zmqrpc.py", None, (RES, SEC), []),
     ("locust", "locust/input_events.py", None, (ERR, CON), []),  # the poller logs and stops
+    # tenth round (h3): labelled by reading before any analyzer ran on them
+    ("vulnado", _VULNADO + "Comment.java", None, (SEC, ERR), [
+        (ERR, 31, 32, "catch (Exception) also catches the BadRequest thrown above and rethrows it as a 500, the "
+                      "cause dropped"),
+        (ERR, 54, 59, "a database failure is printed and `finally { return comments; }` hands back an empty list: "
+                      "no comments and an error look the same"),
+        (ERR, 69, 73, "`finally { return false; }` discards the result and any exception: delete always says false"),
+    ]),
+    ("vulnado", _VULNADO + "CommentsController.java", None, (SEC,), [
+        (SEC, 16, 16, "@CrossOrigin(origins = \"*\") lets every origin call the endpoint"),
+        (SEC, 23, 23, "@CrossOrigin(origins = \"*\") lets every origin call the endpoint"),
+        (SEC, 25, 26, "createComment takes the auth token and never checks it: anyone can post"),
+        (SEC, 29, 29, "@CrossOrigin(origins = \"*\") lets every origin call the endpoint"),
+        (SEC, 31, 32, "deleteComment takes the auth token and never checks it: anyone can delete"),
+    ]),
+    ("vulnado", _VULNADO + "CowController.java", None, (SEC,), []),  # the sink is in Cowsay
+    ("vulnado", _VULNADO + "Cowsay.java", None, (SEC, ERR), [
+        (SEC, 9, 11, "the input is pasted into a bash -c command line: command injection"),
+        (ERR, 23, 25, "a failed command is printed and an empty output returned"),
+    ]),
+    ("vulnado", _VULNADO + "LinkLister.java", None, (SEC,), [
+        (SEC, 16, 16, "fetches whatever URL the caller gives (server-side request forgery)"),
+        (SEC, 29, 29, "private addresses checked by host-name prefix: 127.0.0.1, localhost, 169.254.x and DNS names "
+                      "pass"),
+    ]),
+    ("vulnado", _VULNADO + "LinksController.java", None, (SEC,), [
+        (SEC, 16, 17, "a request parameter goes straight to getLinks: any URL is fetched (SSRF)"),
+    ]),
+    ("vulnado", _VULNADO + "LoginController.java", None, (SEC, ERR), [
+        (SEC, 17, 17, "@CrossOrigin(origins = \"*\") on the login endpoint"),
+        (ERR, 20, 21, "User.fetch returns null for an unknown name: user.hashedPassword throws (a 500, not a 401)"),
+        (SEC, 21, 21, "passwords compared as unsalted MD5 hashes"),
+    ]),
+    ("vulnado", _VULNADO + "Postgres.java", None, (SEC, ERR), [
+        (ERR, 24, 27, "any connection failure calls System.exit(1): one database hiccup kills the server"),
+        (SEC, 46, 50, "account passwords written in the code"),
+        (SEC, 67, 67, "MD5 hashes the passwords"),
+        (ERR, 99, 101, "a failed insert is printed and ignored: the seed data is silently incomplete"),
+        (ERR, 113, 115, "a failed insert is printed and ignored"),
+    ]),
+    ("vulnado", _VULNADO + "User.java", None, (SEC, ERR), [
+        (SEC, 47, 49, "the user name is concatenated into the SQL text: SQL injection"),
+        (ERR, 57, 62, "a database failure is printed and `finally { return user; }` returns null as if no user "
+                      "existed"),
+    ]),
+    ("nodegoat", "app/data/allocations-dao.js", None, (SEC, ERR, PERF), [
+        (ERR, 35, 53, "on success the callback runs twice: line 53 runs after the if, then the user lookup calls "
+                      "back again"),
+        (SEC, 78, 78, "the threshold from the request is pasted into a $where JavaScript expression: NoSQL "
+                      "injection"),
+        (PERF, 93, 94, "one getUserById query per allocation (N+1)"),
+    ]),
+    ("nodegoat", "app/data/benefits-dao.js", None, (SEC, ERR), [
+        (ERR, 20, 20, "the query's error is dropped: callback(null, users) whatever happened"),
+    ]),
+    ("nodegoat", "app/data/contributions-dao.js", None, (SEC, ERR), []),
+    ("nodegoat", "app/data/user-dao.js", None, (SEC, ERR), [
+        (SEC, 20, 25, "the password is stored as received, in plain text"),
+        (SEC, 60, 61, "passwords compared in plain text"),
+    ]),
+    ("nodegoat", "app/data/profile-dao.js", None, (SEC, ERR), [
+        (SEC, 61, 66, "SSN and date of birth stored in clear"),
+    ]),
+    ("nodegoat", "app/routes/contributions.js", None, (SEC, ERR), [
+        (SEC, 32, 34, "eval() of request body fields: server-side code injection"),
+    ]),
+    ("nodegoat", "app/routes/session.js", None, (SEC, ERR), [
+        (SEC, 64, 64, "the user-supplied name is logged unencoded (log forging)"),
+        (SEC, 85, 85, "'Invalid username' and 'Invalid password' (94) tell a caller which accounts exist"),
+        (SEC, 94, 94, "a distinct message for a wrong password reveals that the account exists"),
+        (SEC, 116, 116, "the session id is not regenerated on login (session fixation)"),
+        (SEC, 144, 144, "passwords of one character are accepted"),
+    ]),
+    ("nodegoat", "app/routes/research.js", None, (SEC, ERR), [
+        (SEC, 15, 16, "a URL from the query string is fetched by the server (SSRF)"),
+        (SEC, 24, 25, "the fetched body is written into an HTML response unescaped"),
+    ]),
+    ("nodegoat", "app/routes/profile.js", None, (SEC, ERR), [
+        (SEC, 28, 28, "HTML-encoding a value used in a URL: the wrong context, javascript: links pass"),
+        (SEC, 59, 59, "/([0-9]+)+\\#/ nests quantifiers: catastrophic backtracking on crafted input (ReDoS)"),
+    ]),
+    ("nodegoat", "app/routes/index.js", None, (SEC,), [
+        (SEC, 55, 56, "the benefits pages check login but not the admin role"),
+        (SEC, 72, 72, "redirects to any URL from the query string (open redirect)"),
+    ]),
+    ("nodegoat", "server.js", None, (SEC, ERR), [
+        (SEC, 78, 85, "express-session with no cookie options: no Secure flag, no expiry"),
+        (SEC, 137, 137, "the template engine's autoescape is turned off: every value rendered raw (XSS)"),
+        (SEC, 145, 145, "the app is served over plain HTTP"),
+    ]),
+    ("dvna", "core/appHandler.js", None, (SEC, ERR), [
+        (SEC, 10, 11, "req.body.login concatenated into the SQL text: SQL injection"),
+        (ERR, 30, 35, "every query failure becomes 'Internal Error', the cause dropped unlogged"),
+        (SEC, 39, 39, "req.body.address concatenated into a shell command: command injection"),
+        (ERR, 48, 48, "findAll().then() with no catch: a database error leaves the request hanging"),
+        (ERR, 59, 65, "findAll({...}).then() with no catch"),
+        (ERR, 85, 89, "find({...}).then() with no catch"),
+        (ERR, 107, 111, "find({...}).then() with no catch"),
+        (SEC, 145, 148, "the user to edit comes from the request body: anyone can change another user's password "
+                        "and email"),
+        (ERR, 145, 149, "find({...}).then() with no catch"),
+        (ERR, 175, 175, "save().then() with no catch"),
+        (SEC, 188, 188, "redirects to any URL from the query string (open redirect)"),
+        (SEC, 197, 197, "mathjs.eval of the request's expression: code injection"),
+        (SEC, 207, 211, "the API returns every user record, password hashes included, to any caller"),
+        (ERR, 207, 207, "findAll({}).then() with no catch"),
+        (SEC, 218, 218, "node-serialize unserialize of an uploaded file: code execution"),
+        (ERR, 225, 225, "save() not awaited: failures lost, the redirect goes before the write"),
+        (SEC, 235, 235, "libxml parses the upload with noent: true: XML external entities"),
+        (ERR, 242, 242, "save() not awaited: failures lost"),
+    ]),
+    ("dvna", "core/authHandler.js", None, (SEC, ERR), [
+        (ERR, 21, 25, "find({...}).then() with no catch"),
+        (SEC, 31, 31, "'Invalid login username' tells a caller which accounts exist"),
+        (ERR, 43, 47, "find({...}).then() with no catch"),
+        (SEC, 49, 49, "the reset token is md5(login): anyone can compute it"),
+        (ERR, 72, 76, "find({...}).then() with no catch"),
+        (SEC, 78, 78, "the reset token is md5(login): anyone can compute it"),
+        (ERR, 80, 80, "save().then() with no catch"),
+    ]),
+    ("dvna", "core/passport.js", None, (SEC, ERR), [
+        (ERR, 13, 17, "findOne({...}).then() with no catch: done is never called on a database error"),
+        (ERR, 31, 35, "findOne({...}).then() with no catch"),
+        (ERR, 55, 59, "findOne({...}).then() with no catch"),
+        (ERR, 65, 70, "create({...}).then() with no catch"),
+    ]),
+    ("vuln_flask", "app/app.py", None, (SEC, ERR), [
+        (SEC, 26, 26, "the JWT signing key 'secret' is written in the code"),
+        (SEC, 27, 27, "a second signing key written in the code"),
+        (SEC, 28, 28, "the session secret_key written in the code"),
+        (SEC, 62, 63, "the admin account's password 'admin123' written in the code and stored in clear"),
+        (SEC, 97, 97, "jwt.decode(token, verify=False): any token is accepted"),
+        (SEC, 112, 114, "request.url is formatted into a template and rendered: server-side template injection"),
+        (SEC, 141, 141, "MD5 hashes the passwords"),
+        (ERR, 147, 148, "e.message does not exist in Python 3: the handler raises AttributeError; errors sent as 404"),
+        (SEC, 161, 161, "the customer's password stored as given, in clear"),
+        (ERR, 166, 167, "e.message does not exist in Python 3; errors sent as 404"),
+        (SEC, 179, 179, "the request body, password included, is printed to the log"),
+        (SEC, 182, 182, "the password compared in clear in the query"),
+        (ERR, 193, 194, "a bare except turns every failure into 'Unable to recognize Input'"),
+        (ERR, 208, 213, "customer_record's fields are read before the None check: an unknown id raises"),
+        (SEC, 261, 265, "the search term %-formatted into SQL and executed: SQL injection"),
+        (SEC, 280, 281, "the exception text is formatted into a template and rendered: template injection"),
+        (SEC, 329, 329, "yaml.load of an uploaded file without a safe loader"),
+    ]),
+    ("flasky", "config.py", None, (SEC,), [
+        (SEC, 6, 6, "SECRET_KEY falls back to a constant written in the code when the environment has none"),
+    ]),
+    ("flasky", "app/auth/views.py", None, (SEC, ERR), [
+        (SEC, 37, 38, "next='//evil.example' starts with '/': the login redirects off-site (open redirect)"),
+    ]),
+    ("flasky", "app/api/authentication.py", None, (SEC, ERR), []),
+    ("flasky", "app/email.py", None, (CON,), []),  # a thread a mail, sharing nothing
+    ("flasky", "app/api/posts.py", None, (SEC, PERF), []),  # paginated, author checked
+    ("flasky", "app/api/users.py", None, (SEC, PERF), []),  # paginated
+    ("flasky", "app/api/comments.py", None, (SEC, PERF), []),  # paginated
 ]
 
 

@@ -265,6 +265,8 @@ def main() -> None:
     parser.add_argument("--beyond-security", action="store_true",
                         help="analyse nothing: re-tabulate the last full run (results/findings.json) for the "
                              "categories other than security, into results/findings_beyond_security.md and .json")
+    parser.add_argument("--source", action="append",
+                        help="only files of this corpus source (labels.json's `source`, e.g. nodegoat; repeatable)")
     parser.add_argument("--out", type=Path,
                         help="write the Markdown here (and the JSON beside it) instead of benchmarks/results/")
     args = parser.parse_args()
@@ -274,6 +276,8 @@ def main() -> None:
     started = time.perf_counter()
     corpus = json.loads((CORPUS / "labels.json").read_text())
     files, missing = select_files(corpus["files"], args.part, args.language, args.category)
+    if args.source:
+        files = [f for f in files if f["source"] in args.source]
     engine = None
     if not args.no_screenshots:
         from archreview.encoders.tesseract import TesseractOcr
@@ -321,9 +325,10 @@ def main() -> None:
             "load": "{:.2f} / {:.2f} / {:.2f} (uptime's 1, 5, 15 min)".format(*os.getloadavg()),
             "seconds": time.perf_counter() - started, "exact_lines": exact, "nonblank_lines": nonblank,
             "screenshots": engine is not None, "missing_files": missing,
-            "subset": {"part": args.part, "language": args.language, "category": args.category}}
+            "subset": {"part": args.part, "language": args.language, "category": args.category,
+                       "source": args.source}}
     RESULTS.mkdir(parents=True, exist_ok=True)
-    subset = bool(args.part or args.language or args.category)
+    subset = bool(args.part or args.language or args.category or args.source)
     suffix = "_subset" if subset else ("" if engine is not None else "_text")
     out_md = args.out or RESULTS / f"findings{suffix}.md"
     out_md.with_suffix(".json").write_text(json.dumps({"meta": meta, "table": table, "files": per_file},

@@ -312,6 +312,33 @@ def test_fused_projections_keep_the_model_s_outputs_and_weights(kind: str) -> No
     assert attention.k_proj.weight.untyped_storage().data_ptr() == attention.q_proj.weight.untyped_storage().data_ptr()
 
 
+@pytest.mark.parametrize("kind", ["dense", "moe"])
+def test_fused_projections_keep_no_activation_alive_after_the_forward(kind: str) -> None:
+    """Each fused product (q/k/v, gate/up) is freed when the forward is done: none of them outlives its layer's
+    call (kept until the layer's next call, every layer held its largest activation: 14 GB more at the peak of a
+    50,000-token prefill on the H200)."""
+    import weakref
+
+    from ernie_tiny import build_model
+
+    tokenizer = build_tokenizer()
+    model = build_model(kind, len(tokenizer), seed=0).eval()
+    ernie_engine.fuse_projections(model)
+    products: list[weakref.ref[torch.Tensor]] = []
+
+    def keep_a_weak_reference(module: torch.nn.Module, args: Any, output: torch.Tensor) -> None:
+        products.append(weakref.ref(output._base if output._base is not None else output))
+
+    for module in model.modules():
+        if type(module) is ernie_engine._FusedFirst:
+            module.register_forward_hook(keep_a_weak_reference)
+    with torch.no_grad():
+        logits = model(torch.randint(3, len(tokenizer), (2, 19))).logits
+    assert logits.shape[:2] == (2, 19)
+    assert len(products) == 2 * model.config.num_hidden_layers
+    assert [ref() for ref in products] == [None] * len(products), "a fused product is still referenced"
+
+
 @pytest.mark.gpu
 @pytest.mark.parametrize(
     ("rows", "heads", "kv_heads", "length"), [(256, 16, 2, 2304), (1, 16, 2, 2304), (3, 20, 4, 700)]

@@ -105,6 +105,9 @@ class Cue:
     # "why does") asks for an explanation, unless it names a review or a category ("为什么这么慢" is performance).
     weak: bool = False
     gap_words: int = GAP_WORDS  # for a gapped cue: the most words between two parts (GAP_WORDS unless its group says)
+    # An intent cue that outranks the other intent words of the instruction: a request to restructure ("要不要抽出去")
+    # names the review, and the topics around it (日志和鉴权代码) are what is moved, not what is reviewed.
+    outranks: bool = False
 
     @property
     def joined(self) -> str:
@@ -130,17 +133,53 @@ def clean_text(text: str) -> str:
     return " ".join(_CONTROL_CHARS.sub(" ", unicodedata.normalize("NFKC", text)).split())
 
 
-def _words(text: str) -> list[str]:
-    """Tokens for matching: lower-case English words (curly apostrophes folded, possessive 's dropped) and
-    single Han characters, traditional ones converted to simplified."""
-    lowered = to_simplified(unicodedata.normalize("NFKC", text)).lower()
+# A camelCase or PascalCase identifier's word boundary: a lower-case letter, then a capital and a lower-case letter
+# ("SecretKey", "secretKey", "UnexpectedRollbackException"). Runs of capitals stay whole ("NoSQL", "OAuth", "QPS").
+_CAMEL_BOUNDARY = re.compile(r"(?<=[a-z])(?=[A-Z][a-z])")
+# Left parts never split off: a leading negation word would become a negation ("NoCache", "NotNull").
+_CAMEL_KEEP = frozenset({"no", "non", "not"})
+_CAMEL_CUT = "\ue000"  # what _split_camel puts between an identifier's words: no word character, so a separator
+
+
+def _split_camel(text: str) -> str:
+    """`text` with each camelCase identifier cut into its words ("SecretKey" -> "Secret Key"), so that a cue made
+    of those words matches the identifier ("secret"); a leading No/Non/Not stays joined."""
+
+    def cut(match: re.Match[str]) -> str:
+        word = match.group(0)
+        parts = _CAMEL_BOUNDARY.split(word)
+        if len(parts) < 2 or parts[0].lower() in _CAMEL_KEEP:
+            return word
+        return _CAMEL_CUT.join(parts)
+
+    return re.sub(r"[A-Za-z][A-Za-z0-9]*", cut, text)
+
+
+def _fold_regional(text: str) -> str:
+    """`text` with the lexicon's regional terms (TAIWAN_TERMS) written the mainland way, before OpenCC converts the
+    characters (it turns 介面, an interface in Taiwan, into 界面, a user interface)."""
+    for term, mainland in TAIWAN_TERMS:
+        text = text.replace(term, mainland)
+    return text
+
+
+def _words(text: str, inner: list[bool] | None = None) -> list[str]:
+    """Tokens for matching: lower-case English words (camelCase identifiers cut into their words, curly apostrophes
+    folded, possessive 's dropped) and single Han characters, traditional ones converted to simplified (regional
+    terms first: _fold_regional). `inner`, when given, gets one flag a token: whether it is a piece of a cut
+    identifier ("check" in DoubleCheckLocking)."""
+    normal = unicodedata.normalize("NFKC", text)
+    lowered = to_simplified(_fold_regional(_split_camel(normal))).lower()
     lowered = lowered.replace("\u2019", "'").replace("\u2018", "'")
     lowered = _NEGATION_COMPOUND.sub(r"\1", lowered)  # "no-op", "non-blocking": one word, no negation
     words = []
-    for word in _WORD.findall(lowered):
+    for found in _WORD.finditer(lowered):
+        word = found.group(0)
         if word.endswith("'s"):
             word = word[:-2]
         words.append(word)
+        if inner is not None:
+            inner.append(_CAMEL_CUT in lowered[max(found.start() - 1, 0) : found.end() + 1])
     return words
 
 
@@ -150,16 +189,16 @@ def _clauses(text: str) -> list[str]:
     return marks.split(unicodedata.normalize("NFKC", text))
 
 
-def _tokens(text: str) -> tuple[list[str], list[int], list[int]]:
+def _tokens(text: str, inner: list[bool] | None = None) -> tuple[list[str], list[int], list[int]]:
     """The words of `text` (see _words), the clause each is in, and the piece of its clause (see _PIECE_END): a
-    cue's words lie in one piece ("安全、性能" is two words, never 安全性)."""
+    cue's words lie in one piece ("安全、性能" is two words, never 安全性). `inner` gets _words' flags."""
     words: list[str] = []
     clause_of: list[int] = []
     piece_of: list[int] = []
     pieces = 0
     for number, clause in enumerate(_clauses(text)):
         for piece in _PIECE_END.split(clause):
-            found = _words(piece)
+            found = _words(piece, inner)
             words += found
             clause_of += [number] * len(found)
             piece_of += [pieces] * len(found)
@@ -222,7 +261,18 @@ def _synonym_cues(cues: list[Cue], synonyms: list[dict[str, Any]]) -> list[Cue]:
                     tokens = tuple(_words(variant))
                     if tokens not in known:
                         known.add(tokens)
-                        extra.append(Cue(tokens, cue.kind, cue.intent, cue.category, variant, cue.after, weak=cue.weak))
+                        extra.append(
+                            Cue(
+                                tokens,
+                                cue.kind,
+                                cue.intent,
+                                cue.category,
+                                variant,
+                                cue.after,
+                                weak=cue.weak,
+                                outranks=cue.outranks,
+                            )
+                        )
     return extra
 
 
@@ -232,6 +282,9 @@ def _group_cues(group: dict[str, Any]) -> list[Cue]:
     after = group.get("after", False)
     gap_words = group.get("gap_words", GAP_WORDS)
     weak = group.get("weak", False)
+    outranks = group.get("outranks", False)
+    if outranks not in (True, False) or (outranks and kind != "intent"):
+        raise LexiconError(f"lexicon group with a bad 'outranks' (only intent cues may outrank): {outranks!r}")
     if weak not in (True, False) or (weak and kind != "explain"):
         raise LexiconError(f"lexicon group with a bad 'weak' (only explain cues may be weak): {weak!r}")
     if not isinstance(gap_words, int) or isinstance(gap_words, bool) or not 1 <= gap_words <= MAX_GAP_WORDS:
@@ -249,10 +302,31 @@ def _group_cues(group: dict[str, Any]) -> list[Cue]:
         words = tuple(word for part in parts for word in part)
         if not words or not all(parts) or not str(entry.get("source", "")).strip():
             raise LexiconError(f"lexicon entry without a phrase (or with an empty part) or a source: {entry!r}")
-        cues.append(Cue(words, kind, intent, category, phrase, after, parts if len(parts) > 1 else (), weak, gap_words))
+        cues.append(
+            Cue(
+                words, kind, intent, category, phrase, after, parts if len(parts) > 1 else (), weak, gap_words, outranks
+            )
+        )
     return cues
 
 
+def load_regional_terms(text: str | None = None) -> tuple[tuple[str, str], ...]:
+    """The lexicon's regional terms (`taiwan_terms`: {"terms": {"介面": "接口"}, "source": ...}), longest first; an
+    absent entry is empty.
+
+    Raises:
+        LexiconError: the entry is malformed or has no source.
+    """
+    entry = json.loads(_lexicon_text() if text is None else text).get("taiwan_terms", {"terms": {}, "source": "-"})
+    if not isinstance(entry, dict) or not str(entry.get("source", "")).strip() or not isinstance(entry["terms"], dict):
+        raise LexiconError(f"taiwan_terms entry without terms or a source: {entry!r}")
+    pairs = [(str(term), str(mainland)) for term, mainland in entry["terms"].items()]
+    if any(not term or not mainland for term, mainland in pairs):
+        raise LexiconError(f"taiwan_terms with an empty term: {entry!r}")
+    return tuple(sorted(pairs, key=lambda pair: -len(pair[0])))
+
+
+TAIWAN_TERMS: tuple[tuple[str, str], ...] = load_regional_terms()
 LEXICON: list[Cue] = load_lexicon()
 
 
@@ -321,6 +395,10 @@ _FUZZY_CUES: list[Cue] = [
     for cue in LEXICON
     if cue.kind != "negation" and not cue.parts and len(cue.joined) >= FUZZY_MIN_CHARS and not _HAN.search(cue.joined)
 ]
+# The same, by first letter (a fuzzy match keeps its first letter: _fuzzy_score), in file order.
+_FUZZY_BY_FIRST: dict[str, list[Cue]] = {}
+for _cue in _FUZZY_CUES:
+    _FUZZY_BY_FIRST.setdefault(_cue.joined[0], []).append(_cue)
 
 
 @dataclass(frozen=True)
@@ -364,7 +442,7 @@ def _find_cues(words: list[str], clause_of: list[int], piece_of: list[int]) -> l
             if length > MAX_FUZZY_WORDS or any(_HAN.match(word) for word in span):
                 continue  # Chinese matches exactly only: one character off is another word
             candidate = "".join(span)
-            for cue in _FUZZY_CUES:
+            for cue in _FUZZY_BY_FIRST.get(candidate[0], ()):
                 if abs(len(cue.words) - length) > 1:
                     continue
                 score = _fuzzy_score(candidate, cue)
@@ -427,6 +505,12 @@ def _is_a_not_a(match: _Match, words: list[str]) -> bool:
     return words[start] in ("不", "没") and words[start - 1] == words[start + 1]
 
 
+def _attributive(match: _Match, words: list[str]) -> bool:
+    """Whether a Chinese negation is part of an adjective before 的 ("不需要的运行时依赖": unneeded dependencies are
+    what is asked about, not set aside)."""
+    return match.end < len(words) and words[match.end] == "的" and bool(_HAN.match(words[match.start]))
+
+
 def _gap(words: list[str], start: int, end: int) -> float:
     """The words between indices `start` and `end` (a Han character counts HAN_WORDS_PER_CHAR)."""
     return sum(HAN_WORDS_PER_CHAR if _HAN.match(word) else 1.0 for word in words[start:end])
@@ -438,7 +522,9 @@ def _drop_negated(matches: list[_Match], words: list[str], clause_of: list[int])
     A negation cancels the cues that start within NEGATION_WINDOW_WORDS words after it in its clause; one that may
     follow its object (`Cue.after`) and has no cue after it cancels those that end that close before it.
     """
-    negations = [m for m in matches if m.cue.kind == "negation" and not _is_a_not_a(m, words)]
+    negations = [
+        m for m in matches if m.cue.kind == "negation" and not _is_a_not_a(m, words) and not _attributive(m, words)
+    ]
     cues = [m for m in matches if m.cue.kind != "negation"]
 
     def near(last: int, first: int) -> bool:  # the word at `last`, then the one at `first`, in one clause
@@ -468,6 +554,90 @@ def _concurrency_senses(matches: list[_Match], clause_of: list[int]) -> list[_Ma
             and any(c.end <= m.start and clause_of[c.start] == clause_of[m.start] for c in concurrency)
         )
     ]
+
+
+def load_injection_senses(text: str | None = None) -> tuple[frozenset[str], frozenset[str]]:
+    """The lexicon's `injection_senses`: the marks of dependency injection (依赖, 容器, English identifiers ending in
+    service, bean ...) and of an attack (参数, 输入, 恶意 ...) that decide what a bare 注入 means.
+
+    Raises:
+        LexiconError: the entry is malformed or has no source.
+    """
+    entry = json.loads(_lexicon_text() if text is None else text).get(
+        "injection_senses", {"dependency": [], "attack": [], "source": "-"}
+    )
+    if not isinstance(entry, dict) or not str(entry.get("source", "")).strip():
+        raise LexiconError(f"injection_senses entry without a source: {entry!r}")
+    return (
+        frozenset(str(word).lower() for word in entry.get("dependency", [])),
+        frozenset(str(word).lower() for word in entry.get("attack", [])),
+    )
+
+
+INJECTION_DEPENDENCY, INJECTION_ATTACK = load_injection_senses()
+_BARE_INJECTION = tuple(_words("注入"))
+_DEPENDENCY_INJECTION = Cue(_BARE_INJECTION, "category", category="coupling", phrase="注入 (dependency injection)")
+
+
+def _has_mark(words: list[str], marks: frozenset[str]) -> bool:
+    """Whether `words` hold one of `marks`: a Chinese mark as a run of its characters, an English one as a word or
+    the end of one (an identifier: "userService" is one word for a mark "service" after _split_camel's cut, and
+    "AService" ends with it)."""
+    han = "".join(word for word in words if _HAN.match(word))
+    english = [word for word in words if not _HAN.match(word)]
+    for mark in marks:
+        if _HAN.search(mark):
+            if mark in han:
+                return True
+        elif any(word == mark or (len(word) > len(mark) and word.endswith(mark)) for word in english):
+            return True
+    return False
+
+
+def _injection_senses(matches: list[_Match], words: list[str]) -> list[_Match]:
+    """`matches` with a bare 注入 read as dependency injection (coupling, not a security review) where the
+    instruction speaks of dependencies or components (INJECTION_DEPENDENCY: "AService 注入 BService", "容器注入") and
+    of nothing an attack comes through (INJECTION_ATTACK: 参数, 输入, 恶意)."""
+    bare = [m for m in matches if m.cue.words == _BARE_INJECTION and m.cue.kind == "intent"]
+    if not bare or not _has_mark(words, INJECTION_DEPENDENCY) or _has_mark(words, INJECTION_ATTACK):
+        return matches
+    return [_Match(m.start, m.end, _DEPENDENCY_INJECTION, m.score, m.words) if m in bare else m for m in matches]
+
+
+def load_explain_nouns(text: str | None = None) -> frozenset[str]:
+    """The lexicon's explain cues that, right after 的, are nouns ("注释里的说明": the description), not a request.
+
+    Raises:
+        LexiconError: the entry is malformed or has no source.
+    """
+    return _load_word_set("explain_nouns", text)
+
+
+EXPLAIN_NOUNS = load_explain_nouns()
+# Request verbs that keep such a noun a request ("给出…的解释", "写一份…的说明"): the entry's "requests".
+NOUN_REQUESTS: tuple[str, ...] = tuple(
+    str(mark) for mark in json.loads(_lexicon_text()).get("explain_nouns", {}).get("requests", [])
+)
+_DE = tuple(_words("的"))
+
+
+def _explain_nouns(matches: list[_Match], words: list[str]) -> list[_Match]:
+    """`matches` without the explain cues of EXPLAIN_NOUNS that follow 的: there they are a noun ("README 和注释里的
+    说明跟代码对得上吗" asks whether the description is right), unless the clause asks for that noun (a request
+    verb of EXPLAIN_NOUNS's `requests` ends the few words before 的: "给出这段代码的解释")."""
+    kept = []
+    for m in matches:
+        if (
+            m.cue.kind == "explain"
+            and not m.cue.parts
+            and " ".join(m.cue.words) in EXPLAIN_NOUNS
+            and m.start > 0
+            and (words[m.start - 1],) == _DE
+            and not any(mark in "".join(words[max(0, m.start - 12) : m.start - 1]) for mark in NOUN_REQUESTS)
+        ):
+            continue
+        kept.append(m)
+    return kept
 
 
 def _asks_whether(match: _Match, words: list[str], clause_of: list[int]) -> bool:
@@ -605,8 +775,15 @@ class IntentModel:
 
 
 def train_intent_model(
-    rows: list[tuple[str, Intent]], *, han_grams: int = 2, english_grams: int = 1, alpha: float = 0.5,
-    min_posterior: float = 0.6, min_count: int = 1, rule: str = "silent", event_model: str = "bernoulli",
+    rows: list[tuple[str, Intent]],
+    *,
+    han_grams: int = 2,
+    english_grams: int = 1,
+    alpha: float = 0.5,
+    min_posterior: float = 0.6,
+    min_count: int = 1,
+    rule: str = "silent",
+    event_model: str = "bernoulli",
     languages: str = "all",
 ) -> dict[str, Any]:
     """Train the intent classifier on (instruction, intent) pairs: the data IntentModel is loaded from.
@@ -692,8 +869,14 @@ def load_intent_model(data: dict[str, Any] | None = None) -> IntentModel:
                 log_prior = [prior + math.log(1 - p) for prior, p in zip(log_prior, ps, strict=True)]
                 likelihood[feature] = tuple(math.log(p / (1 - p)) for p in ps)
         return IntentModel(
-            intents, tuple(log_prior), likelihood, int(data["han_grams"]), int(data["english_grams"]),
-            float(data["min_posterior"]), rule, languages,
+            intents,
+            tuple(log_prior),
+            likelihood,
+            int(data["han_grams"]),
+            int(data["english_grams"]),
+            float(data["min_posterior"]),
+            rule,
+            languages,
         )
     except (json.JSONDecodeError, KeyError, TypeError, ValueError) as e:
         if isinstance(e, IntentModelError):
@@ -726,10 +909,21 @@ def read_lexicon(text: str) -> LexiconReading:
     Returns:
         The reading; `silent` when no cue matched (then the intent is general_review, by default).
     """
-    words, clause_of, piece_of = _tokens(text)
-    found = _find_cues(words, clause_of, piece_of)
+    inner: list[bool] = []
+    words, clause_of, piece_of = _tokens(text, inner)
+    # A piece of an identifier names a topic ("locking" in DoubleCheckLocking), never a request: no problem, explain,
+    # negation or whole-review word comes from inside one ("check").
+    found = [
+        m
+        for m in _find_cues(words, clause_of, piece_of)
+        if m.cue.kind in ("intent", "category") or not all(inner[i] for i in m.held)
+    ]
     matches = _concurrency_senses(_drop_negated(found, words, clause_of), clause_of)
+    matches = _explain_nouns(_injection_senses(matches, words), words)
     intent_words = [(m.cue.intent, m.start) for m in matches if m.cue.kind == "intent" and m.cue.intent]
+    outranking = [(m.cue.intent, m.start) for m in matches if m.cue.outranks and m.cue.intent]
+    if outranking:
+        intent_words = outranking  # "日志和鉴权代码要不要抽出去": a restructuring, whatever it moves
     implied = [
         (CATEGORY_INTENT[m.cue.category], m.start)
         for m in matches

@@ -55,8 +55,11 @@ CASES: list[tuple[str, str, set[str]]] = [
     ("do a secure ready review and look for hard coded secrets", "security_review", SEC),
     ("Is this code vulnerable to SQL injection?", "security_review", SEC),
     ("Are there any hard-coded passwords or credentials?", "security_review", SEC),
-    ("Please do a security review on this code and check the hammer handling.", "security_review",
-     SEC | {"error-handling"}),
+    (
+        "Please do a security review on this code and check the hammer handling.",
+        "security_review",
+        SEC | {"error-handling"},
+    ),
     ("Check the authentication and the retries", "security_review", SEC | {"resilience"}),
     ("don't worry about performance, focus on security", "security_review", SEC),
     ("Is there a threat model for this?", "security_review", SEC),
@@ -82,8 +85,11 @@ CASES: list[tuple[str, str, set[str]]] = [
     ("Is this thread safe?", "general_review", {"concurrency"}),
     ("is this code threat safe", "general_review", {"concurrency"}),
     ("Are there race conditions or deadlocks here?", "general_review", {"concurrency"}),
-    ("Is the error handling okay? Any retries or timeouts missing?", "general_review",
-     {"error-handling", "resilience"}),
+    (
+        "Is the error handling okay? Any retries or timeouts missing?",
+        "general_review",
+        {"error-handling", "resilience"},
+    ),
     ("check the air handling", "general_review", {"error-handling"}),
     ("Is the config loaded from environment variables?", "general_review", {"configuration"}),
     ("find the flores in this code", "general_review", set()),
@@ -102,8 +108,11 @@ CASES: list[tuple[str, str, set[str]]] = [
     # a negation glued to a word by a hyphen is a compound, not a negation
     ("Which of these two functions makes the no-op build slow?", "performance_review", PERF),
     # a word for the whole review with several reviews or categories named: a general review
-    ("Check the code quality: the design, the error handling and the retries", "general_review",
-     {"error-handling", "resilience"}),
+    (
+        "Check the code quality: the design, the error handling and the retries",
+        "general_review",
+        {"error-handling", "resilience"},
+    ),
     # a question about behaviour explains only when it names no review or category (weak explain cues)
     ("Why does this code exist?", "explain_code", set()),
     ("Why does this handler crash with concurrent map writes?", "general_review", {"concurrency"}),
@@ -144,8 +153,12 @@ def test_case_and_punctuation_do_not_matter() -> None:
 
 
 def test_no_false_positives_on_ordinary_words() -> None:
-    for text in ["I performed the deployment yesterday", "the player went to the lawyer", "because of the weather",
-                 "I was looking at it later"]:
+    for text in [
+        "I performed the deployment yesterday",
+        "the player went to the lawyer",
+        "because of the weather",
+        "I was looking at it later",
+    ]:
         instruction = parse_instruction(text, "text")
         assert (instruction.intent, instruction.focus) == ("general_review", []), text
 
@@ -258,18 +271,17 @@ def _set(name: str) -> list[dict[str, object]]:
 def test_chinese_sets_tuned_and_held_apart() -> None:
     tuned, held = _set("tuned.jsonl"), _set("held_apart.jsonl")
     right = [parse_instruction(str(row["text"]), "text").intent == row["intent"] for row in tuned]
-    # 462 of 479 (rounds 1-9 and the round-10 tuned material; the lexicon and the classifier, which trained on these)
-    assert sum(not ok for ok in right) <= 17, [row["text"] for row, ok in zip(tuned, right, strict=True) if not ok]
+    # 499 of 523 (rounds 1-10 and the round-10 tuned material; the lexicon and the classifier, which trained on these)
+    assert sum(not ok for ok in right) <= 24, [row["text"] for row, ok in zip(tuned, right, strict=True) if not ok]
     english = _set("english_tuned.jsonl")
     english_right = sum(parse_instruction(str(row["text"]), "text").intent == row["intent"] for row in english)
     assert english_right >= 103, english_right  # 103 of 111 after the round-9 pass (the first 46: 29 before it)
     # The English held-apart set (measured once, by benchmarks/intent.py) shares no source with the tuned one.
     english_held = {str(row["source"]).split(" ")[0] for row in _set("english_held_apart.jsonl")}
     assert english_held.isdisjoint(str(row["source"]).split(" ")[0] for row in english)
-    # Round 10 (held_apart.jsonl), measured once at the end of its round (benchmarks/results/intent.md): 37 of 44;
-    # the English held-apart set, measured once in round 9: 31 of 34. Kept as floors; never tuned on.
-    held_right = sum(parse_instruction(str(row["text"]), "text").intent == row["intent"] for row in held)
-    assert held_right >= 37, held_right
+    # Round 10 (37 of 44 when measured once) is in the tuned set now; round 11 (held_apart.jsonl) is measured once
+    # at the end of its round, by benchmarks/intent.py, not here. The English held-apart set, measured once in
+    # round 9: 31 of 34, kept as a floor; never tuned on.
     english_held_right = sum(
         parse_instruction(str(row["text"]), "text").intent == row["intent"] for row in _set("english_held_apart.jsonl")
     )
@@ -285,17 +297,19 @@ def test_chinese_sets_tuned_and_held_apart() -> None:
 def test_the_classifier_decides_where_the_lexicon_is_silent() -> None:
     # No cue of the lexicon in either, and neither sentence is in the tuned set: the packaged classifier decides,
     # traditional characters folded first.
-    for text, intent in [("這裡適合用策略模式還是觀察者模式", "architecture_review"),
-                         ("用文字描述一下这个冒泡排序的交换过程", "explain_code")]:
+    for text, intent in [
+        ("這裡適合用策略模式還是觀察者模式", "architecture_review"),
+        ("用文字描述一下这个冒泡排序的交换过程", "explain_code"),
+    ]:
         assert read_lexicon(text).silent, text
         assert parse_instruction(text, "text").intent == intent, text
     # A cue, even one a negation cancels, leaves the decision to the lexicon.
     assert not read_lexicon("性能先不用管").silent
     assert parse_instruction("性能先不用管", "text").intent == "general_review"
-    # English is the lexicon's alone (cross-validation gave the classifier nothing there): a silent English
-    # instruction the classifier would call an explanation stays a general review.
+    # English is the lexicon's alone (cross-validation gave the classifier at most one English instruction, within
+    # its tolerance): a silent English instruction is never left to the classifier and stays a general review.
     english = "What would you change in this code before it goes to production?"
-    assert INTENT_MODEL.decide(english) == "explain_code"
+    assert read_lexicon(english).silent and not INTENT_MODEL.may_decide(read_lexicon(english), english)
     assert parse_instruction(english, "text").intent == "general_review"
 
 
@@ -309,14 +323,61 @@ def test_packaged_classifier_has_provenance_and_never_read_a_held_apart_set() ->
 
 
 def test_a_trained_model_and_its_data_checks() -> None:
-    rows = [("这里会不会很卡", "performance_review"), ("卡顿怎么优化", "performance_review"),
-            ("讲讲这段流程", "explain_code"), ("讲一下原理", "explain_code"), ("看看这个", "general_review")]
+    rows = [
+        ("这里会不会很卡", "performance_review"),
+        ("卡顿怎么优化", "performance_review"),
+        ("讲讲这段流程", "explain_code"),
+        ("讲一下原理", "explain_code"),
+        ("看看这个", "general_review"),
+    ]
     data = train_intent_model(rows, han_grams=1, min_posterior=0.5)  # type: ignore[arg-type]
     model = load_intent_model(data)
     assert model.decide("为什么这么卡") == "performance_review"
     assert model.decide("no known feature here") is None  # nothing it was trained on: no decision
     assert abs(sum(model.posterior("卡").values()) - 1.0) < 1e-9
-    for bad in ({**data, "intents": ["rewrite"] * 5}, {**data, "rule": "always"}, {k: v for k, v in data.items()
-                                                                                    if k != "features"}):
+    for bad in (
+        {**data, "intents": ["rewrite"] * 5},
+        {**data, "rule": "always"},
+        {k: v for k, v in data.items() if k != "features"},
+    ):
         with pytest.raises(IntentModelError):
             load_intent_model(bad)
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        # camelCase identifiers are cut into their words: a topic inside one counts ("apiSecret": a secret) ...
+        ("这里的 apiSecret 直接写在代码里合适吗", "security_review"),
+        # ... a request word inside one does not ("Check" in DoubleCheckLocking asks for no problems)
+        ("DoubleCheckLocking 是怎么工作的", "explain_code"),
+        # a bare 注入 between components is dependency injection; with input or parameters it is an attack
+        ("UserService 注入了 OrderRepository，这样依赖合理吗", "architecture_review"),
+        ("用户输入的参数会不会被注入", "security_review"),
+        # an explain word after 的 is a noun (the description), unless the clause asks for it
+        ("文档里的说明和代码的行为一致吗", "general_review"),
+        ("请给出这段代码的解释", "explain_code"),
+        # moving code out is a restructuring, whatever it moves (鉴权 is what moves, not what is reviewed)
+        ("日志和鉴权逻辑要不要从 Controller 里抽出去", "architecture_review"),
+        # a negation before 的 is an adjective (unneeded dependencies), not a negation of what follows
+        ("是不是引入了不必要的运行时依赖", "architecture_review"),
+        # "why not reuse it" suggests a change: a review, not an explanation
+        ("工具类里已经有这个方法了，为什么不复用", "general_review"),
+        # Taiwan wording: 介面 is an interface (接口), 使用者介面 a user interface
+        ("這個介面有沒有做權限控管", "security_review"),
+        ("使用者介面卡頓是不是渲染太慢", "performance_review"),
+    ],
+)
+def test_round_11_senses(text: str, intent: str) -> None:
+    assert parse_instruction(text, "text").intent == intent
+
+
+def test_identifiers_and_regional_terms_as_tokens() -> None:
+    from archreview.pipeline.intent import _words
+
+    assert _words("SecretKey secretKey NoCache NoSQL") == ["secret", "key", "secret", "key", "nocache", "nosql"]
+    inner: list[bool] = []
+    assert _words("DoubleCheck 的 check", inner) == ["double", "check", "的", "check"]
+    assert inner == [True, True, False, False]
+    # 介面 -> 接口 before OpenCC (which would write 界面); 介面卡 (adapter) and 使用者介面 (UI) keep their sense
+    assert "".join(_words("介面 介面卡 使用者介面 死結")) == "接口适配器用户界面死锁"

@@ -44,10 +44,19 @@ SETS = ROOT / "benchmarks" / "intent_zh"
 OUT = ROOT / "pipeline" / "data" / MODEL_RESOURCE
 OPTIONS = ("han_grams", "english_grams", "alpha", "event_model", "rule", "languages", "min_posterior")
 K = 5
-UNFIT_MARKS = ("round 9 held-apart set", "round-10 tuned material")  # written before the lexicon saw them
+TOLERANCE = 1  # instructions: a lead this small does not choose a wider use of the model (see main)
+# Rows written before the lexicon saw them.
+UNFIT_MARKS = ("round 9 held-apart set", "round-10 tuned material", "round 10 held-apart set")
 
-EMPTY: dict[str, Any] = {"intents": ["general_review"], "documents": [0], "features": {}, "han_grams": 1,
-                         "english_grams": 1, "alpha": 1.0, "min_posterior": 1.0}
+EMPTY: dict[str, Any] = {
+    "intents": ["general_review"],
+    "documents": [0],
+    "features": {},
+    "han_grams": 1,
+    "english_grams": 1,
+    "alpha": 1.0,
+    "min_posterior": 1.0,
+}
 GRID: dict[str, list[Any]] = {
     "han_grams": [1, 2, 3],
     "english_grams": [1, 2],
@@ -123,16 +132,31 @@ def main() -> int:
     for row in rows:
         row["_unfit"] = any(mark in str(row["source"]) for mark in UNFIT_MARKS)
     readings = [read_lexicon(str(row["text"])) for row in rows]
-    sizes = {"all": len(rows), "zh": sum(r["_language"] == "zh" for r in rows),
-             "en": sum(r["_language"] == "en" for r in rows), "unfit": sum(r["_unfit"] for r in rows)}
+    sizes = {
+        "all": len(rows),
+        "zh": sum(r["_language"] == "zh" for r in rows),
+        "en": sum(r["_language"] == "en" for r in rows),
+        "unfit": sum(r["_unfit"] for r in rows),
+    }
     started = time.perf_counter()
     results = cross_validate(rows, readings)
     # The whole tuned set decides; the lexicon-unfit rows break ties (they stand for instructions nobody has seen),
     # then the higher posterior threshold (the model overruling the lexicon's default least), then "silent", then
     # Chinese instructions only (the narrower use of the model).
-    results.sort(key=lambda r: (-r["right"]["all"], -r["right"]["unfit"], -r["min_posterior"], r["rule"] != "silent",
-                                r["languages"] != "zh"))
+    results.sort(
+        key=lambda r: (
+            -r["right"]["all"],
+            -r["right"]["unfit"],
+            -r["min_posterior"],
+            r["rule"] != "silent",
+            r["languages"] != "zh",
+        )
+    )
     baseline = next(r for r in results if r["min_posterior"] > 1)
+    # A lead of TOLERANCE instructions or less is noise: within it, the model kept to Chinese instructions wins (in
+    # the round-11 pass "all" led "zh" by one English instruction of 111, 104 against 103; English must not regress).
+    top = results[0]["right"]["all"]
+    results.sort(key=lambda r: (r["right"]["all"] < top - TOLERANCE, r["languages"] != "zh"))  # stable: order kept
 
     def line(r: dict[str, Any]) -> str:
         parts = [f"{key} {r['right'][key]}/{sizes.get(key, sizes['all'])}" for key in ("all", "zh", "en", "unfit")]

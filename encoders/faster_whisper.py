@@ -41,6 +41,7 @@ from archreview.encoders.whisper_models import (
     BUNDLED_MODELS,
     ENGLISH_ONLY_MODELS,
     MULTILINGUAL_MODEL,
+    Reading,
     bundled_ct2_dir,
     confirm_language,
     cut_loops,
@@ -353,7 +354,7 @@ class FasterWhisperTranscriber:
         probabilities = {token[2:-2]: probability for token, probability in found}
         context_s = context_samples(end - start, self.options.min_context_s) / SAMPLE_RATE
         language, supported = confirm_language(
-            probabilities, lambda best: self._decode_window(detector, best, encoded, context_s)[1]
+            probabilities, lambda code: Reading(*self._decode_window(detector, code, encoded, context_s)[:2])
         )
         clip.language, clip.unsupported = language, not supported
         clip.model = self.english_model if language == "en" else detector

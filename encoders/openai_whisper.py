@@ -16,7 +16,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from archreview.encoders.speech import SpeechError, installed_version, is_silent
-from archreview.encoders.whisper_models import BUNDLED_MODELS, MULTILINGUAL_MODEL, confirm_language, converted
+from archreview.encoders.whisper_models import (
+    BUNDLED_MODELS,
+    MULTILINGUAL_MODEL,
+    Reading,
+    confirm_language,
+    converted,
+    cut_loops,
+)
 from archreview.schemas import BackendInfo, OpenAIWhisperOptions, Segment, Transcript
 from archreview.schemas.options import UNDETERMINED_LANGUAGE, speech_language
 
@@ -83,6 +90,13 @@ def load_checkpoint(path: str, device: str) -> Whisper:
     except Exception as e:
         raise SpeechError(f"cannot load openai-whisper checkpoint {path}: {e}") from e
     return model.to(device).eval()
+
+
+def _loops_cut(text: str) -> str:
+    """A segment's text with its loop cut (cut_loops), the leading space openai-whisper gives English kept."""
+    stripped = text.strip()
+    cut = cut_loops(stripped)
+    return text if cut == stripped else text[: len(text) - len(text.lstrip())] + cut
 
 
 class OpenAIWhisperTranscriber:
@@ -177,7 +191,7 @@ class OpenAIWhisperTranscriber:
                 _, probabilities = model.detect_language(mel)
                 language, supported = confirm_language(
                     dict(probabilities),  # type: ignore[arg-type]
-                    lambda best: self._mean_logprob(model, mel, best),
+                    lambda code: self._first_window_reading(model, mel, code),
                 )
                 if not supported:
                     return Transcript(text="", language=language, segments=[], model=model_label)
@@ -194,24 +208,24 @@ class OpenAIWhisperTranscriber:
             )
         except Exception as e:
             raise SpeechError(f"openai-whisper failed to transcribe: {e}") from e
+        pieces = result.get("segments", [])
+        # a phrase a segment's decoding looped on is kept once (cut_loops), as in the faster-whisper backend
+        texts = [_loops_cut(str(piece["text"])) for piece in pieces]
         segments = [
-            Segment(
-                start_s=max(float(piece["start"]), 0.0),
-                end_s=max(float(piece["end"]), 0.0),
-                text=str(piece["text"]).strip(),
-            )
-            for piece in result.get("segments", [])
+            Segment(start_s=max(float(piece["start"]), 0.0), end_s=max(float(piece["end"]), 0.0), text=text.strip())
+            for piece, text in zip(pieces, texts, strict=True)
+            if text.strip()
         ]
         return Transcript(
-            text=str(result.get("text", "")).strip(),
+            text="".join(texts).strip() if pieces else str(result.get("text", "")).strip(),
             language=str(result.get("language") or language),
             segments=segments,
             model=model_label,
         )
 
-    def _mean_logprob(self, model: Whisper, mel: Any, language: str) -> float:
-        """The mean token log-probability of the first 30 s window decoded greedily in `language` (its prompt
-        included), as `transcribe` would decode it."""
+    def _first_window_reading(self, model: Whisper, mel: Any, language: str) -> Reading:
+        """The first 30 s window decoded greedily in `language` (its prompt included), as `transcribe` would decode
+        it: its text and mean token log-probability."""
         import whisper
 
         prompt = {"en": self.options.initial_prompt, "zh": self.options.chinese_prompt}.get(language)
@@ -219,7 +233,8 @@ class OpenAIWhisperTranscriber:
             language=language, temperature=0.0, prompt=prompt, without_timestamps=True, fp16=self._device == "cuda"
         )
         result = whisper.decode(model, mel, options)
-        return float(result.avg_logprob)  # type: ignore[union-attr]  # one mel in, one result out
+        # one mel in, one result out
+        return Reading(str(result.text), float(result.avg_logprob))  # type: ignore[union-attr]
 
     def info(self) -> BackendInfo:
         """Name, model and version, for the report's provenance."""

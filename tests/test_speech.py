@@ -15,7 +15,14 @@ import pytest
 from archreview.encoders import faster_whisper as faster_whisper_backend
 from archreview.encoders.faster_whisper import FasterWhisperTranscriber
 from archreview.encoders.speech import SAMPLE_RATE, SpeechError, SpeechTranscriber
-from archreview.encoders.whisper_models import CLOSE_CALL_RATIO, SWITCH_LOGPROB_MARGIN, confirm_language, cut_loops
+from archreview.encoders.whisper_models import (
+    CLOSE_CALL_RATIO,
+    SWITCH_LOGPROB_MARGIN,
+    Reading,
+    code_switched,
+    confirm_language,
+    cut_loops,
+)
 from archreview.pipeline.audio import decode_audio
 from archreview.pipeline.backends import Backends
 from archreview.pipeline.errors import InputError, StageFailedError
@@ -149,7 +156,6 @@ def test_spoken_instructions(transcriber: FasterWhisperTranscriber, spoken_dir: 
     assert intents_right >= len(SPOKEN) - 1
 
 
-
 @needs_tools
 def test_an_instruction_made_of_prompt_words_is_kept(transcriber: FasterWhisperTranscriber, tmp_path: Path) -> None:
     """Saying a piece of the speech prompt ("Find security problems.") is an instruction, not the prompt echoed."""
@@ -228,6 +234,7 @@ def test_clips_transcribed_together_read_as_they_do_alone(
         duration_s = len(audio) / SAMPLE_RATE
         assert all(0 <= s.start_s <= s.end_s <= duration_s + 0.5 for s in transcript.segments), "the clip's own times"
 
+
 def test_instructions_understood_together_and_bad_audio_fails_alone(
     transcriber: FasterWhisperTranscriber, spoken_dir: Path, tmp_path: Path
 ) -> None:
@@ -260,9 +267,7 @@ class _BatchFails(FasterWhisperTranscriber):
         raise SpeechError("batched decoding failed")
 
 
-def test_a_failed_batch_is_transcribed_clip_by_clip(
-    transcriber: FasterWhisperTranscriber, spoken_dir: Path
-) -> None:
+def test_a_failed_batch_is_transcribed_clip_by_clip(transcriber: FasterWhisperTranscriber, spoken_dir: Path) -> None:
     options = ReviewOptions()
     fails = _BatchFails(transcriber.options)
     fails._models, fails._names = transcriber._models, transcriber._names  # the same loaded model: no second load
@@ -433,12 +438,12 @@ def test_a_close_call_between_supported_languages_is_settled_by_decoding_in_both
     as Chinese; English far ahead is never decoded twice; a tie keeps the detected language."""
     asked: list[str] = []
 
-    def reads(logprobs: dict[str, float]) -> Callable[[str], float]:
-        def mean_logprob_in(language: str) -> float:
+    def reads(logprobs: dict[str, float]) -> Callable[[str], Reading]:
+        def read_in(language: str) -> Reading:
             asked.append(language)
-            return logprobs[language]
+            return Reading("", logprobs[language])
 
-        return mean_logprob_in
+        return read_in
 
     pinyin_like = {"th": 0.27, "en": 0.26, "zh": 0.045}  # zh_coupling (espeak-ng cmn-latn-pinyin), base
     assert confirm_language(pinyin_like, reads({"en": -1.28, "zh": -0.84})) == ("zh", True)
@@ -449,16 +454,51 @@ def test_a_close_call_between_supported_languages_is_settled_by_decoding_in_both
     assert asked == []  # not a close call: decoded once, later, in English
 
 
+def test_a_mixed_instruction_is_chinese_when_both_readings_hear_its_english_terms() -> None:
+    """confirm_language on a close call: a Chinese reading with Mandarin around English terms that the English
+    reading also heard is Chinese, even where the English reading (which translates or drops the Mandarin) scores
+    better; readings that do not share the terms, English-heavy ones, loops and Han-only ones keep the
+    log-probability rule. Readings from the dev clips mx_thread_safe and mx_error_handling (base, faster-whisper)."""
+    thread_safe = {
+        "en": Reading("This method, is it bread safe?", -0.613),
+        "zh": Reading("这个, method,是不是,bred safe,等", -0.692),
+    }
+    assert confirm_language({"en": 0.625, "zh": 0.345}, thread_safe.__getitem__) == ("zh", True)
+    errors = {
+        "en": Reading("Service, air handling,", -0.447),
+        "zh": Reading("service、单、 air handling对不对", -0.838),
+    }
+    assert confirm_language({"zh": 0.85, "en": 0.123}, errors.__getitem__) == ("zh", True)
+    # the same readings with English far ahead: not a close call, Chinese is never read
+    assert confirm_language({"en": 0.99, "zh": 0.99 * CLOSE_CALL_RATIO / 10}, errors.__getitem__) == ("en", True)
+
+    assert code_switched("这个 function有没有 security问题", "This function, security,")
+    assert not code_switched("这个 function有没有 security问题", "Is there a problem?")  # the terms not shared
+    login = "summary on how the login flow works"  # dev_login_flow read in Chinese: 3 Han characters, 6 words
+    assert not code_switched(f"给我个 {login}", f"Give me a {login}.")
+    assert not code_switched("设计缺陷、设计缺陷。", "Explain the purpose of this declarator.")  # no English term
+    assert not code_switched("这个 cache " * 6, "This cache")  # a loop
+    assert not code_switched("Find security problems in this code", "Find security problems in this code.")
+
+
 @pytest.mark.parametrize(
     ("name", "language"),
-    [("py_arch_layers", "zh"), ("py_slow_query", "zh"), ("zh_coupling", "zh"), ("dev_parser_exceptions", "en"),
-     ("dev_decorator", "en")],
+    [
+        ("py_arch_layers", "zh"),
+        ("py_slow_query", "zh"),
+        ("zh_coupling", "zh"),
+        ("dev_parser_exceptions", "en"),
+        ("dev_decorator", "en"),
+        ("mx_thread_safe", "zh"),
+        ("mx_error_handling", "zh"),
+    ],
 )
 def test_robotic_mandarin_dev_clips_are_heard_as_chinese_and_english_ones_stay_english(
     base_auto: FasterWhisperTranscriber, name: str, language: str
 ) -> None:
     """Dev clips the close-call rule was set on: espeak-ng cmn-latn-pinyin detected as English (base puts Chinese
-    10^-0.4 to 10^-2 behind) are Chinese; the English dev clips with Chinese nearest behind (10^-1.9) stay English."""
+    10^-0.4 to 10^-2 behind) are Chinese; the English dev clips with Chinese nearest behind (10^-1.9) stay English;
+    mixed zh-en clips whose English reading scored better (one detected as English, one as Chinese) are Chinese."""
     folder = ROOT_DIR / "benchmarks" / ("spoken_zh" if language == "zh" else "spoken_dev")
     transcript = base_auto.transcribe(decode_audio(str(folder / f"{name}.flac")))
     assert transcript.language == language
@@ -478,6 +518,9 @@ def test_a_decoding_loop_is_cut_to_one_round_and_speech_is_left_alone() -> None:
     assert cut_loops("轻轻轻轻轻轻轻轻轻轻轻轻轻轻轻轻轻轻") == "轻"
     assert cut_loops("则当代码幼梅幼梅、幼梅、幼梅、幼梅、幼梅、幼梅、幼梅、幼梅、幼梅、幼梅") == "则当代码幼梅"
     assert cut_loops("I am here I am here I am here I am here I am here I am here I am here") == "I am here"
-    for text in ["Is there an n plus 1 query problem that makes this page slow?", "这个 function有没有 security问题",
-                 "请讲讲这段代码，看看有没有问题"]:
+    for text in [
+        "Is there an n plus 1 query problem that makes this page slow?",
+        "这个 function有没有 security问题",
+        "请讲讲这段代码，看看有没有问题",
+    ]:
         assert cut_loops(text) == text

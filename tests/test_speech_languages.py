@@ -18,6 +18,7 @@ from archreview.encoders.speech import SpeechError
 from archreview.encoders.whisper_models import (
     BASE_MODEL_SHA256,
     CONFIDENT_LOGPROB,
+    Reading,
     base_dir,
     choose_language,
     confirm_language,
@@ -110,12 +111,12 @@ def test_a_clip_called_unsupported_is_kept_when_decoding_it_in_a_supported_langu
     unsupported, in the likeliest supported language, and keeps them there when the decoder is sure."""
     asked: list[str] = []
 
-    def decode(logprob: float) -> Callable[[str], float]:
-        def mean_logprob_in(language: str) -> float:
+    def decode(logprob: float) -> Callable[[str], Reading]:
+        def read_in(language: str) -> Reading:
             asked.append(language)
-            return logprob
+            return Reading("", logprob)
 
-        return mean_logprob_in
+        return read_in
 
     turkish_looking = {"tr": 0.6, "en": 0.2, "zh": 0.05}
     assert confirm_language(turkish_looking, decode(-0.06)) == ("en", True)  # espeak-ng en-us read as Turkish

@@ -195,16 +195,21 @@ def _split_kernels() -> tuple[Any, Any]:
         for first in range(start, end, BLOCK):
             n = first + tl.arange(0, BLOCK)
             inside = n < end
-            k = tl.load(k_ptr + row * skb + head * skh + n[:, None] * skn + d[None, :], mask=inside[:, None], other=0.0)
             bias = tl.load(m_ptr + row * smb + n * smn, mask=inside, other=float("-inf")).to(tl.float32)
-            scores = tl.dot(q, tl.trans(k)) * SCALE + bias[None, :]
-            new_best = tl.maximum(best, tl.max(scores, 1))
-            alpha = tl.exp(best - new_best)
-            probs = tl.exp(scores - new_best[:, None])
-            total = total * alpha + tl.sum(probs, 1)
-            v = tl.load(v_ptr + row * svb + head * svh + n[:, None] * svn + d[None, :], mask=inside[:, None], other=0.0)
-            acc = acc * alpha[:, None] + tl.dot(probs.to(v.dtype), v)
-            best = new_best
+            # A block the mask hides whole (slots not written yet, a short prompt's padding) adds nothing: its keys
+            # and values are not read (at batch 256, a sixth of a 420-token report's cache reads on average).
+            if tl.max(bias, 0) > -1.0e30:
+                k_at = k_ptr + row * skb + head * skh + n[:, None] * skn + d[None, :]
+                k = tl.load(k_at, mask=inside[:, None], other=0.0)
+                scores = tl.dot(q, tl.trans(k)) * SCALE + bias[None, :]
+                new_best = tl.maximum(best, tl.max(scores, 1))
+                alpha = tl.exp(best - new_best)
+                probs = tl.exp(scores - new_best[:, None])
+                total = total * alpha + tl.sum(probs, 1)
+                v_at = v_ptr + row * svb + head * svh + n[:, None] * svn + d[None, :]
+                v = tl.load(v_at, mask=inside[:, None], other=0.0)
+                acc = acc * alpha[:, None] + tl.dot(probs.to(v.dtype), v)
+                best = new_best
         slot = pair * splits + part
         tl.store(acc_ptr + (slot * GROUP_PAD + g)[:, None] * DIM + d[None, :], acc)
         tl.store(max_ptr + slot * GROUP_PAD + g, best)
@@ -228,7 +233,9 @@ def _split_kernels() -> tuple[Any, Any]:
             part_sum = tl.load(sum_ptr + slot * GROUP_PAD + g)
             part_acc = tl.load(acc_ptr + (slot * GROUP_PAD + g)[:, None] * DIM + d[None, :])
             new_best = tl.maximum(best, part_best)
-            old, new = tl.exp(best - new_best), tl.exp(part_best - new_best)
+            # A split whose blocks were all hidden holds nothing (best -inf): weight 0, never exp(-inf + inf).
+            old = tl.where(best == float("-inf"), 0.0, tl.exp(best - new_best))
+            new = tl.where(part_best == float("-inf"), 0.0, tl.exp(part_best - new_best))
             out = out * old[:, None] + part_acc * new[:, None]
             total = total * old + part_sum * new
             best = new_best
@@ -1235,96 +1242,99 @@ class FusionEngine:
         logits, starts = self._prefill(batch, padded, real, length, pad_token_id)
         # The matchers and first bitmasks on the CPU while the GPU runs the prefill.
         masker = _RowMasks(grammar, size, real, self.vocab_size, max_new_tokens, pin=cuda)
-        masker.fill(0, finished)
-        # Decode-step state: each row sees its prompt's slots; step t writes slot length + t (unmasked as it goes).
-        kv = torch.arange(cache_len, device=device)
-        valid = (kv[None, :] >= starts[:, None]) & (kv[None, :] < (starts + lens)[:, None])
-        batch.mask.copy_(self._additive(valid)[:, None, None, :])
-        positions = lens - 1
-        if any(deltas):  # multimodal rope: a generated token's position is its slot plus the row's delta
-            positions = positions + torch.tensor(deltas, dtype=torch.long).to(device)
-        batch.positions.copy_(positions[:, None])
-        batch.cache_position.fill_(length - 1)
-        # A shape's first batch picks its decode attention and captures (or compiles) its graphs: that time is
-        # set-up, not prefill, so it is taken out of prefill_s and first_token_s (capture_s counts it).
-        setup_start = time.perf_counter()
-        if cuda and (batch.attention is None or (self._graphs_ok and batch.graph is None)):
-            torch.cuda.synchronize(device)  # the prefill ends here, on its own clock
+        try:
+            masker.fill(0, finished)
+            # Decode-step state: each row sees its prompt's slots; step t writes slot length + t (unmasked as it goes).
+            kv = torch.arange(cache_len, device=device)
+            valid = (kv[None, :] >= starts[:, None]) & (kv[None, :] < (starts + lens)[:, None])
+            batch.mask.copy_(self._additive(valid)[:, None, None, :])
+            positions = lens - 1
+            if any(deltas):  # multimodal rope: a generated token's position is its slot plus the row's delta
+                positions = positions + torch.tensor(deltas, dtype=torch.long).to(device)
+            batch.positions.copy_(positions[:, None])
+            batch.cache_position.fill_(length - 1)
+            # A shape's first batch picks its decode attention and captures (or compiles) its graphs: that time is
+            # set-up, not prefill, so it is taken out of prefill_s and first_token_s (capture_s counts it).
             setup_start = time.perf_counter()
-        if batch.attention is None:
-            batch.attention = self._pick_attention(batch)
-            self.stats.decode_attention[batch.size] = batch.attention
-        if self._graphs_ok and batch.graph is None:
-            self._capture(batch)
-        choose_graph = (
-            self._choose_graph(batch, masked, token_logprobs) if temperature <= 0 and self._graphs_ok else None
-        )
-        start += time.perf_counter() - setup_start
-        if batch.logits is not None and batch.graph is not None:
-            batch.logits.copy_(logits)
-            logits = batch.logits
-        prefill_done = False
-        decode_start = start
+            if cuda and (batch.attention is None or (self._graphs_ok and batch.graph is None)):
+                torch.cuda.synchronize(device)  # the prefill ends here, on its own clock
+                setup_start = time.perf_counter()
+            if batch.attention is None:
+                batch.attention = self._pick_attention(batch)
+                self.stats.decode_attention[batch.size] = batch.attention
+            if self._graphs_ok and batch.graph is None:
+                self._capture(batch)
+            choose_graph = (
+                self._choose_graph(batch, masked, token_logprobs) if temperature <= 0 and self._graphs_ok else None
+            )
+            start += time.perf_counter() - setup_start
+            if batch.logits is not None and batch.graph is not None:
+                batch.logits.copy_(logits)
+                logits = batch.logits
+            prefill_done = False
+            decode_start = start
 
-        for step in range(max_new_tokens):
-            # Choose step t's tokens on the device; queue step t+1's forward before waiting for them (CUDA), so
-            # the GPU runs it while the host feeds the tokens to the matchers and fills the next bitmasks.
-            if masked:
-                batch.words.copy_(masker.words, non_blocking=True)
-            if choose_graph is not None:
-                choose_graph.replay()
-            else:
-                self._advance(batch, logits, masked, temperature, generator, token_logprobs)
-            chosen_host.copy_(batch.chosen, non_blocking=True)
-            if logprobs_host is not None:
-                logprobs_host.copy_(batch.logprobs, non_blocking=True)
-            if ready is not None:
-                ready.record()
-            ahead = cuda and step < last_step
-            if ahead:
-                logits = self._forward_step(batch)
-            if ready is not None:
-                ready.synchronize()
-            tokens = chosen_host.tolist()
-            logprobs = logprobs_host.tolist() if logprobs_host is not None else None
-            # After the sync: nothing of this step is still being copied when the call is dropped.
-            _stop_if_asked(should_stop)
-            now = time.perf_counter()
-            if not prefill_done:
-                prefill_done, decode_start = True, now
-                self.stats.prefill_s += now - start
-                for output in outputs:
-                    output.first_token_s = now - start
-            self.stats.steps += 1
-            mask_start = time.perf_counter()
-            taken: list[tuple[int, int]] = []  # (row, token) for the matchers, consumed together below
-            for row in range(real):
-                if finished[row]:
-                    continue
-                token = tokens[row]
-                if token == eos_token_id or masker.stopped(row):
+            for step in range(max_new_tokens):
+                # Choose step t's tokens on the device; queue step t+1's forward before waiting for them (CUDA), so
+                # the GPU runs it while the host feeds the tokens to the matchers and fills the next bitmasks.
+                if masked:
+                    batch.words.copy_(masker.words, non_blocking=True)
+                if choose_graph is not None:
+                    choose_graph.replay()
+                else:
+                    self._advance(batch, logits, masked, temperature, generator, token_logprobs)
+                chosen_host.copy_(batch.chosen, non_blocking=True)
+                if logprobs_host is not None:
+                    logprobs_host.copy_(batch.logprobs, non_blocking=True)
+                if ready is not None:
+                    ready.record()
+                ahead = cuda and step < last_step
+                if ahead:
+                    logits = self._forward_step(batch)
+                if ready is not None:
+                    ready.synchronize()
+                tokens = chosen_host.tolist()
+                logprobs = logprobs_host.tolist() if logprobs_host is not None else None
+                # After the sync: nothing of this step is still being copied when the call is dropped.
+                _stop_if_asked(should_stop)
+                now = time.perf_counter()
+                if not prefill_done:
+                    prefill_done, decode_start = True, now
+                    self.stats.prefill_s += now - start
+                    for output in outputs:
+                        output.first_token_s = now - start
+                self.stats.steps += 1
+                mask_start = time.perf_counter()
+                taken: list[tuple[int, int]] = []  # (row, token) for the matchers, consumed together below
+                for row in range(real):
+                    if finished[row]:
+                        continue
+                    token = tokens[row]
+                    if token == eos_token_id or masker.stopped(row):
+                        finished[row] = True
+                        continue
+                    outputs[row].tokens.append(token)
+                    if logprobs is not None:
+                        outputs[row].logprobs.append(logprobs[row])
+                    if row == 0 and on_token is not None:
+                        on_token(token)
+                    taken.append((row, token))
+                for row, error in masker.consume_all(taken):
+                    outputs[row].error = error
                     finished[row] = True
-                    continue
-                outputs[row].tokens.append(token)
-                if logprobs is not None:
-                    outputs[row].logprobs.append(logprobs[row])
-                if row == 0 and on_token is not None:
-                    on_token(token)
-                taken.append((row, token))
-            for row, error in masker.consume_all(taken):
-                outputs[row].error = error
-                finished[row] = True
-            self.stats.mask_s += time.perf_counter() - mask_start
-            if all(finished) or step >= last_step:
-                break
-            if not ahead:
-                logits = self._forward_step(batch)
-            mask_start = time.perf_counter()
-            masker.fill(step + 1, finished)  # on the CPU while the GPU runs the forward
-            self.stats.mask_s += time.perf_counter() - mask_start
-        self.stats.decode_s += time.perf_counter() - decode_start
-        self.stats.tokens += sum(len(o.tokens) for o in outputs)
-        return outputs
+                self.stats.mask_s += time.perf_counter() - mask_start
+                if all(finished) or step >= last_step:
+                    break
+                if not ahead:
+                    logits = self._forward_step(batch)
+                mask_start = time.perf_counter()
+                masker.fill(step + 1, finished)  # on the CPU while the GPU runs the forward
+                self.stats.mask_s += time.perf_counter() - mask_start
+            self.stats.decode_s += time.perf_counter() - decode_start
+            self.stats.tokens += sum(len(o.tokens) for o in outputs)
+            return outputs
+        finally:
+            masker.release()  # its matchers, reset, serve the next batch (also one stopped or failed)
 
     def _advance(
         self,
@@ -1365,12 +1375,18 @@ class _RowMasks:
     ) -> None:
         self.grammar = grammar
         self.max_new_tokens = max_new_tokens
-        self.matchers = _fresh_matchers(grammar, real) if grammar is not None else []
+        self.matchers = grammar.take_matchers(real) if grammar is not None else []
         self.words = torch.full((size, (vocab + 31) // 32), -1, dtype=torch.int32, pin_memory=pin)
         self._cleared = set(range(real, size))  # rows whose bitmask already allows everything (filler rows)
         self._executor: Any = None
         if grammar is not None and real > 1:
-            self._executor = grammar._llg.LLExecutor()
+            self._executor = grammar.executor()
+
+    def release(self) -> None:
+        """Hand the matchers back to the grammar for the next batch (reset there); this object is done."""
+        if self.grammar is not None:
+            self.grammar.give_back(self.matchers)
+        self.matchers = []
 
     def stopped(self, row: int) -> bool:
         return bool(self.matchers) and bool(self.matchers[row].is_stopped())
@@ -1431,16 +1447,6 @@ class _RowMasks:
                     words.zero_()
                     bit = 1 << (token % 32)
                     words[token // 32] = bit - (1 << 32) if bit >= 1 << 31 else bit  # as a signed int32
-
-
-def _fresh_matchers(grammar: JsonSchemaGrammar, rows: int) -> list[Any]:
-    """`rows` matchers at the start of the output, each built on its own (1.7 ms each: 0.42 s for 256 rows).
-
-    Deep copies of one matcher cost a microsecond each, but on the GPU machine's 16 cores the rows' parallel mask
-    and consume work then took 1.5 to 1.8x longer a step (5.2 to 6.5 ms against 3.5 to 4.4 ms at batch 256, five
-    runs against three, several machines): at large batches the host's grammar work caps the step, so that cost
-    more than the 0.42 s saved before the first token."""
-    return [grammar.matcher() for _ in range(rows)]
 
 
 def _allow_recompiles(limit: int) -> None:

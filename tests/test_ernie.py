@@ -181,6 +181,42 @@ def test_the_answer_closes_before_max_new_tokens(dense: ErnieFusion) -> None:
     assert len(dense._loaded_model().tokenizer(raw)["input_ids"]) <= 140
 
 
+def test_matchers_handed_back_are_reset_and_write_a_new_matcher_s_masks(dense: ErnieFusion) -> None:
+    """A batch's matchers serve the next batch: the same objects come back, reset to the start, and along a random
+    walk through the grammar they allow exactly what a matcher built new allows; one that met a rejected token is
+    never handed out again (a reset leaves llguidance's error set)."""
+    import random
+
+    grammar = dense.grammar()
+    used = grammar.take_matchers(3)
+    rng = random.Random(7)
+    words = torch.zeros(grammar.mask_words, dtype=torch.int32)
+
+    def allowed(matcher: object) -> list[int]:
+        grammar.fill_mask(matcher, words)
+        return [t for t in range(grammar.vocab_size) if (int(words[t // 32]) >> (t % 32)) & 1]
+
+    for steps, matcher in zip((5, 40, 0), used, strict=True):
+        for _ in range(steps):
+            matcher.consume_token(rng.choice(allowed(matcher)))
+    failed = grammar.matcher()
+    assert not failed.consume_token(grammar.eos_token_id) and failed.is_error()  # at the start EOS is refused
+    grammar.give_back([*used, failed])
+    again = grammar.take_matchers(5)
+    ids = {id(m) for m in again}
+    assert {id(m) for m in used} <= ids and id(failed) not in ids, "the good ones taken again, the failed one not"
+    fresh = grammar.matcher()
+    for matcher in again:
+        assert not matcher.is_error() and not matcher.is_stopped()
+    for _ in range(60):
+        expected = allowed(fresh)
+        assert all(allowed(matcher) == expected for matcher in again)
+        if fresh.is_stopped():
+            break
+        token = rng.choice(expected)
+        assert fresh.consume_token(token) and all(matcher.consume_token(token) for matcher in again)
+
+
 # -- (b) evidence: mapped as written, grounded by the pipeline -------------------------------------------------------
 
 

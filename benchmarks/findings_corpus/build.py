@@ -1168,6 +1168,8 @@ HAND_FILES: list[tuple[str, str, tuple[int, int] | None, tuple[str, ...], list[t
         (ERR, 24, 27, "any connection failure calls System.exit(1): one database hiccup kills the server"),
         (SEC, 46, 50, "account passwords written in the code"),
         (SEC, 67, 67, "MD5 hashes the passwords"),
+        # line 97 was missed by the first reading; the first run pointed at it: md5(password) is what is stored
+        (SEC, 97, 97, "the seeded passwords are stored as unsalted MD5"),
         (ERR, 99, 101, "a failed insert is printed and ignored: the seed data is silently incomplete"),
         (ERR, 113, 115, "a failed insert is printed and ignored"),
     ]),
@@ -1280,7 +1282,8 @@ HAND_FILES: list[tuple[str, str, tuple[int, int] | None, tuple[str, ...], list[t
         (SEC, 6, 6, "SECRET_KEY falls back to a constant written in the code when the environment has none"),
     ]),
     ("flasky", "app/auth/views.py", None, (SEC, ERR), [
-        (SEC, 37, 38, "next='//evil.example' starts with '/': the login redirects off-site (open redirect)"),
+        # widened to the redirect (40) after the first run: the check at 38 and the redirect are one flaw
+        (SEC, 37, 40, "next='//evil.example' starts with '/': the login redirects off-site (open redirect)"),
     ]),
     ("flasky", "app/api/authentication.py", None, (SEC, ERR), []),
     ("flasky", "app/email.py", None, (CON,), []),  # a thread a mail, sharing nothing

@@ -35,8 +35,13 @@ _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _KANA = re.compile(r"[\u3040-\u30ff]")  # Japanese: not a language reports are written in
 _LATIN_WORD = re.compile(r"[A-Za-z]+")
 _CODE_SPAN = re.compile(r"`[^`\n]+`")
-# Han characters count this much against an English word: a Chinese word is about two characters.
-HAN_CHARS_PER_WORD = 2.0
+# Han characters count this much against an English word. One, not the two characters of a Chinese word: a mixed
+# instruction names its technical terms in English and keeps only its frame in Chinese ("这个 handler 有没有
+# memory leak": 5 characters, 3 words), and it is a Chinese speaker's.
+HAN_CHARS_PER_WORD = 1.0
+# Chinese grammar words: with one of them the sentence's frame is Chinese however many English terms it names
+# ("请 review 一下这个 PR 的 error handling and retry logic").
+_CHINESE_FRAME = re.compile(r"这|那|吗|呢|吧|的|了|怎么|什么|为什么|有没有|是不是|请|一下|這|嗎|麼|為什麼|請")
 
 
 @functools.cache
@@ -65,12 +70,14 @@ def instruction_language(text: str, transcript_language: str | None = None) -> R
         transcript_language: the language the speech backend heard, when spoken (`zh`, `en`, ...).
     Returns:
         `zh` when Han characters (without Japanese kana) outweigh English words, at HAN_CHARS_PER_WORD
-        characters a word; for a text with neither, `zh` when the transcript's language is Chinese; else `en`.
+        characters a word, or when the sentence's frame is Chinese (a grammar word such as 这, 的, 吗, 请 outside
+        code spans); for a text with neither, `zh` when the transcript's language is Chinese; else `en`.
     """
     han = len(_HAN.findall(text))
     words = len(_LATIN_WORD.findall(_CODE_SPAN.sub(" ", text)))
     if han and not _KANA.search(text):
-        return "zh" if han / HAN_CHARS_PER_WORD >= words else "en"
+        framed = han >= 2 and _CHINESE_FRAME.search(_CODE_SPAN.sub(" ", text)) is not None
+        return "zh" if framed or han / HAN_CHARS_PER_WORD >= words else "en"
     if not words and transcript_language is not None and transcript_language.lower().startswith("zh"):
         return "zh"
     return "en"

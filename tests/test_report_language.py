@@ -180,21 +180,12 @@ def test_the_ernie_prompt_asks_for_the_report_language() -> None:
 def test_a_model_answer_in_english_is_given_the_catalogue_chinese_and_says_so() -> None:
     rule = RULES["security/hardcoded-secret"]
     evidence = [Evidence(line_start=1, line_end=1, quote='password = "hunter2"')]
-    english = Finding(
-        id="F1",
-        rule_id=rule.id,
-        title=rule.title,
-        category="security",
-        severity="high",
-        confidence=0.9,
-        evidence=evidence,
-        rationale="The password is in the code.",
-        recommendation="Read it from the environment.",
-    )
+    english = Finding(id="F1", rule_id=rule.id, title=rule.title, category="security", severity="high",
+                      confidence=0.9, evidence=evidence, rationale="The password is in the code.",
+                      recommendation="Read it from the environment.")
     own = english.model_copy(update={"id": "F2", "rule_id": "security/model-only", "title": "Model's own finding"})
-    chinese = english.model_copy(
-        update={"id": "F3", "title": "模型自己写的中文标题", "rationale": "中文解释。", "recommendation": "中文建议。"}
-    )
+    chinese = english.model_copy(update={"id": "F3", "title": "模型自己写的中文标题", "rationale": "中文解释。",
+                                         "recommendation": "中文建议。"})
     result = FusionResult(findings=[english, own, chinese], summary="The code holds a hard-coded password.")
     localized = localize_result(result, _request("这段代码有安全问题吗", "zh"))
     assert localized.report_language == "zh"
@@ -219,17 +210,8 @@ def test_both_summary_phrase_tables_say_the_same_things() -> None:
 def test_a_model_that_wrote_no_summary_gets_one_in_the_report_language() -> None:
     rule = RULES["security/hardcoded-secret"]
     evidence = [Evidence(line_start=1, line_end=1, quote='password = "hunter2"')]
-    finding = Finding(
-        id="F1",
-        rule_id=rule.id,
-        title=rule.title,
-        category="security",
-        severity="high",
-        confidence=0.9,
-        evidence=evidence,
-        rationale=rule.why,
-        recommendation=rule.fix,
-    )
+    finding = Finding(id="F1", rule_id=rule.id, title=rule.title, category="security", severity="high",
+                      confidence=0.9, evidence=evidence, rationale=rule.why, recommendation=rule.fix)
     result = FusionResult(findings=[finding], summary="")
     chinese = grounded(result, _request("这段代码有安全问题吗", "zh")).summary
     assert chinese.startswith("审查了 1 行 python 代码")
@@ -248,25 +230,11 @@ def _screenshot(page: Path, out: Path, tmp_path: Path, fonts_conf: Path | None) 
 
         env = {**os.environ, "FONTCONFIG_FILE": str(fonts_conf)}
     subprocess.run(
-        [
-            "chromium",
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            "--hide-scrollbars",
-            f"--user-data-dir={tmp_path / ('profile-' + out.stem)}",
-            f"--screenshot={out}",
-            "--window-size=1100,420",
-            page.as_uri(),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=120,
-        env=env,
+        ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run", "--hide-scrollbars",
+         f"--user-data-dir={tmp_path / ('profile-' + out.stem)}", f"--screenshot={out}", "--window-size=1100,420",
+         page.as_uri()],
+        check=True, capture_output=True, timeout=120, env=env,
     )
     return Image.open(out).convert("RGB")
 

@@ -15,8 +15,10 @@ brackets) and of identifiers that recur, so most slips show up as an inconsisten
 - Python dunders broken by a space, a dot or a lost underscore (`_i nit__`, `__name_`);
 - identifier voting: a word read once, never defined, one OCR slip away from an identifier the
   same code defines or uses twice, or from a keyword or well-known library name of the language,
-  takes that spelling (`monh` -> `month`, `1ru_cache` -> `lru_cache`), never across
-  plural/singular or case-of-first-letter pairs.
+  takes that spelling (`monh` -> `month`, `1ru_cache` -> `lru_cache`; any lost letter where the grid kept its
+  blank cell: `respone) ;` -> `response);`), never across plural/singular or case-of-first-letter pairs;
+- reST roles' backticks (`:attr :debug'` -> `:attr:`debug``), a Chinese `//` comment's lost slash, and a
+  closer read as a digit or a CJK character where a block ends (`1;`, `了`).
 Precision matters more than recall: a wrong "fix" of a correct line costs as much as a missed fix.
 
 `normalize_lines` (the analyzer) repairs the view parsers and detectors read, line by line:
@@ -453,10 +455,23 @@ def _repair_quote_slips(line: str, language: str) -> str:
 
 _BRACKET_PAIRS = {")": "(", "]": "[", "}": "{"}
 
+# A line comment in Chinese whose `//` lost a slash (`/获取订单超时时间`, tuned captures zh-t-01 and zh-t-03: auto
+# spliced rapidocr's Chinese over tesseract's second `/`): no statement starts with a `/` and a Chinese character.
+_LONE_SLASH_RE = re.compile(r"^(\s*)/(?=[\u3400-\u4dbf\u4e00-\u9fff])")
+
 
 # A line of one digit or operator glyph alone, which no statement is: a `}` misread (`+`, `5` on the tuned
-# editor and slide captures, benchmarks/captures), when it stands where the open block's closer is due.
-_LONE_GLYPH_RE = re.compile(r"^(\s*)[0-9+=~-]()()$")
+# editor and slide captures, benchmarks/captures), when it stands where the open block's closer is due; with
+# what may follow a `}` (`1;` for `};`); or one CJK character alone (rapidocr's `了` for `}` on a tuned Chinese
+# capture): no line of code is one Chinese character.
+_LONE_GLYPH_RE = re.compile(r"^(\s*)(?:[0-9+=~-]|[\u3400-\u4dbf\u4e00-\u9fff])(\)?)(;?,?)$")
+
+
+def _closes_above(above: list[str], indent: int) -> bool:
+    """Whether a line at `indent` closes a block opened above the picture: every line shown above it (two or more,
+    none of which opened a block still open) is indented deeper."""
+    shown = [line for line in above if line.strip()]
+    return len(shown) >= 2 and all(len(line) - len(line.lstrip()) > indent for line in shown)
 
 
 def _repair_closers(lines: list[str], language: str) -> list[str]:
@@ -464,7 +479,8 @@ def _repair_closers(lines: list[str], language: str) -> list[str]:
     becomes `});` (`})`, `};`, `}`).
 
     Fires only when the bracket opened last is a `{` (after a `(` for `3)`) and the line's indentation
-    equals that of the line that opened it, as editors and formatters indent closers.
+    equals that of the line that opened it, as editors and formatters indent closers; or, with no bracket open,
+    when every line above it is indented deeper (the block opened above the picture: `1;` ending a method).
     """
     rules = slip_rules()
     out = list(lines)
@@ -472,13 +488,19 @@ def _repair_closers(lines: list[str], language: str) -> list[str]:
     stack: list[tuple[str, int]] = []  # (bracket, line index)
     for index, line in enumerate(lines):
         match = rules.closer.match(line) or _LONE_GLYPH_RE.match(line)
-        if match and stack and stack[-1][0] == "{":
+        in_code = all(segment.kind == "code" for segment in segments[index])
+        if match and in_code and stack and stack[-1][0] == "{":
             opener_indent = len(lines[stack[-1][1]]) - len(lines[stack[-1][1]].lstrip())
             paren_ok = not match.group(2) or (len(stack) >= 2 and stack[-2][0] == "(")
             if paren_ok and len(match.group(1)) == opener_indent:
                 out[index] = match.group(1) + rules.closer_meant + match.group(2) + match.group(3)
                 line = out[index]
                 segments[index] = [_Segment("code", 0, len(line))]
+        elif match and in_code and not stack and not match.group(2) \
+                and _closes_above(lines[:index], len(match.group(1))):
+            out[index] = match.group(1) + rules.closer_meant + match.group(3)
+            line = out[index]
+            segments[index] = [_Segment("code", 0, len(line))]
         for segment in segments[index]:
             if segment.kind != "code":
                 continue
@@ -522,9 +544,12 @@ def _confusable(a: str, b: str) -> bool:
     return any(a in group and b in group for group in slip_rules().confusable)
 
 
-def _one_ocr_slip(read: str, target: str) -> bool:
+def _one_ocr_slip(read: str, target: str, *, lost_cell: bool = False) -> bool:
     """True when `read` is `target` with one OCR slip: a confusable glyph, a lost or an extra narrow
-    character inside the word, or the case of one letter other than the first."""
+    character inside the word, or the case of one letter other than the first.
+
+    With `lost_cell` (the line shows the blank cell a lost character left after the word, `respone) ;`), a
+    lost character inside the word may be any letter: the grid says one is missing, whatever its width."""
     if read == target:
         return False
     if len(read) == len(target):
@@ -548,10 +573,11 @@ def _one_ocr_slip(read: str, target: str) -> bool:
                 char = longer[i]
                 # A lost letter must be narrow; an invented one narrow or a neighbour's double; never an `s`
                 # (plurals inside compound names: `itemsCount`/`itemCount`).
-                if char in "sS":
+                # (With a lost cell, an `s` inside a part of the name: `respone` for `response`.)
+                if char in "sS" and not (lost and lost_cell and longer[i + 1].islower()):
                     return False
                 if lost:
-                    return char in slip_rules().thin
+                    return char in slip_rules().thin or (lost_cell and char.isalpha())
                 return char in slip_rules().thin or char in (longer[i - 1], longer[i + 1])
     return False
 
@@ -614,22 +640,35 @@ def _defined_names(lines: list[str], segments: list[list[_Segment]]) -> set[str]
     return defined
 
 
-def _best_target(word: _Word, references: dict[str, bool], vocabulary: frozenset[str]) -> str | None:
+def _best_target(word: _Word, references: dict[str, bool], vocabulary: frozenset[str], *,
+                 lost_cell: bool = False) -> str | None:
     """The one spelling `word` is a slip of, or None (no candidate, or more than one)."""
     targets = {
         target
         for target, attribute in references.items()
         if len(target) >= _MIN_LENGTH or target.lower() == word.text.lower()
-        if attribute == word.attribute and _one_ocr_slip(word.text, target) and not _is_plural_pair(word.text, target)
+        if attribute == word.attribute and _one_ocr_slip(word.text, target, lost_cell=lost_cell)
+        and not _is_plural_pair(word.text, target)
     }
     targets |= {
         t for t in vocabulary
-        if len(t) >= _MIN_LENGTH and _one_ocr_slip(word.text, t) and not _is_plural_pair(word.text, t)
+        if len(t) >= _MIN_LENGTH and _one_ocr_slip(word.text, t, lost_cell=lost_cell)
+        and not _is_plural_pair(word.text, t)
     }
     return targets.pop() if len(targets) == 1 else None
 
 
 _SPURIOUS_SPACE_RE = re.compile(r"(?<=[^\s(\[{]) (?=[);,\]:])|(?<=,) (?=[)\]])")
+# A blank after a word (and the closing brackets right after it) before a closing bracket or a separator
+# (`respone) ;` for `response);`): the cell of a character lost inside the word, which the grid kept (`_lost_cell`).
+_LOST_CELL_RE = re.compile(r"[)\]]* [);,\]]")
+# A line whose brackets are padded with blanks (`if ( x )`) shows no lost cell by a blank before a closer.
+_PADDED_RE = re.compile(r"[(\[] \S")
+
+
+def _lost_cell(line: str, end: int) -> bool:
+    """Whether the word ending at `end` is followed by the blank cell a lost character of it left behind."""
+    return _LOST_CELL_RE.match(line, end) is not None and _PADDED_RE.search(line) is None
 
 
 def _replace(line: str, start: int, old: str, new: str) -> str:
@@ -663,7 +702,7 @@ def _vote_identifiers(lines: list[str], language: str) -> list[str]:
         short_case_slip = len(w.text) >= 3 and w.text[-1].isupper() and w.text[:-1].islower()
         if len(w.text) < _MIN_LENGTH and not short_case_slip:
             continue
-        target = _best_target(w, references, vocabulary)
+        target = _best_target(w, references, vocabulary, lost_cell=_lost_cell(lines[w.line], w.start + len(w.text)))
         if target is None or (len(w.text) < _MIN_LENGTH and target.lower() != w.text.lower()):
             continue
         out[w.line] = _replace(out[w.line], w.start, w.text, target)
@@ -732,9 +771,23 @@ def _span_marks(marks: str, backticks: int, *, opening: bool) -> str:
     return "`" * backticks + kept if opening else kept + "`" * backticks
 
 
+# A reStructuredText role (`:attr:`, `:data:`) whose span's opening backtick OCR ran into the role's colon, which
+# then stands a cell right, after a blank: `:attr :debug'` for `:attr:`debug``.
+_ROLE_LOST_OPEN_RE = re.compile(r"(?<!\S)(?P<role>:[a-z]+) :(?P<body>[A-Za-z_][\w.()]*?[\w)])"
+                                r"(?P<close>[`'\"^~*\u00b0>\u2122])(?P<tail>[.,;:!?)]*)(?!\S)")
+
+
+def _repair_role_lost_open(match: re.Match[str]) -> str:
+    return f"{match.group('role')}:`{match.group('body')}`{match.group('tail')}"
+
+
 def _repair_code_span(match: re.Match[str], double: bool) -> str:
     opening, closing = match.group("open"), match.group("close")
     marks = opening + closing
+    if match.group("lead").startswith(":"):
+        # A role's argument is always in single backticks (reST); quotes after a role are none a writer meant.
+        role = match.group("lead").replace(" ", "")
+        return f"{role}`{match.group('body')}`{match.group('tail')}"
     if "`" not in marks and all(ch in _QUOTES for ch in marks) and opening[-1] == closing[0]:
         return match.group(0)  # 'name' or "name": a quotation as written
     if set(marks) == {"*"}:
@@ -768,7 +821,8 @@ def _repair_code_spans(lines: list[str], language: str) -> list[str]:
                 pieces.append((segment.start, segment.end))
         for start, end in reversed(pieces):
             text = out[index][start:end]
-            fixed = _SPAN_TOKEN_RE.sub(lambda m: _repair_code_span(m, double), text)
+            fixed = _ROLE_LOST_OPEN_RE.sub(_repair_role_lost_open, text)
+            fixed = _SPAN_TOKEN_RE.sub(lambda m: _repair_code_span(m, double), fixed)
             fixed = _SPAN_LOST_CLOSE_RE.sub(_repair_lost_close, fixed)
             out[index] = out[index][:start] + fixed + out[index][end:]
     return out
@@ -977,6 +1031,8 @@ def correct_code(text: str, language: str) -> str:
                 corrected[index] = _repair_template_line(line, language)
             _, state = _lex_line(corrected[index], state, language)
     corrected = [_repair_quote_slips(line, language) for line in corrected]
+    if language in _BRACE_LANGUAGES:
+        corrected = [_LONE_SLASH_RE.sub(r"\1//", line, count=1) for line in corrected]
     if language == "python":
         corrected = [_repair_dunders(line) for line in corrected]
     if language in _BRACE_LANGUAGES:

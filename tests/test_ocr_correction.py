@@ -611,3 +611,71 @@ def test_a_block_comment_in_code_too_garbled_for_its_language_still_gets_its_ope
     fixed = correct_code("\n".join(read), "unknown").split("\n")
     assert fixed[:3] == ["/**", " * Returns a {@link Converter} for `type`.", " */"]
     assert fixed[3] == read[3]
+
+
+# Slips read by auto on the tuned captures (benchmarks/captures): a letter lost inside a word whose cell the grid
+# kept as a blank before the next closer or separator (`rawRespone) ;`, gh-t-08; `rawRespose) ;`, ed-t-08).
+@pytest.mark.parametrize(("read", "meant"), [
+    ("    response = parseResponse(rawRespone) ;", "    response = parseResponse(rawResponse);"),
+    ("    response = parseResponse(rawRespose) ;", "    response = parseResponse(rawResponse);"),
+    ("    callback.onResponse(OkHttpCall.this, respone) ;", "    callback.onResponse(OkHttpCall.this, response);"),
+])
+def test_a_lost_letter_whose_blank_cell_shows_is_put_back(read: str, meant: str) -> None:
+    context = ["public void onResponse(okhttp3.Call call, okhttp3.Response rawResponse) {",
+               "  Response<T> response;", "  try {"]
+    assert _fix_line(read, context, "java") == meant
+
+
+@pytest.mark.parametrize("read", [
+    "    return parseResponse(rawRespose);",  # no blank cell: a wide letter lost there is no evidence of anything
+    "    if ( rawRespose ) {",  # brackets padded with blanks: the blank is the style, not a lost cell
+    "    return count(itemCount) ;",  # an `s` inserted (items/item) is never voted away
+])
+def test_without_a_lost_cell_a_wide_letter_is_not_invented(read: str) -> None:
+    context = ["void f(Response rawResponse, int itemsCount) {", "  int x = itemsCount;"]
+    assert _fix_line(read, context, "java") == read
+
+
+@pytest.mark.parametrize(("read", "meant"), [
+    # tuned captures gh-t-01 and ed-t-09 (flask app.py): the opening backtick run into the role's colon, or
+    # both backticks read as quotes
+    ("    If the :attr :debug' flag is set the server will automatically reload",
+     "    If the :attr:`debug` flag is set the server will automatically reload"),
+    ("    If the :attr:'debug' flag is set the server will automatically reload",
+     "    If the :attr:`debug` flag is set the server will automatically reload"),
+    ("    See :func:\"run_simple\".", "    See :func:`run_simple`."),
+])
+def test_a_restructuredtext_roles_argument_gets_its_backticks(read: str, meant: str) -> None:
+    assert _fix_line(read, ["def run(self):", '    """Runs the application.'], "python") == meant
+
+
+def test_quotes_without_a_role_stay_quotes() -> None:
+    line = "    If the 'debug' flag is set, see attr :debug' too"
+    assert _fix_line(line, ["def run(self):", '    """Runs the application.'], "python") == line
+
+
+def test_a_closer_of_a_block_opened_above_the_picture_comes_back() -> None:
+    # tuned capture zh-t-04 (vben preferences): `};` read as `1;` where the method opened above the picture ends
+    read = ["  this.setupWatcher();", "", "  this.isInitialized = true;", "1;", "", "/**"]
+    assert correct_code("\n".join(read), "javascript").split("\n")[3] == "};"
+    # not when the lines above are not all deeper: a value in a list
+    read = ["values = [", "  1,", "2", "]"]
+    assert correct_code("\n".join(read), "javascript") == "\n".join(read)
+
+
+def test_one_chinese_character_where_a_block_closes_is_its_closer() -> None:
+    # tuned capture zh-t-05 (mall OmsPortalOrderServiceImpl.java): rapidocr read the `}` as `了`
+    read = ["    if(order.getStatus()!=2){", '        Asserts.fail("该订单还未发货！");', "    了",
+            "    order.setStatus(3);"]
+    assert correct_code("\n".join(read), "java").split("\n")[2] == "    }"
+    # a Chinese character alone inside a comment stays
+    read = ["    /*", "    了", "    */"]
+    assert correct_code("\n".join(read), "java") == "\n".join(read)
+
+
+def test_a_chinese_line_comment_that_lost_a_slash_gets_it_back() -> None:
+    # tuned captures zh-t-01 (mall, Java) and zh-t-03 (vben, TypeScript): `//获取订单超时时间` read `/获取订单超时时间`
+    read = ["public void send(Long orderId) {", "    /获取订单超时时间", "    long t = a /b;", "}"]
+    assert correct_code("\n".join(read), "java").split("\n")[1:3] == ["    //获取订单超时时间", "    long t = a /b;"]
+    read = ["function f(tabs) {", "  /设置访问历史记录", "  return tabs;", "}"]
+    assert correct_code("\n".join(read), "typescript").split("\n")[1] == "  //设置访问历史记录"

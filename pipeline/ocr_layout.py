@@ -75,6 +75,10 @@ _EDGES_DISAGREE_CELLS = 0.9
 _STROKE_GLYPHS = frozenset("-_=~.,'`")
 # Confidence below which a trailing group far right of the code is taken for strokes even with letters in it.
 _LOW_TEXT_CONFIDENCE = 0.5
+# A trailing group with at least this many letters and digits, more than the rest of its row, is no minimap.
+_MOST_OF_ROW_LETTERS = 8
+# Most passes of the minimap rule (each takes the last group of strokes off a row).
+_MINIMAP_PASSES = 4
 _OPENERS = {"{": "}", "(": ")", "[": "]"}
 _CLOSERS = frozenset(_OPENERS.values())
 # String literals and line comments, left out when counting brackets.
@@ -453,9 +457,30 @@ def _drop_minimap_text(rows: list[_Row]) -> int:
             continue
         tail = row.chars[start:]
         low = sum(c.confidence for c in tail) / len(tail) < _LOW_TEXT_CONFIDENCE
+        if _is_most_of_row(tail, row.chars[:start]):
+            continue  # the row's code after a gutter not recognised as one (`15) public ...`), not strokes
         if low or not _has_word(tail):
             row.chars = row.chars[:start]
             dropped += 1
+    return dropped
+
+
+def _is_most_of_row(tail: list[_Char], head: list[_Char]) -> bool:
+    """Whether a trailing group holds most of its row's text: _MOST_OF_ROW_LETTERS letters or digits or more, more
+    than before the gap. A minimap's strokes trail code; read as letters, they are a few."""
+    letters = sum(c.text.isalnum() for c in tail)
+    return letters >= _MOST_OF_ROW_LETTERS and letters > sum(c.text.isalnum() for c in head) and _has_word(tail)
+
+
+def _drop_minimap(rows: list[_Row]) -> int:
+    """`_drop_minimap_text` until nothing more goes: a row whose minimap strokes were read a few cells apart
+    (`...;  -      -`) loses its last stroke first, then the one before it."""
+    dropped = 0
+    for _ in range(_MINIMAP_PASSES):
+        found = _drop_minimap_text(rows)
+        dropped += found
+        if not found:
+            break
     return dropped
 
 
@@ -628,7 +653,7 @@ def rebuild_layout(page: OcrPage) -> Layout | None:
         notes.append(f"dropped marks left of the code on {marks} line(s)")
     if _drop_rule(rows):
         notes.append("dropped a vertical rule left of the code")
-    minimap = _drop_minimap_text(rows)
+    minimap = _drop_minimap(rows)
     if minimap:
         notes.append(f"dropped minimap strokes read at the end of {minimap} line(s)")
 

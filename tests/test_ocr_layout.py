@@ -98,6 +98,30 @@ def test_minimap_strokes_right_of_the_code_are_left_out() -> None:
     assert layout.lines == lines
 
 
+def test_minimap_strokes_read_a_few_cells_apart_all_go() -> None:
+    # tuned capture ed-t-08 (VS Code, retrofit OkHttpCall.java): `;` at column 58, strokes at 105 and 112, so the
+    # widest gap of the row is not its last one
+    lines = ["try {", "  response = parse(raw);", "} catch (Throwable e) {", "  fail(e);", "}"]
+    words = _words(lines)
+    words += [_word("-", 60, 0), _word("-", 67, 0), _word("-", 60, 1), _word("-", 66, 1), _word("_", 60, 2)]
+    layout = rebuild_layout(_page(words))
+    assert layout is not None
+    assert layout.lines == lines
+
+
+def test_code_after_a_gutter_not_read_as_numbers_is_no_minimap() -> None:
+    # h1's report on tuned photo ph-t-21: a gutter misread (`15)`, `l6`) is no gutter, and the code after its wide
+    # gap, read with low confidence, went as minimap strokes
+    code = ["public void weld(Part part) {", "  part.join(other);", "}"]
+    words = [_word(text, 0, row) for row, text in enumerate(["15)", "l6", "I7"])]
+    words += [w.model_copy(update={"confidence": 0.3}) for w in _words(code, first_column=10)]
+    words += [_word("x", 0, 3), _word("=", 0, 4)]  # a short row that bounds the code's right end
+    layout = rebuild_layout(_page(words))
+    assert layout is not None
+    assert layout.lines[0].endswith(" public void weld(Part part) {")
+    assert layout.lines[1].endswith(" part.join(other);")
+
+
 def test_without_a_gutter_the_first_line_shown_is_line_one() -> None:
     layout = rebuild_layout(_page(_words(CODE)))
     assert layout is not None

@@ -270,4 +270,84 @@ public class Rules {
         // ok: java-secret-in-log
         logger.info("login " + request.getParameter("user"));
     }
+
+    // tenth round (h3)
+    static java.util.List<String> fetchAll(java.sql.Connection cxn) {
+        java.util.List<String> out = new java.util.ArrayList<>();
+        try {
+            cxn.createStatement();
+        } catch (Exception e) {
+            e.printStackTrace();
+        } finally {
+            // ruleid: java-return-in-finally
+            return out;
+        }
+    }
+
+    static String closeInFinally(java.sql.Connection cxn) throws Exception {
+        try {
+            // ok: java-return-in-finally
+            return cxn.getSchema();
+        } finally {
+            cxn.close();
+        }
+    }
+
+    static java.sql.Connection connect(String url) {
+        try {
+            return java.sql.DriverManager.getConnection(url);
+        } catch (Exception e) {
+            // ruleid: java-exit-in-handler
+            System.exit(1);
+        }
+        return null;
+    }
+
+    public static void main(String[] args) {
+        try {
+            connect(args[0]);
+        } catch (RuntimeException e) {
+            // ok: java-exit-in-handler
+            System.exit(2);
+        }
+    }
+
+    static void save(Runnable commit) {
+        try {
+            commit.run();
+        } catch (IllegalStateException e) {
+            // ok: java-exception-cause-dropped
+            throw new IllegalArgumentException("could not save", e);
+        } catch (Exception e) {
+            // ruleid: java-exception-cause-dropped
+            throw new IllegalStateException(e.getMessage());
+        }
+    }
+
+    static void authorize(Runnable check) {
+        try {
+            check.run();
+        } catch (Exception e) {
+            e.printStackTrace();
+            // ok: java-exception-cause-dropped
+            throw new SecurityException(e.getMessage());
+        }
+    }
+
+    static void cowsay(String input) throws java.io.IOException {
+        ProcessBuilder processBuilder = new ProcessBuilder();
+        String cmd = "/usr/games/cowsay '" + input + "'";
+        // ruleid: java-shell-command-built
+        processBuilder.command("bash", "-c", cmd);
+        // ok: java-shell-command-built
+        processBuilder.command("bash", "-c", "uptime");
+    }
+
+    static boolean routing(String value) {
+        // ruleid: java-regex-nested-quantifier
+        java.util.regex.Pattern unsafe = java.util.regex.Pattern.compile("([0-9]+)+#");
+        // ok: java-regex-nested-quantifier
+        java.util.regex.Pattern safe = java.util.regex.Pattern.compile("([0-9]+)#");
+        return unsafe.matcher(value).matches() && safe.matcher(value).matches();
+    }
 }

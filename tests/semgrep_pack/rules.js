@@ -22,7 +22,7 @@ app.get('/code', (req, res) => {
 });
 
 app.get('/run', (req, res) => {
-  // ruleid: js-child-process-shell, js-command-tainted
+  // ruleid: js-child-process-shell, js-command-tainted, js-callback-error-ignored
   childProcess.exec('git log ' + req.query.branch, (err, out) => res.send(out));
   const branch = req.query.branch;
   // ruleid: js-command-tainted
@@ -42,7 +42,7 @@ app.get('/users', (req, res) => {
 });
 
 app.get('/file', (req, res) => {
-  // ruleid: js-path-traversal
+  // ruleid: js-path-traversal, js-callback-error-ignored
   fs.readFile(path.join(__dirname, 'files', req.query.name), (err, data) => res.end(data));
   // ok: js-path-traversal
   res.sendFile(path.join(__dirname, 'files', path.basename(req.query.name)));
@@ -223,4 +223,71 @@ function keys(app, iv, config) {
   // ok: js-hardcoded-key
   app.use(session({ secret: process.env.SESSION_SECRET, resave: false }));
   return [cipher, decipher];
+}
+
+// tenth round (h3)
+function tenth(db, req, res, needle, axios, mathjs, swig, callback) {
+  try {
+    db.save();
+  } finally {
+    // ruleid: js-return-in-finally
+    return false;
+  }
+}
+
+function tenthCleanFinally(db) {
+  try {
+    // ok: js-return-in-finally
+    return db.save();
+  } finally {
+    db.close();
+  }
+}
+
+function tenthCallbacks(users, callback) {
+  // ruleid: js-callback-error-ignored
+  users.find({}).toArray((err, list) => callback(null, list));
+  // ok: js-callback-error-ignored
+  users.find({}).toArray((err, list) => (err ? callback(err) : callback(null, list)));
+}
+
+function tenthFetch(req, res, needle, axios) {
+  const url = req.query.url + req.query.symbol;
+  // ruleid: js-ssrf-tainted, js-callback-error-ignored
+  needle.get(url, (error, response, body) => res.end(body));
+  // ok: js-ssrf-tainted
+  axios.get('https://api.example.com/quotes/' + encodeURIComponent('x'));
+}
+
+function tenthEval(req, res, mathjs) {
+  // ruleid: js-code-eval-library
+  res.render('calc', { output: mathjs.eval(req.body.eqn) });
+  // ok: js-code-eval-library
+  res.render('calc', { output: mathjs.eval('3 + 3') });
+}
+
+function tenthRegex(value) {
+  // ruleid: js-regex-nested-quantifier
+  const unsafe = /([0-9]+)+\#/;
+  // ok: js-regex-nested-quantifier
+  const safe = /([0-9]+)\#/;
+  return unsafe.test(value) && safe.test(value);
+}
+
+function tenthTemplates(swig, nunjucks) {
+  // ruleid: js-template-autoescape-off
+  swig.setDefaults({ autoescape: false });
+  // ok: js-template-autoescape-off
+  nunjucks.configure('views', { autoescape: true });
+}
+
+function tenthCatch(db, req, res, log) {
+  // ruleid: js-catch-error-ignored
+  db.query('SELECT 1').then(rows => res.json(rows)).catch(err => res.status(500).send('Internal Error'));
+  // ok: js-catch-error-ignored
+  db.query('SELECT 2').then(rows => res.json(rows)).catch(err => { log.error(err); res.status(500).end(); });
+  // ruleid: js-catch-error-ignored
+  db.query('SELECT 3').then(rows => res.json(rows)).catch(err => {
+    res.status(500).send('Internal Error');
+  });
 }

@@ -32,7 +32,7 @@ def users(db):
         content = handle.read()
     # ok: py-path-traversal
     send_file(os.path.join("/data", secure_filename(request.args["file"])))
-    # ruleid: py-template-injection
+    # ruleid: py-template-injection, py-template-built
     page = render_template_string("<p>Hello " + request.args["who"] + "</p>")
     # ok: py-template-injection
     page = render_template_string("<p>Hello {{ who }}</p>", who=request.args["who"])
@@ -100,3 +100,43 @@ def login(user, password):
     # ok: py-insecure-random-token
     delay = random.random()
     return reset_token, delay
+
+
+# tenth round (h3)
+def not_found(error):
+    template = "<h3>%s</h3>" % request.url
+    # ruleid: py-template-built
+    return render_template_string(template), 404
+
+
+def page(name):
+    # ok: py-template-built
+    return render_template_string("<h3>{{ name }}</h3>", name=name)
+
+
+def fetch_preview():
+    url = request.args.get("url")
+    # ruleid: py-ssrf-tainted
+    page = requests.get(url, timeout=5)
+    # ok: py-ssrf-tainted
+    status = requests.get("https://status.example.com/health", timeout=5)
+    return page.text, status.ok
+
+
+def register():
+    try:
+        create_user(request.json)
+    except ValueError as error:
+        # ok: py-exception-message-attribute
+        return jsonify({"error": str(error)}), 400
+    except Exception as e:
+        # ruleid: py-exception-message-attribute
+        return jsonify({"error": str(e.message)}), 500
+
+
+def routing_number(value):
+    # ruleid: py-regex-nested-quantifier
+    unsafe = re.compile(r"([0-9]+)+#")
+    # ok: py-regex-nested-quantifier
+    safe = re.compile(r"([0-9]+)#")
+    return unsafe.match(value) and safe.match(value)

@@ -102,6 +102,9 @@ _SECRET_USE = re.compile(
 )
 
 
+_SCOPE_LINES = 40  # a function longer than this is judged by the lines around the call, not by all its text
+
+
 def detect_insecure_randomness(ctx: Context) -> Iterator[Hit]:
     """Non-cryptographic random numbers whose value is used as a secret."""
     for line in ctx.lines:
@@ -112,9 +115,11 @@ def detect_insecure_randomness(ctx: Context) -> Iterator[Hit]:
         if not _PREDICTABLE.search(code):
             continue
         function = ctx.outline.function_at(line.number)
-        if function is not None:
+        if function is not None and function.end - function.start <= _SCOPE_LINES:
             scope = function.name + "\n" + ctx.source.code_text(function.start, function.end)
         else:
+            # no function, or one too large to say what this value is for (a JS module's wrapper function, a
+            # `SessionHandler` holding every route, whose arrow-function members the outline does not list)
             scope = ctx.source.code_text(line.number - 3, line.number + 3)
         owner = ctx.outline.class_at(line.number)
         if owner is not None:

@@ -266,6 +266,21 @@ _GLOBAL_REJECTION_HANDLER = re.compile(
 )
 
 
+def _top_level_catch(chain: str) -> bool:
+    """Whether the chain itself ends in `.catch(`: one inside a callback of the chain (`.then(p => p.save()
+    .catch(...))`) handles that inner promise only, not the chain's own rejection."""
+    depth = 0
+    compact = re.sub(r"\s+", "", chain)
+    for index, ch in enumerate(compact):
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif ch == "." and depth <= 0 and compact.startswith(".catch(", index):
+            return True
+    return False
+
+
 def detect_unhandled_promise(ctx: Context) -> Iterator[Hit]:
     """`.then(...)` chains that nobody catches, awaits or returns."""
     if not ctx.source.is_js or _GLOBAL_REJECTION_HANDLER.search(ctx.all_code):
@@ -286,7 +301,7 @@ def detect_unhandled_promise(ctx: Context) -> Iterator[Hit]:
             continue
         seen.add(start)
         end, depth = start, 0
-        for candidate in source.span(start, start + 15):
+        for candidate in source.span(start, start + 80):  # a chain of callbacks may run long before its .catch
             depth += sum(candidate.masked.count(c) for c in "([{")
             depth -= sum(candidate.masked.count(c) for c in ")]}")
             end = candidate.number
@@ -296,7 +311,7 @@ def detect_unhandled_promise(ctx: Context) -> Iterator[Hit]:
         chain = source.masked_text(start, end)
         head = source.line(start)
         head_code = head.masked.strip() if head else ""
-        if ".catch(" in chain.replace(" ", "") or re.match(r"(return|await|yield)\b", head_code):
+        if _top_level_catch(chain) or re.match(r"(return|await|yield)\b", head_code):
             continue
         if re.match(r"(const|let|var)\s+[\w$]+\s*(?::[^=]+)?=|\w+(\.\w+)*\s*=[^=>]|export\b", head_code):
             continue  # the promise is kept; it may be handled where it is used

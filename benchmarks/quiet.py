@@ -32,14 +32,17 @@ from archreview.schemas import CATEGORIES, Code, Instruction  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "results"
 MIN_LINES = 40
-# project: (repository, commit, folder, language, file suffix)
+# project: (repository, commit, folder, language, file suffix). None of these repositories is a source of the findings
+# corpus (benchmarks/findings_corpus/labels.json): requests, Koa and Gson replaced Flask, Express and Spring PetClinic
+# (h3, 2026-12-02), whose examples and samples are tuned rounds' files.
 PROJECTS = {
-    "httpx": ("encode/httpx", "", "httpx/", "python", ".py"),
-    "flask": ("pallets/flask", "", "src/flask/", "python", ".py"),
-    "express": ("expressjs/express", "", "lib/", "javascript", ".js"),
-    "ky": ("sindresorhus/ky", "", "source/", "typescript", ".ts"),
-    "retrofit": ("square/retrofit", "", "retrofit/src/main/java/", "java", ".java"),
-    "petclinic": ("spring-projects/spring-petclinic", "", "src/main/java/", "java", ".java"),
+    "httpx": ("encode/httpx", "ae1b9f66238f75ced3ced5e4485408435de10768", "httpx/", "python", ".py"),
+    "requests": ("psf/requests", "1f6589ec3a1ee910f9a65cc3ceac60b26677bc0e", "src/requests/", "python", ".py"),
+    "koa": ("koajs/koa", "e0ba8ef39d27fe5dae5492f9fe753d155124f994", "lib/", "javascript", ".js"),
+    "ky": ("sindresorhus/ky", "3419113b48e034fdcf8fa6bd3be3da7b3d0d758f", "source/", "typescript", ".ts"),
+    "retrofit": ("square/retrofit", "0b118105fe8436791436b8bc9c95b9aa2cfd3bdd", "retrofit/src/main/java/", "java",
+                 ".java"),
+    "gson": ("google/gson", "9835b6f90192f79cdf5300c528fc6212455fb6c1", "gson/src/main/java/", "java", ".java"),
 }
 INSTRUCTION = Instruction(text="Review this code.", source="text", intent="general_review", focus=[])
 JUDGED = [c for c in CATEGORIES if c != "security"]

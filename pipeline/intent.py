@@ -330,6 +330,11 @@ TAIWAN_TERMS: tuple[tuple[str, str], ...] = load_regional_terms()
 LEXICON: list[Cue] = load_lexicon()
 
 
+def _entry_marks(entry: str, field: str) -> tuple[str, ...]:
+    """The packaged lexicon's list `field` of the entry `entry`, as strings (empty when either is absent)."""
+    return tuple(str(mark) for mark in json.loads(_lexicon_text()).get(entry, {}).get(field, []))
+
+
 def _load_word_set(key: str, text: str | None) -> frozenset[str]:
     """The lexicon's word list under `key` (each word as its tokens joined by spaces); an absent entry is empty.
 
@@ -381,9 +386,7 @@ def load_request_words(text: str | None = None) -> frozenset[str]:
 REQUEST_WORDS = load_request_words()
 # Explain cues of understanding ("看懂", "理解"): after a modal they ask whether the code can be understood
 # ("新人能看懂吗"), not for an explanation; the lexicon's explain_requests entry lists their marks.
-COMPREHENSION_MARKS: tuple[str, ...] = tuple(
-    str(mark) for mark in json.loads(_lexicon_text()).get("explain_requests", {}).get("comprehension", [])
-)
+COMPREHENSION_MARKS = _entry_marks("explain_requests", "comprehension")
 REQUEST_REACH = 2  # words (a Han character: half a word) between a modal of asking and the explain cue it asks for
 
 _EXACT: dict[tuple[str, ...], Cue] = {cue.words: cue for cue in LEXICON if not cue.parts}
@@ -615,9 +618,7 @@ def load_explain_nouns(text: str | None = None) -> frozenset[str]:
 
 EXPLAIN_NOUNS = load_explain_nouns()
 # Request verbs that keep such a noun a request ("给出…的解释", "写一份…的说明"): the entry's "requests".
-NOUN_REQUESTS: tuple[str, ...] = tuple(
-    str(mark) for mark in json.loads(_lexicon_text()).get("explain_nouns", {}).get("requests", [])
-)
+NOUN_REQUESTS = _entry_marks("explain_nouns", "requests")
 _DE = tuple(_words("的"))
 
 

@@ -74,9 +74,10 @@ def instruction_language(text: str, transcript_language: str | None = None) -> R
         code spans); for a text with neither, `zh` when the transcript's language is Chinese; else `en`.
     """
     han = len(_HAN.findall(text))
-    words = len(_LATIN_WORD.findall(_CODE_SPAN.sub(" ", text)))
+    prose = _CODE_SPAN.sub(" ", text)
+    words = len(_LATIN_WORD.findall(prose))
     if han and not _KANA.search(text):
-        framed = han >= 2 and _CHINESE_FRAME.search(_CODE_SPAN.sub(" ", text)) is not None
+        framed = han >= 2 and _CHINESE_FRAME.search(prose) is not None
         return "zh" if framed or han / HAN_CHARS_PER_WORD >= words else "en"
     if not words and transcript_language is not None and transcript_language.lower().startswith("zh"):
         return "zh"

@@ -13,6 +13,14 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("DO_NOT_TRACK", "1")
+# One numeric path for CTranslate2 (faster-whisper) on every x86 CI machine. Left alone it takes Intel MKL on
+# Intel CPUs and oneDNN elsewhere, at the widest ISA the CPU has, and greedy decoding follows the rounding:
+# samples/dashboard.wav came back "This code secure, check it for vulnerabilities." on AVX-512 Intel machines
+# and "Business code secure, packet for vulnerabilities" on an AMD EPYC (AVX2) one, so the golden reports held
+# on one kind of machine only. Without MKL and capped at AVX2 every machine takes the AMD path.
+os.environ.setdefault("CT2_USE_MKL", "0")
+os.environ.setdefault("CT2_FORCE_CPU_ISA", "AVX2")
+os.environ.setdefault("ONEDNN_MAX_CPU_ISA", "AVX2")
 if int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")) >= (os.cpu_count() or 1):
     # `pytest -n N` with a worker a core: OpenMP pools (torch and what the CLI subprocesses load) of one thread
     # each, so two workers do not fight over the cores with four threads

@@ -42,6 +42,7 @@ are listed as skipped.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime
 import functools
 import importlib.util
@@ -578,6 +579,18 @@ def _ernie_section(
             _engine_row, engine, calls, name=label, kind="engine", batch=batch, grammar=grammar, **kwargs
         )
         rows += _guarded(label, run)
+    # the same engine with the shared prefix read once a row (no cascade attention): its baseline, same run
+    for batch in [int(b) for b in args.flat_batches.split(",") if b] if small else []:
+        label = f"engine, no cascade, batch {batch}"
+        if not clock.allows(label, 10):
+            continue
+        cascading, engine.config = engine.config, dataclasses.replace(engine.config, cascade_attention=False)
+        calls = _calls(pool, batch, 2)
+        run = functools.partial(
+            _engine_row, engine, calls, name=label, kind="flat", batch=batch, grammar=grammar, **kwargs
+        )
+        rows += _guarded(label, run)
+        engine.config = cascading
 
     # the 100,000-character document, one whole constrained report
     doc = None
@@ -1200,7 +1213,7 @@ def _ernie_table(section: dict[str, Any]) -> str:
     ]
     kinds = ("plain", "dynamic", "static", "engine", "compiled")
     for row in sorted(rows, key=lambda r: (kinds.index(r["kind"]) if r["kind"] in kinds else 9, r["batch"])):
-        best = _best_generate(rows, row["batch"]) if row["kind"] in ("engine", "compiled") else None
+        best = _best_generate(rows, row["batch"]) if row["kind"] in ("engine", "compiled", "flat") else None
         x_best = f"{row['tok_s'] / best['tok_s']:.2f}x ({best['kind']})" if best else "-"
         x_plain = f"{row['tok_s'] / plain['tok_s']:.1f}x" if plain else "-"
         constrained = "yes (llguidance)" if row.get("constrained") else "no (EOS suppressed)"
@@ -1213,6 +1226,16 @@ def _ernie_table(section: dict[str, Any]) -> str:
             f"{row['tok_s']:,.0f} | {x_plain} | {x_best} | {row['p50']:.2f} | {row['p95']:.2f} | {step} | "
             f"{prefill} | {row['peak_gib']:.1f} | {warm} |"
         )
+    engine_rows = {r["batch"]: r for r in rows if r["kind"] == "engine"}
+    for flat in [r for r in rows if r["kind"] == "flat" and r["batch"] in engine_rows]:
+        cascade = engine_rows[flat["batch"]]
+        out += [
+            "",
+            f"Cascade attention at batch {flat['batch']} (the shared prefix read once for all rows, uncompiled "
+            f"graphs, same run): {cascade['tok_s']:,.0f} tokens/s against {flat['tok_s']:,.0f} without, "
+            f"{cascade['tok_s'] / flat['tok_s']:.2f}x; decode {cascade.get('step_ms', float('nan')):.2f} against "
+            f"{flat.get('step_ms', float('nan')):.2f} ms a step.",
+        ]
     invalid = sum(int(r.get("invalid", 0)) for r in rows)
     fallbacks = {r.get("fallback") for r in rows if r.get("fallback")} | {
         r.get("compile_fallback") for r in rows if r.get("compile_fallback")
@@ -1365,6 +1388,9 @@ def main() -> None:
     parser.add_argument("--new-tokens", type=int, default=400, help="tokens a plain / batched generate report")
     parser.add_argument("--report-tokens", type=int, default=500, help="most tokens an engine report (the cap)")
     parser.add_argument("--batches", default="1,16,64,256", help="engine and batched generate, 0.3B")
+    parser.add_argument(
+        "--flat-batches", default="256", help="engine without cascade attention, 0.3B (its baseline; '' = none)"
+    )
     parser.add_argument("--static-batches", default="16,64,256", help="static-cache generate, 0.3B")
     parser.add_argument("--compile-batches", default="1,16,64,256", help="compiled engine, 0.3B ('' = none)")
     parser.add_argument(

@@ -164,12 +164,19 @@ def _bmm_decode_attention(
 _SPLIT_KERNELS: list[Any] = []  # the Triton kernels of _split_decode_attention, built on first use
 _SPLIT_BLOCK = 64  # keys a block of the split-KV kernel
 _SPLIT_PROGRAMS = 528  # (row, KV head, split) programs aimed at: 4 a streaming multiprocessor of an H100/H200
+_PREFIX_ROWS = 64  # query rows (row, query head) a program of the shared-prefix kernel
+_PREFIX_CHUNK = 512  # cache slots a program of the shared-prefix kernel looks at
+# A decode mask marks the batch's shared prefix (slots every row holds the same keys and values of, copied from one
+# prefill) with -0.0: to SDPA and the bmm mode an additive -0.0 is 0 (attend), to the split kernels it says "read
+# this once for all rows" (cascade attention, below).
+SHARED_PREFIX_MARK = -0.0
 
 
-def _split_kernels() -> tuple[Any, Any]:
-    """The two Triton kernels of the split-KV decode attention (raises ImportError without Triton)."""
+def _split_kernels() -> tuple[Any, Any, Any]:
+    """The Triton kernels of the split-KV decode attention: split, combine and shared prefix (raises ImportError
+    without Triton)."""
     if _SPLIT_KERNELS:
-        return _SPLIT_KERNELS[0], _SPLIT_KERNELS[1]
+        return _SPLIT_KERNELS[0], _SPLIT_KERNELS[1], _SPLIT_KERNELS[2]
     import triton
     import triton.language as tl
 
@@ -177,9 +184,10 @@ def _split_kernels() -> tuple[Any, Any]:
     def split(  # noqa: PLR0913 - a kernel's arguments are its pointers, strides and sizes
         q_ptr, k_ptr, v_ptr, m_ptr, acc_ptr, max_ptr, sum_ptr,
         sqb, sqh, skb, skh, skn, svb, svh, svn, smb, smn,
-        length, chunk, splits,
+        length, chunk, slots,
         KV_HEADS: tl.constexpr, GROUP: tl.constexpr, GROUP_PAD: tl.constexpr, DIM: tl.constexpr, BLOCK: tl.constexpr,
         SCALE: tl.constexpr,  # a constant, not an argument: torch.compile passes float arguments as fp64
+        CASCADE: tl.constexpr,  # the shared prefix (slots marked -0.0) is left to the prefix kernel
     ):  # fmt: skip
         pair, part = tl.program_id(0), tl.program_id(1)
         row, head = pair // KV_HEADS, pair % KV_HEADS
@@ -195,9 +203,12 @@ def _split_kernels() -> tuple[Any, Any]:
         for first in range(start, end, BLOCK):
             n = first + tl.arange(0, BLOCK)
             inside = n < end
-            bias = tl.load(m_ptr + row * smb + n * smn, mask=inside, other=float("-inf")).to(tl.float32)
-            # A block the mask hides whole (slots not written yet, a short prompt's padding) adds nothing: its keys
-            # and values are not read (at batch 256, a sixth of a 420-token report's cache reads on average).
+            raw = tl.load(m_ptr + row * smb + n * smn, mask=inside, other=float("-inf"))
+            bias = raw.to(tl.float32)
+            if CASCADE:
+                bias = tl.where(raw.to(tl.int16, bitcast=True) == -32768, float("-inf"), bias)
+            # A block the mask hides whole (slots not written yet, a short prompt's padding, the shared prefix read
+            # by the prefix kernel) adds nothing: its keys and values are not read.
             if tl.max(bias, 0) > -1.0e30:
                 k_at = k_ptr + row * skb + head * skh + n[:, None] * skn + d[None, :]
                 k = tl.load(k_at, mask=inside[:, None], other=0.0)
@@ -210,41 +221,87 @@ def _split_kernels() -> tuple[Any, Any]:
                 v = tl.load(v_at, mask=inside[:, None], other=0.0)
                 acc = acc * alpha[:, None] + tl.dot(probs.to(v.dtype), v)
                 best = new_best
-        slot = pair * splits + part
+        slot = pair * slots + part
         tl.store(acc_ptr + (slot * GROUP_PAD + g)[:, None] * DIM + d[None, :], acc)
         tl.store(max_ptr + slot * GROUP_PAD + g, best)
         tl.store(sum_ptr + slot * GROUP_PAD + g, total)
 
     @triton.jit  # type: ignore[misc]
+    def prefix(  # noqa: PLR0913
+        q_ptr, k_ptr, v_ptr, m_ptr, acc_ptr, max_ptr, sum_ptr,
+        sqb, sqh, skh, skn, svh, svn, smn,
+        queries, length, chunk, slots, first_slot,
+        KV_HEADS: tl.constexpr, GROUP: tl.constexpr, GROUP_PAD: tl.constexpr, DIM: tl.constexpr, BLOCK: tl.constexpr,
+        ROWS: tl.constexpr, SCALE: tl.constexpr,
+    ):  # fmt: skip
+        # Cascade attention: the slots row 0's mask marks as shared are the same in every row, so their keys and
+        # values are read once (from row 0) for a tile of ROWS queries of many rows, one matrix product, where the
+        # split kernel would read them once a row. Partial results go to the combine kernel as extra splits.
+        tile, part = tl.program_id(0), tl.program_id(1)
+        head = tile % KV_HEADS
+        m = (tile // KV_HEADS) * ROWS + tl.arange(0, ROWS)  # query index over (row, query head of this KV head)
+        real = m < queries
+        row, g = m // GROUP, m % GROUP
+        d = tl.arange(0, DIM)
+        q = tl.load(q_ptr + row[:, None] * sqb + (head * GROUP + g)[:, None] * sqh + d[None, :], mask=real[:, None])
+        best = tl.full([ROWS], float("-inf"), tl.float32)
+        total = tl.zeros([ROWS], tl.float32)
+        acc = tl.zeros([ROWS, DIM], tl.float32)
+        start = part * chunk
+        end = tl.minimum(start + chunk, length)
+        for first in range(start, end, BLOCK):
+            n = first + tl.arange(0, BLOCK)
+            shared = (tl.load(m_ptr + n * smn, mask=n < end, other=0.0).to(tl.int16, bitcast=True) == -32768) & (
+                n < end
+            )
+            if tl.max(shared.to(tl.int32), 0) > 0:
+                k = tl.load(k_ptr + head * skh + n[:, None] * skn + d[None, :], mask=shared[:, None], other=0.0)
+                scores = tl.where(shared[None, :], tl.dot(q, tl.trans(k)) * SCALE, float("-inf"))
+                new_best = tl.maximum(best, tl.max(scores, 1))
+                alpha = tl.exp(best - new_best)
+                probs = tl.exp(scores - new_best[:, None])
+                total = total * alpha + tl.sum(probs, 1)
+                v = tl.load(v_ptr + head * svh + n[:, None] * svn + d[None, :], mask=shared[:, None], other=0.0)
+                acc = acc * alpha[:, None] + tl.dot(probs.to(v.dtype), v)
+                best = new_best
+        slot = (row * KV_HEADS + head) * slots + first_slot + part
+        tl.store(acc_ptr + (slot * GROUP_PAD + g)[:, None] * DIM + d[None, :], acc, mask=real[:, None])
+        tl.store(max_ptr + slot * GROUP_PAD + g, best, mask=real)
+        tl.store(sum_ptr + slot * GROUP_PAD + g, total, mask=real)
+
+    @triton.jit  # type: ignore[misc]
     def combine(
-        acc_ptr, max_ptr, sum_ptr, out_ptr, splits, sob, soh,
+        acc_ptr, max_ptr, sum_ptr, out_ptr, slots, sob, soh,
         KV_HEADS: tl.constexpr, GROUP: tl.constexpr, GROUP_PAD: tl.constexpr, DIM: tl.constexpr,
     ):  # fmt: skip
         pair = tl.program_id(0)
         row, head = pair // KV_HEADS, pair % KV_HEADS
         g = tl.arange(0, GROUP_PAD)
         d = tl.arange(0, DIM)
+        real = g < GROUP
         best = tl.full([GROUP_PAD], float("-inf"), tl.float32)
         total = tl.zeros([GROUP_PAD], tl.float32)
         out = tl.zeros([GROUP_PAD, DIM], tl.float32)
-        for part in range(0, splits):
-            slot = pair * splits + part
-            part_best = tl.load(max_ptr + slot * GROUP_PAD + g)
-            part_sum = tl.load(sum_ptr + slot * GROUP_PAD + g)
-            part_acc = tl.load(acc_ptr + (slot * GROUP_PAD + g)[:, None] * DIM + d[None, :])
-            new_best = tl.maximum(best, part_best)
-            # A split whose blocks were all hidden holds nothing (best -inf): weight 0, never exp(-inf + inf).
-            old = tl.where(best == float("-inf"), 0.0, tl.exp(best - new_best))
-            new = tl.where(part_best == float("-inf"), 0.0, tl.exp(part_best - new_best))
-            out = out * old[:, None] + part_acc * new[:, None]
-            total = total * old + part_sum * new
-            best = new_best
+        for part in range(0, slots):
+            slot = pair * slots + part
+            part_best = tl.load(max_ptr + slot * GROUP_PAD + g, mask=real, other=float("-inf"))
+            # A split whose blocks were all hidden holds nothing (best -inf): weight 0, never exp(-inf + inf), and
+            # its partial sums are not read.
+            if tl.max(part_best, 0) > float("-inf"):
+                part_sum = tl.load(sum_ptr + slot * GROUP_PAD + g, mask=real, other=0.0)
+                part_acc = tl.load(acc_ptr + (slot * GROUP_PAD + g)[:, None] * DIM + d[None, :], mask=real[:, None])
+                new_best = tl.maximum(best, part_best)
+                old = tl.where(best == float("-inf"), 0.0, tl.exp(best - new_best))
+                new = tl.where(part_best == float("-inf"), 0.0, tl.exp(part_best - new_best))
+                out = out * old[:, None] + tl.where(real[:, None], part_acc, 0.0) * new[:, None]
+                total = total * old + part_sum * new
+                best = new_best
         out = out / total[:, None]
         address = out_ptr + row * sob + (head * GROUP + g)[:, None] * soh + d[None, :]
-        tl.store(address, out.to(out_ptr.dtype.element_ty), mask=(g < GROUP)[:, None])
+        tl.store(address, out.to(out_ptr.dtype.element_ty), mask=real[:, None])
 
-    _SPLIT_KERNELS[:] = [split, combine]
-    return split, combine
+    _SPLIT_KERNELS[:] = [split, combine, prefix]
+    return split, combine, prefix
 
 
 def _split_decode_attention(
@@ -255,8 +312,12 @@ def _split_decode_attention(
     (grouped-query), scores and softmax in fp32 (probabilities in the model dtype for the product with the values,
     as flash attention does); a second kernel merges the splits. Enough programs to fill the GPU at any batch size:
     at batch 256 the fused SDPA kernel (cuDNN) took 202 us a layer for 0.3 GB of cache (about a third of the
-    bandwidth), 3.6 ms of a 6.4 ms decode step. Returns [B, 1, Hq, d] like the other modes."""
-    split, combine = _split_kernels()
+    bandwidth), 3.6 ms of a 6.4 ms decode step.
+
+    With more than one row, slots the mask marks SHARED_PREFIX_MARK (the batch's shared prefix, the same keys and
+    values in every row) are read once for all rows by the prefix kernel instead (cascade attention); the split
+    kernel skips them. Returns [B, 1, Hq, d] like the other modes."""
+    split, combine, prefix = _split_kernels()
     if not mask.is_floating_point():  # a boolean "may attend" mask: as the additive one
         mask = torch.zeros((), dtype=torch.float32, device=mask.device).masked_fill(~mask, float("-inf"))
     batch, query_heads, _, dim = query.shape
@@ -264,13 +325,17 @@ def _split_decode_attention(
     group = query_heads // kv_heads
     group_pad = max(16, 1 << (group - 1).bit_length())  # tl.dot's smallest tile
     scale = scaling if scaling is not None else dim**-0.5
+    cascade = batch > 1 and mask.element_size() == 2  # a prefix is shared by two rows or more; the mark is 16-bit
     blocks = -(-length // _SPLIT_BLOCK)
-    splits = max(1, min(blocks, -(-_SPLIT_PROGRAMS // (batch * kv_heads))))
+    # with a cascade, more splits: those inside the shared prefix end at once
+    splits = max(1, min(blocks, -(-_SPLIT_PROGRAMS * (1 + cascade) // (batch * kv_heads))))
     chunk = -(-blocks // splits) * _SPLIT_BLOCK
     splits = -(-length // chunk)
+    prefix_parts = -(-length // _PREFIX_CHUNK) if cascade else 0
+    slots = splits + prefix_parts
     pairs = batch * kv_heads
-    acc = torch.empty((pairs * splits, group_pad, dim), dtype=torch.float32, device=query.device)
-    best = torch.empty((pairs * splits, group_pad), dtype=torch.float32, device=query.device)
+    acc = torch.empty((pairs * slots, group_pad, dim), dtype=torch.float32, device=query.device)
+    best = torch.empty((pairs * slots, group_pad), dtype=torch.float32, device=query.device)
     total = torch.empty_like(best)
     out = torch.empty((batch, 1, query_heads, dim), dtype=query.dtype, device=query.device)
     if key.stride(-1) != 1 or value.stride(-1) != 1 or query.stride(-1) != 1:
@@ -279,11 +344,21 @@ def _split_decode_attention(
         query, key, value, mask, acc, best, total,
         query.stride(0), query.stride(1), key.stride(0), key.stride(1), key.stride(2),
         value.stride(0), value.stride(1), value.stride(2), mask.stride(0), mask.stride(3),
-        length, chunk, splits,
+        length, chunk, slots,
         KV_HEADS=kv_heads, GROUP=group, GROUP_PAD=group_pad, DIM=dim, BLOCK=_SPLIT_BLOCK, SCALE=float(scale),
+        CASCADE=cascade,
     )  # fmt: skip
+    if cascade:
+        queries = batch * group
+        prefix[(kv_heads * -(-queries // _PREFIX_ROWS), prefix_parts)](
+            query, key, value, mask, acc, best, total,
+            query.stride(0), query.stride(1), key.stride(1), key.stride(2), value.stride(1), value.stride(2),
+            mask.stride(3), queries, length, _PREFIX_CHUNK, slots, splits,
+            KV_HEADS=kv_heads, GROUP=group, GROUP_PAD=group_pad, DIM=dim, BLOCK=_SPLIT_BLOCK, ROWS=_PREFIX_ROWS,
+            SCALE=float(scale),
+        )  # fmt: skip
     combine[(pairs,)](
-        acc, best, total, out, splits, out.stride(0), out.stride(2),
+        acc, best, total, out, slots, out.stride(0), out.stride(2),
         KV_HEADS=kv_heads, GROUP=group, GROUP_PAD=group_pad, DIM=dim,
     )  # fmt: skip
     return out
@@ -432,6 +507,9 @@ class EngineConfig:
     # min_shared_prefix tokens are not worth the extra forward.
     share_prefix: bool = True
     min_shared_prefix: int = 64
+    # Decode steps in the split mode read the shared prefix once for all rows (cascade attention, see
+    # _split_decode_attention), not once a row. False: once a row (the baseline it is measured against).
+    cascade_attention: bool = True
     # torch.compile the decode forward (CUDA only): inductor fuses each layer's small kernels (RMSNorm, RoPE, casts,
     # residual adds) before the step is captured as a CUDA graph. Costs a compile (tens of seconds) a batch shape.
     compile_decode: bool = False
@@ -517,6 +595,7 @@ class _Batch:
     logits: torch.Tensor | None = None  # the graph's output (and the choice graph's input)
     choose_graphs: dict[tuple[bool, bool], Any] = field(default_factory=dict)  # by (masked, with log probs)
     attention: str | None = None  # decode attention mode (see _DECODE_ATTENTION); None = not chosen yet
+    shared_prefix: int = 0  # the current batch's shared prefix, slots [0, n) of every real row (0: none)
 
 
 class FusionEngine:
@@ -809,8 +888,9 @@ class FusionEngine:
         slot where each row's prompt starts ([B], on the device; the row's prompt fills the next len(prompt) slots).
 
         Causal first (right padded, rows in chunks, flash kernel, nothing attends over padding); the masked
-        left-padded prefill over the whole static length if that is unavailable.
+        left-padded prefill over the whole static length if that is unavailable. Sets batch.shared_prefix.
         """
+        batch.shared_prefix = 0
         if self.config.flash_prefill and self._flash_prefill_ok:
             try:
                 logits = self._prefill_causal(batch, prompts, real, length, pad_token_id)
@@ -961,6 +1041,7 @@ class FusionEngine:
         for counter in _write_counters(batch.cache):
             counter.fill_(length)
         assert logits_out is not None  # real >= 1
+        batch.shared_prefix = shared
         return logits_out
 
     def _shared_prefix(self, prompts: Sequence[Prompt]) -> int:
@@ -1248,6 +1329,8 @@ class FusionEngine:
             kv = torch.arange(cache_len, device=device)
             valid = (kv[None, :] >= starts[:, None]) & (kv[None, :] < (starts + lens)[:, None])
             batch.mask.copy_(self._additive(valid)[:, None, None, :])
+            if batch.shared_prefix and self.config.cascade_attention:  # read once for all rows (split mode)
+                batch.mask[:real, :, :, : batch.shared_prefix] = SHARED_PREFIX_MARK
             positions = lens - 1
             if any(deltas):  # multimodal rope: a generated token's position is its slot plus the row's delta
                 positions = positions + torch.tensor(deltas, dtype=torch.long).to(device)

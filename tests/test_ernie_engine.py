@@ -362,7 +362,7 @@ def test_fused_projections_keep_no_activation_alive_after_the_forward(kind: str)
 
 
 @pytest.mark.gpu
-@pytest.mark.parametrize("layout", ["scattered", "padded and unwritten"])
+@pytest.mark.parametrize("layout", ["scattered", "padded and unwritten", "shared prefix"])
 @pytest.mark.parametrize(
     ("rows", "heads", "kv_heads", "length"), [(256, 16, 2, 2304), (1, 16, 2, 2304), (3, 20, 4, 700)]
 )
@@ -371,7 +371,9 @@ def test_split_decode_attention_on_cuda_is_sdpa_s(
 ) -> None:
     """The split-KV Triton decode kernel gives SDPA's attention (bf16 rounding aside) with a per-row additive mask,
     grouped-query heads included (16 / 2 as ERNIE-4.5-0.3B, 20 / 4 as 21B-A3B); also where whole blocks and whole
-    splits are hidden (a short prompt's left padding, the cache's slots not written yet), which it skips."""
+    splits are hidden (a short prompt's left padding, the cache's slots not written yet), which it skips; and where
+    the mask marks a shared prefix (slots every row holds the same keys and values in), which it reads once for all
+    rows (cascade): counted twice or not at all, the output would be far from SDPA's."""
     torch.manual_seed(0)
     dtype, device = torch.bfloat16, "cuda"
     query = torch.randn(rows, 1, heads, 128, dtype=dtype, device=device).transpose(1, 2)
@@ -380,12 +382,21 @@ def test_split_decode_attention_on_cuda_is_sdpa_s(
     if layout == "scattered":
         valid = torch.rand(rows, length, device=device) > 0.4
         valid[:, 0] = True
-    else:  # row r's prompt starts at slot 150 r (mod 500), and slots past 60% of the cache are not written yet
+    elif layout == "padded and unwritten":  # row r's prompt starts at slot 150 r (mod 500); slots past 60% unwritten
         slots = torch.arange(length, device=device)
         starts = (torch.arange(rows, device=device) * 150) % 500
         valid = (slots[None, :] >= starts[:, None]) & (slots[None, :] < int(0.6 * length))
+    elif layout == "shared prefix":  # 40% of the cache is one prefix; each row then sees its own 1 to 50% more
+        shared = int(0.4 * length)
+        key[:, :, :shared], value[:, :, :shared] = key[:1, :, :shared], value[:1, :, :shared]
+        slots = torch.arange(length, device=device)
+        ends = shared + 1 + (torch.arange(rows, device=device) * 97) % (length // 2)
+        valid = slots[None, :] < ends[:, None]
     mask = torch.zeros(rows, 1, 1, length, dtype=dtype, device=device)
     mask = mask.masked_fill(~valid[:, None, None, :], torch.finfo(dtype).min)
+    if layout == "shared prefix":
+        mask[:, :, :, :shared] = ernie_engine.SHARED_PREFIX_MARK
+        assert bool((mask[:, :, :, :shared].view(torch.int16) == -32768).all())  # -0.0: attend, and shared
     out = ernie_engine._split_decode_attention(query, key, value, mask, None)
     group = heads // kv_heads
     expected = torch.nn.functional.scaled_dot_product_attention(

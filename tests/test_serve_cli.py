@@ -44,8 +44,15 @@ def _api(port: int, path: str, body: dict[str, Any] | None = None) -> Any:
         method="GET" if body is None else "POST",
         headers={"Content-Type": "application/json"},
     )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.loads(response.read().decode())
+    for attempt in range(5):
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return json.loads(response.read().decode())
+        except urllib.error.HTTPError as e:  # 503: the server's database busy (seen once on a loaded 2-core CI)
+            if e.code != 503 or attempt == 4:
+                raise
+            time.sleep(2)
+    raise AssertionError("unreachable")
 
 
 def _samples(metrics: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:

@@ -519,6 +519,14 @@ HAND_SOURCES = {  # key: (repo, commit, licence as stated by the repository, par
     "vulnado": ("ScaleSec/vulnado", "53336e14a40a0b25acdb8edd8b65a813e5f61bda", "not stated", "tuned"),
     "vuln_flask": ("we45/Vulnerable-Flask-App", "b6a4f97afd466e83e1f60781494252dec1c37039", "not stated", "tuned"),
     "flasky": ("miguelgrinberg/flasky", "3beedd640b9146b0bd65c8c2ecf402b01798bc33", "MIT", "tuned"),
+    # eleventh round (2026-12-02 12:30-12:50 UTC): three training apps none of the earlier rounds or the quiet set
+    # used, one a language, labelled by reading before any analyzer ran on them; authorization checks (a login check
+    # that does not stop the handler, handlers with no check), flows of request data into another file's query
+    # (the sink's file labelled, the caller's not), session settings
+    "vulnerable_node": ("cr0hn/vulnerable-node", "4e2058201e4443026c11de1799d1e2f2e37f9f9b", "BSD-3-Clause",
+                        "tuned"),
+    "dvpwa": ("anxolerd/dvpwa", "a1d8f89fac2e57093189853c6527c2b01fc1d9c1", "MIT", "tuned"),
+    "jvl": ("CSPF-Founder/JavaVulnerableLab", "f96f204bc2546f3a7568da24f6215cf6d4387112", "GPL-2.0", "tuned"),
 }
 
 RES, ERR, CON, CAC, PERF, COH = "resilience", "error-handling", "concurrency", "caching", "performance", "cohesion"
@@ -1290,6 +1298,126 @@ HAND_FILES: list[tuple[str, str, tuple[int, int] | None, tuple[str, ...], list[t
     ("flasky", "app/api/posts.py", None, (SEC, PERF), []),  # paginated, author checked
     ("flasky", "app/api/users.py", None, (SEC, PERF), []),  # paginated
     ("flasky", "app/api/comments.py", None, (SEC, PERF), []),  # paginated
+    # eleventh round
+    ("vulnerable_node", "model/auth.js", None, (SEC,), [
+        (SEC, 7, 9, "username and password concatenated into SQL (injection); the password compared in clear"),
+    ]),
+    ("vulnerable_node", "model/products.js", None, (SEC,), [
+        (SEC, 14, 16, "product_id concatenated into SQL: injection"),
+        (SEC, 21, 23, "the search term concatenated into SQL: injection"),
+        (SEC, 29, 40, "every cart field concatenated into the INSERT: injection"),
+        (SEC, 46, 48, "username concatenated into SQL: injection"),
+    ]),
+    ("vulnerable_node", "routes/login.js", None, (SEC,), [
+        (SEC, 36, 36, "returnurl from the request body is the redirect target: open redirect"),
+        (SEC, 39, 39, "the database error's message is sent to the caller in the redirect URL"),
+    ]),
+    ("vulnerable_node", "routes/products.js", None, (SEC, ERR), [
+        # check_logged (routes/login_check.js) only calls res.redirect; it does not stop the handler
+        (SEC, 11, 13, "check_logged redirects but the handler goes on: the products are served without a login"),
+        (SEC, 26, 28, "check_logged does not stop the handler: purchases read without a login"),
+        (SEC, 43, 49, "check_logged does not stop the handler: product details without a login"),
+        (SEC, 64, 74, "check_logged does not stop the handler: search without a login"),
+        (SEC, 91, 91, "check_logged does not stop the handler: a purchase without a login"),
+        (SEC, 116, 116, "the price is taken from the request: the buyer sets it"),
+        (ERR, 137, 143, "a failed purchase answers 'Product purchased correctly'; a good one never answers"),
+    ]),
+    ("vulnerable_node", "routes/login_check.js", None, (SEC,), []),  # its flaw shows in its callers
+    ("vulnerable_node", "config.js", None, (SEC,), [
+        (SEC, 4, 4, "database user and password postgres:postgres written in the connection string"),
+        (SEC, 12, 12, "database credentials written in the connection string"),
+        (SEC, 20, 20, "database credentials written in the connection string"),
+    ]),
+    ("vulnerable_node", "app.js", None, (SEC,), [
+        (SEC, 44, 44, "the session secret written in the code"),
+        (SEC, 46, 47, "the session cookie is sent over plain HTTP (secure: false) and lives about three years"),
+    ]),
+    ("dvpwa", "sqli/dao/student.py", None, (SEC,), [
+        (SEC, 42, 45, "the student's name %-formatted into the INSERT and executed: SQL injection"),
+    ]),
+    ("dvpwa", "sqli/dao/user.py", None, (SEC,), [
+        (SEC, 41, 41, "passwords kept as unsalted MD5"),
+    ]),
+    ("dvpwa", "sqli/dao/review.py", None, (SEC,), []),  # parameters bound
+    ("dvpwa", "sqli/dao/course.py", None, (SEC,), []),  # parameters bound
+    ("dvpwa", "sqli/utils/auth.py", None, (SEC,), []),
+    ("dvpwa", "sqli/services/db.py", None, (SEC,), []),
+    ("dvpwa", "sqli/app.py", None, (SEC,), [
+        (SEC, 24, 24, "the application runs with debug=True"),
+        (SEC, 27, 27, "the CSRF middleware is commented out: forms are not protected"),
+        (SEC, 35, 35, "templates rendered with autoescape=False: cross-site scripting"),
+    ]),
+    ("dvpwa", "sqli/middlewares.py", None, (SEC,), [
+        (SEC, 20, 20, "the session cookie is readable from scripts (httponly=False)"),
+    ]),
+    ("dvpwa", "sqli/views.py", None, (SEC,), [
+        (SEC, 42, 42, "the session is not renewed at login: session fixation"),
+        (SEC, 54, 57, "anyone, logged in or not, adds students: the handler checks no user"),
+        (SEC, 86, 90, "anyone adds courses: the handler checks no user"),
+        (SEC, 135, 152, "anyone sets a student's marks: no user or role is checked"),
+    ]),
+    ("jvl", "src/main/java/org/cysecurity/cspf/jvl/controller/LoginValidator.java", None, (SEC, ERR), [
+        (SEC, 52, 52, "username and password concatenated into SQL (injection); the password compared in clear"),
+        (SEC, 54, 54, "the session is not renewed at login: session fixation"),
+        (SEC, 59, 60, "the role is kept in a cookie the client can rewrite"),
+        (SEC, 63, 66, "the password is stored in a cookie, in clear"),
+        (ERR, 77, 80, "every exception becomes 'something went wrong'; nothing is logged"),
+    ]),
+    ("jvl", "src/main/java/org/cysecurity/cspf/jvl/controller/Open.java", None, (SEC, ERR), [
+        (SEC, 39, 39, "the url parameter is the redirect target: open redirect"),
+        (ERR, 46, 49, "an empty catch: every error is dropped"),
+    ]),
+    ("jvl", "src/main/java/org/cysecurity/cspf/jvl/controller/ForwardMe.java", None, (SEC, ERR), [
+        (SEC, 41, 42, "the location parameter picks the forwarded resource: WEB-INF files can be read"),
+    ]),
+    ("jvl", "src/main/java/org/cysecurity/cspf/jvl/controller/xxe.java", None, (SEC, ERR), [
+        (SEC, 45, 48, "the request body parsed with a default DocumentBuilderFactory: XML external entities"),
+        (SEC, 54, 54, "the XML's names and values written into the HTML unescaped: cross-site scripting"),
+        (SEC, 60, 60, "the exception is printed into the response"),
+    ]),
+    ("jvl", "src/main/java/org/cysecurity/cspf/jvl/controller/XPathQuery.java", None, (SEC, ERR), [
+        (SEC, 50, 53, "username and password concatenated into the XPath query: XPath injection"),
+        (SEC, 69, 69, "the exception is printed into the response"),
+    ]),
+    ("jvl", "src/main/java/org/cysecurity/cspf/jvl/controller/UsernameCheck.java", None, (SEC, ERR), [
+        (SEC, 48, 48, "username concatenated into SQL: injection"),
+        (SEC, 62, 62, "the exception is printed into the response"),
+    ]),
+    ("jvl", "src/main/java/org/cysecurity/cspf/jvl/model/HashMe.java", None, (SEC, ERR), [
+        (SEC, 16, 16, "MD5 used as the hash"),
+        (ERR, 25, 28, "NoSuchAlgorithmException dropped: sb stays null and line 29 throws NullPointerException"),
+    ]),
+    ("jvl", "src/main/java/org/cysecurity/cspf/jvl/controller/AddPage.java", None, (SEC, ERR), [
+        (SEC, 44, 53, "the filename parameter joined to the pages folder and written: path traversal, any file"),
+        (SEC, 55, 55, "the filename written into the HTML unescaped: cross-site scripting"),
+        (SEC, 70, 70, "the exception is printed into the response"),
+    ]),
+    ("jvl", "src/main/java/org/cysecurity/cspf/jvl/controller/EmailCheck.java", None, (SEC, ERR), [
+        (SEC, 48, 48, "email concatenated into SQL: injection"),
+        (SEC, 62, 62, "the exception is printed into the response"),
+    ]),
+    ("jvl", "src/main/java/org/cysecurity/cspf/jvl/controller/Register.java", None, (SEC, ERR), [
+        (SEC, 58, 58, "every field concatenated into the INSERT (injection); the password stored in clear"),
+        (SEC, 59, 59, "username concatenated into the INSERT: injection"),
+        (ERR, 69, 75, "a SQL error is printed to stdout and the request gets no answer"),
+        (ERR, 78, 81, "an empty catch: every other error is dropped and the request gets no answer"),
+    ]),
+    ("jvl", "src/main/java/org/cysecurity/cspf/jvl/controller/SendMessage.java", None, (SEC, ERR), [
+        (SEC, 45, 45, "the sender is taken from the request: anyone sends in another user's name"),
+        (SEC, 66, 66, "the exception's text goes into the redirect URL and the page"),
+    ]),
+    ("jvl", "src/main/java/org/cysecurity/cspf/jvl/model/DBConnect.java", None, (SEC,), []),
+    ("jvl", "src/main/java/org/cysecurity/cspf/jvl/controller/Logout.java", None, (SEC, ERR), [
+        (ERR, 42, 45, "an empty catch: every error is dropped"),
+    ]),
+    ("vulnerable_node", "model/init_db.js", None, (ERR,), [
+        # the CREATE's catch is where the rows are inserted (the table exists); the inserts' catches are empty
+        (ERR, 18, 18, "the CREATE's error is never read: any failure, not only 'table exists', means 'insert rows'"),
+        (ERR, 28, 29, "an empty catch: a failed insert is dropped"),
+        (ERR, 38, 38, "the CREATE's error is never read: any failure means 'insert rows'"),
+        (ERR, 49, 50, "an empty catch: a failed insert is dropped"),
+        (ERR, 59, 60, "an empty catch: the error of creating purchases is dropped"),
+    ]),
 ]
 
 

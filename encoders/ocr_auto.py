@@ -12,8 +12,8 @@ alone. Where both engines read a line alike, its confidence rises (two independe
 `OcrPage.engines` says whose readings the page holds.
 
 On a machine with CUDA and PaddleOCR-VL's weights in the local Hugging Face cache (`PaddleOcrVlOptions`' default
-model), the vision-language reader (`encoders.paddleocr_vl`) reads the page instead; elsewhere that costs one file
-lookup (torch is not imported for it).
+model), the vision-language reader (`encoders.paddleocr_vl`) reads the page instead, and a batch window's pages in
+one call (`recognize_many`, `device` 'cuda'); elsewhere that costs one file lookup (torch is not imported for it).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from archreview.encoders.ocr import OcrEngine, char_cells
+from archreview.encoders.ocr import BatchOcrEngine, char_cells
 from archreview.encoders.rapidocr import LineRead, RapidOcr
 from archreview.encoders.tesseract import TesseractOcr
 from archreview.schemas import (
@@ -294,7 +294,7 @@ class AutoOcr:
         self.rapidocr = RapidOcr(RapidOcrOptions(threads=options.threads))
         self._vision: Any = None  # None = not looked for yet; False = not here; else the PaddleOCR-VL reader
 
-    def vision_reader(self) -> OcrEngine | None:
+    def vision_reader(self) -> BatchOcrEngine | None:
         """PaddleOCR-VL when CUDA and its weights (the default model, in the local Hugging Face cache) are both
         present, else None. The cache is looked at first, so a machine without the weights imports no torch."""
         if self._vision is None:
@@ -310,6 +310,26 @@ class AutoOcr:
                 if available(reader.model):
                     self._vision = PaddleOcrVl(reader)
         return self._vision or None
+
+    @property
+    def device(self) -> str:
+        """Where `auto` reads: PaddleOCR-VL's device ('cuda') when it picks the reader, else 'cpu' (tesseract and
+        rapidocr). Asking costs a look at the local Hugging Face cache, and imports torch only when it holds the
+        reader's weights."""
+        vision = self.vision_reader()
+        return vision.device if vision is not None else "cpu"
+
+    def recognize_many(self, images: Sequence[Image.Image]) -> list[OcrPage]:
+        """Read several prepared pages: in one batched call when `auto` picks PaddleOCR-VL, else one at a time
+        (tesseract and rapidocr), each as `recognize` reads it.
+
+        Raises:
+            OcrError: an engine is missing or failed.
+        """
+        vision = self.vision_reader()
+        if vision is not None:
+            return vision.recognize_many(images)
+        return [self.recognize(image) for image in images]
 
     def recognize(self, image: Image.Image) -> OcrPage:
         """Read `image` with tesseract, re-reading doubtful lines with rapidocr.

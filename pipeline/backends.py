@@ -125,10 +125,14 @@ def _cuda_present(runtime: str) -> bool:
 
 
 def runs_on_gpu(backend_options: BaseModel) -> bool:
-    """Whether a backend with these options runs on CUDA (device 'cuda', or 'auto' on a machine with CUDA).
+    """Whether a backend with these options runs on CUDA (device 'cuda', or 'auto' on a machine with CUDA; `auto`
+    OCR where it picks PaddleOCR-VL: CUDA and the reader's weights present).
 
-    Backends without a `device` option (tesseract, the analyzer) never do.
+    Backends without a `device` option (tesseract, rapidocr, the analyzer) never do. `auto` OCR is built to ask
+    (cheap: it looks at the local Hugging Face cache and imports torch only when that holds the reader's weights).
     """
+    if isinstance(backend_options, AutoOcrOptions):
+        return str(load_backend(backend_options).device).startswith("cuda")
     device = getattr(backend_options, "device", "cpu")
     if device != "auto":
         return bool(device == "cuda")
@@ -143,8 +147,8 @@ def groups_speech(options: ReviewOptions) -> bool:
 
 def groups_vision(options: ReviewOptions) -> bool:
     """Whether pairs' screenshots are worth reading in groups: an OCR engine that reads many pages in one call
-    (`BatchOcrEngine`: PaddleOCR-VL) on a GPU. Engines without a device (tesseract, rapidocr, auto) are not even
-    built to ask."""
+    (`BatchOcrEngine`: PaddleOCR-VL, or `auto` when it picks PaddleOCR-VL) on a GPU. tesseract and rapidocr are not
+    even built to ask."""
     if not runs_on_gpu(options.ocr):
         return False
     engine = load_backend(options.ocr)  # built, not loaded: its weights load on first use

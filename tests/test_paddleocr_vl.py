@@ -9,6 +9,7 @@ random weights at the real size.
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import subprocess
@@ -437,3 +438,46 @@ def test_auto_picks_paddleocr_vl_with_cuda_and_cached_weights(tiny_folder: Path,
     run = subprocess.run([sys.executable, "-c", _AUTO_PICK], env=env, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
     assert run.stdout.split()[0] == "PaddleOcrVl"
+
+
+_AUTO_BATCH = """
+import json, sys
+from PIL import Image
+from archreview.encoders.ocr_auto import AutoOcr
+from archreview.pipeline.backends import groups_vision, runs_on_gpu
+from archreview.schemas import AutoOcrOptions, ReviewOptions
+
+engine = AutoOcr(AutoOcrOptions())
+reader = engine.vision_reader()
+
+def read_alone(image):
+    raise AssertionError("a page was read alone")
+
+reader.recognize = read_alone  # the window must go through the reader's batched call
+pages = engine.recognize_many([Image.open(path) for path in sys.argv[1:]])
+print(json.dumps({
+    "device": engine.device,
+    "on_gpu": runs_on_gpu(AutoOcrOptions()),
+    "grouped": groups_vision(ReviewOptions()),
+    "pages": len(pages),
+}))
+"""
+
+
+@pytest.mark.gpu
+def test_auto_reads_a_window_in_one_batched_call_when_it_picks_paddleocr_vl(tiny_folder: Path, tmp_path: Path) -> None:
+    """With CUDA and the weights, `auto` is a GPU engine that batches: a batch window's screenshots are grouped and
+    read in one `recognize_many` call of the reader, never a page at a time."""
+    _hub_cache_with(tiny_folder, tmp_path / "cache")
+    shots = []
+    for number, image in enumerate(_screenshots()):
+        shots.append(str(tmp_path / f"shot{number}.png"))
+        image.save(shots[-1])
+    env = _child_env(HF_HUB_CACHE=str(tmp_path / "cache"), HF_HUB_OFFLINE="1")
+    run = subprocess.run(
+        [sys.executable, "-c", _AUTO_BATCH, *shots], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert run.returncode == 0, run.stderr
+    seen = json.loads(run.stdout.strip().splitlines()[-1])
+    assert seen["device"].startswith("cuda") and seen["on_gpu"] and seen["grouped"]
+    assert seen["pages"] == len(shots)

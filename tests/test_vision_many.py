@@ -18,6 +18,7 @@ from paddleocr_vl_tiny import build_tiny_paddleocr_vl
 from PIL import Image
 
 from archreview.encoders.ocr import BatchOcrEngine, OcrError
+from archreview.encoders.ocr_auto import AutoOcr
 from archreview.encoders.paddleocr_vl import PaddleOcrVl
 from archreview.encoders.tesseract import TesseractOcr
 from archreview.pipeline.backends import Backends, groups_vision, load_backend
@@ -35,6 +36,7 @@ from archreview.schemas import (
     ReviewOptions,
     ReviewRequest,
     TesseractOptions,
+    VisionResult,
 )
 from archreview.schemas.options import PaddleOcrVlOptions
 
@@ -81,7 +83,9 @@ def _outcome(read: object) -> str:
     return str(read.model_dump_json())
 
 
-def _alone(images: Sequence[ImageInput], engine: object, options: PaddleOcrVlOptions | TesseractOptions) -> list[str]:
+def _alone(
+    images: Sequence[ImageInput], engine: object, options: PaddleOcrVlOptions | TesseractOptions | AutoOcrOptions
+) -> list[str]:
     outcomes = []
     for image in images:
         try:
@@ -213,10 +217,11 @@ def test_when_the_batched_call_fails_each_page_is_read_alone() -> None:
 
 
 def test_only_a_batching_engine_on_a_gpu_groups_the_reading(reader_options: PaddleOcrVlOptions) -> None:
-    """tesseract, rapidocr and auto keep reading a pair at a time (and are not even built to decide); PaddleOCR-VL
-    is a BatchOcrEngine, grouped only where it runs on CUDA."""
+    """tesseract and rapidocr keep reading a pair at a time (and are not even built to decide); `auto` is built to
+    ask and, without CUDA and PaddleOCR-VL's weights, reads on the CPU a pair at a time too; PaddleOCR-VL is a
+    BatchOcrEngine, grouped only where it runs on CUDA."""
     built = load_backend.cache_info().misses
-    for ocr in (TesseractOptions(), RapidOcrOptions(), AutoOcrOptions()):
+    for ocr in (TesseractOptions(), RapidOcrOptions()):
         assert not groups_vision(ReviewOptions(ocr=ocr))
     assert load_backend.cache_info().misses == built, "no OCR backend was built to decide"
     assert not isinstance(TesseractOcr(TesseractOptions()), BatchOcrEngine)
@@ -224,3 +229,19 @@ def test_only_a_batching_engine_on_a_gpu_groups_the_reading(reader_options: Padd
     assert isinstance(reader, BatchOcrEngine) and reader.device == "cpu"
     assert not groups_vision(ReviewOptions(ocr=reader_options.model_copy(update={"device": "cpu"})))
     assert groups_vision(ReviewOptions(ocr=reader_options)) == torch.cuda.is_available()
+
+
+def test_auto_without_the_reader_reads_many_pages_as_it_reads_each() -> None:
+    """`auto` where it cannot pick PaddleOCR-VL (no CUDA, or no weights): device 'cpu', not grouped, and its
+    `recognize_many` gives each page what `recognize` gives it (tesseract and rapidocr, one at a time). With CUDA
+    and the weights, test_paddleocr_vl.py's gpu test."""
+    engine = AutoOcr(AutoOcrOptions())
+    if engine.vision_reader() is not None:
+        pytest.skip("CUDA and PaddleOCR-VL's weights are here: auto reads with the reader")
+    assert isinstance(engine, BatchOcrEngine) and engine.device == "cpu"
+    assert not groups_vision(ReviewOptions(ocr=AutoOcrOptions()))
+    options = ReviewOptions(ocr=AutoOcrOptions())
+    images = [_image(SAMPLES / name, options) for name in SHOTS[:2]]
+    together = run_vision_many(images, engine, options.ocr)
+    assert [_outcome(read) for read in together] == _alone(images, engine, options.ocr)
+    assert all(isinstance(read, VisionResult) and read.code.text.strip() for read in together)

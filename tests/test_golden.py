@@ -1,5 +1,6 @@
 """Golden reports: every sample's report, through the plain loop and through the Prefect flow (the CLI's batch), is
-the one in samples/expected/ (created_at and stage timings aside); the CLI's batch of the samples meets the quality
+the one in samples/expected/ (created_at, stage timings and the words Whisper heard aside: `_heard_words_masked`
+says why; the words are held to the labels by word error rate); the CLI's batch of the samples meets the quality
 targets, its reports give valid SARIF, and `archreview validate` accepts its folder.
 
 A change that alters a report on purpose regenerates them explicitly: `ARCHREVIEW_REGEN=1 pytest tests/test_golden.py`
@@ -67,6 +68,29 @@ def _comparable(path: Path) -> dict[str, Any]:
     return data
 
 
+HEARD = "<the words heard>"
+
+
+def _heard_words_masked(report: dict[str, Any]) -> dict[str, Any]:
+    """The report with the words Whisper heard left out; everything they led to (language, segment times, intent,
+    focus, findings, answer) kept.
+
+    On these synthetic clips the words depend on the CPU's int8 kernels even with tests/conftest.py's one
+    CTranslate2 path: two AMD EPYC machines, both with CT2_USE_MKL=0 and an AVX2 cap, heard dashboard.wav as
+    "Business code secure, packet for vulnerabilities" and as "This code secure, check it for vulnerabilities."
+    The words are held to the samples' labels instead (mean word error rate, the quality test below).
+    """
+    masked = json.loads(json.dumps(report))
+    transcript = masked.get("transcript")
+    if transcript:
+        transcript["text"] = HEARD
+        for segment in transcript["segments"]:
+            segment["text"] = HEARD
+    if masked["instruction"]["source"] == "speech":
+        masked["instruction"]["text"] = HEARD
+    return masked
+
+
 def _check(out: Path) -> None:
     written = sorted(p for p in out.glob("*.json") if p.name != SUMMARY_FILE)
     if REGENERATE:
@@ -79,7 +103,8 @@ def _check(out: Path) -> None:
     expected = sorted(EXPECTED.glob("*.json"))
     assert [p.name for p in written] == [p.name for p in expected], "one report a sample"
     for path in written:
-        assert _comparable(path) == json.loads((EXPECTED / path.name).read_text(encoding="utf-8")), path.name
+        expected_report = json.loads((EXPECTED / path.name).read_text(encoding="utf-8"))
+        assert _heard_words_masked(_comparable(path)) == _heard_words_masked(expected_report), path.name
 
 
 def test_the_plain_loop_writes_the_golden_reports(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

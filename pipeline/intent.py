@@ -24,6 +24,10 @@ word for a whole review ("全面", "thorough", "代码质量") with two or more 
 ("可维护性和健壮性") makes a general review; a review word right after a concurrency cue names a property of the
 threads ("多线程下安全吗" is thread safety, not a security review); a modal of asking before an explain cue of telling
 makes a closing 吗 a request ("能讲一下流程吗" explains), where one before a cue of understanding does not ("能看懂吗").
+A review word right before 的 only says which thing is meant and yields to a review word of another intent
+("计算权限的那段查询太慢" is performance); review words inside a 的时候 condition are the condition, not the question;
+a weak explain cue yields to a named review, not to a category of none ("为什么这里一定要加 volatile" explains),
+unless a negation follows it ("为什么…不是线程安全的" is a complaint).
 
 Where the lexicon is silent (no cue of any kind matched), a small naive Bayes classifier over Han characters and
 English words (traditional characters folded first) may decide a Chinese instruction, when its posterior reaches
@@ -662,11 +666,51 @@ def _requested(match: _Match, words: list[str], clause_of: list[int]) -> bool:
     return False
 
 
+def _negated_after(match: _Match, words: list[str], clause_of: list[int]) -> bool:
+    """Whether a Chinese negation character (不, 没, 非) follows the cue in its clause ("为什么…不是线程安全的")."""
+    after = range(match.end, len(words))
+    return any(words[i] in _NEGATION_CHARS and clause_of[i] == clause_of[match.start] for i in after)
+
+
+_NEGATION_CHARS = frozenset({"不", "没", "非"})
+
+
 def _under_condition(match: _Match, words: list[str], clause_of: list[int]) -> bool:
     """Whether a condition word (CONDITION_WORDS: "when", "if") follows the cue in its clause: the question is how
     the code behaves then ("what does it do when the call fails?"), which asks for a review."""
     after = range(match.end, len(words))
     return any(words[i] in CONDITION_WORDS and clause_of[i] == clause_of[match.start] for i in after)
+
+
+def _without_modifiers(
+    intent_words: list[tuple[Intent, int]], matches: list[_Match], words: list[str]
+) -> list[tuple[Intent, int]]:
+    """`intent_words` without those that only modify a noun (a cue right before 的: "计算权限的那段查询太慢" is about
+    a slow query, 权限 says which one), when a review word of another intent remains to name the question."""
+    modifiers = {
+        m.start
+        for m in matches
+        if m.cue.kind == "intent" and m.end < len(words) and (words[m.end],) == _DE and _HAN.match(words[m.end - 1])
+    }
+    kept = [(intent, start) for intent, start in intent_words if start not in modifiers]
+    dropped = {intent for intent, start in intent_words if start in modifiers}
+    if not kept or not dropped - {intent for intent, _ in kept}:
+        return intent_words
+    return kept
+
+
+_WHEN = tuple(_words("的时候"))
+
+
+def _in_condition(match: _Match, words: list[str], clause_of: list[int]) -> bool:
+    """Whether an intent cue lies in a Chinese condition: 的时候 follows it in its clause ("第三方 API 变慢或者超时的
+    时候，这段代码会怎么表现" asks how the code copes when the call is slow, not why it is slow)."""
+    for at in range(match.end, len(words) - len(_WHEN) + 1):
+        if clause_of[at] != clause_of[match.start]:
+            return False
+        if tuple(words[at : at + len(_WHEN)]) == _WHEN:
+            return True
+    return False
 
 
 def _pick(candidates: list[tuple[Intent, int]]) -> Intent | None:
@@ -921,10 +965,14 @@ def read_lexicon(text: str) -> LexiconReading:
     ]
     matches = _concurrency_senses(_drop_negated(found, words, clause_of), clause_of)
     matches = _explain_nouns(_injection_senses(matches, words), words)
-    intent_words = [(m.cue.intent, m.start) for m in matches if m.cue.kind == "intent" and m.cue.intent]
+    intent_words = [
+        (m.cue.intent, m.start)
+        for m in matches
+        if m.cue.kind == "intent" and m.cue.intent and not _in_condition(m, words, clause_of)
+    ]
     outranking = [(m.cue.intent, m.start) for m in matches if m.cue.outranks and m.cue.intent]
-    if outranking:
-        intent_words = outranking  # "日志和鉴权代码要不要抽出去": a restructuring, whatever it moves
+    # "日志和鉴权代码要不要抽出去": a restructuring, whatever it moves; else modifiers yield (_without_modifiers).
+    intent_words = outranking or _without_modifiers(intent_words, matches, words)
     implied = [
         (CATEGORY_INTENT[m.cue.category], m.start)
         for m in matches
@@ -945,9 +993,17 @@ def read_lexicon(text: str) -> LexiconReading:
         )
     ]
     asks_for_problems = bool(asked) or any(m.cue.kind == "problem" for m in matches)
-    names_something = bool(intent_words) or any(m.cue.category is not None for m in matches)
+    # A weak explain cue yields to a named review: an intent word or a category that implies one ("为什么这么慢").
+    # A category of no review (concurrency, error handling) is the topic of the question: "为什么这里一定要加
+    # volatile" asks for the reason, not for a concurrency review.
+    # A negation after the cue makes it a complaint about the topic ("为什么这段代码不是线程安全的"): a review.
+    names_something = bool(intent_words) or bool(implied)
+    names_category = any(m.cue.category is not None for m in matches)
     explains = any(
-        m.cue.kind == "explain" and m not in asked and (not m.cue.weak or not names_something) for m in matches
+        m.cue.kind == "explain"
+        and m not in asked
+        and (not m.cue.weak or not (names_something or (names_category and _negated_after(m, words, clause_of))))
+        for m in matches
     )
 
     intent: Intent

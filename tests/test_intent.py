@@ -271,19 +271,19 @@ def _set(name: str) -> list[dict[str, object]]:
 def test_chinese_sets_tuned_and_held_apart() -> None:
     tuned, held = _set("tuned.jsonl"), _set("held_apart.jsonl")
     right = [parse_instruction(str(row["text"]), "text").intent == row["intent"] for row in tuned]
-    # 499 of 523 (rounds 1-10 and the round-10 tuned material; the lexicon and the classifier, which trained on these)
-    assert sum(not ok for ok in right) <= 24, [row["text"] for row, ok in zip(tuned, right, strict=True) if not ok]
+    # 559 of 569 (rounds 1-11 and the round-10 tuned material; the lexicon and the classifier, which trained on these)
+    assert sum(not ok for ok in right) <= 10, [row["text"] for row, ok in zip(tuned, right, strict=True) if not ok]
     english = _set("english_tuned.jsonl")
     english_right = sum(parse_instruction(str(row["text"]), "text").intent == row["intent"] for row in english)
-    assert english_right >= 103, english_right  # 103 of 111 after the round-9 pass (the first 46: 29 before it)
+    assert english_right >= 108, english_right  # 108 of 111 after the round-12 pass (103 before it)
     # The English held-apart set (measured once, by benchmarks/intent.py) shares no source with the tuned one.
     english_held = {str(row["source"]).split(" ")[0] for row in _set("english_held_apart.jsonl")}
     assert english_held.isdisjoint(str(row["source"]).split(" ")[0] for row in english)
-    # Round 10 (37 of 44 when measured once) is in the tuned set now. Round 11 (held_apart.jsonl), measured once at
-    # the end of its round (benchmarks/results/intent.md, 04:48 UTC): 37 of 46; the English held-apart set,
+    # Round 11 (37 of 46 when measured once) is in the tuned set now. Round 12 (held_apart.jsonl), measured once at
+    # the end of its round (benchmarks/results/intent.md, 16:38 UTC): 34 of 45; the English held-apart set,
     # measured once in round 9: 31 of 34. Kept as floors; never tuned on.
     held_right = sum(parse_instruction(str(row["text"]), "text").intent == row["intent"] for row in held)
-    assert len(held) == 46 and held_right >= 37, held_right
+    assert len(held) == 45 and held_right >= 34, held_right
     english_held_right = sum(
         parse_instruction(str(row["text"]), "text").intent == row["intent"] for row in _set("english_held_apart.jsonl")
     )
@@ -297,11 +297,11 @@ def test_chinese_sets_tuned_and_held_apart() -> None:
 
 
 def test_the_classifier_decides_where_the_lexicon_is_silent() -> None:
-    # No cue of the lexicon in either, and neither sentence is in the tuned set: the packaged classifier decides,
+    # No cue of the lexicon, and the sentence is not in the tuned set: the packaged classifier decides (at the posterior
+    # cross-validation chose, 0.99 since the round-12 pass),
     # traditional characters folded first.
     for text, intent in [
         ("這裡適合用策略模式還是觀察者模式", "architecture_review"),
-        ("用文字描述一下这个冒泡排序的交换过程", "explain_code"),
     ]:
         assert read_lexicon(text).silent, text
         assert parse_instruction(text, "text").intent == intent, text
@@ -383,3 +383,35 @@ def test_identifiers_and_regional_terms_as_tokens() -> None:
     assert inner == [True, True, False, False]
     # 介面 -> 接口 before OpenCC (which would write 界面); 介面卡 (adapter) and 使用者介面 (UI) keep their sense
     assert "".join(_words("介面 介面卡 使用者介面 死結")) == "接口适配器用户界面死锁"
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        # a token is what the code handles: the design question around it keeps its review, and alone it is security
+        ("每次请求前都要先拿一个防重 token，这种写法侵入性是不是太强了", "architecture_review"),
+        ("这个 token 的过期时间对不对", "security_review"),
+        # string building is a topic: the injection question keeps its review; alone it is performance
+        ("这几个查询是字符串拼接出来的，帮我看看有没有 SQL 注入", "security_review"),
+        ("循环里字符串拼接会不会很多临时对象", "performance_review"),
+        # a review word right before 的 says which thing is meant; the other review word names the question
+        ("用户一多登录就要三十多秒，是不是计算权限的那段查询太慢", "performance_review"),
+        ("权限的校验有没有漏洞", "security_review"),
+        # review words inside a 的时候 condition are the condition, not the question
+        ("第三方 API 变慢或者超时的时候，这段代码会怎么表现", "general_review"),
+        ("数据量大的时候这段代码扛得住吗", "performance_review"),
+        # a weak explain cue yields to a named review, not to a category of none, unless a negation follows it
+        ("为什么双重检查锁这里一定要加 volatile", "explain_code"),
+        ("为什么这段代码不是线程安全的", "general_review"),
+        ("为什么这里这么慢", "performance_review"),
+        # forged credentials, personal data, who may act
+        ("session 的签名 key 硬编码在 serve.go 里，别人能不能自己伪造 cookie", "security_review"),
+        ("错误信息里会不会带出用户的个人信息", "security_review"),
+        ("这个只给 admin 用的接口，换成普通用户的 session 还能访问吗", "security_review"),
+        ("这个选择器滚动的时候位置是怎么计算出来的，麻烦讲详细一点", "explain_code"),
+        ("Flag any places where notification data could leak between tenants.", "security_review"),
+        ("What makes this kernel show up at the top of the profile?", "performance_review"),
+    ],
+)
+def test_round_12_senses(text: str, intent: str) -> None:
+    assert parse_instruction(text, "text").intent == intent

@@ -181,6 +181,15 @@ def _split_kernels() -> tuple[Any, Any, Any]:
     import triton.language as tl
 
     @triton.jit  # type: ignore[misc]
+    def online_softmax(scores, v, best, total, acc):
+        # One block of keys of the online softmax (flash attention), for each query: the running maximum, the sum
+        # of exp(score - maximum) and the values weighted by it, all rescaled when the maximum grows.
+        new_best = tl.maximum(best, tl.max(scores, 1))
+        alpha = tl.exp(best - new_best)
+        probs = tl.exp(scores - new_best[:, None])
+        return new_best, total * alpha + tl.sum(probs, 1), acc * alpha[:, None] + tl.dot(probs.to(v.dtype), v)
+
+    @triton.jit  # type: ignore[misc]
     def split(  # noqa: PLR0913 - a kernel's arguments are its pointers, strides and sizes
         q_ptr, k_ptr, v_ptr, m_ptr, acc_ptr, max_ptr, sum_ptr,
         sqb, sqh, skb, skh, skn, svb, svh, svn, smb, smn,
@@ -213,14 +222,9 @@ def _split_kernels() -> tuple[Any, Any, Any]:
                 k_at = k_ptr + row * skb + head * skh + n[:, None] * skn + d[None, :]
                 k = tl.load(k_at, mask=inside[:, None], other=0.0)
                 scores = tl.dot(q, tl.trans(k)) * SCALE + bias[None, :]
-                new_best = tl.maximum(best, tl.max(scores, 1))
-                alpha = tl.exp(best - new_best)
-                probs = tl.exp(scores - new_best[:, None])
-                total = total * alpha + tl.sum(probs, 1)
                 v_at = v_ptr + row * svb + head * svh + n[:, None] * svn + d[None, :]
                 v = tl.load(v_at, mask=inside[:, None], other=0.0)
-                acc = acc * alpha[:, None] + tl.dot(probs.to(v.dtype), v)
-                best = new_best
+                best, total, acc = online_softmax(scores, v, best, total, acc)
         slot = pair * slots + part
         tl.store(acc_ptr + (slot * GROUP_PAD + g)[:, None] * DIM + d[None, :], acc)
         tl.store(max_ptr + slot * GROUP_PAD + g, best)
@@ -257,13 +261,8 @@ def _split_kernels() -> tuple[Any, Any, Any]:
             if tl.max(shared.to(tl.int32), 0) > 0:
                 k = tl.load(k_ptr + head * skh + n[:, None] * skn + d[None, :], mask=shared[:, None], other=0.0)
                 scores = tl.where(shared[None, :], tl.dot(q, tl.trans(k)) * SCALE, float("-inf"))
-                new_best = tl.maximum(best, tl.max(scores, 1))
-                alpha = tl.exp(best - new_best)
-                probs = tl.exp(scores - new_best[:, None])
-                total = total * alpha + tl.sum(probs, 1)
                 v = tl.load(v_ptr + head * svh + n[:, None] * svn + d[None, :], mask=shared[:, None], other=0.0)
-                acc = acc * alpha[:, None] + tl.dot(probs.to(v.dtype), v)
-                best = new_best
+                best, total, acc = online_softmax(scores, v, best, total, acc)
         slot = (row * KV_HEADS + head) * slots + first_slot + part
         tl.store(acc_ptr + (slot * GROUP_PAD + g)[:, None] * DIM + d[None, :], acc, mask=real[:, None])
         tl.store(max_ptr + slot * GROUP_PAD + g, best, mask=real)

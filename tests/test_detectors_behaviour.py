@@ -1114,3 +1114,201 @@ def test_a_window_cut_inside_a_method_is_still_read_as_that_method() -> None:
               "    private static void increment() {\n        boolean permit = false;\n        try {\n"
               "            permit = semaphore.tryAcquire(5, TimeUnit.SECONDS);\n            count++;\n        }\n")
     assert ("concurrency/unsynchronized-shared-state", 13) in _hits(window, "java")
+
+
+# -- issue 14: authorization, session and error disclosure in handlers (snippets written here; each with a twin) --
+
+JS_CHECK_GOES_ON = '''const requireLogin = require("./auth");
+router.get("/orders", function (req, res) {
+  requireLogin(req, res);
+  orders.forUser(req.session.uid).then(function (rows) {
+    res.render("orders", { rows: rows });
+  });
+});
+'''
+
+
+def test_a_login_check_that_only_answers_does_not_stop_the_handler() -> None:
+    assert ("security/auth-check-not-enforced", 3) in _hits(JS_CHECK_GOES_ON, "javascript")
+    stopped = JS_CHECK_GOES_ON.replace("  requireLogin(req, res);\n",
+                                       "  if (!requireLogin(req, res)) { return; }\n")
+    assert "security/auth-check-not-enforced" not in _rules(stopped, "javascript")
+    middleware = JS_CHECK_GOES_ON.replace('router.get("/orders", function',
+                                          'router.get("/orders", requireLogin, function')
+    middleware = middleware.replace("  requireLogin(req, res);\n", "")
+    assert "security/auth-check-not-enforced" not in _rules(middleware, "javascript")
+
+
+PY_VIEWS = '''from aiohttp import web
+from shop.auth import login_required
+
+@login_required
+async def delete_item(request):
+    form = await request.post()
+    await Item.delete(request.app["db"], form["id"])
+    raise web.HTTPFound("/items")
+
+async def add_item(request):
+    form = await request.post()
+    await Item.create(request.app["db"], form["title"])
+    raise web.HTTPFound("/items")
+
+async def list_items(request):
+    return web.json_response(await Item.all(request.app["db"]))
+'''
+
+
+def test_a_handler_that_writes_without_the_user_check_its_siblings_make_is_flagged() -> None:
+    hits = _hits(PY_VIEWS, "python")
+    assert ("security/missing-authorization", 12) in hits
+    assert not any(rule == "security/missing-authorization" and line != 12 for rule, line in hits)
+    guarded = PY_VIEWS.replace("async def add_item", "@login_required\nasync def add_item")
+    assert "security/missing-authorization" not in _rules(guarded, "python")
+    nobody_checks = PY_VIEWS.replace("@login_required\n", "").replace("from shop.auth import login_required\n", "")
+    assert "security/missing-authorization" not in _rules(nobody_checks, "python")
+
+
+def test_the_sender_or_price_of_an_action_taken_from_the_request_is_flagged() -> None:
+    java = ('String to = request.getParameter("to");\nString from = request.getParameter("sender");\n'
+            'mail.send(from, to);\n')
+    assert ("security/identity-from-request", 2) in _hits(java, "java")
+    from_session = java.replace('request.getParameter("sender")', 'session.getAttribute("user").toString()')
+    assert "security/identity-from-request" not in _rules(from_session, "java")
+    js = ('const order = req.body;\nif (order.price == null) { return res.sendStatus(400); }\n'
+          'db.insert({ item: order.item, price: order.price });\n')
+    hits = _hits(js, "javascript")
+    assert ("security/identity-from-request", 3) in hits and ("security/identity-from-request", 2) not in hits
+    catalogue = js.replace("price: order.price", "price: catalogue.priceOf(order.item)")
+    assert "security/identity-from-request" not in _rules(catalogue, "javascript")
+
+
+PY_LOGIN = '''async def login(request):
+    session = await get_session(request)
+    form = await request.post()
+    user = await users.find(form["name"])
+    if user and user.check_password(form["password"]):
+        session["user_id"] = user.id
+    return web.HTTPFound("/")
+'''
+JAVA_LOGIN = '''protected void doPost(HttpServletRequest request, HttpServletResponse response) throws IOException {
+    String pass = request.getParameter("pass");
+    if (accounts.matches(request.getParameter("name"), pass)) {
+        HttpSession session = request.getSession();
+        session.setAttribute("user", request.getParameter("name"));
+    }
+}
+'''
+
+
+def test_a_login_that_keeps_the_old_session_is_session_fixation() -> None:
+    assert ("security/session-fixation", 6) in _hits(PY_LOGIN, "python")
+    renewed = PY_LOGIN.replace("    session = await get_session(request)\n", "").replace(
+        '        session["user_id"]', '        session = await new_session(request)\n        session["user_id"]')
+    assert "security/session-fixation" not in _rules(renewed, "python")
+    assert ("security/session-fixation", 4) in _hits(JAVA_LOGIN, "java")
+    invalidated = JAVA_LOGIN.replace("        HttpSession session = request.getSession();",
+                                     "        request.getSession().invalidate();\n"
+                                     "        HttpSession session = request.getSession(true);")
+    assert "security/session-fixation" not in _rules(invalidated, "java")
+
+
+def test_a_session_cookie_readable_by_scripts_and_templates_without_escaping_are_flagged() -> None:
+    storage = ('def setup(app):\n    storage = EncryptedCookieStorage(key, httponly=False)\n'
+               '    app.middlewares.append(session_middleware(storage))\n')
+    assert ("security/insecure-cookie", 2) in _hits(storage, "python")
+    assert "security/insecure-cookie" not in _rules(storage.replace("httponly=False", "httponly=True"), "python")
+    unrelated = 'def plot(ax):\n    ax.grid(secure=False)\n'
+    assert "security/insecure-cookie" not in _rules(unrelated, "python")
+    jinja = ("import aiohttp_jinja2\n\naiohttp_jinja2.setup(app, loader=loader,\n"
+             "                     autoescape=False)\n")
+    assert ("security/xss-html-injection", 4) in _hits(jinja, "python")
+    assert "security/xss-html-injection" not in _rules(jinja.replace("False", "True"), "python")
+
+
+def test_an_exception_written_into_the_response_is_flagged_and_a_logged_one_is_not() -> None:
+    java = ('try {\n    report.render(out);\n} catch (IOException failure) {\n'
+            '    out.println("Failed: " + failure);\n}\n')
+    assert ("security/exception-in-response", 4) in _hits(java, "java")
+    logged = java.replace('out.println("Failed: " + failure);',
+                          'log.warn("render failed", failure);\n    out.println("Failed");')
+    assert "security/exception-in-response" not in _rules(logged, "java")
+    stdout = java.replace("out.println", "System.out.println")
+    assert "security/exception-in-response" not in _rules(stdout, "java")
+    js = ('app.get("/a", (req, res) => {\n  load().catch((problem) => {\n'
+          '    res.status(500).send(problem.stack);\n  });\n});\n')
+    assert ("security/exception-in-response", 3) in _hits(js, "javascript")
+    own = ('try {\n  if (!req.body.mail) { throw new Error("mail is required"); }\n} catch (e) {\n'
+           '  return res.status(400).json({ message: e.message });\n}\n')
+    assert "security/exception-in-response" not in _rules(own, "javascript")
+    py = ('def view(request):\n    try:\n        return render(request)\n    except Exception as exc:\n'
+          '        return HttpResponse(str(exc), status=500)\n')
+    assert ("security/exception-in-response", 5) in _hits(py, "python")
+
+
+def test_a_redirect_to_a_path_of_this_site_with_the_request_in_its_query_is_no_open_redirect() -> None:
+    local = 'function guard(req, res) {\n  res.redirect("/signin?back=" + req.originalUrl);\n}\n'
+    assert "security/open-redirect" not in _rules(local, "javascript")
+    anywhere = 'function guard(req, res) {\n  res.redirect(req.query.back);\n}\n'
+    assert ("security/open-redirect", 2) in _hits(anywhere, "javascript")
+    protocol_relative = 'function guard(req, res) {\n  res.redirect("/" + req.query.back);\n}\n'
+    assert ("security/open-redirect", 2) in _hits(protocol_relative, "javascript")
+
+
+def test_values_read_back_from_a_query_are_not_request_data_in_the_session() -> None:
+    java = ('ResultSet rows = st.executeQuery("select id from staff where login=\'"\n'
+            '    + request.getParameter("l") + "\'");\n'
+            'if (rows.next()) {\n    session.setAttribute("staff", rows.getString("id"));\n}\n')
+    hits = _hits(java, "java")
+    assert ("security/sql-injection", 1) in hits
+    assert "security/trust-boundary" not in _rules(java, "java")
+    raw = 'String who = request.getParameter("l");\nsession.setAttribute("staff", who);\n'
+    assert ("security/trust-boundary", 2) in _hits(raw, "java")
+
+
+def test_a_default_for_a_missing_request_value_is_no_hardcoded_secret() -> None:
+    java = ('String secret = request.getParameter("secret");\nif (secret == null) {\n    secret = "unset-value";\n}\n')
+    assert "security/hardcoded-secret" not in {rule for rule, _ in _findings(java, "java")}
+    constant = 'class Keys {\n    String secret = "s3cr3t-v4lue";\n}\n'
+    assert "security/hardcoded-secret" in {rule for rule, _ in _findings(constant, "java")}
+
+
+JS_ROUTES = '''const { ensureSignedIn } = require("../middleware");
+router.get("/notes", ensureSignedIn, notes.list);
+router.post("/notes", ensureSignedIn, notes.create);
+router.delete("/notes/:id", notes.remove);
+router.post("/signin", accounts.signIn);
+'''
+
+
+def test_an_express_write_route_without_the_guard_its_siblings_have_is_flagged() -> None:
+    hits = _hits(JS_ROUTES, "javascript")
+    assert ("security/missing-authorization", 4) in hits
+    assert ("security/missing-authorization", 5) not in hits  # signing in is public by design
+    guarded = JS_ROUTES.replace('router.delete("/notes/:id", notes',
+                                'router.delete("/notes/:id", ensureSignedIn, notes')
+    assert "security/missing-authorization" not in _rules(guarded, "javascript")
+    whole_router = "router.use(ensureSignedIn);\n" + JS_ROUTES
+    assert "security/missing-authorization" not in _rules(whole_router, "javascript")
+
+
+JAVA_CONTROLLER = '''@RestController
+public class InvoiceController {
+    @PreAuthorize("hasRole('CLERK')")
+    @PostMapping("/invoices")
+    public Invoice create(@RequestBody Invoice invoice) {
+        return repository.save(invoice);
+    }
+
+    @DeleteMapping("/invoices/{id}")
+    public void delete(@PathVariable long id) {
+        repository.deleteById(id);
+    }
+}
+'''
+
+
+def test_a_spring_write_mapping_without_the_annotation_its_siblings_carry_is_flagged() -> None:
+    assert ("security/missing-authorization", 10) in _hits(JAVA_CONTROLLER, "java")
+    annotated = JAVA_CONTROLLER.replace('    @DeleteMapping',
+                                        '    @PreAuthorize("hasRole(\'CLERK\')")\n    @DeleteMapping')
+    assert "security/missing-authorization" not in _rules(annotated, "java")

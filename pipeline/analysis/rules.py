@@ -487,6 +487,81 @@ _RULE_LIST: tuple[Rule, ...] = (
         "Validate the value against what the session may hold before storing it, or keep it apart.",
         JAVA,
     ),
+    Rule(
+        "security/auth-check-not-enforced",
+        "security",
+        "high",
+        "Login check that does not stop the handler",
+        "A login or role check (`check_logged(req, res)`, `requireLogin(request, response)`) called as a "
+        "plain statement: its result is not read and nothing returns after it.",
+        "When the check answers (a redirect, a 401) the handler still runs: the data or action it guards is "
+        "served to anyone, logged in or not.",
+        "Make the check a middleware/filter that ends the request, or `return` when it fails "
+        "(`if (!isLogged(req)) return res.redirect(...)`).",
+        JS_TS + JAVA,
+    ),
+    Rule(
+        "security/missing-authorization",
+        "security",
+        "high",
+        "Handler changes data without checking the user",
+        "A request handler that writes what the request sent (create, update, delete) and checks no user, "
+        "in a file whose other handlers do check one.",
+        "Anyone who can reach the URL, logged in or not, can create, change or delete the data: broken access "
+        "control (CWE-862).",
+        "Apply the same authorization as the sibling handlers (decorator, middleware, role check) before "
+        "the write.",
+        PYTHON,
+    ),
+    Rule(
+        "security/identity-from-request",
+        "security",
+        "high",
+        "Sender, owner or price taken from the request",
+        "A request parameter named as something the server must decide (`sender`, `author`, `owner`, "
+        "`created_by`, `price`) is read and used.",
+        "The caller chooses it: they act in another user's name or set their own price (CWE-639, CWE-602).",
+        "Take who acts from the authenticated session, and prices and totals from the server's own data.",
+        ALL_LANGUAGES,
+    ),
+    Rule(
+        "security/session-fixation",
+        "security",
+        "medium",
+        "Session not renewed at login",
+        "A login (a password checked) writes the user into the session the request arrived with, and no "
+        "new session is started (`new_session`, `invalidate()`, `req.session.regenerate`).",
+        "Whoever planted that session id before the login (a crafted link, a shared machine) is logged in "
+        "with the victim (CWE-384).",
+        "Start a new session when the user logs in: invalidate the old one and create a fresh id, then "
+        "store the user in it.",
+        ALL_LANGUAGES,
+    ),
+    Rule(
+        "security/insecure-cookie",
+        "security",
+        "medium",
+        "Cookie without Secure or HttpOnly",
+        "A cookie created or set without the Secure flag, or with Secure/HttpOnly explicitly off "
+        "(`httponly=False`, `setHttpOnly(false)`, `secure: false`).",
+        "Without Secure the cookie travels over plain HTTP where it can be read; without HttpOnly a script "
+        "injected into the page can steal it: CWE-614, CWE-1004.",
+        "Set `Secure` and `HttpOnly` (and `SameSite`) on every cookie that carries a session or other "
+        "secret.",
+        ALL_LANGUAGES,
+    ),
+    Rule(
+        "security/exception-in-response",
+        "security",
+        "medium",
+        "Exception written into the response",
+        "A caught exception, its message or its stack trace is written to the caller (`out.print(e)`, "
+        "`sendRedirect(... + ex)`, `res.send(err)`, `return Response(str(e))`).",
+        "The caller reads the server's internals (SQL text, file paths, class names, versions), which helps "
+        "the next attack (CWE-209).",
+        "Log the exception on the server and answer with a generic message (and an error id to quote).",
+        ALL_LANGUAGES,
+    ),
     # -- performance ----------------------------------------------------
     Rule(
         "performance/query-in-loop",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from archreview.pipeline.analysis.detectors import (
+    access,
     caching,
     cohesion,
     concurrency,
@@ -26,6 +27,7 @@ ALL_DETECTORS: tuple[Detector, ...] = (
     *caching.DETECTORS,
     *error_handling.DETECTORS,
     *security.DETECTORS,
+    *access.DETECTORS,
     *crypto.DETECTORS,
     *dataflow.DETECTORS,
     *performance.DETECTORS,

@@ -59,6 +59,7 @@ class _FlowData:
     route: re.Pattern[str]
     sanitizer: re.Pattern[str]
     sinks: tuple[_Sink, ...]
+    stored: re.Pattern[str] | None = None  # a call whose result is the store's data, not the request's text
 
 
 @cache
@@ -75,6 +76,8 @@ def _data() -> _FlowData:
                   re.compile(s["unless"]) if s.get("unless") else None)
             for s in raw["sinks"]
         ),
+        stored=re.compile("|".join(f"(?:{s['pattern']})" for s in raw["stored_reads"])) if raw.get("stored_reads")
+        else None,
     )
 
 
@@ -89,10 +92,11 @@ class _Flow:
     """Tainted names of one scope, updated statement by statement."""
 
     def __init__(self, source_pattern: re.Pattern[str] | None, sanitizer: re.Pattern[str],
-                 seen_once: frozenset[str] = frozenset()) -> None:
+                 seen_once: frozenset[str] = frozenset(), stored: re.Pattern[str] | None = None) -> None:
         self.names: set[str] = set()
         self._source = source_pattern
         self._sanitizer = sanitizer
+        self._stored = stored  # calls that return stored data (a query's rows): assigning their result is clean
         self._seen_once = seen_once  # identifiers the shown code holds once: candidates for a slip
 
     def _lookups_dropped(self, text: str) -> str:
@@ -149,6 +153,11 @@ class _Flow:
             return
         name, operator = assign.group(1), assign.group(2)
         start = assign.start(3)
+        if operator == "=" and self._stored is not None and self._stored.search(masked[start:]):
+            # the rows a query returns, or the nodes an XPath selects, are what the store holds: the request chose
+            # which (an injection is judged at the call), but the values are not the request's text
+            self.names.discard(name)
+            return
         if self.tainted(code[start:], masked[start:]):
             self.names.add(name)
         elif operator == "=" and name in self.names:
@@ -253,7 +262,7 @@ def detect_tainted_sinks(ctx: Context) -> Iterator[Hit]:
     once = _seen_once(ctx)
     inside = {n for block in scopes if block is not None for n in range(block.decorator_start, block.end + 1)}
     for scope in scopes:
-        flow = _Flow(source_pattern, data.sanitizer, once)
+        flow = _Flow(source_pattern, data.sanitizer, once, data.stored)
         if scope is None:
             lines = [line for line in ctx.lines if line.number not in inside]
         else:

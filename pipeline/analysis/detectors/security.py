@@ -233,8 +233,17 @@ def _fallback_secret(code: str) -> bool:
     return False
 
 
+# A name assigned from the request (`secret = request.getParameter("secret")`): a literal assigned to it elsewhere is
+# the default for a value the caller did not send, not a credential of the program.
+_FROM_REQUEST = re.compile(
+    r"(?<![\w.$])([A-Za-z_$][\w$]*)\s*=\s*[^;\n]*?(?:\brequest\.get(?:Parameter|Header)\s*\(|\breq\.(?:body|query|params)\b|"
+    r"\brequest\.(?:form|args|values|json|POST|GET|data)\b)"
+)
+
+
 def detect_hardcoded_secret(ctx: Context) -> Iterator[Hit]:
     """Passwords, tokens and keys written as literals (a literal fallback for a secret from the environment too)."""
+    from_request = {m.group(1) for m in _FROM_REQUEST.finditer(ctx.all_code)}
     for line in ctx.lines:
         code = line.code
         hit = bool(_SECRET_FORMAT.search(code)) or _fallback_secret(code)
@@ -242,6 +251,8 @@ def detect_hardcoded_secret(ctx: Context) -> Iterator[Hit]:
             name, value = match.group(1, 2) if match.group(1) else match.group(3, 4)
             if re.match(r"\s*\+\s*[^\s\"'`]", code[match.end():]):
                 continue  # `token = "token::" + user_id`: a prefix of a value built at run time, not a secret
+            if name in from_request:
+                continue
             if _looks_like_secret(name, value):
                 hit = True
         setter = _SECRET_SETTER.search(code)

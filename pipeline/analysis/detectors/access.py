@@ -1,0 +1,448 @@
+"""Access-control and session detectors: authorization that does not hold, identity taken from the request, the
+session kept across a login, session cookies readable by scripts, and errors written into the response.
+
+These judge handlers (functions that receive a request), so they read the outline's functions and the lines of
+each; they never need the whole program: a screenshot of one handler file is enough."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from archreview.pipeline.analysis.detectors.base import Context, Hit
+from archreview.pipeline.analysis.outline import FUNCTION_KINDS, Block
+
+# A call that checks the caller is logged in or allowed (`check_logged`, `requireLogin`, `ensureAuthenticated`,
+# `verify_user`, `isAdmin`): the words of a check and of who is checked.
+_CHECK_NAME = re.compile(
+    r"^(?:check|require|ensure|verify|assert|validate|is|has|must)_?(?:\w*_)?"
+    r"(?:log(?:ged|in)?|auth\w*|session|user|admin|role|permission|access|signed)\w*$",
+    re.IGNORECASE,
+)
+# A bare call statement `name(req, res);` / `name(request, response);`: the check is handed the response (so it
+# can only answer, not stop the caller) and its result is not read.
+_BARE_CHECK_CALL = re.compile(
+    r"^\s*(?:this\.)?(\w+)\s*\(\s*(?:req|request)\s*,\s*(?:res|response|resp)\s*(?:,\s*\w+\s*)?\)\s*;?\s*$"
+)
+_RESPONDS = re.compile(
+    r"\bres\.(?:render|send|json|write|end|redirect|sendFile|status)\s*\(|\b(?:response|resp)\.(?:getWriter|"
+    r"sendRedirect|getOutputStream)\s*\(|\bout\.print|\bgetRequestDispatcher\s*\("
+)
+
+
+def detect_auth_check_not_enforced(ctx: Context) -> Iterator[Hit]:
+    """A login or role check called as a plain statement that is handed the response: when it answers (a redirect,
+    a 401), nothing stops the handler, which goes on to do and answer what the check meant to refuse."""
+    if ctx.source.is_python:
+        return  # a Python check refuses by raising, which does stop the handler
+    for line in ctx.lines:
+        match = _BARE_CHECK_CALL.match(line.masked)
+        if not match or not _CHECK_NAME.match(match.group(1)):
+            continue
+        function = ctx.outline.function_at(line.number)
+        if function is None or function.name == match.group(1):
+            continue
+        after = ctx.source.masked_text(line.number + 1, function.end)
+        if _RESPONDS.search(after) or re.search(r"\.\w+\s*\(", after):
+            yield Hit(
+                "security/auth-check-not-enforced",
+                line.number,
+                confidence=0.75,
+                detail=f"`{match.group(1)}(...)` is called for its effect and the handler goes on after it.",
+            )
+
+
+# Python request handlers: an aiohttp/Django/Flask view taking the request, or a function under a route decorator.
+_PY_HANDLER_PARAMS = frozenset({"request", "req"})
+_PY_READS_FORM = re.compile(
+    r"\brequest\.(?:post|json|form|data|POST|get_json|body)\b|\bawait\s+request\.(?:post|json|text)\s*\("
+)
+_WRITE_CALL = re.compile(
+    r"\.(?:create|insert\w*|update\w*|delete\w*|remove\w*|save|add|set_\w+|put|bulk_create|destroy|"
+    r"execute|executemany|commit)\s*\(|(?<![\w.])(?:create|insert|update|delete|remove)_\w+\s*\("
+)
+# Signs that a handler checks who calls it: an auth decorator, a current-user lookup, a login/role check.
+_USER_CHECK = re.compile(
+    r"@\w*(?:authori[sz]e|login_required|permission\w*|requires?_\w+|auth\w*|roles?_required|protected)\b|"
+    r"\b(?:get_)?(?:auth_?user|current_user|logged_in_user|request\.user|g\.user|session_user)\b|"
+    r"\b(?:is_authenticated|has_perm\w*|check_\w*(?:auth|login|perm|role)\w*|require_\w+|authori[sz]e\w*)\b|"
+    r"\bsession\s*(?:\[\s*[\"']user\w*[\"']\s*\]|\.get\s*\(\s*[\"']user\w*[\"'])",
+    re.IGNORECASE,
+)
+
+
+def _decorated_text(ctx: Context, block: Block) -> str:
+    return ctx.source.code_text(block.decorator_start or block.start, block.end)
+
+
+# Express routes: `router.post("/path", mw1, mw2, function (req, res) {...})`; the arguments between the path and
+# the handler are its middlewares.
+_JS_ROUTE = re.compile(
+    r"\b(?:app|router|api|routes?)\s*\.\s*(get|post|put|patch|delete|all)\s*\(\s*([\"'`][^\"'`]*[\"'`])\s*,(.*)$"
+)
+# Routes that are public by design: they make the identity or session (or take a provider's callback).
+_PUBLIC_ENDPOINT = re.compile(
+    r"(?i)log_?in|sign_?(?:in|up|on)|register|logout|sign_?out|password|reset|forgot|auth|session|token|oauth|"
+    r"callback|webhook|verify|confirm|activate|health|public"
+)
+_JS_AUTH_WORDS = (
+    r"\b(?:\w*auth\w*|\w*login\w*|\w*logged\w*|ensure\w*|require\w*|is\w*(?:admin|user|signed)\w*|"
+    r"passport\.authenticate|verify\w*|protect\w*|guard\w*|jwt\w*|checkRole\w*|has\w*Role\w*)\b"
+)
+_JS_AUTH_MIDDLEWARE = re.compile(_JS_AUTH_WORDS, re.IGNORECASE)
+_JS_ROUTER_GUARD = re.compile(
+    r"\b(?:app|router)\.use\s*\(\s*(?:[\"'`][^\"'`]*[\"'`]\s*,\s*)?" + _JS_AUTH_WORDS, re.IGNORECASE
+)
+# Spring controllers: a write mapping without a security annotation where sibling mappings carry one.
+_JAVA_WRITE_MAPPING = re.compile(
+    r"@(?:Post|Put|Delete|Patch)Mapping\b|@RequestMapping\s*\([^)]*RequestMethod\.(?:POST|PUT|DELETE|PATCH)"
+)
+_JAVA_MAPPING = re.compile(r"@(?:Get|Post|Put|Delete|Patch|Request)Mapping\b")
+_JAVA_SECURED = re.compile(r"@(?:PreAuthorize|Secured|RolesAllowed|PostAuthorize)\b")
+
+
+def _js_missing_authorization(ctx: Context) -> Iterator[Hit]:
+    routes: list[tuple[int, str, bool]] = []
+    for line in ctx.lines:
+        match = _JS_ROUTE.search(line.masked)
+        if match is None:
+            continue
+        middlewares = re.split(r"\b(?:async\s+)?function\b|\(\s*(?:req|request)\b|\basync\s*\(", match.group(3))[0]
+        path = " ".join(line.strings) or match.group(2)
+        public = bool(_PUBLIC_ENDPOINT.search(path) or _PUBLIC_ENDPOINT.search(match.group(3)))
+        routes.append(
+            (line.number, "public" if public else match.group(1), bool(_JS_AUTH_MIDDLEWARE.search(middlewares)))
+        )
+    if not any(guarded for _, _, guarded in routes) or _JS_ROUTER_GUARD.search(ctx.all_masked):
+        return  # no route here is guarded (the guard is elsewhere), or one guard covers the router
+    for number, verb, guarded in routes:
+        if verb in ("post", "put", "patch", "delete") and not guarded:
+            yield Hit(
+                "security/missing-authorization",
+                number,
+                confidence=0.6,
+                detail=f"This `{verb}` route has no login or role middleware, where other routes here have one.",
+            )
+
+
+def _java_missing_authorization(ctx: Context) -> Iterator[Hit]:
+    methods = [
+        b
+        for b in ctx.outline.of_kind("method")
+        if _JAVA_MAPPING.search(ctx.source.code_text(b.decorator_start or b.start, b.start))
+    ]
+    guarded = [m for m in methods if _JAVA_SECURED.search(ctx.source.code_text(m.decorator_start or m.start, m.start))]
+    if not guarded or _JAVA_SECURED.search(
+        ctx.source.code_text(1, min(m.decorator_start or m.start for m in methods) - 1)
+    ):
+        return  # nothing here is guarded, or the class's own annotation guards every method
+    for method in methods:
+        head = ctx.source.code_text(method.decorator_start or method.start, method.start)
+        paths = " ".join(
+            text
+            for line in ctx.source.span(method.decorator_start or method.start, method.start - 1)
+            for text in line.strings
+        )
+        if (
+            method not in guarded
+            and _JAVA_WRITE_MAPPING.search(head)
+            and not _PUBLIC_ENDPOINT.search(f"{paths} {method.name}")
+        ):
+            yield Hit(
+                "security/missing-authorization",
+                method.start,
+                confidence=0.6,
+                detail=f"`{method.name}` changes data and carries no security annotation, where "
+                f"{', '.join('`' + m.name + '`' for m in guarded[:3])} do.",
+            )
+
+
+def detect_missing_authorization(ctx: Context) -> Iterator[Hit]:
+    """A request handler that writes what the request sent (a create, update or delete) and checks no user, in a
+    file whose other handlers do check one: the check was meant, and this handler lacks it. Python views, Express
+    routes (their middlewares) and Spring mappings (their security annotations)."""
+    if ctx.source.is_js:
+        yield from _js_missing_authorization(ctx)
+        return
+    if ctx.source.is_java:
+        yield from _java_missing_authorization(ctx)
+        return
+    if not ctx.source.is_python:
+        return
+    handlers = [
+        b
+        for b in ctx.outline.of_kind(*FUNCTION_KINDS)
+        if b.params and b.params[0] in _PY_HANDLER_PARAMS and not b.owner
+    ]
+    if len(handlers) < 2:
+        return
+    checked = [h for h in handlers if _USER_CHECK.search(_decorated_text(ctx, h))]
+    if not checked:
+        return  # no handler here checks a user: the check lives elsewhere (a middleware), or nowhere to compare
+    for handler in handlers:
+        if handler in checked or _PUBLIC_ENDPOINT.search(
+            _decorated_text(ctx, handler).split("\n", 1)[0] + handler.name
+        ):
+            continue
+        body = ctx.body_lines(handler)
+        if not _PY_READS_FORM.search("\n".join(line.masked for line in body)):
+            continue
+        write = next(
+            (
+                line
+                for line in body
+                if _WRITE_CALL.search(line.masked)
+                and not re.search(r"\b(?:dict|list|set|self\.\w+|errors)\.(?:add|update)\b", line.masked)
+            ),
+            None,
+        )
+        if write is not None:
+            yield Hit(
+                "security/missing-authorization",
+                write.number,
+                confidence=0.65,
+                related=(handler.start,),
+                detail=f"`{handler.name}` changes stored data from the request and checks no user, "
+                f"where {', '.join('`' + h.name + '`' for h in checked[:3])} check one.",
+            )
+
+
+# Request fields the server should decide, never the client: who acts (the sender, author, owner) and what it
+# costs (the price). A value taken from the request under one of these names lets a caller act as someone else or
+# set their own price.
+_TRUSTED_FIELD = (
+    r"(?:sender|sender_?id|from_?user\w*|author|author_?id|owner|owner_?id|created_?by|posted_?by|"
+    r"price|unit_?price|total_?price|item_?price)"
+)
+_JAVA_PARAM = re.compile(rf"\bget(?:Parameter|Header)\s*\(\s*\"({_TRUSTED_FIELD})\"\s*\)", re.IGNORECASE)
+_PY_PARAM = re.compile(
+    rf"\brequest\.(?:form|args|values|json|POST|GET|data)\s*(?:\.get\s*\(\s*|\[\s*)[\"']({_TRUSTED_FIELD})[\"']",
+    re.IGNORECASE,
+)
+_JS_REQUEST = re.compile(r"\breq\.(?:body|query|params)\b|\burl\.parse\s*\(\s*req\.url")
+# a use of the field, not a test of it (`params.price == undefined` checks that it came)
+_JS_FIELD = re.compile(rf"(?<![\w$])([\w$]+(?:\.[\w$]+)*)\.({_TRUSTED_FIELD})\b(?!\s*[=!]=|\s*=[^=])", re.IGNORECASE)
+
+
+def detect_identity_from_request(ctx: Context) -> Iterator[Hit]:
+    """The sender, author, owner or price of an action read from the request's parameters."""
+    source = ctx.source
+    if source.is_java or source.language == "unknown":
+        for line in ctx.lines:
+            match = _JAVA_PARAM.search(line.code)
+            if match:
+                yield Hit(
+                    "security/identity-from-request",
+                    line.number,
+                    confidence=0.7,
+                    detail=f"`{match.group(1)}` comes from the request: the caller chooses it.",
+                )
+    if source.is_python:
+        for line in ctx.lines:
+            match = _PY_PARAM.search(line.code)
+            if match:
+                yield Hit(
+                    "security/identity-from-request",
+                    line.number,
+                    confidence=0.7,
+                    detail=f"`{match.group(1)}` comes from the request: the caller chooses it.",
+                )
+    if source.is_js:
+        request_names = {"req.body", "req.query", "req.params"}
+        for line in ctx.lines:
+            assign = re.match(r"\s*(?:(?:var|let|const)\s+)?([\w$]+)\s*=\s*(.+)$", line.masked)
+            if assign and _JS_REQUEST.search(assign.group(2)):
+                request_names.add(assign.group(1))
+        for line in ctx.lines:
+            if re.match(r"\s*(?:\}\s*else\s+)?(?:if|while)\b", line.masked):
+                continue  # a condition tests the field; the use that matters comes after
+            for match in _JS_FIELD.finditer(line.masked):
+                if match.group(1) in request_names:
+                    yield Hit(
+                        "security/identity-from-request",
+                        line.number,
+                        confidence=0.7,
+                        detail=f"`{match.group(0)}` comes from the request: the caller chooses it.",
+                    )
+                    break
+
+
+# A login: a password is checked, then the user is written into the session.
+_PASSWORD_CHECK = re.compile(r"(?i)\bcheck_password\b|\bverify\w*\s*\(|password|passwd|\bpass\b|\bpwd\b")
+_SESSION_LOGIN_WRITE = re.compile(
+    r"\bsession\s*\[\s*[\"'](?:user\w*|uid|logged\w*|auth\w*|is_?logged\w*)[\"']\s*\]\s*=(?!=)|"
+    r"\bsession\.(?:user\w*|logged\w*|auth\w*|uid)\s*=(?!=)|"
+    r"\bsession\.setAttribute\s*\(\s*\"(?:user\w*|uid|is_?logged\w*|logged\w*|auth\w*)\"",
+    re.IGNORECASE,
+)
+_SESSION_RENEWED = re.compile(
+    r"\bnew_session\s*\(|\bsession\.(?:regenerate|invalidate|clear|cycle_key|flush|rotate)\s*\(|"
+    r"\bchangeSessionId\s*\(|\.invalidate\s*\(\s*\)|\bsession\.new\s*\(|\bregenerate\s*\(|\brotate_token\s*\(|"
+    r"(?<![\w.])login_user\s*\(|(?<![\w.])login\s*\(\s*request|\bsession\.clear\b|session_regenerate_id",
+)
+
+
+def detect_session_fixation(ctx: Context) -> Iterator[Hit]:
+    """A login that writes the user into the existing session without starting a new one: whoever planted the
+    session id before the login (a link, a shared machine) is logged in with the victim."""
+    for function in ctx.outline.of_kind(*FUNCTION_KINDS):
+        lines = ctx.body_lines(function)
+        text = "\n".join(line.code for line in lines)
+        if not _PASSWORD_CHECK.search(text) or _SESSION_RENEWED.search(text):
+            continue
+        inner = [
+            f
+            for f in ctx.outline.of_kind(*FUNCTION_KINDS)
+            if f is not function and function.start < f.start and f.end <= function.end
+        ]
+        for line in lines:
+            if any(f.contains(line.number) for f in inner):
+                continue  # a nested function is judged on its own
+            if _SESSION_LOGIN_WRITE.search(line.code):
+                # Java: the session is fetched just before (`request.getSession()`): report there, where the new
+                # one should be made
+                start = line.number
+                for back in range(line.number - 1, max(function.start, line.number - 4), -1):
+                    previous = ctx.source.line(back)
+                    if previous and re.search(r"\bgetSession\s*\(", previous.code):
+                        start = back
+                        break
+                yield Hit(
+                    "security/session-fixation",
+                    start,
+                    line.number,
+                    confidence=0.65,
+                    detail="The user is written into the session the login arrived with; no new session is started.",
+                )
+                break
+
+
+_COOKIE_FLAG_OFF = re.compile(
+    r"\b(?:httponly|http_only|httpOnly|HttpOnly|secure)\s*[=:]\s*(?:False|false)\b|"
+    r"\bSESSION_COOKIE_(?:HTTPONLY|SECURE)\s*=\s*False\b|\bCSRF_COOKIE_(?:HTTPONLY|SECURE)\s*=\s*False\b|"
+    r"\bsetHttpOnly\s*\(\s*false\s*\)|\bsetSecure\s*\(\s*false\s*\)"
+)
+_COOKIE_CONTEXT = re.compile(r"(?i)cookie|session|storage")
+
+
+def detect_cookie_flags_off(ctx: Context) -> Iterator[Hit]:
+    """A session or cookie setting that turns HttpOnly or Secure off in Python or Java (the pack's Semgrep rule
+    judges Express's cookie options)."""
+    if ctx.source.is_js:
+        return
+    for line in ctx.lines:
+        if not _COOKIE_FLAG_OFF.search(line.masked):
+            continue
+        last, statement = ctx.statement(line.number)
+        function = ctx.outline.function_at(line.number)
+        around = ctx.source.code_text(max(1, line.number - 3), last)
+        if (
+            _COOKIE_CONTEXT.search(statement)
+            or _COOKIE_CONTEXT.search(around)
+            or (function is not None and _COOKIE_CONTEXT.search(function.name))
+        ):
+            yield Hit(
+                "security/insecure-cookie",
+                line.number,
+                confidence=0.75,
+                detail="A cookie flag is switched off: HttpOnly lets scripts read the cookie when off, "
+                "Secure sends it over plain HTTP when off.",
+            )
+
+
+_TEMPLATE_SETUP = re.compile(r"\b(?:setup|setup_jinja\w*|Environment|aiohttp_jinja2\.setup|TemplateLookup)\s*\(")
+
+
+def detect_autoescape_off(ctx: Context) -> Iterator[Hit]:
+    """A template engine set up with `autoescape=False` (aiohttp_jinja2.setup, jinja2.Environment, Mako): every
+    value a template prints is written as markup."""
+    if not ctx.source.is_python:
+        return
+    for line in ctx.lines:
+        if not re.search(r"\bautoescape\s*=\s*False\b", line.masked):
+            continue
+        for back in range(line.number, max(0, line.number - _LOOKBACK_LINES), -1):
+            previous = ctx.source.line(back)
+            if previous and _TEMPLATE_SETUP.search(previous.masked):
+                yield Hit(
+                    "security/xss-html-injection",
+                    line.number,
+                    confidence=0.8,
+                    detail="Templates are set up with autoescape off.",
+                )
+                break
+
+
+_LOOKBACK_LINES = 6
+
+# A caught exception: Java/JS `catch (Type e)`, Python `except Type as e`, a promise's `.catch(err => ...)`.
+_CATCH_NAME = re.compile(
+    r"\bcatch\s*\(\s*(?:final\s+)?(?:[\w.|\s]+\s+)?(\w+)\s*\)|\bexcept\b[^:]*\bas\s+(\w+)\s*:|"
+    r"\.catch\s*\(\s*(?:async\s+)?(?:function\s*\w*\s*)?\(?\s*(\w+)"
+)
+# Writing to the caller: a servlet's writer or redirect, Express's response, a Python response body.
+_RESPONSE_WRITE = re.compile(
+    r"(?<![\w.])out\.(?:print|println|write|printf|append)\s*\(|\bgetWriter\s*\(\s*\)\s*\.\s*\w+\s*\(|"
+    r"\b(?:response|resp)\.(?:sendRedirect|sendError)\s*\(|"
+    r"\bres\.(?:send|json|write|end|render|redirect)\s*\(|\bres\.status\s*\([^)]*\)\s*\.\s*(?:send|json|end)\s*\(|"
+    r"\breturn\s+(?:web\.)?(?:json_response|Response|HttpResponse|JsonResponse|jsonify|make_response)\s*\(|"
+    r"\b(?:HttpResponse|JsonResponse|jsonify|make_response|json_response)\s*\("
+)
+
+
+def _exception_names(ctx: Context, block: Block) -> tuple[str | None, int, int]:
+    """The caught exception's name for a handler (or promise catch) block, and the lines of its body."""
+    match = _CATCH_NAME.search(block.header) or _CATCH_NAME.search(ctx.source.masked_text(block.start, block.start))
+    if match is None:
+        return None, 0, 0
+    return next(g for g in match.groups() if g), block.start, block.end
+
+
+def detect_exception_in_response(ctx: Context) -> Iterator[Hit]:
+    """A caught exception (the object, its message or its stack trace) written into the response: the caller
+    reads the server's internals (SQL, paths, class names, versions) that help an attack."""
+    seen: set[int] = set()
+    blocks = list(ctx.outline.of_kind("handler"))
+    blocks += [b for b in ctx.outline.of_kind(*FUNCTION_KINDS) if ".catch" in b.header]
+    for line in ctx.lines:  # promise catches the outline did not make a block of
+        if re.search(r"\.catch\s*\(", line.masked):
+            function = ctx.outline.innermost(line.number + 1, *FUNCTION_KINDS)
+            if function is not None and function.start == line.number and function not in blocks:
+                blocks.append(function)
+    for block in blocks:
+        name, start, end = _exception_names(ctx, block)
+        if name is None or name in ("_",):
+            continue
+        own_errors = False
+        tries = [t for t in ctx.outline.of_kind("try") if t.end >= block.start - 1 and t.start < block.start]
+        if tries:
+            tried = ctx.source.masked_text(tries[-1].start, block.start - 1)
+            own_errors = bool(re.search(r"\bthrow\s+new\s+\w*Error\s*\(|\braise\s+\w*(?:Validation|Value)Error", tried))
+        used = re.compile(rf"(?<![\w.$]){re.escape(name)}\b(?!\s*\.\s*(?:getClass|name|code|status)\b)")
+        for line in ctx.source.span(start, end):
+            if line.number in seen or not _RESPONSE_WRITE.search(line.masked):
+                continue
+            last, statement = ctx.statement(line.number)
+            masked = "\n".join(x.masked for x in ctx.source.span(line.number, last))
+            if not used.search(masked):
+                continue
+            if own_errors and re.search(rf"\b{re.escape(name)}\.message\b", masked):
+                continue  # the try throws its own errors (validation messages meant for the caller)
+            seen.add(line.number)
+            yield Hit(
+                "security/exception-in-response",
+                line.number,
+                confidence=0.8,
+                detail=f"The caught `{name}` is written into what the caller receives.",
+            )
+
+
+DETECTORS = (
+    detect_auth_check_not_enforced,
+    detect_missing_authorization,
+    detect_identity_from_request,
+    detect_session_fixation,
+    detect_cookie_flags_off,
+    detect_autoescape_off,
+    detect_exception_in_response,
+)

@@ -502,8 +502,9 @@ def run_captures(args: argparse.Namespace) -> str:
     print(f"\n{len(reads)} reads in {elapsed:.0f} s; "
           f"load average {load_before[0]:.1f} before, {load_after[0]:.1f} after")
     filtered = bool(args.kind or args.engine or args.part or args.limit)
-    if not filtered or args.out:
-        RESULTS_JSON.write_text(json.dumps({
+    json_out = args.json or (RESULTS_JSON if not filtered or (args.out and args.out != "-") else None)
+    if json_out is not None:
+        Path(json_out).write_text(json.dumps({
             "date": date.today().isoformat(), "cores": os.cpu_count(), "load_average": [load_before, load_after],
             "engines": engines, "rows": rows, "reads": [asdict(r) for r in reads],
         }, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -613,6 +614,8 @@ def main() -> None:
     parser.add_argument("--reads", type=Path, help="snippets: JSON of raw reads: reused when it exists, else written")
     parser.add_argument("--by-config", action="store_true", help="snippets: also a row for each configuration")
     parser.add_argument("--show", action="store_true", help="snippets: print every line the correction changed")
+    parser.add_argument("--json", type=Path, help="captures: write every read here (default: results/ocr.json "
+                        "when the results file is written)")
     parser.add_argument("--out", help=f"Markdown file for the results ('-': none; default {RESULTS.name} "
                         "unless the captures are filtered)")
     args = parser.parse_args()

@@ -512,6 +512,45 @@ def _repair_closers(lines: list[str], language: str) -> list[str]:
     return out
 
 
+_OPENER_FOR = {"(": ")", "[": "]", "{": "}"}
+# A line of code that starts with closing brackets: the run, and what may follow it on a closer's line.
+_CLOSER_RUN_RE = re.compile(r"^(?P<indent>\s*)(?P<run>[)\]}]{1,3})(?P<rest>[;,]?$|[;,]? *(?:else|catch|finally|while)\b"
+                            r"|\) *(?:=>|\{)| *->)")
+
+
+def _repair_closer_runs(lines: list[str], language: str) -> list[str]:
+    """`) else {` -> `} else {`, `))` -> `})`: a line that starts with closing brackets closes what the bracket
+    stack says is open, and OCR reads `}` and `]` as `)` on blurred captures.
+
+    Fires only where the line is indented as the line that opened the innermost open bracket (editors and
+    formatters put a closer there) and the run, read as it stands, does not close what is open, by a `)` where a
+    `}` or `]` is due.
+    """
+    segments, _ = _lex(lines, language)
+    out = list(lines)
+    stack: list[tuple[str, int]] = []  # (bracket, indentation of the line that opened it)
+    for index, line in enumerate(lines):
+        match = _CLOSER_RUN_RE.match(line)
+        code = [segment for segment in segments[index] if segment.kind == "code"]
+        if match and code and code[0].start == 0 and len(stack) >= len(match.group("run")):
+            run, indent = match.group("run"), len(match.group("indent"))
+            due = "".join(_OPENER_FOR[bracket] for bracket, _ in reversed(stack[-len(run):]))
+            # Blur turns a brace's or a bracket's ends into a paren's curve, not the other way round: a `}` read
+            # where the stack wants `)` says the opener was misread (`trigger((` for `trigger({`), and stays.
+            misread = [read for read, meant in zip(run, due, strict=True) if read != meant]
+            if misread and set(misread) == {")"} and stack[-1][1] == indent:
+                line = out[index] = line[:indent] + due + line[indent + len(run):]
+        for segment in segments[index]:
+            if segment.kind != "code":
+                continue
+            for char in line[segment.start:segment.end]:
+                if char in _OPENER_FOR:
+                    stack.append((char, len(line) - len(line.lstrip())))
+                elif char in _BRACKET_PAIRS and stack and stack[-1][0] == _BRACKET_PAIRS[char]:
+                    stack.pop()
+    return out
+
+
 _DUNDER_RE = re.compile(r"(?<![\w.])(_[_. ]{0,2}|\._)([a-z]+(?: [a-z]+)?)( ?_[_ ]?_?)(?![\w])")
 
 
@@ -833,6 +872,10 @@ def _repair_code_spans(lines: list[str], language: str) -> list[str]:
 _CLOSING_QUOTES_RE = re.compile(r"[numvwoesr\"'`\u00b0*^~](?: ?[numvwoesr\"'`\u00b0*^~]){1,3}")
 
 
+# A statement's keyword and code after it (an attribute, a call, an index or an assignment), which prose lacks.
+_GARBLED_STATEMENT_RE = re.compile(r"^(?:return|raise|yield|if|for|while|with|assert|del)\s+\S*?(?:\w\.\w|\w[(\[]| = )")
+
+
 def _is_statement(line: str) -> bool:
     """True when `line` alone is a Python statement that does something (an assignment, a call, a return, a
     block header): what follows a docstring, never its prose (`Returns True if ...` does not parse; a bare
@@ -843,11 +886,18 @@ def _is_statement(line: str) -> bool:
     try:
         tree = ast.parse(text + ("\n    pass" if text.endswith(":") else ""))
     except (SyntaxError, ValueError):
-        return False
+        # A statement OCR garbled past parsing (`return app.config l"SESSION..."}`): its keyword, then code.
+        return bool(_GARBLED_STATEMENT_RE.match(text))
     if len(tree.body) != 1:
         return False
     node = tree.body[0]
     return not (isinstance(node, ast.Expr) and isinstance(node.value, (ast.Name, ast.Attribute, ast.Constant)))
+
+
+# A docstring's opening quotes as OCR reads them on blurred captures (`"*"`, `**"`, `***`, `'"'`), then its text.
+_DOCSTRING_OPENER_RE = re.compile(r"^(?!\"\"\")[\"'`*\u00b0^~]{3}(?=[A-Za-z])")
+# A `def` or `class` header, its keyword maybe run into the name (`de fget_cookie(self):`, `_BROKEN_DEF_RE`).
+_BLOCK_HEADER_RE = re.compile(r"^\s*(?:async\s+)?(?:de ?f|class)[\sA-Za-z_].*:\s*(?:#.*)?$")
 
 
 def _repair_docstring_closers(lines: list[str]) -> list[str]:
@@ -860,13 +910,21 @@ def _repair_docstring_closers(lines: list[str]) -> list[str]:
       does: a bare name such as `nun` is no statement anyone writes.
     - A blank line inside a triple-quoted string, right before a line that is a statement at the docstring's
       indentation or less (`return app.config[...]`), held the closing quotes OCR did not see.
+    - The opening quotes, read as three quote-like marks (`"*"Returns`, `***Return`) right after a `def` or
+      `class` header and indented under it: no statement there starts so, a docstring does.
     """
     out = list(lines)
     state = _CODE
     opened_at = 0  # indentation of the line the open triple-quoted string started on
+    header: str | None = None  # the last line of code, when it is a `def` or `class` header
     for index, line in enumerate(lines):
         stripped = line.strip()
         indent = len(line) - len(line.lstrip())
+        opener = _DOCSTRING_OPENER_RE.match(stripped)
+        if state == _CODE and header is not None and opener and indent > len(header) - len(header.lstrip()):
+            line = out[index] = line[:indent] + '"""' + stripped[3:]
+        if stripped and state == _CODE:
+            header = line if _BLOCK_HEADER_RE.match(line) else None
         inside = state in (_TSQ, _TDQ)
         if inside and state not in line and _CLOSING_QUOTES_RE.fullmatch(stripped):
             out[index] = line[:indent] + state
@@ -987,6 +1045,87 @@ def _repair_constant_underscores(lines: list[str]) -> list[str]:
     return [_CAPS_RUN_RE.sub(repair, line) for line in lines]
 
 
+# Multi-part names a capture spells in full: snake_case or CONSTANT_CASE parts joined by single underscores, or
+# camelCase / PascalCase humps (`converterFactories`, `RequestBody`).
+_SNAKE_NAME_RE = re.compile(r"(?<![\w$])[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+(?![\w$])")
+_CAMEL_NAME_RE = re.compile(r"(?<![\w$])[A-Za-z][a-z0-9]+(?:[A-Z][a-z0-9]+)+(?![\w$])")
+# Fewest letters and digits a name must hold to be respelled from (short names recur as prose words).
+_MIN_RESPELL_CHARS = 8
+# Runs of word characters a blank or a few underscores apart, where a name's pieces may lie.
+_PIECES_RE = re.compile(r"(?<![\w$])[A-Za-z0-9]+(?:(?: |_{1,3})[A-Za-z0-9]+)*(?![\w$])")
+# Letters whose upper and lower case differ only in size: OCR confuses their case inside capitals.
+_SIZE_ONLY_CASE = frozenset("cosuvwxz")
+# Share of a name's letters in capitals for it to be CONSTANT_CASE read with a few size-only letters small.
+_CONSTANT_UPPER_SHARE = 0.7
+
+
+def _skeleton(text: str) -> str:
+    return "".join(ch for ch in text if ch.isalnum()).lower()
+
+
+def _is_constant_case(name: str) -> bool:
+    """CONSTANT_CASE, or nearly (`SESSION_cOOKIE`): at least _CONSTANT_UPPER_SHARE of the letters upper case."""
+    letters = [ch for ch in name if ch.isalpha()]
+    return bool(letters) and sum(ch.isupper() for ch in letters) >= _CONSTANT_UPPER_SHARE * len(letters)
+
+
+def _canonical(name: str) -> str:
+    """A CONSTANT_CASE name with its size-only letters in capitals (`SESSION_cOOKIE` -> `SESSION_COOKIE`)."""
+    if not _is_constant_case(name):
+        return name
+    return "".join(ch.upper() if ch in _SIZE_ONLY_CASE else ch for ch in name)
+
+
+def _one_spelling(spellings: set[str]) -> str | None:
+    """The spelling a name's full spellings agree on (CONSTANT_CASE ones with their size-only letters in
+    capitals); None when the capture spells the name two ways (`get_cookie` and `getCookie`: nothing says which
+    one was meant)."""
+    canonical = {_canonical(name) for name in spellings}
+    return canonical.pop() if len(canonical) == 1 else None
+
+
+def _respell_split_names(lines: list[str]) -> list[str]:
+    """`SESSIO NCOOKI EHTTPONLY` -> `SESSION_COOKIE_HTTPONLY`, `converterFactorie s` -> `converterFactories`:
+    a name's letters read in order, but with its underscores lost, doubled or moved, or a blank inside, where the
+    same capture spells the name in full elsewhere (a multi-part name of at least _MIN_RESPELL_CHARS letters and
+    digits). The read must fill the name's width within one cell (the grid keeps a lost underscore's cell blank)
+    and differ from it only in underscores and blanks (and, in CONSTANT_CASE, the case of letters whose cases
+    differ only in size). Lower-case words a blank apart where the name has its underscores (`shell context` for
+    `shell_context`) are prose as often as a slip, and stay."""
+    text = "\n".join(lines)
+    names: dict[str, set[str]] = {}
+    for pattern in (_SNAKE_NAME_RE, _CAMEL_NAME_RE):
+        for name in pattern.findall(text):
+            if sum(ch.isalnum() for ch in name) >= _MIN_RESPELL_CHARS:
+                names.setdefault(_skeleton(name), set()).add(name)
+    known = {key: name for key, spellings in names.items() if (name := _one_spelling(spellings)) is not None}
+    if not known:
+        return lines
+
+    def respell(match: re.Match[str]) -> str:
+        run = match.group(0)
+        # Pieces of the run (`the SESSION COOKIE HTTPONLY setting`): the longest stretch of whole pieces that
+        # spells a known name, left to right.
+        pieces = [m.span() for m in re.finditer(r"[A-Za-z0-9]+", run)]
+        out, cursor, i = [], 0, 0
+        while i < len(pieces):
+            for j in range(len(pieces), i, -1):
+                start, end = pieces[i][0], pieces[j - 1][1]
+                read = run[start:end]
+                name = known.get(_skeleton(read))
+                if name is not None and read != name and abs(len(read) - len(name)) <= 1 \
+                        and _canonical(read.replace(" ", "_")).replace("_", "") == name.replace("_", "") \
+                        and (_is_constant_case(name) or read != name.replace("_", " ")):
+                    out.append(run[cursor:start] + name)
+                    cursor, i = end, j
+                    break
+            else:
+                i += 1
+        return "".join(out) + run[cursor:]
+
+    return [_PIECES_RE.sub(respell, line) for line in lines]
+
+
 # --- entry point -----------------------------------------------------------------------------------
 
 
@@ -1037,8 +1176,9 @@ def correct_code(text: str, language: str) -> str:
         corrected = [_repair_dunders(line) for line in corrected]
     if language in _BRACE_LANGUAGES:
         corrected = _repair_closers(corrected, language)
+        corrected = _repair_closer_runs(corrected, language)
         corrected = _repair_comment_stars(corrected, language)
-    corrected = _repair_code_spans(_repair_constant_underscores(corrected), language)
+    corrected = _repair_code_spans(_respell_split_names(_repair_constant_underscores(corrected)), language)
     corrected = _vote_identifiers(corrected, language)
     return "\n".join(_keep_indentation(lines, corrected))
 

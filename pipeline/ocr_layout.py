@@ -50,14 +50,27 @@ _RULE_TEXT_RE = re.compile(r"[|!Il1\[\]\u00a6\-=_~.,:;]")
 # first word, one space); a mark found on one row alone, at least _EDGE_MARK_ALONE_GAP_CELLS.
 _EDGE_MARK_GAP_CELLS = 2
 _EDGE_MARK_ALONE_GAP_CELLS = 3
-# Characters that start lines of code (comments, closers, decorators, pointers) and are never taken for a mark.
+# Characters that start lines of code (comments, closers, decorators, pointers) and are never taken for a mark;
+# those of _EDGE_CODE_TIGHT only when code follows them within _EDGE_MARK_ALONE_GAP_CELLS (a decorator or an
+# operator is followed by its operand, a comment's `#` or a block comment's `*` may be by a run of blanks).
 _EDGE_CODE = frozenset("#/*}])@&<>{([")
+_EDGE_CODE_TIGHT = frozenset("@&<>")
 # Marks a photo's edge puts right before a gutter's numbers (`_gutter_last_column`).
 _GUTTER_MARKS = frozenset("|{}[]()\\'\"!/:;.,`")
 # What a gutter's separator (a vertical rule right of the numbers) is read as when glued to a number (`4|`).
 _GUTTER_SEPARATORS = frozenset("|!lI[]")
 # Share of rows that must start with a number for the numbers to be a gutter.
 _GUTTER_MIN_SHARE = 0.5
+# A gutter found by its shape (`_gutter_band`, numbers too garbled to read as such): a band at most
+# _BAND_MAX_CELLS wide at the left of the page, with text on at least _BAND_MIN_SHARE of the rows, an empty
+# corridor of _BAND_CORRIDOR_CELLS right of it on every row, at least _BAND_DIGIT_SHARE of its characters digits
+# or glyphs line numbers are read as, and at least _BAND_MIN_NUMBERS rows read as whole numbers.
+_BAND_MAX_CELLS = 6
+_BAND_MIN_SHARE = 0.7
+_BAND_CORRIDOR_CELLS = 2
+_BAND_DIGIT_SHARE = 0.5
+_BAND_MIN_NUMBERS = 2
+_BAND_MIN_AGREEMENT = 0.5
 # Confidence given to a line the layout inferred rather than read (a closing bracket the detector missed).
 INFERRED_CONFIDENCE = 0.5
 # Blank cells before a trailing group that may be a minimap's strokes read as text.
@@ -111,6 +124,7 @@ class _Row:
     chars: list[_Char]
     y: float  # centre of the row, pixels
     number: int | None = None  # line number read from a gutter
+    gutter_text: str = ""  # what a gutter found by its shape (`_gutter_band`) holds on this row, as read
 
 
 @dataclass(frozen=True)
@@ -335,6 +349,71 @@ def _gutter_columns(rows: list[_Row], *, strip_mark: bool,
     return max(t.last for _, t, _ in numbered if t.last <= right + 1), aligned, following
 
 
+def _gutter_band(rows: list[_Row]) -> int | None:
+    """Last column of a line-number gutter found by its shape, where too few of its numbers read as numbers for
+    `_gutter_last_column` (a blurred photo: `toy`, `15)`, `1s?`, `163`): a narrow band at the page's left edge
+    holding text on most rows, an empty corridor right of it on every row, mostly digits and glyphs digits are read
+    as. Each row's band text goes to `gutter_text` (and `number` where it reads as one), for `_agreed_numbers`.
+    Code does not look like that: lines that start at the left edge run on past a corridor, and are letters."""
+    marked = [row for row in rows if row.chars]
+    if not marked:
+        return None
+    left = min(row.chars[0].column for row in marked)
+    digits = set("0123456789") | set(slip_rules().digit_for)
+    for width in range(_BAND_MAX_CELLS, 1, -1):
+        last = left + width - 1
+        corridor = range(last + 1, last + 1 + _BAND_CORRIDOR_CELLS)
+        if any(c.column in corridor for row in marked for c in row.chars):
+            continue
+        band = [[c for c in row.chars if c.column <= last] for row in marked]
+        code = [[c for c in row.chars if c.column > last] for row in marked]
+        filled = sum(1 for chars in band if chars)
+        glyphs = [c.text for chars in band for c in chars]
+        if filled < _BAND_MIN_SHARE * len(marked) or not any(code) or not glyphs:
+            continue
+        if sum(1 for g in glyphs if g in digits) < _BAND_DIGIT_SHARE * len(glyphs):
+            continue
+        texts = [_line_text(chars, left) for chars in band]
+        numbers = [_as_number(text.strip()) if " " not in text.strip() else None for text in texts]
+        if sum(1 for n in numbers if n is not None and n >= 10) < _BAND_MIN_NUMBERS:
+            continue
+        for row, text, number in zip(marked, texts, numbers, strict=True):
+            row.gutter_text, row.number = text.strip(), number
+        return last
+    return None
+
+
+def _digit_agreement(text: str, number: int) -> int:
+    """How many of `number`'s digits a gutter's reading shows in place (right-aligned, look-alikes as digits)."""
+    read, digits = text.translate(_digit_table())[::-1], str(number)[::-1]
+    return sum(1 for a, b in zip(read, digits, strict=False) if a == b)
+
+
+def _agreed_numbers(rows: list[_Row], lines: list[int]) -> list[int] | None:
+    """Line numbers for rows at `lines` (line offsets from the first row) from a garbled gutter: the first
+    number that the gutter's readings agree with most, digit by digit.
+
+    Every row read as a whole number proposes a first number; each proposal scores the digits of every row's
+    reading that stand where its own number has them. One misread number, or several misread alike (`372` for
+    `172`), is outvoted by the digits the other rows show. None when no row reads exactly its number under the
+    best proposal, or the readings show fewer than _BAND_MIN_AGREEMENT digits a row in place.
+    """
+    proposals = {row.number - line for row, line in zip(rows, lines, strict=True) if row.number is not None}
+    best: tuple[int, int, int] | None = None
+    for first in sorted(proposals):
+        if first < 1:
+            continue
+        numbers = [first + line for line in lines]
+        agree = sum(_digit_agreement(row.gutter_text, n) for row, n in zip(rows, numbers, strict=True))
+        exact = sum(1 for row, n in zip(rows, numbers, strict=True) if row.number == n)
+        if best is None or (agree, exact) > (best[1], best[2]):
+            best = (first, agree, exact)
+    shown = sum(1 for row in rows if row.gutter_text)
+    if best is None or best[2] < 1 or best[1] < _BAND_MIN_AGREEMENT * shown:
+        return None
+    return [best[0] + line for line in lines]
+
+
 def _drop_columns_through(rows: list[_Row], last: int) -> None:
     """Drop the gutter: every run of characters that starts in a column up to `last`.
 
@@ -400,7 +479,8 @@ def _drop_edge_marks(rows: list[_Row]) -> int:
         # A row of one speck (`y`, `'`) and nothing else stands apart from everything.
         gap = tokens[1].first - first.last - 1 if len(tokens) > 1 else _EDGE_MARK_ALONE_GAP_CELLS
         if gap >= _EDGE_MARK_GAP_CELLS and len(first.text) <= 2 and not any(
-            ch.isdigit() or ch in _EDGE_CODE for ch in first.text
+            ch.isdigit() or (ch in _EDGE_CODE and not (ch in _EDGE_CODE_TIGHT and gap >= _EDGE_MARK_ALONE_GAP_CELLS))
+            for ch in first.text
         ):
             marked.append((row, first, gap))
         else:
@@ -537,9 +617,15 @@ def _pitch_from_gaps(ys: list[float]) -> float | None:
     return sum(usable) / sum(max(1, round(g / unit)) for g in usable)
 
 
-def _line_numbers(rows: list[_Row]) -> tuple[list[int], bool]:
-    """A line number for each row; True when they come from a gutter."""
+def _line_numbers(rows: list[_Row], *, band: bool = False) -> tuple[list[int], bool]:
+    """A line number for each row; True when they come from a gutter (`band`: one found by its shape, whose
+    numbers are read by `_agreed_numbers`)."""
     ys = [row.y for row in rows]
+    if band:
+        pitch = _pitch_from_gaps(ys)
+        agreed = None if pitch is None else _agreed_numbers(rows, [round((y - ys[0]) / pitch) for y in ys])
+        if agreed is not None:
+            return agreed, True
     fit = _fit_rows(rows)
     if fit is not None:
         gutter_pitch, y0 = fit
@@ -649,6 +735,13 @@ def rebuild_layout(page: OcrPage) -> Layout | None:
         notes.append("line-number gutter found and dropped")
         # Marks between the gutter and the code (a misread number's stray piece) are edge marks too.
         marks += _drop_edge_marks(rows)
+    band = False
+    if gutter_last is None:
+        band_last = _gutter_band(rows)
+        if band_last is not None:
+            _drop_columns_through(rows, band_last)
+            notes.append("line-number gutter found by its shape and dropped (its numbers read poorly)")
+            band = True
     if marks:
         notes.append(f"dropped marks left of the code on {marks} line(s)")
     if _drop_rule(rows):
@@ -657,7 +750,7 @@ def rebuild_layout(page: OcrPage) -> Layout | None:
     if minimap:
         notes.append(f"dropped minimap strokes read at the end of {minimap} line(s)")
 
-    numbers, from_gutter = _line_numbers(rows)
+    numbers, from_gutter = _line_numbers(rows, band=band)
     by_line: dict[int, list[_Char]] = defaultdict(list)
     for number, row in zip(numbers, rows, strict=True):
         by_line[number].extend(row.chars)

@@ -679,3 +679,45 @@ def test_a_chinese_line_comment_that_lost_a_slash_gets_it_back() -> None:
     assert correct_code("\n".join(read), "java").split("\n")[1:3] == ["    //获取订单超时时间", "    long t = a /b;"]
     read = ["function f(tabs) {", "  /设置访问历史记录", "  return tabs;", "}"]
     assert correct_code("\n".join(read), "typescript").split("\n")[1] == "  //设置访问历史记录"
+
+
+@pytest.mark.parametrize(("read", "meant"), [
+    ('    return app.config["SESSIO NCOOKI EHTTPONLY"]', '    return app.config["SESSION_COOKIE_HTTPONLY"]'),
+    ('    return app.config["SESSION_cOOKIE_HTTPONLY"]', '    return app.config["SESSION_COOKIE_HTTPONLY"]'),
+    ("    the :data:`SESSIONCOOKIES AMESITE` setting.", "    the :data:`SESSION_COOKIE_SAMESITE` setting."),
+])
+def test_a_name_whose_underscores_ocr_lost_or_moved_is_respelled_as_the_capture_spells_it(read: str,
+                                                                                          meant: str) -> None:
+    # Tuned photos ph-t-04/09/17 and ed-t-02: the letters are all there, the underscores lost, doubled or moved.
+    context = ["def cookie(self, app):", '    """Uses ``SESSION_COOKIE_HTTPONLY``."""',
+               "    name = SESSION_COOKIE_SAMESITE"]
+    assert _fix_line(read, context, "python") == meant
+
+
+def test_prose_words_a_blank_apart_are_not_joined_into_a_name() -> None:
+    # `shell context` in a docstring is prose, though the capture names `shell_context`; and a name spelled two
+    # ways in full (`request_body`, `requestBody`) says nothing about which one was meant.
+    read = ["def make(self):", '    """Returns the shell context for this."""', "    shell_context = {}",
+            "    a = request_body", "    b = requestBody", "    c = request body"]
+    assert correct_code("\n".join(read), "python").split("\n") == read
+
+
+def test_a_closer_read_as_a_paren_becomes_the_brace_the_stack_wants() -> None:
+    read = ["function f(ref) {", "  if (ref.dep) {", "    ref.dep.trigger({", "      target: ref,", "    ))",
+            "  ) else {", "    run()", "  )", "}"]
+    fixed = correct_code("\n".join(read), "javascript").split("\n")
+    assert fixed[4:] == ["    })", "  } else {", "    run()", "  }", "}"]
+
+
+def test_a_paren_that_closes_what_is_open_stays() -> None:
+    read = ["const total = sum(", "  a,", "  b,", ")", "call(() => {", "  run()", "})"]
+    assert correct_code("\n".join(read), "javascript").split("\n") == read
+
+
+def test_a_docstring_opener_read_as_marks_and_its_lost_closer_come_back() -> None:
+    # Tuned photo ph-t-23: `"*"Returns ...` under the def, the closing quotes unseen before a garbled return.
+    read = ["def get_cookie(self, app):", '    "*"Returns True if the cookie should be httponly.', "    Config var.",
+            "", '    return app.config l"SESSION_COOKIE_HTTPONLY"}']
+    fixed = correct_code("\n".join(read), "python").split("\n")
+    assert fixed[1] == '    """Returns True if the cookie should be httponly.'
+    assert fixed[3] == '    """'

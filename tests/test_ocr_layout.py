@@ -118,8 +118,9 @@ def test_code_after_a_gutter_not_read_as_numbers_is_no_minimap() -> None:
     words += [_word("x", 0, 3), _word("=", 0, 4)]  # a short row that bounds the code's right end
     layout = rebuild_layout(_page(words))
     assert layout is not None
-    assert layout.lines[0].endswith(" public void weld(Part part) {")
-    assert layout.lines[1].endswith(" part.join(other);")
+    # The code stays; the misread gutter itself is now found by its shape and dropped (`_gutter_band`).
+    assert layout.lines[:2] == ["public void weld(Part part) {", "  part.join(other);"]
+    assert (layout.first_line, layout.numbered) == (15, True)
 
 
 def test_without_a_gutter_the_first_line_shown_is_line_one() -> None:
@@ -172,6 +173,37 @@ def test_gutter_numbers_that_end_in_one_are_read_as_they_are() -> None:
     layout = rebuild_layout(_page(words))
     assert layout is not None
     assert (layout.first_line, layout.lines) == (11, lines)
+
+
+def test_a_gutter_too_blurred_to_read_as_numbers_is_still_left_out_and_numbers_the_lines() -> None:
+    # A blurred photo's gutter (ph-t-21, tuned): most numbers come out as letters (`toy`, `1s?`), a few whole, and
+    # two misread alike (`372`, `375` for 172, 175). The band is dropped and the digits agree on line 152.
+    gutter = ["toy", "15)", "i", "4", "1", "1s?", "ia", "1", "ie", "63", "te2", "163", "ita", "tes", "te", "M7",
+              "ea", "te", "tre", "ut", "372", "173", "le", "375", "1"]
+    code = [f"call{row}(x);" for row in range(len(gutter))]
+    words = [_word(text, 0, row) for row, text in enumerate(gutter)] + _words(code, first_column=8)
+    layout = rebuild_layout(_page(words))
+    assert layout is not None
+    assert (layout.first_line, layout.numbered) == (152, True)
+    assert layout.lines == code
+
+
+def test_code_that_starts_at_the_left_edge_is_no_gutter() -> None:
+    # Short left-edge words followed by a corridor of blanks, but letters and no run of numbers: code.
+    lines = ["if (a) {", "  b();", "} else {", "  c();", "}"]
+    layout = rebuild_layout(_page(_words(lines)))
+    assert layout is not None
+    assert (layout.first_line, layout.numbered, layout.lines) == (1, False, lines)
+
+
+def test_a_speck_at_the_left_edge_read_as_an_operator_is_left_out() -> None:
+    # A photo's speck read as `&`, three blanks before the code: no `&&` continuation line looks so; the code's
+    # indentation is not shifted by it.
+    lines = ["def a(self):", "    return 1", "", "def b(self):", "    return 2"]
+    words = _words(lines, first_column=4) + [_word("&", 0, 4)]
+    layout = rebuild_layout(_page(words))
+    assert layout is not None
+    assert layout.lines == lines
 
 
 # --- real captures (benchmarks/captures, tuned part), real tesseract -------------------------------------------

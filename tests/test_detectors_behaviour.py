@@ -1312,3 +1312,30 @@ def test_a_spring_write_mapping_without_the_annotation_its_siblings_carry_is_fla
     annotated = JAVA_CONTROLLER.replace('    @DeleteMapping',
                                         '    @PreAuthorize("hasRole(\'CLERK\')")\n    @DeleteMapping')
     assert "security/missing-authorization" not in _rules(annotated, "java")
+
+
+def test_a_handler_that_receives_the_callers_token_and_never_reads_it_is_flagged() -> None:
+    java = ('@RestController\nclass Notes {\n'
+            '  @PostMapping("/notes")\n  Note add(@RequestHeader("x-token") String token, @RequestBody Note n) {\n'
+            '    return store.save(n);\n  }\n}\n')
+    assert ("security/missing-authorization", 4) in _hits(java, "java")
+    checked = java.replace("    return store.save(n);", "    Auth.require(token);\n    return store.save(n);")
+    assert "security/missing-authorization" not in _rules(checked, "java")
+
+
+def test_express_session_without_cookie_options_is_an_insecure_cookie() -> None:
+    js = ('const session = require("express-session");\napp.use(session({\n  secret: process.env.SESSION_KEY,\n'
+          '  resave: false,\n}));\n')
+    assert ("security/insecure-cookie", 2) in _hits(js, "javascript")
+    configured = js.replace("  resave: false,\n", "  resave: false,\n  cookie: { secure: true, maxAge: 3600000 },\n")
+    assert "security/insecure-cookie" not in _rules(configured, "javascript")
+
+
+def test_an_error_middleware_that_sends_the_errors_message_is_flagged_unless_it_answers_a_known_error() -> None:
+    js = ('app.use((err, req, res, next) => {\n  res.status(500);\n  res.json({ error: err.message });\n});\n')
+    assert ("security/exception-in-response", 3) in _hits(js, "javascript")
+    known = ('app.use((err, req, res, next) => {\n  if (err.name === "ValidationError") {\n'
+             '    return res.status(400).json({ error: err.message });\n  }\n  next(err);\n});\n')
+    assert "security/exception-in-response" not in _rules(known, "javascript")
+    generic = js.replace("err.message", '"internal error"')
+    assert "security/exception-in-response" not in _rules(generic, "javascript")

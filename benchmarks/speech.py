@@ -47,6 +47,7 @@ from archreview.encoders.speech import SAMPLE_RATE, SpeechTranscriber  # noqa: E
 from archreview.pipeline.audio import decode_audio  # noqa: E402
 from archreview.pipeline.backends import load_backend  # noqa: E402
 from archreview.pipeline.intent import parse_instruction  # noqa: E402
+from archreview.pipeline.report_language import resolve_report_language  # noqa: E402
 from archreview.pipeline.text_metrics import character_error_rate, word_error_rate  # noqa: E402
 from archreview.schemas import FasterWhisperOptions, OpenAIWhisperOptions, TransformersWhisperOptions  # noqa: E402
 
@@ -97,6 +98,9 @@ class SetResult:
     # English: WER after Whisper's EnglishTextNormalizer on both sides ("ten" = "10", "hard-coded" = "hard coded"),
     # the usual way Whisper WER is reported; None for other sets or rows measured before it was added.
     normalized_error_rate: float | None = None
+    # English and Chinese sets: clips whose report (`--report-language auto`, from the transcript) is in the label's
+    # language; None for other sets or rows measured before it was added.
+    report_language_right: int | None = None
 
 
 def _labels(path: Path) -> list[dict[str, object]]:
@@ -196,7 +200,7 @@ def run_set(config: str, speech: SpeechTranscriber, name: str, cases: list[Case]
     """Transcribe a set clip by clip and score it."""
     rates, normalized, worst = [], [], []
     normalize = _english_normalizer()
-    intents_right = intents_total = language_right = 0
+    intents_right = intents_total = language_right = report_right = 0
     audio_s = wall_s = 0.0
     metric = "CER" if cases and cases[0].language == "zh" else ("WER" if cases and cases[0].language == "en" else "-")
     for case in cases:
@@ -216,6 +220,8 @@ def run_set(config: str, speech: SpeechTranscriber, name: str, cases: list[Case]
             worst.append(f"{case.name}: {transcript.language} {transcript.text!r}")
             continue
         language_right += transcript.language == case.language
+        report = resolve_report_language("auto", transcript.text, transcript.language)
+        report_right += report == case.language
         rate = (character_error_rate if metric == "CER" else word_error_rate)(case.text, transcript.text)
         rates.append(rate)
         if metric == "WER" and normalize is not None:
@@ -223,13 +229,14 @@ def run_set(config: str, speech: SpeechTranscriber, name: str, cases: list[Case]
         if case.intent is not None:
             intents_total += 1
             intents_right += parse_instruction(transcript.text, "speech").intent == case.intent
-        if rate > 0:
-            worst.append(f"{case.name} ({rate:.2f}, {transcript.language}): {transcript.text!r}")
+        if rate > 0 or report != case.language:
+            worst.append(f"{case.name} ({rate:.2f}, {transcript.language}, report {report}): {transcript.text!r}")
     return SetResult(
         config=config, set=name, clips=len(cases), error_rate=statistics.mean(rates) if rates else None,
         metric=metric, intents_right=intents_right, intents_total=intents_total, language_right=language_right,
         audio_s=round(audio_s, 2), wall_s=round(wall_s, 2), load_avg=os.getloadavg()[0], worst=worst,
         normalized_error_rate=statistics.mean(normalized) if normalized else None,
+        report_language_right=report_right if metric in ("WER", "CER") else None,
     )
 
 
@@ -279,21 +286,25 @@ def write_results(results: list[SetResult], five_s: dict[str, float | None], com
         f"faster-whisper beam {meta['faster_whisper_beam_size']} unless the command says --beam-size.",
         "Load average (1 min) at the end of each row is given: the machine is shared, so speeds are pessimistic.",
         "",
-        "| backend:model | set | clips | error rate | WER normalised | intents | language right | audio s / s | load |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| backend:model | set | clips | error rate | WER normalised | intents | language right | report language "
+        "right | audio s / s | load |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         rate = f"{r.metric} {r.error_rate:.3f}" if r.error_rate is not None else "-"
         intents = f"{r.intents_right}/{r.intents_total}" if r.intents_total else "-"
         speed = f"{r.audio_s / r.wall_s:.2f}" if r.wall_s else "-"
         normalized = f"{r.normalized_error_rate:.3f}" if r.normalized_error_rate is not None else "-"
+        report = f"{r.report_language_right}/{r.clips}" if r.report_language_right is not None else "-"
         lines.append(
             f"| {r.config} | {r.set} | {r.clips} | {rate} | {normalized} | {intents} | {r.language_right}/{r.clips} "
-            f"| {speed} | {r.load_avg:.1f} |"
+            f"| {report} | {speed} | {r.load_avg:.1f} |"
         )
     lines += ["", "language right: the detected language is the label's; for no-speech, the transcript is empty; "
-              "for other-languages, the clip is reported as that unsupported language. WER normalised: both texts "
-              "through Whisper's EnglishTextNormalizer first (numbers, spellings, hyphens), '-' where not measured.",
+              "for other-languages, the clip is reported as that unsupported language. report language right: the "
+              "report written with --report-language auto (from the transcript) is in the label's language ('-': "
+              "not measured). WER normalised: both texts through Whisper's EnglishTextNormalizer first (numbers, "
+              "spellings, hyphens), '-' where not measured.",
               ""]
     lines += ["| backend:model | median seconds for a 4-6 s instruction |", "|---|---|"]
     lines += [f"| {k} | {v:.2f} |" if v is not None else f"| {k} | - |" for k, v in five_s.items()]

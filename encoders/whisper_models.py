@@ -97,9 +97,19 @@ _REPEATED = re.compile(r"(.{1,12}?)(?:[\s、，,。.]*\1){2,}")
 # dev clip (samples, spoken_dev) gives such a Chinese reading in the close-call zone (dev_decorator and
 # dev_parser_exceptions are there, read in Chinese as Han-only prompt echoes); out of it, dev_login_flow's Chinese
 # reading "给我个 summary on how the login flow works" has 3 Han characters for 6 words.
+# Two guards and a second sign (2026-12-02 17:20 UTC, 25 mixed dev clips: the 13 above and 12 more, mx_race_condition
+# to mx_singleton, among them English-heavy ones). The code-switch test reads text, and a Chinese decoding of English
+# speech can wrap its English words in a few Han characters; so it applies only where detection itself gives
+# Chinese at least CODE_SWITCH_RATIO of English's probability. Dev clips: the 25 mixed ones put Chinese at 10^-0.31
+# of English or above (most of them first); the 46 English spoken_dev clips and the 9 samples at 10^-1.87 or below
+# (10^-1 lies between). And an English reading that itself writes Han characters (CODE_SWITCH_MIN_HAN or more, not a
+# loop) heard Mandarin it could not write in English: "幫我看看, why this loop is so slow?" (mx_loop_slow, whose
+# Chinese reading has 4 Han characters for 5 Latin words), "Check and point, response time,太長了"; no English
+# reading of an English dev clip has any.
 CODE_SWITCH_HAN_PER_WORD = 1.0
 CODE_SWITCH_MIN_HAN = 2
 CODE_SWITCH_SHARED_SHARE = 0.5
+CODE_SWITCH_RATIO = 10**-1
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LATIN_WORD = re.compile(r"[A-Za-z]+")
 
@@ -162,13 +172,16 @@ def code_switched(chinese: str, english: str) -> bool:
 
     Both decoders heard the same English words (at least CODE_SWITCH_SHARED_SHARE of the Chinese reading's Latin
     words are in the English reading), and the Chinese one heard Mandarin around them (Han characters, at least
-    CODE_SWITCH_MIN_HAN and CODE_SWITCH_HAN_PER_WORD a Latin word) where the English one translated or dropped it.
-    A reading that loops (compression ratio above LOOP_COMPRESSION_RATIO) is not one.
+    CODE_SWITCH_MIN_HAN and CODE_SWITCH_HAN_PER_WORD a Latin word) where the English one translated or dropped it;
+    or the English reading itself wrote Mandarin (at least CODE_SWITCH_MIN_HAN Han characters). A reading that
+    loops (compression ratio above LOOP_COMPRESSION_RATIO) is not one.
 
     Args:
         chinese: the clip decoded in Chinese.
         english: the same clip decoded in English.
     """
+    if len(_HAN.findall(english)) >= CODE_SWITCH_MIN_HAN and compression_ratio(english) <= LOOP_COMPRESSION_RATIO:
+        return True  # the English decoder wrote Mandarin it heard and could not put into English
     words = [word.lower() for word in _LATIN_WORD.findall(chinese)]
     han = len(_HAN.findall(chinese))
     if not words or han < max(CODE_SWITCH_MIN_HAN, CODE_SWITCH_HAN_PER_WORD * len(words)):
@@ -185,10 +198,11 @@ def confirm_language(probabilities: dict[str, float], read_in: Callable[[str], R
     A clip it calls unsupported that the decoder reads confidently (CONFIDENT_LOGPROB) in the likeliest supported
     language is in that language ("Explain the architecture and design flaws." in espeak-ng en-us read as Turkish).
     And a close call between the supported languages (the runner-up at least CLOSE_CALL_RATIO times as probable as
-    the likeliest) is settled by decoding the clip in both: Chinese wins when its reading is Mandarin with English
-    terms the English reading also heard (`code_switched`: a mixed instruction); else the runner-up wins when its
-    reading's mean token log-probability is higher by SWITCH_LOGPROB_MARGIN (robotic Mandarin "detected" as English
-    reads better as Chinese).
+    the likeliest) is settled by decoding the clip in both: Chinese wins when detection gives it at least
+    CODE_SWITCH_RATIO of English's probability and its reading is Mandarin with English terms the English reading
+    also heard, or the English reading writes Mandarin (`code_switched`: a mixed instruction); else the runner-up
+    wins when its reading's mean token log-probability is higher by SWITCH_LOGPROB_MARGIN (robotic Mandarin
+    "detected" as English reads better as Chinese).
 
     Args:
         probabilities: language code -> probability, as Whisper's language detection gives them.
@@ -211,7 +225,11 @@ def confirm_language(probabilities: dict[str, float], read_in: Callable[[str], R
     runner_up = max((c for c in SPEECH_LANGUAGES if c != best), key=lambda c: probabilities.get(c, 0.0), default=None)
     if runner_up is None or probabilities.get(runner_up, 0.0) < CLOSE_CALL_RATIO * probabilities.get(best, 0.0):
         return best, True
-    if {best, runner_up} == {"en", "zh"} and code_switched(reading("zh").text, reading("en").text):
+    if (
+        {best, runner_up} == {"en", "zh"}
+        and probabilities.get("zh", 0.0) >= CODE_SWITCH_RATIO * probabilities.get("en", 0.0)
+        and code_switched(reading("zh").text, reading("en").text)
+    ):
         return "zh", True
     if reading(runner_up).mean_logprob >= reading(best).mean_logprob + SWITCH_LOGPROB_MARGIN:
         return runner_up, True

@@ -71,14 +71,17 @@ def instruction_language(text: str, transcript_language: str | None = None) -> R
     Returns:
         `zh` when Han characters (without Japanese kana) outweigh English words, at HAN_CHARS_PER_WORD
         characters a word, or when the sentence's frame is Chinese (a grammar word such as 这, 的, 吗, 请 outside
-        code spans); for a text with neither, `zh` when the transcript's language is Chinese; else `en`.
+        code spans), or when speech heard as Chinese has two Han characters or more; for a text with neither, `zh`
+        when the transcript's language is Chinese; else `en`.
     """
     han = len(_HAN.findall(text))
     prose = _CODE_SPAN.sub(" ", text)
     words = len(_LATIN_WORD.findall(prose))
     if han and not _KANA.search(text):
         framed = han >= 2 and _CHINESE_FRAME.search(prose) is not None
-        return "zh" if framed or han / HAN_CHARS_PER_WORD >= words else "en"
+        # Speech heard as Chinese with Mandarin in its transcript ("帮我看看, why this loop is so slow?") is Chinese.
+        heard = han >= 2 and transcript_language is not None and transcript_language.lower().startswith("zh")
+        return "zh" if framed or heard or han / HAN_CHARS_PER_WORD >= words else "en"
     if not words and transcript_language is not None and transcript_language.lower().startswith("zh"):
         return "zh"
     return "en"

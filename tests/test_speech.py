@@ -17,6 +17,7 @@ from archreview.encoders.faster_whisper import FasterWhisperTranscriber
 from archreview.encoders.speech import SAMPLE_RATE, SpeechError, SpeechTranscriber
 from archreview.encoders.whisper_models import (
     CLOSE_CALL_RATIO,
+    CODE_SWITCH_RATIO,
     SWITCH_LOGPROB_MARGIN,
     Reading,
     code_switched,
@@ -481,6 +482,36 @@ def test_a_mixed_instruction_is_chinese_when_both_readings_hear_its_english_term
     assert not code_switched("Find security problems in this code", "Find security problems in this code.")
 
 
+def test_an_english_heavy_mixed_instruction_is_chinese_when_even_the_english_reading_writes_mandarin() -> None:
+    """mx_loop_slow ("帮我看看 why this loop is so slow", dev, base, faster-whisper): its Chinese reading has fewer
+    Han characters than English words and reads worse than the English one, but the English reading itself wrote
+    the Mandarin it heard: Chinese. The English dev clips' English readings have no Han character."""
+    loop_slow = {
+        "en": Reading("幫我看看, why this loop is so slow?", -0.25),
+        "zh": Reading("帮我看看, Why this loop is so slow?", -0.31),
+    }
+    assert confirm_language({"en": 0.553, "zh": 0.434}, loop_slow.__getitem__) == ("zh", True)
+    assert code_switched("帮我看看, Why this loop is so slow?", "幫我看看, why this loop is so slow?")
+    assert not code_switched("帮我看看, Why this loop is so slow?", "Help me see why this loop is so slow?")
+    assert not code_switched("轻轻轻轻轻轻轻轻轻轻", "轻轻轻轻轻轻轻轻轻轻")  # a loop, whichever decoder wrote it
+
+
+def test_english_speech_whose_chinese_reading_wraps_its_words_in_han_stays_english() -> None:
+    """A close call where Chinese is far less likely than English (below CODE_SWITCH_RATIO of it: every English
+    dev clip sits at 10^-1.87 or below, every mixed dev clip at 10^-0.31 or above) is not taken for a mixed
+    instruction on the strength of a Chinese reading alone: the log-probability rule decides."""
+    readings = {
+        "en": Reading("Is the design of this class reasonable?", -0.30),
+        "zh": Reading("这个 design of this class 合理吗", -0.60),
+    }
+    assert code_switched(readings["zh"].text, readings["en"].text)  # the text alone would say mixed
+    unsure = {"en": 0.9, "zh": 0.9 * CODE_SWITCH_RATIO / 3}  # in the close-call zone, under the guard
+    assert unsure["zh"] >= CLOSE_CALL_RATIO * unsure["en"]
+    assert confirm_language(unsure, readings.__getitem__) == ("en", True)
+    # the same readings with Chinese as likely as a mixed dev clip makes it: Chinese
+    assert confirm_language({"en": 0.6, "zh": 0.3}, readings.__getitem__) == ("zh", True)
+
+
 @pytest.mark.parametrize(
     ("name", "language"),
     [
@@ -491,6 +522,8 @@ def test_a_mixed_instruction_is_chinese_when_both_readings_hear_its_english_term
         ("dev_decorator", "en"),
         ("mx_thread_safe", "zh"),
         ("mx_error_handling", "zh"),
+        ("mx_loop_slow", "zh"),
+        ("dev_query_optimize", "en"),
     ],
 )
 def test_robotic_mandarin_dev_clips_are_heard_as_chinese_and_english_ones_stay_english(
@@ -498,7 +531,9 @@ def test_robotic_mandarin_dev_clips_are_heard_as_chinese_and_english_ones_stay_e
 ) -> None:
     """Dev clips the close-call rule was set on: espeak-ng cmn-latn-pinyin detected as English (base puts Chinese
     10^-0.4 to 10^-2 behind) are Chinese; the English dev clips with Chinese nearest behind (10^-1.9) stay English;
-    mixed zh-en clips whose English reading scored better (one detected as English, one as Chinese) are Chinese."""
+    mixed zh-en clips whose English reading scored better (one detected as English, one as Chinese) are Chinese, and
+    so is an English-heavy one ("帮我看看 why this loop is so slow"); a short English request in the words mixed
+    instructions keep in English ("How do I optimize this query?") stays English."""
     folder = ROOT_DIR / "benchmarks" / ("spoken_zh" if language == "zh" else "spoken_dev")
     transcript = base_auto.transcribe(decode_audio(str(folder / f"{name}.flac")))
     assert transcript.language == language

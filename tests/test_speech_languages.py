@@ -241,3 +241,16 @@ def test_no_speech_gives_a_partial_general_review_in_every_format(
     for fmt in FORMATS:
         assert "no speech was heard in ask.wav" in render(report, fmt), fmt
     assert hashlib.sha256(clip.read_bytes()).hexdigest() == report.inputs.audio.sha256  # type: ignore[union-attr]
+
+
+def test_speech_heard_as_chinese_with_mandarin_in_it_gets_a_chinese_report() -> None:
+    """An English-heavy mixed instruction (dev clip mx_loop_slow, "帮我看看 why this loop is so slow") heard as
+    Chinese has fewer Han characters than English words and no Chinese grammar word: its report is Chinese all
+    the same. The same text typed, or heard as English, is English-heavy and keeps an English report."""
+    from archreview.pipeline.report_language import instruction_language
+
+    text = "帮我看看, Why this loop is so slow?"
+    assert instruction_language(text, "zh") == "zh"
+    assert instruction_language(text, "en") == "en"
+    assert instruction_language(text) == "en"
+    assert instruction_language("Why is this loop so slow?", "zh") == "en"  # no Mandarin in it

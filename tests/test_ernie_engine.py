@@ -309,6 +309,22 @@ def test_a_compiled_decode_step_writes_what_the_uncompiled_one_writes(real_size:
         assert margin <= 0.02 * spread, f"step {shared}: not a near tie ({margin:.3f} of a {spread:.3f} spread)"
 
 
+@pytest.mark.gpu
+def test_a_compiled_step_compiles_the_split_kv_kernels(real_size: _RealSize, monkeypatch: pytest.MonkeyPatch) -> None:
+    """torch.compile rebuilds the split-KV Triton kernels in its worker processes; a kernel that cannot be rebuilt
+    there (48b3223's nested @triton.jit helper: NameError) made every compiled shape that picked the split kernel
+    fall back to uncompiled. The split kernel is made the only decode attention mode here, so the compile must
+    take it in, and the reports stay valid."""
+    monkeypatch.setattr(ernie_engine, "DECODE_ATTENTION_MODES", ("split",))
+    monkeypatch.setattr(ernie_engine, "_ATTENTION_PICKS", {})
+    compiled = FusionEngine(real_size.model, EngineConfig(compile_decode=True))
+    written = compiled.generate(real_size.prompts, **real_size.kwargs)
+    assert set(compiled.stats.decode_attention.values()) == {"split"}
+    assert compiled.stats.compile_fallback is None and compiled.stats.graph_fallback is None
+    for result in written:
+        FusionOutput.model_validate_json(str(real_size.tokenizer.decode(result.tokens, skip_special_tokens=True)))
+
+
 @pytest.mark.parametrize("kind", ["dense", "moe"])
 def test_fused_projections_keep_the_model_s_outputs_and_weights(kind: str) -> None:
     """One product for q/k/v and one for gate/up changes nothing a user sees: same logits, same state_dict (keys and

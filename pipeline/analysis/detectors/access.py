@@ -250,19 +250,12 @@ _JS_FIELD = re.compile(rf"(?<![\w$])([\w$]+(?:\.[\w$]+)*)\.({_TRUSTED_FIELD})\b(
 def detect_identity_from_request(ctx: Context) -> Iterator[Hit]:
     """The sender, author, owner or price of an action read from the request's parameters."""
     source = ctx.source
-    if source.is_java or source.language == "unknown":
+    # Java's getParameter and Python's request.form / args: the field is the pattern's one group.
+    parameter_reads = [_JAVA_PARAM] if source.is_java or source.language == "unknown" else []
+    parameter_reads += [_PY_PARAM] if source.is_python else []
+    for pattern in parameter_reads:
         for line in ctx.lines:
-            match = _JAVA_PARAM.search(line.code)
-            if match:
-                yield Hit(
-                    "security/identity-from-request",
-                    line.number,
-                    confidence=0.7,
-                    detail=f"`{match.group(1)}` comes from the request: the caller chooses it.",
-                )
-    if source.is_python:
-        for line in ctx.lines:
-            match = _PY_PARAM.search(line.code)
+            match = pattern.search(line.code)
             if match:
                 yield Hit(
                     "security/identity-from-request",

@@ -74,3 +74,29 @@ def test_tiny_run_writes_every_row(tmp_path: Path) -> None:
     assert paddle["reader on the engine, batch 2"][1] == "2 x 2"
     assert "## Issue 17's targets against this run" in report
     assert re.search(r"- PaddleOCR-VL >= 20 screenshots/s batched: [\d.]+ .* - (met|MISSED)", report)
+
+
+def test_the_3x_target_is_not_judged_without_the_static_cache_at_that_batch() -> None:
+    """A run whose static-cache rows were skipped must not call the 3x target met against the dynamic cache alone."""
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    import gpu
+
+    def row(kind: str, batch: int, tok_s: float) -> dict[str, object]:
+        name = {"engine": "engine", "dynamic": "generate, dynamic cache", "static": "generate, static cache"}[kind]
+        return {
+            "kind": kind,
+            "batch": batch,
+            "tok_s": tok_s,
+            "name": f"{name}, batch {batch}",
+            "tokens_per_report": 420,
+            "reports_min": 100.0,
+            "step_ms": 2.0,
+        }
+
+    dynamic_only = {"size": "0.3B", "plain": None, "rows": [row("dynamic", 64, 1000.0), row("engine", 64, 9000.0)]}
+    (line,) = [t for t in gpu._ernie_targets(dynamic_only) if "3x" in t]
+    assert "9.00x" in line and "not judged" in line and "met" not in line.replace("measured", "")
+
+    with_static = {**dynamic_only, "rows": [*dynamic_only["rows"], row("static", 64, 4000.0)]}
+    (line,) = [t for t in gpu._ernie_targets(with_static) if "3x" in t]
+    assert "generate, static cache, batch 64" in line and "2.25x - MISSED" in line

@@ -8,8 +8,8 @@ the exact openai-whisper state dict, so both engines then compute the same funct
 as transformers' own converter does (convert_openai_to_hf.py) gives a `WhisperForConditionalGeneration` folder;
 its tokenizer and generation settings come from the CTranslate2 folder's tokenizer.json and config.json.
 
-Usage: python -m archreview.encoders.whisper_convert CT2_DIR OUT.pt
-       python -m archreview.encoders.whisper_convert --to transformers CT2_DIR OUT_DIR
+Usage: archreview convert-whisper CT2_DIR OUT.pt
+       archreview convert-whisper --to transformers CT2_DIR OUT_DIR
 """
 
 from __future__ import annotations

@@ -271,19 +271,20 @@ def _set(name: str) -> list[dict[str, object]]:
 def test_chinese_sets_tuned_and_held_apart() -> None:
     tuned, held = _set("tuned.jsonl"), _set("held_apart.jsonl")
     right = [parse_instruction(str(row["text"]), "text").intent == row["intent"] for row in tuned]
-    # 559 of 569 (rounds 1-11 and the round-10 tuned material; the lexicon and the classifier, which trained on these)
-    assert sum(not ok for ok in right) <= 10, [row["text"] for row, ok in zip(tuned, right, strict=True) if not ok]
+    # 599 of 614 (rounds 1-12 and the round-10 tuned material; the lexicon, and the classifier, which trained on these;
+    # round 12, 34 of 45 when measured once, came in untouched by the lexicon)
+    assert sum(not ok for ok in right) <= 15, [row["text"] for row, ok in zip(tuned, right, strict=True) if not ok]
     english = _set("english_tuned.jsonl")
     english_right = sum(parse_instruction(str(row["text"]), "text").intent == row["intent"] for row in english)
     assert english_right >= 108, english_right  # 108 of 111 after the round-12 pass (103 before it)
     # The English held-apart set (measured once, by benchmarks/intent.py) shares no source with the tuned one.
     english_held = {str(row["source"]).split(" ")[0] for row in _set("english_held_apart.jsonl")}
     assert english_held.isdisjoint(str(row["source"]).split(" ")[0] for row in english)
-    # Round 11 (37 of 46 when measured once) is in the tuned set now. Round 12 (held_apart.jsonl), measured once at
-    # the end of its round (benchmarks/results/intent.md, 16:38 UTC): 34 of 45; the English held-apart set,
-    # measured once in round 9: 31 of 34. Kept as floors; never tuned on.
-    held_right = sum(parse_instruction(str(row["text"]), "text").intent == row["intent"] for row in held)
-    assert len(held) == 45 and held_right >= 34, held_right
+    # Rounds 11 and 12 (37 of 46 and 34 of 45 when measured once) are in the tuned set now. Round 13
+    # (held_apart.jsonl, 49) is not scored here until benchmarks/intent.py has measured it once at the end of its
+    # round: a floor computed by this test would be a look at the held-apart set. The English held-apart set,
+    # measured once in round 9: 31 of 34, kept as a floor; never tuned on.
+    assert len(held) == 49 and {str(row["intent"]) for row in held} == set(DEFAULT_FOCUS), len(held)
     english_held_right = sum(
         parse_instruction(str(row["text"]), "text").intent == row["intent"] for row in _set("english_held_apart.jsonl")
     )

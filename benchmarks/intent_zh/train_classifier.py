@@ -51,6 +51,7 @@ UNFIT_MARKS = (
     "round-10 tuned material",
     "round 10 held-apart set",
     "round 11 held-apart set",
+    "round 12 held-apart set",
 )
 
 EMPTY: dict[str, Any] = {

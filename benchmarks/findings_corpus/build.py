@@ -527,6 +527,19 @@ HAND_SOURCES = {  # key: (repo, commit, licence as stated by the repository, par
                         "tuned"),
     "dvpwa": ("anxolerd/dvpwa", "a1d8f89fac2e57093189853c6527c2b01fc1d9c1", "MIT", "tuned"),
     "jvl": ("CSPF-Founder/JavaVulnerableLab", "f96f204bc2546f3a7568da24f6215cf6d4387112", "GPL-2.0", "tuned"),
+    # tuned, round 12 (h14): found by searching public code for request-chosen forwards and views, and for lazy
+    # caches in static maps; labelled by reading, before any detector was changed for them
+    "project3": ("SaeedTaboudy/Project.3", "d6aad8ac19e9245c1eee8a7fced03d98dfc22b9e", "not stated", "tuned"),
+    "patricio": ("jonathanlal/patricio-martin", "f746b0c08ca53deb722d1efae4b25bf3fb58a8ca", "not stated", "tuned"),
+    "twitter_dup": ("robertchanny/Twitter_Duplicate", "1c22cd4a6f758f85773856291f780acb391adb51", "not stated",
+                    "tuned"),
+    "fetchall": ("mfhan/fetchall", "e4179c2b65652b69bfbfd3fbd5c7d4638f2d2a00", "not stated", "tuned"),
+    "travel": ("Redtear/travelAgencies", "dec7a43e7cc81a98b707cbb0a83a2da26ddcf5cd", "not stated", "tuned"),
+    "springmvc_hello": ("wtianyu/SpringMvc", "87fadc4017c4cc74216279d762c06277cae0ca09", "not stated", "tuned"),
+    "springmvc_demo": ("shaluying/SpringMVC", "58743ce98096a8013c35a1707b9d1d40f8ad99f8", "not stated", "tuned"),
+    "whitepig": ("zhenu14/whitepig", "75768a080592a6060c1f4a60bb5d9b53e09efb51", "not stated", "tuned"),
+    "wing_mix": ("wingSF/mix", "360d339ebf35debfe764d5d25ee59202eda9ed32", "not stated", "tuned"),
+    "leetcode_cache": ("yuanguangxin/LeetCode", "30f3afaa3fc5aa9ce357f6569488c7fa785e56e5", "not stated", "tuned"),
 }
 
 RES, ERR, CON, CAC, PERF, COH = "resilience", "error-handling", "concurrency", "caching", "performance", "cohesion"
@@ -1418,6 +1431,40 @@ HAND_FILES: list[tuple[str, str, tuple[int, int] | None, tuple[str, ...], list[t
         (ERR, 49, 50, "an empty catch: a failed insert is dropped"),
         (ERR, 59, 60, "an empty catch: the error of creating purchases is dropped"),
     ]),
+    # round 12 (h14): server-side forwards and views chosen by the request, lazy caches in static maps
+    ("project3", "src/main/java/servlet/RedirectServlet.java", None, (SEC,), [
+        (SEC, 24, 24, "the forward's path is the page parameter: any resource of the application, WEB-INF included"),
+    ]),
+    ("patricio", "patricio-martin/src/main/java/com/patriciomartin/servlets/GetPage.java", (1, 87), (SEC,), [
+        # the page parameter is only compared with a few names, never limited to them
+        (SEC, 85, 85, "the request's page parameter is the forward's path: WEB-INF/web.xml and any JSP are served"),
+    ]),
+    ("twitter_dup", "routes/index.js", None, (SEC,), [
+        (SEC, 11, 11, "the URL's page segment is the view rendered: any template, or a file outside the views"),
+    ]),
+    ("fetchall", "routes/index.js", None, (SEC,), [
+        (SEC, 9, 9, "the URL's page segment is the view rendered: any template, or a file outside the views"),
+    ]),
+    ("travel", "routes/pages.js", None, (SEC,), []),  # the request value is a template variable (escaped), not the view
+    ("springmvc_hello", "SpringMvc/src/com/springmvc/controller/HelloSpringMvcController.java", None, (SEC,), [
+        (SEC, 16, 16, "the path parameter is the view name: forward:/redirect: prefixes and any JSP are the caller's"),
+    ]),
+    ("springmvc_demo", "springmvc_demo/src/main/java/com/shaluy/springmvc/controller/TestViewController.java", None,
+     (SEC,), []),  # literal forward and redirect targets
+    ("whitepig", "designpattern/src/main/java/com/designpattern/demo/singleton/CacheSingleton.java", None, (CON,), [
+        (CON, 15, 18, "get, null check and put on a static HashMap, unlocked: two callers build two instances, and "
+                      "concurrent puts can corrupt the map"),
+    ]),
+    ("whitepig", "designpattern/src/main/java/com/designpattern/demo/singleton/LazySingleton.java", None, (CON,), [
+        (CON, 12, 13, "lazy static initialization without a lock: two threads can each create an instance"),
+    ]),
+    ("whitepig", "designpattern/src/main/java/com/designpattern/demo/singleton/DoubleCheckSingleton.java", None,
+     (CON,), []),  # double-checked locking on a volatile field: correct
+    ("wing_mix", "design-pattern/src/main/java/com/wing/lynne/singleton/LazySafeByConcurrentHashMap.java", None,
+     (CON,), [
+        (CON, 13, 15, "a null check, then a put, on a ConcurrentHashMap: each call is atomic, the pair is not"),
+    ]),
+    ("leetcode_cache", "src/其他/线程安全的本地缓存/Main.java", None, (CON,), []),  # checked again under the lock
 ]
 
 

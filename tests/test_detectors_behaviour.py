@@ -1339,3 +1339,48 @@ def test_an_error_middleware_that_sends_the_errors_message_is_flagged_unless_it_
     assert "security/exception-in-response" not in _rules(known, "javascript")
     generic = js.replace("err.message", '"internal error"')
     assert "security/exception-in-response" not in _rules(generic, "javascript")
+
+
+JAVA_FORWARD = '''public class PageServlet extends HttpServlet {
+    protected void doGet(HttpServletRequest request, HttpServletResponse response) throws Exception {
+        String page = request.getParameter("page");
+        if (page == null) {
+            page = "index.jsp";
+        }
+        request.setAttribute("page", page);
+        request.getRequestDispatcher(page).forward(request, response);
+    }
+}
+'''
+
+
+def test_a_forward_to_a_path_the_request_chose_is_flagged_and_a_constant_one_is_not() -> None:
+    # the default set inside the branch replaces the value on that branch only: line 8 still forwards the request's
+    assert ("security/unsafe-forward", 8) in _hits(JAVA_FORWARD, "java")
+    # a request attribute lives for this request only: no trust boundary is crossed
+    assert "security/trust-boundary" not in _rules(JAVA_FORWARD, "java")
+    fixed = JAVA_FORWARD.replace("getRequestDispatcher(page)", 'getRequestDispatcher("/WEB-INF/" + "index.jsp")')
+    assert "security/unsafe-forward" not in _rules(fixed, "java")
+    # reassigned at the statement's own level, the name is clean again
+    reset = JAVA_FORWARD.replace('        if (page == null) {\n            page = "index.jsp";\n        }\n',
+                                 '        page = "index.jsp";\n')
+    assert "security/unsafe-forward" not in _rules(reset, "java")
+
+
+def test_a_spring_view_name_from_the_request_is_flagged() -> None:
+    code = ('@Controller\npublic class Views {\n    @RequestMapping("/v")\n'
+            '    public ModelAndView view(HttpServletRequest request) {\n'
+            '        String path = request.getParameter("path");\n        ModelAndView mav = new ModelAndView();\n'
+            '        mav.setViewName(path);\n        return mav;\n    }\n}\n')
+    assert ("security/unsafe-forward", 7) in _hits(code, "java")
+    model = code.replace("mav.setViewName(path);", 'mav.setViewName("view"); mav.addObject("path", path);')
+    assert "security/unsafe-forward" not in _rules(model, "java")
+
+
+def test_an_express_view_named_by_the_request_is_flagged_but_request_data_in_its_locals_is_not() -> None:
+    code = ("router.get('/:page', function (req, res) {\n  var page = req.params.page;\n"
+            "  res.render(page, { title: 'Express' });\n});\n")
+    assert ("security/unsafe-forward", 3) in _hits(code, "javascript")
+    locals_only = ("router.get('/:name', function (req, res) {\n"
+                   "  res.render('page', { title: 'Express', content: req.params.name });\n});\n")
+    assert "security/unsafe-forward" not in _rules(locals_only, "javascript")

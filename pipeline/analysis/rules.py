@@ -456,6 +456,19 @@ _RULE_LIST: tuple[Rule, ...] = (
         ALL_LANGUAGES,
     ),
     Rule(
+        "security/unsafe-forward",
+        "security",
+        "high",
+        "Server-side forward or view chosen by the request",
+        "A request value reaches `getRequestDispatcher`, a Spring view name (`setViewName`, `new ModelAndView`) "
+        "or the view of Express's `res.render`.",
+        "The server itself opens the resource, so the caller reaches what no URL serves: `WEB-INF/web.xml`, admin "
+        "pages behind the filter, any template, or (`../`) a file outside the views.",
+        "Map the request value to a fixed set of views (a switch or an allow-list) and forward to the chosen "
+        "constant; never pass the value itself as a path or view name.",
+        ALL_LANGUAGES,
+    ),
+    Rule(
         "security/ldap-injection",
         "security",
         "high",

@@ -98,6 +98,7 @@ class _Flow:
         self._sanitizer = sanitizer
         self._stored = stored  # calls that return stored data (a query's rows): assigning their result is clean
         self._seen_once = seen_once  # identifiers the shown code holds once: candidates for a slip
+        self._levels: dict[str, int] = {}  # indentation of the statement that first tainted each name
 
     def _lookups_dropped(self, text: str) -> str:
         """`text` with the keys of lookups in this program's own containers emptied: `users[req.params.id]` is a
@@ -153,6 +154,7 @@ class _Flow:
             return
         name, operator = assign.group(1), assign.group(2)
         start = assign.start(3)
+        indent = _indent(masked)
         if operator == "=" and self._stored is not None and self._stored.search(masked[start:]):
             # the rows a query returns, or the nodes an XPath selects, are what the store holds: the request chose
             # which (an injection is judged at the call), but the values are not the request's text
@@ -160,8 +162,17 @@ class _Flow:
             return
         if self.tainted(code[start:], masked[start:]):
             self.names.add(name)
-        elif operator == "=" and name in self.names:
-            self.names.discard(name)  # reassigned to a clean value
+            self._levels[name] = min(indent, self._levels.get(name, indent))
+        elif operator == "=" and name in self.names and indent <= self._levels.get(name, indent):
+            # reassigned to a clean value; a clean value set deeper inside a branch (`if (page == null) page =
+            # "index.jsp";`) replaces it on that branch only, and the request's value goes on after the branch
+            self.names.discard(name)
+
+
+def _indent(masked: str) -> int:
+    """Indentation of a statement's first line (a tab counts four)."""
+    first = masked.split("\n", 1)[0].expandtabs(4)
+    return len(first) - len(first.lstrip())
 
 
 def _one_slip(seen: str, name: str) -> bool:
@@ -185,7 +196,8 @@ def _seen_once(ctx: Context) -> frozenset[str]:
 
 # Sinks whose danger is the first argument (the query, the command, the code): a tainted value passed after
 # it is a bound parameter or an option, not an injection.
-_FIRST_ARGUMENT_RULES = frozenset({"security/sql-injection", "security/command-injection", "security/code-injection"})
+_FIRST_ARGUMENT_RULES = frozenset({"security/sql-injection", "security/command-injection", "security/code-injection",
+                                   "security/unsafe-forward"})
 # File calls whose path is the first argument and whose later arguments are the data written or options
 # (`fs.writeFile(path, JSON.stringify(body))`, `res.sendFile(name, { root })`): only the path can traverse.
 _PATH_FIRST_CALL = re.compile(r"(?:writeFile|appendFile|createWriteStream|createReadStream|readFile|sendFile|"

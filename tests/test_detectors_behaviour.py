@@ -1384,3 +1384,30 @@ def test_an_express_view_named_by_the_request_is_flagged_but_request_data_in_its
     locals_only = ("router.get('/:name', function (req, res) {\n"
                    "  res.render('page', { title: 'Express', content: req.params.name });\n});\n")
     assert "security/unsafe-forward" not in _rules(locals_only, "javascript")
+
+
+JAVA_LOOKUP = '''public class Registry {
+    private static Map<String, Registry> map = new HashMap<>();
+
+    public static Registry get(String key) {
+        Registry found = map.get(key);
+        if (found == null) {
+            found = new Registry();
+            map.put(key, found);
+        }
+        return found;
+    }
+}
+'''
+
+
+def test_a_lookup_through_a_local_then_a_put_on_a_static_map_is_a_check_then_act() -> None:
+    assert ("concurrency/check-then-act", 6) in _hits(JAVA_LOOKUP, "java")
+    locked = JAVA_LOOKUP.replace(
+        "            found = new Registry();\n            map.put(key, found);\n",
+        "            synchronized (map) {\n                found = map.get(key);\n"
+        "                if (found == null) {\n                    found = new Registry();\n"
+        "                    map.put(key, found);\n                }\n            }\n")
+    assert "concurrency/check-then-act" not in _rules(locked, "java")
+    other = JAVA_LOOKUP.replace("Registry found = map.get(key);", "Registry found = build(key);")
+    assert "concurrency/check-then-act" not in _rules(other, "java")

@@ -524,6 +524,17 @@ def _writes_global(ctx: Context, function: Block, name: str) -> bool:
     return bool(re.search(rf"\bglobal\b[^\n]*\b{re.escape(name)}\b", body))
 
 
+def _java_map_lookup(ctx: Context, local: str, number: int) -> str | None:
+    """The field a local checked for null on line `number` was just read from (`V v = cache.get(k);` up to two
+    lines before), as `cache`; None when it was not."""
+    pattern = re.compile(rf"(?<![\w.]){re.escape(local)}\s*=\s*(?:this\.)?(\w+)\.get\s*\(")
+    for earlier in ctx.source.span(max(1, number - 2), number - 1):
+        found = pattern.search(earlier.masked)
+        if found:
+            return found.group(1)
+    return None
+
+
 def _check_then_act(ctx: Context, shared: list[_Shared]) -> Iterator[Hit]:
     names = [s.name for s in shared]
     volatile = {s.name for s in shared if s.volatile}
@@ -545,6 +556,10 @@ def _check_then_act(ctx: Context, shared: list[_Shared]) -> Iterator[Hit]:
             container = match.group(1)
         if container is None:
             continue
+        # `V v = map.get(k); if (v == null) { ...; map.put(k, v); }`: the check reads the map through a local
+        looked_up = source.is_java and _java_map_lookup(ctx, container, line.number)
+        if looked_up:
+            container = looked_up
         bare = container.removeprefix("this.")
         if container not in names and bare not in names and not container.startswith("cls."):
             continue
@@ -556,6 +571,8 @@ def _check_then_act(ctx: Context, shared: list[_Shared]) -> Iterator[Hit]:
             )
             if act:
                 rechecked = ctx.outline.locked(later.number)
+                if rechecked and looked_up:
+                    break  # looked up again and put under the lock: the usual, correct idiom for a map
                 if rechecked and bare in volatile:
                     break  # double-checked locking on a volatile field: correct since Java 5
                 detail = (f"`{bare}` is checked outside the lock and set inside it: double-checked locking on a "

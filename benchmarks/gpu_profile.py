@@ -11,6 +11,10 @@
 (c) the PaddleOCR-VL reader (recognize_many) at batch 64 and 128: preprocess, vision, decode, postprocess.
 (d) the 21B-A3B experts at batch 1: grouped_mm against batched_mm (gathered top-k weights), then the whole decode
     step's graph replay with each.
+(e) the decode loop's mechanics at batch 256: the engine's decode and choice graphs replayed in loops that copy
+    bitmasks, wait on an event and spin the host for the matchers' time, each way of launching timed (the
+    forward launched before the wait as the engine does, from a worker thread, without the bitmask copy), with
+    the host time of each launch call, and one loop under torch.profiler: the GPU's idle gaps between kernels.
 Writes DIR/profile.md (the log) and the profiler tables. Builders are benchmarks/gpu.py's and tests/'s.
 """
 
@@ -315,6 +319,152 @@ def part_b(model: Any, tokenizer: Any, grammar: Any, pool: list[list[int]], args
                 return
 
 
+# -- (e) -----------------------------------------------------------------------------------------------------------
+
+
+def part_e(model: Any, tokenizer: Any, grammar: Any, pool: list[list[int]], args: argparse.Namespace) -> None:
+    import concurrent.futures
+
+    eos, pad = int(tokenizer.eos_token_id), int(tokenizer.pad_token_id)
+    size = 4 if TINY else 256
+    kwargs = {"max_new_tokens": args.report_tokens, "eos_token_id": eos, "pad_token_id": pad, "grammar": grammar}
+    engine = FusionEngine(model, EngineConfig(max_batch_size=size, compile_decode=args.compile_a))
+    engine.warm_up(size, max(len(p) for p in pool), **kwargs)
+    timers = Timers()
+    masks = ernie_engine._RowMasks
+    originals = {n: getattr(masks, n) for n in ("fill", "consume_all")}
+    for n in originals:
+        wrap(masks, n, timers, n, sample=True)
+    engine.stats = ernie_engine.EngineStats()
+    try:
+        engine.generate(pool[size : 2 * size], batch_size=size, **kwargs)
+    finally:
+        for n, f in originals.items():
+            setattr(masks, n, f)
+    st = engine.stats
+    say(f"(e) batch {size}: a real batch {1000 * st.decode_s / max(1, st.steps):.2f} ms/step, mask_s {st.mask_s:.2f}")
+    fills, consumes = timers.samples.get("fill", []), timers.samples.get("consume_all", [])
+    last = grammar.wrap_up_tokens
+    if len(fills) > last and consumes:
+        ms = [1000 * statistics.median(x) for x in (fills[:-last], fills[-last:], consumes)]
+        say(f"  host ms a step: fill {ms[0]:.2f} before the wrap-up, {ms[1]:.2f} in it ({last}); consume {ms[2]:.2f}")
+    slot = next(iter(engine._batches.values()))
+    if TINY or slot.graph is None:
+        say("(e) no CUDA graphs here: loops skipped")
+        return
+    forward = slot.graph
+    choose = next(iter(slot.choose_graphs.values()))
+    alone = (ernie_engine._replay_ms(forward, 20), ernie_engine._replay_ms(choose, 20))
+    say(f"  replay alone: decode {alone[0]:.3f} ms, choice {alone[1]:.3f} ms")
+    words_host = torch.full(tuple(slot.words.shape), -1, dtype=torch.int32, pin_memory=True)
+    words_pageable = torch.full(tuple(slot.words.shape), -1, dtype=torch.int32)
+    chosen_host = torch.zeros(size, dtype=torch.long, pin_memory=True)
+    ready = torch.cuda.Event()
+    counters = ernie_engine._write_counters(slot.cache)
+    worker = concurrent.futures.ThreadPoolExecutor(1)
+    stream = torch.cuda.current_stream()
+
+    def launch() -> float:
+        with torch.cuda.stream(stream):
+            b = time.perf_counter()
+            forward.replay()
+            return time.perf_counter() - b
+
+    def spin(ms: float) -> None:
+        end = time.perf_counter() + ms / 1000
+        while time.perf_counter() < end:
+            pass
+
+    def reset() -> None:
+        for counter in counters:
+            counter.zero_()
+        slot.cache_position.zero_()
+        slot.positions.zero_()
+        torch.cuda.synchronize()
+
+    def loop(name: str, host_ms: float, *, threaded: bool = False, copy: str = "pinned", steps: int = 60) -> None:
+        reset()
+        launch_f: list[float] = []
+        launch_c: list[float] = []
+        waits: list[float] = []
+        pending: Any = None
+        t0 = 0.0
+        for step in range(steps):
+            if step == 10:
+                torch.cuda.synchronize()
+                t0 = time.perf_counter()
+            if copy == "pinned":
+                slot.words.copy_(words_host, non_blocking=True)
+            elif copy == "pageable":
+                slot.words.copy_(words_pageable, non_blocking=True)
+            if pending is not None:
+                pending.result()  # the forward is in the stream before the next choice
+            a = time.perf_counter()
+            choose.replay()
+            launch_c.append(time.perf_counter() - a)
+            chosen_host.copy_(slot.chosen, non_blocking=True)
+            ready.record()
+            a = time.perf_counter()
+            if threaded:
+                pending = worker.submit(launch)
+            else:
+                forward.replay()
+                launch_f.append(time.perf_counter() - a)
+            a = time.perf_counter()
+            ready.synchronize()
+            waits.append(time.perf_counter() - a)
+            chosen_host.tolist()
+            spin(host_ms)
+        if pending is not None:
+            launch_f.append(pending.result())
+        torch.cuda.synchronize()
+        ms = 1000 * (time.perf_counter() - t0) / (steps - 10)
+        med = lambda xs: 1000 * statistics.median(xs) if xs else float("nan")  # noqa: E731
+        say(
+            f"  loop {name}: {ms:.2f} ms/step; host launch ms: choice {med(launch_c):.3f}, decode {med(launch_f):.3f};"
+            f" event wait {med(waits):.2f} ms"
+        )
+
+    with torch.inference_mode():  # the cache's tensors are inference tensors
+        loops(loop, OUT)
+    worker.shutdown()
+    engine.release()
+
+
+def loops(loop: Any, out: Path) -> None:
+    """(e)'s loops, and one under the profiler with the GPU's idle gaps."""
+    for host_ms in (0.0, 0.9):
+        loop(f"as the engine (forward before the wait), host {host_ms} ms", host_ms)
+        loop(f"forward from a worker thread, host {host_ms} ms", host_ms, threaded=True)
+    loop("as the engine, no bitmask copy, host 0.9 ms", 0.9, copy="none")
+    loop("as the engine, pageable bitmask copy, host 0.9 ms", 0.9, copy="pageable")
+    from torch.profiler import ProfilerActivity, profile
+
+    with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as prof:
+        loop("as the engine under the profiler, host 0.9 ms", 0.9, steps=30)
+    trace = out / "e_trace.json"
+    prof.export_chrome_trace(str(trace))
+    import json
+
+    events = json.loads(trace.read_text()).get("traceEvents", [])
+    kernels = sorted(
+        (float(e["ts"]), float(e["ts"]) + float(e.get("dur", 0)))
+        for e in events
+        if e.get("cat") in ("kernel", "gpu_memcpy", "gpu_memset") and "ts" in e
+    )
+    gaps = [b[0] - a[1] for a, b in zip(kernels, kernels[1:], strict=False)]
+    big = sorted((g for g in gaps if g > 20), reverse=True)
+    busy = sum(e - s for s, e in kernels)
+    span = kernels[-1][1] - kernels[0][0] if kernels else 0.0
+    say(
+        f"  profiler: {len(kernels)} GPU ops over {span / 1000:.1f} ms, busy {busy / 1000:.1f} ms; gaps > 20 us: "
+        f"{len(big)}, largest {[round(g) for g in big[:12]]} us"
+    )
+    launches = [e for e in events if e.get("name") in ("cudaGraphLaunch", "cudaGraphLaunch_v10000")]
+    host_us = statistics.median(float(e.get("dur", 0)) for e in launches) if launches else 0.0
+    say(f"  cudaGraphLaunch calls {len(launches)}, host us p50 {host_us:.0f}")
+
+
 # -- (c) -----------------------------------------------------------------------------------------------------------
 
 
@@ -431,7 +581,7 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     parts = args.parts.split(",")
     say(f"card {'cpu' if TINY else torch.cuda.get_device_name()}; torch {torch.__version__}; parts {parts}")
-    if "a" in parts or "b" in parts:
+    if "a" in parts or "b" in parts or "e" in parts:
         tokenizer = G.build_tokenizer()
         model = G.build_model("dense", len(tokenizer), seed=0).eval() if TINY else G.build_real_size("0.3b")
         backend = ErnieFusion.from_model(
@@ -441,7 +591,7 @@ def main() -> None:
         pool = G._prompts(tokenizer, 512 if not TINY else 8, 1500 if not TINY else 200)
         G._keep_json_open(model, tokenizer)
         say(f"0.3B ready at {time.perf_counter() - START:.0f} s; prompts {min(map(len, pool))}-{max(map(len, pool))}")
-        for part, run in (("b", part_b), ("a", part_a)):
+        for part, run in (("e", part_e), ("b", part_b), ("a", part_a)):
             if part in parts:
                 try:
                     run(model, tokenizer, grammar, pool, args)

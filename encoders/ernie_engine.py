@@ -1472,6 +1472,7 @@ class _RowMasks:
         self.matchers = grammar.take_matchers(real) if grammar is not None else []
         self.words = torch.full((size, (vocab + 31) // 32), -1, dtype=torch.int32, pin_memory=pin)
         self._cleared = set(range(real, size))  # rows whose bitmask already allows everything (filler rows)
+        self._forced: dict[int, list[int]] = {}  # the wrap-up's forced tokens still due, by row
         self._executor: Any = None
         if grammar is not None and real > 1:
             self._executor = grammar.executor()
@@ -1534,13 +1535,7 @@ class _RowMasks:
             for row in active:
                 grammar.fill_mask(self.matchers[row], self.words[row])
         if self.max_new_tokens - step <= grammar.wrap_up_tokens:
-            for row in active:
-                words = self.words[row]
-                token = grammar.wrap_up_token(self.matchers[row], words)
-                if token is not None:
-                    words.zero_()
-                    bit = 1 << (token % 32)
-                    words[token // 32] = bit - (1 << 32) if bit >= 1 << 31 else bit  # as a signed int32
+            grammar.wrap_up_many([(row, self.matchers[row]) for row in active], self.words, self._forced)
 
 
 def _allow_recompiles(limit: int) -> None:

@@ -540,6 +540,10 @@ HAND_SOURCES = {  # key: (repo, commit, licence as stated by the repository, par
     "whitepig": ("zhenu14/whitepig", "75768a080592a6060c1f4a60bb5d9b53e09efb51", "not stated", "tuned"),
     "wing_mix": ("wingSF/mix", "360d339ebf35debfe764d5d25ee59202eda9ed32", "not stated", "tuned"),
     "leetcode_cache": ("yuanguangxin/LeetCode", "30f3afaa3fc5aa9ce357f6569488c7fa785e56e5", "not stated", "tuned"),
+    # round 12, second search: lost updates across an await in JavaScript (and their fixed twins)
+    "node_races": ("lmammino/node-js-race-conditions", "93d1087f11988250a658bce745dd31f3752fbef2", "MIT", "tuned"),
+    "js_exercises": ("Mugisha-Elie/js-practical-exercises", "c864043bb863923e629704fea443d216b2df32a2", "not stated",
+                     "tuned"),
 }
 
 RES, ERR, CON, CAC, PERF, COH = "resilience", "error-handling", "concurrency", "caching", "performance", "cohesion"
@@ -1465,6 +1469,23 @@ HAND_FILES: list[tuple[str, str, tuple[int, int] | None, tuple[str, ...], list[t
         (CON, 13, 15, "a null check, then a put, on a ConcurrentHashMap: each call is atomic, the pair is not"),
     ]),
     ("leetcode_cache", "src/其他/线程安全的本地缓存/Main.java", None, (CON,), []),  # checked again under the lock
+    ("node_races", "examples/race-dummy.js", None, (CON,), [
+        (CON, 24, 27, "the balance is read, awaited, then written from the old value: concurrent calls lose updates"),
+        (CON, 32, 35, "the balance is read, awaited, then written from the old value: concurrent calls lose updates"),
+    ]),
+    ("node_races", "examples/race-atomics.js", (1, 102), (CON,), [
+        (CON, 24, 27, "the balance is read, awaited, then written from the old value: concurrent calls lose updates"),
+        (CON, 32, 35, "the balance is read, awaited, then written from the old value: concurrent calls lose updates"),
+        # the fixed half adds a constant atomically (Atomics.add): nothing read before the await is written back
+    ]),
+    ("node_races", "examples/race-simple-fix.js", None, (CON,), []),  # the same functions, called one after another
+    ("node_races", "examples/race-mutex.js", None, (CON,), []),  # read and write under an async mutex
+    ("node_races", "examples/race-mutex-no-lib.js", None, (CON,), []),  # serialized on a promise chain
+    ("js_exercises", "RC/main.js", None, (CON,), [
+        (CON, 9, 14, "the module's balance read, an await, then the old value plus the amount written: three "
+                     "deposits in Promise.all keep one"),
+    ]),
+    ("js_exercises", "RC/mutex.js", None, (CON,), []),  # a flag taken with no await between its test and its set
 ]
 
 

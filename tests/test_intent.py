@@ -271,9 +271,9 @@ def _set(name: str) -> list[dict[str, object]]:
 def test_chinese_sets_tuned_and_held_apart() -> None:
     tuned, held = _set("tuned.jsonl"), _set("held_apart.jsonl")
     right = [parse_instruction(str(row["text"]), "text").intent == row["intent"] for row in tuned]
-    # 599 of 614 (rounds 1-12 and the round-10 tuned material; the lexicon, and the classifier, which trained on these;
+    # 603 of 614 (rounds 1-12 and the round-10 tuned material; the lexicon, and the classifier, which trained on these;
     # round 12, 34 of 45 when measured once, came in untouched by the lexicon)
-    assert sum(not ok for ok in right) <= 15, [row["text"] for row, ok in zip(tuned, right, strict=True) if not ok]
+    assert sum(not ok for ok in right) <= 11, [row["text"] for row, ok in zip(tuned, right, strict=True) if not ok]
     english = _set("english_tuned.jsonl")
     english_right = sum(parse_instruction(str(row["text"]), "text").intent == row["intent"] for row in english)
     assert english_right >= 108, english_right  # 108 of 111 after the round-12 pass (103 before it)
@@ -299,8 +299,7 @@ def test_chinese_sets_tuned_and_held_apart() -> None:
 
 def test_the_classifier_decides_where_the_lexicon_is_silent() -> None:
     # No cue of the lexicon, and the sentence is not in the tuned set: the packaged classifier decides (at the posterior
-    # cross-validation chose, 0.99 since the round-12 pass),
-    # traditional characters folded first.
+    # cross-validation chose), traditional characters folded first.
     for text, intent in [
         ("這裡適合用策略模式還是觀察者模式", "architecture_review"),
     ]:
@@ -323,6 +322,29 @@ def test_packaged_classifier_has_provenance_and_never_read_a_held_apart_set() ->
     held = {str(row["text"]) for row in _set("held_apart.jsonl")}
     assert sum(data["documents"]) == len(_set("tuned.jsonl")) + len(_set("english_tuned.jsonl"))
     assert held.isdisjoint(str(row["text"]) for row in _set("tuned.jsonl"))
+
+
+def test_conflicting_cues_are_settled_among_their_own_intents() -> None:
+    # 为什么 (explain, weak) and 慢 (performance): the cues conflict, and the classifier chooses between those two only.
+    slow = read_lexicon("为什么这个接口这么慢")
+    assert slow.conflict and slow.candidates == {"explain_code", "performance_review"}
+    assert parse_instruction("为什么这个接口这么慢", "text").intent == "performance_review"
+    # A question about problems argues for no intent of its own: "有没有 security 问题" asks for the security review.
+    asked = read_lexicon("这个 function 有没有 security 问题")
+    assert asked.candidates == {"security_review"} and not asked.conflict
+    assert parse_instruction("这个 function 有没有 security 问题", "text").intent == "security_review"
+    # A whole-review word with one named part only widens it: no conflict, a security review.
+    assert not read_lexicon("全面检查一下安全").conflict
+    assert parse_instruction("全面检查一下安全", "text").intent == "security_review"
+    # Two review words: a conflict; an intent word and nothing else: none.
+    assert read_lexicon("检查一下架构和安全").conflict and not read_lexicon("检查一下架构").conflict
+    # A model trained where general_review dominates still answers within `among` when asked to.
+    rows = [("看看这个", "general_review"), ("看看那个", "general_review"), ("帮忙看看", "general_review")]
+    rows += [("慢不慢", "performance_review"), ("讲讲原理", "explain_code")]
+    model = load_intent_model(train_intent_model(rows, han_grams=1, min_posterior=0.0))  # type: ignore[arg-type]
+    assert model.decide("看看") == "general_review"
+    among = frozenset({"performance_review", "explain_code"})
+    assert model.decide("看看", among) in among  # type: ignore[arg-type]
 
 
 def test_a_trained_model_and_its_data_checks() -> None:

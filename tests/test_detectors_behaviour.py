@@ -1411,3 +1411,49 @@ def test_a_lookup_through_a_local_then_a_put_on_a_static_map_is_a_check_then_act
     assert "concurrency/check-then-act" not in _rules(locked, "java")
     other = JAVA_LOOKUP.replace("Registry found = map.get(key);", "Registry found = build(key);")
     assert "concurrency/check-then-act" not in _rules(other, "java")
+
+
+JS_LOST_UPDATE = '''let balance = 0;
+
+async function deposit(amount) {
+  const current = balance;
+  await audit(amount);
+  balance = current + amount;
+}
+
+async function withdraw(account, amount) {
+  const stock = await db.getBalance(account);
+  const left = stock - amount;
+  await db.setBalance(account, left);
+}
+
+Promise.all([deposit(10), deposit(20), withdraw('a', 5)]);
+'''
+
+
+def test_state_read_before_an_await_and_written_back_from_it_is_a_lost_update() -> None:
+    assert ("concurrency/check-then-act", 4) in _hits(JS_LOST_UPDATE, "javascript")
+    assert ("concurrency/check-then-act", 10) in _hits(JS_LOST_UPDATE, "javascript")
+    # the same functions, each call awaited before the next: callers never overlap
+    sequential = JS_LOST_UPDATE.replace("Promise.all([deposit(10), deposit(20), withdraw('a', 5)]);",
+                                        "await deposit(10);\nawait withdraw('a', 5);")
+    assert "concurrency/check-then-act" not in _rules(sequential, "javascript")
+    # serialized by a mutex
+    locked = JS_LOST_UPDATE.replace("  const current = balance;", "  const release = await mutex.acquire();\n"
+                                    "  const current = balance;")
+    assert all(line > 8 for rule, line in _hits(locked, "javascript") if rule == "concurrency/check-then-act")
+    # no await between the read and the write: the event loop runs it in one piece
+    atomic = JS_LOST_UPDATE.replace("  await audit(amount);\n", "")
+    assert all(line > 7 for rule, line in _hits(atomic, "javascript") if rule == "concurrency/check-then-act")
+    # the record named by the old read's key, written with a new value: nothing stale is written back
+    keyed = ("async function verify(token) {\n  const user = await users.getUserById(token.user);\n"
+             "  await users.updateUserById(user.id, { verified: true });\n}\n")
+    assert "concurrency/check-then-act" not in _rules(keyed, "javascript")
+
+
+def test_a_python_coroutine_that_restores_an_attribute_is_not_a_lost_update() -> None:
+    code = ("class Session:\n    async def run(self):\n        saved = self.state\n        await self.step()\n"
+            "        self.state = saved\n\n    async def bump(self):\n        count = self.count\n"
+            "        await self.flush()\n        self.count = count + 1\n")
+    assert ("concurrency/check-then-act", 8) in _hits(code, "python")
+    assert ("concurrency/check-then-act", 3) not in _hits(code, "python")

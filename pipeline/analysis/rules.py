@@ -166,7 +166,8 @@ _RULE_LIST: tuple[Rule, ...] = (
         "Check-then-act race on shared state",
         "A check followed by the update it decides, on shared state and without a lock: a "
         "membership test then an insert, a lazily created static (double-checked locking on a "
-        "non-volatile field too), or a request handler that reads a whole file and writes it back.",
+        "non-volatile field too), a request handler that reads a whole file and writes it back, or an "
+        "async function that reads state, awaits, and writes back a value computed from the old one.",
         "Two threads can both pass the check and both act, creating duplicates or "
         "overwriting each other's work.",
         "Use an atomic operation (`setdefault`, `computeIfAbsent`, `putIfAbsent`) or hold a "

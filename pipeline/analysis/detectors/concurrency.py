@@ -832,5 +832,87 @@ def _awaits_between(ctx: Context, first: int, last: int) -> bool:
     return bool(re.search(r"\bawait\b|\.then\s*\(", text))
 
 
+# A value read into a local: `const v = await loadX(...)`, `v = self.x`.
+_JS_LOCAL_READ = re.compile(r"^\s*(?:const|let|var)\s+([A-Za-z_$][\w$]*)\s*=\s*(await\s+)?(.+?);?\s*$")
+_PY_LOCAL_READ = re.compile(r"^\s*([A-Za-z_]\w*)\s*(?::[^=]+)?=(?!=)\s*(await\s+)?(.+?)\s*$")
+# A call that reads a named piece of stored state (`loadBalance(`, `db.get_stock(`): its noun names the state.
+_LOAD_CALL = re.compile(r"^(?:[\w$.]+\.)?(?:get|load|read|fetch|find)_?([A-Za-z]\w*)\s*\(")
+_SAVE_VERBS = r"(?:set|save|update|write|put|store|persist)"
+# Code that serializes its callers: an async mutex or semaphore, a lock flag, a queue of jobs.
+_SERIALIZED = re.compile(r"(?i)mutex|lock|semaphore|\bqueue\b|runExclusive|\bacquire\s*\(")
+_JS_OUTER_STATE = re.compile(r"^\s*(?:export\s+)?(?:let|var)\s+([A-Za-z_$][\w$]*)\s*=")
+
+
+def _uses(names: set[str], text: str) -> bool:
+    return any(re.search(rf"(?<![\w$.]){re.escape(name)}(?![\w$])", text) for name in names)
+
+
+def _only_awaited_one_by_one(ctx: Context, function: Block) -> bool:
+    """Whether the shown code calls `function` and every call waits for it before the next (`await f()` as a
+    statement): callers then never overlap. A function no shown code calls (a handler, an export) may overlap."""
+    if not function.name:
+        return False
+    calls = [
+        line.masked[:match.start()]
+        for line in ctx.lines if not function.contains(line.number)
+        for match in re.finditer(rf"(?<![\w$.]){re.escape(function.name)}\s*\(", line.masked)
+    ]
+    return bool(calls) and all(re.search(r"^\s*(?:return\s+)?await\s+(?:[\w$]+\.)?$", before) for before in calls)
+
+
+def detect_async_lost_update(ctx: Context) -> Iterator[Hit]:
+    """A lost update across an await (ESLint's require-atomic-updates, in this project's terms): an async function
+    reads shared state into a local (`const b = await loadBalance()`, `v = self.count`), awaits, and writes back a
+    value computed from the old one (`await saveBalance(b + 50)`, `self.count = v + 1`). Calls of it that overlap
+    both read the old value, and the last write drops the other's change: the event loop is single-threaded, but
+    an await lets another call run in the middle. Not when the function serializes its callers (a mutex, a lock
+    flag, a queue) or the shown code only ever awaits it one call after another."""
+    source = ctx.source
+    if not (source.is_js or source.is_python):
+        return
+    local_read = _PY_LOCAL_READ if source.is_python else _JS_LOCAL_READ
+    functions = [f for f in ctx.outline.of_kind(*FUNCTION_KINDS) if f.is_async]
+    for function in functions:
+        body = source.masked_text(function.start, function.end)
+        if _SERIALIZED.search(body) or _only_awaited_one_by_one(ctx, function):
+            continue
+        if source.is_python:
+            outer = set(module_globals(source)) | {f"self.{m}" for m in re.findall(r"\bself\.(\w+)\s*=(?!=)", body)}
+        else:
+            outer = {m.group(1) for line in ctx.lines if not function.contains(line.number)
+                     for m in [_JS_OUTER_STATE.match(line.masked)] if m}
+        lines = source.span(function.start + 1, function.end)
+        for index, line in enumerate(lines):
+            read = local_read.match(line.masked)
+            if read is None:
+                continue
+            local, awaited, expression = read.group(1), bool(read.group(2)), read.group(3).strip()
+            load = _LOAD_CALL.match(expression) if awaited else None
+            state = expression if not awaited and expression in outer and expression != local else None
+            if load is None and state is None:
+                continue
+            write = (re.compile(rf"(?i)(?:await\s+)?(?:[\w$.]+\.)?{_SAVE_VERBS}_?{re.escape(load.group(1))}\s*\((.*)")
+                     if load else re.compile(rf"^\s*{re.escape(state or '')}\s*=(?!=)\s*(.+)"))
+            derived = {local}
+            for later in lines[index + 1:]:
+                found = write.search(later.masked)
+                # `updateUserById(user.id, {...})` names the record by the old read's key: only a value built
+                # from the old read (`b + 50`, the object itself) writes the stale state back
+                written = re.sub(r"(?<=[\w$])\.(?:_?id|Id|ID|uuid|key|pk)\b", ".", found.group(1)) if found else ""
+                if found and re.fullmatch(rf"\s*{re.escape(local)}\s*[);]*\s*", found.group(1)):
+                    break  # the old value put back as it was (`self.state = saved` in a finally): a restore
+                if found and _uses(derived, re.sub(r"(?<![\w$.])[A-Za-z_$][\w$]*\.(?=[^\w$]|$)", "", written)) and (
+                        load is not None or _awaits_between(ctx, line.number, later.number - 1)):
+                    what = f"`{load.group(0).rstrip('(').strip()}`" if load else f"`{state}`"
+                    yield Hit("concurrency/check-then-act", line.number, later.number, confidence=0.7,
+                              detail=f"{what} is read into `{local}` and written back from it after an await: two "
+                                     "calls that overlap both read the old value, and the last write drops the "
+                                     "other's update.")
+                    break
+                step = local_read.match(later.masked)
+                if step and _uses(derived, step.group(3)):
+                    derived.add(step.group(1))
+
+
 DETECTORS = (detect_shared_state, detect_useless_lock, detect_replaced_lock, detect_blocking_in_async,
-             detect_file_lost_update)
+             detect_file_lost_update, detect_async_lost_update)

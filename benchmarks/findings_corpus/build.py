@@ -544,6 +544,8 @@ HAND_SOURCES = {  # key: (repo, commit, licence as stated by the repository, par
     "node_races": ("lmammino/node-js-race-conditions", "93d1087f11988250a658bce745dd31f3752fbef2", "MIT", "tuned"),
     "js_exercises": ("Mugisha-Elie/js-practical-exercises", "c864043bb863923e629704fea443d216b2df32a2", "not stated",
                      "tuned"),
+    # round 12, third search: a servlet that fetches the URL its caller names
+    "bcb_sample": ("tegar-ganang/era_bcb_sample", "be4fb4d64c982ebe3806d3226b917d2196d774b2", "not stated", "tuned"),
 }
 
 RES, ERR, CON, CAC, PERF, COH = "resilience", "error-handling", "concurrency", "caching", "performance", "cohesion"
@@ -1486,6 +1488,9 @@ HAND_FILES: list[tuple[str, str, tuple[int, int] | None, tuple[str, ...], list[t
                      "deposits in Promise.all keep one"),
     ]),
     ("js_exercises", "RC/mutex.js", None, (CON,), []),  # a flag taken with no await between its test and its set
+    ("bcb_sample", "2/default/102438.java", None, (SEC,), [
+        (SEC, 36, 37, "the URL parameter is opened by the server: internal hosts and cloud metadata reachable (SSRF)"),
+    ]),
 ]
 
 

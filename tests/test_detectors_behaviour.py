@@ -1457,3 +1457,18 @@ def test_a_python_coroutine_that_restores_an_attribute_is_not_a_lost_update() ->
             "        await self.flush()\n        self.count = count + 1\n")
     assert ("concurrency/check-then-act", 8) in _hits(code, "python")
     assert ("concurrency/check-then-act", 3) not in _hits(code, "python")
+
+
+def test_a_java_url_from_the_request_is_ssrf_when_opened_not_when_only_built() -> None:
+    code = ("public class Proxy extends HttpServlet {\n"
+            "    public void doGet(HttpServletRequest request, HttpServletResponse response) throws IOException {\n"
+            "        URL url = new URL(request.getParameter(\"url\"));\n"
+            "        URLConnection connection = url.openConnection();\n"
+            "        connection.getInputStream().transferTo(response.getOutputStream());\n    }\n}\n")
+    assert ("security/ssrf", 4) in _hits(code, "java")
+    built = code.replace("        URLConnection connection = url.openConnection();\n"
+                         "        connection.getInputStream().transferTo(response.getOutputStream());\n",
+                         "        response.getWriter().print(url.getHost().length());\n")
+    assert "security/ssrf" not in _rules(built, "java")
+    fixed = code.replace('new URL(request.getParameter("url"))', 'new URL("https://api.example.com/status")')
+    assert "security/ssrf" not in _rules(fixed, "java")

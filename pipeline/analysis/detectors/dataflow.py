@@ -197,7 +197,7 @@ def _seen_once(ctx: Context) -> frozenset[str]:
 # Sinks whose danger is the first argument (the query, the command, the code): a tainted value passed after
 # it is a bound parameter or an option, not an injection.
 _FIRST_ARGUMENT_RULES = frozenset({"security/sql-injection", "security/command-injection", "security/code-injection",
-                                   "security/unsafe-forward"})
+                                   "security/unsafe-forward", "security/ssrf"})
 # File calls whose path is the first argument and whose later arguments are the data written or options
 # (`fs.writeFile(path, JSON.stringify(body))`, `res.sendFile(name, { root })`): only the path can traverse.
 _PATH_FIRST_CALL = re.compile(r"(?:writeFile|appendFile|createWriteStream|createReadStream|readFile|sendFile|"

@@ -546,6 +546,11 @@ HAND_SOURCES = {  # key: (repo, commit, licence as stated by the repository, par
                      "tuned"),
     # round 12, third search: a servlet that fetches the URL its caller names
     "bcb_sample": ("tegar-ganang/era_bcb_sample", "be4fb4d64c982ebe3806d3226b917d2196d774b2", "not stated", "tuned"),
+    # round 12, fourth search: Python singletons and caches shared by threads (and one that is not shared)
+    "design_patterns_de": ("sonntamo55/design-patterns", "ac065236cd37b89f337f9cf7a01ea96ff3cfd2b9", "not stated",
+                           "tuned"),
+    "python_patterns": ("youjia4321/python_patterns", "f901b5b76884f44f75739754ffcc19e047374e3b", "not stated",
+                        "tuned"),
 }
 
 RES, ERR, CON, CAC, PERF, COH = "resilience", "error-handling", "concurrency", "caching", "performance", "cohesion"
@@ -1491,6 +1496,18 @@ HAND_FILES: list[tuple[str, str, tuple[int, int] | None, tuple[str, ...], list[t
     ("bcb_sample", "2/default/102438.java", None, (SEC,), [
         (SEC, 36, 37, "the URL parameter is opened by the server: internal hosts and cloud metadata reachable (SSRF)"),
     ]),
+    # each thread builds its own Database: its cache is never shared
+    ("design_patterns_de", "Erzeugermuster/Singleton/databaseThreadSafe.py", None, (CON,), []),
+    ("design_patterns_de", "Erzeugermuster/SingletonSolution/databaseThreadSafe.py", None, (CON,), [
+        (CON, 8, 10, "checked outside the lock and set inside it without checking again: two threads both create"),
+        (CON, 21, 22, "the shared instance's cache created lazily, unlocked: two threads each make one, entries lost"),
+        (CON, 25, 30, "a membership test, then an insert, on the cache every thread shares, unlocked"),
+    ]),
+    ("design_patterns_de", "Erzeugermuster/SingletonSolution/singletonGeneralThreadSafe.py", None, (CON,), [
+        (CON, 11, 13, "checked outside the lock and set inside it without checking again: two threads both create"),
+        (CON, 22, 23, "the shared singleton's value tested, then set, by two threads without a lock"),
+    ]),
+    ("python_patterns", "singleton/singleton-pattern03.py", None, (CON,), []),  # checked again under the lock
 ]
 
 

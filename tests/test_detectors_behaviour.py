@@ -1472,3 +1472,69 @@ def test_a_java_url_from_the_request_is_ssrf_when_opened_not_when_only_built() -
     assert "security/ssrf" not in _rules(built, "java")
     fixed = code.replace('new URL(request.getParameter("url"))', 'new URL("https://api.example.com/status")')
     assert "security/ssrf" not in _rules(fixed, "java")
+
+
+PY_SINGLETON = '''import threading
+
+
+class Config:
+    _instance = None
+    _lock = threading.Lock()
+
+    def __new__(cls):
+        if cls._instance is None:
+            with cls._lock:
+                if cls._instance is None:
+                    cls._instance = super().__new__(cls)
+        return cls._instance
+
+
+def work():
+    print(Config())
+
+
+for _ in range(4):
+    threading.Thread(target=work).start()
+'''
+
+
+def test_python_double_checked_locking_is_correct_and_a_single_check_outside_the_lock_is_not() -> None:
+    # checked again under the lock: a Python name is bound only to a finished object, so this is the right idiom
+    assert "concurrency/check-then-act" not in _rules(PY_SINGLETON, "python")
+    single = PY_SINGLETON.replace("                if cls._instance is None:\n"
+                                  "                    cls._instance = super().__new__(cls)\n",
+                                  "                cls._instance = super().__new__(cls)\n")
+    assert ("concurrency/check-then-act", 9) in _hits(single, "python")
+    by_hasattr = single.replace("if cls._instance is None:", 'if not hasattr(cls, "_instance"):').replace(
+        "    _instance = None\n", "")
+    assert ("concurrency/check-then-act", 8) in _hits(by_hasattr, "python")
+
+
+PY_PER_THREAD = '''from threading import Thread
+
+
+class Store:
+    def get(self, key):
+        if not hasattr(self, "cache"):
+            self.cache = {}
+        if key not in self.cache:
+            self.cache[key] = load(key)
+        return self.cache[key]
+
+
+def job():
+    store = Store()
+    store.get(1)
+
+
+Thread(target=job).start()
+Thread(target=job).start()
+'''
+
+
+def test_an_object_each_thread_makes_for_itself_is_not_shared_state() -> None:
+    rules = _rules(PY_PER_THREAD, "python")
+    assert "concurrency/check-then-act" not in rules and "concurrency/unsynchronized-shared-state" not in rules
+    shared = PY_PER_THREAD.replace("def job():\n    store = Store()\n    store.get(1)\n",
+                                   "store = Store()\n\n\ndef job():\n    store.get(1)\n")
+    assert {"concurrency/check-then-act", "concurrency/unsynchronized-shared-state"} & _rules(shared, "python")

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from archreview.pipeline.analysis.architecture import module_globals
 from archreview.pipeline.analysis.detectors.base import Context, Hit
 from archreview.pipeline.analysis.outline import FUNCTION_KINDS, Block
+from archreview.pipeline.analysis.source import Line
 
 _MUTATING_METHODS = r"(append|extend|add|update|pop|remove|insert|setdefault|clear|discard|popitem)"
 _JAVA_FIELD = re.compile(
@@ -290,8 +291,10 @@ def detect_shared_state(ctx: Context) -> Iterator[Hit]:
         for item in shared:
             if item.declared_at == line.number and not item.name.startswith("self."):
                 continue
-            if source.is_python and item.name.startswith("self.") and not _runs_on_threads(ctx, function):
-                continue  # an object's own state, and nothing shows this method running on another thread
+            owner = ctx.outline.class_at(line.number)
+            if source.is_python and item.name.startswith("self.") and (
+                    not _runs_on_threads(ctx, function) or _per_thread_instance(ctx, owner)):
+                continue  # an object's own state, and nothing shows this object used by two threads
             if (source.is_python and not item.name.startswith("self.") and not _runs_on_threads(ctx, function)
                     and function not in handlers and item.name not in guarded):
                 continue  # module state, but nothing shows this function on a thread or the state under a lock
@@ -535,6 +538,56 @@ def _java_map_lookup(ctx: Context, local: str, number: int) -> str | None:
     return None
 
 
+def _checked_again(ctx: Context, container: str, first: int, last: int) -> bool:
+    """Whether lines `first`..`last` (inside the lock) test `container` again before setting it."""
+    attribute = container.rsplit(".", 1)[-1]
+    return any(re.search(rf"\b(?:if|while)\b[^\n]*\b{re.escape(attribute)}\b", line.masked)
+               or re.search(rf"\bif\b[^\n]*\bhasattr\s*\([^)]*['\"]{re.escape(attribute)}['\"]", line.code)
+               for line in ctx.source.span(first, last))
+
+
+def _singleton_class(ctx: Context, owner: Block | None) -> bool:
+    """A Python class that hands every caller one shared instance (`_instance`, or a `__new__` that keeps one)."""
+    if owner is None:
+        return False
+    body = ctx.source.masked_text(owner.start, owner.end)
+    return bool(re.search(r"\b_instance\b|\bdef\s+__new__\b", body))
+
+
+def _python_lazy_check(ctx: Context, line: Line, function: Block) -> str | None:
+    """The attribute a Python test of absence checks (`if not cls._instance:`, `if not hasattr(Singleton,
+    "_instance"):`), as `cls._instance` / `Singleton._instance`; an instance's own attribute (`self.cache`) only in a
+    class whose one instance every caller shares (a singleton) or in a method seen running on threads."""
+    match = re.search(r"\bif\s+not\s+((?:self|cls|[A-Z]\w*)\.\w+)\s*:", line.masked)
+    container = match.group(1) if match else None
+    if container is None:
+        found = re.search(r"\bif\s+not\s+hasattr\s*\(\s*(self|cls|[A-Z]\w*)\s*,\s*['\"](\w+)['\"]\s*\)\s*:", line.code)
+        container = f"{found.group(1)}.{found.group(2)}" if found else None
+    if container is None:
+        return None
+    if container.startswith("self.") and not (_singleton_class(ctx, ctx.outline.class_at(line.number))
+                                              or _runs_on_threads(ctx, function)):
+        return None
+    return container
+
+
+def _per_thread_instance(ctx: Context, owner: Block | None) -> bool:
+    """Whether every instance of a Python class the shown code makes is a local of a function that a thread runs
+    (`db = Database()` inside the target): each thread then has its own, and its attributes are not shared."""
+    if owner is None or not owner.name or _singleton_class(ctx, owner):
+        return False
+    made = [line for line in ctx.lines
+            if re.search(rf"(?<![\w.]){re.escape(owner.name)}\s*\(", line.masked) and line.number != owner.start]
+    if not made:
+        return False
+    for line in made:
+        function = ctx.outline.function_at(line.number)
+        local = re.match(rf"^\s*\w+\s*=\s*{re.escape(owner.name)}\s*\(", line.masked)
+        if function is None or not local or function.name not in ctx.thread_run_names or owner.contains(line.number):
+            return False
+    return True
+
+
 def _check_then_act(ctx: Context, shared: list[_Shared]) -> Iterator[Hit]:
     names = [s.name for s in shared]
     volatile = {s.name for s in shared if s.volatile}
@@ -554,14 +607,19 @@ def _check_then_act(ctx: Context, shared: list[_Shared]) -> Iterator[Hit]:
             match = re.search(r"\bif\s*\(?\s*((?:self\.|cls\.|this\.)?\w+)\s*(?:is\s+None|==\s*null)\b", masked)
         if match is not None:
             container = match.group(1)
+        elif source.is_python:
+            container = _python_lazy_check(ctx, line, function)
         if container is None:
             continue
+        if container.startswith("self.") and _per_thread_instance(ctx, ctx.outline.class_at(line.number)):
+            continue  # each thread makes its own instance: its attributes are not shared
         # `V v = map.get(k); if (v == null) { ...; map.put(k, v); }`: the check reads the map through a local
         looked_up = source.is_java and _java_map_lookup(ctx, container, line.number)
         if looked_up:
             container = looked_up
         bare = container.removeprefix("this.")
-        if container not in names and bare not in names and not container.startswith("cls."):
+        if container not in names and bare not in names and not container.startswith("cls.") and not (
+                source.is_python and container.split(".")[0] in {c.name for c in ctx.outline.of_kind("class")}):
             continue
         for later in source.span(line.number + 1, line.number + 4):
             act = re.search(
@@ -573,11 +631,19 @@ def _check_then_act(ctx: Context, shared: list[_Shared]) -> Iterator[Hit]:
                 rechecked = ctx.outline.locked(later.number)
                 if rechecked and looked_up:
                     break  # looked up again and put under the lock: the usual, correct idiom for a map
-                if rechecked and bare in volatile:
-                    break  # double-checked locking on a volatile field: correct since Java 5
-                detail = (f"`{bare}` is checked outside the lock and set inside it: double-checked locking on a "
-                          "field that is not volatile, so another thread can see a half-built object."
-                          if rechecked else f"`{container}` is checked and then updated as two separate steps.")
+                checked_again = rechecked and _checked_again(ctx, container, line.number + 1, later.number - 1)
+                if checked_again and (bare in volatile or source.is_python):
+                    # double-checked locking: correct on a volatile field since Java 5, and in Python, where a name
+                    # is bound only to a finished object
+                    break
+                if rechecked and not checked_again:
+                    detail = (f"`{bare}` is checked outside the lock and set inside it without checking again: two "
+                              "threads can both pass the check, then each create and set it in turn.")
+                elif rechecked:
+                    detail = (f"`{bare}` is checked outside the lock and set inside it: double-checked locking on a "
+                              "field that is not volatile, so another thread can see a half-built object.")
+                else:
+                    detail = f"`{container}` is checked and then updated as two separate steps."
                 yield Hit("concurrency/check-then-act", line.number, later.number, confidence=0.8, detail=detail)
                 break
 

@@ -1538,3 +1538,34 @@ def test_an_object_each_thread_makes_for_itself_is_not_shared_state() -> None:
     shared = PY_PER_THREAD.replace("def job():\n    store = Store()\n    store.get(1)\n",
                                    "store = Store()\n\n\ndef job():\n    store.get(1)\n")
     assert {"concurrency/check-then-act", "concurrency/unsynchronized-shared-state"} & _rules(shared, "python")
+
+
+JAVA_GENERIC_ANSWER = '''public class Login extends HttpServlet {
+    protected void doPost(HttpServletRequest request, HttpServletResponse response) throws IOException {
+        try {
+            authenticate(request);
+            response.sendRedirect("home.jsp");
+        } catch (Exception ex) {
+            response.sendRedirect("login.jsp?err=something went wrong");
+        }
+    }
+}
+'''
+
+
+def test_a_broad_catch_that_answers_generically_and_drops_the_error_is_swallowed() -> None:
+    assert ("error-handling/swallowed-exception", 6) in _hits(JAVA_GENERIC_ANSWER, "java")
+    logged = JAVA_GENERIC_ANSWER.replace('            response.sendRedirect("login.jsp?err=something went wrong");',
+                                         '            log.error("login failed", ex);\n'
+                                         '            response.sendRedirect("login.jsp?err=something went wrong");')
+    assert "error-handling/swallowed-exception" not in _rules(logged, "java")
+    narrow = JAVA_GENERIC_ANSWER.replace("catch (Exception ex)", "catch (BadCredentialsException ex)")
+    assert "error-handling/swallowed-exception" not in _rules(narrow, "java")
+
+
+def test_logging_only_the_message_of_a_broad_catch_loses_the_trace() -> None:
+    code = ("public class Jobs {\n    void run() {\n        try {\n            step();\n"
+            "        } catch (Exception e) {\n            LOGGER.error(e.getMessage());\n        }\n    }\n}\n")
+    assert ("error-handling/traceback-not-logged", 5) in _hits(code, "java")
+    with_trace = code.replace("LOGGER.error(e.getMessage());", 'LOGGER.error("step failed: {}", e.getMessage(), e);')
+    assert "error-handling/traceback-not-logged" not in _rules(with_trace, "java")

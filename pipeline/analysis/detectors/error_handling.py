@@ -156,6 +156,11 @@ def _brace_handler(ctx: Context, handler: Block) -> Hit | None:
         return Hit("error-handling/catch-throwable", handler.start, confidence=0.85)
     name = re.search(r"(\w+)\s*$", caught.strip()) if caught.strip() else None
     uses_error = bool(name and any(re.search(rf"\b{re.escape(name.group(1))}\b", s) for s in statements))
+    if name is not None and (not caught.strip() or _BROAD_CATCH.match(caught)) and _message_only(name.group(1),
+                                                                                              statements):
+        return Hit("error-handling/traceback-not-logged", handler.start, span_end, confidence=0.6,
+                   detail=f"Only `{name.group(1)}`'s message is logged or printed: its type, its cause and the "
+                          "stack trace that would locate the fault are lost.")
     if uses_error or any(_REPORTS.search(s) and not s.startswith("throw") for s in statements):
         return None
     if len(statements) == 1 and re.match(r"throw\s+new\s+\w+", statements[0]) and name is not None:
@@ -167,7 +172,36 @@ def _brace_handler(ctx: Context, handler: Block) -> Hit | None:
         return Hit("error-handling/swallowed-exception", handler.start, span_end, confidence=0.6,
                    detail=f"On any error the partly built `{returned.group(1)}` is returned as if it were complete, "
                           "and the error leaves no trace.")
+    broad = not caught.strip() or bool(_BROAD_CATCH.match(caught))
+    if broad and name is not None and any(_ANSWERS.search(s) for s in statements) and not re.search(
+            r"\b(?:ignored?|expected|unused|_+)\s*$", caught) and not _documented(ctx, handler):
+        return Hit("error-handling/swallowed-exception", handler.start, span_end, confidence=0.6,
+                   detail=f"Every error becomes this answer and `{name.group(1)}` is never read or logged: the "
+                          "caller sees a generic failure and nobody can find out what went wrong.")
     return None
+
+
+_MESSAGE_OF = r"\.\s*(?:get\w*|toString)\s*\(\s*\)|\.\s*(?:message|code|status|errno)\b"
+_BROAD_CATCH = re.compile(r"\s*(?:final\s+)?(?:java\.lang\.)?(?:Exception|RuntimeException|Throwable)\s+\w+\s*$")
+# A web handler's answer: the caught error becomes this response.
+_ANSWERS = re.compile(r"\b(?:response|res|resp)\s*\.\s*(?:sendRedirect|sendError|setStatus|status|sendStatus|send|json|"
+                      r"redirect|render|getWriter)\s*\(|^return\s+(?:ResponseEntity\b|new\s+ModelAndView\b)")
+_LOG_OR_PRINT = re.compile(r"\b(?:log|logger|LOG|LOGGER|console)\s*\.\s*\w+\s*\(|\bSystem\.(?:out|err)\.print")
+
+
+def _message_only(name: str, statements: list[str]) -> bool:
+    """Whether the caught error `name` is used, and only as its message passed to a log or print call
+    (`log.error(e.getMessage())`, `System.out.println("..." + ex.getMessage())`), and nothing is rethrown."""
+    uses = [s for s in statements if re.search(rf"(?<![\w.]){re.escape(name)}\b", s)]
+    if not uses or any(s.startswith("throw") for s in statements):
+        return False
+    for statement in uses:
+        if not _LOG_OR_PRINT.search(statement):
+            return False
+        rest = re.sub(rf"(?<![\w.]){re.escape(name)}\s*(?:{_MESSAGE_OF})", "", statement)
+        if re.search(rf"(?<![\w.]){re.escape(name)}\b", rest):
+            return False  # the error itself is passed (log.error("...", e)): its trace is kept
+    return True
 
 
 def _callers_interrupt(ctx: Context, handler: Block) -> bool:

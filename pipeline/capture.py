@@ -154,6 +154,8 @@ _BAR_SHARE = _threshold("bar_share")
 # (a disc fills pi/4 of it; the anti-aliased rim a little less).
 _BUTTONS_MAX = 4
 _BUTTON_FILL = _threshold("button_fill")
+# The first note of every capture read as a photo (what the correction knows it by: blurred glyphs).
+PHOTO_NOTE = "read as a photo of a screen"
 # Largest side the photo steps (quadrilateral, deskew) work at; results map back to full size.
 _WORK_PX = 900
 
@@ -802,7 +804,7 @@ def prepare_capture(image: Image.Image) -> Capture:
 
 def _prepare_photo(rgb: np.ndarray, corners: np.ndarray | None) -> Capture:
     """A photo (or a capture without a flat background): rectified, deskewed, checked for blur, sharpened."""
-    notes: list[str] = []
+    notes: list[str] = [PHOTO_NOTE]
     if corners is not None:
         rgb = _rectify(rgb, corners)
         # The quadrilateral's edge runs along the bezel: a sliver of it would be read as `|`.

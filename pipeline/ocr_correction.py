@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import contextvars
 import functools
 import json
 import keyword
@@ -84,6 +85,7 @@ class SlipRules:
     """The OCR slip rules of `pipeline/data/ocr_slips.json`, ready to use."""
 
     confusable: tuple[frozenset[str], ...]  # glyph groups that look alike in code fonts
+    blurred_confusable: tuple[frozenset[str], ...]  # further groups that look alike once blurred (photos)
     digit_for: dict[str, str]  # glyph -> the digit it stands for inside a line number
     sequences: tuple[tuple[str, str], ...]  # (read, meant): `rn` read for `m`, ...
     thin: frozenset[str]  # narrow glyphs OCR drops or invents inside a word
@@ -121,6 +123,10 @@ def slip_rules() -> SlipRules:
         operators.append((re.compile(re.escape(entry["read"]) + unless), entry["meant"]))
     return SlipRules(
         confusable=tuple(frozenset(g["glyphs"]) for g in groups if len(g["glyphs"]) > 1),
+        blurred_confusable=tuple(
+            frozenset(_sourced(g, f"{SLIPS_FILE} blurred_confusable_glyphs")["glyphs"])
+            for g in data.get("blurred_confusable_glyphs", [])
+        ),
         digit_for=digit_for,
         sequences=tuple(
             (e["read"], e["meant"])
@@ -578,9 +584,17 @@ _DEFINING_WORDS = (
 _SIGNATURE_RE = re.compile(r"\b(?:def|function)\s*\w*\s*\(([^)]*)\)|\(([^()]*)\)\s*=>|(\w+)\s*=>")
 
 
+# Whether the text being corrected was read from a photo (`correct_code(..., blurred=True)`): blur makes more glyphs
+# look alike (`e`/`o`, `n`/`m`, `N`/`H`), so voting may respell with `SlipRules.blurred_confusable` too.
+_BLURRED: contextvars.ContextVar[bool] = contextvars.ContextVar("blurred", default=False)
+
+
 def _confusable(a: str, b: str) -> bool:
-    """True when glyphs `a` and `b` look alike in monospace code fonts (`l`/`1`/`I`, `O`/`0`, ...)."""
-    return any(a in group and b in group for group in slip_rules().confusable)
+    """True when glyphs `a` and `b` look alike in monospace code fonts (`l`/`1`/`I`, `O`/`0`, ...), or, on a
+    photo, once blurred (`e`/`o`, `N`/`H`, ...)."""
+    rules = slip_rules()
+    groups = rules.confusable + rules.blurred_confusable if _BLURRED.get() else rules.confusable
+    return any(a in group and b in group for group in groups)
 
 
 def _one_ocr_slip(read: str, target: str, *, lost_cell: bool = False) -> bool:
@@ -795,6 +809,22 @@ _SPAN_LOST_CLOSE_RE = re.compile(r"(?<!\S)(?P<lead>(?::[a-z]+ ?:)?\(?)(?P<open>[
                                  r"(?P<lost> {1,2})(?P<tail>[.,;:](?!\S))")
 
 
+# A code span whose marks OCR lost on both sides, each leaving its cells blank (`check  callback(err)  is` for
+# ``check `callback(err)` is``): prose has one blank between words, so blanks beyond it are lost glyphs. Only a
+# span with as many lost cells on each side is one (a JSDoc list aligns its columns with runs of blanks).
+_SPAN_LOST_BOTH_RE = re.compile(r"(?<=[\w,;:)\]])(?P<open> {2,3})(?P<body>[^\s`'\"]+?)"
+                                r"(?P<close> {1,3})(?P<after>[.,;:!?)](?!\S)|(?=[^\s.,;:!?)]))")
+
+
+def _repair_lost_both(match: re.Match[str]) -> str:
+    lost = len(match.group("open")) - 1
+    after = match.group("after")
+    if len(match.group("close")) != lost + (0 if after else 1):
+        return match.group(0)
+    ticks = "`" * lost
+    return " " + ticks + match.group("body") + ticks + ("" if after else " ") + after
+
+
 def _repair_lost_close(match: re.Match[str]) -> str:
     opening, lost = match.group("open"), match.group("lost")
     if len(opening) != len(lost) or set(opening) == {"*"}:
@@ -863,6 +893,7 @@ def _repair_code_spans(lines: list[str], language: str) -> list[str]:
             fixed = _ROLE_LOST_OPEN_RE.sub(_repair_role_lost_open, text)
             fixed = _SPAN_TOKEN_RE.sub(lambda m: _repair_code_span(m, double), fixed)
             fixed = _SPAN_LOST_CLOSE_RE.sub(_repair_lost_close, fixed)
+            fixed = _SPAN_LOST_BOTH_RE.sub(_repair_lost_both, fixed)
             out[index] = out[index][:start] + fixed + out[index][end:]
     return out
 
@@ -1202,12 +1233,14 @@ def _keep_indentation(original: list[str], corrected: list[str]) -> list[str]:
     return kept
 
 
-def correct_code(text: str, language: str) -> str:
+def correct_code(text: str, language: str, *, blurred: bool = False) -> str:
     """Fix the character slips OCR makes on code, where the rest of the code shows them.
 
     Args:
         text: code as read by OCR, lines joined with newlines.
         language: its language, as `pipeline.language.detect_language` names it ("unknown" is left alone).
+        blurred: the text was read from a photo: identifier voting also takes the look-alikes of blurred glyphs
+            (`Nene`, `Hone` -> `None` where the code uses `None`).
     Returns:
         The text with the slips repaired: the same number of lines, each with the same indentation, but for a
         block comment's opener or a docstring's closing quotes put back (`_place_comment_openers`,
@@ -1242,7 +1275,11 @@ def correct_code(text: str, language: str) -> str:
         corrected = _repair_closer_runs(corrected, language)
         corrected = _repair_comment_stars(corrected, language)
     corrected = _repair_code_spans(_respell_split_names(_repair_constant_underscores(corrected)), language)
-    corrected = _vote_identifiers(corrected, language)
+    token = _BLURRED.set(blurred)
+    try:
+        corrected = _vote_identifiers(corrected, language)
+    finally:
+        _BLURRED.reset(token)
     return "\n".join(_keep_indentation(lines, corrected))
 
 

@@ -21,7 +21,7 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from archreview.encoders.ocr import BatchOcrEngine, OcrEngine, OcrError
-from archreview.pipeline.capture import prepare_capture
+from archreview.pipeline.capture import PHOTO_NOTE, prepare_capture
 from archreview.pipeline.errors import InputError, NoCodeFoundError, StageFailedError
 from archreview.pipeline.language import detect_language
 from archreview.pipeline.ocr_correction import correct_code
@@ -153,7 +153,7 @@ def code_from_page(page: OcrPage, notes: list[str], *, name: str = "image") -> V
     prose = prose_reason(text)
     if prose is not None:
         raise StageFailedError(f"{name} shows prose, not code: {prose}", stage="vision", code="not_code")
-    text = correct_code(text, detect_language(text))
+    text = correct_code(text, detect_language(text), blurred=any(note.startswith(PHOTO_NOTE) for note in notes))
     code = Code(
         text=text,
         language=detect_language(text),

@@ -18,7 +18,7 @@ from PIL import Image, ImageFilter
 
 from archreview.encoders.tesseract import TesseractOcr
 from archreview.pipeline import capture
-from archreview.pipeline.capture import prepare_capture
+from archreview.pipeline.capture import PHOTO_NOTE, prepare_capture
 from archreview.pipeline.errors import NoCodeFoundError
 from archreview.pipeline.vision import read_code
 from archreview.schemas import TesseractOptions, VisionResult
@@ -90,7 +90,9 @@ def test_photo_is_rectified_and_keeps_its_gutter_numbers(engine: TesseractOcr) -
     capture = prepare_capture(image)
     assert capture.kind == "photo" and capture.unreadable is None
     assert any("rectified" in note for note in capture.notes)
+    assert capture.notes[0] == PHOTO_NOTE  # what tells the correction the glyphs are blurred
     result = read_code(image, engine, name="ph-t-05")
+    assert PHOTO_NOTE in result.notes
     assert result.code.first_line == label["line_numbers"][0]
     lines = result.code.text.split("\n")
     assert abs(len(lines) - len(label["lines"])) <= 1

@@ -737,3 +737,43 @@ def test_a_def_name_with_its_underscores_lost_and_letters_moved_is_cut_into_the_
 def test_a_def_name_the_captures_words_cannot_cut_one_way_stays() -> None:
     read = ["def fetch(self):", '    """Fetch the data."""', "def fetch dat a(self):", "    return 1"]
     assert correct_code("\n".join(read), "python").split("\n")[2] == "def fetch dat a(self):"
+
+
+@pytest.mark.parametrize(("read", "meant", "language"), [
+    (" * The callback  callback(err)  is invoked when the transfer is complete",
+     " * The callback `callback(err)` is invoked when the transfer is complete", "javascript"),
+    (" * Other options are passed along to  send .", " * Other options are passed along to `send`.", "javascript"),
+])
+def test_a_code_span_that_lost_both_backticks_gets_them_back_from_its_blank_cells(read: str, meant: str,
+                                                                                   language: str) -> None:
+    assert _fix_line(read, ["/**"], language) == meant
+
+
+def test_a_code_span_that_lost_double_backticks_in_a_docstring_gets_them_back() -> None:
+    read = ['def f(app):', '    """Returns the value of the   SESSION_COOKIE_HTTPONLY   setting.']
+    assert correct_code("\n".join(read), "python").split("\n")[1] == (
+        '    """Returns the value of the ``SESSION_COOKIE_HTTPONLY`` setting.')
+
+
+@pytest.mark.parametrize("line", [
+    " *   - `maxAge`   defaulting to 0 (can be string converted by `ms`)",  # a list's aligned columns
+    " * Returns True if the session cookie should be httponly.  This",  # two blanks after a sentence
+    " *  The following example illustrates how `res.sendFile()` may",  # an indented paragraph
+])
+def test_aligned_columns_and_blanks_after_a_sentence_are_no_lost_backticks(line: str) -> None:
+    assert _fix_line(line, ["/**"], "javascript") == line
+
+
+def test_on_a_photo_voting_also_takes_the_look_alikes_of_blurred_glyphs() -> None:
+    read = ["def run(", "    host: str | None = Hone,", "    load_dotenv: bool = Frue,", ") -> None:"]
+    text = "\n".join(read)
+    photo = correct_code(text, "python", blurred=True).split("\n")
+    assert photo[1:3] == ["    host: str | None = None,", "    load_dotenv: bool = True,"]
+    # A screenshot's glyphs are sharp: `H` for `N` is no slip there, and the words stay as read.
+    assert correct_code(text, "python").split("\n") == read
+
+
+def test_blurred_look_alikes_are_data_that_says_where_it_came_from() -> None:
+    groups = load_data("ocr_slips.json")["blurred_confusable_glyphs"]
+    assert groups and all(g["source"].strip() and len(g["glyphs"]) >= 2 for g in groups)
+    assert frozenset("NMH") in slip_rules().blurred_confusable

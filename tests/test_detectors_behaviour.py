@@ -1569,3 +1569,32 @@ def test_logging_only_the_message_of_a_broad_catch_loses_the_trace() -> None:
     assert ("error-handling/traceback-not-logged", 5) in _hits(code, "java")
     with_trace = code.replace("LOGGER.error(e.getMessage());", 'LOGGER.error("step failed: {}", e.getMessage(), e);')
     assert "error-handling/traceback-not-logged" not in _rules(with_trace, "java")
+
+
+PY_LOGIN_ANSWERS = '''def login(username, password):
+    user = users.find(username)
+    if user is None:
+        return "Unknown user name", 401
+    if not check_password(user, password):
+        return "Incorrect password", 401
+    return start_session(user)
+'''
+
+
+def test_a_login_that_answers_unknown_user_and_wrong_password_differently_reveals_accounts() -> None:
+    assert ("security/user-enumeration", 4) in _hits(PY_LOGIN_ANSWERS, "python")
+    same = PY_LOGIN_ANSWERS.replace('"Unknown user name"', '"Invalid user name or password"').replace(
+        '"Incorrect password"', '"Invalid user name or password"')
+    assert "security/user-enumeration" not in _rules(same, "python")
+    named = ("function login(req, res) {\n  const unknownUser = 'Invalid username';\n"
+             "  const badPassword = 'Invalid password';\n  users.find(req.body.user, (err, user) => {\n"
+             "    if (!user) return res.render('login', { error: unknownUser });\n"
+             "    if (!user.matches(req.body.password)) return res.render('login', { error: badPassword });\n"
+             "  });\n}\n")
+    # a message given a name counts where it is answered
+    assert ("security/user-enumeration", 5) in _hits(named, "javascript")
+    spec = ("describe('login', () => {\n  it('rejects an unknown user', () => {\n"
+            "    expect(page.error()).toBe('Invalid username');\n  });\n"
+            "  it('rejects a wrong password', () => {\n"
+            "    expect(page.error()).toBe('Invalid password');\n  });\n});\n")
+    assert "security/user-enumeration" not in _rules(spec, "javascript")

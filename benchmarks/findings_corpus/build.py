@@ -1089,7 +1089,10 @@ HAND_FILES: list[tuple[str, str, tuple[int, int] | None, tuple[str, ...], list[t
     # ninth round (h5): popular projects not yet in the corpus (Flask's examples, node-express-boilerplate,
     # spring-petclinic, java8-tutorial's concurrency samples, bulletproof-nodejs, locust), labelled by reading before
     # any analyzer ran on them; most are clean on what they are judged for (precision on mature code)
-    ("flask_examples", "examples/tutorial/flaskr/auth.py", None, (SEC, ERR, CON), []),  # hashed passwords, ? params
+    ("flask_examples", "examples/tutorial/flaskr/auth.py", None, (SEC, ERR, CON), [  # hashed passwords, ? params
+        # added in round 12 (h14) after the user-enumeration rule flagged it, on reading: the login's own answers
+        (SEC, 99, 101, "'Incorrect username.' and 'Incorrect password.' tell a caller which accounts exist"),
+    ]),
     ("flask_examples", "examples/tutorial/flaskr/blog.py", None, (SEC, PERF, CON), []),  # ? params, author checked
     ("flask_examples", "examples/tutorial/flaskr/__init__.py", None, (SEC, CON), [
         (SEC, 11, 11, "SECRET_KEY 'dev' is written in the code and signs the sessions whenever no instance config "

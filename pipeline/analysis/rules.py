@@ -457,6 +457,19 @@ _RULE_LIST: tuple[Rule, ...] = (
         ALL_LANGUAGES,
     ),
     Rule(
+        "security/user-enumeration",
+        "security",
+        "medium",
+        "Login answers reveal which accounts exist",
+        "One login or reset function answers an unknown account and a wrong password with different messages "
+        "(`User not registered`, then `Invalid password`).",
+        "A caller learns which user names and e-mail addresses have accounts, then guesses passwords for those "
+        "only (CWE-204).",
+        "Answer every failed login the same way (`Invalid user name or password`), with the same status and about "
+        "the same delay; log the exact reason on the server.",
+        ALL_LANGUAGES,
+    ),
+    Rule(
         "security/unsafe-forward",
         "security",
         "high",

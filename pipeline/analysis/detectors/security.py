@@ -328,6 +328,65 @@ def detect_unescaped_template(ctx: Context) -> Iterator[Hit]:
                       detail="jinja2.Template renders without autoescaping, and the output is HTML.")
 
 
+# Login answers that tell which part was wrong: an unknown account, then a wrong password (CWE-204).
+_NO_SUCH_ACCOUNT = re.compile(
+    r"(?i)\b(?:user(?:\s*name)?|account|e-?mail|login)\b[^.]{0,20}?\b(?:not\s+(?:found|registered|exists?)|"
+    r"does\s*(?:not|n[o']?t)\s+exist|unknown|non[- ]?existe?a?nt)\b|"
+    r"\b(?:invalid|unknown|incorrect|wrong|no\s+such|non[- ]?existe?a?nt)\s+(?:login\s+)?"
+    r"(?:user(?:\s*name)?|account|e-?mail)\b"
+)
+_WRONG_PASSWORD = re.compile(
+    r"(?i)\b(?:invalid|wrong|incorrect|bad)\s+password\b|\bpassword\s+(?:is\s+)?(?:invalid|wrong|incorrect)\b|"
+    r"\bpassword\s+(?:does\s*(?:not|n[o']?t)|did\s*(?:not|n[o']?t))\s+match"
+)
+_EITHER = re.compile(r"(?i)(?:user\w*|account|e-?mail)\s*(?:or|and|/|and/or)\s*password|password\s*(?:or|and|/)\s*user")
+_DECLARED = re.compile(
+    r"^\s*(?:(?:const|let|var|final|private|static|public)\s+)*(?:[\w<>]+\s+)?([A-Za-z_$][\w$]*)\s*=")
+
+
+def _message_lines(ctx: Context, first: int, last: int, pattern: re.Pattern[str]) -> list[int]:
+    """Lines between `first` and `last` that answer with a message matching `pattern`: where the literal is written,
+    or, for a literal given a name (`const invalidUser = "Invalid username"`), where the name is used."""
+    found = []
+    for line in ctx.source.span(first, last):
+        if not any(pattern.search(s) and not _EITHER.search(s) for s in line.strings):
+            continue
+        if re.match(r"\s*(?:it|test|describe|context)\s*\(", line.masked) or re.search(
+                r"\b(?:expect|assert\w*|contains|toBe|toEqual|toContain|toHaveText|should)\s*\(", line.masked):
+            continue  # a test's name or expectation says what it checks: it is no answer
+        declared = _DECLARED.match(line.masked)
+        if declared:
+            name = declared.group(1)
+            use = next((later.number for later in ctx.source.span(line.number + 1, last)
+                        if re.search(rf"(?<![\w$.]){re.escape(name)}(?![\w$])", later.masked)), None)
+            if use is not None:
+                found.append(use)
+                continue
+        found.append(line.number)
+    return found
+
+
+def detect_user_enumeration(ctx: Context) -> Iterator[Hit]:
+    """A login that answers an unknown account and a wrong password differently ('User not registered', then
+    'Invalid password'): the difference tells a caller which accounts exist (CWE-204)."""
+    functions = [f for f in ctx.outline.of_kind("function", "method")
+                 if not any(o is not f and o.contains(f.start) and o.end >= f.end for o in ctx.outline.of_kind(
+                     "function", "method"))]
+    for function in functions:
+        unknown = _message_lines(ctx, function.start, function.end, _NO_SUCH_ACCOUNT)
+        wrong = _message_lines(ctx, function.start, function.end, _WRONG_PASSWORD)
+        if not unknown or not wrong:
+            continue
+        first, other = unknown[0], wrong[0]
+        close = abs(other - first) <= 12
+        yield Hit("security/user-enumeration", min(first, other) if close else first,
+                  max(first, other) if close else 0, related=() if close else (other,), confidence=0.7,
+                  detail="An unknown account and a wrong password get different answers, so a caller can test "
+                         "which accounts exist before guessing passwords.")
+
+
+
+
 DETECTORS = (
     detect_sql_injection,
     detect_code_injection,
@@ -337,4 +396,5 @@ DETECTORS = (
     detect_tls_disabled,
     detect_xss,
     detect_unescaped_template,
+    detect_user_enumeration,
 )

@@ -1598,3 +1598,15 @@ def test_a_login_that_answers_unknown_user_and_wrong_password_differently_reveal
             "  it('rejects a wrong password', () => {\n"
             "    expect(page.error()).toBe('Invalid password');\n  });\n});\n")
     assert "security/user-enumeration" not in _rules(spec, "javascript")
+
+
+def test_a_window_that_starts_inside_a_try_still_sees_its_empty_catch() -> None:
+    # a screenshot cut after the `try {` line: the catch's block is unmatched at the top of the window
+    java = ("            session.invalidate();\n            response.sendRedirect(\"index.jsp\");\n        }\n"
+            "        catch(Exception e)\n        {\n\n        }\n    }\n")
+    assert ("error-handling/swallowed-exception", 4) in _hits(java, "java")
+    js = ("      if (user) {\n        await user.save();\n      }\n    } catch (err) {\n    }\n  });\n")
+    assert ("error-handling/swallowed-exception", 4) in _hits(js, "javascript")
+    handled = java.replace("        {\n\n        }\n", "        {\n            log.error(\"logout failed\", e);\n"
+                                                     "            throw new ServletException(e);\n        }\n")
+    assert "error-handling/swallowed-exception" not in _rules(handled, "java")

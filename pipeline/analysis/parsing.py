@@ -212,7 +212,7 @@ def _tree_sitter_outline(source: Source) -> Outline | None:
     if language not in _TS_KINDS:
         return None
     parser = _ts_parser(language)
-    tree = parser.parse((source.normalized_text + _missing_closers(source)).encode("utf-8"))
+    tree = parser.parse((_missing_openers(source) + source.normalized_text + _missing_closers(source)).encode("utf-8"))
     kinds = _TS_KINDS[language]
     offset = source.first_line
     blocks: list[Block] = []
@@ -251,6 +251,35 @@ def _tree_sitter_outline(source: Source) -> Outline | None:
     blocks = [block if block.end <= last else replace(block, end=last) for block in blocks]  # not the closers
     blocks.sort(key=lambda b: (b.start, -b.end))
     return Outline(blocks=blocks, parser=f"tree-sitter-{language}", parse_errors=errors)
+
+
+def _missing_openers(source: Source) -> str:
+    """Opening braces for the blocks a window begins inside (a screenshot that starts at a method's `} catch (E e) {`
+    or its last lines), put before the first line's text so that no line moves: `try {` for a brace followed by
+    `catch`/`finally`, `{` for any other. The parser then sees the catch as a handler instead of an error."""
+    if not source.uses_braces:
+        return ""
+    openers: list[str] = []
+    depth = 0
+    lines = source.lines
+    for index, line in enumerate(lines):
+        for column, ch in enumerate(line.masked):
+            if ch == "{":
+                depth += 1
+            elif ch == "}":
+                if depth > 0:
+                    depth -= 1
+                    continue
+                rest = line.masked[column + 1:].strip()
+                if not rest:
+                    rest = next((later.masked.strip() for later in lines[index + 1:] if later.masked.strip()), "")
+                openers.append("try {" if re.match(r"(?:catch|finally)\b", rest) else "{")
+    # Only what a cut `try` needs: the braces closed before its `} catch`, and the `try` itself. Braces closed after
+    # it (the method's, the class's) stay unmatched, as the parser already reads members after a stray `}`.
+    if "try {" not in openers:
+        return ""
+    openers = openers[: len(openers) - openers[::-1].index("try {")]
+    return " ".join(reversed(openers)) + " "
 
 
 def _missing_closers(source: Source) -> str:

@@ -816,6 +816,20 @@ _SPAN_LOST_BOTH_RE = re.compile(r"(?<=[\w,;:)\]])(?P<open> {2,3})(?P<body>[^\s`'
                                 r"(?P<close> {1,3})(?P<after>[.,;:!?)](?!\S)|(?=[^\s.,;:!?)]))")
 
 
+# A Javadoc / JSDoc inline tag (`{@link Converter}`, `{@code type}`) whose brace OCR read as a paren and whose `@`
+# as a round letter (`(@code type)`, `(plink RequestBody}`, `felink Converter)`): the tag's own name, right after
+# what stands for `{@`, says it is one. Without the `@` (or a look-alike) a paren stays: `(code of ...)` is prose.
+_INLINE_TAG_RE = re.compile(r"(?:(?P<brace>\{)|\(|(?<!\S)f)(?P<at>[@#GOoePpBbgs&¢©]?)"
+                            r"(?P<tag>linkplain|linkcode|link|code|literal|value)(?=[\s}])"
+                            r"(?P<body>(?:[^(){}\s]|\(\)|\s)*?)(?P<close>[)}])")
+
+
+def _repair_inline_tag(match: re.Match[str]) -> str:
+    if not match.group("at") and not match.group("brace"):
+        return match.group(0)
+    return "{@" + match.group("tag") + match.group("body") + "}"
+
+
 def _repair_lost_both(match: re.Match[str]) -> str:
     lost = len(match.group("open")) - 1
     after = match.group("after")
@@ -894,6 +908,8 @@ def _repair_code_spans(lines: list[str], language: str) -> list[str]:
             fixed = _SPAN_TOKEN_RE.sub(lambda m: _repair_code_span(m, double), fixed)
             fixed = _SPAN_LOST_CLOSE_RE.sub(_repair_lost_close, fixed)
             fixed = _SPAN_LOST_BOTH_RE.sub(_repair_lost_both, fixed)
+            if language in _BRACE_LANGUAGES:
+                fixed = _INLINE_TAG_RE.sub(_repair_inline_tag, fixed)
             out[index] = out[index][:start] + fixed + out[index][end:]
     return out
 
@@ -1053,7 +1069,9 @@ def _repair_split_def_names(lines: list[str]) -> list[str]:
 
 
 # What OCR reads a comment line's leading `*` as (`x`, `a`, `+`), and its closing `*/` (`x/`, `+/`).
-_STAR_READS = frozenset("xa+*")
+# What OCR reads a block comment's leading `*` as: `x`, `a`, `+` on screenshots; a blurred star on photos comes out
+# as a speck or a round mark (`°`, `.`, `¢`, `©`, `e`: the tuned photos of benchmarks/captures).
+_STAR_READS = frozenset("xa+*°.¢©®e")
 
 
 def _star_column(lines: list[str], starts: list[str]) -> int | None:
@@ -1106,12 +1124,20 @@ def _repair_comment_stars(lines: list[str], language: str) -> list[str]:
     column = _star_column(out, starts)
     if column is None:
         return out
+    def star_line(index: int) -> bool:
+        line = out[index]
+        return line.lstrip().startswith("*") and len(line) - len(line.lstrip()) == column
+
     for index, line in enumerate(out):
         indent = len(line) - len(line.lstrip())
         body = line.strip()
         if starts[index] == _BLOCK and indent == column and body[:1] in _STAR_READS and body[:1] != "*" \
                 and (len(body) == 1 or body[1] in " /"):
             out[index] = line[:indent] + "*" + line[indent + 1:]
+        elif starts[index] == _BLOCK and not body and 0 < index < len(out) - 1 and star_line(index - 1) \
+                and star_line(index + 1):
+            # A comment's empty line keeps its star (` *`): a blank between two star lines lost it.
+            out[index] = " " * column + "*"
     return out
 
 
@@ -1227,8 +1253,9 @@ def _keep_indentation(original: list[str], corrected: list[str]) -> list[str]:
     kept = []
     for old, new in zip(original, corrected, strict=True):
         same_indent = old[: len(old) - len(old.lstrip())] == new[: len(new) - len(new.lstrip())]
-        # A blank line may become a docstring's closing quotes OCR did not see (`_repair_docstring_closers`).
-        closing_quotes = not old.strip() and new.strip() in ('"""', "'''")
+        # A blank line may become a docstring's closing quotes OCR did not see (`_repair_docstring_closers`), or
+        # a block comment's lone star (`_repair_comment_stars`): a blank shows no indentation to keep.
+        closing_quotes = not old.strip() and new.strip() in ('"""', "'''", "*")
         kept.append(new if (same_indent and (new.strip() or not old.strip())) or closing_quotes else old)
     return kept
 

@@ -603,7 +603,8 @@ def test_a_lone_glyph_that_is_not_where_a_block_closes_stays() -> None:
 
 def test_a_short_line_inside_a_block_comment_is_no_opener() -> None:
     read = ["/**", " * Returns a converter.", " .", " * @throws IllegalArgumentException if none.", " */"]
-    assert correct_code("\n".join(read), "java").split("\n")[2] == " ."
+    # Its own star, read as a speck: no opener.
+    assert correct_code("\n".join(read), "java").split("\n")[2] == " *"
 
 
 def test_a_block_comment_in_code_too_garbled_for_its_language_still_gets_its_opener() -> None:
@@ -777,3 +778,30 @@ def test_blurred_look_alikes_are_data_that_says_where_it_came_from() -> None:
     groups = load_data("ocr_slips.json")["blurred_confusable_glyphs"]
     assert groups and all(g["source"].strip() and len(g["glyphs"]) >= 2 for g in groups)
     assert frozenset("NMH") in slip_rules().blurred_confusable
+
+
+def test_a_block_comments_stars_read_as_specks_or_lost_come_back() -> None:
+    read = ["/**", " * Transfer the file.", " °", " * Options:", "", " * Other options.", " */", "function f() {}"]
+    fixed = correct_code("\n".join(read), "javascript").split("\n")
+    assert fixed[2] == " *" and fixed[4] == " *"
+    assert fixed[:2] == read[:2] and fixed[5:] == read[5:]
+
+
+def test_a_blank_line_outside_a_block_comment_stays_blank() -> None:
+    code = ["/**", " * Doc.", " */", "", "function f() {", "  return 1;", "}"]
+    assert correct_code("\n".join(code), "javascript").split("\n") == code
+
+
+@pytest.mark.parametrize(("read", "meant"), [
+    (" * Returns a felink Converter) for (@code type} to (plink RequestBody) from the available",
+     " * Returns a {@link Converter} for {@code type} to {@link RequestBody} from the available"),
+    (" * (Blinkplain #converterFactories() factories) except (@code skipPast).",
+     " * {@linkplain #converterFactories() factories} except {@code skipPast}."),
+])
+def test_javadoc_inline_tags_get_their_braces_back(read: str, meant: str) -> None:
+    assert _fix_line(read, ["/**"], "java") == meant
+
+
+def test_a_paren_in_a_comment_without_a_tag_mark_stays() -> None:
+    line = " * Returns (code of the thing) and {@link Foo}."
+    assert _fix_line(line, ["/**"], "java") == line

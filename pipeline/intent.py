@@ -629,10 +629,11 @@ NOUN_REQUESTS = _entry_marks("explain_nouns", "requests")
 _DE = tuple(_words("的"))
 
 
-def _explain_nouns(matches: list[_Match], words: list[str]) -> list[_Match]:
-    """`matches` without the explain cues of EXPLAIN_NOUNS that follow 的: there they are a noun ("README 和注释里的
-    说明跟代码对得上吗" asks whether the description is right), unless the clause asks for that noun (a request
-    verb of EXPLAIN_NOUNS's `requests` ends the few words before 的: "给出这段代码的解释")."""
+def _explain_nouns(matches: list[_Match], words: list[str], clause_of: list[int]) -> list[_Match]:
+    """`matches` without the explain cues of EXPLAIN_NOUNS that follow 的 in their clause: there they are a noun
+    ("README 和注释里的说明跟代码对得上吗" asks whether the description is right), unless the clause asks for that
+    noun (a request verb of EXPLAIN_NOUNS's `requests` ends the few words before 的: "给出这段代码的解释"). A 的 that
+    ends the clause before ("level1 是怎么处理的，解释一下") leaves the cue a request (round-14 pass, from round 13)."""
     kept = []
     for m in matches:
         if (
@@ -641,9 +642,49 @@ def _explain_nouns(matches: list[_Match], words: list[str]) -> list[_Match]:
             and " ".join(m.cue.words) in EXPLAIN_NOUNS
             and m.start > 0
             and (words[m.start - 1],) == _DE
+            and clause_of[m.start - 1] == clause_of[m.start]
             and not any(mark in "".join(words[max(0, m.start - 12) : m.start - 1]) for mark in NOUN_REQUESTS)
         ):
             continue
+        kept.append(m)
+    return kept
+
+
+def load_explain_statements(text: str | None = None) -> tuple[frozenset[str], tuple[str, ...]]:
+    """The lexicon's explain_statements entry: the copulas ("是") that, right after an explain cue, make it the subject
+    of a statement ("调用链是 controller -> service -> dao"), and the question words that keep it a question
+    ("流程是怎样的", "原理是什么").
+
+    Raises:
+        LexiconError: the entry is malformed or has no source.
+    """
+    entry = json.loads(_lexicon_text() if text is None else text).get("explain_statements", {"source": "-"})
+    if not isinstance(entry, dict) or not str(entry.get("source", "")).strip():
+        raise LexiconError(f"explain_statements entry without a source: {entry!r}")
+    copulas = frozenset(" ".join(_words(str(word))) for word in entry.get("copula", []))
+    return copulas, tuple(str(word) for word in entry.get("questions", []))
+
+
+STATEMENT_COPULAS, STATEMENT_QUESTIONS = load_explain_statements()
+
+
+def _explain_statements(matches: list[_Match], words: list[str], clause_of: list[int]) -> list[_Match]:
+    """`matches` without the explain cues that are the subject of a statement: a copula (STATEMENT_COPULAS) right
+    after the cue and no question word (STATEMENT_QUESTIONS) in the rest of its clause ("调用链是 controller -> rpc ->
+    service，职责是不是放反了" states the chain, then asks a review). A cue that itself holds a question word ("为什么",
+    "是什么意思") is a question whatever follows it."""
+    kept = []
+    for m in matches:
+        if (
+            m.cue.kind == "explain"
+            and not m.cue.parts
+            and m.end < len(words)
+            and words[m.end] in STATEMENT_COPULAS
+            and not any(word in m.cue.joined for word in STATEMENT_QUESTIONS)
+        ):
+            rest = "".join(words[i] for i in range(m.end + 1, len(words)) if clause_of[i] == clause_of[m.start])
+            if not any(word in rest for word in STATEMENT_QUESTIONS):
+                continue
         kept.append(m)
     return kept
 
@@ -970,6 +1011,10 @@ class LexiconReading:
     # The review comes only from a category its cues name (no intent word, no explanation asked for): "函数是不是太长了"
     # names cohesion, and cohesion implies an architecture review, a step of inference the words may not bear.
     implied: bool = False
+    # The cues argue for two or more reviews, but one is named by two or more intent words and by at least twice as
+    # many cues as any other ("innerHTML 渲染，没做 sanitize，会不会 XSS": security three times, performance once): the
+    # lexicon's count settles it, not a conflict (round-14 pass, from the round-13 set, now tuned).
+    decisive: bool = False
 
     @property
     def conflict(self) -> bool:
@@ -979,7 +1024,7 @@ class LexiconReading:
         request for problems: "解释图中代码的架构缺陷" is an architecture review); a bag of words cannot tell "explain
         the caching" from "review the caching" (cross-validated on the tuned sets, the classifier was right on 9 of
         16 such conflicts, against 12 of 14 between two reviews)."""
-        return len(self.candidates) >= 2 and "explain_code" not in self.candidates
+        return len(self.candidates) >= 2 and "explain_code" not in self.candidates and not self.decisive
 
 
 def read_lexicon(text: str) -> LexiconReading:
@@ -1000,7 +1045,7 @@ def read_lexicon(text: str) -> LexiconReading:
         if m.cue.kind in ("intent", "category") or not all(inner[i] for i in m.held)
     ]
     matches = _concurrency_senses(_drop_negated(found, words, clause_of), clause_of)
-    matches = _explain_nouns(_injection_senses(matches, words), words)
+    matches = _explain_statements(_explain_nouns(_injection_senses(matches, words), words, clause_of), words, clause_of)
     intent_words = [
         (m.cue.intent, m.start)
         for m in matches
@@ -1060,8 +1105,19 @@ def read_lexicon(text: str) -> LexiconReading:
         candidates.add("explain_code")
     if broad and len(_aspects(matches)) >= 2:
         candidates.add("general_review")  # "全面检查一下安全": a thorough security review; 全面 is only its scope
+    votes: dict[Intent, int] = {}
+    for voted, _ in intent_words + implied:
+        votes[voted] = votes.get(voted, 0) + 1
+    own = sum(voted == intent for voted, _ in intent_words)
+    decisive = own >= 2 and all(own >= 2 * count for voted, count in votes.items() if voted != intent)
     return LexiconReading(
-        intent, named, silent=not found, default=by_default, candidates=frozenset(candidates), implied=by_category
+        intent,
+        named,
+        silent=not found,
+        default=by_default,
+        candidates=frozenset(candidates),
+        implied=by_category,
+        decisive=decisive,
     )
 
 

@@ -271,28 +271,30 @@ def _set(name: str) -> list[dict[str, object]]:
 def test_chinese_sets_tuned_and_held_apart() -> None:
     tuned, held = _set("tuned.jsonl"), _set("held_apart.jsonl")
     right = [parse_instruction(str(row["text"]), "text").intent == row["intent"] for row in tuned]
-    # 601 of 614 (rounds 1-12 and the round-10 tuned material; the lexicon, and the classifier, which trained on these;
-    # round 12, 34 of 45 when measured once, came in untouched by the lexicon)
-    assert sum(not ok for ok in right) <= 13, [row["text"] for row, ok in zip(tuned, right, strict=True) if not ok]
+    # 651 of 663 (rounds 1-13 and the round-10 tuned material; the lexicon, and the classifier, which trained on these;
+    # round 13, 43 of 49 when measured once, came in at the round-14 pass, which tuned the lexicon on its misses)
+    assert sum(not ok for ok in right) <= 12, [row["text"] for row, ok in zip(tuned, right, strict=True) if not ok]
     english = _set("english_tuned.jsonl")
     english_right = sum(parse_instruction(str(row["text"]), "text").intent == row["intent"] for row in english)
     assert english_right >= 108, english_right  # 108 of 111 after the round-12 pass (103 before it)
     # The English held-apart set (measured once, by benchmarks/intent.py) shares no source with the tuned one.
     english_held = {str(row["source"]).split(" ")[0] for row in _set("english_held_apart.jsonl")}
     assert english_held.isdisjoint(str(row["source"]).split(" ")[0] for row in english)
-    # Rounds 11 and 12 (37 of 46 and 34 of 45 when measured once) are in the tuned set now. Round 13
-    # (held_apart.jsonl, 49), measured once by benchmarks/intent.py at the end of its round (08:11 UTC 2026-12-03,
-    # benchmarks/results/intent.md): 43 of 49; it was not scored here before that. The English held-apart set,
-    # measured once in round 9: 31 of 34. Kept as floors; never tuned on.
-    assert len(held) == 49 and {str(row["intent"]) for row in held} == set(DEFAULT_FOCUS), len(held)
-    held_right = sum(parse_instruction(str(row["text"]), "text").intent == row["intent"] for row in held)
-    assert held_right >= 43, held_right
+    # Rounds 11, 12 and 13 (37 of 46, 34 of 45 and 43 of 49 when measured once) are in the tuned set now. Round 14
+    # (held_apart.jsonl, 59, written and labelled at 12:27 UTC 2026-12-03 before anything ran on them) is measured once
+    # by benchmarks/intent.py at the end of its round; it is not scored here before that. The English held-apart set,
+    # measured once in round 9: 31 of 34. Kept as a floor; never tuned on.
+    assert len(held) == 59 and {str(row["intent"]) for row in held} == set(DEFAULT_FOCUS), len(held)
     english_held_right = sum(
         parse_instruction(str(row["text"]), "text").intent == row["intent"] for row in _set("english_held_apart.jsonl")
     )
     assert english_held_right >= 31, english_held_right
     # Held apart by source: no source of the held-apart set is a source of the tuned set or of the lexicon.
-    held_sources = {str(row["source"]).split(" ")[0] for row in held}
+    # (a source with no address, as round 14's hand-written lines, counts whole)
+    held_sources = {
+        str(row["source"]).split(" ")[0] if str(row["source"]).startswith(("http", "github")) else str(row["source"])
+        for row in held
+    }
     assert held_sources.isdisjoint(str(row["source"]).split(" ")[0] for row in tuned)
     lexicon_sources = " ".join(str(cue) for cue in LEXICON_SOURCES)
     assert not any(source in lexicon_sources for source in held_sources)
@@ -442,3 +444,36 @@ def test_identifiers_and_regional_terms_as_tokens() -> None:
 )
 def test_round_12_senses(text: str, intent: str) -> None:
     assert parse_instruction(text, "text").intent == intent
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        # round-14 pass, from round 13's misses (now tuned): a 的 that ends the clause before leaves 解释 a request
+        ("这个二级缓存里 level2 返回『数据库没有』的标识以后，level1 是怎么处理的，解释一下", "explain_code"),
+        ("README 和注释里的说明跟代码实际行为对得上吗", "general_review"),
+        # an explain noun followed by 是 and no question word states the code; with one it still asks
+        (
+            "调用链是 controller -> rpc -> manager -> service -> dao，manager 和 service 的职责是不是放反了",
+            "architecture_review",
+        ),
+        ("这个模块的调用链是怎样的", "explain_code"),
+        # a design's rationale asks for an explanation
+        ("controller 为什么要通过 http 请求去调 service，这样做的好处是什么", "explain_code"),
+        ("acl 这套设计的理念是什么，为什么协程和线程要分开调度", "explain_code"),
+        # secrets read back out of shipped code, DOM sinks of cross-site scripting
+        ("StringFog 的解密 key 就放在生成的 class 里，反编译一下是不是就拿到了", "security_review"),
+        ("反馈内容从 localStorage 读出来直接 innerHTML 渲染，没做 sanitize，会不会 XSS", "security_review"),
+    ],
+)
+def test_round_13_senses(text: str, intent: str) -> None:
+    assert parse_instruction(text, "text").intent == intent
+
+
+def test_a_clear_majority_of_review_words_is_no_conflict() -> None:
+    # security three times (innerHTML, sanitize, XSS), performance once (渲染): the lexicon's count settles it
+    reading = read_lexicon("反馈内容从 localStorage 读出来直接 innerHTML 渲染，没做 sanitize，会不会 XSS")
+    assert reading.candidates == {"security_review", "performance_review"}
+    assert reading.decisive and not reading.conflict and reading.intent == "security_review"
+    # one word each: still a conflict, for the classifier to settle
+    assert read_lexicon("检查一下架构和安全").conflict

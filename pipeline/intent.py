@@ -55,6 +55,7 @@ import json
 import math
 import re
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any, Literal, get_args
@@ -1105,9 +1106,7 @@ def read_lexicon(text: str) -> LexiconReading:
         candidates.add("explain_code")
     if broad and len(_aspects(matches)) >= 2:
         candidates.add("general_review")  # "全面检查一下安全": a thorough security review; 全面 is only its scope
-    votes: dict[Intent, int] = {}
-    for voted, _ in intent_words + implied:
-        votes[voted] = votes.get(voted, 0) + 1
+    votes = Counter(voted for voted, _ in intent_words + implied)
     own = sum(voted == intent for voted, _ in intent_words)
     decisive = own >= 2 and all(own >= 2 * count for voted, count in votes.items() if voted != intent)
     return LexiconReading(

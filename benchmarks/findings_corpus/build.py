@@ -551,6 +551,23 @@ HAND_SOURCES = {  # key: (repo, commit, licence as stated by the repository, par
                            "tuned"),
     "python_patterns": ("youjia4321/python_patterns", "f901b5b76884f44f75739754ffcc19e047374e3b", "not stated",
                         "tuned"),
+    # round 13 (2026-12-03 14:00-14:25 UTC): deliberately vulnerable apps and small real files no earlier round,
+    # the quiet set or the held-apart parts used; labelled by reading before any analyzer ran on them. Split by
+    # repository: the `tuned` ones may guide rules, the `held_apart` ones are scored once, at the end
+    "vampi": ("erev0s/VAmPI", "1713b54b601ad29582581eeda4b31fceb1319874", "MIT", "tuned"),
+    "java_sec_code": ("JoyChou93/java-sec-code", "4711f4e186258c6e0dd5c3863e7c9592e7e9026a", "MIT", "tuned"),
+    "dvws_node": ("snoopysecurity/dvws-node", "a7385b855dce7a4da135f5949df96059b76aaba6", "GPL-3.0", "tuned"),
+    "retry_custom": ("dpriyachak/Custom", "a589254ec8ebf85e66bbc4bd4ab058ae535fbf0b", "not stated", "tuned"),
+    "ikuta_servlets": ("ikuta0122/WebDevelopProjects", "6dc494a54cc9d40a1dbb20626802883d6b108922", "not stated",
+                       "tuned"),
+    "mealdb": ("SSASIKIRAN/The_MealDB_Explorer", "b2ef62f936e8a2cf9b8fa2cb2042adf496f771a2", "not stated", "tuned"),
+    "dsvw": ("stamparm/DSVW", "2e9706c87fc0c74a9cc62d0777a0cc17c65e0ecd", "Unlicense", "held_apart"),
+    "pygoat": ("adeyosemanputra/pygoat", "19d17cc8874861142b330636d068bbde54e86b85", "MIT", "held_apart"),
+    "webgoat": ("WebGoat/WebGoat", "7517acca95d9851da706452454c223dd13545ef4", "GPL-2.0", "held_apart"),
+    "doe_examples": ("jstrickler/20210517DOE", "a9099022fb220cddbc51591fc32b75990ffa41da", "not stated",
+                     "held_apart"),
+    "gooseupdate": ("Goose-Nest/GooseUpdate", "3c0ca1cae5fd95445829ded174d0ed78d427fe21", "not stated",
+                    "held_apart"),
 }
 
 RES, ERR, CON, CAC, PERF, COH = "resilience", "error-handling", "concurrency", "caching", "performance", "cohesion"
@@ -1511,6 +1528,178 @@ HAND_FILES: list[tuple[str, str, tuple[int, int] | None, tuple[str, ...], list[t
         (CON, 22, 23, "the shared singleton's value tested, then set, by two threads without a lock"),
     ]),
     ("python_patterns", "singleton/singleton-pattern03.py", None, (CON,), []),  # checked again under the lock
+    # round 13, tuned part
+    ("vampi", "api_views/users.py", None, (SEC, ERR), [
+        (SEC, 24, 26, "the debug endpoint returns every user with password and admin flag, to anyone"),
+        (SEC, 93, 93, "the password compared in clear: passwords are stored unhashed"),
+        (SEC, 101, 106, "'Password is not correct' and 'Username does not exist' tell a caller which accounts exist"),
+        (ERR, 113, 114, "a bare except turns every error into 'An error occurred!' with status 200; nothing logged"),
+        (ERR, 121, 122, "a bare except hides every error of the header's parsing"),
+        (ERR, 136, 137, "a bare except: every error, not only a validation failure, becomes a 400; nothing logged"),
+        (SEC, 144, 146, "nested quantifiers on the request's email: catastrophic backtracking (ReDoS)"),
+        (SEC, 187, 189, "the password of the user named in the URL is changed, not the token user's; stored in clear"),
+    ]),
+    ("vampi", "api_views/books.py", None, (SEC, ERR), [
+        (ERR, 21, 22, "a bare except: every error becomes 'provide a proper JSON body'; nothing logged"),
+        (SEC, 51, 51, "any logged-in user reads any user's book secret by its title (no owner check)"),
+    ]),
+    ("vampi", "models/user_model.py", None, (SEC, ERR), [
+        (SEC, 24, 24, "the password is stored as given, unhashed"),
+        (ERR, 42, 43, "every error of the token's encoding is returned as if it were the token"),
+        (SEC, 72, 73, "the username formatted into SQL and executed: injection"),
+    ]),
+    ("vampi", "config.py", None, (SEC,), [
+        (SEC, 13, 13, "the JWT signing key written in the code"),
+    ]),
+    ("vampi", "app.py", None, ("configuration",), [
+        ("configuration", 17, 17, "the server runs with debug=True on every interface"),
+    ]),
+    ("java_sec_code", "src/main/java/org/joychou/controller/SQLI.java", None, (SEC, ERR), [
+        (SEC, 65, 67, "the username concatenated into SQL and executed: injection"),
+        (SEC, 72, 74, "user names and passwords written to the log"),
+        (ERR, 80, 84, "a missing driver or SQL error is logged by its text only; the caller gets an empty answer"),
+        (SEC, 116, 118, "user names and passwords written to the log"),
+        (ERR, 124, 129, "an SQL error is logged by its text only; the caller gets an empty answer"),
+        (SEC, 149, 150, "the username concatenated into the SQL handed to prepareStatement: still injection"),
+        (SEC, 158, 160, "user names and passwords written to the log"),
+        (ERR, 166, 171, "an SQL error is logged by its text only; the caller gets an empty answer"),
+    ]),
+    ("java_sec_code", "src/main/java/org/joychou/controller/Rce.java", None, (SEC, ERR), [
+        (SEC, 36, 36, "the request's cmd run by Runtime.exec: command injection"),
+        (SEC, 53, 53, "the exception's text sent to the caller"),
+        (SEC, 68, 70, "the request's cmd run by /bin/sh -c: command injection"),
+        (SEC, 79, 79, "the exception's text sent to the caller"),
+        (SEC, 97, 100, "a script URL from the request loaded and evaluated by the JavaScript engine: code injection"),
+        (SEC, 112, 113, "SnakeYAML's default constructor loads request content: arbitrary object creation"),
+        (SEC, 128, 129, "the request's content evaluated as Groovy: code injection"),
+    ]),
+    ("java_sec_code", "src/main/java/org/joychou/controller/Deserialize.java", None, (SEC, ERR), [
+        (SEC, 49, 50, "a cookie's bytes deserialized with ObjectInputStream: remote code execution"),
+        (SEC, 81, 81, "the exception's text sent to the caller"),
+        (SEC, 91, 93, "Jackson default typing on request JSON: polymorphic deserialization gadgets"),
+        (ERR, 95, 96, "a failed read only prints the stack trace"),
+    ]),
+    ("java_sec_code", "src/main/java/org/joychou/controller/PathTraversal.java", None, (SEC,), [
+        (SEC, 43, 45, "a file path from the request read and returned (path traversal) on the /vul route"),
+    ]),
+    ("java_sec_code", "src/main/java/org/joychou/controller/URLRedirect.java", None, (SEC, ERR), [
+        (SEC, 33, 33, "a redirect to whatever URL the request names: open redirect"),
+        (SEC, 43, 45, "the Location header set from the request: open redirect"),
+        (SEC, 55, 56, "sendRedirect to the request's URL: open redirect"),
+        (SEC, 67, 68, "the forwarded resource chosen by the request: WEB-INF files can be read"),
+        (ERR, 71, 72, "a failed forward only prints the stack trace; the caller gets an empty answer"),
+    ]),
+    ("java_sec_code", "src/main/java/org/joychou/controller/CommandInject.java", None, (SEC,), [
+        (SEC, 27, 30, "the request's filepath appended to a sh -c command line: command injection"),
+        (SEC, 42, 47, "the Host header appended to a sh -c command line: command injection"),
+    ]),
+    ("dvws_node", "controllers/notebook.js", None, (SEC, ERR), [
+        (SEC, 28, 30, "the request's Origin reflected with credentials allowed: any site reads the answers"),
+        (SEC, 42, 43, "JWT verification accepts the 'none' algorithm and ignores expiry"),
+        (SEC, 60, 60, "the database error object sent to the caller"),
+        (SEC, 67, 73, "the process environment (secrets included) answered to anyone"),
+        (SEC, 78, 78, "a URL parameter run as a shell command: command injection"),
+        (SEC, 80, 80, "the exec error object sent to the caller"),
+        (SEC, 90, 90, "a URL parameter concatenated into an XPath expression: injection"),
+        (ERR, 105, 107, "every error becomes 'Error processing request'; nothing logged"),
+        (SEC, 124, 124, "the database error object sent to the caller"),
+        (SEC, 131, 131, "any note read by number, no token checked"),
+        (SEC, 134, 134, "the database error object sent to the caller"),
+        (SEC, 141, 141, "any note updated with the whole request body, no token checked"),
+        (SEC, 144, 144, "the database error object sent to the caller"),
+        (SEC, 151, 151, "any note deleted, no token checked"),
+        (SEC, 154, 154, "the database error object sent to the caller"),
+        (SEC, 172, 172, "the search term interpolated into a $where JavaScript query: NoSQL injection"),
+        (SEC, 180, 180, "the database error object sent to the caller"),
+        (SEC, 202, 202, "the database error object sent to the caller"),
+        (SEC, 226, 233, "request XML parsed with external entities and no limits: XXE and entity expansion"),
+        (SEC, 260, 260, "the parser's error object sent to the caller"),
+    ]),
+    ("dvws_node", "controllers/storage.js", None, (SEC, ERR), [
+        (SEC, 11, 12, "JWT verification accepts the 'none' algorithm and ignores expiry"),
+        (SEC, 40, 42, "request JSON merged recursively into an object: prototype pollution"),
+        (ERR, 43, 45, "an empty catch: a bad metadata document is dropped silently"),
+        (SEC, 75, 78, "the uploaded file's own name joined into the path: path traversal"),
+        (SEC, 80, 80, "the move error object sent to the caller"),
+        (SEC, 90, 91, "the request's filename resolved and downloaded: path traversal"),
+        (SEC, 107, 107, "the readdir error's text sent to the caller"),
+    ]),
+    ("retry_custom", "retry-logic.py", None, (RES, ERR), [
+        (RES, 15, 17, "every retry waits the same 20 s: no backoff, no jitter"),
+    ]),
+    ("ikuta_servlets", "Servlet-17-ThreadSecurity-Count/src/com/ikuta/SomeServlet.java", None, (CON,), [
+        (CON, 20, 20, "the servlet's counter field incremented by every request thread without a lock"),
+    ]),
+    ("mealdb", "cache.js", None, (CAC,), []),  # bounded: the oldest entry is evicted at max
+    # round 13, held-apart part: scored once, at the end; nothing tuned on it
+    ("dsvw", "dsvw.py", None, (SEC,), [
+        (SEC, 30, 30, "the id parameter concatenated into SQL: injection"),
+        (SEC, 33, 33, "the v parameter written into the page unescaped: cross-site scripting"),
+        (SEC, 35, 35, "the object parameter unpickled: remote code execution"),
+        (SEC, 37, 37, "the path parameter opened as a file or fetched as a URL: path traversal and SSRF"),
+        (SEC, 39, 39, "the domain parameter in a shell=True command: command injection"),
+        (SEC, 41, 41, "request XML parsed with DTDs and entities resolved: XXE"),
+        (SEC, 43, 43, "the name parameter formatted into an XPath query: injection"),
+        (SEC, 46, 46, "the size parameter sets an unbounded amount of work: denial of service"),
+        (SEC, 50, 50, "the comment formatted into the INSERT: SQL injection"),
+        (SEC, 56, 57, "a file or URL named by the request read and exec'd: remote code inclusion"),
+        (SEC, 61, 61, "the redir parameter is the refresh target: open redirect"),
+        (SEC, 65, 65, "the callback parameter written unescaped before the JSON (JSONP): cross-site scripting"),
+        (SEC, 67, 67, "the password concatenated into SQL: injection"),
+        (SEC, 72, 72, "the traceback sent to the caller"),
+    ]),
+    ("pygoat", "dockerized_labs/insec_des_lab/main.py", None, (SEC,), [
+        (SEC, 36, 36, "form data unpickled: remote code execution"),
+        (SEC, 48, 48, "the exception's text sent to the caller"),
+    ]),
+    ("pygoat", "dockerized_labs/broken_auth_lab/app.py", None, (SEC, ERR, "configuration"), [
+        (SEC, 8, 8, "the session secret written in the code"),
+        (SEC, 13, 13, "an account password written in the code"),
+        (SEC, 18, 18, "an account password written in the code"),
+        (SEC, 41, 41, "passwords compared in clear"),
+        (SEC, 45, 45, "the session token is base64 of the user name and time: anyone can forge it"),
+        (SEC, 49, 51, "the session cookie set without httponly or secure"),
+        (SEC, 68, 68, "the password stored in clear"),
+        (SEC, 86, 86, "the reset token is an MD5 of the email and time: predictable"),
+        (SEC, 91, 91, "the reset link, token included, shown to whoever asked"),
+        (SEC, 94, 94, "'Email not found' tells a caller which emails have accounts"),
+        (SEC, 111, 111, "the session is trusted by decoding the user name from the cookie: forged sessions"),
+        (ERR, 117, 118, "a bare except: pass drops every error of the session check"),
+        ("configuration", 123, 123, "the server runs with debug=True on every interface"),
+    ]),
+    ("webgoat", "src/main/java/org/owasp/webgoat/lessons/sqlinjection/introduction/SqlInjectionLesson5a.java", None,
+     (SEC,), [
+        (SEC, 47, 52, "the account name concatenated into SQL and executed: injection"),
+        (SEC, 78, 78, "the SQL error's message sent to the caller"),
+        (SEC, 81, 84, "the exception's message sent to the caller"),
+    ]),
+    ("webgoat", "src/main/java/org/owasp/webgoat/lessons/deserialization/InsecureDeserializationTask.java", None,
+     (SEC, ERR), [
+        (SEC, 42, 45, "a request token deserialized with ObjectInputStream: remote code execution"),
+        (ERR, 57, 58, "every other exception reported as 'invalid version'; nothing logged"),
+    ]),
+    ("webgoat", "src/main/java/org/owasp/webgoat/lessons/cryptography/HashingAssignment.java", None, (SEC,), [
+        (SEC, 37, 37, "the secret chosen with java.util.Random"),
+        (SEC, 39, 39, "MD5 for a secret's hash"),
+        (SEC, 55, 55, "the secret chosen with java.util.Random"),
+    ]),
+    ("webgoat", "src/main/java/org/owasp/webgoat/lessons/xxe/SimpleXXE.java", None, (SEC,), [
+        (SEC, 60, 62, "the exception's stack trace sent to the caller"),
+    ]),
+    ("doe_examples", "EXAMPLES/post_to_rest.py", None, (RES,), [
+        (RES, 9, 16, "requests.post without a timeout: a stalled server hangs the loop"),
+    ]),
+    ("doe_examples", "EXAMPLES/read_pdf_requests.py", None, (RES,), [
+        (RES, 11, 11, "requests.get without a timeout"),
+    ]),
+    ("doe_examples", "EXAMPLES/web_content_consumer_requests.py", None, (RES, SEC), [
+        (SEC, 6, 6, "an API key written in the code"),
+        (RES, 14, 17, "requests.get without a timeout"),
+    ]),
+    ("doe_examples", "ANSWERS/fetch_xkcd_requests.py", None, (RES, ERR), [
+        (RES, 11, 11, "requests.get without a timeout"),
+    ]),
+    ("gooseupdate", "src/generic/proxy/cache.js", None, (CAC,), []),  # entries expire: an hourly cleaner
 ]
 
 
@@ -1536,7 +1725,23 @@ def build_hand(mirrors: Path) -> list[CorpusFile]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mirrors", type=Path, default=Path("/work/.mirror"))
+    parser.add_argument("--only", action="append", metavar="SOURCE",
+                        help="rebuild only these hand sources' files and replace their entries in labels.json "
+                             "(the other sources' mirrors need not be on disk)")
     args = parser.parse_args()
+    if args.only:
+        global HAND_FILES  # noqa: PLW0603
+        HAND_FILES = [f for f in HAND_FILES if f[0] in args.only]
+        old = json.loads((HERE / "labels.json").read_text())
+        kept = [f for f in old["files"] if f["source"] not in args.only]
+        files = build_hand(args.mirrors)
+        old["sources"].update({k: {"repo": v[0], "commit": v[1], "licence": v[2], "part": v[3]}
+                               for k, v in HAND_SOURCES.items() if k in args.only})
+        old["files"] = kept + [asdict(f) for f in files]
+        (HERE / "labels.json").write_text(json.dumps(old, indent=1) + "\n")
+        for f in files:
+            print(f.part, f.source, f.path, len(f.labels), "labels")
+        return
     files = build(args.mirrors) + build_hand(args.mirrors)
     payload = {"sources": {k: {"repo": v[0], "commit": v[1], "licence": v[2], "part": v[3]}
                            for k, v in {**SOURCES, **HAND_SOURCES}.items()},

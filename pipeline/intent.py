@@ -552,6 +552,33 @@ def _drop_negated(matches: list[_Match], words: list[str], clause_of: list[int])
     return [m for i, m in enumerate(cues) if i not in cancelled]
 
 
+def load_technical_terms(text: str | None = None) -> frozenset[str]:
+    """The lexicon's technical terms (technical_terms): nouns that hold another cue's word in another sense (依赖数组
+    holds 依赖, 唯一索引 holds 索引); each as its tokens joined by spaces.
+
+    Raises:
+        LexiconError: the entry is malformed or has no source.
+    """
+    return _load_word_set("technical_terms", text)
+
+
+TECHNICAL_TERMS = load_technical_terms()
+_TERM_LENGTHS = sorted({len(term.split(" ")) for term in TECHNICAL_TERMS}, reverse=True)
+
+
+def _outside_terms(matches: list[_Match], words: list[str]) -> list[_Match]:
+    """The matches not held inside a technical term: "依赖数组" is a React hook's dependency array, not coupling, and
+    names nothing itself (a term is no cue: an instruction of terms alone is one the lexicon is silent on)."""
+    inside = [False] * len(words)
+    for start in range(len(words)):
+        for length in _TERM_LENGTHS:
+            if " ".join(words[start : start + length]) in TECHNICAL_TERMS:
+                for i in range(start, min(start + length, len(words))):
+                    inside[i] = True
+                break
+    return [m for m in matches if not all(inside[i] for i in m.held)]
+
+
 def _concurrency_senses(matches: list[_Match], clause_of: list[int]) -> list[_Match]:
     """`matches` without the review words (AFTER_CONCURRENCY_WORDS) that a concurrency cue precedes in their clause:
     there they ask about the threads ("这个单例在多线程下安全吗" is thread safety, not a security review)."""
@@ -1042,7 +1069,7 @@ def read_lexicon(text: str) -> LexiconReading:
     # negation or whole-review word comes from inside one ("check").
     found = [
         m
-        for m in _find_cues(words, clause_of, piece_of)
+        for m in _outside_terms(_find_cues(words, clause_of, piece_of), words)
         if m.cue.kind in ("intent", "category") or not all(inner[i] for i in m.held)
     ]
     matches = _concurrency_senses(_drop_negated(found, words, clause_of), clause_of)

@@ -21,6 +21,7 @@ from archreview.pipeline.intent import (
     load_condition_words,
     load_intent_model,
     load_lexicon,
+    load_technical_terms,
     parse_instruction,
     read_lexicon,
     train_intent_model,
@@ -226,6 +227,14 @@ ZH_CASES: list[tuple[str, str, set[str]]] = [
     ("可以逐行解释吗", "explain_code", set()),
     # dependency injection is a design word, not an injection attack
     ("这两个 service 通过构造器互相注入，结构合理吗", "architecture_review", ARCH),
+    # round 15: walking through an example explains; a technical term (依赖数组, 唯一索引) keeps its words from the
+    # cue they hold (coupling, a query speed-up); a bare 复杂度 names no review, 时间复杂度 is performance; the
+    # dependencies a project already has are libraries to reuse
+    ("能拿个例子带我走一遍这个函数吗", "explain_code", set()),
+    ("这个 hook 的依赖数组起什么作用", "explain_code", set()),
+    ("这张表加了唯一索引，并发插入还会重复吗", "general_review", {"concurrency"}),
+    ("时间复杂度是不是太高了", "performance_review", PERF),
+    ("现有依赖里有没有能直接用的", "general_review", set()),
 ]
 
 
@@ -234,6 +243,18 @@ def test_chinese_intent_and_focus(text: str, intent: str, focus: set[str]) -> No
     instruction = parse_instruction(text, "text")
     assert (instruction.intent, set(instruction.focus)) == (intent, focus)
     assert instruction.text == text.replace("，", ",").replace("？", "?")  # NFKC: full-width punctuation folded
+
+
+def test_a_technical_term_names_nothing_and_asks_nothing() -> None:
+    # 依赖数组 holds 依赖 (coupling) and 唯一索引 holds 索引 (a performance word): the cue inside a term is dropped,
+    # and the term is no cue itself (lexicon technical_terms).
+    for text in ("依赖数组", "唯一索引", "unique index"):
+        reading = read_lexicon(text)
+        assert reading.silent and reading.candidates == frozenset() and reading.named == frozenset(), text
+    assert read_lexicon("依赖").named == {"coupling"} and read_lexicon("索引").intent == "performance_review"
+    assert read_lexicon("唯一索引查询很慢").intent == "performance_review"  # 慢 outside the term still counts
+    with pytest.raises(LexiconError):
+        load_technical_terms(json.dumps({"technical_terms": {"words": ["依赖数组"]}}))  # no source
 
 
 def test_chinese_cues_match_whole_characters_only() -> None:
@@ -271,23 +292,21 @@ def _set(name: str) -> list[dict[str, object]]:
 def test_chinese_sets_tuned_and_held_apart() -> None:
     tuned, held = _set("tuned.jsonl"), _set("held_apart.jsonl")
     right = [parse_instruction(str(row["text"]), "text").intent == row["intent"] for row in tuned]
-    # 651 of 663 (rounds 1-13 and the round-10 tuned material; the lexicon, and the classifier, which trained on these;
-    # round 13, 43 of 49 when measured once, came in at the round-14 pass, which tuned the lexicon on its misses)
-    assert sum(not ok for ok in right) <= 12, [row["text"] for row, ok in zip(tuned, right, strict=True) if not ok]
+    # 712 of 722 (rounds 1-14 and the round-10 tuned material; the lexicon, and the classifier, which trained on these;
+    # round 14, 56 of 59 when measured once, came in at the round-15 pass, which tuned the lexicon on its misses)
+    assert sum(not ok for ok in right) <= 10, [row["text"] for row, ok in zip(tuned, right, strict=True) if not ok]
     english = _set("english_tuned.jsonl")
     english_right = sum(parse_instruction(str(row["text"]), "text").intent == row["intent"] for row in english)
     assert english_right >= 108, english_right  # 108 of 111 after the round-12 pass (103 before it)
     # The English held-apart set (measured once, by benchmarks/intent.py) shares no source with the tuned one.
     english_held = {str(row["source"]).split(" ")[0] for row in _set("english_held_apart.jsonl")}
     assert english_held.isdisjoint(str(row["source"]).split(" ")[0] for row in english)
-    # Rounds 11, 12 and 13 (37 of 46, 34 of 45 and 43 of 49 when measured once) are in the tuned set now. Round 14
-    # (held_apart.jsonl, 59, written and labelled at 12:27 UTC 2026-12-03 before anything ran on them), measured once
-    # by benchmarks/intent.py at the end of its round (12:36 UTC 2026-12-03, benchmarks/results/intent.md): 56 of 59;
-    # it was not scored here before that. The English held-apart set, measured once in round 9: 31 of 34. Kept as
-    # floors; never tuned on.
-    assert len(held) == 59 and {str(row["intent"]) for row in held} == set(DEFAULT_FOCUS), len(held)
-    held_right = sum(parse_instruction(str(row["text"]), "text").intent == row["intent"] for row in held)
-    assert held_right >= 56, held_right
+    # Rounds 11 to 14 (37 of 46, 34 of 45, 43 of 49 and 56 of 59 when measured once) are in the tuned set now. Round 15
+    # (held_apart.jsonl, 64, from 64 GitHub issue and pull-request URLs, written and labelled at 13:58 UTC 2026-12-03
+    # before anything ran on them) is measured once, by benchmarks/intent.py at the end of its round; it is not scored
+    # here (a floor would be a look at it before that one measurement). The English held-apart set, measured once in
+    # round 9: 31 of 34, kept as a floor; never tuned on.
+    assert len(held) == 64 and {str(row["intent"]) for row in held} == set(DEFAULT_FOCUS), len(held)
     english_held_right = sum(
         parse_instruction(str(row["text"]), "text").intent == row["intent"] for row in _set("english_held_apart.jsonl")
     )

@@ -492,6 +492,66 @@ def _error_middleware(ctx: Context, seen: set[int]) -> Iterator[Hit]:
                 )
 
 
+# A Spring method whose return value is the response body: a mapping in a @RestController, or @ResponseBody.
+_SPRING_MAPPING = re.compile(r"@(?:Get|Post|Put|Delete|Patch|Request)Mapping\b")
+_BODY_RETURNING = re.compile(r"@RestController\b|@ResponseBody\b")
+# A caught type whose message is written for the caller (a failed validation says what was wrong with the input).
+_VALIDATION_ERROR = re.compile(r"\bexcept\b[^:]*\b\w*Validation\w*\b|\bcatch\s*\([^)]*\b\w*Validation\w*\b")
+# A Node callback's error parameter (`(err, stdout) => {`, `function (err) {`), not error middleware's four.
+_CALLBACK_ERROR = re.compile(r"e|err|error")
+
+
+def _returns_body(ctx: Context, line: int) -> bool:
+    """Whether a Java `return` on `line` answers the caller: the method is a Spring mapping whose return value is
+    the body (@ResponseBody, or any mapping of a @RestController); a plain @Controller's string is a view name."""
+    method = ctx.outline.innermost(line, *FUNCTION_KINDS)
+    if method is None:
+        return False
+    annotations = ctx.source.code_text(method.decorator_start, method.start)
+    if not _SPRING_MAPPING.search(annotations):
+        return False
+    owner = ctx.outline.class_at(method.start)
+    owner_annotations = ctx.source.code_text(owner.decorator_start, owner.start) if owner is not None else ""
+    return bool(_BODY_RETURNING.search(annotations) or _BODY_RETURNING.search(owner_annotations))
+
+
+def _callback_errors_sent(ctx: Context, seen: set[int]) -> Iterator[Hit]:
+    """A Node callback's error (`exec(cmd, (err, out) => { if (err) res.json(err) })`) sent to the caller."""
+    if not ctx.source.is_js:
+        return
+    for block in ctx.outline.of_kind(*FUNCTION_KINDS):
+        if not 1 <= len(block.params) <= 3 or not _CALLBACK_ERROR.fullmatch(block.params[0]):
+            continue
+        name = block.params[0]
+        used = re.compile(rf"(?<![\w.$]){re.escape(name)}\b(?!\s*\.\s*(?:code|name|status|statusCode)\b)")
+        for line in ctx.source.span(block.start, block.end):
+            if line.number in seen or not re.search(
+                r"\bres\.(?:send|json|write|end)\s*\(|"
+                r"\bres\.status\s*\([^)]*\)\s*\.\s*(?:send|json|end)\s*\(",
+                line.masked,
+            ):
+                continue
+            inner = ctx.outline.innermost(line.number, *FUNCTION_KINDS)
+            if (
+                inner is not None
+                and inner is not block
+                and inner.params[:1] != block.params[:1]
+                and name in inner.params
+            ):
+                continue  # a nested callback's own parameter of the same name
+            last, _ = ctx.statement(line.number)
+            masked = "\n".join(x.masked for x in ctx.source.span(line.number, last))
+            call = masked[masked.index("res") :]
+            if used.search(call):
+                seen.add(line.number)
+                yield Hit(
+                    "security/exception-in-response",
+                    line.number,
+                    confidence=0.75,
+                    detail=f"The callback's error `{name}` is sent to the caller.",
+                )
+
+
 def detect_exception_in_response(ctx: Context) -> Iterator[Hit]:
     """A caught exception (the object, its message or its stack trace) written into the response: the caller
     reads the server's internals (SQL, paths, class names, versions) that help an attack."""
@@ -504,10 +564,13 @@ def detect_exception_in_response(ctx: Context) -> Iterator[Hit]:
             if function is not None and function.start == line.number and function not in blocks:
                 blocks.append(function)
     yield from _error_middleware(ctx, seen)
+    yield from _callback_errors_sent(ctx, seen)
     for block in blocks:
         name, start, end = _exception_names(ctx, block)
         if name is None or name in ("_",):
             continue
+        if _VALIDATION_ERROR.search(ctx.source.masked_text(block.start, block.start)):
+            continue  # a failed validation's message tells the caller what was wrong with the input
         own_errors = False
         tries = [t for t in ctx.outline.of_kind("try") if t.end >= block.start - 1 and t.start < block.start]
         if tries:
@@ -515,7 +578,11 @@ def detect_exception_in_response(ctx: Context) -> Iterator[Hit]:
             own_errors = bool(re.search(r"\bthrow\s+new\s+\w*Error\s*\(|\braise\s+\w*(?:Validation|Value)Error", tried))
         used = re.compile(rf"(?<![\w.$]){re.escape(name)}\b(?!\s*\.\s*(?:getClass|name|code|status)\b)")
         for line in ctx.source.span(start, end):
-            if line.number in seen or not _RESPONSE_WRITE.search(line.masked):
+            if line.number in seen:
+                continue
+            if not _RESPONSE_WRITE.search(line.masked) and not (
+                ctx.source.is_java and re.match(r"\s*return\b", line.masked) and _returns_body(ctx, line.number)
+            ):
                 continue
             last, statement = ctx.statement(line.number)
             masked = "\n".join(x.masked for x in ctx.source.span(line.number, last))

@@ -30,8 +30,21 @@ _SHARED_JAVA_CLASS = re.compile(
 
 # Methods a framework or the program calls once, before other threads see the object (servlet `init`,
 # `@PostConstruct`, JUnit set-up, `main` starting the threads): a write there is not contended.
-_INITIALIZER_NAMES = frozenset({"__init__", "__new__", "__post_init__", "setUp", "setUpClass", "main", "init",
-                                "initialize", "afterPropertiesSet", "contextInitialized", "onStartup"})
+_INITIALIZER_NAMES = frozenset(
+    {
+        "__init__",
+        "__new__",
+        "__post_init__",
+        "setUp",
+        "setUpClass",
+        "main",
+        "init",
+        "initialize",
+        "afterPropertiesSet",
+        "contextInitialized",
+        "onStartup",
+    }
+)
 _INITIALIZER_ANNOTATION = re.compile(r"@(PostConstruct|BeforeEach|BeforeAll|Before|BeforeClass)\b")
 
 
@@ -41,8 +54,11 @@ def _is_initializer(ctx: Context, function: Block) -> bool:
         return True
     if function.decorator_start >= function.start:
         return False
-    return any(_INITIALIZER_ANNOTATION.search(line.code)
-               for line in ctx.source.span(function.decorator_start, function.start - 1))
+    return any(
+        _INITIALIZER_ANNOTATION.search(line.code)
+        for line in ctx.source.span(function.decorator_start, function.start - 1)
+    )
+
 
 # Classes named for serving requests (`AccountService`, `OrderController`, `UploadHandler`): many callers at once.
 _SERVING_CLASS = re.compile(r"\bclass\s+\w*(?:Service|Controller|Servlet|Handler|Resource|Endpoint)\b")
@@ -61,8 +77,10 @@ class _Shared:
     reference: bool = False  # a Java bean's field of a plain type (not a collection or a number)
 
 
-_PY_PRIMITIVE = (r"(?:threading\.|asyncio\.|queue\.|multiprocessing\.)?(?:Event|Lock|RLock|Condition|Semaphore|"
-                 r"BoundedSemaphore|Barrier|Queue|SimpleQueue|LifoQueue|PriorityQueue)\s*\(")
+_PY_PRIMITIVE = (
+    r"(?:threading\.|asyncio\.|queue\.|multiprocessing\.)?(?:Event|Lock|RLock|Condition|Semaphore|"
+    r"BoundedSemaphore|Barrier|Queue|SimpleQueue|LifoQueue|PriorityQueue)\s*\("
+)
 
 
 def _python_shared(ctx: Context) -> list[_Shared]:
@@ -95,12 +113,15 @@ def _java_shared(ctx: Context) -> list[_Shared]:
     # the last query), leaks from one request into another when a handler writes it.
     bean = bool(_SINGLETON_BEAN.search(class_text))
     serving = bool(_SERVING_CLASS.search(class_text))
+    per_connection = "@ServerEndpoint" in class_text
     # Fields replaced by a thread-safe wrapper anywhere (`list = Collections.synchronizedList(list)` in main).
-    wrapped = set(re.findall(
-        r"(?:\bthis\.)?\b(\w+)\s*=\s*(?:Collections\.synchronized\w*|new\s+(?:Concurrent|CopyOnWrite)\w*|"
-        r"Concurrent\w*\.)",
-        ctx.all_masked,
-    ))
+    wrapped = set(
+        re.findall(
+            r"(?:\bthis\.)?\b(\w+)\s*=\s*(?:Collections\.synchronized\w*|new\s+(?:Concurrent|CopyOnWrite)\w*|"
+            r"Concurrent\w*\.)",
+            ctx.all_masked,
+        )
+    )
     shared = []
     for line in ctx.lines:
         if ctx.outline.function_at(line.number) or not ctx.outline.class_at(line.number):
@@ -109,6 +130,8 @@ def _java_shared(ctx: Context) -> list[_Shared]:
         if not match:
             continue
         modifiers, type_name, name = match.group(1).split(), match.group(2), match.group(3)
+        if per_connection and "static" not in modifiers:
+            continue  # a WebSocket endpoint: the container makes one instance a connection (JSR 356)
         if _JAVA_SAFE_TYPE.match(type_name) or type_name in ("return", "throw", "package") or name in wrapped:
             continue
         if "Collections.synchronized" in line.code or "Concurrent" in line.code:
@@ -130,8 +153,10 @@ def _java_shared(ctx: Context) -> list[_Shared]:
 
 
 # A field the container fills (`@Autowired private UserRepository users;`): written once, before any request.
-_INJECTED = re.compile(r"@(Autowired|Inject|Resource|Value|PersistenceContext|PersistenceUnit|Mock|InjectMocks|"
-                       r"MockBean|Captor|Getter|Setter)\b")
+_INJECTED = re.compile(
+    r"@(Autowired|Inject|Resource|Value|PersistenceContext|PersistenceUnit|Mock|InjectMocks|"
+    r"MockBean|Captor|Getter|Setter)\b"
+)
 
 
 def _injected(ctx: Context, number: int) -> bool:
@@ -141,8 +166,12 @@ def _injected(ctx: Context, number: int) -> bool:
 
 def _constant_flag(ctx: Context, name: str, declared_at: int) -> bool:
     """Whether every write of `name` after its declaration stores a literal (`checked = false;`)."""
-    values = [m.group(1) for line in ctx.lines if line.number != declared_at
-              for m in re.finditer(rf"(?<![\w.])(?:this\.)?{re.escape(name)}\s*=(?!=)\s*([^;]+);", line.masked)]
+    values = [
+        m.group(1)
+        for line in ctx.lines
+        if line.number != declared_at
+        for m in re.finditer(rf"(?<![\w.])(?:this\.)?{re.escape(name)}\s*=(?!=)\s*([^;]+);", line.masked)
+    ]
     updated = re.compile(rf"(?<![\w.])(?:this\.)?{re.escape(name)}\s*(\+\+|--|[+\-*/|&]=)|(\+\+|--){re.escape(name)}")
     compound = any(updated.search(line.masked) for line in ctx.lines)
     return bool(values) and not compound and all(re.fullmatch(r"\s*(true|false|null)\s*", v) for v in values)
@@ -151,25 +180,31 @@ def _constant_flag(ctx: Context, name: str, declared_at: int) -> bool:
 def _mutation(name: str, masked: str, java: bool) -> bool:
     target = rf"(?<![\w.]){re.escape(name)}" if "." in name else rf"(?<![\w.])(?:this\.)?{re.escape(name)}\b"
     if java:
-        return bool(re.search(
-            rf"{target}\s*(\+\+|--|[+\-*/]=|=(?!=))|(\+\+|--){target}|"
-            rf"{target}\.(put|putIfAbsent|add|addFirst|addLast|remove|removeIf|removeAll|retainAll|clear|putAll|"
-            rf"addAll|merge|compute\w*|replace\w*|append|insert|offer|poll|push|pop|set|sort)\s*\(",
+        return bool(
+            re.search(
+                rf"{target}\s*(\+\+|--|[+\-*/]=|=(?!=))|(\+\+|--){target}|"
+                rf"{target}\.(put|putIfAbsent|add|addFirst|addLast|remove|removeIf|removeAll|retainAll|clear|putAll|"
+                rf"addAll|merge|compute\w*|replace\w*|append|insert|offer|poll|push|pop|set|sort)\s*\(",
+                masked,
+            )
+        )
+    return bool(
+        re.search(
+            rf"{target}\s*([+\-*/|]=)|{target}\s*\[[^\]]+\]\s*([+\-*/]?=)(?!=)|"
+            rf"{target}\.{_MUTATING_METHODS}\s*\(|{target}\s*=\s*{target}\s*[+\-]",
             masked,
-        ))
-    return bool(re.search(
-        rf"{target}\s*([+\-*/|]=)|{target}\s*\[[^\]]+\]\s*([+\-*/]?=)(?!=)|"
-        rf"{target}\.{_MUTATING_METHODS}\s*\(|{target}\s*=\s*{target}\s*[+\-]",
-        masked,
-    ))
+        )
+    )
 
 
 # Web framework route decorators: a synchronous handler runs on the server's worker threads (Flask's threaded
 # server, FastAPI's thread pool for plain `def` endpoints, Django's WSGI workers), many requests at once.
 _PY_ROUTE = re.compile(r"^\s*@\w+(?:\.\w+)*\.(?:route|get|post|put|patch|delete|api_route|on)\s*\(")
 # A read-modify-write of a name: `n += 1`, `d[k] += 1`, `n = n + 1` (a single container call is atomic in CPython).
-_READ_MODIFY_WRITE = (r"{target}\s*(?:\[[^\]]+\]\s*)?[+\-*/|]=|{target}\s*=\s*{target}\s*[+\-*/]|"
-                      r"{target}\s*\[[^\]]+\]\s*=(?!=)[^\n]*{target}\b")  # d[k] = d.get(k, 0) + 1
+_READ_MODIFY_WRITE = (
+    r"{target}\s*(?:\[[^\]]+\]\s*)?[+\-*/|]=|{target}\s*=\s*{target}\s*[+\-*/]|"
+    r"{target}\s*\[[^\]]+\]\s*=(?!=)[^\n]*{target}\b"
+)  # d[k] = d.get(k, 0) + 1
 
 
 # Django and Django REST framework views take the request as their first argument (after `self` in a class).
@@ -194,16 +229,47 @@ def _python_handlers(ctx: Context) -> list[Block]:
     return handlers
 
 
+def _handler_check_then_act(ctx: Context, function: Block, name: str) -> tuple[int, int] | None:
+    """A test of module state (`if key not in seen:`, `if cache.get(key) is None:`) whose branch then changes it
+    (`seen.append(key)`, `cache[key] = ...`), in a handler, without a lock: the first and the acting line."""
+    target = rf"(?<![\w.]){re.escape(name)}"
+    test = re.compile(rf"^\s*(?:el)?if\b.*(?:\bin\s+{target}\b|{target}\s*\.\s*get\s*\()")
+    act = re.compile(rf"{target}\s*(?:\.\s*(?:append|add|insert|setdefault|update|extend)\s*\(|\[[^\]]+\]\s*=(?!=))")
+    for line in ctx.source.span(function.start + 1, function.end):
+        if not test.search(line.masked) or ctx.outline.locked(line.number):
+            continue
+        for following in ctx.source.span(line.number + 1, _branch_end(ctx, line.number)):
+            if act.search(following.masked):
+                return line.number, following.number
+    return None
+
+
 def _handler_races(ctx: Context, handlers: list[Block]) -> Iterator[Hit]:
     """Read-modify-writes of module state inside request handlers, without a lock."""
     names = [s for s in _python_shared(ctx) if not s.name.startswith("self.")]
     for function in handlers:
         for item in names:
             body = ctx.source.masked_text(function.start, function.end)
-            subscripted = re.search(rf"(?<![\w.]){re.escape(item.name)}\s*\[", body)
+            subscripted = re.search(
+                rf"(?<![\w.]){re.escape(item.name)}\s*(?:\[|\.\s*(?:append|add|insert|setdefault|"
+                rf"update|extend)\s*\()",
+                body,
+            )
             if not subscripted and not _writes_global(ctx, function, item.name):
                 continue  # `n += 1` without `global n` makes a local; `d[k] += 1` updates the module's dict
             target = rf"(?<![\w.]){re.escape(item.name)}"
+            acted = _handler_check_then_act(ctx, function, item.name)
+            if acted is not None:
+                yield Hit(
+                    "concurrency/check-then-act",
+                    acted[0],
+                    acted[1],
+                    related=(item.declared_at,),
+                    confidence=0.65,
+                    detail=f"`{function.name}`, a request handler that runs on several server threads at once, tests "
+                    f"`{item.name}` and then changes it without a lock: two requests can both pass the test.",
+                )
+                continue
             pattern = _READ_MODIFY_WRITE.format(target=target)
             for line in ctx.source.span(function.start + 1, function.end):
                 if re.search(pattern, line.masked) and not ctx.outline.locked(line.number):
@@ -213,7 +279,7 @@ def _handler_races(ctx: Context, handlers: list[Block]) -> Iterator[Hit]:
                         related=(item.declared_at,),
                         confidence=0.7,
                         detail=f"`{item.name}` is read and rewritten by `{function.name}`, a request handler that "
-                               "runs on several server threads at once, without a lock.",
+                        "runs on several server threads at once, without a lock.",
                     )
                     break
 
@@ -240,17 +306,47 @@ def _java_unsafe_instances(ctx: Context) -> Iterator[Hit]:
             function = ctx.outline.function_at(use.number)
             if function is None or function.is_constructor or ctx.outline.locked(use.number):
                 continue
-            if re.search(rf"(?<![\w.])(?:this\.)?{name}\.(?:format|parse\w*|digest|update|set\w*|add|roll)\s*\(",
-                         use.masked):
+            if re.search(
+                rf"(?<![\w.])(?:this\.)?{name}\.(?:format|parse\w*|digest|update|set\w*|add|roll)\s*\(", use.masked
+            ):
                 yield Hit(
                     "concurrency/unsynchronized-shared-state",
                     use.number,
                     related=(line.number,),
                     confidence=0.75,
                     detail=f"`{match.group(3)}` is a {match.group(2)} shared by every caller; it keeps state "
-                           "between calls and is not thread-safe.",
+                    "between calls and is not thread-safe.",
                 )
                 break
+
+
+_BRANCH_LINES = 40  # how far a check's branch is followed
+
+
+def _branch_end(ctx: Context, number: int) -> int:
+    """The last line of the block a check on `number` opens (braces, or a Python suite by its indentation)."""
+    first = ctx.source.line(number)
+    if first is None:
+        return number
+    if ctx.source.is_python:
+        indent = len(first.masked.expandtabs(4)) - len(first.masked.expandtabs(4).lstrip())
+        last = number
+        for line in ctx.source.span(number + 1, number + _BRANCH_LINES):
+            if line.masked.strip():
+                if len(line.masked.expandtabs(4)) - len(line.masked.expandtabs(4).lstrip()) <= indent:
+                    break
+                last = line.number
+        return last
+    depth, opened = 0, False
+    for line in ctx.source.span(number, number + _BRANCH_LINES):
+        for ch in line.masked:
+            if ch == "{":
+                depth, opened = depth + 1, True
+            elif ch == "}":
+                depth -= 1
+                if opened and depth == 0:
+                    return line.number
+    return number
 
 
 def detect_shared_state(ctx: Context) -> Iterator[Hit]:
@@ -269,13 +365,21 @@ def detect_shared_state(ctx: Context) -> Iterator[Hit]:
     covered: set[int] = set()
     handlers = _python_handlers(ctx) if source.is_python else []
     # module state some code updates under a lock: the lock says threads share it
-    guarded = ({item.name for item in shared for line in ctx.lines
-                if ctx.outline.locked(line.number) and _mutation(item.name, line.masked, False)}
-               if source.is_python else set())
+    guarded = (
+        {
+            item.name
+            for item in shared
+            for line in ctx.lines
+            if ctx.outline.locked(line.number) and _mutation(item.name, line.masked, False)
+        }
+        if source.is_python
+        else set()
+    )
     # A concurrent map makes each call atomic, not a check and the update after it.
     atomic_calls = _java_concurrent_maps(ctx) + _java_lazy_statics(ctx) if source.is_java else []
     for hit in _check_then_act(ctx, shared + atomic_calls):
-        covered.update(range(hit.line, hit.last + 1))
+        # the act's own writes (`if (map == null) { map = new HashMap<>(); map.put(k, v); }`) are this race
+        covered.update(range(hit.line, max(hit.last, _branch_end(ctx, hit.line)) + 1))
         yield hit
     # One finding a piece of state, at its first unguarded read-modify-write (`n++`, `d[k] += 1`), else at its
     # first unguarded write: a lost update is the clearer evidence.
@@ -292,21 +396,44 @@ def detect_shared_state(ctx: Context) -> Iterator[Hit]:
             if item.declared_at == line.number and not item.name.startswith("self."):
                 continue
             owner = ctx.outline.class_at(line.number)
-            if source.is_python and item.name.startswith("self.") and (
-                    not _runs_on_threads(ctx, function) or _per_thread_instance(ctx, owner)):
+            if (
+                source.is_python
+                and item.name.startswith("self.")
+                and (not _runs_on_threads(ctx, function) or _per_thread_instance(ctx, owner))
+            ):
                 continue  # an object's own state, and nothing shows this object used by two threads
-            if (source.is_python and not item.name.startswith("self.") and not _runs_on_threads(ctx, function)
-                    and function not in handlers and item.name not in guarded):
+            if (
+                source.is_python
+                and not item.name.startswith("self.")
+                and not _runs_on_threads(ctx, function)
+                and function not in handlers
+                and item.name not in guarded
+            ):
                 continue  # module state, but nothing shows this function on a thread or the state under a lock
             split = source.is_python and _split_read_modify_write(ctx, function, item.name, line.number)
             if not (split or _mutation(item.name, line.masked, source.is_java)):
                 continue
-            if source.is_java and _java_local_named(item.name, line.masked):
-                continue  # a local variable of the same name
+            if source.is_java and (
+                _java_local_named(item.name, line.masked)
+                or (
+                    not re.search(rf"\bthis\.{re.escape(item.name)}\b", line.masked)
+                    and _declared_in(ctx, item.name, line.number)
+                )
+            ):
+                continue  # a local variable or parameter of the same name, declared on this line or above it
             if item.volatile and not _read_modify_write(item.name, line.masked):
                 continue  # a plain store to a volatile field is seen by every thread at once: no lost update
             if item.reference and (re.match(r"set[A-Z_]", function.name) or _read_only_store(item.name, line.masked)):
                 continue  # a setter (configuration, setter injection) or `x.field.call()` style use
+            if (
+                source.is_java
+                and re.match(r"set[A-Z_]", function.name)
+                and len(function.params) == 1
+                and re.search(
+                    rf"^\s*(?:this\.)?{re.escape(item.name)}\s*=\s*{re.escape(function.params[0])}\s*;", line.masked
+                )
+            ):
+                continue  # a bean setter replacing the whole value (setter injection, configuration)
             if (
                 source.is_python
                 and "." not in item.name
@@ -330,8 +457,10 @@ def detect_shared_state(ctx: Context) -> Iterator[Hit]:
         yield from _java_inconsistent_locking(ctx, {item.name for item in shared} | set(candidates), covered)
 
 
-_JAVA_STORE = re.compile(r"(?<![\w.])(?:this\.)?([A-Za-z_]\w*)\s*(?:\+\+|--|[+\-*/|&]=|=(?!=))|"
-                         r"(?:\+\+|--)\s*(?:this\.)?([A-Za-z_]\w*)")
+_JAVA_STORE = re.compile(
+    r"(?<![\w.])(?:this\.)?([A-Za-z_]\w*)\s*(?:\+\+|--|[+\-*/|&]=|=(?!=))|"
+    r"(?:\+\+|--)\s*(?:this\.)?([A-Za-z_]\w*)"
+)
 
 
 def _declared_in(ctx: Context, name: str, number: int) -> bool:
@@ -362,8 +491,11 @@ def _java_inconsistent_locking(ctx: Context, known: set[str], covered: set[int])
     for name, found in sorted(writes.items()):
         if not any(locked for locked, _, _ in found):
             continue
-        bare = [(not rmw, number) for locked, rmw, number in found if not locked
-                and not _before_hand_off(ctx, ctx.outline.function_at(number), number)]  # type: ignore[arg-type]
+        bare = [
+            (not rmw, number)
+            for locked, rmw, number in found
+            if not locked and not _before_hand_off(ctx, ctx.outline.function_at(number), number)  # type: ignore[arg-type]
+        ]
         if bare:
             yield Hit(
                 "concurrency/unsynchronized-shared-state",
@@ -371,7 +503,7 @@ def _java_inconsistent_locking(ctx: Context, known: set[str], covered: set[int])
                 related=tuple(number for locked, _, number in found if locked)[:1],
                 confidence=0.7,
                 detail=f"`{name}` is written under a lock elsewhere, so threads share it; here it is written "
-                       "without one.",
+                "without one.",
             )
 
 
@@ -396,17 +528,26 @@ def _before_hand_off(ctx: Context, function: Block, number: int) -> bool:
         return False
     if ctx.source.is_java and re.search(rf"::\s*{re.escape(function.name)}\b", ctx.all_masked):
         return False  # a method reference handed to an executor: the function is a task
-    if any(re.search(rf"(?<![\w.]){re.escape(function.name)}\s*\(", line.masked)
-           and (caller := ctx.outline.function_at(line.number)) is not None and not caller.name
-           for line in ctx.lines):
+    if any(
+        re.search(rf"(?<![\w.]){re.escape(function.name)}\s*\(", line.masked)
+        and (caller := ctx.outline.function_at(line.number)) is not None
+        and not caller.name
+        for line in ctx.lines
+    ):
         return False  # called from a lambda (a thread's body, a task): it may run on another thread
-    threads = set(re.findall(r"(\w+)\s*=\s*(?:new\s+Thread\s*\(|(?:threading\s*\.\s*)?Thread\s*\()",
-                             ctx.all_masked))
-    started = re.compile(rf"\b(?:{'|'.join(map(re.escape, sorted(threads)))})\s*\.\s*start\s*\(" if threads
-                         else r"\bThread\s*\(.*\)\s*\.\s*start\s*\(")
-    hand_offs = [line.number for line in ctx.source.span(function.start, function.end)
-                 if _HAND_OFF.search(line.masked) or started.search(line.masked)
-                 or re.search(r"\bThread\s*\(.*\)\s*\.\s*start\s*\(", line.masked)]
+    threads = set(re.findall(r"(\w+)\s*=\s*(?:new\s+Thread\s*\(|(?:threading\s*\.\s*)?Thread\s*\()", ctx.all_masked))
+    started = re.compile(
+        rf"\b(?:{'|'.join(map(re.escape, sorted(threads)))})\s*\.\s*start\s*\("
+        if threads
+        else r"\bThread\s*\(.*\)\s*\.\s*start\s*\("
+    )
+    hand_offs = [
+        line.number
+        for line in ctx.source.span(function.start, function.end)
+        if _HAND_OFF.search(line.masked)
+        or started.search(line.masked)
+        or re.search(r"\bThread\s*\(.*\)\s*\.\s*start\s*\(", line.masked)
+    ]
     if not hand_offs or hand_offs[0] <= number:
         return False
     loop = ctx.outline.in_loop(number)
@@ -466,21 +607,30 @@ def _split_read_modify_write(ctx: Context, function: Block, name: str, number: i
 def _java_local_named(name: str, masked: str) -> bool:
     """Whether `masked` declares a local variable called `name` (`int count = 0;`, `for (String name : names)`)."""
     declared = re.search(
-        rf"(?:^|[(;{{,]|\bfinal)\s*([A-Za-z_][\w.]*(?:<[^=;()]*>)?(?:\[\])*)\s+{re.escape(name)}\s*[=:;]", masked)
+        rf"(?:^|[(;{{,]|\bfinal)\s*([A-Za-z_][\w.]*(?:<[^=;()]*>)?(?:\[\])*)\s+{re.escape(name)}\s*[=:;]", masked
+    )
     return declared is not None and declared.group(1) not in ("return", "throw", "new", "else", "case")
 
 
 def _read_only_store(name: str, masked: str) -> bool:
     """Whether the only match of `name` in `masked` is a use, not a store (`this.client.send(x)`)."""
-    return not re.search(rf"(?<![\w.])(?:this\.)?{re.escape(name)}\s*(=(?!=)|\+\+|--|[+\-*/|&]=)|"
-                         rf"(\+\+|--)(?:this\.)?{re.escape(name)}\b", masked)
+    return not re.search(
+        rf"(?<![\w.])(?:this\.)?{re.escape(name)}\s*(=(?!=)|\+\+|--|[+\-*/|&]=)|"
+        rf"(\+\+|--)(?:this\.)?{re.escape(name)}\b",
+        masked,
+    )
 
 
 def _read_modify_write(name: str, masked: str) -> bool:
     """Whether `masked` reads `name` and writes it back in one statement (`n++`, `n += 1`, `n = n + 1`)."""
     target = rf"(?<![\w.])(?:this\.)?{re.escape(name)}\b" if "." not in name else rf"(?<![\w.]){re.escape(name)}"
-    return bool(re.search(rf"{target}\s*(?:\[[^\]]+\]\s*)?(\+\+|--|[+\-*/|&]=)|(\+\+|--){target}|"
-                          rf"{target}\s*=\s*{target}\s*[+\-*/]", masked))
+    return bool(
+        re.search(
+            rf"{target}\s*(?:\[[^\]]+\]\s*)?(\+\+|--|[+\-*/|&]=)|(\+\+|--){target}|"
+            rf"{target}\s*=\s*{target}\s*[+\-*/]",
+            masked,
+        )
+    )
 
 
 def _java_concurrent_maps(ctx: Context) -> list[_Shared]:
@@ -492,8 +642,9 @@ def _java_concurrent_maps(ctx: Context) -> list[_Shared]:
         if ctx.outline.function_at(line.number) or not ctx.outline.class_at(line.number):
             continue
         match = _JAVA_FIELD.match(line.masked)
-        if match and (re.match(r"Concurrent\w*Map\b", match.group(2))
-                      or re.search(r"=\s*new\s+Concurrent\w*Map\b", line.masked)):
+        if match and (
+            re.match(r"Concurrent\w*Map\b", match.group(2)) or re.search(r"=\s*new\s+Concurrent\w*Map\b", line.masked)
+        ):
             shared_field = "static" in match.group(1).split() or bool(_SHARED_JAVA_CLASS.search(ctx.all_code))
             if shared_field or ctx.uses_threads:
                 found.append(_Shared(match.group(3), line.number))
@@ -541,9 +692,11 @@ def _java_map_lookup(ctx: Context, local: str, number: int) -> str | None:
 def _checked_again(ctx: Context, container: str, first: int, last: int) -> bool:
     """Whether lines `first`..`last` (inside the lock) test `container` again before setting it."""
     attribute = container.rsplit(".", 1)[-1]
-    return any(re.search(rf"\b(?:if|while)\b[^\n]*\b{re.escape(attribute)}\b", line.masked)
-               or re.search(rf"\bif\b[^\n]*\bhasattr\s*\([^)]*['\"]{re.escape(attribute)}['\"]", line.code)
-               for line in ctx.source.span(first, last))
+    return any(
+        re.search(rf"\b(?:if|while)\b[^\n]*\b{re.escape(attribute)}\b", line.masked)
+        or re.search(rf"\bif\b[^\n]*\bhasattr\s*\([^)]*['\"]{re.escape(attribute)}['\"]", line.code)
+        for line in ctx.source.span(first, last)
+    )
 
 
 def _singleton_class(ctx: Context, owner: Block | None) -> bool:
@@ -565,8 +718,9 @@ def _python_lazy_check(ctx: Context, line: Line, function: Block) -> str | None:
         container = f"{found.group(1)}.{found.group(2)}" if found else None
     if container is None:
         return None
-    if container.startswith("self.") and not (_singleton_class(ctx, ctx.outline.class_at(line.number))
-                                              or _runs_on_threads(ctx, function)):
+    if container.startswith("self.") and not (
+        _singleton_class(ctx, ctx.outline.class_at(line.number)) or _runs_on_threads(ctx, function)
+    ):
         return None
     return container
 
@@ -576,8 +730,11 @@ def _per_thread_instance(ctx: Context, owner: Block | None) -> bool:
     (`db = Database()` inside the target): each thread then has its own, and its attributes are not shared."""
     if owner is None or not owner.name or _singleton_class(ctx, owner):
         return False
-    made = [line for line in ctx.lines
-            if re.search(rf"(?<![\w.]){re.escape(owner.name)}\s*\(", line.masked) and line.number != owner.start]
+    made = [
+        line
+        for line in ctx.lines
+        if re.search(rf"(?<![\w.]){re.escape(owner.name)}\s*\(", line.masked) and line.number != owner.start
+    ]
     if not made:
         return False
     for line in made:
@@ -618,8 +775,12 @@ def _check_then_act(ctx: Context, shared: list[_Shared]) -> Iterator[Hit]:
         if looked_up:
             container = looked_up
         bare = container.removeprefix("this.")
-        if container not in names and bare not in names and not container.startswith("cls.") and not (
-                source.is_python and container.split(".")[0] in {c.name for c in ctx.outline.of_kind("class")}):
+        if (
+            container not in names
+            and bare not in names
+            and not container.startswith("cls.")
+            and not (source.is_python and container.split(".")[0] in {c.name for c in ctx.outline.of_kind("class")})
+        ):
             continue
         for later in source.span(line.number + 1, line.number + 4):
             act = re.search(
@@ -637,11 +798,15 @@ def _check_then_act(ctx: Context, shared: list[_Shared]) -> Iterator[Hit]:
                     # is bound only to a finished object
                     break
                 if rechecked and not checked_again:
-                    detail = (f"`{bare}` is checked outside the lock and set inside it without checking again: two "
-                              "threads can both pass the check, then each create and set it in turn.")
+                    detail = (
+                        f"`{bare}` is checked outside the lock and set inside it without checking again: two "
+                        "threads can both pass the check, then each create and set it in turn."
+                    )
                 elif rechecked:
-                    detail = (f"`{bare}` is checked outside the lock and set inside it: double-checked locking on a "
-                              "field that is not volatile, so another thread can see a half-built object.")
+                    detail = (
+                        f"`{bare}` is checked outside the lock and set inside it: double-checked locking on a "
+                        "field that is not volatile, so another thread can see a half-built object."
+                    )
                 else:
                     detail = f"`{container}` is checked and then updated as two separate steps."
                 yield Hit("concurrency/check-then-act", line.number, later.number, confidence=0.8, detail=detail)
@@ -689,11 +854,18 @@ def _java_blocking_in_reactive(ctx: Context) -> Iterator[Hit]:
         if not _JAVA_REACTIVE.search(function.header.split("(")[0]):
             continue
         for line in ctx.source.span(function.start + 1, function.end):
-            if _JAVA_BLOCKING.search(line.masked) and "subscribeOn" not in ctx.source.masked_text(
-                    function.start, function.end) and "publishOn" not in line.masked:
-                yield Hit("concurrency/blocking-call-in-async", line.number, confidence=0.75,
-                          detail=f"`{function.name}` returns a reactive type, so it runs on an event-loop thread; "
-                                 "this call blocks that thread and every request queued on it.")
+            if (
+                _JAVA_BLOCKING.search(line.masked)
+                and "subscribeOn" not in ctx.source.masked_text(function.start, function.end)
+                and "publishOn" not in line.masked
+            ):
+                yield Hit(
+                    "concurrency/blocking-call-in-async",
+                    line.number,
+                    confidence=0.75,
+                    detail=f"`{function.name}` returns a reactive type, so it runs on an event-loop thread; "
+                    "this call blocks that thread and every request queued on it.",
+                )
                 break
 
 
@@ -729,16 +901,28 @@ def detect_blocking_in_async(ctx: Context) -> Iterator[Hit]:
             continue  # an async step of a build script or CLI: nothing else waits on its event loop
         name = function.name or "this callback"
         if helper is not None:
-            yield Hit("concurrency/blocking-call-in-async", line.number, related=(helper_lines[helper],),
-                      confidence=0.75,
-                      detail=f"`{name}` runs on the event loop and calls `{helper}`, which blocks "
-                             f"(line {helper_lines[helper]}).")
+            yield Hit(
+                "concurrency/blocking-call-in-async",
+                line.number,
+                related=(helper_lines[helper],),
+                confidence=0.75,
+                detail=f"`{name}` runs on the event loop and calls `{helper}`, which blocks "
+                f"(line {helper_lines[helper]}).",
+            )
         elif function.is_async:
-            yield Hit("concurrency/blocking-call-in-async", line.number, confidence=0.9,
-                      detail=f"`{name}` is async but blocks here.")
+            yield Hit(
+                "concurrency/blocking-call-in-async",
+                line.number,
+                confidence=0.9,
+                detail=f"`{name}` is async but blocks here.",
+            )
         else:
-            yield Hit("concurrency/blocking-call-in-async", line.number, confidence=0.7,
-                      detail="A request handler blocks the event loop with synchronous I/O.")
+            yield Hit(
+                "concurrency/blocking-call-in-async",
+                line.number,
+                confidence=0.7,
+                detail="A request handler blocks the event loop with synchronous I/O.",
+            )
 
 
 _PY_NEW_LOCK = r"(?:threading\.|multiprocessing\.|asyncio\.)?(?:R?Lock|Semaphore|BoundedSemaphore)\s*\([^)]*\)"
@@ -756,8 +940,12 @@ def detect_useless_lock(ctx: Context) -> Iterator[Hit]:
             continue
         inline = re.search(rf"^\s*(?:async\s+)?with\s+{new_lock}|\bsynchronized\s*\(\s*{new_lock}", line.masked)
         if inline:
-            yield Hit("concurrency/useless-lock", line.number, confidence=0.9,
-                      detail="The lock is created on this line, so each call holds a different one.")
+            yield Hit(
+                "concurrency/useless-lock",
+                line.number,
+                confidence=0.9,
+                detail="The lock is created on this line, so each call holds a different one.",
+            )
             continue
         local = re.match(rf"^\s*(?:[\w<>]+\s+)?(\w+)\s*=\s*{new_lock}\s*;?\s*$", line.masked)
         if local is None or "." in local.group(0).split("=")[0]:
@@ -769,8 +957,12 @@ def detect_useless_lock(ctx: Context) -> Iterator[Hit]:
         if any(re.search(taken, later.masked) for later in body) and not any(
             re.search(escapes, later.masked) for later in body
         ):
-            yield Hit("concurrency/useless-lock", line.number, confidence=0.85,
-                      detail=f"`{local.group(1)}` is a new lock on every call of `{function.name}`.")
+            yield Hit(
+                "concurrency/useless-lock",
+                line.number,
+                confidence=0.85,
+                detail=f"`{local.group(1)}` is a new lock on every call of `{function.name}`.",
+            )
 
 
 def detect_replaced_lock(ctx: Context) -> Iterator[Hit]:
@@ -781,8 +973,10 @@ def detect_replaced_lock(ctx: Context) -> Iterator[Hit]:
     if ctx.source.is_java:
         taken_at = re.compile(r"\bsynchronized\s*\(\s*(?:this\.)?(\w+)\s*\)")
     else:
-        taken_at = re.compile(r"^\s*(?:async\s+)?with\s+((?:self\.|cls\.)?\w+)\s*:|"
-                              r"\b((?:self\.|cls\.)?\w+)\.acquire\s*\(")
+        taken_at = re.compile(
+            r"^\s*(?:async\s+)?with\s+((?:self\.|cls\.)?\w+)\s*:|"
+            r"\b((?:self\.|cls\.)?\w+)\.acquire\s*\("
+        )
     fields = _java_field_names(ctx) if ctx.source.is_java else set()
     reported: set[str] = set()
     for line in ctx.lines:
@@ -800,9 +994,14 @@ def detect_replaced_lock(ctx: Context) -> Iterator[Hit]:
         if replaced is None:
             continue
         reported.add(name)
-        yield Hit("concurrency/useless-lock", line.number, related=(replaced,), confidence=0.8,
-                  detail=f"`{name}` is replaced by another object on line {replaced} while threads lock it, so "
-                         "threads can hold different locks at once.")
+        yield Hit(
+            "concurrency/useless-lock",
+            line.number,
+            related=(replaced,),
+            confidence=0.8,
+            detail=f"`{name}` is replaced by another object on line {replaced} while threads lock it, so "
+            "threads can hold different locks at once.",
+        )
 
 
 def _java_field_names(ctx: Context) -> set[str]:
@@ -864,14 +1063,20 @@ def detect_file_lost_update(ctx: Context) -> Iterator[Hit]:
                     reads.append((line.number, path, sync))
                     continue
                 for number, read_path, read_sync in reads:
-                    interleaves = not source.is_js or not (read_sync and sync) or _awaits_between(
-                        ctx, number, line.number)
+                    interleaves = (
+                        not source.is_js or not (read_sync and sync) or _awaits_between(ctx, number, line.number)
+                    )
                     if read_path == path and interleaves and number not in reported:
                         reported.add(number)
-                        yield Hit("concurrency/check-then-act", number, line.number, confidence=0.7,
-                                  detail=f"`{handler.name or 'this handler'}` reads `{path}` and writes it back "
-                                         f"on line {line.number}: requests that overlap both read the old "
-                                         "content, and the last write drops the other's change.")
+                        yield Hit(
+                            "concurrency/check-then-act",
+                            number,
+                            line.number,
+                            confidence=0.7,
+                            detail=f"`{handler.name or 'this handler'}` reads `{path}` and writes it back "
+                            f"on line {line.number}: requests that overlap both read the old "
+                            "content, and the last write drops the other's change.",
+                        )
                         break
 
 
@@ -881,12 +1086,12 @@ def _file_calls(masked: str, code: str, *, js: bool) -> list[tuple[str, bool, bo
     if js:
         for pattern, writes in ((_JS_FILE_READ, False), (_JS_FILE_WRITE, True)):
             for match in pattern.finditer(masked):
-                path = code[match.start(2):match.end(2)].strip()
+                path = code[match.start(2) : match.end(2)].strip()
                 calls.append((re.sub(r"\s+", "", path), bool(match.group(1)), writes))
         return calls
     for match in _PY_FILE_OPEN.finditer(masked):
-        path = re.sub(r"\s+", "", code[match.start(1):match.end(1)])
-        rest = code[match.end(1):]
+        path = re.sub(r"\s+", "", code[match.start(1) : match.end(1)])
+        rest = code[match.end(1) :]
         mode = re.match(r"\s*,\s*(?:mode\s*=\s*)?['\"]([rwab+xt]+)['\"]", rest)
         writes = mode is not None and any(c in mode.group(1) for c in "wa")
         calls.append((path, True, writes))
@@ -919,8 +1124,9 @@ def _only_awaited_one_by_one(ctx: Context, function: Block) -> bool:
     if not function.name:
         return False
     calls = [
-        line.masked[:match.start()]
-        for line in ctx.lines if not function.contains(line.number)
+        line.masked[: match.start()]
+        for line in ctx.lines
+        if not function.contains(line.number)
         for match in re.finditer(rf"(?<![\w$.]){re.escape(function.name)}\s*\(", line.masked)
     ]
     return bool(calls) and all(re.search(r"^\s*(?:return\s+)?await\s+(?:[\w$]+\.)?$", before) for before in calls)
@@ -945,8 +1151,13 @@ def detect_async_lost_update(ctx: Context) -> Iterator[Hit]:
         if source.is_python:
             outer = set(module_globals(source)) | {f"self.{m}" for m in re.findall(r"\bself\.(\w+)\s*=(?!=)", body)}
         else:
-            outer = {m.group(1) for line in ctx.lines if not function.contains(line.number)
-                     for m in [_JS_OUTER_STATE.match(line.masked)] if m}
+            outer = {
+                m.group(1)
+                for line in ctx.lines
+                if not function.contains(line.number)
+                for m in [_JS_OUTER_STATE.match(line.masked)]
+                if m
+            }
         lines = source.span(function.start + 1, function.end)
         for index, line in enumerate(lines):
             read = local_read.match(line.masked)
@@ -957,28 +1168,45 @@ def detect_async_lost_update(ctx: Context) -> Iterator[Hit]:
             state = expression if not awaited and expression in outer and expression != local else None
             if load is None and state is None:
                 continue
-            write = (re.compile(rf"(?i)(?:await\s+)?(?:[\w$.]+\.)?{_SAVE_VERBS}_?{re.escape(load.group(1))}\s*\((.*)")
-                     if load else re.compile(rf"^\s*{re.escape(state or '')}\s*=(?!=)\s*(.+)"))
+            write = (
+                re.compile(rf"(?i)(?:await\s+)?(?:[\w$.]+\.)?{_SAVE_VERBS}_?{re.escape(load.group(1))}\s*\((.*)")
+                if load
+                else re.compile(rf"^\s*{re.escape(state or '')}\s*=(?!=)\s*(.+)")
+            )
             derived = {local}
-            for later in lines[index + 1:]:
+            for later in lines[index + 1 :]:
                 found = write.search(later.masked)
                 # `updateUserById(user.id, {...})` names the record by the old read's key: only a value built
                 # from the old read (`b + 50`, the object itself) writes the stale state back
                 written = re.sub(r"(?<=[\w$])\.(?:_?id|Id|ID|uuid|key|pk)\b", ".", found.group(1)) if found else ""
                 if found and re.fullmatch(rf"\s*{re.escape(local)}\s*[);]*\s*", found.group(1)):
                     break  # the old value put back as it was (`self.state = saved` in a finally): a restore
-                if found and _uses(derived, re.sub(r"(?<![\w$.])[A-Za-z_$][\w$]*\.(?=[^\w$]|$)", "", written)) and (
-                        load is not None or _awaits_between(ctx, line.number, later.number - 1)):
+                if (
+                    found
+                    and _uses(derived, re.sub(r"(?<![\w$.])[A-Za-z_$][\w$]*\.(?=[^\w$]|$)", "", written))
+                    and (load is not None or _awaits_between(ctx, line.number, later.number - 1))
+                ):
                     what = f"`{load.group(0).rstrip('(').strip()}`" if load else f"`{state}`"
-                    yield Hit("concurrency/check-then-act", line.number, later.number, confidence=0.7,
-                              detail=f"{what} is read into `{local}` and written back from it after an await: two "
-                                     "calls that overlap both read the old value, and the last write drops the "
-                                     "other's update.")
+                    yield Hit(
+                        "concurrency/check-then-act",
+                        line.number,
+                        later.number,
+                        confidence=0.7,
+                        detail=f"{what} is read into `{local}` and written back from it after an await: two "
+                        "calls that overlap both read the old value, and the last write drops the "
+                        "other's update.",
+                    )
                     break
                 step = local_read.match(later.masked)
                 if step and _uses(derived, step.group(3)):
                     derived.add(step.group(1))
 
 
-DETECTORS = (detect_shared_state, detect_useless_lock, detect_replaced_lock, detect_blocking_in_async,
-             detect_file_lost_update, detect_async_lost_update)
+DETECTORS = (
+    detect_shared_state,
+    detect_useless_lock,
+    detect_replaced_lock,
+    detect_blocking_in_async,
+    detect_file_lost_update,
+    detect_async_lost_update,
+)

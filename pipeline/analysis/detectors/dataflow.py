@@ -71,12 +71,17 @@ def _data() -> _FlowData:
         route=re.compile(raw["route_decorators"]["pattern"]),
         sanitizer=re.compile("|".join(f"(?:{s['pattern']})" for s in raw["sanitizers"])),
         sinks=tuple(
-            _Sink(s["rule"], tuple(s["languages"]), re.compile(s["pattern"]),
-                  re.compile(s["requires"]) if s.get("requires") else None,
-                  re.compile(s["unless"]) if s.get("unless") else None)
+            _Sink(
+                s["rule"],
+                tuple(s["languages"]),
+                re.compile(s["pattern"]),
+                re.compile(s["requires"]) if s.get("requires") else None,
+                re.compile(s["unless"]) if s.get("unless") else None,
+            )
             for s in raw["sinks"]
         ),
-        stored=re.compile("|".join(f"(?:{s['pattern']})" for s in raw["stored_reads"])) if raw.get("stored_reads")
+        stored=re.compile("|".join(f"(?:{s['pattern']})" for s in raw["stored_reads"]))
+        if raw.get("stored_reads")
         else None,
     )
 
@@ -91,8 +96,13 @@ _LOOKUP = re.compile(r"([\w$]+(?:\.[\w$]+)*)\[([^\[\]]*)\]")
 class _Flow:
     """Tainted names of one scope, updated statement by statement."""
 
-    def __init__(self, source_pattern: re.Pattern[str] | None, sanitizer: re.Pattern[str],
-                 seen_once: frozenset[str] = frozenset(), stored: re.Pattern[str] | None = None) -> None:
+    def __init__(
+        self,
+        source_pattern: re.Pattern[str] | None,
+        sanitizer: re.Pattern[str],
+        seen_once: frozenset[str] = frozenset(),
+        stored: re.Pattern[str] | None = None,
+    ) -> None:
         self.names: set[str] = set()
         self._source = source_pattern
         self._sanitizer = sanitizer
@@ -103,11 +113,13 @@ class _Flow:
     def _lookups_dropped(self, text: str) -> str:
         """`text` with the keys of lookups in this program's own containers emptied: `users[req.params.id]` is a
         value the server stored, chosen by the request, not the request's text (`req.query["q"]` stays)."""
+
         def drop(match: re.Match[str]) -> str:
             container = match.group(1)
             if (self._source is not None and self._source.search(container)) or container in self.names:
                 return match.group(0)
             return container + "[]"
+
         return _LOOKUP.sub(drop, text)
 
     def tainted(self, code: str, masked: str) -> bool:
@@ -119,8 +131,10 @@ class _Flow:
             return True
         if any(re.search(rf"(?<![\w$.]){re.escape(name)}(?![\w$])", masked) for name in self.names):
             return True
-        return any(token in self._seen_once and any(_one_slip(token, name) for name in self.names)
-                   for token in re.findall(rf"(?<![\w$.]){_NAME}(?![\w$])", masked))
+        return any(
+            token in self._seen_once and any(_one_slip(token, name) for name in self.names)
+            for token in re.findall(rf"(?<![\w$.]){_NAME}(?![\w$])", masked)
+        )
 
     def update(self, code: str, masked: str) -> None:
         """Apply one statement's assignments to the tainted names."""
@@ -183,7 +197,7 @@ def _one_slip(seen: str, name: str) -> bool:
     if len(seen) == len(name):
         return sum(a != b for a, b in zip(seen, name, strict=True)) == 1
     short, long = sorted((seen, name), key=len)
-    return any(long[:i] + long[i + 1:] == short for i in range(len(long)))
+    return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
 
 
 def _seen_once(ctx: Context) -> frozenset[str]:
@@ -196,12 +210,21 @@ def _seen_once(ctx: Context) -> frozenset[str]:
 
 # Sinks whose danger is the first argument (the query, the command, the code): a tainted value passed after
 # it is a bound parameter or an option, not an injection.
-_FIRST_ARGUMENT_RULES = frozenset({"security/sql-injection", "security/command-injection", "security/code-injection",
-                                   "security/unsafe-forward", "security/ssrf"})
+_FIRST_ARGUMENT_RULES = frozenset(
+    {
+        "security/sql-injection",
+        "security/command-injection",
+        "security/code-injection",
+        "security/unsafe-forward",
+        "security/ssrf",
+    }
+)
 # File calls whose path is the first argument and whose later arguments are the data written or options
 # (`fs.writeFile(path, JSON.stringify(body))`, `res.sendFile(name, { root })`): only the path can traverse.
-_PATH_FIRST_CALL = re.compile(r"(?:writeFile|appendFile|createWriteStream|createReadStream|readFile|sendFile|"
-                              r"download)(?:Sync)?\s*\($")
+_PATH_FIRST_CALL = re.compile(
+    r"(?:writeFile|appendFile|createWriteStream|createReadStream|readFile|sendFile|"
+    r"download)(?:Sync)?\s*\($"
+)
 
 
 def _first_argument_end(masked: str, start: int) -> int:
@@ -240,8 +263,10 @@ def _statement(ctx: Context, line: Line) -> tuple[int, str, str]:
             break
         following = ctx.source.line(current.number + 1)
         continues = following is not None and following.code.lstrip().startswith((".", "+", "?", ":", "||", "&&"))
-        if depth <= 0 and not continues and (
-            not ctx.source.uses_braces or ending.endswith((";", "}", ")")) or not ending
+        if (
+            depth <= 0
+            and not continues
+            and (not ctx.source.uses_braces or ending.endswith((";", "}", ")")) or not ending)
         ):
             break
         if depth <= 0 and ctx.source.uses_braces and not continues and not ending.endswith(("+", ",", "=", "(")):
@@ -250,11 +275,54 @@ def _statement(ctx: Context, line: Line) -> tuple[int, str, str]:
     return last, "\n".join(ln.code for ln in span), "\n".join(ln.masked for ln in span)
 
 
+# A check of a value whose failing branch leaves (`if (SecurityUtil.checkURL(url) == null) { ...; return; }`,
+# `if not is_safe_path(p): abort(400)`): after it, the value is one the check let through.
+_GUARD_CALL = re.compile(
+    r"\b([\w$]*(?:[Cc]heck|[Vv]alid|[Vv]erify|[Aa]llow|[Ss]afe|[Ww]hitelist|[Ss]anitiz)[\w$]*)\s*\(([^()]*)\)"
+)
+_EXIT = re.compile(r"(?<![\w$.])(?:return|throw|raise|abort|continue|break)\b|\bsendError\s*\(")
+_GUARD_LINES = 6  # how far the failing branch is read for its exit
+
+
+def _guarded_names(ctx: Context, line: Line, last: int, masked: str, names: set[str]) -> set[str]:
+    """The tainted names a guard statement (an `if` testing a check call, whose branch exits) lets through."""
+    if not re.match(r"\s*(?:if|elif)\b", masked):
+        return set()
+    checked = {
+        name
+        for match in _GUARD_CALL.finditer(masked.split("\n", 1)[0])
+        for name in names
+        if re.search(rf"(?<![\w$.]){re.escape(name)}(?![\w$])", match.group(2))
+    }
+    if not checked:
+        return set()
+    if _EXIT.search(masked):
+        return checked
+    indent = _indent(masked)
+    for following in ctx.source.span(last + 1, last + _GUARD_LINES):
+        code = following.masked
+        if not code.strip():
+            continue
+        if _indent(code) <= indent and not code.strip().startswith("}"):
+            break
+        if _EXIT.search(code):
+            return checked
+        if _indent(code) <= indent:
+            break
+    return set()
+
+
 def _scopes(ctx: Context) -> list[Block | None]:
     """Top-level functions (closures share their enclosing function's names), then the module level."""
     functions = ctx.outline.of_kind(*FUNCTION_KINDS)
-    top = [f for f in functions if not any(o is not f and o.contains(f.start) and o.end >= f.end
-                                           and (o.start, -o.end) < (f.start, -f.end) for o in functions)]
+    top = [
+        f
+        for f in functions
+        if not any(
+            o is not f and o.contains(f.start) and o.end >= f.end and (o.start, -o.end) < (f.start, -f.end)
+            for o in functions
+        )
+    ]
     return [*top, None]
 
 
@@ -265,7 +333,8 @@ def detect_tainted_sinks(ctx: Context) -> Iterator[Hit]:
     sources = [pattern.pattern for languages, pattern in data.sources if _applies(languages, language)]
     source_pattern = re.compile("|".join(f"(?:{s})" for s in sources)) if sources else None
     sinks = [
-        sink for sink in data.sinks
+        sink
+        for sink in data.sinks
         if _applies(sink.languages, language) and (sink.requires is None or sink.requires.search(ctx.all_code))
     ]
     if not sinks:
@@ -293,15 +362,22 @@ def detect_tainted_sinks(ctx: Context) -> Iterator[Hit]:
                     continue
                 lo, hi = found.start(), len(code)
                 if sink.rule in _FIRST_ARGUMENT_RULES or (
-                        sink.rule == "security/path-traversal" and _PATH_FIRST_CALL.search(code[lo:found.end()])):
+                    sink.rule == "security/path-traversal" and _PATH_FIRST_CALL.search(code[lo : found.end()])
+                ):
                     hi = _first_argument_end(masked, found.end())
                 if sink.unless is not None and sink.unless.search(code):
                     continue
                 if flow.tainted(code[lo:hi], masked[lo:hi]):
-                    yield Hit(sink.rule, line.number, last, confidence=0.75,
-                              detail="Request data reaches this call unchecked.")
+                    yield Hit(
+                        sink.rule,
+                        line.number,
+                        last,
+                        confidence=0.75,
+                        detail="Request data reaches this call unchecked.",
+                    )
                     break
             flow.update(code, masked)
+            flow.names -= _guarded_names(ctx, line, last, masked, flow.names)
             skip_until = last
 
 

@@ -33,19 +33,39 @@ def _python_handler(ctx: Context, handler: Block) -> Hit | None:
     span_end = min(handler.end, handler.start + 2)
     names = re.search(r"\bas\s+(\w+)", header)
     uses_error = bool(names and any(re.search(rf"\b{names.group(1)}\b", stmt) for stmt in body))
+    if names and len(body) == 1 and re.fullmatch(rf"return\s+{re.escape(names.group(1))}", body[0]):
+        return Hit(
+            "error-handling/swallowed-exception",
+            handler.start,
+            span_end,
+            confidence=0.7,
+            detail=f"`{names.group(1)}` is returned as if it were the result: the caller gets an exception "
+            "object where it expects a value, and nothing raises.",
+        )
     if not bare and _python_probe(ctx, handler, body):
         return None
     if all(stmt in _SILENT_STATEMENTS for stmt in body):
-        if not (bare or broad) and (_documented(ctx, handler) or _has_else(ctx, handler)
-                                    or _tries_alternatives(ctx, handler)):
+        if not (bare or broad) and (
+            _documented(ctx, handler) or _has_else(ctx, handler) or _tries_alternatives(ctx, handler)
+        ):
             return None  # one named exception, expected and said so (`except ValueError: pass  # not JSON`), or
             # answered by the try's `else:` (EAFP control flow): nothing is hidden
         what = "everything" if bare else "the error"
-        return Hit("error-handling/swallowed-exception", handler.start, span_end, confidence=0.9,
-                   detail=f"The handler catches {what} and does nothing with it.")
+        return Hit(
+            "error-handling/swallowed-exception",
+            handler.start,
+            span_end,
+            confidence=0.9,
+            detail=f"The handler catches {what} and does nothing with it.",
+        )
     if broad and not uses_error and not any(_REPORTS.search(stmt) for stmt in body):
-        return Hit("error-handling/swallowed-exception", handler.start, span_end, confidence=0.7,
-                   detail="Every exception is caught and replaced by a fallback without a trace.")
+        return Hit(
+            "error-handling/swallowed-exception",
+            handler.start,
+            span_end,
+            confidence=0.7,
+            detail="Every exception is caught and replaced by a fallback without a trace.",
+        )
     if bare and not any(_ENDS_OR_RERAISES.search(stmt) for stmt in body):
         return Hit("error-handling/bare-except", handler.start, confidence=0.85)
     return None
@@ -54,7 +74,7 @@ def _python_handler(ctx: Context, handler: Block) -> Hit | None:
 def _documented(ctx: Context, handler: Block) -> bool:
     """Whether the handler's header or its silent body carries a comment saying why the error is expected."""
     lines = [ctx.source.line(handler.start), *ctx.body_lines(handler)]
-    return any(line is not None and "#" in line.raw[len(line.code.rstrip()):] for line in lines)
+    return any(line is not None and "#" in line.raw[len(line.code.rstrip()) :] for line in lines)
 
 
 def _tries_alternatives(ctx: Context, handler: Block) -> bool:
@@ -66,8 +86,9 @@ def _tries_alternatives(ctx: Context, handler: Block) -> bool:
     if not tries:
         return False
     block = max(tries, key=lambda t: t.start)
-    return bool(re.search(r"^\s*(break|return\b)", ctx.source.masked_text(block.start + 1, handler.start - 1),
-                          re.MULTILINE))
+    return bool(
+        re.search(r"^\s*(break|return\b)", ctx.source.masked_text(block.start + 1, handler.start - 1), re.MULTILINE)
+    )
 
 
 def _has_else(ctx: Context, handler: Block) -> bool:
@@ -104,8 +125,9 @@ def _python_probe(ctx: Context, handler: Block, body: list[str]) -> bool:
     if not tries:
         return False
     block = max(tries, key=lambda t: t.start)
-    first_handler = min((h.start for h in ctx.outline.of_kind("handler") if h.start > block.start),
-                        default=handler.start)
+    first_handler = min(
+        (h.start for h in ctx.outline.of_kind("handler") if h.start > block.start), default=handler.start
+    )
     statements = []
     number = block.start + 1
     while number < first_handler:  # whole statements, a call spread over lines counted once
@@ -136,56 +158,118 @@ def _brace_handler(ctx: Context, handler: Block) -> Hit | None:
     if not statements:
         if _is_probe(ctx, handler) or re.search(r"\b(?:ignored?|expected|unused|_+)\s*$", caught):
             return None  # a one-value attempt, or a catch whose variable says it is ignored on purpose
-        return Hit("error-handling/swallowed-exception", handler.start, span_end, confidence=0.9,
-                   detail="The catch block is empty.")
+        return Hit(
+            "error-handling/swallowed-exception",
+            handler.start,
+            span_end,
+            confidence=0.9,
+            detail="The catch block is empty.",
+        )
     if all(re.fullmatch(r"\w+\.printStackTrace\(\)", s) for s in statements):
-        return Hit("error-handling/swallowed-exception", handler.start, span_end, confidence=0.75,
-                   detail="The error is only printed to stderr, then execution continues.")
-    if (ctx.source.is_java and re.search(r"\bInterruptedException\b", caught) and ctx.outline.in_loop(handler.start)
-            and not re.search(r"\binterrupt\s*\(|\bthrow\b|\breturn\b|\bbreak\b", body)):
-        return Hit("error-handling/swallowed-exception", handler.start, span_end, confidence=0.7,
-                   detail="The interrupt is caught and the loop goes on: the thread's interrupted status is lost, "
-                          "so a request to stop is ignored (restore it with Thread.currentThread().interrupt()).")
-    if (ctx.source.is_java and re.search(r"\bInterruptedException\b", caught) and _callers_interrupt(ctx, handler)
-            and not re.search(r"\binterrupt\s*\(|\bthrow\b|\breturn\b", body)):
-        return Hit("error-handling/swallowed-exception", handler.start, span_end, confidence=0.65,
-                   detail="The interrupt is caught and the method returns as if nothing happened: the caller's "
-                          "interrupted status is lost (restore it with Thread.currentThread().interrupt(), or "
-                          "declare the exception).")
+        return Hit(
+            "error-handling/swallowed-exception",
+            handler.start,
+            span_end,
+            confidence=0.75,
+            detail="The error is only printed to stderr, then execution continues.",
+        )
+    if (
+        ctx.source.is_java
+        and re.search(r"\bInterruptedException\b", caught)
+        and ctx.outline.in_loop(handler.start)
+        and not re.search(r"\binterrupt\s*\(|\bthrow\b|\breturn\b|\bbreak\b", body)
+    ):
+        return Hit(
+            "error-handling/swallowed-exception",
+            handler.start,
+            span_end,
+            confidence=0.7,
+            detail="The interrupt is caught and the loop goes on: the thread's interrupted status is lost, "
+            "so a request to stop is ignored (restore it with Thread.currentThread().interrupt()).",
+        )
+    if (
+        ctx.source.is_java
+        and re.search(r"\bInterruptedException\b", caught)
+        and _callers_interrupt(ctx, handler)
+        and not re.search(r"\binterrupt\s*\(|\bthrow\b|\breturn\b", body)
+    ):
+        return Hit(
+            "error-handling/swallowed-exception",
+            handler.start,
+            span_end,
+            confidence=0.65,
+            detail="The interrupt is caught and the method returns as if nothing happened: the caller's "
+            "interrupted status is lost (restore it with Thread.currentThread().interrupt(), or "
+            "declare the exception).",
+        )
     if re.search(r"\b(Throwable|Error)\b", caught) and ctx.source.is_java:
         return Hit("error-handling/catch-throwable", handler.start, confidence=0.85)
     name = re.search(r"(\w+)\s*$", caught.strip()) if caught.strip() else None
     uses_error = bool(name and any(re.search(rf"\b{re.escape(name.group(1))}\b", s) for s in statements))
-    if name is not None and (not caught.strip() or _BROAD_CATCH.match(caught)) and _message_only(name.group(1),
-                                                                                              statements):
-        return Hit("error-handling/traceback-not-logged", handler.start, span_end, confidence=0.6,
-                   detail=f"Only `{name.group(1)}`'s message is logged or printed: its type, its cause and the "
-                          "stack trace that would locate the fault are lost.")
+    # a JavaScript or TypeScript catch has no type: it catches everything, like Java's `catch (Exception e)`
+    untyped = ctx.source.is_js and bool(re.fullmatch(r"\s*\w+\s*(?::\s*(?:any|unknown)\s*)?", caught))
+    if (
+        name is not None
+        and (not caught.strip() or untyped or _BROAD_CATCH.match(caught) or _FAULT_CATCH.match(caught))
+        and _message_only(name.group(1), statements)
+    ):
+        return Hit(
+            "error-handling/traceback-not-logged",
+            handler.start,
+            span_end,
+            confidence=0.6,
+            detail=f"Only `{name.group(1)}`'s message is logged or printed: its type, its cause and the "
+            "stack trace that would locate the fault are lost.",
+        )
     if uses_error or any(_REPORTS.search(s) and not s.startswith("throw") for s in statements):
         return None
     if len(statements) == 1 and re.match(r"throw\s+new\s+\w+", statements[0]) and name is not None:
-        return Hit("error-handling/swallowed-exception", handler.start, span_end, confidence=0.65,
-                   detail=f"`{name.group(1)}` is replaced by a new exception that does not carry it as its cause, "
-                          "so why the call failed is lost.")
+        return Hit(
+            "error-handling/swallowed-exception",
+            handler.start,
+            span_end,
+            confidence=0.65,
+            detail=f"`{name.group(1)}` is replaced by a new exception that does not carry it as its cause, "
+            "so why the call failed is lost.",
+        )
     returned = re.fullmatch(r"return\s+(\w+)", statements[-1])
     if returned and _builds_in_try(ctx, handler, returned.group(1)):
-        return Hit("error-handling/swallowed-exception", handler.start, span_end, confidence=0.6,
-                   detail=f"On any error the partly built `{returned.group(1)}` is returned as if it were complete, "
-                          "and the error leaves no trace.")
-    broad = not caught.strip() or bool(_BROAD_CATCH.match(caught))
-    if broad and name is not None and any(_ANSWERS.search(s) for s in statements) and not re.search(
-            r"\b(?:ignored?|expected|unused|_+)\s*$", caught) and not _documented(ctx, handler):
-        return Hit("error-handling/swallowed-exception", handler.start, span_end, confidence=0.6,
-                   detail=f"Every error becomes this answer and `{name.group(1)}` is never read or logged: the "
-                          "caller sees a generic failure and nobody can find out what went wrong.")
+        return Hit(
+            "error-handling/swallowed-exception",
+            handler.start,
+            span_end,
+            confidence=0.6,
+            detail=f"On any error the partly built `{returned.group(1)}` is returned as if it were complete, "
+            "and the error leaves no trace.",
+        )
+    broad = not caught.strip() or untyped or bool(_BROAD_CATCH.match(caught))
+    if (
+        broad
+        and name is not None
+        and any(_ANSWERS.search(s) for s in statements)
+        and not re.search(r"\b(?:ignored?|expected|unused|_+)\s*$", caught)
+        and not _documented(ctx, handler)
+    ):
+        return Hit(
+            "error-handling/swallowed-exception",
+            handler.start,
+            span_end,
+            confidence=0.6,
+            detail=f"Every error becomes this answer and `{name.group(1)}` is never read or logged: the "
+            "caller sees a generic failure and nobody can find out what went wrong.",
+        )
     return None
 
 
 _MESSAGE_OF = r"\.\s*(?:get\w*|toString)\s*\(\s*\)|\.\s*(?:message|code|status|errno)\b"
 _BROAD_CATCH = re.compile(r"\s*(?:final\s+)?(?:java\.lang\.)?(?:Exception|RuntimeException|Throwable)\s+\w+\s*$")
+# Faults of the environment (a database, a file, the network): what failed is in the cause chain and the trace.
+_FAULT_CATCH = re.compile(r"\s*(?:final\s+)?(?:java\.(?:sql|io)\.)?(?:SQLException|IOException)\s+\w+\s*$")
 # A web handler's answer: the caught error becomes this response.
-_ANSWERS = re.compile(r"\b(?:response|res|resp)\s*\.\s*(?:sendRedirect|sendError|setStatus|status|sendStatus|send|json|"
-                      r"redirect|render|getWriter)\s*\(|^return\s+(?:ResponseEntity\b|new\s+ModelAndView\b)")
+_ANSWERS = re.compile(
+    r"\b(?:response|res|resp)\s*\.\s*(?:sendRedirect|sendError|setStatus|status|sendStatus|send|json|"
+    r"redirect|render|getWriter)\s*\(|^return\s+(?:ResponseEntity\b|new\s+ModelAndView\b)"
+)
 _LOG_OR_PRINT = re.compile(r"\b(?:log|logger|LOG|LOGGER|console)\s*\.\s*\w+\s*\(|\bSystem\.(?:out|err)\.print")
 
 
@@ -216,8 +300,14 @@ def _callers_interrupt(ctx: Context, handler: Block) -> bool:
 def _builds_in_try(ctx: Context, handler: Block, name: str) -> bool:
     """Whether the `try` of this catch adds to `name` (so returning it from the catch returns partial results)."""
     target = re.escape(name)
-    return any(re.search(rf"(?<![\w.]){target}\.(push|add|put|append|set|concat)\s*\(|(?<![\w.]){target}\s*"
-                         rf"(\[[^\]]*\]\s*=[^=]|\+=)", statement) for statement in _try_body(ctx, handler))
+    return any(
+        re.search(
+            rf"(?<![\w.]){target}\.(push|add|put|append|set|concat)\s*\(|(?<![\w.]){target}\s*"
+            rf"(\[[^\]]*\]\s*=[^=]|\+=)",
+            statement,
+        )
+        for statement in _try_body(ctx, handler)
+    )
 
 
 # One statement that returns or stores a value: `try { x = new URL(s); } catch {}` then `if (!x)`, a parse
@@ -254,8 +344,12 @@ def detect_exception_handlers(ctx: Context) -> Iterator[Hit]:
     if ctx.source.is_js:
         for line in ctx.lines:
             if _JS_SILENT_CATCH.search(line.masked) and not _deliberate_discard(ctx, line.number):
-                yield Hit("error-handling/swallowed-exception", line.number, confidence=0.8,
-                          detail="The promise's rejection handler discards the error.")
+                yield Hit(
+                    "error-handling/swallowed-exception",
+                    line.number,
+                    confidence=0.8,
+                    detail="The promise's rejection handler discards the error.",
+                )
 
 
 # Best-effort cleanup: whether releasing a resource failed changes nothing for the caller.
@@ -353,8 +447,7 @@ def detect_unhandled_promise(ctx: Context) -> Iterator[Hit]:
             continue  # an argument, an element, a property or an arrow's result: whoever receives it handles it
         if re.search(r"\.then\s*\([^()]*\([^()]*\)[^()]*,\s*(\(|function|\w+\s*=>)", chain):
             continue  # a rejection handler passed as then's second argument
-        yield Hit("error-handling/unhandled-promise", start, min(line.number, start + 2),
-                  confidence=0.75)
+        yield Hit("error-handling/unhandled-promise", start, min(line.number, start + 2), confidence=0.75)
 
 
 def _passed_on(ctx: Context, start: int, end: int, head_code: str) -> bool:
@@ -393,8 +486,13 @@ def detect_floating_promise(ctx: Context) -> Iterator[Hit]:
         end, statement = ctx.statement(line.number)
         if re.search(r"\.\s*(then|catch|finally)\s*\(", statement):
             continue  # handled as a chain (detect_unhandled_promise judges it)
-        yield Hit("error-handling/unhandled-promise", line.number, end, confidence=0.7,
-                  detail=f"`{match.group(1)}` returns a promise that is neither awaited, returned nor caught.")
+        yield Hit(
+            "error-handling/unhandled-promise",
+            line.number,
+            end,
+            confidence=0.7,
+            detail=f"`{match.group(1)}` returns a promise that is neither awaited, returned nor caught.",
+        )
 
 
 _GATHER_DISCARDED = re.compile(r"^\s*(?:await\s+)?(?:asyncio\.)?gather\s*\(|^\s*await\s+Promise\.allSettled\s*\(")
@@ -411,9 +509,18 @@ def detect_discarded_gathered_errors(ctx: Context) -> Iterator[Hit]:
             continue
         end, statement = ctx.statement(line.number)
         if "allSettled" in match.group(0) or re.search(r"return_exceptions\s*=\s*True", statement):
-            yield Hit("error-handling/swallowed-exception", line.number, end, confidence=0.7,
-                      detail="The failed tasks' exceptions come back as results, and the results are dropped.")
+            yield Hit(
+                "error-handling/swallowed-exception",
+                line.number,
+                end,
+                confidence=0.7,
+                detail="The failed tasks' exceptions come back as results, and the results are dropped.",
+            )
 
 
-DETECTORS = (detect_exception_handlers, detect_unhandled_promise, detect_floating_promise,
-             detect_discarded_gathered_errors)
+DETECTORS = (
+    detect_exception_handlers,
+    detect_unhandled_promise,
+    detect_floating_promise,
+    detect_discarded_gathered_errors,
+)

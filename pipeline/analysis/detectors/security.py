@@ -23,7 +23,8 @@ _DOT_FORMAT = re.compile(r"[\"']\s*\.format\s*\(|String\.format\s*\(|\.formatted
 def _interpolates(statement: str, strings: str) -> bool:
     """Whether a statement splices values into its string literals."""
     return bool(
-        _PY_FSTRING.search(statement) and "{" in strings
+        _PY_FSTRING.search(statement)
+        and "{" in strings
         or "${" in strings
         or _PERCENT_FORMAT.search(statement)
         or _CONCAT.search(statement)
@@ -36,9 +37,9 @@ def detect_sql_injection(ctx: Context) -> Iterator[Hit]:
     for line in ctx.lines:
         joined = " ".join(line.strings)
         strong = SQL_STATEMENT.search(joined)
-        if not strong and not (_SQL_WEAK.search(joined) and line.code.lstrip().startswith(
-            ("sql", "query", "q ", "stmt")
-        )):
+        if not strong and not (
+            _SQL_WEAK.search(joined) and line.code.lstrip().startswith(("sql", "query", "q ", "stmt"))
+        ):
             continue
         last, statement = ctx.statement(line.number)
         strings = " ".join(s for ln in ctx.source.span(line.number, last) for s in ln.strings)
@@ -73,8 +74,12 @@ def detect_code_injection(ctx: Context) -> Iterator[Hit]:
                 continue
             if ctx.source.is_python and match.group(1) == "exec" and "def exec" in masked:
                 continue
-            yield Hit("security/code-injection", line.number, confidence=0.9,
-                      detail=f"`{match.group(1)}` runs a string as code.")
+            yield Hit(
+                "security/code-injection",
+                line.number,
+                confidence=0.9,
+                detail=f"`{match.group(1)}` runs a string as code.",
+            )
         elif ctx.source.is_js and _NEW_FUNCTION.search(masked):
             yield Hit("security/code-injection", line.number, confidence=0.8)
 
@@ -104,8 +109,13 @@ def detect_command_injection(ctx: Context) -> Iterator[Hit]:
                     if previous and re.search(r"\b(subprocess|Popen|check_output|run|call)\b", previous.masked):
                         start = back
                         break
-                yield Hit("security/command-injection", start, line.number, confidence=0.85,
-                          detail="The command runs through a shell (`shell=True`).")
+                yield Hit(
+                    "security/command-injection",
+                    start,
+                    line.number,
+                    confidence=0.85,
+                    detail="The command runs through a shell (`shell=True`).",
+                )
                 continue
             if _OS_SYSTEM.search(masked):
                 _, statement = ctx.statement(line.number)
@@ -117,14 +127,12 @@ def detect_command_injection(ctx: Context) -> Iterator[Hit]:
             if match and child_process and not re.search(r"\b(regex|re|pattern|rx)\.exec", masked):
                 last, statement = ctx.statement(line.number)
                 strings = " ".join(s for ln in source.span(line.number, last) for s in ln.strings)
-                if _interpolates(statement, strings) or re.search(
-                    r"(?:exec|execSync)\s*\(\s*[A-Za-z_$]", masked
-                ):
+                if _interpolates(statement, strings) or re.search(r"(?:exec|execSync)\s*\(\s*[A-Za-z_$]", masked):
                     yield Hit("security/command-injection", line.number, confidence=0.85)
         elif source.is_java and _JAVA_EXEC.search(masked):
             last, statement = ctx.statement(line.number)
             strings = " ".join(s for ln in source.span(line.number, last) for s in ln.strings)
-            if _interpolates(statement, strings) or ("\"sh\"" in statement and "+" in statement):
+            if _interpolates(statement, strings) or ('"sh"' in statement and "+" in statement):
                 yield Hit("security/command-injection", line.number, confidence=0.85)
 
 
@@ -151,8 +159,22 @@ def detect_insecure_deserialization(ctx: Context) -> Iterator[Hit]:
             ctx.source.is_java
             and re.search(r"\.readObject\s*\(\s*\)", masked)
             and "ObjectInputStream" in ctx.all_masked
+            and not _filtering_stream(ctx, line.number, masked)
         ):
             yield Hit("security/insecure-deserialization", line.number, confidence=0.8)
+
+
+def _filtering_stream(ctx: Context, number: int, masked: str) -> bool:
+    """Whether `x.readObject()` reads from a project's own ObjectInputStream subclass (`AntObjectInputStream in =
+    new AntObjectInputStream(bytes)`): such a class exists to check each class in `resolveClass` (a look-ahead
+    allow or deny list, OWASP's deserialization cheat sheet), unlike the plain java.io stream."""
+    receiver = re.search(r"(\w+)\s*\.\s*readObject\s*\(", masked)
+    if receiver is None:
+        return False
+    function = ctx.outline.function_at(number)
+    before = ctx.source.masked_text(function.start if function is not None else 1, number)
+    made = re.findall(rf"\b{re.escape(receiver.group(1))}\s*=\s*new\s+([\w.]*)ObjectInputStream\s*\(", before)
+    return bool(made) and made[-1] not in ("", "java.io.")
 
 
 _SECRET_NAME = (
@@ -164,9 +186,7 @@ _SECRET_ASSIGN = re.compile(
     rf"|[\"']({_SECRET_NAME})[\"']\s*,\s*[\"']([^\"']*)[\"']",
     re.IGNORECASE,
 )
-_SECRET_SETTER = re.compile(
-    r"\.set(?:Password|Secret|ApiKey|Token)\s*\(\s*\"([^\"]+)\"", re.IGNORECASE
-)
+_SECRET_SETTER = re.compile(r"\.set(?:Password|Secret|ApiKey|Token)\s*\(\s*\"([^\"]+)\"", re.IGNORECASE)
 _SECRET_FORMAT = re.compile(
     r"AKIA[0-9A-Z]{16}|sk_(?:live|test)_\w{8,}|ghp_\w{20,}|xox[bap]-[\w-]{10,}|"
     r"-----BEGIN (?:RSA |EC |DSA |OPENSSH )?PRIVATE KEY|AIza[\w-]{30,}"
@@ -199,11 +219,31 @@ def _looks_like_secret(name: str, value: str) -> bool:
     if re.fullmatch(r"[A-Z][A-Z0-9_]+", value) and "_" in value:
         return False  # an environment variable's name, not its value
     lowered = value.lower()
-    if lowered in ("password", "secret", "token", "api_key", "apikey", "none", "null", "bearer",
-                   # flags and modes named like credentials (`'Access-Control-Allow-Credentials': 'true'`,
-                   # fetch's `credentials: 'include'`)
-                   "true", "false", "yes", "no", "on", "off", "include", "omit", "same-origin", "required"):
+    if lowered in (
+        "password",
+        "secret",
+        "token",
+        "api_key",
+        "apikey",
+        "none",
+        "null",
+        "bearer",
+        # flags and modes named like credentials (`'Access-Control-Allow-Credentials': 'true'`,
+        # fetch's `credentials: 'include'`)
+        "true",
+        "false",
+        "yes",
+        "no",
+        "on",
+        "off",
+        "include",
+        "omit",
+        "same-origin",
+        "required",
+    ):
         return False
+    if re.fullmatch(r"[A-Z][a-z]+[.!]", value):
+        return False  # a word of a message (`'Password': 'Updated.'`), punctuated as prose is
     return not (re.fullmatch(r"[*x.]+", lowered) or "example" in lowered)
 
 
@@ -249,7 +289,7 @@ def detect_hardcoded_secret(ctx: Context) -> Iterator[Hit]:
         hit = bool(_SECRET_FORMAT.search(code)) or _fallback_secret(code)
         for match in _SECRET_ASSIGN.finditer(code):
             name, value = match.group(1, 2) if match.group(1) else match.group(3, 4)
-            if re.match(r"\s*\+\s*[^\s\"'`]", code[match.end():]):
+            if re.match(r"\s*\+\s*[^\s\"'`]", code[match.end() :]):
                 continue  # `token = "token::" + user_id`: a prefix of a value built at run time, not a secret
             if name in from_request:
                 continue
@@ -259,8 +299,11 @@ def detect_hardcoded_secret(ctx: Context) -> Iterator[Hit]:
         if setter and _looks_like_secret("password", setter.group(1)):
             hit = True
         credential = _CREDENTIAL_URL.search(code)
-        if credential and not credential.group(1).startswith(("$", "{", "<", "%")) and not (
-                _DOCUMENTATION_HOST.search(code[credential.end():]) or not line.masked.strip()):
+        if (
+            credential
+            and not credential.group(1).startswith(("$", "{", "<", "%"))
+            and not (_DOCUMENTATION_HOST.search(code[credential.end() :]) or not line.masked.strip())
+        ):
             hit = True
         if hit:
             yield Hit("security/hardcoded-secret", line.number, confidence=0.85)
@@ -297,7 +340,7 @@ def detect_xss(ctx: Context) -> Iterator[Hit]:
         match = _HTML_SINK.search(line.masked)
         if match:
             rhs = match.group(2).strip().rstrip(";")
-            raw_rhs = line.code[match.start(2):].strip().rstrip(";")
+            raw_rhs = line.code[match.start(2) :].strip().rstrip(";")
             constant = re.fullmatch(r"[\"'`][^\"'`]*[\"'`]", rhs) and "${" not in raw_rhs
             if not constant:
                 yield Hit("security/xss-html-injection", line.number, confidence=0.85)
@@ -324,8 +367,12 @@ def detect_unescaped_template(ctx: Context) -> Iterator[Hit]:
         function = ctx.outline.function_at(line.number)
         scope = ctx.source.code_text(function.start, function.end) if function else statement
         if _HTML_USE.search(scope):
-            yield Hit("security/xss-html-injection", line.number, confidence=0.6,
-                      detail="jinja2.Template renders without autoescaping, and the output is HTML.")
+            yield Hit(
+                "security/xss-html-injection",
+                line.number,
+                confidence=0.6,
+                detail="jinja2.Template renders without autoescaping, and the output is HTML.",
+            )
 
 
 # Login answers that tell which part was wrong: an unknown account, then a wrong password (CWE-204).
@@ -336,12 +383,14 @@ _NO_SUCH_ACCOUNT = re.compile(
     r"(?:user(?:\s*name)?|account|e-?mail)\b"
 )
 _WRONG_PASSWORD = re.compile(
-    r"(?i)\b(?:invalid|wrong|incorrect|bad)\s+password\b|\bpassword\s+(?:is\s+)?(?:invalid|wrong|incorrect)\b|"
+    r"(?i)\b(?:invalid|wrong|incorrect|bad)\s+password\b|\bpassword\s+(?:is\s+)?(?:invalid|wrong|incorrect|"
+    r"not\s+(?:correct|valid|right))\b|"
     r"\bpassword\s+(?:does\s*(?:not|n[o']?t)|did\s*(?:not|n[o']?t))\s+match"
 )
 _EITHER = re.compile(r"(?i)(?:user\w*|account|e-?mail)\s*(?:or|and|/|and/or)\s*password|password\s*(?:or|and|/)\s*user")
 _DECLARED = re.compile(
-    r"^\s*(?:(?:const|let|var|final|private|static|public)\s+)*(?:[\w<>]+\s+)?([A-Za-z_$][\w$]*)\s*=")
+    r"^\s*(?:(?:const|let|var|final|private|static|public)\s+)*(?:[\w<>]+\s+)?([A-Za-z_$][\w$]*)\s*="
+)
 
 
 def _message_lines(ctx: Context, first: int, last: int, pattern: re.Pattern[str]) -> list[int]:
@@ -352,13 +401,20 @@ def _message_lines(ctx: Context, first: int, last: int, pattern: re.Pattern[str]
         if not any(pattern.search(s) and not _EITHER.search(s) for s in line.strings):
             continue
         if re.match(r"\s*(?:it|test|describe|context)\s*\(", line.masked) or re.search(
-                r"\b(?:expect|assert\w*|contains|toBe|toEqual|toContain|toHaveText|should)\s*\(", line.masked):
+            r"\b(?:expect|assert\w*|contains|toBe|toEqual|toContain|toHaveText|should)\s*\(", line.masked
+        ):
             continue  # a test's name or expectation says what it checks: it is no answer
         declared = _DECLARED.match(line.masked)
         if declared:
             name = declared.group(1)
-            use = next((later.number for later in ctx.source.span(line.number + 1, last)
-                        if re.search(rf"(?<![\w$.]){re.escape(name)}(?![\w$])", later.masked)), None)
+            use = next(
+                (
+                    later.number
+                    for later in ctx.source.span(line.number + 1, last)
+                    if re.search(rf"(?<![\w$.]){re.escape(name)}(?![\w$])", later.masked)
+                ),
+                None,
+            )
             if use is not None:
                 found.append(use)
                 continue
@@ -369,9 +425,13 @@ def _message_lines(ctx: Context, first: int, last: int, pattern: re.Pattern[str]
 def detect_user_enumeration(ctx: Context) -> Iterator[Hit]:
     """A login that answers an unknown account and a wrong password differently ('User not registered', then
     'Invalid password'): the difference tells a caller which accounts exist (CWE-204)."""
-    functions = [f for f in ctx.outline.of_kind("function", "method")
-                 if not any(o is not f and o.contains(f.start) and o.end >= f.end for o in ctx.outline.of_kind(
-                     "function", "method"))]
+    functions = [
+        f
+        for f in ctx.outline.of_kind("function", "method")
+        if not any(
+            o is not f and o.contains(f.start) and o.end >= f.end for o in ctx.outline.of_kind("function", "method")
+        )
+    ]
     for function in functions:
         unknown = _message_lines(ctx, function.start, function.end, _NO_SUCH_ACCOUNT)
         wrong = _message_lines(ctx, function.start, function.end, _WRONG_PASSWORD)
@@ -379,12 +439,15 @@ def detect_user_enumeration(ctx: Context) -> Iterator[Hit]:
             continue
         first, other = unknown[0], wrong[0]
         close = abs(other - first) <= 12
-        yield Hit("security/user-enumeration", min(first, other) if close else first,
-                  max(first, other) if close else 0, related=() if close else (other,), confidence=0.7,
-                  detail="An unknown account and a wrong password get different answers, so a caller can test "
-                         "which accounts exist before guessing passwords.")
-
-
+        yield Hit(
+            "security/user-enumeration",
+            min(first, other) if close else first,
+            max(first, other) if close else 0,
+            related=() if close else (other,),
+            confidence=0.7,
+            detail="An unknown account and a wrong password get different answers, so a caller can test "
+            "which accounts exist before guessing passwords.",
+        )
 
 
 DETECTORS = (

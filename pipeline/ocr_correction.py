@@ -1110,6 +1110,55 @@ def _place_comment_openers(lines: list[str], language: str) -> list[str]:
     return out
 
 
+# Most visible characters of a line that stands where a block comment's closing `*/` must be (`"/`, `of`, `*`).
+_MAX_CLOSER_READ = 3
+
+
+def _repair_comment_frame(lines: list[str], language: str) -> list[str]:
+    """Brace languages: the lines of a starred block comment (a Javadoc, a JSDoc) that OCR read as something a
+    comment cannot hold there, put back from the comment's shape.
+
+    Inside an open comment, a line that is only `/**` (or `/*`) between two star lines is one of its own empty
+    lines (` *`): a comment does not open inside one. The line right above the first line of code after star lines
+    (a line that starts left of the stars' column, not with `*`) must close the comment: when it is short (at most
+    _MAX_CLOSER_READ visible characters, `"/`, `of`, a lone `*`) and starts no further right than the closer's `/`
+    (a lost star leaves it one column right of the stars), it is `*/`.
+    Both may move a line's indentation to the stars' column, so this runs before indentation is kept.
+    """
+    if language not in _BRACE_LANGUAGES:
+        return lines
+    out = list(lines)
+    _, starts = _lex(out, language)
+    column = _star_column(out, starts)
+    if column is None or column < 1:
+        return out
+
+    def star_line(index: int) -> bool:
+        line = out[index]
+        return line.lstrip().startswith("*") and len(line) - len(line.lstrip()) == column and "*/" not in line
+
+    index = 1
+    while index < len(out) - 1:
+        line, below = out[index], out[index + 1]
+        body, indent = line.strip(), len(line) - len(line.lstrip())
+        if starts[index] == _BLOCK and body in ("/**", "/*") and star_line(index - 1) and star_line(index + 1):
+            out[index] = " " * column + "*"
+        elif (
+            starts[index] == _BLOCK
+            and star_line(index - 1)
+            and 0 < len(body) <= _MAX_CLOSER_READ
+            and "*/" not in body
+            and indent <= column + 1
+            and below.strip()
+            and len(below) - len(below.lstrip()) < column
+            and not below.lstrip().startswith(("*", "/"))
+        ):
+            out[index] = " " * column + "*/"
+            _, starts = _lex(out, language)  # the code below is code again
+        index += 1
+    return out
+
+
 def _repair_comment_stars(lines: list[str], language: str) -> list[str]:
     """Brace languages: the `*` that starts each line of a block comment, where OCR misread it.
 
@@ -1276,12 +1325,12 @@ def correct_code(text: str, language: str, *, blurred: bool = False) -> str:
     if language not in word_lists().languages and language not in _BRACE_LANGUAGES:
         # Code too garbled to tell its language (a photo), or a comment alone (a JSDoc block cut from its code):
         # block comments' openers, stars and code spans, which look alike in every brace language; nothing else.
-        lines = _place_comment_openers(text.split("\n"), "c")
+        lines = _repair_comment_frame(_place_comment_openers(text.split("\n"), "c"), "c")
         if not _starts_in_comment(lines, "c") and not any("/*" in line for line in lines):
             return text
         return "\n".join(_repair_comment_stars(_repair_code_spans(lines, "c"), "c"))
     # The one repair that moves lines: the comment opener's column tells where theirs are.
-    lines = _place_comment_openers(text.split("\n"), language)
+    lines = _repair_comment_frame(_place_comment_openers(text.split("\n"), language), language)
     corrected = list(lines)
     if language == "python":
         corrected = _repair_split_def_names([_repair_def_keyword(line) for line in corrected])

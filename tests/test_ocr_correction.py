@@ -555,6 +555,49 @@ def test_a_jsdoc_opener_and_closer_read_as_letters_come_back() -> None:
     assert fixed[4:] == read[4:]
 
 
+@pytest.mark.parametrize("closer", [' "/', " of", "  /", " *"])
+def test_a_javadoc_empty_line_read_as_an_opener_and_a_garbled_closer_come_back(closer: str) -> None:
+    """A blurred photo's Javadoc: its empty ` *` line read as `/**` (no comment opens inside one) and the line
+    above the method, which must close the comment, read as two stray glyphs: both come back from its shape."""
+    read = [
+        "/**",
+        " * Returns a {@link Converter} for {@code type}.",
+        "/**",
+        " * @throws IllegalArgumentException if no converter available.",
+        closer,
+        "public <T> Converter<T, RequestBody> requestBodyConverter(",
+        "    Type type) {",
+        "  return null;",
+        "}",
+    ]
+    fixed = correct_code("\n".join(read), "java").split("\n")
+    assert fixed[:5] == [
+        "/**",
+        " * Returns a {@link Converter} for {@code type}.",
+        " *",
+        " * @throws IllegalArgumentException if no converter available.",
+        " */",
+    ]
+    assert fixed[5:] == read[5:]
+
+
+def test_comment_lines_that_are_code_or_text_stay_as_read() -> None:
+    """A second Javadoc after a closed one opens as read, and a star line above more comment text stays one."""
+    clean = [
+        "/**",
+        " * Sends the body.",
+        " */",
+        "void send() {}",
+        "",
+        "/**",
+        " *",
+        " * @param value the value",
+        " */",
+        "void set(int value) {}",
+    ]
+    assert correct_code("\n".join(clean), "java") == "\n".join(clean)
+
+
 def test_a_comment_alone_gets_its_code_spans_whatever_the_language() -> None:
     read = "* The callback ^callback(err)> is invoked\n* or when an error occurs. Be sure to check ^res.headersSent`"
     assert correct_code(read, "unknown").split("\n") == [

@@ -2146,3 +2146,81 @@ def test_a_handler_that_tests_then_changes_module_state_races() -> None:
         )
     )
     assert "concurrency/check-then-act" not in _rules(locked, "python")
+
+
+def test_field_names_listed_in_a_schema_are_not_secrets() -> None:
+    schema = 'SCHEMA = {\n    "order": ["url", "user", "password", "dbname"],\n    "secret": ["password"],\n}\n'
+    assert "security/hardcoded-secret" not in _rules(schema, "python")
+    assert "security/hardcoded-secret" in _rules('connect("password", "hunter2-prod")\n', "python")
+
+
+JS_SITE_REDIRECTS = """module.exports = function (app, config) {
+  app.get('/n/:noteId', (req, res) => {
+    res.redirect(config.serverURL + '/' + req.params.noteId)
+  })
+  app.get('/s/:id', (req, res) => {
+    res.redirect('/notes/' + req.params.id)
+  })
+  app.get('/go', (req, res) => {
+    res.redirect('/' + req.query.next)
+  })
+}
+"""
+
+
+def test_a_redirect_to_a_path_of_this_site_is_not_open_a_bare_slash_is() -> None:
+    hits = _hits(JS_SITE_REDIRECTS, "javascript")
+    assert ("security/open-redirect", 3) not in hits
+    assert ("security/open-redirect", 6) not in hits
+    assert ("security/open-redirect", 9) in hits
+
+
+JS_CALLBACK_REGISTRY = """var pending = {}
+
+function send (id, data, callback) {
+  pending[id] = callback
+  worker.postMessage({ id: id, data: data })
+}
+
+worker.on('message', function (msg) {
+  pending[msg.id](null, msg.result)
+  delete pending[msg.id]
+})
+
+function saveRevision (note) {
+  return store.write(note)
+}
+"""
+
+
+def test_a_callback_registry_is_no_cache_to_invalidate_or_bound() -> None:
+    rules = _rules(JS_CALLBACK_REGISTRY.replace("pending", "callbackCache"), "javascript")
+    assert "caching/missing-invalidation" not in rules
+    assert "caching/unbounded-cache" not in rules
+    memo = (
+        "var noteCache = {}\n\nfunction getNote (id) {\n  if (!noteCache[id]) {\n"
+        "    noteCache[id] = store.read(id)\n  }\n  return noteCache[id]\n}\n\n"
+        "function saveNote (id, note) {\n  return store.write(id, note)\n}\n"
+    )
+    assert "caching/missing-invalidation" in _rules(memo, "javascript")
+
+
+def test_a_type_probe_and_an_exception_returned_as_a_status_are_not_swallowed() -> None:
+    probe = (
+        "def guess_type(value):\n    try:\n        int(value)\n        return TYPE_INTEGER\n"
+        "    except (ValueError, OverflowError):\n        pass\n    return TYPE_STRING\n"
+    )
+    assert "error-handling/swallowed-exception" not in _rules(probe, "python")
+    status = (
+        "def test_connection(source):\n    try:\n        source.runner.test_connection()\n"
+        "    except Exception as e:\n        return e\n    else:\n        return True\n"
+    )
+    assert "error-handling/swallowed-exception" not in _rules(status, "python")
+    java = (
+        'class Codec {\n    byte[] bytes(String s) {\n        try {\n            return s.getBytes("UTF-8");\n'
+        "        } catch (UnsupportedEncodingException e) {\n"
+        '            throw new AssertionError("UTF-8 is not supported");\n        }\n    }\n}\n'
+    )
+    assert "error-handling/swallowed-exception" not in _rules(java, "java")
+    lost = java.replace('new AssertionError("UTF-8 is not supported")', 'new RuntimeException("encoding failed")')
+    assert "error-handling/swallowed-exception" in _rules(lost, "java")

@@ -106,8 +106,11 @@ def _sources(finding: Finding) -> set[tuple[str, str]]:
 
 
 def _at(analysis: Analysis, rule_id: str, line: int) -> list[Finding]:
-    return [f for f in analysis.findings if f.rule_id == rule_id and f.evidence[0].line_start <= line
-            <= f.evidence[0].line_end]
+    return [
+        f
+        for f in analysis.findings
+        if f.rule_id == rule_id and f.evidence[0].line_start <= line <= f.evidence[0].line_end
+    ]
 
 
 def test_ruff_reads_a_damaged_window_and_its_lines_map_back(analyses: dict[str, Analysis]) -> None:
@@ -125,9 +128,21 @@ def test_without_the_repair_ruff_finds_nothing_in_that_window(tmp_path: Path) ->
     shown = tmp_path / "shown.py"
     shown.write_text(PY_WINDOW + "\n", encoding="utf-8")
     done = subprocess.run(
-        [str(find_ruff()), "check", "--isolated", "--no-cache", "--exit-zero", "--select", "S506",
-         "--output-format", "json", str(shown)],
-        capture_output=True, text=True, check=True,
+        [
+            str(find_ruff()),
+            "check",
+            "--isolated",
+            "--no-cache",
+            "--exit-zero",
+            "--select",
+            "S506",
+            "--output-format",
+            "json",
+            str(shown),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert not [item for item in json.loads(done.stdout) if item["code"] == "S506"]
 
@@ -250,15 +265,23 @@ def test_a_missing_tool_is_reported_as_skipped(monkeypatch: pytest.MonkeyPatch) 
     runs = {run.name: run for run in analysis.analyzers}
     assert runs["semgrep"].status == "skipped" and "not installed" in runs["semgrep"].detail
     assert runs["ruff"].status == "ran"
-    text = describe_checks(GENERAL, Code(text="x = 1", language="python", first_line=1, ocr_confidence=1.0),
-                           [AnalyzerRun(name="semgrep", status="skipped", detail="not installed")], [])
+    text = describe_checks(
+        GENERAL,
+        Code(text="x = 1", language="python", first_line=1, ocr_confidence=1.0),
+        [AnalyzerRun(name="semgrep", status="skipped", detail="not installed")],
+        [],
+    )
     assert "semgrep (skipped: not installed)" in text
 
 
 def test_a_weak_password_hash_is_one_finding() -> None:
     # the shape of samples' admin_tools line 13: archreview's weak-password-hash and Ruff's S324 name one problem
-    code = Code(text="def digest(password):\n    return hashlib.md5(password.encode()).hexdigest()",
-                language="python", first_line=12, ocr_confidence=0.95)
+    code = Code(
+        text="def digest(password):\n    return hashlib.md5(password.encode()).hexdigest()",
+        language="python",
+        first_line=12,
+        ocr_confidence=0.95,
+    )
     on_line = [f for f in run_analysis(code, GENERAL).findings if f.evidence[0].line_start == 13]
     assert len(on_line) == 1 and on_line[0].rule_id == "security/weak-password-hash"
     assert ("ruff", "S324") in _sources(on_line[0])
@@ -327,29 +350,46 @@ def _tool_rules(text: str) -> set[tuple[str, str]]:
 def test_ruff_rules_that_flag_every_use_are_kept_only_where_the_use_is_risky() -> None:
     """S311 (any random), S324 (any MD5), PLR0913 (keyword-only parameters counted) and TRY400 before a re-raise:
     kept only where archreview's own judgment of the use agrees (h6: precision on code nobody here wrote)."""
-    benign = ("import hashlib\nimport logging\nimport random\n\n"
-              "def avatar(email):\n    digest = hashlib.md5(email.encode()).hexdigest()\n"
-              "    return f'https://www.gravatar.com/avatar/{digest}'\n\n"
-              "def roll():\n    return random.randint(1, 6)\n\n"
-              "def get(url, *, params=None, headers=None, cookies=None, auth=None, timeout=None, follow=False):\n"
-              "    return send(url, params, headers, cookies, auth, timeout, follow)\n\n"
-              "def init(engine):\n    try:\n        engine.connect()\n    except Exception as e:\n"
-              "        logging.error(e)\n        raise e\n")
-    assert not {rule for tool, rule in _tool_rules(benign) if tool == "ruff" and rule in
-                ("S311", "S324", "PLR0913", "TRY400")}
-    risky = ("import hashlib\nimport random\nimport string\n\n"
-             "def store(password):\n    return hashlib.md5(password.encode()).hexdigest()\n\n"
-             "def reset_token():\n    return ''.join(random.choice(string.ascii_letters) for _ in range(16))\n\n"
-             "def move(a, b, c, d, e, f, g):\n    return a + b + c + d + e + f + g\n")
+    benign = (
+        "import hashlib\nimport logging\nimport random\n\n"
+        "def avatar(email):\n    digest = hashlib.md5(email.encode()).hexdigest()\n"
+        "    return f'https://www.gravatar.com/avatar/{digest}'\n\n"
+        "def roll():\n    return random.randint(1, 6)\n\n"
+        "def get(url, *, params=None, headers=None, cookies=None, auth=None, timeout=None, follow=False):\n"
+        "    return send(url, params, headers, cookies, auth, timeout, follow)\n\n"
+        "def init(engine):\n    try:\n        engine.connect()\n    except Exception as e:\n"
+        "        logging.error(e)\n        raise e\n"
+    )
+    assert not {
+        rule for tool, rule in _tool_rules(benign) if tool == "ruff" and rule in ("S311", "S324", "PLR0913", "TRY400")
+    }
+    risky = (
+        "import hashlib\nimport random\nimport string\n\n"
+        "def store(password):\n    return hashlib.md5(password.encode()).hexdigest()\n\n"
+        "def reset_token():\n    return ''.join(random.choice(string.ascii_letters) for _ in range(16))\n\n"
+        "def move(a, b, c, d, e, f, g):\n    return a + b + c + d + e + f + g\n"
+    )
     found = {rule for tool, rule in _tool_rules(risky) if tool == "ruff"}
     assert {"S311", "S324", "PLR0913"} <= found
 
 
 def test_a_broad_except_that_reports_what_it_caught_is_handled_one_that_drops_it_is_not() -> None:
     """Ruff's BLE001 flags every `except Exception`; kept only where the handler drops the exception it caught."""
-    reported = ("import time\n\ndef run(client, query):\n    start = time.time()\n    try:\n"
-                "        client.execute(query)\n    except Exception as e:\n"
-                "        events.fire(name='query', elapsed=time.time() - start, exception=e)\n")
+    reported = (
+        "import time\n\ndef run(client, query):\n    start = time.time()\n    try:\n"
+        "        client.execute(query)\n    except Exception as e:\n"
+        "        events.fire(name='query', elapsed=time.time() - start, exception=e)\n"
+    )
     assert ("ruff", "BLE001") not in _tool_rules(reported)
     dropped = reported.replace("exception=e)", "exception=None)")
+    assert ("ruff", "BLE001") in _tool_rules(dropped)
+
+
+def test_a_broad_except_that_keeps_the_formatted_traceback_reports_it() -> None:
+    kept = (
+        "import traceback\n\n\ndef run(query):\n    data, error = None, None\n    try:\n        data = execute(query)\n"
+        "    except Exception:\n        error = traceback.format_exc()\n    return data, error\n"
+    )
+    dropped = kept.replace("        error = traceback.format_exc()\n", "        error = 'failed'\n")
+    assert ("ruff", "BLE001") not in _tool_rules(kept)
     assert ("ruff", "BLE001") in _tool_rules(dropped)

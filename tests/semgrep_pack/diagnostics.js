@@ -57,3 +57,20 @@ async function searchNotes(req, res, collection, Note) {
 }
 
 module.exports.searchNotes = searchNotes;
+
+function notes(app, config) {
+  app.get('/n/:noteId', (req, res) => {
+    // ok: js-open-redirect
+    res.redirect(config.serverURL + '/' + req.params.noteId);
+  });
+  app.get('/s/:id', (req, res) => {
+    // ok: js-open-redirect
+    res.redirect('/notes/' + req.params.id);
+  });
+  app.get('/go', (req, res) => {
+    // ruleid: js-open-redirect
+    res.redirect('/' + req.query.next);
+  });
+}
+
+module.exports.notes = notes;

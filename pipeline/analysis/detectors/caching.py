@@ -114,12 +114,15 @@ def _writes(ctx: Context, cache: _Cache) -> list[int]:
 def _evicts(ctx: Context, cache: _Cache) -> bool:
     ref = _ref(cache)
     pattern = re.compile(
-        rf"\bdel\s+{ref}|{ref}\.(pop|popitem|delete|remove|clear|evict\w*|invalidate\w*)\s*\(|"
+        rf"\bdel\s+{ref}|\bdelete\s+{ref}\s*\[|{ref}\.(pop|popitem|delete|remove|clear|evict\w*|invalidate\w*)\s*\(|"
         rf"len\(\s*{ref}\s*\)|{ref}\.(size|length)\b|{ref}\s*=\s*(\{{\}}|new\s)"
     )
     constructors = [b for b in ctx.outline.of_kind("function", "method") if b.is_constructor]
-    masked = [line.masked for line in ctx.lines
-              if line.number != cache.declared_at and not any(b.contains(line.number) for b in constructors)]
+    masked = [
+        line.masked
+        for line in ctx.lines
+        if line.number != cache.declared_at and not any(b.contains(line.number) for b in constructors)
+    ]
     return any(pattern.search(text) for text in masked)
 
 
@@ -143,14 +146,19 @@ def detect_unbounded_cache(ctx: Context) -> Iterator[Hit]:
         if re.search(r"@(functools\.)?lru_cache\s*\(\s*(maxsize\s*=\s*)?None\s*\)", line.masked):
             function = _decorated_function(ctx, line.number)
             if function is not None and function.kind == "function":
-                yield Hit("caching/unbounded-cache", line.number, confidence=0.6,
-                          detail="`lru_cache(maxsize=None)` never evicts.")
+                yield Hit(
+                    "caching/unbounded-cache",
+                    line.number,
+                    confidence=0.6,
+                    detail="`lru_cache(maxsize=None)` never evicts.",
+                )
 
 
 def _decorated_function(ctx: Context, decorator_line: int) -> Block | None:
     for block in ctx.outline.of_kind("function", "method"):
         if block.decorator_start <= decorator_line < block.start or (
-            block.start > decorator_line and block.start - decorator_line <= 3
+            block.start > decorator_line
+            and block.start - decorator_line <= 3
             and all(ln.masked.lstrip().startswith("@") for ln in ctx.source.span(decorator_line, block.start - 1))
         ):
             return block
@@ -169,8 +177,13 @@ def detect_lru_cache_on_method(ctx: Context) -> Iterator[Hit]:
             continue
         is_method = function.kind == "method" or re.search(r"\(\s*self\b", function.header)
         if is_method and "static" not in function.modifiers:
-            yield Hit("caching/lru-cache-on-method", line.number, function.start, confidence=0.85,
-                      detail=f"`{function.name}` is an instance method; `self` becomes part of every key.")
+            yield Hit(
+                "caching/lru-cache-on-method",
+                line.number,
+                function.start,
+                confidence=0.85,
+                detail=f"`{function.name}` is an instance method; `self` becomes part of every key.",
+            )
 
 
 _WRITER_NAME = re.compile(
@@ -179,11 +192,30 @@ _WRITER_NAME = re.compile(
 )
 
 
+def _read_through(ctx: Context, cache: _Cache) -> bool:
+    """Whether some function looks the key up and fills it on a miss (`if key in cache: ... cache[key] = load()`,
+    `cache.get(k) || cache.set(k, ...)`): a cache of data kept elsewhere, which a write can leave stale. A registry
+    of callbacks or handles (`pending[id] = callback`, later called and deleted) caches nothing."""
+    ref = _ref(cache)
+    lookup = re.compile(
+        rf"\b(?:not\s+)?in\s+{ref}|{ref}\.(?:get|has|containsKey|hasOwnProperty)\s*\(|"
+        rf"\bif\b[^\n]*{ref}\s*\[|{ref}\s*\[[^\]]+\]\s*(?:\|\||\?\?)"
+    )
+    written = set(_writes(ctx, cache))
+    for function in ctx.outline.of_kind("function", "method"):
+        lines = range(function.start, function.end + 1)
+        if any(n in written for n in lines) and any(
+            lookup.search(line.masked) for line in ctx.source.span(function.start, function.end)
+        ):
+            return True
+    return False
+
+
 def detect_missing_invalidation(ctx: Context) -> Iterator[Hit]:
     """Write paths that leave a read-through cache stale."""
     functions = ctx.outline.of_kind("function", "method")
     for cache in _caches(ctx):
-        if cache.by_use or not _writes(ctx, cache):
+        if cache.by_use or not _writes(ctx, cache) or not _read_through(ctx, cache):
             continue
         ref = re.compile(_ref(cache))
         for function in functions:

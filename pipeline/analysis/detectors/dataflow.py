@@ -243,6 +243,29 @@ def _first_argument_end(masked: str, start: int) -> int:
     return len(masked)
 
 
+_LEADING_STATUS = re.compile(r"\s*\d{3}\s*,")
+_PATH_LITERAL = re.compile(r"""\s*\+\s*["'`]/(?![/\\])""")
+
+
+def _origin_fixed(flow: _Flow, code: str, masked: str, start: int) -> bool:
+    """Whether a redirect's target begins with a value the request did not choose, followed by a path
+    (`config.serverURL + '/' + noteId`, `'/notes/' + id`): the request picks a path on this site, not the host.
+    A bare `'/' + x` is not fixed (`//evil.example` is another host)."""
+    if ")" not in masked[start:] and "(" not in code[start - 1 : start]:
+        return False
+    status = _LEADING_STATUS.match(code, start)
+    begin = status.end() if status else start
+    end = _first_argument_end(masked, begin)
+    target = code[begin:end].strip()
+    literal = re.match(r"""(["'`])(/[^/\\"'`][^"'`]*?/?|https?://[^/"'`]+/[^"'`]*)\1""", target)
+    if literal:
+        return True  # a path of this site or a fixed origin's path, whatever follows
+    first = re.match(r"[\w$.]+", target)
+    if not first or flow.tainted(first.group(0), first.group(0)):
+        return False
+    return bool(_PATH_LITERAL.match(target, first.end()))
+
+
 def _statement(ctx: Context, line: Line) -> tuple[int, str, str]:
     """The statement starting at `line`: last line, code and masked text.
 
@@ -366,6 +389,8 @@ def detect_tainted_sinks(ctx: Context) -> Iterator[Hit]:
                 ):
                     hi = _first_argument_end(masked, found.end())
                 if sink.unless is not None and sink.unless.search(code):
+                    continue
+                if sink.rule == "security/open-redirect" and _origin_fixed(flow, code, masked, found.end()):
                     continue
                 if flow.tainted(code[lo:hi], masked[lo:hi]):
                     yield Hit(

@@ -33,7 +33,12 @@ def _python_handler(ctx: Context, handler: Block) -> Hit | None:
     span_end = min(handler.end, handler.start + 2)
     names = re.search(r"\bas\s+(\w+)", header)
     uses_error = bool(names and any(re.search(rf"\b{names.group(1)}\b", stmt) for stmt in body))
-    if names and len(body) == 1 and re.fullmatch(rf"return\s+{re.escape(names.group(1))}", body[0]):
+    if (
+        names
+        and len(body) == 1
+        and re.fullmatch(rf"return\s+{re.escape(names.group(1))}", body[0])
+        and _try_returns_value(ctx, handler)
+    ):
         return Hit(
             "error-handling/swallowed-exception",
             handler.start,
@@ -111,10 +116,25 @@ def _has_else(ctx: Context, handler: Block) -> bool:
 _PY_VALUE_STATEMENT = re.compile(
     r"^(return\b.+|[\w.\[\]'\"]+\s*(?::[^=]+)?=[^=].*|import\s.+|from\s+\S+\s+import\s.+)$"
 )
+# A conversion tried for its error only, then the answer (`int(value)` then `return TYPE_INTEGER`): a type probe.
+_PY_CONVERSION_CALL = re.compile(
+    r"^(?:int|float|complex|Decimal|UUID|[\w.]*(?:parse|loads|fromisoformat|strptime)\w*)\s*\(.*\)$"
+)
 _PY_FALLBACK = re.compile(
     r"^(pass|continue|\.\.\.|return(\s+(None|True|False|-?\d+|\"\"|''|\[\]|\{\}|\(\)|\w+))?|"
     r"[\w.]+\s*=\s*(None|True|False|-?\d+|\"\"|''|\[\]|\{\}))$"
 )
+
+
+def _try_returns_value(ctx: Context, handler: Block) -> bool:
+    """Whether the try block before `handler` returns a value (`return jwt.encode(...)`): a handler that returns the
+    exception then hands it over in the value's place. A try whose success is answered elsewhere (`else: return
+    True`) may return the exception as its status on purpose."""
+    tries = [t for t in ctx.outline.of_kind("try") if t.start < handler.start <= t.end + 1]
+    if not tries:
+        return False
+    block = max(tries, key=lambda t: t.start)
+    return any(re.match(r"\s*return\s+\S", line.masked) for line in ctx.source.span(block.start, handler.start - 1))
 
 
 def _python_probe(ctx: Context, handler: Block, body: list[str]) -> bool:
@@ -138,6 +158,12 @@ def _python_probe(ctx: Context, handler: Block, body: list[str]) -> bool:
         if line.code.strip():
             statements.append(" ".join(part.strip() for part in code.split("\n")))
         number = max(last, number) + 1
+    if (
+        len(statements) == 2
+        and _PY_CONVERSION_CALL.match(statements[0])
+        and re.match(r"^(return\b.+|continue|break)$", statements[1])
+    ):
+        return True
     return 1 <= len(statements) <= 2 and all(_PY_VALUE_STATEMENT.match(stmt) for stmt in statements)
 
 
@@ -223,7 +249,12 @@ def _brace_handler(ctx: Context, handler: Block) -> Hit | None:
         )
     if uses_error or any(_REPORTS.search(s) and not s.startswith("throw") for s in statements):
         return None
-    if len(statements) == 1 and re.match(r"throw\s+new\s+\w+", statements[0]) and name is not None:
+    if (
+        len(statements) == 1
+        and re.match(r"throw\s+new\s+\w+", statements[0])
+        and not re.match(r"throw\s+new\s+AssertionError\b", statements[0])  # an "impossible" marker
+        and name is not None
+    ):
         return Hit(
             "error-handling/swallowed-exception",
             handler.start,

@@ -289,6 +289,9 @@ def detect_hardcoded_secret(ctx: Context) -> Iterator[Hit]:
         hit = bool(_SECRET_FORMAT.search(code)) or _fallback_secret(code)
         for match in _SECRET_ASSIGN.finditer(code):
             name, value = match.group(1, 2) if match.group(1) else match.group(3, 4)
+            before = code[: match.start()]
+            if not match.group(1) and before.count("[") > before.count("]"):
+                continue  # `["user", "password", "dbname"]`: field names listed, not a key and its value
             if re.match(r"\s*\+\s*[^\s\"'`]", code[match.end() :]):
                 continue  # `token = "token::" + user_id`: a prefix of a value built at run time, not a secret
             if name in from_request:

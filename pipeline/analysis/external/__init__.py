@@ -79,6 +79,13 @@ def _handler_body(code: Code, number: int) -> list[str]:
 def _reports_caught(code: Code, number: int) -> bool:
     """Whether a broad `except ... as NAME:` on line `number` hands NAME on (`print(repr(e))`, `log.warning(e)`,
     `events.fire(exception=e)`, `errors.append(e)`): the failure is reported or kept, not swallowed."""
+    # the traceback formatted or logged (`error = traceback.format_exc()`, `logger.exception(...)`, `exc_info=True`)
+    # reports what was caught, with or without a name for it
+    kept = re.compile(
+        r"\btraceback\.(?:format_exc|print_exc|format_exception)\s*\(|\.exception\s*\(|exc_info\s*=\s*True"
+    )
+    if any(kept.search(line.split("#")[0]) for line in _handler_body(code, number)):
+        return True
     match = re.match(r"\s*except\b[^:#]*\bas\s+(\w+)\s*:", code.line(number) or "")
     if match is None:
         return False
@@ -136,9 +143,7 @@ def _run_record(outcome: ToolOutcome, applies: bool, what: str, reason: str) -> 
         return AnalyzerRun(name=outcome.name, version=outcome.version, status=outcome.status, detail=outcome.detail)  # type: ignore[arg-type]
     if not applies:
         return AnalyzerRun(name=outcome.name, version=outcome.version, status="skipped", detail=reason)
-    return AnalyzerRun(
-        name=outcome.name, version=outcome.version, status="ran", detail=what
-    )
+    return AnalyzerRun(name=outcome.name, version=outcome.version, status="ran", detail=what)
 
 
 def analyze_external(sources: Sequence[Source], codes: Sequence[Code]) -> list[ExternalResult]:

@@ -2224,3 +2224,14 @@ def test_a_type_probe_and_an_exception_returned_as_a_status_are_not_swallowed() 
     assert "error-handling/swallowed-exception" not in _rules(java, "java")
     lost = java.replace('new AssertionError("UTF-8 is not supported")', 'new RuntimeException("encoding failed")')
     assert "error-handling/swallowed-exception" in _rules(lost, "java")
+
+
+def test_a_digest_fed_request_bytes_is_no_query() -> None:
+    code = (
+        "router.get('/token', (req, res) => {\n"
+        "  const hash = crypto.createHash('sha256').update(req.query.password).digest('hex');\n"
+        "  db.query('SELECT * FROM users WHERE name = ' + req.query.name);\n  res.json({ hash });\n});\n"
+    )
+    hits = _hits(code, "javascript")
+    assert ("security/sql-injection", 2) not in hits
+    assert ("security/sql-injection", 3) in hits

@@ -254,6 +254,27 @@ def beyond_security() -> None:
     print(text)
 
 
+def retabulate(sources: list[str] | None, exclude: list[str] | None, out: Path) -> None:
+    """The last full run's findings (results/findings.json) tabulated for some corpus sources only, nothing analysed
+    again: a part's figures split by round without scoring a held-apart file a second time."""
+    run = json.loads((RESULTS / "findings.json").read_text())
+    corpus = {f["path"]: f for f in json.loads((CORPUS / "labels.json").read_text())["files"]}
+    rows: list[dict] = []  # type: ignore[type-arg]
+    for entry in run["files"]:
+        spec = corpus.get(entry["path"])
+        if spec is None or (sources and spec["source"] not in sources) or (exclude and spec["source"] in exclude):
+            continue
+        for category, cell in score(spec["labels"], [Flag(**f) for f in entry["flags"]], spec["judged"]).items():
+            rows.append({"part": spec["part"], "tool": entry["tool"], "language": spec["language"],
+                         "category": category, **cell})
+    meta = {**run["meta"], "subset": {"source": sources, "excluded sources": exclude,
+                                      "from": "the full run's results/findings.json (nothing analysed again)"}}
+    out.with_suffix(".json").write_text(json.dumps({"meta": meta, "table": summarize(rows)}, indent=1) + "\n")
+    text = markdown(summarize(rows), meta)
+    out.write_text(text + "\n")
+    print(text)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-screenshots", action="store_true", help="score the text only (fast)")
@@ -269,9 +290,18 @@ def main() -> None:
                         help="only files of this corpus source (labels.json's `source`, e.g. nodegoat; repeatable)")
     parser.add_argument("--out", type=Path,
                         help="write the Markdown here (and the JSON beside it) instead of benchmarks/results/")
+    parser.add_argument("--retabulate", action="store_true",
+                        help="analyse nothing: tabulate the last full run (results/findings.json) for the --source "
+                             "sources (or all but the --exclude-source ones) into --out")
+    parser.add_argument("--exclude-source", action="append", help="with --retabulate: leave these sources out")
     args = parser.parse_args()
     if args.beyond_security:
         beyond_security()
+        return
+    if args.retabulate:
+        if args.out is None:
+            parser.error("--retabulate needs --out")
+        retabulate(args.source, args.exclude_source, args.out)
         return
     started = time.perf_counter()
     corpus = json.loads((CORPUS / "labels.json").read_text())

@@ -480,7 +480,7 @@ def _error_middleware(ctx: Context, seen: set[int]) -> Iterator[Hit]:
             if not re.search(r"\bres\.(?:send|json|write|end)\s*\(|^\s*\.(?:send|json)\s*\(", line.masked):
                 continue
             last, _ = _call_text(ctx, line.number, line.masked.index("("))
-            masked = "\n".join(x.masked for x in ctx.source.span(line.number, last))
+            masked = ctx.source.masked_text(line.number, last)
             if re.search(rf"(?<![\w.$]){re.escape(name)}\s*\.\s*(?:message|stack)\b", masked) or used.search(masked):
                 seen.add(line.number)
                 yield Hit(
@@ -540,7 +540,7 @@ def _callback_errors_sent(ctx: Context, seen: set[int]) -> Iterator[Hit]:
             ):
                 continue  # a nested callback's own parameter of the same name
             last, _ = ctx.statement(line.number)
-            masked = "\n".join(x.masked for x in ctx.source.span(line.number, last))
+            masked = ctx.source.masked_text(line.number, last)
             call = masked[masked.index("res") :]
             if used.search(call):
                 seen.add(line.number)
@@ -585,7 +585,7 @@ def detect_exception_in_response(ctx: Context) -> Iterator[Hit]:
             ):
                 continue
             last, statement = ctx.statement(line.number)
-            masked = "\n".join(x.masked for x in ctx.source.span(line.number, last))
+            masked = ctx.source.masked_text(line.number, last)
             if not used.search(masked):
                 continue
             if own_errors and re.search(rf"\b{re.escape(name)}\.message\b", masked):

@@ -86,7 +86,7 @@ def main() -> int:
         if case["language"] == "en"
     ]
     parts = [
-        ("Chinese, tuned on (GitHub and web sources; rounds 1-14 held-apart sets)", _rows(SETS / "tuned.jsonl"), "zh"),
+        ("Chinese, tuned on (GitHub and web sources; rounds 1-16 held-apart sets)", _rows(SETS / "tuned.jsonl"), "zh"),
         *(
             []
             if args.tuned_only
@@ -98,7 +98,11 @@ def main() -> int:
                 )
             ]
         ),
-        ("English typed, tuned on (GitHub issues and web pages)", _rows(SETS / "english_tuned.jsonl"), "en"),
+        (
+            "English typed, tuned on (GitHub issues and web pages; English held-apart rounds 2-3)",
+            _rows(SETS / "english_tuned.jsonl"),
+            "en",
+        ),
         *(
             []
             if args.tuned_only
@@ -106,11 +110,6 @@ def main() -> int:
                 (
                     "English typed, held apart (checklists, other issues)",
                     _rows(SETS / "english_held_apart.jsonl"),
-                    "en",
-                ),
-                (
-                    "English typed, held apart, round 2 (GitHub issue and review threads)",
-                    _rows(SETS / "english_held_apart_2.jsonl"),
                     "en",
                 ),
             ]

@@ -568,6 +568,18 @@ HAND_SOURCES = {  # key: (repo, commit, licence as stated by the repository, par
                      "held_apart"),
     "gooseupdate": ("Goose-Nest/GooseUpdate", "3c0ca1cae5fd95445829ded174d0ed78d427fe21", "not stated",
                     "held_apart"),
+    # round 14 (2026-12-03 17:38-17:44 UTC), held apart: five deliberately vulnerable apps (Python Flask and
+    # GraphQL, two Express apps, a Spring bank) no earlier round, the quiet set or a held-apart part used;
+    # labelled by reading before any analyzer ran on them; scored once, at the end of the round
+    "vulpy": ("fportantier/vulpy", "5249cc8b05a1c37f6b2f757b1cf16a509c327122", "MIT", "held_apart"),
+    "dvga": ("dolevf/Damn-Vulnerable-GraphQL-Application", "a961308c02d1fb462b192681c336b0739e432da7", "MIT",
+             "held_apart"),
+    "nodejs_goof": ("snyk-labs/nodejs-goof", "add14ba59e98240d9e00a235dd7d42cd61ae9912", "Apache-2.0",
+                    "held_apart"),
+    "vuln_nodejs_app": ("payatu/vuln-nodejs-app", "bc3c90920ba4e1c668d954e5027d9ca814d2d5c6", "not stated",
+                        "held_apart"),
+    "insecure_bank": ("hdiv/insecure-bank", "f7d04ccf8577e94b4a3482d38dc6d2de98773689", "Apache-2.0",
+                      "held_apart"),
 }
 
 RES, ERR, CON, CAC, PERF, COH = "resilience", "error-handling", "concurrency", "caching", "performance", "cohesion"
@@ -1537,7 +1549,7 @@ HAND_FILES: list[tuple[str, str, tuple[int, int] | None, tuple[str, ...], list[t
         (ERR, 121, 122, "a bare except hides every error of the header's parsing"),
         (ERR, 136, 137, "a bare except: every error, not only a validation failure, becomes a 400; nothing logged"),
         (SEC, 144, 146, "nested quantifiers on the request's email: catastrophic backtracking (ReDoS)"),
-        (SEC, 187, 189, "the password of the user named in the URL is changed, not the token user's; stored in clear"),
+        (SEC, 187, 189, "the password of the user named in the URL is changed, not the token's user's; stored in clear"),
     ]),
     ("vampi", "api_views/books.py", None, (SEC, ERR), [
         (ERR, 21, 22, "a bare except: every error becomes 'provide a proper JSON body'; nothing logged"),
@@ -1700,6 +1712,131 @@ HAND_FILES: list[tuple[str, str, tuple[int, int] | None, tuple[str, ...], list[t
         (RES, 11, 11, "requests.get without a timeout"),
     ]),
     ("gooseupdate", "src/generic/proxy/cache.js", None, (CAC,), []),  # entries expire: an hourly cleaner
+    # round 14, held apart: scored once, at the end; nothing tuned on it
+    ("vulpy", "bad/libuser.py", None, (SEC, ERR), [
+        (SEC, 8, 8, "every SQL statement, the login's password included, printed by the trace callback"),
+        (SEC, 12, 12, "user name and password formatted into SQL: injection; passwords compared in clear"),
+        (SEC, 25, 25, "user name and password formatted into the INSERT: injection; the password stored in clear"),
+        (SEC, 49, 49, "every SQL statement, the new password included, printed by the trace callback"),
+        (SEC, 53, 53, "the new password formatted into the UPDATE: injection; stored in clear"),
+    ]),
+    ("vulpy", "bad/libsession.py", None, (SEC, ERR), [
+        (SEC, 6, 7, "the session cookie is unsigned base64 JSON of the user name (anyone forges it), set without "
+                    "httponly or secure"),
+        (ERR, 21, 22, "except Exception: pass: a bad session cookie is dropped silently"),
+    ]),
+    ("vulpy", "bad/libapi.py", None, (SEC,), [
+        (SEC, 14, 14, "the API key drawn from random.getrandbits: predictable"),
+        (SEC, 16, 16, "the user name from the request put into a glob pattern of files that are deleted"),
+        (SEC, 33, 33, "the X-APIKEY header put into a glob pattern: a key of '*' matches every user's key"),
+    ]),
+    ("vulpy", "bad/mod_api.py", None, (SEC,), [
+        (SEC, 62, 62, "the request's JSON merged over the authenticated user name: the caller posts as anyone"),
+    ]),
+    ("vulpy", "bad/libposts.py", None, (SEC, CON), []),  # parameterized queries; no threads
+    ("vulpy", "bad/mod_posts.py", None, (SEC,), []),  # posts are public; creating one checks the session
+    ("dvga", "core/helpers.py", None, (SEC, ERR), [
+        (SEC, 9, 9, "os.popen runs whatever command line the resolvers build from request arguments"),
+        (SEC, 21, 21, "the JWT decoded without verifying its signature or expiry: identities are forged"),
+        (SEC, 25, 25, "the request's file name appended to the upload folder: path traversal"),
+        (ERR, 28, 29, "every error of the write returned as if it were the content; nothing logged"),
+    ]),
+    ("dvga", "core/security.py", None, (SEC, ERR), [
+        (ERR, 24, 25, "a bare except turns every error into 'Could not identify network'"),
+        (SEC, 37, 37, "a command allowed by its prefix only: 'echo x; rm ...' passes"),
+        (SEC, 45, 45, "only ';' and '&' stripped from a shell command: '|', '$()' and backticks still inject"),
+        (SEC, 50, 55, "'Username is invalid' and 'Password Incorrect' tell a caller which accounts exist"),
+        (SEC, 52, 52, "the password compared in clear with the stored one"),
+    ]),
+    ("dvga", "config.py", None, (SEC, "configuration"), [
+        ("configuration", 11, 11, "debug on unless the environment turns it off"),
+    ]),
+    ("dvga", "core/views.py", None, (SEC, CON), [
+        (SEC, 62, 63, "the caller's own JSON 'identity' decides whether passwords are returned"),
+        (SEC, 141, 148, "any paste edited by its id: no owner or login check"),
+        (SEC, 167, 167, "any paste deleted by its id: no owner or login check"),
+        (SEC, 210, 211, "scheme, host and path from the request put into a curl command line: command injection "
+                        "and SSRF"),
+        (SEC, 234, 234, "the password looked up in clear: passwords are stored unhashed"),
+        (SEC, 320, 320, "the filter argument formatted into raw SQL: injection"),
+        (SEC, 345, 345, "the request's cmd run as a shell command after a prefix check"),
+        (SEC, 352, 352, "the arg parameter formatted into a 'ps' command line: command injection"),
+        (SEC, 387, 387, "every paste deleted by any caller: no authorization"),
+        (SEC, 470, 475, "a request header switches the whole server's protections off"),
+    ]),
+    ("nodejs_goof", "routes/index.js", None, (SEC, ERR, CON), [
+        (SEC, 52, 52, "body fields passed as a Mongo query (an object such as {$gt: ''} logs in as anyone); "
+                      "passwords compared in clear"),
+        (SEC, 73, 74, "the redirect goes to the request's redirectPage: open redirect"),
+        (SEC, 174, 174, "a URL from the request body appended to a shell command: command injection"),
+        (ERR, 211, 212, "an empty catch: a missing todo's error is dropped and the request never answered"),
+        (ERR, 232, 234, "findById's error never read: a missing todo crashes the handler"),
+        (SEC, 268, 270, "an uploaded zip extracted with its own entry paths: zip slip"),
+        (SEC, 328, 328, "an account password written in the code"),
+        (SEC, 330, 330, "the admin password drawn from Math.random"),
+        (SEC, 339, 339, "passwords compared in clear"),
+        (SEC, 360, 364, "the request's message merged recursively into an object: prototype pollution"),
+    ]),
+    ("nodejs_goof", "routes/users.js", None, (SEC,), [
+        (SEC, 34, 34, "the caller sets its own role when the user is created: mass assignment"),
+    ]),
+    ("vuln_nodejs_app", "controllers/vuln_controller.js", (1, 286), (SEC, ERR, CON), [
+        (SEC, 53, 53, "the request's ping field appended to a shell command: command injection"),
+        (SEC, 79, 83, "URL parameters concatenated into SQL and executed: injection"),
+        (SEC, 85, 85, "the database error object sent to the caller"),
+        (ERR, 100, 100, "every error becomes 'Internal error occured!'; nothing logged"),
+        (SEC, 111, 111, "request XML parsed with noent: external entities resolved (XXE)"),
+        (SEC, 144, 144, "a cookie unserialized with node-serialize: code execution"),
+        (SEC, 158, 161, "the request's path concatenated into an EJS template and rendered: template injection"),
+        (SEC, 189, 190, "any user's notes read by the user id in the URL: no owner check"),
+        (SEC, 231, 231, "the password hashed with unsalted MD5"),
+        (ERR, 235, 236, "every error becomes 'Unexpected error occured'; nothing logged"),
+        (SEC, 255, 255, "the request's orgname sent back as HTML: cross-site scripting"),
+        (SEC, 261, 261, "the owner filter passed as findOne's second argument, which it ignores: any user sees "
+                        "the first organisation"),
+    ]),
+    ("insecure_bank", "src/main/java/org/hdivsamples/controllers/ActivityController.java", None, (SEC,), [
+        (SEC, 73, 73, "any account's transactions read by the number in the URL: no check it is the user's"),
+        (SEC, 88, 88, "a credit card number written to the log"),
+        (SEC, 108, 108, "any account's transactions read by the posted number: no check it is the user's"),
+    ]),
+    ("insecure_bank", "src/main/java/org/hdivsamples/controllers/DashboardController.java", None, (SEC, ERR, CON), [
+        (SEC, 87, 87, "any user's details read by the user name in the request: no check it is the caller"),
+        (ERR, 104, 106, "a missing file only prints the stack trace; the caller gets an empty answer"),
+        (ERR, 107, 109, "an I/O error only prints the stack trace"),
+        (SEC, 117, 118, "a URL from the request opened and streamed back: server-side request forgery"),
+        (ERR, 128, 130, "a failed avatar save only prints the stack trace; the user is told nothing"),
+        (SEC, 141, 141, "the certificate made for the account the request names: no check it is the caller"),
+        (ERR, 160, 162, "every error only prints the stack trace"),
+        (SEC, 173, 173, "MD5 for a file's checksum"),
+        (SEC, 181, 182, "an uploaded file deserialized with ObjectInputStream: remote code execution"),
+        (SEC, 185, 185, "the uploaded file's name written into HTML: cross-site scripting"),
+        (SEC, 188, 188, "the uploaded file's name written into HTML: cross-site scripting"),
+        (SEC, 210, 210, "MD5 for a file's checksum"),
+        (CON, 213, 213, "the singleton controller's checksum field written by one request and read by others"),
+        (ERR, 223, 225, "every error only prints the stack trace"),
+        (SEC, 230, 230, "DES, a broken cipher"),
+        (SEC, 232, 234, "the DES key written in the code, one byte of it from Math.random"),
+        (ERR, 294, 296, "a failed copy only prints the stack trace"),
+        (ERR, 303, 304, "an empty catch: a failed close is dropped silently"),
+    ]),
+    ("insecure_bank", "src/main/java/org/hdivsamples/dao/AccountDaoImpl.java", None, (SEC, ERR), [
+        (SEC, 33, 33, "the LDAP bind password written in the code"),
+        (SEC, 47, 50, "the user name concatenated into an LDAP filter: LDAP injection"),
+        (SEC, 58, 58, "user name and password concatenated into SQL: injection; passwords compared in clear"),
+        (SEC, 77, 77, "the user name concatenated into SQL: injection"),
+    ]),
+    ("insecure_bank", "src/main/java/org/hdivsamples/dao/ActivityDaoImpl.java", None, (SEC, ERR), [
+        (SEC, 20, 22, "the account number concatenated into SQL and executed: injection"),
+        (ERR, 35, 37, "every error of the insert printed and dropped: the transfer's record is lost silently"),
+    ]),
+    ("insecure_bank", "src/main/java/org/hdivsamples/facade/StorageFacadeImpl.java", None, (SEC,), [
+        (SEC, 18, 18, "the requested image name appended to the avatar folder: path traversal"),
+        (SEC, 24, 24, "the requested image name appended to the avatar folder and the file served: path traversal"),
+    ]),
+    ("insecure_bank", "src/main/java/org/hdivsamples/security/CustomAuthenticationProvider.java", None, (ERR,), [
+        (ERR, 48, 50, "a database error during login dropped: reported as bad credentials, nothing logged"),
+    ]),
 ]
 
 

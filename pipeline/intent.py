@@ -134,6 +134,9 @@ _CLAUSE_END_EN = re.compile(r"[。；！？]")
 _NEGATION_COMPOUND = re.compile(r"\b(no|non|not)-(?=[a-z0-9])")
 # Marks inside a clause that end a word (an enumeration comma, brackets, quotes, a slash): no cue spans them.
 _PIECE_END = re.compile(r"[、()\[\]{}「」『』“”《》【】\"/|·]")
+# Big-O notation (O(n^2), O(N*M), O(n log n), O(1)): one word pair "big o" for the lexicon, before its brackets
+# end a piece ("is this O(N^2)?" names the running time).
+_BIG_O = re.compile(r"\b[Oo] ?\((?=[^()]{0,16}[nNmMkK1])[^()]{1,16}\)")
 
 
 def clean_text(text: str) -> str:
@@ -194,7 +197,7 @@ def _words(text: str, inner: list[bool] | None = None) -> list[str]:
 def _clauses(text: str) -> list[str]:
     """`text` cut where its clauses end (see _CLAUSE_END_ZH)."""
     marks = _CLAUSE_END_ZH if _HAN.search(to_simplified(text)) else _CLAUSE_END_EN
-    return marks.split(unicodedata.normalize("NFKC", text))
+    return marks.split(_BIG_O.sub(" big O ", unicodedata.normalize("NFKC", text)))
 
 
 def _tokens(text: str, inner: list[bool] | None = None) -> tuple[list[str], list[int], list[int]]:

@@ -553,7 +553,8 @@ HAND_SOURCES = {  # key: (repo, commit, licence as stated by the repository, par
                         "tuned"),
     # round 13 (2026-12-03 14:00-14:25 UTC): deliberately vulnerable apps and small real files no earlier round,
     # the quiet set or the held-apart parts used; labelled by reading before any analyzer ran on them. Split by
-    # repository: the `tuned` ones may guide rules, the `held_apart` ones are scored once, at the end
+    # repository: the `tuned` ones may guide rules, the `held_apart` ones were scored once, at the end (README:
+    # 0.51 / 0.90), and moved into the tuned part in round 14 (DSVW, pygoat, WebGoat, DOE examples, GooseUpdate)
     "vampi": ("erev0s/VAmPI", "1713b54b601ad29582581eeda4b31fceb1319874", "MIT", "tuned"),
     "java_sec_code": ("JoyChou93/java-sec-code", "4711f4e186258c6e0dd5c3863e7c9592e7e9026a", "MIT", "tuned"),
     "dvws_node": ("snoopysecurity/dvws-node", "a7385b855dce7a4da135f5949df96059b76aaba6", "GPL-3.0", "tuned"),
@@ -561,13 +562,13 @@ HAND_SOURCES = {  # key: (repo, commit, licence as stated by the repository, par
     "ikuta_servlets": ("ikuta0122/WebDevelopProjects", "6dc494a54cc9d40a1dbb20626802883d6b108922", "not stated",
                        "tuned"),
     "mealdb": ("SSASIKIRAN/The_MealDB_Explorer", "b2ef62f936e8a2cf9b8fa2cb2042adf496f771a2", "not stated", "tuned"),
-    "dsvw": ("stamparm/DSVW", "2e9706c87fc0c74a9cc62d0777a0cc17c65e0ecd", "Unlicense", "held_apart"),
-    "pygoat": ("adeyosemanputra/pygoat", "19d17cc8874861142b330636d068bbde54e86b85", "MIT", "held_apart"),
-    "webgoat": ("WebGoat/WebGoat", "7517acca95d9851da706452454c223dd13545ef4", "GPL-2.0", "held_apart"),
+    "dsvw": ("stamparm/DSVW", "2e9706c87fc0c74a9cc62d0777a0cc17c65e0ecd", "Unlicense", "tuned"),
+    "pygoat": ("adeyosemanputra/pygoat", "19d17cc8874861142b330636d068bbde54e86b85", "MIT", "tuned"),
+    "webgoat": ("WebGoat/WebGoat", "7517acca95d9851da706452454c223dd13545ef4", "GPL-2.0", "tuned"),
     "doe_examples": ("jstrickler/20210517DOE", "a9099022fb220cddbc51591fc32b75990ffa41da", "not stated",
-                     "held_apart"),
+                     "tuned"),
     "gooseupdate": ("Goose-Nest/GooseUpdate", "3c0ca1cae5fd95445829ded174d0ed78d427fe21", "not stated",
-                    "held_apart"),
+                    "tuned"),
     # round 14 (2026-12-03 17:38-17:44 UTC), held apart: five deliberately vulnerable apps (Python Flask and
     # GraphQL, two Express apps, a Spring bank) no earlier round, the quiet set or a held-apart part used;
     # labelled by reading before any analyzer ran on them; scored once, at the end of the round
@@ -1643,7 +1644,7 @@ HAND_FILES: list[tuple[str, str, tuple[int, int] | None, tuple[str, ...], list[t
         (CON, 20, 20, "the servlet's counter field incremented by every request thread without a lock"),
     ]),
     ("mealdb", "cache.js", None, (CAC,), []),  # bounded: the oldest entry is evicted at max
-    # round 13, held-apart part: scored once, at the end; nothing tuned on it
+    # round 13, held-apart part: scored once at the end of round 13, tuned part since round 14
     ("dsvw", "dsvw.py", None, (SEC,), [
         (SEC, 30, 30, "the id parameter concatenated into SQL: injection"),
         (SEC, 33, 33, "the v parameter written into the page unescaped: cross-site scripting"),

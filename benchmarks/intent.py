@@ -86,7 +86,7 @@ def main() -> int:
         if case["language"] == "en"
     ]
     parts = [
-        ("Chinese, tuned on (GitHub and web sources; rounds 1-16 held-apart sets)", _rows(SETS / "tuned.jsonl"), "zh"),
+        ("Chinese, tuned on (GitHub and web sources; rounds 1-17 held-apart sets)", _rows(SETS / "tuned.jsonl"), "zh"),
         *(
             []
             if args.tuned_only
@@ -99,7 +99,7 @@ def main() -> int:
             ]
         ),
         (
-            "English typed, tuned on (GitHub issues and web pages; English held-apart rounds 2-3)",
+            "English typed, tuned on (GitHub issues and web pages; English held-apart rounds 2-4)",
             _rows(SETS / "english_tuned.jsonl"),
             "en",
         ),
@@ -110,11 +110,6 @@ def main() -> int:
                 (
                     "English typed, held apart (checklists, other issues)",
                     _rows(SETS / "english_held_apart.jsonl"),
-                    "en",
-                ),
-                (
-                    "English typed, held apart, round 4 (37 GitHub issue and pull-request URLs)",
-                    _rows(SETS / "english_held_apart_4.jsonl"),
                     "en",
                 ),
             ]

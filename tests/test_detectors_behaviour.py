@@ -2235,3 +2235,77 @@ def test_a_digest_fed_request_bytes_is_no_query() -> None:
     hits = _hits(code, "javascript")
     assert ("security/sql-injection", 2) not in hits
     assert ("security/sql-injection", 3) in hits
+
+
+def test_a_password_compared_or_queried_in_clear_is_flagged_a_hashed_one_is_not() -> None:
+    clear = (
+        "@app.route('/login', methods=['POST'])\ndef login():\n    data = request.get_json()\n"
+        "    user = Account.query.filter_by(email=data['email']).first()\n"
+        "    if user and data.get('password') == user.password:\n        return issue_token(user)\n"
+        "    return error('bad credentials'), 401\n"
+    )
+    assert ("security/plaintext-password", 5) in _hits(clear, "python")
+    hashed = clear.replace(
+        "data.get('password') == user.password", "check_password_hash(user.password_hash, data.get('password'))"
+    )
+    assert "security/plaintext-password" not in _rules(hashed, "python")
+    confirm = (
+        "def change_password(request):\n    password = request.POST['password']\n"
+        "    if password != request.POST['password_again']:\n        return render(request, 'form.html')\n"
+    )
+    assert "security/plaintext-password" not in _rules(confirm, "python")
+    query = (
+        "def authenticate(username, password):\n    cur = db.cursor()\n"
+        '    cur.execute("SELECT id FROM users WHERE name = ? AND password = ?", (username, password))\n'
+        "    return cur.fetchone()\n"
+    )
+    assert ("security/plaintext-password", 3) in _hits(query, "python")
+    salted = query.replace("(username, password)", "(username, hashlib.pbkdf2_hmac('sha256', password, salt, 1))")
+    assert "security/plaintext-password" not in _rules(salted, "python")
+    mongo = (
+        "exports.login = function (req, res) {\n"
+        "  Member.findOne({ email: req.body.email, password: req.body.password }, function (err, member) {\n"
+        "    if (!member) return res.status(401).end();\n    res.json(member);\n  });\n};\n"
+    )
+    assert ("security/plaintext-password", 2) in _hits(mongo, "javascript")
+    client = (
+        "def connect(host, password):\n    conn = psycopg2.connect(host=host, password=password)\n"
+        "    conn.commit()\n    return conn\n"
+    )
+    assert "security/plaintext-password" not in _rules(client, "python")
+
+
+def test_a_record_fetched_by_the_request_id_alone_is_unowned_one_with_its_owner_is_not() -> None:
+    java = (
+        "@Controller\npublic class InvoiceController {\n"
+        '    @GetMapping("/invoices/{id}")\n'
+        '    public String show(@PathVariable("id") final String id, final Model model, final Principal principal) {\n'
+        "        Customer me = customerDao.findByLogin(principal.getName());\n"
+        '        model.addAttribute("invoice", invoiceDao.findByNumber(id));\n'
+        '        return "invoice";\n    }\n}\n'
+    )
+    assert ("security/missing-ownership-check", 6) in _hits(java, "java")
+    owned = java.replace("invoiceDao.findByNumber(id)", "invoiceDao.findByNumberAndOwner(id, principal.getName())")
+    assert "security/missing-ownership-check" not in _rules(owned, "java")
+    js = (
+        "const listNotes = (req, res) => {\n  const owner = req.params.owner;\n"
+        "  Note.findAll({ where: { owner: owner } }).then((notes) => res.json(notes));\n};\n"
+        "const myNotes = (req, res) => {\n"
+        "  Note.findAll({ where: { owner: req.user.id } }).then((notes) => res.json(notes));\n};\n"
+    )
+    hits = _hits(js, "javascript")
+    assert ("security/missing-ownership-check", 3) not in hits  # no user known in listNotes: nothing to own it
+    known = js.replace("const owner = req.params.owner;", "const owner = req.params.owner;\n  audit(req.user);")
+    assert ("security/missing-ownership-check", 4) in _hits(known, "javascript")
+    assert ("security/missing-ownership-check", 7) not in _hits(known, "javascript")
+    checked = (
+        "@bp.route('/docs/<int:doc_id>')\n@login_required\ndef show(doc_id):\n"
+        "    doc = Document.query.get_or_404(doc_id)\n"
+        "    if doc.owner_id != current_user.id:\n        abort(403)\n    return render_template('doc.html', doc=doc)\n"
+    )
+    assert "security/missing-ownership-check" not in _rules(checked, "python")
+    unchecked = checked.replace(
+        "    if doc.owner_id != current_user.id:\n        abort(403)\n",
+        "    log.info('shown to %s', current_user.name)\n",
+    )
+    assert ("security/missing-ownership-check", 4) in _hits(unchecked, "python")

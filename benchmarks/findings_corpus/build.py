@@ -989,6 +989,7 @@ HAND_FILES: list[tuple[str, str, tuple[int, int] | None, tuple[str, ...], list[t
     ]),
     ("secure_login", "src/UserDAO.java", None, (SEC,), [
         (SEC, 9, 9, "the database password is written in the code"),
+        (SEC, 14, 14, "the password matched in the query as typed: passwords are stored in clear (added in round 14 after security/plaintext-password flagged it, on reading the line)"),
     ]),
     ("stock_auth", "lib/utils/axios.js", None, (SEC,), [
         (SEC, 6, 6, "rejectUnauthorized: false turns off certificate checks for every request of this client"),
@@ -1551,6 +1552,10 @@ HAND_FILES: list[tuple[str, str, tuple[int, int] | None, tuple[str, ...], list[t
         (ERR, 136, 137, "a bare except: every error, not only a validation failure, becomes a 400; nothing logged"),
         (SEC, 144, 146, "nested quantifiers on the request's email: catastrophic backtracking (ReDoS)"),
         (SEC, 187, 189, "the password of the user named in the URL is changed, not the token's user's; stored in clear"),
+        (SEC, 65, 66, "the new user's password stored as sent, unhashed (added in round 14 after security/plaintext-password flagged it, on reading the line)"),
+        (SEC, 68, 69, "the new user's password stored as sent, unhashed (added in round 14 after security/plaintext-password flagged it, on reading the line)"),
+        (SEC, 108, 108, "the password compared in clear (added in round 14 after security/plaintext-password flagged it, on reading the line)"),
+        (SEC, 195, 195, "the new password stored as sent, unhashed (added in round 14 after security/plaintext-password flagged it, on reading the line)"),
     ]),
     ("vampi", "api_views/books.py", None, (SEC, ERR), [
         (ERR, 21, 22, "a bare except: every error becomes 'provide a proper JSON body'; nothing logged"),
@@ -1558,6 +1563,7 @@ HAND_FILES: list[tuple[str, str, tuple[int, int] | None, tuple[str, ...], list[t
     ]),
     ("vampi", "models/user_model.py", None, (SEC, ERR), [
         (SEC, 24, 24, "the password is stored as given, unhashed"),
+        (SEC, 85, 85, "register_user stores the password as given, unhashed (added in round 14 after security/plaintext-password flagged it, on reading the line)"),
         (ERR, 42, 43, "every error of the token's encoding is returned as if it were the token"),
         (SEC, 72, 73, "the username formatted into SQL and executed: injection"),
     ]),
@@ -1646,6 +1652,7 @@ HAND_FILES: list[tuple[str, str, tuple[int, int] | None, tuple[str, ...], list[t
     ("mealdb", "cache.js", None, (CAC,), []),  # bounded: the oldest entry is evicted at max
     # round 13, held-apart part: scored once at the end of round 13, tuned part since round 14
     ("dsvw", "dsvw.py", None, (SEC,), [
+        (SEC, 20, 20, "the users' passwords inserted as they are, unhashed (added in round 14 after security/plaintext-password flagged it, on reading the line)"),
         (SEC, 30, 30, "the id parameter concatenated into SQL: injection"),
         (SEC, 33, 33, "the v parameter written into the page unescaped: cross-site scripting"),
         (SEC, 35, 35, "the object parameter unpickled: remote code execution"),

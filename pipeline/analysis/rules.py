@@ -375,6 +375,21 @@ _RULE_LIST: tuple[Rule, ...] = (
         ALL_LANGUAGES,
     ),
     Rule(
+        "security/plaintext-password",
+        "security",
+        "high",
+        "Password stored or compared in clear",
+        "A stored password compared with the one typed (`user.password == password`), or a password column "
+        "queried or written with the value as typed (`filter_by(password=password)`, `WHERE password = '...'`, "
+        "`find({username, password})`), with no hash in the function.",
+        "Whoever reads the database, a backup or a log of its queries has every user's password, and users "
+        "reuse them elsewhere (CWE-256, CWE-916).",
+        "Store a slow salted hash (bcrypt, scrypt, Argon2, PBKDF2: `generate_password_hash`, "
+        "`BCryptPasswordEncoder`, `bcrypt.hash`), look the user up by name only and check the password with "
+        "the hash's verify function.",
+        ALL_LANGUAGES,
+    ),
+    Rule(
         "security/xss-html-injection",
         "security",
         "high",
@@ -539,6 +554,21 @@ _RULE_LIST: tuple[Rule, ...] = (
         "Apply the same authorization as the sibling handlers (decorator, middleware, role check) before "
         "the write.",
         PYTHON,
+    ),
+    Rule(
+        "security/missing-ownership-check",
+        "security",
+        "high",
+        "Record fetched by the request's id with no owner check",
+        "A handler that knows its user (a principal, `req.user`, `current_user`, a token's subject) fetches, "
+        "changes or deletes a record by an id, number or name the request sent, with no owner in the lookup and "
+        "no ownership or role test after it.",
+        "Any logged-in user reads or changes any other user's records by changing the id in the URL or the form: "
+        "broken object-level authorization (IDOR, CWE-639).",
+        "Look the record up together with its owner (`findByIdAndOwner(id, principal.getName())`, "
+        "`filter_by(id=id, owner=current_user)`, `where: {id, userId: req.user.id}`), or check the owner and "
+        "answer 403/404 before using it.",
+        ALL_LANGUAGES,
     ),
     Rule(
         "security/identity-from-request",

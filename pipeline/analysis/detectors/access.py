@@ -599,7 +599,177 @@ def detect_exception_in_response(ctx: Context) -> Iterator[Hit]:
             )
 
 
+# -- records fetched by a request-chosen id with no owner check (IDOR, CWE-639) --------------------------------
+# The handler knows who calls it (a principal, `req.user`, `current_user`, a validated token's subject) ...
+_KNOWS_USER = re.compile(
+    r"\bPrincipal\b|\bAuthentication\b|@AuthenticationPrincipal|SecurityContextHolder|getRemoteUser|"
+    r"getUserPrincipal|\breq(?:uest)?\.user\b|\breq\.session\.user\w*|\bres\.locals\.user\b|\bcurrent_user\b|"
+    r"\bg\.user\b|\bget_jwt_identity\b|\btoken_validator\b|\bdecode_auth_token\b|\bverify_token\b|"
+    r"\bget_identity\b|\[\s*[\"']sub[\"']\s*\]|\bsession\s*(?:\[\s*[\"']user\w*[\"']|\.get\s*\(\s*[\"']user\w*)"
+)
+# ... and fetches, changes or deletes a record by a value the request chose, without that user in the lookup
+_JAVA_LOOKUP = re.compile(
+    r"\b(\w*(?:[Dd]ao|DAO|[Rr]epo\w*|[Ss]ervice|[Mm]apper|[Mm]anager|[Ff]acade))\s*\.\s*"
+    r"((?:find|get|load|select|query|read|delete|remove|update|fetch)\w*)\s*\("
+)
+_JS_LOOKUP = re.compile(
+    r"\b([A-Z]\w*|\w*(?:[Rr]epo\w*|[Cc]ol\w*|[Mm]odel|[Dd]ao))\s*\.\s*"
+    r"((?:find|findAll|findOne|findById\w*|findByPk|update\w*|destroy|delete\w*|remove)\b)\s*\("
+)
+_PY_LOOKUP = re.compile(
+    r"\b([A-Z]\w*)\s*\.\s*(?:query\s*\.\s*(?:filter_by|filter|get|get_or_404)|objects\s*\.\s*(?:get|filter)|"
+    r"get_or_none|get_by_id)\s*\(|\bget_object_or_404\s*\("
+)
+# the handler tests ownership or a role itself after the lookup, or is a login or an admin page
+_OWNERSHIP_TEST = re.compile(
+    r"(?i)forbidden|\b403\b|abort\s*\(|permission|access_?denied|unauthori[sz]ed|not allowed|hasRole|is_?admin|"
+    r"@PreAuthorize|@Secured|@RolesAllowed|ROLE_|\badmin"
+)
+# an owner compared in a condition (`if (note.userId !== req.user.id)`), not only named in the answer
+_OWNER_COMPARED = re.compile(
+    r"(?i)^\s*(?:\}?\s*else\s+)?(?:if|elif|unless|assert|while)\b.*(?:owner|user_?id|\bauthor|belongs|\buser\b)|"
+    r"(?:owner|user_?id|\bauthor|\.user\b)\w*\s*(?:[!=]==?|\.equals)"
+)
+_JAVA_REQUEST_PARAM = re.compile(
+    r"@(?:PathVariable|RequestParam)\b(?:\s*\([^)]*\))?\s+(?:final\s+)?[\w<>\[\],.?]+\s+(\w+)"
+)
+_JAVA_BOUND_BEAN = re.compile(
+    r"(?:@(?:ModelAttribute|RequestBody|Valid)\b(?:\s*\([^)]*\))?\s+)+(?:final\s+)?([A-Z]\w*)\s+(\w+)|"
+    r"[(,]\s*(?:final\s+)?([A-Z]\w*)\s+(\w+)\s*(?=[,)])"
+)
+_FRAMEWORK_TYPES = frozenset(
+    {
+        "Model",
+        "ModelMap",
+        "Principal",
+        "Authentication",
+        "HttpServletRequest",
+        "HttpServletResponse",
+        "HttpSession",
+        "BindingResult",
+        "RedirectAttributes",
+        "String",
+        "Integer",
+        "Long",
+        "Locale",
+        "Errors",
+        "MultipartFile",
+        "Map",
+        "List",
+        "Pageable",
+        "ServletRequest",
+        "ServletResponse",
+        "WebRequest",
+        "SessionStatus",
+    }
+)
+
+
+def _call_arguments(statement: str, start: int) -> str:
+    """The text of the call whose `(` is at or after `start`, up to its closing bracket."""
+    open_at = statement.find("(", start)
+    depth = 0
+    for index in range(open_at, len(statement)):
+        if statement[index] == "(":
+            depth += 1
+        elif statement[index] == ")":
+            depth -= 1
+            if depth == 0:
+                return statement[open_at + 1 : index]
+    return statement[open_at + 1 :]
+
+
+def _handlers(ctx: Context) -> Iterator[tuple[Block, set[str]]]:
+    """Request handlers shown and the names holding what their request chose (path/query/body values)."""
+    source = ctx.source
+    for block in ctx.outline.of_kind(*FUNCTION_KINDS):
+        head = source.code_text(block.decorator_start or block.start, block.start + 2)
+        body = source.code_text(block.start + 1, block.end)
+        names: set[str] = set()
+        if source.is_java:
+            if not _JAVA_MAPPING.search(head):
+                continue
+            signature = source.masked_text(block.start, block.start + 2).split("{", 1)[0]
+            names.update(_JAVA_REQUEST_PARAM.findall(signature))
+            beans = [(m.group(1) or m.group(3), m.group(2) or m.group(4)) for m in _JAVA_BOUND_BEAN.finditer(signature)]
+            names.update(f"{name}.get" for kind, name in beans if kind and kind not in _FRAMEWORK_TYPES)
+        elif source.is_js:
+            if not block.params or block.params[0] not in ("req", "request"):
+                continue
+            names.update({"req.params", "req.query", "req.body"})
+        elif source.is_python:
+            decorated = source.code_text(block.decorator_start or block.start, block.start)
+            params = [p for p in block.params if p not in ("self", "cls", "info", "root", "request", "args", "kwargs")]
+            graphql = block.name == "mutate" or block.name.startswith("resolve_")
+            route = bool(re.search(r"\.(?:route|get|post|put|patch|delete)\s*\(", decorated))
+            if not (graphql or route or (not block.owner and re.search(r"\brequest\.", body))):
+                continue
+            names.update(params)
+            names.update({"request.args", "request.json", "request.form", "request.values", "request_data"})
+        else:
+            continue
+        # locals that take a request value: `String n = account.getNumber();`, `const userid = req.params.userid`
+        for line in source.span(block.start + 1, block.end):
+            assign = re.match(r"\s*(?:(?:const|let|var|final)\s+)?(?:[\w<>\[\]]+\s+)?(\w+)\s*=(?!=)\s*(.+)$", line.code)
+            if assign and _mentions(assign.group(2), names):
+                names.add(assign.group(1))
+        yield block, names
+
+
+def _mentions(text: str, names: set[str]) -> bool:
+    """Whether `text` uses one of `names` (`account.get` stands for any getter of `account`)."""
+    return any(
+        re.search(rf"(?<![\w$.]){re.escape(name)}" + ("" if name.endswith(".get") else r"\b"), text) for name in names
+    )
+
+
+def detect_missing_ownership_check(ctx: Context) -> Iterator[Hit]:
+    """A handler that knows its user and still fetches, changes or deletes a record by an id the request chose,
+    with no owner in the lookup and no ownership test after it: any user reaches any user's record."""
+    source = ctx.source
+    pattern = _JAVA_LOOKUP if source.is_java else _JS_LOOKUP if source.is_js else _PY_LOOKUP
+    for block, request_names in _handlers(ctx):
+        text = source.code_text(block.decorator_start or block.start, block.end)
+        if not _KNOWS_USER.search(text) or re.search(r"(?i)passw|\blog_?in\b|sign_?(?:in|up)|register", text):
+            continue  # no user known here (nothing to own a record), or a login, whose lookup is by the name typed
+        user_names = {"principal", "req.user", "current_user", "g.user"}
+        for line in source.span(block.start + 1, block.end):
+            assign = re.match(r"\s*(?:(?:const|let|var|final)\s+)?(?:[\w<>\[\]]+\s+)?(\w+)\s*=(?!=)\s*(.+)$", line.code)
+            if assign and (_KNOWS_USER.search(assign.group(2)) or _mentions(assign.group(2), user_names)):
+                user_names.add(assign.group(1))
+        for line in source.span(block.start + 1, block.end):
+            match = pattern.search(line.code)
+            if match is None:
+                continue
+            _, statement = ctx.statement(line.number)
+            offset = statement.find(match.group(0))
+            arguments = _call_arguments(statement, max(offset, 0) + len(match.group(0)) - 1)
+            if (
+                not _mentions(arguments, request_names)
+                or _KNOWS_USER.search(arguments)
+                or _mentions(arguments, user_names)
+            ):
+                continue
+            after = source.code_text(line.number, block.end)
+            if (
+                _OWNERSHIP_TEST.search(after)
+                or any(_OWNER_COMPARED.search(later.code) for later in source.span(line.number + 1, block.end))
+                or _OWNERSHIP_TEST.search(source.code_text(block.decorator_start or block.start, block.start))
+            ):
+                continue
+            yield Hit(
+                "security/missing-ownership-check",
+                line.number,
+                end=ctx.statement(line.number)[0],
+                confidence=0.6,
+                related=(block.start,),
+                detail=f"`{block.name}` knows its user, but looks the record up by what the request sent only.",
+            )
+            break
+
+
 DETECTORS = (
+    detect_missing_ownership_check,
     detect_auth_check_not_enforced,
     detect_missing_authorization,
     detect_identity_from_request,

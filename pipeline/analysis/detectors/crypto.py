@@ -129,4 +129,111 @@ def detect_insecure_randomness(ctx: Context) -> Iterator[Hit]:
                       detail="The value feeds a security decision or secret.")
 
 
-DETECTORS = (detect_weak_hash, detect_weak_cipher, detect_insecure_randomness)
+
+
+# -- passwords kept or compared in clear ----------------------------------------------------------------------
+_PW = r"(?:pass(?:word|wd)?|pwd)"
+_PW_NAME = re.compile(rf"(?i){_PW}")
+# a hashed value, a hash function, a presence or length test: no clear-text password is handled there
+_HASHED = re.compile(
+    r"(?i)hash|digest|bcrypt|scrypt|argon|pbkdf|\bcrypt\b|encrypt|encoder|sha\d|md5|hmac|salt|check_?password|"
+    r"verify|\.matches\s*\(|PasswordEncoder|passlib"
+)
+# a second copy typed to confirm, an old or new password checked against the other, a field's name or rule
+_NOT_STORED = re.compile(
+    r"(?i)confirm|again|repeat|retype|re_?enter|\w2\b|old|new|length|len\s*\(|policy|\bmin|\bmax|field|label|input|"
+    r"placeholder|regex|pattern|strength|empty|blank|null|none|undefined|expir|reset|change"
+)
+_OPERAND = r"[\w$.]+(?:\s*\[\s*['\"]?[\w$]+['\"]?\s*\])*(?:\s*\(\s*(?:['\"][\w-]*['\"])?\s*\))?"
+_COMPARISON = re.compile(rf"(?<![\w$.])({_OPERAND})\s*(?:===?|!==?)\s*({_OPERAND})")
+_JAVA_EQUALS = re.compile(rf"(?<![\w$.])({_OPERAND})\.equals(?:IgnoreCase)?\s*\(\s*({_OPERAND})\s*\)")
+# SQL that matches or writes a password column with a value put in (a placeholder, a format slot, concatenation)
+_SQL_PASSWORD = re.compile(
+    rf"(?i)\b{_PW}\b\s*=\s*(?:'\s*)?(?:\?|%s|%\(\w+\)s|\{{\w*\}}|:\w+|\$\d+|[\"'`]\s*\+|\$\{{)|"
+    rf"\binsert\s+into\s+\w+\s*\([^)]*\b{_PW}\b[^)]*\)\s*values"
+)
+_SQL_VERB = re.compile(r"(?i)\b(?:select|update|insert|delete)\b")
+# an ORM or document query, or a record created, by a password field: `filter_by(..., password=password)`,
+# `find({username, password})`, `create({..., password: req.body.password})`
+_QUERY_CALL = re.compile(
+    r"(?:\.|\b)(?:find\w*|filter\w*|where|get_or_none|select\w*|count\w*|exists|create|insert\w*|save|"
+    r"update\w*|first_or_404|one_or_none)\s*\("
+)
+_FIELD_VALUE = re.compile(
+    rf"[({{,]\s*['\"]?{_PW}['\"]?\s*[=:]\s*(?![=>])([\w$.\[\]'\"()]+)|[{{,]\s*{_PW}\s*(?=[,}}])"
+)
+_DESTRUCTURING = re.compile(r"^\s*(?:(?:const|let|var)\s*)?\{[^}]*\}\s*=(?!=)")
+_RECORD = re.compile(r"(?<![\w.])[A-Z]\w*\s*\(|\{")
+# `user.password = request_data.get('password')` then a commit: the record keeps what was typed
+_ATTRIBUTE_SET = re.compile(rf"\s*[\w$]+(?:\.[\w$]+)*\.{_PW}\s*=(?!=)\s*(.+?);?\s*$")
+_REQUEST_VALUE = re.compile(r"\b(?:req|request|request_data|data|body|form|params|args)\b")
+_STORE_CALL = re.compile(r"\.(?:add|save|insert\w*|create|persist|commit|put|push)\s*\(")
+_MODEL_CLASS = re.compile(
+    r"^\s*class\s+\w+\s*\((?:[\w.]*\b(?:Model|Base|Document|db\.Model|models\.Model))\b|"
+    r"^\s*class\s+(?:\w*User|\w*Account|\w*Customer|\w*Member)\b"
+)
+# Django's and similar helpers hash the password themselves
+_HASHING_HELPERS = re.compile(r"\bcreate_(?:super)?user\s*\(|\bset_password\s*\(")
+
+
+def _scope(ctx: Context, number: int) -> str:
+    """The code of the function holding line `number` (a few lines either side outside functions)."""
+    function = ctx.outline.function_at(number)
+    if function is not None:
+        return ctx.source.code_text(function.start, function.end)
+    return ctx.source.code_text(number - 8, number + 8)
+
+
+def _clear_operand(text: str) -> bool:
+    """Whether `text` names a password that is not hashed, confirmed or merely tested."""
+    clear = bool(_PW_NAME.search(text)) and not _HASHED.search(text) and not _NOT_STORED.search(text)
+    return clear and text[:1] not in "'\"`"
+
+
+def detect_plaintext_password(ctx: Context) -> Iterator[Hit]:
+    """Passwords compared with a stored one, looked up, or stored, as the user typed them: no password hash."""
+    seen: set[int] = set()
+    for line in ctx.lines:
+        code = line.code
+        if not _PW_NAME.search(code) or re.match(r"\s*(?:def|function|import|from|@|#|//|\*)", code):
+            continue
+        scope = _scope(ctx, line.number)
+        if _HASHING_HELPERS.search(code) or any(
+                _PW_NAME.search(text) and _HASHED.search(text) for text in scope.splitlines()):
+            continue  # the function hashes or verifies a password: its password use is the hash's
+        detail = ""
+        comparisons = [*_COMPARISON.findall(code), *(_JAVA_EQUALS.findall(code) if ctx.source.is_java else [])]
+        if any(_clear_operand(left) and _clear_operand(right) for left, right in comparisons):
+            detail = "A stored password is compared with the one the user typed: passwords are kept in clear."
+        elif _SQL_VERB.search(code) and _SQL_PASSWORD.search(code):
+            detail = "The password column is matched or written with the value as typed: passwords are kept in clear."
+        elif not _DESTRUCTURING.match(line.masked) and (_QUERY_CALL.search(line.masked) or (
+                _RECORD.search(line.masked) and _store_follows(ctx, line.number))):
+            for match in _FIELD_VALUE.finditer(code):
+                value = match.group(1)
+                if value is None or (_PW_NAME.search(value) or re.search(r"\b(?:req|request)\.", value)) and not (
+                        _HASHED.search(value) or _NOT_STORED.search(value)):
+                    detail = "The password is queried or stored as the user typed it: passwords are kept in clear."
+                    break
+        assigned = _ATTRIBUTE_SET.match(code)
+        value = assigned.group(1) if assigned else ""
+        if not detail and assigned and not code.lstrip().startswith(("self.", "this.")) and value[:1] not in "'\"`" \
+                and (_PW_NAME.search(value) or _REQUEST_VALUE.search(value)) and not _HASHED.search(value) \
+                and not _NOT_STORED.search(value) and _store_follows(ctx, line.number):
+            detail = "The password is saved as the user typed it: passwords are stored in clear."
+        if not detail and ctx.source.is_python and re.match(rf"\s*self\.{_PW}\s*=\s*{_PW}\s*$", code):
+            owner = ctx.outline.class_at(line.number)
+            header = ctx.source.code_text(owner.start, owner.start) if owner else ""
+            if _MODEL_CLASS.search(header):
+                detail = "The model keeps the password as given: passwords are stored in clear."
+        if detail and line.number not in seen:
+            seen.add(line.number)
+            yield Hit("security/plaintext-password", line.number, confidence=0.7, detail=detail)
+
+
+def _store_follows(ctx: Context, number: int) -> bool:
+    """Whether a record built on line `number` is saved within the next lines (`db.session.add(user)`)."""
+    return bool(_STORE_CALL.search(ctx.source.masked_text(number, number + 12)))
+
+
+DETECTORS = (detect_weak_hash, detect_weak_cipher, detect_insecure_randomness, detect_plaintext_password)

@@ -2309,3 +2309,19 @@ def test_a_record_fetched_by_the_request_id_alone_is_unowned_one_with_its_owner_
         "    log.info('shown to %s', current_user.name)\n",
     )
     assert ("security/missing-ownership-check", 4) in _hits(unchecked, "python")
+
+
+def test_a_repeated_group_that_can_split_text_many_ways_is_regex_dos_a_separated_one_is_not() -> None:
+    email = (
+        "def valid_email(value):\n"
+        '    return re.match(r"^([a-zA-Z0-9]([-.\\w]*[a-zA-Z0-9])*@([a-zA-Z0-9][-\\w]*\\.)+[a-z]{2,9})$", value)\n'
+    )
+    assert ("security/regex-dos", 2) in _hits(email, "python")
+    listed = 'def names(value):\n    return re.fullmatch(r"\\w+(\\s*,\\s*\\w+)*", value)\n'
+    assert "security/regex-dos" not in _rules(listed, "python")
+    js = "const slug = (s) => /^(\\w+-?)+$/.test(s);\nconst host = (s) => /^([a-z0-9]+\\.)+[a-z]{2,}$/.test(s);\n"
+    hits = _hits(js, "javascript")
+    assert ("security/regex-dos", 1) in hits
+    assert ("security/regex-dos", 2) not in hits
+    java = 'class V {\n    static final Pattern P = Pattern.compile("^(\\\\d+)+$");\n}\n'
+    assert ("security/regex-dos", 2) in _hits(java, "java")

@@ -453,6 +453,133 @@ def detect_user_enumeration(ctx: Context) -> Iterator[Hit]:
         )
 
 
+# -- regular expressions open to catastrophic backtracking (ReDoS, CWE-1333) ----------------------------------
+_PY_REGEX_CALL = re.compile(r"\bre\.(?:compile|match|search|fullmatch|findall|finditer|sub|subn|split)\s*\(")
+_JAVA_REGEX_CALL = re.compile(r"\bPattern\.(?:compile|matches)\s*\(|\.(?:matches|replaceAll|replaceFirst|split)\s*\(")
+_JS_REGEX_LITERAL = re.compile(
+    r"(?:^|[=(,:!&|?;{}>\[]|\breturn|\bmatch|\btest)\s*/((?:\\.|\[(?:\\.|[^\]\n])*\]|[^/\n\\\[])+)/[dgimsuy]*"
+)
+_PRINTABLE = [chr(code) for code in range(32, 127)]
+_UNBOUNDED = frozenset({"*", "+", "{,}"})
+_OPTIONAL = frozenset({"*", "?", "{0}"})
+
+
+def _regex_items(pattern: str, index: int = 0) -> tuple[list[list[tuple[object, str]]], int]:
+    """Parse `pattern` from `index` to the closing bracket of its group: its alternatives, each a list of
+    (atom, quantifier), where an atom is a character-class string or a nested (alternatives) list."""
+    alternatives: list[list[tuple[object, str]]] = [[]]
+    while index < len(pattern):
+        char = pattern[index]
+        if char == ")":
+            return alternatives, index + 1
+        if char == "|":
+            alternatives.append([])
+            index += 1
+            continue
+        atom: object
+        if char == "(":
+            index += 1
+            if pattern.startswith("?", index):  # (?:...), (?=...), (?P<name>...): skip the group's flag
+                match = re.match(r"\?(?:P?<[^>]*>|[:=!]|<[=!])?", pattern[index:])
+                index += len(match.group(0)) if match else 1
+            atom, index = _regex_items(pattern, index)
+        elif char == "[":
+            end = index + 1
+            if pattern.startswith("^", end):
+                end += 1
+            if pattern.startswith("]", end):
+                end += 1
+            while end < len(pattern) and pattern[end] != "]":
+                end += 2 if pattern[end] == "\\" else 1
+            atom, index = pattern[index : end + 1], end + 1
+        elif char == "\\":
+            atom, index = pattern[index : index + 2], index + 2
+        elif char in "^$":
+            index += 1
+            continue
+        else:
+            atom, index = re.escape(char) if char != "." else ".", index + 1
+        quantifier = ""
+        match = re.match(r"[*+?]|\{(\d*)(,?)(\d*)\}", pattern[index:])
+        if match:
+            text = match.group(0)
+            if text.startswith("{"):
+                low, comma, high = match.groups()
+                text = "{,}" if comma and not high else "{0}" if low in ("", "0") else "{n}"
+            quantifier = text
+            index += len(match.group(0))
+            if pattern.startswith(("?", "+"), index):  # lazy or possessive
+                index += 1
+        if isinstance(atom, str) and atom in ("\\b", "\\B", "\\A", "\\Z", "\\z", "\\G"):
+            continue
+        alternatives[-1].append((atom, quantifier))
+    return alternatives, index
+
+
+def _charset(atom: object) -> frozenset[str]:
+    if isinstance(atom, list):
+        return frozenset().union(*(_charset(a) for alternative in atom for a, _ in alternative))
+    try:
+        compiled = re.compile(str(atom))
+    except re.error:
+        return frozenset()
+    return frozenset(char for char in _PRINTABLE if compiled.fullmatch(char))
+
+
+def _backtracks(alternatives: list[list[tuple[object, str]]]) -> bool:
+    """Whether a repeated group can split the same text in many ways: inside it an unbounded item is followed,
+    through optional items only (the group's next pass included), by an item that matches the same characters."""
+    for alternative in alternatives:
+        for atom, quantifier in alternative:
+            if isinstance(atom, list) and _backtracks(atom):
+                return True
+            if not (isinstance(atom, list) and quantifier in _UNBOUNDED and len(atom) == 1):
+                continue
+            items = atom[0]
+            for position, (inner, inner_quantifier) in enumerate(items):
+                if inner_quantifier not in _UNBOUNDED:
+                    continue
+                chars = _charset(inner)
+                for step in range(1, len(items) + 1):
+                    other, other_quantifier = items[(position + step) % len(items)]
+                    if _charset(other) & chars:
+                        return True
+                    if other_quantifier not in _OPTIONAL:
+                        break
+    return False
+
+
+def _regex_literals(ctx: Context, code: str, strings: tuple[str, ...]) -> list[str]:
+    source = ctx.source
+    if source.is_js:
+        found = [m.group(1) for m in _JS_REGEX_LITERAL.finditer(code)]
+        return found + (list(strings) if re.search(r"\bnew\s+RegExp\s*\(", code) else [])
+    if source.is_python and _PY_REGEX_CALL.search(code) or source.is_java and _JAVA_REGEX_CALL.search(code):
+        return [text.replace("\\\\", "\\") if source.is_java else text for text in strings]
+    return []
+
+
+def detect_regex_dos(ctx: Context) -> Iterator[Hit]:
+    """A repeated group whose inner repetition can match the same characters as what follows it (`(a+)+`,
+    `([\\w.]*[a-z])*`): on a near-match the engine tries exponentially many splits."""
+    for line in ctx.lines:
+        last = ctx.statement(line.number)[0]
+        strings = tuple(text for shown in ctx.source.span(line.number, last) for text in shown.strings)
+        for literal in _regex_literals(ctx, line.code, strings):
+            if len(literal) > 400 or not re.search(r"[*+}]\s*\)\s*[*+{]|\)[*+]|\)\{\d*,\}", literal):
+                continue
+            alternatives, _ = _regex_items(literal)
+            if _backtracks(alternatives):
+                yield Hit(
+                    "security/regex-dos",
+                    line.number,
+                    end=last,
+                    confidence=0.75,
+                    detail="A repeated group holds a repetition that can match the same text as what follows it.",
+                )
+                break
+
+
 DETECTORS = (
     detect_sql_injection,
     detect_code_injection,
@@ -463,4 +590,5 @@ DETECTORS = (
     detect_xss,
     detect_unescaped_template,
     detect_user_enumeration,
+    detect_regex_dos,
 )

@@ -57,6 +57,8 @@ TOLERANCE = 1  # instructions: a lead this small does not choose a wider use of 
 # on round 14's misses (走一遍, 依赖数组 as a term) and on one round-12 row (唯一索引 as a term), the smaller touch:
 # round 12 stays. The round-17 pass changed it on rounds 15 and 16 and the English rounds 2 and 3 (colloquial explain
 # words, deadlocks and races, injection by mechanism, Big-O); no round-12 row's answer changed: round 12 stays.
+# The round-18 pass changed it on round 17 and the English round 4 (path traversal by its mechanism, goroutine leaks,
+# copy-pasted code, OOM, magic numbers, singletons, re-renders, snake_case identifiers): round 12 stays.
 FRESH_MARKS = ("round 12 held-apart set",)
 UNFIT_MARKS = (
     "round 9 held-apart set",
@@ -70,6 +72,8 @@ UNFIT_MARKS = (
     "round 16 held-apart set",
     "English held-apart round 2",
     "English held-apart round 3",
+    "round 17, written",
+    "English held-apart round 4",
 )
 
 EMPTY: dict[str, Any] = {

@@ -2325,3 +2325,13 @@ def test_a_repeated_group_that_can_split_text_many_ways_is_regex_dos_a_separated
     assert ("security/regex-dos", 2) not in hits
     java = 'class V {\n    static final Pattern P = Pattern.compile("^(\\\\d+)+$");\n}\n'
     assert ("security/regex-dos", 2) in _hits(java, "java")
+
+
+def test_a_role_taken_from_the_request_body_is_chosen_by_the_caller() -> None:
+    code = (
+        "router.post('/', async (req, res) => {\n  const user = {}\n  user.name = req.body.name\n"
+        "  user.role = req.body.role\n  await repo.save(user)\n  res.sendStatus(200)\n})\n"
+    )
+    hits = _hits(code, "javascript")
+    assert ("security/identity-from-request", 4) in hits
+    assert ("security/identity-from-request", 3) not in hits

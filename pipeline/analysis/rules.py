@@ -574,10 +574,12 @@ _RULE_LIST: tuple[Rule, ...] = (
         "security/identity-from-request",
         "security",
         "high",
-        "Sender, owner or price taken from the request",
+        "Sender, owner, role or price taken from the request",
         "A request parameter named as something the server must decide (`sender`, `author`, `owner`, "
-        "`created_by`, `price`) is read and used.",
-        "The caller chooses it: they act in another user's name or set their own price (CWE-639, CWE-602).",
+        "`created_by`, `role`, `is_admin`, `price`) is read and used, or the request's whole body is merged "
+        "over the fields the server filled.",
+        "The caller chooses it: they act in another user's name, give themselves a role or set their own price "
+        "(CWE-639, CWE-602, CWE-915).",
         "Take who acts from the authenticated session, and prices and totals from the server's own data.",
         ALL_LANGUAGES,
     ),

@@ -263,9 +263,9 @@ public class Rules {
         log.info("login with " + password);
         // ok: java-secret-in-log
         log.info("login for " + user);
-        // ruleid: java-secret-in-log
+        // ruleid: java-secret-in-log, java-secret-logged-through-variable
         log.debug("reset " + user + " to " + account.getPassword());
-        // ruleid: java-secret-in-log
+        // ruleid: java-secret-in-log, java-secret-logged-through-variable
         logger.info("login " + request.getParameter("user") + " " + request.getParameter("password"));
         // ok: java-secret-in-log
         logger.info("login " + request.getParameter("user"));
@@ -349,5 +349,20 @@ public class Rules {
         // ok: java-regex-nested-quantifier
         java.util.regex.Pattern safe = java.util.regex.Pattern.compile("([0-9]+)#");
         return unsafe.matcher(value).matches() && safe.matcher(value).matches();
+    }
+
+    // round 14: a password read into a variable, then logged; a card number named by the message
+    static void audit(java.sql.ResultSet rs, String number) throws Exception {
+        String name = rs.getString("username");
+        String pwd = rs.getString("password");
+        String line = String.format("%s: %s", name, pwd);
+        // ruleid: java-secret-logged-through-variable
+        logger.info(line);
+        // ok: java-secret-logged-through-variable
+        logger.info(String.format("%s logged in", name));
+        // ruleid: java-card-number-in-log
+        logger.info("Showing info for credit card:" + number);
+        // ok: java-card-number-in-log
+        logger.info("Showing info for account:" + number);
     }
 }

@@ -86,6 +86,11 @@ app.post('/settings', (req, res) => {
   _.merge(settings, { theme: 'dark' });
   // ruleid: js-prototype-pollution
   settings[req.body.section][req.body.key] = req.body.value;
+  const metadata = JSON.parse(req.body.metadata);
+  // ruleid: js-prototype-pollution
+  merge(fileData, metadata);
+  // ok: js-prototype-pollution
+  merge(fileData, { owner: 'system' });
   // ruleid: js-template-injection
   const html = ejs.render(req.body.template, {});
   // ok: js-template-injection

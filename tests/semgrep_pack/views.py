@@ -140,3 +140,12 @@ def routing_number(value):
     # ok: py-regex-nested-quantifier
     safe = re.compile(r"([0-9]+)#")
     return unsafe.match(value) and safe.match(value)
+
+
+def create_post():
+    data = {"username": authenticate(request)}
+    # ruleid: py-request-merged-over-trusted-fields
+    data.update(request.get_json())
+    # ok: py-request-merged-over-trusted-fields
+    data.update({"text": request.get_json().get("text")})
+    return save_post(data)

@@ -230,12 +230,12 @@ def detect_missing_authorization(ctx: Context) -> Iterator[Hit]:
             )
 
 
-# Request fields the server should decide, never the client: who acts (the sender, author, owner) and what it
-# costs (the price). A value taken from the request under one of these names lets a caller act as someone else or
-# set their own price.
+# Request fields the server should decide, never the client: who acts (the sender, author, owner), with what rights
+# (the role, an admin flag) and what it costs (the price). A value taken from the request under one of these names
+# lets a caller act as someone else, raise their own rights or set their own price.
 _TRUSTED_FIELD = (
     r"(?:sender|sender_?id|from_?user\w*|author|author_?id|owner|owner_?id|created_?by|posted_?by|"
-    r"price|unit_?price|total_?price|item_?price)"
+    r"price|unit_?price|total_?price|item_?price|role|roles|user_?role|is_?admin)"
 )
 _JAVA_PARAM = re.compile(rf"\bget(?:Parameter|Header)\s*\(\s*\"({_TRUSTED_FIELD})\"\s*\)", re.IGNORECASE)
 _PY_PARAM = re.compile(

@@ -2335,3 +2335,21 @@ def test_a_role_taken_from_the_request_body_is_chosen_by_the_caller() -> None:
     hits = _hits(code, "javascript")
     assert ("security/identity-from-request", 4) in hits
     assert ("security/identity-from-request", 3) not in hits
+
+
+def test_request_data_handed_to_a_helper_of_the_same_file_reaches_its_file_sink() -> None:
+    code = (
+        "@RestController\npublic class AvatarController {\n"
+        '    @GetMapping("/avatar")\n'
+        '    public String avatar(@RequestParam("name") String name) throws IOException {\n'
+        "        return readImage(name);\n    }\n\n"
+        '    @GetMapping("/logo")\n'
+        "    public String logo() throws IOException {\n"
+        '        return readImage("logo.png");\n    }\n\n'
+        "    private String readImage(String file) throws IOException {\n"
+        "        byte[] data = Files.readAllBytes(Paths.get(file));\n"
+        "        return Base64.getEncoder().encodeToString(data);\n    }\n}\n"
+    )
+    assert ("security/path-traversal", 14) in _hits(code, "java")
+    constant = code.replace("return readImage(name);", 'return readImage("default.png");')
+    assert ("security/path-traversal", 14) not in _hits(constant, "java")

@@ -365,45 +365,90 @@ def detect_tainted_sinks(ctx: Context) -> Iterator[Hit]:
     scopes = _scopes(ctx)
     once = _seen_once(ctx)
     inside = {n for block in scopes if block is not None for n in range(block.decorator_start, block.end + 1)}
-    for scope in scopes:
-        flow = _Flow(source_pattern, data.sanitizer, once, data.stored)
-        if scope is None:
-            lines = [line for line in ctx.lines if line.number not in inside]
-        else:
-            lines = ctx.source.span(scope.start, scope.end)
-            handler_text = ctx.source.code_text(scope.decorator_start, scope.start)
-            if data.route.search(handler_text) or (source_pattern and source_pattern.search(handler_text)):
-                flow.names.update(scope.params)
-        skip_until = 0
-        for line in lines:
-            if line.number <= skip_until or not line.code.strip():
+    # helpers defined here that a scope calls with request data: their parameters carry it (one call level;
+    # `getImgBase64(imgFile)` from a handler, then `new File(imgFile)` in the helper)
+    helpers = {scope.name: scope for scope in scopes if scope is not None and scope.name and scope.params}
+    tainted_helpers: set[str] = set()
+    for _ in range(2):
+        found_hits: list[Hit] = []
+        called: set[str] = set()
+        for scope in scopes:
+            found_hits.extend(
+                _scope_hits(ctx, scope, inside, sinks, source_pattern, data, once, helpers, tainted_helpers, called)
+            )
+        if called <= tainted_helpers:
+            break
+        tainted_helpers |= called
+    yield from found_hits
+
+
+def _scope_hits(
+    ctx: Context,
+    scope: Block | None,
+    inside: set[int],
+    sinks: list[_Sink],
+    source_pattern: re.Pattern[str] | None,
+    data: _FlowData,
+    once: frozenset[str],
+    helpers: dict[str, Block],
+    tainted_helpers: set[str],
+    called: set[str],
+) -> Iterator[Hit]:
+    """The sinks request data reaches in one scope; the helpers it calls with request data go into `called`."""
+    flow = _Flow(source_pattern, data.sanitizer, once, data.stored)
+    if scope is None:
+        lines = [line for line in ctx.lines if line.number not in inside]
+    else:
+        lines = ctx.source.span(scope.start, scope.end)
+        handler_text = ctx.source.code_text(scope.decorator_start, scope.start)
+        if (
+            data.route.search(handler_text)
+            or (source_pattern and source_pattern.search(handler_text))
+            or (scope.name in tainted_helpers)
+        ):
+            flow.names.update(scope.params)
+    skip_until = 0
+    for line in lines:
+        if line.number <= skip_until or not line.code.strip():
+            continue
+        last, code, masked = _statement(ctx, line)
+        for match in re.finditer(r"(?<![\w$])(?:(?:this|self)\s*\.\s*)?([A-Za-z_$][\w$]*)\s*\(", masked):
+            name = match.group(1)
+            if (
+                name in helpers
+                and (scope is None or name != scope.name)
+                and not re.match(r"\s*(?:def|function|public|private|protected|static)\b", code)
+            ):
+                end = _first_argument_end(masked, match.end())
+                close = masked.find(")", match.end())
+                stop = max(end, close if close >= 0 else end)
+                if flow.tainted(code[match.end() : stop], masked[match.end() : stop]):
+                    called.add(name)
+        for sink in sinks:
+            found = sink.pattern.search(code)
+            if not found or re.match(r"\s*(?:def|function|public|private|protected)\b", code):
                 continue
-            last, code, masked = _statement(ctx, line)
-            for sink in sinks:
-                found = sink.pattern.search(code)
-                if not found or re.match(r"\s*(?:def|function|public|private|protected)\b", code):
-                    continue
-                lo, hi = found.start(), len(code)
-                if sink.rule in _FIRST_ARGUMENT_RULES or (
-                    sink.rule == "security/path-traversal" and _PATH_FIRST_CALL.search(code[lo : found.end()])
-                ):
-                    hi = _first_argument_end(masked, found.end())
-                if sink.unless is not None and sink.unless.search(code):
-                    continue
-                if sink.rule == "security/open-redirect" and _origin_fixed(flow, code, masked, found.end()):
-                    continue
-                if flow.tainted(code[lo:hi], masked[lo:hi]):
-                    yield Hit(
-                        sink.rule,
-                        line.number,
-                        last,
-                        confidence=0.75,
-                        detail="Request data reaches this call unchecked.",
-                    )
-                    break
-            flow.update(code, masked)
-            flow.names -= _guarded_names(ctx, line, last, masked, flow.names)
-            skip_until = last
+            lo, hi = found.start(), len(code)
+            if sink.rule in _FIRST_ARGUMENT_RULES or (
+                sink.rule == "security/path-traversal" and _PATH_FIRST_CALL.search(code[lo : found.end()])
+            ):
+                hi = _first_argument_end(masked, found.end())
+            if sink.unless is not None and sink.unless.search(code):
+                continue
+            if sink.rule == "security/open-redirect" and _origin_fixed(flow, code, masked, found.end()):
+                continue
+            if flow.tainted(code[lo:hi], masked[lo:hi]):
+                yield Hit(
+                    sink.rule,
+                    line.number,
+                    last,
+                    confidence=0.75,
+                    detail="Request data reaches this call unchecked.",
+                )
+                break
+        flow.update(code, masked)
+        flow.names -= _guarded_names(ctx, line, last, masked, flow.names)
+        skip_until = last
 
 
 DETECTORS = (detect_tainted_sinks,)

@@ -322,9 +322,16 @@ class CaptureRead:
     seconds: float
     error: str = ""  # why no code was read
     char_errors: int = 0  # Levenshtein distance between the scored texts (computed where the reads run in parallel)
+    cpu_seconds: float = 0.0  # CPU time of the read: this process's threads and the programs it ran (tesseract)
 
 
 _WARM: set[str] = set()
+
+
+def _cpu_seconds() -> float:
+    """CPU time so far of this process (all its threads: onnxruntime's) and of its finished children (tesseract)."""
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
 
 
 def _read_capture(job: tuple[str, dict]) -> CaptureRead:
@@ -347,13 +354,13 @@ def _read_capture(job: tuple[str, dict]) -> CaptureRead:
     if kind not in _WARM:  # models load on first use: keep that out of the time an image
         read()
         _WARM.add(kind)
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), _cpu_seconds()
     text, first_line, error = read()
-    took = time.perf_counter() - start
+    took, cpu = time.perf_counter() - start, _cpu_seconds() - cpu_start
     truth, read_lines = scored_lines(label["lines"], text)
     errors = edit_distance(list("\n".join(truth)), list("\n".join(read_lines)))
     return CaptureRead(kind, label["id"], label["kind"], label["part"], label["lines"], label["line_numbers"], text,
-                       first_line, took, error, errors)
+                       first_line, took, error, errors, cpu)
 
 
 @dataclass
@@ -371,6 +378,7 @@ class Tally:
     numbered_lines: int = 0
     numbered: int = 0
     seconds: float = 0.0
+    cpu_seconds: float = 0.0
     failed: int = 0
 
     def add(self, r: CaptureRead) -> None:
@@ -391,6 +399,7 @@ class Tally:
                 index = number - r.first_line
                 self.numbered += 0 <= index < len(read) and _similar(line, read[index])
         self.seconds += r.seconds
+        self.cpu_seconds += r.cpu_seconds
         self.failed += bool(r.error)
 
 
@@ -440,8 +449,8 @@ def capture_table(rows: list[dict]) -> str:
     """The capture rows as a Markdown table."""
     out = [
         "| engine | part | kind | images | lines | exact lines | ignoring indentation | CER | CER Chinese "
-        "| numbered right | s an image | no code |",
-        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| numbered right | s an image | CPU s an image | no code |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         kind = f"**{r['kind']}**" if r["kind"] == "all" else r["kind"]
@@ -449,7 +458,8 @@ def capture_table(rows: list[dict]) -> str:
         out.append(
             f"| {r['engine']} | {r['part']} | {kind} | {r['images']} | {r['lines']} | {_ratio(r['exact'], r['lines'])} "
             f"| {_ratio(r['unindented'], r['lines'])} | {r['char_errors'] / max(r['chars'], 1):.4f} | {cer_cjk} "
-            f"| {_ratio(r['numbered'], r['numbered_lines'])} | {r['seconds'] / r['images']:.2f} | {r['failed']} |"
+            f"| {_ratio(r['numbered'], r['numbered_lines'])} | {r['seconds'] / r['images']:.2f} "
+            f"| {r.get('cpu_seconds', 0.0) / r['images']:.2f} | {r['failed']} |"
         )
     return "\n".join(out)
 
@@ -527,8 +537,9 @@ def run_captures(args: argparse.Namespace) -> str:
         "(captures holding Chinese). Numbered right: share of the non-blank true lines whose text is found "
         f"(whitespace ignored, similarity >= {NUMBERED_SIMILARITY}) at the line number the user sees (the "
         "gutter's number, else 1 for the first code line shown), given the report's `first_line`. s an image:"
-        " the vision stage's time, the model loaded. No code: images the stage read no code from (the review "
-        "would fail).\n\n"
+        " the vision stage's time, the model loaded. CPU s an image: the CPU time of the same (the worker's threads "
+        "and the tesseract it ran; what the load average does not inflate). No code: images the stage read no code "
+        "from (the review would fail).\n\n"
         f"- **tuned** (development may look at these): {', '.join(tuned)}.\n"
         f"- **held_apart** (other repositories, themes and fonts; never tune on them): {', '.join(held)}.\n"
     )

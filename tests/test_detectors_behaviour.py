@@ -2353,3 +2353,22 @@ def test_request_data_handed_to_a_helper_of_the_same_file_reaches_its_file_sink(
     assert ("security/path-traversal", 14) in _hits(code, "java")
     constant = code.replace("return readImage(name);", 'return readImage("default.png");')
     assert ("security/path-traversal", 14) not in _hits(constant, "java")
+
+
+def test_a_new_error_raised_in_a_handler_without_its_cause_loses_the_chain() -> None:
+    python = (
+        "def load(path):\n    try:\n        return json.loads(read(path))\n    except ValueError as err:\n"
+        "        raise ConfigError('bad config')\n"
+    )
+    assert ("error-handling/exception-chain-lost", 5) in _hits(python, "python")
+    chained = python.replace("raise ConfigError('bad config')", "raise ConfigError('bad config') from err")
+    assert "error-handling/exception-chain-lost" not in _rules(chained, "python")
+    answer = python.replace("raise ConfigError('bad config')", "raise HTTPException(status_code=400)")
+    assert "error-handling/exception-chain-lost" not in _rules(answer, "python")
+    js = (
+        "async function load(path) {\n  try {\n    return JSON.parse(await read(path));\n  } catch (err) {\n"
+        "    throw new Error('bad config');\n  }\n}\n"
+    )
+    assert ("error-handling/exception-chain-lost", 5) in _hits(js, "javascript")
+    kept = js.replace("throw new Error('bad config');", "throw new Error('bad config', { cause: err });")
+    assert "error-handling/exception-chain-lost" not in _rules(kept, "javascript")

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 
 from archreview.pipeline.analysis.detectors.base import Context, Hit
-from archreview.pipeline.analysis.outline import Block
+from archreview.pipeline.analysis.outline import FUNCTION_KINDS, Block
 
 _PY_BARE = re.compile(r"^\s*except\s*:|^\s*except\s+BaseException\b")
 _PY_BROAD = re.compile(r"^\s*except\s*\(?\s*(Exception|BaseException)\b|^\s*except\s*:")
@@ -549,9 +549,56 @@ def detect_discarded_gathered_errors(ctx: Context) -> Iterator[Hit]:
             )
 
 
+_PY_EXCEPT_NAME = re.compile(r"^\s*except\b[^:]*?\bas\s+(\w+)\s*:")
+_JS_CATCH_NAME = re.compile(r"\bcatch\s*\(\s*(\w+)")
+_PY_RAISE_NEW = re.compile(r"^\s*raise\s+[A-Za-z_][\w.]*\s*\(")
+# an exception that is an HTTP answer (a 403, a 404): the client is told what went wrong, no cause to keep
+_HTTP_ANSWER = re.compile(
+    r"\b(?:HTTPException|HttpException|Http\d{3}|HTTP\w*Error|PermissionDenied|Forbidden\w*|NotFound\w*|"
+    r"Unauthori[sz]ed\w*|BadRequest\w*|ValidationError|abort)\b"
+)
+_JS_THROW_NEW = re.compile(r"^\s*throw\s+new\s+[A-Za-z_$][\w$.]*\s*\(")
+
+
+def detect_cause_dropped(ctx: Context) -> Iterator[Hit]:
+    """A new exception raised inside a handler without its cause: Python's `raise X(...)` without `from`
+    (Ruff's B904, for code Ruff cannot read whole), JavaScript's `throw new Error(...)` that neither passes the
+    caught error as `cause` nor mentions it."""
+    if not (ctx.source.is_python or ctx.source.is_js):
+        return
+    for handler in ctx.outline.of_kind("handler"):
+        header = ctx.source.code_text(handler.start, handler.start)
+        named = (_PY_EXCEPT_NAME if ctx.source.is_python else _JS_CATCH_NAME).search(header)
+        nested = [b for b in ctx.outline.of_kind(*FUNCTION_KINDS) if handler.start < b.start <= handler.end]
+        for line in ctx.body_lines(handler):
+            if any(b.start <= line.number <= b.end for b in nested):
+                continue  # a function defined in the handler raises later, elsewhere
+            if ctx.outline.innermost(line.number, "handler") is not handler:
+                continue
+            last, statement = ctx.statement(line.number)
+            new = _PY_RAISE_NEW if ctx.source.is_python else _JS_THROW_NEW
+            if (
+                named is None  # nothing bound: the author chose not to keep it
+                or not new.match(line.code)
+                or (ctx.source.is_python and re.search(r"\bfrom\b", statement))
+                or re.search(rf"(?<![\w$.]){re.escape(named.group(1))}\b", statement)  # built from the caught one
+                or _HTTP_ANSWER.search(statement)
+            ):
+                continue
+            yield Hit(
+                "error-handling/exception-chain-lost",
+                line.number,
+                last,
+                confidence=0.7,
+                related=(handler.start,),
+                detail="The new exception leaves the caught one behind: its traceback says what failed.",
+            )
+
+
 DETECTORS = (
     detect_exception_handlers,
     detect_unhandled_promise,
     detect_floating_promise,
     detect_discarded_gathered_errors,
+    detect_cause_dropped,
 )

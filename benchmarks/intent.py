@@ -86,20 +86,9 @@ def main() -> int:
         if case["language"] == "en"
     ]
     parts = [
-        ("Chinese, tuned on (GitHub and web sources; rounds 1-17 held-apart sets)", _rows(SETS / "tuned.jsonl"), "zh"),
-        *(
-            []
-            if args.tuned_only
-            else [
-                (
-                    "Chinese, held apart, round 18 (62 GitHub issue and pull-request URLs)",
-                    _rows(SETS / "held_apart.jsonl"),
-                    "zh",
-                )
-            ]
-        ),
+        ("Chinese, tuned on (GitHub and web sources; rounds 1-18 held-apart sets)", _rows(SETS / "tuned.jsonl"), "zh"),
         (
-            "English typed, tuned on (GitHub issues and web pages; English held-apart rounds 2-4)",
+            "English typed, tuned on (GitHub issues and web pages; English held-apart rounds 2-5)",
             _rows(SETS / "english_tuned.jsonl"),
             "en",
         ),
@@ -110,11 +99,6 @@ def main() -> int:
                 (
                     "English typed, held apart (checklists, other issues)",
                     _rows(SETS / "english_held_apart.jsonl"),
-                    "en",
-                ),
-                (
-                    "English typed, held apart, round 5 (38 GitHub issue and pull-request URLs)",
-                    _rows(SETS / "english_held_apart_5.jsonl"),
                     "en",
                 ),
             ]

@@ -2372,3 +2372,17 @@ def test_a_new_error_raised_in_a_handler_without_its_cause_loses_the_chain() -> 
     assert ("error-handling/exception-chain-lost", 5) in _hits(js, "javascript")
     kept = js.replace("throw new Error('bad config');", "throw new Error('bad config', { cause: err });")
     assert "error-handling/exception-chain-lost" not in _rules(kept, "javascript")
+
+
+def test_a_blocking_helper_many_handlers_share_is_reported_once_where_it_blocks() -> None:
+    code = (
+        "const app = express();\n\nfunction readUsers() {\n"
+        "  return JSON.parse(fs.readFileSync(USERS_FILE, 'utf8'));\n}\n\n"
+        "app.get('/users', (req, res) => {\n  res.json(readUsers());\n});\n\n"
+        "app.get('/users/:id', (req, res) => {\n  const users = readUsers();\n  res.json(users[req.params.id]);\n});\n"
+    )
+    hits = {(rule, line) for rule, line in _hits(code, "javascript") if rule == "concurrency/blocking-call-in-async"}
+    assert hits == {("concurrency/blocking-call-in-async", 4)}
+    single = code.split("\n\napp.get('/users/:id'")[0] + "\n"
+    hits = {(rule, line) for rule, line in _hits(single, "javascript") if rule == "concurrency/blocking-call-in-async"}
+    assert hits == {("concurrency/blocking-call-in-async", 8)}

@@ -884,6 +884,13 @@ def detect_blocking_in_async(ctx: Context) -> Iterator[Hit]:
     functions = ctx.outline.of_kind(*FUNCTION_KINDS)
     blocking_helpers = ctx.helpers_matching(pattern) - {f.name for f in functions if f.is_async}
     helper_lines = {f.name: f.start for f in functions if f.name in blocking_helpers}
+    # where each helper blocks: its own first blocking call, reported once for all the handlers that call it
+    blocks_at = {
+        f.name: next((line.number for line in ctx.body_lines(f) if pattern.search(line.masked)), f.start)
+        for f in functions
+        if f.name in blocking_helpers
+    }
+    callers: dict[str, list[tuple[int, str]]] = {}
     for line in ctx.lines:
         direct = bool(pattern.search(line.masked))
         helper = None if direct else ctx.calls_any(line.masked, blocking_helpers)
@@ -901,14 +908,7 @@ def detect_blocking_in_async(ctx: Context) -> Iterator[Hit]:
             continue  # an async step of a build script or CLI: nothing else waits on its event loop
         name = function.name or "this callback"
         if helper is not None:
-            yield Hit(
-                "concurrency/blocking-call-in-async",
-                line.number,
-                related=(helper_lines[helper],),
-                confidence=0.75,
-                detail=f"`{name}` runs on the event loop and calls `{helper}`, which blocks "
-                f"(line {helper_lines[helper]}).",
-            )
+            callers.setdefault(helper, []).append((line.number, name))
         elif function.is_async:
             yield Hit(
                 "concurrency/blocking-call-in-async",
@@ -922,6 +922,26 @@ def detect_blocking_in_async(ctx: Context) -> Iterator[Hit]:
                 line.number,
                 confidence=0.7,
                 detail="A request handler blocks the event loop with synchronous I/O.",
+            )
+    for helper, calls in callers.items():
+        if len(calls) == 1:  # one caller: the finding is where it calls the helper
+            ((number, name),) = calls
+            yield Hit(
+                "concurrency/blocking-call-in-async",
+                number,
+                related=(helper_lines[helper],),
+                confidence=0.75,
+                detail=f"`{name}` runs on the event loop and calls `{helper}`, which blocks "
+                f"(line {helper_lines[helper]}).",
+            )
+        else:  # a helper many handlers share: the fix is in the helper, reported once where it blocks
+            yield Hit(
+                "concurrency/blocking-call-in-async",
+                blocks_at[helper],
+                related=tuple(number for number, _ in calls[:5]),
+                confidence=0.75,
+                detail=f"`{helper}` blocks here, and {len(calls)} callers run it on the event loop "
+                f"(lines {', '.join(str(number) for number, _ in calls[:5])}).",
             )
 
 

@@ -2386,3 +2386,15 @@ def test_a_blocking_helper_many_handlers_share_is_reported_once_where_it_blocks(
     single = code.split("\n\napp.get('/users/:id'")[0] + "\n"
     hits = {(rule, line) for rule, line in _hits(single, "javascript") if rule == "concurrency/blocking-call-in-async"}
     assert hits == {("concurrency/blocking-call-in-async", 8)}
+
+
+def test_a_record_literal_stored_with_the_typed_password_keeps_it_in_clear() -> None:
+    code = (
+        "this.addUser = (userName, password, callback) => {\n  const user = {\n    userName,\n    password\n  };\n"
+        "  usersCol.insertOne(user, callback);\n};\n"
+    )
+    assert ("security/plaintext-password", 4) in _hits(code, "javascript")
+    hashed = code.replace("    password\n", "    password: bcrypt.hashSync(password, 10)\n")
+    assert "security/plaintext-password" not in _rules(hashed, "javascript")
+    request = code.replace("  usersCol.insertOne(user, callback);\n", "  return fetch(LOGIN_URL, { body: user });\n")
+    assert "security/plaintext-password" not in _rules(request, "javascript")

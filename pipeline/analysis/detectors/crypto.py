@@ -167,6 +167,10 @@ _RECORD = re.compile(r"(?<![\w.])[A-Z]\w*\s*\(|\{")
 # `user.password = request_data.get('password')` then a commit: the record keeps what was typed
 _ATTRIBUTE_SET = re.compile(rf"\s*[\w$]+(?:\.[\w$]+)*\.{_PW}\s*=(?!=)\s*(.+?);?\s*$")
 _REQUEST_VALUE = re.compile(r"\b(?:req|request|request_data|data|body|form|params|args)\b")
+# one member of a literal spread over lines: `password,`, `'password': password,`, `password: req.body.password`
+_MEMBER_LINE = re.compile(rf"^\s*['\"]?{_PW}['\"]?\s*(?::\s*([\w$.\[\]'\"()]+))?\s*,?\s*$")
+_STORED_LITERAL = re.compile(r"(?<![\w$.])[\w$]+\s*\[[^\]]+\]\s*=\s*\{\s*$")
+_OPENED_LITERAL = re.compile(r"=\s*\{\s*$|\(\s*\{\s*$")
 _STORE_CALL = re.compile(r"\.(?:add|save|insert\w*|create|persist|commit|put|push)\s*\(")
 _MODEL_CLASS = re.compile(
     r"^\s*class\s+\w+\s*\((?:[\w.]*\b(?:Model|Base|Document|db\.Model|models\.Model))\b|"
@@ -215,6 +219,13 @@ def detect_plaintext_password(ctx: Context) -> Iterator[Hit]:
                         _HASHED.search(value) or _NOT_STORED.search(value)):
                     detail = "The password is queried or stored as the user typed it: passwords are kept in clear."
                     break
+        member = _MEMBER_LINE.match(code)
+        if not detail and member and _member_of_stored_record(ctx, line.number):
+            value = member.group(1) or ""
+            if (not value or _PW_NAME.search(value) or _REQUEST_VALUE.search(value)) and not (
+                _HASHED.search(value) or _NOT_STORED.search(value)
+            ):
+                detail = "The record is stored with the password as typed: passwords are kept in clear."
         assigned = _ATTRIBUTE_SET.match(code)
         value = assigned.group(1) if assigned else ""
         if not detail and assigned and not code.lstrip().startswith(("self.", "this.")) and value[:1] not in "'\"`" \
@@ -229,6 +240,20 @@ def detect_plaintext_password(ctx: Context) -> Iterator[Hit]:
         if detail and line.number not in seen:
             seen.add(line.number)
             yield Hit("security/plaintext-password", line.number, confidence=0.7, detail=detail)
+
+
+def _member_of_stored_record(ctx: Context, number: int) -> bool:
+    """Whether line `number` is a member of an object or dict literal opened just above that is stored: kept in a
+    collection (`users[name] = {`) or saved a few lines below (`usersCol.insert(user)`)."""
+    for above in range(number - 1, max(number - 8, 0), -1):
+        shown = ctx.source.line(above)
+        if shown is None:
+            break
+        if _STORED_LITERAL.search(shown.masked):
+            return True
+        if _OPENED_LITERAL.search(shown.masked):
+            return bool(_STORE_CALL.search(ctx.source.masked_text(number, number + 20)))
+    return False
 
 
 def _store_follows(ctx: Context, number: int) -> bool:

@@ -2398,3 +2398,27 @@ def test_a_record_literal_stored_with_the_typed_password_keeps_it_in_clear() -> 
     assert "security/plaintext-password" not in _rules(hashed, "javascript")
     request = code.replace("  usersCol.insertOne(user, callback);\n", "  return fetch(LOGIN_URL, { body: user });\n")
     assert "security/plaintext-password" not in _rules(request, "javascript")
+
+
+def test_an_exception_rendered_into_the_page_or_returned_through_a_helper_reaches_the_caller() -> None:
+    python = (
+        "@app.route('/load', methods=['POST'])\ndef load():\n    try:\n"
+        "        return render_template('result.html', data=parse(request.form['data']))\n"
+        "    except Exception as e:\n        return render_template('result.html', message=f'Error: {str(e)}')\n"
+    )
+    assert ("security/exception-in-response", 6) in _hits(python, "python")
+    generic = python.replace("message=f'Error: {str(e)}'", "message='Something went wrong'")
+    assert "security/exception-in-response" not in _rules(generic, "python")
+    java = (
+        "@RestController\npublic class Lesson {\n"
+        '    @PostMapping("/attack")\n'
+        "    public AttackResult attack(@RequestParam String account) {\n"
+        "        return query(account);\n    }\n\n"
+        "    protected AttackResult query(String account) {\n"
+        "        try {\n            return success(this).output(run(account)).build();\n"
+        "        } catch (Exception e) {\n            return failed(this)\n"
+        '                .output("error: " + e.getMessage())\n                .build();\n        }\n    }\n}\n'
+    )
+    assert ("security/exception-in-response", 12) in _hits(java, "java")
+    logged = java.replace('.output("error: " + e.getMessage())', '.feedback("query.failed")')
+    assert "security/exception-in-response" not in _rules(logged, "java")

@@ -443,7 +443,8 @@ _RESPONSE_WRITE = re.compile(
     r"(?<![\w.])out\.(?:print|println|write|printf|append)\s*\(|\bgetWriter\s*\(\s*\)\s*\.\s*\w+\s*\(|"
     r"\b(?:response|resp)\.(?:sendRedirect|sendError)\s*\(|"
     r"\bres\.(?:send|json|write|end|render|redirect)\s*\(|\bres\.status\s*\([^)]*\)\s*\.\s*(?:send|json|end)\s*\(|"
-    r"\breturn\s+(?:web\.)?(?:json_response|Response|HttpResponse|JsonResponse|jsonify|make_response)\s*\(|"
+    r"\breturn\s+(?:web\.)?(?:json_response|Response|HttpResponse|JsonResponse|jsonify|make_response|"
+    r"render_template|render)\s*\(|"
     r"\b(?:HttpResponse|JsonResponse|jsonify|make_response|json_response)\s*\("
 )
 
@@ -507,6 +508,21 @@ def _returns_body(ctx: Context, line: int) -> bool:
     method = ctx.outline.innermost(line, *FUNCTION_KINDS)
     if method is None:
         return False
+    if _answers_body(ctx, method):
+        return True
+    # a helper whose result a body-returning mapping returns (`return injectableQuery(account);`)
+    return any(
+        _answers_body(ctx, mapping)
+        and re.search(
+            rf"\breturn\s+(?:this\.)?{re.escape(method.name)}\s*\(", ctx.source.masked_text(mapping.start, mapping.end)
+        )
+        for mapping in ctx.outline.of_kind(*FUNCTION_KINDS)
+        if method.name and mapping is not method
+    )
+
+
+def _answers_body(ctx: Context, method: Block) -> bool:
+    """Whether `method` is a Spring mapping whose return value is the response body."""
     annotations = ctx.source.code_text(method.decorator_start, method.start)
     if not _SPRING_MAPPING.search(annotations):
         return False
@@ -585,8 +601,19 @@ def detect_exception_in_response(ctx: Context) -> Iterator[Hit]:
             ):
                 continue
             last, statement = ctx.statement(line.number)
+            following = ctx.source.line(last + 1)
+            while following is not None and following.code.lstrip().startswith(".") and last < end:
+                last, more = ctx.statement(last + 1)  # a builder chain continued on the next lines
+                statement += "\n" + more
+                following = ctx.source.line(last + 1)
             masked = ctx.source.masked_text(line.number, last)
-            if not used.search(masked):
+            # an f-string's or template literal's placeholders are code, though masking blanks them
+            placeholders = (
+                " ".join(re.findall(r"\{([^{}]*)\}", statement))
+                if re.search(r"(?<![\w])[rRbB]?[fF][rR]?[\"']|`", statement)
+                else ""
+            )
+            if not used.search(masked) and not used.search(placeholders):
                 continue
             if own_errors and re.search(rf"\b{re.escape(name)}\.message\b", masked):
                 continue  # the try throws its own errors (validation messages meant for the caller)

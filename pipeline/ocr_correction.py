@@ -809,6 +809,30 @@ _SPAN_LOST_CLOSE_RE = re.compile(r"(?<!\S)(?P<lead>(?::[a-z]+ ?:)?\(?)(?P<open>[
                                  r"(?P<lost> {1,2})(?P<tail>[.,;:](?!\S))")
 
 
+# A code span whose closing marks OCR lost where no punctuation follows: before a run of blanks that aligns the next
+# column (a JSDoc option list, `'root      root directory` for `` `root`     root directory``: the first blanks are
+# the lost marks' cells), or at the end of the comment (`check 'res.headersSent` for ``check `res.headersSent```).
+# Prose does not leave a quotation open before two blanks; at a line's end only a body that is code (a `.`, `_`,
+# call parentheses or a capital after a small letter inside it) is taken for a span, since a quotation may go on
+# on the next line. A body holding a mark (`'path'.`, `setting's`) is left to the rules above.
+_SPAN_LOST_CLOSE_GAP_RE = re.compile(r"(?<!\S)(?P<lead>\(?)(?P<open>[`'\"^~\u00b0\u00a9]{1,2})"
+                                     r"(?P<body>[^\s`'\"^~*\u00b0\u00a9>\u2122]+)(?P<lost>(?: {2,}(?=\S))|$)")
+_CODE_BODY_RE = re.compile(r"[._(]|[a-z][A-Z]")
+_SPAN_BODY_END_RE = re.compile(r"[\w)\]]$")
+
+
+def _repair_lost_close_gap(match: re.Match[str], double: bool) -> str:
+    opening, lost, body = match.group("open"), match.group("lost"), match.group("body")
+    if not lost and not _CODE_BODY_RE.search(body):
+        return match.group(0)
+    # Two marks are a docstring's double backticks; elsewhere a backtick and a quote, or one read as two (`~"`).
+    # A body ending in a mark-like stroke (`maxAge-`) kept its closer as that stroke: nothing was lost.
+    if (lost and len(lost) <= len(opening)) or (len(opening) == 2 and not double) or not _SPAN_BODY_END_RE.search(body):
+        return match.group(0)
+    ticks = "`" * len(opening)
+    return match.group("lead") + ticks + body + ticks + lost[len(opening):]
+
+
 # A code span whose marks OCR lost on both sides, each leaving its cells blank (`check  callback(err)  is` for
 # ``check `callback(err)` is``): prose has one blank between words, so blanks beyond it are lost glyphs. Only a
 # span with as many lost cells on each side is one (a JSDoc list aligns its columns with runs of blanks).
@@ -907,6 +931,7 @@ def _repair_code_spans(lines: list[str], language: str) -> list[str]:
             fixed = _ROLE_LOST_OPEN_RE.sub(_repair_role_lost_open, text)
             fixed = _SPAN_TOKEN_RE.sub(lambda m: _repair_code_span(m, double), fixed)
             fixed = _SPAN_LOST_CLOSE_RE.sub(_repair_lost_close, fixed)
+            fixed = _SPAN_LOST_CLOSE_GAP_RE.sub(lambda m: _repair_lost_close_gap(m, double), fixed)
             fixed = _SPAN_LOST_BOTH_RE.sub(_repair_lost_both, fixed)
             if language in _BRACE_LANGUAGES:
                 fixed = _INLINE_TAG_RE.sub(_repair_inline_tag, fixed)

@@ -808,6 +808,31 @@ def test_aligned_columns_and_blanks_after_a_sentence_are_no_lost_backticks(line:
     assert _fix_line(line, ["/**"], "javascript") == line
 
 
+@pytest.mark.parametrize(("read", "meant", "language"), [
+    (" *   - 'root      root directory for relative filenames",
+     " *   - `root`     root directory for relative filenames", "javascript"),
+    (" * or when an error occurs. Be sure to check 'res.headersSent",
+     " * or when an error occurs. Be sure to check `res.headersSent`", "javascript"),
+    ("    \"'SameSite   attribute. This currently just returns the value of",
+     "    ``SameSite`` attribute. This currently just returns the value of", "python"),
+])
+def test_a_code_span_that_lost_its_closing_backticks_before_a_column_or_the_end_gets_them_back(
+        read: str, meant: str, language: str) -> None:
+    context = {"python": ["def f():", '    """Return it.'], "javascript": ["/**"]}[language]
+    assert _fix_line(read, context, language) == meant
+
+
+@pytest.mark.parametrize("line", [
+    " * a quotation 'that goes on",  # open at the line's end, but prose: it may close on the next line
+    " * it's fine  and 'so'  is this",  # marks inside the body, a closed quotation
+    " * Transfer the file at 'path'.",
+    " *   - `maxAge-   defaulting to 0",  # the closer read as `-`: nothing lost
+    ' *   - ~"maxAge   defaulting to 0',  # two marks outside a docstring: no double backticks
+])
+def test_open_quotations_in_prose_are_no_code_spans(line: str) -> None:
+    assert _fix_line(line, ["/**"], "javascript") == line
+
+
 def test_on_a_photo_voting_also_takes_the_look_alikes_of_blurred_glyphs() -> None:
     read = ["def run(", "    host: str | None = Hone,", "    load_dotenv: bool = Frue,", ") -> None:"]
     text = "\n".join(read)

@@ -129,7 +129,7 @@ _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 # Where a clause ends: a negation reaches no further. ASCII marks only count in text that holds Han characters
 # (Chinese writers often type them); an English list ("performance, caching") keeps its commas.
 _CLAUSE_END_ZH = re.compile(r"[，。；！？：,;!?]")
-_CLAUSE_END_EN = re.compile(r"[。；！？]")
+_CLAUSE_END_EN = re.compile(r"[。；！？;]")  # a semicolon ends an English clause too
 # A negation glued to the next word by a hyphen makes a compound ("no-op build", "non-blocking call"), not a negation.
 _NEGATION_COMPOUND = re.compile(r"\b(no|non|not)-(?=[a-z0-9])")
 # Marks inside a clause that end a word (an enumeration comma, brackets, quotes, a slash): no cue spans them.
@@ -1113,7 +1113,11 @@ def read_lexicon(text: str) -> LexiconReading:
             or (m.cue.parts and _under_condition(m, words, clause_of))
         )
     ]
-    asks_for_problems = bool(asked) or any(m.cue.kind == "problem" for m in matches)
+    # A problem word inside a gapped explain cue is the cue's object ("why is this check necessary"), not a request.
+    gaps = {i for m in matches if m.cue.kind == "explain" and m.cue.parts for i in range(m.start, m.end)}
+    asks_for_problems = bool(asked) or any(
+        m.cue.kind == "problem" and not all(i in gaps for i in m.held) for m in matches
+    )
     # A weak explain cue yields to a named review: an intent word or a category that implies one ("为什么这么慢").
     # A category of no review (concurrency, error handling) is the topic of the question: "为什么这里一定要加
     # volatile" asks for the reason, not for a concurrency review.

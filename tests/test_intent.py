@@ -292,14 +292,14 @@ def _set(name: str) -> list[dict[str, object]]:
 def test_chinese_sets_tuned_and_held_apart() -> None:
     tuned, held = _set("tuned.jsonl"), _set("held_apart.jsonl")
     right = [parse_instruction(str(row["text"]), "text").intent == row["intent"] for row in tuned]
-    # 910 of 939 (rounds 1-18 and the round-10 tuned material; the lexicon, and the classifier, which trained on these;
-    # round 18, 50 of 62 when measured once, moved in at 18:12 UTC 2026-12-03, before any tuning: 860 of 877 before)
-    assert sum(not ok for ok in right) <= 29, [row["text"] for row, ok in zip(tuned, right, strict=True) if not ok]
+    # 922 of 939 (rounds 1-18 and the round-10 tuned material; the lexicon, and the classifier, which trained on these;
+    # round 18, 50 of 62 when measured once, came in at the round-19 pass: 910 of 939 before it)
+    assert sum(not ok for ok in right) <= 17, [row["text"] for row, ok in zip(tuned, right, strict=True) if not ok]
     english = _set("english_tuned.jsonl")
     english_right = sum(parse_instruction(str(row["text"]), "text").intent == row["intent"] for row in english)
-    # 226 of 239: 200 of 201 after the round-18 pass, and the English held-apart round 5 (26 of 38 when measured once)
-    # moved in at 18:12 UTC 2026-12-03, before any tuning
-    assert english_right >= 226, english_right
+    # 238 of 239 after the round-19 pass (226 before it): 200 of 201 after the round-18 pass, and the English held-apart
+    # round 5 (26 of 38 when measured once) tuned on in the round-19 pass
+    assert english_right >= 238, english_right
     # The English held-apart set (measured once, by benchmarks/intent.py) shares no source with the tuned one.
     english_held = {str(row["source"]).split(" ")[0] for row in _set("english_held_apart.jsonl")}
     assert english_held.isdisjoint(str(row["source"]).split(" ")[0] for row in english)
@@ -562,4 +562,45 @@ def test_round_17_senses(text: str, intent: str) -> None:
     ],
 )
 def test_round_18_senses(text: str, intent: str) -> None:
+    assert parse_instruction(text, "text").intent == intent
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        # round-19 pass, from the misses of round 18 and the English round 5 (now tuned): a goroutine that does not
+        # end, simultaneous writes and a missing lock are concurrency reviews, though 泄漏 and 锁 read as speed
+        ("这个后台 goroutine 在服务关闭以后一直不退出", "general_review"),
+        ("两个 worker 同时修改这个 map，结果会不会不对", "general_review"),
+        ("更新计数器的时候没有加锁，多线程下会怎样", "general_review"),
+        ("Do these handlers write to the shared log file without a lock?", "general_review"),
+        # what a full pool does with a task is its behaviour; how many threads it runs is its speed
+        ("队列满了以后新提交的任务会走哪个拒绝策略", "general_review"),
+        ("这个线程池的核心线程数设成 200 合不合适", "performance_review"),
+        # a call with no timeout hangs: resilience, not speed
+        ("下载文件的请求没有设置超时，会不会一直卡住", "general_review"),
+        ("This HTTP call has no timeout; can the worker hang forever?", "general_review"),
+        # a key written into the code is a secret
+        ("配置类里硬编码了一个 AES 密钥", "security_review"),
+        # 哪些地方可以优化 asks for problems, whatever flow it names
+        ("这个导入流程还有哪些地方可以优化", "performance_review"),
+        # a file name into a path, unfiltered output, pages for admins only
+        ("Is the original filename used as part of the storage path?", "security_review"),
+        ("Is the comment body rendered unescaped?", "security_review"),
+        ("Can a regular user reach the admin pages?", "security_review"),
+        # expensive queries and CPU are speed; code bleeding between classes is coupling
+        ("Does this report page run expensive queries on every load?", "performance_review"),
+        ("Why does this loop burn so much CPU?", "performance_review"),
+        ("Is the persistence logic bleeding into the view classes?", "architecture_review"),
+        # a function's parameter is no parameterized query; a dependency array is no coupling
+        ("Should the service layer check each parameter?", "architecture_review"),
+        # values, reasons and defaults explain; a problem word inside the gap is the object
+        ("这个接口的 status 字段会返回哪些值", "explain_code"),
+        ("What is the default page size when none is given?", "explain_code"),
+        ("Why is this null check needed here?", "explain_code"),
+        ("Why doesn't the retry kick in after the first failure?", "explain_code"),
+        ("这里为什么要 sleep 一秒，有什么讲究吗", "explain_code"),
+    ],
+)
+def test_round_19_senses(text: str, intent: str) -> None:
     assert parse_instruction(text, "text").intent == intent

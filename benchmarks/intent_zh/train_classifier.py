@@ -59,6 +59,9 @@ TOLERANCE = 1  # instructions: a lead this small does not choose a wider use of 
 # words, deadlocks and races, injection by mechanism, Big-O); no round-12 row's answer changed: round 12 stays.
 # The round-18 pass changed it on round 17 and the English round 4 (path traversal by its mechanism, goroutine leaks,
 # copy-pasted code, OOM, magic numbers, singletons, re-renders, snake_case identifiers): round 12 stays.
+# The round-19 pass changed it on round 18 and the English round 5 (goroutines that never end, simultaneous writes and
+# missing locks, pool sizing and rejection, missing timeouts, hardcoded keys, 哪些地方可以 as a request for problems,
+# explain cues of values, reasons and defaults): round 12 stays.
 FRESH_MARKS = ("round 12 held-apart set",)
 UNFIT_MARKS = (
     "round 9 held-apart set",
@@ -74,6 +77,8 @@ UNFIT_MARKS = (
     "English held-apart round 3",
     "round 17, written",
     "English held-apart round 4",
+    "round 18, written",
+    "English held-apart round 5",
 )
 
 EMPTY: dict[str, Any] = {

@@ -2422,3 +2422,14 @@ def test_an_exception_rendered_into_the_page_or_returned_through_a_helper_reache
     assert ("security/exception-in-response", 12) in _hits(java, "java")
     logged = java.replace('.output("error: " + e.getMessage())', '.feedback("query.failed")')
     assert "security/exception-in-response" not in _rules(logged, "java")
+
+
+def test_a_quoted_password_key_is_a_record_value_even_where_a_variable_of_that_name_comes_from_the_request() -> None:
+    code = (
+        "users = {\n    'admin': {\n        'password': 'admin123',\n        'role': 'admin',\n    },\n}\n\n"
+        "@app.route('/login', methods=['POST'])\ndef login():\n    password = request.form.get('password')\n"
+        "    return check(password)\n"
+    )
+    assert ("security/hardcoded-secret", 3) in _hits(code, "python")
+    default = code.replace("        'password': 'admin123',\n", "        'note': 'x',\n") + "password = 'changeme'\n"
+    assert "security/hardcoded-secret" not in _rules(default, "python")

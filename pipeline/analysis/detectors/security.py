@@ -294,8 +294,8 @@ def detect_hardcoded_secret(ctx: Context) -> Iterator[Hit]:
                 continue  # `["user", "password", "dbname"]`: field names listed, not a key and its value
             if re.match(r"\s*\+\s*[^\s\"'`]", code[match.end() :]):
                 continue  # `token = "token::" + user_id`: a prefix of a value built at run time, not a secret
-            if name in from_request:
-                continue
+            if name in from_request and code[max(match.start() - 1, 0) : match.start()] not in ("'", '"'):
+                continue  # the variable's default; a quoted key (`'password': 'admin123'`) is a record's value
             if _looks_like_secret(name, value):
                 hit = True
         setter = _SECRET_SETTER.search(code)

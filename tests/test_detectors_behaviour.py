@@ -2433,3 +2433,19 @@ def test_a_quoted_password_key_is_a_record_value_even_where_a_variable_of_that_n
     assert ("security/hardcoded-secret", 3) in _hits(code, "python")
     default = code.replace("        'password': 'admin123',\n", "        'note': 'x',\n") + "password = 'changeme'\n"
     assert "security/hardcoded-secret" not in _rules(default, "python")
+
+
+def test_a_python_session_cookie_set_without_its_flags_is_insecure() -> None:
+    code = (
+        "@app.route('/login', methods=['POST'])\ndef login():\n    response = make_response(redirect('/'))\n"
+        "    response.set_cookie('session', make_token(request.form['user']))\n    return response\n"
+    )
+    assert ("security/insecure-cookie", 4) in _hits(code, "python")
+    flagged = code.replace(
+        "make_token(request.form['user']))", "make_token(request.form['user']), httponly=True, secure=True)"
+    )
+    assert "security/insecure-cookie" not in _rules(flagged, "python")
+    theme = code.replace("set_cookie('session',", "set_cookie('theme',")
+    assert "security/insecure-cookie" not in _rules(theme, "python")
+    cleared = code.replace("make_token(request.form['user']))", "'', expires=0)")
+    assert "security/insecure-cookie" not in _rules(cleared, "python")

@@ -341,12 +341,35 @@ _COOKIE_FLAG_OFF = re.compile(
 _COOKIE_CONTEXT = re.compile(r"(?i)cookie|session|storage")
 
 
+# Python's `set_cookie("session", token)`: Flask, Werkzeug and Django leave HttpOnly and Secure off unless asked
+_PY_SESSION_COOKIE_SET = re.compile(
+    r"\.set_cookie\s*\(\s*(?:key\s*=\s*)?[\"'][\w-]*(?:session|sess|sid|auth|token|jwt|remember|login)[\w-]*[\"']",
+    re.IGNORECASE,
+)
+
+
 def detect_cookie_flags_off(ctx: Context) -> Iterator[Hit]:
     """A session or cookie setting that turns HttpOnly or Secure off in Python or Java (the pack's Semgrep rule
-    judges Express's cookie options)."""
+    judges Express's cookie options), or a Python session cookie set without them."""
     if ctx.source.is_js:
         return
     for line in ctx.lines:
+        if ctx.source.is_python and _PY_SESSION_COOKIE_SET.search(line.code):
+            last, statement = ctx.statement(line.number)
+            if not re.search(r"\bhttponly\s*=\s*True\b", statement) or not re.search(
+                r"\bsecure\s*=\s*True\b", statement
+            ):
+                if re.search(r"\bexpires\s*=\s*0\b|,\s*[\"']{2}\s*[,)]", statement):
+                    continue  # the cookie is being cleared (logout)
+                yield Hit(
+                    "security/insecure-cookie",
+                    line.number,
+                    last,
+                    confidence=0.7,
+                    detail="A session cookie is set without httponly=True and secure=True: scripts read it and "
+                    "plain HTTP carries it.",
+                )
+                continue
         if not _COOKIE_FLAG_OFF.search(line.masked):
             continue
         last, statement = ctx.statement(line.number)

@@ -2449,3 +2449,22 @@ def test_a_python_session_cookie_set_without_its_flags_is_insecure() -> None:
     assert "security/insecure-cookie" not in _rules(theme, "python")
     cleared = code.replace("make_token(request.form['user']))", "'', expires=0)")
     assert "security/insecure-cookie" not in _rules(cleared, "python")
+
+
+def test_a_session_cookie_that_is_the_encoded_user_name_is_forgeable_a_signed_one_is_not() -> None:
+    code = (
+        "def create(response, username):\n"
+        "    session = base64.b64encode(json.dumps({'username': username}).encode())\n"
+        "    response.set_cookie('app_session', session)\n    return response\n"
+    )
+    assert ("security/forgeable-session-token", 2) in _hits(code, "python")
+    signed = code.replace(
+        "base64.b64encode(json.dumps({'username': username}).encode())",
+        "serializer.dumps({'username': username})",
+    )
+    assert "security/forgeable-session-token" not in _rules(signed, "python")
+    avatar = (
+        "def avatar(response, image):\n    data = base64.b64encode(image.read())\n"
+        "    response.set_cookie('theme', 'dark')\n    return data\n"
+    )
+    assert "security/forgeable-session-token" not in _rules(avatar, "python")

@@ -584,6 +584,19 @@ _RULE_LIST: tuple[Rule, ...] = (
         ALL_LANGUAGES,
     ),
     Rule(
+        "security/forgeable-session-token",
+        "security",
+        "high",
+        "Session token anyone can forge",
+        "A session or remember-me cookie that is the user's name (or a JSON of it) Base64-encoded, or a cookie "
+        "decoded to the user it names, with nothing signed, encrypted or verified in the function.",
+        "Base64 is an encoding, not a secret: anyone writes a cookie naming another user and is logged in as "
+        "them (CWE-565, CWE-639).",
+        "Keep sessions on the server behind a random id, or sign the token (the framework's signed session, "
+        "`itsdangerous`, a JWT with a verified signature) and check the signature before trusting it.",
+        ALL_LANGUAGES,
+    ),
+    Rule(
         "security/session-fixation",
         "security",
         "medium",

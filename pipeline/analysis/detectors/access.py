@@ -649,6 +649,45 @@ def detect_exception_in_response(ctx: Context) -> Iterator[Hit]:
             )
 
 
+# -- session tokens anyone can forge: the user's name encoded, not signed ----------------------------------------
+_ENCODED = re.compile(
+    r"\b(?:base64\.(?:urlsafe_)?b64encode|b64encode|btoa|Base64\.getEncoder\(\)\.encodeToString)\s*\("
+)
+_DECODED = re.compile(r"\b(?:base64\.(?:urlsafe_)?b64decode|b64decode|atob|Base64\.getDecoder\(\)\.decode)\s*\(")
+_IDENTITY_WORDS = re.compile(r"(?i)\buser(?:_?name)?\b|\busername\b|\bemail\b|\buser_?id\b|\blogin\b")
+_SESSION_WORDS = re.compile(r"(?i)session|set_cookie|\.cookies?\b|addCookie|res\.cookie|remember")
+_SIGNED = re.compile(r"(?i)hmac|\bsign\w*|jwt|itsdangerous|fernet|encrypt|serializer|signature|verify|digest")
+
+
+def detect_forgeable_session(ctx: Context) -> Iterator[Hit]:
+    """A session or remember-me token that is the user's name (or a JSON of it) encoded with Base64, or a cookie
+    decoded to the user it names, with nothing signed or verified: anyone writes a token for any user."""
+    for line in ctx.lines:
+        encoded, decoded = _ENCODED.search(line.code), _DECODED.search(line.code)
+        if not (encoded or decoded):
+            continue
+        last, statement = ctx.statement(line.number)
+        function = ctx.outline.function_at(line.number)
+        scope = (
+            ctx.source.code_text(function.start, function.end)
+            if function is not None
+            else ctx.source.code_text(line.number - 5, line.number + 5)
+        )
+        if _SIGNED.search(scope) or not _SESSION_WORDS.search(scope):
+            continue
+        if encoded and _IDENTITY_WORDS.search(statement[encoded.start() :]):
+            detail = "The session token is the user's name encoded, not signed: anyone can write one for any user."
+        elif (
+            decoded
+            and re.search(r"(?i)cookie|session|token", statement)
+            and _IDENTITY_WORDS.search(ctx.source.code_text(line.number, last))
+        ):
+            detail = "The user is read from a cookie by decoding it, with no signature checked: sessions are forged."
+        else:
+            continue
+        yield Hit("security/forgeable-session-token", line.number, last, confidence=0.7, detail=detail)
+
+
 # -- records fetched by a request-chosen id with no owner check (IDOR, CWE-639) --------------------------------
 # The handler knows who calls it (a principal, `req.user`, `current_user`, a validated token's subject) ...
 _KNOWS_USER = re.compile(
@@ -820,6 +859,7 @@ def detect_missing_ownership_check(ctx: Context) -> Iterator[Hit]:
 
 DETECTORS = (
     detect_missing_ownership_check,
+    detect_forgeable_session,
     detect_auth_check_not_enforced,
     detect_missing_authorization,
     detect_identity_from_request,

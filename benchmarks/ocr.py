@@ -476,6 +476,14 @@ def failure_reasons(reads: list[CaptureRead]) -> str:
     return "; ".join(f"{engine} {part}: {reason} x{n}" for (engine, part, reason), n in sorted(counts.items()))
 
 
+def _shown(path: Path | str | None) -> str:
+    """A results path as the results file names it: relative to the repository when inside it."""
+    if path is None:
+        return "(not written)"
+    resolved = Path(path).resolve()
+    return str(resolved.relative_to(REPO)) if resolved.is_relative_to(REPO) else str(path)
+
+
 def run_captures(args: argparse.Namespace) -> str:
     """Read the capture set with the chosen engines; print the table; return the results section."""
     labels = json.loads((CAPTURES / "labels.json").read_text(encoding="utf-8"))["captures"]
@@ -528,7 +536,7 @@ def run_captures(args: argparse.Namespace) -> str:
         f"the seconds are inflated by it), Python {platform.python_version()}; engines: {', '.join(engines)} "
         "(the kinds of `ReviewOptions.ocr` that run locally), each image through `check_image` -> `run_vision`, "
         f"as a review reads it; {len(chosen)} captures, {len(reads)} reads in {elapsed:.0f} s. Every read is in "
-        f"`benchmarks/results/ocr.json`.\n\n{text}\n\n"
+        f"`{_shown(json_out)}`.\n\n{text}\n\n"
         "Pooled over the lines of a group. Exact lines: true lines read exactly (trailing spaces ignored, "
         "indentation counted relative to the least indented line shown, in the truth and the read alike: a "
         "picture does not show where column 0 is), aligned with difflib. Ignoring indentation: the same with "

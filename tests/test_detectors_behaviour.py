@@ -2468,3 +2468,20 @@ def test_a_session_cookie_that_is_the_encoded_user_name_is_forgeable_a_signed_on
         "    response.set_cookie('theme', 'dark')\n    return data\n"
     )
     assert "security/forgeable-session-token" not in _rules(avatar, "python")
+
+
+def test_a_default_password_argument_a_csrf_cookie_and_a_lookup_by_api_key_are_not_the_flaws_they_resemble() -> None:
+    helper = (
+        'Cypress.Commands.add("login", (email = "admin@example.com", password = "password") => {\n'
+        '  cy.request({ url: "/login", method: "POST", body: { email, password } });\n});\n'
+    )
+    assert "security/plaintext-password" not in _rules(helper, "javascript")
+    csrf = "@app.after_request\ndef inject(response):\n    response.set_cookie('csrf_token', generate_csrf())\n"
+    assert "security/insecure-cookie" not in _rules(csrf, "python")
+    embed = (
+        "@routes.route('/embed/query/<query_id>/visualization/<visualization_id>')\n@login_required\n"
+        "def embed(query_id, visualization_id, token):\n"
+        "    api_key = get_object_or_404(ApiKey.get_by_api_key, token)\n"
+        "    record_event(current_user.org, current_user, {'action': 'view'})\n    return render(api_key)\n"
+    )
+    assert "security/missing-ownership-check" not in _rules(embed, "python")

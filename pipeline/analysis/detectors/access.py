@@ -343,7 +343,8 @@ _COOKIE_CONTEXT = re.compile(r"(?i)cookie|session|storage")
 
 # Python's `set_cookie("session", token)`: Flask, Werkzeug and Django leave HttpOnly and Secure off unless asked
 _PY_SESSION_COOKIE_SET = re.compile(
-    r"\.set_cookie\s*\(\s*(?:key\s*=\s*)?[\"'][\w-]*(?:session|sess|sid|auth|token|jwt|remember|login)[\w-]*[\"']",
+    r"\.set_cookie\s*\(\s*(?:key\s*=\s*)?[\"'](?![\w-]*(?:csrf|xsrf))[\w-]*(?:session|sess|sid|auth|token|jwt|remember|login)"
+    r"[\w-]*[\"']",
     re.IGNORECASE,
 )
 
@@ -719,6 +720,8 @@ _OWNER_COMPARED = re.compile(
     r"(?i)^\s*(?:\}?\s*else\s+)?(?:if|elif|unless|assert|while)\b.*(?:owner|user_?id|\bauthor|belongs|\buser\b)|"
     r"(?:owner|user_?id|\bauthor|\.user\b)\w*\s*(?:[!=]==?|\.equals)"
 )
+# a lookup by a token, key or code the caller holds is how it proves access (an API key, a share or invite link)
+_SECRET_LOOKUP = re.compile(r"(?i)token|api_?key|secret|invite|share|hash|\bcode\b|\bkey\b")
 _JAVA_REQUEST_PARAM = re.compile(
     r"@(?:PathVariable|RequestParam)\b(?:\s*\([^)]*\))?\s+(?:final\s+)?[\w<>\[\],.?]+\s+(\w+)"
 )
@@ -837,6 +840,7 @@ def detect_missing_ownership_check(ctx: Context) -> Iterator[Hit]:
                 not _mentions(arguments, request_names)
                 or _KNOWS_USER.search(arguments)
                 or _mentions(arguments, user_names)
+                or _SECRET_LOOKUP.search(arguments)
             ):
                 continue
             after = source.code_text(line.number, block.end)

@@ -171,7 +171,9 @@ _REQUEST_VALUE = re.compile(r"\b(?:req|request|request_data|data|body|form|param
 _MEMBER_LINE = re.compile(rf"^\s*['\"]?{_PW}['\"]?\s*(?::\s*([\w$.\[\]'\"()]+))?\s*,?\s*$")
 _STORED_LITERAL = re.compile(r"(?<![\w$.])[\w$]+\s*\[[^\]]+\]\s*=\s*\{\s*$")
 _OPENED_LITERAL = re.compile(r"=\s*\{\s*$|\(\s*\{\s*$")
-_STORE_CALL = re.compile(r"\.(?:add|save|insert\w*|create|persist|commit|put|push)\s*\(")
+_STORE_CALL = re.compile(
+    r"\.(?:save|insert\w*|create|persist|commit|bulk_create)\s*\(|\b(?:session|db|em|entityManager)\.(?:add|persist|merge)\s*\("
+)
 _MODEL_CLASS = re.compile(
     r"^\s*class\s+\w+\s*\((?:[\w.]*\b(?:Model|Base|Document|db\.Model|models\.Model))\b|"
     r"^\s*class\s+(?:\w*User|\w*Account|\w*Customer|\w*Member)\b"
@@ -211,20 +213,21 @@ def detect_plaintext_password(ctx: Context) -> Iterator[Hit]:
             detail = "A stored password is compared with the one the user typed: passwords are kept in clear."
         elif _SQL_VERB.search(code) and _SQL_PASSWORD.search(code):
             detail = "The password column is matched or written with the value as typed: passwords are kept in clear."
-        elif not _DESTRUCTURING.match(line.masked) and (_QUERY_CALL.search(line.masked) or (
-                _RECORD.search(line.masked) and _store_follows(ctx, line.number))):
+        elif not (_DESTRUCTURING.match(line.masked) or _declares_function(ctx, line.number)) and (
+                _QUERY_CALL.search(line.masked) or (_RECORD.search(line.masked) and _store_follows(ctx, line.number))):
             for match in _FIELD_VALUE.finditer(code):
                 value = match.group(1)
-                if value is None or (_PW_NAME.search(value) or re.search(r"\b(?:req|request)\.", value)) and not (
+                if value is None or value[:1] not in "'\"`" and (
+                        _PW_NAME.search(value) or re.search(r"\b(?:req|request)\.", value)) and not (
                         _HASHED.search(value) or _NOT_STORED.search(value)):
                     detail = "The password is queried or stored as the user typed it: passwords are kept in clear."
                     break
         member = _MEMBER_LINE.match(code)
         if not detail and member and _member_of_stored_record(ctx, line.number):
             value = member.group(1) or ""
-            if (not value or _PW_NAME.search(value) or _REQUEST_VALUE.search(value)) and not (
-                _HASHED.search(value) or _NOT_STORED.search(value)
-            ):
+            typed = not value or _PW_NAME.search(value) or _REQUEST_VALUE.search(value)
+            literal = bool(value) and value[0] in "'\"`"
+            if typed and not (literal or _HASHED.search(value) or _NOT_STORED.search(value)):
                 detail = "The record is stored with the password as typed: passwords are kept in clear."
         assigned = _ATTRIBUTE_SET.match(code)
         value = assigned.group(1) if assigned else ""
@@ -254,6 +257,14 @@ def _member_of_stored_record(ctx: Context, number: int) -> bool:
         if _OPENED_LITERAL.search(shown.masked):
             return bool(_STORE_CALL.search(ctx.source.masked_text(number, number + 20)))
     return False
+
+
+def _declares_function(ctx: Context, number: int) -> bool:
+    """Whether a function whose parameters name a password starts on line `number`: the list stores nothing."""
+    return any(
+        block.start == number and any(_PW_NAME.search(param) for param in block.params)
+        for block in ctx.outline.of_kind("function", "method")
+    )
 
 
 def _store_follows(ctx: Context, number: int) -> bool:

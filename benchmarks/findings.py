@@ -43,6 +43,7 @@ from archreview.schemas import Code, Instruction  # noqa: E402
 CORPUS = REPO / "benchmarks" / "findings_corpus"
 RESULTS = REPO / "benchmarks" / "results"
 WINDOW_LINES = 40  # lines a screenshot shows
+FAILED_WINDOWS = Path(tempfile.gettempdir()) / "archreview-findings-ocr-failures"  # images of windows OCR failed on
 SLACK_LINES = 1  # a finding may start or end this many lines off its label
 RUFF_SELECT = "S,B,BLE,ASYNC,PERF"
 # Ruff rule prefixes to archreview categories (longest prefix wins); unlisted codes count as unjudged.
@@ -85,9 +86,11 @@ def analyse_texts(entries: list[tuple[str, str]]) -> list[list[Flag]]:
     return [_flags(a) for a in run_analysis_many(codes, [INSTRUCTION] * len(codes))]
 
 
-def analyse_screenshots(files: list[list[str]], engine: object) -> tuple[list[list[Flag]], int]:
+def analyse_screenshots(files: list[list[str]], engine: object) -> tuple[list[list[Flag]], int, list[str]]:
     """Render windows of each file's lines, read them with the vision stage and analyse all windows in one batch;
-    also how many non-blank lines OCR read exactly."""
+    also how many non-blank lines OCR read exactly, and the windows the OCR engine failed on (each named, its image
+    kept under FAILED_WINDOWS; their labels count as missed, as an unread screenshot's would)."""
+    from archreview.encoders.ocr import OcrError
     from archreview.pipeline.errors import NoCodeFoundError
     from archreview.pipeline.vision import read_code
     from samples.render import render_code
@@ -95,6 +98,7 @@ def analyse_screenshots(files: list[list[str]], engine: object) -> tuple[list[li
     codes: list[Code] = []
     owners: list[int] = []
     exact = 0
+    failed: list[str] = []
     for index, lines in enumerate(files):
         for start in range(0, len(lines), WINDOW_LINES):
             window = lines[start:start + WINDOW_LINES]
@@ -105,6 +109,13 @@ def analyse_screenshots(files: list[list[str]], engine: object) -> tuple[list[li
                 code = read_code(image, engine).code  # type: ignore[arg-type]
             except NoCodeFoundError:
                 continue
+            except OcrError as e:
+                FAILED_WINDOWS.mkdir(parents=True, exist_ok=True)
+                kept = FAILED_WINDOWS / f"file{index}_line{start + 1}.png"
+                image.save(kept)
+                failed.append(f"file {index}, lines {start + 1}-{start + len(window)}: {e} (image {kept})")
+                print(f"OCR failed on {failed[-1]}", file=sys.stderr)
+                continue
             shown = {code.first_line + i: text for i, text in enumerate(code.text.split("\n"))}
             exact += sum(1 for i, text in enumerate(window) if text.strip() and shown.get(start + 1 + i) == text)
             codes.append(code)
@@ -112,7 +123,7 @@ def analyse_screenshots(files: list[list[str]], engine: object) -> tuple[list[li
     results: list[list[Flag]] = [[] for _ in files]
     for owner, analysis in zip(owners, run_analysis_many(codes, [INSTRUCTION] * len(codes)), strict=True):
         results[owner] += _flags(analysis)
-    return results, exact
+    return results, exact, failed
 
 
 def ruff_flags(paths: list[Path]) -> dict[str, list[Flag]]:
@@ -212,6 +223,9 @@ def markdown(table: dict, meta: dict) -> str:  # type: ignore[type-arg]
     if meta["screenshots"]:
         out += [f"Screenshot OCR: {meta['exact_lines']} of {meta['nonblank_lines']} non-blank lines read exactly "
                 f"(windows of {WINDOW_LINES} lines, `samples/render.py` light theme with a gutter, tesseract).", ""]
+        failed = meta.get("ocr_failed_windows", [])
+        out += [f"Windows the OCR engine failed on (their labels count as missed): {len(failed)}", ""]
+        out += [f"- {window}" for window in failed] + ([""] if failed else [])
     return "\n".join(out)
 
 
@@ -328,8 +342,9 @@ def main() -> None:
     text_flags = analyse_texts([(text, entry["language"]) for text, entry in zip(texts, files, strict=True)])
     shot_flags: list[list[Flag]] = []
     exact = nonblank = 0
+    failed_windows: list[str] = []
     if engine is not None:
-        shot_flags, exact = analyse_screenshots([text.split("\n") for text in texts], engine)
+        shot_flags, exact, failed_windows = analyse_screenshots([text.split("\n") for text in texts], engine)
         nonblank = sum(1 for text in texts for line in text.split("\n") if line.strip())
     for index, entry in enumerate(files):
         runs = {"archreview text": text_flags[index],
@@ -354,6 +369,7 @@ def main() -> None:
     meta = {"date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
             "load": "{:.2f} / {:.2f} / {:.2f} (uptime's 1, 5, 15 min)".format(*os.getloadavg()),
             "seconds": time.perf_counter() - started, "exact_lines": exact, "nonblank_lines": nonblank,
+            "ocr_failed_windows": failed_windows,
             "screenshots": engine is not None, "missing_files": missing,
             "subset": {"part": args.part, "language": args.language, "category": args.category,
                        "source": args.source}}

@@ -91,7 +91,7 @@ def analyse_screenshots(files: list[list[str]], engine: object) -> tuple[list[li
     also how many non-blank lines OCR read exactly, and the windows the OCR engine failed on (each named, its image
     kept under FAILED_WINDOWS; their labels count as missed, as an unread screenshot's would)."""
     from archreview.encoders.ocr import OcrError
-    from archreview.pipeline.errors import NoCodeFoundError
+    from archreview.pipeline.errors import NoCodeFoundError, StageFailedError
     from archreview.pipeline.vision import read_code
     from samples.render import render_code
 
@@ -109,7 +109,7 @@ def analyse_screenshots(files: list[list[str]], engine: object) -> tuple[list[li
                 code = read_code(image, engine).code  # type: ignore[arg-type]
             except NoCodeFoundError:
                 continue
-            except OcrError as e:
+            except (OcrError, StageFailedError) as e:  # read_code wraps the engine's OcrError
                 FAILED_WINDOWS.mkdir(parents=True, exist_ok=True)
                 kept = FAILED_WINDOWS / f"file{index}_line{start + 1}.png"
                 image.save(kept)

@@ -28,6 +28,8 @@ from archreview.encoders.ocr import MonospaceGrid, OcrError, cell_width_guess, f
 from archreview.schemas import BackendInfo, OcrPage, OcrWord, TesseractOptions
 
 INSTALL_HINT = "apt-get install tesseract-ocr tesseract-ocr-eng"
+# tesseract refuses a wider or taller page ("Image too large", then "Error during processing")
+TESSERACT_MAX_SIDE_PX = 32767
 # Page segmentation 6 = one uniform block of text (a code editor); keep runs of spaces.
 _BASE_CONFIG = "--psm 6 -c preserve_interword_spaces=1 -c hocr_char_boxes=1"
 # Cost of dropping a character, in cells of misplacement.
@@ -422,6 +424,12 @@ class TesseractOcr:
         machines, one thread is 4-6x faster here), while set process-wide it slows CTranslate2 and
         garbles faster-whisper's int8 output.
         """
+        if max(image.size) > TESSERACT_MAX_SIDE_PX:
+            width, height = image.size
+            raise OcrError(
+                f"the page is {width} x {height} pixels after preparation; tesseract reads at most "
+                f"{TESSERACT_MAX_SIDE_PX} on a side (crop the screenshot to the code, or show fewer columns)"
+            )
         env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
         with tempfile.TemporaryDirectory(prefix="archreview-ocr-") as tmp:
             # A gray, RGB or 1-bit page goes as PNM: the same pixels, so the same hOCR, without compressing them

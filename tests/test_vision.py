@@ -192,6 +192,19 @@ def test_missing_language_pack_is_named() -> None:
         TesseractOcr(TesseractOptions(lang="xyz")).recognize(Image.new("L", (50, 20), 255))
 
 
+def test_a_page_wider_than_tesseract_reads_fails_with_its_size() -> None:
+    """A 9,731-character line rendered as a window is ~87,000 pixels wide: tesseract's bare 'Error during processing'
+    became a message that says why and what to do (found on a real file of the findings corpus)."""
+    with pytest.raises(OcrError, match=r"33000 x 40 pixels.*at most 32767"):
+        TesseractOcr(TesseractOptions()).recognize(Image.new("L", (33000, 40), 255))
+
+
+def test_a_wide_window_of_a_real_file_is_one_clear_error() -> None:
+    long_line = "payload = '" + "A" * 3000 + "'"
+    with pytest.raises(StageFailedError, match="tesseract reads at most 32767"):
+        read_code(render_code(["import os", long_line], gutter=True), TesseractOcr(TesseractOptions()))
+
+
 def test_info_reports_engine_language_and_version() -> None:
     info = TesseractOcr(TesseractOptions()).info()
     assert info.name == "tesseract" and info.model == "eng"

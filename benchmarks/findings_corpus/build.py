@@ -27,6 +27,10 @@ import subprocess
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+# A label added after a rule flagged the line, once the line was read (round 14's plaintext-password rule)
+ADDED_IN_ROUND_14 = " (added in round 14 after security/plaintext-password flagged it, on reading the line)"
+
+
 HERE = Path(__file__).resolve().parent
 
 SOURCES = {
@@ -989,7 +993,7 @@ HAND_FILES: list[tuple[str, str, tuple[int, int] | None, tuple[str, ...], list[t
     ]),
     ("secure_login", "src/UserDAO.java", None, (SEC,), [
         (SEC, 9, 9, "the database password is written in the code"),
-        (SEC, 14, 14, "the password matched in the query as typed: passwords are stored in clear (added in round 14 after security/plaintext-password flagged it, on reading the line)"),
+        (SEC, 14, 14, "the password matched in the query as typed: passwords are stored in clear" + ADDED_IN_ROUND_14),
     ]),
     ("stock_auth", "lib/utils/axios.js", None, (SEC,), [
         (SEC, 6, 6, "rejectUnauthorized: false turns off certificate checks for every request of this client"),
@@ -1549,13 +1553,15 @@ HAND_FILES: list[tuple[str, str, tuple[int, int] | None, tuple[str, ...], list[t
         (SEC, 101, 106, "'Password is not correct' and 'Username does not exist' tell a caller which accounts exist"),
         (ERR, 113, 114, "a bare except turns every error into 'An error occurred!' with status 200; nothing logged"),
         (ERR, 121, 122, "a bare except hides every error of the header's parsing"),
-        (ERR, 136, 137, "a bare except: every error, not only a validation failure, becomes a 400; nothing logged"),
+        (ERR, 136, 137, "a bare except: every error, not only a validation failure, becomes a 400; "
+                        "nothing logged"),
         (SEC, 144, 146, "nested quantifiers on the request's email: catastrophic backtracking (ReDoS)"),
-        (SEC, 187, 189, "the password of the user named in the URL is changed, not the token's user's; stored in clear"),
-        (SEC, 65, 66, "the new user's password stored as sent, unhashed (added in round 14 after security/plaintext-password flagged it, on reading the line)"),
-        (SEC, 68, 69, "the new user's password stored as sent, unhashed (added in round 14 after security/plaintext-password flagged it, on reading the line)"),
-        (SEC, 108, 108, "the password compared in clear (added in round 14 after security/plaintext-password flagged it, on reading the line)"),
-        (SEC, 195, 195, "the new password stored as sent, unhashed (added in round 14 after security/plaintext-password flagged it, on reading the line)"),
+        (SEC, 187, 189, "the password of the user named in the URL is changed, not the token's user's; "
+                        "stored in clear"),
+        (SEC, 65, 66, "the new user's password stored as sent, unhashed" + ADDED_IN_ROUND_14),
+        (SEC, 68, 69, "the new user's password stored as sent, unhashed" + ADDED_IN_ROUND_14),
+        (SEC, 108, 108, "the password compared in clear" + ADDED_IN_ROUND_14),
+        (SEC, 195, 195, "the new password stored as sent, unhashed" + ADDED_IN_ROUND_14),
     ]),
     ("vampi", "api_views/books.py", None, (SEC, ERR), [
         (ERR, 21, 22, "a bare except: every error becomes 'provide a proper JSON body'; nothing logged"),
@@ -1563,7 +1569,7 @@ HAND_FILES: list[tuple[str, str, tuple[int, int] | None, tuple[str, ...], list[t
     ]),
     ("vampi", "models/user_model.py", None, (SEC, ERR), [
         (SEC, 24, 24, "the password is stored as given, unhashed"),
-        (SEC, 85, 85, "register_user stores the password as given, unhashed (added in round 14 after security/plaintext-password flagged it, on reading the line)"),
+        (SEC, 85, 85, "register_user stores the password as given, unhashed" + ADDED_IN_ROUND_14),
         (ERR, 42, 43, "every error of the token's encoding is returned as if it were the token"),
         (SEC, 72, 73, "the username formatted into SQL and executed: injection"),
     ]),
@@ -1652,7 +1658,7 @@ HAND_FILES: list[tuple[str, str, tuple[int, int] | None, tuple[str, ...], list[t
     ("mealdb", "cache.js", None, (CAC,), []),  # bounded: the oldest entry is evicted at max
     # round 13, held-apart part: scored once at the end of round 13, tuned part since round 14
     ("dsvw", "dsvw.py", None, (SEC,), [
-        (SEC, 20, 20, "the users' passwords inserted as they are, unhashed (added in round 14 after security/plaintext-password flagged it, on reading the line)"),
+        (SEC, 20, 20, "the users' passwords inserted as they are, unhashed" + ADDED_IN_ROUND_14),
         (SEC, 30, 30, "the id parameter concatenated into SQL: injection"),
         (SEC, 33, 33, "the v parameter written into the page unescaped: cross-site scripting"),
         (SEC, 35, 35, "the object parameter unpickled: remote code execution"),

@@ -190,10 +190,15 @@ def _scope(ctx: Context, number: int) -> str:
     return ctx.source.code_text(number - 8, number + 8)
 
 
+def _as_typed(value: str) -> bool:
+    """Whether `value` is what the user typed: no string literal, no hash, no confirmation copy or field rule."""
+    literal = bool(value) and value[0] in "'\"`"
+    return not literal and not _HASHED.search(value) and not _NOT_STORED.search(value)
+
+
 def _clear_operand(text: str) -> bool:
     """Whether `text` names a password that is not hashed, confirmed or merely tested."""
-    clear = bool(_PW_NAME.search(text)) and not _HASHED.search(text) and not _NOT_STORED.search(text)
-    return clear and text[:1] not in "'\"`"
+    return bool(_PW_NAME.search(text)) and _as_typed(text)
 
 
 def detect_plaintext_password(ctx: Context) -> Iterator[Hit]:
@@ -217,23 +222,20 @@ def detect_plaintext_password(ctx: Context) -> Iterator[Hit]:
                 _QUERY_CALL.search(line.masked) or (_RECORD.search(line.masked) and _store_follows(ctx, line.number))):
             for match in _FIELD_VALUE.finditer(code):
                 value = match.group(1)
-                if value is None or value[:1] not in "'\"`" and (
-                        _PW_NAME.search(value) or re.search(r"\b(?:req|request)\.", value)) and not (
-                        _HASHED.search(value) or _NOT_STORED.search(value)):
+                if value is None or _as_typed(value) and (
+                        _PW_NAME.search(value) or re.search(r"\b(?:req|request)\.", value)):
                     detail = "The password is queried or stored as the user typed it: passwords are kept in clear."
                     break
         member = _MEMBER_LINE.match(code)
         if not detail and member and _member_of_stored_record(ctx, line.number):
             value = member.group(1) or ""
-            typed = not value or _PW_NAME.search(value) or _REQUEST_VALUE.search(value)
-            literal = bool(value) and value[0] in "'\"`"
-            if typed and not (literal or _HASHED.search(value) or _NOT_STORED.search(value)):
+            named = not value or _PW_NAME.search(value) or _REQUEST_VALUE.search(value)
+            if named and _as_typed(value):
                 detail = "The record is stored with the password as typed: passwords are kept in clear."
         assigned = _ATTRIBUTE_SET.match(code)
         value = assigned.group(1) if assigned else ""
-        if not detail and assigned and not code.lstrip().startswith(("self.", "this.")) and value[:1] not in "'\"`" \
-                and (_PW_NAME.search(value) or _REQUEST_VALUE.search(value)) and not _HASHED.search(value) \
-                and not _NOT_STORED.search(value) and _store_follows(ctx, line.number):
+        if not detail and assigned and not code.lstrip().startswith(("self.", "this.")) and _as_typed(value) \
+                and (_PW_NAME.search(value) or _REQUEST_VALUE.search(value)) and _store_follows(ctx, line.number):
             detail = "The password is saved as the user typed it: passwords are stored in clear."
         if not detail and ctx.source.is_python and re.match(rf"\s*self\.{_PW}\s*=\s*{_PW}\s*$", code):
             owner = ctx.outline.class_at(line.number)

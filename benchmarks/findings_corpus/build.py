@@ -573,18 +573,19 @@ HAND_SOURCES = {  # key: (repo, commit, licence as stated by the repository, par
                      "tuned"),
     "gooseupdate": ("Goose-Nest/GooseUpdate", "3c0ca1cae5fd95445829ded174d0ed78d427fe21", "not stated",
                     "tuned"),
-    # round 14 (2026-12-03 17:38-17:44 UTC), held apart: five deliberately vulnerable apps (Python Flask and
+    # round 14 (2026-12-03 17:38-17:44 UTC), held apart then: five deliberately vulnerable apps (Python Flask and
     # GraphQL, two Express apps, a Spring bank) no earlier round, the quiet set or a held-apart part used;
-    # labelled by reading before any analyzer ran on them; scored once, at the end of the round
-    "vulpy": ("fportantier/vulpy", "5249cc8b05a1c37f6b2f757b1cf16a509c327122", "MIT", "held_apart"),
+    # labelled by reading before any analyzer ran on them; scored once at the end of round 14 (README: 0.64 / 0.78
+    # from the text, 0.61 / 0.78 from screenshots), moved to tuned in round 15
+    "vulpy": ("fportantier/vulpy", "5249cc8b05a1c37f6b2f757b1cf16a509c327122", "MIT", "tuned"),
     "dvga": ("dolevf/Damn-Vulnerable-GraphQL-Application", "a961308c02d1fb462b192681c336b0739e432da7", "MIT",
-             "held_apart"),
+             "tuned"),
     "nodejs_goof": ("snyk-labs/nodejs-goof", "add14ba59e98240d9e00a235dd7d42cd61ae9912", "Apache-2.0",
-                    "held_apart"),
+                    "tuned"),
     "vuln_nodejs_app": ("payatu/vuln-nodejs-app", "bc3c90920ba4e1c668d954e5027d9ca814d2d5c6", "not stated",
-                        "held_apart"),
+                        "tuned"),
     "insecure_bank": ("hdiv/insecure-bank", "f7d04ccf8577e94b4a3482d38dc6d2de98773689", "Apache-2.0",
-                      "held_apart"),
+                      "tuned"),
 }
 
 RES, ERR, CON, CAC, PERF, COH = "resilience", "error-handling", "concurrency", "caching", "performance", "cohesion"
@@ -1726,7 +1727,7 @@ HAND_FILES: list[tuple[str, str, tuple[int, int] | None, tuple[str, ...], list[t
         (RES, 11, 11, "requests.get without a timeout"),
     ]),
     ("gooseupdate", "src/generic/proxy/cache.js", None, (CAC,), []),  # entries expire: an hourly cleaner
-    # round 14, held apart: scored once, at the end; nothing tuned on it
+    # round 14: held apart and scored once at the end of round 14; tuned part since round 15
     ("vulpy", "bad/libuser.py", None, (SEC, ERR), [
         (SEC, 8, 8, "every SQL statement, the login's password included, printed by the trace callback"),
         (SEC, 12, 12, "user name and password formatted into SQL: injection; passwords compared in clear"),

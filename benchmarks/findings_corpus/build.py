@@ -586,6 +586,19 @@ HAND_SOURCES = {  # key: (repo, commit, licence as stated by the repository, par
                         "tuned"),
     "insecure_bank": ("hdiv/insecure-bank", "f7d04ccf8577e94b4a3482d38dc6d2de98773689", "Apache-2.0",
                       "tuned"),
+    # round 15 (2026-12-04 20:19-20:23 UTC), held apart: six public repositories no earlier round, the quiet set or a
+    # held-apart part used (their names checked against this file and benchmarks/quiet.py), chosen for Python,
+    # JavaScript/TypeScript and Java and for more than security: three training apps (DVJA's Struts app, OWASP's
+    # serverless DVSA, a Django exercise app) and three ordinary ones found by searching public code for retries,
+    # scrapers and captcha checks (a Tk scraper, a WebFlux sign-on service, a TypeScript camp-site watcher).
+    # Labelled by reading each whole file before any analyzer ran on them; to be scored once, at the end
+    "dvja": ("appsecco/dvja", "597ece1ab79ffffea7289d49b0c443bb2ebcbd16", "MIT", "held_apart"),
+    "dvsa": ("OWASP/DVSA", "c04e0a536ac54db8f732144be92b5f208169f8c4", "GPL-3.0", "held_apart"),
+    "lets_be_bad_guys": ("mpirnat/lets-be-bad-guys", "7cbf11014bfc6dc9e199dc0b8a64e4597bc2338f", "MIT",
+                         "held_apart"),
+    "fanpay": ("developerStepanov/fanpay", "fc8e716928dcd75ca515d8e99574a5192940e475", "not stated", "held_apart"),
+    "vanchondo_sso": ("vanchondo/sso", "bbed1ad32cf403d5b76530fe02e4a115b123916b", "not stated", "held_apart"),
+    "recrebot": ("bschmalz/recrebot", "5fd3129c86d05d774ad2442a611762a45dde369e", "not stated", "held_apart"),
 }
 
 RES, ERR, CON, CAC, PERF, COH = "resilience", "error-handling", "concurrency", "caching", "performance", "cohesion"
@@ -593,6 +606,9 @@ _MALL_ADMIN = "mall-admin/src/main/java/com/macro/mall/"
 _RY_SYS = "ruoyi-system/src/main/java/com/ruoyi/system/service/impl/"
 _VULNADO = "src/main/java/com/scalesec/vulnado/"
 _MALL_ORDER = "mall-portal/src/main/java/com/macro/mall/portal/service/impl/OmsPortalOrderServiceImpl.java"
+_DVSA = "backend/functions/"
+_DVJA = "src/main/java/com/appsecco/dvja/"
+_SSO = "src/main/java/com/vanchondo/sso/"
 # (source, path, window of original lines or None, judged categories, [(category, first, last, why)]);
 # lines are the file's own numbers (a window is renumbered from 1 when written).
 HAND_FILES: list[tuple[str, str, tuple[int, int] | None, tuple[str, ...], list[tuple[str, int, int, str]]]] = [
@@ -1852,6 +1868,157 @@ HAND_FILES: list[tuple[str, str, tuple[int, int] | None, tuple[str, ...], list[t
     ("insecure_bank", "src/main/java/org/hdivsamples/security/CustomAuthenticationProvider.java", None, (ERR,), [
         (ERR, 48, 50, "a database error during login dropped: reported as bad credentials, nothing logged"),
     ]),
+    # round 15, held apart: labelled by reading before any analyzer ran on them; scored once, at the end
+    ("dvsa", _DVSA + "order/order_billing.py", None, (SEC, RES, ERR), [
+        (SEC, 22, 22, "the whole event, the card details under 'billing' included, printed to the log"),
+        (RES, 62, 62, "urllib3 request with no timeout (the PoolManager sets none): a stalled cart service hangs it"),
+        (RES, 71, 71, "the payment request sent with no timeout"),
+        (ERR, 118, 119, "a bare except after the payment went through: the failed order update is answered "
+                        "'unknown error' and nothing is logged"),
+    ]),
+    ("dvsa", _DVSA + "processing/get_cart_total.py", None, (SEC,), [
+        (SEC, 82, 82, "the item id from the request body concatenated into SQL: injection"),
+    ]),
+    ("dvsa", _DVSA + "admin/admin_update_orders.py", None, (SEC,), [
+        (SEC, 51, 51, "the stored order decoded with jsonpickle: a crafted order field runs code"),
+        (SEC, 81, 95, "the admin's identity read from the token's payload without verifying its signature, and no "
+                      "admin role checked"),
+    ]),
+    ("dvsa", _DVSA + "order-manager/order-manager.js", None, (SEC, ERR), [
+        (SEC, 10, 11, "request body and headers unserialized with node-serialize: code execution"),
+        (SEC, 13, 16, "the user name read from the JWT payload without verifying its signature: anyone acts as "
+                      "any user"),
+        (ERR, 29, 29, "the Cognito promise has no catch (the try around it cannot catch a rejection): a failure "
+                      "leaves the request unanswered"),
+        (ERR, 155, 155, "the Lambda invocation's promise has no catch: a failed call leaves the request unanswered"),
+        (ERR, 183, 185, "the catch only logs: the caller is never answered"),
+    ]),
+    ("dvsa", _DVSA + "admin/admin_shell.js", None, (SEC,), [
+        (SEC, 9, 19, "admin rights decided by the userId the caller puts in the request body"),
+        (SEC, 36, 36, "eval of the request's cmd"),
+        (SEC, 45, 46, "the request's file name appended to /tmp and read: path traversal"),
+    ]),
+    ("dvsa", _DVSA + "processing/payment_processing.py", None, (SEC,), [
+        (SEC, 46, 47, "the payment confirmation token drawn from random.choice: predictable"),
+    ]),
+    ("dvsa", _DVSA + "processing/feedback_uploads.py", None, (SEC,), [
+        (SEC, 34, 34, "the uploaded object's key formatted into an os.system command (is_safe accepts anything): "
+                      "command injection"),
+    ]),
+    ("dvsa", _DVSA + "admin/admin_tweet.py", None, (RES, ERR), [
+        (RES, 27, 27, "urlopen with no timeout"),
+        (ERR, 28, 29, "the error turned into the result text; json.loads of it then fails far from the cause"),
+        (ERR, 61, 62, "a bare except: pass drops the failed write"),
+        (RES, 109, 109, "urlopen with no timeout"),
+        (ERR, 116, 117, "a bare except: pass drops every error of the tweet step"),
+    ]),
+    ("dvsa", _DVSA + "processing/send_receipt_email.py", None, (SEC, ERR), [
+        (ERR, 47, 48, "a failed download or upload only printed: signed_link is then undefined and the mail step "
+                      "fails later"),
+        (SEC, 77, 92, "the customer's name and address from the order formatted into the HTML mail unescaped: "
+                      "HTML injection"),
+        (ERR, 119, 121, "a failed send printed, and the function still answers 'receipt email sent'"),
+    ]),
+    ("dvja", _DVJA + "controllers/ApiAction.java", None, (SEC,), [
+        (SEC, 39, 44, "admin rights granted by a cookie the client sets (admin=1)"),
+        (SEC, 75, 79, "an API open to anyone answers any login's e-mail address"),
+    ]),
+    ("dvja", _DVJA + "controllers/PingAction.java", None, (SEC,), [
+        (SEC, 37, 37, "the exception's message shown to the caller"),
+        (SEC, 45, 45, "the address parameter appended to a bash -c command: command injection"),
+    ]),
+    ("dvja", _DVJA + "services/UserService.java", None, (SEC,), [
+        (SEC, 75, 75, "the login concatenated into a JPQL query: injection"),
+        (SEC, 90, 90, "the reset key is the MD5 of the login: anyone can compute it"),
+        (SEC, 93, 94, "the new password written to the log"),
+        (SEC, 109, 109, "passwords hashed with unsalted MD5"),
+    ]),
+    ("dvja", _DVJA + "services/ProductService.java", None, (SEC,), [
+        (SEC, 48, 48, "the search text concatenated into a JPQL query: injection"),
+    ]),
+    ("dvja", _DVJA + "controllers/Login.java", None, (SEC,), [
+        (SEC, 50, 50, "the user put into the session the request came with: no new session id at login (fixation)"),
+    ]),
+    ("lets_be_bad_guys", "badguys/vulnerable/views.py", None, (SEC, ERR), [
+        (SEC, 42, 42, "the p parameter joined onto the images folder and opened: path traversal"),
+        (ERR, 65, 66, "a bare except: pass hides every failure of the unlink, not only a missing file"),
+        (SEC, 72, 76, "the first_name form field base64-decoded and exec'd: code execution"),
+        (ERR, 77, 78, "a bare except: pass drops every error"),
+        (ERR, 79, 80, "a bare except: pass drops every error"),
+        (SEC, 100, 100, "a cookie set without httponly or secure"),
+        (SEC, 130, 134, "any user's profile read and changed by the id in the URL: no login or owner check"),
+        (SEC, 157, 158, "the admin page shown to whoever adds action=admin: no access check"),
+        (SEC, 178, 178, "redirects to the url parameter unchecked: open redirect"),
+        (SEC, 183, 186, "the fwd parameter names any module function to run, admin included: unchecked forward"),
+    ]),
+    ("lets_be_bad_guys", "badguys/settings.py", None, (SEC, "configuration"), [
+        ("configuration", 10, 10, "DEBUG = True in the settings the app runs with"),
+        (SEC, 90, 90, "the secret key written in the code"),
+        (SEC, 102, 102, "the CSRF middleware commented out: no view is protected from cross-site requests"),
+        ("configuration", 180, 185, "the debug toolbar shown to any request that sends a debug parameter or cookie"),
+    ]),
+    ("fanpay", "multithreaded_parser.py", None, (RES, ERR, SEC, CON, PERF), [
+        (RES, 41, 41, "requests.get with no timeout"),
+        (RES, 44, 46, "every failure retried after the same 15 s, by recursion with no limit"),
+        (ERR, 44, 46, "every error caught and never logged, and the retry's result dropped: the caller gets None"),
+        (CON, 71, 80, "the UI's Tk variables read and reset from the scanning thread: tkinter is not thread-safe"),
+        (SEC, 96, 96, "the Telegram bot token written in the code"),
+        (RES, 95, 96, "requests.get with no timeout"),
+        (PERF, 107, 107, "the page fetched on line 105 is fetched again instead of reusing root"),
+        (CON, 108, 108, "a Tk variable set from the scanning thread"),
+        (CON, 116, 116, "a Tk variable read from the scanning thread"),
+    ]),
+    ("fanpay", "SellersSet.py", None, (PERF,), [
+        (PERF, 25, 28, "every add scans the whole set for the link: quadratic over a page (a dict by link is one "
+                       "lookup)"),
+    ]),
+    ("vanchondo_sso", _SSO + "services/CaptchaValidatorService.java", None, (CON, SEC), [
+        (SEC, 53, 56, "a request carrying the captcha secret skips the captcha (and, in UserService, the e-mail "
+                      "check): a test back door in the service"),
+        (CON, 67, 69, "read, increment, put on the shared attempts cache: concurrent failures lose counts"),
+        (CON, 94, 94, "a blocking RestTemplate call on the WebFlux event-loop thread"),
+    ]),
+    ("vanchondo_sso", _SSO + "services/UserService.java", None, (SEC, ERR), [
+        (SEC, 64, 68, "in test mode the verification token is the captcha response, the shared secret"),
+        (SEC, 118, 118, "the verification token written to the log"),
+        (SEC, 234, 234, "the stored password hash written to the log"),
+    ]),
+    ("vanchondo_sso", _SSO + "services/EmailService.java", None, (CON, PERF), [
+        (PERF, 96, 96, "a new FreeMarker Configuration, and its template cache, built for every e-mail"),
+    ]),
+    # one message for a wrong password and an unknown user; nothing blocking
+    ("vanchondo_sso", _SSO + "services/AuthenticationService.java", None, (SEC, ERR), []),
+    ("recrebot", "server/src/utils/memoFetch.ts", None, (RES, ERR, CAC), [
+        (RES, 15, 16, "axios.get with no timeout"),
+        (ERR, 18, 18, "the error dropped: a failure becomes {error: true}, nothing logged"),
+        (RES, 19, 21, "delay() is not awaited: the five retries follow one another at once, no pause, no backoff"),
+        (RES, 22, 23, "axios.get with no timeout"),
+        (ERR, 25, 25, "the error dropped: a failure becomes {error: true}, nothing logged"),
+        (CAC, 27, 27, "a failed answer cached like a good one: that URL is never fetched again"),
+    ]),
+    ("recrebot", "server/src/scraper/checkRecGovCamps.ts", None, (RES, ERR), [
+        (RES, 38, 38, "awaits the flag, not the delay: the pause between requests never happens"),
+        (RES, 46, 46, "awaits the flag, not the delay: the pause between requests never happens"),
+        (RES, 75, 75, "awaits the flag, not the delay: the pause never happens"),
+        (ERR, 116, 121, "the error logged only when a logError was passed (the caller passes none): dropped"),
+    ]),
+    ("recrebot", "server/src/scraper/scrapeWatcher.ts", None, (ERR, RES), [
+        (ERR, 35, 35, "the scrape loop's promise neither awaited nor caught"),
+        (ERR, 95, 95, "the success handler's promise neither awaited nor caught"),
+        (RES, 98, 98, "rescheduled only when the whole pass succeeds: one error stops the watcher for good"),
+    ]),
+    ("recrebot", "server/src/utils/sendEmail.ts", None, (SEC, ERR), [
+        (ERR, 11, 12, "an error thrown inside the readFile callback: no caller can catch it, the process dies"),
+        (SEC, 31, 31, "the contact form's address and message written into the HTML mail unescaped"),
+        (ERR, 33, 34, "the send is not awaited: callers hear success before it is sent and never learn of a failure"),
+        (ERR, 64, 64, "an empty catch"),
+        (ERR, 88, 88, "an empty catch"),
+        (ERR, 104, 104, "an empty catch"),
+        (ERR, 120, 120, "an empty catch"),
+    ]),
+    ("recrebot", "server/src/index.ts", None, (SEC, ERR), [
+        (SEC, 61, 61, "the session cookie lives ten years"),
+    ]),  # the two async handlers call helpers that catch their own errors
 ]
 
 

@@ -1983,7 +1983,9 @@ HAND_FILES: list[tuple[str, str, tuple[int, int] | None, tuple[str, ...], list[t
         (SEC, 118, 118, "the verification token written to the log"),
         (SEC, 234, 234, "the stored password hash written to the log"),
     ]),
-    ("vanchondo_sso", _SSO + "services/EmailService.java", None, (CON, PERF), [
+    ("vanchondo_sso", _SSO + "services/EmailService.java", None, (CON, PERF, ERR), [
+        (ERR, 84, 86, "Mono.error returned as the callable's value and dropped by then(): the caller never learns "
+                      "the send failed (UserService's clean-up never runs)"),
         (PERF, 96, 96, "a new FreeMarker Configuration, and its template cache, built for every e-mail"),
     ]),
     # one message for a wrong password and an unknown user; nothing blocking

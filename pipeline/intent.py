@@ -182,12 +182,20 @@ def _fold_regional(text: str) -> str:
     return text
 
 
+# SQL's EXPLAIN (the query plan: "EXPLAIN 里 type 显示 ALL", "the EXPLAIN output"), upper case before or after a
+# word of its own: read as the technical term "sql explain" (technical_terms), never a request to explain.
+_SQL_EXPLAIN = re.compile(
+    r"(?:(?<=\bthe )|(?<=\brun )|(?<=用)|(?<=跑))EXPLAIN\b"
+    r"|\bEXPLAIN(?=\s*(?:ANALYZE|SELECT|QUERY|PLAN|FORMAT|UPDATE|DELETE|里|的|结果|輸出|输出|显示|顯示|output|plan|shows|says|result))"
+)
+
+
 def _words(text: str, inner: list[bool] | None = None) -> list[str]:
     """Tokens for matching: lower-case English words (camelCase identifiers cut into their words, curly apostrophes
     folded, possessive 's dropped) and single Han characters, traditional ones converted to simplified (regional
     terms first: _fold_regional). `inner`, when given, gets one flag a token: whether it is a piece of a cut
     identifier ("check" in DoubleCheckLocking)."""
-    normal = unicodedata.normalize("NFKC", text)
+    normal = _SQL_EXPLAIN.sub("sql-explain", unicodedata.normalize("NFKC", text))
     lowered = to_simplified(_fold_regional(_split_camel(normal))).lower()
     lowered = lowered.replace("\u2019", "'").replace("\u2018", "'")
     lowered = _NEGATION_COMPOUND.sub(r"\1", lowered)  # "no-op", "non-blocking": one word, no negation
@@ -539,14 +547,51 @@ def _gap(words: list[str], start: int, end: int) -> float:
     return sum(HAN_WORDS_PER_CHAR if _HAN.match(word) else 1.0 for word in words[start:end])
 
 
+def load_description_negation(text: str | None = None) -> tuple[frozenset[str], frozenset[str]]:
+    """The lexicon's words of having or being (has, is, with) and the negations (no, never) that, right after one of
+    them, describe what the code lacks ("has no anti-CSRF token", "is never removed") instead of cancelling a cue.
+
+    Raises:
+        LexiconError: the entry is malformed or has no source.
+    """
+    words = _load_word_set("description_negation", text)
+    entry = json.loads(_lexicon_text() if text is None else text).get("description_negation", {})
+    return words, frozenset(" ".join(_words(str(word))) for word in entry.get("negations", []))
+
+
+DESCRIPTION_WORDS, DESCRIPTIVE_NEGATIONS = load_description_negation()
+
+
+def _describes(match: _Match, words: list[str], clause_of: list[int]) -> bool:
+    """Whether a negation says what the code lacks: one of DESCRIPTIVE_NEGATIONS right after a word (or two) of
+    DESCRIPTION_WORDS in its clause ("this form has no CSRF token": the token is the topic, not cancelled)."""
+    if " ".join(match.cue.words) not in DESCRIPTIVE_NEGATIONS:
+        return False
+    for length in (1, 2):
+        start = match.start - length
+        if (
+            start >= 0
+            and clause_of[start] == clause_of[match.start]
+            and " ".join(words[start : match.start]) in DESCRIPTION_WORDS
+        ):
+            return True
+    return False
+
+
 def _drop_negated(matches: list[_Match], words: list[str], clause_of: list[int]) -> list[_Match]:
     """The matches a negation does not cancel.
 
     A negation cancels the cues that start within NEGATION_WINDOW_WORDS words after it in its clause; one that may
-    follow its object (`Cue.after`) and has no cue after it cancels those that end that close before it.
+    follow its object (`Cue.after`) and has no cue after it cancels those that end that close before it. A negation
+    that describes what the code lacks (_describes: "has no index") cancels nothing.
     """
     negations = [
-        m for m in matches if m.cue.kind == "negation" and not _is_a_not_a(m, words) and not _attributive(m, words)
+        m
+        for m in matches
+        if m.cue.kind == "negation"
+        and not _is_a_not_a(m, words)
+        and not _attributive(m, words)
+        and not _describes(m, words, clause_of)
     ]
     cues = [m for m in matches if m.cue.kind != "negation"]
 
@@ -578,17 +623,26 @@ TECHNICAL_TERMS = load_technical_terms()
 _TERM_LENGTHS = sorted({len(term.split(" ")) for term in TECHNICAL_TERMS}, reverse=True)
 
 
+def _term_spans(words: list[str]) -> list[str | None]:
+    """For each word, the technical term (TECHNICAL_TERMS) it is a piece of, or None."""
+    term_of: list[str | None] = [None] * len(words)
+    for start in range(len(words)):
+        if term_of[start] is not None:
+            continue
+        for length in _TERM_LENGTHS:
+            term = " ".join(words[start : start + length])
+            if term in TECHNICAL_TERMS:
+                for i in range(start, min(start + length, len(words))):
+                    term_of[i] = term
+                break
+    return term_of
+
+
 def _outside_terms(matches: list[_Match], words: list[str]) -> list[_Match]:
     """The matches not held inside a technical term: "依赖数组" is a React hook's dependency array, not coupling, and
     names nothing itself (a term is no cue: an instruction of terms alone is one the lexicon is silent on)."""
-    inside = [False] * len(words)
-    for start in range(len(words)):
-        for length in _TERM_LENGTHS:
-            if " ".join(words[start : start + length]) in TECHNICAL_TERMS:
-                for i in range(start, min(start + length, len(words))):
-                    inside[i] = True
-                break
-    return [m for m in matches if not all(inside[i] for i in m.held)]
+    term_of = _term_spans(words)
+    return [m for m in matches if not all(term_of[i] is not None for i in m.held)]
 
 
 def _concurrency_senses(matches: list[_Match], clause_of: list[int]) -> list[_Match]:
@@ -832,10 +886,17 @@ _INTENTS: tuple[Intent, ...] = tuple(DEFAULT_FOCUS)
 def intent_features(text: str, han_grams: int = 2, english_grams: int = 1) -> frozenset[str]:
     """The features the intent classifier reads: runs of one to `han_grams` Han characters (traditional ones folded
     to simplified) and runs of one to `english_grams` English words, each within one piece of a clause (see
-    _PIECE_END: "安全、性能" gives no 全性), counted once an instruction."""
+    _PIECE_END: "安全、性能" gives no 全性), counted once an instruction. A technical term (TECHNICAL_TERMS: 唯一索引,
+    dependency array) is one feature of its own, and no run holds a piece of it: 唯一索引 says nothing of 索引's query
+    speed."""
     words, clause_of, piece_of = _tokens(text)
     features: set[str] = set()
+    term_of = _term_spans(words)
     for start, word in enumerate(words):
+        term = term_of[start]
+        if term is not None:
+            features.add("t:" + term)
+            continue
         han = bool(_HAN.match(word))
         most = han_grams if han else english_grams
         for length in range(1, most + 1):
@@ -843,8 +904,8 @@ def intent_features(text: str, han_grams: int = 2, english_grams: int = 1) -> fr
             span = words[start:end]
             if len(span) < length or piece_of[end - 1] != piece_of[start]:
                 break
-            if any(bool(_HAN.match(w)) != han for w in span):
-                break  # a feature is all Chinese or all English
+            if any(bool(_HAN.match(w)) != han or term_of[start + i] is not None for i, w in enumerate(span)):
+                break  # a feature is all Chinese or all English, and holds no piece of a technical term
             features.add(("" if han else "w:") + " ".join(span))
     return frozenset(features)
 
@@ -1067,6 +1128,84 @@ class LexiconReading:
         return len(self.candidates) >= 2 and "explain_code" not in self.candidates and not self.decisive
 
 
+def load_readability(text: str | None = None) -> tuple[tuple[tuple[str, ...], ...], frozenset[str]]:
+    """The lexicon's readability marks (as token tuples) and the architecture cues (joined) that yield to them.
+
+    Raises:
+        LexiconError: the entry is malformed or has no source.
+    """
+    entry = json.loads(_lexicon_text() if text is None else text).get("readability", {"source": "-"})
+    if not isinstance(entry, dict) or not str(entry.get("source", "")).strip():
+        raise LexiconError(f"readability entry without a source: {entry!r}")
+    marks = tuple(tuple(_words(str(mark))) for mark in entry.get("marks", []))
+    return tuple(mark for mark in marks if mark), frozenset(
+        "".join(_words(str(cue))) for cue in entry.get("yielding", [])
+    )
+
+
+READABILITY_MARKS, READABILITY_YIELDING = load_readability()
+
+
+def _about_readability(matches: list[_Match], words: list[str]) -> bool:
+    """Whether the architecture the cues argue for is only readability's: a readability mark (READABILITY_MARKS:
+    嵌套, 命名, dead code) is named and every architecture cue is one that yields to it (READABILITY_YIELDING: 太长,
+    可维护性). The lexicon's labelling scheme: "函数是不是太长了，嵌套是不是太深" is a general review."""
+    spans = {tuple(words[i : i + len(mark)]) for mark in READABILITY_MARKS for i in range(len(words))}
+    if not any(mark in spans for mark in READABILITY_MARKS):
+        return False
+    architecture = [
+        m
+        for m in matches
+        if (m.cue.kind == "intent" and m.cue.intent == "architecture_review")
+        or (m.cue.kind == "category" and CATEGORY_INTENT.get(m.cue.category or "") == "architecture_review")
+    ]
+    return bool(architecture) and all(m.cue.joined in READABILITY_YIELDING for m in architecture)
+
+
+TOPIC_NOUNS = _load_word_set("topic_nouns", None)
+
+
+def _topic_nouns(matches: list[_Match], clause_of: list[int]) -> list[_Match]:
+    """`matches` without the explain cues of TOPIC_NOUNS (流程: a flow) that a review's intent word follows in their
+    clause: there the noun is what the review is about ("这段处理流程有没有办法提升效能" asks for a performance
+    review of the flow), not a request to explain it."""
+    reviews = [m for m in matches if m.cue.kind == "intent" and m.cue.intent]
+    return [
+        m
+        for m in matches
+        if not (
+            m.cue.kind == "explain"
+            and " ".join(m.cue.words) in TOPIC_NOUNS
+            and any(r.start >= m.end and clause_of[r.start] == clause_of[m.start] for r in reviews)
+        )
+    ]
+
+
+YES_NO_OPENERS = _load_word_set("yes_no_openers", None)
+_YES_NO_CUE = Cue(("does",), "explain", phrase="does/do/did/will/would … ? (a yes-no question)", weak=True)
+_SENTENCE = re.compile(r"[^.?!;。？！；]+[.?!;。？！；]?")
+
+
+def _yes_no_questions(text: str, words: list[str], matches: list[_Match]) -> list[_Match]:
+    """A weak explain match for each English sentence of `text` that opens with a word of YES_NO_OPENERS and ends
+    with a question mark ("Does the if (c) break skip the second loop?": how the code behaves), placed at that word;
+    none in a Chinese instruction, and none where an explain cue already starts there."""
+    if _HAN.search(text):
+        return []
+    found = []
+    at = 0
+    for sentence in _SENTENCE.finditer(clean_text(text)):
+        question = sentence.group(0).rstrip().endswith("?")
+        for part in sentence.group(0).split(","):  # "In _schedule, when ..., does the break skip the loop?"
+            own = _words(part)
+            if own and question and own[0] in YES_NO_OPENERS:
+                start = next((i for i in range(at, len(words)) if words[i] == own[0]), None)
+                if start is not None and not any(m.cue.kind == "explain" and m.start == start for m in matches):
+                    found.append(_Match(start, start + 1, _YES_NO_CUE, 1.0))
+            at += len(own)
+    return found
+
+
 def read_lexicon(text: str) -> LexiconReading:
     """The lexicon's intent for an instruction, the categories it names, and whether any cue matched at all.
 
@@ -1086,6 +1225,8 @@ def read_lexicon(text: str) -> LexiconReading:
     ]
     matches = _concurrency_senses(_drop_negated(found, words, clause_of), clause_of)
     matches = _explain_statements(_explain_nouns(_injection_senses(matches, words), words, clause_of), words, clause_of)
+    matches += _yes_no_questions(text, words, matches)
+    matches = _topic_nouns(matches, clause_of)
     intent_words = [
         (m.cue.intent, m.start)
         for m in matches
@@ -1124,10 +1265,13 @@ def read_lexicon(text: str) -> LexiconReading:
     # A negation after the cue makes it a complaint about the topic ("为什么这段代码不是线程安全的"): a review.
     names_something = bool(intent_words) or bool(implied)
     names_category = any(m.cue.category is not None for m in matches)
+    # A yes-no question ("does it need a lock?", "do we retry?") yields to any category as well: it asks whether the
+    # code handles what it names, a review; only a question naming nothing asks how the code behaves.
     explains = any(
         m.cue.kind == "explain"
         and m not in asked
         and (not m.cue.weak or not (names_something or (names_category and _negated_after(m, words, clause_of))))
+        and (m.cue is not _YES_NO_CUE or not names_category)
         for m in matches
     )
 
@@ -1140,6 +1284,8 @@ def read_lexicon(text: str) -> LexiconReading:
         intent = "general_review"  # "a thorough review: quality, security, performance" names parts of a whole
     else:
         picked = _pick(intent_words) or _pick(implied)
+        if picked == "architecture_review" and _about_readability(matches, words):
+            picked = "general_review"  # readability's long function and nesting (the labelling scheme)
         intent = picked or "general_review"
         by_default = picked is None and not asks_for_problems and not broad
         by_category = not intent_words and picked is not None

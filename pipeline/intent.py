@@ -1157,7 +1157,11 @@ def _about_readability(matches: list[_Match], words: list[str]) -> bool:
         m
         for m in matches
         if (m.cue.kind == "intent" and m.cue.intent == "architecture_review")
-        or (m.cue.kind == "category" and CATEGORY_INTENT.get(m.cue.category or "") == "architecture_review")
+        or (
+            m.cue.kind == "category"
+            and m.cue.category is not None
+            and CATEGORY_INTENT.get(m.cue.category) == "architecture_review"
+        )
     ]
     return bool(architecture) and all(m.cue.joined in READABILITY_YIELDING for m in architecture)
 

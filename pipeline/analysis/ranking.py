@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 
 from archreview.pipeline.analysis.detectors import Hit
@@ -104,20 +105,62 @@ def _credibility(finding: Finding) -> float:
     return credibility(tool, finding.category)
 
 
-def merge_sources(findings: Sequence[Finding]) -> list[Finding]:
+# Rules whose problem is text built from values and then run: the line that builds the text and the line that runs
+# it are one problem.
+_BUILT_THEN_RUN = frozenset(
+    {"security/sql-injection", "security/command-injection", "security/code-injection", "security/nosql-injection"}
+)
+# A statement that assigns a name (`String sql = ...`, `const q = ...`, `query += ...`): the name is group 1.
+_ASSIGNS = re.compile(r"\s*(?:(?:final|const|let|var)\s+)?(?:[\w$<>\[\].?,]+\s+)?([A-Za-z_$][\w$]*)\s*\+?=(?!=)")
+_FEED_REACH = 40  # lines between the built text and the call that runs it
+
+
+def _feeds(builder: Finding, sink: Finding, source: Source) -> bool:
+    """Whether `builder`'s line assigns a name that `sink`'s line, a few lines on, passes as its call's first
+    argument with no new value between (`String str = "select ..." + name;` ... `jdbcTemplate.query(str, ...)`):
+    the query built and the query run are one injection, reported once."""
+    start, end = builder.evidence[0].line_start, sink.evidence[0].line_start
+    if not start < end <= start + _FEED_REACH:
+        return False
+    line, target = source.line(start), source.line(end)
+    match = _ASSIGNS.match(line.masked) if line is not None else None
+    if match is None or target is None:
+        return False
+    name = re.escape(match.group(1))
+    if not re.search(rf"\(\s*{name}\s*[,)]", target.masked):
+        return False
+    for number in range(start + 1, end):
+        between = source.line(number)
+        if between is not None and re.match(rf"\s*(?:[\w$<>\[\]]+\s+)?{name}\s*=(?!=)", between.masked):
+            return False  # a new value: the call runs that one
+    return True
+
+
+def _one_problem(group: list[Finding], finding: Finding, source: Source | None) -> bool:
+    """Whether `finding` reports the problem `group` reports: overlapping lines, or (injections) the text one
+    member builds run by the other."""
+    if any(_overlap(member, finding) for member in group):
+        return True
+    if source is None or finding.rule_id not in _BUILT_THEN_RUN:
+        return False
+    return any(_feeds(member, finding, source) or _feeds(finding, member, source) for member in group)
+
+
+def merge_sources(findings: Sequence[Finding], source: Source | None = None) -> list[Finding]:
     """One finding per problem: findings of the same rule (or of rules that name one problem, `problem_of`) on
     overlapping lines, from any analyzers, become one.
 
     The merged finding keeps the clearest explanation (archreview's own, which names what it saw,
     else the first tool's), takes its severity from the most credible source (`credibility`), its
     confidence from all of them (independent sources that agree), the first fix any source offers,
-    and lists the other sources in `also_reported_by`.
+    and lists the other sources in `also_reported_by`. Given the `source`, an injection's text built on one
+    line and run on a later one (`_feeds`) is one problem too, its evidence the line that builds it first.
     """
     groups: list[list[Finding]] = []
     for finding in findings:
         for group in groups:
             same = problem_of(group[0].rule_id) == problem_of(finding.rule_id)
-            if same and any(_overlap(member, finding) for member in group):
+            if same and _one_problem(group, finding, source):
                 group.append(finding)
                 break
         else:
@@ -128,7 +171,9 @@ def merge_sources(findings: Sequence[Finding]) -> list[Finding]:
             merged.append(group[0])
             continue
         own = [f for f in group if f.source is None or f.source.tool == ARCHREVIEW]
-        primary = min(own or group, key=lambda f: same_problem().get(f.rule_id, (0, ""))[0])
+        primary = min(
+            own or group, key=lambda f: (same_problem().get(f.rule_id, (0, ""))[0], f.evidence[0].line_start)
+        )
         trusted = max(group, key=_credibility)
         doubt = 1.0
         for member in group:
@@ -224,7 +269,7 @@ def build_findings(
         finding = _tool_finding(tool_hit, source, ocr_confidence=ocr_confidence, parser=parser)
         if finding is not None:
             findings.append(finding)
-    merged = merge_sources(findings)
+    merged = merge_sources(findings, source)
     if code is not None:
         merged = [
             f if f.fix_diff else f.model_copy(update={"fix_diff": template_fix(

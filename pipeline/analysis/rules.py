@@ -450,6 +450,22 @@ _RULE_LIST: tuple[Rule, ...] = (
         ALL_LANGUAGES,
     ),
     Rule(
+        "security/zip-slip",
+        "security",
+        "high",
+        "Archive entries extracted under their own names (zip slip)",
+        "A zip, jar or tar archive extracted whole by a library that keeps entry names as given (adm-zip's "
+        "`extractAllTo`, unzipper's `Extract`, `tarfile.extractall` without a filter), or an entry's own name "
+        "(`ZipEntry.getName()`, `entry.entryName`, `member.filename`) joined to a folder and written, with no "
+        "check that the result stays inside the folder.",
+        "An entry named `../../home/app/.ssh/authorized_keys` or `/etc/cron.d/job` is written outside the target "
+        "folder: whoever sends the archive overwrites files the process can write, often to run code (CWE-22).",
+        "Resolve each entry's path under the target folder (`getCanonicalPath`/`normalize`, `path.resolve`, "
+        "`os.path.realpath`) and refuse it unless it starts with the folder; in Python 3.12+ pass "
+        "`filter='data'` to `tarfile` extraction.",
+        ALL_LANGUAGES,
+    ),
+    Rule(
         "security/reflected-xss",
         "security",
         "high",

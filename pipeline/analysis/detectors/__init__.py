@@ -16,6 +16,7 @@ from archreview.pipeline.analysis.detectors import (
     performance,
     resilience,
     security,
+    templates_archives,
 )
 from archreview.pipeline.analysis.detectors.base import Context, Detector, Hit
 
@@ -30,6 +31,7 @@ ALL_DETECTORS: tuple[Detector, ...] = (
     *access.DETECTORS,
     *crypto.DETECTORS,
     *dataflow.DETECTORS,
+    *templates_archives.DETECTORS,
     *performance.DETECTORS,
     *resilience.DETECTORS,
     *configuration.DETECTORS,

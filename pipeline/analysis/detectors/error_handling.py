@@ -191,7 +191,12 @@ def _brace_handler(ctx: Context, handler: Block) -> Hit | None:
             confidence=0.9,
             detail="The catch block is empty.",
         )
-    if all(re.fullmatch(r"\w+\.printStackTrace\(\)", s) for s in statements):
+    caught_name = re.search(r"(\w+)\s*$", caught.strip()) if caught.strip() else None
+    printed = rf"System\.(?:out|err)\.print(?:ln)?\(\s*{re.escape(caught_name.group(1))}\s*\)" if caught_name else None
+    if all(
+        re.fullmatch(r"\w+\.printStackTrace\(\)", s) or (ctx.source.is_java and printed and re.fullmatch(printed, s))
+        for s in statements
+    ):
         return Hit(
             "error-handling/swallowed-exception",
             handler.start,
@@ -263,6 +268,20 @@ def _brace_handler(ctx: Context, handler: Block) -> Hit | None:
             detail=f"`{name.group(1)}` is replaced by a new exception that does not carry it as its cause, "
             "so why the call failed is lost.",
         )
+    if (
+        ctx.source.is_java
+        and name is not None
+        and not _documented(ctx, handler)
+        and all(_RESETS.fullmatch(s) for s in statements)
+    ):
+        return Hit(
+            "error-handling/swallowed-exception",
+            handler.start,
+            span_end,
+            confidence=0.6,
+            detail=f"`{name.group(1)}` is dropped and the result reset to empty: the caller goes on as if the "
+            "call had found nothing, and the failure leaves no trace.",
+        )
     returned = re.fullmatch(r"return\s+(\w+)", statements[-1])
     if returned and _builds_in_try(ctx, handler, returned.group(1)):
         return Hit(
@@ -292,6 +311,11 @@ def _brace_handler(ctx: Context, handler: Block) -> Hit | None:
     return None
 
 
+# A catch body that only empties a result (`list.clear()`, `result = null`, `items = new ArrayList<>()`).
+_RESETS = re.compile(
+    r"[\w.]+\.(?:clear|reset)\(\)|[\w.]+\s*=\s*(?:null|new\s+[\w.<>]+\(\s*\)|Collections\.empty\w*\(\)|"
+    r"List\.of\(\)|Optional\.empty\(\)|\d+|false|\"\")"
+)
 _MESSAGE_OF = r"\.\s*(?:get\w*|toString)\s*\(\s*\)|\.\s*(?:message|code|status|errno)\b"
 _BROAD_CATCH = re.compile(r"\s*(?:final\s+)?(?:java\.lang\.)?(?:Exception|RuntimeException|Throwable)\s+\w+\s*$")
 # Faults of the environment (a database, a file, the network): what failed is in the cause chain and the trace.

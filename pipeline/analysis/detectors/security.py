@@ -90,6 +90,24 @@ _JS_EXEC = re.compile(r"(?<![\w])(?:\w+\.)?(exec|execSync|spawn)\s*\(")
 _JAVA_EXEC = re.compile(r"\.exec\s*\(|new\s+ProcessBuilder\s*\(")
 
 
+# What a process call's first argument is not: a callback or nothing (`.exec(function (err, docs)`, `.exec()`).
+_EXEC_CALLBACK = re.compile(r"\s*(?:\)|function\b|async\b|\(?[\w$,\s]*\)?\s*=>)")
+
+
+def _query_exec(ctx: Context, number: int, masked: str, match: re.Match[str]) -> bool:
+    """Whether a JS `exec(` is a query's or a regex's method, not a process: Mongoose's `Model.find(...).exec(cb)`
+    (a method chain: a `.` before it on this line or ending the line above, its argument a callback or none)."""
+    if _EXEC_CALLBACK.match(masked, match.end()):
+        return True
+    before = masked[: match.start()].rstrip()
+    if before.endswith(").") and not re.search(r"\brequire\s*\(\s*['\"][^'\"]*['\"]\s*\)\.$", before):
+        return True  # called on a call's result (`find({}).exec(`): child_process is a module, not a result
+    if not before.strip():
+        previous = ctx.source.line(number - 1)
+        return previous is not None and previous.masked.rstrip().endswith(").")
+    return False
+
+
 def detect_command_injection(ctx: Context) -> Iterator[Hit]:
     """Shell commands built from strings."""
     source = ctx.source
@@ -125,6 +143,8 @@ def detect_command_injection(ctx: Context) -> Iterator[Hit]:
         elif source.is_js:
             match = _JS_EXEC.search(masked)
             if match and child_process and not re.search(r"\b(regex|re|pattern|rx)\.exec", masked):
+                if _query_exec(ctx, line.number, masked, match):
+                    continue
                 last, statement = ctx.statement(line.number)
                 strings = " ".join(s for ln in source.span(line.number, last) for s in ln.strings)
                 if _interpolates(statement, strings) or re.search(r"(?:exec|execSync)\s*\(\s*[A-Za-z_$]", masked):
